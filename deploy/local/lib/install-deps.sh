@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian package (and the two Go-built tools) Pépinière needs; a no-op when present.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev librdkafka-dev prometheus-cpp-dev libgtest-dev libgmock-dev
+  libsqlite3-dev sqlite3 libssl-dev
+  openjdk-17-jre-headless maven
+  kcat prometheus curl jq python3
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Debian prometheus package starts a system service on install; we run our own on free ports.
+if systemctl is-active --quiet prometheus 2>/dev/null; then systemctl stop prometheus || true; fi
+
+# grpcurl is not packaged in bookworm: build it from the Go module proxy into a project cache.
+TOOLS_DIR="${PEP_TOOLS_DIR:-$HOME/.cache/pepiniere/bin}"
+mkdir -p "$TOOLS_DIR"
+if [[ ! -x "$TOOLS_DIR/grpcurl" ]]; then
+  GO=$(command -v go || true)
+  if [[ -z "$GO" && -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go; fi
+  if [[ -z "$GO" ]]; then apt-get install -y -qq golang-go >/dev/null; GO=/usr/bin/go; fi
+  echo "install-deps: building grpcurl with the Go module proxy" >&2
+  GOBIN="$TOOLS_DIR" GOFLAGS=-mod=mod "$GO" install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.1 >&2
+fi

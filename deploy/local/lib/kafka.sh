@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Runs a single-node Apache Kafka broker in KRaft mode from jars resolved by Maven.
+#   kafka.sh fetch                                   resolve the jars into the cache (idempotent)
+#   kafka.sh start --dir D --port P --controller-port C   format D once, start in background,
+#                                                    write D/kafka.pid, wait until it answers
+#   kafka.sh stop --dir D                            stop the broker whose pid is in D/kafka.pid
+# Used by deploy/local/up and by the test harness (free ports, temp dirs).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+KAFKA_POM_DIR="$HERE/../kafka"
+KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$KAFKA_POM_DIR/pom.xml")"
+CACHE="${PEP_CACHE_DIR:-$HOME/.cache/pepiniere}"
+LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
+
+fetch() {
+  if [[ -f "$LIBS/.complete" ]]; then return 0; fi
+  echo "kafka.sh: resolving Apache Kafka $KAFKA_VERSION jars with Maven into $LIBS" >&2
+  rm -rf "$LIBS"
+  mkdir -p "$LIBS"
+  (cd "$KAFKA_POM_DIR" && mvn -q -B dependency:copy-dependencies \
+      -DoutputDirectory="$LIBS" -DincludeScope=runtime) >&2
+  touch "$LIBS/.complete"
+}
+
+java_bin() {
+  if [[ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ]]; then
+    echo /usr/lib/jvm/java-17-openjdk-amd64/bin/java
+  else
+    command -v java
+  fi
+}
+
+run_class() {
+  local cls="$1"; shift
+  "$(java_bin)" -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$KAFKA_POM_DIR/log4j2.properties" \
+    -cp "$LIBS/*" "$cls" "$@"
+}
+
+DIR=""; PORT=9092; CPORT=9093
+parse() {
+  while (($#)); do
+    case "$1" in
+      --dir) DIR="$2"; shift 2 ;;
+      --port) PORT="$2"; shift 2 ;;
+      --controller-port) CPORT="$2"; shift 2 ;;
+      *) echo "kafka.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+  done
+  [[ -n "$DIR" ]] || { echo "kafka.sh: --dir is required" >&2; exit 2; }
+  mkdir -p "$DIR"
+  DIR="$(cd "$DIR" && pwd)"
+}
+
+is_running() { [[ -f "$DIR/kafka.pid" ]] && kill -0 "$(cat "$DIR/kafka.pid")" 2>/dev/null; }
+
+start() {
+  fetch
+  if is_running; then echo "kafka.sh: already running (pid $(cat "$DIR/kafka.pid"))" >&2; return 0; fi
+  # The config is rewritten on each start so a restart may move ports; the data stays.
+  cat > "$DIR/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$CPORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$DIR/data
+num.partitions=6
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=6
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.retention.ms=-1
+log.segment.bytes=67108864
+PROPS
+  if [[ ! -f "$DIR/data/meta.properties" ]]; then
+    run_class kafka.tools.StorageTool format --standalone -t "$(cat "$DIR/cluster.id" 2>/dev/null || echo pepiniere-local-kraft1)" \
+      -c "$DIR/server.properties" > "$DIR/format.log" 2>&1 \
+      || { cat "$DIR/format.log" >&2; exit 1; }
+  fi
+  nohup "$(java_bin)" -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$KAFKA_POM_DIR/log4j2.properties" \
+    -cp "$LIBS/*" kafka.Kafka "$DIR/server.properties" >> "$DIR/kafka.log" 2>&1 < /dev/null &
+  echo $! > "$DIR/kafka.pid"
+  # Ready when the broker port accepts connections and the process is still alive.
+  for _ in $(seq 1 240); do
+    if ! kill -0 "$(cat "$DIR/kafka.pid")" 2>/dev/null; then
+      echo "kafka.sh: broker exited during start; last log lines:" >&2; tail -30 "$DIR/kafka.log" >&2; exit 1
+    fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+      echo "kafka.sh: broker up on 127.0.0.1:$PORT (pid $(cat "$DIR/kafka.pid"))" >&2; return 0
+    fi
+    sleep 0.25
+  done
+  echo "kafka.sh: broker did not open 127.0.0.1:$PORT in 60s" >&2; exit 1
+}
+
+stop() {
+  if ! is_running; then rm -f "$DIR/kafka.pid"; return 0; fi
+  local pid; pid="$(cat "$DIR/kafka.pid")"
+  kill -TERM "$pid"
+  for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || { rm -f "$DIR/kafka.pid"; return 0; }; sleep 0.25; done
+  echo "kafka.sh: broker $pid ignored SIGTERM for 30s; sending SIGKILL" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$DIR/kafka.pid"
+}
+
+cmd="${1:-}"; shift || true
+case "$cmd" in
+  fetch) fetch ;;
+  start) parse "$@"; start ;;
+  stop) parse "$@"; stop ;;
+  *) echo "usage: kafka.sh fetch | start --dir D [--port P --controller-port C] | stop --dir D" >&2; exit 2 ;;
+esac

@@ -1,0 +1,77 @@
+// At-least-once Kafka consumer: the handler's transaction commits first, then the offset is
+// stored (auto-committed by librdkafka); a record that still fails after bounded retries, or
+// cannot be decoded, is copied to `<topic>.dlt` with the error in headers, then skipped.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "events/envelope.h"
+#include "events/kafka.h"
+#include "events/producer.h"
+#include "telemetry/metrics.h"
+
+namespace pep::events {
+
+struct Record {
+  std::string topic;
+  int partition = 0;
+  int64_t offset = 0;
+  std::string key;
+  std::string value;
+  Headers headers;
+};
+
+struct ConsumerOptions {
+  std::string brokers;
+  std::string group_id;
+  std::vector<std::string> topics;
+  int max_attempts = 5;  // handler calls before dead-lettering
+  absl::Duration retry_backoff = absl::Milliseconds(200);  // doubled on each retry
+  std::string dlt_suffix = ".dlt";
+  KafkaProperties extra;  // any librdkafka consumer property
+};
+
+class Consumer {
+ public:
+  // The handler applies the event (inbox + effect in one transaction). A non-OK status is
+  // retried; it must be safe to call again with the same record.
+  using Handler = std::function<absl::Status(const Record&, const Envelope&)>;
+
+  static absl::StatusOr<std::unique_ptr<Consumer>> Create(ConsumerOptions options, Handler handler,
+                                                          telemetry::EventMetrics* metrics);
+  ~Consumer();
+
+  // Polls once (up to timeout) and processes at most one record. Returns true if one was read.
+  bool PollOnce(absl::Duration timeout);
+  // Background loop until Stop(); Stop() closes the consumer (final offset commit).
+  void Start();
+  void Stop();
+
+ private:
+  Consumer() = default;
+  void Process(const rd_kafka_message_t* msg);
+  absl::Status DeadLetter(const Record& record, const absl::Status& error, int attempts);
+  void StoreOffset(const Record& record);
+  void UpdateLag();
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* partitions, void* opaque);
+
+  ConsumerOptions options_;
+  Handler handler_;
+  telemetry::EventMetrics* metrics_ = nullptr;
+  KafkaHandle rk_;
+  std::atomic<bool> stop_{false};
+  bool closed_ = false;
+  std::thread thread_;
+  absl::Time last_lag_update_ = absl::InfinitePast();
+};
+
+}  // namespace pep::events

@@ -1,0 +1,205 @@
+// Consumer retry -> dead-letter behaviour, against librdkafka's built-in mock cluster (unit
+// level: the mock lets us run a broker in-process and inject failures).
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "common/uuid.h"
+#include "events/consumer.h"
+#include "events/producer.h"
+#include "gtest/gtest.h"
+#include "harness/harness.h"
+#include "prometheus/registry.h"
+
+namespace pep::events {
+namespace {
+
+using pep::testing::WaitFor;
+
+class MockCluster {
+ public:
+  MockCluster() {
+    char err[256];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rk_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err));
+    mc_ = rd_kafka_mock_cluster_new(rk_.get(), 1);
+    for (const char* t : {"t", "t.dlt", "ord"}) rd_kafka_mock_topic_create(mc_, t, 1, 1);
+  }
+  ~MockCluster() { rd_kafka_mock_cluster_destroy(mc_); }
+  std::string bootstrap() const { return rd_kafka_mock_cluster_bootstraps(mc_); }
+  rd_kafka_mock_cluster_t* get() { return mc_; }
+
+ private:
+  KafkaHandle rk_;
+  rd_kafka_mock_cluster_t* mc_;
+};
+
+Headers EventHeaders(const std::string& subject, int64_t version) {
+  Envelope e;
+  e.id = NewUuidV7(absl::Now());
+  e.source = "/pepiniere/test";
+  e.type = "pepiniere.test.v1.Thing";
+  e.subject = subject;
+  e.time = e.effective_time = absl::Now();
+  e.actor = "tester";
+  e.correlation_id = subject;
+  e.aggregate_version = version;
+  return ToHeaders(e);
+}
+
+void ProduceSync(const std::string& brokers, const std::string& topic, const std::string& key,
+                 const std::string& value, const Headers& h) {
+  absl::Status delivered = absl::UnknownError("none");
+  auto p = Producer::Create({{"bootstrap.servers", brokers}},
+                            [&](uint64_t, const absl::Status& s) { delivered = s; });
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_TRUE((*p)->Produce(topic, key, value, h, 1).ok());
+  ASSERT_TRUE((*p)->Flush(absl::Seconds(20)).ok());
+  ASSERT_TRUE(delivered.ok()) << delivered;
+}
+
+// Reads `topic` partition 0 from the beginning with a plain assigned consumer (no group, no
+// envelope decoding) until `n` records are seen or the timeout passes.
+std::vector<Record> ReadAll(const std::string& brokers, const std::string& topic, size_t n) {
+  std::vector<Record> out;
+  auto conf = MakeConf({{"bootstrap.servers", brokers}, {"group.id", "raw-reader"},
+                        {"enable.auto.commit", "false"}});
+  EXPECT_TRUE(conf.ok());
+  char err[256];
+  KafkaHandle rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
+  KafkaPartitionList parts(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(parts.get(), topic.c_str(), 0)->offset =
+      RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk.get(), parts.get());
+  WaitFor([&] {
+    KafkaMessage m(rd_kafka_consumer_poll(rk.get(), 100));
+    if (m && m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      Record r;
+      r.offset = m->offset;
+      r.key.assign(static_cast<const char*>(m->key), m->key_len);
+      r.value.assign(static_cast<const char*>(m->payload), m->len);
+      r.headers = ReadHeaders(m.get());
+      out.push_back(std::move(r));
+    }
+    return out.size() >= n;
+  }, absl::Seconds(30), absl::Milliseconds(1));
+  rd_kafka_consumer_close(rk.get());
+  return out;
+}
+
+ConsumerOptions Options(const std::string& brokers, const std::string& group) {
+  return {.brokers = brokers,
+          .group_id = group,
+          .topics = {"t"},
+          .max_attempts = 3,
+          .retry_backoff = absl::Milliseconds(1),
+          .extra = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}}};
+}
+
+TEST(Consumer, HandlerThatKeepsFailingIsDeadLetteredWithErrorHeaders) {
+  MockCluster mc;
+  ProduceSync(mc.bootstrap(), "t", "agg-1", "payload-1", EventHeaders("agg-1", 1));
+  prometheus::Registry registry;
+  telemetry::EventMetrics metrics(registry);
+  int calls = 0;
+  auto c = Consumer::Create(Options(mc.bootstrap(), "g1"),
+                            [&](const Record&, const Envelope&) {
+                              ++calls;
+                              return absl::InternalError("database is on fire");
+                            },
+                            &metrics);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(WaitFor([&] { return (*c)->PollOnce(absl::Milliseconds(100)); }, absl::Seconds(30)));
+  EXPECT_EQ(calls, 3);  // bounded retries
+  EXPECT_EQ(metrics.DeadLettered("t").Value(), 1);
+
+  auto dlt = ReadAll(mc.bootstrap(), "t.dlt", 1);
+  ASSERT_EQ(dlt.size(), 1u);
+  EXPECT_EQ(dlt[0].key, "agg-1");
+  EXPECT_EQ(dlt[0].value, "payload-1");
+  EXPECT_EQ(*FindHeader(dlt[0].headers, "pep_dlt_error"), "database is on fire");
+  EXPECT_EQ(*FindHeader(dlt[0].headers, "pep_dlt_attempts"), "3");
+  EXPECT_EQ(*FindHeader(dlt[0].headers, "pep_dlt_original_topic"), "t");
+  EXPECT_EQ(*FindHeader(dlt[0].headers, "pep_dlt_original_offset"), "0");
+  EXPECT_EQ(*FindHeader(dlt[0].headers, "ce_subject"), "agg-1");  // envelope kept
+}
+
+TEST(Consumer, TransientFailureIsRetriedAndOffsetCommittedAfterSuccess) {
+  MockCluster mc;
+  ProduceSync(mc.bootstrap(), "t", "agg-1", "first", EventHeaders("agg-1", 1));
+  int calls = 0;
+  {
+    auto c = Consumer::Create(Options(mc.bootstrap(), "g2"),
+                              [&](const Record&, const Envelope&) {
+                                return ++calls < 3 ? absl::UnavailableError("busy")
+                                                   : absl::OkStatus();
+                              },
+                              nullptr);
+    ASSERT_TRUE(c.ok()) << c.status();
+    ASSERT_TRUE(WaitFor([&] { return (*c)->PollOnce(absl::Milliseconds(100)); },
+                        absl::Seconds(30)));
+    EXPECT_EQ(calls, 3);
+    (*c)->Stop();  // close commits the stored offset
+  }
+  // The same group resumes after the handled record: the next record it sees is the second.
+  ProduceSync(mc.bootstrap(), "t", "agg-1", "second", EventHeaders("agg-1", 2));
+  std::vector<std::string> seen;
+  auto c2 = Consumer::Create(Options(mc.bootstrap(), "g2"),
+                             [&](const Record& r, const Envelope&) {
+                               seen.push_back(r.value);
+                               return absl::OkStatus();
+                             },
+                             nullptr);
+  ASSERT_TRUE(c2.ok());
+  ASSERT_TRUE(WaitFor([&] { return (*c2)->PollOnce(absl::Milliseconds(100)); },
+                      absl::Seconds(30)));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], "second");
+}
+
+TEST(Consumer, UndecodableRecordGoesStraightToDeadLetter) {
+  MockCluster mc;
+  ProduceSync(mc.bootstrap(), "t", "k", "garbage", {{"ce_specversion", "1.0"}});
+  int calls = 0;
+  auto c = Consumer::Create(Options(mc.bootstrap(), "g3"),
+                            [&](const Record&, const Envelope&) {
+                              ++calls;
+                              return absl::OkStatus();
+                            },
+                            nullptr);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(WaitFor([&] { return (*c)->PollOnce(absl::Milliseconds(100)); }, absl::Seconds(30)));
+  EXPECT_EQ(calls, 0);
+  auto dlt = ReadAll(mc.bootstrap(), "t.dlt", 1);
+  ASSERT_EQ(dlt.size(), 1u);
+  EXPECT_NE(FindHeader(dlt[0].headers, "pep_dlt_error")->find("ce_id"), std::string::npos);
+  EXPECT_EQ(*FindHeader(dlt[0].headers, "pep_dlt_attempts"), "0");
+}
+
+TEST(Producer, InjectedProduceErrorsAreRetriedInOrder) {
+  MockCluster mc;
+  // The broker answers the first produce requests with a retriable error.
+  rd_kafka_mock_push_request_errors(mc.get(), /*ApiKey Produce=*/0, 3,
+                                    RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+                                    RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+                                    RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+  std::vector<uint64_t> delivered;
+  auto p = Producer::Create({{"bootstrap.servers", mc.bootstrap()}},
+                            [&](uint64_t tag, const absl::Status& s) {
+                              if (s.ok()) delivered.push_back(tag);
+                            });
+  ASSERT_TRUE(p.ok());
+  for (uint64_t i = 0; i < 200; ++i) {
+    ASSERT_TRUE((*p)->Produce("ord", "same-key", std::to_string(i), EventHeaders("k", 1), i).ok());
+  }
+  ASSERT_TRUE((*p)->Flush(absl::Seconds(30)).ok());
+  ASSERT_EQ(delivered.size(), 200u);
+  auto got = ReadAll(mc.bootstrap(), "ord", 200);
+  ASSERT_EQ(got.size(), 200u);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].value, std::to_string(i));
+}
+
+}  // namespace
+}  // namespace pep::events

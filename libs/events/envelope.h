@@ -1,0 +1,41 @@
+// The event envelope and its CloudEvents 1.0 Kafka *binary* binding: attributes travel as
+// `ce_*` headers, the protobuf payload is the record value, the aggregate id is the key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace pep::events {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+inline constexpr char kContentTypeProtobuf[] = "application/protobuf";
+
+struct Envelope {
+  std::string id;              // ce_id, UUIDv7
+  std::string source;          // ce_source, "/pepiniere/<service>"
+  std::string type;            // ce_type, the payload's full proto name
+  std::string subject;         // ce_subject, the aggregate id (also the Kafka key)
+  absl::Time time;             // ce_time, when recorded
+  std::string actor;           // ce_actor
+  std::string correlation_id;  // ce_correlationid, lineage root
+  std::string causation_id;    // ce_causationid, may be empty
+  int64_t aggregate_version = 0;  // ce_aggregateversion, 1, 2, 3… per aggregate
+  absl::Time effective_time;      // ce_effectivetime, when it happened in the world
+  std::string content_type = kContentTypeProtobuf;
+
+  bool operator==(const Envelope&) const = default;
+};
+
+Headers ToHeaders(const Envelope& e);
+// Fails with INVALID_ARGUMENT naming the missing or malformed header.
+absl::StatusOr<Envelope> FromHeaders(const Headers& headers);
+// Value of the first header with this name, or nullptr.
+const std::string* FindHeader(const Headers& headers, std::string_view name);
+
+}  // namespace pep::events

@@ -1,0 +1,196 @@
+#include "harness/harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace pep::testing {
+
+std::string SourceDir() {
+  const char* s = std::getenv("PEP_SOURCE_DIR");
+  return s ? s : PEP_DEFAULT_SOURCE_DIR;
+}
+std::string BinaryDir() {
+  const char* s = std::getenv("PEP_BINARY_DIR");
+  return s ? s : PEP_DEFAULT_BINARY_DIR;
+}
+
+int FreePort() {
+  // Bind port 0 to let the kernel choose, then release it. Ports are handed out from a
+  // per-process rotating offset to make a collision between two calls unlikely.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    ADD_FAILURE() << "bind(0) failed";
+    return 0;
+  }
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool WaitFor(const std::function<bool()>& pred, absl::Duration timeout, absl::Duration poll) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    if (pred()) return true;
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(poll);
+  }
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "pep-test-XXXXXX").string();
+  char* p = mkdtemp(tmpl.data());
+  if (p == nullptr) std::abort();
+  path_ = p;
+}
+TempDir::~TempDir() {
+  if (std::getenv("PEP_KEEP_TEST_DIRS") != nullptr) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0) Terminate(absl::Seconds(10));
+}
+
+void ChildProcess::Start(const std::vector<std::string>& argv,
+                         const std::map<std::string, std::string>& env,
+                         const std::string& log_file) {
+  ASSERT_LT(pid_, 0) << "already started";
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // Child: the shutdown signals may be blocked in the test process; unblock them.
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_UNBLOCK, &all, nullptr);
+    int fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  pid_ = pid;
+}
+
+int ChildProcess::Reap(bool block) {
+  int status = 0;
+  pid_t r = waitpid(pid_, &status, block ? 0 : WNOHANG);
+  if (r == pid_) {
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  }
+  return INT32_MIN;
+}
+
+bool ChildProcess::Running() {
+  if (pid_ <= 0) return false;
+  return Reap(false) == INT32_MIN;
+}
+
+void ChildProcess::Kill9() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  Reap(true);
+}
+
+int ChildProcess::Terminate(absl::Duration grace) {
+  if (pid_ <= 0) return 0;
+  kill(pid_, SIGTERM);
+  const absl::Time deadline = absl::Now() + grace;
+  while (absl::Now() < deadline) {
+    int r = Reap(false);
+    if (r != INT32_MIN) return r;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  kill(pid_, SIGKILL);
+  return Reap(true);
+}
+
+int RunCommand(const std::string& cmd) {
+  int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+std::string HttpGet(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return "";
+  }
+  const std::string req = absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+  if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
+    close(fd);
+    return "";
+  }
+  std::string resp;
+  char buf[16384];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) resp.append(buf, static_cast<size_t>(n));
+  close(fd);
+  const size_t body = resp.find("\r\n\r\n");
+  return body == std::string::npos ? "" : resp.substr(body + 4);
+}
+
+KafkaBroker::KafkaBroker() : port_(FreePort()), controller_port_(FreePort()) { Start(); }
+
+KafkaBroker::~KafkaBroker() { Stop(); }
+
+std::string KafkaBroker::bootstrap() const { return absl::StrCat("127.0.0.1:", port_); }
+
+void KafkaBroker::Start() {
+  const std::string cmd =
+      absl::StrCat("bash ", SourceDir(), "/deploy/local/lib/kafka.sh start --dir ", dir_.path(),
+                   " --port ", port_, " --controller-port ", controller_port_);
+  ASSERT_EQ(RunCommand(cmd), 0) << cmd;
+  running_ = true;
+}
+
+void KafkaBroker::Stop() {
+  if (!running_) return;
+  RunCommand(absl::StrCat("bash ", SourceDir(), "/deploy/local/lib/kafka.sh stop --dir ",
+                          dir_.path()));
+  running_ = false;
+}
+
+KafkaBroker& KafkaBroker::Shared() {
+  static KafkaBroker* broker = [] {
+    auto* b = new KafkaBroker();
+    std::atexit([] { delete &Shared(); });
+    return b;
+  }();
+  return *broker;
+}
+
+}  // namespace pep::testing

@@ -1,0 +1,81 @@
+// Hermetic test helpers: free ports, temp dirs, child processes we own by pid, HTTP GET,
+// wait-for-condition, and a real single-node Kafka broker started through deploy/local/lib.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace pep::testing {
+
+std::string SourceDir();
+std::string BinaryDir();
+int FreePort();
+
+// Waits until pred() is true, polling every `poll`; returns false on timeout.
+bool WaitFor(const std::function<bool()>& pred, absl::Duration timeout,
+             absl::Duration poll = absl::Milliseconds(50));
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A child process we started; stopped only by its own pid.
+class ChildProcess {
+ public:
+  ChildProcess() = default;
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  void Start(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+             const std::string& log_file);
+  bool Running();
+  void Kill9();
+  // SIGTERM, wait up to `grace`, then SIGKILL. Returns the exit status (or -signal).
+  int Terminate(absl::Duration grace = absl::Seconds(20));
+  pid_t pid() const { return pid_; }
+
+ private:
+  int Reap(bool block);
+  pid_t pid_ = -1;
+};
+
+// Runs a shell command, returns its exit code; output goes to the test log.
+int RunCommand(const std::string& cmd);
+
+// Plain HTTP/1.0 GET on 127.0.0.1; returns the body, or "" on failure.
+std::string HttpGet(int port, const std::string& path);
+
+// A real Apache Kafka broker (KRaft) on free ports in a temp dir, via deploy/local/lib/kafka.sh.
+class KafkaBroker {
+ public:
+  KafkaBroker();
+  ~KafkaBroker();
+  void Stop();
+  void Start();
+  std::string bootstrap() const;
+  int port() const { return port_; }
+
+  // One broker per test binary, started on first use, stopped at exit.
+  static KafkaBroker& Shared();
+
+ private:
+  TempDir dir_;
+  int port_;
+  int controller_port_;
+  bool running_ = false;
+};
+
+}  // namespace pep::testing
