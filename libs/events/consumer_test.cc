@@ -1,8 +1,5 @@
 // Consumer retry -> dead-letter behaviour, against librdkafka's built-in mock cluster (unit
 // level: the mock lets us run a broker in-process and inject failures).
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
-
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -11,6 +8,7 @@
 #include "events/producer.h"
 #include "gtest/gtest.h"
 #include "harness/harness.h"
+#include "harness/kafka_testing.h"
 #include "prometheus/registry.h"
 
 namespace pep::events {
@@ -18,23 +16,11 @@ namespace {
 
 using pep::testing::WaitFor;
 
-class MockCluster {
- public:
-  MockCluster() {
-    char err[256];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rk_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err));
-    mc_ = rd_kafka_mock_cluster_new(rk_.get(), 1);
-    for (const char* t : {"t", "t.dlt", "ord"}) rd_kafka_mock_topic_create(mc_, t, 1, 1);
-  }
-  ~MockCluster() { rd_kafka_mock_cluster_destroy(mc_); }
-  std::string bootstrap() const { return rd_kafka_mock_cluster_bootstraps(mc_); }
-  rd_kafka_mock_cluster_t* get() { return mc_; }
+using pep::testing::MockCluster;
 
- private:
-  KafkaHandle rk_;
-  rd_kafka_mock_cluster_t* mc_;
-};
+std::vector<Record> ReadAll(const std::string& brokers, const std::string& topic, size_t n) {
+  return pep::testing::ReadTopic(brokers, topic, n);
+}
 
 Headers EventHeaders(const std::string& subject, int64_t version) {
   Envelope e;
@@ -60,35 +46,6 @@ void ProduceSync(const std::string& brokers, const std::string& topic, const std
   ASSERT_TRUE(delivered.ok()) << delivered;
 }
 
-// Reads `topic` partition 0 from the beginning with a plain assigned consumer (no group, no
-// envelope decoding) until `n` records are seen or the timeout passes.
-std::vector<Record> ReadAll(const std::string& brokers, const std::string& topic, size_t n) {
-  std::vector<Record> out;
-  auto conf = MakeConf({{"bootstrap.servers", brokers}, {"group.id", "raw-reader"},
-                        {"enable.auto.commit", "false"}});
-  EXPECT_TRUE(conf.ok());
-  char err[256];
-  KafkaHandle rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
-  KafkaPartitionList parts(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(parts.get(), topic.c_str(), 0)->offset =
-      RD_KAFKA_OFFSET_BEGINNING;
-  rd_kafka_assign(rk.get(), parts.get());
-  WaitFor([&] {
-    KafkaMessage m(rd_kafka_consumer_poll(rk.get(), 100));
-    if (m && m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      Record r;
-      r.offset = m->offset;
-      r.key.assign(static_cast<const char*>(m->key), m->key_len);
-      r.value.assign(static_cast<const char*>(m->payload), m->len);
-      r.headers = ReadHeaders(m.get());
-      out.push_back(std::move(r));
-    }
-    return out.size() >= n;
-  }, absl::Seconds(30), absl::Milliseconds(1));
-  rd_kafka_consumer_close(rk.get());
-  return out;
-}
-
 ConsumerOptions Options(const std::string& brokers, const std::string& group) {
   return {.brokers = brokers,
           .group_id = group,
@@ -99,7 +56,7 @@ ConsumerOptions Options(const std::string& brokers, const std::string& group) {
 }
 
 TEST(Consumer, HandlerThatKeepsFailingIsDeadLetteredWithErrorHeaders) {
-  MockCluster mc;
+  MockCluster mc({"t", "t.dlt", "ord"});
   ProduceSync(mc.bootstrap(), "t", "agg-1", "payload-1", EventHeaders("agg-1", 1));
   prometheus::Registry registry;
   telemetry::EventMetrics metrics(registry);
@@ -127,7 +84,7 @@ TEST(Consumer, HandlerThatKeepsFailingIsDeadLetteredWithErrorHeaders) {
 }
 
 TEST(Consumer, TransientFailureIsRetriedAndOffsetCommittedAfterSuccess) {
-  MockCluster mc;
+  MockCluster mc({"t", "t.dlt", "ord"});
   ProduceSync(mc.bootstrap(), "t", "agg-1", "first", EventHeaders("agg-1", 1));
   int calls = 0;
   {
@@ -160,7 +117,7 @@ TEST(Consumer, TransientFailureIsRetriedAndOffsetCommittedAfterSuccess) {
 }
 
 TEST(Consumer, UndecodableRecordGoesStraightToDeadLetter) {
-  MockCluster mc;
+  MockCluster mc({"t", "t.dlt", "ord"});
   ProduceSync(mc.bootstrap(), "t", "k", "garbage", {{"ce_specversion", "1.0"}});
   int calls = 0;
   auto c = Consumer::Create(Options(mc.bootstrap(), "g3"),
@@ -179,7 +136,7 @@ TEST(Consumer, UndecodableRecordGoesStraightToDeadLetter) {
 }
 
 TEST(Producer, InjectedProduceErrorsAreRetriedInOrder) {
-  MockCluster mc;
+  MockCluster mc({"t", "t.dlt", "ord"});
   // The broker answers the first produce requests with a retriable error.
   rd_kafka_mock_push_request_errors(mc.get(), /*ApiKey Produce=*/0, 3,
                                     RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,

@@ -1,0 +1,67 @@
+#include "store/outbox.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace pep::store {
+
+std::string OutboxSchemaSql() {
+  return R"sql(
+CREATE TABLE outbox (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  topic      TEXT NOT NULL,
+  msg_key    TEXT NOT NULL,
+  ce_id      TEXT NOT NULL UNIQUE,
+  ce_type    TEXT NOT NULL,
+  headers    BLOB NOT NULL,
+  payload    BLOB NOT NULL,
+  created_us INTEGER NOT NULL,
+  sent_us    INTEGER
+);
+CREATE INDEX outbox_unsent ON outbox(seq) WHERE sent_us IS NULL;
+)sql";
+}
+
+std::string EncodeHeaders(const events::Headers& headers) {
+  std::string out;
+  for (const auto& [k, v] : headers) absl::StrAppend(&out, k.size(), ":", k, v.size(), ":", v);
+  return out;
+}
+
+absl::StatusOr<events::Headers> DecodeHeaders(const std::string& blob) {
+  events::Headers out;
+  size_t pos = 0;
+  auto next = [&](std::string* s) -> bool {
+    const size_t colon = blob.find(':', pos);
+    if (colon == std::string::npos) return false;
+    size_t len = 0;
+    if (!absl::SimpleAtoi(absl::string_view(blob).substr(pos, colon - pos), &len)) return false;
+    if (colon + 1 + len > blob.size()) return false;
+    *s = blob.substr(colon + 1, len);
+    pos = colon + 1 + len;
+    return true;
+  };
+  while (pos < blob.size()) {
+    std::string k, v;
+    if (!next(&k) || !next(&v)) return absl::DataLossError("outbox headers: corrupt encoding");
+    out.emplace_back(std::move(k), std::move(v));
+  }
+  return out;
+}
+
+absl::Status AppendToOutbox(Db& db, const OutboxEvent& e) {
+  auto st = db.Prepare(
+      "INSERT INTO outbox(topic, msg_key, ce_id, ce_type, headers, payload, created_us) "
+      "VALUES (?,?,?,?,?,?,?)");
+  if (!st.ok()) return st.status();
+  return st->Bind(1, e.topic)
+      .Bind(2, e.key)
+      .Bind(3, e.envelope.id)
+      .Bind(4, e.envelope.type)
+      .BindBlob(5, EncodeHeaders(events::ToHeaders(e.envelope)))
+      .BindBlob(6, e.payload)
+      .Bind(7, absl::ToUnixMicros(e.envelope.time))
+      .Run();
+}
+
+}  // namespace pep::store

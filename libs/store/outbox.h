@@ -1,0 +1,30 @@
+// Transactional outbox: an event row is written in the same SQLite transaction as the state
+// change it describes; OutboxRelay publishes it later.
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "events/envelope.h"
+#include "store/sqlite.h"
+
+namespace pep::store {
+
+struct OutboxEvent {
+  std::string topic;
+  std::string key;  // aggregate id
+  events::Envelope envelope;
+  std::string payload;  // serialized protobuf
+};
+
+// Schema for services' migration lists (table outbox).
+std::string OutboxSchemaSql();
+
+// Must be called inside the caller's open transaction.
+absl::Status AppendToOutbox(Db& db, const OutboxEvent& event);
+
+// Compact, unambiguous encoding of headers for the outbox row (length-prefixed pairs).
+std::string EncodeHeaders(const events::Headers& headers);
+absl::StatusOr<events::Headers> DecodeHeaders(const std::string& blob);
+
+}  // namespace pep::store

@@ -1,0 +1,69 @@
+// Publishes outbox rows to Kafka in sequence order through an idempotent producer, and marks a
+// row sent only after its successful delivery report. Broker down: rows wait, writes go on.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "events/kafka.h"
+#include "events/producer.h"
+#include "store/sqlite.h"
+#include "telemetry/metrics.h"
+
+namespace pep::store {
+
+struct RelayOptions {
+  std::string brokers;
+  int batch_size = 500;        // rows read per query
+  int max_in_flight = 10000;   // produced but not yet reported
+  absl::Duration idle_poll = absl::Milliseconds(100);
+  events::KafkaProperties extra;  // librdkafka producer overrides
+};
+
+class OutboxRelay {
+ public:
+  OutboxRelay(std::string db_path, RelayOptions options, telemetry::EventMetrics* metrics);
+  ~OutboxRelay();
+
+  absl::Status Start();
+  // Wakes the relay after a commit that added outbox rows.
+  void Notify();
+  // Publishes what it can until the backlog is empty or `drain` passes, then stops.
+  void Stop(absl::Duration drain = absl::Seconds(10));
+  // Rows not yet confirmed (reads the database).
+  int64_t Backlog();
+
+ private:
+  void Run();
+  bool PublishRound();  // returns true if it did work
+  void ApplyDeliveries();
+  void UpdateBacklogMetrics();
+  absl::Status EnsureProducer();
+
+  const std::string db_path_;
+  const RelayOptions options_;
+  telemetry::EventMetrics* metrics_;
+  std::unique_ptr<Db> db_;
+  std::unique_ptr<events::Producer> producer_;
+  int64_t next_seq_ = 0;  // rows with seq > next_seq_ not yet produced in this session
+  bool rewind_ = false;   // a delivery failed: re-read unsent rows once in-flight is empty
+
+  absl::Mutex mu_;
+  std::vector<uint64_t> delivered_ ABSL_GUARDED_BY(mu_);
+  int failed_ ABSL_GUARDED_BY(mu_) = 0;
+  bool notified_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time drain_deadline_ ABSL_GUARDED_BY(mu_);
+
+  std::thread thread_;
+  absl::Time last_metrics_ = absl::InfinitePast();
+};
+
+}  // namespace pep::store

@@ -1,0 +1,64 @@
+#include "harness/kafka_testing.h"
+
+#include "gtest/gtest.h"
+#include "harness/harness.h"
+
+namespace pep::testing {
+
+MockCluster::MockCluster(const std::vector<std::string>& topics, int partitions) {
+  char err[256];
+  rk_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof err));
+  mc_ = rd_kafka_mock_cluster_new(rk_.get(), 1);
+  for (const auto& t : topics) rd_kafka_mock_topic_create(mc_, t.c_str(), partitions, 1);
+}
+
+MockCluster::~MockCluster() { rd_kafka_mock_cluster_destroy(mc_); }
+
+std::string MockCluster::bootstrap() const { return rd_kafka_mock_cluster_bootstraps(mc_); }
+
+std::vector<events::Record> ReadTopic(const std::string& brokers, const std::string& topic,
+                                      size_t n, absl::Duration timeout) {
+  std::vector<events::Record> out;
+  auto conf = events::MakeConf({{"bootstrap.servers", brokers},
+                                {"group.id", "pep-test-raw-reader"},
+                                {"enable.auto.commit", "false"}});
+  EXPECT_TRUE(conf.ok());
+  char err[256];
+  events::KafkaHandle rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr);
+  if (rd_kafka_metadata(rk.get(), 0, rkt, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      md->topic_cnt != 1) {
+    ADD_FAILURE() << "no metadata for " << topic;
+    rd_kafka_topic_destroy(rkt);
+    return out;
+  }
+  events::KafkaPartitionList parts(rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt));
+  for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
+    rd_kafka_topic_partition_list_add(parts.get(), topic.c_str(), p)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+  }
+  rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
+  rd_kafka_assign(rk.get(), parts.get());
+  WaitFor(
+      [&] {
+        events::KafkaMessage m(rd_kafka_consumer_poll(rk.get(), 100));
+        if (m && m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          events::Record r;
+          r.topic = topic;
+          r.partition = m->partition;
+          r.offset = m->offset;
+          if (m->key) r.key.assign(static_cast<const char*>(m->key), m->key_len);
+          if (m->payload) r.value.assign(static_cast<const char*>(m->payload), m->len);
+          r.headers = events::ReadHeaders(m.get());
+          out.push_back(std::move(r));
+        }
+        return out.size() >= n;
+      },
+      timeout, absl::Milliseconds(1));
+  rd_kafka_consumer_close(rk.get());
+  return out;
+}
+
+}  // namespace pep::testing

@@ -1,0 +1,33 @@
+// Kafka helpers for tests: librdkafka's in-process mock cluster (unit tests only), and a plain
+// reader that assigns partitions directly (no group, no envelope decoding) for assertions.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "events/consumer.h"
+#include "events/kafka.h"
+
+namespace pep::testing {
+
+class MockCluster {
+ public:
+  explicit MockCluster(const std::vector<std::string>& topics, int partitions = 1);
+  ~MockCluster();
+  std::string bootstrap() const;
+  rd_kafka_mock_cluster_t* get() { return mc_; }
+
+ private:
+  events::KafkaHandle rk_;
+  rd_kafka_mock_cluster_t* mc_;
+};
+
+// Reads every partition of `topic` from the beginning until `n` records are seen or `timeout`.
+std::vector<events::Record> ReadTopic(const std::string& brokers, const std::string& topic,
+                                      size_t n, absl::Duration timeout = absl::Seconds(30));
+
+}  // namespace pep::testing
