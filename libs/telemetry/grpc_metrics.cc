@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
 
 namespace pep::telemetry {
 
@@ -108,6 +109,20 @@ GrpcServerMetrics::MethodSeries& GrpcServerMetrics::ForMethod(const std::string&
   const size_t slash = fm.find('/');
   m->service = std::string(fm.substr(0, slash));
   m->method = slash == std::string_view::npos ? "" : std::string(fm.substr(slash + 1));
+  // Method names come from clients: only known ones become label values, so a caller cannot
+  // create unbounded series by calling made-up methods.
+  const auto* svc =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(m->service);
+  const bool known = (svc != nullptr && svc->FindMethodByName(m->method) != nullptr) ||
+                     (m->service == "grpc.health.v1.Health" &&
+                      (m->method == "Check" || m->method == "Watch"));
+  std::string key = full_method;
+  if (!known) {
+    m->service = "unknown";
+    m->method = "unknown";
+    key = "?";
+    if (auto u = methods_.find(key); u != methods_.end()) return *u->second;
+  }
   m->type = type;
   const prometheus::Labels labels{
       {"grpc_service", m->service}, {"grpc_method", m->method}, {"grpc_type", m->type}};
@@ -116,7 +131,7 @@ GrpcServerMetrics::MethodSeries& GrpcServerMetrics::ForMethod(const std::string&
                                          0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                          0.25, 0.5, 1, 2.5, 5, 10});
   auto& ref = *m;
-  methods_.emplace(full_method, std::move(m));
+  methods_.emplace(key, std::move(m));
   return ref;
 }
 

@@ -31,7 +31,7 @@ TEST(GrpcServerMetrics, CountsStartedAndHandledByCode) {
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
                                      grpc::InsecureChannelCredentials());
   // Health/Check on "" is SERVING (OK), on an unknown service NOT_FOUND.
-  for (const char* svc : {"", "", "no.such.Service"}) {
+  for (const char* svc : {"", "", "no.such.Service"}) {  // NOT_FOUND for the last
     grpc::ClientContext ctx;
     grpc::ByteBuffer req, resp;
     std::string payload;
@@ -50,7 +50,23 @@ TEST(GrpcServerMetrics, CountsStartedAndHandledByCode) {
     ASSERT_TRUE(pep::testing::WaitFor([&] { return done; }, absl::Seconds(10)));
   }
 
+  // Made-up methods share one "unknown" series instead of creating a series each.
+  for (const char* method : {"/made.Up/One", "/made.Up/Two"}) {
+    grpc::ClientContext ctx;
+    grpc::Slice empty("");
+    grpc::ByteBuffer req(&empty, 1), resp;
+    bool done = false;
+    grpc::GenericStub(channel).UnaryCall(&ctx, method, grpc::StubOptions(), &req, &resp,
+                                         [&](grpc::Status) { done = true; });
+    ASSERT_TRUE(pep::testing::WaitFor([&] { return done; }, absl::Seconds(10)));
+  }
+
   const std::string body = pep::testing::HttpGet(metrics.port(), "/metrics");
+  EXPECT_EQ(body.find("made.Up"), std::string::npos) << body;
+  EXPECT_NE(body.find("grpc_server_started_total{grpc_method=\"unknown\",grpc_service=\"unknown\","
+                      "grpc_type=\"bidi_stream\"} 2"),
+            std::string::npos)
+      << body;
   EXPECT_NE(body.find("grpc_server_started_total{grpc_method=\"Check\",grpc_service=\"grpc."
                       "health.v1.Health\",grpc_type=\"unary\"} 3"),
             std::string::npos)

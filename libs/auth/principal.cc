@@ -1,0 +1,58 @@
+#include "auth/principal.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace pep::auth {
+
+namespace {
+const std::string* Find(const std::multimap<std::string, std::string>& md, const char* key) {
+  auto it = md.find(key);
+  return it == md.end() ? nullptr : &it->second;
+}
+
+// Constant-time comparison so the key can't be guessed byte by byte from timings.
+bool SameKey(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+}  // namespace
+
+bool Principal::HasRole(std::string_view role) const {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+absl::StatusOr<Principal> Authenticate(const std::multimap<std::string, std::string>& md,
+                                       const AuthOptions& options) {
+  if (!options.insecure_dev) {
+    const std::string* key = Find(md, "x-pep-gateway-key");
+    if (options.gateway_key.empty() || key == nullptr || !SameKey(*key, options.gateway_key)) {
+      return absl::UnauthenticatedError(
+          "x-pep-gateway-key: missing or wrong; call through pep-gateway");
+    }
+  }
+  Principal p;
+  if (const std::string* actor = Find(md, "x-pep-actor"); actor != nullptr && !actor->empty()) {
+    p.id = *actor;
+  } else if (options.insecure_dev) {
+    p.id = "dev";
+    p.roles = {"coordinator"};
+    return p;
+  } else {
+    return absl::UnauthenticatedError("x-pep-actor: required metadata missing");
+  }
+  if (p.id.size() > 128) return absl::InvalidArgumentError("x-pep-actor: longer than 128 bytes");
+  if (const std::string* roles = Find(md, "x-pep-roles")) {
+    for (absl::string_view r : absl::StrSplit(*roles, ',', absl::SkipWhitespace())) {
+      p.roles.emplace_back(absl::StripAsciiWhitespace(r));
+    }
+  }
+  if (const std::string* scope = Find(md, "x-pep-scope")) p.scope = *scope;
+  return p;
+}
+
+}  // namespace pep::auth

@@ -1,0 +1,48 @@
+// Principal extraction: gateway key enforcement, dev mode defaults, roles and scope parsing.
+#include "auth/principal.h"
+#include "gtest/gtest.h"
+
+namespace pep::auth {
+namespace {
+
+TEST(Authenticate, RequiresGatewayKeyUnlessInsecureDev) {
+  AuthOptions strict{.insecure_dev = false, .gateway_key = "s3cret"};
+  auto no_key = Authenticate({{"x-pep-actor", "a"}}, strict);
+  EXPECT_EQ(no_key.status().code(), absl::StatusCode::kUnauthenticated);
+  auto wrong = Authenticate({{"x-pep-actor", "a"}, {"x-pep-gateway-key", "s3creT"}}, strict);
+  EXPECT_EQ(wrong.status().code(), absl::StatusCode::kUnauthenticated);
+  auto ok = Authenticate(
+      {{"x-pep-actor", "a"}, {"x-pep-gateway-key", "s3cret"}, {"x-pep-roles", "juror, agent"},
+       {"x-pep-scope", "startup:42"}},
+      strict);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->id, "a");
+  EXPECT_EQ(ok->roles, (std::vector<std::string>{"juror", "agent"}));
+  EXPECT_TRUE(ok->HasRole("juror"));
+  EXPECT_FALSE(ok->HasRole("coordinator"));
+  EXPECT_EQ(ok->scope, "startup:42");
+  // An empty configured key never matches, even an empty header.
+  EXPECT_FALSE(Authenticate({{"x-pep-actor", "a"}, {"x-pep-gateway-key", ""}},
+                            AuthOptions{.insecure_dev = false, .gateway_key = ""})
+                   .ok());
+}
+
+TEST(Authenticate, InsecureDevDefaultsToCoordinatorDev) {
+  AuthOptions dev{.insecure_dev = true};
+  auto p = Authenticate({}, dev);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->id, "dev");
+  EXPECT_TRUE(p->HasRole("coordinator"));
+  auto agent = Authenticate({{"x-pep-actor", "agent-7"}, {"x-pep-roles", "agent"}}, dev);
+  ASSERT_TRUE(agent.ok());
+  EXPECT_FALSE(agent->HasRole("coordinator"));
+}
+
+TEST(Authenticate, ActorRequiredWhenStrict) {
+  auto p = Authenticate({{"x-pep-gateway-key", "k"}}, {.insecure_dev = false, .gateway_key = "k"});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(p.status().message().find("x-pep-actor"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace pep::auth

@@ -1,0 +1,92 @@
+// The idea-intake domain: validation, the challenge and idea state machines, weighted scoring,
+// ranking with quorum, and the duplicate hint. Pure: no gRPC, no SQLite, no clock.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "pepiniere/ideas/v1/ideas.pb.h"
+
+namespace pep::ideas {
+
+namespace v1 = ::pepiniere::ideas::v1;
+
+// Limits, in Unicode code points.
+inline constexpr int kTitleMax = 140;
+inline constexpr int kTextMax = 10000;
+inline constexpr int kNameMax = 120;
+inline constexpr int kCommentMax = 2000;
+inline constexpr int kMaxCriteria = 10;
+inline constexpr int kMaxJurors = 50;
+inline constexpr int kScoreMin = 0;
+inline constexpr int kScoreMax = 5;
+
+// Number of code points, or -1 if `s` is not valid UTF-8.
+int Utf8Length(std::string_view s);
+
+absl::Status ValidateCreateChallenge(const v1::CreateChallengeRequest& r);
+absl::Status ValidateSubmit(const v1::SubmitIdeaRequest& r);
+absl::Status ValidateEdit(const v1::EditIdeaRequest& r);
+absl::Status ValidateWithdraw(const v1::WithdrawIdeaRequest& r);
+absl::Status ValidateAssignJurors(const v1::AssignJurorsRequest& r);
+// Checks each criterion is scored exactly once within 0..5 against the challenge's criteria.
+absl::Status ValidateScore(const v1::ScoreIdeaRequest& r, const v1::Challenge& challenge);
+absl::Status ValidateDecide(const v1::DecideIdeaRequest& r);
+
+// State machines. An illegal move is FAILED_PRECONDITION naming the current state.
+bool ChallengeTransitionAllowed(v1::ChallengeStatus from, v1::ChallengeStatus to);
+absl::Status CheckChallengeTransition(v1::ChallengeStatus from, v1::ChallengeStatus to);
+bool IdeaTransitionAllowed(v1::IdeaStatus from, v1::IdeaStatus to);
+absl::Status CheckIdeaTransition(v1::IdeaStatus from, v1::IdeaStatus to);
+std::string StatusName(v1::IdeaStatus s);       // "SUBMITTED", …
+std::string StatusName(v1::ChallengeStatus s);  // "OPEN", …
+
+// Submissions are accepted while the challenge is OPEN and `now` is before closes_at (if set).
+absl::Status CheckAcceptsSubmissions(const v1::Challenge& c, absl::Time now);
+// Ideas can be scored while SUBMITTED or SHORTLISTED.
+absl::Status CheckScorable(const v1::Idea& idea);
+// Author may edit/withdraw their own idea while it is SUBMITTED.
+absl::Status CheckEditable(const v1::Idea& idea);
+
+// Weighted score of one scorecard, 0..5: sum(weight_i * score_i) / sum(weight_i).
+double WeightedScore(const v1::Challenge& c, const v1::Scorecard& card);
+// Ranks non-withdrawn ideas by the mean of their scorecards' weighted scores (desc), then the
+// number of scorecards (desc), then id (asc, i.e. earlier submission first).
+std::vector<v1::RankedIdea> RankIdeas(
+    const v1::Challenge& c, const std::vector<v1::Idea>& ideas,
+    const absl::flat_hash_map<std::string, std::vector<v1::Scorecard>>& scorecards);
+// Deciding needs at least jury_quorum scorecards.
+absl::Status CheckQuorum(const v1::Challenge& c, int scorecards);
+
+// Duplicate hint: Jaccard similarity of the sets of word trigrams (lower-cased words, split on
+// anything that is not a letter or digit; texts under three words use single words).
+std::vector<uint64_t> Shingles(std::string_view text);
+double Jaccard(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b);  // sorted, unique
+
+class DuplicateIndex {
+ public:
+  void Upsert(const std::string& challenge_id, const std::string& idea_id,
+              const std::string& title, std::string_view text);
+  void Remove(const std::string& challenge_id, const std::string& idea_id);
+  // Ideas of the challenge with similarity >= threshold, best first, at most `limit`.
+  std::vector<v1::DuplicateHint> Similar(const std::string& challenge_id, std::string_view text,
+                                         double threshold, int limit,
+                                         const std::string& exclude_id = "") const;
+  size_t size() const;
+
+ private:
+  struct Entry {
+    std::string title;
+    std::vector<uint64_t> shingles;
+  };
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, Entry>> by_challenge_;
+};
+
+std::string IdeaText(const v1::Idea& idea);  // title, problem and proposal joined
+
+}  // namespace pep::ideas

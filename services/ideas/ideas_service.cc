@@ -1,0 +1,538 @@
+#include "services/ideas/ideas_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/log.h"
+#include "common/proto_time.h"
+#include "common/status.h"
+#include "common/uuid.h"
+#include "pepiniere/ideas/v1/events.pb.h"
+
+namespace pep::ideas {
+
+namespace {
+
+constexpr v1::IdeaStatus kDecisions[] = {
+    v1::IDEA_STATUS_SHORTLISTED, v1::IDEA_STATUS_AWARDED, v1::IDEA_STATUS_REJECTED,
+    v1::IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION};
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+absl::Status RequireCoordinator(const auth::Principal& p, std::string_view action) {
+  if (p.HasRole("coordinator")) return absl::OkStatus();
+  return absl::PermissionDeniedError(std::string(action) + " requires the coordinator role");
+}
+
+absl::Status RequireAuthorOrCoordinator(const auth::Principal& p, const v1::Idea& idea) {
+  if (p.id == idea.author_id() || p.HasRole("coordinator")) return absl::OkStatus();
+  return absl::PermissionDeniedError("only the idea's author or a coordinator may change it");
+}
+
+#define PEP_GRPC_RETURN_IF_ERROR(expr)                                 \
+  do {                                                                 \
+    ::absl::Status pep_s_ = (expr);                                    \
+    if (!pep_s_.ok()) return ::pep::ToGrpcStatus(pep_s_);              \
+  } while (0)
+
+}  // namespace
+
+IdeasMetrics::IdeasMetrics(prometheus::Registry& r) {
+  submitted_ = &prometheus::BuildCounter()
+                    .Name("pep_ideas_submitted_total")
+                    .Help("Ideas submitted (first submission; retries with the same request_id "
+                          "are not counted).")
+                    .Register(r)
+                    .Add({});
+  auto& decisions = prometheus::BuildCounter()
+                        .Name("pep_ideas_decisions_total")
+                        .Help("Jury decisions recorded, by decision.")
+                        .Register(r);
+  for (auto d : kDecisions) decisions_[d] = &decisions.Add({{"decision", Lower(StatusName(d))}});
+  auto& gauge = prometheus::BuildGauge()
+                    .Name("pep_ideas")
+                    .Help("Ideas currently in each status.")
+                    .Register(r);
+  for (int s = v1::IDEA_STATUS_SUBMITTED; s <= v1::IDEA_STATUS_WITHDRAWN; ++s) {
+    const auto st = static_cast<v1::IdeaStatus>(s);
+    by_status_[st] = &gauge.Add({{"status", Lower(StatusName(st))}});
+  }
+}
+
+void IdeasMetrics::SetCounts(const std::map<v1::IdeaStatus, int64_t>& counts) {
+  for (auto& [status, g] : by_status_) {
+    auto it = counts.find(status);
+    g->Set(it == counts.end() ? 0.0 : static_cast<double>(it->second));
+  }
+}
+
+IdeasService::IdeasService(IdeasStore& store, IdeasMetrics& metrics,
+                           std::function<void()> on_commit, IdeasServiceOptions options)
+    : store_(store), metrics_(metrics), on_commit_(std::move(on_commit)),
+      options_(std::move(options)) {}
+
+absl::Status IdeasService::Init() {
+  auto ideas = store_.IdeasOfChallenge("");
+  if (!ideas.ok()) return ideas.status();
+  {
+    absl::MutexLock l(&index_mu_);
+    for (const auto& idea : *ideas) {
+      if (idea.status() != v1::IDEA_STATUS_WITHDRAWN) {
+        index_.Upsert(idea.challenge_id(), idea.id(), idea.title(), IdeaText(idea));
+      }
+    }
+  }
+  auto counts = store_.CountIdeasByStatus();
+  if (!counts.ok()) return counts.status();
+  metrics_.SetCounts(*counts);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<auth::Principal> IdeasService::Caller(grpc::ServerContext* ctx) const {
+  std::multimap<std::string, std::string> md;
+  for (const auto& [k, v] : ctx->client_metadata()) {
+    md.emplace(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
+  }
+  return auth::Authenticate(md, options_.auth);
+}
+
+void IdeasService::Committed(bool idea_counts_changed) {
+  if (on_commit_) on_commit_();
+  if (idea_counts_changed) {
+    auto counts = store_.CountIdeasByStatus();
+    if (counts.ok()) metrics_.SetCounts(*counts);
+  }
+}
+
+grpc::Status IdeasService::CreateChallenge(grpc::ServerContext* ctx,
+                                           const v1::CreateChallengeRequest* req,
+                                           v1::Challenge* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "creating a challenge"));
+  PEP_GRPC_RETURN_IF_ERROR(ValidateCreateChallenge(*req));
+  v1::Challenge c;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
+    const absl::Time now = tx.Now();
+    c.set_id(NewUuidV7(now));
+    c.set_title(req->title());
+    c.set_theme(req->theme());
+    c.set_description(req->description());
+    if (req->has_opens_at()) *c.mutable_opens_at() = req->opens_at();
+    if (req->has_closes_at()) *c.mutable_closes_at() = req->closes_at();
+    *c.mutable_criteria() = req->criteria();
+    c.set_jury_quorum(req->jury_quorum());
+    c.set_status(v1::CHALLENGE_STATUS_DRAFT);
+    c.set_created_by(p->id);
+    *c.mutable_created_at() = ToTimestamp(now);
+    c.set_version(1);
+    PEP_RETURN_IF_ERROR(tx.PutChallenge(c));
+    v1::ChallengeCreated ev;
+    *ev.mutable_challenge() = c;
+    return tx.Emit(c.id(), c.id(), c.version(), ev, p->id, now);
+  }));
+  Committed(false);
+  *out = std::move(c);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::TransitionChallenge(grpc::ServerContext* ctx, const std::string& id,
+                                               v1::ChallengeStatus to, v1::Challenge* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(
+      *p, to == v1::CHALLENGE_STATUS_OPEN ? "opening a challenge" : "closing a challenge"));
+  if (!IsUuid(id)) return ToGrpcStatus(FieldError("challenge_id", "is not a valid id"));
+  v1::Challenge c;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
+    auto got = tx.GetChallenge(id);
+    if (!got.ok()) return got.status();
+    c = std::move(*got);
+    PEP_RETURN_IF_ERROR(CheckChallengeTransition(c.status(), to));
+    c.set_status(to);
+    c.set_version(c.version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutChallenge(c));
+    if (to == v1::CHALLENGE_STATUS_OPEN) {
+      v1::ChallengeOpened ev;
+      ev.set_challenge_id(c.id());
+      return tx.Emit(c.id(), c.id(), c.version(), ev, p->id, tx.Now());
+    }
+    v1::ChallengeClosed ev;
+    ev.set_challenge_id(c.id());
+    return tx.Emit(c.id(), c.id(), c.version(), ev, p->id, tx.Now());
+  }));
+  Committed(false);
+  *out = std::move(c);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::OpenChallenge(grpc::ServerContext* ctx,
+                                         const v1::ChallengeTransitionRequest* req,
+                                         v1::Challenge* out) {
+  return TransitionChallenge(ctx, req->challenge_id(), v1::CHALLENGE_STATUS_OPEN, out);
+}
+
+grpc::Status IdeasService::CloseChallenge(grpc::ServerContext* ctx,
+                                          const v1::ChallengeTransitionRequest* req,
+                                          v1::Challenge* out) {
+  return TransitionChallenge(ctx, req->challenge_id(), v1::CHALLENGE_STATUS_CLOSED, out);
+}
+
+grpc::Status IdeasService::GetChallenge(grpc::ServerContext* ctx,
+                                        const v1::GetChallengeRequest* req, v1::Challenge* out) {
+  PEP_GRPC_RETURN_IF_ERROR(Caller(ctx).status());
+  if (!IsUuid(req->challenge_id())) {
+    return ToGrpcStatus(FieldError("challenge_id", "is not a valid id"));
+  }
+  auto c = store_.GetChallenge(req->challenge_id());
+  PEP_GRPC_RETURN_IF_ERROR(c.status());
+  *out = std::move(*c);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::ListChallenges(grpc::ServerContext* ctx,
+                                          const v1::ListChallengesRequest* req,
+                                          v1::ListChallengesResponse* out) {
+  PEP_GRPC_RETURN_IF_ERROR(Caller(ctx).status());
+  auto list = store_.ListChallenges(req->status());
+  PEP_GRPC_RETURN_IF_ERROR(list.status());
+  for (auto& c : *list) *out->add_challenges() = std::move(c);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::SubmitIdea(grpc::ServerContext* ctx, const v1::SubmitIdeaRequest* req,
+                                      v1::SubmitIdeaResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(ValidateSubmit(*req));
+  v1::Idea idea;
+  bool replay = false;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
+    if (!req->request_id().empty()) {
+      auto existing = tx.FindByRequestId(p->id, req->request_id());
+      if (!existing.ok()) return existing.status();
+      if (existing->has_value()) {
+        idea = **existing;
+        replay = true;
+        return absl::OkStatus();
+      }
+    }
+    auto c = tx.GetChallenge(req->challenge_id());
+    if (!c.ok()) return c.status();
+    const absl::Time now = tx.Now();
+    PEP_RETURN_IF_ERROR(CheckAcceptsSubmissions(*c, now));
+    idea.set_id(NewUuidV7(now));
+    idea.set_challenge_id(req->challenge_id());
+    idea.set_title(req->title());
+    idea.set_problem(req->problem());
+    idea.set_proposal(req->proposal());
+    idea.set_author_id(p->id);
+    idea.set_author_name(req->author_name());
+    idea.set_department(req->department());
+    idea.set_contact_email(req->contact_email());
+    idea.set_status(v1::IDEA_STATUS_SUBMITTED);
+    *idea.mutable_submitted_at() = ToTimestamp(now);
+    *idea.mutable_updated_at() = ToTimestamp(now);
+    idea.set_version(1);
+    PEP_RETURN_IF_ERROR(tx.PutIdea(idea, req->request_id()));
+    v1::IdeaSubmitted ev;
+    *ev.mutable_idea() = idea;
+    ev.mutable_idea()->clear_contact_email();  // personal data stays in pep-ideas, off the log
+    return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now);
+  }));
+  if (!replay) {
+    Committed(true);
+    metrics_.submitted().Increment();
+  }
+  {
+    absl::MutexLock l(&index_mu_);
+    for (auto& h : index_.Similar(idea.challenge_id(), IdeaText(idea),
+                                  options_.duplicate_threshold, options_.duplicate_limit,
+                                  idea.id())) {
+      *out->add_similar_ideas() = std::move(h);
+    }
+    index_.Upsert(idea.challenge_id(), idea.id(), idea.title(), IdeaText(idea));
+  }
+  out->set_similarity_method(absl::StrFormat(
+      "Jaccard similarity of word-trigram sets (title, problem, proposal) >= %.2f",
+      options_.duplicate_threshold));
+  *out->mutable_idea() = std::move(idea);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::GetIdea(grpc::ServerContext* ctx, const v1::GetIdeaRequest* req,
+                                   v1::Idea* out) {
+  PEP_GRPC_RETURN_IF_ERROR(Caller(ctx).status());
+  if (!IsUuid(req->idea_id())) return ToGrpcStatus(FieldError("idea_id", "is not a valid id"));
+  auto idea = store_.GetIdea(req->idea_id());
+  PEP_GRPC_RETURN_IF_ERROR(idea.status());
+  *out = std::move(*idea);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::ListIdeas(grpc::ServerContext* ctx, const v1::ListIdeasRequest* req,
+                                     v1::ListIdeasResponse* out) {
+  PEP_GRPC_RETURN_IF_ERROR(Caller(ctx).status());
+  if (req->page_size() < 0 || req->page_size() > 500) {
+    return ToGrpcStatus(FieldError("page_size", absl::StrCat("must be 0-500 (got ", req->page_size(), ")")));
+  }
+  if (!req->challenge_id().empty() && !IsUuid(req->challenge_id())) {
+    return ToGrpcStatus(FieldError("challenge_id", "is not a valid id"));
+  }
+  if (!req->page_token().empty() && !IsUuid(req->page_token())) {
+    return ToGrpcStatus(FieldError("page_token", "is not a token returned by ListIdeas"));
+  }
+  auto list = store_.ListIdeas(*req);
+  PEP_GRPC_RETURN_IF_ERROR(list.status());
+  *out = std::move(*list);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::EditIdea(grpc::ServerContext* ctx, const v1::EditIdeaRequest* req,
+                                    v1::Idea* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(ValidateEdit(*req));
+  v1::Idea idea;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
+    auto got = tx.GetIdea(req->idea_id());
+    if (!got.ok()) return got.status();
+    idea = std::move(*got);
+    PEP_RETURN_IF_ERROR(RequireAuthorOrCoordinator(*p, idea));
+    PEP_RETURN_IF_ERROR(CheckEditable(idea));
+    v1::IdeaEdited ev;
+    ev.set_idea_id(idea.id());
+    auto change = [&](const char* field, const std::string& next, std::string* cur, bool pii) {
+      if (next.empty() || next == *cur) return;
+      auto* fc = ev.add_changes();
+      fc->set_field(field);
+      if (!pii) {
+        fc->set_old_value(*cur);
+        fc->set_new_value(next);
+      }
+      *cur = next;
+    };
+    change("title", req->title(), idea.mutable_title(), false);
+    change("problem", req->problem(), idea.mutable_problem(), false);
+    change("proposal", req->proposal(), idea.mutable_proposal(), false);
+    change("department", req->department(), idea.mutable_department(), false);
+    change("contact_email", req->contact_email(), idea.mutable_contact_email(), true);
+    if (ev.changes_size() == 0) return absl::OkStatus();  // same values: nothing to record
+    idea.set_version(idea.version() + 1);
+    *idea.mutable_updated_at() = ToTimestamp(tx.Now());
+    PEP_RETURN_IF_ERROR(tx.PutIdea(idea));
+    return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, tx.Now());
+  }));
+  Committed(false);
+  {
+    absl::MutexLock l(&index_mu_);
+    index_.Upsert(idea.challenge_id(), idea.id(), idea.title(), IdeaText(idea));
+  }
+  *out = std::move(idea);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::WithdrawIdea(grpc::ServerContext* ctx,
+                                        const v1::WithdrawIdeaRequest* req, v1::Idea* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(ValidateWithdraw(*req));
+  v1::Idea idea;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
+    auto got = tx.GetIdea(req->idea_id());
+    if (!got.ok()) return got.status();
+    idea = std::move(*got);
+    PEP_RETURN_IF_ERROR(RequireAuthorOrCoordinator(*p, idea));
+    PEP_RETURN_IF_ERROR(CheckIdeaTransition(idea.status(), v1::IDEA_STATUS_WITHDRAWN));
+    idea.set_status(v1::IDEA_STATUS_WITHDRAWN);
+    idea.set_version(idea.version() + 1);
+    *idea.mutable_updated_at() = ToTimestamp(tx.Now());
+    PEP_RETURN_IF_ERROR(tx.PutIdea(idea));
+    v1::IdeaWithdrawn ev;
+    ev.set_idea_id(idea.id());
+    ev.set_reason(req->reason());
+    return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, tx.Now());
+  }));
+  Committed(true);
+  {
+    absl::MutexLock l(&index_mu_);
+    index_.Remove(idea.challenge_id(), idea.id());
+  }
+  *out = std::move(idea);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::AssignJurors(grpc::ServerContext* ctx,
+                                        const v1::AssignJurorsRequest* req, v1::Challenge* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "assigning jurors"));
+  PEP_GRPC_RETURN_IF_ERROR(ValidateAssignJurors(*req));
+  v1::Challenge c;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
+    auto got = tx.GetChallenge(req->challenge_id());
+    if (!got.ok()) return got.status();
+    c = std::move(*got);
+    // Jurors may be added in any status: scoring mostly happens after submissions close.
+    v1::JurorsAssigned ev;
+    ev.set_challenge_id(c.id());
+    for (const auto& j : req->juror_ids()) {
+      if (std::find(c.juror_ids().begin(), c.juror_ids().end(), j) == c.juror_ids().end()) {
+        c.add_juror_ids(j);
+        ev.add_added_juror_ids(j);
+      }
+    }
+    if (c.juror_ids_size() > kMaxJurors) {
+      return FieldError("juror_ids", absl::StrFormat("a jury has at most %d members", kMaxJurors));
+    }
+    if (ev.added_juror_ids_size() == 0) return absl::OkStatus();  // all already assigned
+    *ev.mutable_juror_ids() = c.juror_ids();
+    c.set_version(c.version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutChallenge(c));
+    return tx.Emit(c.id(), c.id(), c.version(), ev, p->id, tx.Now());
+  }));
+  Committed(false);
+  *out = std::move(c);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::ScoreIdea(grpc::ServerContext* ctx, const v1::ScoreIdeaRequest* req,
+                                     v1::Scorecard* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  if (!IsUuid(req->idea_id())) return ToGrpcStatus(FieldError("idea_id", "is not a valid id"));
+  v1::Scorecard card;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
+    auto idea = tx.GetIdea(req->idea_id());
+    if (!idea.ok()) return idea.status();
+    auto c = tx.GetChallenge(idea->challenge_id());
+    if (!c.ok()) return c.status();
+    if (std::find(c->juror_ids().begin(), c->juror_ids().end(), p->id) == c->juror_ids().end()) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("'", p->id, "' is not a juror of this idea's challenge"));
+    }
+    PEP_RETURN_IF_ERROR(ValidateScore(*req, *c));
+    PEP_RETURN_IF_ERROR(CheckScorable(*idea));
+    card.set_idea_id(idea->id());
+    card.set_juror_id(p->id);
+    *card.mutable_scores() = req->scores();
+    card.set_comment(req->comment());
+    card.set_weighted_score(WeightedScore(*c, card));
+    *card.mutable_scored_at() = ToTimestamp(tx.Now());
+    auto replaced = tx.PutScorecard(card);
+    if (!replaced.ok()) return replaced.status();
+    idea->set_version(idea->version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutIdea(*idea));
+    v1::IdeaScored ev;
+    *ev.mutable_scorecard() = card;
+    ev.set_challenge_id(c->id());
+    ev.set_replaced_previous(*replaced);
+    return tx.Emit(idea->id(), idea->id(), idea->version(), ev, p->id, tx.Now());
+  }));
+  Committed(false);
+  *out = std::move(card);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::ListScorecards(grpc::ServerContext* ctx,
+                                          const v1::ListScorecardsRequest* req,
+                                          v1::ListScorecardsResponse* out) {
+  PEP_GRPC_RETURN_IF_ERROR(Caller(ctx).status());
+  if (!IsUuid(req->idea_id())) return ToGrpcStatus(FieldError("idea_id", "is not a valid id"));
+  PEP_GRPC_RETURN_IF_ERROR(store_.GetIdea(req->idea_id()).status());
+  auto cards = store_.Scorecards(req->idea_id());
+  PEP_GRPC_RETURN_IF_ERROR(cards.status());
+  for (auto& c : *cards) *out->add_scorecards() = std::move(c);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::RankIdeas(grpc::ServerContext* ctx, const v1::RankIdeasRequest* req,
+                                     v1::RankIdeasResponse* out) {
+  PEP_GRPC_RETURN_IF_ERROR(Caller(ctx).status());
+  if (!IsUuid(req->challenge_id())) {
+    return ToGrpcStatus(FieldError("challenge_id", "is not a valid id"));
+  }
+  auto c = store_.GetChallenge(req->challenge_id());
+  PEP_GRPC_RETURN_IF_ERROR(c.status());
+  auto ideas = store_.IdeasOfChallenge(c->id());
+  PEP_GRPC_RETURN_IF_ERROR(ideas.status());
+  auto cards = store_.ScorecardsOfChallenge(c->id());
+  PEP_GRPC_RETURN_IF_ERROR(cards.status());
+  for (auto& r : pep::ideas::RankIdeas(*c, *ideas, *cards)) *out->add_ideas() = std::move(r);
+  out->set_jury_quorum(c->jury_quorum());
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::DecideIdea(grpc::ServerContext* ctx, const v1::DecideIdeaRequest* req,
+                                      v1::Idea* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "deciding on an idea"));
+  PEP_GRPC_RETURN_IF_ERROR(ValidateDecide(*req));
+  v1::Idea idea;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
+    auto got = tx.GetIdea(req->idea_id());
+    if (!got.ok()) return got.status();
+    idea = std::move(*got);
+    PEP_RETURN_IF_ERROR(CheckIdeaTransition(idea.status(), req->decision()));
+    auto c = tx.GetChallenge(idea.challenge_id());
+    if (!c.ok()) return c.status();
+    auto cards = tx.Scorecards(idea.id());
+    if (!cards.ok()) return cards.status();
+    PEP_RETURN_IF_ERROR(CheckQuorum(*c, static_cast<int>(cards->size())));
+    const absl::Time now = tx.Now();
+    v1::Decision d;
+    d.set_outcome(req->decision());
+    d.set_rationale(req->rationale());
+    d.set_prize(req->prize());
+    d.set_decided_by(p->id);
+    *d.mutable_decided_at() = ToTimestamp(now);
+    idea.set_status(req->decision());
+    *idea.mutable_last_decision() = d;
+    idea.set_version(idea.version() + 1);
+    *idea.mutable_updated_at() = ToTimestamp(now);
+    PEP_RETURN_IF_ERROR(tx.PutIdea(idea));
+    switch (req->decision()) {
+      case v1::IDEA_STATUS_SHORTLISTED: {
+        v1::IdeaShortlisted ev;
+        ev.set_idea_id(idea.id());
+        *ev.mutable_decision() = d;
+        return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now);
+      }
+      case v1::IDEA_STATUS_AWARDED: {
+        v1::IdeaAwarded ev;
+        ev.set_idea_id(idea.id());
+        *ev.mutable_decision() = d;
+        return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now);
+      }
+      case v1::IDEA_STATUS_REJECTED: {
+        v1::IdeaRejected ev;
+        ev.set_idea_id(idea.id());
+        *ev.mutable_decision() = d;
+        return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now);
+      }
+      case v1::IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION: {
+        v1::IdeaSelected ev;
+        ev.set_idea_id(idea.id());
+        *ev.mutable_decision() = d;
+        ev.set_challenge_id(idea.challenge_id());
+        ev.set_title(idea.title());
+        ev.set_problem(idea.problem());
+        ev.set_proposal(idea.proposal());
+        ev.set_author_name(idea.author_name());
+        ev.set_department(idea.department());
+        return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now);
+      }
+      default:
+        return absl::InternalError("unreachable: decision validated above");
+    }
+  }));
+  Committed(true);
+  metrics_.decisions(req->decision()).Increment();
+  *out = std::move(idea);
+  return grpc::Status::OK;
+}
+
+}  // namespace pep::ideas

@@ -1,0 +1,92 @@
+// The pep-ideas gRPC edge: authenticate, validate, run the domain inside one store
+// transaction (state + outbox event), map absl::Status to grpc::Status.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "auth/principal.h"
+#include "common/clock.h"
+#include "pepiniere/ideas/v1/ideas.grpc.pb.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "services/ideas/ideas_core.h"
+#include "services/ideas/ideas_store.h"
+
+namespace pep::ideas {
+
+// Business metrics of idea intake (series created up front so dashboards see zeros).
+class IdeasMetrics {
+ public:
+  explicit IdeasMetrics(prometheus::Registry& registry);
+  prometheus::Counter& submitted() { return *submitted_; }
+  prometheus::Counter& decisions(v1::IdeaStatus d) { return *decisions_.at(d); }
+  void SetCounts(const std::map<v1::IdeaStatus, int64_t>& counts);
+
+ private:
+  prometheus::Counter* submitted_;
+  std::map<v1::IdeaStatus, prometheus::Counter*> decisions_;
+  std::map<v1::IdeaStatus, prometheus::Gauge*> by_status_;
+};
+
+struct IdeasServiceOptions {
+  auth::AuthOptions auth;
+  double duplicate_threshold = 0.25;
+  int duplicate_limit = 5;
+};
+
+class IdeasService final : public v1::IdeaService::Service {
+ public:
+  IdeasService(IdeasStore& store, IdeasMetrics& metrics, std::function<void()> on_commit,
+               IdeasServiceOptions options);
+
+  // Loads the duplicate index and the status gauges from the store.
+  absl::Status Init();
+
+  grpc::Status CreateChallenge(grpc::ServerContext*, const v1::CreateChallengeRequest*,
+                               v1::Challenge*) override;
+  grpc::Status OpenChallenge(grpc::ServerContext*, const v1::ChallengeTransitionRequest*,
+                             v1::Challenge*) override;
+  grpc::Status CloseChallenge(grpc::ServerContext*, const v1::ChallengeTransitionRequest*,
+                              v1::Challenge*) override;
+  grpc::Status GetChallenge(grpc::ServerContext*, const v1::GetChallengeRequest*,
+                            v1::Challenge*) override;
+  grpc::Status ListChallenges(grpc::ServerContext*, const v1::ListChallengesRequest*,
+                              v1::ListChallengesResponse*) override;
+  grpc::Status SubmitIdea(grpc::ServerContext*, const v1::SubmitIdeaRequest*,
+                          v1::SubmitIdeaResponse*) override;
+  grpc::Status GetIdea(grpc::ServerContext*, const v1::GetIdeaRequest*, v1::Idea*) override;
+  grpc::Status ListIdeas(grpc::ServerContext*, const v1::ListIdeasRequest*,
+                         v1::ListIdeasResponse*) override;
+  grpc::Status EditIdea(grpc::ServerContext*, const v1::EditIdeaRequest*, v1::Idea*) override;
+  grpc::Status WithdrawIdea(grpc::ServerContext*, const v1::WithdrawIdeaRequest*,
+                            v1::Idea*) override;
+  grpc::Status AssignJurors(grpc::ServerContext*, const v1::AssignJurorsRequest*,
+                            v1::Challenge*) override;
+  grpc::Status ScoreIdea(grpc::ServerContext*, const v1::ScoreIdeaRequest*,
+                         v1::Scorecard*) override;
+  grpc::Status ListScorecards(grpc::ServerContext*, const v1::ListScorecardsRequest*,
+                              v1::ListScorecardsResponse*) override;
+  grpc::Status RankIdeas(grpc::ServerContext*, const v1::RankIdeasRequest*,
+                         v1::RankIdeasResponse*) override;
+  grpc::Status DecideIdea(grpc::ServerContext*, const v1::DecideIdeaRequest*,
+                          v1::Idea*) override;
+
+ private:
+  absl::StatusOr<auth::Principal> Caller(grpc::ServerContext* ctx) const;
+  grpc::Status TransitionChallenge(grpc::ServerContext* ctx, const std::string& id,
+                                   v1::ChallengeStatus to, v1::Challenge* out);
+  void Committed(bool idea_counts_changed);
+
+  IdeasStore& store_;
+  IdeasMetrics& metrics_;
+  std::function<void()> on_commit_;
+  const IdeasServiceOptions options_;
+  mutable absl::Mutex index_mu_;
+  DuplicateIndex index_ ABSL_GUARDED_BY(index_mu_);
+};
+
+}  // namespace pep::ideas

@@ -1,0 +1,286 @@
+#include "services/ideas/ideas_store.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/uuid.h"
+#include "store/outbox.h"
+
+namespace pep::ideas {
+
+namespace {
+
+const std::vector<store::Migration>& Migrations() {
+  static const auto* m = new std::vector<store::Migration>{
+      {1, R"sql(
+CREATE TABLE challenges (
+  id         TEXT PRIMARY KEY,
+  status     INTEGER NOT NULL,
+  data       BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE ideas (
+  id           TEXT PRIMARY KEY,
+  challenge_id TEXT NOT NULL REFERENCES challenges(id),
+  status       INTEGER NOT NULL,
+  author_id    TEXT NOT NULL,
+  request_id   TEXT,
+  data         BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX ideas_by_challenge ON ideas(challenge_id, id);
+CREATE INDEX ideas_by_author ON ideas(author_id, id);
+CREATE INDEX ideas_by_status ON ideas(status);
+CREATE UNIQUE INDEX ideas_request ON ideas(author_id, request_id) WHERE request_id IS NOT NULL;
+CREATE TABLE scorecards (
+  idea_id  TEXT NOT NULL REFERENCES ideas(id),
+  juror_id TEXT NOT NULL,
+  data     BLOB NOT NULL,
+  PRIMARY KEY (idea_id, juror_id)
+) WITHOUT ROWID;
+)sql"},
+      {2, store::OutboxSchemaSql()},
+  };
+  return *m;
+}
+
+template <typename M>
+absl::StatusOr<M> Parse(const std::string& bytes, const std::string& what) {
+  M m;
+  if (!m.ParseFromString(bytes)) return absl::DataLossError("corrupt stored " + what);
+  return m;
+}
+
+template <typename M>
+absl::StatusOr<M> GetOne(store::Db& db, const std::string& sql, const std::string& id,
+                         const std::string& what) {
+  auto q = db.Prepare(sql);
+  if (!q.ok()) return q.status();
+  q->Bind(1, id);
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
+  return Parse<M>(q->Text(0), what);
+}
+
+absl::StatusOr<std::vector<v1::Scorecard>> ScorecardsOf(store::Db& db, const std::string& idea_id) {
+  auto q = db.Prepare("SELECT data FROM scorecards WHERE idea_id = ? ORDER BY juror_id");
+  if (!q.ok()) return q.status();
+  q->Bind(1, idea_id);
+  std::vector<v1::Scorecard> out;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    auto c = Parse<v1::Scorecard>(q->Text(0), "scorecard");
+    if (!c.ok()) return c.status();
+    out.push_back(std::move(*c));
+  }
+  return out;
+}
+
+constexpr char kGetChallenge[] = "SELECT data FROM challenges WHERE id = ?";
+constexpr char kGetIdea[] = "SELECT data FROM ideas WHERE id = ?";
+
+}  // namespace
+
+absl::StatusOr<v1::Challenge> IdeasTx::GetChallenge(const std::string& id) {
+  return GetOne<v1::Challenge>(db_, kGetChallenge, id, "challenge");
+}
+
+absl::Status IdeasTx::PutChallenge(const v1::Challenge& c) {
+  auto q = db_.Prepare("INSERT OR REPLACE INTO challenges(id, status, data) VALUES (?,?,?)");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, c.id()).Bind(2, static_cast<int64_t>(c.status())).BindBlob(3, c.SerializeAsString()).Run();
+}
+
+absl::StatusOr<v1::Idea> IdeasTx::GetIdea(const std::string& id) {
+  return GetOne<v1::Idea>(db_, kGetIdea, id, "idea");
+}
+
+absl::StatusOr<std::optional<v1::Idea>> IdeasTx::FindByRequestId(const std::string& author_id,
+                                                                 const std::string& request_id) {
+  auto q = db_.Prepare("SELECT data FROM ideas WHERE author_id = ? AND request_id = ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, author_id).Bind(2, request_id);
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<v1::Idea>();
+  auto idea = Parse<v1::Idea>(q->Text(0), "idea");
+  if (!idea.ok()) return idea.status();
+  return std::optional<v1::Idea>(std::move(*idea));
+}
+
+absl::Status IdeasTx::PutIdea(const v1::Idea& idea, const std::string& request_id) {
+  auto q = db_.Prepare(
+      "INSERT INTO ideas(id, challenge_id, status, author_id, request_id, data) VALUES (?,?,?,?,?,?) "
+      "ON CONFLICT(id) DO UPDATE SET status = excluded.status, data = excluded.data");
+  if (!q.ok()) return q.status();
+  q->Bind(1, idea.id()).Bind(2, idea.challenge_id()).Bind(3, static_cast<int64_t>(idea.status()));
+  q->Bind(4, idea.author_id());
+  if (request_id.empty()) {
+    q->BindNull(5);
+  } else {
+    q->Bind(5, request_id);
+  }
+  return q->BindBlob(6, idea.SerializeAsString()).Run();
+}
+
+absl::StatusOr<std::vector<v1::Scorecard>> IdeasTx::Scorecards(const std::string& idea_id) {
+  return ScorecardsOf(db_, idea_id);
+}
+
+absl::StatusOr<bool> IdeasTx::PutScorecard(const v1::Scorecard& card) {
+  auto q = db_.Prepare("SELECT 1 FROM scorecards WHERE idea_id = ? AND juror_id = ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, card.idea_id()).Bind(2, card.juror_id());
+  auto existed = q->Step();
+  if (!existed.ok()) return existed.status();
+  auto put = db_.Prepare("INSERT OR REPLACE INTO scorecards(idea_id, juror_id, data) VALUES (?,?,?)");
+  if (!put.ok()) return put.status();
+  absl::Status s = put->Bind(1, card.idea_id()).Bind(2, card.juror_id()).BindBlob(3, card.SerializeAsString()).Run();
+  if (!s.ok()) return s;
+  return *existed;
+}
+
+absl::Status IdeasTx::Emit(const std::string& aggregate_id, const std::string& correlation_id,
+                           int64_t aggregate_version, const google::protobuf::Message& payload,
+                           const std::string& actor, absl::Time effective_time) {
+  store::OutboxEvent e;
+  e.topic = kTopic;
+  e.key = aggregate_id;
+  const absl::Time now = clock_.Now();
+  e.envelope.id = NewUuidV7(now);
+  e.envelope.source = kSource;
+  e.envelope.type = payload.GetDescriptor()->full_name();
+  e.envelope.subject = aggregate_id;
+  e.envelope.time = now;
+  e.envelope.actor = actor;
+  e.envelope.correlation_id = correlation_id;
+  e.envelope.aggregate_version = aggregate_version;
+  e.envelope.effective_time = effective_time;
+  e.payload = payload.SerializeAsString();
+  return store::AppendToOutbox(db_, e);
+}
+
+absl::StatusOr<std::unique_ptr<IdeasStore>> IdeasStore::Open(const std::string& path,
+                                                             const Clock& clock) {
+  auto db = store::Db::Open(path);
+  if (!db.ok()) return db.status();
+  absl::Status s = (*db)->Migrate(Migrations());
+  if (!s.ok()) return s;
+  return std::unique_ptr<IdeasStore>(new IdeasStore(std::move(*db), clock));
+}
+
+absl::Status IdeasStore::Write(const std::function<absl::Status(IdeasTx&)>& fn) {
+  absl::MutexLock l(&mu_);
+  store::Transaction tx(*db_);
+  if (!tx.status().ok()) return tx.status();
+  IdeasTx itx(*db_, clock_);
+  absl::Status s = fn(itx);
+  if (!s.ok()) return s;  // rolled back by ~Transaction
+  return tx.Commit();
+}
+
+absl::StatusOr<v1::Challenge> IdeasStore::GetChallenge(const std::string& id) {
+  absl::MutexLock l(&mu_);
+  return GetOne<v1::Challenge>(*db_, kGetChallenge, id, "challenge");
+}
+
+absl::StatusOr<std::vector<v1::Challenge>> IdeasStore::ListChallenges(v1::ChallengeStatus status) {
+  absl::MutexLock l(&mu_);
+  auto q = db_->Prepare("SELECT data FROM challenges WHERE (?1 = 0 OR status = ?1) ORDER BY id");
+  if (!q.ok()) return q.status();
+  q->Bind(1, static_cast<int64_t>(status));
+  std::vector<v1::Challenge> out;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    auto c = Parse<v1::Challenge>(q->Text(0), "challenge");
+    if (!c.ok()) return c.status();
+    out.push_back(std::move(*c));
+  }
+}
+
+absl::StatusOr<v1::Idea> IdeasStore::GetIdea(const std::string& id) {
+  absl::MutexLock l(&mu_);
+  return GetOne<v1::Idea>(*db_, kGetIdea, id, "idea");
+}
+
+absl::StatusOr<v1::ListIdeasResponse> IdeasStore::ListIdeas(const v1::ListIdeasRequest& r) {
+  const int64_t page = r.page_size() <= 0 ? 50 : std::min(r.page_size(), 500);
+  absl::MutexLock l(&mu_);
+  auto q = db_->Prepare(
+      "SELECT id, data FROM ideas WHERE (?1 = '' OR challenge_id = ?1) AND (?2 = 0 OR status = ?2) "
+      "AND (?3 = '' OR author_id = ?3) AND id > ?4 ORDER BY id LIMIT ?5");
+  if (!q.ok()) return q.status();
+  q->Bind(1, r.challenge_id()).Bind(2, static_cast<int64_t>(r.status())).Bind(3, r.author_id());
+  q->Bind(4, r.page_token()).Bind(5, page + 1);
+  v1::ListIdeasResponse out;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (out.ideas_size() == page) {
+      out.set_next_page_token(out.ideas(out.ideas_size() - 1).id());
+      break;
+    }
+    auto idea = Parse<v1::Idea>(q->Text(1), "idea");
+    if (!idea.ok()) return idea.status();
+    *out.add_ideas() = std::move(*idea);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Idea>> IdeasStore::IdeasOfChallenge(const std::string& challenge_id) {
+  absl::MutexLock l(&mu_);
+  auto q = db_->Prepare("SELECT data FROM ideas WHERE (?1 = '' OR challenge_id = ?1) ORDER BY id");
+  if (!q.ok()) return q.status();
+  q->Bind(1, challenge_id);
+  std::vector<v1::Idea> out;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    auto idea = Parse<v1::Idea>(q->Text(0), "idea");
+    if (!idea.ok()) return idea.status();
+    out.push_back(std::move(*idea));
+  }
+}
+
+absl::StatusOr<std::vector<v1::Scorecard>> IdeasStore::Scorecards(const std::string& idea_id) {
+  absl::MutexLock l(&mu_);
+  return ScorecardsOf(*db_, idea_id);
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, std::vector<v1::Scorecard>>>
+IdeasStore::ScorecardsOfChallenge(const std::string& challenge_id) {
+  absl::MutexLock l(&mu_);
+  auto q = db_->Prepare(
+      "SELECT s.idea_id, s.data FROM scorecards s JOIN ideas i ON i.id = s.idea_id "
+      "WHERE i.challenge_id = ? ORDER BY s.idea_id, s.juror_id");
+  if (!q.ok()) return q.status();
+  q->Bind(1, challenge_id);
+  absl::flat_hash_map<std::string, std::vector<v1::Scorecard>> out;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    auto c = Parse<v1::Scorecard>(q->Text(1), "scorecard");
+    if (!c.ok()) return c.status();
+    out[q->Text(0)].push_back(std::move(*c));
+  }
+}
+
+absl::StatusOr<std::map<v1::IdeaStatus, int64_t>> IdeasStore::CountIdeasByStatus() {
+  absl::MutexLock l(&mu_);
+  auto q = db_->Prepare("SELECT status, COUNT(*) FROM ideas GROUP BY status");
+  if (!q.ok()) return q.status();
+  std::map<v1::IdeaStatus, int64_t> out;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out[static_cast<v1::IdeaStatus>(q->Int(0))] = q->Int(1);
+  }
+}
+
+}  // namespace pep::ideas

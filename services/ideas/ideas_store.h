@@ -1,0 +1,80 @@
+// pep-ideas repository: SQLite tables (challenges, ideas, scorecards) holding each record as its
+// protobuf with indexed columns beside it, migrations, and outbox rows in the same transaction.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "google/protobuf/message.h"
+#include "pepiniere/ideas/v1/ideas.pb.h"
+#include "store/sqlite.h"
+
+namespace pep::ideas {
+
+namespace v1 = ::pepiniere::ideas::v1;
+
+inline constexpr char kTopic[] = "pepiniere.ideas.events";
+inline constexpr char kSource[] = "/pepiniere/ideas";
+
+// Operations available inside one write transaction.
+class IdeasTx {
+ public:
+  IdeasTx(store::Db& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  absl::StatusOr<v1::Challenge> GetChallenge(const std::string& id);
+  absl::Status PutChallenge(const v1::Challenge& c);
+  absl::StatusOr<v1::Idea> GetIdea(const std::string& id);
+  absl::StatusOr<std::optional<v1::Idea>> FindByRequestId(const std::string& author_id,
+                                                          const std::string& request_id);
+  absl::Status PutIdea(const v1::Idea& idea, const std::string& request_id = "");
+  absl::StatusOr<std::vector<v1::Scorecard>> Scorecards(const std::string& idea_id);
+  // Returns true if this juror had a scorecard for the idea (now replaced).
+  absl::StatusOr<bool> PutScorecard(const v1::Scorecard& card);
+  // Appends the event to the outbox with a full envelope (ce_type = payload's proto name).
+  absl::Status Emit(const std::string& aggregate_id, const std::string& correlation_id,
+                    int64_t aggregate_version, const google::protobuf::Message& payload,
+                    const std::string& actor, absl::Time effective_time);
+  absl::Time Now() const { return clock_.Now(); }
+
+ private:
+  store::Db& db_;
+  const Clock& clock_;
+};
+
+class IdeasStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<IdeasStore>> Open(const std::string& path,
+                                                          const Clock& clock);
+
+  // Runs `fn` in one BEGIN IMMEDIATE transaction; commits (durably: WAL, synchronous=FULL) only
+  // if it returns OK, otherwise rolls back so nothing of a refused request is stored.
+  absl::Status Write(const std::function<absl::Status(IdeasTx&)>& fn);
+
+  absl::StatusOr<v1::Challenge> GetChallenge(const std::string& id);
+  absl::StatusOr<std::vector<v1::Challenge>> ListChallenges(v1::ChallengeStatus status);
+  absl::StatusOr<v1::Idea> GetIdea(const std::string& id);
+  absl::StatusOr<v1::ListIdeasResponse> ListIdeas(const v1::ListIdeasRequest& r);
+  absl::StatusOr<std::vector<v1::Idea>> IdeasOfChallenge(const std::string& challenge_id);
+  absl::StatusOr<std::vector<v1::Scorecard>> Scorecards(const std::string& idea_id);
+  absl::StatusOr<absl::flat_hash_map<std::string, std::vector<v1::Scorecard>>>
+  ScorecardsOfChallenge(const std::string& challenge_id);
+  absl::StatusOr<std::map<v1::IdeaStatus, int64_t>> CountIdeasByStatus();
+
+ private:
+  IdeasStore(std::unique_ptr<store::Db> db, const Clock& clock)
+      : db_(std::move(db)), clock_(clock) {}
+
+  absl::Mutex mu_;
+  std::unique_ptr<store::Db> db_ ABSL_GUARDED_BY(mu_);
+  const Clock& clock_;
+};
+
+}  // namespace pep::ideas

@@ -1,0 +1,105 @@
+// pep-ideas: wiring only — flags, store, outbox relay, gRPC server (health, reflection,
+// metrics interceptor), metrics endpoint, graceful shutdown.
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/shutdown.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "services/ideas/ideas_service.h"
+#include "services/ideas/ideas_store.h"
+#include "store/outbox_relay.h"
+#include "telemetry/grpc_metrics.h"
+#include "telemetry/metrics.h"
+
+ABSL_FLAG(std::string, bind_address, "127.0.0.1", "Address the gRPC and metrics servers bind to");
+ABSL_FLAG(int, grpc_port, 7101, "gRPC port (0 = pick a free one; printed on start)");
+ABSL_FLAG(int, metrics_port, 9101, "Prometheus /metrics port (0 = pick a free one)");
+ABSL_FLAG(std::string, data_dir, ".run/data/ideas", "Directory of the SQLite database");
+ABSL_FLAG(std::string, kafka_brokers, "127.0.0.1:9092", "Kafka bootstrap servers");
+ABSL_FLAG(bool, insecure_dev, false, "Accept calls without x-pep-gateway-key (local dev, tests)");
+ABSL_FLAG(std::string, gateway_key, "", "Shared secret expected in x-pep-gateway-key");
+ABSL_FLAG(int, max_receive_bytes, 1 << 20, "Largest request message accepted");
+ABSL_FLAG(double, duplicate_threshold, 0.25, "Similarity from which an idea is hinted as alike");
+ABSL_FLAG(int, shutdown_grace_seconds, 10, "Time given to in-flight calls and the relay on stop");
+
+int main(int argc, char** argv) {
+  pep::BlockShutdownSignals();
+  pep::ParseFlagsWithEnv(argc, argv);
+  pep::SetLogService("pep-ideas");
+  const std::string bind = absl::GetFlag(FLAGS_bind_address);
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (std::system(("mkdir -p '" + data_dir + "'").c_str()) != 0) {
+    pep::LogError("cannot create data dir", {{"data_dir", data_dir}});
+    return 1;
+  }
+  const std::string db_path = data_dir + "/ideas.db";
+
+  auto store = pep::ideas::IdeasStore::Open(db_path, pep::SystemClock::Get());
+  if (!store.ok()) {
+    pep::LogError("cannot open store", {{"error", std::string(store.status().message())}});
+    return 1;
+  }
+
+  pep::telemetry::MetricsServer metrics(absl::StrCat(bind, ":", absl::GetFlag(FLAGS_metrics_port)));
+  pep::telemetry::GrpcServerMetrics grpc_metrics(metrics.registry());
+  pep::telemetry::EventMetrics event_metrics(metrics.registry());
+  pep::ideas::IdeasMetrics ideas_metrics(metrics.registry());
+
+  pep::store::OutboxRelay relay(db_path, {.brokers = absl::GetFlag(FLAGS_kafka_brokers)},
+                                &event_metrics);
+  if (auto s = relay.Start(); !s.ok()) {
+    pep::LogError("cannot start outbox relay", {{"error", std::string(s.message())}});
+    return 1;
+  }
+
+  pep::ideas::IdeasService service(
+      **store, ideas_metrics, [&relay] { relay.Notify(); },
+      {.auth = {.insecure_dev = absl::GetFlag(FLAGS_insecure_dev),
+                .gateway_key = absl::GetFlag(FLAGS_gateway_key)},
+       .duplicate_threshold = absl::GetFlag(FLAGS_duplicate_threshold)});
+  if (auto s = service.Init(); !s.ok()) {
+    pep::LogError("cannot load state", {{"error", std::string(s.message())}});
+    return 1;
+  }
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(absl::StrCat(bind, ":", absl::GetFlag(FLAGS_grpc_port)),
+                           grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_max_receive_bytes));
+  builder.RegisterService(&service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> icpt;
+  icpt.push_back(grpc_metrics.MakeFactory());
+  builder.experimental().SetInterceptorCreators(std::move(icpt));
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    pep::LogError("cannot start gRPC server", {{"port", absl::StrCat(absl::GetFlag(FLAGS_grpc_port))}});
+    return 1;
+  }
+  server->GetHealthCheckService()->SetServingStatus("pepiniere.ideas.v1.IdeaService", true);
+  server->GetHealthCheckService()->SetServingStatus(true);
+  pep::LogInfo("pep-ideas serving", {{"grpc", absl::StrCat(bind, ":", port)},
+                                     {"metrics", absl::StrCat(bind, ":", metrics.port())},
+                                     {"db", db_path},
+                                     {"kafka", absl::GetFlag(FLAGS_kafka_brokers)}});
+
+  const int sig = pep::WaitForShutdownSignal();
+  pep::LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});
+  const absl::Duration grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  server->GetHealthCheckService()->SetServingStatus(false);
+  // Stop accepting, let in-flight calls finish (their commits are durable), then drain the relay.
+  server->Shutdown(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(absl::ToInt64Milliseconds(grace)));
+  relay.Stop(grace);
+  pep::LogInfo("stopped", {{"outbox_backlog", absl::StrCat(relay.Backlog())}});
+  return 0;
+}
