@@ -18,6 +18,15 @@ std::string MockCluster::bootstrap() const { return rd_kafka_mock_cluster_bootst
 
 std::vector<events::Record> ReadTopic(const std::string& brokers, const std::string& topic,
                                       size_t n, absl::Duration timeout) {
+  return ReadTopicUntil(
+      brokers, topic, [n](const std::vector<events::Record>& r) { return r.size() >= n; },
+      timeout);
+}
+
+std::vector<events::Record> ReadTopicUntil(
+    const std::string& brokers, const std::string& topic,
+    const std::function<bool(const std::vector<events::Record>&)>& done,
+    absl::Duration timeout) {
   std::vector<events::Record> out;
   auto conf = events::MakeConf({{"bootstrap.servers", brokers},
                                 {"group.id", "pep-test-raw-reader"},
@@ -54,7 +63,7 @@ std::vector<events::Record> ReadTopic(const std::string& brokers, const std::str
           r.headers = events::ReadHeaders(m.get());
           out.push_back(std::move(r));
         }
-        return out.size() >= n;
+        return done(out);
       },
       timeout, absl::Milliseconds(1));
   rd_kafka_consumer_close(rk.get());

@@ -5,6 +5,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,11 @@ class MockCluster {
 // Reads every partition of `topic` from the beginning until `n` records are seen or `timeout`.
 std::vector<events::Record> ReadTopic(const std::string& brokers, const std::string& topic,
                                       size_t n, absl::Duration timeout = absl::Seconds(30));
+
+// Reads every partition of `topic` from the beginning until `done(records)` or `timeout`.
+std::vector<events::Record> ReadTopicUntil(
+    const std::string& brokers, const std::string& topic,
+    const std::function<bool(const std::vector<events::Record>&)>& done,
+    absl::Duration timeout = absl::Seconds(60));
 
 }  // namespace pep::testing

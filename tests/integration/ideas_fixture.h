@@ -1,0 +1,99 @@
+// Runs the real pep-ideas binary as a child process (free ports, temp data dir, insecure-dev)
+// against a real broker, with helpers to call it over gRPC.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "harness/harness.h"
+#include "pepiniere/ideas/v1/ideas.grpc.pb.h"
+
+namespace pep::testing {
+
+namespace iv1 = ::pepiniere::ideas::v1;
+
+class IdeasProcess {
+ public:
+  IdeasProcess(std::string brokers, std::string data_dir)
+      : brokers_(std::move(brokers)), data_dir_(std::move(data_dir)),
+        grpc_port_(FreePort()), metrics_port_(FreePort()) {}
+
+  // Starts the binary and waits until it answers RPCs.
+  void Start() {
+    proc_ = std::make_unique<ChildProcess>();
+    proc_->Start({BinaryDir() + "/services/ideas/pep-ideas", "--grpc_port", std::to_string(grpc_port_),
+                  "--metrics_port", std::to_string(metrics_port_), "--data_dir", data_dir_,
+                  "--kafka_brokers", brokers_, "--insecure_dev"},
+                 {}, data_dir_ + "/pep-ideas.log");
+    channel_ = grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
+    stub_ = iv1::IdeaService::NewStub(channel_);
+    ASSERT_TRUE(WaitFor([&] {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+      iv1::ListChallengesResponse r;
+      return stub_->ListChallenges(&ctx, {}, &r).ok();
+    }, absl::Seconds(30))) << "pep-ideas did not become ready; see " << data_dir_ << "/pep-ideas.log";
+  }
+  void Kill9() { proc_->Kill9(); }
+  int Terminate() { return proc_->Terminate(); }
+  bool Running() { return proc_ && proc_->Running(); }
+
+  std::string address() const { return absl::StrCat("127.0.0.1:", grpc_port_); }
+  int metrics_port() const { return metrics_port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  iv1::IdeaService::Stub& stub() { return *stub_; }
+
+  static void As(grpc::ClientContext& ctx, const std::string& actor, const std::string& roles) {
+    ctx.AddMetadata("x-pep-actor", actor);
+    ctx.AddMetadata("x-pep-roles", roles);
+  }
+
+  // Creates and opens a challenge with one criterion and the given quorum; returns its id.
+  std::string OpenChallenge(int quorum = 1) {
+    iv1::CreateChallengeRequest req;
+    req.set_title("Simplification administrative");
+    req.set_theme("simplification");
+    auto* c = req.add_criteria();
+    c->set_name("impact");
+    c->set_weight(1);
+    req.set_jury_quorum(quorum);
+    iv1::Challenge ch;
+    {
+      grpc::ClientContext ctx;
+      As(ctx, "coord-1", "coordinator");
+      grpc::Status s = stub_->CreateChallenge(&ctx, req, &ch);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    }
+    grpc::ClientContext ctx;
+    As(ctx, "coord-1", "coordinator");
+    iv1::ChallengeTransitionRequest open;
+    open.set_challenge_id(ch.id());
+    grpc::Status s = stub_->OpenChallenge(&ctx, open, &ch);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return ch.id();
+  }
+
+  static iv1::SubmitIdeaRequest Idea(const std::string& challenge, const std::string& title) {
+    iv1::SubmitIdeaRequest r;
+    r.set_challenge_id(challenge);
+    r.set_title(title);
+    r.set_problem("Les usagers remplissent plusieurs formulaires pour la même aide.");
+    r.set_proposal("Un formulaire unique, pré-rempli avec ce que l'administration sait déjà.");
+    r.set_author_name("Camille Martin");
+    r.set_department("Direction de l'action sociale");
+    r.set_contact_email("camille.martin@departement06.fr");
+    return r;
+  }
+
+ private:
+  std::string brokers_, data_dir_;
+  int grpc_port_, metrics_port_;
+  std::unique_ptr<ChildProcess> proc_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<iv1::IdeaService::Stub> stub_;
+};
+
+}  // namespace pep::testing
