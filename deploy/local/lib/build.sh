@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Configures (once) and builds Pépinière in Release with Ninja, two jobs, ccache when present.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+BUILD_DIR="${1:-$ROOT/build}"
+if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
+  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
+fi
+cmake --build "$BUILD_DIR" -j2 >&2
