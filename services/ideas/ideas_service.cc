@@ -494,29 +494,20 @@ grpc::Status IdeasService::DecideIdea(grpc::ServerContext* ctx, const v1::Decide
     idea.set_version(idea.version() + 1);
     *idea.mutable_updated_at() = ToTimestamp(now);
     PEP_RETURN_IF_ERROR(tx.PutIdea(idea));
+    auto emit = [&](auto ev) {
+      ev.set_idea_id(idea.id());
+      *ev.mutable_decision() = d;
+      return std::move(ev);
+    };
     switch (req->decision()) {
-      case v1::IDEA_STATUS_SHORTLISTED: {
-        v1::IdeaShortlisted ev;
-        ev.set_idea_id(idea.id());
-        *ev.mutable_decision() = d;
-        return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now);
-      }
-      case v1::IDEA_STATUS_AWARDED: {
-        v1::IdeaAwarded ev;
-        ev.set_idea_id(idea.id());
-        *ev.mutable_decision() = d;
-        return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now);
-      }
-      case v1::IDEA_STATUS_REJECTED: {
-        v1::IdeaRejected ev;
-        ev.set_idea_id(idea.id());
-        *ev.mutable_decision() = d;
-        return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now);
-      }
+      case v1::IDEA_STATUS_SHORTLISTED:
+        return tx.Emit(idea.id(), idea.id(), idea.version(), emit(v1::IdeaShortlisted()), p->id, now);
+      case v1::IDEA_STATUS_AWARDED:
+        return tx.Emit(idea.id(), idea.id(), idea.version(), emit(v1::IdeaAwarded()), p->id, now);
+      case v1::IDEA_STATUS_REJECTED:
+        return tx.Emit(idea.id(), idea.id(), idea.version(), emit(v1::IdeaRejected()), p->id, now);
       case v1::IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION: {
-        v1::IdeaSelected ev;
-        ev.set_idea_id(idea.id());
-        *ev.mutable_decision() = d;
+        v1::IdeaSelected ev = emit(v1::IdeaSelected());
         ev.set_challenge_id(idea.challenge_id());
         ev.set_title(idea.title());
         ev.set_problem(idea.problem());

@@ -13,21 +13,12 @@
 #include "harness/kafka_testing.h"
 #include "integration/ideas_fixture.h"
 #include "pepiniere/ideas/v1/events.pb.h"
-#include "store/sqlite.h"
 
 namespace pep::testing {
 namespace {
 
 constexpr int kKills = 5;
 constexpr int kClients = 4;
-
-int64_t UnsentOutboxRows(const std::string& db_path) {
-  auto db = store::Db::Open(db_path);
-  if (!db.ok()) return -1;
-  auto q = (*db)->Prepare("SELECT COUNT(*) FROM outbox WHERE sent_us IS NULL");
-  if (!q.ok() || !q->Step().value_or(false)) return -1;
-  return q->Int(0);
-}
 
 TEST(IdeasCrash, AcknowledgedIdeasSurviveKillNineAndAppearOnceOnTheTopic) {
   KafkaBroker& broker = KafkaBroker::Shared();

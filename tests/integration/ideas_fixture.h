@@ -10,10 +10,20 @@
 #include "gtest/gtest.h"
 #include "harness/harness.h"
 #include "pepiniere/ideas/v1/ideas.grpc.pb.h"
+#include "store/sqlite.h"
 
 namespace pep::testing {
 
 namespace iv1 = ::pepiniere::ideas::v1;
+
+// Outbox rows of a service database not yet confirmed by Kafka (-1 if unreadable).
+inline int64_t UnsentOutboxRows(const std::string& db_path) {
+  auto db = store::Db::Open(db_path);
+  if (!db.ok()) return -1;
+  auto q = (*db)->Prepare("SELECT COUNT(*) FROM outbox WHERE sent_us IS NULL");
+  if (!q.ok() || !q->Step().value_or(false)) return -1;
+  return q->Int(0);
+}
 
 class IdeasProcess {
  public:

@@ -7,18 +7,9 @@
 #include "harness/harness.h"
 #include "harness/kafka_testing.h"
 #include "integration/ideas_fixture.h"
-#include "store/sqlite.h"
 
 namespace pep::testing {
 namespace {
-
-int64_t UnsentOutboxRows(const std::string& db_path) {
-  auto db = store::Db::Open(db_path);
-  if (!db.ok()) return -1;
-  auto q = (*db)->Prepare("SELECT COUNT(*) FROM outbox WHERE sent_us IS NULL");
-  if (!q.ok() || !q->Step().value_or(false)) return -1;
-  return q->Int(0);
-}
 
 TEST(IdeasOutage, WritesSucceedWhileBrokerIsDownAndEventsFlowWhenItReturns) {
   KafkaBroker broker;  // our own: this test stops it
