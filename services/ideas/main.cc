@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/grpc_errors.h"
 #include "common/log.h"
 #include "common/shutdown.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
   builder.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_max_receive_bytes));
   builder.RegisterService(&service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> icpt;
+  icpt.push_back(pep::MakeRequestParseErrorInterceptorFactory());  // first: metrics see the result
   icpt.push_back(grpc_metrics.MakeFactory());
   builder.experimental().SetInterceptorCreators(std::move(icpt));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
