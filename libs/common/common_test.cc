@@ -1,5 +1,9 @@
 // Unit tests for libs/common: UUIDv7 layout and order, RFC 3339, status mapping, JSON escaping.
+#include <cstdlib>
 #include <set>
+
+#include "absl/flags/flag.h"
+#include "common/config.h"
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -7,8 +11,24 @@
 #include "common/uuid.h"
 #include "gtest/gtest.h"
 
+ABSL_FLAG(int, pep_test_port, 1, "a flag for the config test");
+ABSL_FLAG(std::string, pep_test_name, "default", "a flag for the config test");
+
 namespace pep {
 namespace {
+
+TEST(Config, EnvironmentOverridesDefaultAndCommandLineOverridesEnvironment) {
+  setenv("PEP_PEP_TEST_PORT", "42", 1);
+  setenv("PEP_PEP_TEST_NAME", "from-env", 1);
+  char prog[] = "prog";
+  char flag[] = "--pep_test_name=from-flag";
+  char* argv[] = {prog, flag, nullptr};
+  ParseFlagsWithEnv(2, argv);
+  EXPECT_EQ(absl::GetFlag(FLAGS_pep_test_port), 42);
+  EXPECT_EQ(absl::GetFlag(FLAGS_pep_test_name), "from-flag");
+  unsetenv("PEP_PEP_TEST_PORT");
+  unsetenv("PEP_PEP_TEST_NAME");
+}
 
 TEST(Uuid, V7LayoutAndTimeOrder) {
   const absl::Time t0 = absl::FromUnixMillis(1764331200000);

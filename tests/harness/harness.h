@@ -55,6 +55,9 @@ class ChildProcess {
 // Runs a shell command, returns its exit code; output goes to the test log.
 int RunCommand(const std::string& cmd);
 
+// True when something accepts TCP connections on 127.0.0.1:port.
+bool PortAccepts(int port);
+
 // Plain HTTP/1.0 GET on 127.0.0.1; returns the body, or "" on failure.
 std::string HttpGet(int port, const std::string& path);
 

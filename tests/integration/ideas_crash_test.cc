@@ -35,7 +35,7 @@ TEST(IdeasCrash, AcknowledgedIdeasSurviveKillNineAndAppearOnceOnTheTopic) {
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
-      auto channel = grpc::CreateChannel(ideas.address(), grpc::InsecureChannelCredentials());
+      auto channel = ideas.Channel();
       auto stub = iv1::IdeaService::NewStub(channel);
       for (int i = 0; !stop.load(); ++i) {
         grpc::ClientContext ctx;

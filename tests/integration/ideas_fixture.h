@@ -38,7 +38,12 @@ class IdeasProcess {
                   "--metrics_port", std::to_string(metrics_port_), "--data_dir", data_dir_,
                   "--kafka_brokers", brokers_, "--insecure_dev"},
                  {}, data_dir_ + "/pep-ideas.log");
-    channel_ = grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
+    // Connect only once the port listens: a channel whose first attempts are refused spends
+    // seconds in reconnect backoff.
+    ASSERT_TRUE(WaitFor([&] { return PortAccepts(grpc_port_) || !proc_->Running(); },
+                        absl::Seconds(30)));
+    ASSERT_TRUE(proc_->Running()) << "pep-ideas exited; see " << data_dir_ << "/pep-ideas.log";
+    channel_ = Channel();
     stub_ = iv1::IdeaService::NewStub(channel_);
     ASSERT_TRUE(WaitFor([&] {
       grpc::ClientContext ctx;
@@ -50,6 +55,16 @@ class IdeasProcess {
   void Kill9() { proc_->Kill9(); }
   int Terminate() { return proc_->Terminate(); }
   bool Running() { return proc_ && proc_->Running(); }
+
+  // A channel that reconnects quickly: the service restarts often in these tests, and gRPC's
+  // default reconnect backoff (1 s, growing) would dominate their run time.
+  std::shared_ptr<grpc::Channel> Channel() const {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
+    return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
+  }
 
   std::string address() const { return absl::StrCat("127.0.0.1:", grpc_port_); }
   int metrics_port() const { return metrics_port_; }

@@ -1,6 +1,7 @@
 // pep-ideas end to end on a real Kafka broker: a submission through gRPC arrives on
 // pepiniere.ideas.events with every CloudEvents header and a decodable payload; a full jury
 // lifecycle produces its events in per-aggregate order; metrics reflect it.
+#include <fstream>
 #include <map>
 
 #include "common/clock.h"
@@ -201,6 +202,113 @@ TEST_F(IdeasKafkaTest, SimilarIdeaGetsADuplicateHint) {
   EXPECT_EQ(second.similar_ideas(0).idea_id(), first.idea().id());
   EXPECT_GT(second.similar_ideas(0).similarity(), 0.5);
   EXPECT_NE(second.similarity_method().find("Jaccard"), std::string::npos);
+}
+
+TEST_F(IdeasKafkaTest, ListFiltersPaginationEditAndWithdrawByAuthor) {
+  const std::string challenge = ideas_->OpenChallenge();
+  std::vector<std::string> by_a;
+  for (int i = 0; i < 5; ++i) {
+    grpc::ClientContext ctx;
+    IdeasProcess::As(ctx, i < 3 ? "agent-a" : "agent-b", "agent");
+    iv1::SubmitIdeaResponse resp;
+    ASSERT_TRUE(ideas_->stub().SubmitIdea(&ctx, IdeasProcess::Idea(challenge, "Idée n°" + std::to_string(i)), &resp).ok());
+    if (i < 3) by_a.push_back(resp.idea().id());
+  }
+  // Author filter, two per page: pages [a0 a1] [a2], in submission order.
+  std::vector<std::string> seen;
+  iv1::ListIdeasRequest list;
+  list.set_challenge_id(challenge);
+  list.set_author_id("agent-a");
+  list.set_page_size(2);
+  int pages = 0;
+  do {
+    grpc::ClientContext ctx;
+    iv1::ListIdeasResponse page;
+    ASSERT_TRUE(ideas_->stub().ListIdeas(&ctx, list, &page).ok());
+    for (const auto& i : page.ideas()) seen.push_back(i.id());
+    list.set_page_token(page.next_page_token());
+    ++pages;
+  } while (!list.page_token().empty());
+  EXPECT_EQ(seen, by_a);
+  EXPECT_EQ(pages, 2);
+
+  iv1::EditIdeaRequest edit;
+  edit.set_idea_id(by_a[0]);
+  edit.set_title("Idée n°0, précisée");
+  iv1::Idea idea;
+  {
+    grpc::ClientContext ctx;
+    IdeasProcess::As(ctx, "agent-b", "agent");
+    EXPECT_EQ(ideas_->stub().EditIdea(&ctx, edit, &idea).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    grpc::ClientContext ctx;
+    IdeasProcess::As(ctx, "agent-a", "agent");
+    ASSERT_TRUE(ideas_->stub().EditIdea(&ctx, edit, &idea).ok());
+    EXPECT_EQ(idea.title(), "Idée n°0, précisée");
+    EXPECT_EQ(idea.version(), 2);
+  }
+  {
+    grpc::ClientContext ctx;
+    IdeasProcess::As(ctx, "agent-a", "agent");
+    iv1::WithdrawIdeaRequest wd;
+    wd.set_idea_id(by_a[1]);
+    wd.set_reason("Doublon");
+    ASSERT_TRUE(ideas_->stub().WithdrawIdea(&ctx, wd, &idea).ok());
+    EXPECT_EQ(idea.status(), iv1::IDEA_STATUS_WITHDRAWN);
+  }
+  {
+    grpc::ClientContext ctx;
+    iv1::ListIdeasRequest withdrawn;
+    withdrawn.set_challenge_id(challenge);
+    withdrawn.set_status(iv1::IDEA_STATUS_WITHDRAWN);
+    iv1::ListIdeasResponse page;
+    ASSERT_TRUE(ideas_->stub().ListIdeas(&ctx, withdrawn, &page).ok());
+    ASSERT_EQ(page.ideas_size(), 1);
+    EXPECT_EQ(page.ideas(0).id(), by_a[1]);
+  }
+  iv1::RankIdeasRequest rr;
+  rr.set_challenge_id(challenge);
+  iv1::RankIdeasResponse ranking;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(ideas_->stub().RankIdeas(&ctx, rr, &ranking).ok());
+  EXPECT_EQ(ranking.ideas_size(), 4);  // the withdrawn idea is not ranked
+
+  // The edit is an event recording old -> new.
+  bool found = false;
+  ReadTopicUntil(KafkaBroker::Shared().bootstrap(), kTopic, [&](const auto& rs) {
+    for (const auto& r : rs) {
+      if (r.key != by_a[0] || Header(r, "ce_type") != "pepiniere.ideas.v1.IdeaEdited") continue;
+      iv1::IdeaEdited ev;
+      EXPECT_TRUE(ev.ParseFromString(r.value));
+      EXPECT_EQ(ev.changes_size(), 1);
+      EXPECT_EQ(ev.changes(0).field(), "title");
+      EXPECT_EQ(ev.changes(0).old_value(), "Idée n°0");
+      EXPECT_EQ(ev.changes(0).new_value(), "Idée n°0, précisée");
+      EXPECT_EQ(Header(r, "ce_aggregateversion"), "2");
+      found = true;
+    }
+    return found;
+  });
+  EXPECT_TRUE(found);
+}
+
+TEST_F(IdeasKafkaTest, MetricsPassPromtoolAndSigtermDrainsTheOutbox) {
+  const std::string challenge = ideas_->OpenChallenge();
+  for (int i = 0; i < 20; ++i) {
+    grpc::ClientContext ctx;
+    iv1::SubmitIdeaResponse resp;
+    ASSERT_TRUE(ideas_->stub().SubmitIdea(&ctx, IdeasProcess::Idea(challenge, "Idée " + std::to_string(i)), &resp).ok());
+  }
+  const std::string path = dir_.path() + "/metrics.txt";
+  {
+    std::ofstream out(path);
+    out << HttpGet(ideas_->metrics_port(), "/metrics");
+  }
+  EXPECT_EQ(RunCommand("promtool check metrics < " + path), 0) << "promtool complained; see " << path;
+  // Graceful stop: exit 0, nothing left unsent (the broker is up).
+  EXPECT_EQ(ideas_->Terminate(), 0);
+  EXPECT_EQ(UnsentOutboxRows(dir_.path() + "/ideas.db"), 0);
 }
 
 }  // namespace
