@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,7 +81,9 @@ void ChildProcess::Start(const std::vector<std::string>& argv,
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    // Child: the shutdown signals may be blocked in the test process; unblock them.
+    // Child: dies with the test process, so a crashed test leaves no server behind.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // The shutdown signals may be blocked in the test process; unblock them.
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_UNBLOCK, &all, nullptr);
@@ -183,7 +186,8 @@ std::string KafkaBroker::bootstrap() const { return absl::StrCat("127.0.0.1:", p
 void KafkaBroker::Start() {
   const std::string cmd =
       absl::StrCat("bash ", SourceDir(), "/deploy/local/lib/kafka.sh start --dir ", dir_.path(),
-                   " --port ", port_, " --controller-port ", controller_port_);
+                   " --port ", port_, " --controller-port ", controller_port_,
+                   " --owner-pid ", getpid());
   ASSERT_EQ(RunCommand(cmd), 0) << cmd;
   running_ = true;
 }

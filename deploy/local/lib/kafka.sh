@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs a single-node Apache Kafka broker in KRaft mode from jars resolved by Maven.
 #   kafka.sh fetch                                   resolve the jars into the cache (idempotent)
-#   kafka.sh start --dir D --port P --controller-port C   format D once, start in background,
-#                                                    write D/kafka.pid, wait until it answers
+#   kafka.sh start --dir D --port P --controller-port C [--owner-pid PID]
+#                                                    format D once, start in background,
+#                                                    write D/kafka.pid, wait until it answers;
+#                                                    with --owner-pid, a watchdog stops the
+#                                                    broker when that process is gone (tests)
 #   kafka.sh stop --dir D                            stop the broker whose pid is in D/kafka.pid
 # Used by deploy/local/up and by the test harness (free ports, temp dirs).
 set -euo pipefail
@@ -38,13 +41,14 @@ run_class() {
     -cp "$LIBS/*" "$cls" "$@"
 }
 
-DIR=""; PORT=9092; CPORT=9093
+DIR=""; PORT=9092; CPORT=9093; OWNER=""
 parse() {
   while (($#)); do
     case "$1" in
       --dir) DIR="$2"; shift 2 ;;
       --port) PORT="$2"; shift 2 ;;
       --controller-port) CPORT="$2"; shift 2 ;;
+      --owner-pid) OWNER="$2"; shift 2 ;;
       *) echo "kafka.sh: unknown option $1" >&2; exit 2 ;;
     esac
   done
@@ -90,6 +94,13 @@ PROPS
     -Dlog4j2.configurationFile="$KAFKA_POM_DIR/log4j2.properties" \
     -cp "$LIBS/*" kafka.Kafka "$DIR/server.properties" >> "$DIR/kafka.log" 2>&1 < /dev/null &
   echo $! > "$DIR/kafka.pid"
+  if [[ -n "$OWNER" ]]; then
+    # A test that dies without cleaning up must not leave its broker behind.
+    local bpid; bpid="$(cat "$DIR/kafka.pid")"
+    nohup bash -c "while kill -0 $OWNER 2>/dev/null && kill -0 $bpid 2>/dev/null; do sleep 1; done; \
+      kill -TERM $bpid 2>/dev/null; sleep 20; kill -KILL $bpid 2>/dev/null" \
+      > /dev/null 2>&1 < /dev/null &
+  fi
   # Ready when the broker port accepts connections and the process is still alive.
   for _ in $(seq 1 240); do
     if ! kill -0 "$(cat "$DIR/kafka.pid")" 2>/dev/null; then
