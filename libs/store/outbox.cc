@@ -2,6 +2,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/uuid.h"
+#include "store/proto_rows.h"
 
 namespace pep::store {
 
@@ -62,6 +64,24 @@ absl::Status AppendToOutbox(Db& db, const OutboxEvent& e) {
       .BindBlob(6, e.payload)
       .Bind(7, absl::ToUnixMicros(e.envelope.time))
       .Run();
+}
+
+absl::Status EmitEvent(Db& db, const EventSpec& spec, const google::protobuf::Message& payload) {
+  OutboxEvent e;
+  e.topic = spec.topic;
+  e.key = spec.aggregate_id;
+  e.envelope.id = NewUuidV7(spec.recorded_time);
+  e.envelope.source = spec.source;
+  e.envelope.type = payload.GetDescriptor()->full_name();
+  e.envelope.subject = spec.aggregate_id;
+  e.envelope.time = spec.recorded_time;
+  e.envelope.actor = spec.actor;
+  e.envelope.correlation_id = spec.correlation_id;
+  e.envelope.causation_id = spec.causation_id;
+  e.envelope.aggregate_version = spec.aggregate_version;
+  e.envelope.effective_time = spec.effective_time;
+  e.payload = payload.SerializeAsString();
+  return AppendToOutbox(db, e);
 }
 
 }  // namespace pep::store

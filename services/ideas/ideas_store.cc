@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/uuid.h"
 #include "store/outbox.h"
+#include "store/proto_rows.h"
 
 namespace pep::ideas {
 
@@ -41,24 +42,8 @@ CREATE TABLE scorecards (
   return *m;
 }
 
-template <typename M>
-absl::StatusOr<M> Parse(const std::string& bytes, const std::string& what) {
-  M m;
-  if (!m.ParseFromString(bytes)) return absl::DataLossError("corrupt stored " + what);
-  return m;
-}
-
-template <typename M>
-absl::StatusOr<M> GetOne(store::Db& db, const std::string& sql, const std::string& id,
-                         const std::string& what) {
-  auto q = db.Prepare(sql);
-  if (!q.ok()) return q.status();
-  q->Bind(1, id);
-  auto row = q->Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
-  return Parse<M>(q->Text(0), what);
-}
+using store::GetProto;
+using store::ParseRow;
 
 absl::StatusOr<std::vector<v1::Scorecard>> ScorecardsOf(store::Db& db, const std::string& idea_id) {
   auto q = db.Prepare("SELECT data FROM scorecards WHERE idea_id = ? ORDER BY juror_id");
@@ -69,7 +54,7 @@ absl::StatusOr<std::vector<v1::Scorecard>> ScorecardsOf(store::Db& db, const std
     auto row = q->Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
-    auto c = Parse<v1::Scorecard>(q->Text(0), "scorecard");
+    auto c = ParseRow<v1::Scorecard>(q->Text(0), "scorecard");
     if (!c.ok()) return c.status();
     out.push_back(std::move(*c));
   }
@@ -82,7 +67,7 @@ constexpr char kGetIdea[] = "SELECT data FROM ideas WHERE id = ?";
 }  // namespace
 
 absl::StatusOr<v1::Challenge> IdeasTx::GetChallenge(const std::string& id) {
-  return GetOne<v1::Challenge>(db_, kGetChallenge, id, "challenge");
+  return GetProto<v1::Challenge>(db_, kGetChallenge, id, "challenge");
 }
 
 absl::Status IdeasTx::PutChallenge(const v1::Challenge& c) {
@@ -92,7 +77,7 @@ absl::Status IdeasTx::PutChallenge(const v1::Challenge& c) {
 }
 
 absl::StatusOr<v1::Idea> IdeasTx::GetIdea(const std::string& id) {
-  return GetOne<v1::Idea>(db_, kGetIdea, id, "idea");
+  return GetProto<v1::Idea>(db_, kGetIdea, id, "idea");
 }
 
 absl::StatusOr<std::optional<v1::Idea>> IdeasTx::FindByRequestId(const std::string& author_id,
@@ -103,7 +88,7 @@ absl::StatusOr<std::optional<v1::Idea>> IdeasTx::FindByRequestId(const std::stri
   auto row = q->Step();
   if (!row.ok()) return row.status();
   if (!*row) return std::optional<v1::Idea>();
-  auto idea = Parse<v1::Idea>(q->Text(0), "idea");
+  auto idea = ParseRow<v1::Idea>(q->Text(0), "idea");
   if (!idea.ok()) return idea.status();
   return std::optional<v1::Idea>(std::move(*idea));
 }
@@ -143,21 +128,16 @@ absl::StatusOr<bool> IdeasTx::PutScorecard(const v1::Scorecard& card) {
 absl::Status IdeasTx::Emit(const std::string& aggregate_id, const std::string& correlation_id,
                            int64_t aggregate_version, const google::protobuf::Message& payload,
                            const std::string& actor, absl::Time effective_time) {
-  store::OutboxEvent e;
-  e.topic = kTopic;
-  e.key = aggregate_id;
-  const absl::Time now = clock_.Now();
-  e.envelope.id = NewUuidV7(now);
-  e.envelope.source = kSource;
-  e.envelope.type = payload.GetDescriptor()->full_name();
-  e.envelope.subject = aggregate_id;
-  e.envelope.time = now;
-  e.envelope.actor = actor;
-  e.envelope.correlation_id = correlation_id;
-  e.envelope.aggregate_version = aggregate_version;
-  e.envelope.effective_time = effective_time;
-  e.payload = payload.SerializeAsString();
-  return store::AppendToOutbox(db_, e);
+  return store::EmitEvent(db_,
+                          {.topic = kTopic,
+                           .source = kSource,
+                           .aggregate_id = aggregate_id,
+                           .correlation_id = correlation_id,
+                           .aggregate_version = aggregate_version,
+                           .actor = actor,
+                           .effective_time = effective_time,
+                           .recorded_time = clock_.Now()},
+                          payload);
 }
 
 absl::StatusOr<std::unique_ptr<IdeasStore>> IdeasStore::Open(const std::string& path,
@@ -181,7 +161,7 @@ absl::Status IdeasStore::Write(const std::function<absl::Status(IdeasTx&)>& fn) 
 
 absl::StatusOr<v1::Challenge> IdeasStore::GetChallenge(const std::string& id) {
   absl::MutexLock l(&mu_);
-  return GetOne<v1::Challenge>(*db_, kGetChallenge, id, "challenge");
+  return GetProto<v1::Challenge>(*db_, kGetChallenge, id, "challenge");
 }
 
 absl::StatusOr<std::vector<v1::Challenge>> IdeasStore::ListChallenges(v1::ChallengeStatus status) {
@@ -194,7 +174,7 @@ absl::StatusOr<std::vector<v1::Challenge>> IdeasStore::ListChallenges(v1::Challe
     auto row = q->Step();
     if (!row.ok()) return row.status();
     if (!*row) return out;
-    auto c = Parse<v1::Challenge>(q->Text(0), "challenge");
+    auto c = ParseRow<v1::Challenge>(q->Text(0), "challenge");
     if (!c.ok()) return c.status();
     out.push_back(std::move(*c));
   }
@@ -202,7 +182,7 @@ absl::StatusOr<std::vector<v1::Challenge>> IdeasStore::ListChallenges(v1::Challe
 
 absl::StatusOr<v1::Idea> IdeasStore::GetIdea(const std::string& id) {
   absl::MutexLock l(&mu_);
-  return GetOne<v1::Idea>(*db_, kGetIdea, id, "idea");
+  return GetProto<v1::Idea>(*db_, kGetIdea, id, "idea");
 }
 
 absl::StatusOr<v1::ListIdeasResponse> IdeasStore::ListIdeas(const v1::ListIdeasRequest& r) {
@@ -223,7 +203,7 @@ absl::StatusOr<v1::ListIdeasResponse> IdeasStore::ListIdeas(const v1::ListIdeasR
       out.set_next_page_token(out.ideas(out.ideas_size() - 1).id());
       break;
     }
-    auto idea = Parse<v1::Idea>(q->Text(1), "idea");
+    auto idea = ParseRow<v1::Idea>(q->Text(1), "idea");
     if (!idea.ok()) return idea.status();
     *out.add_ideas() = std::move(*idea);
   }
@@ -240,7 +220,7 @@ absl::StatusOr<std::vector<v1::Idea>> IdeasStore::IdeasOfChallenge(const std::st
     auto row = q->Step();
     if (!row.ok()) return row.status();
     if (!*row) return out;
-    auto idea = Parse<v1::Idea>(q->Text(0), "idea");
+    auto idea = ParseRow<v1::Idea>(q->Text(0), "idea");
     if (!idea.ok()) return idea.status();
     out.push_back(std::move(*idea));
   }
@@ -264,7 +244,7 @@ IdeasStore::ScorecardsOfChallenge(const std::string& challenge_id) {
     auto row = q->Step();
     if (!row.ok()) return row.status();
     if (!*row) return out;
-    auto c = Parse<v1::Scorecard>(q->Text(1), "scorecard");
+    auto c = ParseRow<v1::Scorecard>(q->Text(1), "scorecard");
     if (!c.ok()) return c.status();
     out[q->Text(0)].push_back(std::move(*c));
   }

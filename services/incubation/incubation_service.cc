@@ -1,0 +1,872 @@
+#include "services/incubation/incubation_service.h"
+
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/log.h"
+#include "common/proto_time.h"
+#include "common/status.h"
+#include "common/uuid.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "pepiniere/ideas/v1/events.pb.h"
+#include "pepiniere/incubation/v1/events.pb.h"
+
+namespace pep::incubation {
+
+namespace {
+
+#define PEP_GRPC_RETURN_IF_ERROR(expr)                    \
+  do {                                                    \
+    ::absl::Status pep_s_ = (expr);                       \
+    if (!pep_s_.ok()) return ::pep::ToGrpcStatus(pep_s_); \
+  } while (0)
+
+constexpr int kMaxImportLines = 20000;
+
+std::string Lower(std::string s) { return absl::AsciiStrToLower(s); }
+
+absl::Status RequireCoordinator(const auth::Principal& p, const std::string& action) {
+  if (p.HasRole("coordinator")) return absl::OkStatus();
+  return absl::PermissionDeniedError(action + " requires the coordinator role");
+}
+
+// A caller scoped to one start-up ("startup:<id>") reaches only that start-up.
+absl::Status CheckScope(const auth::Principal& p, const std::string& startup_id) {
+  if (p.scope.empty() || p.scope == "startup:" + startup_id) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("scope '", p.scope, "' does not cover start-up ", startup_id));
+}
+
+absl::Status RequireUnscoped(const auth::Principal& p, const std::string& action) {
+  if (p.scope.empty()) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat(action, " is not available to a caller scoped to '", p.scope, "'"));
+}
+
+std::string Deterministic(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::io::StringOutputStream sos(&out);
+  google::protobuf::io::CodedOutputStream cos(&sos);
+  cos.SetSerializationDeterministic(true);
+  m.SerializeToCodedStream(&cos);
+  cos.Trim();
+  return out;
+}
+
+std::string LinksText(const v1::Links& l) {
+  return absl::StrCat(l.repository(), " ", l.product(), " ", l.stats());
+}
+
+// Appends a field change when `next` differs; returns whether it did.
+bool Change(v1::StartupUpdated* ev, const std::string& field, const std::string& old_value,
+            const std::string& new_value) {
+  if (old_value == new_value) return false;
+  auto* c = ev->add_changes();
+  c->set_field(field);
+  c->set_old_value(old_value);
+  c->set_new_value(new_value);
+  return true;
+}
+
+// The start-up as it was when its first phase began (what StartupCreated carries).
+v1::Startup AsOfFirstPhase(const v1::Startup& s) {
+  v1::Startup first = s;
+  first.clear_phases();
+  if (s.phases_size() > 0) {
+    auto* p = first.add_phases();
+    *p = s.phases(0);
+    p->clear_end();
+    first.set_phase(p->phase());
+  }
+  first.clear_last_milestone_at();
+  first.set_version(1);
+  return first;
+}
+
+}  // namespace
+
+IncubationMetrics::IncubationMetrics(prometheus::Registry& r) {
+  auto& phases = prometheus::BuildGauge()
+                     .Name("pep_startups")
+                     .Help("Start-ups currently in each phase.")
+                     .Register(r);
+  for (int p = v1::PHASE_INVESTIGATION; p <= v1::PHASE_ABANDONED; ++p) {
+    by_phase_[static_cast<v1::Phase>(p)] =
+        &phases.Add({{"phase", Lower(PhaseName(static_cast<v1::Phase>(p)))}});
+  }
+  overdue_ = &prometheus::BuildGauge()
+                  .Name("pep_startups_overdue")
+                  .Help("Start-ups overdue: no milestone for too long, or phase past its length.")
+                  .Register(r)
+                  .Add({});
+  transitions_ = &prometheus::BuildCounter()
+                      .Name("pep_phase_transitions_total")
+                      .Help("Phase changes recorded (imports included), by from and to phase.")
+                      .Register(r);
+  auto& milestones = prometheus::BuildCounter()
+                         .Name("pep_milestones_total")
+                         .Help("Milestones recorded, by kind.")
+                         .Register(r);
+  for (int k = v1::MILESTONE_KIND_PRODUCT_LAUNCH; k <= v1::MILESTONE_KIND_OTHER; ++k) {
+    const auto kind = static_cast<v1::MilestoneKind>(k);
+    std::string name = v1::MilestoneKind_Name(kind).substr(strlen("MILESTONE_KIND_"));
+    milestones_[kind] = &milestones.Add({{"kind", Lower(name)}});
+  }
+  auto& lines = prometheus::BuildCounter()
+                    .Name("pep_import_lines_total")
+                    .Help("Portfolio import lines, by result.")
+                    .Register(r);
+  for (const char* res : {"created", "updated", "unchanged", "rejected"}) {
+    import_lines_[res] = &lines.Add({{"result", res}});
+  }
+}
+
+void IncubationMetrics::SetPortfolio(const std::map<v1::Phase, int>& by_phase, int overdue) {
+  for (auto& [phase, g] : by_phase_) {
+    auto it = by_phase.find(phase);
+    g->Set(it == by_phase.end() ? 0 : it->second);
+  }
+  overdue_->Set(overdue);
+}
+
+prometheus::Counter& IncubationMetrics::Transition(v1::Phase from, v1::Phase to) {
+  auto key = std::make_pair(static_cast<int>(from), static_cast<int>(to));
+  auto it = transition_cache_.find(key);
+  if (it != transition_cache_.end()) return *it->second;
+  auto& c = transitions_->Add({{"from", Lower(PhaseName(from))}, {"to", Lower(PhaseName(to))}});
+  transition_cache_[key] = &c;
+  return c;
+}
+
+IncubationService::IncubationService(IncubationStore& store, const Clock& clock,
+                                     IncubationMetrics& metrics, std::function<void()> on_commit,
+                                     IncubationServiceOptions options)
+    : store_(store), clock_(clock), metrics_(metrics), on_commit_(std::move(on_commit)),
+      options_(std::move(options)) {}
+
+absl::StatusOr<auth::Principal> IncubationService::Caller(grpc::ServerContext* ctx) const {
+  std::multimap<std::string, std::string> md;
+  for (const auto& [k, v] : ctx->client_metadata()) {
+    md.emplace(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
+  }
+  return auth::Authenticate(md, options_.auth);
+}
+
+void IncubationService::Decorate(v1::Startup* s) const {
+  s->clear_overdue_reasons();
+  for (auto& r : OverdueReasons(*s, clock_.Now(), options_.staleness)) s->add_overdue_reasons(r);
+  s->set_overdue(s->overdue_reasons_size() > 0);
+}
+
+void IncubationService::RefreshGauges() {
+  auto all = store_.AllStartups();
+  if (!all.ok()) return;
+  std::map<v1::Phase, int> by_phase;
+  int overdue = 0;
+  const absl::Time now = clock_.Now();
+  for (const auto& s : *all) {
+    ++by_phase[s.phase()];
+    overdue += !OverdueReasons(s, now, options_.staleness).empty();
+  }
+  metrics_.SetPortfolio(by_phase, overdue);
+}
+
+// Incubation pace is a few writes a minute: recomputing the gauges after each is cheap.
+void IncubationService::Committed() {
+  if (on_commit_) on_commit_();
+  RefreshGauges();
+}
+
+absl::Status IncubationService::HandleIdeaEvent(const events::Record& record,
+                                                const events::Envelope& env) {
+  if (env.type != "pepiniere.ideas.v1.IdeaSelected") return absl::OkStatus();
+  pepiniere::ideas::v1::IdeaSelected sel;
+  if (!sel.ParseFromString(record.value) || sel.idea_id().empty()) {
+    return absl::InvalidArgumentError("IdeaSelected payload cannot be decoded");
+  }
+  bool created = false;
+  absl::Status s = store_.Write([&](IncubationTx& tx) -> absl::Status {
+    auto first = tx.RecordInbox(env.id, record.topic);
+    if (!first.ok()) return first.status();
+    if (!*first) return absl::OkStatus();  // redelivered: already handled
+    const absl::Time now = tx.Now();
+    v1::Startup st;
+    st.set_id(NewUuidV7(now));
+    st.set_name(sel.title().substr(0, 120));
+    std::string base = Slugify(sel.title());
+    if (base.empty()) base = "startup";
+    std::string slug = base;
+    for (int n = 2;; ++n) {
+      auto taken = tx.SlugTaken(slug);
+      if (!taken.ok()) return taken.status();
+      if (!*taken) break;
+      slug = absl::StrCat(base, "-", n);
+    }
+    st.set_slug(slug);
+    st.set_mission(sel.proposal().empty() ? sel.title() : sel.proposal());
+    st.set_incubator(options_.default_incubator);
+    st.add_tags(absl::StrCat("challenge:", sel.challenge_id()));
+    st.set_origin_idea_id(sel.idea_id());
+    st.set_correlation_id(env.correlation_id.empty() ? sel.idea_id() : env.correlation_id);
+    *st.mutable_created_at() = ToTimestamp(now);
+    ApplyPhaseChange(&st, v1::PHASE_INVESTIGATION, env.effective_time, "",
+                     "Idée sélectionnée pour expérimentation");
+    st.set_version(1);
+    PEP_RETURN_IF_ERROR(tx.PutStartup(st));
+    v1::StartupCreated ev;
+    *ev.mutable_startup() = st;
+    created = true;
+    return tx.Emit(st, ev, env.actor, env.effective_time, env.id);
+  });
+  if (s.ok() && created) Committed();
+  return s;
+}
+
+grpc::Status IncubationService::CreateStartup(grpc::ServerContext* ctx,
+                                              const v1::CreateStartupRequest* req,
+                                              v1::Startup* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "creating a start-up"));
+  PEP_GRPC_RETURN_IF_ERROR(ValidateCreate(*req));
+  const absl::Time now = clock_.Now();
+  const absl::Time start = req->has_investigation_start() ? FromTimestamp(req->investigation_start()) : now;
+  if (start > now + absl::Hours(24)) {
+    return ToGrpcStatus(FieldError("investigation_start", "more than one day in the future"));
+  }
+  v1::Startup st;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IncubationTx& tx) -> absl::Status {
+    const std::string slug = req->slug().empty() ? Slugify(req->name()) : req->slug();
+    auto taken = tx.SlugTaken(slug);
+    if (!taken.ok()) return taken.status();
+    if (*taken) return absl::AlreadyExistsError(absl::StrCat("slug: '", slug, "' is already used"));
+    st.set_id(NewUuidV7(now));
+    st.set_slug(slug);
+    st.set_name(req->name());
+    st.set_mission(req->mission());
+    st.set_incubator(req->incubator());
+    *st.mutable_sponsors() = req->sponsors();
+    *st.mutable_links() = req->links();
+    *st.mutable_tags() = req->tags();
+    st.set_correlation_id(st.id());
+    *st.mutable_created_at() = ToTimestamp(now);
+    ApplyPhaseChange(&st, v1::PHASE_INVESTIGATION, start, "", "");
+    st.set_version(1);
+    PEP_RETURN_IF_ERROR(tx.PutStartup(st));
+    v1::StartupCreated ev;
+    *ev.mutable_startup() = st;
+    return tx.Emit(st, ev, p->id, start);
+  }));
+  Committed();
+  Decorate(&st);
+  *out = std::move(st);
+  return grpc::Status::OK;
+}
+
+grpc::Status IncubationService::GetStartup(grpc::ServerContext* ctx,
+                                           const v1::GetStartupRequest* req,
+                                           v1::StartupDetails* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  if (req->startup_id().empty()) return ToGrpcStatus(FieldError("startup_id", "is required"));
+  PEP_GRPC_RETURN_IF_ERROR(store_.Read([&](IncubationTx& tx) -> absl::Status {
+    auto st = tx.GetStartup(req->startup_id());
+    if (!st.ok()) return st.status();
+    PEP_RETURN_IF_ERROR(CheckScope(*p, st->id()));
+    auto decisions = tx.Decisions(st->id());
+    if (!decisions.ok()) return decisions.status();
+    auto milestones = tx.Milestones(st->id());
+    if (!milestones.ok()) return milestones.status();
+    *out->mutable_startup() = std::move(*st);
+    for (auto& d : *decisions) *out->add_decisions() = std::move(d);
+    for (auto& m : *milestones) *out->add_milestones() = std::move(m);
+    return absl::OkStatus();
+  }));
+  Decorate(out->mutable_startup());
+  return grpc::Status::OK;
+}
+
+grpc::Status IncubationService::ListStartups(grpc::ServerContext* ctx,
+                                             const v1::ListStartupsRequest* req,
+                                             v1::ListStartupsResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireUnscoped(*p, "listing start-ups"));
+  if (req->page_size() < 0 || req->page_size() > 1000) {
+    return ToGrpcStatus(FieldError("page_size", absl::StrCat("must be 0-1000 (got ", req->page_size(), ")")));
+  }
+  if (!req->page_token().empty() && !IsUuid(req->page_token())) {
+    return ToGrpcStatus(FieldError("page_token", "is not a token returned by ListStartups"));
+  }
+  const int page = req->page_size() == 0 ? 100 : req->page_size();
+  constexpr int kBatch = 500;
+  std::string cursor = req->page_token();
+  // Overdue depends on the clock, so it is filtered here; scan in batches until the page fills.
+  while (true) {
+    auto batch = store_.ScanStartups(req->phase(), req->incubator(), req->sponsor(), cursor, kBatch);
+    PEP_GRPC_RETURN_IF_ERROR(batch.status());
+    for (auto& s : *batch) {
+      cursor = s.id();
+      Decorate(&s);
+      if (req->overdue_only() && !s.overdue()) continue;
+      *out->add_startups() = std::move(s);
+      if (out->startups_size() == page) {
+        out->set_next_page_token(cursor);  // the next page may turn out empty
+        return grpc::Status::OK;
+      }
+    }
+    if (static_cast<int>(batch->size()) < kBatch) return grpc::Status::OK;
+  }
+}
+
+grpc::Status IncubationService::UpdateStartup(grpc::ServerContext* ctx,
+                                              const v1::UpdateStartupRequest* req,
+                                              v1::Startup* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "updating a start-up"));
+  PEP_GRPC_RETURN_IF_ERROR(ValidateUpdate(*req));
+  v1::Startup st;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IncubationTx& tx) -> absl::Status {
+    auto got = tx.GetStartup(req->startup_id());
+    if (!got.ok()) return got.status();
+    st = std::move(*got);
+    v1::StartupUpdated ev;
+    ev.set_startup_id(st.id());
+    if (!req->name().empty() && Change(&ev, "name", st.name(), req->name())) st.set_name(req->name());
+    if (!req->mission().empty() && Change(&ev, "mission", st.mission(), req->mission())) {
+      st.set_mission(req->mission());
+    }
+    if (!req->incubator().empty() && Change(&ev, "incubator", st.incubator(), req->incubator())) {
+      st.set_incubator(req->incubator());
+    }
+    if (req->sponsors_size() > 0 && Change(&ev, "sponsors", absl::StrJoin(st.sponsors(), ","),
+                                           absl::StrJoin(req->sponsors(), ","))) {
+      *st.mutable_sponsors() = req->sponsors();
+    }
+    if (req->tags_size() > 0 &&
+        Change(&ev, "tags", absl::StrJoin(st.tags(), ","), absl::StrJoin(req->tags(), ","))) {
+      *st.mutable_tags() = req->tags();
+    }
+    if (req->has_links() && Change(&ev, "links", LinksText(st.links()), LinksText(req->links()))) {
+      *st.mutable_links() = req->links();
+    }
+    if (ev.changes_size() == 0) return absl::OkStatus();
+    st.set_version(st.version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutStartup(st));
+    return tx.Emit(st, ev, p->id, tx.Now());
+  }));
+  Committed();
+  Decorate(&st);
+  *out = std::move(st);
+  return grpc::Status::OK;
+}
+
+grpc::Status IncubationService::RecordCommitteeDecision(
+    grpc::ServerContext* ctx, const v1::RecordCommitteeDecisionRequest* req,
+    v1::CommitteeDecision* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "recording a committee decision"));
+  PEP_GRPC_RETURN_IF_ERROR(ValidateDecision(*req, clock_.Now()));
+  v1::CommitteeDecision d;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IncubationTx& tx) -> absl::Status {
+    auto st = tx.GetStartup(req->startup_id());
+    if (!st.ok()) return st.status();
+    if (IsTerminal(st->phase())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("start-up is ", PhaseName(st->phase()), ": no further committee"));
+    }
+    const absl::Time now = tx.Now();
+    d.set_id(NewUuidV7(now));
+    d.set_startup_id(st->id());
+    *d.mutable_date() = req->date();
+    d.set_outcome(req->outcome());
+    d.set_rationale(req->rationale());
+    *d.mutable_participants() = req->participants();
+    *d.mutable_document_refs() = req->document_refs();
+    d.set_recorded_by(p->id);
+    *d.mutable_recorded_at() = ToTimestamp(now);
+    PEP_RETURN_IF_ERROR(tx.PutDecision(d));
+    st->set_version(st->version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutStartup(*st));
+    v1::CommitteeDecisionRecorded ev;
+    *ev.mutable_decision() = d;
+    return tx.Emit(*st, ev, p->id, FromTimestamp(req->date()));
+  }));
+  Committed();
+  *out = std::move(d);
+  return grpc::Status::OK;
+}
+
+grpc::Status IncubationService::ChangePhase(grpc::ServerContext* ctx,
+                                            const v1::ChangePhaseRequest* req, v1::Startup* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "changing a phase"));
+  if (req->to() == v1::PHASE_UNSPECIFIED) return ToGrpcStatus(FieldError("to", "is required"));
+  v1::Startup st;
+  v1::Phase from = v1::PHASE_UNSPECIFIED;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IncubationTx& tx) -> absl::Status {
+    auto got = tx.GetStartup(req->startup_id());
+    if (!got.ok()) return got.status();
+    st = std::move(*got);
+    from = st.phase();
+    const absl::Time now = tx.Now();
+    const absl::Time effective = req->has_effective_date() ? FromTimestamp(req->effective_date()) : now;
+    PEP_RETURN_IF_ERROR(CheckTransition(from, req->to()));
+    const absl::Time current_start = FromTimestamp(st.phases(st.phases_size() - 1).start());
+    PEP_RETURN_IF_ERROR(CheckEffectiveDate(effective, current_start, now));
+    std::optional<v1::CommitteeDecision> decision;
+    if (!req->decision_id().empty()) {
+      auto d = tx.GetDecision(req->decision_id());
+      if (absl::IsNotFound(d.status())) {
+        return FieldError("decision_id", absl::StrCat("no committee decision ", req->decision_id()));
+      }
+      if (!d.ok()) return d.status();
+      decision = std::move(*d);
+    }
+    PEP_RETURN_IF_ERROR(CheckCommitteeGate(decision ? &*decision : nullptr, st.id(), from,
+                                           req->to(), effective));
+    if (decision) {
+      decision->set_used(true);
+      PEP_RETURN_IF_ERROR(tx.PutDecision(*decision));
+    }
+    ApplyPhaseChange(&st, req->to(), effective, req->decision_id(), req->comment());
+    st.set_version(st.version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutStartup(st));
+    v1::PhaseChanged ev;
+    ev.set_startup_id(st.id());
+    ev.set_from(from);
+    ev.set_to(req->to());
+    *ev.mutable_effective_date() = ToTimestamp(effective);
+    ev.set_decision_id(req->decision_id());
+    ev.set_comment(req->comment());
+    return tx.Emit(st, ev, p->id, effective);
+  }));
+  metrics_.Transition(from, req->to()).Increment();
+  Committed();
+  Decorate(&st);
+  *out = std::move(st);
+  return grpc::Status::OK;
+}
+
+grpc::Status IncubationService::PushMilestone(grpc::ServerContext* ctx,
+                                              const v1::PushMilestoneRequest* req,
+                                              v1::Milestone* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  if (!p->HasRole("coordinator") && !p->HasRole("product_team")) {
+    return ToGrpcStatus(absl::PermissionDeniedError(
+        "pushing a milestone requires the product_team or coordinator role"));
+  }
+  PEP_GRPC_RETURN_IF_ERROR(ValidateMilestone(*req, clock_.Now()));
+  const std::string fingerprint = MilestoneFingerprint(*req);
+  v1::Milestone m;
+  bool replay = false;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IncubationTx& tx) -> absl::Status {
+    auto st = tx.GetStartup(req->startup_id());
+    if (!st.ok()) return st.status();
+    PEP_RETURN_IF_ERROR(CheckScope(*p, st->id()));
+    auto existing = tx.MilestoneByKey(st->id(), req->idempotency_key());
+    if (!existing.ok()) return existing.status();
+    if (existing->has_value()) {
+      if ((*existing)->second != fingerprint) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "idempotency_key: '", req->idempotency_key(),
+            "' was already used for a different milestone of this start-up"));
+      }
+      m = (*existing)->first;
+      replay = true;
+      return absl::OkStatus();
+    }
+    const absl::Time now = tx.Now();
+    m.set_id(NewUuidV7(now));
+    m.set_startup_id(st->id());
+    m.set_title(req->title());
+    m.set_description(req->description());
+    *m.mutable_date() = req->date();
+    m.set_kind(req->kind());
+    *m.mutable_kpis() = req->kpis();
+    *m.mutable_links() = req->links();
+    m.set_idempotency_key(req->idempotency_key());
+    m.set_pushed_by(p->id);
+    *m.mutable_recorded_at() = ToTimestamp(now);
+    PEP_RETURN_IF_ERROR(tx.PutMilestone(m, fingerprint));
+    if (!st->has_last_milestone_at() || st->last_milestone_at().seconds() < m.date().seconds()) {
+      *st->mutable_last_milestone_at() = m.date();
+    }
+    st->set_version(st->version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutStartup(*st));
+    v1::MilestonePushed ev;
+    *ev.mutable_milestone() = m;
+    return tx.Emit(*st, ev, p->id, FromTimestamp(m.date()));
+  }));
+  if (!replay) {
+    metrics_.Milestone(m.kind()).Increment();
+    Committed();
+  }
+  *out = std::move(m);
+  return grpc::Status::OK;
+}
+
+grpc::Status IncubationService::ListMilestones(grpc::ServerContext* ctx,
+                                               const v1::ListMilestonesRequest* req,
+                                               v1::ListMilestonesResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(store_.Read([&](IncubationTx& tx) -> absl::Status {
+    auto st = tx.GetStartup(req->startup_id());
+    if (!st.ok()) return st.status();
+    PEP_RETURN_IF_ERROR(CheckScope(*p, st->id()));
+    auto ms = tx.Milestones(st->id());
+    if (!ms.ok()) return ms.status();
+    for (auto& m : *ms) *out->add_milestones() = std::move(m);
+    return absl::OkStatus();
+  }));
+  return grpc::Status::OK;
+}
+
+grpc::Status IncubationService::AddTeamMember(grpc::ServerContext* ctx,
+                                              const v1::AddTeamMemberRequest* req,
+                                              v1::Startup* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "changing a team"));
+  PEP_GRPC_RETURN_IF_ERROR(ValidateTeamMember(*req));
+  v1::Startup st;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IncubationTx& tx) -> absl::Status {
+    auto got = tx.GetStartup(req->startup_id());
+    if (!got.ok()) return got.status();
+    st = std::move(*got);
+    const absl::Time now = tx.Now();
+    v1::TeamMember* mem = st.add_team();
+    mem->set_id(NewUuidV7(now));
+    mem->set_name(req->name());
+    mem->set_role(req->role());
+    *mem->mutable_start() = req->has_start() ? req->start() : ToTimestamp(now);
+    st.set_version(st.version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutStartup(st));
+    v1::TeamMemberAdded ev;
+    ev.set_startup_id(st.id());
+    *ev.mutable_member() = *mem;
+    return tx.Emit(st, ev, p->id, FromTimestamp(mem->start()));
+  }));
+  Committed();
+  Decorate(&st);
+  *out = std::move(st);
+  return grpc::Status::OK;
+}
+
+grpc::Status IncubationService::RemoveTeamMember(grpc::ServerContext* ctx,
+                                                 const v1::RemoveTeamMemberRequest* req,
+                                                 v1::Startup* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "changing a team"));
+  v1::Startup st;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IncubationTx& tx) -> absl::Status {
+    auto got = tx.GetStartup(req->startup_id());
+    if (!got.ok()) return got.status();
+    st = std::move(*got);
+    v1::TeamMember* mem = nullptr;
+    for (auto& m : *st.mutable_team()) {
+      if (m.id() == req->member_id()) mem = &m;
+    }
+    if (mem == nullptr) {
+      return absl::NotFoundError(absl::StrCat("member_id: no team member ", req->member_id()));
+    }
+    if (mem->has_end()) return absl::FailedPreconditionError("member_id: already left the team");
+    const absl::Time end = req->has_end() ? FromTimestamp(req->end()) : tx.Now();
+    if (end < FromTimestamp(mem->start())) {
+      return FieldError("end", "before the member joined");
+    }
+    *mem->mutable_end() = ToTimestamp(end);
+    st.set_version(st.version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutStartup(st));
+    v1::TeamMemberRemoved ev;
+    ev.set_startup_id(st.id());
+    ev.set_member_id(req->member_id());
+    *ev.mutable_end() = ToTimestamp(end);
+    return tx.Emit(st, ev, p->id, end);
+  }));
+  Committed();
+  Decorate(&st);
+  *out = std::move(st);
+  return grpc::Status::OK;
+}
+
+absl::Status IncubationService::ImportOne(IncubationTx& tx, const ImportLine& line,
+                                          const std::string& actor, v1::ImportReport* report,
+                                          int* events) {
+  const v1::StartupDetails& src = line.details;
+  const std::string& slug = src.startup().slug();
+  auto warn = [&](const std::string& rule, const std::string& detail) {
+    auto* w = report->add_warnings();
+    w->set_slug(slug);
+    w->set_line(line.line);
+    w->set_rule(rule);
+    w->set_detail(detail);
+  };
+  auto snapshot = tx.ImportSnapshot(slug);
+  if (!snapshot.ok()) return snapshot.status();
+  const absl::Time now = tx.Now();
+  auto emit = [&](v1::Startup& st, const google::protobuf::Message& ev, absl::Time eff) {
+    st.set_version(st.version() + 1);
+    ++*events;
+    return tx.Emit(st, ev, actor, eff);
+  };
+  auto add_decision = [&](v1::Startup& st, const v1::CommitteeDecision& from) -> absl::Status {
+    v1::CommitteeDecision d = from;
+    d.set_id(NewUuidV7(now));
+    d.set_startup_id(st.id());
+    d.set_recorded_by(actor);
+    *d.mutable_recorded_at() = ToTimestamp(now);
+    PEP_RETURN_IF_ERROR(tx.PutDecision(d));
+    v1::CommitteeDecisionRecorded ev;
+    *ev.mutable_decision() = d;
+    return emit(st, ev, FromTimestamp(d.date()));
+  };
+  auto add_milestone = [&](v1::Startup& st, const v1::Milestone& from) -> absl::Status {
+    v1::Milestone m = from;
+    m.set_id(NewUuidV7(now));
+    m.set_startup_id(st.id());
+    m.set_idempotency_key(absl::StrCat("import:", m.date().seconds(), ":", m.title(), ":",
+                                       m.description()).substr(0, 128));
+    m.set_pushed_by(actor);
+    *m.mutable_recorded_at() = ToTimestamp(now);
+    auto dup = tx.MilestoneByKey(st.id(), m.idempotency_key());
+    if (!dup.ok()) return dup.status();
+    if (dup->has_value()) return absl::OkStatus();  // same event listed twice in the source
+    PEP_RETURN_IF_ERROR(tx.PutMilestone(m, ""));
+    if (!st.has_last_milestone_at() || st.last_milestone_at().seconds() < m.date().seconds()) {
+      *st.mutable_last_milestone_at() = m.date();
+    }
+    v1::MilestonePushed ev;
+    *ev.mutable_milestone() = m;
+    return emit(st, ev, FromTimestamp(m.date()));
+  };
+
+  if (!snapshot->has_value()) {
+    auto taken = tx.SlugTaken(slug);
+    if (!taken.ok()) return taken.status();
+    if (*taken) {
+      auto* r = report->add_rejections();
+      r->set_line(line.line);
+      r->set_reason(absl::StrCat("slug '", slug, "' is used by a start-up not created by import"));
+      report->set_rejected(report->rejected() + 1);
+      metrics_.ImportLines("rejected").Increment();
+      return absl::OkStatus();
+    }
+    v1::Startup st = src.startup();
+    st.set_id(NewUuidV7(now));
+    st.set_correlation_id(st.id());
+    *st.mutable_created_at() = ToTimestamp(now);
+    v1::StartupCreated created;
+    *created.mutable_startup() = AsOfFirstPhase(st);
+    created.mutable_startup()->set_id(st.id());
+    created.set_imported(true);
+    st.set_version(0);
+    PEP_RETURN_IF_ERROR(emit(st, created, FromTimestamp(st.phases(0).start())));
+    for (int i = 1; i < st.phases_size(); ++i) {
+      v1::PhaseChanged ev;
+      ev.set_startup_id(st.id());
+      ev.set_from(st.phases(i - 1).phase());
+      ev.set_to(st.phases(i).phase());
+      *ev.mutable_effective_date() = st.phases(i).start();
+      ev.set_comment(st.phases(i).comment());
+      ev.set_imported(true);
+      metrics_.Transition(ev.from(), ev.to()).Increment();
+      PEP_RETURN_IF_ERROR(emit(st, ev, FromTimestamp(ev.effective_date())));
+    }
+    PEP_RETURN_IF_ERROR(tx.PutStartup(st, /*imported=*/true));
+    for (const auto& d : src.decisions()) PEP_RETURN_IF_ERROR(add_decision(st, d));
+    for (const auto& m : src.milestones()) PEP_RETURN_IF_ERROR(add_milestone(st, m));
+    PEP_RETURN_IF_ERROR(tx.PutStartup(st, true));
+    PEP_RETURN_IF_ERROR(tx.PutImportSnapshot(slug, src));
+    report->set_created(report->created() + 1);
+    metrics_.ImportLines("created").Increment();
+    return absl::OkStatus();
+  }
+
+  const v1::StartupDetails& old = **snapshot;
+  if (Deterministic(old) == Deterministic(src)) {
+    report->set_unchanged(report->unchanged() + 1);
+    metrics_.ImportLines("unchanged").Increment();
+    return absl::OkStatus();
+  }
+  auto current = tx.GetStartup(slug);
+  if (!current.ok()) return current.status();
+  v1::Startup st = std::move(*current);
+  const v1::Startup& n = src.startup();
+  const v1::Startup& o = old.startup();
+  v1::StartupUpdated upd;
+  upd.set_startup_id(st.id());
+  if (Change(&upd, "name", o.name(), n.name())) st.set_name(n.name());
+  if (Change(&upd, "mission", o.mission(), n.mission())) st.set_mission(n.mission());
+  if (Change(&upd, "incubator", o.incubator(), n.incubator())) st.set_incubator(n.incubator());
+  if (Change(&upd, "sponsors", absl::StrJoin(o.sponsors(), ","), absl::StrJoin(n.sponsors(), ","))) {
+    *st.mutable_sponsors() = n.sponsors();
+  }
+  if (Change(&upd, "links", LinksText(o.links()), LinksText(n.links()))) {
+    *st.mutable_links() = n.links();
+  }
+  if (upd.changes_size() > 0) PEP_RETURN_IF_ERROR(emit(st, upd, now));
+
+  // Phases: appended ones are transitions; any other difference corrects the history.
+  if (Deterministic(AsOfFirstPhase(o)) != Deterministic(AsOfFirstPhase(n)) ||
+      o.phases_size() != n.phases_size() || [&] {
+        for (int i = 0; i < o.phases_size(); ++i) {
+          if (Deterministic(o.phases(i)) != Deterministic(n.phases(i))) return true;
+        }
+        return false;
+      }()) {
+    bool prefix = n.phases_size() > o.phases_size();
+    for (int i = 0; prefix && i < o.phases_size(); ++i) {
+      v1::PhasePeriod a = o.phases(i), b = n.phases(i);
+      if (i == o.phases_size() - 1) {
+        a.clear_end();
+        b.clear_end();
+      }
+      prefix = Deterministic(a) == Deterministic(b);
+    }
+    if (prefix) {
+      *st.mutable_phases() = n.phases();
+      st.set_phase(n.phase());
+      for (int i = o.phases_size(); i < n.phases_size(); ++i) {
+        v1::PhaseChanged ev;
+        ev.set_startup_id(st.id());
+        ev.set_from(n.phases(i - 1).phase());
+        ev.set_to(n.phases(i).phase());
+        *ev.mutable_effective_date() = n.phases(i).start();
+        ev.set_comment(n.phases(i).comment());
+        ev.set_imported(true);
+        metrics_.Transition(ev.from(), ev.to()).Increment();
+        PEP_RETURN_IF_ERROR(emit(st, ev, FromTimestamp(ev.effective_date())));
+      }
+    } else {
+      *st.mutable_phases() = n.phases();
+      st.set_phase(n.phase());
+      v1::PhaseHistoryCorrected ev;
+      ev.set_startup_id(st.id());
+      *ev.mutable_phases() = n.phases();
+      PEP_RETURN_IF_ERROR(emit(st, ev, now));
+    }
+  }
+  // Decisions and milestones: new ones are added; ones gone from the source are kept, reported.
+  auto key_d = [](const v1::CommitteeDecision& d) { return Deterministic(d); };
+  std::multiset<std::string> old_d, new_d;
+  for (const auto& d : old.decisions()) old_d.insert(key_d(d));
+  for (const auto& d : src.decisions()) {
+    new_d.insert(key_d(d));
+    auto it = old_d.find(key_d(d));
+    if (it != old_d.end()) {
+      old_d.erase(it);
+    } else {
+      PEP_RETURN_IF_ERROR(add_decision(st, d));
+    }
+  }
+  if (!old_d.empty()) {
+    warn("removed_in_source", absl::StrCat(old_d.size(), " committee event(s) no longer in the "
+                                           "source: kept"));
+  }
+  std::multiset<std::string> old_m;
+  for (const auto& m : old.milestones()) old_m.insert(Deterministic(m));
+  for (const auto& m : src.milestones()) {
+    auto it = old_m.find(Deterministic(m));
+    if (it != old_m.end()) {
+      old_m.erase(it);
+    } else {
+      PEP_RETURN_IF_ERROR(add_milestone(st, m));
+    }
+  }
+  if (!old_m.empty()) {
+    warn("removed_in_source",
+         absl::StrCat(old_m.size(), " event(s) no longer in the source: kept"));
+  }
+  PEP_RETURN_IF_ERROR(tx.PutStartup(st, true));
+  PEP_RETURN_IF_ERROR(tx.PutImportSnapshot(slug, src));
+  report->set_updated(report->updated() + 1);
+  metrics_.ImportLines("updated").Increment();
+  return absl::OkStatus();
+}
+
+grpc::Status IncubationService::ImportPortfolio(grpc::ServerContext* ctx,
+                                                const v1::ImportPortfolioRequest* req,
+                                                v1::ImportReport* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "importing a portfolio"));
+  const absl::Time now = clock_.Now();
+  std::vector<ImportLine> lines;
+  std::set<std::string> seen;
+  int line_no = 0;
+  for (absl::string_view raw : absl::StrSplit(req->jsonl(), '\n')) {
+    ++line_no;
+    if (absl::StripAsciiWhitespace(raw).empty()) continue;
+    if (static_cast<int>(lines.size()) == kMaxImportLines) {
+      return ToGrpcStatus(absl::ResourceExhaustedError(
+          absl::StrCat("jsonl: at most ", kMaxImportLines, " start-ups per import")));
+    }
+    lines.push_back(ParseImportLine(std::string_view(raw.data(), raw.size()), line_no, now));
+    ImportLine& l = lines.back();
+    if (l.rejection.empty() && !seen.insert(l.details.startup().slug()).second) {
+      l.rejection = absl::StrCat("slug '", l.details.startup().slug(),
+                                 "' appears on an earlier line of this file");
+    }
+  }
+  v1::ImportReport report;
+  report.set_read(static_cast<int>(lines.size()));
+  for (const auto& l : lines) {
+    for (const auto& w : l.warnings) *report.add_warnings() = w;
+    if (!l.rejection.empty()) {
+      auto* r = report.add_rejections();
+      r->set_line(l.line);
+      r->set_reason(l.rejection);
+      report.set_rejected(report.rejected() + 1);
+      if (!req->dry_run()) metrics_.ImportLines("rejected").Increment();
+    }
+  }
+  int events = 0;
+  if (!req->dry_run()) {
+    PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IncubationTx& tx) -> absl::Status {
+      for (const auto& l : lines) {
+        if (l.rejection.empty()) PEP_RETURN_IF_ERROR(ImportOne(tx, l, p->id, &report, &events));
+      }
+      return absl::OkStatus();
+    }));
+    if (events > 0) Committed();
+  }
+  report.set_events_emitted(events);
+  for (const auto& w : report.warnings()) ++(*report.mutable_warnings_by_rule())[w.rule()];
+  LogInfo("portfolio imported", {{"read", absl::StrCat(report.read())},
+                                 {"created", absl::StrCat(report.created())},
+                                 {"updated", absl::StrCat(report.updated())},
+                                 {"unchanged", absl::StrCat(report.unchanged())},
+                                 {"rejected", absl::StrCat(report.rejected())},
+                                 {"dry_run", req->dry_run() ? "true" : "false"}});
+  *out = std::move(report);
+  return grpc::Status::OK;
+}
+
+grpc::Status IncubationService::GetPortfolioStats(grpc::ServerContext* ctx,
+                                                  const v1::GetPortfolioStatsRequest* req,
+                                                  v1::PortfolioStats* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireUnscoped(*p, "portfolio statistics"));
+  auto all = store_.AllStartups();
+  PEP_GRPC_RETURN_IF_ERROR(all.status());
+  std::vector<v1::Startup> selected;
+  for (auto& s : *all) {
+    if (req->incubator().empty() || s.incubator() == req->incubator()) selected.push_back(std::move(s));
+  }
+  *out = ComputeStats(selected, clock_.Now(), options_.staleness);
+  return grpc::Status::OK;
+}
+
+}  // namespace pep::incubation

@@ -1,0 +1,96 @@
+// The pep-incubation gRPC edge (and the IdeaSelected handler): authenticate, check scope and
+// role, validate, run the domain inside one store transaction (state + outbox), map statuses.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "auth/principal.h"
+#include "common/clock.h"
+#include "events/consumer.h"
+#include "pepiniere/incubation/v1/incubation.grpc.pb.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "services/incubation/incubation_core.h"
+#include "services/incubation/incubation_store.h"
+
+namespace pep::incubation {
+
+class IncubationMetrics {
+ public:
+  explicit IncubationMetrics(prometheus::Registry& registry);
+  void SetPortfolio(const std::map<v1::Phase, int>& by_phase, int overdue);
+  prometheus::Counter& Transition(v1::Phase from, v1::Phase to);
+  prometheus::Counter& Milestone(v1::MilestoneKind kind) { return *milestones_.at(kind); }
+  prometheus::Counter& ImportLines(const std::string& result) { return *import_lines_.at(result); }
+
+ private:
+  std::map<v1::Phase, prometheus::Gauge*> by_phase_;
+  prometheus::Gauge* overdue_;
+  prometheus::Family<prometheus::Counter>* transitions_;
+  std::map<std::pair<int, int>, prometheus::Counter*> transition_cache_;
+  std::map<v1::MilestoneKind, prometheus::Counter*> milestones_;
+  std::map<std::string, prometheus::Counter*> import_lines_;
+};
+
+struct IncubationServiceOptions {
+  auth::AuthOptions auth;
+  StalenessPolicy staleness;
+  std::string default_incubator = "Incubateur";
+};
+
+class IncubationService final : public v1::IncubationService::Service {
+ public:
+  IncubationService(IncubationStore& store, const Clock& clock, IncubationMetrics& metrics,
+                    std::function<void()> on_commit, IncubationServiceOptions options);
+
+  // Consumer handler for pepiniere.ideas.events: IdeaSelected opens a start-up (once per
+  // event, through the inbox); other event types are acknowledged and ignored.
+  absl::Status HandleIdeaEvent(const events::Record& record, const events::Envelope& env);
+  // Recomputes the phase and overdue gauges (after writes, and periodically as time passes).
+  void RefreshGauges();
+
+  grpc::Status CreateStartup(grpc::ServerContext*, const v1::CreateStartupRequest*,
+                             v1::Startup*) override;
+  grpc::Status GetStartup(grpc::ServerContext*, const v1::GetStartupRequest*,
+                          v1::StartupDetails*) override;
+  grpc::Status ListStartups(grpc::ServerContext*, const v1::ListStartupsRequest*,
+                            v1::ListStartupsResponse*) override;
+  grpc::Status UpdateStartup(grpc::ServerContext*, const v1::UpdateStartupRequest*,
+                             v1::Startup*) override;
+  grpc::Status RecordCommitteeDecision(grpc::ServerContext*,
+                                       const v1::RecordCommitteeDecisionRequest*,
+                                       v1::CommitteeDecision*) override;
+  grpc::Status ChangePhase(grpc::ServerContext*, const v1::ChangePhaseRequest*,
+                           v1::Startup*) override;
+  grpc::Status PushMilestone(grpc::ServerContext*, const v1::PushMilestoneRequest*,
+                             v1::Milestone*) override;
+  grpc::Status ListMilestones(grpc::ServerContext*, const v1::ListMilestonesRequest*,
+                              v1::ListMilestonesResponse*) override;
+  grpc::Status AddTeamMember(grpc::ServerContext*, const v1::AddTeamMemberRequest*,
+                             v1::Startup*) override;
+  grpc::Status RemoveTeamMember(grpc::ServerContext*, const v1::RemoveTeamMemberRequest*,
+                                v1::Startup*) override;
+  grpc::Status ImportPortfolio(grpc::ServerContext*, const v1::ImportPortfolioRequest*,
+                               v1::ImportReport*) override;
+  grpc::Status GetPortfolioStats(grpc::ServerContext*, const v1::GetPortfolioStatsRequest*,
+                                 v1::PortfolioStats*) override;
+
+ private:
+  absl::StatusOr<auth::Principal> Caller(grpc::ServerContext* ctx) const;
+  void Decorate(v1::Startup* s) const;  // overdue flags, from the clock
+  void Committed();
+  absl::Status ImportOne(IncubationTx& tx, const ImportLine& line, const std::string& actor,
+                         v1::ImportReport* report, int* events);
+
+  IncubationStore& store_;
+  const Clock& clock_;
+  IncubationMetrics& metrics_;
+  std::function<void()> on_commit_;
+  const IncubationServiceOptions options_;
+};
+
+}  // namespace pep::incubation

@@ -1,0 +1,225 @@
+#include "services/incubation/incubation_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/uuid.h"
+#include "store/inbox.h"
+#include "store/outbox.h"
+#include "store/proto_rows.h"
+
+namespace pep::incubation {
+
+namespace {
+
+const std::vector<store::Migration>& Migrations() {
+  static const auto* m = new std::vector<store::Migration>{
+      {1, R"sql(
+CREATE TABLE startups (
+  id        TEXT PRIMARY KEY,
+  slug      TEXT NOT NULL UNIQUE,
+  incubator TEXT NOT NULL,
+  phase     INTEGER NOT NULL,
+  sponsors  TEXT NOT NULL,  -- ",a,b," for LIKE filtering
+  imported  INTEGER NOT NULL DEFAULT 0,
+  data      BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX startups_by_phase ON startups(phase, id);
+CREATE TABLE decisions (
+  id         TEXT PRIMARY KEY,
+  startup_id TEXT NOT NULL REFERENCES startups(id),
+  data       BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX decisions_by_startup ON decisions(startup_id, id);
+CREATE TABLE milestones (
+  id              TEXT PRIMARY KEY,
+  startup_id      TEXT NOT NULL REFERENCES startups(id),
+  idempotency_key TEXT NOT NULL,
+  fingerprint     BLOB NOT NULL,
+  data            BLOB NOT NULL,
+  UNIQUE (startup_id, idempotency_key)
+) WITHOUT ROWID;
+CREATE TABLE import_snapshots (
+  slug TEXT PRIMARY KEY,
+  data BLOB NOT NULL
+) WITHOUT ROWID;
+)sql"},
+      {2, store::OutboxSchemaSql()},
+      {3, store::InboxSchemaSql()},
+  };
+  return *m;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Startup> IncubationTx::GetStartup(const std::string& key) {
+  if (IsUuid(key)) {
+    return store::GetProto<v1::Startup>(db_, "SELECT data FROM startups WHERE id = ?", key,
+                                        "start-up");
+  }
+  return store::GetProto<v1::Startup>(db_, "SELECT data FROM startups WHERE slug = ?", key,
+                                      "start-up");
+}
+
+absl::StatusOr<bool> IncubationTx::SlugTaken(const std::string& slug) {
+  auto q = db_.Prepare("SELECT 1 FROM startups WHERE slug = ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, slug);
+  return q->Step();
+}
+
+absl::Status IncubationTx::PutStartup(const v1::Startup& s, bool imported) {
+  v1::Startup stored = s;
+  stored.clear_overdue();  // computed when read
+  stored.clear_overdue_reasons();
+  auto q = db_.Prepare(
+      "INSERT INTO startups(id, slug, incubator, phase, sponsors, imported, data) "
+      "VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET slug = excluded.slug, "
+      "incubator = excluded.incubator, phase = excluded.phase, sponsors = excluded.sponsors, "
+      "imported = MAX(imported, excluded.imported), data = excluded.data");
+  if (!q.ok()) return q.status();
+  const std::string sponsors = absl::StrCat(",", absl::StrJoin(s.sponsors(), ","), ",");
+  return q->Bind(1, s.id())
+      .Bind(2, s.slug())
+      .Bind(3, s.incubator())
+      .Bind(4, static_cast<int64_t>(s.phase()))
+      .Bind(5, sponsors)
+      .Bind(6, static_cast<int64_t>(imported))
+      .BindBlob(7, stored.SerializeAsString())
+      .Run();
+}
+
+absl::StatusOr<v1::CommitteeDecision> IncubationTx::GetDecision(const std::string& id) {
+  return store::GetProto<v1::CommitteeDecision>(db_, "SELECT data FROM decisions WHERE id = ?",
+                                                id, "committee decision");
+}
+
+absl::Status IncubationTx::PutDecision(const v1::CommitteeDecision& d) {
+  auto q = db_.Prepare("INSERT OR REPLACE INTO decisions(id, startup_id, data) VALUES (?,?,?)");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, d.id()).Bind(2, d.startup_id()).BindBlob(3, d.SerializeAsString()).Run();
+}
+
+absl::StatusOr<std::vector<v1::CommitteeDecision>> IncubationTx::Decisions(
+    const std::string& startup_id) {
+  auto q = db_.Prepare("SELECT data FROM decisions WHERE startup_id = ? ORDER BY id");
+  if (!q.ok()) return q.status();
+  q->Bind(1, startup_id);
+  return store::AllProtos<v1::CommitteeDecision>(*q, "committee decision");
+}
+
+absl::StatusOr<std::optional<std::pair<v1::Milestone, std::string>>> IncubationTx::MilestoneByKey(
+    const std::string& startup_id, const std::string& key) {
+  using Result = std::optional<std::pair<v1::Milestone, std::string>>;
+  auto q = db_.Prepare(
+      "SELECT data, fingerprint FROM milestones WHERE startup_id = ? AND idempotency_key = ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, startup_id).Bind(2, key);
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Result();
+  auto m = store::ParseRow<v1::Milestone>(q->Text(0), "milestone");
+  if (!m.ok()) return m.status();
+  return Result(std::make_pair(std::move(*m), q->Text(1)));
+}
+
+absl::Status IncubationTx::PutMilestone(const v1::Milestone& m, const std::string& fingerprint) {
+  auto q = db_.Prepare(
+      "INSERT INTO milestones(id, startup_id, idempotency_key, fingerprint, data) "
+      "VALUES (?,?,?,?,?)");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, m.id())
+      .Bind(2, m.startup_id())
+      .Bind(3, m.idempotency_key())
+      .BindBlob(4, fingerprint)
+      .BindBlob(5, m.SerializeAsString())
+      .Run();
+}
+
+absl::StatusOr<std::vector<v1::Milestone>> IncubationTx::Milestones(const std::string& startup_id) {
+  auto q = db_.Prepare("SELECT data FROM milestones WHERE startup_id = ? ORDER BY id");
+  if (!q.ok()) return q.status();
+  q->Bind(1, startup_id);
+  return store::AllProtos<v1::Milestone>(*q, "milestone");
+}
+
+absl::StatusOr<std::optional<v1::StartupDetails>> IncubationTx::ImportSnapshot(
+    const std::string& slug) {
+  auto d = store::GetProto<v1::StartupDetails>(
+      db_, "SELECT data FROM import_snapshots WHERE slug = ?", slug, "import snapshot");
+  if (absl::IsNotFound(d.status())) return std::optional<v1::StartupDetails>();
+  if (!d.ok()) return d.status();
+  return std::optional<v1::StartupDetails>(std::move(*d));
+}
+
+absl::Status IncubationTx::PutImportSnapshot(const std::string& slug, const v1::StartupDetails& d) {
+  auto q = db_.Prepare("INSERT OR REPLACE INTO import_snapshots(slug, data) VALUES (?,?)");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, slug).BindBlob(2, d.SerializeAsString()).Run();
+}
+
+absl::StatusOr<bool> IncubationTx::RecordInbox(const std::string& ce_id, const std::string& topic) {
+  return store::RecordInInbox(db_, ce_id, topic, clock_.Now());
+}
+
+absl::Status IncubationTx::Emit(const v1::Startup& s, const google::protobuf::Message& payload,
+                                const std::string& actor, absl::Time effective,
+                                const std::string& causation_id) {
+  return store::EmitEvent(db_,
+                          {.topic = kTopic,
+                           .source = kSource,
+                           .aggregate_id = s.id(),
+                           .correlation_id = s.correlation_id(),
+                           .causation_id = causation_id,
+                           .aggregate_version = s.version(),
+                           .actor = actor,
+                           .effective_time = effective,
+                           .recorded_time = clock_.Now()},
+                          payload);
+}
+
+absl::StatusOr<std::unique_ptr<IncubationStore>> IncubationStore::Open(const std::string& path,
+                                                                       const Clock& clock) {
+  auto db = store::Db::Open(path);
+  if (!db.ok()) return db.status();
+  absl::Status s = (*db)->Migrate(Migrations());
+  if (!s.ok()) return s;
+  return std::unique_ptr<IncubationStore>(new IncubationStore(std::move(*db), clock));
+}
+
+absl::Status IncubationStore::Write(const std::function<absl::Status(IncubationTx&)>& fn) {
+  absl::MutexLock l(&mu_);
+  store::Transaction tx(*db_);
+  if (!tx.status().ok()) return tx.status();
+  IncubationTx itx(*db_, clock_);
+  absl::Status s = fn(itx);
+  if (!s.ok()) return s;
+  return tx.Commit();
+}
+
+absl::Status IncubationStore::Read(const std::function<absl::Status(IncubationTx&)>& fn) {
+  absl::MutexLock l(&mu_);
+  IncubationTx itx(*db_, clock_);
+  return fn(itx);
+}
+
+absl::StatusOr<std::vector<v1::Startup>> IncubationStore::AllStartups() {
+  absl::MutexLock l(&mu_);
+  auto q = db_->Prepare("SELECT data FROM startups ORDER BY id");
+  if (!q.ok()) return q.status();
+  return store::AllProtos<v1::Startup>(*q, "start-up");
+}
+
+absl::StatusOr<std::vector<v1::Startup>> IncubationStore::ScanStartups(
+    v1::Phase phase, const std::string& incubator, const std::string& sponsor,
+    const std::string& after_id, int limit) {
+  absl::MutexLock l(&mu_);
+  auto q = db_->Prepare(
+      "SELECT data FROM startups WHERE (?1 = 0 OR phase = ?1) AND (?2 = '' OR incubator = ?2) "
+      "AND (?3 = '' OR sponsors LIKE '%,' || ?3 || ',%') AND id > ?4 ORDER BY id LIMIT ?5");
+  if (!q.ok()) return q.status();
+  q->Bind(1, static_cast<int64_t>(phase)).Bind(2, incubator).Bind(3, sponsor);
+  q->Bind(4, after_id).Bind(5, static_cast<int64_t>(limit));
+  return store::AllProtos<v1::Startup>(*q, "start-up");
+}
+
+}  // namespace pep::incubation

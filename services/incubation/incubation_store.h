@@ -1,0 +1,80 @@
+// pep-incubation repository: start-ups, committee decisions, milestones and import snapshots as
+// protobuf blobs beside indexed columns; outbox and inbox in the same transactions.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "google/protobuf/message.h"
+#include "pepiniere/incubation/v1/incubation.pb.h"
+#include "store/sqlite.h"
+
+namespace pep::incubation {
+
+namespace v1 = ::pepiniere::incubation::v1;
+
+inline constexpr char kTopic[] = "pepiniere.incubation.events";
+inline constexpr char kSource[] = "/pepiniere/incubation";
+
+class IncubationTx {
+ public:
+  IncubationTx(store::Db& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  // By id, or by slug when `key` is not an id.
+  absl::StatusOr<v1::Startup> GetStartup(const std::string& key);
+  absl::StatusOr<bool> SlugTaken(const std::string& slug);
+  absl::Status PutStartup(const v1::Startup& s, bool imported = false);
+  absl::StatusOr<v1::CommitteeDecision> GetDecision(const std::string& id);
+  absl::Status PutDecision(const v1::CommitteeDecision& d);
+  absl::StatusOr<std::vector<v1::CommitteeDecision>> Decisions(const std::string& startup_id);
+  // The milestone pushed under this key, with its payload fingerprint.
+  absl::StatusOr<std::optional<std::pair<v1::Milestone, std::string>>> MilestoneByKey(
+      const std::string& startup_id, const std::string& key);
+  absl::Status PutMilestone(const v1::Milestone& m, const std::string& fingerprint);
+  absl::StatusOr<std::vector<v1::Milestone>> Milestones(const std::string& startup_id);
+  absl::StatusOr<std::optional<v1::StartupDetails>> ImportSnapshot(const std::string& slug);
+  absl::Status PutImportSnapshot(const std::string& slug, const v1::StartupDetails& d);
+  absl::StatusOr<bool> RecordInbox(const std::string& ce_id, const std::string& topic);
+
+  // Emits an event about `s` (version is bumped on `s` by the caller).
+  absl::Status Emit(const v1::Startup& s, const google::protobuf::Message& payload,
+                    const std::string& actor, absl::Time effective,
+                    const std::string& causation_id = "");
+  absl::Time Now() const { return clock_.Now(); }
+
+ private:
+  store::Db& db_;
+  const Clock& clock_;
+};
+
+class IncubationStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<IncubationStore>> Open(const std::string& path,
+                                                               const Clock& clock);
+  // One BEGIN IMMEDIATE transaction; committed durably only if `fn` returns OK.
+  absl::Status Write(const std::function<absl::Status(IncubationTx&)>& fn);
+  // Read-only access (same connection, same lock).
+  absl::Status Read(const std::function<absl::Status(IncubationTx&)>& fn);
+
+  absl::StatusOr<std::vector<v1::Startup>> AllStartups();
+  // Rows in id order after `after_id`, filtered in SQL by phase, incubator and sponsor.
+  absl::StatusOr<std::vector<v1::Startup>> ScanStartups(v1::Phase phase,
+                                                        const std::string& incubator,
+                                                        const std::string& sponsor,
+                                                        const std::string& after_id, int limit);
+
+ private:
+  IncubationStore(std::unique_ptr<store::Db> db, const Clock& clock)
+      : db_(std::move(db)), clock_(clock) {}
+  absl::Mutex mu_;
+  std::unique_ptr<store::Db> db_ ABSL_GUARDED_BY(mu_);
+  const Clock& clock_;
+};
+
+}  // namespace pep::incubation

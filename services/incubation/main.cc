@@ -1,0 +1,146 @@
+// pep-incubation: wiring only — flags, store, outbox relay, the pepiniere.ideas.events
+// consumer, gRPC server (health, reflection, interceptors), metrics, graceful shutdown.
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/grpc_errors.h"
+#include "common/log.h"
+#include "common/shutdown.h"
+#include "events/consumer.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "services/incubation/incubation_service.h"
+#include "services/incubation/incubation_store.h"
+#include "store/outbox_relay.h"
+#include "telemetry/grpc_metrics.h"
+#include "telemetry/metrics.h"
+
+ABSL_FLAG(std::string, bind_address, "127.0.0.1", "Address the gRPC and metrics servers bind to");
+ABSL_FLAG(int, grpc_port, 7102, "gRPC port (0 = pick a free one)");
+ABSL_FLAG(int, metrics_port, 9102, "Prometheus /metrics port (0 = pick a free one)");
+ABSL_FLAG(std::string, data_dir, ".run/data/incubation", "Directory of the SQLite database");
+ABSL_FLAG(std::string, kafka_brokers, "127.0.0.1:9092", "Kafka bootstrap servers");
+ABSL_FLAG(std::string, consumer_group, "pep-incubation", "Kafka consumer group");
+ABSL_FLAG(bool, insecure_dev, false, "Accept calls without x-pep-gateway-key (local dev, tests)");
+ABSL_FLAG(std::string, gateway_key, "", "Shared secret expected in x-pep-gateway-key");
+ABSL_FLAG(int, max_receive_bytes, 32 << 20, "Largest request accepted (portfolio imports)");
+ABSL_FLAG(std::string, default_incubator, "Incubateur des Alpes-Maritimes",
+          "Incubator of start-ups opened from selected ideas");
+ABSL_FLAG(int, overdue_milestone_months, 6, "Months without a milestone before overdue");
+ABSL_FLAG(int, investigation_months, 3, "Expected length of investigation");
+ABSL_FLAG(int, construction_months, 12, "Expected length of construction");
+ABSL_FLAG(int, acceleration_months, 24, "Expected length of acceleration");
+ABSL_FLAG(int, shutdown_grace_seconds, 10, "Time given to in-flight calls and the relay on stop");
+
+int main(int argc, char** argv) {
+  pep::BlockShutdownSignals();
+  pep::ParseFlagsWithEnv(argc, argv);
+  pep::SetLogService("pep-incubation");
+  const std::string bind = absl::GetFlag(FLAGS_bind_address);
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (std::system(("mkdir -p '" + data_dir + "'").c_str()) != 0) {
+    pep::LogError("cannot create data dir", {{"data_dir", data_dir}});
+    return 1;
+  }
+  const std::string db_path = data_dir + "/incubation.db";
+  const pep::Clock& clock = pep::SystemClock::Get();
+  auto store = pep::incubation::IncubationStore::Open(db_path, clock);
+  if (!store.ok()) {
+    pep::LogError("cannot open store", {{"error", std::string(store.status().message())}});
+    return 1;
+  }
+
+  pep::telemetry::MetricsServer metrics(absl::StrCat(bind, ":", absl::GetFlag(FLAGS_metrics_port)));
+  pep::telemetry::GrpcServerMetrics grpc_metrics(metrics.registry());
+  pep::telemetry::EventMetrics event_metrics(metrics.registry());
+  pep::incubation::IncubationMetrics incubation_metrics(metrics.registry());
+
+  const std::string brokers = absl::GetFlag(FLAGS_kafka_brokers);
+  pep::store::OutboxRelay relay(db_path, {.brokers = brokers}, &event_metrics);
+  if (auto s = relay.Start(); !s.ok()) {
+    pep::LogError("cannot start outbox relay", {{"error", std::string(s.message())}});
+    return 1;
+  }
+  pep::incubation::IncubationService service(
+      **store, clock, incubation_metrics, [&relay] { relay.Notify(); },
+      {.auth = {.insecure_dev = absl::GetFlag(FLAGS_insecure_dev),
+                .gateway_key = absl::GetFlag(FLAGS_gateway_key)},
+       .staleness = {.milestone_gap_months = absl::GetFlag(FLAGS_overdue_milestone_months),
+                     .investigation_months = absl::GetFlag(FLAGS_investigation_months),
+                     .construction_months = absl::GetFlag(FLAGS_construction_months),
+                     .acceleration_months = absl::GetFlag(FLAGS_acceleration_months)},
+       .default_incubator = absl::GetFlag(FLAGS_default_incubator)});
+  service.RefreshGauges();
+
+  auto consumer = pep::events::Consumer::Create(
+      {.brokers = brokers,
+       .group_id = absl::GetFlag(FLAGS_consumer_group),
+       .topics = {"pepiniere.ideas.events"}},
+      [&service](const pep::events::Record& r, const pep::events::Envelope& e) {
+        return service.HandleIdeaEvent(r, e);
+      },
+      &event_metrics);
+  if (!consumer.ok()) {
+    pep::LogError("cannot create consumer", {{"error", std::string(consumer.status().message())}});
+    return 1;
+  }
+  (*consumer)->Start();
+
+  // Overdue depends on time passing, not only on writes.
+  absl::Notification stop_gauges;
+  std::thread gauges([&] {
+    while (!stop_gauges.WaitForNotificationWithTimeout(absl::Seconds(30))) service.RefreshGauges();
+  });
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(absl::StrCat(bind, ":", absl::GetFlag(FLAGS_grpc_port)),
+                           grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_max_receive_bytes));
+  builder.RegisterService(&service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> icpt;
+  icpt.push_back(pep::MakeRequestParseErrorInterceptorFactory());
+  icpt.push_back(grpc_metrics.MakeFactory());
+  builder.experimental().SetInterceptorCreators(std::move(icpt));
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    pep::LogError("cannot start gRPC server", {{"port", absl::StrCat(absl::GetFlag(FLAGS_grpc_port))}});
+    return 1;
+  }
+  server->GetHealthCheckService()->SetServingStatus("pepiniere.incubation.v1.IncubationService", true);
+  server->GetHealthCheckService()->SetServingStatus(true);
+  pep::LogInfo("pep-incubation serving", {{"grpc", absl::StrCat(bind, ":", port)},
+                                          {"metrics", absl::StrCat(bind, ":", metrics.port())},
+                                          {"db", db_path},
+                                          {"kafka", brokers}});
+
+  const int sig = pep::WaitForShutdownSignal();
+  pep::LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});
+  const absl::Duration grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  server->GetHealthCheckService()->SetServingStatus(false);
+  server->Shutdown(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(absl::ToInt64Milliseconds(grace)));
+  (*consumer)->Stop();  // finishes the record in hand, commits offsets, leaves the group
+  stop_gauges.Notify();
+  gauges.join();
+  relay.Stop(grace);
+  pep::LogInfo("stopped", {{"outbox_backlog", absl::StrCat(relay.Backlog())}});
+  server.reset();
+  consumer->reset();
+  store->reset();  // every acknowledged write is already durable
+  // The metrics HTTP server (civetweb) takes seconds to join its threads and holds nothing
+  // durable: exit without waiting for it.
+  std::fflush(nullptr);
+  std::_Exit(0);
+}
