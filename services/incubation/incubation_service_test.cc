@@ -1,0 +1,354 @@
+// pep-incubation service rules end to end on a real SQLite file (no network): milestone
+// idempotency and scope, the committee gate through the API, the IdeaSelected handler's inbox,
+// and portfolio import (report, unchanged re-import, diff-only update, 2,000 start-ups).
+#include "services/incubation/incubation_service.h"
+
+#include "common/proto_time.h"
+#include "common/uuid.h"
+#include "grpcpp/test/server_context_test_spouse.h"
+#include "gtest/gtest.h"
+#include "harness/harness.h"
+#include "pepiniere/ideas/v1/events.pb.h"
+#include "pepiniere/incubation/v1/events.pb.h"
+#include "prometheus/registry.h"
+#include "store/outbox.h"
+
+namespace pep::incubation {
+namespace {
+
+absl::Time Day(const char* d) {
+  absl::Time t;
+  std::string err;
+  absl::ParseTime("%Y-%m-%d", d, absl::UTCTimeZone(), &t, &err);
+  return t;
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  ServiceTest()
+      : clock_(Day("2026-11-28")),
+        path_(dir_.path() + "/incubation.db"),
+        store_(*IncubationStore::Open(path_, clock_)),
+        metrics_(registry_),
+        svc_(*store_, clock_, metrics_, nullptr, {.auth = {.insecure_dev = true}}) {}
+
+  // A server context carrying the principal the gateway would pass. The spouse owns the
+  // metadata strings the context points at, so both live together.
+  struct CallContext {
+    std::unique_ptr<grpc::ServerContext> ctx = std::make_unique<grpc::ServerContext>();
+    std::unique_ptr<grpc::testing::ServerContextTestSpouse> spouse =
+        std::make_unique<grpc::testing::ServerContextTestSpouse>(ctx.get());
+    grpc::ServerContext* get() { return ctx.get(); }
+  };
+  CallContext As(const std::string& actor, const std::string& roles,
+                 const std::string& scope = "") {
+    CallContext c;
+    c.spouse->AddClientMetadata("x-pep-actor", actor);
+    c.spouse->AddClientMetadata("x-pep-roles", roles);
+    if (!scope.empty()) c.spouse->AddClientMetadata("x-pep-scope", scope);
+    return c;
+  }
+
+  v1::Startup Create(const std::string& name) {
+    v1::CreateStartupRequest r;
+    r.set_name(name);
+    r.set_mission("Simplifier une démarche");
+    r.set_incubator("lab06");
+    *r.mutable_investigation_start() = ToTimestamp(Day("2026-01-05"));
+    v1::Startup s;
+    auto ctx = As("coord", "coordinator");
+    EXPECT_TRUE(svc_.CreateStartup(ctx.get(), &r, &s).ok());
+    return s;
+  }
+
+  std::vector<std::string> OutboxTypes() {
+    std::vector<std::string> out;
+    auto db = store::Db::Open(path_);
+    auto q = (*db)->Prepare("SELECT ce_type FROM outbox ORDER BY seq");
+    while (q->Step().value_or(false)) out.push_back(q->Text(0));
+    return out;
+  }
+
+  static v1::PushMilestoneRequest Milestone(const std::string& startup, const std::string& key,
+                                            const std::string& title) {
+    v1::PushMilestoneRequest m;
+    m.set_startup_id(startup);
+    m.set_idempotency_key(key);
+    m.set_title(title);
+    *m.mutable_date() = ToTimestamp(Day("2026-11-20"));
+    m.set_kind(v1::MILESTONE_KIND_USERS_REACHED);
+    auto* k = m.add_kpis();
+    k->set_name("usagers");
+    k->set_value(1200);
+    return m;
+  }
+
+  pep::testing::TempDir dir_;
+  FakeClock clock_;
+  std::string path_;
+  std::unique_ptr<IncubationStore> store_;
+  prometheus::Registry registry_;
+  IncubationMetrics metrics_;
+  IncubationService svc_;
+};
+
+TEST_F(ServiceTest, MilestoneRetryIsOneMilestoneAndOtherPayloadIsAlreadyExists) {
+  const v1::Startup s = Create("Dossier unique");
+  auto ctx = As("ci-bot", "product_team", "startup:" + s.id());
+  v1::Milestone first, again, other;
+  auto req = Milestone(s.id(), "run-42", "1 200 usagers");
+  grpc::Status pushed = svc_.PushMilestone(ctx.get(), &req, &first);
+  ASSERT_TRUE(pushed.ok()) << pushed.error_code() << " " << pushed.error_message();
+  auto ctx2 = As("ci-bot", "product_team", "startup:" + s.id());
+  auto same = Milestone(s.id(), "run-42", "1 200 usagers");
+  ASSERT_TRUE(svc_.PushMilestone(ctx2.get(), &same, &again).ok());
+  EXPECT_EQ(again.id(), first.id());
+  auto ctx3 = As("ci-bot", "product_team", "startup:" + s.id());
+  auto changed = Milestone(s.id(), "run-42", "1 300 usagers");
+  grpc::Status st = svc_.PushMilestone(ctx3.get(), &changed, &other);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_NE(st.error_message().find("idempotency_key: 'run-42'"), std::string::npos);
+  v1::ListMilestonesRequest lr;
+  lr.set_startup_id(s.id());
+  v1::ListMilestonesResponse list;
+  auto ctx4 = As("ci-bot", "product_team", "startup:" + s.id());
+  ASSERT_TRUE(svc_.ListMilestones(ctx4.get(), &lr, &list).ok());
+  EXPECT_EQ(list.milestones_size(), 1);
+  const auto types = OutboxTypes();
+  EXPECT_EQ(std::count(types.begin(), types.end(), "pepiniere.incubation.v1.MilestonePushed"), 1);
+}
+
+TEST_F(ServiceTest, ScopedCallerReachesOnlyItsStartup) {
+  const v1::Startup a = Create("Start-up A");
+  const v1::Startup b = Create("Start-up B");
+  const std::string scope = "startup:" + a.id();
+  v1::Milestone m;
+  auto push_b = Milestone(b.id(), "k1", "x");
+  EXPECT_EQ(svc_.PushMilestone(As("ci", "product_team", scope).get(), &push_b, &m).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ListMilestonesRequest lr;
+  lr.set_startup_id(b.id());
+  v1::ListMilestonesResponse list;
+  EXPECT_EQ(svc_.ListMilestones(As("ci", "product_team", scope).get(), &lr, &list).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::GetStartupRequest gr;
+  gr.set_startup_id(b.slug());  // by slug too
+  v1::StartupDetails det;
+  EXPECT_EQ(svc_.GetStartup(As("ci", "product_team", scope).get(), &gr, &det).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ListStartupsRequest all;
+  v1::ListStartupsResponse resp;
+  EXPECT_EQ(svc_.ListStartups(As("ci", "product_team", scope).get(), &all, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  auto push_a = Milestone(a.id(), "k1", "x");
+  EXPECT_TRUE(svc_.PushMilestone(As("ci", "product_team", scope).get(), &push_a, &m).ok());
+  // Without the role, even the right scope cannot push.
+  auto push_a2 = Milestone(a.id(), "k2", "x");
+  EXPECT_EQ(svc_.PushMilestone(As("agent-1", "agent", scope).get(), &push_a2, &m).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(ServiceTest, PhaseChangeNeedsARecordedDecisionAndKeepsHistory) {
+  const v1::Startup s = Create("Cantine en ligne");
+  v1::ChangePhaseRequest cp;
+  cp.set_startup_id(s.id());
+  cp.set_to(v1::PHASE_CONSTRUCTION);
+  *cp.mutable_effective_date() = ToTimestamp(Day("2026-03-12"));
+  v1::Startup out;
+  grpc::Status no_decision = svc_.ChangePhase(As("coord", "coordinator").get(), &cp, &out);
+  EXPECT_EQ(no_decision.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  v1::RecordCommitteeDecisionRequest dr;
+  dr.set_startup_id(s.id());
+  *dr.mutable_date() = ToTimestamp(Day("2026-03-10"));
+  dr.set_outcome(v1::COMMITTEE_OUTCOME_GO);
+  dr.set_rationale("Problème confirmé par 30 entretiens");
+  dr.add_participants("DGS");
+  dr.add_document_refs("https://docs.example/comite-2026-03");
+  v1::CommitteeDecision d;
+  ASSERT_TRUE(svc_.RecordCommitteeDecision(As("coord", "coordinator").get(), &dr, &d).ok());
+  cp.set_decision_id(d.id());
+  ASSERT_TRUE(svc_.ChangePhase(As("coord", "coordinator").get(), &cp, &out).ok());
+  EXPECT_EQ(out.phase(), v1::PHASE_CONSTRUCTION);
+  ASSERT_EQ(out.phases_size(), 2);
+  EXPECT_EQ(FromTimestamp(out.phases(0).end()), Day("2026-03-12"));
+  EXPECT_EQ(out.phases(1).decision_id(), d.id());
+
+  // The same decision cannot open another phase; an illegal move names both phases.
+  cp.set_to(v1::PHASE_ACCELERATION);
+  cp.clear_effective_date();
+  grpc::Status reused = svc_.ChangePhase(As("coord", "coordinator").get(), &cp, &out);
+  EXPECT_NE(reused.error_message().find("already used"), std::string::npos);
+  cp.set_to(v1::PHASE_OPERATED);
+  EXPECT_EQ(svc_.ChangePhase(As("coord", "coordinator").get(), &cp, &out).error_message(),
+            "cannot move from CONSTRUCTION to OPERATED");
+  // Back-dating before the current phase began would overlap history.
+  cp.set_to(v1::PHASE_ABANDONED);
+  *cp.mutable_effective_date() = ToTimestamp(Day("2026-03-01"));
+  EXPECT_EQ(svc_.ChangePhase(As("coord", "coordinator").get(), &cp, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // Non-coordinators cannot move phases at all.
+  EXPECT_EQ(svc_.ChangePhase(As("x", "product_team", "startup:" + s.id()).get(), &cp, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(ServiceTest, OverdueFilterUsesTheInjectedClock) {
+  const v1::Startup s = Create("Vieille start-up");  // investigation since 2026-01-05
+  v1::ListStartupsRequest r;
+  r.set_overdue_only(true);
+  v1::ListStartupsResponse resp;
+  ASSERT_TRUE(svc_.ListStartups(As("coord", "coordinator").get(), &r, &resp).ok());
+  ASSERT_EQ(resp.startups_size(), 1);
+  EXPECT_TRUE(resp.startups(0).overdue());
+  clock_.Set(Day("2026-02-01"));  // back in time: neither rule applies yet
+  v1::ListStartupsResponse early;
+  ASSERT_TRUE(svc_.ListStartups(As("coord", "coordinator").get(), &r, &early).ok());
+  EXPECT_EQ(early.startups_size(), 0);
+}
+
+TEST_F(ServiceTest, IdeaSelectedTwiceOpensOneStartupCorrelatedToTheIdea) {
+  pepiniere::ideas::v1::IdeaSelected sel;
+  sel.set_idea_id(NewUuidV7(clock_.Now()));
+  sel.set_title("Dossier unique pour les aides sociales");
+  sel.set_proposal("Un dossier numérique unique");
+  sel.set_challenge_id(NewUuidV7(clock_.Now()));
+  events::Record rec;
+  rec.topic = "pepiniere.ideas.events";
+  rec.value = sel.SerializeAsString();
+  events::Envelope env;
+  env.id = NewUuidV7(clock_.Now());
+  env.type = "pepiniere.ideas.v1.IdeaSelected";
+  env.subject = sel.idea_id();
+  env.correlation_id = sel.idea_id();
+  env.actor = "coord-1";
+  env.time = env.effective_time = Day("2026-11-01");
+  ASSERT_TRUE(svc_.HandleIdeaEvent(rec, env).ok());
+  ASSERT_TRUE(svc_.HandleIdeaEvent(rec, env).ok());  // redelivery
+  v1::ListStartupsRequest r;
+  v1::ListStartupsResponse resp;
+  ASSERT_TRUE(svc_.ListStartups(As("coord", "coordinator").get(), &r, &resp).ok());
+  ASSERT_EQ(resp.startups_size(), 1);
+  const auto& s = resp.startups(0);
+  EXPECT_EQ(s.origin_idea_id(), sel.idea_id());
+  EXPECT_EQ(s.correlation_id(), sel.idea_id());
+  EXPECT_EQ(s.phase(), v1::PHASE_INVESTIGATION);
+  EXPECT_EQ(s.slug(), "dossier-unique-pour-les-aides-sociales");
+  EXPECT_EQ(s.mission(), "Un dossier numérique unique");
+  EXPECT_EQ(FromTimestamp(s.phases(0).start()), Day("2026-11-01"));
+  EXPECT_EQ(OutboxTypes(), std::vector<std::string>{"pepiniere.incubation.v1.StartupCreated"});
+  // Another event type is acknowledged and ignored.
+  env.id = NewUuidV7(clock_.Now());
+  env.type = "pepiniere.ideas.v1.IdeaSubmitted";
+  EXPECT_TRUE(svc_.HandleIdeaEvent(rec, env).ok());
+  EXPECT_EQ(OutboxTypes().size(), 1u);
+}
+
+constexpr char kPortfolio[] =
+    R"({"slug":"dossier-unique","title":"Dossier unique","mission":"Un seul dossier","incubator":"lab06","sponsors":["cd06"],"phases":[{"name":"investigation","start":"2021-02-01","end":"2021-05-26"},{"name":"construction","start":"2021-05-26"}],"events":[{"name":"committee","date":"2021-05-20","comment":"GO"}]})"
+    "\n"
+    R"({"slug":"cantine","title":"Cantine","mission":"Inscription en ligne","incubator":"lab06","phases":[{"name":"construction","start":"2022-06-01"},{"name":"investigation","start":"2022-01-10","end":"2022-07-01"}]})"
+    "\n"
+    "not json at all\n"
+    "\n"
+    R"({"title":"sans slug","phases":[]})"
+    "\n";
+
+TEST_F(ServiceTest, ImportReportsThenReimportIsUnchangedThenUpdatesOnlyTheDifference) {
+  v1::ImportPortfolioRequest req;
+  req.set_jsonl(kPortfolio);
+  v1::ImportReport rep;
+  ASSERT_TRUE(svc_.ImportPortfolio(As("coord", "coordinator").get(), &req, &rep).ok());
+  EXPECT_EQ(rep.read(), 4);  // the blank line is not a line to import
+  EXPECT_EQ(rep.created(), 2);
+  EXPECT_EQ(rep.rejected(), 2);
+  ASSERT_EQ(rep.rejections_size(), 2);
+  EXPECT_EQ(rep.rejections(0).line(), 3);
+  EXPECT_EQ(rep.rejections(1).line(), 5);
+  EXPECT_EQ(rep.rejections(1).reason(), "no slug");
+  EXPECT_EQ(rep.warnings_by_rule().at("unsorted_phases"), 1);
+  EXPECT_EQ(rep.warnings_by_rule().at("overlap"), 1);
+  const auto after_first = OutboxTypes();
+  // Created: 2 StartupCreated, 2 PhaseChanged (one per start-up), 1 committee record.
+  EXPECT_EQ(after_first.size(), 5u);
+  EXPECT_EQ(rep.events_emitted(), 5);
+
+  v1::GetStartupRequest gr;
+  gr.set_startup_id("dossier-unique");
+  v1::StartupDetails det;
+  ASSERT_TRUE(svc_.GetStartup(As("coord", "coordinator").get(), &gr, &det).ok());
+  EXPECT_EQ(det.startup().phase(), v1::PHASE_CONSTRUCTION);
+  EXPECT_EQ(det.startup().correlation_id(), det.startup().id());
+  ASSERT_EQ(det.decisions_size(), 1);
+  EXPECT_EQ(det.decisions(0).rationale(), "GO");
+
+  v1::ImportReport again;
+  ASSERT_TRUE(svc_.ImportPortfolio(As("coord", "coordinator").get(), &req, &again).ok());
+  EXPECT_EQ(again.unchanged(), 2);
+  EXPECT_EQ(again.created(), 0);
+  EXPECT_EQ(again.updated(), 0);
+  EXPECT_EQ(again.events_emitted(), 0);
+  EXPECT_EQ(OutboxTypes().size(), after_first.size());
+
+  // One line changes: a new mission and a new phase. Only that difference is emitted.
+  std::string changed = kPortfolio;
+  const std::string from = R"("mission":"Un seul dossier")";
+  changed.replace(changed.find(from), from.size(), R"("mission":"Un seul dossier, partagé")");
+  const std::string phases = R"({"name":"construction","start":"2021-05-26"}])";
+  changed.replace(changed.find(phases), phases.size(),
+                  R"({"name":"construction","start":"2021-05-26"},{"name":"acceleration","start":"2023-01-15"}])");
+  req.set_jsonl(changed);
+  v1::ImportReport upd;
+  ASSERT_TRUE(svc_.ImportPortfolio(As("coord", "coordinator").get(), &req, &upd).ok());
+  EXPECT_EQ(upd.updated(), 1);
+  EXPECT_EQ(upd.unchanged(), 1);
+  const auto after_update = OutboxTypes();
+  ASSERT_EQ(after_update.size(), after_first.size() + 2);
+  EXPECT_EQ(after_update[after_first.size()], "pepiniere.incubation.v1.StartupUpdated");
+  EXPECT_EQ(after_update[after_first.size() + 1], "pepiniere.incubation.v1.PhaseChanged");
+  ASSERT_TRUE(svc_.GetStartup(As("coord", "coordinator").get(), &gr, &det).ok());
+  EXPECT_EQ(det.startup().phase(), v1::PHASE_ACCELERATION);
+  EXPECT_EQ(det.startup().mission(), "Un seul dossier, partagé");
+}
+
+TEST_F(ServiceTest, ImportedPhasesAreBackDatedEvents) {
+  v1::ImportPortfolioRequest req;
+  req.set_jsonl(kPortfolio);
+  v1::ImportReport rep;
+  ASSERT_TRUE(svc_.ImportPortfolio(As("coord", "coordinator").get(), &req, &rep).ok());
+  auto db = store::Db::Open(path_);
+  auto q = (*db)->Prepare("SELECT headers FROM outbox WHERE ce_type LIKE '%PhaseChanged' ORDER BY seq");
+  ASSERT_TRUE(q->Step().value_or(false));
+  auto h = store::DecodeHeaders(q->Text(0));
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(*events::FindHeader(*h, "ce_effectivetime"), "2021-05-26T00:00:00.000000Z");
+  EXPECT_EQ(*events::FindHeader(*h, "ce_time"), "2026-11-28T00:00:00.000000Z");  // recorded now
+}
+
+TEST_F(ServiceTest, TwoThousandGeneratedStartupsImport) {
+  std::string jsonl;
+  for (int i = 0; i < 2000; ++i) {
+    absl::StrAppend(&jsonl, R"({"slug":"su-)", i, R"(","title":"Start-up )", i,
+                    R"(","mission":"m","incubator":"inc-)", i % 7,
+                    R"(","sponsors":["cd06"],"phases":[{"name":"investigation","start":"2021-02-01"},)",
+                    R"({"name":"construction","start":"2021-06-01"},{"name":"acceleration","start":"2022-09-01"}],)",
+                    R"("events":[{"name":"committee","date":"2021-05-20"},{"name":"product_launch","date":"2022-01-10"}]})",
+                    "\n");
+  }
+  v1::ImportPortfolioRequest req;
+  req.set_jsonl(jsonl);
+  v1::ImportReport rep;
+  const absl::Time t0 = absl::Now();
+  ASSERT_TRUE(svc_.ImportPortfolio(As("coord", "coordinator").get(), &req, &rep).ok());
+  const absl::Duration took = absl::Now() - t0;
+  std::printf("import of 2000 start-ups (service, no network): %s, %d events\n",
+              absl::FormatDuration(took).c_str(), rep.events_emitted());
+  EXPECT_EQ(rep.created(), 2000);
+  EXPECT_EQ(rep.events_emitted(), 2000 * 5);
+  v1::GetPortfolioStatsRequest sr;
+  v1::PortfolioStats stats;
+  ASSERT_TRUE(svc_.GetPortfolioStats(As("coord", "coordinator").get(), &sr, &stats).ok());
+  EXPECT_EQ(stats.startups_by_phase().at("ACCELERATION"), 2000);
+}
+
+}  // namespace
+}  // namespace pep::incubation
