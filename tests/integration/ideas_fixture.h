@@ -9,6 +9,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "harness/harness.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "pepiniere/ideas/v1/ideas.grpc.pb.h"
 #include "store/sqlite.h"
 
@@ -25,32 +26,43 @@ inline int64_t UnsentOutboxRows(const std::string& db_path) {
   return q->Int(0);
 }
 
-class IdeasProcess {
+// A Pépinière service binary run as a child process on free ports with a temp data dir.
+class ServiceProcess {
  public:
-  IdeasProcess(std::string brokers, std::string data_dir)
-      : brokers_(std::move(brokers)), data_dir_(std::move(data_dir)),
-        grpc_port_(FreePort()), metrics_port_(FreePort()) {}
+  ServiceProcess(std::string binary, std::string brokers, std::string data_dir,
+                 std::vector<std::string> extra_args = {})
+      : binary_(std::move(binary)), brokers_(std::move(brokers)), data_dir_(std::move(data_dir)),
+        extra_args_(std::move(extra_args)), grpc_port_(FreePort()), metrics_port_(FreePort()) {}
+  // Our client connection closes first: a server shutting down waits for connected clients
+  // to go away after its GOAWAY (up to several seconds).
+  virtual ~ServiceProcess() { channel_.reset(); }
 
-  // Starts the binary and waits until it answers RPCs.
+  // Starts the binary and waits until grpc.health.v1 says SERVING.
   void Start() {
     proc_ = std::make_unique<ChildProcess>();
-    proc_->Start({BinaryDir() + "/services/ideas/pep-ideas", "--grpc_port", std::to_string(grpc_port_),
-                  "--metrics_port", std::to_string(metrics_port_), "--data_dir", data_dir_,
-                  "--kafka_brokers", brokers_, "--insecure_dev"},
-                 {}, data_dir_ + "/pep-ideas.log");
+    std::vector<std::string> argv = {BinaryDir() + "/" + binary_, "--grpc_port",
+                                     std::to_string(grpc_port_), "--metrics_port",
+                                     std::to_string(metrics_port_), "--data_dir", data_dir_,
+                                     "--kafka_brokers", brokers_, "--insecure_dev"};
+    argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+    const std::string log = data_dir_ + "/" + LogName();
+    proc_->Start(argv, {}, log);
     // Connect only once the port listens: a channel whose first attempts are refused spends
     // seconds in reconnect backoff.
     ASSERT_TRUE(WaitFor([&] { return PortAccepts(grpc_port_) || !proc_->Running(); },
                         absl::Seconds(30)));
-    ASSERT_TRUE(proc_->Running()) << "pep-ideas exited; see " << data_dir_ << "/pep-ideas.log";
+    ASSERT_TRUE(proc_->Running()) << binary_ << " exited; see " << log;
     channel_ = Channel();
-    stub_ = iv1::IdeaService::NewStub(channel_);
+    auto health = grpc::health::v1::Health::NewStub(channel_);
     ASSERT_TRUE(WaitFor([&] {
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-      iv1::ListChallengesResponse r;
-      return stub_->ListChallenges(&ctx, {}, &r).ok();
-    }, absl::Seconds(30))) << "pep-ideas did not become ready; see " << data_dir_ << "/pep-ideas.log";
+      grpc::health::v1::HealthCheckRequest req;
+      grpc::health::v1::HealthCheckResponse resp;
+      return health->Check(&ctx, req, &resp).ok() &&
+             resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+    }, absl::Seconds(30))) << binary_ << " did not become healthy; see " << log;
+    OnStarted();
   }
   void Kill9() { proc_->Kill9(); }
   int Terminate() { return proc_->Terminate(); }
@@ -65,10 +77,26 @@ class IdeasProcess {
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
     return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
   }
-
   std::string address() const { return absl::StrCat("127.0.0.1:", grpc_port_); }
   int metrics_port() const { return metrics_port_; }
   const std::string& data_dir() const { return data_dir_; }
+
+ protected:
+  virtual void OnStarted() {}
+  std::string LogName() const { return binary_.substr(binary_.rfind('/') + 1) + ".log"; }
+  std::shared_ptr<grpc::Channel> channel_;
+
+ private:
+  std::string binary_, brokers_, data_dir_;
+  std::vector<std::string> extra_args_;
+  int grpc_port_, metrics_port_;
+  std::unique_ptr<ChildProcess> proc_;
+};
+
+class IdeasProcess : public ServiceProcess {
+ public:
+  IdeasProcess(std::string brokers, std::string data_dir)
+      : ServiceProcess("services/ideas/pep-ideas", std::move(brokers), std::move(data_dir)) {}
   iv1::IdeaService::Stub& stub() { return *stub_; }
 
   static void As(grpc::ClientContext& ctx, const std::string& actor, const std::string& roles) {
@@ -113,11 +141,10 @@ class IdeasProcess {
     return r;
   }
 
+ protected:
+  void OnStarted() override { stub_ = iv1::IdeaService::NewStub(channel_); }
+
  private:
-  std::string brokers_, data_dir_;
-  int grpc_port_, metrics_port_;
-  std::unique_ptr<ChildProcess> proc_;
-  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<iv1::IdeaService::Stub> stub_;
 };
 
