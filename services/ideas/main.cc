@@ -1,7 +1,4 @@
-// pep-ideas: wiring only — flags, store, outbox relay, gRPC server (health, reflection,
-// metrics interceptor), metrics endpoint, graceful shutdown.
-#include <cstdio>
-#include <cstdlib>
+// pep-ideas: wiring only — flags, store, outbox relay, gRPC server, metrics, graceful stop.
 #include <memory>
 #include <string>
 
@@ -9,12 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/config.h"
-#include "common/grpc_errors.h"
 #include "common/log.h"
 #include "common/shutdown.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
-#include "grpcpp/grpcpp.h"
-#include "grpcpp/health_check_service_interface.h"
+#include "server/grpc_server.h"
 #include "services/ideas/ideas_service.h"
 #include "services/ideas/ideas_store.h"
 #include "store/outbox_relay.h"
@@ -38,12 +32,11 @@ int main(int argc, char** argv) {
   pep::SetLogService("pep-ideas");
   const std::string bind = absl::GetFlag(FLAGS_bind_address);
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  if (std::system(("mkdir -p '" + data_dir + "'").c_str()) != 0) {
-    pep::LogError("cannot create data dir", {{"data_dir", data_dir}});
+  if (auto s = pep::server::EnsureDir(data_dir); !s.ok()) {
+    pep::LogError("cannot create data dir", {{"error", std::string(s.message())}});
     return 1;
   }
   const std::string db_path = data_dir + "/ideas.db";
-
   auto store = pep::ideas::IdeasStore::Open(db_path, pep::SystemClock::Get());
   if (!store.ok()) {
     pep::LogError("cannot open store", {{"error", std::string(store.status().message())}});
@@ -61,7 +54,6 @@ int main(int argc, char** argv) {
     pep::LogError("cannot start outbox relay", {{"error", std::string(s.message())}});
     return 1;
   }
-
   pep::ideas::IdeasService service(
       **store, ideas_metrics, [&relay] { relay.Notify(); },
       {.auth = {.insecure_dev = absl::GetFlag(FLAGS_insecure_dev),
@@ -71,27 +63,18 @@ int main(int argc, char** argv) {
     pep::LogError("cannot load state", {{"error", std::string(s.message())}});
     return 1;
   }
-
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(absl::StrCat(bind, ":", absl::GetFlag(FLAGS_grpc_port)),
-                           grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_max_receive_bytes));
-  builder.RegisterService(&service);
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> icpt;
-  icpt.push_back(pep::MakeRequestParseErrorInterceptorFactory());  // first: metrics see the result
-  icpt.push_back(grpc_metrics.MakeFactory());
-  builder.experimental().SetInterceptorCreators(std::move(icpt));
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) {
-    pep::LogError("cannot start gRPC server", {{"port", absl::StrCat(absl::GetFlag(FLAGS_grpc_port))}});
+  auto server = pep::server::GrpcServer::Start(
+      &service,
+      {.bind_address = bind,
+       .port = absl::GetFlag(FLAGS_grpc_port),
+       .max_receive_bytes = absl::GetFlag(FLAGS_max_receive_bytes),
+       .service_name = "pepiniere.ideas.v1.IdeaService"},
+      grpc_metrics);
+  if (!server.ok()) {
+    pep::LogError("cannot start gRPC server", {{"error", std::string(server.status().message())}});
     return 1;
   }
-  server->GetHealthCheckService()->SetServingStatus("pepiniere.ideas.v1.IdeaService", true);
-  server->GetHealthCheckService()->SetServingStatus(true);
-  pep::LogInfo("pep-ideas serving", {{"grpc", absl::StrCat(bind, ":", port)},
+  pep::LogInfo("pep-ideas serving", {{"grpc", absl::StrCat(bind, ":", (*server)->port())},
                                      {"metrics", absl::StrCat(bind, ":", metrics.port())},
                                      {"db", db_path},
                                      {"kafka", absl::GetFlag(FLAGS_kafka_brokers)}});
@@ -99,16 +82,11 @@ int main(int argc, char** argv) {
   const int sig = pep::WaitForShutdownSignal();
   pep::LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});
   const absl::Duration grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
-  server->GetHealthCheckService()->SetServingStatus(false);
   // Stop accepting, let in-flight calls finish (their commits are durable), then drain the relay.
-  server->Shutdown(std::chrono::system_clock::now() +
-                   std::chrono::milliseconds(absl::ToInt64Milliseconds(grace)));
+  (*server)->Shutdown(grace);
   relay.Stop(grace);
   pep::LogInfo("stopped", {{"outbox_backlog", absl::StrCat(relay.Backlog())}});
-  server.reset();
+  server->reset();
   store->reset();  // closes SQLite: every acknowledged write is already durable
-  // The data path is closed. The metrics HTTP server (civetweb) takes seconds to join its
-  // threads and holds nothing durable, so we exit without waiting for it.
-  std::fflush(nullptr);
-  std::_Exit(0);
+  pep::server::ExitAfterOrderlyStop();
 }

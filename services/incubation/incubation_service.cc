@@ -646,6 +646,7 @@ absl::Status IncubationService::ImportOne(IncubationTx& tx, const ImportLine& li
     if (!st.has_last_milestone_at() || st.last_milestone_at().seconds() < m.date().seconds()) {
       *st.mutable_last_milestone_at() = m.date();
     }
+    metrics_.Milestone(m.kind()).Increment();
     v1::MilestonePushed ev;
     *ev.mutable_milestone() = m;
     return emit(st, ev, FromTimestamp(m.date()));

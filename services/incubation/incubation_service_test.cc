@@ -50,6 +50,7 @@ class ServiceTest : public ::testing::Test {
   }
 
   v1::Startup Create(const std::string& name) {
+    clock_.Advance(absl::Milliseconds(1));  // ids (UUIDv7) then sort in creation order
     v1::CreateStartupRequest r;
     r.set_name(name);
     r.set_mission("Simplifier une démarche");
@@ -241,6 +242,58 @@ TEST_F(ServiceTest, IdeaSelectedTwiceOpensOneStartupCorrelatedToTheIdea) {
   env.type = "pepiniere.ideas.v1.IdeaSubmitted";
   EXPECT_TRUE(svc_.HandleIdeaEvent(rec, env).ok());
   EXPECT_EQ(OutboxTypes().size(), 1u);
+}
+
+TEST_F(ServiceTest, TeamUpdateAndListFilters) {
+  const v1::Startup a = Create("Alpha");
+  const v1::Startup b = Create("Beta");
+  v1::AddTeamMemberRequest add;
+  add.set_startup_id(a.id());
+  add.set_name("Lina Haddad");
+  add.set_role("intrapreneuse");
+  v1::Startup out;
+  ASSERT_TRUE(svc_.AddTeamMember(As("coord", "coordinator").get(), &add, &out).ok());
+  ASSERT_EQ(out.team_size(), 1);
+  v1::RemoveTeamMemberRequest rm;
+  rm.set_startup_id(a.id());
+  rm.set_member_id(out.team(0).id());
+  ASSERT_TRUE(svc_.RemoveTeamMember(As("coord", "coordinator").get(), &rm, &out).ok());
+  EXPECT_TRUE(out.team(0).has_end());
+  EXPECT_EQ(svc_.RemoveTeamMember(As("coord", "coordinator").get(), &rm, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);  // already left
+
+  v1::UpdateStartupRequest up;
+  up.set_startup_id(b.id());
+  up.set_incubator("dinum");
+  up.add_sponsors("cd06");
+  up.add_sponsors("region-sud");
+  ASSERT_TRUE(svc_.UpdateStartup(As("coord", "coordinator").get(), &up, &out).ok());
+  EXPECT_EQ(out.version(), 2);
+  up.mutable_links()->set_product("ftp://nope");
+  EXPECT_EQ(svc_.UpdateStartup(As("coord", "coordinator").get(), &up, &out).error_message().substr(0, 14),
+            "links.product:");
+  const auto types = OutboxTypes();
+  EXPECT_EQ(types.back(), "pepiniere.incubation.v1.StartupUpdated");
+
+  auto list = [&](v1::ListStartupsRequest r) {
+    v1::ListStartupsResponse resp;
+    EXPECT_TRUE(svc_.ListStartups(As("coord", "coordinator").get(), &r, &resp).ok());
+    std::vector<std::string> slugs;
+    for (const auto& s : resp.startups()) slugs.push_back(s.slug());
+    return std::make_pair(slugs, resp.next_page_token());
+  };
+  v1::ListStartupsRequest by_sponsor;
+  by_sponsor.set_sponsor("region-sud");
+  EXPECT_EQ(list(by_sponsor).first, std::vector<std::string>{"beta"});
+  v1::ListStartupsRequest by_incubator;
+  by_incubator.set_incubator("lab06");
+  EXPECT_EQ(list(by_incubator).first, std::vector<std::string>{"alpha"});
+  v1::ListStartupsRequest paged;
+  paged.set_page_size(1);
+  auto [first, token] = list(paged);
+  EXPECT_EQ(first, std::vector<std::string>{"alpha"});
+  paged.set_page_token(token);
+  EXPECT_EQ(list(paged).first, std::vector<std::string>{"beta"});
 }
 
 constexpr char kPortfolio[] =

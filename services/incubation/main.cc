@@ -1,7 +1,5 @@
 // pep-incubation: wiring only — flags, store, outbox relay, the pepiniere.ideas.events
 // consumer, gRPC server (health, reflection, interceptors), metrics, graceful shutdown.
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -11,13 +9,10 @@
 #include "absl/synchronization/notification.h"
 #include "common/clock.h"
 #include "common/config.h"
-#include "common/grpc_errors.h"
 #include "common/log.h"
 #include "common/shutdown.h"
 #include "events/consumer.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
-#include "grpcpp/grpcpp.h"
-#include "grpcpp/health_check_service_interface.h"
+#include "server/grpc_server.h"
 #include "services/incubation/incubation_service.h"
 #include "services/incubation/incubation_store.h"
 #include "store/outbox_relay.h"
@@ -47,8 +42,8 @@ int main(int argc, char** argv) {
   pep::SetLogService("pep-incubation");
   const std::string bind = absl::GetFlag(FLAGS_bind_address);
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  if (std::system(("mkdir -p '" + data_dir + "'").c_str()) != 0) {
-    pep::LogError("cannot create data dir", {{"data_dir", data_dir}});
+  if (auto s = pep::server::EnsureDir(data_dir); !s.ok()) {
+    pep::LogError("cannot create data dir", {{"error", std::string(s.message())}});
     return 1;
   }
   const std::string db_path = data_dir + "/incubation.db";
@@ -101,26 +96,18 @@ int main(int argc, char** argv) {
     while (!stop_gauges.WaitForNotificationWithTimeout(absl::Seconds(30))) service.RefreshGauges();
   });
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(absl::StrCat(bind, ":", absl::GetFlag(FLAGS_grpc_port)),
-                           grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_max_receive_bytes));
-  builder.RegisterService(&service);
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> icpt;
-  icpt.push_back(pep::MakeRequestParseErrorInterceptorFactory());
-  icpt.push_back(grpc_metrics.MakeFactory());
-  builder.experimental().SetInterceptorCreators(std::move(icpt));
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) {
-    pep::LogError("cannot start gRPC server", {{"port", absl::StrCat(absl::GetFlag(FLAGS_grpc_port))}});
+  auto server = pep::server::GrpcServer::Start(
+      &service,
+      {.bind_address = bind,
+       .port = absl::GetFlag(FLAGS_grpc_port),
+       .max_receive_bytes = absl::GetFlag(FLAGS_max_receive_bytes),
+       .service_name = "pepiniere.incubation.v1.IncubationService"},
+      grpc_metrics);
+  if (!server.ok()) {
+    pep::LogError("cannot start gRPC server", {{"error", std::string(server.status().message())}});
     return 1;
   }
-  server->GetHealthCheckService()->SetServingStatus("pepiniere.incubation.v1.IncubationService", true);
-  server->GetHealthCheckService()->SetServingStatus(true);
-  pep::LogInfo("pep-incubation serving", {{"grpc", absl::StrCat(bind, ":", port)},
+  pep::LogInfo("pep-incubation serving", {{"grpc", absl::StrCat(bind, ":", (*server)->port())},
                                           {"metrics", absl::StrCat(bind, ":", metrics.port())},
                                           {"db", db_path},
                                           {"kafka", brokers}});
@@ -128,19 +115,14 @@ int main(int argc, char** argv) {
   const int sig = pep::WaitForShutdownSignal();
   pep::LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});
   const absl::Duration grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
-  server->GetHealthCheckService()->SetServingStatus(false);
-  server->Shutdown(std::chrono::system_clock::now() +
-                   std::chrono::milliseconds(absl::ToInt64Milliseconds(grace)));
+  (*server)->Shutdown(grace);
   (*consumer)->Stop();  // finishes the record in hand, commits offsets, leaves the group
   stop_gauges.Notify();
   gauges.join();
   relay.Stop(grace);
   pep::LogInfo("stopped", {{"outbox_backlog", absl::StrCat(relay.Backlog())}});
-  server.reset();
+  server->reset();
   consumer->reset();
   store->reset();  // every acknowledged write is already durable
-  // The metrics HTTP server (civetweb) takes seconds to join its threads and holds nothing
-  // durable: exit without waiting for it.
-  std::fflush(nullptr);
-  std::_Exit(0);
+  pep::server::ExitAfterOrderlyStop();
 }

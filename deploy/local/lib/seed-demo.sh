@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Seeds the LAB06 demo on a fresh data dir: a "simplification administrative" challenge, open,
-# with a jury and a few agents' ideas. Usage: seed-demo.sh GRPCURL HOST:PORT
+# Seeds the LAB06 demo on a fresh data dir: a "simplification administrative" challenge with a
+# jury and agents' ideas, one idea scored and selected (pep-incubation opens its start-up from
+# the event), and a small imported portfolio.
+# Usage: seed-demo.sh GRPCURL IDEAS_HOST:PORT INCUBATION_HOST:PORT
 set -euo pipefail
-G="$1"; ADDR="$2"
+G="$1"; IDEAS="$2"; INCUBATION="$3"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 call() {  # actor roles method json
-  "$G" -plaintext -H "x-pep-actor: $1" -H "x-pep-roles: $2" -d "$4" "$ADDR" \
+  "$G" -plaintext -H "x-pep-actor: $1" -H "x-pep-roles: $2" -d "$4" "$IDEAS" \
     "pepiniere.ideas.v1.IdeaService/$3"
 }
 challenge=$(call coord-lab06 coordinator CreateChallenge '{
@@ -17,21 +20,33 @@ challenge=$(call coord-lab06 coordinator CreateChallenge '{
 call coord-lab06 coordinator OpenChallenge "{\"challenge_id\":\"$challenge\"}" > /dev/null
 call coord-lab06 coordinator AssignJurors \
   "{\"challenge_id\":\"$challenge\",\"juror_ids\":[\"jury-dgs\",\"jury-dsi\",\"jury-usagers\"]}" > /dev/null
-submit() {  # actor name department title problem proposal
+submit() {  # actor name department title problem proposal -> idea id
   call "$1" agent SubmitIdea "$(jq -n --arg c "$challenge" --arg n "$2" --arg d "$3" --arg t "$4" \
     --arg p "$5" --arg q "$6" '{challenge_id:$c, author_name:$n, department:$d, title:$t,
-      problem:$p, proposal:$q, contact_email:"agent@departement06.fr"}')" > /dev/null
+      problem:$p, proposal:$q, contact_email:"agent@departement06.fr"}')" | jq -r .idea.id
 }
-submit agent-0412 "Camille Martin" "Direction de l'action sociale" \
+first=$(submit agent-0412 "Camille Martin" "Direction de l'action sociale" \
   "Dossier unique pour les aides sociales" \
   "Les familles déposent le même justificatif pour chaque aide départementale." \
-  "Un dossier numérique unique, partagé entre les services, que l'usager complète une fois."
+  "Un dossier numérique unique, partagé entre les services, que l'usager complète une fois.")
 submit agent-1187 "Nicolas Bernard" "Direction des routes" \
   "Signalement des nids-de-poule en ligne" \
   "Les signalements arrivent par courrier et téléphone, sans suivi pour l'usager." \
-  "Un formulaire en ligne avec photo et géolocalisation, et un suivi par SMS."
+  "Un formulaire en ligne avec photo et géolocalisation, et un suivi par SMS." > /dev/null
 submit agent-2290 "Sophie Laurent" "Direction des collèges" \
   "Inscription à la cantine sans papier" \
   "Les inscriptions papier se perdent entre le collège et le département." \
-  "Une inscription en ligne reliée au quotient familial déjà connu."
-echo "seed-demo: challenge $challenge opened with 3 ideas" >&2
+  "Une inscription en ligne reliée au quotient familial déjà connu." > /dev/null
+for juror in jury-dgs jury-usagers; do
+  call "$juror" juror ScoreIdea "{\"idea_id\":\"$first\",\"scores\":[
+    {\"criterion\":\"impact usagers\",\"score\":5},{\"criterion\":\"faisabilité\",\"score\":4},
+    {\"criterion\":\"coût\",\"score\":3}],\"comment\":\"Gain net pour les familles\"}" > /dev/null
+done
+for decision in SHORTLISTED SELECTED_FOR_EXPERIMENTATION; do
+  call coord-lab06 coordinator DecideIdea "{\"idea_id\":\"$first\",\"decision\":\"IDEA_STATUS_$decision\",
+    \"rationale\":\"Retenue par le jury du défi\"}" > /dev/null
+done
+"$G" -plaintext -H "x-pep-actor: coord-lab06" -H "x-pep-roles: coordinator" \
+  -d "$(jq -n --rawfile l "$HERE/demo-portfolio.jsonl" '{jsonl:$l}')" "$INCUBATION" \
+  pepiniere.incubation.v1.IncubationService/ImportPortfolio | jq -c '{read,created,rejected,warningsByRule}' >&2
+echo "seed-demo: challenge $challenge with 3 ideas; idea $first selected for experimentation" >&2
