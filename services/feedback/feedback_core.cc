@@ -1,0 +1,421 @@
+#include "services/feedback/feedback_core.h"
+
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/proto_time.h"
+#include "common/status.h"
+#include "common/uuid.h"
+
+namespace pep::feedback {
+
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAlnum(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); }
+
+int Utf8Length(std::string_view s) {
+  int n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// Replaces every span found by `find(text, from) -> {begin, end}` (begin == npos: no more).
+template <typename Finder>
+bool ReplaceAll(std::string* text, const std::string& placeholder, Finder find) {
+  std::string out;
+  size_t pos = 0;
+  bool any = false;
+  while (true) {
+    auto [b, e] = find(*text, pos);
+    if (b == std::string::npos) break;
+    out.append(*text, pos, b - pos);
+    out += placeholder;
+    pos = e;
+    any = true;
+  }
+  if (!any) return false;
+  out.append(*text, pos, std::string::npos);
+  *text = std::move(out);
+  return true;
+}
+
+using Span = std::pair<size_t, size_t>;
+constexpr Span kNone{std::string::npos, std::string::npos};
+
+// local@domain.tld
+Span FindEmail(const std::string& s, size_t from) {
+  auto local_ok = [](char c) { return IsAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'; };
+  auto domain_ok = [](char c) { return IsAlnum(c) || c == '.' || c == '-'; };
+  for (size_t at = s.find('@', from); at != std::string::npos; at = s.find('@', at + 1)) {
+    size_t b = at;
+    while (b > from && local_ok(s[b - 1])) --b;
+    size_t e = at + 1;
+    while (e < s.size() && domain_ok(s[e])) ++e;
+    while (e > at + 1 && (s[e - 1] == '.' || s[e - 1] == '-')) --e;  // trailing punctuation
+    if (b == at || e == at + 1) continue;
+    const std::string domain = s.substr(at + 1, e - at - 1);
+    const size_t dot = domain.rfind('.');
+    if (dot == std::string::npos || dot == 0) continue;
+    const std::string tld = domain.substr(dot + 1);
+    if (tld.size() < 2 || !std::all_of(tld.begin(), tld.end(), [](char c) {
+          return absl::ascii_isalpha(static_cast<unsigned char>(c));
+        })) {
+      continue;
+    }
+    return {b, e};
+  }
+  return kNone;
+}
+
+// Collects up to `max` digits from `i`, allowing one separator (space . -) between pairs.
+// French numbers: 0X XX XX XX XX, +33 X XX XX XX XX, +33 (0)X …, 0033 X …
+Span FindPhone(const std::string& s, size_t from) {
+  for (size_t i = from; i < s.size(); ++i) {
+    if (i > 0 && (IsDigit(s[i - 1]) || s[i - 1] == '+')) continue;  // inside another number
+    size_t p = i;
+    bool international = false;
+    if (s.compare(p, 3, "+33") == 0) {
+      p += 3;
+      international = true;
+    } else if (s.compare(p, 4, "0033") == 0) {
+      p += 4;
+      international = true;
+    } else if (s[p] != '0') {
+      continue;
+    }
+    if (international) {
+      while (p < s.size() && s[p] == ' ') ++p;
+      if (s.compare(p, 3, "(0)") == 0) p += 3;
+      while (p < s.size() && s[p] == ' ') ++p;
+    } else {
+      ++p;  // the leading 0
+    }
+    // Now the 9 significant digits: X then four pairs, one consistent optional separator.
+    if (p >= s.size() || s[p] < '1' || s[p] > '9') continue;
+    ++p;
+    char sep = 0;
+    bool ok = true;
+    for (int pair = 0; pair < 4 && ok; ++pair) {
+      const bool has_sep = p < s.size() && (s[p] == ' ' || s[p] == '.' || s[p] == '-');
+      if (pair == 0 && has_sep) sep = s[p];
+      if (has_sep != (sep != 0) || (has_sep && s[p] != sep)) {
+        ok = false;  // separators must be used consistently between every pair
+        break;
+      }
+      if (has_sep) ++p;
+      if (p + 2 <= s.size() && IsDigit(s[p]) && IsDigit(s[p + 1])) {
+        p += 2;
+      } else {
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    if (p < s.size() && IsDigit(s[p])) continue;  // a longer number, not a phone
+    return {i, p};
+  }
+  return kNone;
+}
+
+int Mod97(const std::string& digits) {
+  int r = 0;
+  for (char c : digits) r = (r * 10 + (c - '0')) % 97;
+  return r;
+}
+
+// NIR: sex(1|2) YY MM DD(2A/2B) CCC KKK [key], optional spaces between groups; the key, when
+// present, must match 97 - (number mod 97).
+Span FindNir(const std::string& s, size_t from) {
+  static const int kGroups[] = {1, 2, 2, 2, 3, 3};
+  for (size_t i = from; i < s.size(); ++i) {
+    if (s[i] != '1' && s[i] != '2') continue;
+    if (i > 0 && IsAlnum(s[i - 1])) continue;
+    size_t p = i;
+    std::string number;
+    bool ok = true;
+    for (int g = 0; g < 6 && ok; ++g) {
+      if (g > 0 && p < s.size() && s[p] == ' ') ++p;
+      for (int k = 0; k < kGroups[g]; ++k) {
+        if (p >= s.size()) {
+          ok = false;
+          break;
+        }
+        char c = s[p];
+        if (g == 3 && k == 1 && number.size() == 6 && number[5] == '2' && (c == 'A' || c == 'B')) {
+          // Corsica: 2A -> 19, 2B -> 18 for the key computation.
+          number.resize(5);
+          number += (c == 'A') ? "19" : "18";
+          ++p;
+          continue;
+        }
+        if (!IsDigit(c)) {
+          ok = false;
+          break;
+        }
+        number.push_back(c);
+        ++p;
+      }
+    }
+    if (!ok) continue;
+    const int month = (number[3] - '0') * 10 + (number[4] - '0');
+    if (!((month >= 1 && month <= 12) || month >= 20)) continue;
+    size_t end = p;
+    size_t q = p;
+    if (q < s.size() && s[q] == ' ') ++q;
+    if (q + 2 <= s.size() && IsDigit(s[q]) && IsDigit(s[q + 1]) &&
+        (q + 2 == s.size() || !IsAlnum(s[q + 2]))) {
+      const int key = (s[q] - '0') * 10 + (s[q + 1] - '0');
+      if (key != 97 - Mod97(number)) continue;  // 15 digits that are not a NIR
+      end = q + 2;
+    } else if (end < s.size() && IsAlnum(s[end])) {
+      continue;
+    }
+    return {i, end};
+  }
+  return kNone;
+}
+
+// IBAN: 2 letters, 2 check digits, 11-30 alphanumerics, optional spaces in groups; mod-97 = 1.
+Span FindIban(const std::string& s, size_t from) {
+  for (size_t i = from; i + 4 <= s.size(); ++i) {
+    if (!absl::ascii_isalpha(static_cast<unsigned char>(s[i])) ||
+        !absl::ascii_isalpha(static_cast<unsigned char>(s[i + 1])) || !IsDigit(s[i + 2]) ||
+        !IsDigit(s[i + 3])) {
+      continue;
+    }
+    if (i > 0 && IsAlnum(s[i - 1])) continue;
+    std::string compact;
+    std::vector<size_t> ends;  // byte end of the candidate after each character
+    size_t p = i;
+    while (p < s.size() && compact.size() < 34) {
+      if (s[p] == ' ' && p + 1 < s.size() && IsAlnum(s[p + 1])) {
+        ++p;
+        continue;
+      }
+      if (!IsAlnum(s[p])) break;
+      compact.push_back(static_cast<char>(absl::ascii_toupper(static_cast<unsigned char>(s[p]))));
+      ++p;
+      ends.push_back(p);
+    }
+    for (size_t len = compact.size(); len >= 15; --len) {
+      const size_t end = ends[len - 1];
+      if (end < s.size() && IsAlnum(s[end])) continue;
+      const std::string cand = compact.substr(0, len);
+      const std::string rearranged = cand.substr(4) + cand.substr(0, 4);
+      int r = 0;
+      for (char c : rearranged) {
+        const int v = IsDigit(c) ? c - '0' : c - 'A' + 10;
+        r = (v >= 10 ? (r * 100 + v) : (r * 10 + v)) % 97;
+      }
+      if (r == 1) return {i, end};
+    }
+  }
+  return kNone;
+}
+
+}  // namespace
+
+absl::Status ValidateSubmit(const v1::SubmitFeedbackRequest& r) {
+  if (r.startup_id().empty()) return FieldError("startup_id", "is required");
+  if (!IsUuid(r.startup_id())) return FieldError("startup_id", "is not a valid id");
+  if (r.satisfaction() == v1::SATISFACTION_UNSPECIFIED) {
+    return FieldError("satisfaction", "is required: GOOD, MEDIUM or BAD");
+  }
+  if (!v1::Satisfaction_IsValid(r.satisfaction())) {
+    return FieldError("satisfaction", absl::StrCat("unknown value ", r.satisfaction()));
+  }
+  if (r.has_clarity() && (r.clarity() < 1 || r.clarity() > 5)) {
+    return FieldError("clarity", absl::StrFormat("must be 1-5 (got %d)", r.clarity()));
+  }
+  if (r.has_nps() && (r.nps() < 0 || r.nps() > 10)) {
+    return FieldError("nps", absl::StrFormat("must be 0-10 (got %d)", r.nps()));
+  }
+  if (r.help_size() > 9) return FieldError("help", "at most one entry per channel");
+  std::set<int> seen;
+  bool no_help = false;
+  for (int i = 0; i < r.help_size(); ++i) {
+    const auto& h = r.help(i);
+    const std::string field = absl::StrCat("help[", i, "].channel");
+    if (h.channel() == v1::HELP_CHANNEL_UNSPECIFIED || !v1::HelpChannel_IsValid(h.channel())) {
+      return FieldError(field, "must be a help channel");
+    }
+    if (!seen.insert(h.channel()).second) return FieldError(field, "listed twice");
+    no_help |= h.channel() == v1::HELP_CHANNEL_NO_HELP_NEEDED;
+  }
+  if (no_help && r.help_size() > 1) {
+    return FieldError("help", "\"no help needed\" cannot be combined with a channel");
+  }
+  const int n = Utf8Length(r.verbatim());
+  if (n > kVerbatimMax) {
+    return FieldError("verbatim", absl::StrFormat("at most %d characters (got %d)", kVerbatimMax, n));
+  }
+  if (r.idempotency_key().size() > 128) return FieldError("idempotency_key", "at most 128 bytes");
+  return absl::OkStatus();
+}
+
+bool AcceptsFeedback(int phase) {
+  // CONSTRUCTION=2, ACCELERATION=3, CONSOLIDATION=4, TRANSFERRED=5, OPERATED=6.
+  return phase >= 2 && phase <= 6;
+}
+
+Masked MaskPii(std::string_view text) {
+  Masked m;
+  m.text = std::string(text);
+  // IBAN and NIR first: their digit runs would otherwise be half-read as phone numbers.
+  if (ReplaceAll(&m.text, "[IBAN]", FindIban)) m.kinds.push_back("iban");
+  if (ReplaceAll(&m.text, "[NIR]", FindNir)) m.kinds.push_back("nir");
+  if (ReplaceAll(&m.text, "[téléphone]", FindPhone)) m.kinds.push_back("phone");
+  if (ReplaceAll(&m.text, "[email]", FindEmail)) m.kinds.push_back("email");
+  return m;
+}
+
+std::optional<absl::Duration> RateLimiter::Allow(const std::string& key, absl::Time now) {
+  if (limit_ <= 0) return std::nullopt;  // disabled
+  if (++calls_ % 4096 == 0) {
+    // Forget keys idle for a whole window so memory follows active clients only.
+    for (auto it = hits_.begin(); it != hits_.end();) {
+      if (it->second.empty() || it->second.back() <= now - window_) {
+        hits_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+  auto& q = hits_[key];
+  while (!q.empty() && q.front() <= now - window_) q.pop_front();
+  if (static_cast<int>(q.size()) >= limit_) return q.front() + window_ - now;
+  q.push_back(now);
+  return std::nullopt;
+}
+
+v1::Band BandFor(double score) {
+  if (score >= 8) return v1::BAND_GREEN;
+  if (score >= 5) return v1::BAND_YELLOW;
+  return v1::BAND_RED;
+}
+
+v1::Scores ComputeScores(const std::vector<v1::Feedback>& answers, int threshold) {
+  v1::Scores s;
+  s.set_answers(static_cast<int>(answers.size()));
+  double sat = 0, clar = 0;
+  int clar_n = 0, tried = 0, reached = 0, help_answered = 0, autonomous = 0;
+  int nps_n = 0, promoters = 0, detractors = 0;
+  for (const auto& f : answers) {
+    sat += f.satisfaction() == v1::SATISFACTION_GOOD ? 10 : f.satisfaction() == v1::SATISFACTION_MEDIUM ? 5 : 0;
+    if (f.has_clarity()) {
+      clar += (f.clarity() - 1) * 2.5;
+      ++clar_n;
+    }
+    if (f.help_size() > 0) {
+      ++help_answered;
+      bool any_channel = false, any_reached = false;
+      for (const auto& h : f.help()) {
+        if (h.channel() == v1::HELP_CHANNEL_NO_HELP_NEEDED) {
+          ++autonomous;
+        } else {
+          any_channel = true;
+          any_reached |= h.reached();
+        }
+      }
+      if (any_channel) {
+        ++tried;
+        reached += any_reached;
+      }
+    }
+    if (f.has_nps()) {
+      ++nps_n;
+      promoters += f.nps() >= 9;
+      detractors += f.nps() <= 6;
+    }
+  }
+  if (!answers.empty()) s.set_satisfaction(sat / static_cast<double>(answers.size()));
+  if (clar_n > 0) s.set_clarity(clar / clar_n);
+  if (tried > 0) s.set_help_reached(static_cast<double>(reached) / tried);
+  if (help_answered > 0) s.set_autonomy(static_cast<double>(autonomous) / help_answered);
+  if (nps_n > 0) s.set_nps(100.0 * (promoters - detractors) / nps_n);
+  s.set_band(static_cast<int>(answers.size()) < threshold || answers.empty()
+                 ? v1::BAND_INSUFFICIENT_DATA
+                 : BandFor(s.satisfaction()));
+  return s;
+}
+
+absl::Time BucketStart(absl::Time t, v1::Granularity g) {
+  const absl::CivilDay day = absl::ToCivilDay(t, absl::UTCTimeZone());
+  switch (g) {
+    case v1::GRANULARITY_WEEK: {
+      absl::CivilDay d = day;
+      while (absl::GetWeekday(d) != absl::Weekday::monday) --d;
+      return absl::FromCivil(d, absl::UTCTimeZone());
+    }
+    case v1::GRANULARITY_MONTH:
+      return absl::FromCivil(absl::CivilMonth(day), absl::UTCTimeZone());
+    default:
+      return absl::FromCivil(day, absl::UTCTimeZone());
+  }
+}
+
+absl::Time NextBucket(absl::Time start, v1::Granularity g) {
+  const absl::CivilDay day = absl::ToCivilDay(start, absl::UTCTimeZone());
+  switch (g) {
+    case v1::GRANULARITY_WEEK:
+      return absl::FromCivil(day + 7, absl::UTCTimeZone());
+    case v1::GRANULARITY_MONTH:
+      return absl::FromCivil(absl::CivilMonth(day) + 1, absl::UTCTimeZone());
+    default:
+      return absl::FromCivil(day + 1, absl::UTCTimeZone());
+  }
+}
+
+namespace {
+std::string SatisfactionName(v1::Satisfaction s) {
+  return absl::AsciiStrToLower(v1::Satisfaction_Name(s).substr(strlen("SATISFACTION_")));
+}
+std::string HelpText(const v1::Feedback& f) {
+  std::vector<std::string> parts;
+  for (const auto& h : f.help()) {
+    std::string name = absl::AsciiStrToLower(v1::HelpChannel_Name(h.channel()).substr(strlen("HELP_CHANNEL_")));
+    if (h.channel() != v1::HELP_CHANNEL_NO_HELP_NEEDED) name += h.reached() ? ":reached" : ":not_reached";
+    parts.push_back(name);
+  }
+  return absl::StrJoin(parts, ";");
+}
+std::string CsvField(const std::string& v) {
+  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+}  // namespace
+
+std::string CsvHeader() { return "id,received_at,satisfaction,clarity,nps,help,verbatim,pii_masked\n"; }
+
+std::string CsvLine(const v1::Feedback& f) {
+  return absl::StrCat(f.id(), ",", FormatRfc3339(FromTimestamp(f.received_at())), ",",
+                      SatisfactionName(f.satisfaction()), ",",
+                      f.has_clarity() ? absl::StrCat(f.clarity()) : "", ",",
+                      f.has_nps() ? absl::StrCat(f.nps()) : "", ",", CsvField(HelpText(f)), ",",
+                      CsvField(f.hidden() ? "" : f.verbatim()), ",", f.pii_masked() ? "1" : "0",
+                      "\n");
+}
+
+std::string JsonLine(const v1::Feedback& f) {
+  std::string line = absl::StrCat(R"({"id":")", f.id(), R"(","received_at":")",
+                                  FormatRfc3339(FromTimestamp(f.received_at())),
+                                  R"(","satisfaction":")", SatisfactionName(f.satisfaction()), "\"");
+  if (f.has_clarity()) absl::StrAppend(&line, R"(,"clarity":)", f.clarity());
+  if (f.has_nps()) absl::StrAppend(&line, R"(,"nps":)", f.nps());
+  absl::StrAppend(&line, R"(,"help":")", JsonEscape(HelpText(f)), R"(","verbatim":")",
+                  JsonEscape(f.hidden() ? "" : f.verbatim()), R"(","pii_masked":)",
+                  f.pii_masked() ? "true" : "false", "}\n");
+  return line;
+}
+
+}  // namespace pep::feedback

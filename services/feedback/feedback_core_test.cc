@@ -1,0 +1,209 @@
+// Feedback rules: every validation rule, every PII pattern (true and false positives), the
+// Observatoire formulas on hand-computed fixtures, the data threshold, rate limiting.
+#include "services/feedback/feedback_core.h"
+
+#include "gtest/gtest.h"
+
+namespace pep::feedback {
+namespace {
+
+v1::SubmitFeedbackRequest Good() {
+  v1::SubmitFeedbackRequest r;
+  r.set_startup_id("019aca55-9e00-7000-8000-000000000001");
+  r.set_satisfaction(v1::SATISFACTION_GOOD);
+  return r;
+}
+
+void ExpectField(const absl::Status& s, const std::string& field) {
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(std::string(s.message()).substr(0, field.size() + 1), field + ":") << s;
+}
+
+TEST(Validate, EachRuleNamesItsField) {
+  EXPECT_TRUE(ValidateSubmit(Good()).ok());
+  auto r = Good();
+  r.clear_startup_id();
+  ExpectField(ValidateSubmit(r), "startup_id");
+  r = Good();
+  r.set_startup_id("abc");
+  ExpectField(ValidateSubmit(r), "startup_id");
+  r = Good();
+  r.clear_satisfaction();
+  ExpectField(ValidateSubmit(r), "satisfaction");
+  r = Good();
+  r.set_satisfaction(static_cast<v1::Satisfaction>(42));
+  ExpectField(ValidateSubmit(r), "satisfaction");
+  for (int bad : {0, 6}) {
+    r = Good();
+    r.set_clarity(bad);
+    ExpectField(ValidateSubmit(r), "clarity");
+  }
+  for (int bad : {-1, 11}) {
+    r = Good();
+    r.set_nps(bad);
+    ExpectField(ValidateSubmit(r), "nps");
+  }
+  r = Good();
+  r.add_help()->set_channel(v1::HELP_CHANNEL_UNSPECIFIED);
+  ExpectField(ValidateSubmit(r), "help[0].channel");
+  r = Good();
+  r.add_help()->set_channel(v1::HELP_CHANNEL_PHONE);
+  r.add_help()->set_channel(v1::HELP_CHANNEL_PHONE);
+  ExpectField(ValidateSubmit(r), "help[1].channel");
+  r = Good();
+  r.add_help()->set_channel(v1::HELP_CHANNEL_NO_HELP_NEEDED);
+  r.add_help()->set_channel(v1::HELP_CHANNEL_PHONE);
+  ExpectField(ValidateSubmit(r), "help");
+  r = Good();
+  std::string v;
+  for (int i = 0; i < 2001; ++i) v += "é";
+  r.set_verbatim(v);
+  EXPECT_EQ(ValidateSubmit(r).message(), "verbatim: at most 2000 characters (got 2001)");
+  r.set_verbatim(v.substr(2));  // 2,000 characters (4,000 bytes) is fine
+  EXPECT_TRUE(ValidateSubmit(r).ok());
+  r = Good();
+  r.set_idempotency_key(std::string(129, 'k'));
+  ExpectField(ValidateSubmit(r), "idempotency_key");
+}
+
+TEST(Accepts, ConstructionOnwardsNotAbandoned) {
+  EXPECT_FALSE(AcceptsFeedback(0));
+  EXPECT_FALSE(AcceptsFeedback(1));  // investigation
+  for (int p = 2; p <= 6; ++p) EXPECT_TRUE(AcceptsFeedback(p)) << p;
+  EXPECT_FALSE(AcceptsFeedback(7));  // abandoned in investigation
+  EXPECT_FALSE(AcceptsFeedback(8));  // abandoned
+}
+
+struct PiiCase {
+  std::string in, out;
+  std::vector<std::string> kinds;
+};
+
+TEST(Pii, TruePositivesAreMaskedByKind) {
+  const std::vector<PiiCase> cases = {
+      {"écrivez à jean.dupont@example.fr svp", "écrivez à [email] svp", {"email"}},
+      {"mail: a_b+c@sub.mairie-nice.fr.", "mail: [email].", {"email"}},
+      {"appelez le 06 12 34 56 78", "appelez le [téléphone]", {"phone"}},
+      {"tel 0612345678.", "tel [téléphone].", {"phone"}},
+      {"01.23.45.67.89 ou 04-93-00-00-00", "[téléphone] ou [téléphone]", {"phone"}},
+      {"+33 6 12 34 56 78", "[téléphone]", {"phone"}},
+      {"+33612345678 / 0033 1 23 45 67 89", "[téléphone] / [téléphone]", {"phone"}},
+      {"+33 (0)6 12 34 56 78", "[téléphone]", {"phone"}},
+      {"mon NIR 1 85 05 78 006 084 91 merci", "mon NIR [NIR] merci", {"nir"}},
+      {"185057800608491", "[NIR]", {"nir"}},
+      {"sans clé 1850578006084", "sans clé [NIR]", {"nir"}},
+      {"IBAN FR76 3000 6000 0112 3456 7890 189 !", "IBAN [IBAN] !", {"iban"}},
+      {"de89370400440532013000", "[IBAN]", {"iban"}},
+      {"x@y.fr et 0612345678", "[email] et [téléphone]", {"phone", "email"}},
+  };
+  for (const auto& c : cases) {
+    Masked m = MaskPii(c.in);
+    EXPECT_EQ(m.text, c.out) << c.in;
+    EXPECT_EQ(m.kinds, c.kinds) << c.in;
+  }
+}
+
+TEST(Pii, LookAlikesAreLeftAlone) {
+  for (const std::string text : {
+           "rendez-vous le 12/03/2025 à 14h",      // a date is not a phone number
+           "le 2025-03-12, ça marche",              // nor an ISO date
+           "1 200 usagers en 2024",                  // nor a count
+           "dossier n° 0123",                        // nor a short reference
+           "06 12 34 56 789",                        // 11 digits: not a French phone number
+           "06 12.34 56 78",                         // inconsistent separators
+           "contact @mairie ou a@b",                 // no address
+           "FR76 3000 6000 0112 3456 7890 188",      // IBAN with a wrong checksum
+           "185057800608490",                        // NIR with a wrong key
+           "3 85 05 78 006 084",                     // NIR must start with 1 or 2
+           "version 2.0.12, build 20240312",
+       }) {
+    Masked m = MaskPii(text);
+    EXPECT_EQ(m.text, text);
+    EXPECT_TRUE(m.kinds.empty()) << text << " -> " << m.text;
+  }
+}
+
+v1::Feedback Answer(v1::Satisfaction s, std::optional<int> clarity, std::optional<int> nps,
+                    std::vector<std::pair<v1::HelpChannel, bool>> help = {}) {
+  v1::Feedback f;
+  f.set_satisfaction(s);
+  if (clarity) f.set_clarity(*clarity);
+  if (nps) f.set_nps(*nps);
+  for (auto [c, r] : help) {
+    auto* h = f.add_help();
+    h->set_channel(c);
+    h->set_reached(r);
+  }
+  return f;
+}
+
+TEST(Scores, ObservatoireFormulasOnAHandComputedFixture) {
+  using S = v1::Satisfaction;
+  const std::vector<v1::Feedback> answers = {
+      Answer(S::SATISFACTION_GOOD, 5, 10, {{v1::HELP_CHANNEL_NO_HELP_NEEDED, false}}),
+      Answer(S::SATISFACTION_GOOD, 4, 9, {{v1::HELP_CHANNEL_PHONE, true}}),
+      Answer(S::SATISFACTION_MEDIUM, 3, 7, {{v1::HELP_CHANNEL_PHONE, false}, {v1::HELP_CHANNEL_EMAIL, false}}),
+      Answer(S::SATISFACTION_BAD, 1, 2, {{v1::HELP_CHANNEL_COUNTER, false}, {v1::HELP_CHANNEL_CHAT, true}}),
+      Answer(S::SATISFACTION_GOOD, std::nullopt, std::nullopt),
+  };
+  const v1::Scores s = ComputeScores(answers, /*threshold=*/5);
+  EXPECT_EQ(s.answers(), 5);
+  EXPECT_DOUBLE_EQ(s.satisfaction(), (10 + 10 + 5 + 0 + 10) / 5.0);  // 7
+  EXPECT_DOUBLE_EQ(s.clarity(), (10 + 7.5 + 5 + 0) / 4.0);           // 5.625
+  EXPECT_DOUBLE_EQ(s.help_reached(), 2.0 / 3.0);  // 3 tried a channel, 2 reached someone
+  EXPECT_DOUBLE_EQ(s.autonomy(), 1.0 / 4.0);      // 1 of the 4 who answered the help question
+  EXPECT_DOUBLE_EQ(s.nps(), 100.0 * (2 - 1) / 4);  // promoters 10, 9; detractor 2; 7 passive
+  EXPECT_EQ(s.band(), v1::BAND_YELLOW);
+}
+
+TEST(Scores, BandsAndInsufficientData) {
+  EXPECT_EQ(BandFor(8.0), v1::BAND_GREEN);
+  EXPECT_EQ(BandFor(7.99), v1::BAND_YELLOW);
+  EXPECT_EQ(BandFor(5.0), v1::BAND_YELLOW);
+  EXPECT_EQ(BandFor(4.99), v1::BAND_RED);
+  std::vector<v1::Feedback> answers(99, Answer(v1::SATISFACTION_GOOD, std::nullopt, std::nullopt));
+  v1::Scores few = ComputeScores(answers, 100);
+  EXPECT_EQ(few.band(), v1::BAND_INSUFFICIENT_DATA);
+  EXPECT_DOUBLE_EQ(few.satisfaction(), 10);  // the score is still given, the band is not
+  EXPECT_FALSE(few.has_nps());
+  answers.push_back(Answer(v1::SATISFACTION_GOOD, std::nullopt, std::nullopt));
+  EXPECT_EQ(ComputeScores(answers, 100).band(), v1::BAND_GREEN);
+  EXPECT_EQ(ComputeScores({}, 0).band(), v1::BAND_INSUFFICIENT_DATA);
+}
+
+TEST(RateLimit, FivePerMinutePerKeyWithAnInjectedClock) {
+  RateLimiter rl(5, absl::Minutes(1));
+  absl::Time t = absl::FromUnixSeconds(1764331200);
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(rl.Allow("ip1|s1", t + absl::Seconds(i)).has_value());
+  auto wait = rl.Allow("ip1|s1", t + absl::Seconds(10));
+  ASSERT_TRUE(wait.has_value());
+  EXPECT_EQ(*wait, absl::Seconds(50));  // the first hit leaves the window at t+60
+  EXPECT_FALSE(rl.Allow("ip2|s1", t + absl::Seconds(10)).has_value());  // other client
+  EXPECT_FALSE(rl.Allow("ip1|s2", t + absl::Seconds(10)).has_value());  // other start-up
+  EXPECT_FALSE(rl.Allow("ip1|s1", t + absl::Seconds(60)).has_value());  // window slid
+  RateLimiter off(0, absl::Minutes(1));
+  for (int i = 0; i < 100; ++i) EXPECT_FALSE(off.Allow("k", t).has_value());
+}
+
+TEST(Buckets, DayWeekMonth) {
+  absl::Time t;
+  std::string err;
+  ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, "2026-11-26T15:00:00Z", &t, &err));  // Thursday
+  EXPECT_EQ(absl::FormatTime("%Y-%m-%d", BucketStart(t, v1::GRANULARITY_DAY), absl::UTCTimeZone()), "2026-11-26");
+  EXPECT_EQ(absl::FormatTime("%Y-%m-%d", BucketStart(t, v1::GRANULARITY_WEEK), absl::UTCTimeZone()), "2026-11-23");
+  EXPECT_EQ(absl::FormatTime("%Y-%m-%d", BucketStart(t, v1::GRANULARITY_MONTH), absl::UTCTimeZone()), "2026-11-01");
+  EXPECT_EQ(absl::FormatTime("%Y-%m-%d", NextBucket(BucketStart(t, v1::GRANULARITY_MONTH), v1::GRANULARITY_MONTH), absl::UTCTimeZone()), "2026-12-01");
+}
+
+TEST(Export, CsvQuotesAndHiddenVerbatims) {
+  v1::Feedback f = Answer(v1::SATISFACTION_MEDIUM, 4, std::nullopt, {{v1::HELP_CHANNEL_PHONE, true}});
+  f.set_id("id-1");
+  f.set_verbatim("Bien, mais \"lent\",\nparfois");
+  EXPECT_EQ(CsvLine(f), "id-1,1970-01-01T00:00:00.000000Z,medium,4,,phone:reached,\"Bien, mais \"\"lent\"\",\nparfois\",0\n");
+  f.set_hidden(true);
+  EXPECT_EQ(CsvLine(f), "id-1,1970-01-01T00:00:00.000000Z,medium,4,,phone:reached,,0\n");
+  EXPECT_EQ(JsonLine(f), R"({"id":"id-1","received_at":"1970-01-01T00:00:00.000000Z","satisfaction":"medium","clarity":4,"help":"phone:reached","verbatim":"","pii_masked":false})" "\n");
+}
+
+}  // namespace
+}  // namespace pep::feedback
