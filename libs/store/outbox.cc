@@ -51,12 +51,14 @@ absl::StatusOr<events::Headers> DecodeHeaders(const std::string& blob) {
   return out;
 }
 
-absl::Status AppendToOutbox(Db& db, const OutboxEvent& e) {
-  auto st = db.Prepare(
-      "INSERT INTO outbox(topic, msg_key, ce_id, ce_type, headers, payload, created_us) "
-      "VALUES (?,?,?,?,?,?,?)");
-  if (!st.ok()) return st.status();
-  return st->Bind(1, e.topic)
+namespace {
+constexpr char kInsertOutbox[] =
+    "INSERT INTO outbox(topic, msg_key, ce_id, ce_type, headers, payload, created_us) "
+    "VALUES (?,?,?,?,?,?,?)";
+
+absl::Status BindAndRun(Stmt& st, const OutboxEvent& e) {
+  st.Reset();
+  return st.Bind(1, e.topic)
       .Bind(2, e.key)
       .Bind(3, e.envelope.id)
       .Bind(4, e.envelope.type)
@@ -65,8 +67,23 @@ absl::Status AppendToOutbox(Db& db, const OutboxEvent& e) {
       .Bind(7, absl::ToUnixMicros(e.envelope.time))
       .Run();
 }
+}  // namespace
 
-absl::Status EmitEvent(Db& db, const EventSpec& spec, const google::protobuf::Message& payload) {
+absl::Status AppendToOutbox(Db& db, const OutboxEvent& e) {
+  auto st = db.Prepare(kInsertOutbox);
+  if (!st.ok()) return st.status();
+  return BindAndRun(*st, e);
+}
+
+absl::StatusOr<OutboxAppender> OutboxAppender::Create(Db& db) {
+  auto st = db.Prepare(kInsertOutbox);
+  if (!st.ok()) return st.status();
+  return OutboxAppender(std::move(*st));
+}
+
+absl::Status OutboxAppender::Append(const OutboxEvent& e) { return BindAndRun(stmt_, e); }
+
+OutboxEvent MakeEvent(const EventSpec& spec, const google::protobuf::Message& payload) {
   OutboxEvent e;
   e.topic = spec.topic;
   e.key = spec.aggregate_id;
@@ -81,7 +98,11 @@ absl::Status EmitEvent(Db& db, const EventSpec& spec, const google::protobuf::Me
   e.envelope.aggregate_version = spec.aggregate_version;
   e.envelope.effective_time = spec.effective_time;
   e.payload = payload.SerializeAsString();
-  return AppendToOutbox(db, e);
+  return e;
+}
+
+absl::Status EmitEvent(Db& db, const EventSpec& spec, const google::protobuf::Message& payload) {
+  return AppendToOutbox(db, MakeEvent(spec, payload));
 }
 
 }  // namespace pep::store

@@ -23,6 +23,17 @@ std::string OutboxSchemaSql();
 // Must be called inside the caller's open transaction.
 absl::Status AppendToOutbox(Db& db, const OutboxEvent& event);
 
+// Appends outbox rows through one cached prepared statement (hot write paths).
+class OutboxAppender {
+ public:
+  static absl::StatusOr<OutboxAppender> Create(Db& db);
+  absl::Status Append(const OutboxEvent& event);
+
+ private:
+  explicit OutboxAppender(Stmt stmt) : stmt_(std::move(stmt)) {}
+  Stmt stmt_;
+};
+
 // Compact, unambiguous encoding of headers for the outbox row (length-prefixed pairs).
 std::string EncodeHeaders(const events::Headers& headers);
 absl::StatusOr<events::Headers> DecodeHeaders(const std::string& blob);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
+#include "store/outbox.h"
 #include "store/sqlite.h"
 
 namespace pep::store {
@@ -60,8 +61,10 @@ struct EventSpec {
   absl::Time recorded_time;
 };
 
-// Appends `payload` to the outbox (inside the caller's transaction) with a new UUIDv7 ce_id and
-// ce_type = the payload's full proto name.
+// The outbox row for `payload`: a new UUIDv7 ce_id, ce_type = the payload's full proto name.
+OutboxEvent MakeEvent(const EventSpec& spec, const google::protobuf::Message& payload);
+
+// Appends `payload` to the outbox (inside the caller's transaction).
 absl::Status EmitEvent(Db& db, const EventSpec& spec, const google::protobuf::Message& payload);
 
 }  // namespace pep::store

@@ -1,0 +1,327 @@
+#include "services/feedback/feedback_service.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/proto_time.h"
+#include "common/status.h"
+#include "common/uuid.h"
+#include "pepiniere/incubation/v1/events.pb.h"
+
+namespace pep::feedback {
+
+namespace {
+
+#define PEP_GRPC_RETURN_IF_ERROR(expr)                    \
+  do {                                                    \
+    ::absl::Status pep_s_ = (expr);                       \
+    if (!pep_s_.ok()) return ::pep::ToGrpcStatus(pep_s_); \
+  } while (0)
+
+std::string Lower(std::string s) { return absl::AsciiStrToLower(s); }
+
+const char* PhaseLabel(int phase) {
+  static const char* kNames[] = {"UNSPECIFIED",   "INVESTIGATION", "CONSTRUCTION",
+                                 "ACCELERATION",  "CONSOLIDATION", "TRANSFERRED",
+                                 "OPERATED",      "ABANDONED_IN_INVESTIGATION", "ABANDONED"};
+  return phase >= 0 && phase <= 8 ? kNames[phase] : "UNKNOWN";
+}
+
+// What lists and exports show: hidden verbatims are blanked.
+v1::Feedback Public(v1::Feedback f) {
+  if (f.hidden()) f.clear_verbatim();
+  return f;
+}
+
+}  // namespace
+
+FeedbackMetrics::FeedbackMetrics(prometheus::Registry& r) {
+  auto& received = prometheus::BuildCounter()
+                       .Name("pep_feedback_received_total")
+                       .Help("Feedback answers stored (durably), by satisfaction.")
+                       .Register(r);
+  for (auto s : {v1::SATISFACTION_GOOD, v1::SATISFACTION_MEDIUM, v1::SATISFACTION_BAD}) {
+    received_[s] = &received.Add({{"satisfaction", Lower(v1::Satisfaction_Name(s).substr(13))}});
+  }
+  auto& rejected = prometheus::BuildCounter()
+                       .Name("pep_feedback_rejected_total")
+                       .Help("Feedback submissions refused, by reason.")
+                       .Register(r);
+  for (const char* reason : {"invalid", "unknown_startup", "not_accepting", "rate_limited",
+                             "unauthenticated", "unavailable"}) {
+    rejected_[reason] = &rejected.Add({{"reason", reason}});
+  }
+  auto& pii = prometheus::BuildCounter()
+                  .Name("pep_feedback_pii_masked_total")
+                  .Help("Verbatims in which personal data was masked, by kind.")
+                  .Register(r);
+  for (const char* kind : {"email", "phone", "nir", "iban"}) pii_[kind] = &pii.Add({{"kind", kind}});
+}
+
+FeedbackService::FeedbackService(FeedbackStore& store, const Clock& clock,
+                                 FeedbackMetrics& metrics, FeedbackServiceOptions options)
+    : store_(store), clock_(clock), metrics_(metrics), options_(std::move(options)),
+      limiter_(options_.rate_limit_per_minute, absl::Minutes(1)) {}
+
+absl::Status FeedbackService::Init() {
+  auto products = store_.Products();
+  if (!products.ok()) return products.status();
+  absl::MutexLock l(&mu_);
+  for (auto& p : *products) products_[p.startup_id] = std::move(p);
+  return absl::OkStatus();
+}
+
+absl::Status FeedbackService::HandleIncubationEvent(const events::Record& record,
+                                                    const events::Envelope& env) {
+  namespace inc = ::pepiniere::incubation::v1;
+  Product p;
+  if (env.type == "pepiniere.incubation.v1.StartupCreated") {
+    inc::StartupCreated ev;
+    if (!ev.ParseFromString(record.value)) return absl::InvalidArgumentError("StartupCreated: undecodable");
+    p = {ev.startup().id(), ev.startup().phase(), env.correlation_id, ev.startup().name()};
+  } else if (env.type == "pepiniere.incubation.v1.PhaseChanged") {
+    inc::PhaseChanged ev;
+    if (!ev.ParseFromString(record.value)) return absl::InvalidArgumentError("PhaseChanged: undecodable");
+    p = {ev.startup_id(), ev.to(), env.correlation_id, ""};
+  } else if (env.type == "pepiniere.incubation.v1.PhaseHistoryCorrected") {
+    inc::PhaseHistoryCorrected ev;
+    if (!ev.ParseFromString(record.value) || ev.phases_size() == 0) {
+      return absl::InvalidArgumentError("PhaseHistoryCorrected: undecodable");
+    }
+    p = {ev.startup_id(), ev.phases(ev.phases_size() - 1).phase(), env.correlation_id, ""};
+  } else {
+    return absl::OkStatus();  // other events don't change who accepts feedback
+  }
+  auto applied = store_.ApplyProduct(env.id, record.topic, p);
+  if (!applied.ok()) return applied.status();
+  if (*applied) {
+    absl::MutexLock l(&mu_);
+    Product& cur = products_[p.startup_id];
+    cur.startup_id = p.startup_id;
+    cur.phase = p.phase;
+    if (!p.correlation_id.empty()) cur.correlation_id = p.correlation_id;
+    if (!p.name.empty()) cur.name = p.name;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<auth::Principal> FeedbackService::Caller(const grpc::ServerContextBase& ctx) const {
+  std::multimap<std::string, std::string> md;
+  for (const auto& [k, v] : ctx.client_metadata()) {
+    md.emplace(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
+  }
+  return auth::Authenticate(md, options_.auth);
+}
+
+absl::Status FeedbackService::CanRead(const auth::Principal& p,
+                                      const std::string& startup_id) const {
+  if (!p.scope.empty() && p.scope != "startup:" + startup_id) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("scope '", p.scope, "' does not cover start-up ", startup_id));
+  }
+  if (p.HasRole("coordinator") || p.HasRole("product_team")) return absl::OkStatus();
+  return absl::PermissionDeniedError("reading feedback requires the coordinator or product_team role");
+}
+
+absl::Status FeedbackService::Prepare(const grpc::ServerContextBase& ctx,
+                                      const v1::SubmitFeedbackRequest& req, v1::Feedback* out,
+                                      std::string* correlation_id, std::string* actor) {
+  auto p = Caller(ctx);
+  if (!p.ok()) {
+    metrics_.Rejected("unauthenticated").Increment();
+    return p.status();
+  }
+  *actor = p->id;
+  if (absl::Status s = ValidateSubmit(req); !s.ok()) {
+    metrics_.Rejected("invalid").Increment();
+    return s;
+  }
+  // The gateway passes a salted hash of the client IP; never the IP itself.
+  std::string client_key = p->id;
+  auto it = ctx.client_metadata().find("x-pep-client-key");
+  if (it != ctx.client_metadata().end()) client_key.assign(it->second.data(), it->second.size());
+  const absl::Time now = clock_.Now();
+  {
+    absl::MutexLock l(&mu_);
+    auto prod = products_.find(req.startup_id());
+    if (prod == products_.end()) {
+      metrics_.Rejected("unknown_startup").Increment();
+      return absl::NotFoundError(absl::StrCat("startup_id: no start-up ", req.startup_id()));
+    }
+    if (!AcceptsFeedback(prod->second.phase)) {
+      metrics_.Rejected("not_accepting").Increment();
+      return absl::FailedPreconditionError(absl::StrCat(
+          "start-up ", req.startup_id(), " is in ", PhaseLabel(prod->second.phase),
+          ": feedback is accepted from construction on, and not after abandon"));
+    }
+    *correlation_id = prod->second.correlation_id;
+    if (auto wait = limiter_.Allow(absl::StrCat(client_key, "|", req.startup_id()), now)) {
+      metrics_.Rejected("rate_limited").Increment();
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "too many answers for this start-up from this client: retry in %d s",
+          static_cast<int>(absl::ToInt64Seconds(absl::Ceil(*wait, absl::Seconds(1))))));
+    }
+  }
+  Masked masked = MaskPii(req.verbatim());
+  for (const auto& k : masked.kinds) metrics_.PiiMasked(k).Increment();
+  out->set_id(NewUuidV7(now));
+  out->set_startup_id(req.startup_id());
+  out->set_satisfaction(req.satisfaction());
+  if (req.has_clarity()) out->set_clarity(req.clarity());
+  *out->mutable_help() = req.help();
+  if (req.has_nps()) out->set_nps(req.nps());
+  out->set_verbatim(std::move(masked.text));  // the raw text goes no further than this line
+  out->set_pii_masked(!masked.kinds.empty());
+  for (auto& k : masked.kinds) out->add_pii_kinds(k);
+  *out->mutable_received_at() = ToTimestamp(now);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* FeedbackService::SubmitFeedback(grpc::CallbackServerContext* ctx,
+                                                          const v1::SubmitFeedbackRequest* req,
+                                                          v1::Feedback* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  PendingAnswer answer;
+  absl::Status s = Prepare(*ctx, *req, &answer.feedback, &answer.correlation_id, &answer.actor);
+  if (!s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  answer.idempotency_key = req->idempotency_key();
+  answer.done = [this, reactor, resp](absl::StatusOr<v1::Feedback> stored, bool replayed) {
+    if (!stored.ok()) {
+      metrics_.Rejected("unavailable").Increment();
+      reactor->Finish(ToGrpcStatus(stored.status()));
+      return;
+    }
+    if (!replayed) metrics_.Received(stored->satisfaction()).Increment();
+    *resp = Public(std::move(*stored));
+    reactor->Finish(grpc::Status::OK);
+  };
+  store_.Enqueue(std::move(answer));
+  return reactor;
+}
+
+grpc::Status FeedbackService::ListFeedback(grpc::ServerContext* ctx,
+                                           const v1::ListFeedbackRequest* req,
+                                           v1::ListFeedbackResponse* out) {
+  auto p = Caller(*ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(CanRead(*p, req->startup_id()));
+  if (req->page_size() < 0 || req->page_size() > 1000) {
+    return ToGrpcStatus(FieldError("page_size", absl::StrCat("must be 0-1000 (got ", req->page_size(), ")")));
+  }
+  const int page = req->page_size() == 0 ? 100 : req->page_size();
+  auto list = store_.List(req->startup_id(), req->page_token(), page + 1);
+  PEP_GRPC_RETURN_IF_ERROR(list.status());
+  for (size_t i = 0; i < list->size() && static_cast<int>(i) < page; ++i) {
+    *out->add_feedback() = Public(std::move((*list)[i]));
+  }
+  if (static_cast<int>(list->size()) > page) out->set_next_page_token(out->feedback(page - 1).id());
+  return grpc::Status::OK;
+}
+
+grpc::Status FeedbackService::ModerateFeedback(grpc::ServerContext* ctx,
+                                               const v1::ModerateFeedbackRequest* req,
+                                               v1::Feedback* out) {
+  auto p = Caller(*ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  if (!p->HasRole("coordinator")) {
+    return ToGrpcStatus(absl::PermissionDeniedError("moderation requires the coordinator role"));
+  }
+  if (req->reason().empty()) return ToGrpcStatus(FieldError("reason", "is required"));
+  if (req->reason().size() > 2000) return ToGrpcStatus(FieldError("reason", "at most 2000 bytes"));
+  auto f = store_.Get(req->feedback_id());
+  PEP_GRPC_RETURN_IF_ERROR(f.status());
+  std::string correlation;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = products_.find(f->startup_id());
+    if (it != products_.end()) correlation = it->second.correlation_id;
+  }
+  auto hidden = store_.Hide(req->feedback_id(), req->reason(), p->id, correlation);
+  PEP_GRPC_RETURN_IF_ERROR(hidden.status());
+  *out = Public(std::move(*hidden));
+  return grpc::Status::OK;
+}
+
+grpc::Status FeedbackService::GetSummary(grpc::ServerContext* ctx, const v1::GetSummaryRequest* req,
+                                         v1::Summary* out) {
+  auto p = Caller(*ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(CanRead(*p, req->startup_id()));
+  const absl::Time now = clock_.Now();
+  v1::Granularity g = req->granularity() == v1::GRANULARITY_UNSPECIFIED
+                          ? v1::GRANULARITY_ROLLING_12_MONTHS
+                          : req->granularity();
+  out->set_startup_id(req->startup_id());
+  out->set_granularity(g);
+  out->set_threshold(options_.summary_threshold);
+  const absl::CivilSecond c = absl::ToCivilSecond(now, absl::UTCTimeZone());
+  const absl::Time year_ago = absl::FromCivil(
+      absl::CivilSecond(c.year() - 1, c.month(), c.day(), c.hour(), c.minute(), c.second()),
+      absl::UTCTimeZone());
+  if (g == v1::GRANULARITY_ROLLING_12_MONTHS) {
+    auto answers = store_.Range(req->startup_id(), year_ago, now + absl::Seconds(1));
+    PEP_GRPC_RETURN_IF_ERROR(answers.status());
+    auto* b = out->add_buckets();
+    *b->mutable_start() = ToTimestamp(year_ago);
+    *b->mutable_end() = ToTimestamp(now);
+    *b->mutable_scores() = ComputeScores(*answers, options_.summary_threshold);
+    return grpc::Status::OK;
+  }
+  const absl::Time from = req->has_from() ? FromTimestamp(req->from()) : year_ago;
+  const absl::Time to = req->has_to() ? FromTimestamp(req->to()) : now + absl::Seconds(1);
+  if (to <= from) return ToGrpcStatus(FieldError("to", "must be after from"));
+  auto answers = store_.Range(req->startup_id(), BucketStart(from, g), to);
+  PEP_GRPC_RETURN_IF_ERROR(answers.status());
+  size_t i = 0;
+  int buckets = 0;
+  for (absl::Time start = BucketStart(from, g); start < to; start = NextBucket(start, g)) {
+    if (++buckets > 1000) return ToGrpcStatus(FieldError("from", "at most 1000 buckets"));
+    const absl::Time end = NextBucket(start, g);
+    std::vector<v1::Feedback> in_bucket;
+    while (i < answers->size() && FromTimestamp((*answers)[i].received_at()) < end) {
+      in_bucket.push_back((*answers)[i++]);
+    }
+    auto* b = out->add_buckets();
+    *b->mutable_start() = ToTimestamp(start);
+    *b->mutable_end() = ToTimestamp(end);
+    *b->mutable_scores() = ComputeScores(in_bucket, options_.summary_threshold);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status FeedbackService::ExportFeedback(grpc::ServerContext* ctx,
+                                             const v1::ExportFeedbackRequest* req,
+                                             grpc::ServerWriter<v1::ExportChunk>* writer) {
+  auto p = Caller(*ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(CanRead(*p, req->startup_id()));
+  const bool jsonl = req->format() == v1::EXPORT_FORMAT_JSONL;
+  std::string buf = jsonl ? "" : CsvHeader();
+  std::string cursor;
+  while (true) {
+    auto page = store_.List(req->startup_id(), cursor, 1000);
+    PEP_GRPC_RETURN_IF_ERROR(page.status());
+    for (const auto& f : *page) {
+      cursor = f.id();
+      buf += jsonl ? JsonLine(f) : CsvLine(f);  // hidden verbatims are left out by both
+      if (buf.size() >= 64 * 1024) {
+        v1::ExportChunk chunk;
+        chunk.set_data(std::move(buf));
+        buf.clear();
+        if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+      }
+    }
+    if (page->size() < 1000) break;
+  }
+  if (!buf.empty()) {
+    v1::ExportChunk chunk;
+    chunk.set_data(std::move(buf));
+    writer->Write(chunk);
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace pep::feedback

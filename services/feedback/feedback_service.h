@@ -1,0 +1,82 @@
+// The pep-feedback gRPC edge. SubmitFeedback is a callback (reactor) method: the request is
+// checked on the gRPC thread, queued for the group-commit writer, and finished only after its
+// batch is durable — no thread waits on the disk. The other methods are plain sync handlers.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "auth/principal.h"
+#include "common/clock.h"
+#include "events/consumer.h"
+#include "pepiniere/feedback/v1/feedback.grpc.pb.h"
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
+#include "services/feedback/feedback_core.h"
+#include "services/feedback/feedback_store.h"
+
+namespace pep::feedback {
+
+class FeedbackMetrics {
+ public:
+  explicit FeedbackMetrics(prometheus::Registry& registry);
+  prometheus::Counter& Received(v1::Satisfaction s) { return *received_.at(s); }
+  prometheus::Counter& Rejected(const std::string& reason) { return *rejected_.at(reason); }
+  prometheus::Counter& PiiMasked(const std::string& kind) { return *pii_.at(kind); }
+
+ private:
+  std::map<v1::Satisfaction, prometheus::Counter*> received_;
+  std::map<std::string, prometheus::Counter*> rejected_;
+  std::map<std::string, prometheus::Counter*> pii_;
+};
+
+struct FeedbackServiceOptions {
+  auth::AuthOptions auth;
+  int rate_limit_per_minute = 5;  // per client key and start-up; 0 disables
+  int summary_threshold = 100;    // answers needed before a band is given
+};
+
+using FeedbackGrpcBase =
+    v1::FeedbackService::WithCallbackMethod_SubmitFeedback<v1::FeedbackService::Service>;
+
+class FeedbackService final : public FeedbackGrpcBase {
+ public:
+  FeedbackService(FeedbackStore& store, const Clock& clock, FeedbackMetrics& metrics,
+                  FeedbackServiceOptions options);
+  absl::Status Init();  // loads the start-up read model
+
+  // Consumer handler for pepiniere.incubation.events.
+  absl::Status HandleIncubationEvent(const events::Record& record, const events::Envelope& env);
+
+  grpc::ServerUnaryReactor* SubmitFeedback(grpc::CallbackServerContext* ctx,
+                                           const v1::SubmitFeedbackRequest* req,
+                                           v1::Feedback* resp) override;
+  grpc::Status ListFeedback(grpc::ServerContext*, const v1::ListFeedbackRequest*,
+                            v1::ListFeedbackResponse*) override;
+  grpc::Status ModerateFeedback(grpc::ServerContext*, const v1::ModerateFeedbackRequest*,
+                                v1::Feedback*) override;
+  grpc::Status GetSummary(grpc::ServerContext*, const v1::GetSummaryRequest*,
+                          v1::Summary*) override;
+  grpc::Status ExportFeedback(grpc::ServerContext*, const v1::ExportFeedbackRequest*,
+                              grpc::ServerWriter<v1::ExportChunk>*) override;
+
+ private:
+  absl::StatusOr<auth::Principal> Caller(const grpc::ServerContextBase& ctx) const;
+  absl::Status CanRead(const auth::Principal& p, const std::string& startup_id) const;
+  // Checks everything but durability; on success fills `out` and its lineage root.
+  absl::Status Prepare(const grpc::ServerContextBase& ctx, const v1::SubmitFeedbackRequest& req,
+                       v1::Feedback* out, std::string* correlation_id, std::string* actor);
+
+  FeedbackStore& store_;
+  const Clock& clock_;
+  FeedbackMetrics& metrics_;
+  const FeedbackServiceOptions options_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Product> products_ ABSL_GUARDED_BY(mu_);
+  RateLimiter limiter_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace pep::feedback

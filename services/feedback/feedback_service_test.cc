@@ -1,0 +1,224 @@
+// pep-feedback over a real in-process gRPC server and SQLite file (no Kafka): acceptance from
+// the start-up read model, idempotency, rate limiting with an injected clock, PII masking before
+// storage, moderation, summaries with the data threshold, and exports.
+#include "services/feedback/feedback_service.h"
+
+#include "common/proto_time.h"
+#include "common/uuid.h"
+#include "gtest/gtest.h"
+#include "harness/harness.h"
+#include "pepiniere/incubation/v1/events.pb.h"
+#include "prometheus/registry.h"
+#include "server/grpc_server.h"
+#include "store/outbox.h"
+
+namespace pep::feedback {
+namespace {
+
+namespace inc = ::pepiniere::incubation::v1;
+
+class FeedbackServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(*FeedbackStore::Open(dir_.path() + "/feedback.db", clock_));
+    store_->StartWriter(nullptr);
+    svc_ = std::make_unique<FeedbackService>(
+        *store_, clock_, metrics_,
+        FeedbackServiceOptions{.auth = {.insecure_dev = true}, .rate_limit_per_minute = 5,
+                               .summary_threshold = 3});
+    ASSERT_TRUE(svc_->Init().ok());
+    grpc_metrics_ = std::make_unique<telemetry::GrpcServerMetrics>(registry_);
+    server_ = std::move(*server::GrpcServer::Start(svc_.get(), {.port = 0}, *grpc_metrics_));
+    stub_ = v1::FeedbackService::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+    startup_ = NewUuidV7(clock_.Now());
+  }
+  void TearDown() override {
+    server_->Shutdown(absl::Seconds(1));
+    store_->StopWriter();
+  }
+
+  void Phase(inc::Phase phase) {
+    events::Record r;
+    r.topic = "pepiniere.incubation.events";
+    events::Envelope e;
+    e.id = NewUuidV7(clock_.Now());
+    e.correlation_id = "idea-root-1";
+    if (++events_ == 1) {
+      inc::StartupCreated ev;
+      ev.mutable_startup()->set_id(startup_);
+      ev.mutable_startup()->set_phase(phase);
+      e.type = "pepiniere.incubation.v1.StartupCreated";
+      r.value = ev.SerializeAsString();
+    } else {
+      inc::PhaseChanged ev;
+      ev.set_startup_id(startup_);
+      ev.set_to(phase);
+      e.type = "pepiniere.incubation.v1.PhaseChanged";
+      r.value = ev.SerializeAsString();
+    }
+    ASSERT_TRUE(svc_->HandleIncubationEvent(r, e).ok());
+  }
+
+  grpc::Status Submit(v1::SubmitFeedbackRequest r, v1::Feedback* out = nullptr,
+                      const std::string& client = "client-a") {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-pep-actor", "public");
+    ctx.AddMetadata("x-pep-client-key", client);
+    v1::Feedback f;
+    if (r.startup_id().empty()) r.set_startup_id(startup_);
+    return stub_->SubmitFeedback(&ctx, r, out ? out : &f);
+  }
+
+  static v1::SubmitFeedbackRequest Answer(v1::Satisfaction s, const std::string& verbatim = "") {
+    v1::SubmitFeedbackRequest r;
+    r.set_satisfaction(s);
+    r.set_verbatim(verbatim);
+    return r;
+  }
+
+  pep::testing::TempDir dir_;
+  FakeClock clock_{absl::FromUnixSeconds(1795867200)};  // 2026-11-28
+  prometheus::Registry registry_;
+  FeedbackMetrics metrics_{registry_};
+  std::unique_ptr<telemetry::GrpcServerMetrics> grpc_metrics_;
+  std::unique_ptr<FeedbackStore> store_;
+  std::unique_ptr<FeedbackService> svc_;
+  std::unique_ptr<server::GrpcServer> server_;
+  std::unique_ptr<v1::FeedbackService::Stub> stub_;
+  std::string startup_;
+  int events_ = 0;
+};
+
+TEST_F(FeedbackServiceTest, AcceptedOnlyFromConstructionAndNotAfterAbandon) {
+  EXPECT_EQ(Submit(Answer(v1::SATISFACTION_GOOD)).error_code(), grpc::StatusCode::NOT_FOUND);
+  Phase(inc::PHASE_INVESTIGATION);
+  grpc::Status early = Submit(Answer(v1::SATISFACTION_GOOD));
+  EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(early.error_message().find("INVESTIGATION"), std::string::npos);
+  Phase(inc::PHASE_CONSTRUCTION);
+  EXPECT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD)).ok());
+  Phase(inc::PHASE_ABANDONED);
+  EXPECT_EQ(Submit(Answer(v1::SATISFACTION_GOOD)).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(metrics_.Rejected("not_accepting").Value(), 2);
+  EXPECT_EQ(metrics_.Rejected("unknown_startup").Value(), 1);
+  EXPECT_EQ(metrics_.Received(v1::SATISFACTION_GOOD).Value(), 1);
+}
+
+TEST_F(FeedbackServiceTest, IdempotencyKeyMakesADoubleClickOneAnswer) {
+  Phase(inc::PHASE_CONSTRUCTION);
+  auto r = Answer(v1::SATISFACTION_MEDIUM, "Un peu long");
+  r.set_idempotency_key("click-1");
+  v1::Feedback a, b;
+  ASSERT_TRUE(Submit(r, &a).ok());
+  ASSERT_TRUE(Submit(r, &b).ok());
+  EXPECT_EQ(a.id(), b.id());
+  grpc::ClientContext ctx;
+  v1::ListFeedbackRequest lr;
+  lr.set_startup_id(startup_);
+  v1::ListFeedbackResponse list;
+  ASSERT_TRUE(stub_->ListFeedback(&ctx, lr, &list).ok());
+  EXPECT_EQ(list.feedback_size(), 1);
+  EXPECT_EQ(metrics_.Received(v1::SATISFACTION_MEDIUM).Value(), 1);
+}
+
+TEST_F(FeedbackServiceTest, RateLimitPerClientAndStartupSaysWhenToRetry) {
+  Phase(inc::PHASE_CONSTRUCTION);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD)).ok()) << i;
+  clock_.Advance(absl::Seconds(20));
+  grpc::Status limited = Submit(Answer(v1::SATISFACTION_GOOD));
+  EXPECT_EQ(limited.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(limited.error_message().find("retry in 40 s"), std::string::npos) << limited.error_message();
+  EXPECT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD), nullptr, "client-b").ok());
+  clock_.Advance(absl::Seconds(41));
+  EXPECT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD)).ok());
+}
+
+TEST_F(FeedbackServiceTest, PiiIsMaskedBeforeStorageAndInTheEvent) {
+  Phase(inc::PHASE_CONSTRUCTION);
+  v1::Feedback f;
+  ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_BAD, "Rappelez-moi au 06 12 34 56 78 ou a@b.fr"), &f).ok());
+  EXPECT_EQ(f.verbatim(), "Rappelez-moi au [téléphone] ou [email]");
+  EXPECT_TRUE(f.pii_masked());
+  // Nothing of the raw text is in the database file, outbox included.
+  store_->StopWriter();
+  auto db = store::Db::Open(dir_.path() + "/feedback.db");
+  auto q = (*db)->Prepare("SELECT COUNT(*) FROM feedback WHERE data LIKE '%06 12 34%' OR data LIKE '%a@b.fr%'");
+  ASSERT_TRUE(q->Step().value_or(false));
+  EXPECT_EQ(q->Int(0), 0);
+  auto o = (*db)->Prepare("SELECT payload, headers FROM outbox");
+  ASSERT_TRUE(o->Step().value_or(false));
+  EXPECT_EQ(o->Text(0).find("06 12 34"), std::string::npos);
+  EXPECT_NE(o->Text(0).find("[téléphone]"), std::string::npos);
+  auto h = store::DecodeHeaders(o->Text(1));
+  EXPECT_EQ(*events::FindHeader(*h, "ce_type"), "pepiniere.feedback.v1.FeedbackReceived");
+  EXPECT_EQ(*events::FindHeader(*h, "ce_correlationid"), "idea-root-1");
+  EXPECT_EQ(metrics_.PiiMasked("phone").Value(), 1);
+  EXPECT_EQ(metrics_.PiiMasked("email").Value(), 1);
+  store_->StartWriter(nullptr);
+}
+
+TEST_F(FeedbackServiceTest, ModerationHidesFromListsAndExports) {
+  Phase(inc::PHASE_CONSTRUCTION);
+  v1::Feedback f;
+  ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_BAD, "texte injurieux"), &f).ok());
+  {
+    grpc::ClientContext ctx;
+    v1::ModerateFeedbackRequest m;
+    m.set_feedback_id(f.id());
+    v1::Feedback out;
+    EXPECT_EQ(stub_->ModerateFeedback(&ctx, m, &out).error_message(), "reason: is required");
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::ModerateFeedbackRequest m;
+    m.set_feedback_id(f.id());
+    m.set_reason("insulte");
+    v1::Feedback out;
+    ASSERT_TRUE(stub_->ModerateFeedback(&ctx, m, &out).ok());
+    EXPECT_TRUE(out.hidden());
+    EXPECT_TRUE(out.verbatim().empty());
+  }
+  grpc::ClientContext ctx;
+  v1::ExportFeedbackRequest er;
+  er.set_startup_id(startup_);
+  er.set_format(v1::EXPORT_FORMAT_JSONL);
+  auto reader = stub_->ExportFeedback(&ctx, er);
+  v1::ExportChunk chunk;
+  std::string all;
+  while (reader->Read(&chunk)) all += chunk.data();
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_NE(all.find(f.id()), std::string::npos);
+  EXPECT_EQ(all.find("injurieux"), std::string::npos);
+}
+
+TEST_F(FeedbackServiceTest, SummaryBandNeedsTheThreshold) {
+  Phase(inc::PHASE_CONSTRUCTION);
+  ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD), nullptr, "c1").ok());
+  ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD), nullptr, "c2").ok());
+  auto summary = [&](v1::Granularity g) {
+    grpc::ClientContext ctx;
+    v1::GetSummaryRequest r;
+    r.set_startup_id(startup_);
+    r.set_granularity(g);
+    v1::Summary s;
+    EXPECT_TRUE(stub_->GetSummary(&ctx, r, &s).ok());
+    return s;
+  };
+  v1::Summary two = summary(v1::GRANULARITY_ROLLING_12_MONTHS);
+  ASSERT_EQ(two.buckets_size(), 1);
+  EXPECT_EQ(two.buckets(0).scores().band(), v1::BAND_INSUFFICIENT_DATA);
+  EXPECT_EQ(two.threshold(), 3);
+  ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_MEDIUM), nullptr, "c3").ok());
+  v1::Summary three = summary(v1::GRANULARITY_ROLLING_12_MONTHS);
+  EXPECT_EQ(three.buckets(0).scores().answers(), 3);
+  EXPECT_NEAR(three.buckets(0).scores().satisfaction(), 25.0 / 3, 1e-9);
+  EXPECT_EQ(three.buckets(0).scores().band(), v1::BAND_GREEN);
+  v1::Summary monthly = summary(v1::GRANULARITY_MONTH);
+  ASSERT_GE(monthly.buckets_size(), 12);
+  EXPECT_EQ(monthly.buckets(monthly.buckets_size() - 1).scores().answers(), 3);
+  EXPECT_EQ(monthly.buckets(0).scores().answers(), 0);
+}
+
+}  // namespace
+}  // namespace pep::feedback

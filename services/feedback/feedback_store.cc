@@ -1,0 +1,286 @@
+#include "services/feedback/feedback_store.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/proto_time.h"
+#include "pepiniere/feedback/v1/events.pb.h"
+#include "store/inbox.h"
+#include "store/outbox.h"
+#include "store/proto_rows.h"
+
+namespace pep::feedback {
+
+namespace {
+
+const std::vector<store::Migration>& Migrations() {
+  static const auto* m = new std::vector<store::Migration>{
+      {1, R"sql(
+CREATE TABLE products (
+  startup_id     TEXT PRIMARY KEY,
+  phase          INTEGER NOT NULL,
+  correlation_id TEXT NOT NULL,
+  name           TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE feedback (
+  id              TEXT PRIMARY KEY,
+  startup_id      TEXT NOT NULL,
+  received_us     INTEGER NOT NULL,
+  hidden          INTEGER NOT NULL DEFAULT 0,
+  idempotency_key TEXT,
+  data            BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX feedback_by_startup ON feedback(startup_id, id);
+CREATE INDEX feedback_by_time ON feedback(startup_id, received_us);
+CREATE UNIQUE INDEX feedback_idempotency ON feedback(startup_id, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+)sql"},
+      {2, store::OutboxSchemaSql()},
+      {3, store::InboxSchemaSql()},
+  };
+  return *m;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FeedbackStore>> FeedbackStore::Open(const std::string& path,
+                                                                   const Clock& clock,
+                                                                   int max_batch) {
+  auto writer = store::Db::Open(path);
+  if (!writer.ok()) return writer.status();
+  absl::Status s = (*writer)->Migrate(Migrations());
+  if (!s.ok()) return s;
+  auto aux = store::Db::Open(path);
+  if (!aux.ok()) return aux.status();
+  return std::unique_ptr<FeedbackStore>(
+      new FeedbackStore(std::move(*writer), std::move(*aux), clock, max_batch));
+}
+
+FeedbackStore::~FeedbackStore() { StopWriter(); }
+
+void FeedbackStore::StartWriter(std::function<void()> on_commit) {
+  on_commit_ = std::move(on_commit);
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+void FeedbackStore::Enqueue(PendingAnswer answer) {
+  absl::MutexLock l(&queue_mu_);
+  if (stopping_) {
+    answer.done(absl::UnavailableError("pep-feedback is shutting down: retry"), false);
+    return;
+  }
+  queue_.push_back(std::move(answer));
+}
+
+void FeedbackStore::StopWriter() {
+  {
+    absl::MutexLock l(&queue_mu_);
+    stopping_ = true;
+  }
+  if (writer_.joinable()) writer_.join();
+}
+
+void FeedbackStore::WriterLoop() {
+  while (true) {
+    std::vector<PendingAnswer> batch;
+    {
+      absl::MutexLock l(&queue_mu_);
+      queue_mu_.Await(absl::Condition(
+          +[](FeedbackStore* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->queue_mu_) {
+            return !s->queue_.empty() || s->stopping_;
+          },
+          this));
+      if (queue_.empty()) return;  // stopping and drained
+      // Everything that arrived while the previous batch was being made durable.
+      while (!queue_.empty() && static_cast<int>(batch.size()) < max_batch_) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    std::vector<bool> replayed(batch.size(), false);
+    absl::Status s = WriteBatch(batch, replayed);
+    if (s.ok()) {
+      ++batches_;
+      if (on_commit_) on_commit_();
+    } else {
+      LogError("feedback batch not committed", {{"error", std::string(s.message())},
+                                                {"answers", absl::StrCat(batch.size())}});
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (s.ok()) {
+        batch[i].done(batch[i].feedback, replayed[i]);
+      } else {
+        batch[i].done(absl::UnavailableError(absl::StrCat("not stored, retry: ", s.message())),
+                      false);
+      }
+    }
+  }
+}
+
+absl::Status FeedbackStore::WriteBatch(std::vector<PendingAnswer>& batch,
+                                       std::vector<bool>& replayed) {
+  store::Db& db = *writer_db_;
+  store::Transaction tx(db);
+  if (!tx.status().ok()) return tx.status();
+  auto insert = db.Prepare(
+      "INSERT INTO feedback(id, startup_id, received_us, idempotency_key, data) VALUES (?,?,?,?,?)");
+  if (!insert.ok()) return insert.status();
+  auto by_key = db.Prepare("SELECT data FROM feedback WHERE startup_id = ? AND idempotency_key = ?");
+  if (!by_key.ok()) return by_key.status();
+  auto outbox = store::OutboxAppender::Create(db);
+  if (!outbox.ok()) return outbox.status();
+  absl::flat_hash_map<std::string, size_t> keys_in_batch;
+  const absl::Time now = clock_.Now();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    PendingAnswer& a = batch[i];
+    v1::Feedback& f = a.feedback;
+    if (!a.idempotency_key.empty()) {
+      const std::string k = absl::StrCat(f.startup_id(), "|", a.idempotency_key);
+      if (auto it = keys_in_batch.find(k); it != keys_in_batch.end()) {
+        f = batch[it->second].feedback;  // a double click inside one batch
+        replayed[i] = true;
+        continue;
+      }
+      by_key->Reset();
+      by_key->Bind(1, f.startup_id()).Bind(2, a.idempotency_key);
+      auto row = by_key->Step();
+      if (!row.ok()) return row.status();
+      if (*row) {
+        auto existing = store::ParseRow<v1::Feedback>(by_key->Text(0), "feedback");
+        if (!existing.ok()) return existing.status();
+        f = std::move(*existing);
+        replayed[i] = true;
+        continue;
+      }
+      keys_in_batch[k] = i;
+    }
+    insert->Reset();
+    insert->Bind(1, f.id()).Bind(2, f.startup_id()).Bind(3, absl::ToUnixMicros(FromTimestamp(f.received_at())));
+    if (a.idempotency_key.empty()) {
+      insert->BindNull(4);
+    } else {
+      insert->Bind(4, a.idempotency_key);
+    }
+    absl::Status s = insert->BindBlob(5, f.SerializeAsString()).Run();
+    if (!s.ok()) return s;
+    v1::FeedbackReceived ev;
+    *ev.mutable_feedback() = f;
+    s = outbox->Append(store::MakeEvent({.topic = kTopic,
+                                         .source = kSource,
+                                         .aggregate_id = f.id(),
+                                         .correlation_id = a.correlation_id,
+                                         .aggregate_version = 1,
+                                         .actor = a.actor,
+                                         .effective_time = FromTimestamp(f.received_at()),
+                                         .recorded_time = now},
+                                        ev));
+    if (!s.ok()) return s;
+  }
+  return tx.Commit();
+}
+
+absl::StatusOr<std::vector<Product>> FeedbackStore::Products() {
+  absl::MutexLock l(&aux_mu_);
+  auto q = aux_db_->Prepare("SELECT startup_id, phase, correlation_id, name FROM products");
+  if (!q.ok()) return q.status();
+  std::vector<Product> out;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back({q->Text(0), static_cast<int>(q->Int(1)), q->Text(2), q->Text(3)});
+  }
+}
+
+absl::StatusOr<bool> FeedbackStore::ApplyProduct(const std::string& ce_id,
+                                                 const std::string& topic, const Product& p) {
+  absl::MutexLock l(&aux_mu_);
+  store::Transaction tx(*aux_db_);
+  if (!tx.status().ok()) return tx.status();
+  auto first = store::RecordInInbox(*aux_db_, ce_id, topic, clock_.Now());
+  if (!first.ok()) return first.status();
+  if (!*first) return false;
+  auto q = aux_db_->Prepare(
+      "INSERT INTO products(startup_id, phase, correlation_id, name) VALUES (?,?,?,?) "
+      "ON CONFLICT(startup_id) DO UPDATE SET phase = excluded.phase, "
+      "correlation_id = CASE WHEN excluded.correlation_id = '' THEN correlation_id "
+      "ELSE excluded.correlation_id END, "
+      "name = CASE WHEN excluded.name = '' THEN name ELSE excluded.name END");
+  if (!q.ok()) return q.status();
+  absl::Status s = q->Bind(1, p.startup_id)
+                       .Bind(2, static_cast<int64_t>(p.phase))
+                       .Bind(3, p.correlation_id)
+                       .Bind(4, p.name)
+                       .Run();
+  if (!s.ok()) return s;
+  s = tx.Commit();
+  if (!s.ok()) return s;
+  return true;
+}
+
+absl::StatusOr<v1::Feedback> FeedbackStore::Get(const std::string& id) {
+  absl::MutexLock l(&aux_mu_);
+  return store::GetProto<v1::Feedback>(*aux_db_, "SELECT data FROM feedback WHERE id = ?", id,
+                                       "feedback");
+}
+
+absl::StatusOr<std::vector<v1::Feedback>> FeedbackStore::List(const std::string& startup_id,
+                                                              const std::string& after_id,
+                                                              int limit) {
+  absl::MutexLock l(&aux_mu_);
+  auto q = aux_db_->Prepare(
+      "SELECT data FROM feedback WHERE startup_id = ? AND id > ? ORDER BY id LIMIT ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, startup_id).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
+  return store::AllProtos<v1::Feedback>(*q, "feedback");
+}
+
+absl::StatusOr<std::vector<v1::Feedback>> FeedbackStore::Range(const std::string& startup_id,
+                                                               absl::Time from, absl::Time to) {
+  absl::MutexLock l(&aux_mu_);
+  auto q = aux_db_->Prepare(
+      "SELECT data FROM feedback WHERE startup_id = ? AND received_us >= ? AND received_us < ? "
+      "ORDER BY received_us");
+  if (!q.ok()) return q.status();
+  q->Bind(1, startup_id).Bind(2, absl::ToUnixMicros(from)).Bind(3, absl::ToUnixMicros(to));
+  return store::AllProtos<v1::Feedback>(*q, "feedback");
+}
+
+absl::StatusOr<v1::Feedback> FeedbackStore::Hide(const std::string& id, const std::string& reason,
+                                                 const std::string& actor,
+                                                 const std::string& correlation_id) {
+  absl::MutexLock l(&aux_mu_);
+  store::Transaction tx(*aux_db_);
+  if (!tx.status().ok()) return tx.status();
+  auto f = store::GetProto<v1::Feedback>(*aux_db_, "SELECT data FROM feedback WHERE id = ?", id,
+                                         "feedback");
+  if (!f.ok()) return f.status();
+  if (f->hidden()) return absl::FailedPreconditionError("feedback is already hidden");
+  f->set_hidden(true);
+  f->set_hidden_reason(reason);
+  auto q = aux_db_->Prepare("UPDATE feedback SET hidden = 1, data = ? WHERE id = ?");
+  if (!q.ok()) return q.status();
+  absl::Status s = q->BindBlob(1, f->SerializeAsString()).Bind(2, id).Run();
+  if (!s.ok()) return s;
+  v1::FeedbackModerated ev;
+  ev.set_feedback_id(id);
+  ev.set_startup_id(f->startup_id());
+  ev.set_reason(reason);
+  const absl::Time now = clock_.Now();
+  s = store::EmitEvent(*aux_db_,
+                       {.topic = kTopic,
+                        .source = kSource,
+                        .aggregate_id = id,
+                        .correlation_id = correlation_id,
+                        .aggregate_version = 2,
+                        .actor = actor,
+                        .effective_time = now,
+                        .recorded_time = now},
+                       ev);
+  if (!s.ok()) return s;
+  s = tx.Commit();
+  if (!s.ok()) return s;
+  return *f;
+}
+
+}  // namespace pep::feedback

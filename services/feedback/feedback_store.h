@@ -1,0 +1,94 @@
+// pep-feedback repository: answers (protobuf blob + indexed columns), the local read model of
+// start-ups learned from pepiniere.incubation.events, and the group-commit writer that makes
+// many concurrent submissions durable in one transaction each.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "pepiniere/feedback/v1/feedback.pb.h"
+#include "store/sqlite.h"
+
+namespace pep::feedback {
+
+namespace v1 = ::pepiniere::feedback::v1;
+
+inline constexpr char kTopic[] = "pepiniere.feedback.events";
+inline constexpr char kSource[] = "/pepiniere/feedback";
+
+struct Product {
+  std::string startup_id;
+  int phase = 0;  // pepiniere.incubation.v1.Phase
+  std::string correlation_id;
+  std::string name;
+};
+
+// One submission waiting for its batch. `done` runs on the writer thread after the commit
+// (or with the error that prevented it).
+struct PendingAnswer {
+  v1::Feedback feedback;  // id, fields, masked verbatim, received_at already set
+  std::string idempotency_key;
+  std::string correlation_id;
+  std::string actor;
+  std::function<void(absl::StatusOr<v1::Feedback>, bool replayed)> done;
+};
+
+class FeedbackStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<FeedbackStore>> Open(const std::string& path,
+                                                             const Clock& clock,
+                                                             int max_batch = 512);
+  ~FeedbackStore();
+
+  // Group commit: queued answers are written in batches, one durable transaction per batch;
+  // `on_commit` runs after each committed batch (wakes the outbox relay).
+  void StartWriter(std::function<void()> on_commit);
+  void Enqueue(PendingAnswer answer);
+  void StopWriter();  // drains the queue first
+
+  absl::StatusOr<std::vector<Product>> Products();
+  // Inbox + upsert in one transaction; false when the event was already applied.
+  absl::StatusOr<bool> ApplyProduct(const std::string& ce_id, const std::string& topic,
+                                    const Product& product);
+
+  absl::StatusOr<v1::Feedback> Get(const std::string& id);
+  absl::StatusOr<std::vector<v1::Feedback>> List(const std::string& startup_id,
+                                                 const std::string& after_id, int limit);
+  absl::StatusOr<std::vector<v1::Feedback>> Range(const std::string& startup_id, absl::Time from,
+                                                  absl::Time to);
+  // Hides the verbatim and emits FeedbackModerated, in one transaction.
+  absl::StatusOr<v1::Feedback> Hide(const std::string& id, const std::string& reason,
+                                    const std::string& actor, const std::string& correlation_id);
+  // Batches committed so far, and answers in them (for tests and the benchmark).
+  int64_t batches() const { return batches_.load(); }
+
+ private:
+  FeedbackStore(std::unique_ptr<store::Db> writer, std::unique_ptr<store::Db> aux,
+                const Clock& clock, int max_batch)
+      : writer_db_(std::move(writer)), aux_db_(std::move(aux)), clock_(clock),
+        max_batch_(max_batch) {}
+  void WriterLoop();
+  absl::Status WriteBatch(std::vector<PendingAnswer>& batch, std::vector<bool>& replayed);
+
+  std::unique_ptr<store::Db> writer_db_;  // the writer thread's own connection
+  absl::Mutex aux_mu_;
+  std::unique_ptr<store::Db> aux_db_ ABSL_GUARDED_BY(aux_mu_);  // reads and rare writes
+  const Clock& clock_;
+  const int max_batch_;
+
+  absl::Mutex queue_mu_;
+  std::deque<PendingAnswer> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::thread writer_;
+  std::function<void()> on_commit_;
+  std::atomic<int64_t> batches_{0};
+};
+
+}  // namespace pep::feedback

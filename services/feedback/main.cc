@@ -1,0 +1,115 @@
+// pep-feedback: wiring only — flags, store and its group-commit writer, outbox relay, the
+// pepiniere.incubation.events consumer, gRPC server, metrics, graceful stop.
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/shutdown.h"
+#include "events/consumer.h"
+#include "server/grpc_server.h"
+#include "services/feedback/feedback_service.h"
+#include "services/feedback/feedback_store.h"
+#include "store/outbox_relay.h"
+#include "telemetry/grpc_metrics.h"
+#include "telemetry/metrics.h"
+
+ABSL_FLAG(std::string, bind_address, "127.0.0.1", "Address the gRPC and metrics servers bind to");
+ABSL_FLAG(int, grpc_port, 7103, "gRPC port (0 = pick a free one)");
+ABSL_FLAG(int, metrics_port, 9103, "Prometheus /metrics port (0 = pick a free one)");
+ABSL_FLAG(std::string, data_dir, ".run/data/feedback", "Directory of the SQLite database");
+ABSL_FLAG(std::string, kafka_brokers, "127.0.0.1:9092", "Kafka bootstrap servers");
+ABSL_FLAG(std::string, consumer_group, "pep-feedback", "Kafka consumer group");
+ABSL_FLAG(bool, insecure_dev, false, "Accept calls without x-pep-gateway-key (local dev, tests)");
+ABSL_FLAG(std::string, gateway_key, "", "Shared secret expected in x-pep-gateway-key");
+ABSL_FLAG(int, max_receive_bytes, 64 << 10, "Largest request accepted");
+ABSL_FLAG(int, rate_limit_per_minute, 5, "Answers per client key and start-up per minute (0: off)");
+ABSL_FLAG(int, summary_threshold, 100, "Answers needed before a summary gives a band");
+ABSL_FLAG(int, max_batch, 512, "Most answers committed in one group-commit transaction");
+ABSL_FLAG(int, shutdown_grace_seconds, 10, "Time given to in-flight calls and the relay on stop");
+
+int main(int argc, char** argv) {
+  pep::BlockShutdownSignals();
+  pep::ParseFlagsWithEnv(argc, argv);
+  pep::SetLogService("pep-feedback");
+  const std::string bind = absl::GetFlag(FLAGS_bind_address);
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (auto s = pep::server::EnsureDir(data_dir); !s.ok()) {
+    pep::LogError("cannot create data dir", {{"error", std::string(s.message())}});
+    return 1;
+  }
+  const std::string db_path = data_dir + "/feedback.db";
+  const pep::Clock& clock = pep::SystemClock::Get();
+  auto store = pep::feedback::FeedbackStore::Open(db_path, clock, absl::GetFlag(FLAGS_max_batch));
+  if (!store.ok()) {
+    pep::LogError("cannot open store", {{"error", std::string(store.status().message())}});
+    return 1;
+  }
+  pep::telemetry::MetricsServer metrics(absl::StrCat(bind, ":", absl::GetFlag(FLAGS_metrics_port)));
+  pep::telemetry::GrpcServerMetrics grpc_metrics(metrics.registry());
+  pep::telemetry::EventMetrics event_metrics(metrics.registry());
+  pep::feedback::FeedbackMetrics feedback_metrics(metrics.registry());
+
+  const std::string brokers = absl::GetFlag(FLAGS_kafka_brokers);
+  pep::store::OutboxRelay relay(db_path, {.brokers = brokers}, &event_metrics);
+  if (auto s = relay.Start(); !s.ok()) {
+    pep::LogError("cannot start outbox relay", {{"error", std::string(s.message())}});
+    return 1;
+  }
+  (*store)->StartWriter([&relay] { relay.Notify(); });
+  pep::feedback::FeedbackService service(
+      **store, clock, feedback_metrics,
+      {.auth = {.insecure_dev = absl::GetFlag(FLAGS_insecure_dev),
+                .gateway_key = absl::GetFlag(FLAGS_gateway_key)},
+       .rate_limit_per_minute = absl::GetFlag(FLAGS_rate_limit_per_minute),
+       .summary_threshold = absl::GetFlag(FLAGS_summary_threshold)});
+  if (auto s = service.Init(); !s.ok()) {
+    pep::LogError("cannot load state", {{"error", std::string(s.message())}});
+    return 1;
+  }
+  auto consumer = pep::events::Consumer::Create(
+      {.brokers = brokers,
+       .group_id = absl::GetFlag(FLAGS_consumer_group),
+       .topics = {"pepiniere.incubation.events"}},
+      [&service](const pep::events::Record& r, const pep::events::Envelope& e) {
+        return service.HandleIncubationEvent(r, e);
+      },
+      &event_metrics);
+  if (!consumer.ok()) {
+    pep::LogError("cannot create consumer", {{"error", std::string(consumer.status().message())}});
+    return 1;
+  }
+  (*consumer)->Start();
+
+  auto server = pep::server::GrpcServer::Start(
+      &service,
+      {.bind_address = bind,
+       .port = absl::GetFlag(FLAGS_grpc_port),
+       .max_receive_bytes = absl::GetFlag(FLAGS_max_receive_bytes),
+       .service_name = "pepiniere.feedback.v1.FeedbackService"},
+      grpc_metrics);
+  if (!server.ok()) {
+    pep::LogError("cannot start gRPC server", {{"error", std::string(server.status().message())}});
+    return 1;
+  }
+  pep::LogInfo("pep-feedback serving", {{"grpc", absl::StrCat(bind, ":", (*server)->port())},
+                                        {"metrics", absl::StrCat(bind, ":", metrics.port())},
+                                        {"db", db_path},
+                                        {"kafka", brokers}});
+
+  const int sig = pep::WaitForShutdownSignal();
+  pep::LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});
+  const absl::Duration grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  (*server)->Shutdown(grace);  // in-flight submissions finish once their batch is durable
+  (*store)->StopWriter();
+  (*consumer)->Stop();
+  relay.Stop(grace);
+  pep::LogInfo("stopped", {{"outbox_backlog", absl::StrCat(relay.Backlog())}});
+  server->reset();
+  consumer->reset();
+  store->reset();
+  pep::server::ExitAfterOrderlyStop();
+}
