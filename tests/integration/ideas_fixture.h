@@ -10,12 +10,23 @@
 #include "gtest/gtest.h"
 #include "harness/harness.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "pepiniere/feedback/v1/feedback.grpc.pb.h"
 #include "pepiniere/ideas/v1/ideas.grpc.pb.h"
+#include "pepiniere/incubation/v1/incubation.grpc.pb.h"
 #include "store/sqlite.h"
 
 namespace pep::testing {
 
 namespace iv1 = ::pepiniere::ideas::v1;
+namespace incv1 = ::pepiniere::incubation::v1;
+namespace fv1 = ::pepiniere::feedback::v1;
+
+// Value of a sample line in a /metrics body ("name{labels} value"); 0 when absent.
+inline double Sample(const std::string& body, const std::string& series) {
+  const size_t at = body.find(series + " ");
+  if (at == std::string::npos) return 0;
+  return std::stod(body.substr(at + series.size() + 1));
+}
 
 // Outbox rows of a service database not yet confirmed by Kafka (-1 if unreadable).
 inline int64_t UnsentOutboxRows(const std::string& db_path) {
@@ -146,6 +157,34 @@ class IdeasProcess : public ServiceProcess {
 
  private:
   std::unique_ptr<iv1::IdeaService::Stub> stub_;
+};
+
+class IncubationProcess : public ServiceProcess {
+ public:
+  IncubationProcess(std::string brokers, std::string data_dir)
+      : ServiceProcess("services/incubation/pep-incubation", std::move(brokers),
+                       std::move(data_dir)) {}
+  incv1::IncubationService::Stub& stub() { return *stub_; }
+
+ protected:
+  void OnStarted() override { stub_ = incv1::IncubationService::NewStub(channel_); }
+
+ private:
+  std::unique_ptr<incv1::IncubationService::Stub> stub_;
+};
+
+class FeedbackProcess : public ServiceProcess {
+ public:
+  FeedbackProcess(std::string brokers, std::string data_dir, std::vector<std::string> args = {})
+      : ServiceProcess("services/feedback/pep-feedback", std::move(brokers), std::move(data_dir),
+                       std::move(args)) {}
+  fv1::FeedbackService::Stub& stub() { return *stub_; }
+
+ protected:
+  void OnStarted() override { stub_ = fv1::FeedbackService::NewStub(channel_); }
+
+ private:
+  std::unique_ptr<fv1::FeedbackService::Stub> stub_;
 };
 
 }  // namespace pep::testing

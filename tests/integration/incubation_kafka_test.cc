@@ -13,29 +13,6 @@
 namespace pep::testing {
 namespace {
 
-namespace incv1 = ::pepiniere::incubation::v1;
-
-class IncubationProcess : public ServiceProcess {
- public:
-  IncubationProcess(std::string brokers, std::string data_dir)
-      : ServiceProcess("services/incubation/pep-incubation", std::move(brokers),
-                       std::move(data_dir)) {}
-  incv1::IncubationService::Stub& stub() { return *stub_; }
-
- protected:
-  void OnStarted() override { stub_ = incv1::IncubationService::NewStub(channel_); }
-
- private:
-  std::unique_ptr<incv1::IncubationService::Stub> stub_;
-};
-
-// Value of an un-labelled or labelled sample line in a /metrics body ("name{labels} value").
-double Sample(const std::string& body, const std::string& series) {
-  const size_t at = body.find(series + " ");
-  if (at == std::string::npos) return 0;
-  return std::stod(body.substr(at + series.size() + 1));
-}
-
 class IncubationKafkaTest : public ::testing::Test {
  protected:
   void SetUp() override {
