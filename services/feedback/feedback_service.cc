@@ -188,6 +188,7 @@ grpc::ServerUnaryReactor* FeedbackService::SubmitFeedback(grpc::CallbackServerCo
     return reactor;
   }
   answer.idempotency_key = req->idempotency_key();
+  FeedbackStore::Prepare(answer, clock_.Now());
   answer.done = [this, reactor, resp](absl::StatusOr<v1::Feedback> stored, bool replayed) {
     if (!stored.ok()) {
       metrics_.Rejected("unavailable").Increment();

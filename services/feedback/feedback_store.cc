@@ -63,6 +63,21 @@ void FeedbackStore::StartWriter(std::function<void()> on_commit) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
+void FeedbackStore::Prepare(PendingAnswer& a, absl::Time now) {
+  a.feedback_bytes = a.feedback.SerializeAsString();
+  v1::FeedbackReceived ev;
+  *ev.mutable_feedback() = a.feedback;
+  a.event = store::MakeEvent({.topic = kTopic,
+                              .source = kSource,
+                              .aggregate_id = a.feedback.id(),
+                              .correlation_id = a.correlation_id,
+                              .aggregate_version = 1,
+                              .actor = a.actor,
+                              .effective_time = FromTimestamp(a.feedback.received_at()),
+                              .recorded_time = now},
+                             ev);
+}
+
 void FeedbackStore::Enqueue(PendingAnswer answer) {
   absl::MutexLock l(&queue_mu_);
   if (stopping_) {
@@ -130,7 +145,6 @@ absl::Status FeedbackStore::WriteBatch(std::vector<PendingAnswer>& batch,
   auto outbox = store::OutboxAppender::Create(db);
   if (!outbox.ok()) return outbox.status();
   absl::flat_hash_map<std::string, size_t> keys_in_batch;
-  const absl::Time now = clock_.Now();
   for (size_t i = 0; i < batch.size(); ++i) {
     PendingAnswer& a = batch[i];
     v1::Feedback& f = a.feedback;
@@ -161,19 +175,9 @@ absl::Status FeedbackStore::WriteBatch(std::vector<PendingAnswer>& batch,
     } else {
       insert->Bind(4, a.idempotency_key);
     }
-    absl::Status s = insert->BindBlob(5, f.SerializeAsString()).Run();
+    absl::Status s = insert->BindBlob(5, a.feedback_bytes).Run();
     if (!s.ok()) return s;
-    v1::FeedbackReceived ev;
-    *ev.mutable_feedback() = f;
-    s = outbox->Append(store::MakeEvent({.topic = kTopic,
-                                         .source = kSource,
-                                         .aggregate_id = f.id(),
-                                         .correlation_id = a.correlation_id,
-                                         .aggregate_version = 1,
-                                         .actor = a.actor,
-                                         .effective_time = FromTimestamp(f.received_at()),
-                                         .recorded_time = now},
-                                        ev));
+    s = outbox->Append(a.event);
     if (!s.ok()) return s;
   }
   return tx.Commit();

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "pepiniere/feedback/v1/feedback.pb.h"
+#include "store/outbox.h"
 #include "store/sqlite.h"
 
 namespace pep::feedback {
@@ -37,6 +38,9 @@ struct PendingAnswer {
   std::string idempotency_key;
   std::string correlation_id;
   std::string actor;
+  // Filled by Prepare() on the caller's thread, so the single writer only binds and steps.
+  std::string feedback_bytes;
+  store::OutboxEvent event;
   std::function<void(absl::StatusOr<v1::Feedback>, bool replayed)> done;
 };
 
@@ -50,6 +54,8 @@ class FeedbackStore {
   // Group commit: queued answers are written in batches, one durable transaction per batch;
   // `on_commit` runs after each committed batch (wakes the outbox relay).
   void StartWriter(std::function<void()> on_commit);
+  // Serialises the answer and builds its FeedbackReceived outbox row (any thread).
+  static void Prepare(PendingAnswer& answer, absl::Time now);
   void Enqueue(PendingAnswer answer);
   void StopWriter();  // drains the queue first
 

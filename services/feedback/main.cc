@@ -5,6 +5,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -33,6 +34,8 @@ ABSL_FLAG(int, shutdown_grace_seconds, 10, "Time given to in-flight calls and th
 
 int main(int argc, char** argv) {
   pep::BlockShutdownSignals();
+  // Debian's Abseil build leaves mutex deadlock detection on: a per-lock cost in production.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   pep::ParseFlagsWithEnv(argc, argv);
   pep::SetLogService("pep-feedback");
   const std::string bind = absl::GetFlag(FLAGS_bind_address);
