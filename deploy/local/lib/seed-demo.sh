@@ -2,9 +2,10 @@
 # Seeds the LAB06 demo on a fresh data dir: a "simplification administrative" challenge with a
 # jury and agents' ideas, one idea scored and selected (pep-incubation opens its start-up from
 # the event), and a small imported portfolio.
-# Usage: seed-demo.sh GRPCURL IDEAS_HOST:PORT INCUBATION_HOST:PORT
+# and users' feedback on the imported start-up already in acceleration.
+# Usage: seed-demo.sh GRPCURL IDEAS_HOST:PORT INCUBATION_HOST:PORT FEEDBACK_HOST:PORT
 set -euo pipefail
-G="$1"; IDEAS="$2"; INCUBATION="$3"
+G="$1"; IDEAS="$2"; INCUBATION="$3"; FEEDBACK="$4"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 call() {  # actor roles method json
   "$G" -plaintext -H "x-pep-actor: $1" -H "x-pep-roles: $2" -d "$4" "$IDEAS" \
@@ -50,3 +51,25 @@ done
   -d "$(jq -n --rawfile l "$HERE/demo-portfolio.jsonl" '{jsonl:$l}')" "$INCUBATION" \
   pepiniere.incubation.v1.IncubationService/ImportPortfolio | jq -c '{read,created,rejected,warningsByRule}' >&2
 echo "seed-demo: challenge $challenge with 3 ideas; idea $first selected for experimentation" >&2
+
+# Feedback opens once pep-feedback has read the start-up's events: wait for it, then answer.
+voirie=$("$G" -plaintext -d '{"startup_id":"signalement-voirie"}' "$INCUBATION" \
+  pepiniere.incubation.v1.IncubationService/GetStartup | jq -r .startup.id)
+answer() {  # client satisfaction clarity nps verbatim
+  "$G" -plaintext -H "x-pep-actor: public" -H "x-pep-client-key: $1" -d "$(jq -n --arg s "$voirie" \
+    --arg sat "$2" --argjson c "$3" --argjson n "$4" --arg v "$5" \
+    '{startup_id:$s, satisfaction:$sat, clarity:$c, nps:$n, verbatim:$v,
+      help:[{channel:"HELP_CHANNEL_NO_HELP_NEEDED"}]}')" "$FEEDBACK" \
+    pepiniere.feedback.v1.FeedbackService/SubmitFeedback > /dev/null
+}
+for _ in $(seq 1 120); do
+  if answer demo-1 SATISFACTION_GOOD 5 10 "Signalement fait en deux minutes, photo comprise." 2>/dev/null; then
+    answer demo-2 SATISFACTION_GOOD 4 9 "Pratique. Rappelez-moi au 06 12 34 56 78 si besoin."
+    answer demo-3 SATISFACTION_MEDIUM 3 7 "Le suivi par SMS n'est pas arrivé."
+    echo "seed-demo: 3 feedback answers on signalement-voirie" >&2
+    exit 0
+  fi
+  sleep 0.5
+done
+echo "seed-demo: pep-feedback never accepted feedback for signalement-voirie" >&2
+exit 1
