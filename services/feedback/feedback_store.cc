@@ -61,6 +61,7 @@ FeedbackStore::~FeedbackStore() { StopWriter(); }
 void FeedbackStore::StartWriter(std::function<void()> on_commit) {
   on_commit_ = std::move(on_commit);
   writer_ = std::thread([this] { WriterLoop(); });
+  completer_ = std::thread([this] { CompleterLoop(); });
 }
 
 void FeedbackStore::Prepare(PendingAnswer& a, absl::Time now) {
@@ -93,6 +94,11 @@ void FeedbackStore::StopWriter() {
     stopping_ = true;
   }
   if (writer_.joinable()) writer_.join();
+  {
+    absl::MutexLock l(&done_mu_);
+    writer_finished_ = true;
+  }
+  if (completer_.joinable()) completer_.join();
 }
 
 void FeedbackStore::WriterLoop() {
@@ -121,12 +127,31 @@ void FeedbackStore::WriterLoop() {
       LogError("feedback batch not committed", {{"error", std::string(s.message())},
                                                 {"answers", absl::StrCat(batch.size())}});
     }
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (s.ok()) {
-        batch[i].done(batch[i].feedback, replayed[i]);
+    absl::MutexLock l(&done_mu_);
+    done_.push_back({std::move(batch), std::move(replayed), s});
+  }
+}
+
+void FeedbackStore::CompleterLoop() {
+  while (true) {
+    Completed c;
+    {
+      absl::MutexLock l(&done_mu_);
+      done_mu_.Await(absl::Condition(
+          +[](FeedbackStore* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->done_mu_) {
+            return !s->done_.empty() || s->writer_finished_;
+          },
+          this));
+      if (done_.empty()) return;  // the writer has stopped and every reply was sent
+      c = std::move(done_.front());
+      done_.pop_front();
+    }
+    for (size_t i = 0; i < c.batch.size(); ++i) {
+      if (c.status.ok()) {
+        c.batch[i].done(c.batch[i].feedback, c.replayed[i]);
       } else {
-        batch[i].done(absl::UnavailableError(absl::StrCat("not stored, retry: ", s.message())),
-                      false);
+        c.batch[i].done(
+            absl::UnavailableError(absl::StrCat("not stored, retry: ", c.status.message())), false);
       }
     }
   }

@@ -81,6 +81,7 @@ class FeedbackStore {
       : writer_db_(std::move(writer)), aux_db_(std::move(aux)), clock_(clock),
         max_batch_(max_batch) {}
   void WriterLoop();
+  void CompleterLoop();
   absl::Status WriteBatch(std::vector<PendingAnswer>& batch, std::vector<bool>& replayed);
 
   std::unique_ptr<store::Db> writer_db_;  // the writer thread's own connection
@@ -93,6 +94,17 @@ class FeedbackStore {
   std::deque<PendingAnswer> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
   std::thread writer_;
+  // Replies are sent by a second thread so the writer can start the next batch at once: sending
+  // a gRPC reply costs about as much as writing the answer.
+  struct Completed {
+    std::vector<PendingAnswer> batch;
+    std::vector<bool> replayed;
+    absl::Status status;
+  };
+  absl::Mutex done_mu_;
+  std::deque<Completed> done_ ABSL_GUARDED_BY(done_mu_);
+  bool writer_finished_ ABSL_GUARDED_BY(done_mu_) = false;
+  std::thread completer_;
   std::function<void()> on_commit_;
   std::atomic<int64_t> batches_{0};
 };

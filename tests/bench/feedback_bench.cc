@@ -139,8 +139,14 @@ int main(int argc, char** argv) {
   echo_req.set_payload(fb_req.SerializeAsString());  // same bytes on the wire
 
   std::printf("in_flight  echo_rps  echo_p50_ms  echo_p99_ms  submit_rps  submit_p50_ms  submit_p99_ms  ratio  batches\n");
-  for (int inflight : {1, 16, 64}) {
-    Result e = Drive(inflight, per_run, [&](std::function<void(bool)> done) {
+  // PEP_BENCH_ONLY=echo|submit runs one side only (to profile it alone with perf stat).
+  const char* only_env = std::getenv("PEP_BENCH_ONLY");
+  const std::string only = only_env ? only_env : "";
+  std::vector<int> levels = {1, 16, 64};
+  if (const char* l = std::getenv("PEP_BENCH_INFLIGHT")) levels = {std::atoi(l)};
+  for (int inflight : levels) {
+    Result e;
+    if (only != "submit") e = Drive(inflight, per_run, [&](std::function<void(bool)> done) {
       auto* ctx = new grpc::ClientContext();
       auto* resp = new bv1::EchoResponse();
       echo_stub->async()->Echo(ctx, &echo_req, resp, [ctx, resp, done](grpc::Status s) {
@@ -150,7 +156,8 @@ int main(int argc, char** argv) {
       });
     });
     const int64_t batches_before = (*store)->batches();
-    Result f = Drive(inflight, per_run, [&](std::function<void(bool)> done) {
+    Result f;
+    if (only != "echo") f = Drive(inflight, per_run, [&](std::function<void(bool)> done) {
       auto* ctx = new grpc::ClientContext();
       auto* resp = new fv1::Feedback();
       fb_stub->async()->SubmitFeedback(ctx, &fb_req, resp, [ctx, resp, done](grpc::Status s) {
