@@ -55,4 +55,14 @@ absl::StatusOr<Principal> Authenticate(const std::multimap<std::string, std::str
   return p;
 }
 
+absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase& ctx,
+                                       const AuthOptions& options) {
+  std::multimap<std::string, std::string> md;
+  for (const auto& [k, v] : ctx.client_metadata()) {
+    const std::string key(k.data(), k.size());
+    if (key.rfind("x-pep-", 0) == 0) md.emplace(key, std::string(v.data(), v.size()));
+  }
+  return Authenticate(md, options);
+}
+
 }  // namespace pep::auth

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "grpcpp/server_context.h"
 
 namespace pep::auth {
 
@@ -25,6 +26,10 @@ struct AuthOptions {
 // `metadata` holds the call's client metadata (lower-case keys). In insecure-dev mode a call
 // with no x-pep-actor is the developer "dev" with role coordinator, so grpcurl works as is.
 absl::StatusOr<Principal> Authenticate(const std::multimap<std::string, std::string>& metadata,
+                                       const AuthOptions& options);
+
+// The same, reading the metadata of a (sync or callback) server call.
+absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase& ctx,
                                        const AuthOptions& options);
 
 }  // namespace pep::auth

@@ -29,7 +29,7 @@ TEST(Authenticate, RequiresGatewayKeyUnlessInsecureDev) {
 
 TEST(Authenticate, InsecureDevDefaultsToCoordinatorDev) {
   AuthOptions dev{.insecure_dev = true};
-  auto p = Authenticate({}, dev);
+  auto p = Authenticate(std::multimap<std::string, std::string>{}, dev);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->id, "dev");
   EXPECT_TRUE(p->HasRole("coordinator"));

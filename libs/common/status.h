@@ -23,4 +23,11 @@ absl::Status FromGrpcStatus(const grpc::Status& s);
     if (!pep_status_.ok()) return pep_status_; \
   } while (0)
 
+// At the RPC edge: returns the grpc::Status of the first failure.
+#define PEP_GRPC_RETURN_IF_ERROR(expr)                    \
+  do {                                                    \
+    ::absl::Status pep_s_ = (expr);                       \
+    if (!pep_s_.ok()) return ::pep::ToGrpcStatus(pep_s_); \
+  } while (0)
+
 }  // namespace pep

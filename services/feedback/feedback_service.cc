@@ -12,12 +12,6 @@ namespace pep::feedback {
 
 namespace {
 
-#define PEP_GRPC_RETURN_IF_ERROR(expr)                    \
-  do {                                                    \
-    ::absl::Status pep_s_ = (expr);                       \
-    if (!pep_s_.ok()) return ::pep::ToGrpcStatus(pep_s_); \
-  } while (0)
-
 std::string Lower(std::string s) { return absl::AsciiStrToLower(s); }
 
 const char* PhaseLabel(int phase) {
@@ -106,11 +100,7 @@ absl::Status FeedbackService::HandleIncubationEvent(const events::Record& record
 }
 
 absl::StatusOr<auth::Principal> FeedbackService::Caller(const grpc::ServerContextBase& ctx) const {
-  std::multimap<std::string, std::string> md;
-  for (const auto& [k, v] : ctx.client_metadata()) {
-    md.emplace(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
-  }
-  return auth::Authenticate(md, options_.auth);
+  return auth::Authenticate(ctx, options_.auth);
 }
 
 absl::Status FeedbackService::CanRead(const auth::Principal& p,

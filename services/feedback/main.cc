@@ -12,34 +12,28 @@
 #include "common/shutdown.h"
 #include "events/consumer.h"
 #include "server/grpc_server.h"
+#include "server/service_flags.h"
 #include "services/feedback/feedback_service.h"
 #include "services/feedback/feedback_store.h"
 #include "store/outbox_relay.h"
 #include "telemetry/grpc_metrics.h"
 #include "telemetry/metrics.h"
 
-ABSL_FLAG(std::string, bind_address, "127.0.0.1", "Address the gRPC and metrics servers bind to");
-ABSL_FLAG(int, grpc_port, 7103, "gRPC port (0 = pick a free one)");
-ABSL_FLAG(int, metrics_port, 9103, "Prometheus /metrics port (0 = pick a free one)");
-ABSL_FLAG(std::string, data_dir, ".run/data/feedback", "Directory of the SQLite database");
-ABSL_FLAG(std::string, kafka_brokers, "127.0.0.1:9092", "Kafka bootstrap servers");
 ABSL_FLAG(std::string, consumer_group, "pep-feedback", "Kafka consumer group");
-ABSL_FLAG(bool, insecure_dev, false, "Accept calls without x-pep-gateway-key (local dev, tests)");
-ABSL_FLAG(std::string, gateway_key, "", "Shared secret expected in x-pep-gateway-key");
-ABSL_FLAG(int, max_receive_bytes, 64 << 10, "Largest request accepted");
 ABSL_FLAG(int, rate_limit_per_minute, 5, "Answers per client key and start-up per minute (0: off)");
 ABSL_FLAG(int, summary_threshold, 100, "Answers needed before a summary gives a band");
 ABSL_FLAG(int, max_batch, 512, "Most answers committed in one group-commit transaction");
-ABSL_FLAG(int, shutdown_grace_seconds, 10, "Time given to in-flight calls and the relay on stop");
 
 int main(int argc, char** argv) {
   pep::BlockShutdownSignals();
   // Debian's Abseil build leaves mutex deadlock detection on: a per-lock cost in production.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  pep::server::SetServiceDefaults({.grpc_port = 7103, .metrics_port = 9103, .data_dir = ".run/data/feedback", .max_receive_bytes = 64 << 10});
   pep::ParseFlagsWithEnv(argc, argv);
+  const pep::server::ServiceFlags flags = pep::server::ReadServiceFlags();
   pep::SetLogService("pep-feedback");
-  const std::string bind = absl::GetFlag(FLAGS_bind_address);
-  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  const std::string bind = flags.bind_address;
+  const std::string data_dir = flags.data_dir;
   if (auto s = pep::server::EnsureDir(data_dir); !s.ok()) {
     pep::LogError("cannot create data dir", {{"error", std::string(s.message())}});
     return 1;
@@ -51,12 +45,12 @@ int main(int argc, char** argv) {
     pep::LogError("cannot open store", {{"error", std::string(store.status().message())}});
     return 1;
   }
-  pep::telemetry::MetricsServer metrics(absl::StrCat(bind, ":", absl::GetFlag(FLAGS_metrics_port)));
+  pep::telemetry::MetricsServer metrics(absl::StrCat(bind, ":", flags.metrics_port));
   pep::telemetry::GrpcServerMetrics grpc_metrics(metrics.registry());
   pep::telemetry::EventMetrics event_metrics(metrics.registry());
   pep::feedback::FeedbackMetrics feedback_metrics(metrics.registry());
 
-  const std::string brokers = absl::GetFlag(FLAGS_kafka_brokers);
+  const std::string brokers = flags.kafka_brokers;
   pep::store::OutboxRelay relay(db_path, {.brokers = brokers}, &event_metrics);
   if (auto s = relay.Start(); !s.ok()) {
     pep::LogError("cannot start outbox relay", {{"error", std::string(s.message())}});
@@ -65,8 +59,8 @@ int main(int argc, char** argv) {
   (*store)->StartWriter([&relay] { relay.Notify(); });
   pep::feedback::FeedbackService service(
       **store, clock, feedback_metrics,
-      {.auth = {.insecure_dev = absl::GetFlag(FLAGS_insecure_dev),
-                .gateway_key = absl::GetFlag(FLAGS_gateway_key)},
+      {.auth = {.insecure_dev = flags.insecure_dev,
+                .gateway_key = flags.gateway_key},
        .rate_limit_per_minute = absl::GetFlag(FLAGS_rate_limit_per_minute),
        .summary_threshold = absl::GetFlag(FLAGS_summary_threshold)});
   if (auto s = service.Init(); !s.ok()) {
@@ -90,8 +84,8 @@ int main(int argc, char** argv) {
   auto server = pep::server::GrpcServer::Start(
       &service,
       {.bind_address = bind,
-       .port = absl::GetFlag(FLAGS_grpc_port),
-       .max_receive_bytes = absl::GetFlag(FLAGS_max_receive_bytes),
+       .port = flags.grpc_port,
+       .max_receive_bytes = flags.max_receive_bytes,
        .service_name = "pepiniere.feedback.v1.FeedbackService"},
       grpc_metrics);
   if (!server.ok()) {
@@ -105,7 +99,7 @@ int main(int argc, char** argv) {
 
   const int sig = pep::WaitForShutdownSignal();
   pep::LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});
-  const absl::Duration grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  const absl::Duration grace = flags.shutdown_grace;
   (*server)->Shutdown(grace);  // in-flight submissions finish once their batch is durable
   (*store)->StopWriter();
   (*consumer)->Stop();

@@ -31,12 +31,6 @@ absl::Status RequireAuthorOrCoordinator(const auth::Principal& p, const v1::Idea
   return absl::PermissionDeniedError("only the idea's author or a coordinator may change it");
 }
 
-#define PEP_GRPC_RETURN_IF_ERROR(expr)                                 \
-  do {                                                                 \
-    ::absl::Status pep_s_ = (expr);                                    \
-    if (!pep_s_.ok()) return ::pep::ToGrpcStatus(pep_s_);              \
-  } while (0)
-
 }  // namespace
 
 IdeasMetrics::IdeasMetrics(prometheus::Registry& r) {
@@ -91,11 +85,7 @@ absl::Status IdeasService::Init() {
 }
 
 absl::StatusOr<auth::Principal> IdeasService::Caller(grpc::ServerContext* ctx) const {
-  std::multimap<std::string, std::string> md;
-  for (const auto& [k, v] : ctx->client_metadata()) {
-    md.emplace(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
-  }
-  return auth::Authenticate(md, options_.auth);
+  return auth::Authenticate(*ctx, options_.auth);
 }
 
 void IdeasService::Committed(bool idea_counts_changed) {

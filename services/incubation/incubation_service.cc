@@ -19,12 +19,6 @@ namespace pep::incubation {
 
 namespace {
 
-#define PEP_GRPC_RETURN_IF_ERROR(expr)                    \
-  do {                                                    \
-    ::absl::Status pep_s_ = (expr);                       \
-    if (!pep_s_.ok()) return ::pep::ToGrpcStatus(pep_s_); \
-  } while (0)
-
 constexpr int kMaxImportLines = 20000;
 
 std::string Lower(std::string s) { return absl::AsciiStrToLower(s); }
@@ -149,11 +143,7 @@ IncubationService::IncubationService(IncubationStore& store, const Clock& clock,
       options_(std::move(options)) {}
 
 absl::StatusOr<auth::Principal> IncubationService::Caller(grpc::ServerContext* ctx) const {
-  std::multimap<std::string, std::string> md;
-  for (const auto& [k, v] : ctx->client_metadata()) {
-    md.emplace(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
-  }
-  return auth::Authenticate(md, options_.auth);
+  return auth::Authenticate(*ctx, options_.auth);
 }
 
 void IncubationService::Decorate(v1::Startup* s) const {

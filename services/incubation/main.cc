@@ -14,37 +14,31 @@
 #include "common/shutdown.h"
 #include "events/consumer.h"
 #include "server/grpc_server.h"
+#include "server/service_flags.h"
 #include "services/incubation/incubation_service.h"
 #include "services/incubation/incubation_store.h"
 #include "store/outbox_relay.h"
 #include "telemetry/grpc_metrics.h"
 #include "telemetry/metrics.h"
 
-ABSL_FLAG(std::string, bind_address, "127.0.0.1", "Address the gRPC and metrics servers bind to");
-ABSL_FLAG(int, grpc_port, 7102, "gRPC port (0 = pick a free one)");
-ABSL_FLAG(int, metrics_port, 9102, "Prometheus /metrics port (0 = pick a free one)");
-ABSL_FLAG(std::string, data_dir, ".run/data/incubation", "Directory of the SQLite database");
-ABSL_FLAG(std::string, kafka_brokers, "127.0.0.1:9092", "Kafka bootstrap servers");
 ABSL_FLAG(std::string, consumer_group, "pep-incubation", "Kafka consumer group");
-ABSL_FLAG(bool, insecure_dev, false, "Accept calls without x-pep-gateway-key (local dev, tests)");
-ABSL_FLAG(std::string, gateway_key, "", "Shared secret expected in x-pep-gateway-key");
-ABSL_FLAG(int, max_receive_bytes, 32 << 20, "Largest request accepted (portfolio imports)");
 ABSL_FLAG(std::string, default_incubator, "Incubateur des Alpes-Maritimes",
           "Incubator of start-ups opened from selected ideas");
 ABSL_FLAG(int, overdue_milestone_months, 6, "Months without a milestone before overdue");
 ABSL_FLAG(int, investigation_months, 3, "Expected length of investigation");
 ABSL_FLAG(int, construction_months, 12, "Expected length of construction");
 ABSL_FLAG(int, acceleration_months, 24, "Expected length of acceleration");
-ABSL_FLAG(int, shutdown_grace_seconds, 10, "Time given to in-flight calls and the relay on stop");
 
 int main(int argc, char** argv) {
   pep::BlockShutdownSignals();
   // Debian's Abseil build leaves mutex deadlock detection on: a per-lock cost in production.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  pep::server::SetServiceDefaults({.grpc_port = 7102, .metrics_port = 9102, .data_dir = ".run/data/incubation", .max_receive_bytes = 32 << 20});
   pep::ParseFlagsWithEnv(argc, argv);
+  const pep::server::ServiceFlags flags = pep::server::ReadServiceFlags();
   pep::SetLogService("pep-incubation");
-  const std::string bind = absl::GetFlag(FLAGS_bind_address);
-  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  const std::string bind = flags.bind_address;
+  const std::string data_dir = flags.data_dir;
   if (auto s = pep::server::EnsureDir(data_dir); !s.ok()) {
     pep::LogError("cannot create data dir", {{"error", std::string(s.message())}});
     return 1;
@@ -57,12 +51,12 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  pep::telemetry::MetricsServer metrics(absl::StrCat(bind, ":", absl::GetFlag(FLAGS_metrics_port)));
+  pep::telemetry::MetricsServer metrics(absl::StrCat(bind, ":", flags.metrics_port));
   pep::telemetry::GrpcServerMetrics grpc_metrics(metrics.registry());
   pep::telemetry::EventMetrics event_metrics(metrics.registry());
   pep::incubation::IncubationMetrics incubation_metrics(metrics.registry());
 
-  const std::string brokers = absl::GetFlag(FLAGS_kafka_brokers);
+  const std::string brokers = flags.kafka_brokers;
   pep::store::OutboxRelay relay(db_path, {.brokers = brokers}, &event_metrics);
   if (auto s = relay.Start(); !s.ok()) {
     pep::LogError("cannot start outbox relay", {{"error", std::string(s.message())}});
@@ -70,8 +64,8 @@ int main(int argc, char** argv) {
   }
   pep::incubation::IncubationService service(
       **store, clock, incubation_metrics, [&relay] { relay.Notify(); },
-      {.auth = {.insecure_dev = absl::GetFlag(FLAGS_insecure_dev),
-                .gateway_key = absl::GetFlag(FLAGS_gateway_key)},
+      {.auth = {.insecure_dev = flags.insecure_dev,
+                .gateway_key = flags.gateway_key},
        .staleness = {.milestone_gap_months = absl::GetFlag(FLAGS_overdue_milestone_months),
                      .investigation_months = absl::GetFlag(FLAGS_investigation_months),
                      .construction_months = absl::GetFlag(FLAGS_construction_months),
@@ -102,8 +96,8 @@ int main(int argc, char** argv) {
   auto server = pep::server::GrpcServer::Start(
       &service,
       {.bind_address = bind,
-       .port = absl::GetFlag(FLAGS_grpc_port),
-       .max_receive_bytes = absl::GetFlag(FLAGS_max_receive_bytes),
+       .port = flags.grpc_port,
+       .max_receive_bytes = flags.max_receive_bytes,
        .service_name = "pepiniere.incubation.v1.IncubationService"},
       grpc_metrics);
   if (!server.ok()) {
@@ -117,7 +111,7 @@ int main(int argc, char** argv) {
 
   const int sig = pep::WaitForShutdownSignal();
   pep::LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});
-  const absl::Duration grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  const absl::Duration grace = flags.shutdown_grace;
   (*server)->Shutdown(grace);
   (*consumer)->Stop();  // finishes the record in hand, commits offsets, leaves the group
   stop_gauges.Notify();

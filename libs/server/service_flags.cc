@@ -1,0 +1,36 @@
+#include "server/service_flags.h"
+
+#include "absl/flags/flag.h"
+
+ABSL_FLAG(std::string, bind_address, "127.0.0.1", "Address the gRPC and metrics servers bind to");
+ABSL_FLAG(int, grpc_port, 0, "gRPC port (0 = pick a free one; the service sets its default)");
+ABSL_FLAG(int, metrics_port, 0, "Prometheus /metrics port (0 = pick a free one)");
+ABSL_FLAG(std::string, data_dir, "", "Directory of the service's SQLite database");
+ABSL_FLAG(std::string, kafka_brokers, "127.0.0.1:9092", "Kafka bootstrap servers");
+ABSL_FLAG(bool, insecure_dev, false, "Accept calls without x-pep-gateway-key (local dev, tests)");
+ABSL_FLAG(std::string, gateway_key, "", "Shared secret expected in x-pep-gateway-key");
+ABSL_FLAG(int, max_receive_bytes, 1 << 20, "Largest request message accepted");
+ABSL_FLAG(int, shutdown_grace_seconds, 10, "Time given to in-flight calls and the relay on stop");
+
+namespace pep::server {
+
+void SetServiceDefaults(const ServiceDefaults& d) {
+  absl::SetFlag(&FLAGS_grpc_port, d.grpc_port);
+  absl::SetFlag(&FLAGS_metrics_port, d.metrics_port);
+  absl::SetFlag(&FLAGS_data_dir, d.data_dir);
+  absl::SetFlag(&FLAGS_max_receive_bytes, d.max_receive_bytes);
+}
+
+ServiceFlags ReadServiceFlags() {
+  return {.bind_address = absl::GetFlag(FLAGS_bind_address),
+          .grpc_port = absl::GetFlag(FLAGS_grpc_port),
+          .metrics_port = absl::GetFlag(FLAGS_metrics_port),
+          .data_dir = absl::GetFlag(FLAGS_data_dir),
+          .kafka_brokers = absl::GetFlag(FLAGS_kafka_brokers),
+          .insecure_dev = absl::GetFlag(FLAGS_insecure_dev),
+          .gateway_key = absl::GetFlag(FLAGS_gateway_key),
+          .max_receive_bytes = absl::GetFlag(FLAGS_max_receive_bytes),
+          .shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds))};
+}
+
+}  // namespace pep::server

@@ -1,0 +1,34 @@
+// The flags every Pépinière service has (each also settable as PEP_<NAME>), with per-service
+// defaults set by main() before parsing.
+#pragma once
+
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace pep::server {
+
+struct ServiceDefaults {
+  int grpc_port;
+  int metrics_port;
+  std::string data_dir;
+  int max_receive_bytes = 1 << 20;
+};
+
+struct ServiceFlags {
+  std::string bind_address;
+  int grpc_port;
+  int metrics_port;
+  std::string data_dir;
+  std::string kafka_brokers;
+  bool insecure_dev;
+  std::string gateway_key;
+  int max_receive_bytes;
+  absl::Duration shutdown_grace;
+};
+
+// Call before pep::ParseFlagsWithEnv: the environment and command line still win.
+void SetServiceDefaults(const ServiceDefaults& defaults);
+ServiceFlags ReadServiceFlags();
+
+}  // namespace pep::server
