@@ -12,14 +12,20 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace pep::testing {
+
+namespace {
+int KernelChosenPort();
+}  // namespace
 
 std::string SourceDir() {
   const char* s = std::getenv("PEP_SOURCE_DIR");
@@ -31,8 +37,21 @@ std::string BinaryDir() {
 }
 
 int FreePort() {
-  // Bind port 0 to let the kernel choose, then release it. Ports are handed out from a
-  // per-process rotating offset to make a collision between two calls unlikely.
+  // Bind port 0 to let the kernel choose, then release it; never hand out the same port twice
+  // in one test process (a broker's two listeners, a service's gRPC and metrics ports).
+  static absl::Mutex mu;
+  static std::set<int>* given = new std::set<int>();
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int port = KernelChosenPort();
+    absl::MutexLock l(&mu);
+    if (port > 0 && given->insert(port).second) return port;
+  }
+  ADD_FAILURE() << "no free port";
+  return 0;
+}
+
+namespace {
+int KernelChosenPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -40,7 +59,6 @@ int FreePort() {
   addr.sin_port = 0;
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     close(fd);
-    ADD_FAILURE() << "bind(0) failed";
     return 0;
   }
   socklen_t len = sizeof addr;
@@ -48,6 +66,7 @@ int FreePort() {
   close(fd);
   return ntohs(addr.sin_port);
 }
+}  // namespace
 
 bool WaitFor(const std::function<bool()>& pred, absl::Duration timeout, absl::Duration poll) {
   const absl::Time deadline = absl::Now() + timeout;
