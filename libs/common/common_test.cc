@@ -40,7 +40,15 @@ TEST(Uuid, V7LayoutAndTimeOrder) {
   EXPECT_LT(a, b);                                    // later millisecond sorts after
   EXPECT_EQ(a.substr(0, 13), "019aca55-9e00");  // 48-bit ms timestamp (0x19aca559e00)
   std::set<std::string> seen;
-  for (int i = 0; i < 10000; ++i) seen.insert(NewUuidV7(t0));
+  std::string prev;
+  for (int i = 0; i < 10000; ++i) {
+    std::string id = NewUuidV7(t0);
+    EXPECT_LT(prev, id) << "ids of one millisecond must keep creation order";
+    EXPECT_EQ(id.substr(0, 13), "019aca55-9e00");
+    EXPECT_TRUE(IsUuid(id));
+    prev = id;
+    seen.insert(std::move(id));
+  }
   EXPECT_EQ(seen.size(), 10000u);
 }
 
