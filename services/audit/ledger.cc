@@ -1,0 +1,108 @@
+#include "services/audit/ledger.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+
+namespace pep::audit {
+
+namespace {
+
+void Field(std::string* out, std::string_view v) {
+  const uint32_t n = static_cast<uint32_t>(v.size());
+  const char len[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                       static_cast<char>(n >> 8), static_cast<char>(n)};
+  out->append(len, 4);
+  out->append(v.data(), v.size());
+}
+
+}  // namespace
+
+std::string CanonicalBytes(const LedgerRecord& r) {
+  const events::Envelope& e = r.envelope;
+  std::string out = "pep-ledger-v1";
+  Field(&out, r.subject);
+  Field(&out, absl::StrCat(r.subject_seq));
+  Field(&out, e.id);
+  Field(&out, e.type);
+  Field(&out, e.source);
+  Field(&out, e.subject);
+  Field(&out, FormatRfc3339(e.time));
+  Field(&out, e.actor);
+  Field(&out, e.correlation_id);
+  Field(&out, e.causation_id);
+  Field(&out, absl::StrCat(e.aggregate_version));
+  Field(&out, FormatRfc3339(e.effective_time));
+  Field(&out, r.topic);
+  Field(&out, r.payload);
+  return out;
+}
+
+std::string Sha256(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xF]);
+  }
+  return out;
+}
+
+bool ChainsBefore(const LedgerRecord& a, const LedgerRecord& b) {
+  if (a.envelope.time != b.envelope.time) return a.envelope.time < b.envelope.time;
+  return a.envelope.id < b.envelope.id;
+}
+
+void Chain(std::vector<LedgerRecord>& records) {
+  std::stable_sort(records.begin(), records.end(), ChainsBefore);
+  std::string prev(32, '\0');
+  for (size_t i = 0; i < records.size(); ++i) {
+    records[i].subject_seq = static_cast<int64_t>(i) + 1;
+    records[i].prev_hash = prev;
+    records[i].hash = Sha256(prev + CanonicalBytes(records[i]));
+    prev = records[i].hash;
+  }
+}
+
+Verification Verify(const std::vector<LedgerRecord>& stored) {
+  Verification v;
+  v.records = static_cast<int64_t>(stored.size());
+  std::string prev(32, '\0');
+  std::map<std::string, std::map<int64_t, int>> versions;  // ce_subject -> version -> count
+  for (const auto& r : stored) {
+    const std::string expected = Sha256(prev + CanonicalBytes(r));
+    if (v.first_broken_seq == 0 && (r.prev_hash != prev || r.hash != expected)) {
+      v.first_broken_seq = r.subject_seq;
+      v.first_broken_ce_id = r.envelope.id;
+    }
+    prev = r.hash;  // continue from what is stored, so one edit is reported once
+    ++versions[r.envelope.subject][r.envelope.aggregate_version];
+  }
+  for (const auto& [aggregate, seen] : versions) {
+    int64_t expect = 1;
+    for (const auto& [version, count] : seen) {
+      for (; expect < version; ++expect) {
+        v.gaps.push_back(absl::StrCat(aggregate, ": version ", expect, " missing"));
+      }
+      if (count > 1) {
+        v.duplicates.push_back(absl::StrCat(aggregate, ": version ", version, " ", count, " times"));
+      }
+      expect = version + 1;
+    }
+  }
+  return v;
+}
+
+}  // namespace pep::audit

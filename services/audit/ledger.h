@@ -1,0 +1,52 @@
+// The audit ledger's hash chain, pure: canonical bytes of a record, SHA-256 chaining in a
+// data-defined order (so a rebuild from the topics gives the same hashes), and verification
+// (first broken record, aggregate-version gaps and duplicates). First piece of pep-audit
+// (issue 5); the service around it is not written yet.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "events/envelope.h"
+
+namespace pep::audit {
+
+struct LedgerRecord {
+  std::string subject;      // lineage subject: ce_correlationid
+  int64_t subject_seq = 0;  // 1, 2, 3… within the subject, in chain order
+  events::Envelope envelope;
+  std::string topic;
+  std::string payload;
+  std::string prev_hash;  // 32 raw bytes; 32 zero bytes for the first record of a chain
+  std::string hash;       // SHA-256(prev_hash || CanonicalBytes(record))
+};
+
+// Canonical form, version 1: the ASCII tag "pep-ledger-v1", then each field as a 4-byte
+// big-endian length followed by its bytes, in this order: subject, subject_seq (decimal),
+// ce_id, ce_type, ce_source, ce_subject, ce_time (RFC 3339, microseconds, UTC), ce_actor,
+// ce_correlationid, ce_causationid, ce_aggregateversion (decimal), ce_effectivetime, topic,
+// payload. Documented so a third party can recompute it.
+std::string CanonicalBytes(const LedgerRecord& r);
+std::string Sha256(std::string_view data);
+std::string Hex(std::string_view bytes);
+
+// Chain order: recorded time, then ce_id (both are in the event, so replays agree).
+bool ChainsBefore(const LedgerRecord& a, const LedgerRecord& b);
+
+// Sorts `records` into chain order, numbers them 1…n and fills prev_hash and hash.
+void Chain(std::vector<LedgerRecord>& records);
+
+struct Verification {
+  int64_t records = 0;
+  int64_t first_broken_seq = 0;  // 0: every hash recomputes
+  std::string first_broken_ce_id;
+  std::vector<std::string> gaps;        // "<ce_subject>: version 3 missing"
+  std::vector<std::string> duplicates;  // "<ce_subject>: version 2 twice"
+};
+// Recomputes the chain over records stored in subject_seq order and checks per-aggregate
+// versions.
+Verification Verify(const std::vector<LedgerRecord>& stored);
+
+}  // namespace pep::audit
