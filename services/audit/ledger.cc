@@ -76,6 +76,20 @@ void Chain(std::vector<LedgerRecord>& records) {
   }
 }
 
+size_t Insert(std::vector<LedgerRecord>& chain, LedgerRecord record) {
+  auto pos = std::upper_bound(chain.begin(), chain.end(), record, ChainsBefore);
+  const size_t from = static_cast<size_t>(pos - chain.begin());
+  chain.insert(pos, std::move(record));
+  std::string prev = from == 0 ? std::string(32, '\0') : chain[from - 1].hash;
+  for (size_t i = from; i < chain.size(); ++i) {
+    chain[i].subject_seq = static_cast<int64_t>(i) + 1;
+    chain[i].prev_hash = prev;
+    chain[i].hash = Sha256(prev + CanonicalBytes(chain[i]));
+    prev = chain[i].hash;
+  }
+  return from;
+}
+
 Verification Verify(const std::vector<LedgerRecord>& stored) {
   Verification v;
   v.records = static_cast<int64_t>(stored.size());

@@ -38,6 +38,11 @@ bool ChainsBefore(const LedgerRecord& a, const LedgerRecord& b);
 // Sorts `records` into chain order, numbers them 1…n and fills prev_hash and hash.
 void Chain(std::vector<LedgerRecord>& records);
 
+// Adds one record to a chain already in chain order (and correctly hashed): appended when it
+// comes last, otherwise inserted at its place with the suffix renumbered and re-hashed — the
+// late-arrival case. Returns the index of the first record whose seq/hash changed.
+size_t Insert(std::vector<LedgerRecord>& chain, LedgerRecord record);
+
 struct Verification {
   int64_t records = 0;
   int64_t first_broken_seq = 0;  // 0: every hash recomputes

@@ -99,5 +99,25 @@ TEST(Ledger, RepeatedVersionIsADuplicate) {
   EXPECT_EQ(v.duplicates[0], "startup-1: version 2 2 times");
 }
 
+TEST(Ledger, LateArrivalIsInsertedAtItsPlaceAndMatchesARebuild) {
+  std::vector<LedgerRecord> all = Lifecycle();
+  std::vector<LedgerRecord> rebuilt = all;
+  Chain(rebuilt);  // what a rebuild from the topics computes
+  // Live: everything but IdeaScored arrives first (its outbox was held back), then it does.
+  std::vector<LedgerRecord> live;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (i == 1) continue;
+    const size_t at = Insert(live, all[i]);
+    EXPECT_EQ(at, live.size() - 1);  // appended at the end
+  }
+  EXPECT_EQ(Insert(live, all[1]), 1u);  // the late one goes to position 1
+  ASSERT_EQ(live.size(), rebuilt.size());
+  for (size_t i = 0; i < live.size(); ++i) {
+    EXPECT_EQ(Hex(live[i].hash), Hex(rebuilt[i].hash)) << i;
+    EXPECT_EQ(live[i].subject_seq, static_cast<int64_t>(i) + 1);
+  }
+  EXPECT_EQ(Verify(live).first_broken_seq, 0);
+}
+
 }  // namespace
 }  // namespace pep::audit
