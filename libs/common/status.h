@@ -14,7 +14,6 @@ namespace pep {
 absl::Status FieldError(std::string_view field, std::string_view message);
 
 grpc::Status ToGrpcStatus(const absl::Status& s);
-absl::Status FromGrpcStatus(const grpc::Status& s);
 
 // Returns the first failure; keeps code short where validations chain.
 #define PEP_RETURN_IF_ERROR(expr)        \

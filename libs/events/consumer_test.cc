@@ -18,9 +18,7 @@ using pep::testing::WaitFor;
 
 using pep::testing::MockCluster;
 
-std::vector<Record> ReadAll(const std::string& brokers, const std::string& topic, size_t n) {
-  return pep::testing::ReadTopic(brokers, topic, n);
-}
+using pep::testing::ReadTopic;
 
 Headers EventHeaders(const std::string& subject, int64_t version) {
   Envelope e;
@@ -72,7 +70,7 @@ TEST(Consumer, HandlerThatKeepsFailingIsDeadLetteredWithErrorHeaders) {
   EXPECT_EQ(calls, 3);  // bounded retries
   EXPECT_EQ(metrics.DeadLettered("t").Value(), 1);
 
-  auto dlt = ReadAll(mc.bootstrap(), "t.dlt", 1);
+  auto dlt = ReadTopic(mc.bootstrap(), "t.dlt", 1);
   ASSERT_EQ(dlt.size(), 1u);
   EXPECT_EQ(dlt[0].key, "agg-1");
   EXPECT_EQ(dlt[0].value, "payload-1");
@@ -129,7 +127,7 @@ TEST(Consumer, UndecodableRecordGoesStraightToDeadLetter) {
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE(WaitFor([&] { return (*c)->PollOnce(absl::Milliseconds(100)); }, absl::Seconds(30)));
   EXPECT_EQ(calls, 0);
-  auto dlt = ReadAll(mc.bootstrap(), "t.dlt", 1);
+  auto dlt = ReadTopic(mc.bootstrap(), "t.dlt", 1);
   ASSERT_EQ(dlt.size(), 1u);
   EXPECT_NE(FindHeader(dlt[0].headers, "pep_dlt_error")->find("ce_id"), std::string::npos);
   EXPECT_EQ(*FindHeader(dlt[0].headers, "pep_dlt_attempts"), "0");
@@ -153,7 +151,7 @@ TEST(Producer, InjectedProduceErrorsAreRetriedInOrder) {
   }
   ASSERT_TRUE((*p)->Flush(absl::Seconds(30)).ok());
   ASSERT_EQ(delivered.size(), 200u);
-  auto got = ReadAll(mc.bootstrap(), "ord", 200);
+  auto got = ReadTopic(mc.bootstrap(), "ord", 200);
   ASSERT_EQ(got.size(), 200u);
   for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].value, std::to_string(i));
 }

@@ -18,6 +18,14 @@ absl::Status OutboxRelay::Start() {
   auto db = Db::Open(db_path_);
   if (!db.ok()) return db.status();
   db_ = std::move(*db);
+  auto select = db_->Prepare(
+      "SELECT seq, topic, msg_key, headers, payload FROM outbox "
+      "WHERE sent_us IS NULL AND seq > ? ORDER BY seq LIMIT ?");
+  if (!select.ok()) return select.status();
+  auto mark = db_->Prepare("UPDATE outbox SET sent_us = ? WHERE seq = ? RETURNING topic");
+  if (!mark.ok()) return mark.status();
+  select_unsent_.emplace(std::move(*select));
+  mark_sent_.emplace(std::move(*mark));
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
@@ -90,8 +98,7 @@ void OutboxRelay::ApplyDeliveries() {
     absl::Status s = tx.status();
     std::vector<std::string> topics;
     if (s.ok()) {
-      auto st = db_->Prepare("UPDATE outbox SET sent_us = ? WHERE seq = ? RETURNING topic");
-      s = st.status();
+      Stmt* st = &*mark_sent_;
       for (size_t i = 0; s.ok() && i < done.size(); ++i) {
         st->Reset();
         st->Bind(1, now).Bind(2, static_cast<int64_t>(done[i]));
@@ -128,10 +135,8 @@ bool OutboxRelay::PublishRound() {
   }
   const int room = options_.max_in_flight - producer_->InFlight();
   if (room <= 0) return false;
-  auto q = db_->Prepare(
-      "SELECT seq, topic, msg_key, headers, payload FROM outbox "
-      "WHERE sent_us IS NULL AND seq > ? ORDER BY seq LIMIT ?");
-  if (!q.ok()) return false;
+  Stmt* q = &*select_unsent_;
+  q->Reset();
   q->Bind(1, next_seq_).Bind(2, static_cast<int64_t>(std::min(room, options_.batch_size)));
   int produced = 0;
   while (true) {
@@ -150,6 +155,7 @@ bool OutboxRelay::PublishRound() {
     next_seq_ = seq;
     ++produced;
   }
+  q->Reset();  // ends its read snapshot now rather than at the next round
   return produced > 0;
 }
 

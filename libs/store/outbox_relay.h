@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,6 +52,9 @@ class OutboxRelay {
   const RelayOptions options_;
   telemetry::EventMetrics* metrics_;
   std::unique_ptr<Db> db_;
+  // Prepared once in Start(): the relay runs them every round.
+  std::optional<Stmt> select_unsent_;
+  std::optional<Stmt> mark_sent_;
   std::unique_ptr<events::Producer> producer_;
   int64_t next_seq_ = 0;  // rows with seq > next_seq_ not yet produced in this session
   bool rewind_ = false;   // a delivery failed: re-read unsent rows once in-flight is empty

@@ -10,6 +10,8 @@
 #include "common/log.h"
 #include "common/proto_time.h"
 #include "common/status.h"
+#include "common/text.h"
+#include "pepiniere/incubation/v1/incubation.pb.h"
 #include "common/uuid.h"
 
 namespace pep::feedback {
@@ -18,12 +20,6 @@ namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlnum(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); }
-
-int Utf8Length(std::string_view s) {
-  int n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
 
 // Replaces every span found by `find(text, from) -> {begin, end}` (begin == npos: no more).
 template <typename Finder>
@@ -259,8 +255,17 @@ absl::Status ValidateSubmit(const v1::SubmitFeedbackRequest& r) {
 }
 
 bool AcceptsFeedback(int phase) {
-  // CONSTRUCTION=2, ACCELERATION=3, CONSOLIDATION=4, TRANSFERRED=5, OPERATED=6.
-  return phase >= 2 && phase <= 6;
+  using P = ::pepiniere::incubation::v1::Phase;
+  switch (phase) {
+    case P::PHASE_CONSTRUCTION:
+    case P::PHASE_ACCELERATION:
+    case P::PHASE_CONSOLIDATION:
+    case P::PHASE_TRANSFERRED:
+    case P::PHASE_OPERATED:
+      return true;
+    default:
+      return false;
+  }
 }
 
 Masked MaskPii(std::string_view text) {

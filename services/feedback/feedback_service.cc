@@ -7,6 +7,7 @@
 #include "common/status.h"
 #include "common/uuid.h"
 #include "pepiniere/incubation/v1/events.pb.h"
+#include "pepiniere/incubation/v1/incubation.pb.h"
 
 namespace pep::feedback {
 
@@ -14,11 +15,11 @@ namespace {
 
 std::string Lower(std::string s) { return absl::AsciiStrToLower(s); }
 
-const char* PhaseLabel(int phase) {
-  static const char* kNames[] = {"UNSPECIFIED",   "INVESTIGATION", "CONSTRUCTION",
-                                 "ACCELERATION",  "CONSOLIDATION", "TRANSFERRED",
-                                 "OPERATED",      "ABANDONED_IN_INVESTIGATION", "ABANDONED"};
-  return phase >= 0 && phase <= 8 ? kNames[phase] : "UNKNOWN";
+// "CONSTRUCTION" for pepiniere.incubation.v1.PHASE_CONSTRUCTION; the number if unknown.
+std::string PhaseName(int phase) {
+  const std::string& name =
+      ::pepiniere::incubation::v1::Phase_Name(static_cast<::pepiniere::incubation::v1::Phase>(phase));
+  return name.rfind("PHASE_", 0) == 0 ? name.substr(6) : absl::StrCat("phase ", phase);
 }
 
 // What lists and exports show: hidden verbatims are blanked.
@@ -141,7 +142,7 @@ absl::Status FeedbackService::Prepare(const grpc::ServerContextBase& ctx,
     if (!AcceptsFeedback(prod->second.phase)) {
       metrics_.Rejected("not_accepting").Increment();
       return absl::FailedPreconditionError(absl::StrCat(
-          "start-up ", req.startup_id(), " is in ", PhaseLabel(prod->second.phase),
+          "start-up ", req.startup_id(), " is in ", PhaseName(prod->second.phase),
           ": feedback is accepted from construction on, and not after abandon"));
     }
     *correlation_id = prod->second.correlation_id;

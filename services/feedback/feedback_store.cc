@@ -102,6 +102,7 @@ void FeedbackStore::StopWriter() {
 }
 
 void FeedbackStore::WriterLoop() {
+  auto statements = PrepareWriter();
   while (true) {
     std::vector<PendingAnswer> batch;
     {
@@ -119,7 +120,7 @@ void FeedbackStore::WriterLoop() {
       }
     }
     std::vector<bool> replayed(batch.size(), false);
-    absl::Status s = WriteBatch(batch, replayed);
+    absl::Status s = statements.ok() ? WriteBatch(*statements, batch, replayed) : statements.status();
     if (s.ok()) {
       ++batches_;
       if (on_commit_) on_commit_();
@@ -157,11 +158,8 @@ void FeedbackStore::CompleterLoop() {
   }
 }
 
-absl::Status FeedbackStore::WriteBatch(std::vector<PendingAnswer>& batch,
-                                       std::vector<bool>& replayed) {
+absl::StatusOr<FeedbackStore::WriterStatements> FeedbackStore::PrepareWriter() {
   store::Db& db = *writer_db_;
-  store::Transaction tx(db);
-  if (!tx.status().ok()) return tx.status();
   auto insert = db.Prepare(
       "INSERT INTO feedback(id, startup_id, received_us, idempotency_key, data) VALUES (?,?,?,?,?)");
   if (!insert.ok()) return insert.status();
@@ -169,6 +167,16 @@ absl::Status FeedbackStore::WriteBatch(std::vector<PendingAnswer>& batch,
   if (!by_key.ok()) return by_key.status();
   auto outbox = store::OutboxAppender::Create(db);
   if (!outbox.ok()) return outbox.status();
+  return WriterStatements{std::move(*insert), std::move(*by_key), std::move(*outbox)};
+}
+
+absl::Status FeedbackStore::WriteBatch(WriterStatements& st, std::vector<PendingAnswer>& batch,
+                                       std::vector<bool>& replayed) {
+  store::Transaction tx(*writer_db_);
+  if (!tx.status().ok()) return tx.status();
+  store::Stmt* insert = &st.insert;
+  store::Stmt* by_key = &st.by_key;
+  store::OutboxAppender* outbox = &st.outbox;
   absl::flat_hash_map<std::string, size_t> keys_in_batch;
   for (size_t i = 0; i < batch.size(); ++i) {
     PendingAnswer& a = batch[i];
@@ -186,6 +194,7 @@ absl::Status FeedbackStore::WriteBatch(std::vector<PendingAnswer>& batch,
       if (!row.ok()) return row.status();
       if (*row) {
         auto existing = store::ParseRow<v1::Feedback>(by_key->Text(0), "feedback");
+        by_key->Reset();
         if (!existing.ok()) return existing.status();
         f = std::move(*existing);
         replayed[i] = true;

@@ -82,7 +82,15 @@ class FeedbackStore {
         max_batch_(max_batch) {}
   void WriterLoop();
   void CompleterLoop();
-  absl::Status WriteBatch(std::vector<PendingAnswer>& batch, std::vector<bool>& replayed);
+  // The writer thread's statements, prepared once on its connection.
+  struct WriterStatements {
+    store::Stmt insert;
+    store::Stmt by_key;
+    store::OutboxAppender outbox;
+  };
+  absl::StatusOr<WriterStatements> PrepareWriter();
+  absl::Status WriteBatch(WriterStatements& st, std::vector<PendingAnswer>& batch,
+                          std::vector<bool>& replayed);
 
   std::unique_ptr<store::Db> writer_db_;  // the writer thread's own connection
   absl::Mutex aux_mu_;

@@ -8,48 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status.h"
+#include "common/text.h"
 #include "common/uuid.h"
 
 namespace pep::ideas {
-
-int Utf8Length(std::string_view s) {
-  int count = 0;
-  size_t i = 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  while (i < s.size()) {
-    const unsigned char c = p[i];
-    int len;
-    uint32_t cp;
-    if (c < 0x80) {
-      len = 1;
-      cp = c;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return -1;
-    }
-    if (i + len > s.size()) return -1;
-    for (int k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return -1;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are invalid.
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
-      return -1;
-    }
-    i += len;
-    ++count;
-  }
-  return count;
-}
 
 namespace {
 
@@ -411,12 +373,6 @@ std::vector<v1::DuplicateHint> DuplicateIndex::Similar(const std::string& challe
   });
   if (static_cast<int>(out.size()) > limit) out.resize(static_cast<size_t>(limit));
   return out;
-}
-
-size_t DuplicateIndex::size() const {
-  size_t n = 0;
-  for (const auto& [_, m] : by_challenge_) n += m.size();
-  return n;
 }
 
 std::string IdeaText(const v1::Idea& idea) {

@@ -26,9 +26,6 @@ inline constexpr int kMaxJurors = 50;
 inline constexpr int kScoreMin = 0;
 inline constexpr int kScoreMax = 5;
 
-// Number of code points, or -1 if `s` is not valid UTF-8.
-int Utf8Length(std::string_view s);
-
 absl::Status ValidateCreateChallenge(const v1::CreateChallengeRequest& r);
 absl::Status ValidateSubmit(const v1::SubmitIdeaRequest& r);
 absl::Status ValidateEdit(const v1::EditIdeaRequest& r);
@@ -77,7 +74,6 @@ class DuplicateIndex {
   std::vector<v1::DuplicateHint> Similar(const std::string& challenge_id, std::string_view text,
                                          double threshold, int limit,
                                          const std::string& exclude_id = "") const;
-  size_t size() const;
 
  private:
   struct Entry {

@@ -1,5 +1,6 @@
 #include "services/ideas/ideas_service.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/log.h"
@@ -16,10 +17,7 @@ constexpr v1::IdeaStatus kDecisions[] = {
     v1::IDEA_STATUS_SHORTLISTED, v1::IDEA_STATUS_AWARDED, v1::IDEA_STATUS_REJECTED,
     v1::IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION};
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+std::string Lower(std::string s) { return absl::AsciiStrToLower(s); }
 
 absl::Status RequireCoordinator(const auth::Principal& p, std::string_view action) {
   if (p.HasRole("coordinator")) return absl::OkStatus();

@@ -2,7 +2,6 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/uuid.h"
 #include "store/outbox.h"
 #include "store/proto_rows.h"
 
@@ -49,16 +48,7 @@ absl::StatusOr<std::vector<v1::Scorecard>> ScorecardsOf(store::Db& db, const std
   auto q = db.Prepare("SELECT data FROM scorecards WHERE idea_id = ? ORDER BY juror_id");
   if (!q.ok()) return q.status();
   q->Bind(1, idea_id);
-  std::vector<v1::Scorecard> out;
-  while (true) {
-    auto row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    auto c = ParseRow<v1::Scorecard>(q->Text(0), "scorecard");
-    if (!c.ok()) return c.status();
-    out.push_back(std::move(*c));
-  }
-  return out;
+  return store::AllProtos<v1::Scorecard>(*q, "scorecard");
 }
 
 constexpr char kGetChallenge[] = "SELECT data FROM challenges WHERE id = ?";
@@ -169,15 +159,7 @@ absl::StatusOr<std::vector<v1::Challenge>> IdeasStore::ListChallenges(v1::Challe
   auto q = db_->Prepare("SELECT data FROM challenges WHERE (?1 = 0 OR status = ?1) ORDER BY id");
   if (!q.ok()) return q.status();
   q->Bind(1, static_cast<int64_t>(status));
-  std::vector<v1::Challenge> out;
-  while (true) {
-    auto row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return out;
-    auto c = ParseRow<v1::Challenge>(q->Text(0), "challenge");
-    if (!c.ok()) return c.status();
-    out.push_back(std::move(*c));
-  }
+  return store::AllProtos<v1::Challenge>(*q, "challenge");
 }
 
 absl::StatusOr<v1::Idea> IdeasStore::GetIdea(const std::string& id) {
@@ -215,15 +197,7 @@ absl::StatusOr<std::vector<v1::Idea>> IdeasStore::IdeasOfChallenge(const std::st
   auto q = db_->Prepare("SELECT data FROM ideas WHERE (?1 = '' OR challenge_id = ?1) ORDER BY id");
   if (!q.ok()) return q.status();
   q->Bind(1, challenge_id);
-  std::vector<v1::Idea> out;
-  while (true) {
-    auto row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return out;
-    auto idea = ParseRow<v1::Idea>(q->Text(0), "idea");
-    if (!idea.ok()) return idea.status();
-    out.push_back(std::move(*idea));
-  }
+  return store::AllProtos<v1::Idea>(*q, "idea");
 }
 
 absl::StatusOr<std::vector<v1::Scorecard>> IdeasStore::Scorecards(const std::string& idea_id) {

@@ -10,9 +10,8 @@
 #include "absl/strings/str_join.h"
 #include "common/proto_time.h"
 #include "common/status.h"
+#include "common/text.h"
 #include "common/uuid.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -163,15 +162,9 @@ std::vector<std::string> OverdueReasons(const v1::Startup& s, absl::Time now,
 
 namespace {
 
-int Utf8Len(std::string_view s) {
-  int n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
 absl::Status Text(const std::string& field, const std::string& v, int min, int max) {
   // Strings reaching here were parsed by protobuf, which guarantees valid UTF-8.
-  const int n = Utf8Len(v);
+  const int n = Utf8Length(v);
   if (n < min || n > max) {
     if (n == 0) return FieldError(field, absl::StrFormat("is required (1-%d characters)", max));
     return FieldError(field, absl::StrFormat("must be %d-%d characters (got %d)", min, max, n));
@@ -323,13 +316,7 @@ absl::Status ValidateTeamMember(const v1::AddTeamMemberRequest& r) {
 std::string MilestoneFingerprint(const v1::PushMilestoneRequest& r) {
   v1::PushMilestoneRequest copy = r;
   copy.clear_idempotency_key();
-  std::string out;
-  google::protobuf::io::StringOutputStream sos(&out);
-  google::protobuf::io::CodedOutputStream cos(&sos);
-  cos.SetSerializationDeterministic(true);
-  copy.SerializeToCodedStream(&cos);
-  cos.Trim();
-  return out;
+  return DeterministicBytes(copy);
 }
 
 // Import -----------------------------------------------------------------------------------

@@ -9,9 +9,8 @@
 #include "common/log.h"
 #include "common/proto_time.h"
 #include "common/status.h"
+#include "common/text.h"
 #include "common/uuid.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "pepiniere/ideas/v1/events.pb.h"
 #include "pepiniere/incubation/v1/events.pb.h"
 
@@ -39,16 +38,6 @@ absl::Status RequireUnscoped(const auth::Principal& p, const std::string& action
   if (p.scope.empty()) return absl::OkStatus();
   return absl::PermissionDeniedError(
       absl::StrCat(action, " is not available to a caller scoped to '", p.scope, "'"));
-}
-
-std::string Deterministic(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::io::StringOutputStream sos(&out);
-  google::protobuf::io::CodedOutputStream cos(&sos);
-  cos.SetSerializationDeterministic(true);
-  m.SerializeToCodedStream(&cos);
-  cos.Trim();
-  return out;
 }
 
 std::string LinksText(const v1::Links& l) {
@@ -685,7 +674,7 @@ absl::Status IncubationService::ImportOne(IncubationTx& tx, const ImportLine& li
   }
 
   const v1::StartupDetails& old = **snapshot;
-  if (Deterministic(old) == Deterministic(src)) {
+  if (DeterministicBytes(old) == DeterministicBytes(src)) {
     report->set_unchanged(report->unchanged() + 1);
     metrics_.ImportLines("unchanged").Increment();
     return absl::OkStatus();
@@ -709,10 +698,10 @@ absl::Status IncubationService::ImportOne(IncubationTx& tx, const ImportLine& li
   if (upd.changes_size() > 0) PEP_RETURN_IF_ERROR(emit(st, upd, now));
 
   // Phases: appended ones are transitions; any other difference corrects the history.
-  if (Deterministic(AsOfFirstPhase(o)) != Deterministic(AsOfFirstPhase(n)) ||
+  if (DeterministicBytes(AsOfFirstPhase(o)) != DeterministicBytes(AsOfFirstPhase(n)) ||
       o.phases_size() != n.phases_size() || [&] {
         for (int i = 0; i < o.phases_size(); ++i) {
-          if (Deterministic(o.phases(i)) != Deterministic(n.phases(i))) return true;
+          if (DeterministicBytes(o.phases(i)) != DeterministicBytes(n.phases(i))) return true;
         }
         return false;
       }()) {
@@ -723,7 +712,7 @@ absl::Status IncubationService::ImportOne(IncubationTx& tx, const ImportLine& li
         a.clear_end();
         b.clear_end();
       }
-      prefix = Deterministic(a) == Deterministic(b);
+      prefix = DeterministicBytes(a) == DeterministicBytes(b);
     }
     if (prefix) {
       *st.mutable_phases() = n.phases();
@@ -749,7 +738,7 @@ absl::Status IncubationService::ImportOne(IncubationTx& tx, const ImportLine& li
     }
   }
   // Decisions and milestones: new ones are added; ones gone from the source are kept, reported.
-  auto key_d = [](const v1::CommitteeDecision& d) { return Deterministic(d); };
+  auto key_d = [](const v1::CommitteeDecision& d) { return DeterministicBytes(d); };
   std::multiset<std::string> old_d, new_d;
   for (const auto& d : old.decisions()) old_d.insert(key_d(d));
   for (const auto& d : src.decisions()) {
@@ -766,9 +755,9 @@ absl::Status IncubationService::ImportOne(IncubationTx& tx, const ImportLine& li
                                            "source: kept"));
   }
   std::multiset<std::string> old_m;
-  for (const auto& m : old.milestones()) old_m.insert(Deterministic(m));
+  for (const auto& m : old.milestones()) old_m.insert(DeterministicBytes(m));
   for (const auto& m : src.milestones()) {
-    auto it = old_m.find(Deterministic(m));
+    auto it = old_m.find(DeterministicBytes(m));
     if (it != old_m.end()) {
       old_m.erase(it);
     } else {

@@ -50,7 +50,6 @@ class ServiceTest : public ::testing::Test {
   }
 
   v1::Startup Create(const std::string& name) {
-    clock_.Advance(absl::Milliseconds(1));  // ids (UUIDv7) then sort in creation order
     v1::CreateStartupRequest r;
     r.set_name(name);
     r.set_mission("Simplifier une démarche");

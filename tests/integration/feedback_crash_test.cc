@@ -13,7 +13,7 @@
 #include "events/producer.h"
 #include "harness/harness.h"
 #include "harness/kafka_testing.h"
-#include "integration/ideas_fixture.h"
+#include "integration/service_fixture.h"
 #include "pepiniere/feedback/v1/events.pb.h"
 #include "pepiniere/incubation/v1/events.pb.h"
 

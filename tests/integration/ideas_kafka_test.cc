@@ -9,7 +9,7 @@
 #include "events/kafka.h"
 #include "harness/harness.h"
 #include "harness/kafka_testing.h"
-#include "integration/ideas_fixture.h"
+#include "integration/service_fixture.h"
 #include "pepiniere/ideas/v1/events.pb.h"
 
 namespace pep::testing {

@@ -6,7 +6,7 @@
 #include "events/kafka.h"
 #include "harness/harness.h"
 #include "harness/kafka_testing.h"
-#include "integration/ideas_fixture.h"
+#include "integration/service_fixture.h"
 
 namespace pep::testing {
 namespace {

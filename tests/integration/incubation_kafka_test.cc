@@ -7,7 +7,7 @@
 #include "events/producer.h"
 #include "harness/harness.h"
 #include "harness/kafka_testing.h"
-#include "integration/ideas_fixture.h"
+#include "integration/service_fixture.h"
 #include "pepiniere/incubation/v1/incubation.grpc.pb.h"
 
 namespace pep::testing {

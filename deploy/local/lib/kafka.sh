@@ -34,11 +34,10 @@ java_bin() {
   fi
 }
 
-run_class() {
-  local cls="$1"; shift
-  "$(java_bin)" -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
-    -Dlog4j2.configurationFile="$KAFKA_POM_DIR/log4j2.properties" \
-    -cp "$LIBS/*" "$cls" "$@"
+# Sets JVM to the java command line (heap as given) that runs a class from the Kafka jars.
+jvm() {
+  JVM=("$(java_bin)" -Xms256m "-Xmx$1" -XX:+UseG1GC -Djava.awt.headless=true
+       "-Dlog4j2.configurationFile=$KAFKA_POM_DIR/log4j2.properties" -cp "$LIBS/*")
 }
 
 DIR=""; PORT=9092; CPORT=9093; OWNER=""
@@ -86,13 +85,13 @@ log.retention.ms=-1
 log.segment.bytes=67108864
 PROPS
   if [[ ! -f "$DIR/data/meta.properties" ]]; then
-    run_class kafka.tools.StorageTool format --standalone -t "$(cat "$DIR/cluster.id" 2>/dev/null || echo pepiniere-local-kraft1)" \
+    jvm 512m
+    "${JVM[@]}" kafka.tools.StorageTool format --standalone -t pepiniere-local-kraft1 \
       -c "$DIR/server.properties" > "$DIR/format.log" 2>&1 \
       || { cat "$DIR/format.log" >&2; exit 1; }
   fi
-  nohup "$(java_bin)" -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
-    -Dlog4j2.configurationFile="$KAFKA_POM_DIR/log4j2.properties" \
-    -cp "$LIBS/*" kafka.Kafka "$DIR/server.properties" >> "$DIR/kafka.log" 2>&1 < /dev/null &
+  jvm 768m
+  nohup "${JVM[@]}" kafka.Kafka "$DIR/server.properties" >> "$DIR/kafka.log" 2>&1 < /dev/null &
   echo $! > "$DIR/kafka.pid"
   if [[ -n "$OWNER" ]]; then
     # A test that dies without cleaning up must not leave its broker behind.

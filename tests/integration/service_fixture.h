@@ -1,5 +1,5 @@
-// Runs the real pep-ideas binary as a child process (free ports, temp data dir, insecure-dev)
-// against a real broker, with helpers to call it over gRPC.
+// Runs the real service binaries as child processes (free ports, temp data dirs, insecure-dev)
+// against a real broker, with typed stubs and helpers to call them.
 #pragma once
 
 #include <memory>
@@ -104,11 +104,24 @@ class ServiceProcess {
   std::unique_ptr<ChildProcess> proc_;
 };
 
-class IdeasProcess : public ServiceProcess {
+// A service process with a typed stub for `Service`, made once the process is healthy.
+template <typename Service>
+class StubbedProcess : public ServiceProcess {
+ public:
+  using ServiceProcess::ServiceProcess;
+  typename Service::Stub& stub() { return *stub_; }
+
+ protected:
+  void OnStarted() override { stub_ = Service::NewStub(channel_); }
+
+ private:
+  std::unique_ptr<typename Service::Stub> stub_;
+};
+
+class IdeasProcess : public StubbedProcess<iv1::IdeaService> {
  public:
   IdeasProcess(std::string brokers, std::string data_dir)
-      : ServiceProcess("services/ideas/pep-ideas", std::move(brokers), std::move(data_dir)) {}
-  iv1::IdeaService::Stub& stub() { return *stub_; }
+      : StubbedProcess("services/ideas/pep-ideas", std::move(brokers), std::move(data_dir)) {}
 
   static void As(grpc::ClientContext& ctx, const std::string& actor, const std::string& roles) {
     ctx.AddMetadata("x-pep-actor", actor);
@@ -128,14 +141,14 @@ class IdeasProcess : public ServiceProcess {
     {
       grpc::ClientContext ctx;
       As(ctx, "coord-1", "coordinator");
-      grpc::Status s = stub_->CreateChallenge(&ctx, req, &ch);
+      grpc::Status s = stub().CreateChallenge(&ctx, req, &ch);
       EXPECT_TRUE(s.ok()) << s.error_message();
     }
     grpc::ClientContext ctx;
     As(ctx, "coord-1", "coordinator");
     iv1::ChallengeTransitionRequest open;
     open.set_challenge_id(ch.id());
-    grpc::Status s = stub_->OpenChallenge(&ctx, open, &ch);
+    grpc::Status s = stub().OpenChallenge(&ctx, open, &ch);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return ch.id();
   }
@@ -151,40 +164,20 @@ class IdeasProcess : public ServiceProcess {
     r.set_contact_email("camille.martin@departement06.fr");
     return r;
   }
-
- protected:
-  void OnStarted() override { stub_ = iv1::IdeaService::NewStub(channel_); }
-
- private:
-  std::unique_ptr<iv1::IdeaService::Stub> stub_;
 };
 
-class IncubationProcess : public ServiceProcess {
+class IncubationProcess : public StubbedProcess<incv1::IncubationService> {
  public:
   IncubationProcess(std::string brokers, std::string data_dir)
-      : ServiceProcess("services/incubation/pep-incubation", std::move(brokers),
+      : StubbedProcess("services/incubation/pep-incubation", std::move(brokers),
                        std::move(data_dir)) {}
-  incv1::IncubationService::Stub& stub() { return *stub_; }
-
- protected:
-  void OnStarted() override { stub_ = incv1::IncubationService::NewStub(channel_); }
-
- private:
-  std::unique_ptr<incv1::IncubationService::Stub> stub_;
 };
 
-class FeedbackProcess : public ServiceProcess {
+class FeedbackProcess : public StubbedProcess<fv1::FeedbackService> {
  public:
   FeedbackProcess(std::string brokers, std::string data_dir, std::vector<std::string> args = {})
-      : ServiceProcess("services/feedback/pep-feedback", std::move(brokers), std::move(data_dir),
+      : StubbedProcess("services/feedback/pep-feedback", std::move(brokers), std::move(data_dir),
                        std::move(args)) {}
-  fv1::FeedbackService::Stub& stub() { return *stub_; }
-
- protected:
-  void OnStarted() override { stub_ = fv1::FeedbackService::NewStub(channel_); }
-
- private:
-  std::unique_ptr<fv1::FeedbackService::Stub> stub_;
 };
 
 }  // namespace pep::testing
