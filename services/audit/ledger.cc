@@ -60,6 +60,22 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
+std::string ChainHash(std::string_view prev, const LedgerRecord& r) {
+  std::string buf(prev);
+  buf += CanonicalBytes(r);
+  return Sha256(buf);
+}
+
+std::string GlobalHash(std::string_view global_prev, std::string_view hash) {
+  std::string buf(global_prev);
+  buf.append(hash.data(), hash.size());
+  return Sha256(buf);
+}
+
+std::string LineageSubject(const events::Envelope& e) {
+  return e.correlation_id.empty() ? e.subject : e.correlation_id;
+}
+
 bool ChainsBefore(const LedgerRecord& a, const LedgerRecord& b) {
   if (a.envelope.time != b.envelope.time) return a.envelope.time < b.envelope.time;
   return a.envelope.id < b.envelope.id;
@@ -71,7 +87,7 @@ void Chain(std::vector<LedgerRecord>& records) {
   for (size_t i = 0; i < records.size(); ++i) {
     records[i].subject_seq = static_cast<int64_t>(i) + 1;
     records[i].prev_hash = prev;
-    records[i].hash = Sha256(prev + CanonicalBytes(records[i]));
+    records[i].hash = ChainHash(prev, records[i]);
     prev = records[i].hash;
   }
 }
@@ -84,7 +100,7 @@ size_t Insert(std::vector<LedgerRecord>& chain, LedgerRecord record) {
   for (size_t i = from; i < chain.size(); ++i) {
     chain[i].subject_seq = static_cast<int64_t>(i) + 1;
     chain[i].prev_hash = prev;
-    chain[i].hash = Sha256(prev + CanonicalBytes(chain[i]));
+    chain[i].hash = ChainHash(prev, chain[i]);
     prev = chain[i].hash;
   }
   return from;
@@ -96,7 +112,7 @@ Verification Verify(const std::vector<LedgerRecord>& stored) {
   std::string prev(32, '\0');
   std::map<std::string, std::map<int64_t, int>> versions;  // ce_subject -> version -> count
   for (const auto& r : stored) {
-    const std::string expected = Sha256(prev + CanonicalBytes(r));
+    const std::string expected = ChainHash(prev, r);
     if (v.first_broken_seq == 0 && (r.prev_hash != prev || r.hash != expected)) {
       v.first_broken_seq = r.subject_seq;
       v.first_broken_ce_id = r.envelope.id;

@@ -1,7 +1,6 @@
 // The audit ledger's hash chain, pure: canonical bytes of a record, SHA-256 chaining in a
 // data-defined order (so a rebuild from the topics gives the same hashes), and verification
-// (first broken record, aggregate-version gaps and duplicates). First piece of pep-audit
-// (issue 5); the service around it is not written yet.
+// (first broken record, aggregate-version gaps and duplicates). Pure: no SQLite, no Kafka.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +20,19 @@ struct LedgerRecord {
   std::string payload;
   std::string prev_hash;  // 32 raw bytes; 32 zero bytes for the first record of a chain
   std::string hash;       // SHA-256(prev_hash || CanonicalBytes(record))
+  // The global chain links every record of every subject in chain order:
+  // global_hash = SHA-256(global_prev || hash).
+  std::string global_prev;
+  std::string global_hash;
+  // Where it was read from (not hashed: a rebuild may read it elsewhere).
+  int kafka_partition = -1;
+  int64_t kafka_offset = -1;
 };
+
+inline const std::string& ZeroHash() {
+  static const std::string* zero = new std::string(32, '\0');
+  return *zero;
+}
 
 // Canonical form, version 1: the ASCII tag "pep-ledger-v1", then each field as a 4-byte
 // big-endian length followed by its bytes, in this order: subject, subject_seq (decimal),
@@ -31,6 +42,11 @@ struct LedgerRecord {
 std::string CanonicalBytes(const LedgerRecord& r);
 std::string Sha256(std::string_view data);
 std::string Hex(std::string_view bytes);
+// SHA-256(prev || CanonicalBytes(r)) without building the concatenation twice.
+std::string ChainHash(std::string_view prev, const LedgerRecord& r);
+std::string GlobalHash(std::string_view global_prev, std::string_view hash);
+// The lineage subject of an event: its correlation id, or its aggregate id when it has none.
+std::string LineageSubject(const events::Envelope& e);
 
 // Chain order: recorded time, then ce_id (both are in the event, so replays agree).
 bool ChainsBefore(const LedgerRecord& a, const LedgerRecord& b);

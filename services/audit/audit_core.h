@@ -1,0 +1,46 @@
+// pep-audit's domain: what a ledger record means to a person. One-line French summaries and
+// changed fields for timelines, the bi-temporal fold behind GetStateAsOf (effective time D,
+// optionally only what was recorded by K), and the lineage document. Pure: records in,
+// messages out; no SQLite, no gRPC, no clock.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "pepiniere/audit/v1/audit.pb.h"
+#include "services/audit/ledger.h"
+
+namespace pep::audit {
+
+// "pepiniere.incubation.v1.PhaseChanged" -> "PhaseChanged".
+std::string ShortType(const std::string& ce_type);
+// French label of a phase, e.g. "construction", "abandonnée en investigation".
+std::string PhaseLabel(int phase);
+
+// The timeline of a lineage: records ordered by effective time, then recorded time; feedback
+// answers folded into one entry per (UTC) day unless `individual_feedback`.
+pepiniere::audit::v1::Timeline BuildTimeline(const std::string& subject,
+                                             const std::vector<LedgerRecord>& records,
+                                             bool individual_feedback);
+
+// The lineage's state at effective time `as_of`, folding only records recorded by `known_at`
+// when given. Phases come from the phase history as known at K (corrections included), so a
+// back-dated phase shows at the dates it covers.
+pepiniere::audit::v1::StateAsOf FoldStateAsOf(const std::string& subject,
+                                              const std::vector<LedgerRecord>& records,
+                                              absl::Time as_of,
+                                              std::optional<absl::Time> known_at);
+
+// Idea (with its challenge's title from `challenge_records`, when found) -> start-up -> phases
+// -> decisions -> milestones -> feedback scores.
+pepiniere::audit::v1::Lineage BuildLineage(const std::string& subject,
+                                           const std::vector<LedgerRecord>& records,
+                                           const std::vector<LedgerRecord>& challenge_records);
+
+// The challenge id an idea lineage refers to ("" when none).
+std::string ChallengeOf(const std::vector<LedgerRecord>& records);
+
+}  // namespace pep::audit

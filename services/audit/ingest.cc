@@ -1,0 +1,222 @@
+#include "services/audit/ingest.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/status.h"
+
+namespace pep::audit {
+
+absl::StatusOr<std::unique_ptr<AuditIngest>> AuditIngest::Create(IngestOptions options,
+                                                                  LedgerStore* store,
+                                                                  const Clock& clock,
+                                                                  OnSealed on_sealed) {
+  std::unique_ptr<AuditIngest> in(
+      new AuditIngest(std::move(options), store, clock, std::move(on_sealed)));
+  events::KafkaProperties props = {
+      {"bootstrap.servers", in->options_.brokers},
+      {"group.id", in->options_.group_id},
+      {"enable.auto.commit", "false"},  // the ledger database holds the offsets
+      {"enable.auto.offset.store", "false"},
+      {"enable.partition.eof", "true"},  // the watermark needs to know who is at the end
+      {"auto.offset.reset", "earliest"},
+      {"partition.assignment.strategy", "range"},
+      {"fetch.wait.max.ms", "50"},
+      {"queued.min.messages", "200000"},
+  };
+  for (const auto& [k, v] : in->options_.extra) props[k] = v;
+  auto conf = events::MakeConf(props);
+  if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_opaque(conf->get(), in.get());
+  rd_kafka_conf_set_rebalance_cb(conf->get(), &AuditIngest::OnRebalance);
+  char err[512];
+  in->rk_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
+  if (!in->rk_) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
+  rd_kafka_poll_set_consumer(in->rk_.get());
+  events::KafkaPartitionList topics(
+      rd_kafka_topic_partition_list_new(static_cast<int>(in->options_.topics.size())));
+  for (const auto& t : in->options_.topics) {
+    rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  rd_kafka_resp_err_t e = rd_kafka_subscribe(in->rk_.get(), topics.get());
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return events::KafkaError(e, "subscribe");
+  return in;
+}
+
+AuditIngest::~AuditIngest() { Stop(); }
+
+void AuditIngest::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                              rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* self = static_cast<AuditIngest*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    self->Assign(partitions);
+  } else {
+    self->Revoke();
+    rd_kafka_assign(rk, nullptr);
+  }
+}
+
+void AuditIngest::Assign(rd_kafka_topic_partition_list_t* partitions) {
+  auto stored = store_->Offsets();
+  if (!stored.ok()) {
+    // Without our offsets we cannot know where to resume; starting from the beginning is
+    // always safe (every record already in the ledger is recognised by its ce_id).
+    LogWarn("ledger offsets unreadable; replaying from the beginning",
+            {{"error", std::string(stored.status().message())}});
+  }
+  for (int i = 0; i < partitions->cnt; ++i) {
+    auto& tp = partitions->elems[i];
+    const std::pair<std::string, int> key{tp.topic, tp.partition};
+    tp.offset = RD_KAFKA_OFFSET_BEGINNING;
+    if (stored.ok()) {
+      auto it = stored->find(key);
+      if (it != stored->end()) tp.offset = it->second;
+    }
+    partitions_[key] = Partition{.topic = tp.topic, .partition = tp.partition};
+  }
+  rd_kafka_assign(rk_.get(), partitions);
+}
+
+void AuditIngest::Revoke() {
+  // Unsealed records of revoked partitions are dropped: their offsets were never stored, so
+  // whoever gets the partitions reads them again.
+  buffer_.clear();
+  undecodable_.clear();
+  partitions_.clear();
+}
+
+void AuditIngest::Take(const rd_kafka_message_t* msg) {
+  const std::pair<std::string, int> key{rd_kafka_topic_name(msg->rkt), msg->partition};
+  auto pit = partitions_.find(key);
+  if (pit == partitions_.end()) return;  // a message from before a revoke
+  Partition& p = pit->second;
+  if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    p.at_end = true;
+    return;
+  }
+  p.at_end = false;
+  p.last_offset = msg->offset;
+  p.dirty = true;
+  auto env = events::FromHeaders(events::ReadHeaders(msg));
+  if (!env.ok()) {
+    undecodable_.push_back({key.first, key.second, msg->offset, std::string(env.status().message())});
+    return;
+  }
+  p.progress = std::max(p.progress, env->time);
+  Key k{env->time, env->id};
+  if (buffer_.contains(k)) return;  // the same event twice on the wire, both unsealed
+  Buffered b;
+  b.record.subject = LineageSubject(*env);
+  b.record.envelope = std::move(*env);
+  b.record.topic = key.first;
+  if (msg->payload) b.record.payload.assign(static_cast<const char*>(msg->payload), msg->len);
+  b.record.kafka_partition = msg->partition;
+  b.record.kafka_offset = msg->offset;
+  b.from = &p;
+  p.pending.insert(msg->offset);
+  buffer_.emplace(std::move(k), std::move(b));
+}
+
+absl::Time AuditIngest::Watermark() const {
+  absl::Time w = clock_.Now() - options_.grace;
+  for (const auto& [key, p] : partitions_) {
+    if (!p.at_end) w = std::min(w, p.progress);
+  }
+  return w;
+}
+
+absl::Status AuditIngest::Seal() {
+  const absl::Time w = Watermark();
+  auto end = buffer_.upper_bound(Key{w, std::string(64, '\xff')});
+  std::vector<LedgerRecord> records;
+  for (auto it = buffer_.begin(); it != end; ++it) {
+    it->second.from->pending.erase(it->second.record.kafka_offset);
+    records.push_back(it->second.record);
+  }
+  std::vector<PartitionOffset> offsets;
+  for (auto& [key, p] : partitions_) {
+    if (!p.dirty) continue;
+    const int64_t next = p.pending.empty() ? p.last_offset + 1 : *p.pending.begin();
+    offsets.push_back({p.topic, p.partition, next});
+  }
+  if (records.empty() && offsets.empty() && undecodable_.empty()) return absl::OkStatus();
+  const size_t sealed = records.size();
+  auto result = store_->Seal(std::move(records), undecodable_, offsets);
+  if (!result.ok()) {
+    for (auto it = buffer_.begin(); it != end; ++it) {  // keep them for the next round
+      it->second.from->pending.insert(it->second.record.kafka_offset);
+    }
+    return result.status();
+  }
+  buffer_.erase(buffer_.begin(), end);
+  const int64_t undecodable = static_cast<int64_t>(undecodable_.size());
+  undecodable_.clear();
+  // Mirror the stored offsets into the group, for lag dashboards (the ledger's copy rules).
+  events::KafkaPartitionList commit(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const PartitionOffset& o : offsets) {
+    rd_kafka_topic_partition_list_add(commit.get(), o.topic.c_str(), o.partition)->offset =
+        o.next_offset;
+  }
+  for (auto& [key, p] : partitions_) p.dirty = false;
+  if (!offsets.empty()) rd_kafka_commit(rk_.get(), commit.get(), /*async=*/1);
+  if (result->newest_recorded != absl::InfinitePast()) {
+    newest_sealed_us_.store(std::max(newest_sealed_us_.load(),
+                                     absl::ToUnixMicros(result->newest_recorded)));
+  }
+  (void)sealed;
+  if (on_sealed_) on_sealed_(*result, undecodable);
+  return absl::OkStatus();
+}
+
+absl::Status AuditIngest::RunOnce(absl::Duration timeout) {
+  int taken = 0;
+  int wait_ms = static_cast<int>(absl::ToInt64Milliseconds(timeout));
+  while (taken < options_.max_poll_records) {
+    events::KafkaMessage msg(rd_kafka_consumer_poll(rk_.get(), wait_ms));
+    if (!msg) break;
+    wait_ms = 0;
+    if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR && msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      LogWarn("audit consumer error", {{"error", rd_kafka_message_errstr(msg.get())}});
+      continue;
+    }
+    Take(msg.get());
+    ++taken;
+  }
+  return Seal();
+}
+
+bool AuditIngest::CaughtUp() const {
+  if (partitions_.empty() || !buffer_.empty() || !undecodable_.empty()) return false;
+  for (const auto& [key, p] : partitions_) {
+    if (!p.at_end || p.dirty) return false;
+  }
+  return true;
+}
+
+void AuditIngest::Start() {
+  thread_ = std::thread([this] {
+    absl::Duration backoff = absl::Milliseconds(100);
+    while (!stop_.load()) {
+      absl::Status s = RunOnce(absl::Milliseconds(100));
+      if (!s.ok()) {
+        LogWarn("ledger seal failed; retrying", {{"error", std::string(s.message())}});
+        absl::SleepFor(backoff);
+        backoff = std::min(backoff * 2, absl::Seconds(5));
+      } else {
+        backoff = absl::Milliseconds(100);
+      }
+    }
+  });
+}
+
+void AuditIngest::Stop() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+  if (!closed_ && rk_) {
+    rd_kafka_consumer_close(rk_.get());
+    closed_ = true;
+  }
+}
+
+}  // namespace pep::audit

@@ -1,0 +1,101 @@
+// The ledger's intake: one consumer group over every Pépinière topic. Records wait in a reorder
+// buffer until no partition can still deliver an older one (the watermark: the oldest progress
+// among partitions not at their end, and never later than now − grace), then are sealed in
+// chain order with their offsets in one transaction. Offsets live in the ledger database, so
+// dropping it replays the topics from the beginning (a rebuild).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "events/kafka.h"
+#include "services/audit/ledger_store.h"
+
+namespace pep::audit {
+
+struct IngestOptions {
+  std::string brokers;
+  std::string group_id = "pep-audit";
+  std::vector<std::string> topics;
+  // How long a record waits for older ones still in flight upstream. Later ones are still
+  // placed correctly (inserted, suffix re-hashed), only at a higher cost.
+  absl::Duration grace = absl::Seconds(2);
+  int max_poll_records = 20000;  // per round
+  events::KafkaProperties extra;
+};
+
+class AuditIngest {
+ public:
+  using OnSealed = std::function<void(const SealResult&, int64_t undecodable)>;
+
+  static absl::StatusOr<std::unique_ptr<AuditIngest>> Create(IngestOptions options,
+                                                             LedgerStore* store, const Clock& clock,
+                                                             OnSealed on_sealed);
+  ~AuditIngest();
+
+  // One round: read what is available (waiting up to `timeout` for the first record), then
+  // seal what the watermark allows. Not thread-safe; Start() runs it in a loop.
+  absl::Status RunOnce(absl::Duration timeout);
+  // Every assigned partition is at its end and nothing waits in the buffer.
+  bool CaughtUp() const;
+  size_t buffered() const { return buffer_.size(); }
+  // Recorded time of the newest record sealed so far (InfinitePast before the first).
+  absl::Time newest_sealed() const {
+    const int64_t us = newest_sealed_us_.load();
+    return us == INT64_MIN ? absl::InfinitePast() : absl::FromUnixMicros(us);
+  }
+
+  void Start();
+  void Stop();
+
+ private:
+  struct Partition {
+    std::string topic;
+    int partition = 0;
+    absl::Time progress = absl::InfinitePast();  // newest ce_time read
+    bool at_end = false;
+    int64_t last_offset = -1;
+    std::set<int64_t> pending;  // offsets waiting in the buffer
+    bool dirty = false;         // offsets to store at the next seal
+  };
+  struct Buffered {
+    LedgerRecord record;
+    Partition* from;
+  };
+  using Key = std::pair<absl::Time, std::string>;  // chain order: ce_time, ce_id
+
+  AuditIngest(IngestOptions options, LedgerStore* store, const Clock& clock, OnSealed on_sealed)
+      : options_(std::move(options)), store_(store), clock_(clock), on_sealed_(std::move(on_sealed)) {}
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  void Assign(rd_kafka_topic_partition_list_t* partitions);
+  void Revoke();
+  void Take(const rd_kafka_message_t* msg);
+  absl::Time Watermark() const;
+  absl::Status Seal();
+
+  IngestOptions options_;
+  LedgerStore* store_;
+  const Clock& clock_;
+  OnSealed on_sealed_;
+  events::KafkaHandle rk_;
+  std::map<std::pair<std::string, int>, Partition> partitions_;
+  std::map<Key, Buffered> buffer_;
+  std::vector<UndecodableRecord> undecodable_;
+  std::atomic<int64_t> newest_sealed_us_{INT64_MIN};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  bool closed_ = false;
+};
+
+}  // namespace pep::audit
