@@ -17,6 +17,7 @@ absl::StatusOr<std::unique_ptr<AuditIngest>> AuditIngest::Create(IngestOptions o
   events::KafkaProperties props = {
       {"bootstrap.servers", in->options_.brokers},
       {"group.id", in->options_.group_id},
+      {"group.instance.id", in->options_.instance_id},
       {"enable.auto.commit", "false"},  // the ledger database holds the offsets
       {"enable.auto.offset.store", "false"},
       {"enable.partition.eof", "true"},  // the watermark needs to know who is at the end

@@ -26,6 +26,9 @@ namespace pep::audit {
 struct IngestOptions {
   std::string brokers;
   std::string group_id = "pep-audit";
+  // Static group membership: a restarted pep-audit takes its partitions back at once instead
+  // of waiting for the dead member's session to time out (45 s by default).
+  std::string instance_id = "pep-audit-0";
   std::vector<std::string> topics;
   // How long a record waits for older ones still in flight upstream. Later ones are still
   // placed correctly (inserted, suffix re-hashed), only at a higher cost.

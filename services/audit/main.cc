@@ -19,6 +19,8 @@
 #include "telemetry/metrics.h"
 
 ABSL_FLAG(std::string, consumer_group, "pep-audit", "Kafka consumer group");
+ABSL_FLAG(std::string, consumer_instance, "pep-audit-0",
+          "Static member id in the consumer group (a restart reclaims the partitions at once)");
 ABSL_FLAG(std::string, topics,
           "pepiniere.ideas.events,pepiniere.incubation.events,pepiniere.feedback.events",
           "Comma-separated topics the ledger reads");
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
   auto ingest = pep::audit::AuditIngest::Create(
       {.brokers = flags.kafka_brokers,
        .group_id = absl::GetFlag(FLAGS_consumer_group),
+       .instance_id = absl::GetFlag(FLAGS_consumer_instance),
        .topics = std::vector<std::string>(absl::StrSplit(absl::GetFlag(FLAGS_topics), ',', absl::SkipEmpty())),
        .grace = absl::GetFlag(FLAGS_seal_grace)},
       store->get(), clock,

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "harness/harness.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "pepiniere/audit/v1/audit.grpc.pb.h"
 #include "pepiniere/feedback/v1/feedback.grpc.pb.h"
 #include "pepiniere/ideas/v1/ideas.grpc.pb.h"
 #include "pepiniere/incubation/v1/incubation.grpc.pb.h"
@@ -20,12 +21,15 @@ namespace pep::testing {
 namespace iv1 = ::pepiniere::ideas::v1;
 namespace incv1 = ::pepiniere::incubation::v1;
 namespace fv1 = ::pepiniere::feedback::v1;
+namespace av1 = ::pepiniere::audit::v1;
 
 // Value of a sample line in a /metrics body ("name{labels} value"); 0 when absent.
 inline double Sample(const std::string& body, const std::string& series) {
-  const size_t at = body.find(series + " ");
+  const std::string line = series + " ";
+  size_t at = body.rfind(line, 0) == 0 ? 0 : body.find("\n" + line);
   if (at == std::string::npos) return 0;
-  return std::stod(body.substr(at + series.size() + 1));
+  if (at != 0) ++at;  // past the newline
+  return std::stod(body.substr(at + line.size()));
 }
 
 // Outbox rows of a service database not yet confirmed by Kafka (-1 if unreadable).
@@ -178,6 +182,51 @@ class FeedbackProcess : public StubbedProcess<fv1::FeedbackService> {
   FeedbackProcess(std::string brokers, std::string data_dir, std::vector<std::string> args = {})
       : StubbedProcess("services/feedback/pep-feedback", std::move(brokers), std::move(data_dir),
                        std::move(args)) {}
+};
+
+// pep-audit with a short seal grace, so records reach queries quickly in tests.
+class AuditProcess : public StubbedProcess<av1::AuditService> {
+ public:
+  AuditProcess(std::string brokers, std::string data_dir, std::vector<std::string> args = {})
+      : StubbedProcess("services/audit/pep-audit", std::move(brokers), std::move(data_dir),
+                       WithGrace(std::move(args))) {}
+  std::string db_path() const { return data_dir() + "/audit.db"; }
+
+  // Records in the ledger (-1 when VerifyLedger fails).
+  int64_t Records() {
+    grpc::ClientContext ctx;
+    av1::VerifyLedgerRequest req;
+    av1::VerifyLedgerResponse resp;
+    return stub().VerifyLedger(&ctx, req, &resp).ok() ? resp.records() : -1;
+  }
+  av1::VerifyLedgerResponse Verify(const std::string& subject = "") {
+    grpc::ClientContext ctx;
+    av1::VerifyLedgerRequest req;
+    req.set_subject(subject);
+    av1::VerifyLedgerResponse resp;
+    grpc::Status s = stub().VerifyLedger(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+  // ExportLedger's lines (the whole ledger when `id` is empty).
+  std::vector<std::string> Export(const std::string& id = "") {
+    grpc::ClientContext ctx;
+    av1::ExportLedgerRequest req;
+    req.set_id(id);
+    auto reader = stub().ExportLedger(&ctx, req);
+    std::vector<std::string> lines;
+    av1::ExportLedgerLine line;
+    while (reader->Read(&line)) lines.push_back(line.json());
+    grpc::Status s = reader->Finish();
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return lines;
+  }
+
+ private:
+  static std::vector<std::string> WithGrace(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--seal_grace", "300ms"});
+    return args;
+  }
 };
 
 }  // namespace pep::testing
