@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -27,6 +28,9 @@ class Stmt {
   Stmt& Bind(int index, const char* v);
   Stmt& BindBlob(int index, const std::string& v);
   Stmt& BindNull(int index);
+  // Not copied: the bytes must stay put until the statement is stepped (hot insert paths).
+  Stmt& BindView(int index, std::string_view v);
+  Stmt& BindBlobView(int index, std::string_view v);
   // True when a row is available; false when done.
   absl::StatusOr<bool> Step();
   absl::Status Run();  // steps to completion

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "events/kafka.h"
@@ -33,7 +35,7 @@ struct IngestOptions {
   // How long a record waits for older ones still in flight upstream. Later ones are still
   // placed correctly (inserted, suffix re-hashed), only at a higher cost.
   absl::Duration grace = absl::Seconds(2);
-  int max_poll_records = 20000;  // per round
+  int max_poll_records = 50000;  // per round
   events::KafkaProperties extra;
 };
 
@@ -46,19 +48,28 @@ class AuditIngest {
                                                              OnSealed on_sealed);
   ~AuditIngest();
 
-  // One round: read what is available (waiting up to `timeout` for the first record), then
-  // seal what the watermark allows. Not thread-safe; Start() runs it in a loop.
-  absl::Status RunOnce(absl::Duration timeout);
-  // Every assigned partition is at its end and nothing waits in the buffer.
-  bool CaughtUp() const;
-  size_t buffered() const { return buffer_.size(); }
+  // Every assigned partition is at its end, nothing waits in the buffer and every batch is
+  // sealed. Any thread.
+  bool CaughtUp() const { return caught_up_.load(); }
+  size_t buffered() const { return buffered_.load(); }
+  int64_t taken() const { return taken_.load(); }  // Kafka records read so far
+  absl::Time first_taken() const {                 // when the first one was read
+    absl::MutexLock l(&mu_);
+    return first_taken_;
+  }
+  absl::Duration seal_time() const {  // spent in LedgerStore::Seal
+    absl::MutexLock l(&mu_);
+    return seal_time_;
+  }
   // Recorded time of the newest record sealed so far (InfinitePast before the first).
   absl::Time newest_sealed() const {
     const int64_t us = newest_sealed_us_.load();
     return us == INT64_MIN ? absl::InfinitePast() : absl::FromUnixMicros(us);
   }
 
+  // Starts the reading thread and the sealer thread.
   void Start();
+  // Stops reading, lets the sealer finish the batches already handed (up to 10 s), closes.
   void Stop();
 
  private:
@@ -83,21 +94,45 @@ class AuditIngest {
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
   void Assign(rd_kafka_topic_partition_list_t* partitions);
   void Revoke();
+  struct Batch {
+    std::vector<LedgerRecord> records;  // chain order
+    std::vector<UndecodableRecord> undecodable;
+    std::vector<PartitionOffset> offsets;
+  };
+
+  void ReadLoop();
+  void SealLoop();
+  // One round on the reading thread: read what is available, hand over what may be sealed.
+  void RunOnce(absl::Duration timeout);
   void Take(const rd_kafka_message_t* msg);
   absl::Time Watermark() const;
-  absl::Status Seal();
+  void HandOver();
+  void WaitUntilSealed();  // every handed batch is written (rebalances wait for it)
 
   IngestOptions options_;
   LedgerStore* store_;
   const Clock& clock_;
   OnSealed on_sealed_;
   events::KafkaHandle rk_;
+  // Reading thread only.
   std::map<std::pair<std::string, int>, Partition> partitions_;
   std::map<Key, Buffered> buffer_;
   std::vector<UndecodableRecord> undecodable_;
+
+  mutable absl::Mutex mu_;
+  std::deque<Batch> queue_ ABSL_GUARDED_BY(mu_);
+  bool sealing_ ABSL_GUARDED_BY(mu_) = false;     // the sealer holds a batch
+  bool stop_sealer_ ABSL_GUARDED_BY(mu_) = false;  // exit once the queue is empty
+  bool abandon_ ABSL_GUARDED_BY(mu_) = false;      // exit now, even with batches left
+  absl::Duration seal_time_ ABSL_GUARDED_BY(mu_);
+  absl::Time first_taken_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+
+  std::atomic<int64_t> taken_{0};
+  std::atomic<size_t> buffered_{0};
+  std::atomic<bool> caught_up_{false};
   std::atomic<int64_t> newest_sealed_us_{INT64_MIN};
   std::atomic<bool> stop_{false};
-  std::thread thread_;
+  std::thread reader_, sealer_;
   bool closed_ = false;
 };
 

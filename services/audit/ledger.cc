@@ -24,7 +24,9 @@ void Field(std::string* out, std::string_view v) {
 
 std::string CanonicalBytes(const LedgerRecord& r) {
   const events::Envelope& e = r.envelope;
-  std::string out = "pep-ledger-v1";
+  std::string out;
+  out.reserve(256 + r.payload.size());
+  out = "pep-ledger-v1";
   Field(&out, r.subject);
   Field(&out, absl::StrCat(r.subject_seq));
   Field(&out, e.id);
@@ -42,12 +44,30 @@ std::string CanonicalBytes(const LedgerRecord& r) {
   return out;
 }
 
-std::string Sha256(std::string_view data) {
+namespace {
+
+// SHA-256 over the concatenation of `parts`. The algorithm is fetched once and the context
+// reused per thread: OpenSSL 3 otherwise looks the provider up on every digest.
+std::string Sha256Of(std::initializer_list<std::string_view> parts) {
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct Ctx {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Ctx() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Ctx c;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  if (kSha256 == nullptr || c.ctx == nullptr || EVP_DigestInit_ex(c.ctx, kSha256, nullptr) != 1) {
+    std::abort();  // no SHA-256 in libcrypto: nothing in the ledger can be trusted
+  }
+  for (std::string_view p : parts) EVP_DigestUpdate(c.ctx, p.data(), p.size());
+  EVP_DigestFinal_ex(c.ctx, md, &len);
   return std::string(reinterpret_cast<const char*>(md), len);
 }
+
+}  // namespace
+
+std::string Sha256(std::string_view data) { return Sha256Of({data}); }
 
 std::string Hex(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -61,15 +81,11 @@ std::string Hex(std::string_view bytes) {
 }
 
 std::string ChainHash(std::string_view prev, const LedgerRecord& r) {
-  std::string buf(prev);
-  buf += CanonicalBytes(r);
-  return Sha256(buf);
+  return Sha256Of({prev, CanonicalBytes(r)});
 }
 
 std::string GlobalHash(std::string_view global_prev, std::string_view hash) {
-  std::string buf(global_prev);
-  buf.append(hash.data(), hash.size());
-  return Sha256(buf);
+  return Sha256Of({global_prev, hash});
 }
 
 std::string LineageSubject(const events::Envelope& e) {

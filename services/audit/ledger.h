@@ -27,6 +27,7 @@ struct LedgerRecord {
   // Where it was read from (not hashed: a rebuild may read it elsewhere).
   int kafka_partition = -1;
   int64_t kafka_offset = -1;
+  int64_t gpos = 0;  // stored place in the global chain (storage detail)
 };
 
 inline const std::string& ZeroHash() {

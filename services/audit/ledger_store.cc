@@ -14,8 +14,10 @@ const std::vector<store::Migration>& Migrations() {
   static const auto* m = new std::vector<store::Migration>{
       {1, R"sql(
 -- Every column but global_* and kafka_* is covered by the record's hash (see ledger.h).
+-- gpos is the record's place in the global chain (rowid: global order costs no index).
 CREATE TABLE records (
-  ce_id             TEXT NOT NULL UNIQUE,
+  gpos              INTEGER PRIMARY KEY,
+  ce_id             TEXT NOT NULL,  -- unique through (aggregate_id, aggregate_version)
   subject           TEXT NOT NULL,
   subject_seq       INTEGER NOT NULL,
   ce_type           TEXT NOT NULL,
@@ -37,7 +39,6 @@ CREATE TABLE records (
   kafka_offset      INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX records_chain ON records(subject, subject_seq);
-CREATE INDEX records_global ON records(ce_time_us, ce_id);
 CREATE UNIQUE INDEX records_version ON records(aggregate_id, aggregate_version);
 CREATE TABLE aliases (id TEXT PRIMARY KEY, subject TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE offsets (
@@ -63,7 +64,7 @@ CREATE TABLE rechains (
 constexpr char kColumns[] =
     "ce_id, subject, subject_seq, ce_type, ce_source, aggregate_id, ce_time_us, actor, "
     "correlation_id, causation_id, aggregate_version, effective_us, topic, payload, prev_hash, "
-    "hash, global_prev, global_hash, kafka_partition, kafka_offset";
+    "hash, global_prev, global_hash, kafka_partition, kafka_offset, gpos";
 
 LedgerRecord ReadRow(const store::Stmt& q) {
   LedgerRecord r;
@@ -88,6 +89,7 @@ LedgerRecord ReadRow(const store::Stmt& q) {
   r.global_hash = q.Text(17);
   r.kafka_partition = static_cast<int>(q.Int(18));
   r.kafka_offset = q.Int(19);
+  r.gpos = q.Int(20);
   return r;
 }
 
@@ -105,7 +107,8 @@ bool KeyBefore(absl::Time t, const std::string& id, absl::Time head_t, const std
   return t != head_t ? t < head_t : id < head_id;
 }
 
-bool IsFeedback(const LedgerRecord& r) { return r.topic.find(".feedback.") != std::string::npos; }
+// Users' answers: one aggregate each, found through their start-up, never by their own id.
+bool IsFeedback(const LedgerRecord& r) { return r.envelope.type.rfind("pepiniere.feedback.", 0) == 0; }
 
 }  // namespace
 
@@ -113,6 +116,9 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(const std::string
   auto db = store::Db::Open(path);
   if (!db.ok()) return db.status();
   PEP_RETURN_IF_ERROR((*db)->Migrate(Migrations()));
+  // The chain and version indexes take appends all over the tree (one spot per lineage and
+  // aggregate): a page cache that holds them saves a read and a write per record.
+  PEP_RETURN_IF_ERROR((*db)->Exec("PRAGMA cache_size=-262144"));
   auto reader = store::Db::Open(path);
   if (!reader.ok()) return reader.status();
   return std::unique_ptr<LedgerStore>(new LedgerStore(std::move(*db), std::move(*reader)));
@@ -138,56 +144,57 @@ absl::StatusOr<LedgerStore::Head*> LedgerStore::SubjectHead(const std::string& s
 absl::Status LedgerStore::LoadGlobalHead() {
   if (global_loaded_) return absl::OkStatus();
   auto q = db_->Prepare(
-      "SELECT global_hash, ce_time_us, ce_id FROM records ORDER BY ce_time_us DESC, ce_id DESC "
-      "LIMIT 1");
+      "SELECT gpos, global_hash, ce_time_us, ce_id FROM records ORDER BY gpos DESC LIMIT 1");
   if (!q.ok()) return q.status();
   auto row = q->Step();
   if (!row.ok()) return row.status();
   global_ = Head{};
-  if (*row) global_ = {1, q->Text(0), absl::FromUnixMicros(q->Int(1)), q->Text(2)};
+  if (*row) global_ = {q->Int(0), q->Text(1), absl::FromUnixMicros(q->Int(2)), q->Text(3)};
   global_loaded_ = true;
   return absl::OkStatus();
 }
 
-absl::Status LedgerStore::Write(const LedgerRecord& r) {
+absl::Status LedgerStore::Write(const LedgerRecord& r, int64_t gpos) {
   const events::Envelope& e = r.envelope;
   if (!insert_) {
     auto ins = db_->Prepare(absl::StrCat("INSERT OR IGNORE INTO records(", kColumns,
-                                         ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                                         ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     if (!ins.ok()) return ins.status();
     insert_.emplace(std::move(*ins));
   }
   insert_->Reset();
   return insert_->Bind(1, e.id)
-      .Bind(2, r.subject)
+      .BindView(2, r.subject)
       .Bind(3, r.subject_seq)
-      .Bind(4, e.type)
-      .Bind(5, e.source)
-      .Bind(6, e.subject)
+      .BindView(4, e.type)
+      .BindView(5, e.source)
+      .BindView(6, e.subject)
       .Bind(7, absl::ToUnixMicros(e.time))
-      .Bind(8, e.actor)
-      .Bind(9, e.correlation_id)
-      .Bind(10, e.causation_id)
+      .BindView(8, e.actor)
+      .BindView(9, e.correlation_id)
+      .BindView(10, e.causation_id)
       .Bind(11, e.aggregate_version)
       .Bind(12, absl::ToUnixMicros(e.effective_time))
-      .Bind(13, r.topic)
-      .BindBlob(14, r.payload)
-      .BindBlob(15, r.prev_hash)
-      .BindBlob(16, r.hash)
-      .BindBlob(17, r.global_prev)
-      .BindBlob(18, r.global_hash)
+      .BindView(13, r.topic)
+      .BindBlobView(14, r.payload)
+      .BindBlobView(15, r.prev_hash)
+      .BindBlobView(16, r.hash)
+      .BindBlobView(17, r.global_prev)
+      .BindBlobView(18, r.global_hash)
       .Bind(19, static_cast<int64_t>(r.kafka_partition))
       .Bind(20, r.kafka_offset)
+      .Bind(21, gpos)
       .Run();
 }
 
 absl::StatusOr<bool> LedgerStore::KeepDuplicate(const LedgerRecord& r) {
-  auto seen = db_->Prepare("SELECT 1 FROM records WHERE ce_id = ?");
+  auto seen = db_->Prepare(
+      "SELECT ce_id FROM records WHERE aggregate_id = ? AND aggregate_version = ?");
   if (!seen.ok()) return seen.status();
-  seen->Bind(1, r.envelope.id);
+  seen->Bind(1, r.envelope.subject).Bind(2, r.envelope.aggregate_version);
   auto row = seen->Step();
   if (!row.ok()) return row.status();
-  if (*row) return false;  // redelivered: nothing to keep
+  if (*row && seen->Text(0) == r.envelope.id) return false;  // redelivered: nothing to keep
   auto ins = db_->Prepare(
       "INSERT OR IGNORE INTO duplicates(ce_id, aggregate_id, aggregate_version, subject, ce_type, "
       "ce_time_us, topic, payload) VALUES (?,?,?,?,?,?,?,?)");
@@ -205,7 +212,17 @@ absl::StatusOr<bool> LedgerStore::KeepDuplicate(const LedgerRecord& r) {
 }
 
 absl::Status LedgerStore::CountGap(const LedgerRecord& r, SealResult& result) {
-  if (r.envelope.aggregate_version <= 1) return absl::OkStatus();
+  const int64_t v = r.envelope.aggregate_version;
+  // The highest version sealed per aggregate, kept while it fits (then probed in SQLite).
+  if (last_version_.size() > 1000000) last_version_.clear();
+  auto [it, fresh] = last_version_.try_emplace(r.envelope.subject, v);
+  if (!fresh) {
+    const int64_t before = it->second;
+    it->second = std::max(before, v);
+    if (before < v - 1) ++result.gaps;
+    return absl::OkStatus();
+  }
+  if (v <= 1) return absl::OkStatus();
   if (!gap_probe_) {
     auto q = db_->Prepare("SELECT 1 FROM records WHERE aggregate_id = ? AND aggregate_version = ?");
     if (!q.ok()) return q.status();
@@ -229,7 +246,7 @@ absl::StatusOr<bool> LedgerStore::AppendOne(LedgerRecord& r, SealResult& result)
   r.hash = ChainHash(r.prev_hash, r);
   r.global_prev = global_.hash.empty() ? ZeroHash() : global_.hash;
   r.global_hash = GlobalHash(r.global_prev, r.hash);
-  PEP_RETURN_IF_ERROR(Write(r));
+  PEP_RETURN_IF_ERROR(Write(r, global_.seq + 1));
   if (db_->Changes() == 0) {  // ce_id or aggregate version already there
     auto kept = KeepDuplicate(r);
     if (!kept.ok()) return kept.status();
@@ -237,74 +254,79 @@ absl::StatusOr<bool> LedgerStore::AppendOne(LedgerRecord& r, SealResult& result)
     return false;
   }
   h = {r.subject_seq, r.hash, r.envelope.time, r.envelope.id};
-  global_ = {1, r.global_hash, r.envelope.time, r.envelope.id};
+  global_ = {global_.seq + 1, r.global_hash, r.envelope.time, r.envelope.id};
   PEP_RETURN_IF_ERROR(CountGap(r, result));
   return true;
 }
 
-absl::Status LedgerStore::RehashGlobalFrom(const LedgerRecord& first) {
-  const int64_t t = absl::ToUnixMicros(first.envelope.time);
-  std::string prev = ZeroHash();
+absl::StatusOr<int64_t> LedgerStore::InsertGlobal(LedgerRecord& r) {
+  // The records after r in chain order: the end of the global chain, read backwards.
+  struct Later {
+    int64_t gpos;
+    std::string ce_id, hash;
+  };
+  std::vector<Later> suffix;
   {
-    auto q = db_->Prepare(
-        "SELECT global_hash FROM records WHERE ce_time_us < ? OR (ce_time_us = ? AND ce_id < ?) "
-        "ORDER BY ce_time_us DESC, ce_id DESC LIMIT 1");
+    auto q = db_->Prepare("SELECT gpos, ce_time_us, ce_id, hash FROM records ORDER BY gpos DESC");
     if (!q.ok()) return q.status();
-    q->Bind(1, t).Bind(2, t).Bind(3, first.envelope.id);
-    auto row = q->Step();
-    if (!row.ok()) return row.status();
-    if (*row) prev = q->Text(0);
-  }
-  std::vector<std::pair<std::string, std::string>> suffix;  // ce_id, hash
-  {
-    auto q = db_->Prepare(
-        "SELECT ce_id, hash, ce_time_us FROM records WHERE ce_time_us > ? OR "
-        "(ce_time_us = ? AND ce_id >= ?) ORDER BY ce_time_us, ce_id");
-    if (!q.ok()) return q.status();
-    q->Bind(1, t).Bind(2, t).Bind(3, first.envelope.id);
     while (true) {
       auto row = q->Step();
       if (!row.ok()) return row.status();
       if (!*row) break;
-      suffix.emplace_back(q->Text(0), q->Text(1));
-      global_.time = absl::FromUnixMicros(q->Int(2));
-      global_.ce_id = suffix.back().first;
+      if (!KeyBefore(r.envelope.time, r.envelope.id, absl::FromUnixMicros(q->Int(1)), q->Text(2))) {
+        break;
+      }
+      suffix.push_back({q->Int(0), q->Text(2), q->Text(3)});
     }
   }
-  auto upd = db_->Prepare("UPDATE records SET global_prev = ?, global_hash = ? WHERE ce_id = ?");
+  std::reverse(suffix.begin(), suffix.end());
+  const int64_t at = suffix.empty() ? global_.seq + 1 : suffix.front().gpos;
+  std::string prev = ZeroHash();
+  if (at > 1) {
+    auto q = db_->Prepare("SELECT global_hash FROM records WHERE gpos = ?");
+    if (!q.ok()) return q.status();
+    q->Bind(1, at - 1);
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (*row) prev = q->Text(0);
+  }
+  PEP_RETURN_IF_ERROR(
+      db_->Prepare("UPDATE records SET gpos = -(gpos + 1) WHERE gpos >= ?")->Bind(1, at).Run());
+  PEP_RETURN_IF_ERROR(db_->Exec("UPDATE records SET gpos = -gpos WHERE gpos < 0"));
+  r.global_prev = prev;
+  r.global_hash = GlobalHash(prev, r.hash);
+  PEP_RETURN_IF_ERROR(Write(r, at));
+  prev = r.global_hash;
+  auto upd = db_->Prepare("UPDATE records SET global_prev = ?, global_hash = ? WHERE gpos = ?");
   if (!upd.ok()) return upd.status();
-  for (const auto& [ce_id, hash] : suffix) {
-    const std::string global = GlobalHash(prev, hash);
+  for (const Later& l : suffix) {  // each moved one place up
+    const std::string global = GlobalHash(prev, l.hash);
     upd->Reset();
-    PEP_RETURN_IF_ERROR(upd->BindBlob(1, prev).BindBlob(2, global).Bind(3, ce_id).Run());
+    PEP_RETURN_IF_ERROR(upd->BindBlob(1, prev).BindBlob(2, global).Bind(3, l.gpos + 1).Run());
     prev = global;
   }
+  global_.seq += 1;
   global_.hash = prev;
-  return absl::OkStatus();
+  if (suffix.empty()) {
+    global_.time = r.envelope.time;
+    global_.ce_id = r.envelope.id;
+  }
+  return static_cast<int64_t>(suffix.size());
 }
 
 absl::StatusOr<bool> LedgerStore::InsertLate(LedgerRecord& r, SealResult& result) {
-  for (bool by_id : {true, false}) {
-    auto q = by_id ? db_->Prepare("SELECT 1 FROM records WHERE ce_id = ?")
-                   : db_->Prepare("SELECT 1 FROM records WHERE aggregate_id = ? AND "
-                                  "aggregate_version = ?");
+  {
+    auto q = db_->Prepare("SELECT 1 FROM records WHERE aggregate_id = ? AND aggregate_version = ?");
     if (!q.ok()) return q.status();
-    if (by_id) {
-      q->Bind(1, r.envelope.id);
-    } else {
-      q->Bind(1, r.envelope.subject).Bind(2, r.envelope.aggregate_version);
-    }
+    q->Bind(1, r.envelope.subject).Bind(2, r.envelope.aggregate_version);
     auto row = q->Step();
     if (!row.ok()) return row.status();
-    if (!*row) continue;
-    if (by_id) {
-      ++result.redelivered;
-    } else {
+    if (*row) {  // a redelivery, or another event claiming the same version
       auto kept = KeepDuplicate(r);
       if (!kept.ok()) return kept.status();
       ++(*kept ? result.duplicates : result.redelivered);
+      return false;
     }
-    return false;
   }
   auto head = SubjectHead(r.subject);
   if (!head.ok()) return head.status();
@@ -340,17 +362,15 @@ absl::StatusOr<bool> LedgerStore::InsertLate(LedgerRecord& r, SealResult& result
   r.subject_seq = at;
   r.prev_hash = prev;
   r.hash = ChainHash(prev, r);
-  r.global_prev = r.global_hash = ZeroHash();  // set by RehashGlobalFrom
-  PEP_RETURN_IF_ERROR(Write(r));
   prev = r.hash;
-  auto upd = db_->Prepare("UPDATE records SET prev_hash = ?, hash = ? WHERE ce_id = ?");
+  auto upd = db_->Prepare("UPDATE records SET prev_hash = ?, hash = ? WHERE gpos = ?");
   if (!upd.ok()) return upd.status();
   for (LedgerRecord& s : *suffix) {
     s.subject_seq += 1;
     s.prev_hash = prev;
     s.hash = ChainHash(prev, s);
     upd->Reset();
-    PEP_RETURN_IF_ERROR(upd->BindBlob(1, s.prev_hash).BindBlob(2, s.hash).Bind(3, s.envelope.id).Run());
+    PEP_RETURN_IF_ERROR(upd->BindBlob(1, s.prev_hash).BindBlob(2, s.hash).Bind(3, s.gpos).Run());
     prev = s.hash;
   }
   h.seq += 1;
@@ -359,32 +379,23 @@ absl::StatusOr<bool> LedgerStore::InsertLate(LedgerRecord& r, SealResult& result
     h.time = r.envelope.time;
     h.ce_id = r.envelope.id;
   }
-  const std::string global_before = global_.hash;
-  PEP_RETURN_IF_ERROR(RehashGlobalFrom(r));
-  int64_t global_rehashed = 0;
-  {
-    auto q = db_->Prepare(
-        "SELECT count(*) FROM records WHERE ce_time_us > ? OR (ce_time_us = ? AND ce_id > ?)");
-    if (!q.ok()) return q.status();
-    q->Bind(1, t).Bind(2, t).Bind(3, r.envelope.id);
-    auto row = q->Step();
-    if (!row.ok()) return row.status();
-    global_rehashed = q->Int(0);
-  }
+  // Written now, with the lineage suffix already re-hashed: the global suffix links those hashes.
+  auto global_rehashed = InsertGlobal(r);
+  if (!global_rehashed.ok()) return global_rehashed.status();
   PEP_RETURN_IF_ERROR(db_->Prepare("INSERT INTO rechains(ce_id, subject, at_seq, subject_rehashed, "
                                    "global_rehashed) VALUES (?,?,?,?,?)")
                           ->Bind(1, r.envelope.id)
                           .Bind(2, r.subject)
                           .Bind(3, at)
                           .Bind(4, static_cast<int64_t>(suffix->size()))
-                          .Bind(5, global_rehashed)
+                          .Bind(5, *global_rehashed)
                           .Run());
   ++result.late;
   PEP_RETURN_IF_ERROR(CountGap(r, result));
   return true;
 }
 
-absl::StatusOr<SealResult> LedgerStore::Seal(std::vector<LedgerRecord> records,
+absl::StatusOr<SealResult> LedgerStore::Seal(std::vector<LedgerRecord>& records,
                                              const std::vector<UndecodableRecord>& undecodable,
                                              const std::vector<PartitionOffset>& offsets) {
   SealResult result;
@@ -437,6 +448,7 @@ absl::StatusOr<SealResult> LedgerStore::Seal(std::vector<LedgerRecord> records,
   if (!s.ok()) {  // the transaction rolled back: forget what the caches learned during it
     heads_.clear();
     aliased_.clear();
+    last_version_.clear();
     global_loaded_ = false;
     return s;
   }
@@ -444,7 +456,8 @@ absl::StatusOr<SealResult> LedgerStore::Seal(std::vector<LedgerRecord> records,
 }
 
 absl::StatusOr<std::map<std::pair<std::string, int>, int64_t>> LedgerStore::Offsets() {
-  auto q = db_->Prepare("SELECT topic, kafka_partition, next_offset FROM offsets");
+  absl::MutexLock l(&read_mu_);
+  auto q = reader_->Prepare("SELECT topic, kafka_partition, next_offset FROM offsets");
   if (!q.ok()) return q.status();
   std::map<std::pair<std::string, int>, int64_t> out;
   while (true) {
@@ -484,7 +497,7 @@ absl::Status LedgerStore::ForEach(const std::string& subject,
   PEP_RETURN_IF_ERROR(snapshot.status());
   auto q = subject.empty()
                ? reader_->Prepare(absl::StrCat("SELECT ", kColumns,
-                                               " FROM records ORDER BY ce_time_us, ce_id"))
+                                               " FROM records ORDER BY gpos"))
                : reader_->Prepare(absl::StrCat("SELECT ", kColumns,
                                                " FROM records WHERE subject = ? ORDER BY subject_seq"));
   if (!q.ok()) return q.status();
@@ -552,23 +565,30 @@ absl::StatusOr<LedgerReport> LedgerStore::Verify(const std::string& subject) {
   }
   if (subject.empty()) {  // the global chain
     auto q = reader_->Prepare(
-        "SELECT ce_id, hash, global_prev, global_hash FROM records ORDER BY ce_time_us, ce_id");
+        "SELECT ce_id, hash, global_prev, global_hash, ce_time_us FROM records ORDER BY gpos");
     if (!q.ok()) return q.status();
-    std::string prev = ZeroHash();
+    std::string prev = ZeroHash(), last_id;
+    absl::Time last_t;
     int64_t n = 0;
     while (true) {
       auto row = q->Step();
       if (!row.ok()) return row.status();
       if (!*row) break;
       ++n;
-      const std::string hash = q->Text(1), global_prev = q->Text(2), global = q->Text(3);
-      if (global_prev != prev || global != GlobalHash(prev, hash)) {
-        report.broken.push_back({"global", n, q->Text(0),
-                                 global_prev != prev ? "does not follow its predecessor"
-                                                     : "global hash does not recompute"});
+      const std::string ce_id = q->Text(0), hash = q->Text(1), global_prev = q->Text(2),
+                        global = q->Text(3);
+      const absl::Time t = absl::FromUnixMicros(q->Int(4));
+      const char* why = global_prev != prev                  ? "does not follow its predecessor"
+                        : global != GlobalHash(prev, hash)   ? "global hash does not recompute"
+                        : n > 1 && !KeyBefore(last_t, last_id, t, ce_id) ? "out of chain order"
+                                                             : nullptr;
+      if (why != nullptr) {
+        report.broken.push_back({"global", n, ce_id, why});
         break;
       }
       prev = global;
+      last_t = t;
+      last_id = ce_id;
     }
     report.global_head_hash = Hex(prev);
   }

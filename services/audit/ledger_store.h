@@ -68,13 +68,15 @@ class LedgerStore {
   static absl::StatusOr<std::unique_ptr<LedgerStore>> Open(const std::string& path);
 
   // --- writer side (one thread) ---
-  // `records` must be sorted by ChainsBefore; subject, envelope, topic and payload set.
-  absl::StatusOr<SealResult> Seal(std::vector<LedgerRecord> records,
+  // `records` must be sorted by ChainsBefore; subject, envelope, topic and payload set. Their
+  // chain fields are filled in place (also when the transaction fails: a retry recomputes).
+  absl::StatusOr<SealResult> Seal(std::vector<LedgerRecord>& records,
                                   const std::vector<UndecodableRecord>& undecodable,
                                   const std::vector<PartitionOffset>& offsets);
-  absl::StatusOr<std::map<std::pair<std::string, int>, int64_t>> Offsets();
 
   // --- reader side (any thread) ---
+  // Where to resume each partition (the offsets sealed with the records).
+  absl::StatusOr<std::map<std::pair<std::string, int>, int64_t>> Offsets();
   // The lineage subject an id belongs to (aggregate ids are aliases); NOT_FOUND otherwise.
   absl::StatusOr<std::string> Resolve(const std::string& id);
   // The subject's records in chain order, as stored.
@@ -89,7 +91,7 @@ class LedgerStore {
 
  private:
   struct Head {
-    int64_t seq = 0;
+    int64_t seq = 0;  // subject_seq, or gpos for the global head
     std::string hash;
     absl::Time time = absl::InfinitePast();
     std::string ce_id;
@@ -99,10 +101,12 @@ class LedgerStore {
 
   absl::StatusOr<Head*> SubjectHead(const std::string& subject);
   absl::Status LoadGlobalHead();
-  absl::Status Write(const LedgerRecord& r);
+  absl::Status Write(const LedgerRecord& r, int64_t gpos);
   absl::StatusOr<bool> AppendOne(LedgerRecord& r, SealResult& result);
   absl::StatusOr<bool> InsertLate(LedgerRecord& r, SealResult& result);
-  absl::Status RehashGlobalFrom(const LedgerRecord& first);
+  // Places a late record in the global chain (shifting and re-hashing what follows); returns
+  // how many records were re-hashed.
+  absl::StatusOr<int64_t> InsertGlobal(LedgerRecord& r);
   absl::Status CountGap(const LedgerRecord& r, SealResult& result);
   absl::StatusOr<bool> KeepDuplicate(const LedgerRecord& r);
 
@@ -113,6 +117,7 @@ class LedgerStore {
   bool global_loaded_ = false;
   std::optional<store::Stmt> insert_, gap_probe_;  // hot-path statements
   absl::flat_hash_set<std::string> aliased_;
+  absl::flat_hash_map<std::string, int64_t> last_version_;  // aggregate -> highest sealed
 
   absl::Mutex read_mu_;
   std::unique_ptr<store::Db> reader_ ABSL_GUARDED_BY(read_mu_);

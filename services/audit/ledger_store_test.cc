@@ -61,7 +61,7 @@ class LedgerStoreTest : public ::testing::Test {
   }
   SealResult Seal(std::vector<LedgerRecord> batch, std::vector<PartitionOffset> offsets = {}) {
     std::sort(batch.begin(), batch.end(), ChainsBefore);
-    auto r = store_->Seal(std::move(batch), {}, offsets);
+    auto r = store_->Seal(batch, {}, offsets);
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *r : SealResult{};
   }
@@ -154,10 +154,11 @@ TEST_F(LedgerStoreTest, ChangedByteIsNamed) {
 
 TEST_F(LedgerStoreTest, DeletedRecordBreaksBothChainsAndLeavesAGap) {
   Seal(events_);
+  // startup-1 version 1 goes; version 2 remains, so the hole shows.
   {
     auto db = store::Db::Open(path_);
     ASSERT_TRUE((*db)->Exec(absl::StrCat("DELETE FROM records WHERE ce_id = '",
-                                         events_[2].envelope.id, "'"))
+                                         events_[3].envelope.id, "'"))
                     .ok());
   }
   auto report = store_->Verify("");
@@ -165,13 +166,15 @@ TEST_F(LedgerStoreTest, DeletedRecordBreaksBothChainsAndLeavesAGap) {
   EXPECT_FALSE(report->ok());
   bool lineage = false, global = false;
   for (const auto& b : report->broken) {
-    if (b.chain == "idea-1" && b.ce_id == events_[3].envelope.id) lineage = true;
-    if (b.chain == "global" && b.ce_id == events_[3].envelope.id) global = true;
+    // The lineage chain breaks at the record after the hole, the global chain at the record
+    // that followed it globally (idea-2's).
+    if (b.chain == "idea-1" && b.ce_id == events_[5].envelope.id) lineage = true;
+    if (b.chain == "global" && b.ce_id == events_[4].envelope.id) global = true;
   }
   EXPECT_TRUE(lineage);
   EXPECT_TRUE(global);
   ASSERT_EQ(report->gaps.size(), 1u);
-  EXPECT_EQ(report->gaps[0], "idea-1: version 2 missing");
+  EXPECT_EQ(report->gaps[0], "startup-1: version 1 missing");
 }
 
 }  // namespace
