@@ -60,6 +60,7 @@ std::string IdeaStatusLabel(int s) {
 }
 
 std::string OutcomeName(int o) {
+  if (o == nv1::COMMITTEE_OUTCOME_UNSPECIFIED) return "issue non renseignée";  // imported records
   std::string n = nv1::CommitteeOutcome_Name(static_cast<nv1::CommitteeOutcome>(o));
   return n.rfind("COMMITTEE_OUTCOME_", 0) == 0 ? n.substr(18) : n;
 }
