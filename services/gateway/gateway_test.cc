@@ -1,0 +1,217 @@
+// The gateway without its backends: route matching, tokens (hash-only storage, expiry,
+// revocation, field errors), the OpenAPI document covering every route, and the HTTP edge's
+// answers to bad input (malformed JSON, unknown field, wrong content type, oversize body,
+// unknown route, wrong method, missing or bad token, a role the route refuses).
+#include "services/gateway/gateway.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "harness/harness.h"
+#include "services/gateway/http_client.h"
+
+namespace pep::gateway {
+namespace {
+
+TEST(Router, MatchesParamsVerbsAndLiterals) {
+  auto p = Match("/v1/challenges/{challenge_id}:open", "/v1/challenges/abc:open");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->at("challenge_id"), "abc");
+  EXPECT_FALSE(Match("/v1/challenges/{challenge_id}", "/v1/challenges/abc:open").has_value());
+  EXPECT_FALSE(Match("/v1/challenges/{challenge_id}:open", "/v1/challenges/:open").has_value());
+  EXPECT_TRUE(Match("/v1/audit:verify", "/v1/audit:verify").has_value());
+  auto two = Match("/v1/startups/{startup_id}/team/{member_id}", "/v1/startups/s1/team/m2");
+  ASSERT_TRUE(two.has_value());
+  EXPECT_EQ(two->at("member_id"), "m2");
+  EXPECT_FALSE(Match("/v1/startups/{startup_id}", "/v1/startups/s1/team").has_value());
+  EXPECT_EQ(ParamNames("/v1/startups/{startup_id}/team/{member_id}"),
+            (std::vector<std::string>{"startup_id", "member_id"}));
+}
+
+TEST(Status, GrpcGatewayMapping) {
+  EXPECT_EQ(HttpStatusOf(grpc::StatusCode::INVALID_ARGUMENT), 400);
+  EXPECT_EQ(HttpStatusOf(grpc::StatusCode::FAILED_PRECONDITION), 400);
+  EXPECT_EQ(HttpStatusOf(grpc::StatusCode::NOT_FOUND), 404);
+  EXPECT_EQ(HttpStatusOf(grpc::StatusCode::ALREADY_EXISTS), 409);
+  EXPECT_EQ(HttpStatusOf(grpc::StatusCode::ABORTED), 409);
+  EXPECT_EQ(HttpStatusOf(grpc::StatusCode::PERMISSION_DENIED), 403);
+  EXPECT_EQ(HttpStatusOf(grpc::StatusCode::UNAUTHENTICATED), 401);
+  EXPECT_EQ(HttpStatusOf(grpc::StatusCode::RESOURCE_EXHAUSTED), 429);
+  EXPECT_EQ(HttpStatusOf(grpc::StatusCode::UNAVAILABLE), 503);
+  EXPECT_EQ(HttpStatusOf(grpc::StatusCode::DEADLINE_EXCEEDED), 504);
+  EXPECT_EQ(HttpStatusOf(grpc::StatusCode::INTERNAL), 500);
+  EXPECT_EQ(HttpStatusOf(grpc::StatusCode::DATA_LOSS), 500);
+}
+
+class TokensTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = TokenStore::Open(dir_.path() + "/gateway.db", clock_);
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+  }
+  pep::testing::TempDir dir_;
+  FakeClock clock_{absl::FromUnixSeconds(1764331200)};
+  std::unique_ptr<TokenStore> store_;
+};
+
+TEST_F(TokensTest, SecretShownOnceStoredAsHashExpiresAndRevokes) {
+  auto made = store_->Create({.name = "CI", .actor = "ci-bot", .role = "product_team",
+                              .scope = "startup:s1", .expires_at = clock_.Now() + absl::Hours(1)},
+                             "coord-1");
+  ASSERT_TRUE(made.ok()) << made.status();
+  const std::string secret = made->second;
+  EXPECT_TRUE(absl::StartsWith(secret, "pep_"));
+  EXPECT_GE(secret.size(), 40u);
+  auto who = store_->Authenticate(secret);
+  ASSERT_TRUE(who.ok());
+  EXPECT_EQ(who->actor, "ci-bot");
+  EXPECT_EQ(who->scope, "startup:s1");
+  {  // the database never holds the secret itself
+    auto db = store::Db::Open(dir_.path() + "/gateway.db");
+    auto q = (*db)->Prepare("SELECT count(*) FROM tokens WHERE secret_sha256 = ? OR id = ?");
+    q->Bind(1, secret).Bind(2, secret);
+    ASSERT_TRUE(q->Step().value());
+    EXPECT_EQ(q->Int(0), 0);
+  }
+  EXPECT_EQ(store_->Authenticate("pep_nope").status().code(), absl::StatusCode::kUnauthenticated);
+  clock_.Advance(absl::Hours(2));
+  EXPECT_EQ(store_->Authenticate(secret).status().message(), "this token has expired");
+
+  auto other = store_->Create({.actor = "coord-1", .role = "coordinator",
+                               .expires_at = clock_.Now() + absl::Hours(1)}, "bootstrap");
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(store_->HasActiveCoordinator().value());
+  ASSERT_TRUE(store_->Revoke(other->first.id).ok());
+  EXPECT_EQ(store_->Authenticate(other->second).status().message(), "this token was revoked");
+  EXPECT_EQ(store_->Revoke(other->first.id).code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(store_->HasActiveCoordinator().value());
+  EXPECT_EQ(store_->List()->size(), 2u);
+}
+
+TEST_F(TokensTest, BadTokenRequestsNameTheField) {
+  const absl::Time later = clock_.Now() + absl::Hours(1);
+  auto role = store_->Create({.actor = "x", .role = "admin", .expires_at = later}, "c");
+  EXPECT_TRUE(absl::StartsWith(role.status().message(), "role: ")) << role.status();
+  auto scope = store_->Create({.actor = "x", .role = "product_team", .expires_at = later}, "c");
+  EXPECT_TRUE(absl::StartsWith(scope.status().message(), "scope: ")) << scope.status();
+  auto stray = store_->Create({.actor = "x", .role = "juror", .scope = "startup:s", .expires_at = later}, "c");
+  EXPECT_TRUE(absl::StartsWith(stray.status().message(), "scope: ")) << stray.status();
+  auto actor = store_->Create({.role = "juror", .expires_at = later}, "c");
+  EXPECT_TRUE(absl::StartsWith(actor.status().message(), "actor: ")) << actor.status();
+  auto past = store_->Create({.actor = "x", .role = "juror", .expires_at = clock_.Now()}, "c");
+  EXPECT_TRUE(absl::StartsWith(past.status().message(), "expires_at: ")) << past.status();
+}
+
+class GatewayHttpTest : public TokensTest {
+ protected:
+  void SetUp() override {
+    TokensTest::SetUp();
+    registry_ = std::make_shared<prometheus::Registry>();
+    metrics_ = std::make_unique<HttpMetrics>(*registry_);
+    // Backends on a port nobody listens to: these tests never get past the gateway's checks.
+    const std::string nowhere = absl::StrCat("127.0.0.1:", pep::testing::FreePort());
+    gateway_ = std::make_unique<Gateway>(
+        GatewayOptions{.backends = {nowhere, nowhere, nowhere, nowhere},
+                       .client_ip_salt = "salt",
+                       .console_dir = std::string(std::getenv("PEP_SOURCE_DIR")) +
+                                      "/services/gateway/console",
+                       .default_deadline = absl::Milliseconds(300)},
+        *store_, *metrics_);
+    auto server = HttpServer::Start({.port = 0, .max_body_bytes = 4096},
+                                    [this](const HttpRequest& r) { return gateway_->Handle(r); });
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    url_ = absl::StrCat("http://127.0.0.1:", server_->port());
+    auto juror = store_->Create({.actor = "juror-a", .role = "juror",
+                                 .expires_at = clock_.Now() + absl::Hours(1)}, "c");
+    juror_ = juror->second;
+  }
+  HttpResult Call(const std::string& method, const std::string& target, const std::string& body = "",
+                  std::map<std::string, std::string> headers = {}) {
+    if (!body.empty() && headers.count("Content-Type") == 0) headers["Content-Type"] = "application/json";
+    auto r = HttpCall(url_, method, target, headers, body);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : HttpResult{};
+  }
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<HttpMetrics> metrics_;
+  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<HttpServer> server_;
+  std::string url_, juror_;
+};
+
+TEST_F(GatewayHttpTest, OpenApiDocumentsEveryRoute) {
+  HttpResult r = Call("GET", "/openapi.json");
+  ASSERT_EQ(r.status, 200);
+  google::protobuf::Struct doc;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &doc).ok()) << r.body.substr(0, 300);
+  EXPECT_EQ(doc.fields().at("openapi").string_value(), "3.0.3");
+  const auto& paths = doc.fields().at("paths").struct_value().fields();
+  for (const Route& route : gateway_->routes()) {
+    auto p = paths.find(route.pattern);
+    ASSERT_NE(p, paths.end()) << route.pattern << " is not documented";
+    const auto& ops = p->second.struct_value().fields();
+    auto op = ops.find(absl::AsciiStrToLower(route.method));
+    ASSERT_NE(op, ops.end()) << route.method << " " << route.pattern << " is not documented";
+    EXPECT_FALSE(op->second.struct_value().fields().at("summary").string_value().empty());
+  }
+  size_t documented = 0;
+  for (const auto& [path, item] : paths) documented += item.struct_value().fields().size();
+  EXPECT_EQ(documented, gateway_->routes().size()) << "a documented route does not exist";
+  // Every referenced schema is there.
+  const auto& schemas = doc.fields().at("components").struct_value().fields().at("schemas").struct_value().fields();
+  EXPECT_TRUE(schemas.count("pepiniere.ideas.v1.SubmitIdeaRequest"));
+  EXPECT_TRUE(schemas.count("pepiniere.audit.v1.Timeline"));
+  size_t at = 0;
+  while ((at = r.body.find("#/components/schemas/", at)) != std::string::npos) {
+    at += 21;
+    const std::string name = r.body.substr(at, r.body.find('"', at) - at);
+    EXPECT_TRUE(schemas.count(name)) << name;
+  }
+}
+
+TEST_F(GatewayHttpTest, BadInputGetsA4xxAPersonUnderstands) {
+  const std::map<std::string, std::string> juror = {{"Authorization", "Bearer " + juror_}};
+  auto with = [&](std::map<std::string, std::string> h) {
+    h.insert(juror.begin(), juror.end());
+    return h;
+  };
+  HttpResult malformed = Call("POST", "/v1/ideas/i1/scores", "{\"scores\": [", juror);
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_NE(malformed.body.find("body: not a valid ScoreIdeaRequest"), std::string::npos) << malformed.body;
+  HttpResult unknown = Call("POST", "/v1/ideas/i1/scores", R"({"scorez": []})", juror);
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_NE(unknown.body.find("scorez"), std::string::npos) << unknown.body;
+  HttpResult type = Call("POST", "/v1/ideas/i1/scores", "scores=5", with({{"Content-Type", "text/plain"}}));
+  EXPECT_EQ(type.status, 415);
+  EXPECT_NE(type.body.find("expected Content-Type application/json"), std::string::npos);
+  HttpResult big = Call("POST", "/v1/ideas/i1/scores", std::string(5000, ' '), juror);
+  EXPECT_EQ(big.status, 413);
+  EXPECT_NE(big.body.find("larger than 4096 bytes"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/v1/nothing/here").status, 404);
+  EXPECT_EQ(Call("PUT", "/v1/challenges").status, 405);
+  HttpResult anonymous = Call("GET", "/v1/startups");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(Call("GET", "/v1/startups", "", {{"Authorization", "Bearer pep_forged"}}).status, 401);
+  EXPECT_EQ(Call("GET", "/v1/startups", "", {{"Authorization", "Basic abc"}}).status, 401);
+  HttpResult refused = Call("GET", "/v1/startups", "", juror);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("the juror role may not GET /v1/startups"), std::string::npos);
+  // A backend that is down is a 503, not a hang (the call carries a deadline).
+  HttpResult down = Call("POST", "/v1/ideas/i1/scores", R"({"scores": []})", juror);
+  EXPECT_TRUE(down.status == 503 || down.status == 504) << down.status << " " << down.body;
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+  EXPECT_EQ(Call("GET", "/readyz").status, 503);
+  HttpResult page = Call("GET", "/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("lang=\"fr\""), std::string::npos);
+  // Nothing outside the console directory, however the path is spelled.
+  EXPECT_EQ(Call("GET", "/..%2F..%2F..%2Fetc%2Fhost.conf").status, 404);
+  EXPECT_EQ(Call("GET", "/../../../../etc/host.conf").body.find("multi on"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pep::gateway

@@ -1,0 +1,124 @@
+// pep-gateway: wiring only — flags, the token store (and the bootstrap coordinator token), the
+// HTTP server on :8080, metrics on :9100, graceful stop.
+#include <openssl/rand.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/shutdown.h"
+#include "services/gateway/gateway.h"
+#include "services/gateway/http_server.h"
+#include "services/gateway/tokens.h"
+#include "telemetry/metrics.h"
+
+ABSL_FLAG(std::string, bind_address, "127.0.0.1", "Address the HTTP and metrics servers bind");
+ABSL_FLAG(int, http_port, 8080, "HTTP port (REST API, console)");
+ABSL_FLAG(int, metrics_port, 9100, "Prometheus metrics port");
+ABSL_FLAG(std::string, data_dir, ".run/data/gateway", "Token database and client-IP salt");
+ABSL_FLAG(std::string, ideas_addr, "127.0.0.1:7101", "pep-ideas gRPC address");
+ABSL_FLAG(std::string, incubation_addr, "127.0.0.1:7102", "pep-incubation gRPC address");
+ABSL_FLAG(std::string, feedback_addr, "127.0.0.1:7103", "pep-feedback gRPC address");
+ABSL_FLAG(std::string, audit_addr, "127.0.0.1:7104", "pep-audit gRPC address");
+ABSL_FLAG(std::string, gateway_key, "", "Shared secret sent to services as x-pep-gateway-key");
+ABSL_FLAG(std::string, bootstrap_token_file, "",
+          "If set and no valid coordinator token is there, create one and write it here (0600)");
+ABSL_FLAG(std::string, console_dir, PEP_CONSOLE_DIR, "Static files of the web console");
+ABSL_FLAG(int, max_body_bytes, 4 << 20, "Largest request body accepted");
+
+namespace {
+
+// pep-feedback's rate limits key on SHA-256(salt || client IP): the salt stays on this machine
+// and across restarts, so limits hold and the IP is never sent anywhere.
+std::string LoadOrCreateSalt(const std::string& dir) {
+  const std::string path = dir + "/client_ip_salt";
+  std::ifstream in(path);
+  std::string salt;
+  if (in && std::getline(in, salt) && salt.size() >= 32) return salt;
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1) std::abort();  // no randomness: refuse to run
+  salt = absl::BytesToHexString(std::string(reinterpret_cast<const char*>(raw), sizeof raw));
+  std::ofstream(path) << salt << "\n";
+  chmod(path.c_str(), 0600);
+  return salt;
+}
+
+int Bootstrap(pep::gateway::TokenStore& tokens, const std::string& file) {
+  std::ifstream in(file);
+  std::string secret;
+  if (in && std::getline(in, secret)) {
+    auto t = tokens.Authenticate(std::string(absl::StripAsciiWhitespace(secret)));
+    if (t.ok() && t->role == "coordinator") return 0;  // still valid: nothing to do
+  }
+  auto made = tokens.Create({.name = "bootstrap", .actor = "coordinator", .role = "coordinator",
+                             .expires_at = absl::Now() + absl::Hours(24 * 365)},
+                            "bootstrap");
+  if (!made.ok()) {
+    pep::LogError("cannot create the bootstrap token", {{"error", std::string(made.status().message())}});
+    return 1;
+  }
+  std::ofstream out(file, std::ios::trunc);
+  out << made->second << "\n";
+  out.close();
+  chmod(file.c_str(), 0600);
+  pep::LogInfo("bootstrap coordinator token written", {{"file", file}});
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  pep::BlockShutdownSignals();
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  pep::ParseFlagsWithEnv(argc, argv);
+  pep::SetLogService("pep-gateway");
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  auto tokens = pep::gateway::TokenStore::Open(data_dir + "/gateway.db", pep::SystemClock::Get());
+  if (!tokens.ok()) {
+    pep::LogError("cannot open token store", {{"error", std::string(tokens.status().message())}});
+    return 1;
+  }
+  if (const std::string f = absl::GetFlag(FLAGS_bootstrap_token_file); !f.empty()) {
+    if (Bootstrap(**tokens, f) != 0) return 1;
+  }
+  const std::string bind = absl::GetFlag(FLAGS_bind_address);
+  pep::telemetry::MetricsServer metrics(absl::StrCat(bind, ":", absl::GetFlag(FLAGS_metrics_port)));
+  pep::gateway::HttpMetrics http_metrics(metrics.registry());
+  pep::gateway::Gateway gateway(
+      {.backends = {.ideas = absl::GetFlag(FLAGS_ideas_addr),
+                    .incubation = absl::GetFlag(FLAGS_incubation_addr),
+                    .feedback = absl::GetFlag(FLAGS_feedback_addr),
+                    .audit = absl::GetFlag(FLAGS_audit_addr)},
+       .gateway_key = absl::GetFlag(FLAGS_gateway_key),
+       .client_ip_salt = LoadOrCreateSalt(data_dir),
+       .console_dir = absl::GetFlag(FLAGS_console_dir)},
+      **tokens, http_metrics);
+  auto server = pep::gateway::HttpServer::Start(
+      {.bind_address = bind,
+       .port = absl::GetFlag(FLAGS_http_port),
+       .max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes))},
+      [&gateway](const pep::gateway::HttpRequest& r) { return gateway.Handle(r); });
+  if (!server.ok()) {
+    pep::LogError("cannot start HTTP server", {{"error", std::string(server.status().message())}});
+    return 1;
+  }
+  pep::LogInfo("pep-gateway serving", {{"http", absl::StrCat(bind, ":", (*server)->port())},
+                                       {"metrics", absl::StrCat(bind, ":", metrics.port())}});
+  const int sig = pep::WaitForShutdownSignal();
+  pep::LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});
+  server->reset();  // civetweb finishes requests in progress
+  tokens->reset();
+  std::fflush(nullptr);
+  std::_Exit(0);  // civetweb's and prometheus-cpp's exit paths are slow; the data is closed
+}

@@ -1,0 +1,298 @@
+// pepctl: the command line product teams call from their CI, and coordinators from a shell,
+// over the REST gateway. PEP_URL (default http://127.0.0.1:8080) and PEP_TOKEN come from the
+// environment. Exit codes: 0 done, 1 refused by Pépinière (4xx), 2 usage error, 3 Pépinière
+// unreachable or failing (5xx) — so a CI job can tell "fix your call" from "retry later".
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/clock.h"
+#include "common/proto_time.h"
+#include "google/protobuf/util/json_util.h"
+#include "pepiniere/audit/v1/audit.pb.h"
+#include "pepiniere/gateway/v1/gateway.pb.h"
+#include "pepiniere/incubation/v1/incubation.pb.h"
+#include "services/gateway/http_client.h"
+
+namespace {
+
+namespace nv1 = ::pepiniere::incubation::v1;
+namespace av1 = ::pepiniere::audit::v1;
+namespace gv1 = ::pepiniere::gateway::v1;
+
+constexpr char kUsage[] = R"(usage: pepctl <command> [options]      (PEP_URL, PEP_TOKEN from the environment)
+  milestone push --startup ID --title TEXT --idempotency-key KEY [--kind KIND] [--date YYYY-MM-DD]
+                 [--description TEXT]         kinds: product_launch users_reached kpi funding team other
+  import portfolio FILE [--dry-run]           JSON Lines, one start-up per line; prints the report
+  timeline ID [--individual-feedback]         a start-up's (or idea's) life, one line per event
+  verify [--subject ID]                       re-checks the audit ledger's hash chains
+  token create --role ROLE --actor WHO [--scope startup:ID] [--name TEXT] [--ttl-days N]
+  token list
+  token revoke TOKEN_ID
+)";
+
+int Usage(const std::string& why) {
+  std::fprintf(stderr, "pepctl: %s\n%s", why.c_str(), kUsage);
+  return 2;
+}
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;  // --name value, or "true" for flags
+};
+
+Args Parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    if (absl::StartsWith(s, "--")) {
+      s = s.substr(2);
+      const bool flag = s == "dry-run" || s == "individual-feedback";
+      if (const size_t eq = s.find('='); eq != std::string::npos) {
+        a.options[s.substr(0, eq)] = s.substr(eq + 1);
+      } else if (flag || i + 1 >= argc) {
+        a.options[s] = "true";
+      } else {
+        a.options[s] = argv[++i];
+      }
+    } else {
+      a.positional.push_back(s);
+    }
+  }
+  return a;
+}
+
+std::string Env(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+std::string Escape(const std::string& s) {  // URL path segment / query value
+  std::string out;
+  for (unsigned char c : s) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
+// Calls the gateway; on failure prints a line fit for a CI log and returns the exit code.
+int Call(const std::string& method, const std::string& target, const std::string& body,
+         const std::string& content_type, std::string* out) {
+  std::map<std::string, std::string> headers;
+  if (const std::string token = Env("PEP_TOKEN", ""); !token.empty()) {
+    headers["Authorization"] = "Bearer " + token;
+  }
+  if (!body.empty()) headers["Content-Type"] = content_type;
+  const std::string url = Env("PEP_URL", "http://127.0.0.1:8080");
+  auto r = pep::gateway::HttpCall(url, method, target, headers, body);
+  if (!r.ok()) {
+    std::fprintf(stderr, "pepctl: %s unreachable: %s\n", url.c_str(),
+                 std::string(r.status().message()).c_str());
+    return 3;
+  }
+  if (r->status >= 200 && r->status < 300) {
+    *out = r->body;
+    return 0;
+  }
+  gv1::Error e;
+  google::protobuf::util::JsonParseOptions o;
+  o.ignore_unknown_fields = true;
+  const std::string message =
+      google::protobuf::util::JsonStringToMessage(r->body, &e, o).ok() ? e.message() : r->body;
+  std::fprintf(stderr, "pepctl: %s %s: HTTP %d: %s\n", method.c_str(), target.c_str(), r->status,
+               message.c_str());
+  return r->status >= 500 ? 3 : 1;
+}
+
+template <typename M>
+bool FromJson(const std::string& json, M* m) {
+  google::protobuf::util::JsonParseOptions o;
+  o.ignore_unknown_fields = true;  // a newer gateway may say more
+  return google::protobuf::util::JsonStringToMessage(json, m, o).ok();
+}
+
+std::string Date(const google::protobuf::Timestamp& ts) {
+  return absl::FormatTime("%Y-%m-%d", pep::FromTimestamp(ts), absl::UTCTimeZone());
+}
+
+int MilestonePush(const Args& a) {
+  for (const char* required : {"startup", "title", "idempotency-key"}) {
+    if (a.options.count(required) == 0) return Usage(absl::StrCat("--", required, " is required"));
+  }
+  nv1::PushMilestoneRequest req;
+  req.set_title(a.options.at("title"));
+  req.set_idempotency_key(a.options.at("idempotency-key"));
+  if (a.options.count("description")) req.set_description(a.options.at("description"));
+  std::string kind = absl::AsciiStrToUpper(a.options.count("kind") ? a.options.at("kind") : "other");
+  if (!absl::StartsWith(kind, "MILESTONE_KIND_")) kind = "MILESTONE_KIND_" + kind;
+  nv1::MilestoneKind k;
+  if (!nv1::MilestoneKind_Parse(kind, &k)) return Usage("--kind: unknown milestone kind");
+  req.set_kind(k);
+  absl::Time date = absl::Now();
+  if (a.options.count("date")) {
+    std::string err;
+    if (!absl::ParseTime("%Y-%m-%d", a.options.at("date"), absl::UTCTimeZone(), &date, &err)) {
+      return Usage("--date: expected YYYY-MM-DD");
+    }
+  }
+  *req.mutable_date() = pep::ToTimestamp(date);
+  std::string body, out;
+  google::protobuf::util::JsonPrintOptions po;
+  po.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(req, &body, po);
+  const int rc = Call("POST", absl::StrCat("/v1/startups/", Escape(a.options.at("startup")), "/milestones"),
+                      body, "application/json", &out);
+  if (rc != 0) return rc;
+  nv1::Milestone m;
+  FromJson(out, &m);
+  std::printf("milestone %s recorded: \"%s\" on %s (idempotency key %s)\n", m.id().c_str(),
+              m.title().c_str(), Date(m.date()).c_str(), m.idempotency_key().c_str());
+  return 0;
+}
+
+int ImportPortfolio(const Args& a) {
+  if (a.positional.size() < 3) return Usage("import portfolio: FILE is required");
+  std::ifstream f(a.positional[2], std::ios::binary);
+  if (!f) return Usage(absl::StrCat("cannot read ", a.positional[2]));
+  const std::string body((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string out;
+  const bool dry = a.options.count("dry-run") > 0;
+  const int rc = Call("POST", absl::StrCat("/v1/imports/portfolio", dry ? "?dry_run=true" : ""),
+                      body, "application/x-ndjson", &out);
+  if (rc != 0) return rc;
+  nv1::ImportReport r;
+  FromJson(out, &r);
+  std::printf("%sread %d, created %d, updated %d, unchanged %d, rejected %d, events %d\n",
+              dry ? "(dry run) " : "", r.read(), r.created(), r.updated(), r.unchanged(),
+              r.rejected(), r.events_emitted());
+  for (const auto& w : r.warnings()) {
+    std::printf("warning line %d [%s] %s: %s\n", w.line(), w.rule().c_str(), w.slug().c_str(),
+                w.detail().c_str());
+  }
+  for (const auto& x : r.rejections()) {
+    std::printf("rejected line %d: %s\n", x.line(), x.reason().c_str());
+  }
+  return r.rejected() > 0 ? 1 : 0;
+}
+
+int Timeline(const Args& a) {
+  if (a.positional.size() < 2) return Usage("timeline: ID is required");
+  std::string out;
+  const int rc = Call("GET",
+                      absl::StrCat("/v1/startups/", Escape(a.positional[1]), "/timeline",
+                                   a.options.count("individual-feedback") ? "?individual_feedback=true" : ""),
+                      "", "", &out);
+  if (rc != 0) return rc;
+  av1::Timeline t;
+  FromJson(out, &t);
+  for (const auto& e : t.entries()) {
+    std::printf("%s  %-16s %s\n", Date(e.effective_time()).c_str(),
+                e.actor().empty() ? "-" : e.actor().c_str(), e.summary().c_str());
+    for (const auto& c : e.changes()) {
+      std::printf("            %s: %s -> %s\n", c.field().c_str(),
+                  c.old_value().empty() ? "(vide)" : c.old_value().c_str(), c.new_value().c_str());
+    }
+  }
+  return 0;
+}
+
+int Verify(const Args& a) {
+  av1::VerifyLedgerRequest req;
+  if (a.options.count("subject")) req.set_subject(a.options.at("subject"));
+  std::string body, out;
+  google::protobuf::util::JsonPrintOptions po;
+  po.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(req, &body, po);
+  const int rc = Call("POST", "/v1/audit:verify", body, "application/json", &out);
+  if (rc != 0) return rc;
+  av1::VerifyLedgerResponse v;
+  FromJson(out, &v);
+  std::printf("%s: %lld records in %lld chains; global head %s\n", v.ok() ? "ledger OK" : "LEDGER BROKEN",
+              static_cast<long long>(v.records()), static_cast<long long>(v.subjects()),
+              v.global_head_hash().c_str());
+  for (const auto& b : v.broken()) {
+    std::printf("broken: chain %s record %lld (%s): %s\n", b.chain().c_str(),
+                static_cast<long long>(b.seq()), b.ce_id().c_str(), b.reason().c_str());
+  }
+  for (const auto& g : v.gaps()) std::printf("gap: %s\n", g.c_str());
+  for (const auto& d : v.duplicates()) std::printf("duplicate: %s\n", d.c_str());
+  return v.ok() ? 0 : 1;
+}
+
+int Token(const Args& a) {
+  const std::string sub = a.positional.size() > 1 ? a.positional[1] : "";
+  std::string out;
+  if (sub == "list") {
+    const int rc = Call("GET", "/v1/tokens", "", "", &out);
+    if (rc != 0) return rc;
+    gv1::ListTokensResponse list;
+    FromJson(out, &list);
+    for (const auto& t : list.tokens()) {
+      std::printf("%s  %-12s %-20s %-24s expires %s%s  %s\n", t.id().c_str(), t.role().c_str(),
+                  t.actor().c_str(), t.scope().c_str(), Date(t.expires_at()).c_str(),
+                  t.revoked() ? " REVOKED" : "", t.name().c_str());
+    }
+    return 0;
+  }
+  if (sub == "revoke") {
+    if (a.positional.size() < 3) return Usage("token revoke: TOKEN_ID is required");
+    const int rc = Call("DELETE", "/v1/tokens/" + Escape(a.positional[2]), "", "", &out);
+    if (rc == 0) std::printf("token %s revoked\n", a.positional[2].c_str());
+    return rc;
+  }
+  if (sub == "create") {
+    if (!a.options.count("role") || !a.options.count("actor")) {
+      return Usage("token create: --role and --actor are required");
+    }
+    gv1::CreateTokenRequest req;
+    req.set_role(a.options.at("role"));
+    req.set_actor(a.options.at("actor"));
+    if (a.options.count("scope")) req.set_scope(a.options.at("scope"));
+    req.set_name(a.options.count("name") ? a.options.at("name") : a.options.at("actor"));
+    int days = 90;
+    if (a.options.count("ttl-days") && !absl::SimpleAtoi(a.options.at("ttl-days"), &days)) {
+      return Usage("--ttl-days: a number of days");
+    }
+    *req.mutable_expires_at() = pep::ToTimestamp(absl::Now() + absl::Hours(24) * days);
+    std::string body;
+    google::protobuf::util::JsonPrintOptions po;
+    po.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(req, &body, po);
+    const int rc = Call("POST", "/v1/tokens", body, "application/json", &out);
+    if (rc != 0) return rc;
+    gv1::CreateTokenResponse made;
+    FromJson(out, &made);
+    std::fprintf(stderr, "token %s for %s (%s%s%s), expires %s — the secret below is shown once:\n",
+                 made.token().id().c_str(), made.token().actor().c_str(), made.token().role().c_str(),
+                 made.token().scope().empty() ? "" : ", ", made.token().scope().c_str(),
+                 Date(made.token().expires_at()).c_str());
+    std::printf("%s\n", made.secret().c_str());
+    return 0;
+  }
+  return Usage("token: create, list or revoke");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args a = Parse(argc, argv);
+  if (a.positional.empty() || a.options.count("help")) return Usage("a command is needed");
+  const std::string& cmd = a.positional[0];
+  if (cmd == "milestone" && a.positional.size() > 1 && a.positional[1] == "push") return MilestonePush(a);
+  if (cmd == "import" && a.positional.size() > 1 && a.positional[1] == "portfolio") return ImportPortfolio(a);
+  if (cmd == "timeline") return Timeline(a);
+  if (cmd == "verify") return Verify(a);
+  if (cmd == "token") return Token(a);
+  return Usage(absl::StrCat("unknown command '", cmd, "'"));
+}

@@ -1,0 +1,62 @@
+// Routes of the REST gateway: a pattern ("/v1/challenges/{challenge_id}:open"), the roles
+// allowed, and what the OpenAPI document says of it. Matching is pure and tested alone.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "google/protobuf/descriptor.h"
+#include "services/gateway/http_server.h"
+
+namespace pep::gateway {
+
+enum Role : unsigned {
+  kCoordinator = 1,
+  kJuror = 2,
+  kProductTeam = 4,
+  kAgent = 8,
+  kPublic = 16,  // no token
+};
+inline constexpr unsigned kAnyRole = kCoordinator | kJuror | kProductTeam | kAgent | kPublic;
+inline constexpr unsigned kAnySignedIn = kCoordinator | kJuror | kProductTeam | kAgent;
+
+Role RoleOf(const std::string& name);  // "public" for an unknown name
+std::string RoleName(Role r);
+
+struct Caller {
+  std::string actor;  // empty for public
+  Role role = kPublic;
+  std::string scope;  // "startup:<id>"
+};
+
+using PathParams = std::map<std::string, std::string>;
+
+struct Route;
+using RouteHandler = std::function<HttpResponse(const Route&, const HttpRequest&,
+                                                const Caller&, const PathParams&)>;
+
+enum class Body { kNone, kJson, kJsonLines };
+
+struct Route {
+  std::string method;
+  std::string pattern;
+  unsigned roles = 0;
+  std::string summary;  // French, for the OpenAPI document and the console's developers
+  Body body = Body::kNone;
+  const google::protobuf::Descriptor* request = nullptr;   // documented body / query shape
+  const google::protobuf::Descriptor* response = nullptr;  // documented answer
+  std::string response_type = "application/json";         // streams: text/csv, x-ndjson
+  RouteHandler handler;
+};
+
+// Path parameters of `path` against `pattern`, or nullopt. A segment may be "{name}",
+// "{name}:verb" or a literal ("audit:verify").
+std::optional<PathParams> Match(const std::string& pattern, const std::string& path);
+
+// Names of the "{…}" parameters of a pattern, in order.
+std::vector<std::string> ParamNames(const std::string& pattern);
+
+}  // namespace pep::gateway

@@ -1,0 +1,151 @@
+#include "services/gateway/tokens.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "common/uuid.h"
+
+namespace pep::gateway {
+
+namespace {
+
+const std::vector<store::Migration>& Migrations() {
+  static const auto* m = new std::vector<store::Migration>{
+      {1, R"sql(
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY, secret_sha256 TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+  actor TEXT NOT NULL, role TEXT NOT NULL, scope TEXT NOT NULL, created_by TEXT NOT NULL,
+  created_us INTEGER NOT NULL, expires_us INTEGER NOT NULL, revoked_us INTEGER);
+)sql"},
+  };
+  return *m;
+}
+
+std::string HashHex(const std::string& secret) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(secret.data(), secret.size(), md, &len, EVP_sha256(), nullptr);
+  return absl::BytesToHexString(std::string(reinterpret_cast<const char*>(md), len));
+}
+
+constexpr char kColumns[] =
+    "id, name, actor, role, scope, created_by, created_us, expires_us, revoked_us";
+
+Token Read(const store::Stmt& q) {
+  Token t;
+  t.id = q.Text(0);
+  t.name = q.Text(1);
+  t.actor = q.Text(2);
+  t.role = q.Text(3);
+  t.scope = q.Text(4);
+  t.created_by = q.Text(5);
+  t.created_at = absl::FromUnixMicros(q.Int(6));
+  t.expires_at = absl::FromUnixMicros(q.Int(7));
+  t.revoked = !q.IsNull(8);
+  return t;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const std::string& path,
+                                                             const Clock& clock) {
+  auto db = store::Db::Open(path);
+  if (!db.ok()) return db.status();
+  PEP_RETURN_IF_ERROR((*db)->Migrate(Migrations()));
+  return std::unique_ptr<TokenStore>(new TokenStore(std::move(*db), clock));
+}
+
+absl::StatusOr<std::pair<Token, std::string>> TokenStore::Create(const NewToken& n,
+                                                                 const std::string& created_by) {
+  bool known = false;
+  for (const char* r : kRoles) known = known || n.role == r;
+  if (!known) {
+    return FieldError("role", absl::StrCat("must be coordinator, juror, product_team or agent (got '",
+                                           n.role, "')"));
+  }
+  if (n.role == "product_team" && (n.scope.rfind("startup:", 0) != 0 || n.scope.size() <= 8)) {
+    return FieldError("scope", "a product_team token needs scope 'startup:<start-up id>'");
+  }
+  if (n.role != "product_team" && !n.scope.empty()) {
+    return FieldError("scope", "only product_team tokens are scoped");
+  }
+  if (n.actor.empty() || n.actor.size() > 100) return FieldError("actor", "must be 1-100 characters");
+  if (n.name.size() > 200) return FieldError("name", "must be at most 200 characters");
+  const absl::Time now = clock_.Now();
+  if (n.expires_at <= now) return FieldError("expires_at", "must be in the future");
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1) return absl::InternalError("no randomness for a token");
+  std::string secret = "pep_";
+  absl::StrAppend(&secret, absl::WebSafeBase64Escape(
+                               std::string(reinterpret_cast<const char*>(raw), sizeof raw)));
+  Token t{.id = NewUuidV7(now), .name = n.name, .actor = n.actor, .role = n.role, .scope = n.scope,
+          .created_by = created_by, .created_at = now, .expires_at = n.expires_at};
+  absl::MutexLock l(&mu_);
+  auto ins = db_->Prepare(
+      "INSERT INTO tokens(id, secret_sha256, name, actor, role, scope, created_by, created_us, "
+      "expires_us) VALUES (?,?,?,?,?,?,?,?,?)");
+  if (!ins.ok()) return ins.status();
+  PEP_RETURN_IF_ERROR(ins->Bind(1, t.id)
+                          .Bind(2, HashHex(secret))
+                          .Bind(3, t.name)
+                          .Bind(4, t.actor)
+                          .Bind(5, t.role)
+                          .Bind(6, t.scope)
+                          .Bind(7, t.created_by)
+                          .Bind(8, absl::ToUnixMicros(t.created_at))
+                          .Bind(9, absl::ToUnixMicros(t.expires_at))
+                          .Run());
+  return std::make_pair(std::move(t), std::move(secret));
+}
+
+absl::StatusOr<Token> TokenStore::Authenticate(const std::string& secret) {
+  absl::MutexLock l(&mu_);
+  auto q = db_->Prepare(absl::StrCat("SELECT ", kColumns, " FROM tokens WHERE secret_sha256 = ?"));
+  if (!q.ok()) return q.status();
+  q->Bind(1, HashHex(secret));
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::UnauthenticatedError("unknown token");
+  Token t = Read(*q);
+  if (t.revoked) return absl::UnauthenticatedError("this token was revoked");
+  if (t.expires_at <= clock_.Now()) return absl::UnauthenticatedError("this token has expired");
+  return t;
+}
+
+absl::StatusOr<std::vector<Token>> TokenStore::List() {
+  absl::MutexLock l(&mu_);
+  auto q = db_->Prepare(absl::StrCat("SELECT ", kColumns, " FROM tokens ORDER BY created_us"));
+  if (!q.ok()) return q.status();
+  std::vector<Token> out;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back(Read(*q));
+  }
+}
+
+absl::Status TokenStore::Revoke(const std::string& id) {
+  absl::MutexLock l(&mu_);
+  auto q = db_->Prepare("UPDATE tokens SET revoked_us = ? WHERE id = ? AND revoked_us IS NULL");
+  if (!q.ok()) return q.status();
+  PEP_RETURN_IF_ERROR(q->Bind(1, absl::ToUnixMicros(clock_.Now())).Bind(2, id).Run());
+  if (db_->Changes() == 0) return absl::NotFoundError(absl::StrCat("token_id: no active token '", id, "'"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> TokenStore::HasActiveCoordinator() {
+  absl::MutexLock l(&mu_);
+  auto q = db_->Prepare(
+      "SELECT 1 FROM tokens WHERE role = 'coordinator' AND revoked_us IS NULL AND expires_us > ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, absl::ToUnixMicros(clock_.Now()));
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  return *row;
+}
+
+}  // namespace pep::gateway
