@@ -191,7 +191,8 @@ struct CallSetup {
 
 void Prepare(grpc::ClientContext& ctx, const CallSetup& c) {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + DeadlineOf(*c.req, *c.options)));
-  if (!c.caller->actor.empty()) ctx.AddMetadata("x-pep-actor", c.caller->actor);
+  // Always an actor: a service in --insecure_dev would take a call without one for "dev".
+  ctx.AddMetadata("x-pep-actor", c.caller->actor.empty() ? "public" : c.caller->actor);
   ctx.AddMetadata("x-pep-roles", RoleName(c.caller->role));
   if (!c.caller->scope.empty()) ctx.AddMetadata("x-pep-scope", c.caller->scope);
   if (!c.options->gateway_key.empty()) ctx.AddMetadata("x-pep-gateway-key", c.options->gateway_key);

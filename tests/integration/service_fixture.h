@@ -58,7 +58,12 @@ class ServiceProcess {
     std::vector<std::string> argv = {BinaryDir() + "/" + binary_, "--grpc_port",
                                      std::to_string(grpc_port_), "--metrics_port",
                                      std::to_string(metrics_port_), "--data_dir", data_dir_,
-                                     "--kafka_brokers", brokers_, "--insecure_dev"};
+                                     "--kafka_brokers", brokers_};
+    if (gateway_key_.empty()) {
+      argv.push_back("--insecure_dev");
+    } else {
+      argv.insert(argv.end(), {"--gateway_key", gateway_key_});
+    }
     argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
     const std::string log = data_dir_ + "/" + LogName();
     proc_->Start(argv, {}, log);
@@ -79,6 +84,8 @@ class ServiceProcess {
     }, absl::Seconds(30))) << binary_ << " did not become healthy; see " << log;
     OnStarted();
   }
+  // Before Start: require the gateway key instead of running in --insecure_dev.
+  void RequireGatewayKey(std::string key) { gateway_key_ = std::move(key); }
   void Kill9() { proc_->Kill9(); }
   int Terminate() { return proc_->Terminate(); }
   bool Running() { return proc_ && proc_->Running(); }
@@ -102,7 +109,7 @@ class ServiceProcess {
   std::shared_ptr<grpc::Channel> channel_;
 
  private:
-  std::string binary_, brokers_, data_dir_;
+  std::string binary_, brokers_, data_dir_, gateway_key_;
   std::vector<std::string> extra_args_;
   int grpc_port_, metrics_port_;
   std::unique_ptr<ChildProcess> proc_;

@@ -1,0 +1,107 @@
+// The whole platform behind pep-gateway, as in production: the four services require the
+// gateway key (no --insecure_dev), the gateway makes a bootstrap coordinator token, and the
+// test talks HTTP only.
+#pragma once
+
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "events/kafka.h"
+#include "google/protobuf/util/json_util.h"
+#include "integration/service_fixture.h"
+#include "services/gateway/http_client.h"
+
+namespace pep::testing {
+
+class Platform {
+ public:
+  Platform() {
+    brokers_ = KafkaBroker::Shared().bootstrap();
+    EXPECT_TRUE(events::EnsureTopics(brokers_, events::PepiniereTopics()).ok());
+    ideas_ = std::make_unique<IdeasProcess>(brokers_, dirs_[0].path());
+    incubation_ = std::make_unique<IncubationProcess>(brokers_, dirs_[1].path());
+    feedback_ = std::make_unique<FeedbackProcess>(brokers_, dirs_[2].path());
+    audit_ = std::make_unique<AuditProcess>(brokers_, dirs_[3].path());
+    for (ServiceProcess* s : std::initializer_list<ServiceProcess*>{
+             ideas_.get(), incubation_.get(), feedback_.get(), audit_.get()}) {
+      s->RequireGatewayKey(kKey);
+      s->Start();
+    }
+    http_port_ = FreePort();
+    gateway_metrics_port_ = FreePort();
+    const std::string token_file = dirs_[4].path() + "/coordinator.token";
+    gateway_.Start({BinaryDir() + "/services/gateway/pep-gateway", "--http_port",
+                    std::to_string(http_port_), "--metrics_port",
+                    std::to_string(gateway_metrics_port_), "--data_dir", dirs_[4].path(),
+                    "--ideas_addr", ideas_->address(), "--incubation_addr", incubation_->address(),
+                    "--feedback_addr", feedback_->address(), "--audit_addr", audit_->address(),
+                    "--gateway_key", kKey, "--bootstrap_token_file", token_file},
+                   {}, dirs_[4].path() + "/pep-gateway.log");
+    EXPECT_TRUE(WaitFor([&] { return Get("/readyz", "").status == 200; }, absl::Seconds(30)))
+        << "gateway not ready; see " << dirs_[4].path();
+    std::ifstream f(token_file);
+    std::getline(f, coordinator_);
+  }
+
+  gateway::HttpResult Call(const std::string& method, const std::string& target,
+                           const std::string& token, const std::string& body = "",
+                           const std::string& content_type = "application/json") {
+    std::map<std::string, std::string> h;
+    if (!token.empty()) h["Authorization"] = "Bearer " + token;
+    if (!body.empty()) h["Content-Type"] = content_type;
+    auto r = gateway::HttpCall(url(), method, target, h, body);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : gateway::HttpResult{};
+  }
+  gateway::HttpResult Get(const std::string& target, const std::string& token) {
+    auto r = gateway::HttpCall(url(), "GET", target,
+                               token.empty() ? std::map<std::string, std::string>{}
+                                             : std::map<std::string, std::string>{
+                                                   {"Authorization", "Bearer " + token}});
+    return r.ok() ? *r : gateway::HttpResult{};
+  }
+  // POSTs and parses the answer into M (expecting 2xx).
+  template <typename M>
+  M Post(const std::string& target, const std::string& token, const std::string& body) {
+    gateway::HttpResult r = Call("POST", target, token, body);
+    EXPECT_TRUE(r.status >= 200 && r.status < 300) << target << ": " << r.status << " " << r.body;
+    M m;
+    google::protobuf::util::JsonParseOptions o;
+    o.ignore_unknown_fields = true;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &m, o).ok()) << r.body;
+    return m;
+  }
+  // A new token's secret.
+  std::string Token(const std::string& role, const std::string& actor, const std::string& scope = "") {
+    gateway::HttpResult r = Call("POST", "/v1/tokens", coordinator_,
+                                 absl::StrCat(R"({"role":")", role, R"(","actor":")", actor,
+                                              R"(","scope":")", scope, R"(","name":"test"})"));
+    EXPECT_EQ(r.status, 201) << r.body;
+    const size_t at = r.body.find("\"secret\":\"");
+    return at == std::string::npos ? "" : r.body.substr(at + 10, r.body.find('"', at + 10) - at - 10);
+  }
+
+  std::string url() const { return absl::StrCat("http://127.0.0.1:", http_port_); }
+  const std::string& coordinator() const { return coordinator_; }
+  int gateway_metrics_port() const { return gateway_metrics_port_; }
+  AuditProcess& audit() { return *audit_; }
+  IdeasProcess& ideas() { return *ideas_; }
+
+  static constexpr char kKey[] = "test-gateway-key-0123456789";
+
+ private:
+  std::string brokers_;
+  TempDir dirs_[5];
+  std::unique_ptr<IdeasProcess> ideas_;
+  std::unique_ptr<IncubationProcess> incubation_;
+  std::unique_ptr<FeedbackProcess> feedback_;
+  std::unique_ptr<AuditProcess> audit_;
+  ChildProcess gateway_;
+  int http_port_ = 0, gateway_metrics_port_ = 0;
+  std::string coordinator_;
+};
+
+}  // namespace pep::testing

@@ -1,0 +1,121 @@
+// pepctl as a product team's CI and a coordinator's shell use it, against the real gateway and
+// services: a milestone pushed (and pushed again by a retried job: same milestone), the
+// timeline showing it, an import report, the ledger verified, tokens managed — and exit codes
+// a CI can act on (1: fix the call, 3: retry later), with a message naming the problem.
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+
+#include "integration/gateway_fixture.h"
+
+namespace pep::testing {
+namespace {
+
+struct Outcome {
+  int rc;
+  std::string out, err;
+};
+
+Outcome Pepctl(const std::string& url, const std::string& token, const std::string& args,
+           const std::string& dir) {
+  const std::string out = dir + "/out.txt", err = dir + "/err.txt";
+  const int rc = RunCommand(absl::StrCat("PEP_URL='", url, "' PEP_TOKEN='", token, "' ",
+                                         BinaryDir(), "/services/gateway/pepctl ", args, " > ", out,
+                                         " 2> ", err));
+  auto slurp = [](const std::string& path) {
+    std::ifstream f(path);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  };
+  return {rc, slurp(out), slurp(err)};
+}
+
+TEST(Pepctl, MilestoneFromCiTimelineImportVerifyTokens) {
+  Platform p;
+  TempDir dir;
+  namespace nv1 = ::pepiniere::incubation::v1;
+  auto s1 = p.Post<nv1::Startup>("/v1/startups", p.coordinator(),
+                                 R"({"name":"Signalement voirie","mission":"Signaler un danger","incubator":"lab06"})");
+  auto s2 = p.Post<nv1::Startup>("/v1/startups", p.coordinator(),
+                                 R"({"name":"Autre","mission":"Autre chose","incubator":"lab06"})");
+
+  // A coordinator makes the team's CI token with pepctl; the secret goes to stdout alone.
+  Outcome made = Pepctl(p.url(), p.coordinator(),
+                    absl::StrCat("token create --role product_team --actor ci-voirie --scope startup:",
+                                 s1.id(), " --name 'CI voirie' --ttl-days 30"),
+                    dir.path());
+  ASSERT_EQ(made.rc, 0) << made.err;
+  const std::string ci = std::string(absl::StripAsciiWhitespace(made.out));
+  EXPECT_TRUE(absl::StartsWith(ci, "pep_")) << made.out;
+  EXPECT_NE(made.err.find("shown once"), std::string::npos);
+
+  const std::string push = absl::StrCat("milestone push --startup ", s1.id(),
+                                        " --title 'Mise en production' --kind product_launch "
+                                        "--idempotency-key pipeline-4711 --date 2026-11-20");
+  Outcome first = Pepctl(p.url(), ci, push, dir.path());
+  ASSERT_EQ(first.rc, 0) << first.err;
+  EXPECT_NE(first.out.find("\"Mise en production\" on 2026-11-20"), std::string::npos) << first.out;
+  Outcome again = Pepctl(p.url(), ci, push, dir.path());  // the CI job retried
+  ASSERT_EQ(again.rc, 0) << again.err;
+  EXPECT_EQ(first.out, again.out) << "a retried push made a second milestone";
+
+  // Wrong start-up, no token, missing option, gateway down: each says so, with its exit code.
+  Outcome other = Pepctl(p.url(), ci,
+                     absl::StrCat("milestone push --startup ", s2.id(),
+                                  " --title X --idempotency-key k"),
+                     dir.path());
+  EXPECT_EQ(other.rc, 1);
+  EXPECT_NE(other.err.find("HTTP 403"), std::string::npos) << other.err;
+  EXPECT_NE(other.err.find("scoped to start-up"), std::string::npos) << other.err;
+  Outcome anonymous = Pepctl(p.url(), "", push, dir.path());
+  EXPECT_EQ(anonymous.rc, 1);
+  EXPECT_NE(anonymous.err.find("HTTP 401"), std::string::npos) << anonymous.err;
+  Outcome usage = Pepctl(p.url(), ci, absl::StrCat("milestone push --startup ", s1.id()), dir.path());
+  EXPECT_EQ(usage.rc, 2);
+  EXPECT_NE(usage.err.find("--title is required"), std::string::npos) << usage.err;
+  Outcome down = Pepctl(absl::StrCat("http://127.0.0.1:", FreePort()), ci, push, dir.path());
+  EXPECT_EQ(down.rc, 3);
+  EXPECT_NE(down.err.find("unreachable"), std::string::npos) << down.err;
+
+  // The milestone reaches the ledger; the team reads its start-up's timeline.
+  Outcome timeline;
+  ASSERT_TRUE(WaitFor([&] {
+    timeline = Pepctl(p.url(), ci, "timeline " + s1.id(), dir.path());
+    return timeline.rc == 0 && timeline.out.find("Jalon : Mise en production") != std::string::npos;
+  }, absl::Seconds(60))) << timeline.out << timeline.err;
+  EXPECT_NE(timeline.out.find("Start-up créée : Signalement voirie"), std::string::npos);
+  EXPECT_NE(timeline.out.find("ci-voirie"), std::string::npos) << "the milestone's actor";
+  EXPECT_EQ(Pepctl(p.url(), ci, "timeline " + s2.id(), dir.path()).rc, 1);
+
+  // An import, with its report; a line that cannot be read is rejected and said so.
+  {
+    std::ofstream f(dir.path() + "/portfolio.jsonl");
+    f << R"({"slug":"rdv-pmi","title":"Rendez-vous PMI","mission":"Prendre rendez-vous en PMI.","incubator":"lab06","phases":[{"name":"investigation","start":"2022-03-01"}]})"
+      << "\n{not json\n";
+  }
+  Outcome imported = Pepctl(p.url(), p.coordinator(),
+                        "import portfolio " + dir.path() + "/portfolio.jsonl", dir.path());
+  EXPECT_EQ(imported.rc, 1) << "a rejected line is a failure for a CI job";
+  EXPECT_NE(imported.out.find("read 2, created 1"), std::string::npos) << imported.out;
+  EXPECT_NE(imported.out.find("rejected line 2"), std::string::npos) << imported.out;
+
+  Outcome verify = Pepctl(p.url(), p.coordinator(), "verify", dir.path());
+  EXPECT_EQ(verify.rc, 0) << verify.out << verify.err;
+  EXPECT_NE(verify.out.find("ledger OK"), std::string::npos) << verify.out;
+  EXPECT_EQ(Pepctl(p.url(), ci, "verify", dir.path()).rc, 1);
+
+  Outcome list = Pepctl(p.url(), p.coordinator(), "token list", dir.path());
+  ASSERT_EQ(list.rc, 0);
+  EXPECT_NE(list.out.find("ci-voirie"), std::string::npos);
+  EXPECT_EQ(list.out.find(ci), std::string::npos) << "a token list shows a secret";
+  const size_t line = list.out.rfind('\n', list.out.find("ci-voirie"));
+  const std::string token_id = list.out.substr(line == std::string::npos ? 0 : line + 1, 36);
+  Outcome revoke = Pepctl(p.url(), p.coordinator(), "token revoke " + token_id, dir.path());
+  EXPECT_EQ(revoke.rc, 0) << revoke.err << " id=" << token_id;
+  Outcome after = Pepctl(p.url(), ci, push, dir.path());
+  EXPECT_EQ(after.rc, 1);
+  EXPECT_NE(after.err.find("revoked"), std::string::npos) << after.err;
+}
+
+}  // namespace
+}  // namespace pep::testing
