@@ -8,7 +8,8 @@ PKGS=(
   libabsl-dev librdkafka-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libsqlite3-dev sqlite3 libssl-dev
   openjdk-17-jre-headless maven
-  kcat prometheus curl jq python3
+  libcivetweb-dev kcat prometheus curl jq python3
+  chromium
 )
 
 missing=()
@@ -22,6 +23,20 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Node.js for the browser test (playwright-core drives Debian's chromium): the machine's own
+# Node (>= 18) when there is one, else Debian's.
+if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+  echo "install-deps: installing nodejs npm" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+BROWSER_DIR="$ROOT/tests/browser"
+if [[ ! -d "$BROWSER_DIR/node_modules/playwright-core" ||
+      "$BROWSER_DIR/package-lock.json" -nt "$BROWSER_DIR/node_modules/.package-lock.json" ]]; then
+  echo "install-deps: npm ci in tests/browser (playwright-core)" >&2
+  (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
 
 # The Debian prometheus package starts a system service on install; we run our own on free ports.

@@ -1,0 +1,483 @@
+// Pépinière's web console: plain JavaScript over the REST gateway (no framework, no CDN — it
+// must work on closed networks). French UI, English code. Pages are rendered from the URL
+// (history API); every call goes through api(), which adds the bearer token kept for the tab.
+'use strict';
+
+const TOKEN_KEY = 'pepiniere.token';
+const main = () => document.getElementById('main');
+let me = { role: 'public', actor: '', scope: '' };
+
+// --- helpers ---------------------------------------------------------------------------------
+
+function esc(v) {
+  return String(v ?? '').replace(/[&<>"']/g, (c) => ({
+    '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;',
+  }[c]));
+}
+
+async function api(method, path, body) {
+  const headers = {};
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers.Authorization = 'Bearer ' + token;
+  const init = { method, headers };
+  if (body !== undefined) {
+    headers['Content-Type'] = typeof body === 'string' ? 'application/x-ndjson' : 'application/json';
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+  }
+  const r = await fetch(path, init);
+  const text = await r.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (e) { data = { message: text }; }
+  if (!r.ok) {
+    const err = new Error((data && data.message) || ('HTTP ' + r.status));
+    err.status = r.status;
+    throw err;
+  }
+  return data;
+}
+
+function toast(message, isError) {
+  const t = document.getElementById('toast');
+  t.textContent = message;
+  t.className = isError ? 'error' : 'ok';
+}
+
+const num = (v, digits = 1) => Number(v).toLocaleString('fr-FR', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function date(ts) {
+  if (!ts) return '';
+  const d = new Date(ts);
+  return isNaN(d) ? '' : d.toLocaleDateString('fr-FR', { timeZone: 'UTC' });
+}
+
+function go(path) {
+  history.pushState({}, '', path);
+  render();
+}
+
+// Runs a form's action; errors are shown next to it, in words a person understands.
+function onSubmit(form, action) {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const out = form.querySelector('.form-error');
+    if (out) out.textContent = '';
+    try {
+      await action(new FormData(form));
+    } catch (e) {
+      if (out) out.textContent = 'Erreur : ' + e.message;
+      toast('Erreur : ' + e.message, true);
+    }
+  });
+}
+
+const PHASES = {
+  PHASE_INVESTIGATION: 'Investigation', PHASE_CONSTRUCTION: 'Construction',
+  PHASE_ACCELERATION: 'Accélération', PHASE_CONSOLIDATION: 'Consolidation',
+  PHASE_TRANSFERRED: 'Transférée', PHASE_OPERATED: 'Opérée',
+  PHASE_ABANDONED_IN_INVESTIGATION: 'Abandonnée (investigation)', PHASE_ABANDONED: 'Abandonnée',
+};
+const IDEA_STATUS = {
+  IDEA_STATUS_SUBMITTED: 'Déposées', IDEA_STATUS_SHORTLISTED: 'Présélectionnées',
+  IDEA_STATUS_AWARDED: 'Primées', IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION: 'Retenues',
+  IDEA_STATUS_REJECTED: 'Écartées', IDEA_STATUS_WITHDRAWN: 'Retirées',
+};
+const CHALLENGE_STATUS = {
+  CHALLENGE_STATUS_DRAFT: 'Brouillon', CHALLENGE_STATUS_OPEN: 'Ouvert', CHALLENGE_STATUS_CLOSED: 'Clos',
+};
+
+// --- pages ----------------------------------------------------------------------------------
+
+function signIn() {
+  main().innerHTML = `
+    <h2>Connexion</h2>
+    <p>Collez le jeton que votre coordinateur vous a remis.</p>
+    <form id="signin">
+      <label for="token">Jeton d'accès</label>
+      <input id="token" name="token" type="password" autocomplete="off" required>
+      <button type="submit">Se connecter</button>
+      <p class="form-error" role="alert"></p>
+    </form>`;
+  onSubmit(document.getElementById('signin'), async (f) => {
+    sessionStorage.setItem(TOKEN_KEY, String(f.get('token')).trim());
+    try {
+      me = await api('GET', '/v1/me');
+    } catch (e) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      throw e;
+    }
+    toast('Connecté·e : ' + me.actor + ' (' + me.role + ')');
+    go(me.role === 'product_team' ? '/startups/' + me.scope.replace('startup:', '') : '/defis');
+  });
+}
+
+async function challenges() {
+  const data = await api('GET', '/v1/challenges');
+  const list = (data.challenges || []).map((c) => `
+      <tr><td><a href="/defis/${esc(c.id)}">${esc(c.title)}</a></td>
+      <td>${esc(CHALLENGE_STATUS[c.status] || c.status)}</td><td>${esc(c.theme)}</td>
+      <td>${(c.juror_ids || []).length}</td></tr>`).join('');
+  main().innerHTML = `
+    <h2>Défis</h2>
+    <table><caption>Défis de l'incubateur</caption>
+      <thead><tr><th scope="col">Titre</th><th scope="col">Statut</th><th scope="col">Thème</th>
+      <th scope="col">Jurés</th></tr></thead><tbody>${list || '<tr><td colspan="4">Aucun défi.</td></tr>'}</tbody></table>
+    ${me.role === 'coordinator' ? `
+    <h3>Créer un défi</h3>
+    <form id="new-challenge">
+      <label for="c-title">Titre du défi</label><input id="c-title" name="title" required>
+      <label for="c-theme">Thème</label><input id="c-theme" name="theme" value="simplification">
+      <label for="c-criteria">Critères (séparés par des virgules)</label>
+      <input id="c-criteria" name="criteria" value="impact, faisabilité">
+      <label for="c-quorum">Quorum du jury</label><input id="c-quorum" name="quorum" type="number" min="1" value="1">
+      <button type="submit">Créer le défi</button>
+      <p class="form-error" role="alert"></p>
+    </form>` : ''}`;
+  const form = document.getElementById('new-challenge');
+  if (form) {
+    onSubmit(form, async (f) => {
+      const c = await api('POST', '/v1/challenges', {
+        title: f.get('title'), theme: f.get('theme'), jury_quorum: Number(f.get('quorum')),
+        criteria: String(f.get('criteria')).split(',').map((s) => s.trim()).filter(Boolean)
+          .map((name) => ({ name, weight: 1 })),
+      });
+      toast('Défi créé');
+      go('/defis/' + c.id);
+    });
+  }
+}
+
+async function challenge(id) {
+  const c = await api('GET', '/v1/challenges/' + encodeURIComponent(id));
+  const ideas = (await api('GET', `/v1/challenges/${encodeURIComponent(id)}/ideas?page_size=200`)).ideas || [];
+  const columns = Object.keys(IDEA_STATUS).map((s) => {
+    const items = ideas.filter((i) => i.status === s)
+      .map((i) => `<li><a href="/idees/${esc(i.id)}">${esc(i.title)}</a><br><small>${esc(i.author_name)} — ${esc(i.department)}</small></li>`).join('');
+    return `<section class="column" aria-label="${esc(IDEA_STATUS[s])}"><h4>${esc(IDEA_STATUS[s])} (${ideas.filter((i) => i.status === s).length})</h4><ul>${items}</ul></section>`;
+  }).join('');
+  let ranking = '';
+  if (me.role === 'coordinator' || me.role === 'juror') {
+    try {
+      const r = await api('GET', `/v1/challenges/${encodeURIComponent(id)}/ranking`);
+      ranking = `<h3>Classement</h3><table><caption>Classement (quorum : ${r.jury_quorum})</caption>
+        <thead><tr><th scope="col">Rang</th><th scope="col">Idée</th><th scope="col">Moyenne /5</th><th scope="col">Grilles</th></tr></thead><tbody>
+        ${(r.ideas || []).map((i) => `<tr><td>${i.rank}</td><td><a href="/idees/${esc(i.idea_id)}">${esc(i.title)}</a></td>
+          <td>${num(i.weighted_mean, 2)}</td><td>${i.scorecard_count}${i.quorum_reached ? ' ✓' : ''}</td></tr>`).join('')}
+        </tbody></table>`;
+    } catch (e) { ranking = ''; }
+  }
+  const isCoord = me.role === 'coordinator';
+  main().innerHTML = `
+    <h2>Défi : ${esc(c.title)}</h2>
+    <p>Statut : <strong>${esc(CHALLENGE_STATUS[c.status] || c.status)}</strong> — jurés : ${esc((c.juror_ids || []).join(', ') || 'aucun')}</p>
+    ${isCoord ? `<div class="actions">
+      ${c.status === 'CHALLENGE_STATUS_DRAFT' ? '<button type="button" id="open">Ouvrir le défi</button>' : ''}
+      ${c.status === 'CHALLENGE_STATUS_OPEN' ? '<button type="button" id="close">Clore le défi</button>' : ''}
+    </div>
+    <form id="jurors"><label for="j-ids">Ajouter des jurés (identifiants, séparés par des virgules)</label>
+      <input id="j-ids" name="ids"><button type="submit">Désigner les jurés</button><p class="form-error" role="alert"></p></form>` : ''}
+    <h3>Idées</h3><div class="pipeline">${columns}</div>
+    ${ranking}
+    ${(isCoord || me.role === 'agent') && c.status === 'CHALLENGE_STATUS_OPEN' ? `
+    <h3>Déposer une idée</h3>
+    <form id="new-idea">
+      <label for="i-title">Titre de l'idée</label><input id="i-title" name="title" required>
+      <label for="i-problem">Problème constaté</label><textarea id="i-problem" name="problem" required></textarea>
+      <label for="i-proposal">Proposition</label><textarea id="i-proposal" name="proposal" required></textarea>
+      <label for="i-author">Votre nom</label><input id="i-author" name="author_name" required>
+      <label for="i-dept">Direction ou service</label><input id="i-dept" name="department" required>
+      <label for="i-email">Courriel professionnel</label><input id="i-email" name="contact_email" type="email" required>
+      <button type="submit">Déposer l'idée</button>
+      <p class="form-error" role="alert"></p>
+    </form>` : ''}`;
+  const transition = (verb) => async () => {
+    try {
+      await api('POST', `/v1/challenges/${encodeURIComponent(id)}:${verb}`);
+      toast(verb === 'open' ? 'Défi ouvert' : 'Défi clos');
+      render();
+    } catch (e) { toast('Erreur : ' + e.message, true); }
+  };
+  document.getElementById('open')?.addEventListener('click', transition('open'));
+  document.getElementById('close')?.addEventListener('click', transition('close'));
+  const jurors = document.getElementById('jurors');
+  if (jurors) {
+    onSubmit(jurors, async (f) => {
+      await api('POST', `/v1/challenges/${encodeURIComponent(id)}/jurors`, {
+        juror_ids: String(f.get('ids')).split(',').map((s) => s.trim()).filter(Boolean),
+      });
+      toast('Jury mis à jour');
+      render();
+    });
+  }
+  const form = document.getElementById('new-idea');
+  if (form) {
+    onSubmit(form, async (f) => {
+      const body = Object.fromEntries(f.entries());
+      const r = await api('POST', `/v1/challenges/${encodeURIComponent(id)}/ideas`, body);
+      toast('Idée déposée' + ((r.similar_ideas || []).length ? ' (des idées proches existent)' : ''));
+      render();
+    });
+  }
+}
+
+async function idea(id) {
+  const i = await api('GET', '/v1/ideas/' + encodeURIComponent(id));
+  const c = await api('GET', '/v1/challenges/' + encodeURIComponent(i.challenge_id));
+  let cards = [];
+  if (me.role === 'coordinator' || me.role === 'juror') {
+    cards = (await api('GET', `/v1/ideas/${encodeURIComponent(id)}/scores`)).scorecards || [];
+  }
+  const criteria = c.criteria || [];
+  main().innerHTML = `
+    <p><a href="/defis/${esc(c.id)}">← ${esc(c.title)}</a></p>
+    <h2>Idée : ${esc(i.title)}</h2>
+    <p>Statut : <strong>${esc((IDEA_STATUS[i.status] || i.status).replace(/s$/, ''))}</strong> —
+       par ${esc(i.author_name)} (${esc(i.department)})</p>
+    <h3>Problème</h3><p>${esc(i.problem)}</p><h3>Proposition</h3><p>${esc(i.proposal)}</p>
+    ${cards.length ? `<h3>Grilles d'évaluation</h3><table><caption>Évaluations du jury</caption>
+      <thead><tr><th scope="col">Juré</th><th scope="col">Note pondérée /5</th><th scope="col">Commentaire</th></tr></thead><tbody>
+      ${cards.map((s) => `<tr><td>${esc(s.juror_id)}</td><td>${num(s.weighted_score, 2)}</td><td>${esc(s.comment)}</td></tr>`).join('')}
+      </tbody></table>` : ''}
+    ${me.role === 'juror' ? `<h3>Évaluer</h3><form id="score">
+      ${criteria.map((k, n) => `<label for="s-${n}">Note « ${esc(k.name)} » (0 à 5)</label>
+        <input id="s-${n}" name="${esc(k.name)}" type="number" min="0" max="5" required>`).join('')}
+      <label for="s-comment">Commentaire</label><textarea id="s-comment" name="__comment"></textarea>
+      <button type="submit">Enregistrer l'évaluation</button><p class="form-error" role="alert"></p></form>` : ''}
+    ${me.role === 'coordinator' ? `<h3>Décider</h3><form id="decide">
+      <label for="d-outcome">Décision</label>
+      <select id="d-outcome" name="decision">
+        <option value="IDEA_STATUS_SHORTLISTED">Présélectionner</option>
+        <option value="IDEA_STATUS_AWARDED">Primer</option>
+        <option value="IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION">Retenir pour expérimentation</option>
+        <option value="IDEA_STATUS_REJECTED">Écarter</option>
+      </select>
+      <label for="d-rationale">Motif</label><input id="d-rationale" name="rationale">
+      <label for="d-prize">Prix (si primée)</label><input id="d-prize" name="prize">
+      <button type="submit">Enregistrer la décision</button><p class="form-error" role="alert"></p></form>` : ''}`;
+  const score = document.getElementById('score');
+  if (score) {
+    onSubmit(score, async (f) => {
+      await api('POST', `/v1/ideas/${encodeURIComponent(id)}/scores`, {
+        scores: criteria.map((k) => ({ criterion: k.name, score: Number(f.get(k.name)) })),
+        comment: f.get('__comment') || '',
+      });
+      toast('Évaluation enregistrée');
+      render();
+    });
+  }
+  const decide = document.getElementById('decide');
+  if (decide) {
+    onSubmit(decide, async (f) => {
+      await api('POST', `/v1/ideas/${encodeURIComponent(id)}:decide`, Object.fromEntries(f.entries()));
+      toast('Décision enregistrée');
+      render();
+    });
+  }
+}
+
+async function portfolio() {
+  const data = await api('GET', '/v1/startups?page_size=500');
+  const startups = data.startups || [];
+  const groups = Object.keys(PHASES).map((p) => {
+    const items = startups.filter((s) => s.phase === p);
+    if (!items.length) return '';
+    return `<section aria-label="${esc(PHASES[p])}"><h3>${esc(PHASES[p])} (${items.length})</h3><ul class="cards">
+      ${items.map((s) => `<li><a href="/startups/${esc(s.id)}">${esc(s.name)}</a>
+        ${s.overdue ? `<span class="flag" title="${esc((s.overdue_reasons || []).join(' ; '))}">En retard</span>` : ''}
+        <br><small>${esc(s.incubator)}${s.last_milestone_at ? ' — dernier jalon le ' + date(s.last_milestone_at) : ''}</small></li>`).join('')}
+      </ul></section>`;
+  }).join('');
+  main().innerHTML = `<h2>Portefeuille</h2><p>${startups.length} start-up(s).</p>${groups || '<p>Aucune start-up.</p>'}`;
+}
+
+function chart(buckets) {
+  const points = buckets.filter((b) => b.scores && b.scores.answers > 0);
+  if (!points.length) return '<p>Pas encore d\'avis.</p>';
+  const w = 480, h = 160, pad = 24;
+  const x = (n) => pad + (points.length === 1 ? (w - 2 * pad) / 2 : n * (w - 2 * pad) / (points.length - 1));
+  const y = (v) => h - pad - (v / 10) * (h - 2 * pad);
+  const line = points.map((b, n) => `${x(n)},${y(b.scores.satisfaction ?? 0)}`).join(' ');
+  const dots = points.map((b, n) => `<circle cx="${x(n)}" cy="${y(b.scores.satisfaction ?? 0)}" r="4"><title>${date(b.start)} : ${num(b.scores.satisfaction ?? 0)}/10 (${b.scores.answers} avis)</title></circle>`).join('');
+  return `<figure><svg role="img" aria-label="Satisfaction des usagers dans le temps, sur 10" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}">
+    <line x1="${pad}" y1="${y(0)}" x2="${w - pad}" y2="${y(0)}" class="axis"/><line x1="${pad}" y1="${y(10)}" x2="${w - pad}" y2="${y(10)}" class="grid"/>
+    <polyline points="${line}" class="series"/>${dots}</svg>
+    <figcaption>Satisfaction par jour (sur 10) — ${points.reduce((a, b) => a + b.scores.answers, 0)} avis</figcaption></figure>`;
+}
+
+async function startup(id) {
+  const enc = encodeURIComponent(id);
+  const d = await api('GET', '/v1/startups/' + enc);
+  const s = d.startup;
+  const milestones = (await api('GET', `/v1/startups/${enc}/milestones`)).milestones || [];
+  let timeline = [];
+  try { timeline = (await api('GET', `/v1/startups/${enc}/timeline`)).entries || []; } catch (e) { timeline = []; }
+  let summary = { buckets: [] };
+  try { summary = await api('GET', `/v1/startups/${enc}/feedback/summary?granularity=GRANULARITY_DAY`); } catch (e) { /* none yet */ }
+  let rolling = null;
+  try { rolling = ((await api('GET', `/v1/startups/${enc}/feedback/summary?granularity=GRANULARITY_ROLLING_12_MONTHS`)).buckets || [])[0]; } catch (e) { rolling = null; }
+  const isCoord = me.role === 'coordinator';
+  main().innerHTML = `
+    <h2>Start-up : ${esc(s.name)}</h2>
+    <p>Phase : <strong id="phase">${esc(PHASES[s.phase] || s.phase)}</strong> — ${esc(s.incubator)}
+      ${s.overdue ? '<span class="flag">En retard</span>' : ''}</p>
+    <p>${esc(s.mission)}</p>
+    <p><a href="/avis/${esc(s.id)}">Formulaire public « Je donne mon avis »</a></p>
+    <h3>Historique des phases</h3><ol>${(s.phases || []).map((p) => `<li>${esc(PHASES[p.phase] || p.phase)} depuis le ${date(p.start)}${p.end ? ' jusqu\'au ' + date(p.end) : ''}</li>`).join('')}</ol>
+    <h3>Jalons</h3><ul id="milestones">${milestones.map((m) => `<li>${date(m.date)} — ${esc(m.title)}</li>`).join('') || '<li>Aucun jalon.</li>'}</ul>
+    ${isCoord || me.role === 'product_team' ? `<form id="milestone"><h4>Publier un jalon</h4>
+      <label for="m-title">Titre du jalon</label><input id="m-title" name="title" required>
+      <label for="m-kind">Type</label><select id="m-kind" name="kind">
+        <option value="MILESTONE_KIND_PRODUCT_LAUNCH">Mise en production</option><option value="MILESTONE_KIND_USERS_REACHED">Usagers atteints</option>
+        <option value="MILESTONE_KIND_KPI">Indicateur</option><option value="MILESTONE_KIND_FUNDING">Financement</option>
+        <option value="MILESTONE_KIND_TEAM">Équipe</option><option value="MILESTONE_KIND_OTHER">Autre</option></select>
+      <button type="submit">Publier le jalon</button><p class="form-error" role="alert"></p></form>` : ''}
+    ${isCoord ? `<form id="committee"><h4>Comité et changement de phase</h4>
+      <label for="k-outcome">Décision du comité</label><select id="k-outcome" name="outcome">
+        <option value="COMMITTEE_OUTCOME_GO">GO</option><option value="COMMITTEE_OUTCOME_EXTEND">Prolonger</option>
+        <option value="COMMITTEE_OUTCOME_PIVOT">Pivoter</option><option value="COMMITTEE_OUTCOME_STOP">STOP</option></select>
+      <label for="k-participants">Participants (séparés par des virgules)</label><input id="k-participants" name="participants" value="DGS" required>
+      <label for="k-rationale">Motif</label><input id="k-rationale" name="rationale" required>
+      <label for="k-to">Nouvelle phase</label><select id="k-to" name="to">
+        ${Object.keys(PHASES).map((p) => `<option value="${p}">${esc(PHASES[p])}</option>`).join('')}</select>
+      <button type="submit">Enregistrer le comité et changer de phase</button><p class="form-error" role="alert"></p></form>` : ''}
+    <h3>Avis des usagers</h3>
+    ${rolling && rolling.scores ? `<p id="feedback-summary">12 derniers mois : ${rolling.scores.answers} avis${rolling.scores.satisfaction !== undefined ? ', satisfaction ' + num(rolling.scores.satisfaction) + '/10' : ''}${rolling.scores.band === 'BAND_INSUFFICIENT_DATA' ? ' (données insuffisantes pour une couleur)' : ''}</p>` : '<p id="feedback-summary">Aucun avis.</p>'}
+    ${chart(summary.buckets || [])}
+    <h3>Chronologie (registre d'audit)</h3>
+    <ol class="timeline" id="timeline">${timeline.map((e) => `<li><time>${date(e.effective_time)}</time> ${esc(e.summary)} <small>${esc(e.actor)}</small></li>`).join('') || '<li>Le registre n\'a encore rien enregistré.</li>'}</ol>`;
+  const ms = document.getElementById('milestone');
+  if (ms) {
+    onSubmit(ms, async (f) => {
+      await api('POST', `/v1/startups/${enc}/milestones`, {
+        title: f.get('title'), kind: f.get('kind'), date: new Date().toISOString(),
+        idempotency_key: 'console-' + Date.now(),
+      });
+      toast('Jalon publié');
+      render();
+    });
+  }
+  const committee = document.getElementById('committee');
+  if (committee) {
+    onSubmit(committee, async (f) => {
+      const dec = await api('POST', `/v1/startups/${enc}/committee-decisions`, {
+        date: new Date().toISOString(), outcome: f.get('outcome'), rationale: f.get('rationale'),
+        participants: String(f.get('participants')).split(',').map((x) => x.trim()).filter(Boolean),
+      });
+      await api('POST', `/v1/startups/${enc}:change-phase`, { to: f.get('to'), decision_id: dec.id });
+      toast('Phase changée');
+      render();
+    });
+  }
+}
+
+async function tokens() {
+  const data = await api('GET', '/v1/tokens');
+  main().innerHTML = `
+    <h2>Jetons d'accès</h2>
+    <table><caption>Jetons (le secret n'est jamais réaffiché)</caption>
+      <thead><tr><th scope="col">Pour</th><th scope="col">Rôle</th><th scope="col">Périmètre</th><th scope="col">Expire le</th><th scope="col">État</th><th scope="col"></th></tr></thead>
+      <tbody>${(data.tokens || []).map((t) => `<tr><td>${esc(t.actor)}<br><small>${esc(t.name)}</small></td><td>${esc(t.role)}</td><td>${esc(t.scope)}</td>
+        <td>${date(t.expires_at)}</td><td>${t.revoked ? 'Révoqué' : 'Actif'}</td>
+        <td>${t.revoked ? '' : `<button type="button" data-revoke="${esc(t.id)}">Révoquer ${esc(t.actor)}</button>`}</td></tr>`).join('')}</tbody></table>
+    <h3>Créer un jeton</h3>
+    <form id="new-token">
+      <label for="t-actor">Pour qui (identifiant)</label><input id="t-actor" name="actor" required>
+      <label for="t-role">Rôle</label><select id="t-role" name="role">
+        <option value="agent">Agent</option><option value="juror">Juré</option>
+        <option value="product_team">Équipe produit</option><option value="coordinator">Coordinateur</option></select>
+      <label for="t-scope">Périmètre (startup:&lt;id&gt; pour une équipe produit)</label><input id="t-scope" name="scope">
+      <label for="t-name">Description</label><input id="t-name" name="name">
+      <button type="submit">Créer le jeton</button><p class="form-error" role="alert"></p>
+    </form>
+    <p id="secret" role="status"></p>`;
+  onSubmit(document.getElementById('new-token'), async (f) => {
+    const r = await api('POST', '/v1/tokens', Object.fromEntries(f.entries()));
+    document.getElementById('secret').innerHTML =
+      `Jeton de ${esc(r.token.actor)} (à transmettre, il ne sera plus affiché) : <code id="new-secret">${esc(r.secret)}</code>`;
+    toast('Jeton créé');
+  });
+  main().querySelectorAll('[data-revoke]').forEach((b) => b.addEventListener('click', async () => {
+    try {
+      await api('DELETE', '/v1/tokens/' + encodeURIComponent(b.dataset.revoke));
+      toast('Jeton révoqué');
+      render();
+    } catch (e) { toast('Erreur : ' + e.message, true); }
+  }));
+}
+
+function feedbackForm(id) {
+  const radio = (name, value, label) => `<label class="inline"><input type="radio" name="${name}" value="${value}" required> ${label}</label>`;
+  main().innerHTML = `
+    <h2>Je donne mon avis</h2>
+    <form id="feedback">
+      <fieldset><legend>De façon générale, êtes-vous satisfait·e de ce service ?</legend>
+        ${radio('satisfaction', 'SATISFACTION_GOOD', 'Bien')}${radio('satisfaction', 'SATISFACTION_MEDIUM', 'Moyen')}${radio('satisfaction', 'SATISFACTION_BAD', 'Mal')}</fieldset>
+      <label for="f-clarity">Les informations étaient-elles claires ? (1 à 5, facultatif)</label>
+      <input id="f-clarity" name="clarity" type="number" min="1" max="5">
+      <label for="f-nps">Recommanderiez-vous ce service ? (0 à 10, facultatif)</label>
+      <input id="f-nps" name="nps" type="number" min="0" max="10">
+      <label for="f-verbatim">Votre message (facultatif, 2 000 caractères au plus)</label>
+      <textarea id="f-verbatim" name="verbatim" maxlength="2000"></textarea>
+      <button type="submit">Envoyer mon avis</button><p class="form-error" role="alert"></p>
+    </form>`;
+  onSubmit(document.getElementById('feedback'), async (f) => {
+    const body = { satisfaction: f.get('satisfaction'), verbatim: f.get('verbatim') || '',
+      idempotency_key: 'form-' + Date.now() };
+    if (f.get('clarity')) body.clarity = Number(f.get('clarity'));
+    if (f.get('nps')) body.nps = Number(f.get('nps'));
+    await api('POST', `/v1/startups/${encodeURIComponent(id)}/feedback`, body);
+    main().innerHTML = '<h2>Merci !</h2><p id="thanks">Votre avis a bien été enregistré.</p>';
+  });
+}
+
+// --- routing --------------------------------------------------------------------------------
+
+async function render() {
+  const path = decodeURIComponent(location.pathname);
+  const nav = document.getElementById('nav');
+  const signedIn = !!sessionStorage.getItem(TOKEN_KEY);
+  nav.hidden = !signedIn;
+  document.getElementById('whoami').textContent = signedIn ? `${me.actor} (${me.role})` : '';
+  nav.querySelectorAll('[data-roles]').forEach((a) => { a.hidden = !a.dataset.roles.split(' ').includes(me.role); });
+  let m;
+  try {
+    if ((m = path.match(/^\/avis\/([^/]+)$/))) return feedbackForm(m[1]);
+    if (!signedIn) return signIn();
+    if (path === '/' || path === '') return go(me.role === 'product_team' ? '/startups/' + me.scope.replace('startup:', '') : '/defis');
+    if (path === '/defis') return await challenges();
+    if ((m = path.match(/^\/defis\/([^/]+)$/))) return await challenge(m[1]);
+    if ((m = path.match(/^\/idees\/([^/]+)$/))) return await idea(m[1]);
+    if (path === '/portefeuille') return await portfolio();
+    if ((m = path.match(/^\/startups\/([^/]+)$/))) return await startup(m[1]);
+    if (path === '/jetons') return await tokens();
+    main().innerHTML = '<h2>Page introuvable</h2>';
+  } catch (e) {
+    if (e.status === 401) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      return signIn();
+    }
+    main().innerHTML = `<h2>Erreur</h2><p role="alert">${esc(e.message)}</p>`;
+  } finally {
+    document.title = 'Pépinière — ' + (main().querySelector('h2')?.textContent || 'console');
+  }
+}
+
+document.addEventListener('click', (ev) => {
+  const a = ev.target.closest('a');
+  if (a && a.origin === location.origin && !a.target && !ev.ctrlKey && !ev.metaKey) {
+    ev.preventDefault();
+    go(a.pathname);
+  }
+});
+window.addEventListener('popstate', render);
+document.getElementById('signout').addEventListener('click', () => {
+  sessionStorage.removeItem(TOKEN_KEY);
+  me = { role: 'public', actor: '', scope: '' };
+  go('/');
+});
+
+(async () => {
+  if (sessionStorage.getItem(TOKEN_KEY)) {
+    try { me = await api('GET', '/v1/me'); } catch (e) { sessionStorage.removeItem(TOKEN_KEY); }
+  }
+  render();
+})();

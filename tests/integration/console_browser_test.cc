@@ -1,0 +1,20 @@
+// The web console in Debian's chromium (playwright-core, tests/browser/console.test.mjs) against
+// the whole platform; screenshots of each page are kept in <build>/test-artifacts/browser.
+#include "integration/gateway_fixture.h"
+
+namespace pep::testing {
+namespace {
+
+TEST(ConsoleBrowser, ChallengeToFeedbackThroughTheConsole) {
+  Platform p;
+  ASSERT_FALSE(p.coordinator().empty());
+  const std::string artifacts = BinaryDir() + "/test-artifacts/browser";
+  const std::string script = std::string(std::getenv("PEP_SOURCE_DIR")) + "/tests/browser/console.test.mjs";
+  const int rc = RunCommand(absl::StrCat("rm -rf '", artifacts, "' && PEP_URL='", p.url(),
+                                         "' PEP_TOKEN='", p.coordinator(), "' ARTIFACT_DIR='",
+                                         artifacts, "' node '", script, "'"));
+  EXPECT_EQ(rc, 0) << "see the steps above and the screenshots in " << artifacts;
+}
+
+}  // namespace
+}  // namespace pep::testing
