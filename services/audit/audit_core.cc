@@ -130,6 +130,7 @@ struct Context {
   std::map<std::string, int> idea_status;  // idea id -> status so far (timeline order)
   std::map<std::string, int> phase;        // start-up id -> phase so far
   std::map<std::string, std::string> startup_names;
+  std::map<std::string, std::string> last_milestone;  // start-up id -> title so far
 
   explicit Context(const std::vector<LedgerRecord>& records) {
     for (const auto& r : records) {
@@ -270,7 +271,8 @@ void Describe(const LedgerRecord& r, Context& ctx, av1::TimelineEntry* e) {
   } else if (t == "MilestonePushed") {
     auto m = Parse<nv1::MilestonePushed>(r).milestone();
     e->set_summary(absl::StrCat("Jalon : ", m.title()));
-    AddChange(e, "dernier jalon", "", m.title());
+    AddChange(e, "dernier jalon", ctx.last_milestone[m.startup_id()], m.title());
+    ctx.last_milestone[m.startup_id()] = m.title();
   } else if (t == "TeamMemberAdded") {
     auto ev = Parse<nv1::TeamMemberAdded>(r);
     std::string s = absl::StrCat("Arrivée dans l'équipe : ", ev.member().name());

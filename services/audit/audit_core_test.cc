@@ -160,6 +160,8 @@ TEST(Timeline, EffectiveTimeOrdersBackDatedRecordsBeforeLaterOnes) {
   auto t = BuildTimeline("idea-1", l.records, false);
   ASSERT_EQ(t.entries_size(), 2);
   EXPECT_EQ(t.entries(0).summary(), "Jalon : recorded later, happened earlier");
+  ASSERT_EQ(t.entries(1).changes_size(), 1);  // the milestone before it is the old value
+  EXPECT_EQ(t.entries(1).changes(0).old_value(), "recorded later, happened earlier");
 }
 
 // An imported start-up: recorded on 2025-11-01, its phases back-dated to 2022-2023; a later

@@ -1,75 +1,141 @@
 #!/usr/bin/env bash
-# Seeds the LAB06 demo on a fresh data dir: a "simplification administrative" challenge with a
-# jury and agents' ideas, one idea scored and selected (pep-incubation opens its start-up from
-# the event), and a small imported portfolio.
-# and users' feedback on the imported start-up already in acceleration.
-# Usage: seed-demo.sh GRPCURL IDEAS_HOST:PORT INCUBATION_HOST:PORT FEEDBACK_HOST:PORT
+# Seeds the LAB06 demo on a fresh data dir, through the public REST API only (the gateway):
+# the "Simplification administrative" challenge with 19 ideas from agents of several services,
+# a jury of 5 scoring them, 3 prizes, 2 ideas selected → 2 start-ups in investigation (opened by
+# pep-incubation from the events), one moved to construction after a committee, milestones
+# pushed by its team with pepctl, users' feedback; plus a three-line imported portfolio.
+# Usage: seed-demo.sh GATEWAY_URL COORDINATOR_TOKEN PEPCTL
 set -euo pipefail
-G="$1"; IDEAS="$2"; INCUBATION="$3"; FEEDBACK="$4"
+URL="$1"; COORD="$2"; PEPCTL="$3"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-call() {  # actor roles method json
-  "$G" -plaintext -H "x-pep-actor: $1" -H "x-pep-roles: $2" -d "$4" "$IDEAS" \
-    "pepiniere.ideas.v1.IdeaService/$3"
+
+api() {  # METHOD PATH TOKEN [JSON] -> body on stdout; fails loudly on a non-2xx answer
+  local out code
+  out=$(mktemp)
+  code=$(curl -sS -o "$out" -w '%{http_code}' -X "$1" "$URL$2" \
+    ${3:+-H "Authorization: Bearer $3"} ${4:+-H 'Content-Type: application/json' --data-binary "$4"})
+  if [[ "$code" != 2* ]]; then
+    echo "seed-demo: $1 $2 -> HTTP $code: $(cat "$out")" >&2
+    rm -f "$out"
+    return 1
+  fi
+  cat "$out"
+  rm -f "$out"
 }
-challenge=$(call coord-lab06 coordinator CreateChallenge '{
-  "title": "Simplification administrative 2026",
+token() {  # ROLE ACTOR [SCOPE] -> secret
+  api POST /v1/tokens "$COORD" "$(jq -nc --arg r "$1" --arg a "$2" --arg s "${3:-}" \
+    '{role:$r, actor:$a, scope:$s, name:"démo"}')" | jq -r .secret
+}
+
+challenge=$(api POST /v1/challenges "$COORD" '{
+  "title": "Simplification administrative",
   "theme": "simplification",
   "description": "Défi interne du LAB06 : vos idées pour simplifier les démarches des usagers et des agents.",
   "criteria": [{"name": "impact usagers", "weight": 3}, {"name": "faisabilité", "weight": 2},
                {"name": "coût", "weight": 1}],
-  "jury_quorum": 2}' | jq -r .id)
-call coord-lab06 coordinator OpenChallenge "{\"challenge_id\":\"$challenge\"}" > /dev/null
-call coord-lab06 coordinator AssignJurors \
-  "{\"challenge_id\":\"$challenge\",\"juror_ids\":[\"jury-dgs\",\"jury-dsi\",\"jury-usagers\"]}" > /dev/null
-submit() {  # actor name department title problem proposal -> idea id
-  call "$1" agent SubmitIdea "$(jq -n --arg c "$challenge" --arg n "$2" --arg d "$3" --arg t "$4" \
-    --arg p "$5" --arg q "$6" '{challenge_id:$c, author_name:$n, department:$d, title:$t,
-      problem:$p, proposal:$q, contact_email:"agent@departement06.fr"}')" | jq -r .idea.id
-}
-first=$(submit agent-0412 "Camille Martin" "Direction de l'action sociale" \
-  "Dossier unique pour les aides sociales" \
-  "Les familles déposent le même justificatif pour chaque aide départementale." \
-  "Un dossier numérique unique, partagé entre les services, que l'usager complète une fois.")
-submit agent-1187 "Nicolas Bernard" "Direction des routes" \
-  "Signalement des nids-de-poule en ligne" \
-  "Les signalements arrivent par courrier et téléphone, sans suivi pour l'usager." \
-  "Un formulaire en ligne avec photo et géolocalisation, et un suivi par SMS." > /dev/null
-submit agent-2290 "Sophie Laurent" "Direction des collèges" \
-  "Inscription à la cantine sans papier" \
-  "Les inscriptions papier se perdent entre le collège et le département." \
-  "Une inscription en ligne reliée au quotient familial déjà connu." > /dev/null
-for juror in jury-dgs jury-usagers; do
-  call "$juror" juror ScoreIdea "{\"idea_id\":\"$first\",\"scores\":[
-    {\"criterion\":\"impact usagers\",\"score\":5},{\"criterion\":\"faisabilité\",\"score\":4},
-    {\"criterion\":\"coût\",\"score\":3}],\"comment\":\"Gain net pour les familles\"}" > /dev/null
-done
-for decision in SHORTLISTED SELECTED_FOR_EXPERIMENTATION; do
-  call coord-lab06 coordinator DecideIdea "{\"idea_id\":\"$first\",\"decision\":\"IDEA_STATUS_$decision\",
-    \"rationale\":\"Retenue par le jury du défi\"}" > /dev/null
-done
-"$G" -plaintext -H "x-pep-actor: coord-lab06" -H "x-pep-roles: coordinator" \
-  -d "$(jq -n --rawfile l "$HERE/demo-portfolio.jsonl" '{jsonl:$l}')" "$INCUBATION" \
-  pepiniere.incubation.v1.IncubationService/ImportPortfolio | jq -c '{read,created,rejected,warningsByRule}' >&2
-echo "seed-demo: challenge $challenge with 3 ideas; idea $first selected for experimentation" >&2
+  "jury_quorum": 3}' | jq -r .id)
+api POST "/v1/challenges/$challenge:open" "$COORD" > /dev/null
+jurors=(jury-dgs jury-dsi jury-usagers jury-finances jury-lab06)
+api POST "/v1/challenges/$challenge/jurors" "$COORD" \
+  "$(printf '%s\n' "${jurors[@]}" | jq -R . | jq -sc '{juror_ids: .}')" > /dev/null
 
-# Feedback opens once pep-feedback has read the start-up's events: wait for it, then answer.
-voirie=$("$G" -plaintext -d '{"startup_id":"signalement-voirie"}' "$INCUBATION" \
-  pepiniere.incubation.v1.IncubationService/GetStartup | jq -r .startup.id)
-answer() {  # client satisfaction clarity nps verbatim
-  "$G" -plaintext -H "x-pep-actor: public" -H "x-pep-client-key: $1" -d "$(jq -n --arg s "$voirie" \
-    --arg sat "$2" --argjson c "$3" --argjson n "$4" --arg v "$5" \
-    '{startup_id:$s, satisfaction:$sat, clarity:$c, nps:$n, verbatim:$v,
-      help:[{channel:"HELP_CHANNEL_NO_HELP_NEEDED"}]}')" "$FEEDBACK" \
-    pepiniere.feedback.v1.FeedbackService/SubmitFeedback > /dev/null
+# 19 ideas: author|department|title|problem|proposal
+IDEAS=(
+  "Camille Martin|Direction de l'action sociale|Dossier unique pour les aides sociales|Les familles déposent le même justificatif pour chaque aide.|Un dossier numérique unique, complété une fois, partagé entre services."
+  "Nicolas Bernard|Direction des routes|Signalement des nids-de-poule en ligne|Les signalements arrivent par courrier, sans suivi pour l'usager.|Un formulaire avec photo et géolocalisation, et un suivi par SMS."
+  "Sophie Laurent|Direction des collèges|Inscription à la cantine sans papier|Les inscriptions papier se perdent entre collège et département.|Une inscription en ligne reliée au quotient familial déjà connu."
+  "Karim Haddad|Direction de l'autonomie|Suivi en ligne des demandes APA|Les personnes âgées appellent pour savoir où en est leur dossier.|Un suivi consultable en ligne et par téléphone vocal."
+  "Julie Petit|Ressources humaines|Dématérialiser les ordres de mission|Chaque déplacement demande trois signatures papier.|Un circuit de validation en ligne avec délégation."
+  "Thomas Moreau|Direction des systèmes d'information|Annuaire des API internes|Chaque service redéveloppe les mêmes accès aux données.|Un catalogue des API internes, documentées et réutilisables."
+  "Léa Fournier|Direction de l'enfance|Rendez-vous PMI sans téléphoner|Les lignes de PMI sont saturées le matin.|La prise de rendez-vous en ligne, avec rappel par SMS."
+  "Mehdi Benali|Direction des transports|Carte scolaire dématérialisée|Les cartes de transport scolaire sont imprimées et envoyées chaque année.|Une carte sur téléphone, renouvelée automatiquement."
+  "Claire Dubois|Direction de l'environnement|Déclaration des dépôts sauvages|Les maires signalent les dépôts par courriel, sans suivi commun.|Une carte partagée des signalements entre communes et département."
+  "Antoine Garnier|Direction des finances|Paiement en ligne des factures de cantine|Les familles paient par chèque au guichet.|Le paiement en ligne et le prélèvement automatique."
+  "Inès Rousseau|Direction de la culture|Réservation des salles des archives|Les chercheurs réservent par courrier.|Un agenda en ligne des places en salle de lecture."
+  "Paul Lefèvre|Direction des bâtiments|Signalement des pannes dans les collèges|Les pannes passent par trois intermédiaires avant réparation.|Un ticket unique visible par le collège et le technicien."
+  "Sarah Mercier|Direction de l'insertion|Agenda partagé des ateliers RSA|Les bénéficiaires apprennent les ateliers trop tard.|Un agenda en ligne avec inscription et rappel."
+  "Hugo Lambert|Direction des sports|Subventions aux clubs en ligne|Les dossiers de subvention sont incomplets une fois sur deux.|Un formulaire guidé qui vérifie les pièces au dépôt."
+  "Emma Girard|Direction de l'action sociale|Simulateur des droits aux aides|Les usagers ne savent pas à quelles aides ils ont droit.|Un simulateur simple qui oriente vers la bonne démarche."
+  "Lucas Bonnet|Direction des routes|Information trafic des routes départementales|Les fermetures de routes sont annoncées sur des pages dispersées.|Un flux unique des fermetures, réutilisable par les applications GPS."
+  "Chloé François|Direction de la communication|Langage clair dans les courriers|Les courriers administratifs sont incompris.|Un guide et une relecture des modèles de courrier."
+  "Yanis Chevalier|Direction de l'autonomie|Transport adapté réservable en ligne|La réservation du transport adapté se fait 48 h à l'avance par téléphone.|Une réservation en ligne avec confirmation immédiate."
+  "Manon Robin|Direction des collèges|Prêt de matériel numérique aux collégiens|Les familles ne savent pas comment emprunter un ordinateur.|Une demande en ligne et un suivi du prêt."
+)
+ids=()
+n=0
+for line in "${IDEAS[@]}"; do
+  IFS='|' read -r author dept title problem proposal <<< "$line"
+  n=$((n + 1))
+  agent="agent-$(printf '%04d' $((n * 137 % 9000)))"
+  tok=$(token agent "$agent")
+  ids+=("$(api POST "/v1/challenges/$challenge/ideas" "$tok" "$(jq -nc --arg a "$author" --arg d "$dept" \
+    --arg t "$title" --arg p "$problem" --arg q "$proposal" --arg e "$agent@departement06.fr" \
+    '{title:$t, problem:$p, proposal:$q, author_name:$a, department:$d, contact_email:$e}')" | jq -r .idea.id)")
+done
+# The jury scores every idea; scores vary by idea and juror, so the ranking means something.
+j=0
+for juror in "${jurors[@]}"; do
+  j=$((j + 1))
+  tok=$(token juror "$juror")
+  i=0
+  for id in "${ids[@]}"; do
+    i=$((i + 1))
+    impact=$(( (i * 7 + j * 3) % 6 )); feas=$(( (i * 5 + j) % 6 )); cost=$(( (i + j * 2) % 6 ))
+    [[ $i -le 3 ]] && impact=5 && feas=$((4 + (i + j) % 2))   # the three future laureates
+    api POST "/v1/ideas/$id/scores" "$tok" "{\"scores\":[{\"criterion\":\"impact usagers\",\"score\":$impact},
+      {\"criterion\":\"faisabilité\",\"score\":$feas},{\"criterion\":\"coût\",\"score\":$cost}],
+      \"comment\":\"Évaluation du jury\"}" > /dev/null
+  done
+done
+decide() {  # IDEA STATUS RATIONALE [PRIZE]
+  api POST "/v1/ideas/$1:decide" "$COORD" "$(jq -nc --arg s "IDEA_STATUS_$2" --arg r "$3" --arg p "${4:-}" \
+    '{decision:$s, rationale:$r, prize:$p}')" > /dev/null
 }
+prizes=("1er prix" "2e prix" "3e prix")
+for k in 0 1 2; do
+  decide "${ids[$k]}" SHORTLISTED "Présélectionnée par le jury"
+  decide "${ids[$k]}" AWARDED "Lauréate du défi" "${prizes[$k]}"
+done
+decide "${ids[3]}" SHORTLISTED "Présélectionnée par le jury"
+decide "${ids[18]}" REJECTED "Déjà couvert par un dispositif national"
+for k in 0 1; do decide "${ids[$k]}" SELECTED_FOR_EXPERIMENTATION "Expérimentation en start-up d'État"; done
+echo "seed-demo: challenge $challenge, 19 ideas, 5 jurors, 3 prizes, 2 selected" >&2
+
+report=$(curl -sS -X POST -H "Authorization: Bearer $COORD" -H 'Content-Type: application/x-ndjson' \
+  --data-binary "@$HERE/demo-portfolio.jsonl" "$URL/v1/imports/portfolio")
+echo "seed-demo: portfolio import $(jq -c '{read,created,rejected}' <<< "$report")" >&2
+
+# pep-incubation opens the two start-ups from the IdeaSelected events.
+startup=""
 for _ in $(seq 1 120); do
-  if answer demo-1 SATISFACTION_GOOD 5 10 "Signalement fait en deux minutes, photo comprise." 2>/dev/null; then
-    answer demo-2 SATISFACTION_GOOD 4 9 "Pratique. Rappelez-moi au 06 12 34 56 78 si besoin."
-    answer demo-3 SATISFACTION_MEDIUM 3 7 "Le suivi par SMS n'est pas arrivé."
-    echo "seed-demo: 3 feedback answers on signalement-voirie" >&2
+  startup=$(api GET /v1/startups "$COORD" | jq -r --arg o "${ids[0]}" '.startups[] | select(.origin_idea_id == $o) | .id')
+  [[ -n "$startup" ]] && break
+  sleep 0.5
+done
+[[ -n "$startup" ]] || { echo "seed-demo: the selected idea never became a start-up" >&2; exit 1; }
+decision=$(api POST "/v1/startups/$startup/committee-decisions" "$COORD" "$(jq -nc --arg d "$(date -u +%Y-%m-%dT00:00:00Z)" \
+  '{date:$d, outcome:"COMMITTEE_OUTCOME_GO", rationale:"Problème confirmé auprès de 40 familles",
+    participants:["DGS","Direction de l'\''action sociale","LAB06"]}')" | jq -r .id)
+api POST "/v1/startups/$startup:change-phase" "$COORD" "{\"to\":\"PHASE_CONSTRUCTION\",\"decision_id\":\"$decision\"}" > /dev/null
+team=$(token product_team ci-dossier-unique "startup:$startup")
+PEP_URL="$URL" PEP_TOKEN="$team" "$PEPCTL" milestone push --startup "$startup" --title "Première démarche en ligne" \
+  --kind product_launch --idempotency-key demo-release-1 >&2
+PEP_URL="$URL" PEP_TOKEN="$team" "$PEPCTL" milestone push --startup "$startup" --title "100 familles accompagnées" \
+  --kind users_reached --idempotency-key demo-users-100 >&2
+
+answer() {  # SATISFACTION NPS VERBATIM (public: no token)
+  api POST "/v1/startups/$startup/feedback" "" "$(jq -nc --arg s "$1" --argjson n "$2" --arg v "$3" \
+    '{satisfaction:$s, nps:$n, verbatim:$v, clarity:4, help:[{channel:"HELP_CHANNEL_NO_HELP_NEEDED"}]}')" > /dev/null
+}
+for _ in $(seq 1 120); do  # until pep-feedback has read that the product is in construction
+  if answer SATISFACTION_GOOD 10 "Tout mon dossier en une fois, enfin." 2>/dev/null; then
+    answer SATISFACTION_GOOD 9 "Simple. Mon numéro si besoin : 06 12 34 56 78."
+    answer SATISFACTION_MEDIUM 7 "Il manquait la pièce pour la bourse."
+    answer SATISFACTION_GOOD 8 ""
+    echo "seed-demo: start-up $startup in construction, 2 milestones, 4 answers" >&2
     exit 0
   fi
   sleep 0.5
 done
-echo "seed-demo: pep-feedback never accepted feedback for signalement-voirie" >&2
+echo "seed-demo: pep-feedback never accepted feedback" >&2
 exit 1
