@@ -1,10 +1,13 @@
 #include "events/consumer.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace pep::events {
 
@@ -25,12 +28,19 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(ConsumerOptions optio
       {"auto.offset.reset", "earliest"},
       {"auto.commit.interval.ms", "1000"},
       {"partition.assignment.strategy", "range"},
+      {"statistics.interval.ms", "5000"},  // consumer lag per partition, for pep_consumer_lag_messages
   };
   for (const auto& [k, v] : options.extra) props[k] = v;
   auto conf = MakeConf(props);
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_opaque(conf->get(), c.get());
   rd_kafka_conf_set_rebalance_cb(conf->get(), &Consumer::OnRebalance);
+  if (metrics != nullptr) {
+    // The stats callback has no opaque of its own: it gets the conf's, which is the consumer.
+    rd_kafka_conf_set_stats_cb(conf->get(), [](rd_kafka_t* rk, char* json, size_t len, void* self) {
+      return LagStatisticsCallback(rk, json, len, static_cast<Consumer*>(self)->metrics_);
+    });
+  }
   char err[512];
   c->rk_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
   if (!c->rk_) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
@@ -45,6 +55,15 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(ConsumerOptions optio
   rd_kafka_resp_err_t e = rd_kafka_subscribe(c->rk_.get(), topics.get());
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return KafkaError(e, "subscribe");
   c->options_ = std::move(options);
+  if (metrics != nullptr) {  // series at 0 from the start, so increase() and alerts see the first one
+    for (const auto& t : c->options_.topics) {
+      metrics->DeadLettered(t);
+      for (const char* outcome : {"handled", "dead_lettered"}) {
+        metrics->Consumed(t, outcome);
+      }
+    }
+  }
+
   c->handler_ = std::move(handler);
   c->metrics_ = metrics;
   return c;
@@ -67,7 +86,6 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 }
 
 bool Consumer::PollOnce(absl::Duration timeout) {
-  if (absl::Now() - last_lag_update_ > absl::Seconds(1)) UpdateLag();
   KafkaMessage msg(rd_kafka_consumer_poll(rk_.get(),
                                           static_cast<int>(absl::ToInt64Milliseconds(timeout))));
   if (!msg) return false;
@@ -168,24 +186,36 @@ void Consumer::StoreOffset(const Record& r) {
   }
 }
 
-void Consumer::UpdateLag() {
-  last_lag_update_ = absl::Now();
-  if (metrics_ == nullptr) return;
-  rd_kafka_topic_partition_list_t* raw = nullptr;
-  if (rd_kafka_assignment(rk_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
-  KafkaPartitionList assigned(raw);
-  if (rd_kafka_position(rk_.get(), assigned.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
-  for (int i = 0; i < assigned->cnt; ++i) {
-    const auto& tp = assigned->elems[i];
-    int64_t low = 0, high = 0;
-    if (rd_kafka_get_watermark_offsets(rk_.get(), tp.topic, tp.partition, &low, &high) !=
-            RD_KAFKA_RESP_ERR_NO_ERROR ||
-        high < 0) {
-      continue;
-    }
-    const int64_t pos = tp.offset >= 0 ? tp.offset : low;
-    metrics_->ConsumerLag(tp.topic, tp.partition).Set(static_cast<double>(std::max<int64_t>(0, high - pos)));
+absl::StatusOr<int> ApplyLagStatistics(std::string_view json, telemetry::EventMetrics& metrics) {
+  google::protobuf::Struct stats;
+  google::protobuf::util::JsonParseOptions o;
+  o.ignore_unknown_fields = true;
+  if (!google::protobuf::util::JsonStringToMessage(std::string(json), &stats, o).ok()) {
+    return absl::InvalidArgumentError("librdkafka statistics: not JSON");
   }
+  int set = 0;
+  auto topics = stats.fields().find("topics");
+  if (topics == stats.fields().end()) return set;
+  for (const auto& [topic, t] : topics->second.struct_value().fields()) {
+    auto parts = t.struct_value().fields().find("partitions");
+    if (parts == t.struct_value().fields().end()) continue;
+    for (const auto& [partition, p] : parts->second.struct_value().fields()) {
+      int id = -1;
+      if (!absl::SimpleAtoi(partition, &id) || id < 0) continue;  // "-1": the unassigned bucket
+      auto lag = p.struct_value().fields().find("consumer_lag");
+      if (lag == p.struct_value().fields().end() || lag->second.number_value() < 0) continue;
+      metrics.ConsumerLag(topic, id).Set(lag->second.number_value());
+      ++set;
+    }
+  }
+  return set;
+}
+
+int LagStatisticsCallback(rd_kafka_t*, char* json, size_t len, void* opaque) {
+  if (opaque != nullptr) {
+    (void)ApplyLagStatistics(std::string_view(json, len), *static_cast<telemetry::EventMetrics*>(opaque));
+  }
+  return 0;  // librdkafka frees the JSON
 }
 
 void Consumer::Start() {

@@ -39,6 +39,13 @@ struct ConsumerOptions {
   KafkaProperties extra;  // any librdkafka consumer property
 };
 
+// Sets pep_consumer_lag_messages{topic,partition} from one librdkafka statistics JSON document
+// (statistics.interval.ms): each assigned partition's "consumer_lag" (unknown ones, -1, are
+// skipped). Returns how many partitions it set; INVALID_ARGUMENT if the JSON cannot be read.
+absl::StatusOr<int> ApplyLagStatistics(std::string_view json, telemetry::EventMetrics& metrics);
+// The librdkafka stats callback that calls ApplyLagStatistics; opaque = the EventMetrics.
+int LagStatisticsCallback(rd_kafka_t* rk, char* json, size_t len, void* opaque);
+
 class Consumer {
  public:
   // The handler applies the event (inbox + effect in one transaction). A non-OK status is
@@ -60,7 +67,6 @@ class Consumer {
   void Process(const rd_kafka_message_t* msg);
   absl::Status DeadLetter(const Record& record, const absl::Status& error, int attempts);
   void StoreOffset(const Record& record);
-  void UpdateLag();
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
 
@@ -71,7 +77,6 @@ class Consumer {
   std::atomic<bool> stop_{false};
   bool closed_ = false;
   std::thread thread_;
-  absl::Time last_lag_update_ = absl::InfinitePast();
 };
 
 }  // namespace pep::events

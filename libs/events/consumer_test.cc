@@ -158,3 +158,30 @@ TEST(Producer, InjectedProduceErrorsAreRetriedInOrder) {
 
 }  // namespace
 }  // namespace pep::events
+
+namespace pep::events {
+namespace {
+
+// The shape librdkafka's statistics callback delivers (trimmed): lag per assigned partition,
+// -1 where unknown, and the "-1" pseudo-partition for unassigned messages.
+TEST(ConsumerLag, ReadFromLibrdkafkaStatistics) {
+  prometheus::Registry registry;
+  telemetry::EventMetrics metrics(registry);
+  const std::string json = R"({"name":"rdkafka#consumer-1","type":"consumer","topics":{
+    "pepiniere.ideas.events":{"topic":"pepiniere.ideas.events","partitions":{
+      "0":{"partition":0,"consumer_lag":12,"hi_offset":40},
+      "3":{"partition":3,"consumer_lag":0},
+      "4":{"partition":4,"consumer_lag":-1},
+      "-1":{"partition":-1,"consumer_lag":-1}}},
+    "pepiniere.incubation.events":{"partitions":{"5":{"partition":5,"consumer_lag":7}}}}})";
+  auto set = ApplyLagStatistics(json, metrics);
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(*set, 3);
+  EXPECT_EQ(metrics.ConsumerLag("pepiniere.ideas.events", 0).Value(), 12);
+  EXPECT_EQ(metrics.ConsumerLag("pepiniere.ideas.events", 3).Value(), 0);
+  EXPECT_EQ(metrics.ConsumerLag("pepiniere.incubation.events", 5).Value(), 7);
+  EXPECT_FALSE(ApplyLagStatistics("{not json", metrics).ok());
+}
+
+}  // namespace
+}  // namespace pep::events

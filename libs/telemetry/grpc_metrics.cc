@@ -62,25 +62,16 @@ class MetricsInterceptorFactory final
 
 }  // namespace
 
+// Label values as go-grpc-prometheus writes them (Go's codes.Code.String()), so dashboards and
+// alert rules written for it work unchanged.
 const char* GrpcCodeName(int code) {
-  static const char* kNames[] = {"OK",
-                                 "CANCELLED",
-                                 "UNKNOWN",
-                                 "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED",
-                                 "NOT_FOUND",
-                                 "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED",
-                                 "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION",
-                                 "ABORTED",
-                                 "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED",
-                                 "INTERNAL",
-                                 "UNAVAILABLE",
-                                 "DATA_LOSS",
-                                 "UNAUTHENTICATED"};
-  return (code >= 0 && code <= 16) ? kNames[code] : "UNKNOWN";
+  static const char* kNames[] = {"OK",           "Canceled",        "Unknown",
+                                 "InvalidArgument", "DeadlineExceeded", "NotFound",
+                                 "AlreadyExists", "PermissionDenied", "ResourceExhausted",
+                                 "FailedPrecondition", "Aborted",      "OutOfRange",
+                                 "Unimplemented", "Internal",         "Unavailable",
+                                 "DataLoss",      "Unauthenticated"};
+  return (code >= 0 && code <= 16) ? kNames[code] : "Unknown";
 }
 
 GrpcServerMetrics::GrpcServerMetrics(prometheus::Registry& r)

@@ -75,7 +75,7 @@ TEST(GrpcServerMetrics, CountsStartedAndHandledByCode) {
                       "Health\",grpc_type=\"unary\"} 2"),
             std::string::npos)
       << body;
-  EXPECT_NE(body.find("grpc_code=\"NOT_FOUND\""), std::string::npos) << body;
+  EXPECT_NE(body.find("grpc_code=\"NotFound\""), std::string::npos) << body;
   EXPECT_NE(body.find("grpc_server_handling_seconds_count{"), std::string::npos) << body;
   server->Shutdown();
 }

@@ -27,12 +27,16 @@ absl::StatusOr<std::unique_ptr<AuditIngest>> AuditIngest::Create(IngestOptions o
       {"partition.assignment.strategy", "range"},
       {"fetch.wait.max.ms", "50"},
       {"queued.min.messages", "200000"},
+      {"statistics.interval.ms", "5000"},
   };
   for (const auto& [k, v] : in->options_.extra) props[k] = v;
   auto conf = events::MakeConf(props);
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_opaque(conf->get(), in.get());
   rd_kafka_conf_set_rebalance_cb(conf->get(), &AuditIngest::OnRebalance);
+  rd_kafka_conf_set_stats_cb(conf->get(), [](rd_kafka_t* rk, char* json, size_t len, void* self) {
+    return events::LagStatisticsCallback(rk, json, len, static_cast<AuditIngest*>(self)->options_.metrics);
+  });
   char err[512];
   in->rk_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
   if (!in->rk_) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));

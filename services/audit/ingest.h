@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "events/consumer.h"
 #include "events/kafka.h"
 #include "services/audit/ledger_store.h"
 
@@ -37,6 +38,7 @@ struct IngestOptions {
   absl::Duration grace = absl::Seconds(2);
   int max_poll_records = 50000;  // per round
   events::KafkaProperties extra;
+  telemetry::EventMetrics* metrics = nullptr;  // pep_consumer_lag_messages from statistics
 };
 
 class AuditIngest {

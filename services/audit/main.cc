@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   pep::telemetry::MetricsServer metrics(absl::StrCat(bind, ":", flags.metrics_port));
   pep::telemetry::GrpcServerMetrics grpc_metrics(metrics.registry());
   pep::audit::AuditMetrics audit_metrics(metrics.registry());
+  pep::telemetry::EventMetrics event_metrics(metrics.registry());
 
   pep::audit::AuditIngest* ingest_ptr = nullptr;
   auto ingest = pep::audit::AuditIngest::Create(
@@ -57,7 +58,8 @@ int main(int argc, char** argv) {
        .group_id = absl::GetFlag(FLAGS_consumer_group),
        .instance_id = absl::GetFlag(FLAGS_consumer_instance),
        .topics = std::vector<std::string>(absl::StrSplit(absl::GetFlag(FLAGS_topics), ',', absl::SkipEmpty())),
-       .grace = absl::GetFlag(FLAGS_seal_grace)},
+       .grace = absl::GetFlag(FLAGS_seal_grace),
+       .metrics = &event_metrics},
       store->get(), clock,
       [&audit_metrics, &clock, &ingest_ptr](const pep::audit::SealResult& r, int64_t undecodable) {
         audit_metrics.Sealed(r, undecodable);

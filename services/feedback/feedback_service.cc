@@ -51,6 +51,36 @@ FeedbackMetrics::FeedbackMetrics(prometheus::Registry& r) {
                   .Help("Verbatims in which personal data was masked, by kind.")
                   .Register(r);
   for (const char* kind : {"email", "phone", "nir", "iban"}) pii_[kind] = &pii.Add({{"kind", kind}});
+  auto& bands = prometheus::BuildGauge()
+                    .Name("pep_feedback_startups_by_band")
+                    .Help("Products open to feedback, by the satisfaction band of their last 12 months.")
+                    .Register(r);
+  for (auto [b, name] : {std::pair{v1::BAND_GREEN, "green"}, std::pair{v1::BAND_YELLOW, "yellow"},
+                         std::pair{v1::BAND_RED, "red"},
+                         std::pair{v1::BAND_INSUFFICIENT_DATA, "insufficient_data"}}) {
+    bands_[b] = &bands.Add({{"band", name}});
+  }
+}
+
+absl::Status FeedbackService::RefreshBands() {
+  std::vector<std::string> open;
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& [id, p] : products_) {
+      if (AcceptsFeedback(p.phase)) open.push_back(id);
+    }
+  }
+  const absl::Time now = clock_.Now();
+  std::map<v1::Band, int> counts;
+  for (const std::string& id : open) {
+    auto answers = store_.Range(id, now - absl::Hours(24 * 365), now + absl::Seconds(1));
+    if (!answers.ok()) return answers.status();
+    ++counts[ComputeScores(*answers, options_.summary_threshold).band()];
+  }
+  for (auto b : {v1::BAND_GREEN, v1::BAND_YELLOW, v1::BAND_RED, v1::BAND_INSUFFICIENT_DATA}) {
+    metrics_.StartupsByBand(b).Set(counts[b]);
+  }
+  return absl::OkStatus();
 }
 
 FeedbackService::FeedbackService(FeedbackStore& store, const Clock& clock,

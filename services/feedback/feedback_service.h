@@ -14,6 +14,7 @@
 #include "events/consumer.h"
 #include "pepiniere/feedback/v1/feedback.grpc.pb.h"
 #include "prometheus/counter.h"
+#include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "services/feedback/feedback_core.h"
 #include "services/feedback/feedback_store.h"
@@ -26,11 +27,13 @@ class FeedbackMetrics {
   prometheus::Counter& Received(v1::Satisfaction s) { return *received_.at(s); }
   prometheus::Counter& Rejected(const std::string& reason) { return *rejected_.at(reason); }
   prometheus::Counter& PiiMasked(const std::string& kind) { return *pii_.at(kind); }
+  prometheus::Gauge& StartupsByBand(v1::Band b) { return *bands_.at(b); }
 
  private:
   std::map<v1::Satisfaction, prometheus::Counter*> received_;
   std::map<std::string, prometheus::Counter*> rejected_;
   std::map<std::string, prometheus::Counter*> pii_;
+  std::map<v1::Band, prometheus::Gauge*> bands_;
 };
 
 struct FeedbackServiceOptions {
@@ -47,6 +50,9 @@ class FeedbackService final : public FeedbackGrpcBase {
   FeedbackService(FeedbackStore& store, const Clock& clock, FeedbackMetrics& metrics,
                   FeedbackServiceOptions options);
   absl::Status Init();  // loads the start-up read model
+  // Recomputes pep_feedback_startups_by_band: each product open to feedback, by the band of its
+  // rolling 12 months. main() calls it every minute (it reads a year of answers per product).
+  absl::Status RefreshBands();
 
   // Consumer handler for pepiniere.incubation.events.
   absl::Status HandleIncubationEvent(const events::Record& record, const events::Envelope& env);

@@ -1,7 +1,9 @@
 // pep-feedback: wiring only — flags, store and its group-commit writer, outbox relay, the
 // pepiniere.incubation.events consumer, gRPC server, metrics, graceful stop.
 #include <memory>
+#include <atomic>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -22,6 +24,7 @@
 ABSL_FLAG(std::string, consumer_group, "pep-feedback", "Kafka consumer group");
 ABSL_FLAG(int, rate_limit_per_minute, 5, "Answers per client key and start-up per minute (0: off)");
 ABSL_FLAG(int, summary_threshold, 100, "Answers needed before a summary gives a band");
+ABSL_FLAG(int, band_refresh_seconds, 60, "How often pep_feedback_startups_by_band is recomputed");
 ABSL_FLAG(int, max_batch, 512, "Most answers committed in one group-commit transaction");
 
 int main(int argc, char** argv) {
@@ -97,7 +100,20 @@ int main(int argc, char** argv) {
                                         {"db", db_path},
                                         {"kafka", brokers}});
 
+  // The band gauge is a view over a year of answers: recomputed every minute, not per answer.
+  std::atomic<bool> stopping{false};
+  std::thread bands([&] {
+    while (!stopping.load()) {
+      if (auto s = service.RefreshBands(); !s.ok()) {
+        pep::LogWarn("band gauge not refreshed", {{"error", std::string(s.message())}});
+      }
+      const int ticks = 10 * std::max(1, absl::GetFlag(FLAGS_band_refresh_seconds));
+      for (int i = 0; i < ticks && !stopping.load(); ++i) absl::SleepFor(absl::Milliseconds(100));
+    }
+  });
   const int sig = pep::WaitForShutdownSignal();
+  stopping.store(true);
+  bands.join();
   pep::LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});
   const absl::Duration grace = flags.shutdown_grace;
   (*server)->Shutdown(grace);  // in-flight submissions finish once their batch is durable

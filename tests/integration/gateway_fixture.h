@@ -18,12 +18,13 @@ namespace pep::testing {
 
 class Platform {
  public:
-  Platform() {
+  // `feedback_args`: extra flags for pep-feedback (e.g. a fast gauge refresh).
+  explicit Platform(std::vector<std::string> feedback_args = {}) {
     brokers_ = KafkaBroker::Shared().bootstrap();
     EXPECT_TRUE(events::EnsureTopics(brokers_, events::PepiniereTopics()).ok());
     ideas_ = std::make_unique<IdeasProcess>(brokers_, dirs_[0].path());
     incubation_ = std::make_unique<IncubationProcess>(brokers_, dirs_[1].path());
-    feedback_ = std::make_unique<FeedbackProcess>(brokers_, dirs_[2].path());
+    feedback_ = std::make_unique<FeedbackProcess>(brokers_, dirs_[2].path(), std::move(feedback_args));
     audit_ = std::make_unique<AuditProcess>(brokers_, dirs_[3].path());
     for (ServiceProcess* s : std::initializer_list<ServiceProcess*>{
              ideas_.get(), incubation_.get(), feedback_.get(), audit_.get()}) {
@@ -89,6 +90,14 @@ class Platform {
   int gateway_metrics_port() const { return gateway_metrics_port_; }
   AuditProcess& audit() { return *audit_; }
   IdeasProcess& ideas() { return *ideas_; }
+  // job name -> metrics port, as Prometheus scrapes them.
+  std::map<std::string, int> MetricsPorts() const {
+    return {{"pep-gateway", gateway_metrics_port_},
+            {"pep-ideas", ideas_->metrics_port()},
+            {"pep-incubation", incubation_->metrics_port()},
+            {"pep-feedback", feedback_->metrics_port()},
+            {"pep-audit", audit_->metrics_port()}};
+  }
 
   static constexpr char kKey[] = "test-gateway-key-0123456789";
 

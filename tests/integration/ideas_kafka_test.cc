@@ -184,7 +184,7 @@ TEST_F(IdeasKafkaTest, JuryLifecycleEmitsOrderedEventsAndMetrics) {
   EXPECT_NE(metrics.find("pep_ideas_submitted_total 1\n"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("pep_ideas{status=\"selected_for_experimentation\"} 1\n"), std::string::npos);
   EXPECT_NE(metrics.find("pep_ideas_decisions_total{decision=\"shortlisted\"} 1\n"), std::string::npos);
-  EXPECT_NE(metrics.find("grpc_code=\"PERMISSION_DENIED\",grpc_method=\"ScoreIdea\""), std::string::npos);
+  EXPECT_NE(metrics.find("grpc_code=\"PermissionDenied\",grpc_method=\"ScoreIdea\""), std::string::npos);
 }
 
 TEST_F(IdeasKafkaTest, SimilarIdeaGetsADuplicateHint) {
