@@ -115,4 +115,16 @@ absl::StatusOr<HttpResult> HttpCall(const std::string& base_url, const std::stri
   return r;
 }
 
+std::string UrlEncode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
 }  // namespace pep::gateway

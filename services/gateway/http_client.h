@@ -23,4 +23,8 @@ absl::StatusOr<HttpResult> HttpCall(const std::string& base_url, const std::stri
                                     const std::string& body = "",
                                     absl::Duration timeout = absl::Seconds(30));
 
+// Percent-encodes everything but RFC 3986's unreserved characters (a path segment or a query
+// value).
+std::string UrlEncode(std::string_view s);
+
 }  // namespace pep::gateway

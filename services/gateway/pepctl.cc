@@ -74,18 +74,6 @@ std::string Env(const char* name, const std::string& fallback) {
   return v != nullptr && *v != '\0' ? v : fallback;
 }
 
-std::string Escape(const std::string& s) {  // URL path segment / query value
-  std::string out;
-  for (unsigned char c : s) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
-    }
-  }
-  return out;
-}
-
 // Calls the gateway; on failure prints a line fit for a CI log and returns the exit code.
 int Call(const std::string& method, const std::string& target, const std::string& body,
          const std::string& content_type, std::string* out) {
@@ -151,7 +139,7 @@ int MilestonePush(const Args& a) {
   google::protobuf::util::JsonPrintOptions po;
   po.preserve_proto_field_names = true;
   (void)google::protobuf::util::MessageToJsonString(req, &body, po);
-  const int rc = Call("POST", absl::StrCat("/v1/startups/", Escape(a.options.at("startup")), "/milestones"),
+  const int rc = Call("POST", absl::StrCat("/v1/startups/", pep::gateway::UrlEncode(a.options.at("startup")), "/milestones"),
                       body, "application/json", &out);
   if (rc != 0) return rc;
   nv1::Milestone m;
@@ -190,7 +178,7 @@ int Timeline(const Args& a) {
   if (a.positional.size() < 2) return Usage("timeline: ID is required");
   std::string out;
   const int rc = Call("GET",
-                      absl::StrCat("/v1/startups/", Escape(a.positional[1]), "/timeline",
+                      absl::StrCat("/v1/startups/", pep::gateway::UrlEncode(a.positional[1]), "/timeline",
                                    a.options.count("individual-feedback") ? "?individual_feedback=true" : ""),
                       "", "", &out);
   if (rc != 0) return rc;
@@ -247,7 +235,7 @@ int Token(const Args& a) {
   }
   if (sub == "revoke") {
     if (a.positional.size() < 3) return Usage("token revoke: TOKEN_ID is required");
-    const int rc = Call("DELETE", "/v1/tokens/" + Escape(a.positional[2]), "", "", &out);
+    const int rc = Call("DELETE", "/v1/tokens/" + pep::gateway::UrlEncode(a.positional[2]), "", "", &out);
     if (rc == 0) std::printf("token %s revoked\n", a.positional[2].c_str());
     return rc;
   }

@@ -19,18 +19,6 @@ namespace {
 
 std::string SourceDir() { return std::getenv("PEP_SOURCE_DIR"); }
 
-std::string UrlEncode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
-    }
-  }
-  return out;
-}
-
 class Prometheus {
  public:
   Prometheus(const std::map<std::string, int>& jobs, const std::string& dir) : port_(FreePort()) {
@@ -54,7 +42,7 @@ class Prometheus {
   // The API's answer to an instant query, parsed.
   google::protobuf::Struct Query(const std::string& promql) {
     google::protobuf::Struct s;
-    const std::string body = HttpGet(port_, "/api/v1/query?query=" + UrlEncode(promql));
+    const std::string body = HttpGet(port_, "/api/v1/query?query=" + gateway::UrlEncode(promql));
     (void)google::protobuf::util::JsonStringToMessage(body, &s);
     return s;
   }
