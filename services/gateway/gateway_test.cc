@@ -91,6 +91,17 @@ TEST_F(TokensTest, SecretShownOnceStoredAsHashExpiresAndRevokes) {
   EXPECT_EQ(store_->List()->size(), 2u);
 }
 
+TEST_F(TokensTest, ASecretMadeElsewhereIsRegisteredByItsHash) {
+  const std::string secret = "pep_" + std::string(43, 'k');
+  auto r = store_->Register({.actor = "coordinator", .role = "coordinator",
+                             .expires_at = clock_.Now() + absl::Hours(1)}, "bootstrap", secret);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(store_->Authenticate(secret)->role, "coordinator");
+  auto weak = store_->Register({.actor = "x", .role = "coordinator",
+                                .expires_at = clock_.Now() + absl::Hours(1)}, "b", "pep_short");
+  EXPECT_TRUE(absl::StartsWith(weak.status().message(), "secret: ")) << weak.status();
+}
+
 TEST_F(TokensTest, BadTokenRequestsNameTheField) {
   const absl::Time later = clock_.Now() + absl::Hours(1);
   auto role = store_->Create({.actor = "x", .role = "admin", .expires_at = later}, "c");

@@ -52,12 +52,30 @@ std::string LoadOrCreateSalt(const std::string& dir) {
   return salt;
 }
 
+// The first coordinator token. A token already in the file (e.g. mounted from a Kubernetes
+// Secret) is registered if this gateway does not know it yet; with no file, one is made and
+// written (0600) for the operator.
 int Bootstrap(pep::gateway::TokenStore& tokens, const std::string& file) {
   std::ifstream in(file);
   std::string secret;
-  if (in && std::getline(in, secret)) {
-    auto t = tokens.Authenticate(std::string(absl::StripAsciiWhitespace(secret)));
-    if (t.ok() && t->role == "coordinator") return 0;  // still valid: nothing to do
+  if (in && std::getline(in, secret) && !absl::StripAsciiWhitespace(secret).empty()) {
+    secret = std::string(absl::StripAsciiWhitespace(secret));
+    auto t = tokens.Authenticate(secret);
+    if (t.ok()) return 0;  // known and valid: nothing to do
+    if (t.status().message() != "unknown token") {
+      pep::LogWarn("the bootstrap token is no longer valid; make another with a coordinator token",
+                   {{"file", file}, {"why", std::string(t.status().message())}});
+      return 0;
+    }
+    auto r = tokens.Register({.name = "bootstrap", .actor = "coordinator", .role = "coordinator",
+                              .expires_at = absl::Now() + absl::Hours(24 * 365)},
+                             "bootstrap", secret);
+    if (!r.ok()) {
+      pep::LogError("cannot register the bootstrap token", {{"error", std::string(r.status().message())}});
+      return 1;
+    }
+    pep::LogInfo("bootstrap coordinator token registered", {{"file", file}});
+    return 0;
   }
   auto made = tokens.Create({.name = "bootstrap", .actor = "coordinator", .role = "coordinator",
                              .expires_at = absl::Now() + absl::Hours(24 * 365)},

@@ -60,6 +60,18 @@ absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const std::string& 
 
 absl::StatusOr<std::pair<Token, std::string>> TokenStore::Create(const NewToken& n,
                                                                  const std::string& created_by) {
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1) return absl::InternalError("no randomness for a token");
+  std::string secret = "pep_";
+  absl::StrAppend(&secret, absl::WebSafeBase64Escape(
+                               std::string(reinterpret_cast<const char*>(raw), sizeof raw)));
+  auto t = Register(n, created_by, secret);
+  if (!t.ok()) return t.status();
+  return std::make_pair(std::move(*t), std::move(secret));
+}
+
+absl::StatusOr<Token> TokenStore::Register(const NewToken& n, const std::string& created_by,
+                                           const std::string& secret) {
   bool known = false;
   for (const char* r : kRoles) known = known || n.role == r;
   if (!known) {
@@ -74,13 +86,11 @@ absl::StatusOr<std::pair<Token, std::string>> TokenStore::Create(const NewToken&
   }
   if (n.actor.empty() || n.actor.size() > 100) return FieldError("actor", "must be 1-100 characters");
   if (n.name.size() > 200) return FieldError("name", "must be at most 200 characters");
+  if (secret.rfind("pep_", 0) != 0 || secret.size() < 36) {
+    return FieldError("secret", "a token is 'pep_' followed by at least 32 characters");
+  }
   const absl::Time now = clock_.Now();
   if (n.expires_at <= now) return FieldError("expires_at", "must be in the future");
-  unsigned char raw[32];
-  if (RAND_bytes(raw, sizeof raw) != 1) return absl::InternalError("no randomness for a token");
-  std::string secret = "pep_";
-  absl::StrAppend(&secret, absl::WebSafeBase64Escape(
-                               std::string(reinterpret_cast<const char*>(raw), sizeof raw)));
   Token t{.id = NewUuidV7(now), .name = n.name, .actor = n.actor, .role = n.role, .scope = n.scope,
           .created_by = created_by, .created_at = now, .expires_at = n.expires_at};
   absl::MutexLock l(&mu_);
@@ -98,7 +108,7 @@ absl::StatusOr<std::pair<Token, std::string>> TokenStore::Create(const NewToken&
                           .Bind(8, absl::ToUnixMicros(t.created_at))
                           .Bind(9, absl::ToUnixMicros(t.expires_at))
                           .Run());
-  return std::make_pair(std::move(t), std::move(secret));
+  return t;
 }
 
 absl::StatusOr<Token> TokenStore::Authenticate(const std::string& secret) {

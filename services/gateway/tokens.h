@@ -40,6 +40,10 @@ class TokenStore {
   // expiry in the past.
   absl::StatusOr<std::pair<Token, std::string>> Create(const NewToken& t,
                                                        const std::string& created_by);
+  // The same with a secret made elsewhere (a bootstrap token from a Kubernetes Secret); it must
+  // look like ours: "pep_" and at least 32 more characters.
+  absl::StatusOr<Token> Register(const NewToken& t, const std::string& created_by,
+                                 const std::string& secret);
   // UNAUTHENTICATED for an unknown, revoked or expired secret.
   absl::StatusOr<Token> Authenticate(const std::string& secret);
   absl::StatusOr<std::vector<Token>> List();

@@ -8,7 +8,7 @@ PKGS=(
   libabsl-dev librdkafka-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libsqlite3-dev sqlite3 libssl-dev
   openjdk-17-jre-headless maven
-  libcivetweb-dev kcat prometheus curl jq python3
+  libcivetweb-dev kcat prometheus curl jq python3 python3-yaml
   chromium
 )
 
@@ -42,14 +42,23 @@ fi
 # The Debian prometheus package starts a system service on install; we run our own on free ports.
 if systemctl is-active --quiet prometheus 2>/dev/null; then systemctl stop prometheus || true; fi
 
-# grpcurl is not packaged in bookworm: build it from the Go module proxy into a project cache.
-# Only ./deploy/local/up needs it (health checks, demo seed), so a failure here is a warning.
+# Go is needed for grpcurl, helm and the manifest checker (tests/deploy/k8scheck).
+GO=$(command -v go || true)
+if [[ -z "$GO" && -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go; fi
+if [[ -z "$GO" ]]; then apt-get install -y -qq golang-go >/dev/null; GO=/usr/bin/go; fi
+
+# helm is not packaged in bookworm: built from the Go module proxy (the chart's lint and render
+# run in ./tests/run).
 TOOLS_DIR="${PEP_TOOLS_DIR:-$HOME/.cache/pepiniere/bin}"
 mkdir -p "$TOOLS_DIR"
+if [[ ! -x "$TOOLS_DIR/helm" ]]; then
+  echo "install-deps: building helm v3.22.0 with the Go module proxy" >&2
+  GOBIN="$TOOLS_DIR" GOFLAGS=-mod=mod "$GO" install helm.sh/helm/v3/cmd/helm@v3.22.0 >&2
+fi
+
+# grpcurl is not packaged in bookworm: build it from the Go module proxy into a project cache.
+# Only ./deploy/local/up needs it (health checks, demo seed), so a failure here is a warning.
 if [[ ! -x "$TOOLS_DIR/grpcurl" ]]; then
-  GO=$(command -v go || true)
-  if [[ -z "$GO" && -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go; fi
-  if [[ -z "$GO" ]]; then apt-get install -y -qq golang-go >/dev/null; GO=/usr/bin/go; fi
   echo "install-deps: building grpcurl with the Go module proxy" >&2
   if ! GOBIN="$TOOLS_DIR" GOFLAGS=-mod=mod "$GO" install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.1 >&2; then
     echo "install-deps: WARNING: grpcurl could not be built; ./deploy/local/up needs it" >&2
