@@ -49,5 +49,11 @@ expect 5 '^kind: NetworkPolicy' "$OUT/defaults.yaml"
 expect 5 'readOnlyRootFilesystem: true' "$OUT/defaults.yaml"
 expect 5 'runAsNonRoot: true' "$OUT/defaults.yaml"
 expect 12 'grpc: {port: 71' "$OUT/defaults.yaml"
+# The Dockerfiles are what their template renders (nobody edited one and not the others).
+rm -rf "$OUT/docker" && bash deploy/docker/render-dockerfiles.sh "$OUT/docker"
+for svc in ideas incubation feedback audit gateway; do
+  diff -u "$OUT/docker/services/$svc/Dockerfile" "services/$svc/Dockerfile" >&2 ||
+    { echo "FAIL: services/$svc/Dockerfile differs from deploy/docker/render-dockerfiles.sh" >&2; exit 1; }
+done
 /usr/bin/python3 tests/deploy/check_deploy.py "$OUT/everything.yaml"
 echo "chart checks passed" >&2
