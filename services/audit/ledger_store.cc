@@ -121,7 +121,9 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(const std::string
   PEP_RETURN_IF_ERROR((*db)->Exec("PRAGMA cache_size=-262144"));
   auto reader = store::Db::Open(path);
   if (!reader.ok()) return reader.status();
-  return std::unique_ptr<LedgerStore>(new LedgerStore(std::move(*db), std::move(*reader)));
+  auto store = std::unique_ptr<LedgerStore>(new LedgerStore(std::move(*db), std::move(*reader)));
+  store->path_ = path;
+  return store;
 }
 
 // ---------------------------------------------------------------------------- writer side
@@ -492,14 +494,16 @@ absl::StatusOr<std::vector<LedgerRecord>> LedgerStore::Subject(const std::string
 
 absl::Status LedgerStore::ForEach(const std::string& subject,
                                   const std::function<bool(const LedgerRecord&)>& visit) {
-  absl::MutexLock l(&read_mu_);
-  store::Transaction snapshot(*reader_);  // one consistent read
+  // Its own connection: an export streams to a client at the client's pace, and must not hold
+  // the shared reader (every other query) meanwhile. One read transaction = one snapshot.
+  auto db = store::Db::Open(path_);
+  if (!db.ok()) return db.status();
+  store::Transaction snapshot(**db);
   PEP_RETURN_IF_ERROR(snapshot.status());
   auto q = subject.empty()
-               ? reader_->Prepare(absl::StrCat("SELECT ", kColumns,
-                                               " FROM records ORDER BY gpos"))
-               : reader_->Prepare(absl::StrCat("SELECT ", kColumns,
-                                               " FROM records WHERE subject = ? ORDER BY subject_seq"));
+               ? (*db)->Prepare(absl::StrCat("SELECT ", kColumns, " FROM records ORDER BY gpos"))
+               : (*db)->Prepare(absl::StrCat("SELECT ", kColumns,
+                                             " FROM records WHERE subject = ? ORDER BY subject_seq"));
   if (!q.ok()) return q.status();
   if (!subject.empty()) q->Bind(1, subject);
   while (true) {

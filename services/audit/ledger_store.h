@@ -119,6 +119,7 @@ class LedgerStore {
   absl::flat_hash_set<std::string> aliased_;
   absl::flat_hash_map<std::string, int64_t> last_version_;  // aggregate -> highest sealed
 
+  std::string path_;  // exports open their own connection
   absl::Mutex read_mu_;
   std::unique_ptr<store::Db> reader_ ABSL_GUARDED_BY(read_mu_);
 };

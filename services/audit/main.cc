@@ -1,6 +1,8 @@
 // pep-audit: wiring only — flags, the ledger store, the ingest over every Pépinière topic, the
 // gRPC server, metrics, graceful stop.
+#include <atomic>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -94,7 +96,19 @@ int main(int argc, char** argv) {
                                      {"db", db_path},
                                      {"kafka", flags.kafka_brokers}});
 
+  // pep_audit_lag_seconds is "now − newest applied": it must grow while nothing arrives, so it
+  // is refreshed on a clock, not only when a batch is sealed.
+  std::atomic<bool> stopping{false};
+  std::thread lag([&] {
+    while (!stopping.load()) {
+      audit_metrics.SetLag(clock.Now(), (*ingest)->newest_sealed());
+      audit_metrics.SetBuffered(static_cast<double>((*ingest)->buffered()));
+      for (int i = 0; i < 10 && !stopping.load(); ++i) absl::SleepFor(absl::Milliseconds(100));
+    }
+  });
   const int sig = pep::WaitForShutdownSignal();
+  stopping.store(true);
+  lag.join();
   pep::LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});
   (*server)->Shutdown(flags.shutdown_grace);
   (*ingest)->Stop();
