@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "common/proto_time.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -197,6 +198,41 @@ void Prepare(grpc::ClientContext& ctx, const CallSetup& c) {
   if (!c.caller->scope.empty()) ctx.AddMetadata("x-pep-scope", c.caller->scope);
   if (!c.options->gateway_key.empty()) ctx.AddMetadata("x-pep-gateway-key", c.options->gateway_key);
   ctx.AddMetadata("x-pep-client-key", Sha256Hex(c.options->client_ip_salt + c.req->remote_addr));
+}
+
+// A server-streaming call relayed as a chunked HTTP body. The first message (or the end) is
+// read before answering, so an error that comes first — not found, refused — is still a proper
+// status; an error after that can only cut the body short (and is logged).
+template <typename M>
+struct StreamCall {
+  grpc::ClientContext ctx;
+  std::unique_ptr<grpc::ClientReader<M>> reader;
+};
+
+template <typename M>
+HttpResponse Stream(std::shared_ptr<StreamCall<M>> call, std::string content_type,
+                    std::function<std::string(const M&)> render) {
+  auto first = std::make_shared<M>();
+  if (!call->reader->Read(first.get())) {
+    grpc::Status s = call->reader->Finish();
+    if (!s.ok()) return FromStatus(s);
+    HttpResponse empty;
+    empty.content_type = std::move(content_type);
+    return empty;
+  }
+  HttpResponse r;
+  r.content_type = std::move(content_type);
+  r.produce = [call, first, render](const HttpResponse::Writer& write) {
+    bool open = write(render(*first));
+    M next;
+    while (open && call->reader->Read(&next)) open = write(render(next));
+    if (!open) call->ctx.TryCancel();  // the client went away
+    grpc::Status s = call->reader->Finish();
+    if (!s.ok() && open) {
+      LogWarn("export cut short", {{"error", s.error_message()}});
+    }
+  };
+  return r;
 }
 
 template <typename Req, typename Resp>
@@ -626,17 +662,13 @@ void Gateway::BuildRoutes() {
         absl::Status parsed = ParseQuery(req, &in);
         if (!parsed.ok()) return FromAbsl(parsed);
         in.set_startup_id(p.at("startup_id"));
-        grpc::ClientContext ctx;
-        Prepare(ctx, {o, &req, &c});
-        auto reader = fb->ExportFeedback(&ctx, in);
-        HttpResponse r;
-        fv1::ExportChunk chunk;
-        while (reader->Read(&chunk)) r.body += chunk.data();
-        grpc::Status s = reader->Finish();
-        if (!s.ok()) return FromStatus(s);
-        r.content_type = in.format() == fv1::EXPORT_FORMAT_JSONL ? "application/x-ndjson"
-                                                                 : "text/csv; charset=utf-8";
-        return r;
+        auto call = std::make_shared<StreamCall<fv1::ExportChunk>>();
+        Prepare(call->ctx, {o, &req, &c});
+        call->reader = fb->ExportFeedback(&call->ctx, in);
+        return Stream<fv1::ExportChunk>(call,
+                      in.format() == fv1::EXPORT_FORMAT_JSONL ? "application/x-ndjson"
+                                                              : "text/csv; charset=utf-8",
+                      [](const fv1::ExportChunk& chunk) { return chunk.data(); });
       },
       "text/csv");
   add("POST", "/v1/feedback/{feedback_id}:moderate", C, "Masquer un verbatim (modération)",
@@ -666,15 +698,11 @@ void Gateway::BuildRoutes() {
       [o, audit](const Route&, const HttpRequest& req, const Caller& c, const PathParams& p) {
         av1::ExportLedgerRequest in;
         in.set_id(p.at("startup_id"));
-        grpc::ClientContext ctx;
-        Prepare(ctx, {o, &req, &c});
-        auto reader = audit->ExportLedger(&ctx, in);
-        HttpResponse r;
-        r.content_type = "application/x-ndjson";
-        av1::ExportLedgerLine line;
-        while (reader->Read(&line)) absl::StrAppend(&r.body, line.json(), "\n");
-        grpc::Status s = reader->Finish();
-        return s.ok() ? r : FromStatus(s);
+        auto call = std::make_shared<StreamCall<av1::ExportLedgerLine>>();
+        Prepare(call->ctx, {o, &req, &c});
+        call->reader = audit->ExportLedger(&call->ctx, in);
+        return Stream<av1::ExportLedgerLine>(call, "application/x-ndjson",
+                      [](const av1::ExportLedgerLine& line) { return line.json() + "\n"; });
       },
       "application/x-ndjson");
 

@@ -52,11 +52,25 @@ namespace {
 void Send(mg_connection* conn, const HttpResponse& r) {
   std::string head = absl::StrCat("HTTP/1.1 ", r.status, " ", ReasonPhrase(r.status), "\r\n",
                                   "Content-Type: ", r.content_type, "\r\n",
-                                  "Content-Length: ", r.body.size(), "\r\n",
                                   "X-Content-Type-Options: nosniff\r\n");
+  if (r.produce) {
+    head += "Transfer-Encoding: chunked\r\n";
+  } else {
+    absl::StrAppend(&head, "Content-Length: ", r.body.size(), "\r\n");
+  }
   for (const auto& [k, v] : r.headers) absl::StrAppend(&head, k, ": ", v, "\r\n");
   head += "\r\n";
   mg_write(conn, head.data(), head.size());
+  if (r.produce) {
+    r.produce([conn](std::string_view data) {
+      if (data.empty()) return true;
+      const std::string size = absl::StrCat(absl::Hex(data.size()), "\r\n");
+      return mg_write(conn, size.data(), size.size()) > 0 &&
+             mg_write(conn, data.data(), data.size()) > 0 && mg_write(conn, "\r\n", 2) > 0;
+    });
+    mg_write(conn, "0\r\n\r\n", 5);
+    return;
+  }
   if (!r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
 }
 

@@ -36,6 +36,10 @@ struct HttpResponse {
   std::string content_type = "application/json; charset=utf-8";
   std::string body;
   std::map<std::string, std::string> headers;
+  // When set, the body is streamed (chunked) instead: `produce` is called once, after the
+  // headers went out, with a writer that returns false when the client is gone.
+  using Writer = std::function<bool(std::string_view)>;
+  std::function<void(const Writer&)> produce;
 };
 
 struct HttpServerOptions {

@@ -2,6 +2,7 @@
 // services: a milestone pushed (and pushed again by a retried job: same milestone), the
 // timeline showing it, an import report, the ledger verified, tokens managed — and exit codes
 // a CI can act on (1: fix the call, 3: retry later), with a message naming the problem.
+#include <algorithm>
 #include <fstream>
 
 #include "absl/strings/match.h"
@@ -86,6 +87,21 @@ TEST(Pepctl, MilestoneFromCiTimelineImportVerifyTokens) {
   EXPECT_NE(timeline.out.find("Start-up créée : Signalement voirie"), std::string::npos);
   EXPECT_NE(timeline.out.find("ci-voirie"), std::string::npos) << "the milestone's actor";
   EXPECT_EQ(Pepctl(p.url(), ci, "timeline " + s2.id(), dir.path()).rc, 1);
+
+  // The team exports its lineage's ledger through the gateway (streamed, chunked) and anyone can
+  // re-verify it offline; an unknown start-up is a 404 before any byte of body.
+  gateway::HttpResult ledger = p.Call("GET", absl::StrCat("/v1/startups/", s1.id(), "/ledger:export"), ci);
+  ASSERT_EQ(ledger.status, 200) << ledger.body;
+  EXPECT_EQ(ledger.headers["transfer-encoding"], "chunked");
+  EXPECT_GE(std::count(ledger.body.begin(), ledger.body.end(), '\n'), 2) << ledger.body;
+  std::ofstream(dir.path() + "/ledger.jsonl") << ledger.body;
+  EXPECT_EQ(RunCommand(absl::StrCat("python3 ", std::getenv("PEP_SOURCE_DIR"),
+                                    "/services/audit/tools/verify-ledger.py ", dir.path(),
+                                    "/ledger.jsonl")),
+            0);
+  EXPECT_EQ(p.Call("GET", "/v1/startups/01a22222-0000-7000-8000-000000000000/ledger:export",
+                   p.coordinator()).status,
+            404);
 
   // An import, with its report; a line that cannot be read is rejected and said so.
   {
