@@ -513,6 +513,15 @@ absl::Status LedgerStore::ForEach(const std::string& subject,
   }
 }
 
+absl::StatusOr<absl::Time> LedgerStore::NewestRecorded() {
+  absl::MutexLock l(&read_mu_);
+  auto q = reader_->Prepare("SELECT ce_time_us FROM records ORDER BY gpos DESC LIMIT 1");
+  if (!q.ok()) return q.status();
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  return *row ? absl::FromUnixMicros(q->Int(0)) : absl::InfinitePast();
+}
+
 absl::StatusOr<int64_t> LedgerStore::Count() {
   absl::MutexLock l(&read_mu_);
   auto q = reader_->Prepare("SELECT count(*) FROM records");

@@ -88,6 +88,8 @@ class LedgerStore {
   absl::Status ForEach(const std::string& subject,
                        const std::function<bool(const LedgerRecord&)>& visit);
   absl::StatusOr<int64_t> Count();
+  // Recorded time of the newest record (the global chain's last), InfinitePast when empty.
+  absl::StatusOr<absl::Time> NewestRecorded();
 
  private:
   struct Head {

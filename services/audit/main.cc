@@ -99,9 +99,10 @@ int main(int argc, char** argv) {
   // pep_audit_lag_seconds is "now − newest applied": it must grow while nothing arrives, so it
   // is refreshed on a clock, not only when a batch is sealed.
   std::atomic<bool> stopping{false};
+  const absl::Time newest_at_start = (*store)->NewestRecorded().value_or(absl::InfinitePast());
   std::thread lag([&] {
     while (!stopping.load()) {
-      audit_metrics.SetLag(clock.Now(), (*ingest)->newest_sealed());
+      audit_metrics.SetLag(clock.Now(), std::max(newest_at_start, (*ingest)->newest_sealed()));
       audit_metrics.SetBuffered(static_cast<double>((*ingest)->buffered()));
       for (int i = 0; i < 10 && !stopping.load(); ++i) absl::SleepFor(absl::Milliseconds(100));
     }
