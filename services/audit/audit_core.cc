@@ -298,6 +298,33 @@ void Describe(const LedgerRecord& r, Context& ctx, av1::TimelineEntry* e) {
   }
 }
 
+// Folds a start-up's phase events into its phase history: the initial phase (from
+// StartupCreated), each PhaseChanged's period, a PhaseHistoryCorrected replacing the list.
+void ApplyPhaseEvent(const LedgerRecord& r, const std::string& type,
+                     std::vector<nv1::PhasePeriod>* phases) {
+  if (type == "StartupCreated") {
+    auto st = Parse<nv1::StartupCreated>(r).startup();
+    phases->assign(st.phases().begin(), st.phases().end());
+    if (phases->empty()) {
+      nv1::PhasePeriod p;
+      p.set_phase(st.phase());
+      *p.mutable_start() = ToTimestamp(r.envelope.effective_time);
+      phases->push_back(p);
+    }
+  } else if (type == "PhaseChanged") {
+    auto ev = Parse<nv1::PhaseChanged>(r);
+    nv1::PhasePeriod p;
+    p.set_phase(ev.to());
+    *p.mutable_start() =
+        ev.has_effective_date() ? ev.effective_date() : ToTimestamp(r.envelope.effective_time);
+    p.set_decision_id(ev.decision_id());
+    phases->push_back(p);
+  } else if (type == "PhaseHistoryCorrected") {
+    auto ev = Parse<nv1::PhaseHistoryCorrected>(r);
+    phases->assign(ev.phases().begin(), ev.phases().end());
+  }
+}
+
 std::vector<const LedgerRecord*> InTimelineOrder(const std::vector<LedgerRecord>& records) {
   std::vector<const LedgerRecord*> order;
   order.reserve(records.size());
@@ -388,26 +415,7 @@ av1::StateAsOf FoldStateAsOf(const std::string& subject, const std::vector<Ledge
     const absl::Time eff = r->envelope.effective_time;
     const std::string t = ShortType(r->envelope.type);
     // The phase history is a statement about the past: keep what was known at K.
-    if (t == "StartupCreated") {
-      auto st = Parse<nv1::StartupCreated>(*r).startup();
-      phases.assign(st.phases().begin(), st.phases().end());
-      if (phases.empty()) {
-        nv1::PhasePeriod p;
-        p.set_phase(st.phase());
-        *p.mutable_start() = ToTimestamp(eff);
-        phases.push_back(p);
-      }
-    } else if (t == "PhaseChanged") {
-      auto ev = Parse<nv1::PhaseChanged>(*r);
-      nv1::PhasePeriod p;
-      p.set_phase(ev.to());
-      *p.mutable_start() = ev.has_effective_date() ? ev.effective_date() : ToTimestamp(eff);
-      p.set_decision_id(ev.decision_id());
-      phases.push_back(p);
-    } else if (t == "PhaseHistoryCorrected") {
-      auto ev = Parse<nv1::PhaseHistoryCorrected>(*r);
-      phases.assign(ev.phases().begin(), ev.phases().end());
-    }
+    ApplyPhaseEvent(*r, t, &phases);
     if (eff > as_of) continue;
     out.set_records_folded(out.records_folded() + 1);
     if (t == "IdeaSubmitted") {
@@ -528,29 +536,13 @@ av1::Lineage BuildLineage(const std::string& subject, const std::vector<LedgerRe
       st->set_name(ev.startup().name());
       st->set_imported(ev.imported());
       st->set_phase(ev.startup().phase());
-      phases.assign(ev.startup().phases().begin(), ev.startup().phases().end());
-      if (phases.empty()) {
-        nv1::PhasePeriod p;
-        p.set_phase(ev.startup().phase());
-        *p.mutable_start() = ToTimestamp(r->envelope.effective_time);
-        phases.push_back(p);
-      }
+      ApplyPhaseEvent(*r, t, &phases);
     } else if (t == "StartupUpdated") {
       for (const auto& c : Parse<nv1::StartupUpdated>(*r).changes()) {
         if (c.field() == "name") out.mutable_startup()->set_name(c.new_value());
       }
-    } else if (t == "PhaseChanged") {
-      auto ev = Parse<nv1::PhaseChanged>(*r);
-      nv1::PhasePeriod p;
-      p.set_phase(ev.to());
-      *p.mutable_start() =
-          ev.has_effective_date() ? ev.effective_date() : ToTimestamp(r->envelope.effective_time);
-      p.set_decision_id(ev.decision_id());
-      phases.push_back(p);
-      out.mutable_startup()->set_phase(ev.to());
-    } else if (t == "PhaseHistoryCorrected") {
-      auto ev = Parse<nv1::PhaseHistoryCorrected>(*r);
-      phases.assign(ev.phases().begin(), ev.phases().end());
+    } else if (t == "PhaseChanged" || t == "PhaseHistoryCorrected") {
+      ApplyPhaseEvent(*r, t, &phases);
       if (!phases.empty()) out.mutable_startup()->set_phase(phases.back().phase());
     } else if (t == "CommitteeDecisionRecorded") {
       auto d = Parse<nv1::CommitteeDecisionRecorded>(*r).decision();

@@ -2,6 +2,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/proto_time.h"
 #include "common/status.h"
 #include "services/audit/audit_core.h"
@@ -19,26 +20,6 @@ constexpr const char* kKnownTypes[] = {
     "IdeaSelected", "StartupCreated", "StartupUpdated", "CommitteeDecisionRecorded",
     "PhaseChanged", "PhaseHistoryCorrected", "MilestonePushed", "TeamMemberAdded",
     "TeamMemberRemoved", "FeedbackReceived", "FeedbackModerated", "other"};
-
-void JsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppend(out, "\\u00", absl::Hex(c, absl::kZeroPad2));
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
 
 }  // namespace
 
@@ -86,9 +67,9 @@ AuditMetrics::AuditMetrics(prometheus::Registry& registry)
 }
 
 void AuditMetrics::Sealed(const SealResult& result, int64_t undecodable) {
-  for (const std::string& type : result.appended_types) {
+  for (const auto& [type, n] : result.appended_by_type) {
     auto it = by_type_.find(ShortType(type));
-    (it == by_type_.end() ? by_type_.at("other") : it->second)->Increment();
+    (it == by_type_.end() ? by_type_.at("other") : it->second)->Increment(static_cast<double>(n));
   }
   gaps_->Increment(static_cast<double>(result.gaps));
   duplicates_->Increment(static_cast<double>(result.duplicates));
@@ -106,9 +87,7 @@ std::string ExportLine(const LedgerRecord& r) {
   std::string out = "{";
   auto field = [&out](std::string_view name, std::string_view value, bool first = false) {
     if (!first) out.push_back(',');
-    JsonString(&out, name);
-    out.push_back(':');
-    JsonString(&out, value);
+    absl::StrAppend(&out, "\"", JsonEscape(name), "\":\"", JsonEscape(value), "\"");
   };
   field("subject", r.subject, true);
   absl::StrAppend(&out, ",\"subject_seq\":", r.subject_seq);

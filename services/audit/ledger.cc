@@ -92,9 +92,12 @@ std::string LineageSubject(const events::Envelope& e) {
   return e.correlation_id.empty() ? e.subject : e.correlation_id;
 }
 
+bool KeyBefore(absl::Time a_time, std::string_view a_id, absl::Time b_time, std::string_view b_id) {
+  return a_time != b_time ? a_time < b_time : a_id < b_id;
+}
+
 bool ChainsBefore(const LedgerRecord& a, const LedgerRecord& b) {
-  if (a.envelope.time != b.envelope.time) return a.envelope.time < b.envelope.time;
-  return a.envelope.id < b.envelope.id;
+  return KeyBefore(a.envelope.time, a.envelope.id, b.envelope.time, b.envelope.id);
 }
 
 void Chain(std::vector<LedgerRecord>& records) {

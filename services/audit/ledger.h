@@ -50,6 +50,7 @@ std::string GlobalHash(std::string_view global_prev, std::string_view hash);
 std::string LineageSubject(const events::Envelope& e);
 
 // Chain order: recorded time, then ce_id (both are in the event, so replays agree).
+bool KeyBefore(absl::Time a_time, std::string_view a_id, absl::Time b_time, std::string_view b_id);
 bool ChainsBefore(const LedgerRecord& a, const LedgerRecord& b);
 
 // Sorts `records` into chain order, numbers them 1…n and fills prev_hash and hash.

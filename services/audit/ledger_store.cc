@@ -103,10 +103,6 @@ absl::StatusOr<std::vector<LedgerRecord>> ReadAll(store::Stmt& q) {
   }
 }
 
-bool KeyBefore(absl::Time t, const std::string& id, absl::Time head_t, const std::string& head_id) {
-  return t != head_t ? t < head_t : id < head_id;
-}
-
 // Users' answers: one aggregate each, found through their start-up, never by their own id.
 bool IsFeedback(const LedgerRecord& r) { return r.envelope.type.rfind("pepiniere.feedback.", 0) == 0; }
 
@@ -414,7 +410,7 @@ absl::StatusOr<SealResult> LedgerStore::Seal(std::vector<LedgerRecord>& records,
       if (!added.ok()) return added.status();
       if (!*added) continue;
       ++result.appended;
-      result.appended_types.push_back(r.envelope.type);
+      ++result.appended_by_type[r.envelope.type];
       result.newest_recorded = std::max(result.newest_recorded, r.envelope.time);
       // Aggregate ids of ideas, challenges and start-ups find their lineage (feedback ids don't
       // need to: a feedback is found through its start-up).

@@ -42,7 +42,7 @@ struct SealResult {
   int64_t duplicates = 0;   // same aggregate version under another ce_id: kept aside, not chained
   int64_t gaps = 0;         // aggregate versions found missing when their successor arrived
   int64_t late = 0;         // inserted before a chain's head (suffix re-hashed)
-  std::vector<std::string> appended_types;  // ce_type of each appended record
+  absl::flat_hash_map<std::string, int64_t> appended_by_type;  // ce_type -> records appended
   absl::Time newest_recorded = absl::InfinitePast();
 };
 

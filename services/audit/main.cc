@@ -54,7 +54,6 @@ int main(int argc, char** argv) {
   pep::audit::AuditMetrics audit_metrics(metrics.registry());
   pep::telemetry::EventMetrics event_metrics(metrics.registry());
 
-  pep::audit::AuditIngest* ingest_ptr = nullptr;
   auto ingest = pep::audit::AuditIngest::Create(
       {.brokers = flags.kafka_brokers,
        .group_id = absl::GetFlag(FLAGS_consumer_group),
@@ -63,18 +62,13 @@ int main(int argc, char** argv) {
        .grace = absl::GetFlag(FLAGS_seal_grace),
        .metrics = &event_metrics},
       store->get(), clock,
-      [&audit_metrics, &clock, &ingest_ptr](const pep::audit::SealResult& r, int64_t undecodable) {
-        audit_metrics.Sealed(r, undecodable);
-        if (ingest_ptr != nullptr) {
-          audit_metrics.SetLag(clock.Now(), ingest_ptr->newest_sealed());
-          audit_metrics.SetBuffered(static_cast<double>(ingest_ptr->buffered()));
-        }
+      [&audit_metrics](const pep::audit::SealResult& r, int64_t undecodable) {
+        audit_metrics.Sealed(r, undecodable);  // lag and buffer gauges: the clock thread below
       });
   if (!ingest.ok()) {
     pep::LogError("cannot create consumer", {{"error", std::string(ingest.status().message())}});
     return 1;
   }
-  ingest_ptr = ingest->get();
   (*ingest)->Start();
 
   pep::audit::AuditService service(

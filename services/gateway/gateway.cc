@@ -1,6 +1,5 @@
 #include "services/gateway/gateway.h"
 
-#include <openssl/evp.h>
 
 #include <filesystem>
 #include <fstream>
@@ -91,15 +90,10 @@ HttpResponse FromAbsl(const absl::Status& s) {
   return ErrorResponse(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
 }
 
-// The request body as `m`: JSON only, unknown fields refused, errors a person can read.
+// The request body as `m`: unknown fields refused, errors a person can read. (Dispatch has
+// already answered 415 to a JSON route given another content type.)
 absl::Status ParseBody(const HttpRequest& req, Message* m) {
   if (req.body.empty()) return absl::OkStatus();
-  const std::string* ct = req.Header("content-type");
-  if (ct == nullptr || !absl::StartsWithIgnoreCase(*ct, "application/json")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("body: expected Content-Type application/json (got ",
-                     ct == nullptr ? "none" : *ct, ")"));
-  }
   google::protobuf::util::JsonParseOptions o;
   o.ignore_unknown_fields = false;
   auto s = google::protobuf::util::JsonStringToMessage(req.body, m, o);
@@ -118,7 +112,7 @@ absl::Status ParseQuery(const HttpRequest& req, Message* m) {
   for (const auto& [k, v] : req.query) {
     if (!first) json += ",";
     first = false;
-    absl::StrAppend(&json, "\"", absl::CEscape(k), "\":");
+    absl::StrAppend(&json, "\"", JsonEscape(k), "\":");
     int64_t n;
     const auto* f = m->GetDescriptor()->FindFieldByName(k);
     const bool numeric = f != nullptr && f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING &&
@@ -128,7 +122,7 @@ absl::Status ParseQuery(const HttpRequest& req, Message* m) {
     if (v == "true" || v == "false" || numeric) {
       json += v;
     } else {
-      absl::StrAppend(&json, "\"", absl::Utf8SafeCEscape(v), "\"");
+      absl::StrAppend(&json, "\"", JsonEscape(v), "\"");
     }
   }
   json += "}";
@@ -175,13 +169,6 @@ absl::Duration DeadlineOf(const HttpRequest& req, const GatewayOptions& o) {
     }
   }
   return std::min(d, o.max_deadline);
-}
-
-std::string Sha256Hex(std::string_view s) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(s.data(), s.size(), md, &len, EVP_sha256(), nullptr);
-  return absl::BytesToHexString(std::string(reinterpret_cast<const char*>(md), len));
 }
 
 struct CallSetup {

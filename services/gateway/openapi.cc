@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/log.h"
 #include "absl/strings/ascii.h"
 #include "pepiniere/gateway/v1/gateway.pb.h"
 #include "services/gateway/gateway.h"
@@ -16,20 +17,7 @@ namespace {
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 
-std::string Str(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      absl::StrAppend(&out, "\\u00", absl::Hex(c, absl::kZeroPad2));
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out + "\"";
-}
+std::string Str(std::string_view s) { return absl::StrCat("\"", JsonEscape(s), "\""); }
 
 std::string SchemaName(const Descriptor* d) { return d->full_name(); }
 

@@ -24,12 +24,6 @@ CREATE TABLE tokens (
   return *m;
 }
 
-std::string HashHex(const std::string& secret) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(secret.data(), secret.size(), md, &len, EVP_sha256(), nullptr);
-  return absl::BytesToHexString(std::string(reinterpret_cast<const char*>(md), len));
-}
 
 constexpr char kColumns[] =
     "id, name, actor, role, scope, created_by, created_us, expires_us, revoked_us";
@@ -49,6 +43,13 @@ Token Read(const store::Stmt& q) {
 }
 
 }  // namespace
+
+std::string Sha256Hex(std::string_view s) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(s.data(), s.size(), md, &len, EVP_sha256(), nullptr);
+  return absl::BytesToHexString(std::string(reinterpret_cast<const char*>(md), len));
+}
 
 absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const std::string& path,
                                                              const Clock& clock) {
@@ -99,7 +100,7 @@ absl::StatusOr<Token> TokenStore::Register(const NewToken& n, const std::string&
       "expires_us) VALUES (?,?,?,?,?,?,?,?,?)");
   if (!ins.ok()) return ins.status();
   PEP_RETURN_IF_ERROR(ins->Bind(1, t.id)
-                          .Bind(2, HashHex(secret))
+                          .Bind(2, Sha256Hex(secret))
                           .Bind(3, t.name)
                           .Bind(4, t.actor)
                           .Bind(5, t.role)
@@ -115,7 +116,7 @@ absl::StatusOr<Token> TokenStore::Authenticate(const std::string& secret) {
   absl::MutexLock l(&mu_);
   auto q = db_->Prepare(absl::StrCat("SELECT ", kColumns, " FROM tokens WHERE secret_sha256 = ?"));
   if (!q.ok()) return q.status();
-  q->Bind(1, HashHex(secret));
+  q->Bind(1, Sha256Hex(secret));
   auto row = q->Step();
   if (!row.ok()) return row.status();
   if (!*row) return absl::UnauthenticatedError("unknown token");

@@ -15,6 +15,9 @@ namespace pep::gateway {
 
 inline constexpr const char* kRoles[] = {"coordinator", "juror", "product_team", "agent"};
 
+// Lower-case hex SHA-256: how token secrets are stored, and pep-feedback's client key.
+std::string Sha256Hex(std::string_view s);
+
 struct Token {
   std::string id;
   std::string name;   // what it is for ("CI de Signalement voirie")

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Installs every Debian package (and the two Go-built tools) Pépinière needs; a no-op when present.
+# Installs what Pépinière needs; a no-op for what is present.
+#   install-deps.sh            everything ./tests/run needs (build, broker, browser test, chart checks)
+#   install-deps.sh --runtime  what ./deploy/local/up needs (build, broker, grpcurl; no test tools)
 set -euo pipefail
+MODE=tests
+[[ "${1:-}" == "--runtime" ]] && MODE=runtime
 
 PKGS=(
   build-essential cmake ninja-build ccache pkg-config git
@@ -8,9 +12,10 @@ PKGS=(
   libabsl-dev librdkafka-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libsqlite3-dev sqlite3 libssl-dev
   openjdk-17-jre-headless maven
-  libcivetweb-dev kcat prometheus curl jq python3 python3-yaml
-  chromium
+  libcivetweb-dev kcat prometheus curl jq python3
 )
+TEST_PKGS=(chromium python3-yaml)  # the browser test; check_deploy.py
+[[ $MODE == tests ]] && PKGS+=("${TEST_PKGS[@]}")
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -25,18 +30,23 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Node.js for the browser test (playwright-core drives Debian's chromium): the machine's own
-# Node (>= 18) when there is one, else Debian's.
-if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
-  echo "install-deps: installing nodejs npm" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-fi
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
-BROWSER_DIR="$ROOT/tests/browser"
-if [[ ! -d "$BROWSER_DIR/node_modules/playwright-core" ||
-      "$BROWSER_DIR/package-lock.json" -nt "$BROWSER_DIR/node_modules/.package-lock.json" ]]; then
-  echo "install-deps: npm ci in tests/browser (playwright-core)" >&2
-  (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
+# Node.js for the browser test (playwright-core 1.64 drives Debian's chromium and wants
+# Node >= 20): the machine's own Node when there is one, else Debian's.
+if [[ $MODE == tests ]]; then
+  if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+    echo "install-deps: installing nodejs npm" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  if (( $(node -p 'process.versions.node.split(".")[0]') < 20 )); then
+    echo "install-deps: WARNING: Node $(node --version) is older than playwright-core wants (>= 20)" >&2
+  fi
+  ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+  BROWSER_DIR="$ROOT/tests/browser"
+  if [[ ! -d "$BROWSER_DIR/node_modules/playwright-core" ||
+        "$BROWSER_DIR/package-lock.json" -nt "$BROWSER_DIR/node_modules/.package-lock.json" ]]; then
+    echo "install-deps: npm ci in tests/browser (playwright-core)" >&2
+    (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
 fi
 
 # The Debian prometheus package starts a system service on install; we run our own on free ports.
@@ -51,16 +61,14 @@ if [[ -z "$GO" ]]; then apt-get install -y -qq golang-go >/dev/null; GO=/usr/bin
 # run in ./tests/run).
 TOOLS_DIR="${PEP_TOOLS_DIR:-$HOME/.cache/pepiniere/bin}"
 mkdir -p "$TOOLS_DIR"
-if [[ ! -x "$TOOLS_DIR/helm" ]]; then
+if [[ $MODE == tests && ! -x "$TOOLS_DIR/helm" ]]; then
   echo "install-deps: building helm v3.22.0 with the Go module proxy" >&2
   GOBIN="$TOOLS_DIR" GOFLAGS=-mod=mod "$GO" install helm.sh/helm/v3/cmd/helm@v3.22.0 >&2
 fi
 
 # grpcurl is not packaged in bookworm: build it from the Go module proxy into a project cache.
-# Only ./deploy/local/up needs it (health checks, demo seed), so a failure here is a warning.
-if [[ ! -x "$TOOLS_DIR/grpcurl" ]]; then
+# Only ./deploy/local/up needs it (the services' gRPC health checks).
+if [[ $MODE == runtime && ! -x "$TOOLS_DIR/grpcurl" ]]; then
   echo "install-deps: building grpcurl with the Go module proxy" >&2
-  if ! GOBIN="$TOOLS_DIR" GOFLAGS=-mod=mod "$GO" install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.1 >&2; then
-    echo "install-deps: WARNING: grpcurl could not be built; ./deploy/local/up needs it" >&2
-  fi
+  GOBIN="$TOOLS_DIR" GOFLAGS=-mod=mod "$GO" install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.1 >&2
 fi
