@@ -24,6 +24,30 @@ CREATE INDEX outbox_unsent ON outbox(seq) WHERE sent_us IS NULL;
 )sql";
 }
 
+std::string OutboxV2Sql() {
+  // Each AUTOINCREMENT insert also rewrote sqlite_sequence, and the UNIQUE ce_id kept a third
+  // index: two more B-tree pages dirtied by every commit on the hot write paths. Rows are never
+  // deleted, so a plain rowid already never reuses a seq; ce_ids are fresh UUIDv7s.
+  return R"sql(
+CREATE TABLE outbox_v2 (
+  seq        INTEGER PRIMARY KEY,
+  topic      TEXT NOT NULL,
+  msg_key    TEXT NOT NULL,
+  ce_id      TEXT NOT NULL,
+  ce_type    TEXT NOT NULL,
+  headers    BLOB NOT NULL,
+  payload    BLOB NOT NULL,
+  created_us INTEGER NOT NULL,
+  sent_us    INTEGER
+);
+INSERT INTO outbox_v2 SELECT seq, topic, msg_key, ce_id, ce_type, headers, payload, created_us,
+  sent_us FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v2 RENAME TO outbox;
+CREATE INDEX outbox_unsent ON outbox(seq) WHERE sent_us IS NULL;
+)sql";
+}
+
 std::string EncodeHeaders(const events::Headers& headers) {
   std::string out;
   for (const auto& [k, v] : headers) absl::StrAppend(&out, k.size(), ":", k, v.size(), ":", v);

@@ -17,8 +17,10 @@ struct OutboxEvent {
   std::string payload;  // serialized protobuf
 };
 
-// Schema for services' migration lists (table outbox).
+// Schema for services' migration lists (table outbox), then its second version: migrations
+// are append-only, so a service lists both, OutboxV2Sql() after OutboxSchemaSql().
 std::string OutboxSchemaSql();
+std::string OutboxV2Sql();
 
 // Must be called inside the caller's open transaction.
 absl::Status AppendToOutbox(Db& db, const OutboxEvent& event);

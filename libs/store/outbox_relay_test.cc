@@ -22,7 +22,7 @@ class RelayTest : public ::testing::Test {
     auto db = Db::Open(path_);
     ASSERT_TRUE(db.ok());
     db_ = std::move(*db);
-    ASSERT_TRUE(db_->Migrate({{1, OutboxSchemaSql()}}).ok());
+    ASSERT_TRUE(db_->Migrate({{1, OutboxSchemaSql()}, {2, OutboxV2Sql()}}).ok());
   }
 
   // Writes `n` events over `keys` aggregates, versions 1, 2, 3… per key, in one transaction.

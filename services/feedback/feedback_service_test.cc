@@ -122,6 +122,43 @@ TEST_F(FeedbackServiceTest, IdempotencyKeyMakesADoubleClickOneAnswer) {
   EXPECT_EQ(metrics_.Received(v1::SATISFACTION_MEDIUM).Value(), 1);
 }
 
+TEST_F(FeedbackServiceTest, ListPagesOldestFirstWithoutLossOrRepeat) {
+  Phase(inc::PHASE_CONSTRUCTION);
+  // Two answers in the same microsecond (ties ordered by id), then one a minute later each.
+  std::vector<std::string> submitted;
+  for (int i = 0; i < 5; ++i) {
+    if (i >= 2) clock_.Advance(absl::Minutes(1));
+    v1::Feedback f;
+    ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD), &f, absl::StrCat("client-", i)).ok());
+    submitted.push_back(f.id());
+  }
+  std::sort(submitted.begin(), submitted.begin() + 2);  // the tie: by id
+  std::vector<std::string> listed;
+  std::string token;
+  int pages = 0;
+  do {
+    grpc::ClientContext ctx;
+    v1::ListFeedbackRequest lr;
+    lr.set_startup_id(startup_);
+    lr.set_page_size(2);
+    lr.set_page_token(token);
+    v1::ListFeedbackResponse page;
+    ASSERT_TRUE(stub_->ListFeedback(&ctx, lr, &page).ok());
+    for (const auto& f : page.feedback()) listed.push_back(f.id());
+    token = page.next_page_token();
+    ASSERT_LE(++pages, 3);
+  } while (!token.empty());
+  EXPECT_EQ(listed, submitted);
+  grpc::ClientContext ctx;
+  v1::ListFeedbackRequest lr;
+  lr.set_startup_id(startup_);
+  lr.set_page_token("not-an-id");
+  v1::ListFeedbackResponse page;
+  grpc::Status bad = stub_->ListFeedback(&ctx, lr, &page);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad.error_message().find("page_token"), std::string::npos);
+}
+
 TEST_F(FeedbackServiceTest, RateLimitPerClientAndStartupSaysWhenToRetry) {
   Phase(inc::PHASE_CONSTRUCTION);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD)).ok()) << i;

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "pepiniere/feedback/v1/feedback.pb.h"
+#include "store/checkpointer.h"
 #include "store/outbox.h"
 #include "store/sqlite.h"
 
@@ -93,6 +94,7 @@ class FeedbackStore {
                           std::vector<bool>& replayed);
 
   std::unique_ptr<store::Db> writer_db_;  // the writer thread's own connection
+  std::unique_ptr<store::WalCheckpointer> checkpointer_;  // keeps checkpoints out of its commits
   absl::Mutex aux_mu_;
   std::unique_ptr<store::Db> aux_db_ ABSL_GUARDED_BY(aux_mu_);  // reads and rare writes
   const Clock& clock_;

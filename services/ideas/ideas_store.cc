@@ -37,6 +37,7 @@ CREATE TABLE scorecards (
 ) WITHOUT ROWID;
 )sql"},
       {2, store::OutboxSchemaSql()},
+      {3, store::OutboxV2Sql()},
   };
   return *m;
 }

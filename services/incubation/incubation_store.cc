@@ -45,6 +45,7 @@ CREATE TABLE import_snapshots (
 )sql"},
       {2, store::OutboxSchemaSql()},
       {3, store::InboxSchemaSql()},
+      {4, store::OutboxV2Sql()},
   };
   return *m;
 }
