@@ -25,11 +25,21 @@ std::string OutboxV2Sql();
 // Must be called inside the caller's open transaction.
 absl::Status AppendToOutbox(Db& db, const OutboxEvent& event);
 
+// An outbox row with its headers already encoded: built where the work can run in parallel
+// (a request's own thread), so a single writer thread only binds bytes.
+struct EncodedOutboxRow {
+  std::string topic, key, ce_id, ce_type, headers, payload;
+  int64_t created_us = 0;
+};
+EncodedOutboxRow Encode(OutboxEvent event);
+
 // Appends outbox rows through one cached prepared statement (hot write paths).
 class OutboxAppender {
  public:
   static absl::StatusOr<OutboxAppender> Create(Db& db);
   absl::Status Append(const OutboxEvent& event);
+  // `row` must stay put until the call returns (bound without a copy).
+  absl::Status Append(const EncodedOutboxRow& row);
 
  private:
   explicit OutboxAppender(Stmt stmt) : stmt_(std::move(stmt)) {}
@@ -38,6 +48,8 @@ class OutboxAppender {
 
 // Compact, unambiguous encoding of headers for the outbox row (length-prefixed pairs).
 std::string EncodeHeaders(const events::Headers& headers);
+// The same bytes as EncodeHeaders(events::ToHeaders(envelope)), built directly.
+std::string EncodeEnvelopeHeaders(const events::Envelope& envelope);
 absl::StatusOr<events::Headers> DecodeHeaders(const std::string& blob);
 
 }  // namespace pep::store

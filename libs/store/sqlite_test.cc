@@ -81,6 +81,29 @@ TEST(Outbox, HeadersEncodingRoundTripsAnyBytes) {
   EXPECT_FALSE(DecodeHeaders("5:ab").ok());
 }
 
+TEST(Outbox, EnvelopeHeadersEncodeAsTheGenericEncoding) {
+  events::Envelope e;
+  e.id = NewUuidV7(absl::Now());
+  e.source = "/pepiniere/feedback";
+  e.type = "pepiniere.feedback.v1.FeedbackReceived";
+  e.subject = "s-1";
+  e.time = absl::FromUnixMicros(1764288000123456);
+  e.effective_time = absl::FromUnixMicros(1764201600000000);
+  e.actor = "public";
+  e.correlation_id = "c-1";
+  e.aggregate_version = 12;
+  EXPECT_EQ(EncodeEnvelopeHeaders(e), EncodeHeaders(events::ToHeaders(e)));
+  e.causation_id = "cause";
+  EXPECT_EQ(EncodeEnvelopeHeaders(e), EncodeHeaders(events::ToHeaders(e)));
+  auto back = DecodeHeaders(EncodeEnvelopeHeaders(e));
+  ASSERT_TRUE(back.ok());
+  auto env = events::FromHeaders(*back);
+  ASSERT_TRUE(env.ok()) << env.status();
+  EXPECT_EQ(env->aggregate_version, 12);
+  EXPECT_EQ(env->causation_id, "cause");
+  EXPECT_EQ(env->time, e.time);
+}
+
 TEST(Outbox, SecondVersionKeepsEveryRowItsSeqAndSentMark) {
   pep::testing::TempDir dir;
   auto db = OpenTemp(dir);

@@ -7,6 +7,7 @@
 #include "common/uuid.h"
 #include "gtest/gtest.h"
 #include "harness/harness.h"
+#include "pepiniere/feedback/v1/events.pb.h"
 #include "pepiniere/incubation/v1/events.pb.h"
 #include "prometheus/registry.h"
 #include "server/grpc_server.h"
@@ -187,6 +188,9 @@ TEST_F(FeedbackServiceTest, PiiIsMaskedBeforeStorageAndInTheEvent) {
   ASSERT_TRUE(o->Step().value_or(false));
   EXPECT_EQ(o->Text(0).find("06 12 34"), std::string::npos);
   EXPECT_NE(o->Text(0).find("[téléphone]"), std::string::npos);
+  v1::FeedbackReceived received;  // the payload is the stored answer, exactly
+  ASSERT_TRUE(received.ParseFromString(o->Text(0)));
+  EXPECT_EQ(received.feedback().SerializeAsString(), f.SerializeAsString());
   auto h = store::DecodeHeaders(o->Text(1));
   EXPECT_EQ(*events::FindHeader(*h, "ce_type"), "pepiniere.feedback.v1.FeedbackReceived");
   EXPECT_EQ(*events::FindHeader(*h, "ce_correlationid"), "idea-root-1");

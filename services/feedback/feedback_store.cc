@@ -77,17 +77,28 @@ void FeedbackStore::StartWriter(std::function<void()> on_commit) {
 
 void FeedbackStore::Prepare(PendingAnswer& a, absl::Time now) {
   a.feedback_bytes = a.feedback.SerializeAsString();
-  v1::FeedbackReceived ev;
-  *ev.mutable_feedback() = a.feedback;
-  a.event = store::MakeEvent({.topic = kTopic,
-                              .source = kSource,
-                              .aggregate_id = a.feedback.id(),
-                              .correlation_id = a.correlation_id,
-                              .aggregate_version = 1,
-                              .actor = a.actor,
-                              .effective_time = FromTimestamp(a.feedback.received_at()),
-                              .recorded_time = now},
-                             ev);
+  store::OutboxEvent ev = store::MakeEvent({.topic = kTopic,
+                                            .source = kSource,
+                                            .aggregate_id = a.feedback.id(),
+                                            .correlation_id = a.correlation_id,
+                                            .aggregate_version = 1,
+                                            .actor = a.actor,
+                                            .effective_time = FromTimestamp(a.feedback.received_at()),
+                                            .recorded_time = now},
+                                           v1::FeedbackReceived::default_instance());
+  // FeedbackReceived is the answer as its field 1: on the wire, that field's tag and length in
+  // front of the bytes serialised above (protobuf encoding) — no second copy of the message.
+  ev.payload.clear();
+  ev.payload.push_back(static_cast<char>((1 << 3) | 2));  // field 1, length-delimited
+  for (uint64_t n = a.feedback_bytes.size(); ; n >>= 7) {
+    if (n < 0x80) {
+      ev.payload.push_back(static_cast<char>(n));
+      break;
+    }
+    ev.payload.push_back(static_cast<char>((n & 0x7f) | 0x80));
+  }
+  ev.payload += a.feedback_bytes;
+  a.event = store::Encode(std::move(ev));
 }
 
 void FeedbackStore::Enqueue(PendingAnswer answer) {
@@ -160,7 +171,7 @@ void FeedbackStore::CompleterLoop() {
     }
     for (size_t i = 0; i < c.batch.size(); ++i) {
       if (c.status.ok()) {
-        c.batch[i].done(c.batch[i].feedback, c.replayed[i]);
+        c.batch[i].done(std::move(c.batch[i].feedback), c.replayed[i]);
       } else {
         c.batch[i].done(
             absl::UnavailableError(absl::StrCat("not stored, retry: ", c.status.message())), false);

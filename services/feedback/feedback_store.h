@@ -41,7 +41,7 @@ struct PendingAnswer {
   std::string actor;
   // Filled by Prepare() on the caller's thread, so the single writer only binds and steps.
   std::string feedback_bytes;
-  store::OutboxEvent event;
+  store::EncodedOutboxRow event;  // FeedbackReceived, encoded on the request's thread
   std::function<void(absl::StatusOr<v1::Feedback>, bool replayed)> done;
 };
 

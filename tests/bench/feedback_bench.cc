@@ -2,7 +2,8 @@
 // service and (b) pep-feedback's SubmitFeedback (durable: group commit, WAL,
 // synchronous=FULL, outbox rows included) with 1, 16 and 64 requests in flight, and prints
 // throughput and p50/p99 latency for both and their ratio.
-// Usage: pep-feedback-bench [seconds_per_run=3]
+// Each level runs `seconds` rounds of one second per side, echo and submit alternating.
+// Usage: pep-feedback-bench [seconds_per_side=3]
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -41,6 +42,21 @@ class NoopEcho final : public bv1::EchoService::CallbackService {
 struct Result {
   double rps = 0, p50_ms = 0, p99_ms = 0;
   int errors = 0;
+  std::vector<double> latencies;  // ms, of the calls inside the measured window
+  double seconds = 0;             // measured window
+
+  // Adds another round of the same side (rounds alternate echo and submit: see main).
+  void Merge(Result&& o) {
+    errors += o.errors;
+    seconds += o.seconds;
+    latencies.insert(latencies.end(), o.latencies.begin(), o.latencies.end());
+    std::sort(latencies.begin(), latencies.end());
+    rps = seconds > 0 ? latencies.size() / seconds : 0;
+    if (!latencies.empty()) {
+      p50_ms = latencies[latencies.size() / 2];
+      p99_ms = latencies[std::min(latencies.size() - 1, latencies.size() * 99 / 100)];
+    }
+  }
 };
 
 // Keeps `inflight` calls going for `duration`; `issue(done)` starts one call and runs `done`.
@@ -74,12 +90,8 @@ Result Drive(int inflight, absl::Duration duration, Issue issue) {
   for (int i = 0; i < inflight; ++i) loop();
   all_done.WaitForNotification();
   Result r;
-  std::sort(latencies.begin(), latencies.end());
-  r.rps = latencies.size() / absl::ToDoubleSeconds(duration);
-  if (!latencies.empty()) {
-    r.p50_ms = latencies[latencies.size() / 2];
-    r.p99_ms = latencies[std::min(latencies.size() - 1, latencies.size() * 99 / 100)];
-  }
+  r.latencies = std::move(latencies);
+  r.seconds = absl::ToDoubleSeconds(duration);
   r.errors = errors.load();
   return r;
 }
@@ -144,28 +156,34 @@ int main(int argc, char** argv) {
   const std::string only = only_env ? only_env : "";
   std::vector<int> levels = {1, 16, 64};
   if (const char* l = std::getenv("PEP_BENCH_INFLIGHT")) levels = {std::atoi(l)};
+  auto echo_call = [&](std::function<void(bool)> done) {
+    auto* ctx = new grpc::ClientContext();
+    auto* resp = new bv1::EchoResponse();
+    echo_stub->async()->Echo(ctx, &echo_req, resp, [ctx, resp, done](grpc::Status s) {
+      delete ctx;
+      delete resp;
+      done(s.ok());
+    });
+  };
+  auto submit_call = [&](std::function<void(bool)> done) {
+    auto* ctx = new grpc::ClientContext();
+    auto* resp = new fv1::Feedback();
+    fb_stub->async()->SubmitFeedback(ctx, &fb_req, resp, [ctx, resp, done](grpc::Status s) {
+      delete ctx;
+      delete resp;
+      done(s.ok());
+    });
+  };
+  // Each level alternates echo and submit rounds of one second, so that a slower spell of this
+  // shared machine falls on both sides alike rather than on whichever ran during it.
+  const int rounds = std::max<int64_t>(1, absl::ToInt64Seconds(per_run));
   for (int inflight : levels) {
-    Result e;
-    if (only != "submit") e = Drive(inflight, per_run, [&](std::function<void(bool)> done) {
-      auto* ctx = new grpc::ClientContext();
-      auto* resp = new bv1::EchoResponse();
-      echo_stub->async()->Echo(ctx, &echo_req, resp, [ctx, resp, done](grpc::Status s) {
-        delete ctx;
-        delete resp;
-        done(s.ok());
-      });
-    });
+    Result e, f;
     const int64_t batches_before = (*store)->batches();
-    Result f;
-    if (only != "echo") f = Drive(inflight, per_run, [&](std::function<void(bool)> done) {
-      auto* ctx = new grpc::ClientContext();
-      auto* resp = new fv1::Feedback();
-      fb_stub->async()->SubmitFeedback(ctx, &fb_req, resp, [ctx, resp, done](grpc::Status s) {
-        delete ctx;
-        delete resp;
-        done(s.ok());
-      });
-    });
+    for (int round = 0; round < rounds; ++round) {
+      if (only != "submit") e.Merge(Drive(inflight, absl::Seconds(1), echo_call));
+      if (only != "echo") f.Merge(Drive(inflight, absl::Seconds(1), submit_call));
+    }
     const int64_t batches = (*store)->batches() - batches_before;
     std::printf("%9d  %8.0f  %11.3f  %11.3f  %10.0f  %13.3f  %13.3f  %4.0f%%  %7lld%s\n", inflight,
                 e.rps, e.p50_ms, e.p99_ms, f.rps, f.p50_ms, f.p99_ms, 100.0 * f.rps / e.rps,
