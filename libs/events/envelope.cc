@@ -32,11 +32,11 @@ const std::string* FindHeader(const Headers& headers, std::string_view name) {
   return nullptr;
 }
 
-absl::StatusOr<Envelope> FromHeaders(const Headers& headers) {
+absl::StatusOr<Envelope> FromHeaderLookup(const HeaderLookup& find) {
   auto required = [&](std::string_view name, std::string* out) -> absl::Status {
-    const std::string* v = FindHeader(headers, name);
-    if (v == nullptr || v->empty()) return FieldError(name, "required CloudEvents header missing");
-    *out = *v;
+    const std::optional<std::string_view> v = find(name);
+    if (!v.has_value() || v->empty()) return FieldError(name, "required CloudEvents header missing");
+    out->assign(v->data(), v->size());
     return absl::OkStatus();
   };
   auto time = [&](std::string_view name, absl::Time* out) -> absl::Status {
@@ -64,8 +64,16 @@ absl::StatusOr<Envelope> FromHeaders(const Headers& headers) {
     return FieldError("ce_aggregateversion", "must be a positive integer (got '" + version + "')");
   }
   PEP_RETURN_IF_ERROR(time("ce_effectivetime", &e.effective_time));
-  if (const std::string* c = FindHeader(headers, "ce_causationid")) e.causation_id = *c;
+  if (auto c = find("ce_causationid")) e.causation_id.assign(c->data(), c->size());
   return e;
+}
+
+absl::StatusOr<Envelope> FromHeaders(const Headers& headers) {
+  return FromHeaderLookup([&](std::string_view name) -> std::optional<std::string_view> {
+    const std::string* v = FindHeader(headers, name);
+    if (v == nullptr) return std::nullopt;
+    return std::string_view(*v);
+  });
 }
 
 }  // namespace pep::events

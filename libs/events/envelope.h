@@ -3,10 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
@@ -35,6 +38,10 @@ struct Envelope {
 Headers ToHeaders(const Envelope& e);
 // Fails with INVALID_ARGUMENT naming the missing or malformed header.
 absl::StatusOr<Envelope> FromHeaders(const Headers& headers);
+// The same decoding and checks over any header store: `find` returns a header's value, or
+// nullopt when absent (the value must stay valid during the call).
+using HeaderLookup = absl::FunctionRef<std::optional<std::string_view>(std::string_view)>;
+absl::StatusOr<Envelope> FromHeaderLookup(const HeaderLookup& find);
 // Value of the first header with this name, or nullptr.
 const std::string* FindHeader(const Headers& headers, std::string_view name);
 

@@ -1,5 +1,7 @@
 #include "events/kafka.h"
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 
@@ -20,6 +22,26 @@ absl::StatusOr<KafkaConf> MakeConf(const KafkaProperties& props) {
 absl::Status KafkaError(rd_kafka_resp_err_t err, std::string_view context) {
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
   return absl::UnavailableError(absl::StrCat(std::string(context), ": ", rd_kafka_err2str(err)));
+}
+
+absl::StatusOr<Envelope> EnvelopeOf(const rd_kafka_message_t* msg) {
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR) hdrs = nullptr;
+  return FromHeaderLookup([hdrs](std::string_view name) -> std::optional<std::string_view> {
+    if (hdrs == nullptr) return std::nullopt;
+    char key[64];  // the envelope's own header names, NUL-terminated for librdkafka
+    if (name.size() >= sizeof key) return std::nullopt;
+    std::memcpy(key, name.data(), name.size());
+    key[name.size()] = '\0';
+    const void* value = nullptr;
+    size_t size = 0;
+    // The first one of that name, as FindHeader does.
+    if (rd_kafka_header_get(hdrs, 0, key, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return std::nullopt;
+    }
+    if (value == nullptr) return std::string_view();
+    return std::string_view(static_cast<const char*>(value), size);
+  });
 }
 
 Headers ReadHeaders(const rd_kafka_message_t* msg) {

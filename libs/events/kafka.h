@@ -41,6 +41,8 @@ absl::Status KafkaError(rd_kafka_resp_err_t err, std::string_view context);
 
 // Copies a message's headers (names and values) out of librdkafka.
 Headers ReadHeaders(const rd_kafka_message_t* msg);
+// FromHeaders(ReadHeaders(msg)) without copying every header first (hot consumers).
+absl::StatusOr<Envelope> EnvelopeOf(const rd_kafka_message_t* msg);
 KafkaHeaders MakeHeaders(const Headers& headers);
 
 struct TopicSpec {

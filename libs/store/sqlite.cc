@@ -64,7 +64,7 @@ std::string Stmt::Text(int col) const {
   return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
 }
 
-absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path, int page_size) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -72,6 +72,10 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   std::unique_ptr<Db> db(new Db(raw));
   if (rc != SQLITE_OK) return SqliteError(raw, rc, "open " + path);
   sqlite3_busy_timeout(raw, 10000);
+  if (page_size > 0) {  // before anything writes the header (journal_mode=WAL does)
+    absl::Status s = db->Exec(absl::StrCat("PRAGMA page_size=", page_size));
+    if (!s.ok()) return s;
+  }
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
                              "PRAGMA foreign_keys=ON", "PRAGMA wal_autocheckpoint=4000"}) {
     absl::Status s = db->Exec(pragma);

@@ -54,7 +54,9 @@ struct Migration {
 
 class Db {
  public:
-  static absl::StatusOr<std::unique_ptr<Db>> Open(const std::string& path);
+  // `page_size` (bytes, a power of two 512-65536) applies only to a database created by this
+  // call; 0 keeps SQLite's default (4096). An existing file keeps the size it was made with.
+  static absl::StatusOr<std::unique_ptr<Db>> Open(const std::string& path, int page_size = 0);
   ~Db();
 
   absl::Status Exec(const std::string& sql);

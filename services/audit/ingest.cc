@@ -83,6 +83,7 @@ void AuditIngest::Assign(rd_kafka_topic_partition_list_t* partitions) {
     }
     partitions_[key] = Partition{.topic = tp.topic, .partition = tp.partition};
   }
+  last_rkt_ = nullptr;
   rd_kafka_assign(rk_.get(), partitions);
 }
 
@@ -93,6 +94,7 @@ void AuditIngest::Revoke() {
   buffer_.clear();
   undecodable_.clear();
   partitions_.clear();
+  last_rkt_ = nullptr;
   buffered_.store(0);
 }
 
@@ -106,10 +108,15 @@ void AuditIngest::WaitUntilSealed() {
 }
 
 void AuditIngest::Take(const rd_kafka_message_t* msg) {
-  const std::pair<std::string, int> key{rd_kafka_topic_name(msg->rkt), msg->partition};
-  auto pit = partitions_.find(key);
-  if (pit == partitions_.end()) return;  // a message from before a revoke
-  Partition& p = pit->second;
+  // Messages come in runs from one partition: remember the last one found.
+  if (msg->rkt != last_rkt_ || msg->partition != last_partition_) {
+    auto pit = partitions_.find({rd_kafka_topic_name(msg->rkt), msg->partition});
+    if (pit == partitions_.end()) return;  // a message from before a revoke
+    last_rkt_ = msg->rkt;
+    last_partition_ = msg->partition;
+    last_ = &pit->second;
+  }
+  Partition& p = *last_;
   if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     p.at_end = true;
     return;
@@ -121,24 +128,20 @@ void AuditIngest::Take(const rd_kafka_message_t* msg) {
   }
   p.last_offset = msg->offset;
   p.dirty = true;
-  auto env = events::FromHeaders(events::ReadHeaders(msg));
+  auto env = events::EnvelopeOf(msg);
   if (!env.ok()) {
-    undecodable_.push_back({key.first, key.second, msg->offset, std::string(env.status().message())});
+    undecodable_.push_back({p.topic, p.partition, msg->offset, std::string(env.status().message())});
     return;
   }
   p.progress = std::max(p.progress, env->time);
-  Key k{env->time, env->id};
-  if (buffer_.contains(k)) return;  // the same event twice on the wire, both unsealed
-  Buffered b;
+  Buffered& b = buffer_.emplace_back();
   b.record.subject = LineageSubject(*env);
   b.record.envelope = std::move(*env);
-  b.record.topic = key.first;
+  b.record.topic = p.topic;
   if (msg->payload) b.record.payload.assign(static_cast<const char*>(msg->payload), msg->len);
   b.record.kafka_partition = msg->partition;
   b.record.kafka_offset = msg->offset;
   b.from = &p;
-  p.pending.insert(msg->offset);
-  buffer_.emplace(std::move(k), std::move(b));
 }
 
 absl::Time AuditIngest::Watermark() const {
@@ -151,17 +154,36 @@ absl::Time AuditIngest::Watermark() const {
 
 void AuditIngest::HandOver() {
   const absl::Time w = Watermark();
-  auto end = buffer_.upper_bound(Key{w, std::string(64, '\xff')});
-  Batch batch;
-  for (auto it = buffer_.begin(); it != end; ++it) {
-    it->second.from->pending.erase(it->second.record.kafka_offset);
-    batch.records.push_back(std::move(it->second.record));
+  // What the watermark lets go, in chain order (sorted by index: records are large to move).
+  std::vector<uint32_t> ready, kept;
+  for (uint32_t i = 0; i < buffer_.size(); ++i) {
+    (buffer_[i].record.envelope.time <= w ? ready : kept).push_back(i);
   }
-  buffer_.erase(buffer_.begin(), end);
+  auto key_less = [this](uint32_t a, uint32_t b) {
+    return ChainsBefore(buffer_[a].record, buffer_[b].record);
+  };
+  std::sort(ready.begin(), ready.end(), key_less);
+  Batch batch;
+  batch.records.reserve(ready.size());
+  for (size_t j = 0; j < ready.size(); ++j) {
+    // The same event twice on the wire, both unsealed: one record (the store would refuse the
+    // second anyway; this spares it the lookup).
+    if (j > 0 && !key_less(ready[j - 1], ready[j])) continue;
+    batch.records.push_back(std::move(buffer_[ready[j]].record));
+  }
+  for (auto& [key, p] : partitions_) p.min_pending = INT64_MAX;
+  std::vector<Buffered> still;
+  still.reserve(kept.size());
+  for (uint32_t i : kept) {
+    Buffered& b = buffer_[i];
+    b.from->min_pending = std::min(b.from->min_pending, b.record.kafka_offset);
+    still.push_back(std::move(b));
+  }
+  buffer_ = std::move(still);
   buffered_.store(buffer_.size());
   for (auto& [key, p] : partitions_) {
     if (!p.dirty) continue;
-    const int64_t next = p.pending.empty() ? p.last_offset + 1 : *p.pending.begin();
+    const int64_t next = p.min_pending == INT64_MAX ? p.last_offset + 1 : p.min_pending;
     batch.offsets.push_back({p.topic, p.partition, next});
     p.dirty = false;
   }

@@ -11,7 +11,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -81,14 +80,13 @@ class AuditIngest {
     absl::Time progress = absl::InfinitePast();  // newest ce_time read
     bool at_end = false;
     int64_t last_offset = -1;
-    std::set<int64_t> pending;  // offsets waiting in the buffer
-    bool dirty = false;         // offsets to store at the next seal
+    int64_t min_pending = 0;  // lowest offset still in the buffer (HandOver's scratch)
+    bool dirty = false;       // offsets to store at the next seal
   };
   struct Buffered {
     LedgerRecord record;
     Partition* from;
   };
-  using Key = std::pair<absl::Time, std::string>;  // chain order: ce_time, ce_id
 
   AuditIngest(IngestOptions options, LedgerStore* store, const Clock& clock, OnSealed on_sealed)
       : options_(std::move(options)), store_(store), clock_(clock), on_sealed_(std::move(on_sealed)) {}
@@ -118,7 +116,11 @@ class AuditIngest {
   events::KafkaHandle rk_;
   // Reading thread only.
   std::map<std::pair<std::string, int>, Partition> partitions_;
-  std::map<Key, Buffered> buffer_;
+  const rd_kafka_topic_t* last_rkt_ = nullptr;  // Take's cache of the last partition found
+  int32_t last_partition_ = -1;
+  Partition* last_ = nullptr;
+  // Read, not yet handed over: in arrival order; HandOver sorts what the watermark lets go.
+  std::vector<Buffered> buffer_;
   std::vector<UndecodableRecord> undecodable_;
 
   mutable absl::Mutex mu_;

@@ -109,7 +109,10 @@ bool IsFeedback(const LedgerRecord& r) { return r.envelope.type.rfind("pepiniere
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(const std::string& path) {
-  auto db = store::Db::Open(path);
+  // 16 KiB pages: the ledger only appends rows of ~0.5 KiB and reads them in long runs; a
+  // fresh ledger sealed 20 % faster than with 4 KiB pages (pep-audit-seal-bench). An existing
+  // file keeps its page size.
+  auto db = store::Db::Open(path, 16384);
   if (!db.ok()) return db.status();
   PEP_RETURN_IF_ERROR((*db)->Migrate(Migrations()));
   // The chain and version indexes take appends all over the tree (one spot per lineage and
@@ -211,16 +214,17 @@ absl::StatusOr<bool> LedgerStore::KeepDuplicate(const LedgerRecord& r) {
 
 absl::Status LedgerStore::CountGap(const LedgerRecord& r, SealResult& result) {
   const int64_t v = r.envelope.aggregate_version;
-  // The highest version sealed per aggregate, kept while it fits (then probed in SQLite).
-  if (last_version_.size() > 1000000) last_version_.clear();
-  auto [it, fresh] = last_version_.try_emplace(r.envelope.subject, v);
-  if (!fresh) {
+  // The highest version sealed per aggregate past its first, kept while it fits (then probed
+  // in SQLite). Most aggregates (users' answers) never get a second version: not kept at all.
+  if (auto it = last_version_.find(r.envelope.subject); it != last_version_.end()) {
     const int64_t before = it->second;
     it->second = std::max(before, v);
     if (before < v - 1) ++result.gaps;
     return absl::OkStatus();
   }
   if (v <= 1) return absl::OkStatus();
+  if (last_version_.size() > 1000000) last_version_.clear();
+  last_version_.emplace(r.envelope.subject, v);
   if (!gap_probe_) {
     auto q = db_->Prepare("SELECT 1 FROM records WHERE aggregate_id = ? AND aggregate_version = ?");
     if (!q.ok()) return q.status();
@@ -251,8 +255,15 @@ absl::StatusOr<bool> LedgerStore::AppendOne(LedgerRecord& r, SealResult& result)
     ++(*kept ? result.duplicates : result.redelivered);
     return false;
   }
-  h = {r.subject_seq, r.hash, r.envelope.time, r.envelope.id};
-  global_ = {global_.seq + 1, r.global_hash, r.envelope.time, r.envelope.id};
+  // In place: the heads' strings keep their buffers from one record to the next.
+  h.seq = r.subject_seq;
+  h.hash.assign(r.hash);
+  h.time = r.envelope.time;
+  h.ce_id.assign(r.envelope.id);
+  global_.seq += 1;
+  global_.hash.assign(r.global_hash);
+  global_.time = r.envelope.time;
+  global_.ce_id.assign(r.envelope.id);
   PEP_RETURN_IF_ERROR(CountGap(r, result));
   return true;
 }
