@@ -5,6 +5,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/uuid.h"
 #include "events/consumer.h"
+#include "events/kafka.h"
 #include "events/producer.h"
 #include "gtest/gtest.h"
 #include "harness/harness.h"
@@ -51,6 +52,45 @@ ConsumerOptions Options(const std::string& brokers, const std::string& group) {
           .max_attempts = 3,
           .retry_backoff = absl::Milliseconds(1),
           .extra = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}}};
+}
+
+TEST(Kafka, EnvelopeOfAMessageDecodesAsItsCopiedHeadersDo) {
+  MockCluster mc({"t", "t.dlt", "ord"});
+  Headers good = EventHeaders("agg-1", 3);
+  good.emplace_back("ce_causationid", "cause-1");
+  good.emplace_back("ce_actor", "second-actor");  // a repeated name: the first one counts
+  Headers bad = EventHeaders("agg-2", 1);
+  bad.erase(bad.begin() + 3);  // ce_type
+  ProduceSync(mc.bootstrap(), "ord", "agg-1", "p1", good);
+  ProduceSync(mc.bootstrap(), "ord", "agg-2", "p2", bad);
+  auto conf = MakeConf({{"bootstrap.servers", mc.bootstrap()}, {"group.id", "envelope-of"}});
+  ASSERT_TRUE(conf.ok());
+  char err[512];
+  KafkaHandle rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
+  ASSERT_TRUE(rk) << err;
+  KafkaPartitionList parts(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(parts.get(), "ord", 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  ASSERT_EQ(rd_kafka_assign(rk.get(), parts.get()), RD_KAFKA_RESP_ERR_NO_ERROR);
+  std::vector<KafkaMessage> got;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (got.size() < 2 && absl::Now() < deadline) {
+    KafkaMessage m(rd_kafka_consumer_poll(rk.get(), 200));
+    if (m && m->err == RD_KAFKA_RESP_ERR_NO_ERROR) got.push_back(std::move(m));
+  }
+  ASSERT_EQ(got.size(), 2u);
+  auto fast = EnvelopeOf(got[0].get());
+  auto slow = FromHeaders(ReadHeaders(got[0].get()));
+  ASSERT_TRUE(fast.ok()) << fast.status();
+  ASSERT_TRUE(slow.ok()) << slow.status();
+  EXPECT_EQ(ToHeaders(*fast), ToHeaders(*slow));
+  EXPECT_EQ(fast->actor, "tester");
+  EXPECT_EQ(fast->causation_id, "cause-1");
+  EXPECT_EQ(fast->aggregate_version, 3);
+  auto missing = EnvelopeOf(got[1].get());
+  EXPECT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status(), FromHeaders(ReadHeaders(got[1].get())).status());
+  EXPECT_NE(missing.status().message().find("ce_type"), absl::string_view::npos);
+  rd_kafka_consumer_close(rk.get());
 }
 
 TEST(Consumer, HandlerThatKeepsFailingIsDeadLetteredWithErrorHeaders) {

@@ -1,6 +1,7 @@
 #include "events/kafka.h"
 
 #include <cstring>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
@@ -25,22 +26,30 @@ absl::Status KafkaError(rd_kafka_resp_err_t err, std::string_view context) {
 }
 
 absl::StatusOr<Envelope> EnvelopeOf(const rd_kafka_message_t* msg) {
+  // One pass over the headers, keeping views of the first of each name (as FindHeader does):
+  // envelopes carry a dozen headers, looked up one by one below.
+  struct Seen {
+    std::string_view name, value;
+  };
+  Seen seen[24];
+  size_t count = 0;
   rd_kafka_headers_t* hdrs = nullptr;
-  if (rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR) hdrs = nullptr;
-  return FromHeaderLookup([hdrs](std::string_view name) -> std::optional<std::string_view> {
-    if (hdrs == nullptr) return std::nullopt;
-    char key[64];  // the envelope's own header names, NUL-terminated for librdkafka
-    if (name.size() >= sizeof key) return std::nullopt;
-    std::memcpy(key, name.data(), name.size());
-    key[name.size()] = '\0';
-    const void* value = nullptr;
-    size_t size = 0;
-    // The first one of that name, as FindHeader does.
-    if (rd_kafka_header_get(hdrs, 0, key, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return std::nullopt;
+  if (rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name;
+    const void* value;
+    size_t size;
+    for (size_t i = 0; count < std::size(seen) &&
+                       rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+      seen[count++] = {name, value ? std::string_view(static_cast<const char*>(value), size)
+                                   : std::string_view()};
     }
-    if (value == nullptr) return std::string_view();
-    return std::string_view(static_cast<const char*>(value), size);
+  }
+  return FromHeaderLookup([&](std::string_view name) -> std::optional<std::string_view> {
+    for (size_t i = 0; i < count; ++i) {
+      if (seen[i].name == name) return seen[i].value;
+    }
+    return std::nullopt;
   });
 }
 

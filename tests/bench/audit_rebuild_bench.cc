@@ -2,15 +2,18 @@
 // produces N generated events (default 1,000,000 over 2,000 lineages: one in 50 is a start-up
 // event, the rest users' answers, each its own aggregate; feedback-sized payloads) to one
 // topic, then reads them back (a) with a raw librdkafka consumer that only polls and counts,
-// and (b) with pep-audit's own intake rebuilding the ledger into a fresh SQLite file
-// (watermark, hashing, lineage and global chains, offsets, synchronous=FULL). Prints events/s
-// for both and their ratio.
+// (a') with the same consumer also decoding each envelope and hashing each record into both
+// chains (the floor of any ledger: no order, no dedupe, no storage), and (b) with pep-audit's
+// own intake rebuilding the ledger into a fresh SQLite file (watermark, hashing, lineage and
+// global chains, offsets, synchronous=FULL). Prints events/s and CPU per event for each, and
+// the ratios to (a).
 // Usage: pep-audit-rebuild-bench [events=1000000] [brokers] (no brokers: starts its own)
 #include <sys/resource.h>
 
 #include <cstdio>
 #include <memory>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/uuid.h"
@@ -21,6 +24,7 @@
 #include "harness/harness.h"
 #include "pepiniere/feedback/v1/events.pb.h"
 #include "services/audit/ingest.h"
+#include "services/audit/ledger.h"
 #include "services/audit/ledger_store.h"
 
 namespace {
@@ -67,8 +71,11 @@ void Produce(const std::string& brokers, int64_t n) {
               absl::ToDoubleSeconds(absl::Now() - t0));
 }
 
-// (a) The baseline: a plain consumer group member that polls and counts.
-double RawConsumer(const std::string& brokers, int64_t n) {
+// (a) The baseline: a plain consumer group member that polls and counts. With `floor`, it also
+// does the least any ledger must do with each event, in one thread and in arrival order:
+// decode the CloudEvents headers and hash the record into its lineage chain and the global
+// chain (no ordering, no dedupe, no storage) — the ceiling of a ledger on this machine.
+double RawConsumer(const std::string& brokers, int64_t n, bool floor = false) {
   auto conf = pep::events::MakeConf({{"bootstrap.servers", brokers},
                                      {"group.id", "bench-raw-" + pep::NewUuidV7(absl::Now())},
                                      {"auto.offset.reset", "earliest"},
@@ -80,6 +87,8 @@ double RawConsumer(const std::string& brokers, int64_t n) {
   rd_kafka_topic_partition_list_add(topics.get(), kTopic, RD_KAFKA_PARTITION_UA);
   rd_kafka_subscribe(rk.get(), topics.get());
   int64_t seen = 0, bytes = 0;
+  absl::flat_hash_map<std::string, std::string> heads;  // floor: each lineage's last hash
+  std::string global = pep::audit::ZeroHash();
   absl::Time first = absl::InfinitePast();
   double cpu0 = 0;
   while (seen < n) {
@@ -90,12 +99,26 @@ double RawConsumer(const std::string& brokers, int64_t n) {
       cpu0 = CpuSeconds();
     }
     bytes += static_cast<int64_t>(m->len);
+    if (floor) {
+      auto env = pep::events::EnvelopeOf(m.get());
+      if (!env.ok()) continue;
+      pep::audit::LedgerRecord r;
+      r.subject = pep::audit::LineageSubject(*env);
+      r.envelope = std::move(*env);
+      r.topic = kTopic;
+      r.payload.assign(static_cast<const char*>(m->payload), m->len);
+      std::string& prev = heads[r.subject];
+      if (prev.empty()) prev = pep::audit::ZeroHash();
+      prev = pep::audit::ChainHash(prev, r);
+      global = pep::audit::GlobalHash(global, prev);
+    }
   }
   const double secs = absl::ToDoubleSeconds(absl::Now() - first);
   const double cpu = CpuSeconds() - cpu0;
   rd_kafka_consumer_close(rk.get());
-  std::printf("raw librdkafka consumer: %lld events (%lld payload bytes) in %.2f s = %.0f events/s "
+  std::printf("%s: %lld events (%lld payload bytes) in %.2f s = %.0f events/s "
               "(%.2f s CPU = %.2f us/event)\n",
+              floor ? "floor (raw + headers decoded + both hashes)" : "raw librdkafka consumer",
               static_cast<long long>(seen), static_cast<long long>(bytes), secs, seen / secs, cpu,
               1e6 * cpu / static_cast<double>(seen));
   return seen / secs;
@@ -150,7 +173,9 @@ int main(int argc, char** argv) {
   Produce(brokers, n);
   pep::testing::TempDir dir;
   const double raw = RawConsumer(brokers, n);
+  const double floor = RawConsumer(brokers, n, /*floor=*/true);
   const double audit = AuditRebuild(brokers, n, dir.path());
+  std::printf("ratio floor / raw consumer: %.1f %%\n", 100.0 * floor / raw);
   std::printf("ratio pep-audit / raw consumer: %.1f %%\n", 100.0 * audit / raw);
   return 0;
 }
