@@ -30,6 +30,7 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(ConsumerOptions optio
       {"partition.assignment.strategy", "range"},
       {"statistics.interval.ms", "5000"},  // consumer lag per partition, for pep_consumer_lag_messages
   };
+  if (!options.instance_id.empty()) props["group.instance.id"] = options.instance_id;
   for (const auto& [k, v] : options.extra) props[k] = v;
   auto conf = MakeConf(props);
   if (!conf.ok()) return conf.status();

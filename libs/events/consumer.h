@@ -32,6 +32,10 @@ struct Record {
 struct ConsumerOptions {
   std::string brokers;
   std::string group_id;
+  // Static group membership (group.instance.id) when set: a restarted process takes its
+  // partitions back at once instead of waiting for the dead member's session to time out
+  // (45 s). One live process per id: a second one with the same id fences the first.
+  std::string instance_id;
   std::vector<std::string> topics;
   int max_attempts = 5;  // handler calls before dead-lettering
   absl::Duration retry_backoff = absl::Milliseconds(200);  // doubled on each retry

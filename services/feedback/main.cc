@@ -22,6 +22,9 @@
 #include "telemetry/metrics.h"
 
 ABSL_FLAG(std::string, consumer_group, "pep-feedback", "Kafka consumer group");
+ABSL_FLAG(std::string, consumer_instance, "pep-feedback-0",
+          "Static member id in the consumer group (a restart reclaims the partitions at once; "
+          "empty: dynamic membership)");
 ABSL_FLAG(int, rate_limit_per_minute, 5, "Answers per client key and start-up per minute (0: off)");
 ABSL_FLAG(int, summary_threshold, 100, "Answers needed before a summary gives a band");
 ABSL_FLAG(int, band_refresh_seconds, 60, "How often pep_feedback_startups_by_band is recomputed");
@@ -73,6 +76,7 @@ int main(int argc, char** argv) {
   auto consumer = pep::events::Consumer::Create(
       {.brokers = brokers,
        .group_id = absl::GetFlag(FLAGS_consumer_group),
+       .instance_id = absl::GetFlag(FLAGS_consumer_instance),
        .topics = {"pepiniere.incubation.events"}},
       [&service](const pep::events::Record& r, const pep::events::Envelope& e) {
         return service.HandleIncubationEvent(r, e);

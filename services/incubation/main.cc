@@ -22,6 +22,9 @@
 #include "telemetry/metrics.h"
 
 ABSL_FLAG(std::string, consumer_group, "pep-incubation", "Kafka consumer group");
+ABSL_FLAG(std::string, consumer_instance, "pep-incubation-0",
+          "Static member id in the consumer group (a restart reclaims the partitions at once; "
+          "empty: dynamic membership)");
 ABSL_FLAG(std::string, default_incubator, "Incubateur des Alpes-Maritimes",
           "Incubator of start-ups opened from selected ideas");
 ABSL_FLAG(int, overdue_milestone_months, 6, "Months without a milestone before overdue");
@@ -76,6 +79,7 @@ int main(int argc, char** argv) {
   auto consumer = pep::events::Consumer::Create(
       {.brokers = brokers,
        .group_id = absl::GetFlag(FLAGS_consumer_group),
+       .instance_id = absl::GetFlag(FLAGS_consumer_instance),
        .topics = {"pepiniere.ideas.events"}},
       [&service](const pep::events::Record& r, const pep::events::Envelope& e) {
         return service.HandleIdeaEvent(r, e);

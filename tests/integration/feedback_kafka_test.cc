@@ -1,5 +1,6 @@
 // pep-feedback on a real broker with pep-incubation: a start-up moved to CONSTRUCTION starts
-// accepting feedback, an abandoned one stops; FeedbackReceived carries the masked text only.
+// accepting feedback, an abandoned one stops; FeedbackReceived carries the masked text only;
+// killed and restarted, it follows the start-ups again at once (static group membership).
 #include "common/proto_time.h"
 #include "events/envelope.h"
 #include "events/kafka.h"
@@ -57,6 +58,19 @@ class FeedbackKafkaTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
+  std::string CreateInConstruction(const std::string& name) {
+    incv1::CreateStartupRequest cr;
+    cr.set_name(name);
+    cr.set_mission("Simplifier une démarche");
+    cr.set_incubator("lab06");
+    incv1::Startup su;
+    grpc::ClientContext ctx;
+    grpc::Status s = incubation_->stub().CreateStartup(&ctx, cr, &su);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    Move(su.id(), incv1::PHASE_CONSTRUCTION, incv1::COMMITTEE_OUTCOME_GO);
+    return su.id();
+  }
+
   TempDir inc_dir_, fb_dir_;
   std::unique_ptr<IncubationProcess> incubation_;
   std::unique_ptr<FeedbackProcess> feedback_;
@@ -110,6 +124,22 @@ TEST_F(FeedbackKafkaTest, ConstructionOpensFeedbackAbandonClosesItEventsAreMaske
   EXPECT_EQ(Sample(metrics, "pep_feedback_pii_masked_total{kind=\"email\"}"), 1);
   EXPECT_EQ(Sample(metrics, "pep_feedback_received_total{satisfaction=\"good\"}"), accepted);
   EXPECT_GE(Sample(metrics, "pep_feedback_rejected_total{reason=\"not_accepting\"}"), 2);
+}
+
+TEST_F(FeedbackKafkaTest, KilledAndRestartedItFollowsNewStartupsWithoutWaitingOutItsSession) {
+  const std::string first = CreateInConstruction("Avant la panne");
+  ASSERT_TRUE(WaitFor([&] { return Submit(first, "").ok(); }, absl::Seconds(60)));
+  feedback_->Kill9();
+  feedback_->Start();
+  const absl::Time restarted = absl::Now();
+  const std::string second = CreateInConstruction("Après la panne");
+  // A dynamic member would wait for the killed one's session to expire (45 s) before the group
+  // hands the partition back; the static member (--consumer_instance) takes it back at once.
+  ASSERT_TRUE(WaitFor([&] { return Submit(second, "").ok(); }, absl::Seconds(20)))
+      << "the restarted pep-feedback did not learn of the new start-up within 20 s";
+  std::printf("new start-up accepted %.1f s after the restart\n",
+              absl::ToDoubleSeconds(absl::Now() - restarted));
+  EXPECT_TRUE(Submit(first, "").ok()) << "the read model survived the kill";
 }
 
 }  // namespace
