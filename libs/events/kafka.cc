@@ -38,9 +38,9 @@ absl::StatusOr<Envelope> EnvelopeOf(const rd_kafka_message_t* msg) {
     const char* name;
     const void* value;
     size_t size;
-    for (size_t i = 0; count < std::size(seen) &&
-                       rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-         ++i) {
+    for (size_t i = 0;
+         rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      if (count == std::size(seen)) return FromHeaders(ReadHeaders(msg));  // unusually many
       seen[count++] = {name, value ? std::string_view(static_cast<const char*>(value), size)
                                    : std::string_view()};
     }

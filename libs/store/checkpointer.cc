@@ -72,8 +72,9 @@ void WalCheckpointer::Run() {
     }
     absl::MutexLock l(&mu_);
     ++checkpoints_;
-    // Not counted again until `pages_` more frames arrive (or the WAL restarts: see OnCommit).
-    backfilled_ = rc == SQLITE_OK ? std::max(done, 0) : wal_pages;
+    // Not counted again until `pages_` more frames arrive — unless the WAL started over while
+    // this ran (OnCommit saw it shrink and reset the count: the new WAL owes nothing yet).
+    if (wal_pages_ >= wal_pages) backfilled_ = rc == SQLITE_OK ? std::max(done, 0) : wal_pages;
   }
 }
 

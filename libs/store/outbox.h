@@ -21,6 +21,9 @@ struct OutboxEvent {
 // are append-only, so a service lists both, OutboxV2Sql() after OutboxSchemaSql().
 std::string OutboxSchemaSql();
 std::string OutboxV2Sql();
+// Since v2, seq is a plain rowid: a new row takes the largest seq present + 1. Whoever prunes
+// sent rows one day must keep the newest row, or a seq could come back below the relay's
+// cursor and that event would never be published.
 
 // Must be called inside the caller's open transaction.
 absl::Status AppendToOutbox(Db& db, const OutboxEvent& event);
