@@ -11,6 +11,8 @@ ABSL_FLAG(bool, insecure_dev, false, "Accept calls without x-pep-gateway-key (lo
 ABSL_FLAG(std::string, gateway_key, "", "Shared secret expected in x-pep-gateway-key");
 ABSL_FLAG(int, max_receive_bytes, 1 << 20, "Largest request message accepted");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "Time given to in-flight calls and the relay on stop");
+ABSL_FLAG(int, outbox_keep_sent_hours, 168,
+          "Outbox rows confirmed published are deleted after this many hours (0 = never)");
 
 namespace pep::server {
 
@@ -30,7 +32,8 @@ ServiceFlags ReadServiceFlags() {
           .insecure_dev = absl::GetFlag(FLAGS_insecure_dev),
           .gateway_key = absl::GetFlag(FLAGS_gateway_key),
           .max_receive_bytes = absl::GetFlag(FLAGS_max_receive_bytes),
-          .shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds))};
+          .shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)),
+          .outbox_keep_sent = absl::Hours(absl::GetFlag(FLAGS_outbox_keep_sent_hours))};
 }
 
 }  // namespace pep::server

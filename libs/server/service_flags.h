@@ -25,6 +25,7 @@ struct ServiceFlags {
   std::string gateway_key;
   int max_receive_bytes;
   absl::Duration shutdown_grace;
+  absl::Duration outbox_keep_sent;  // 0: outbox rows are kept forever
 };
 
 // Call before pep::ParseFlagsWithEnv: the environment and command line still win.

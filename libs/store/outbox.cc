@@ -130,6 +130,41 @@ EncodedOutboxRow Encode(OutboxEvent e) {
   return r;
 }
 
+absl::StatusOr<int64_t> PruneSentOutbox(Db& db, absl::Time sent_before, int chunk) {
+  const int64_t cut = absl::ToUnixMicros(sent_before);
+  // Rows are created in seq order and sent soon after: nothing at or past the first row created
+  // after the cut can qualify, so the search stops there instead of scanning every recent row.
+  int64_t bound = 0;
+  {
+    auto q = db.Prepare(
+        "SELECT COALESCE((SELECT seq FROM outbox WHERE created_us >= ?1 ORDER BY seq LIMIT 1), "
+        "(SELECT MAX(seq) FROM outbox), 0)");
+    if (!q.ok()) return q.status();
+    q->Bind(1, cut);
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    bound = *row ? q->Int(0) : 0;
+  }
+  auto del = db.Prepare(
+      "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE seq < ?1 "
+      "AND seq < (SELECT MAX(seq) FROM outbox) AND sent_us IS NOT NULL AND sent_us < ?2 "
+      "ORDER BY seq LIMIT ?3)");
+  if (!del.ok()) return del.status();
+  int64_t total = 0;
+  while (true) {
+    Transaction tx(db);
+    if (!tx.status().ok()) return tx.status();
+    del->Reset();
+    absl::Status s = del->Bind(1, bound).Bind(2, cut).Bind(3, static_cast<int64_t>(chunk)).Run();
+    if (!s.ok()) return s;
+    const int64_t n = db.Changes();
+    s = tx.Commit();
+    if (!s.ok()) return s;
+    total += n;
+    if (n < chunk) return total;
+  }
+}
+
 absl::Status AppendToOutbox(Db& db, const OutboxEvent& e) {
   auto st = db.Prepare(kInsertOutbox);
   if (!st.ok()) return st.status();

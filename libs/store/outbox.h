@@ -28,6 +28,11 @@ std::string OutboxV2Sql();
 // Must be called inside the caller's open transaction.
 absl::Status AppendToOutbox(Db& db, const OutboxEvent& event);
 
+// Deletes rows confirmed sent before `sent_before` — the topic holds those events now — in
+// transactions of at most `chunk` rows, so writers wait for no more than one. Keeps every unsent
+// row and always the newest row (see above). Returns how many rows went.
+absl::StatusOr<int64_t> PruneSentOutbox(Db& db, absl::Time sent_before, int chunk = 5000);
+
 // An outbox row with its headers already encoded: built where the work can run in parallel
 // (a request's own thread), so a single writer thread only binds bytes.
 struct EncodedOutboxRow {

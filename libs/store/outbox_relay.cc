@@ -171,6 +171,19 @@ void OutboxRelay::UpdateBacklogMetrics() {
                                                           absl::FromUnixMicros(q->Int(1)))));
 }
 
+void OutboxRelay::PruneIfDue() {
+  if (options_.keep_sent <= absl::ZeroDuration()) return;
+  const absl::Time now = absl::Now();
+  if (now - last_prune_ < options_.prune_every) return;
+  last_prune_ = now;
+  auto pruned = PruneSentOutbox(*db_, now - options_.keep_sent);
+  if (!pruned.ok()) {
+    LogWarn("outbox pruning failed; will try again", {{"error", std::string(pruned.status().message())}});
+  } else if (*pruned > 0) {
+    LogInfo("outbox rows sent long ago deleted", {{"rows", absl::StrCat(*pruned)}});
+  }
+}
+
 int64_t OutboxRelay::Backlog() {
   auto db = Db::Open(db_path_);
   if (!db.ok()) return -1;
@@ -183,6 +196,7 @@ void OutboxRelay::Run() {
   while (true) {
     const bool worked = PublishRound();
     if (absl::Now() - last_metrics_ > absl::Seconds(1)) UpdateBacklogMetrics();
+    PruneIfDue();
     bool stopping;
     absl::Time deadline;
     {

@@ -25,6 +25,10 @@ struct RelayOptions {
   int batch_size = 500;        // rows read per query
   int max_in_flight = 10000;   // produced but not yet reported
   absl::Duration idle_poll = absl::Milliseconds(100);
+  // Rows confirmed sent longer ago than this are deleted (PruneSentOutbox), checked every
+  // `prune_every`. Zero keeps them forever.
+  absl::Duration keep_sent = absl::ZeroDuration();
+  absl::Duration prune_every = absl::Minutes(10);
   events::KafkaProperties extra;  // librdkafka producer overrides
 };
 
@@ -46,6 +50,7 @@ class OutboxRelay {
   bool PublishRound();  // returns true if it did work
   void ApplyDeliveries();
   void UpdateBacklogMetrics();
+  void PruneIfDue();
   absl::Status EnsureProducer();
 
   const std::string db_path_;
@@ -68,6 +73,7 @@ class OutboxRelay {
 
   std::thread thread_;
   absl::Time last_metrics_ = absl::InfinitePast();
+  absl::Time last_prune_ = absl::InfinitePast();
 };
 
 }  // namespace pep::store

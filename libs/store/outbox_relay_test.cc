@@ -47,6 +47,12 @@ class RelayTest : public ::testing::Test {
     ASSERT_TRUE(tx.Commit().ok());
   }
 
+  int64_t Scalar(const std::string& sql) {
+    auto q = db_->Prepare(sql);
+    EXPECT_TRUE(q->Step().value_or(false));
+    return q->Int(0);
+  }
+
   int64_t Unsent() {
     auto q = db_->Prepare("SELECT COUNT(*) FROM outbox WHERE sent_us IS NULL");
     EXPECT_TRUE(q->Step().value_or(false));
@@ -87,6 +93,19 @@ TEST_F(RelayTest, PublishesEveryRowInOrderThenMarksItSent) {
   ExpectInOrder(records);
   relay.Stop();
   EXPECT_EQ(metrics.outbox_backlog().Value(), 0);
+}
+
+TEST_F(RelayTest, RowsSentLongerAgoThanKeepSentAreDeletedButTheNewest) {
+  pep::testing::MockCluster mc({"ev"}, 1);
+  WriteEvents(200, 4);
+  OutboxRelay relay(path_, {.brokers = mc.bootstrap(), .keep_sent = absl::Milliseconds(1),
+                            .prune_every = absl::Milliseconds(20)},
+                    nullptr);
+  ASSERT_TRUE(relay.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return Unsent() == 0; }, absl::Seconds(60)));
+  ASSERT_TRUE(WaitFor([&] { return Scalar("SELECT COUNT(*) FROM outbox") == 1; }, absl::Seconds(10)));
+  EXPECT_EQ(Scalar("SELECT MAX(seq) FROM outbox"), 200);
+  EXPECT_EQ(pep::testing::ReadTopic(mc.bootstrap(), "ev", 200).size(), 200u);
 }
 
 TEST_F(RelayTest, RetriableProduceErrorsKeepOrder) {

@@ -135,6 +135,43 @@ TEST(Outbox, SecondVersionKeepsEveryRowItsSeqAndSentMark) {
   EXPECT_NE(plan->Text(3).find("outbox_unsent"), std::string::npos) << plan->Text(3);
 }
 
+TEST(Outbox, PruningDeletesOnlyRowsSentBeforeTheCutAndKeepsTheNewest) {
+  pep::testing::TempDir dir;
+  auto db = OpenTemp(dir);
+  ASSERT_TRUE(db->Migrate({{1, OutboxSchemaSql()}, {2, OutboxV2Sql()}}).ok());
+  const absl::Time t0 = absl::FromUnixSeconds(1795867200);
+  // seq 1..12 created an hour apart; 1-5 sent right away, 6 never sent, 7-12 sent as well.
+  for (int i = 1; i <= 12; ++i) {
+    OutboxEvent e;
+    e.topic = "t";
+    e.key = absl::StrCat("k", i);
+    e.envelope.id = NewUuidV7(t0);
+    e.envelope.type = "x.v1.Happened";
+    e.envelope.time = t0 + absl::Hours(i);
+    e.payload = "p";
+    ASSERT_TRUE(AppendToOutbox(*db, e).ok());
+  }
+  ASSERT_TRUE(db->Exec(absl::StrCat("UPDATE outbox SET sent_us = created_us + 1000 WHERE seq <> 6")).ok());
+  // Cut between seq 8 and 9: 1-5 and 7-8 go (in chunks of 2), 6 (unsent) and 9-12 stay.
+  auto pruned = PruneSentOutbox(*db, t0 + absl::Hours(8) + absl::Minutes(30), /*chunk=*/2);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 7);
+  EXPECT_EQ(Scalar(*db, "SELECT group_concat(seq) = '6,9,10,11,12' FROM outbox"), 1);
+  // Everything old and sent, yet the newest row stays: seq numbering must go on from it.
+  pruned = PruneSentOutbox(*db, t0 + absl::Hours(100));
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(*pruned, 3);
+  EXPECT_EQ(Scalar(*db, "SELECT group_concat(seq) = '6,12' FROM outbox"), 1);
+  OutboxEvent next;
+  next.topic = "t";
+  next.key = "k13";
+  next.envelope.id = NewUuidV7(t0);
+  next.envelope.type = "x.v1.Happened";
+  next.envelope.time = t0 + absl::Hours(13);
+  ASSERT_TRUE(AppendToOutbox(*db, next).ok());
+  EXPECT_EQ(Scalar(*db, "SELECT MAX(seq) FROM outbox"), 13);
+}
+
 TEST(Checkpointer, KeepsTheWalBoundedWithoutTheWritersOwnCheckpoints) {
   pep::testing::TempDir dir;
   const std::string path = dir.path() + "/t.db";

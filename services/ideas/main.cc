@@ -45,8 +45,9 @@ int main(int argc, char** argv) {
   pep::telemetry::EventMetrics event_metrics(metrics.registry());
   pep::ideas::IdeasMetrics ideas_metrics(metrics.registry());
 
-  pep::store::OutboxRelay relay(db_path, {.brokers = flags.kafka_brokers},
-                                &event_metrics);
+  pep::store::OutboxRelay relay(
+      db_path, {.brokers = flags.kafka_brokers, .keep_sent = flags.outbox_keep_sent},
+      &event_metrics);
   if (auto s = relay.Start(); !s.ok()) {
     pep::LogError("cannot start outbox relay", {{"error", std::string(s.message())}});
     return 1;

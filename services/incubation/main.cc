@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
   pep::incubation::IncubationMetrics incubation_metrics(metrics.registry());
 
   const std::string brokers = flags.kafka_brokers;
-  pep::store::OutboxRelay relay(db_path, {.brokers = brokers}, &event_metrics);
+  pep::store::OutboxRelay relay(db_path, {.brokers = brokers, .keep_sent = flags.outbox_keep_sent},
+                                &event_metrics);
   if (auto s = relay.Start(); !s.ok()) {
     pep::LogError("cannot start outbox relay", {{"error", std::string(s.message())}});
     return 1;
