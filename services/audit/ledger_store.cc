@@ -122,6 +122,11 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(const std::string
   if (!reader.ok()) return reader.status();
   auto store = std::unique_ptr<LedgerStore>(new LedgerStore(std::move(*db), std::move(*reader)));
   store->path_ = path;
+  // A catching-up ledger seals tens of thousands of records per transaction: copying them into
+  // the database file on another thread (and core) keeps that out of the sealer's time.
+  auto checkpointer = store::WalCheckpointer::Attach(*store->db_, path);
+  if (!checkpointer.ok()) return checkpointer.status();
+  store->checkpointer_ = std::move(*checkpointer);
   return store;
 }
 

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "services/audit/ledger.h"
+#include "store/checkpointer.h"
 #include "store/sqlite.h"
 
 namespace pep::audit {
@@ -114,6 +115,7 @@ class LedgerStore {
 
   // Writer state: owned by the ingest thread; reset after a failed transaction.
   std::unique_ptr<store::Db> db_;
+  std::unique_ptr<store::WalCheckpointer> checkpointer_;  // checkpoints beside the seals
   absl::flat_hash_map<std::string, Head> heads_;
   Head global_;
   bool global_loaded_ = false;
