@@ -1,4 +1,5 @@
 // Unit tests for libs/common: UUIDv7 layout and order, RFC 3339, status mapping, JSON escaping.
+#include <atomic>
 #include <cstdlib>
 #include <set>
 
@@ -7,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/periodic.h"
 #include "common/status.h"
 #include "common/uuid.h"
 #include "gtest/gtest.h"
@@ -104,11 +106,43 @@ TEST(Status, FieldErrorNamesFieldAndMapsToGrpc) {
   EXPECT_EQ(ToGrpcStatus(absl::FailedPreconditionError("x")).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
+  EXPECT_EQ(FromGrpcStatus(g), absl::InvalidArgumentError(s.message()));  // code and message back
+  EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK).ok());
 }
 
 TEST(Log, JsonEscape) {
   EXPECT_EQ(JsonEscape("a\"b\\c\nd\x01"), "a\\\"b\\\\c\\nd\\u0001");
   EXPECT_EQ(JsonEscape("é"), "é");
+}
+
+}  // namespace
+}  // namespace pep
+
+namespace pep {
+namespace {
+
+TEST(PeriodicTask, RunsAtOnceThenEachPeriodAndStopsWithoutWaitingOutThePeriod) {
+  std::atomic<int> runs{0};
+  {
+    PeriodicTask fast(absl::Milliseconds(5), [&] { ++runs; });
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (runs.load() < 3 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+    EXPECT_GE(runs.load(), 3);
+  }
+  const int after_stop = runs.load();
+  absl::SleepFor(absl::Milliseconds(30));
+  EXPECT_EQ(runs.load(), after_stop);  // destroyed: it never runs again
+
+  std::atomic<int> slow_runs{0};
+  const absl::Time t0 = absl::Now();
+  {
+    PeriodicTask slow(absl::Hours(1), [&] { ++slow_runs; });
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (slow_runs.load() < 1 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+    slow.Stop();
+  }
+  EXPECT_EQ(slow_runs.load(), 1);
+  EXPECT_LT(absl::Now() - t0, absl::Seconds(10));  // Stop did not wait for the hour
 }
 
 }  // namespace

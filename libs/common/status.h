@@ -1,4 +1,4 @@
-// Error helpers: field-named INVALID_ARGUMENT errors, and the one absl -> grpc conversion.
+// Error helpers: field-named INVALID_ARGUMENT errors, and the absl <-> grpc conversions.
 #pragma once
 
 #include <string_view>
@@ -14,6 +14,7 @@ namespace pep {
 absl::Status FieldError(std::string_view field, std::string_view message);
 
 grpc::Status ToGrpcStatus(const absl::Status& s);
+absl::Status FromGrpcStatus(const grpc::Status& s);
 
 // Returns the first failure; keeps code short where validations chain.
 #define PEP_RETURN_IF_ERROR(expr)        \

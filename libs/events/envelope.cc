@@ -7,21 +7,25 @@
 
 namespace pep::events {
 
+void VisitHeaders(const Envelope& e, absl::FunctionRef<void(std::string_view, std::string_view)> put) {
+  put("ce_specversion", "1.0");
+  put("ce_id", e.id);
+  put("ce_source", e.source);
+  put("ce_type", e.type);
+  put("ce_subject", e.subject);
+  put("ce_time", FormatRfc3339(e.time));
+  put("content-type", e.content_type);
+  put("ce_actor", e.actor);
+  put("ce_correlationid", e.correlation_id);
+  put("ce_aggregateversion", std::to_string(e.aggregate_version));
+  put("ce_effectivetime", FormatRfc3339(e.effective_time));
+  if (!e.causation_id.empty()) put("ce_causationid", e.causation_id);
+}
+
 Headers ToHeaders(const Envelope& e) {
-  Headers h = {
-      {"ce_specversion", "1.0"},
-      {"ce_id", e.id},
-      {"ce_source", e.source},
-      {"ce_type", e.type},
-      {"ce_subject", e.subject},
-      {"ce_time", FormatRfc3339(e.time)},
-      {"content-type", e.content_type},
-      {"ce_actor", e.actor},
-      {"ce_correlationid", e.correlation_id},
-      {"ce_aggregateversion", std::to_string(e.aggregate_version)},
-      {"ce_effectivetime", FormatRfc3339(e.effective_time)},
-  };
-  if (!e.causation_id.empty()) h.emplace_back("ce_causationid", e.causation_id);
+  Headers h;
+  h.reserve(12);
+  VisitHeaders(e, [&h](std::string_view k, std::string_view v) { h.emplace_back(k, v); });
   return h;
 }
 

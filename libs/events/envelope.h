@@ -35,6 +35,9 @@ struct Envelope {
   bool operator==(const Envelope&) const = default;
 };
 
+// Calls `put` with each header of the envelope's binary binding, in their order (ce_causationid
+// only when set): the one list ToHeaders and the outbox's encoder share.
+void VisitHeaders(const Envelope& e, absl::FunctionRef<void(std::string_view, std::string_view)> put);
 Headers ToHeaders(const Envelope& e);
 // Fails with INVALID_ARGUMENT naming the missing or malformed header.
 absl::StatusOr<Envelope> FromHeaders(const Headers& headers);

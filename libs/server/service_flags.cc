@@ -36,4 +36,11 @@ ServiceFlags ReadServiceFlags() {
           .outbox_keep_sent = absl::Hours(absl::GetFlag(FLAGS_outbox_keep_sent_hours))};
 }
 
+GrpcServerOptions GrpcOptions(const ServiceFlags& flags, std::string service_name) {
+  return {.bind_address = flags.bind_address,
+          .port = flags.grpc_port,
+          .max_receive_bytes = flags.max_receive_bytes,
+          .service_name = std::move(service_name)};
+}
+
 }  // namespace pep::server

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "server/grpc_server.h"
 
 namespace pep::server {
 
@@ -31,5 +32,7 @@ struct ServiceFlags {
 // Call before pep::ParseFlagsWithEnv: the environment and command line still win.
 void SetServiceDefaults(const ServiceDefaults& defaults);
 ServiceFlags ReadServiceFlags();
+// The gRPC server of a service started with these flags; `service_name` is its full proto name.
+GrpcServerOptions GrpcOptions(const ServiceFlags& flags, std::string service_name);
 
 }  // namespace pep::server

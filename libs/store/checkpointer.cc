@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "common/log.h"
 
 namespace pep::store {
@@ -26,7 +27,7 @@ WalCheckpointer::~WalCheckpointer() {
   if (thread_.joinable()) thread_.join();
   sqlite3_wal_hook(writer_.raw(), nullptr, nullptr);
   // Back to SQLite's own checkpoints for whatever the connection still writes.
-  (void)writer_.Exec("PRAGMA wal_autocheckpoint=4000");
+  (void)writer_.Exec(absl::StrCat("PRAGMA wal_autocheckpoint=", kCheckpointPages));
 }
 
 int WalCheckpointer::OnCommit(void* self, sqlite3*, const char*, int wal_pages) {

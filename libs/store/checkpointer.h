@@ -22,7 +22,7 @@ class WalCheckpointer {
   // `writer` must outlive the checkpointer; its connection gets the WAL hook.
   static absl::StatusOr<std::unique_ptr<WalCheckpointer>> Attach(Db& writer,
                                                                   const std::string& path,
-                                                                  int pages = 4000);
+                                                                  int pages = kCheckpointPages);
   ~WalCheckpointer();  // detaches the hook and stops the thread
 
   int64_t checkpoints() const;

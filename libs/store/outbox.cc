@@ -2,7 +2,6 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/clock.h"
 #include "common/uuid.h"
 #include "store/proto_rows.h"
 
@@ -98,23 +97,11 @@ std::string EncodeEnvelopeHeaders(const events::Envelope& e) {
   // EncodeHeaders(events::ToHeaders(e)) without the intermediate pairs: one buffer, no copies
   // of the values (this runs once per event on the write paths).
   std::string out;
-  out.reserve(400 + e.id.size() + e.source.size() + e.type.size() + e.subject.size() +
-              e.actor.size() + e.correlation_id.size() + e.causation_id.size());
-  auto put = [&out](absl::string_view k, absl::string_view v) {
-    absl::StrAppend(&out, k.size(), ":", k, v.size(), ":", v);
-  };
-  put("ce_specversion", "1.0");
-  put("ce_id", e.id);
-  put("ce_source", e.source);
-  put("ce_type", e.type);
-  put("ce_subject", e.subject);
-  put("ce_time", FormatRfc3339(e.time));
-  put("content-type", e.content_type);
-  put("ce_actor", e.actor);
-  put("ce_correlationid", e.correlation_id);
-  put("ce_aggregateversion", absl::StrCat(e.aggregate_version));
-  put("ce_effectivetime", FormatRfc3339(e.effective_time));
-  if (!e.causation_id.empty()) put("ce_causationid", e.causation_id);
+  out.reserve(512);
+  events::VisitHeaders(e, [&out](std::string_view k, std::string_view v) {
+    absl::StrAppend(&out, k.size(), ":", absl::string_view(k.data(), k.size()), v.size(), ":",
+                    absl::string_view(v.data(), v.size()));
+  });
   return out;
 }
 

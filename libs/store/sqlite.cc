@@ -76,8 +76,10 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path, int page_s
     absl::Status s = db->Exec(absl::StrCat("PRAGMA page_size=", page_size));
     if (!s.ok()) return s;
   }
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                             "PRAGMA foreign_keys=ON", "PRAGMA wal_autocheckpoint=4000"}) {
+  for (const std::string& pragma :
+       {std::string("PRAGMA journal_mode=WAL"), std::string("PRAGMA synchronous=FULL"),
+        std::string("PRAGMA foreign_keys=ON"),
+        absl::StrCat("PRAGMA wal_autocheckpoint=", kCheckpointPages)}) {
     absl::Status s = db->Exec(pragma);
     if (!s.ok()) return s;
   }

@@ -47,6 +47,10 @@ class Stmt {
   sqlite3_stmt* stmt_;
 };
 
+// WAL frames after which a connection checkpoints (SQLite's automatic checkpoint, and the
+// WalCheckpointer's period).
+inline constexpr int kCheckpointPages = 4000;
+
 struct Migration {
   int version;
   std::string sql;

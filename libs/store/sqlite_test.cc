@@ -104,20 +104,23 @@ TEST(Outbox, EnvelopeHeadersEncodeAsTheGenericEncoding) {
   EXPECT_EQ(env->time, e.time);
 }
 
+// Outbox row number i: key "k<i>", payload "p<i>", recorded at `time`.
+OutboxEvent NumberedEvent(int i, absl::Time time) {
+  OutboxEvent e;
+  e.topic = "t";
+  e.key = absl::StrCat("k", i);
+  e.envelope.id = NewUuidV7(time);
+  e.envelope.type = "x.v1.Happened";
+  e.envelope.time = time;
+  e.payload = absl::StrCat("p", i);
+  return e;
+}
+
 TEST(Outbox, SecondVersionKeepsEveryRowItsSeqAndSentMark) {
   pep::testing::TempDir dir;
   auto db = OpenTemp(dir);
   ASSERT_TRUE(db->Migrate({{1, OutboxSchemaSql()}}).ok());
-  auto event = [](int i) {
-    OutboxEvent e;
-    e.topic = "t";
-    e.key = absl::StrCat("k", i);
-    e.envelope.id = NewUuidV7(absl::Now());
-    e.envelope.type = "x.v1.Happened";
-    e.envelope.time = absl::Now();
-    e.payload = absl::StrCat("p", i);
-    return e;
-  };
+  auto event = [](int i) { return NumberedEvent(i, absl::Now()); };
   for (int i = 1; i <= 3; ++i) ASSERT_TRUE(AppendToOutbox(*db, event(i)).ok());
   ASSERT_TRUE(db->Exec("UPDATE outbox SET sent_us = 42 WHERE seq = 2").ok());
   ASSERT_TRUE(db->Migrate({{1, OutboxSchemaSql()}, {2, OutboxV2Sql()}}).ok());
@@ -141,17 +144,8 @@ TEST(Outbox, PruningDeletesOnlyRowsSentBeforeTheCutAndKeepsTheNewest) {
   ASSERT_TRUE(db->Migrate({{1, OutboxSchemaSql()}, {2, OutboxV2Sql()}}).ok());
   const absl::Time t0 = absl::FromUnixSeconds(1795867200);
   // seq 1..12 created an hour apart; 1-5 sent right away, 6 never sent, 7-12 sent as well.
-  for (int i = 1; i <= 12; ++i) {
-    OutboxEvent e;
-    e.topic = "t";
-    e.key = absl::StrCat("k", i);
-    e.envelope.id = NewUuidV7(t0);
-    e.envelope.type = "x.v1.Happened";
-    e.envelope.time = t0 + absl::Hours(i);
-    e.payload = "p";
-    ASSERT_TRUE(AppendToOutbox(*db, e).ok());
-  }
-  ASSERT_TRUE(db->Exec(absl::StrCat("UPDATE outbox SET sent_us = created_us + 1000 WHERE seq <> 6")).ok());
+  for (int i = 1; i <= 12; ++i) ASSERT_TRUE(AppendToOutbox(*db, NumberedEvent(i, t0 + absl::Hours(i))).ok());
+  ASSERT_TRUE(db->Exec("UPDATE outbox SET sent_us = created_us + 1000 WHERE seq <> 6").ok());
   // Cut between seq 8 and 9: 1-5 and 7-8 go (in chunks of 2), 6 (unsent) and 9-12 stay.
   auto pruned = PruneSentOutbox(*db, t0 + absl::Hours(8) + absl::Minutes(30), /*chunk=*/2);
   ASSERT_TRUE(pruned.ok()) << pruned.status();
@@ -162,13 +156,7 @@ TEST(Outbox, PruningDeletesOnlyRowsSentBeforeTheCutAndKeepsTheNewest) {
   ASSERT_TRUE(pruned.ok());
   EXPECT_EQ(*pruned, 3);
   EXPECT_EQ(Scalar(*db, "SELECT group_concat(seq) = '6,12' FROM outbox"), 1);
-  OutboxEvent next;
-  next.topic = "t";
-  next.key = "k13";
-  next.envelope.id = NewUuidV7(t0);
-  next.envelope.type = "x.v1.Happened";
-  next.envelope.time = t0 + absl::Hours(13);
-  ASSERT_TRUE(AppendToOutbox(*db, next).ok());
+  ASSERT_TRUE(AppendToOutbox(*db, NumberedEvent(13, t0 + absl::Hours(13))).ok());
   EXPECT_EQ(Scalar(*db, "SELECT MAX(seq) FROM outbox"), 13);
 }
 

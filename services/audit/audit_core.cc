@@ -157,6 +157,17 @@ void AddChange(av1::TimelineEntry* e, const std::string& field, const std::strin
   c->set_new_value(to);
 }
 
+// An edit event (IdeaEdited, StartupUpdated): each field change listed, the summary naming them.
+template <typename Changes>
+void FieldEdits(av1::TimelineEntry* e, const Changes& changes, const std::string& what) {
+  std::vector<std::string> fields;
+  for (const auto& c : changes) {
+    fields.push_back(c.field());
+    AddChange(e, c.field(), c.old_value(), c.new_value());
+  }
+  e->set_summary(absl::StrCat(what, " (", absl::StrJoin(fields, ", "), ")"));
+}
+
 void IdeaDecision(av1::TimelineEntry* e, Context& ctx, const std::string& idea_id,
                   const iv1::Decision& d, const std::string& what) {
   const int before = ctx.idea_status.count(idea_id) ? ctx.idea_status[idea_id] : 0;
@@ -191,13 +202,7 @@ void Describe(const LedgerRecord& r, Context& ctx, av1::TimelineEntry* e) {
     AddChange(e, "statut", "", IdeaStatusLabel(iv1::IDEA_STATUS_SUBMITTED));
     ctx.idea_status[idea.id()] = iv1::IDEA_STATUS_SUBMITTED;
   } else if (t == "IdeaEdited") {
-    auto ev = Parse<iv1::IdeaEdited>(r);
-    std::vector<std::string> fields;
-    for (const auto& c : ev.changes()) {
-      fields.push_back(c.field());
-      AddChange(e, c.field(), c.old_value(), c.new_value());
-    }
-    e->set_summary(absl::StrCat("Idée modifiée (", absl::StrJoin(fields, ", "), ")"));
+    FieldEdits(e, Parse<iv1::IdeaEdited>(r).changes(), "Idée modifiée");
   } else if (t == "IdeaWithdrawn") {
     auto ev = Parse<iv1::IdeaWithdrawn>(r);
     iv1::Decision d;
@@ -233,13 +238,7 @@ void Describe(const LedgerRecord& r, Context& ctx, av1::TimelineEntry* e) {
                                 PhaseLabel(st.phase())));
     AddChange(e, "phase", "", PhaseLabel(st.phase()));
   } else if (t == "StartupUpdated") {
-    auto ev = Parse<nv1::StartupUpdated>(r);
-    std::vector<std::string> fields;
-    for (const auto& c : ev.changes()) {
-      fields.push_back(c.field());
-      AddChange(e, c.field(), c.old_value(), c.new_value());
-    }
-    e->set_summary(absl::StrCat("Fiche mise à jour (", absl::StrJoin(fields, ", "), ")"));
+    FieldEdits(e, Parse<nv1::StartupUpdated>(r).changes(), "Fiche mise à jour");
   } else if (t == "CommitteeDecisionRecorded") {
     auto d = Parse<nv1::CommitteeDecisionRecorded>(r).decision();
     std::string s = absl::StrCat("Comité du ", Date(FromTimestamp(d.date())), " : ",

@@ -10,6 +10,17 @@
 
 namespace pep::audit {
 
+LedgerRecord RecordOf(const rd_kafka_message_t* msg, events::Envelope envelope, std::string topic) {
+  LedgerRecord r;
+  r.subject = LineageSubject(envelope);
+  r.envelope = std::move(envelope);
+  r.topic = std::move(topic);
+  if (msg->payload) r.payload.assign(static_cast<const char*>(msg->payload), msg->len);
+  r.kafka_partition = msg->partition;
+  r.kafka_offset = msg->offset;
+  return r;
+}
+
 absl::StatusOr<std::unique_ptr<AuditIngest>> AuditIngest::Create(IngestOptions options,
                                                                   LedgerStore* store,
                                                                   const Clock& clock,
@@ -134,14 +145,7 @@ void AuditIngest::Take(const rd_kafka_message_t* msg) {
     return;
   }
   p.progress = std::max(p.progress, env->time);
-  Buffered& b = buffer_.emplace_back();
-  b.record.subject = LineageSubject(*env);
-  b.record.envelope = std::move(*env);
-  b.record.topic = p.topic;
-  if (msg->payload) b.record.payload.assign(static_cast<const char*>(msg->payload), msg->len);
-  b.record.kafka_partition = msg->partition;
-  b.record.kafka_offset = msg->offset;
-  b.from = &p;
+  buffer_.push_back({RecordOf(msg, std::move(*env), p.topic), &p});
 }
 
 absl::Time AuditIngest::Watermark() const {

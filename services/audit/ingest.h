@@ -25,6 +25,9 @@
 
 namespace pep::audit {
 
+// The ledger record of a consumed message whose envelope is decoded, before any chaining.
+LedgerRecord RecordOf(const rd_kafka_message_t* msg, events::Envelope envelope, std::string topic);
+
 struct IngestOptions {
   std::string brokers;
   std::string group_id = "pep-audit";

@@ -1,8 +1,6 @@
 // pep-audit: wiring only — flags, the ledger store, the ingest over every Pépinière topic, the
 // gRPC server, metrics, graceful stop.
-#include <atomic>
 #include <string>
-#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -11,6 +9,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/periodic.h"
 #include "common/shutdown.h"
 #include "server/grpc_server.h"
 #include "server/service_flags.h"
@@ -76,10 +75,7 @@ int main(int argc, char** argv) {
       {.insecure_dev = flags.insecure_dev, .gateway_key = flags.gateway_key});
   auto server = pep::server::GrpcServer::Start(
       &service,
-      {.bind_address = bind,
-       .port = flags.grpc_port,
-       .max_receive_bytes = flags.max_receive_bytes,
-       .service_name = "pepiniere.audit.v1.AuditService"},
+      pep::server::GrpcOptions(flags, "pepiniere.audit.v1.AuditService"),
       grpc_metrics);
   if (!server.ok()) {
     pep::LogError("cannot start gRPC server", {{"error", std::string(server.status().message())}});
@@ -92,18 +88,13 @@ int main(int argc, char** argv) {
 
   // pep_audit_lag_seconds is "now − newest applied": it must grow while nothing arrives, so it
   // is refreshed on a clock, not only when a batch is sealed.
-  std::atomic<bool> stopping{false};
   const absl::Time newest_at_start = (*store)->NewestRecorded().value_or(absl::InfinitePast());
-  std::thread lag([&] {
-    while (!stopping.load()) {
-      audit_metrics.SetLag(clock.Now(), std::max(newest_at_start, (*ingest)->newest_sealed()));
-      audit_metrics.SetBuffered(static_cast<double>((*ingest)->buffered()));
-      for (int i = 0; i < 10 && !stopping.load(); ++i) absl::SleepFor(absl::Milliseconds(100));
-    }
+  pep::PeriodicTask lag(absl::Seconds(1), [&] {
+    audit_metrics.SetLag(clock.Now(), std::max(newest_at_start, (*ingest)->newest_sealed()));
+    audit_metrics.SetBuffered(static_cast<double>((*ingest)->buffered()));
   });
   const int sig = pep::WaitForShutdownSignal();
-  stopping.store(true);
-  lag.join();
+  lag.Stop();
   pep::LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});
   (*server)->Shutdown(flags.shutdown_grace);
   (*ingest)->Stop();

@@ -3,6 +3,9 @@
 #include <limits>
 
 #include "absl/container/flat_hash_map.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/proto_time.h"
@@ -87,17 +90,17 @@ void FeedbackStore::Prepare(PendingAnswer& a, absl::Time now) {
                                             .recorded_time = now},
                                            v1::FeedbackReceived::default_instance());
   // FeedbackReceived is the answer as its field 1: on the wire, that field's tag and length in
-  // front of the bytes serialised above (protobuf encoding) — no second copy of the message.
+  // front of the bytes serialised above — no second copy of the message.
   ev.payload.clear();
-  ev.payload.push_back(static_cast<char>((1 << 3) | 2));  // field 1, length-delimited
-  for (uint64_t n = a.feedback_bytes.size(); ; n >>= 7) {
-    if (n < 0x80) {
-      ev.payload.push_back(static_cast<char>(n));
-      break;
-    }
-    ev.payload.push_back(static_cast<char>((n & 0x7f) | 0x80));
+  {
+    using google::protobuf::internal::WireFormatLite;
+    google::protobuf::io::StringOutputStream out(&ev.payload);
+    google::protobuf::io::CodedOutputStream wire(&out);
+    wire.WriteTag(WireFormatLite::MakeTag(v1::FeedbackReceived::kFeedbackFieldNumber,
+                                          WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+    wire.WriteVarint32(static_cast<uint32_t>(a.feedback_bytes.size()));
+    wire.WriteString(a.feedback_bytes);
   }
-  ev.payload += a.feedback_bytes;
   a.event = store::Encode(std::move(ev));
 }
 

@@ -1,9 +1,7 @@
 // pep-feedback: wiring only — flags, store and its group-commit writer, outbox relay, the
 // pepiniere.incubation.events consumer, gRPC server, metrics, graceful stop.
 #include <memory>
-#include <atomic>
 #include <string>
-#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -11,6 +9,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/periodic.h"
 #include "common/shutdown.h"
 #include "events/consumer.h"
 #include "server/grpc_server.h"
@@ -91,10 +90,7 @@ int main(int argc, char** argv) {
 
   auto server = pep::server::GrpcServer::Start(
       &service,
-      {.bind_address = bind,
-       .port = flags.grpc_port,
-       .max_receive_bytes = flags.max_receive_bytes,
-       .service_name = "pepiniere.feedback.v1.FeedbackService"},
+      pep::server::GrpcOptions(flags, "pepiniere.feedback.v1.FeedbackService"),
       grpc_metrics);
   if (!server.ok()) {
     pep::LogError("cannot start gRPC server", {{"error", std::string(server.status().message())}});
@@ -106,19 +102,13 @@ int main(int argc, char** argv) {
                                         {"kafka", brokers}});
 
   // The band gauge is a view over a year of answers: recomputed every minute, not per answer.
-  std::atomic<bool> stopping{false};
-  std::thread bands([&] {
-    while (!stopping.load()) {
-      if (auto s = service.RefreshBands(); !s.ok()) {
-        pep::LogWarn("band gauge not refreshed", {{"error", std::string(s.message())}});
-      }
-      const int ticks = 10 * std::max(1, absl::GetFlag(FLAGS_band_refresh_seconds));
-      for (int i = 0; i < ticks && !stopping.load(); ++i) absl::SleepFor(absl::Milliseconds(100));
+  pep::PeriodicTask bands(absl::Seconds(std::max(1, absl::GetFlag(FLAGS_band_refresh_seconds))), [&] {
+    if (auto s = service.RefreshBands(); !s.ok()) {
+      pep::LogWarn("band gauge not refreshed", {{"error", std::string(s.message())}});
     }
   });
   const int sig = pep::WaitForShutdownSignal();
-  stopping.store(true);
-  bands.join();
+  bands.Stop();
   pep::LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});
   const absl::Duration grace = flags.shutdown_grace;
   (*server)->Shutdown(grace);  // in-flight submissions finish once their batch is durable

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/proto_time.h"
+#include "common/status.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "pepiniere/gateway/v1/gateway.pb.h"
@@ -471,7 +472,7 @@ void Gateway::BuildRoutes() {
     rq.set_challenge_id(challenge_id);
     iv1::Challenge ch;
     grpc::Status s = ideas_->GetChallenge(&ctx, rq, &ch);
-    if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+    if (!s.ok()) return FromGrpcStatus(s);
     for (const auto& j : ch.juror_ids()) {
       if (j == c.actor) return absl::OkStatus();
     }
@@ -487,7 +488,7 @@ void Gateway::BuildRoutes() {
     rq.set_idea_id(idea_id);
     iv1::Idea idea;
     grpc::Status s = ideas_->GetIdea(&ctx, rq, &idea);
-    if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+    if (!s.ok()) return FromGrpcStatus(s);
     return juror_of_challenge(c, idea.challenge_id(), req);
   };
   auto own_idea = [](const Caller& c, const iv1::Idea& idea) -> absl::Status {

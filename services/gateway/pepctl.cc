@@ -110,6 +110,14 @@ bool FromJson(const std::string& json, M* m) {
   return google::protobuf::util::JsonStringToMessage(json, m, o).ok();
 }
 
+std::string ToJson(const google::protobuf::Message& m) {
+  std::string body;
+  google::protobuf::util::JsonPrintOptions po;
+  po.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &body, po);
+  return body;
+}
+
 std::string Date(const google::protobuf::Timestamp& ts) {
   return absl::FormatTime("%Y-%m-%d", pep::FromTimestamp(ts), absl::UTCTimeZone());
 }
@@ -135,10 +143,8 @@ int MilestonePush(const Args& a) {
     }
   }
   *req.mutable_date() = pep::ToTimestamp(date);
-  std::string body, out;
-  google::protobuf::util::JsonPrintOptions po;
-  po.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(req, &body, po);
+  std::string out;
+  const std::string body = ToJson(req);
   const int rc = Call("POST", absl::StrCat("/v1/startups/", pep::gateway::UrlEncode(a.options.at("startup")), "/milestones"),
                       body, "application/json", &out);
   if (rc != 0) return rc;
@@ -198,10 +204,8 @@ int Timeline(const Args& a) {
 int Verify(const Args& a) {
   av1::VerifyLedgerRequest req;
   if (a.options.count("subject")) req.set_subject(a.options.at("subject"));
-  std::string body, out;
-  google::protobuf::util::JsonPrintOptions po;
-  po.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(req, &body, po);
+  std::string out;
+  const std::string body = ToJson(req);
   const int rc = Call("POST", "/v1/audit:verify", body, "application/json", &out);
   if (rc != 0) return rc;
   av1::VerifyLedgerResponse v;
@@ -253,10 +257,7 @@ int Token(const Args& a) {
       return Usage("--ttl-days: a number of days");
     }
     *req.mutable_expires_at() = pep::ToTimestamp(absl::Now() + absl::Hours(24) * days);
-    std::string body;
-    google::protobuf::util::JsonPrintOptions po;
-    po.preserve_proto_field_names = true;
-    (void)google::protobuf::util::MessageToJsonString(req, &body, po);
+    const std::string body = ToJson(req);
     const int rc = Call("POST", "/v1/tokens", body, "application/json", &out);
     if (rc != 0) return rc;
     gv1::CreateTokenResponse made;

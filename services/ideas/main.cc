@@ -63,10 +63,7 @@ int main(int argc, char** argv) {
   }
   auto server = pep::server::GrpcServer::Start(
       &service,
-      {.bind_address = bind,
-       .port = flags.grpc_port,
-       .max_receive_bytes = flags.max_receive_bytes,
-       .service_name = "pepiniere.ideas.v1.IdeaService"},
+      pep::server::GrpcOptions(flags, "pepiniere.ideas.v1.IdeaService"),
       grpc_metrics);
   if (!server.ok()) {
     pep::LogError("cannot start gRPC server", {{"error", std::string(server.status().message())}});

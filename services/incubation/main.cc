@@ -100,10 +100,7 @@ int main(int argc, char** argv) {
 
   auto server = pep::server::GrpcServer::Start(
       &service,
-      {.bind_address = bind,
-       .port = flags.grpc_port,
-       .max_receive_bytes = flags.max_receive_bytes,
-       .service_name = "pepiniere.incubation.v1.IncubationService"},
+      pep::server::GrpcOptions(flags, "pepiniere.incubation.v1.IncubationService"),
       grpc_metrics);
   if (!server.ok()) {
     pep::LogError("cannot start gRPC server", {{"error", std::string(server.status().message())}});

@@ -102,11 +102,7 @@ double RawConsumer(const std::string& brokers, int64_t n, bool floor = false) {
     if (floor) {
       auto env = pep::events::EnvelopeOf(m.get());
       if (!env.ok()) continue;
-      pep::audit::LedgerRecord r;
-      r.subject = pep::audit::LineageSubject(*env);
-      r.envelope = std::move(*env);
-      r.topic = kTopic;
-      r.payload.assign(static_cast<const char*>(m->payload), m->len);
+      const pep::audit::LedgerRecord r = pep::audit::RecordOf(m.get(), std::move(*env), kTopic);
       std::string& prev = heads[r.subject];
       if (prev.empty()) prev = pep::audit::ZeroHash();
       prev = pep::audit::ChainHash(prev, r);
