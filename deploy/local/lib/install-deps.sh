@@ -17,6 +17,14 @@ PKGS=(
 TEST_PKGS=(chromium python3-yaml)  # the browser test; check_deploy.py
 [[ $MODE == tests ]] && PKGS+=("${TEST_PKGS[@]}")
 
+# apt-get install, after one `apt-get update` per run (a fresh machine's lists may be empty).
+APT_UPDATED=0
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  if ((APT_UPDATED == 0)); then apt-get update -qq; APT_UPDATED=1; fi
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 missing=()
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -25,9 +33,7 @@ for p in "${PKGS[@]}"; do
 done
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_install "${missing[@]}"
 fi
 
 # Node.js for the browser test (playwright-core 1.64 drives Debian's chromium and wants
@@ -35,7 +41,7 @@ fi
 if [[ $MODE == tests ]]; then
   if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
     echo "install-deps: installing nodejs npm" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    apt_install nodejs npm
   fi
   if (( $(node -p 'process.versions.node.split(".")[0]') < 20 )); then
     echo "install-deps: WARNING: Node $(node --version) is older than playwright-core wants (>= 20)" >&2
@@ -52,10 +58,12 @@ fi
 # The Debian prometheus package starts a system service on install; we run our own on free ports.
 if systemctl is-active --quiet prometheus 2>/dev/null; then systemctl stop prometheus || true; fi
 
-# Go is needed for grpcurl, helm and the manifest checker (tests/deploy/k8scheck).
+# Go is needed for grpcurl, helm and the manifest checker (tests/deploy/k8scheck). This
+# machine kind ships Go 1.26 in /usr/local/go; bookworm's golang-go (1.19) is only a last resort
+# and is too old for helm v3.22 (go.mod asks for a newer toolchain than 1.19 can fetch).
 GO=$(command -v go || true)
 if [[ -z "$GO" && -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go; fi
-if [[ -z "$GO" ]]; then apt-get install -y -qq golang-go >/dev/null; GO=/usr/bin/go; fi
+if [[ -z "$GO" ]]; then echo "install-deps: installing golang-go" >&2; apt_install golang-go; GO=/usr/bin/go; fi
 
 # helm is not packaged in bookworm: built from the Go module proxy (the chart's lint and render
 # run in ./tests/run).
