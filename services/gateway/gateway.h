@@ -1,86 +1,70 @@
-// pep-gateway: REST/JSON in front of the gRPC services. Authenticates bearer tokens, checks the
-// caller's role (and scope) per route, translates JSON <-> protobuf with the standard JSON
-// mapping, calls the service with a deadline and the principal as metadata, maps the gRPC
-// status to HTTP; serves tokens, the OpenAPI document, the web console and health checks.
+// pep-gateway: REST/JSON in front of the gRPC services. Dispatch lives here — match the route,
+// authenticate the bearer token, check role and scope, then hand the request to the route's
+// handler. The table of routes is routes.cc; transcoding transcode.h; backend calls calls.h;
+// the trusted-proxy rules client_address.h; the console's files static_files.h.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "grpcpp/grpcpp.h"
-#include "pepiniere/audit/v1/audit.grpc.pb.h"
-#include "pepiniere/feedback/v1/feedback.grpc.pb.h"
-#include "pepiniere/ideas/v1/ideas.grpc.pb.h"
-#include "pepiniere/incubation/v1/incubation.grpc.pb.h"
-#include "prometheus/counter.h"
-#include "prometheus/family.h"
-#include "prometheus/histogram.h"
-#include "prometheus/registry.h"
+#include "absl/time/time.h"
+#include "services/gateway/backends.h"
+#include "services/gateway/client_address.h"
+#include "services/gateway/http_metrics.h"
 #include "services/gateway/http_server.h"
 #include "services/gateway/router.h"
+#include "services/gateway/static_files.h"
 #include "services/gateway/tokens.h"
+#include "services/gateway/transcode.h"
 
 namespace pep::gateway {
 
-struct Backends {
-  std::string ideas = "127.0.0.1:7101";
-  std::string incubation = "127.0.0.1:7102";
-  std::string feedback = "127.0.0.1:7103";
-  std::string audit = "127.0.0.1:7104";
-};
 
 struct GatewayOptions {
-  Backends backends;
+  BackendAddresses backends;
   std::string gateway_key;     // sent to services as x-pep-gateway-key
-  std::string client_ip_salt;  // pep-feedback's client key = SHA-256(salt || IP)
+  std::string client_ip_salt;  // pep-feedback's client key = SHA-256(salt || client /24 or /64)
   std::string console_dir;     // static files of the web console
+  TrustedProxies trusted_proxies;
   absl::Duration default_deadline = absl::Seconds(10);
   absl::Duration max_deadline = absl::Seconds(60);
-};
-
-class HttpMetrics {
- public:
-  explicit HttpMetrics(prometheus::Registry& registry);
-  void Observe(const std::string& route, const std::string& method, int code, double seconds);
-
- private:
-  prometheus::Family<prometheus::Counter>& requests_;
-  prometheus::Family<prometheus::Histogram>& duration_;
-  absl::Mutex mu_;
-  std::map<std::string, prometheus::Counter*> counters_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, prometheus::Histogram*> histograms_ ABSL_GUARDED_BY(mu_);
+  absl::Duration export_deadline = absl::Minutes(10);
+  size_t max_body_bytes = 1 << 20;  // routes without a limit of their own
+  int max_backend_in_flight = 4096;  // per service; past it 503 + Retry-After
+  bool tls = false;                  // HSTS on the answers, Secure on what needs it
 };
 
 class Gateway {
  public:
-  Gateway(GatewayOptions options, TokenStore& tokens, HttpMetrics& metrics);
-  HttpResponse Handle(const HttpRequest& req);
+  Gateway(GatewayOptions options, TokenStore& tokens, HttpMetrics& metrics,
+          prometheus::Registry* registry = nullptr);
+  // Answers through `respond` (from any thread).
+  void Handle(HttpRequest req, Respond respond);
+  // The body limit for a request whose head has been read.
+  size_t BodyLimit(const HttpRequest& head) const;
   const std::vector<Route>& routes() const { return routes_; }
   std::string OpenApi() const;
+  Backends& backends() { return backends_; }
+  // Draining: /readyz answers 503 so a load balancer stops sending new requests.
+  void SetDraining() { draining_ = true; }
 
  private:
   void BuildRoutes();
-  HttpResponse Dispatch(const HttpRequest& req, std::string* route_label);
+  // Synchronous answers (health, OpenAPI, static files, refusals), or nullopt with `*route`
+  // and `*call` set for the handler.
+  std::optional<HttpResponse> Dispatch(HttpRequest& req, const Route** route,
+                                       std::shared_ptr<RouteCall>* call, std::string* label);
   absl::StatusOr<Caller> Authenticate(const HttpRequest& req);
-  HttpResponse Static(const HttpRequest& req) const;
-  HttpResponse Ready();
+  HttpResponse Ready(const HttpRequest& req) const;
 
   GatewayOptions options_;
   TokenStore& tokens_;
   HttpMetrics& metrics_;
-  std::shared_ptr<grpc::Channel> ideas_ch_, incubation_ch_, feedback_ch_, audit_ch_;
-  std::unique_ptr<pepiniere::ideas::v1::IdeaService::Stub> ideas_;
-  std::unique_ptr<pepiniere::incubation::v1::IncubationService::Stub> incubation_;
-  std::unique_ptr<pepiniere::feedback::v1::FeedbackService::Stub> feedback_;
-  std::unique_ptr<pepiniere::audit::v1::AuditService::Stub> audit_;
+  Backends backends_;
+  StaticFiles static_files_;
   std::vector<Route> routes_;
+  std::atomic<bool> draining_{false};
 };
-
-// The grpc-gateway mapping of status codes to HTTP.
-int HttpStatusOf(grpc::StatusCode code);
-HttpResponse ErrorResponse(grpc::StatusCode code, const std::string& message);
 
 }  // namespace pep::gateway

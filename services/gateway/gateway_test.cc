@@ -1,7 +1,8 @@
 // The gateway without its backends: route matching, tokens (hash-only storage, expiry,
 // revocation, field errors), the OpenAPI document covering every route, and the HTTP edge's
 // answers to bad input (malformed JSON, unknown field, wrong content type, oversize body,
-// unknown route, wrong method, missing or bad token, a role the route refuses).
+// unknown route, wrong method, missing or bad token, a role the route refuses), security
+// headers and HEAD, path spellings that must not reach a route, trusted proxies and client keys.
 #include "services/gateway/gateway.h"
 
 #include "absl/strings/ascii.h"
@@ -10,6 +11,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "harness/harness.h"
+#include "services/gateway/client_address.h"
 #include "services/gateway/http_client.h"
 
 namespace pep::gateway {
@@ -129,10 +131,13 @@ class GatewayHttpTest : public TokensTest {
                        .client_ip_salt = "salt",
                        .console_dir = std::string(std::getenv("PEP_SOURCE_DIR")) +
                                       "/services/gateway/console",
-                       .default_deadline = absl::Milliseconds(300)},
+                       .default_deadline = absl::Milliseconds(300),
+                       .max_body_bytes = 4096},
         *store_, *metrics_);
-    auto server = HttpServer::Start({.port = 0, .max_body_bytes = 4096},
-                                    [this](const HttpRequest& r) { return gateway_->Handle(r); });
+    auto server = HttpServer::Start(
+        {.port = 0},
+        [this](HttpRequest r, Respond respond) { gateway_->Handle(std::move(r), std::move(respond)); },
+        [this](const HttpRequest& head) { return gateway_->BodyLimit(head); });
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     url_ = absl::StrCat("http://127.0.0.1:", server_->port());
@@ -146,6 +151,10 @@ class GatewayHttpTest : public TokensTest {
     auto r = HttpCall(url_, method, target, headers, body);
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *r : HttpResult{};
+  }
+  bool WaitForBody(const std::string& target, const std::string& text) {
+    return pep::testing::WaitFor([&] { return Call("GET", target).body.find(text) != std::string::npos; },
+                                 absl::Seconds(10));
   }
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<HttpMetrics> metrics_;
@@ -214,14 +223,89 @@ TEST_F(GatewayHttpTest, BadInputGetsA4xxAPersonUnderstands) {
   // A backend that is down is a 503, not a hang (the call carries a deadline).
   HttpResult down = Call("POST", "/v1/ideas/i1/scores", R"({"scores": []})", juror);
   EXPECT_TRUE(down.status == 503 || down.status == 504) << down.status << " " << down.body;
+  EXPECT_NE(down.body.find("pep-ideas"), std::string::npos) << down.body;
   EXPECT_EQ(Call("GET", "/healthz").status, 200);
-  EXPECT_EQ(Call("GET", "/readyz").status, 503);
+  // Ready is the gateway itself; the backends are reported, not required.
+  EXPECT_EQ(Call("GET", "/readyz").status, 200);
+  EXPECT_TRUE(WaitForBody("/readyz?verbose", "pep-ideas: DOWN"));
   HttpResult page = Call("GET", "/");
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("lang=\"fr\""), std::string::npos);
   // Nothing outside the console directory, however the path is spelled.
   EXPECT_EQ(Call("GET", "/..%2F..%2F..%2Fetc%2Fhost.conf").status, 404);
   EXPECT_EQ(Call("GET", "/../../../../etc/host.conf").body.find("multi on"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pep::gateway
+
+namespace pep::gateway {
+namespace {
+
+TEST_F(GatewayHttpTest, EveryAnswerCarriesTheSecurityHeadersAndHeadHasNoBody) {
+  for (const std::string target : {"/", "/v1/nothing", "/openapi.json", "/healthz"}) {
+    HttpResult r = Call("GET", target);
+    EXPECT_NE(r.headers["content-security-policy"].find("frame-ancestors 'none'"), std::string::npos)
+        << target;
+    EXPECT_EQ(r.headers["x-content-type-options"], "nosniff") << target;
+    EXPECT_EQ(r.headers["referrer-policy"], "no-referrer") << target;
+    EXPECT_EQ(r.headers.count("strict-transport-security"), 0u) << "no HSTS over plain HTTP";
+  }
+  HttpResult get = Call("GET", "/openapi.json");
+  HttpResult head = Call("HEAD", "/openapi.json");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(head.headers["content-length"], std::to_string(get.body.size()));
+}
+
+TEST_F(GatewayHttpTest, PathSpellingsNeverReachAnotherRoute) {
+  const std::map<std::string, std::string> juror = {{"Authorization", "Bearer " + juror_}};
+  // Each would name a route only if the gateway normalised it; none may.
+  for (const std::string target :
+       {"/v1/challenges/", "/v1//challenges", "/V1/challenges", "/v1/Challenges",
+        "/v1/challenges%2Fx", "/v1/challenges/c1%2Fideas", "/v1/challenges/c1%2fideas",
+        "/v1/ideas/i1/scores/", "/v1/ideas/i1%2Fscores"}) {
+    HttpResult r = Call("GET", target, "", juror);
+    EXPECT_EQ(r.status, 404) << target << ": " << r.body;
+  }
+}
+
+TEST(ClientAddress, TrustedProxiesOnlyAndTheRightmostUntrustedHop) {
+  auto none = TrustedProxies::Parse("");
+  ASSERT_TRUE(none.ok());
+  auto proxies = TrustedProxies::Parse("10.0.0.0/8, 192.168.1.7, ::1/128");
+  ASSERT_TRUE(proxies.ok()) << proxies.status();
+  EXPECT_TRUE(proxies->Contains("10.20.30.40"));
+  EXPECT_TRUE(proxies->Contains("192.168.1.7"));
+  EXPECT_FALSE(proxies->Contains("192.168.1.8"));
+  EXPECT_TRUE(proxies->Contains("::1"));
+  EXPECT_FALSE(proxies->Contains("not an address"));
+  auto bad = TrustedProxies::Parse("10.0.0.0/33");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("trusted_proxies: '10.0.0.0/33'"), std::string::npos);
+
+  HttpRequest r;
+  r.peer_addr = "10.1.1.1";
+  r.headers["x-forwarded-for"] = "6.6.6.6, 203.0.113.9, 10.2.2.2";
+  EXPECT_EQ(ClientAddress(r, *none), "10.1.1.1") << "no trusted proxy: the peer";
+  EXPECT_EQ(ClientAddress(r, *proxies), "203.0.113.9") << "the hop the proxies vouch for";
+  r.peer_addr = "198.51.100.1";  // not a proxy: its header is ignored
+  EXPECT_EQ(ClientAddress(r, *proxies), "198.51.100.1");
+  r.peer_addr = "10.1.1.1";
+  r.headers.clear();
+  r.headers["forwarded"] = R"(for=192.0.2.60;proto=https, for="[2001:db8:cafe::17]:4711")";
+  EXPECT_EQ(ClientAddress(r, *proxies), "2001:db8:cafe::17");
+  r.headers["forwarded"] = "for=unknown";
+  EXPECT_EQ(ClientAddress(r, *proxies), "unknown");
+
+  // The key hides the host part and never contains the address.
+  EXPECT_EQ(ClientKey("s", "203.0.113.9"), ClientKey("s", "203.0.113.200"));
+  EXPECT_NE(ClientKey("s", "203.0.113.9"), ClientKey("s", "203.0.114.9"));
+  EXPECT_NE(ClientKey("s", "203.0.113.9"), ClientKey("t", "203.0.113.9"));
+  EXPECT_EQ(ClientKey("s", "2001:db8:cafe:1::17"), ClientKey("s", "2001:db8:cafe:1:ffff::1"));
+  EXPECT_NE(ClientKey("s", "2001:db8:cafe:1::17"), ClientKey("s", "2001:db8:cafe:2::17"));
+  EXPECT_EQ(ClientKey("s", "::ffff:203.0.113.9"), ClientKey("s", "203.0.113.1"));
+  EXPECT_EQ(ClientKey("s", "203.0.113.9").find("203"), std::string::npos);
 }
 
 }  // namespace

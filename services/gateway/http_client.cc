@@ -1,118 +1,145 @@
 #include "services/gateway/http_client.h"
 
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <curl/curl.h>
+
+#include <cstdlib>
+#include <mutex>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/strip.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace pep::gateway {
 
 namespace {
 
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct Transfer {
+  HttpResult* result;
+  std::function<bool(std::string_view)>* sink;
+  bool stopped_by_sink = false;
 };
 
-absl::StatusOr<std::string> Dechunk(std::string_view in) {
-  std::string out;
-  while (true) {
-    const size_t eol = in.find("\r\n");
-    if (eol == std::string_view::npos) return absl::DataLossError("truncated chunked body");
-    size_t n = 0;
-    if (!absl::SimpleHexAtoi(std::string(in.substr(0, in.find_first_of(";\r"))), &n)) {
-      return absl::DataLossError("bad chunk size");
+size_t OnBody(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::string_view piece(data, size * n);
+  if (t->sink != nullptr) {
+    if (!(*t->sink)(piece)) {
+      t->stopped_by_sink = true;
+      return 0;
     }
-    if (n == 0) return out;
-    if (in.size() < eol + 2 + n) return absl::DataLossError("truncated chunk");
-    out.append(in.substr(eol + 2, n));
-    in.remove_prefix(eol + 2 + n + 2);
+  } else {
+    t->result->body.append(piece);
   }
+  return size * n;
+}
+
+size_t OnHeader(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const absl::string_view line(data, size * n);
+  if (line.rfind("HTTP/", 0) == 0) t->result->headers.clear();  // a 100 Continue came first
+  const size_t colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    t->result->headers[absl::AsciiStrToLower(line.substr(0, colon))] =
+        std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+  }
+  return size * n;
 }
 
 }  // namespace
 
+HttpClient::HttpClient(HttpClientOptions options) : options_(std::move(options)) {
+  GlobalInit();
+  curl_ = curl_easy_init();
+  if (options_.ca_file.empty()) {
+    if (const char* ca = std::getenv("PEP_CA_FILE"); ca != nullptr) options_.ca_file = ca;
+  }
+}
+
+HttpClient::~HttpClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+
+absl::StatusOr<HttpResult> HttpClient::Call(const std::string& base_url, const std::string& method,
+                                            const std::string& target,
+                                            const std::map<std::string, std::string>& headers,
+                                            const std::string& body) {
+  std::string url = base_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return Perform(url + target, method, headers, body, nullptr);
+}
+
+absl::StatusOr<HttpResult> HttpClient::Download(const std::string& base_url,
+                                                const std::string& target,
+                                                const std::map<std::string, std::string>& headers,
+                                                std::function<bool(std::string_view)> sink) {
+  std::string url = base_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return Perform(url + target, "GET", headers, "", &sink);
+}
+
+absl::StatusOr<HttpResult> HttpClient::Perform(const std::string& url, const std::string& method,
+                                               const std::map<std::string, std::string>& headers,
+                                               const std::string& body,
+                                               std::function<bool(std::string_view)>* sink) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("PEP_URL: expected http:// or https:// (got '", url, "')"));
+  }
+  CURL* c = static_cast<CURL*>(curl_);
+  if (c == nullptr) return absl::InternalError("libcurl could not start");
+  curl_easy_reset(c);  // keeps the connection cache
+  HttpResult result;
+  Transfer t{&result, sink};
+  curl_slist* list = nullptr;
+  for (const auto& [k, v] : headers) list = curl_slist_append(list, absl::StrCat(k, ": ", v).c_str());
+  if (!body.empty() && headers.count("Expect") == 0) list = curl_slist_append(list, "Expect:");
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  if (!body.empty() || method == "POST" || method == "PATCH" || method == "PUT") {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  }
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(options_.timeout)));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+  const CURLcode rc = curl_easy_perform(c);
+  curl_slist_free_all(list);
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  long connects = 0;
+  curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+  result.status = static_cast<int>(status);
+  result.reused_connection = connects == 0;
+  if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && t.stopped_by_sink)) {
+    const std::string why = error[0] != '\0' ? error : curl_easy_strerror(rc);
+    if (status != 0 && (rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR)) {
+      return absl::DataLossError(absl::StrCat("HTTP ", status, " answer cut short: ", why));
+    }
+    return absl::UnavailableError(why);
+  }
+  return result;
+}
+
 absl::StatusOr<HttpResult> HttpCall(const std::string& base_url, const std::string& method,
                                     const std::string& target,
                                     const std::map<std::string, std::string>& headers,
-                                    const std::string& body, absl::Duration timeout) {
-  absl::string_view url = base_url;
-  if (!absl::ConsumePrefix(&url, "http://")) {
-    return absl::InvalidArgumentError(absl::StrCat("PEP_URL: only http:// URLs (got '", base_url, "')"));
-  }
-  while (!url.empty() && url.back() == '/') url.remove_suffix(1);
-  const size_t colon = url.rfind(':');
-  const std::string host(colon == std::string_view::npos ? url : url.substr(0, colon));
-  const std::string port(colon == std::string_view::npos ? "80" : url.substr(colon + 1));
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || res == nullptr) {
-    return absl::UnavailableError(absl::StrCat("cannot resolve ", host));
-  }
-  Fd s;
-  for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
-    s.fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-    if (s.fd < 0) continue;
-    timeval tv{static_cast<time_t>(absl::ToInt64Seconds(timeout)), 0};
-    setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(s.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (connect(s.fd, a->ai_addr, a->ai_addrlen) == 0) break;
-    close(s.fd);
-    s.fd = -1;
-  }
-  freeaddrinfo(res);
-  if (s.fd < 0) return absl::UnavailableError(absl::StrCat("cannot connect to ", base_url));
-  std::string req = absl::StrCat(method, " ", target, " HTTP/1.1\r\nHost: ", host, ":", port,
-                                 "\r\nConnection: close\r\nContent-Length: ", body.size(), "\r\n");
-  for (const auto& [k, v] : headers) absl::StrAppend(&req, k, ": ", v, "\r\n");
-  absl::StrAppend(&req, "\r\n", body);
-  for (size_t sent = 0; sent < req.size();) {
-    const ssize_t n = send(s.fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return absl::UnavailableError("connection closed while sending");
-    sent += static_cast<size_t>(n);
-  }
-  std::string raw;
-  char buf[16384];
-  while (true) {
-    const ssize_t n = recv(s.fd, buf, sizeof buf, 0);
-    if (n < 0) return absl::DeadlineExceededError("no answer in time");
-    if (n == 0) break;
-    raw.append(buf, static_cast<size_t>(n));
-  }
-  const size_t head_end = raw.find("\r\n\r\n");
-  if (head_end == std::string::npos) return absl::DataLossError("malformed HTTP answer");
-  HttpResult r;
-  const std::vector<std::string> lines = absl::StrSplit(raw.substr(0, head_end), "\r\n");
-  const std::vector<std::string> status = absl::StrSplit(lines[0], absl::MaxSplits(' ', 2));
-  if (status.size() < 2 || !absl::SimpleAtoi(status[1], &r.status)) {
-    return absl::DataLossError("malformed HTTP status line");
-  }
-  for (size_t i = 1; i < lines.size(); ++i) {
-    const size_t c = lines[i].find(':');
-    if (c == std::string::npos) continue;
-    r.headers[absl::AsciiStrToLower(lines[i].substr(0, c))] =
-        std::string(absl::StripAsciiWhitespace(lines[i].substr(c + 1)));
-  }
-  std::string_view payload = std::string_view(raw).substr(head_end + 4);
-  auto te = r.headers.find("transfer-encoding");
-  if (te != r.headers.end() && absl::StrContains(absl::AsciiStrToLower(te->second), "chunked")) {
-    auto body_or = Dechunk(payload);
-    if (!body_or.ok()) return body_or.status();
-    r.body = std::move(*body_or);
-  } else {
-    r.body = std::string(payload);
-  }
-  return r;
+                                    const std::string& body, HttpClientOptions options) {
+  HttpClient client(std::move(options));
+  return client.Call(base_url, method, target, headers, body);
 }
 
 std::string UrlEncode(std::string_view s) {

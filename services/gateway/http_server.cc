@@ -1,12 +1,33 @@
 #include "services/gateway/http_server.h"
 
-#include <civetweb.h>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <thread>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
 
 namespace pep::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
 
 std::string UrlDecode(std::string_view s, bool form) {
   std::string out;
@@ -15,7 +36,8 @@ std::string UrlDecode(std::string_view s, bool form) {
     const char c = s[i];
     if (c == '%' && i + 2 < s.size() && absl::ascii_isxdigit(s[i + 1]) &&
         absl::ascii_isxdigit(s[i + 2])) {
-      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      auto hex = [](char h) { return absl::ascii_isdigit(h) ? h - '0' : absl::ascii_tolower(h) - 'a' + 10; };
+      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
       i += 2;
     } else if (c == '+' && form) {
       out.push_back(' ');
@@ -27,126 +49,466 @@ std::string UrlDecode(std::string_view s, bool form) {
 }
 
 std::string ReasonPhrase(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Status";
-  }
+  const auto reason = http::obsolete_reason(static_cast<http::status>(status));
+  return reason.empty() ? "Status" : std::string(reason);
+}
+
+void AddSecurityHeaders(std::map<std::string, std::string>& h, bool tls) {
+  h.emplace("Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+            "form-action 'self'");
+  h.emplace("X-Content-Type-Options", "nosniff");
+  h.emplace("Referrer-Policy", "no-referrer");
+  h.emplace("X-Frame-Options", "DENY");
+  if (tls) h.emplace("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
 }
 
 namespace {
 
-void Send(mg_connection* conn, const HttpResponse& r) {
-  std::string head = absl::StrCat("HTTP/1.1 ", r.status, " ", ReasonPhrase(r.status), "\r\n",
-                                  "Content-Type: ", r.content_type, "\r\n",
-                                  "X-Content-Type-Options: nosniff\r\n");
-  if (r.produce) {
-    head += "Transfer-Encoding: chunked\r\n";
-  } else {
-    absl::StrAppend(&head, "Content-Length: ", r.body.size(), "\r\n");
-  }
-  for (const auto& [k, v] : r.headers) absl::StrAppend(&head, k, ": ", v, "\r\n");
-  head += "\r\n";
-  mg_write(conn, head.data(), head.size());
-  if (r.produce) {
-    r.produce([conn](std::string_view data) {
-      if (data.empty()) return true;
-      const std::string size = absl::StrCat(absl::Hex(data.size()), "\r\n");
-      return mg_write(conn, size.data(), size.size()) > 0 &&
-             mg_write(conn, data.data(), data.size()) > 0 && mg_write(conn, "\r\n", 2) > 0;
-    });
-    mg_write(conn, "0\r\n\r\n", 5);
-    return;
-  }
-  if (!r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
+constexpr auto kAwait = asio::use_awaitable;
+
+// Runs `start(callback)` and resumes the awaiting coroutine, on its own executor, with the value
+// the callback is given (from any thread). gcc 12 destroys a non-trivial temporary inside a
+// co_await expression twice, so callers pass named values (std::move'd) only.
+template <typename T, typename Start>
+auto AwaitCallback(Start start) {
+  return asio::async_initiate<decltype(kAwait), void(T)>(
+      [start = std::move(start)](auto completion) mutable {
+        using C = decltype(completion);
+        auto ex = asio::get_associated_executor(completion);
+        auto holder = std::make_shared<std::optional<C>>(std::move(completion));
+        start(std::function<void(T)>([ex, holder](T value) {
+          asio::post(ex, [holder, value = std::move(value)]() mutable {
+            if (!holder->has_value()) return;
+            C c = std::move(**holder);
+            holder->reset();
+            std::move(c)(std::move(value));
+          });
+        }));
+      },
+      kAwait);
 }
 
-HttpResponse TooLarge(size_t limit) {
-  HttpResponse r;
-  r.status = 413;
-  r.body = absl::StrCat(R"({"code":3,"message":"request body is larger than )", limit,
-                        R"( bytes","details":[]})");
-  return r;
+// One connection as the drain sees it; touched only on the connection's executor.
+struct Conn {
+  bool idle = true;
+  std::function<void()> close;  // cancels the socket's pending operation
+};
+
+std::string ErrorJson(int code, const std::string& message) {
+  return absl::StrCat(R"({"code":)", code, R"(,"message":")", JsonEscape(message),
+                      R"(","details":[]})");
 }
 
 }  // namespace
 
-int HttpServer::OnRequest(mg_connection* conn, void* self_ptr) {
-  auto* self = static_cast<HttpServer*>(self_ptr);
-  const mg_request_info* info = mg_get_request_info(conn);
-  HttpRequest req;
-  req.method = info->request_method ? info->request_method : "";
-  req.path = info->local_uri ? info->local_uri : "/";
-  req.remote_addr = info->remote_addr;
-  if (info->query_string != nullptr) {
-    for (const std::string& pair : std::vector<std::string>(
-             absl::StrSplit(info->query_string, '&', absl::SkipEmpty()))) {
-      const std::string_view kv = pair;
-      const size_t eq = kv.find('=');
-      req.query.emplace(UrlDecode(kv.substr(0, eq), true),
-                        eq == std::string_view::npos ? "" : UrlDecode(kv.substr(eq + 1), true));
+class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
+ public:
+  Impl(HttpServerOptions o, Handler h, BodyLimit l)
+      : o_(std::move(o)), handler_(std::move(h)), body_limit_(std::move(l)) {}
+
+  absl::Status Start() {
+    const int n = std::max(1, o_.threads);
+    for (int i = 0; i < n; ++i) {
+      iocs_.push_back(std::make_unique<asio::io_context>(1));
+      work_.emplace_back(asio::make_work_guard(*iocs_.back()));
+    }
+    if (!o_.tls_cert_file.empty() || !o_.tls_key_file.empty()) {
+      if (o_.tls_cert_file.empty() || o_.tls_key_file.empty()) {
+        return absl::InvalidArgumentError("tls_cert_file and tls_key_file go together");
+      }
+      ssl_.emplace(asio::ssl::context::tls_server);
+      beast::error_code ec;
+      ssl_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                        asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+      ssl_->use_certificate_chain_file(o_.tls_cert_file, ec);
+      if (ec) return absl::InvalidArgumentError(absl::StrCat("tls_cert_file: ", ec.message()));
+      ssl_->use_private_key_file(o_.tls_key_file, asio::ssl::context::pem, ec);
+      if (ec) return absl::InvalidArgumentError(absl::StrCat("tls_key_file: ", ec.message()));
+    }
+    beast::error_code ec;
+    const auto address = asio::ip::make_address(o_.bind_address, ec);
+    if (ec) return absl::InvalidArgumentError(absl::StrCat("bind_address: ", ec.message()));
+    acceptor_.emplace(*iocs_[0]);
+    const tcp::endpoint ep(address, static_cast<unsigned short>(o_.port));
+    acceptor_->open(ep.protocol(), ec);
+    if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_->bind(ep, ec);
+    if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", o_.bind_address, ":", o_.port, ": ", ec.message()));
+    }
+    port_ = acceptor_->local_endpoint().port();
+    if (o_.registry != nullptr) {
+      open_gauge_ = &prometheus::BuildGauge()
+                         .Name("pep_http_open_connections")
+                         .Help("HTTP connections open now")
+                         .Register(*o_.registry)
+                         .Add({});
+      auto& closes = prometheus::BuildCounter()
+                         .Name("pep_http_connections_closed_total")
+                         .Help("HTTP connections closed by the server, by reason")
+                         .Register(*o_.registry);
+      for (const char* r : {"refused_over_cap", "header_timeout", "body_timeout", "write_timeout",
+                            "idle_timeout", "bad_request", "too_large", "stream_failed"}) {
+        closes_[r] = &closes.Add({{"reason", r}});
+      }
+    }
+    std::shared_ptr<Impl> self = shared_from_this();  // a named value: see AwaitCallback
+    asio::co_spawn(*iocs_[0], AcceptLoop(self), asio::detached);
+    for (auto& ioc : iocs_) threads_.emplace_back([io = ioc.get()] { io->run(); });
+    return absl::OkStatus();
+  }
+
+  void Stop() {
+    for (auto& w : work_) w.reset();
+    for (auto& ioc : iocs_) ioc->stop();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+    threads_.clear();
+    // Suspended coroutines hold this object: destroying them breaks the cycle (the caller
+    // keeps its own reference meanwhile).
+    acceptor_.reset();
+    {
+      absl::MutexLock l(&mu_);
+      conns_.clear();
+    }
+    work_.clear();
+    auto iocs = std::move(iocs_);
+    iocs.clear();
+  }
+
+  int Drain(absl::Duration grace) {
+    draining_ = true;
+    asio::post(*iocs_[0], [self = shared_from_this()] {
+      beast::error_code ec;
+      self->acceptor_->close(ec);
+    });
+    std::vector<std::pair<asio::any_io_executor, std::shared_ptr<Conn>>> conns;
+    {
+      absl::MutexLock l(&mu_);
+      for (const auto& [c, ex] : conns_) conns.emplace_back(ex, c);
+    }
+    for (auto& [ex, c] : conns) {
+      asio::post(ex, [c = c] {
+        if (c->idle && c->close) c->close();
+      });
+    }
+    const absl::Time until = absl::Now() + grace;
+    while (open_.load() > 0 && absl::Now() < until) absl::SleepFor(absl::Milliseconds(10));
+    return open_.load();
+  }
+
+  int port() const { return port_; }
+  bool tls() const { return ssl_.has_value(); }
+  int open() const { return open_.load(); }
+
+ private:
+  void Count(const char* reason) {
+    if (auto it = closes_.find(reason); it != closes_.end()) it->second->Increment();
+  }
+
+  static awaitable<void> AcceptLoop(std::shared_ptr<Impl> self) {
+    size_t next = 0;
+    asio::steady_timer pause(*self->iocs_[0]);
+    while (!self->draining_) {
+      asio::io_context& ioc = *self->iocs_[next++ % self->iocs_.size()];
+      beast::error_code ec;
+      tcp::socket sock = co_await self->acceptor_->async_accept(
+          ioc, asio::redirect_error(kAwait, ec));
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !self->acceptor_->is_open()) co_return;
+        // Out of descriptors or memory: give the open connections a moment to finish.
+        pause.expires_after(std::chrono::milliseconds(20));
+        co_await pause.async_wait(asio::redirect_error(kAwait, ec));
+        continue;
+      }
+      if (self->open_.load() >= self->o_.max_connections) {
+        self->RefuseOverCap(sock);
+        continue;
+      }
+      sock.set_option(tcp::no_delay(true), ec);
+      self->open_.fetch_add(1);
+      if (self->open_gauge_ != nullptr) self->open_gauge_->Increment();
+      asio::co_spawn(ioc, Serve(self, std::move(sock)), asio::detached);
     }
   }
-  for (int i = 0; i < info->num_headers; ++i) {
-    req.headers[absl::AsciiStrToLower(info->http_headers[i].name)] = info->http_headers[i].value;
+
+  void RefuseOverCap(tcp::socket& sock) {
+    Count("refused_over_cap");
+    const std::string body = ErrorJson(14, "too many connections: retry shortly");
+    const std::string resp = absl::StrCat(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+        "Content-Length: ", body.size(), "\r\nRetry-After: 1\r\nX-Content-Type-Options: nosniff\r\n"
+        "Connection: close\r\n\r\n", body);
+    beast::error_code ec;
+    sock.non_blocking(true, ec);
+    sock.write_some(asio::buffer(resp), ec);
+    sock.shutdown(tcp::socket::shutdown_both, ec);
+    sock.close(ec);
   }
-  const size_t limit = self->options_.max_body_bytes;
-  if (info->content_length > static_cast<long long>(limit)) {
-    Send(conn, TooLarge(limit));
-    return 413;
+
+  void Register(const std::shared_ptr<Conn>& c, asio::any_io_executor ex) {
+    absl::MutexLock l(&mu_);
+    conns_.emplace(c, std::move(ex));
   }
-  char buf[16384];
-  while (true) {
-    const int n = mg_read(conn, buf, sizeof buf);
-    if (n <= 0) break;
-    req.body.append(buf, static_cast<size_t>(n));
-    if (req.body.size() > limit) {  // chunked bodies have no length up front
-      Send(conn, TooLarge(limit));
-      return 413;
+  void Unregister(const std::shared_ptr<Conn>& c) {
+    absl::MutexLock l(&mu_);
+    conns_.erase(c);
+  }
+
+  static awaitable<void> Serve(std::shared_ptr<Impl> self, tcp::socket sock) {
+    auto conn = std::make_shared<Conn>();
+    self->Register(conn, co_await asio::this_coro::executor);
+    beast::error_code ec;
+    const auto remote = sock.remote_endpoint(ec);
+    std::string peer = ec ? "" : remote.address().to_string();
+    if (peer.rfind("::ffff:", 0) == 0) peer = peer.substr(7);  // IPv4-mapped
+    if (self->ssl_) {
+      beast::ssl_stream<beast::tcp_stream> stream(std::move(sock), *self->ssl_);
+      conn->close = [&stream] { beast::get_lowest_layer(stream).cancel(); };
+      beast::get_lowest_layer(stream).expires_after(ToChrono(self->o_.header_timeout));
+      co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                      asio::redirect_error(kAwait, ec));
+      if (!ec) {
+        co_await self->Session(stream, *conn, peer, true);
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+        co_await stream.async_shutdown(asio::redirect_error(kAwait, ec));
+      }
+      conn->close = nullptr;
+    } else {
+      beast::tcp_stream stream(std::move(sock));
+      conn->close = [&stream] { stream.cancel(); };
+      co_await self->Session(stream, *conn, peer, false);
+      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      conn->close = nullptr;
+    }
+    self->Unregister(conn);
+    self->open_.fetch_sub(1);
+    if (self->open_gauge_ != nullptr) self->open_gauge_->Decrement();
+  }
+
+  static std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
+    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(absl::ToChronoNanoseconds(d));
+  }
+
+  HttpRequest HeadOf(const http::request<http::string_body>& m, const std::string& peer, bool tls) {
+    HttpRequest req;
+    req.method = std::string(m.method_string());
+    const absl::string_view target(m.target().data(), m.target().size());
+    const size_t q = target.find('?');
+    req.raw_path = std::string(target.substr(0, q));
+    req.path = UrlDecode(req.raw_path, false);
+    if (q != std::string_view::npos) {
+      for (absl::string_view pair : absl::StrSplit(target.substr(q + 1), '&', absl::SkipEmpty())) {
+        const size_t eq = pair.find('=');
+        const std::string_view kv(pair.data(), pair.size());
+        req.query.emplace(UrlDecode(kv.substr(0, eq), true),
+                          eq == absl::string_view::npos ? "" : UrlDecode(kv.substr(eq + 1), true));
+      }
+    }
+    for (const auto& f : m) {
+      std::string name = absl::AsciiStrToLower(std::string(f.name_string().data(), f.name_string().size()));
+      std::string value(f.value().data(), f.value().size());
+      auto [it, inserted] = req.headers.emplace(std::move(name), value);
+      if (!inserted) absl::StrAppend(&it->second, ", ", value);
+    }
+    req.peer_addr = peer;
+    req.client_addr = peer;
+    req.tls = tls;
+    return req;
+  }
+
+  // Serves requests on one connection until it closes, times out or the server drains.
+  template <typename Stream>
+  awaitable<void> Session(Stream& stream, Conn& conn, const std::string& peer, bool tls) {
+    auto& tcp_layer = beast::get_lowest_layer(stream);
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    while (true) {
+      conn.idle = true;
+      if (draining_) co_return;
+      if (buffer.size() == 0) {  // wait for the next request (idle keep-alive)
+        tcp_layer.expires_after(ToChrono(o_.idle_timeout));
+        const size_t n = co_await stream.async_read_some(buffer.prepare(4096),
+                                                         asio::redirect_error(kAwait, ec));
+        if (ec) {
+          if (ec == beast::error::timeout) Count("idle_timeout");
+          co_return;
+        }
+        buffer.commit(n);
+      }
+      conn.idle = false;
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<uint32_t>(o_.max_header_bytes));
+      tcp_layer.expires_after(ToChrono(o_.header_timeout));
+      co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(kAwait, ec));
+      if (ec) {
+        if (ec == beast::error::timeout) {
+          Count("header_timeout");
+        } else if (ec == http::error::header_limit) {
+          Count("too_large");
+          const std::string why = "request head is larger than the limit";
+          co_await WriteError(stream, 431, why, tls);
+        } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
+                   ec != asio::error::operation_aborted && ec != asio::error::connection_reset) {
+          Count("bad_request");
+          const std::string why = absl::StrCat("malformed HTTP request: ", ec.message());
+          co_await WriteError(stream, 400, why, tls);
+        }
+        co_return;
+      }
+      HttpRequest req = HeadOf(parser.get(), peer, tls);
+      const size_t limit = body_limit_(req);
+      if (parser.content_length() && *parser.content_length() > limit) {
+        Count("too_large");
+        const std::string why = absl::StrCat("request body is larger than ", limit, " bytes");
+        co_await WriteError(stream, 413, why, tls);
+        co_return;  // the body is not read: the connection cannot be reused
+      }
+      parser.body_limit(limit);
+      if (!parser.is_done()) {
+        if (const std::string* e = req.Header("expect"); e != nullptr && absl::EqualsIgnoreCase(*e, "100-continue")) {
+          static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+          tcp_layer.expires_after(ToChrono(o_.write_timeout));
+          co_await asio::async_write(stream, asio::buffer(kContinue, sizeof kContinue - 1),
+                                     asio::redirect_error(kAwait, ec));
+          if (ec) co_return;
+        }
+        tcp_layer.expires_after(ToChrono(o_.body_timeout));
+        co_await http::async_read(stream, buffer, parser, asio::redirect_error(kAwait, ec));
+        if (ec) {
+          if (ec == http::error::body_limit) {
+            Count("too_large");
+            const std::string why = absl::StrCat("request body is larger than ", limit, " bytes");
+            co_await WriteError(stream, 413, why, tls);
+          } else if (ec == beast::error::timeout) {
+            Count("body_timeout");
+          }
+          co_return;
+        }
+      }
+      req.body = std::move(parser.get().body());
+      const bool client_keep_alive = parser.get().keep_alive();
+      const unsigned version = parser.get().version();
+      const bool head_only = req.method == "HEAD";
+      tcp_layer.expires_never();  // the handler's own deadlines bound the wait
+      // Named, not a temporary inside the co_await expression: gcc 12 destroys those twice.
+      auto call_handler = [this, req = std::move(req)](std::function<void(HttpResponse)> done) mutable {
+        handler_(std::move(req), std::move(done));
+      };
+      HttpResponse resp = co_await AwaitCallback<HttpResponse>(std::move(call_handler));
+      const bool keep = client_keep_alive && !draining_;
+      const bool ok = co_await WriteResponse(stream, resp, version, keep, head_only, tls);
+      if (!ok || !keep) co_return;
+      // A long idle connection should not keep a large buffer.
+      if (buffer.size() == 0 && buffer.capacity() > 64 * 1024) buffer = beast::flat_buffer();
     }
   }
-  HttpResponse resp = self->handler_(req);
-  Send(conn, resp);
-  return resp.status;
-}
+
+  template <typename Stream>
+  awaitable<void> WriteError(Stream& stream, int status, const std::string& message, bool tls) {
+    HttpResponse r;
+    r.status = status;
+    r.body = ErrorJson(status == 413 || status == 431 ? 8 : 3, message);
+    co_await WriteResponse(stream, r, 11, false, false, tls);
+  }
+
+  // Writes an answer; false when the connection must close (write failed, stream broke).
+  template <typename Stream>
+  awaitable<bool> WriteResponse(Stream& stream, HttpResponse& r, unsigned version, bool keep,
+                                bool head_only, bool tls) {
+    auto& tcp_layer = beast::get_lowest_layer(stream);
+    beast::error_code ec;
+    AddSecurityHeaders(r.headers, tls);
+    http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+    res.set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res.set(k, v);
+    res.keep_alive(keep);
+    tcp_layer.expires_after(ToChrono(o_.write_timeout));
+    if (!r.stream) {
+      res.body() = std::move(r.body);
+      res.prepare_payload();
+      if (head_only) {
+        http::response<http::empty_body> h{std::move(res.base())};
+        co_await http::async_write(stream, h, asio::redirect_error(kAwait, ec));
+      } else {
+        co_await http::async_write(stream, res, asio::redirect_error(kAwait, ec));
+      }
+      if (ec == beast::error::timeout) Count("write_timeout");
+      co_return !ec;
+    }
+    http::response<http::empty_body> h{std::move(res.base())};
+    h.chunked(true);
+    http::response_serializer<http::empty_body> sr{h};
+    co_await http::async_write_header(stream, sr, asio::redirect_error(kAwait, ec));
+    if (ec || head_only) {
+      r.stream->Cancel();
+      co_return !ec && head_only;
+    }
+    while (true) {
+      auto next = [s = r.stream](std::function<void(BodyStream::Piece)> done) { s->Next(std::move(done)); };
+      BodyStream::Piece piece = co_await AwaitCallback<BodyStream::Piece>(std::move(next));
+      if (!piece.ok()) {  // no terminating chunk: the client sees an incomplete body
+        Count("stream_failed");
+        LogWarn("stream cut short", {{"error", std::string(piece.status().message())}});
+        co_return false;
+      }
+      tcp_layer.expires_after(ToChrono(o_.write_timeout));
+      if (!piece->has_value()) {
+        co_await asio::async_write(stream, http::make_chunk_last(), asio::redirect_error(kAwait, ec));
+        co_return !ec;
+      }
+      if ((*piece)->empty()) continue;
+      co_await asio::async_write(stream, http::make_chunk(asio::buffer(**piece)),
+                                 asio::redirect_error(kAwait, ec));
+      if (ec) {
+        if (ec == beast::error::timeout) Count("write_timeout");
+        r.stream->Cancel();
+        co_return false;
+      }
+    }
+  }
+
+  HttpServerOptions o_;
+  Handler handler_;
+  BodyLimit body_limit_;
+  std::vector<std::unique_ptr<asio::io_context>> iocs_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+  std::optional<tcp::acceptor> acceptor_;
+  std::optional<asio::ssl::context> ssl_;
+  int port_ = 0;
+  std::atomic<int> open_{0};
+  std::atomic<bool> draining_{false};
+  absl::Mutex mu_;
+  std::map<std::shared_ptr<Conn>, asio::any_io_executor> conns_ ABSL_GUARDED_BY(mu_);
+  prometheus::Gauge* open_gauge_ = nullptr;
+  std::map<std::string, prometheus::Counter*> closes_;
+};
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
-                                                              Handler handler) {
-  mg_init_library(0);
-  std::unique_ptr<HttpServer> s(new HttpServer());
-  s->options_ = std::move(options);
-  s->handler_ = std::move(handler);
-  const std::string ports = absl::StrCat(s->options_.bind_address, ":", s->options_.port);
-  const std::string threads = absl::StrCat(s->options_.threads);
-  const char* opts[] = {"listening_ports", ports.c_str(), "num_threads", threads.c_str(),
-                        "request_timeout_ms", "30000", "enable_keep_alive", "yes", nullptr};
-  mg_callbacks callbacks{};
-  s->ctx_ = mg_start(&callbacks, nullptr, opts);
-  if (s->ctx_ == nullptr) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", ports));
+                                                              Handler handler,
+                                                              BodyLimit body_limit) {
+  auto impl = std::make_shared<Impl>(std::move(options), std::move(handler), std::move(body_limit));
+  if (absl::Status s = impl->Start(); !s.ok()) {
+    impl->Stop();
+    return s;
   }
-  mg_set_request_handler(s->ctx_, "/", &HttpServer::OnRequest, s.get());
-  mg_server_port p[4];
-  const int n = mg_get_server_ports(s->ctx_, 4, p);
-  s->port_ = n > 0 ? p[0].port : s->options_.port;
-  return s;
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
 HttpServer::~HttpServer() {
-  if (ctx_ != nullptr) mg_stop(ctx_);
+  std::shared_ptr<Impl> keep = std::move(impl_);
+  keep->Stop();
 }
+int HttpServer::port() const { return impl_->port(); }
+bool HttpServer::tls() const { return impl_->tls(); }
+int HttpServer::Drain(absl::Duration grace) { return impl_->Drain(grace); }
+int HttpServer::open_connections() const { return impl_->open(); }
 
 }  // namespace pep::gateway

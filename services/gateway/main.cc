@@ -1,6 +1,7 @@
 // pep-gateway: wiring only — flags, the token store (and the bootstrap coordinator token), the
-// HTTP server on :8080, metrics on :9100, graceful stop.
+// HTTP(S) server on :8080, metrics on :9100, graceful drain on SIGTERM.
 #include <openssl/rand.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -33,7 +34,23 @@ ABSL_FLAG(std::string, gateway_key, "", "Shared secret sent to services as x-pep
 ABSL_FLAG(std::string, bootstrap_token_file, "",
           "If set and no valid coordinator token is there, create one and write it here (0600)");
 ABSL_FLAG(std::string, console_dir, PEP_CONSOLE_DIR, "Static files of the web console");
-ABSL_FLAG(int, max_body_bytes, 4 << 20, "Largest request body accepted");
+ABSL_FLAG(int, max_body_bytes, 1 << 20,
+          "Largest request body of a route without its own limit (the services' default; "
+          "feedback 64 KiB and imports 32 MiB follow their services)");
+ABSL_FLAG(int, http_threads, 2, "HTTP io threads (one event loop each)");
+ABSL_FLAG(int, max_connections, 16384, "Open HTTP connections at most; past it a 503 and close");
+ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(75), "A kept-alive connection may idle this long");
+ABSL_FLAG(absl::Duration, header_timeout, absl::Seconds(10),
+          "From a request's first byte to the end of its head (slowloris bound)");
+ABSL_FLAG(absl::Duration, body_timeout, absl::Seconds(60), "From the end of the head to the end of the body");
+ABSL_FLAG(absl::Duration, export_deadline, absl::Minutes(10), "Deadline of streamed exports");
+ABSL_FLAG(int, max_backend_in_flight, 4096, "Calls in flight per service; past it 503 + Retry-After");
+ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain: serve HTTPS (with HSTS)");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file");
+ABSL_FLAG(std::string, trusted_proxies, "",
+          "CIDR list of reverse proxies whose Forwarded / X-Forwarded-For is believed (empty: none)");
+ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
+          "On SIGTERM, how long requests in progress may take to finish");
 
 namespace {
 
@@ -92,6 +109,15 @@ int Bootstrap(pep::gateway::TokenStore& tokens, const std::string& file) {
   return 0;
 }
 
+// Thousands of kept-alive connections need as many descriptors: take the hard limit.
+void RaiseFileLimit() {
+  rlimit r;
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -111,8 +137,15 @@ int main(int argc, char** argv) {
     if (Bootstrap(**tokens, f) != 0) return 1;
   }
   const std::string bind = absl::GetFlag(FLAGS_bind_address);
+  auto trusted = pep::gateway::TrustedProxies::Parse(absl::GetFlag(FLAGS_trusted_proxies));
+  if (!trusted.ok()) {
+    pep::LogError("bad flag", {{"error", std::string(trusted.status().message())}});
+    return 2;
+  }
+  RaiseFileLimit();
   pep::telemetry::MetricsServer metrics(absl::StrCat(bind, ":", absl::GetFlag(FLAGS_metrics_port)));
   pep::gateway::HttpMetrics http_metrics(metrics.registry());
+  const bool tls = !absl::GetFlag(FLAGS_tls_cert_file).empty();
   pep::gateway::Gateway gateway(
       {.backends = {.ideas = absl::GetFlag(FLAGS_ideas_addr),
                     .incubation = absl::GetFlag(FLAGS_incubation_addr),
@@ -120,23 +153,41 @@ int main(int argc, char** argv) {
                     .audit = absl::GetFlag(FLAGS_audit_addr)},
        .gateway_key = absl::GetFlag(FLAGS_gateway_key),
        .client_ip_salt = LoadOrCreateSalt(data_dir),
-       .console_dir = absl::GetFlag(FLAGS_console_dir)},
-      **tokens, http_metrics);
+       .console_dir = absl::GetFlag(FLAGS_console_dir),
+       .trusted_proxies = *std::move(trusted),
+       .export_deadline = absl::GetFlag(FLAGS_export_deadline),
+       .max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes)),
+       .max_backend_in_flight = absl::GetFlag(FLAGS_max_backend_in_flight),
+       .tls = tls},
+      **tokens, http_metrics, &metrics.registry());
   auto server = pep::gateway::HttpServer::Start(
       {.bind_address = bind,
        .port = absl::GetFlag(FLAGS_http_port),
-       .max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes))},
-      [&gateway](const pep::gateway::HttpRequest& r) { return gateway.Handle(r); });
+       .threads = absl::GetFlag(FLAGS_http_threads),
+       .max_connections = absl::GetFlag(FLAGS_max_connections),
+       .idle_timeout = absl::GetFlag(FLAGS_idle_timeout),
+       .header_timeout = absl::GetFlag(FLAGS_header_timeout),
+       .body_timeout = absl::GetFlag(FLAGS_body_timeout),
+       .tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file),
+       .tls_key_file = absl::GetFlag(FLAGS_tls_key_file),
+       .registry = &metrics.registry()},
+      [&gateway](pep::gateway::HttpRequest r, pep::gateway::Respond respond) {
+        gateway.Handle(std::move(r), std::move(respond));
+      },
+      [&gateway](const pep::gateway::HttpRequest& head) { return gateway.BodyLimit(head); });
   if (!server.ok()) {
     pep::LogError("cannot start HTTP server", {{"error", std::string(server.status().message())}});
     return 1;
   }
-  pep::LogInfo("pep-gateway serving", {{"http", absl::StrCat(bind, ":", (*server)->port())},
+  pep::LogInfo("pep-gateway serving", {{tls ? "https" : "http", absl::StrCat(bind, ":", (*server)->port())},
                                        {"metrics", absl::StrCat(bind, ":", metrics.port())}});
   const int sig = pep::WaitForShutdownSignal();
   pep::LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});
-  server->reset();  // civetweb finishes requests in progress
+  gateway.SetDraining();
+  const int left = (*server)->Drain(absl::GetFlag(FLAGS_drain_timeout));
+  pep::LogInfo("drained", {{"connections_left", absl::StrCat(left)}});
+  server->reset();
   tokens->reset();
   std::fflush(nullptr);
-  std::_Exit(0);  // civetweb's and prometheus-cpp's exit paths are slow; the data is closed
+  std::_Exit(0);  // prometheus-cpp's exit path is slow; the data is closed
 }

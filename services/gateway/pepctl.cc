@@ -11,6 +11,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/clock.h"
@@ -33,9 +34,13 @@ constexpr char kUsage[] = R"(usage: pepctl <command> [options]      (PEP_URL, PE
   import portfolio FILE [--dry-run]           JSON Lines, one start-up per line; prints the report
   timeline ID [--individual-feedback]         a start-up's (or idea's) life, one line per event
   verify [--subject ID]                       re-checks the audit ledger's hash chains
+  export ledger --startup ID [--out FILE]     the lineage's ledger (JSON Lines; verify offline)
+  export feedback --startup ID [--format csv|jsonl] [--out FILE]
   token create --role ROLE --actor WHO [--scope startup:ID] [--name TEXT] [--ttl-days N]
   token list
   token revoke TOKEN_ID
+environment: PEP_URL (http:// or https://), PEP_TOKEN, PEP_CA_FILE (a CA bundle for https),
+  PEP_TIMEOUT_SECONDS (whole call, default 30; exports 600), HTTPS_PROXY / NO_PROXY
 )";
 
 int Usage(const std::string& why) {
@@ -74,6 +79,22 @@ std::string Env(const char* name, const std::string& fallback) {
   return v != nullptr && *v != '\0' ? v : fallback;
 }
 
+pep::gateway::HttpClientOptions ClientOptions(int default_seconds) {
+  int seconds = default_seconds;
+  if (!absl::SimpleAtoi(Env("PEP_TIMEOUT_SECONDS", ""), &seconds) || seconds <= 0) {
+    seconds = default_seconds;
+  }
+  return {.timeout = absl::Seconds(seconds)};
+}
+
+// The gateway's {code, message} as one line, or the body itself.
+std::string ErrorMessage(const std::string& body) {
+  gv1::Error e;
+  google::protobuf::util::JsonParseOptions o;
+  o.ignore_unknown_fields = true;
+  return google::protobuf::util::JsonStringToMessage(body, &e, o).ok() ? e.message() : body;
+}
+
 // Calls the gateway; on failure prints a line fit for a CI log and returns the exit code.
 int Call(const std::string& method, const std::string& target, const std::string& body,
          const std::string& content_type, std::string* out) {
@@ -83,7 +104,7 @@ int Call(const std::string& method, const std::string& target, const std::string
   }
   if (!body.empty()) headers["Content-Type"] = content_type;
   const std::string url = Env("PEP_URL", "http://127.0.0.1:8080");
-  auto r = pep::gateway::HttpCall(url, method, target, headers, body);
+  auto r = pep::gateway::HttpCall(url, method, target, headers, body, ClientOptions(30));
   if (!r.ok()) {
     std::fprintf(stderr, "pepctl: %s unreachable: %s\n", url.c_str(),
                  std::string(r.status().message()).c_str());
@@ -93,13 +114,8 @@ int Call(const std::string& method, const std::string& target, const std::string
     *out = r->body;
     return 0;
   }
-  gv1::Error e;
-  google::protobuf::util::JsonParseOptions o;
-  o.ignore_unknown_fields = true;
-  const std::string message =
-      google::protobuf::util::JsonStringToMessage(r->body, &e, o).ok() ? e.message() : r->body;
   std::fprintf(stderr, "pepctl: %s %s: HTTP %d: %s\n", method.c_str(), target.c_str(), r->status,
-               message.c_str());
+               ErrorMessage(r->body).c_str());
   return r->status >= 500 ? 3 : 1;
 }
 
@@ -222,6 +238,58 @@ int Verify(const Args& a) {
   return v.ok() ? 0 : 1;
 }
 
+// Streams an export into --out (or stdout). A body cut short — the gateway ends it without its
+// terminating chunk when the service fails mid-way — is a failure (exit 3), never a file that
+// looks complete.
+int Export(const Args& a) {
+  const std::string what = a.positional.size() > 1 ? a.positional[1] : "";
+  if (what != "ledger" && what != "feedback") return Usage("export: ledger or feedback");
+  if (!a.options.count("startup")) return Usage("export: --startup is required");
+  std::string target = absl::StrCat("/v1/startups/", pep::gateway::UrlEncode(a.options.at("startup")),
+                                    what == "ledger" ? "/ledger:export" : "/feedback:export");
+  if (what == "feedback") {
+    const std::string format = a.options.count("format") ? a.options.at("format") : "csv";
+    if (format != "csv" && format != "jsonl") return Usage("--format: csv or jsonl");
+    absl::StrAppend(&target, "?format=EXPORT_FORMAT_", absl::AsciiStrToUpper(format));
+  }
+  const std::string out_path = a.options.count("out") ? a.options.at("out") : "";
+  std::FILE* out = out_path.empty() ? stdout : std::fopen(out_path.c_str(), "wb");
+  if (out == nullptr) return Usage(absl::StrCat("cannot write ", out_path));
+  std::map<std::string, std::string> headers;
+  if (const std::string token = Env("PEP_TOKEN", ""); !token.empty()) {
+    headers["Authorization"] = "Bearer " + token;
+  }
+  const std::string url = Env("PEP_URL", "http://127.0.0.1:8080");
+  pep::gateway::HttpClient client(ClientOptions(600));
+  size_t bytes = 0;
+  auto r = client.Download(url, target, headers, [&](std::string_view piece) {
+    bytes += piece.size();
+    return std::fwrite(piece.data(), 1, piece.size(), out) == piece.size();
+  });
+  if (out != stdout) std::fclose(out);
+  if (!r.ok()) {
+    std::fprintf(stderr, "pepctl: export %s FAILED after %zu bytes: %s%s\n", what.c_str(), bytes,
+                 std::string(r.status().message()).c_str(),
+                 out_path.empty() ? "" : absl::StrCat(" — ", out_path, " is incomplete").c_str());
+    return 3;
+  }
+  if (r->status < 200 || r->status >= 300) {
+    // An error answer is small and went to the file: read it back for the message.
+    std::string body;
+    if (!out_path.empty()) {
+      std::ifstream f(out_path, std::ios::binary);
+      body.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+      std::remove(out_path.c_str());
+    }
+    std::fprintf(stderr, "pepctl: GET %s: HTTP %d: %s\n", target.c_str(), r->status,
+                 ErrorMessage(body).c_str());
+    return r->status >= 500 ? 3 : 1;
+  }
+  std::fprintf(stderr, "pepctl: export %s complete: %zu bytes%s\n", what.c_str(), bytes,
+               out_path.empty() ? "" : absl::StrCat(" in ", out_path).c_str());
+  return 0;
+}
+
 int Token(const Args& a) {
   const std::string sub = a.positional.size() > 1 ? a.positional[1] : "";
   std::string out;
@@ -283,5 +351,6 @@ int main(int argc, char** argv) {
   if (cmd == "timeline") return Timeline(a);
   if (cmd == "verify") return Verify(a);
   if (cmd == "token") return Token(a);
+  if (cmd == "export") return Export(a);
   return Usage(absl::StrCat("unknown command '", cmd, "'"));
 }

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,9 +35,10 @@ struct Caller {
 
 using PathParams = std::map<std::string, std::string>;
 
-struct Route;
-using RouteHandler = std::function<HttpResponse(const Route&, const HttpRequest&,
-                                                const Caller&, const PathParams&)>;
+struct RouteCall;  // calls.h: the request, caller and parameters, alive until answered
+// Answers through `respond`, exactly once, from any thread (backend calls are asynchronous).
+using RouteHandler = std::function<void(std::shared_ptr<const RouteCall>, Respond)>;
+class Backend;
 
 enum class Body { kNone, kJson, kJsonLines };
 
@@ -50,6 +52,8 @@ struct Route {
   const google::protobuf::Descriptor* response = nullptr;  // documented answer
   std::string response_type = "application/json";         // streams: text/csv, x-ndjson
   RouteHandler handler;
+  Backend* backend = nullptr;  // the service it needs (none: served by the gateway itself)
+  size_t max_body_bytes = 0;   // 0: the gateway's default; else what the service accepts
 };
 
 // Path parameters of `path` against `pattern`, or nullopt. A segment may be "{name}",

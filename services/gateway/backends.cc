@@ -1,0 +1,91 @@
+#include "services/gateway/backends.h"
+
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+
+namespace pep::gateway {
+
+namespace {
+
+std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+Backend::Backend(std::string name, const std::string& address, int max_in_flight,
+                 prometheus::Registry* registry)
+    : name_(std::move(name)),
+      channel_(ChannelTo(address)),
+      health_(grpc::health::v1::Health::NewStub(channel_)),
+      max_in_flight_(max_in_flight) {
+  if (registry != nullptr) {
+    up_gauge_ = &prometheus::BuildGauge()
+                     .Name("pep_gateway_backend_up")
+                     .Help("1 when the service's grpc.health.v1 check answers SERVING")
+                     .Register(*registry)
+                     .Add({{"backend", name_}});
+    in_flight_gauge_ = &prometheus::BuildGauge()
+                            .Name("pep_gateway_backend_in_flight")
+                            .Help("Calls to the service in flight now")
+                            .Register(*registry)
+                            .Add({{"backend", name_}});
+  }
+}
+
+void Backend::CheckHealth() {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  grpc::health::v1::HealthCheckRequest rq;
+  grpc::health::v1::HealthCheckResponse rs;
+  const bool ok = health_->Check(&ctx, rq, &rs).ok() &&
+                  rs.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+  healthy_ = ok;
+  if (up_gauge_ != nullptr) up_gauge_->Set(ok ? 1 : 0);
+}
+
+bool Backend::Acquire() {
+  if (in_flight_.fetch_add(1) >= max_in_flight_) {
+    in_flight_.fetch_sub(1);
+    return false;
+  }
+  if (in_flight_gauge_ != nullptr) in_flight_gauge_->Increment();
+  return true;
+}
+
+void Backend::Release() {
+  in_flight_.fetch_sub(1);
+  if (in_flight_gauge_ != nullptr) in_flight_gauge_->Decrement();
+}
+
+Backends::Backends(const BackendAddresses& a, int max_in_flight, prometheus::Registry* registry)
+    : ideas("pep-ideas", a.ideas, max_in_flight, registry),
+      incubation("pep-incubation", a.incubation, max_in_flight, registry),
+      feedback("pep-feedback", a.feedback, max_in_flight, registry),
+      audit("pep-audit", a.audit, max_in_flight, registry),
+      ideas_stub(pepiniere::ideas::v1::IdeaService::NewStub(ideas.channel())),
+      incubation_stub(pepiniere::incubation::v1::IncubationService::NewStub(incubation.channel())),
+      feedback_stub(pepiniere::feedback::v1::FeedbackService::NewStub(feedback.channel())),
+      audit_stub(pepiniere::audit::v1::AuditService::NewStub(audit.channel())),
+      watcher_(absl::Seconds(1), [this] {
+        for (Backend* b : all()) b->CheckHealth();
+      }) {}
+
+void ApplyMetadata(grpc::ClientContext& ctx, const CallMetadata& m) {
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + m.deadline));
+  // Always an actor: a service in --insecure_dev would take a call without one for "dev".
+  ctx.AddMetadata("x-pep-actor", m.caller.actor.empty() ? "public" : m.caller.actor);
+  ctx.AddMetadata("x-pep-roles", RoleName(m.caller.role));
+  if (!m.caller.scope.empty()) ctx.AddMetadata("x-pep-scope", m.caller.scope);
+  if (!m.gateway_key.empty()) ctx.AddMetadata("x-pep-gateway-key", m.gateway_key);
+  if (!m.client_key.empty()) ctx.AddMetadata("x-pep-client-key", m.client_key);
+}
+
+}  // namespace pep::gateway

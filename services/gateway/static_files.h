@@ -1,0 +1,21 @@
+// The web console's files, read from --console_dir on each request (small, and edits show at once); unknown paths
+// without an extension are console pages (client-side routing) and get index.html.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "services/gateway/http_server.h"
+
+namespace pep::gateway {
+
+class StaticFiles {
+ public:
+  explicit StaticFiles(std::string dir) : dir_(std::move(dir)) {}
+  HttpResponse Serve(const HttpRequest& req) const;
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace pep::gateway
