@@ -111,6 +111,26 @@ std::string ExportLine(const LedgerRecord& r) {
   return out;
 }
 
+void ExportSummary::Add(const LedgerRecord& r) {
+  ++records_;
+  Chain& c = chains_[r.subject];
+  ++c.records;
+  c.head = r.hash;
+  last_global_hash_ = r.global_hash;
+}
+
+std::string ExportSummary::EndLine() const {
+  std::string out = absl::StrCat(R"({"export_end":true,"records":)", records_, R"(,"chains":{)");
+  bool first = true;
+  for (const auto& [subject, c] : chains_) {
+    absl::StrAppend(&out, first ? "" : ",", "\"", JsonEscape(subject), R"(":{"records":)",
+                    c.records, R"(,"head":")", Hex(c.head), "\"}");
+    first = false;
+  }
+  absl::StrAppend(&out, R"(},"last_global_hash":")", Hex(last_global_hash_), "\"}");
+  return out;
+}
+
 absl::StatusOr<std::string> AuditService::Subject(const std::string& id) {
   if (id.empty()) return absl::InvalidArgumentError("id: required (an idea, start-up or challenge id)");
   return store_.Resolve(id);
@@ -218,9 +238,11 @@ grpc::Status AuditService::ExportLedger(grpc::ServerContext* ctx,
   }
   PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, subject));
   bool cancelled = false;
+  ExportSummary summary;
   absl::Status s = store_.ForEach(subject, [&](const LedgerRecord& r) {
     av1::ExportLedgerLine line;
     line.set_json(ExportLine(r));
+    summary.Add(r);
     if (ctx->IsCancelled() || !writer->Write(line)) {
       cancelled = true;
       return false;
@@ -228,7 +250,13 @@ grpc::Status AuditService::ExportLedger(grpc::ServerContext* ctx,
     return true;
   });
   if (cancelled) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
-  return ToGrpcStatus(s);
+  if (!s.ok()) return ToGrpcStatus(s);
+  // The closing line: a file cut anywhere before it (a prefix of a valid chain is valid) fails
+  // offline verification.
+  av1::ExportLedgerLine end;
+  end.set_json(summary.EndLine());
+  if (!writer->Write(end)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+  return grpc::Status::OK;
 }
 
 }  // namespace pep::audit

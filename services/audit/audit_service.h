@@ -67,4 +67,22 @@ class AuditService final : public pepiniere::audit::v1::AuditService::Service {
 // One ledger record as a JSON Lines line (the ExportLedger format; see docs).
 std::string ExportLine(const LedgerRecord& r);
 
+// What an export covered, for its closing line: {"export_end":true,"records":N,"chains":
+// {subject:{"records":k,"head":hex}},"last_global_hash":hex}. Without that line (or with
+// counts or heads that disagree) an export is incomplete.
+class ExportSummary {
+ public:
+  void Add(const LedgerRecord& r);
+  std::string EndLine() const;
+
+ private:
+  struct Chain {
+    int64_t records = 0;
+    std::string head;
+  };
+  int64_t records_ = 0;
+  std::map<std::string, Chain> chains_;
+  std::string last_global_hash_;
+};
+
 }  // namespace pep::audit

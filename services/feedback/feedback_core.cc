@@ -389,7 +389,15 @@ std::string HelpText(const v1::Feedback& f) {
   }
   return absl::StrJoin(parts, ";");
 }
-std::string CsvField(const std::string& v) {
+// RFC 4180 quoting, and a cell that a spreadsheet would read as a formula (= + - @, or a
+// leading tab or CR) gets a leading apostrophe (OWASP's CSV-injection advice): verbatims are
+// typed by the public.
+std::string CsvField(const std::string& raw) {
+  std::string v = raw;
+  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' ||
+                     v[0] == '\r')) {
+    v.insert(v.begin(), '\'');
+  }
   if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
   std::string out = "\"";
   for (char c : v) {

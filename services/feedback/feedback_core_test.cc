@@ -205,5 +205,20 @@ TEST(Export, CsvQuotesAndHiddenVerbatims) {
   EXPECT_EQ(JsonLine(f), R"({"id":"id-1","received_at":"1970-01-01T00:00:00.000000Z","satisfaction":"medium","clarity":4,"help":"phone:reached","verbatim":"","pii_masked":false})" "\n");
 }
 
+TEST(Export, CsvCellsThatASpreadsheetWouldRunAreNeutralised) {
+  v1::Feedback f = Answer(v1::SATISFACTION_GOOD, std::nullopt, std::nullopt, {});
+  f.set_id("id-2");
+  for (const std::string formula : {"=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"}) {
+    f.set_verbatim(formula);
+    const std::string line = CsvLine(f);
+    const std::string first = formula.substr(0, 1);
+    EXPECT_NE(line.find("'" + first), std::string::npos) << line;
+    EXPECT_EQ(line.find("," + first), std::string::npos) << line;
+    EXPECT_EQ(line.find(",\"" + first), std::string::npos) << line;
+  }
+  f.set_verbatim("Très bien = parfait");  // only a leading character counts
+  EXPECT_NE(CsvLine(f).find(",Très bien = parfait,"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace pep::feedback

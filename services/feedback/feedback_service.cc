@@ -144,9 +144,12 @@ absl::Status FeedbackService::CanRead(const auth::Principal& p,
   return absl::PermissionDeniedError("reading feedback requires the coordinator or product_team role");
 }
 
-absl::Status FeedbackService::Prepare(const grpc::ServerContextBase& ctx,
-                                      const v1::SubmitFeedbackRequest& req, v1::Feedback* out,
-                                      std::string* correlation_id, std::string* actor) {
+absl::Status FeedbackService::CheckSubmission(const grpc::ServerContextBase& ctx,
+                                              const v1::SubmitFeedbackRequest& req,
+                                              PendingAnswer* answer, int* retry_after_seconds) {
+  v1::Feedback* out = &answer->feedback;
+  std::string* correlation_id = &answer->correlation_id;
+  std::string* actor = &answer->actor;
   auto p = Caller(ctx);
   if (!p.ok()) {
     metrics_.Rejected("unauthenticated").Increment();
@@ -157,8 +160,9 @@ absl::Status FeedbackService::Prepare(const grpc::ServerContextBase& ctx,
     metrics_.Rejected("invalid").Increment();
     return s;
   }
-  // The gateway passes a salted hash of the client IP; never the IP itself.
-  std::string client_key = p->id;
+  // The gateway passes a salted hash of the client's network; never the IP itself.
+  std::string& client_key = answer->client_key;
+  client_key = p->id;
   auto it = ctx.client_metadata().find("x-pep-client-key");
   if (it != ctx.client_metadata().end()) client_key.assign(it->second.data(), it->second.size());
   const absl::Time now = clock_.Now();
@@ -178,9 +182,11 @@ absl::Status FeedbackService::Prepare(const grpc::ServerContextBase& ctx,
     *correlation_id = prod->second.correlation_id;
     if (auto wait = limiter_.Allow(absl::StrCat(client_key, "|", req.startup_id()), now)) {
       metrics_.Rejected("rate_limited").Increment();
+      *retry_after_seconds =
+          static_cast<int>(absl::ToInt64Seconds(absl::Ceil(*wait, absl::Seconds(1))));
       return absl::ResourceExhaustedError(absl::StrFormat(
           "too many answers for this start-up from this client: retry in %d s",
-          static_cast<int>(absl::ToInt64Seconds(absl::Ceil(*wait, absl::Seconds(1))))));
+          *retry_after_seconds));
     }
   }
   Masked masked = MaskPii(req.verbatim());
@@ -203,15 +209,23 @@ grpc::ServerUnaryReactor* FeedbackService::SubmitFeedback(grpc::CallbackServerCo
                                                           v1::Feedback* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   PendingAnswer answer;
-  absl::Status s = Prepare(*ctx, *req, &answer.feedback, &answer.correlation_id, &answer.actor);
+  int retry_after = 0;
+  absl::Status s = CheckSubmission(*ctx, *req, &answer, &retry_after);
   if (!s.ok()) {
+    if (retry_after > 0) ctx->AddTrailingMetadata("x-pep-retry-after", absl::StrCat(retry_after));
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
   answer.idempotency_key = req->idempotency_key();
   FeedbackStore::Prepare(answer, clock_.Now());
-  answer.done = [this, reactor, resp](absl::StatusOr<v1::Feedback> stored, bool replayed) {
+  answer.done = [this, ctx, reactor, resp](absl::StatusOr<v1::Feedback> stored, bool replayed) {
     if (!stored.ok()) {
+      if (absl::IsResourceExhausted(stored.status())) {  // the writer's queue is full
+        metrics_.Rejected("overloaded").Increment();
+        ctx->AddTrailingMetadata("x-pep-retry-after", "1");
+        reactor->Finish(ToGrpcStatus(stored.status()));
+        return;
+      }
       metrics_.Rejected("unavailable").Increment();
       reactor->Finish(ToGrpcStatus(stored.status()));
       return;

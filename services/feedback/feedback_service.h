@@ -72,9 +72,11 @@ class FeedbackService final : public FeedbackGrpcBase {
  private:
   absl::StatusOr<auth::Principal> Caller(const grpc::ServerContextBase& ctx) const;
   absl::Status CanRead(const auth::Principal& p, const std::string& startup_id) const;
-  // Checks everything but durability; on success fills `out` and its lineage root.
-  absl::Status Prepare(const grpc::ServerContextBase& ctx, const v1::SubmitFeedbackRequest& req,
-                       v1::Feedback* out, std::string* correlation_id, std::string* actor);
+  // Checks everything but durability; on success fills the answer (feedback, lineage root,
+  // actor, client key). A rate-limited caller is told when to retry in `*retry_after_seconds`.
+  absl::Status CheckSubmission(const grpc::ServerContextBase& ctx,
+                               const v1::SubmitFeedbackRequest& req, PendingAnswer* answer,
+                               int* retry_after_seconds);
 
   FeedbackStore& store_;
   const Clock& clock_;

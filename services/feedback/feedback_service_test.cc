@@ -62,14 +62,21 @@ class FeedbackServiceTest : public ::testing::Test {
   }
 
   grpc::Status Submit(v1::SubmitFeedbackRequest r, v1::Feedback* out = nullptr,
-                      const std::string& client = "client-a") {
+                      const std::string& client = "client-a", std::string* retry_after = nullptr) {
     grpc::ClientContext ctx;
     ctx.AddMetadata("x-pep-actor", "public");
     ctx.AddMetadata("x-pep-client-key", client);
     v1::Feedback f;
     if (r.startup_id().empty()) r.set_startup_id(startup_);
-    return stub_->SubmitFeedback(&ctx, r, out ? out : &f);
+    grpc::Status s = stub_->SubmitFeedback(&ctx, r, out ? out : &f);
+    if (retry_after != nullptr) {
+      auto it = ctx.GetServerTrailingMetadata().find("x-pep-retry-after");
+      *retry_after = it == ctx.GetServerTrailingMetadata().end()
+                         ? "" : std::string(it->second.data(), it->second.size());
+    }
+    return s;
   }
+  std::string retry_after_;
 
   static v1::SubmitFeedbackRequest Answer(v1::Satisfaction s, const std::string& verbatim = "") {
     v1::SubmitFeedbackRequest r;
@@ -123,6 +130,41 @@ TEST_F(FeedbackServiceTest, IdempotencyKeyMakesADoubleClickOneAnswer) {
   EXPECT_EQ(metrics_.Received(v1::SATISFACTION_MEDIUM).Value(), 1);
 }
 
+TEST_F(FeedbackServiceTest, AnIdempotencyKeyBelongsToItsClient) {
+  Phase(inc::PHASE_CONSTRUCTION);
+  auto first = Answer(v1::SATISFACTION_GOOD, "Mon avis à moi");
+  first.set_idempotency_key("form-1764331200000");
+  auto second = Answer(v1::SATISFACTION_BAD, "Le mien est différent");
+  second.set_idempotency_key("form-1764331200000");  // the same millisecond, another person
+  v1::Feedback a, b, replay;
+  ASSERT_TRUE(Submit(first, &a, "client-a").ok());
+  ASSERT_TRUE(Submit(second, &b, "client-b").ok());
+  EXPECT_NE(a.id(), b.id()) << "two clients, two answers";
+  EXPECT_EQ(b.verbatim(), "Le mien est différent") << "never the other person's answer";
+  ASSERT_TRUE(Submit(first, &replay, "client-a").ok());
+  EXPECT_EQ(replay.id(), a.id()) << "a replay answers its own client";
+}
+
+TEST(FeedbackStoreQueue, PastItsBoundAnAnswerIsRefusedNotQueued) {
+  pep::testing::TempDir dir;
+  FakeClock clock{absl::FromUnixSeconds(1764331200)};
+  auto store = FeedbackStore::Open(dir.path() + "/feedback.db", clock, 512, /*max_queued=*/2);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<absl::Status> results;
+  for (int i = 0; i < 3; ++i) {  // the writer is not started: nothing leaves the queue
+    PendingAnswer a;
+    a.feedback.set_id(absl::StrCat("f", i));
+    a.done = [&results](absl::StatusOr<v1::Feedback> r, bool) { results.push_back(r.status()); };
+    (*store)->Enqueue(std::move(a));
+  }
+  ASSERT_EQ(results.size(), 1u) << "two queued, one refused at once";
+  EXPECT_TRUE(absl::IsResourceExhausted(results[0])) << results[0];
+  EXPECT_NE(results[0].message().find("retry shortly"), std::string::npos);
+  (*store)->StartWriter(nullptr);
+  (*store)->StopWriter();  // drains the two queued
+  EXPECT_EQ(results.size(), 3u);
+}
+
 TEST_F(FeedbackServiceTest, ListPagesOldestFirstWithoutLossOrRepeat) {
   Phase(inc::PHASE_CONSTRUCTION);
   // Two answers in the same microsecond (ties ordered by id), then one a minute later each.
@@ -164,8 +206,9 @@ TEST_F(FeedbackServiceTest, RateLimitPerClientAndStartupSaysWhenToRetry) {
   Phase(inc::PHASE_CONSTRUCTION);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD)).ok()) << i;
   clock_.Advance(absl::Seconds(20));
-  grpc::Status limited = Submit(Answer(v1::SATISFACTION_GOOD));
+  grpc::Status limited = Submit(Answer(v1::SATISFACTION_GOOD), nullptr, "client-a", &retry_after_);
   EXPECT_EQ(limited.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(retry_after_, "40") << "Retry-After for the gateway, in trailing metadata";
   EXPECT_NE(limited.error_message().find("retry in 40 s"), std::string::npos) << limited.error_message();
   EXPECT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD), nullptr, "client-b").ok());
   clock_.Advance(absl::Seconds(41));

@@ -47,6 +47,14 @@ CREATE UNIQUE INDEX feedback_idempotency ON feedback(startup_id, idempotency_key
       // orders lists by (received_us, id) and serves ranges, so (startup_id, id) was a fourth
       // index written by every answer for nothing.
       {5, "DROP INDEX feedback_by_startup"},
+      // Idempotency keys are the client's (issue 12): the same key from two clients is two
+      // answers, and a replay is answered only to the client that made the first.
+      {6, R"sql(
+ALTER TABLE feedback ADD COLUMN client_key TEXT NOT NULL DEFAULT '';
+DROP INDEX feedback_idempotency;
+CREATE UNIQUE INDEX feedback_idempotency ON feedback(startup_id, client_key, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+)sql"},
   };
   return *m;
 }
@@ -55,7 +63,8 @@ CREATE UNIQUE INDEX feedback_idempotency ON feedback(startup_id, idempotency_key
 
 absl::StatusOr<std::unique_ptr<FeedbackStore>> FeedbackStore::Open(const std::string& path,
                                                                    const Clock& clock,
-                                                                   int max_batch) {
+                                                                   int max_batch,
+                                                                   int max_queued) {
   auto writer = store::Db::Open(path);
   if (!writer.ok()) return writer.status();
   absl::Status s = (*writer)->Migrate(Migrations());
@@ -63,7 +72,7 @@ absl::StatusOr<std::unique_ptr<FeedbackStore>> FeedbackStore::Open(const std::st
   auto aux = store::Db::Open(path);
   if (!aux.ok()) return aux.status();
   auto store = std::unique_ptr<FeedbackStore>(
-      new FeedbackStore(std::move(*writer), std::move(*aux), clock, max_batch));
+      new FeedbackStore(std::move(*writer), std::move(*aux), clock, max_batch, max_queued));
   auto checkpointer = store::WalCheckpointer::Attach(*store->writer_db_, path);
   if (!checkpointer.ok()) return checkpointer.status();
   store->checkpointer_ = std::move(*checkpointer);
@@ -108,6 +117,12 @@ void FeedbackStore::Enqueue(PendingAnswer answer) {
   absl::MutexLock l(&queue_mu_);
   if (stopping_) {
     answer.done(absl::UnavailableError("pep-feedback is shutting down: retry"), false);
+    return;
+  }
+  if (static_cast<int>(queue_.size()) >= max_queued_) {
+    answer.done(absl::ResourceExhaustedError(absl::StrCat(
+                    "pep-feedback is overloaded (", max_queued_, " answers waiting): retry shortly")),
+                false);
     return;
   }
   queue_.push_back(std::move(answer));
@@ -186,9 +201,11 @@ void FeedbackStore::CompleterLoop() {
 absl::StatusOr<FeedbackStore::WriterStatements> FeedbackStore::PrepareWriter() {
   store::Db& db = *writer_db_;
   auto insert = db.Prepare(
-      "INSERT INTO feedback(id, startup_id, received_us, idempotency_key, data) VALUES (?,?,?,?,?)");
+      "INSERT INTO feedback(id, startup_id, received_us, idempotency_key, data, client_key) "
+      "VALUES (?,?,?,?,?,?)");
   if (!insert.ok()) return insert.status();
-  auto by_key = db.Prepare("SELECT data FROM feedback WHERE startup_id = ? AND idempotency_key = ?");
+  auto by_key = db.Prepare(
+      "SELECT data FROM feedback WHERE startup_id = ? AND client_key = ? AND idempotency_key = ?");
   if (!by_key.ok()) return by_key.status();
   auto outbox = store::OutboxAppender::Create(db);
   if (!outbox.ok()) return outbox.status();
@@ -207,14 +224,14 @@ absl::Status FeedbackStore::WriteBatch(WriterStatements& st, std::vector<Pending
     PendingAnswer& a = batch[i];
     v1::Feedback& f = a.feedback;
     if (!a.idempotency_key.empty()) {
-      const std::string k = absl::StrCat(f.startup_id(), "|", a.idempotency_key);
+      const std::string k = absl::StrCat(f.startup_id(), "|", a.client_key, "|", a.idempotency_key);
       if (auto it = keys_in_batch.find(k); it != keys_in_batch.end()) {
         f = batch[it->second].feedback;  // a double click inside one batch
         replayed[i] = true;
         continue;
       }
       by_key->Reset();
-      by_key->Bind(1, f.startup_id()).Bind(2, a.idempotency_key);
+      by_key->Bind(1, f.startup_id()).Bind(2, a.client_key).Bind(3, a.idempotency_key);
       auto row = by_key->Step();
       if (!row.ok()) return row.status();
       if (*row) {
@@ -234,7 +251,7 @@ absl::Status FeedbackStore::WriteBatch(WriterStatements& st, std::vector<Pending
     } else {
       insert->Bind(4, a.idempotency_key);
     }
-    absl::Status s = insert->BindBlob(5, a.feedback_bytes).Run();
+    absl::Status s = insert->BindBlob(5, a.feedback_bytes).Bind(6, a.client_key).Run();
     if (!s.ok()) return s;
     s = outbox->Append(a.event);
     if (!s.ok()) return s;

@@ -36,7 +36,8 @@ struct Product {
 // (or with the error that prevented it).
 struct PendingAnswer {
   v1::Feedback feedback;  // id, fields, masked verbatim, received_at already set
-  std::string idempotency_key;
+  std::string idempotency_key;  // scoped to client_key: a replay answers only its own client
+  std::string client_key;       // the gateway's salted hash of the client's network
   std::string correlation_id;
   std::string actor;
   // Filled by Prepare() on the caller's thread, so the single writer only binds and steps.
@@ -47,9 +48,12 @@ struct PendingAnswer {
 
 class FeedbackStore {
  public:
+  // `max_queued`: answers waiting for the writer at most; past it Enqueue refuses with
+  // RESOURCE_EXHAUSTED (overload is refused, not queued without end).
   static absl::StatusOr<std::unique_ptr<FeedbackStore>> Open(const std::string& path,
                                                              const Clock& clock,
-                                                             int max_batch = 512);
+                                                             int max_batch = 512,
+                                                             int max_queued = 8192);
   ~FeedbackStore();
 
   // Group commit: queued answers are written in batches, one durable transaction per batch;
@@ -78,9 +82,9 @@ class FeedbackStore {
 
  private:
   FeedbackStore(std::unique_ptr<store::Db> writer, std::unique_ptr<store::Db> aux,
-                const Clock& clock, int max_batch)
+                const Clock& clock, int max_batch, int max_queued)
       : writer_db_(std::move(writer)), aux_db_(std::move(aux)), clock_(clock),
-        max_batch_(max_batch) {}
+        max_batch_(max_batch), max_queued_(max_queued) {}
   void WriterLoop();
   void CompleterLoop();
   // The writer thread's statements, prepared once on its connection.
@@ -99,6 +103,7 @@ class FeedbackStore {
   std::unique_ptr<store::Db> aux_db_ ABSL_GUARDED_BY(aux_mu_);  // reads and rare writes
   const Clock& clock_;
   const int max_batch_;
+  const int max_queued_;
 
   absl::Mutex queue_mu_;
   std::deque<PendingAnswer> queue_ ABSL_GUARDED_BY(queue_mu_);

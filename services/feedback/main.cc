@@ -28,6 +28,8 @@ ABSL_FLAG(int, rate_limit_per_minute, 5, "Answers per client key and start-up pe
 ABSL_FLAG(int, summary_threshold, 100, "Answers needed before a summary gives a band");
 ABSL_FLAG(int, band_refresh_seconds, 60, "How often pep_feedback_startups_by_band is recomputed");
 ABSL_FLAG(int, max_batch, 512, "Most answers committed in one group-commit transaction");
+ABSL_FLAG(int, max_queued_answers, 8192,
+          "Answers waiting for the writer at most; past it RESOURCE_EXHAUSTED (retry shortly)");
 
 int main(int argc, char** argv) {
   pep::BlockShutdownSignals();
@@ -45,7 +47,8 @@ int main(int argc, char** argv) {
   }
   const std::string db_path = data_dir + "/feedback.db";
   const pep::Clock& clock = pep::SystemClock::Get();
-  auto store = pep::feedback::FeedbackStore::Open(db_path, clock, absl::GetFlag(FLAGS_max_batch));
+  auto store = pep::feedback::FeedbackStore::Open(db_path, clock, absl::GetFlag(FLAGS_max_batch),
+                                                    absl::GetFlag(FLAGS_max_queued_answers));
   if (!store.ok()) {
     pep::LogError("cannot open store", {{"error", std::string(store.status().message())}});
     return 1;

@@ -258,9 +258,23 @@ TEST_F(AuditE2ETest, IdeaToFeedbackTimelineLineageVerifyExportRebuildTamper) {
 
   // --- the offline procedure: the export verifies; one changed character is named ---
   const std::vector<std::string> exported = audit_->Export(startup_id);
-  ASSERT_EQ(static_cast<int64_t>(exported.size()), lineage.records());
+  ASSERT_EQ(static_cast<int64_t>(exported.size()), lineage.records() + 1) << "records + end line";
+  EXPECT_NE(exported.back().find(absl::StrCat("\"export_end\":true,\"records\":", lineage.records())),
+            std::string::npos) << exported.back();
   auto [ok_rc, ok_out] = VerifyOffline(exported, scratch_.path(), false);
   EXPECT_EQ(ok_rc, 0) << ok_out;
+  // Cut short anywhere — even at a record boundary, where the chain itself still verifies —
+  // the file fails.
+  for (size_t keep : {exported.size() - 1, exported.size() / 2}) {
+    std::vector<std::string> cut(exported.begin(), exported.begin() + keep);
+    auto [cut_rc, cut_out] = VerifyOffline(cut, scratch_.path(), false);
+    EXPECT_EQ(cut_rc, 1) << keep << " lines: " << cut_out;
+    EXPECT_NE(cut_out.find("cut short"), std::string::npos) << cut_out;
+  }
+  std::vector<std::string> dropped = exported;  // a record removed, the end line kept
+  dropped.erase(dropped.begin() + 2);
+  auto [drop_rc, drop_out] = VerifyOffline(dropped, scratch_.path(), false);
+  EXPECT_EQ(drop_rc, 1) << drop_out;
   std::vector<std::string> forged = exported;
   forged[1] = absl::StrReplaceAll(forged[1], {{"\"ce_actor\":\"juror-a\"", "\"ce_actor\":\"juror-x\""}});
   ASSERT_NE(forged[1], exported[1]);

@@ -18,8 +18,10 @@ namespace pep::testing {
 
 class Platform {
  public:
-  // `feedback_args`: extra flags for pep-feedback (e.g. a fast gauge refresh).
-  explicit Platform(std::vector<std::string> feedback_args = {}) {
+  // `feedback_args`: extra flags for pep-feedback (e.g. a fast gauge refresh); `gateway_args`
+  // for pep-gateway (e.g. --trusted_proxies).
+  explicit Platform(std::vector<std::string> feedback_args = {},
+                    std::vector<std::string> gateway_args = {}) {
     brokers_ = KafkaBroker::Shared().bootstrap();
     EXPECT_TRUE(events::EnsureTopics(brokers_, events::PepiniereTopics()).ok());
     ideas_ = std::make_unique<IdeasProcess>(brokers_, dirs_[0].path());
@@ -33,18 +35,52 @@ class Platform {
     }
     http_port_ = FreePort();
     gateway_metrics_port_ = FreePort();
-    const std::string token_file = dirs_[4].path() + "/coordinator.token";
-    gateway_.Start({BinaryDir() + "/services/gateway/pep-gateway", "--http_port",
-                    std::to_string(http_port_), "--metrics_port",
-                    std::to_string(gateway_metrics_port_), "--data_dir", dirs_[4].path(),
-                    "--ideas_addr", ideas_->address(), "--incubation_addr", incubation_->address(),
-                    "--feedback_addr", feedback_->address(), "--audit_addr", audit_->address(),
-                    "--gateway_key", kKey, "--bootstrap_token_file", token_file},
+    gateway_.Start(GatewayArgv(http_port_, gateway_metrics_port_, dirs_[4].path(), gateway_args),
                    {}, dirs_[4].path() + "/pep-gateway.log");
     EXPECT_TRUE(WaitFor([&] { return Get("/readyz", "").status == 200; }, absl::Seconds(30)))
         << "gateway not ready; see " << dirs_[4].path();
-    std::ifstream f(token_file);
+    std::ifstream f(dirs_[4].path() + "/coordinator.token");
     std::getline(f, coordinator_);
+  }
+
+  // pep-gateway's command line in front of this platform's services.
+  std::vector<std::string> GatewayArgv(int http_port, int metrics_port, const std::string& dir,
+                                       const std::vector<std::string>& extra,
+                                       const std::string& audit_addr = "") const {
+    std::vector<std::string> argv = {
+        BinaryDir() + "/services/gateway/pep-gateway", "--http_port", std::to_string(http_port),
+        "--metrics_port", std::to_string(metrics_port), "--data_dir", dir,
+        "--ideas_addr", ideas_->address(), "--incubation_addr", incubation_->address(),
+        "--feedback_addr", feedback_->address(),
+        "--audit_addr", audit_addr.empty() ? audit_->address() : audit_addr,
+        "--gateway_key", kKey, "--bootstrap_token_file", dir + "/coordinator.token"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }
+
+  // A second gateway before the same services (its own data dir, salt and coordinator token).
+  struct OtherGateway {
+    TempDir dir;
+    ChildProcess proc;
+    int port = 0;
+    std::string coordinator;
+    std::string url(const std::string& scheme = "http") const {
+      return absl::StrCat(scheme, "://127.0.0.1:", port);
+    }
+  };
+  std::unique_ptr<OtherGateway> AnotherGateway(const std::vector<std::string>& extra,
+                                               const std::string& audit_addr = "") {
+    auto g = std::make_unique<OtherGateway>();
+    g->port = FreePort();
+    g->proc.Start(GatewayArgv(g->port, FreePort(), g->dir.path(), extra, audit_addr), {},
+                  g->dir.path() + "/pep-gateway.log");
+    EXPECT_TRUE(WaitFor([&] { return PortAccepts(g->port); }, absl::Seconds(30)))
+        << "gateway not listening; see " << g->dir.path();
+    EXPECT_TRUE(WaitFor([&] {
+      std::ifstream f(g->dir.path() + "/coordinator.token");
+      return static_cast<bool>(std::getline(f, g->coordinator)) && !g->coordinator.empty();
+    }, absl::Seconds(10)));
+    return g;
   }
 
   gateway::HttpResult Call(const std::string& method, const std::string& target,
@@ -89,6 +125,8 @@ class Platform {
   const std::string& coordinator() const { return coordinator_; }
   int gateway_metrics_port() const { return gateway_metrics_port_; }
   AuditProcess& audit() { return *audit_; }
+  FeedbackProcess& feedback() { return *feedback_; }
+  int http_port() const { return http_port_; }
   IdeasProcess& ideas() { return *ideas_; }
   // job name -> metrics port, as Prometheus scrapes them.
   std::map<std::string, int> MetricsPorts() const {

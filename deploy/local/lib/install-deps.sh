@@ -13,8 +13,9 @@ PKGS=(
   libsqlite3-dev sqlite3 libssl-dev
   openjdk-17-jre-headless maven
   libcivetweb-dev kcat prometheus curl jq python3
+  libboost1.81-dev libcurl4-openssl-dev openssl
 )
-TEST_PKGS=(chromium python3-yaml)  # the browser test; check_deploy.py
+TEST_PKGS=(chromium python3-yaml wrk)  # the browser test; check_deploy.py; the gateway bench
 [[ $MODE == tests ]] && PKGS+=("${TEST_PKGS[@]}")
 
 # apt-get install, after one `apt-get update` per run (a fresh machine's lists may be empty).

@@ -6,7 +6,10 @@ Python 3 standard library only. Usage:
 Recomputes every record's SHA-256 from its fields (canonical form "pep-ledger-v1", described in
 services/audit/LEDGER.md), checks each lineage chain link by link and numbered 1..n, each
 record's global hash, aggregate versions 1, 2, 3... and, with --whole-ledger (an export of the
-whole ledger, in global order), that the global chain is unbroken. Exit 0 when all hold.
+whole ledger, in global order), that the global chain is unbroken. The export's last line
+({"export_end": true, ...}) must be there and agree with the records above it: how many, and
+each chain's count and head, so a file cut short fails even though a prefix of a valid chain
+is valid. Exit 0 when all hold.
 """
 import base64
 import hashlib
@@ -48,6 +51,13 @@ def main(argv):
                     print(f"line {n}: not JSON ({e})")
                     return 1
     problems = []
+    end = records.pop() if records and records[-1].get("export_end") is True else None
+    if end is None:
+        problems.append("export is incomplete: its closing line (export_end) is missing, "
+                        "the file was cut short")
+    if any(r.get("export_end") for r in records):
+        problems.append("export_end appears before the last line")
+        records = [r for r in records if not r.get("export_end")]
     chains = {}
     for r in records:
         chains.setdefault(r["subject"], []).append(r)
@@ -85,6 +95,18 @@ def main(argv):
             if v < expected:
                 problems.append(f"{aggregate}: version {v} twice")
             expected = v + 1
+    if end is not None:
+        if end.get("records") != len(records):
+            problems.append(f"export_end says {end.get('records')} records, the file has {len(records)}")
+        declared = end.get("chains", {})
+        for subject in sorted(set(declared) | set(chains)):
+            got = chains.get(subject, [])
+            want = declared.get(subject, {})
+            if want.get("records") != len(got) or (got and want.get("head") != got[-1]["hash"]):
+                problems.append(f"{subject}: export_end says {want.get('records')} records ending "
+                                f"at {want.get('head')}, the file has {len(got)}")
+        if records and end.get("last_global_hash") != records[-1]["global_hash"]:
+            problems.append("export_end: the last global hash does not match the last record")
     if problems:
         for p in problems:
             print("FAIL", p)

@@ -36,6 +36,44 @@ async function api(method, path, body) {
   return data;
 }
 
+// A key of its own for each answer or push: two people submitting in the same millisecond must
+// never share one (the gateway scopes it to the client as well).
+function idempotencyKey(prefix) {
+  if (window.crypto && crypto.randomUUID) return prefix + crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return prefix + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+// Downloads an export. The gateway ends a body that broke mid-way without its final chunk, so
+// the browser's read fails and the person is told, instead of receiving a file that looks whole.
+async function download(path, filename, status) {
+  status.textContent = 'Export en cours…';
+  status.className = '';
+  try {
+    const headers = {};
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) headers.Authorization = 'Bearer ' + token;
+    const r = await fetch(path, { headers });
+    if (!r.ok) {
+      let message = 'HTTP ' + r.status;
+      try { message = (await r.json()).message || message; } catch (e) { /* not JSON */ }
+      throw new Error(message);
+    }
+    const blob = await r.blob();  // rejects when the body was cut short
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = filename;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    status.textContent = `Export terminé (${num(blob.size / 1024, 0)} Kio).`;
+    status.className = 'ok';
+  } catch (e) {
+    status.textContent = 'Export interrompu, le fichier serait incomplet : ' + e.message;
+    status.className = 'error';
+  }
+}
+
 function toast(message, isError) {
   const t = document.getElementById('toast');
   t.textContent = message;
@@ -342,14 +380,23 @@ async function startup(id) {
     <h3>Avis des usagers</h3>
     ${rolling && rolling.scores ? `<p id="feedback-summary">12 derniers mois : ${rolling.scores.answers} avis${rolling.scores.satisfaction !== undefined ? ', satisfaction ' + num(rolling.scores.satisfaction) + '/10' : ''}${rolling.scores.band === 'BAND_INSUFFICIENT_DATA' ? ' (données insuffisantes pour une couleur)' : ''}</p>` : '<p id="feedback-summary">Aucun avis.</p>'}
     ${chart(summary.buckets || [])}
+    <h3>Exports</h3>
+    <p><button type="button" id="export-ledger">Exporter le registre (JSON Lines)</button>
+      <button type="button" id="export-feedback">Exporter les avis (CSV)</button></p>
+    <p id="export-status" role="status"></p>
     <h3>Chronologie (registre d'audit)</h3>
     <ol class="timeline" id="timeline">${timeline.map((e) => `<li><time>${date(e.effective_time)}</time> ${esc(e.summary)} <small>${esc(e.actor)}</small></li>`).join('') || '<li>Le registre n\'a encore rien enregistré.</li>'}</ol>`;
+  const exportStatus = document.getElementById('export-status');
+  document.getElementById('export-ledger').addEventListener('click', () =>
+    download(`/v1/startups/${enc}/ledger:export`, `registre-${s.slug || s.id}.jsonl`, exportStatus));
+  document.getElementById('export-feedback').addEventListener('click', () =>
+    download(`/v1/startups/${enc}/feedback:export?format=EXPORT_FORMAT_CSV`, `avis-${s.slug || s.id}.csv`, exportStatus));
   const ms = document.getElementById('milestone');
   if (ms) {
     onSubmit(ms, async (f) => {
       await api('POST', `/v1/startups/${enc}/milestones`, {
         title: f.get('title'), kind: f.get('kind'), date: new Date().toISOString(),
-        idempotency_key: 'console-' + Date.now(),
+        idempotency_key: idempotencyKey('console-'),
       });
       toast('Jalon publié');
       render();
@@ -421,7 +468,7 @@ function feedbackForm(id) {
     </form>`;
   onSubmit(document.getElementById('feedback'), async (f) => {
     const body = { satisfaction: f.get('satisfaction'), verbatim: f.get('verbatim') || '',
-      idempotency_key: 'form-' + Date.now() };
+      idempotency_key: idempotencyKey('form-') };
     if (f.get('clarity')) body.clarity = Number(f.get('clarity'));
     if (f.get('nps')) body.nps = Number(f.get('nps'));
     await api('POST', `/v1/startups/${encodeURIComponent(id)}/feedback`, body);
