@@ -141,7 +141,9 @@ struct Context {
         auto m = Parse<nv1::TeamMemberAdded>(r).member();
         member_names[m.id()] = m.name();
       } else if (Is(r, "StartupCreated")) {
-        for (const auto& m : Parse<nv1::StartupCreated>(r).startup().team()) {
+        // Named first: a range-for over a member of a temporary reads freed memory (C++20).
+        const auto created = Parse<nv1::StartupCreated>(r);
+        for (const auto& m : created.startup().team()) {
           member_names[m.id()] = m.name();
         }
       }
@@ -438,7 +440,8 @@ av1::StateAsOf FoldStateAsOf(const std::string& subject, const std::vector<Ledge
         team[m.id()] = mem;
       }
     } else if (t == "StartupUpdated") {
-      for (const auto& c : Parse<nv1::StartupUpdated>(*r).changes()) {
+      const auto updated = Parse<nv1::StartupUpdated>(*r);  // named, as in Context
+      for (const auto& c : updated.changes()) {
         if (c.field() == "name") out.set_startup_name(c.new_value());
       }
     } else if (t == "TeamMemberAdded") {
@@ -513,7 +516,8 @@ av1::Lineage BuildLineage(const std::string& subject, const std::vector<LedgerRe
       idea->set_challenge_id(i.challenge_id());
       idea->set_status(IdeaStatusName(iv1::IDEA_STATUS_SUBMITTED));
     } else if (t == "IdeaEdited") {
-      for (const auto& c : Parse<iv1::IdeaEdited>(*r).changes()) {
+      const auto edited = Parse<iv1::IdeaEdited>(*r);  // named, as in Context
+      for (const auto& c : edited.changes()) {
         if (c.field() == "title") idea->set_title(c.new_value());
       }
     } else if (t == "IdeaScored") {
@@ -537,7 +541,8 @@ av1::Lineage BuildLineage(const std::string& subject, const std::vector<LedgerRe
       st->set_phase(ev.startup().phase());
       ApplyPhaseEvent(*r, t, &phases);
     } else if (t == "StartupUpdated") {
-      for (const auto& c : Parse<nv1::StartupUpdated>(*r).changes()) {
+      const auto updated = Parse<nv1::StartupUpdated>(*r);  // named, as in Context
+      for (const auto& c : updated.changes()) {
         if (c.field() == "name") out.mutable_startup()->set_name(c.new_value());
       }
     } else if (t == "PhaseChanged" || t == "PhaseHistoryCorrected") {

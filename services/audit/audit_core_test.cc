@@ -267,6 +267,38 @@ TEST(StateAsOf, MilestoneAndFeedbackScoresAtTheDate) {
   EXPECT_FALSE(early.has_last_milestone());
 }
 
+// A renamed start-up, a new team member and an edited idea: the folds read each change's
+// fields from a message kept alive for the loop (they once iterated over a temporary's member,
+// and pep-audit crashed on GET …/state of any renamed start-up).
+TEST(StateAsOf, RenamesTeamAndEditsFoldFromLiveMessages) {
+  Lineage l = IdeaToProduct();
+  iv1::IdeaEdited edited;
+  edited.set_idea_id("idea-1");
+  auto* ch = edited.add_changes();
+  ch->set_field("title");
+  ch->set_old_value("Simplifier les aides");
+  ch->set_new_value(std::string(200, 'T'));  // long enough to live on the heap
+  l.Add("idea-1", edited, "2025-01-11T09:00:00Z");
+  nv1::StartupUpdated upd;
+  upd.set_startup_id("startup-1");
+  for (int i = 0; i < 20; ++i) {
+    auto* c = upd.add_changes();
+    c->set_field(i == 19 ? "name" : absl::StrCat("tag", i));
+    c->set_new_value(i == 19 ? std::string(300, 'N') : std::string(100, 'x'));
+  }
+  l.Add("startup-1", upd, "2025-07-01T09:00:00Z");
+  auto s = FoldStateAsOf("idea-1", l.records, At("2025-07-02T00:00:00Z"), std::nullopt);
+  EXPECT_EQ(s.startup_name(), std::string(300, 'N'));
+  auto t = BuildTimeline("idea-1", l.records, false);
+  bool seen = false;
+  for (const auto& e : t.entries()) {
+    for (const auto& c : e.changes()) seen |= c.new_value() == std::string(300, 'N');
+  }
+  EXPECT_TRUE(seen);
+  auto lineage = BuildLineage("idea-1", l.records, {});
+  EXPECT_EQ(lineage.records(), static_cast<int64_t>(l.records.size()));
+}
+
 TEST(LineageDoc, IdeaStartupPhasesMilestonesFeedback) {
   const Lineage l = IdeaToProduct();
   Lineage challenge;

@@ -261,8 +261,7 @@ class StreamRelay final : public grpc::ClientReadReactor<M>, public BodyStream {
   }
   Piece Final() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (final_.ok()) return std::optional<std::string>();
-    return absl::Status(static_cast<absl::StatusCode>(final_.error_code()),
-                        absl::StrCat(backend_.name(), ": ", final_.error_message()));
+    return absl::Status(static_cast<absl::StatusCode>(final_.error_code()), final_.error_message());
   }
 
   Backend& backend_;
