@@ -130,7 +130,10 @@ std::optional<HttpResponse> Gateway::Dispatch(HttpRequest& req, const Route** ou
     call->meta = {.deadline = DeadlineOf(req, options_.default_deadline, options_.max_deadline),
                   .caller = *caller,
                   .gateway_key = options_.gateway_key,
-                  .client_key = ClientKey(options_.client_ip_salt, req.client_addr)};
+                  // Only pep-feedback keys anything on the client (rate limits, idempotency).
+                  .client_key = route.backend == &backends_.feedback
+                                    ? ClientKey(options_.client_ip_salt, req.client_addr)
+                                    : ""};
     call->export_deadline = DeadlineOf(req, options_.export_deadline, options_.export_deadline);
     call->caller = std::move(*caller);
     call->params = std::move(*params);

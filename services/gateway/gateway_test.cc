@@ -5,6 +5,11 @@
 // headers and HEAD, path spellings that must not reach a route, trusted proxies and client keys.
 #include "services/gateway/gateway.h"
 
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "google/protobuf/struct.pb.h"
@@ -268,6 +273,43 @@ TEST_F(GatewayHttpTest, PathSpellingsNeverReachAnotherRoute) {
     HttpResult r = Call("GET", target, "", juror);
     EXPECT_EQ(r.status, 404) << target << ": " << r.body;
   }
+}
+
+// A raw connection to 127.0.0.1:port that reads whatever the server says within `wait`.
+std::string ConnectAndRead(int port, int* fd_out, absl::Duration wait) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return "connect failed";
+  *fd_out = fd;
+  pollfd p{fd, POLLIN, 0};
+  if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(wait))) <= 0) return "";
+  char buf[1024];
+  const ssize_t n = recv(fd, buf, sizeof buf, 0);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+TEST(HttpServerLimits, PastTheConnectionCapANewConnectionGetsAQuick503) {
+  auto server = HttpServer::Start(
+      {.port = 0, .max_connections = 2},
+      [](HttpRequest, Respond respond) { respond(HttpResponse{200, "text/plain", "ok"}); },
+      [](const HttpRequest&) { return size_t{1024}; });
+  ASSERT_TRUE(server.ok()) << server.status();
+  int fds[3] = {-1, -1, -1};
+  EXPECT_EQ(ConnectAndRead((*server)->port(), &fds[0], absl::Milliseconds(200)), "");
+  EXPECT_EQ(ConnectAndRead((*server)->port(), &fds[1], absl::Milliseconds(200)), "");
+  ASSERT_TRUE(pep::testing::WaitFor([&] { return (*server)->open_connections() == 2; }, absl::Seconds(5)));
+  const std::string third = ConnectAndRead((*server)->port(), &fds[2], absl::Seconds(5));
+  EXPECT_EQ(third.rfind("HTTP/1.1 503", 0), 0u) << third;
+  EXPECT_NE(third.find("Retry-After: 1"), std::string::npos) << third;
+  for (int fd : fds) close(fd);
+  // The two idle ones closed, a new one is served again.
+  ASSERT_TRUE(pep::testing::WaitFor([&] { return (*server)->open_connections() == 0; }, absl::Seconds(5)));
+  auto r = HttpCall(absl::StrCat("http://127.0.0.1:", (*server)->port()), "GET", "/");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
 }
 
 TEST(ClientAddress, TrustedProxiesOnlyAndTheRightmostUntrustedHop) {

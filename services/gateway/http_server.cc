@@ -368,7 +368,8 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
         Count("too_large");
         const std::string why = absl::StrCat("request body is larger than ", limit, " bytes");
         co_await WriteError(stream, 413, why, tls);
-        co_return;  // the body is not read: the connection cannot be reused
+        co_await Linger(stream);  // the body is not read: the connection cannot be reused
+        co_return;
       }
       parser.body_limit(limit);
       if (!parser.is_done()) {
@@ -386,6 +387,7 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
             Count("too_large");
             const std::string why = absl::StrCat("request body is larger than ", limit, " bytes");
             co_await WriteError(stream, 413, why, tls);
+            co_await Linger(stream);
           } else if (ec == beast::error::timeout) {
             Count("body_timeout");
           }
@@ -407,6 +409,22 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
       if (!ok || !keep) co_return;
       // A long idle connection should not keep a large buffer.
       if (buffer.size() == 0 && buffer.capacity() > 64 * 1024) buffer = beast::flat_buffer();
+    }
+  }
+
+  // After answering a request whose body we will not read: stop sending, then swallow what the
+  // client is still sending (bounded) so closing does not reset the connection before the client
+  // has read the answer.
+  template <typename Stream>
+  awaitable<void> Linger(Stream& stream) {
+    auto& tcp_layer = beast::get_lowest_layer(stream);
+    beast::error_code ec;
+    tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ec);
+    tcp_layer.expires_after(std::chrono::seconds(2));
+    std::vector<char> sink(16384);
+    size_t total = 0;
+    while (!ec && total < (8u << 20)) {
+      total += co_await tcp_layer.async_read_some(asio::buffer(sink), asio::redirect_error(kAwait, ec));
     }
   }
 

@@ -274,6 +274,18 @@ TEST_F(GatewayHttpTest, TwoClientsWithTheSameKeyAtOnceGetTwoAnswersEachTheirOwn)
             std::string::npos);
 }
 
+TEST_F(GatewayHttpTest, AnOversizedAnswerIs413NotARetry) {
+  const std::string startup = StartupTakingFeedback("Trop long");
+  auto r = gateway::HttpCall(
+      p().url(), "POST", absl::StrCat("/v1/startups/", startup, "/feedback"),
+      {{"Content-Type", "application/json"}, {"X-Forwarded-For", NextClient()}},
+      absl::StrCat(R"({"satisfaction":"SATISFACTION_GOOD","verbatim":")", std::string(100 << 10, 'a'), "\"}"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 413) << r->body.substr(0, 200);
+  EXPECT_NE(r->body.find("larger than 65536 bytes"), std::string::npos) << r->body.substr(0, 200);
+  EXPECT_EQ(r->headers.count("retry-after"), 0u) << "nothing to retry";
+}
+
 TEST_F(GatewayHttpTest, ForwardedForCountsOnlyFromATrustedProxy) {
   const std::string startup = StartupTakingFeedback("Limites");
   // Trusted (127.0.0.1 is in --trusted_proxies): two client addresses, two rate limits.
