@@ -32,6 +32,12 @@ gv1::Token TokenJson(const Token& t) {
   return out;
 }
 
+// A service's error as an absl::Status naming the service (for checks made before the call).
+absl::Status BackendStatus(const grpc::Status& s, const Backend& backend) {
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      absl::StrCat(backend.name(), ": ", s.error_message()));
+}
+
 // Limits of the services' gRPC servers (their --max_receive_bytes defaults), so an oversized
 // body is refused here with 413 rather than by the service.
 constexpr size_t kFeedbackBodyBytes = 64 << 10;
@@ -66,10 +72,7 @@ void Gateway::BuildRoutes() {
     CallUnary(b.ideas, ideas, &iv1::IdeaService::Stub::async::GetChallenge, call->meta, rq,
               [actor = c.actor, challenge_id, done, &b](const grpc::Status& s, iv1::Challenge& ch,
                                                         int) {
-                if (!s.ok()) {
-                  return done(absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                                           absl::StrCat(b.ideas.name(), ": ", s.error_message())));
-                }
+                if (!s.ok()) return done(BackendStatus(s, b.ideas));
                 for (const auto& j : ch.juror_ids()) {
                   if (j == actor) return done(absl::OkStatus());
                 }
@@ -87,10 +90,7 @@ void Gateway::BuildRoutes() {
     rq.set_idea_id(call->params.at("idea_id"));
     CallUnary(b.ideas, ideas, &iv1::IdeaService::Stub::async::GetIdea, call->meta, rq,
               [call, done, juror_of_challenge, &b](const grpc::Status& s, iv1::Idea& idea, int) {
-                if (!s.ok()) {
-                  return done(absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                                           absl::StrCat(b.ideas.name(), ": ", s.error_message())));
-                }
+                if (!s.ok()) return done(BackendStatus(s, b.ideas));
                 juror_of_challenge(call, idea.challenge_id(), done);
               });
   };

@@ -69,7 +69,7 @@ async function newToken(p, actor, role, scope = '') {
 }
 
 try {
-  const context = await browser.newContext({ locale: 'fr-FR' });
+  const context = await browser.newContext({ locale: 'fr-FR', acceptDownloads: true });
   page = await context.newPage();
   page.on('pageerror', (e) => { throw e; });
 
@@ -216,6 +216,14 @@ try {
   check(after.includes('1 avis') && after.includes('satisfaction 10,0/10'), `summary now: ${after}`);
   check(await page.locator('svg[role="img"] circle').count() === 1, 'the chart has one day of answers');
   await snap(page, 'startup-avis');
+
+  // --- an export is downloaded whole, and the console says so ---
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Exporter le registre (JSON Lines)' }).click();
+  const file = await download;
+  await page.locator('#export-status', { hasText: 'Export terminé' }).waitFor();
+  const lines = (await (await file.createReadStream()).toArray()).join('').trim().split('\n');
+  check(JSON.parse(lines[lines.length - 1]).export_end === true, 'the ledger export ends with its closing line');
   await browser.close();
   console.log('browser test passed');
 } catch (e) {

@@ -160,7 +160,8 @@ TEST(Prometheus, ScrapesTheScenarioRulesLoadMetricsLintCleanDashboardResolves) {
   const std::string rules = prom.Get("/api/v1/rules");
   for (const char* alert : {"PepServiceDown", "PepOutboxBacklogGrowing", "PepConsumerLagHigh",
                             "PepDeadLetters", "PepStartupOverdue", "PepFeedbackBandRed",
-                            "PepAuditLedgerBroken", "PepGrpcErrorRate", "PepOutboxStale"}) {
+                            "PepAuditLedgerBroken", "PepGrpcErrorRate", "PepOutboxStale",
+                            "PepGatewayBackendDown"}) {
     EXPECT_NE(rules.find(absl::StrCat("\"name\":\"", alert, "\"")), std::string::npos) << alert;
   }
   EXPECT_EQ(rules.find("\"health\":\"err\""), std::string::npos) << rules.substr(0, 500);

@@ -510,7 +510,7 @@ async function render() {
 
 document.addEventListener('click', (ev) => {
   const a = ev.target.closest('a');
-  if (a && a.origin === location.origin && !a.target && !ev.ctrlKey && !ev.metaKey) {
+  if (a && a.origin === location.origin && !a.target && !a.hasAttribute('download') && !ev.ctrlKey && !ev.metaKey) {
     ev.preventDefault();
     go(a.pathname);
   }
