@@ -65,6 +65,7 @@ class Backends {
   std::unique_ptr<pepiniere::feedback::v1::FeedbackService::Stub> feedback_stub;
   std::unique_ptr<pepiniere::audit::v1::AuditService::Stub> audit_stub;
   std::vector<Backend*> all() { return {&ideas, &incubation, &feedback, &audit}; }
+  std::vector<const Backend*> all() const { return {&ideas, &incubation, &feedback, &audit}; }
 
  private:
   PeriodicTask watcher_;  // last: starts once the backends exist

@@ -158,7 +158,7 @@ HttpResponse Gateway::Ready(const HttpRequest& req) const {
   const bool verbose = req.query.count("verbose") > 0;
   std::string body = draining_ ? "draining\n" : "ready\n";
   if (verbose) {
-    for (const Backend* b : const_cast<Backends&>(backends_).all()) {
+    for (const Backend* b : backends_.all()) {
       absl::StrAppend(&body, b->name(), ": ", b->healthy() ? "up" : "DOWN", "\n");
     }
   }

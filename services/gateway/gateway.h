@@ -4,7 +4,9 @@
 // the trusted-proxy rules client_address.h; the console's files static_files.h.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 

@@ -114,6 +114,7 @@ absl::StatusOr<HttpResult> HttpClient::Perform(const std::string& url, const std
   curl_easy_setopt(c, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (options_.cookies) curl_easy_setopt(c, CURLOPT_COOKIEFILE, "");  // the in-memory jar
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
   const CURLcode rc = curl_easy_perform(c);

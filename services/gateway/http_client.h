@@ -24,6 +24,7 @@ struct HttpResult {
 struct HttpClientOptions {
   absl::Duration timeout = absl::Seconds(30);  // the whole exchange
   std::string ca_file;                         // empty: PEP_CA_FILE, else the system's bundle
+  bool cookies = false;  // keep cookies from one call to the next (a browser-like session)
 };
 
 // Keeps its connection alive from one call to the next (one call at a time).

@@ -54,6 +54,13 @@ if [[ $MODE == tests ]]; then
     echo "install-deps: npm ci in tests/browser (playwright-core)" >&2
     (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi
+  # The development OpenID provider (oidc-provider, set up like ProConnect) the tests sign in with.
+  OIDC_DIR="$ROOT/deploy/local/oidc"
+  if [[ ! -d "$OIDC_DIR/node_modules/oidc-provider" ||
+        "$OIDC_DIR/package-lock.json" -nt "$OIDC_DIR/node_modules/.package-lock.json" ]]; then
+    echo "install-deps: npm ci in deploy/local/oidc (oidc-provider)" >&2
+    (cd "$OIDC_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
 fi
 
 # The Debian prometheus package starts a system service on install; we run our own on free ports.
