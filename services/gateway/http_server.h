@@ -6,7 +6,6 @@
 // drain. The handler is asynchronous: it answers through `Respond`, from any thread.
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
