@@ -123,8 +123,8 @@ ghz_run() {  # conns call data
 import json, sys
 r = json.load(sys.stdin)
 d = {p["percentage"]: p["latency"] / 1e6 for p in r.get("latencyDistribution") or []}
-# The calls still in flight when -z ends fail on ghz's own closed connection ("use of closed
-# network connection") or are cancelled by it: not the server's errors.
+# The calls still in flight when -z ends fail on the closed connection of ghz ("use of closed
+# network connection") or are cancelled by it: not errors of the server.
 errs = sum(v for k, v in (r.get("errorDistribution") or {}).items()
            if "closed network connection" not in k and "Canceled" not in k)
 print("%.0f %.2f %.2f %d" % (r["rps"], d.get(50, 0), d.get(99, 0), errs))'
