@@ -16,6 +16,23 @@
 
 namespace pep::testing {
 
+inline std::string Slurp(const std::string& path) {
+  std::ifstream f(path);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// pepctl as a CI job runs it: `env` like "PEP_URL=… PEP_TOKEN=…", output kept in `dir`.
+struct PepctlOutcome {
+  int rc;
+  std::string out, err;
+};
+inline PepctlOutcome RunPepctl(const std::string& env, const std::string& args, const std::string& dir) {
+  const std::string out = dir + "/out.txt", err = dir + "/err.txt";
+  const int rc = RunCommand(absl::StrCat(env, " ", BinaryDir(), "/services/gateway/pepctl ", args,
+                                         " > ", out, " 2> ", err));
+  return {rc, Slurp(out), Slurp(err)};
+}
+
 class Platform {
  public:
   // `feedback_args`: extra flags for pep-feedback (e.g. a fast gauge refresh); `gateway_args`

@@ -101,25 +101,14 @@ class RawHttp {
   std::string buf_;
 };
 
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
 long LineCount(const std::string& path) {
   const std::string text = Slurp(path);
   return std::count(text.begin(), text.end(), '\n');
 }
 
-// pepctl as a CI job runs it; `env` like "PEP_CA_FILE=/x ".
-struct Outcome {
-  int rc;
-  std::string out, err;
-};
+using Outcome = PepctlOutcome;
 Outcome Pepctl(const std::string& env, const std::string& args, const std::string& dir) {
-  const std::string out = dir + "/out.txt", err = dir + "/err.txt";
-  const int rc = RunCommand(absl::StrCat(env, " ", BinaryDir(), "/services/gateway/pepctl ", args,
-                                         " > ", out, " 2> ", err));
-  return {rc, Slurp(out), Slurp(err)};
+  return RunPepctl(env, args, dir);
 }
 
 class GatewayHttpTest : public ::testing::Test {

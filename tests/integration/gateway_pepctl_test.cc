@@ -13,22 +13,11 @@
 namespace pep::testing {
 namespace {
 
-struct Outcome {
-  int rc;
-  std::string out, err;
-};
+using Outcome = PepctlOutcome;
 
 Outcome Pepctl(const std::string& url, const std::string& token, const std::string& args,
-           const std::string& dir) {
-  const std::string out = dir + "/out.txt", err = dir + "/err.txt";
-  const int rc = RunCommand(absl::StrCat("PEP_URL='", url, "' PEP_TOKEN='", token, "' ",
-                                         BinaryDir(), "/services/gateway/pepctl ", args, " > ", out,
-                                         " 2> ", err));
-  auto slurp = [](const std::string& path) {
-    std::ifstream f(path);
-    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  };
-  return {rc, slurp(out), slurp(err)};
+               const std::string& dir) {
+  return RunPepctl(absl::StrCat("PEP_URL='", url, "' PEP_TOKEN='", token, "'"), args, dir);
 }
 
 TEST(Pepctl, MilestoneFromCiTimelineImportVerifyTokens) {
