@@ -1,0 +1,104 @@
+// Server-side sign-in state: a pending sign-in is good once (a replayed state is refused) and
+// not after 10 minutes; an account is keyed by (iss, sub), not by e-mail; a session's secret is
+// stored only hashed and stops at its absolute lifetime, when idle too long, and when revoked.
+#include "services/gateway/signin_store.h"
+
+#include "gtest/gtest.h"
+#include "harness/harness.h"
+#include "store/sqlite.h"
+
+namespace pep::gateway {
+namespace {
+
+class SignInStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = SignInStore::Open(dir_.path() + "/signin.db", clock_);
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+  }
+  Account Claims(const std::string& sub, const std::string& email) {
+    return {.issuer = "https://auth.agentconnect.gouv.fr/api/v2", .subject = sub, .email = email,
+            .display_name = "Camille Roux", .organisation = "22060001900016"};
+  }
+  pep::testing::TempDir dir_;
+  FakeClock clock_{absl::FromUnixSeconds(1796160000)};
+  std::unique_ptr<SignInStore> store_;
+};
+
+TEST_F(SignInStoreTest, APendingSignInIsGoodOnceAndNotForLong) {
+  ASSERT_TRUE(store_->SavePending("state-1", {"nonce-1", "verifier-1", "/portefeuille"}).ok());
+  auto p = store_->TakePending("state-1");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->nonce, "nonce-1");
+  EXPECT_EQ(p->code_verifier, "verifier-1");
+  EXPECT_EQ(p->return_to, "/portefeuille");
+  auto replay = store_->TakePending("state-1");
+  EXPECT_TRUE(absl::IsNotFound(replay.status())) << "a replayed state is refused";
+  EXPECT_NE(replay.status().message().find("state:"), std::string::npos);
+  ASSERT_TRUE(store_->SavePending("state-2", {"n", "v", "/"}).ok());
+  clock_.Advance(absl::Minutes(11));
+  EXPECT_TRUE(absl::IsNotFound(store_->TakePending("state-2").status())) << "too old";
+  EXPECT_TRUE(absl::IsNotFound(store_->TakePending("never-issued").status()));
+}
+
+TEST_F(SignInStoreTest, AccountsAreKeyedByIssuerAndSubjectNotEmail) {
+  auto first = store_->UpsertAccount(Claims("sub-1", "camille.roux@departement06.fr"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->created_now);
+  auto again = store_->UpsertAccount(Claims("sub-1", "c.roux@departement06.fr"));  // e-mail changed
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->created_now);
+  EXPECT_EQ(again->id, first->id);
+  EXPECT_EQ(again->email, "c.roux@departement06.fr");
+  // Another subject with the first e-mail is another person.
+  auto other = store_->UpsertAccount(Claims("sub-2", "camille.roux@departement06.fr"));
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->created_now);
+  EXPECT_NE(other->id, first->id);
+  Account no_sub = Claims("", "x@y.fr");
+  EXPECT_TRUE(absl::IsInvalidArgument(store_->UpsertAccount(no_sub).status()));
+}
+
+TEST_F(SignInStoreTest, SessionsExpireIdleOutAndAreRevokedStoredOnlyHashed) {
+  auto account = store_->UpsertAccount(Claims("sub-1", "camille.roux@departement06.fr"));
+  ASSERT_TRUE(account.ok());
+  auto secret = store_->CreateSession(account->id, "id-token-1");
+  ASSERT_TRUE(secret.ok()) << secret.status();
+  EXPECT_GE(secret->size(), 43u);
+  auto live = store_->Authenticate(*secret);
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_EQ(live->account.id, account->id);
+  EXPECT_EQ(live->id_token, "id-token-1");
+  {
+    auto db = store::Db::Open(dir_.path() + "/signin.db");
+    ASSERT_TRUE(db.ok());
+    auto q = (*db)->Prepare("SELECT COUNT(*) FROM sessions WHERE secret_sha256 = ?");
+    ASSERT_TRUE(q.ok());
+    q->Bind(1, *secret);
+    ASSERT_TRUE(q->Step().value_or(false));
+    EXPECT_EQ(q->Int(0), 0) << "the secret itself is never stored";
+  }
+  // Used every hour: alive until the absolute 12 h.
+  for (int h = 0; h < 11; ++h) {
+    clock_.Advance(absl::Hours(1));
+    ASSERT_TRUE(store_->Authenticate(*secret).ok()) << h;
+  }
+  clock_.Advance(absl::Hours(1) + absl::Minutes(1));
+  auto expired = store_->Authenticate(*secret);
+  EXPECT_TRUE(absl::IsUnauthenticated(expired.status()));
+  EXPECT_NE(expired.status().message().find("expired"), std::string::npos) << expired.status();
+  // Idle for 2 h: gone.
+  auto idle_secret = store_->CreateSession(account->id, "t");
+  clock_.Advance(absl::Hours(2) + absl::Minutes(1));
+  EXPECT_NE(store_->Authenticate(*idle_secret).status().message().find("idle"), std::string::npos);
+  // Revoked: gone at once, and only once.
+  auto revoked = store_->CreateSession(account->id, "t");
+  ASSERT_TRUE(store_->Revoke(*revoked).ok());
+  EXPECT_NE(store_->Authenticate(*revoked).status().message().find("signed out"), std::string::npos);
+  EXPECT_TRUE(absl::IsNotFound(store_->Revoke(*revoked)));
+  EXPECT_TRUE(absl::IsUnauthenticated(store_->Authenticate("forged").status()));
+}
+
+}  // namespace
+}  // namespace pep::gateway
