@@ -20,19 +20,6 @@ namespace {
 using google::protobuf::Struct;
 using google::protobuf::Value;
 
-absl::StatusOr<Struct> ParseObject(std::string_view json, const std::string& what) {
-  Struct s;
-  if (!google::protobuf::util::JsonStringToMessage(std::string(json), &s).ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": not a JSON object"));
-  }
-  return s;
-}
-
-std::string Field(const Struct& s, const std::string& name) {
-  auto it = s.fields().find(name);
-  return it != s.fields().end() && it->second.has_string_value() ? it->second.string_value() : "";
-}
-
 std::string JsonOf(const Value& v) {
   std::string out;
   (void)google::protobuf::util::MessageToJsonString(v, &out);
@@ -113,6 +100,19 @@ bool IsAllowedAlg(const std::string& alg) { return alg == "RS256" || alg == "ES2
 
 }  // namespace
 
+absl::StatusOr<Struct> ParseJsonObject(std::string_view json, const std::string& what) {
+  Struct s;
+  if (!google::protobuf::util::JsonStringToMessage(std::string(json), &s).ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": not a JSON object"));
+  }
+  return s;
+}
+
+std::string StringMember(const Struct& s, const std::string& name) {
+  auto it = s.fields().find(name);
+  return it != s.fields().end() && it->second.has_string_value() ? it->second.string_value() : "";
+}
+
 std::string Base64UrlEncode(std::string_view bytes) {
   return absl::WebSafeBase64Escape(absl::string_view(bytes.data(), bytes.size()));
 }
@@ -156,7 +156,7 @@ bool PublicKey::Verify(const std::string& alg, std::string_view input, std::stri
 }
 
 absl::StatusOr<KeySet> KeySet::Parse(std::string_view jwks_json) {
-  auto doc = ParseObject(jwks_json, "jwks");
+  auto doc = ParseJsonObject(jwks_json, "jwks");
   if (!doc.ok()) return doc.status();
   auto keys = doc->fields().find("keys");
   if (keys == doc->fields().end() || !keys->second.has_list_value()) {
@@ -168,21 +168,21 @@ absl::StatusOr<KeySet> KeySet::Parse(std::string_view jwks_json) {
     const std::string where = absl::StrCat("jwks: key ", index++);
     if (!v.has_struct_value()) return absl::InvalidArgumentError(absl::StrCat(where, ": not an object"));
     const Struct& k = v.struct_value();
-    const std::string kty = Field(k, "kty"), use = Field(k, "use"), crv = Field(k, "crv");
+    const std::string kty = StringMember(k, "kty"), use = StringMember(k, "use"), crv = StringMember(k, "crv");
     if (!use.empty() && use != "sig") continue;  // encryption keys are not for us
     PublicKey key;
-    key.kid_ = Field(k, "kid");
+    key.kid_ = StringMember(k, "kid");
     key.kty_ = kty;
     if (kty == "RSA") {
-      auto n = Base64UrlDecode(Field(k, "n"));
-      auto e = Base64UrlDecode(Field(k, "e"));
+      auto n = Base64UrlDecode(StringMember(k, "n"));
+      auto e = Base64UrlDecode(StringMember(k, "e"));
       if (!n.ok() || !e.ok() || n->empty() || e->empty()) {
         return absl::InvalidArgumentError(absl::StrCat(where, " (", key.kid_, "): bad n or e"));
       }
       key.pkey_ = RsaKey(*n, *e);
     } else if (kty == "EC" && crv == "P-256") {
-      auto x = Base64UrlDecode(Field(k, "x"));
-      auto y = Base64UrlDecode(Field(k, "y"));
+      auto x = Base64UrlDecode(StringMember(k, "x"));
+      auto y = Base64UrlDecode(StringMember(k, "y"));
       if (!x.ok() || !y.ok()) {
         return absl::InvalidArgumentError(absl::StrCat(where, " (", key.kid_, "): bad x or y"));
       }
@@ -239,14 +239,14 @@ absl::StatusOr<Jws> ParseJws(std::string_view compact) {
   if (!header_json.ok() || !payload_json.ok() || !signature.ok()) {
     return absl::InvalidArgumentError("jws: a part is not base64url");
   }
-  auto header = ParseObject(*header_json, "jws header");
+  auto header = ParseJsonObject(*header_json, "jws header");
   if (!header.ok()) return header.status();
-  auto payload = ParseObject(*payload_json, "jws payload");
+  auto payload = ParseJsonObject(*payload_json, "jws payload");
   if (!payload.ok()) return payload.status();
   Jws jws;
-  jws.alg = Field(*header, "alg");
-  jws.kid = Field(*header, "kid");
-  jws.typ = Field(*header, "typ");
+  jws.alg = StringMember(*header, "alg");
+  jws.kid = StringMember(*header, "kid");
+  jws.typ = StringMember(*header, "typ");
   if (header->fields().count("crit")) {
     return absl::InvalidArgumentError("jws: critical header parameters are not supported");
   }

@@ -17,8 +17,14 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "google/protobuf/struct.pb.h"
 
 namespace pep::gateway::jose {
+
+// A JSON object (INVALID_ARGUMENT "<what>: not a JSON object" otherwise), and one of its string
+// members ("" when absent or not a string): shared by the JOSE and OIDC documents.
+absl::StatusOr<google::protobuf::Struct> ParseJsonObject(std::string_view json, const std::string& what);
+std::string StringMember(const google::protobuf::Struct& object, const std::string& name);
 
 // base64url without padding (RFC 7515 §2), both ways.
 std::string Base64UrlEncode(std::string_view bytes);

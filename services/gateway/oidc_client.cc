@@ -13,17 +13,11 @@ namespace pep::gateway::oidc {
 
 namespace {
 
+// The provider's answer as an object; a malformed one is the provider's fault: UNAVAILABLE.
 absl::StatusOr<google::protobuf::Struct> JsonObject(const std::string& body, const std::string& what) {
-  google::protobuf::Struct s;
-  if (!google::protobuf::util::JsonStringToMessage(body, &s).ok()) {
-    return absl::UnavailableError(absl::StrCat(what, ": not a JSON object"));
-  }
+  auto s = jose::ParseJsonObject(body, what);
+  if (!s.ok()) return absl::UnavailableError(s.status().message());
   return s;
-}
-
-std::string Str(const google::protobuf::Struct& s, const std::string& name) {
-  auto it = s.fields().find(name);
-  return it != s.fields().end() && it->second.has_string_value() ? it->second.string_value() : "";
 }
 
 std::string Form(std::initializer_list<std::pair<std::string, std::string>> fields) {
@@ -54,8 +48,8 @@ absl::StatusOr<ProviderMetadata> Discover(HttpClient& http, const std::string& i
   if (r->status != 200) return absl::UnavailableError(absl::StrCat("oidc discovery: HTTP ", r->status));
   auto doc = JsonObject(r->body, "oidc discovery");
   if (!doc.ok()) return doc.status();
-  ProviderMetadata m{Str(*doc, "issuer"), Str(*doc, "authorization_endpoint"), Str(*doc, "token_endpoint"),
-                     Str(*doc, "userinfo_endpoint"), Str(*doc, "jwks_uri"), Str(*doc, "end_session_endpoint")};
+  ProviderMetadata m{jose::StringMember(*doc, "issuer"), jose::StringMember(*doc, "authorization_endpoint"), jose::StringMember(*doc, "token_endpoint"),
+                     jose::StringMember(*doc, "userinfo_endpoint"), jose::StringMember(*doc, "jwks_uri"), jose::StringMember(*doc, "end_session_endpoint")};
   if (m.issuer != issuer) {
     return absl::FailedPreconditionError(
         absl::StrCat("oidc discovery: the document says issuer '", m.issuer, "', expected '", issuer, "'"));
@@ -95,10 +89,10 @@ absl::StatusOr<SignIn> ExchangeCode(HttpClient& http, const ProviderMetadata& me
   auto doc = JsonObject(r->body, "oidc token");
   if (!doc.ok()) return doc.status();
   if (r->status != 200) {
-    return absl::PermissionDeniedError(absl::StrCat("oidc token: ", Str(*doc, "error"), " (",
-                                                    Str(*doc, "error_description"), ")"));
+    return absl::PermissionDeniedError(absl::StrCat("oidc token: ", jose::StringMember(*doc, "error"), " (",
+                                                    jose::StringMember(*doc, "error_description"), ")"));
   }
-  SignIn s{Str(*doc, "id_token"), Str(*doc, "access_token"), {}};
+  SignIn s{jose::StringMember(*doc, "id_token"), jose::StringMember(*doc, "access_token"), {}};
   jose::IdTokenRules rules = Rules(meta, client, now);
   rules.nonce = request.nonce;
   auto claims = jwks.Validate(s.id_token, rules);
