@@ -81,7 +81,7 @@ std::optional<HttpResponse> Gateway::Dispatch(HttpRequest& req, const Route** ou
   }
   // Routes match segment by segment on the decoded path: an encoded '/' or an empty segment
   // would let a path reach a route it does not name, so neither reaches one.
-  if (absl::StrContains(absl::AsciiStrToLower(req.raw_path), "%2f") || absl::StrContains(req.path, "//") ||
+  if (absl::StrContains(req.raw_path, "%2f") || absl::StrContains(req.raw_path, "%2F") || absl::StrContains(req.path, "//") ||
       req.path.find('\0') != std::string::npos) {
     return ErrorResponse(grpc::StatusCode::NOT_FOUND,
                          absl::StrCat("no route for ", req.raw_path,
