@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
@@ -25,6 +27,17 @@ bool SameKey(const std::string& a, const std::string& b) {
 bool Principal::HasRole(std::string_view role) const {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
+
+bool Principal::HasScope(std::string_view scope) const {
+  return std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
+}
+
+bool Principal::CoversStartup(std::string_view startup_id) const {
+  if (HasRole("coordinator")) return true;
+  return HasRole("product_team") && HasScope(absl::StrCat("startup:", absl::string_view(startup_id.data(), startup_id.size())));
+}
+
+std::string Principal::ScopeText() const { return absl::StrJoin(scopes, ","); }
 
 absl::StatusOr<Principal> Authenticate(const std::multimap<std::string, std::string>& md,
                                        const AuthOptions& options) {
@@ -51,7 +64,11 @@ absl::StatusOr<Principal> Authenticate(const std::multimap<std::string, std::str
       p.roles.emplace_back(absl::StripAsciiWhitespace(r));
     }
   }
-  if (const std::string* scope = Find(md, "x-pep-scope")) p.scope = *scope;
+  if (const std::string* scope = Find(md, "x-pep-scope")) {
+    for (absl::string_view s : absl::StrSplit(*scope, ',', absl::SkipWhitespace())) {
+      p.scopes.emplace_back(absl::StripAsciiWhitespace(s));
+    }
+  }
   return p;
 }
 

@@ -14,8 +14,14 @@ namespace pep::auth {
 struct Principal {
   std::string id;
   std::vector<std::string> roles;
-  std::string scope;  // e.g. "startup:<id>", empty = unrestricted
+  // x-pep-scope, a comma list: the start-ups ("startup:<id>") a product_team caller works on.
+  std::vector<std::string> scopes;
   bool HasRole(std::string_view role) const;
+  bool HasScope(std::string_view scope) const;
+  // Coordinators reach every start-up; a product team only those of its scopes; nobody else any.
+  bool CoversStartup(std::string_view startup_id) const;
+  // The scopes as sent (for messages).
+  std::string ScopeText() const;
 };
 
 struct AuthOptions {

@@ -13,14 +13,22 @@ TEST(Authenticate, RequiresGatewayKeyUnlessInsecureDev) {
   EXPECT_EQ(wrong.status().code(), absl::StatusCode::kUnauthenticated);
   auto ok = Authenticate(
       {{"x-pep-actor", "a"}, {"x-pep-gateway-key", "s3cret"}, {"x-pep-roles", "juror, agent"},
-       {"x-pep-scope", "startup:42"}},
+       {"x-pep-scope", "startup:42, startup:43"}},
       strict);
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(ok->id, "a");
   EXPECT_EQ(ok->roles, (std::vector<std::string>{"juror", "agent"}));
   EXPECT_TRUE(ok->HasRole("juror"));
   EXPECT_FALSE(ok->HasRole("coordinator"));
-  EXPECT_EQ(ok->scope, "startup:42");
+  EXPECT_EQ(ok->scopes, (std::vector<std::string>{"startup:42", "startup:43"}));
+  // A juror and agent with start-up scopes but no product_team role reaches no start-up.
+  EXPECT_FALSE(ok->CoversStartup("42"));
+  Principal team{.id = "t", .roles = {"agent", "product_team"}, .scopes = {"startup:42"}};
+  EXPECT_TRUE(team.CoversStartup("42"));
+  EXPECT_FALSE(team.CoversStartup("4"));
+  EXPECT_FALSE(team.CoversStartup("43"));
+  Principal coordinator{.id = "c", .roles = {"coordinator"}};
+  EXPECT_TRUE(coordinator.CoversStartup("43"));
   // An empty configured key never matches, even an empty header.
   EXPECT_FALSE(Authenticate({{"x-pep-actor", "a"}, {"x-pep-gateway-key", ""}},
                             AuthOptions{.insecure_dev = false, .gateway_key = ""})

@@ -196,6 +196,10 @@ void Describe(const LedgerRecord& r, Context& ctx, av1::TimelineEntry* e) {
     auto ev = Parse<iv1::JurorsAssigned>(r);
     e->set_summary(absl::StrCat("Jury désigné : ", ev.juror_ids_size(), " membre(s)"));
     AddChange(e, "jury", "", absl::StrJoin(ev.juror_ids(), ", "));
+  } else if (t == "JurorsRemoved") {
+    auto ev = Parse<iv1::JurorsRemoved>(r);
+    e->set_summary(absl::StrCat("Retiré(s) du jury : ", absl::StrJoin(ev.removed_juror_ids(), ", ")));
+    AddChange(e, "jury", absl::StrJoin(ev.removed_juror_ids(), ", "), "");
   } else if (t == "IdeaSubmitted") {
     auto idea = Parse<iv1::IdeaSubmitted>(r).idea();
     std::string by = idea.author_name().empty() ? r.envelope.actor : idea.author_name();

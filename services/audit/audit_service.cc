@@ -141,9 +141,12 @@ absl::Status AuditService::Authorize(const grpc::ServerContext& ctx, const std::
   if (!p.ok()) return p.status();
   if (p->HasRole("coordinator") || p->HasRole("auditor")) return absl::OkStatus();
   constexpr std::string_view kStartup = "startup:";
-  if (p->HasRole("product_team") && p->scope.rfind(kStartup, 0) == 0 && !subject.empty()) {
-    auto own = store_.Resolve(p->scope.substr(kStartup.size()));
-    if (own.ok() && *own == subject) return absl::OkStatus();
+  if (p->HasRole("product_team") && !subject.empty()) {
+    for (const std::string& scope : p->scopes) {
+      if (scope.rfind(kStartup, 0) != 0) continue;
+      auto own = store_.Resolve(scope.substr(kStartup.size()));
+      if (own.ok() && *own == subject) return absl::OkStatus();
+    }
   }
   return absl::PermissionDeniedError(
       "the ledger is readable by coordinators and auditors, and by a product team for its own "

@@ -136,12 +136,10 @@ absl::StatusOr<auth::Principal> FeedbackService::Caller(const grpc::ServerContex
 
 absl::Status FeedbackService::CanRead(const auth::Principal& p,
                                       const std::string& startup_id) const {
-  if (!p.scope.empty() && p.scope != "startup:" + startup_id) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("scope '", p.scope, "' does not cover start-up ", startup_id));
-  }
-  if (p.HasRole("coordinator") || p.HasRole("product_team")) return absl::OkStatus();
-  return absl::PermissionDeniedError("reading feedback requires the coordinator or product_team role");
+  if (p.CoversStartup(startup_id)) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      "reading feedback requires the coordinator role, or product_team with scope 'startup:",
+      startup_id, "' (got '", p.ScopeText(), "')"));
 }
 
 absl::Status FeedbackService::CheckSubmission(const grpc::ServerContextBase& ctx,

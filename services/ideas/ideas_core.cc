@@ -112,7 +112,9 @@ absl::Status ValidateWithdraw(const v1::WithdrawIdeaRequest& r) {
   return Text("reason", r.reason(), 0, kCommentMax);
 }
 
-absl::Status ValidateAssignJurors(const v1::AssignJurorsRequest& r) {
+namespace {
+template <typename JurorsRequest>
+absl::Status ValidateJurorList(const JurorsRequest& r) {
   PEP_RETURN_IF_ERROR(Id("challenge_id", r.challenge_id()));
   if (r.juror_ids_size() < 1 || r.juror_ids_size() > kMaxJurors) {
     return FieldError("juror_ids", absl::StrFormat("must list 1-%d jurors (got %d)", kMaxJurors,
@@ -123,6 +125,10 @@ absl::Status ValidateAssignJurors(const v1::AssignJurorsRequest& r) {
   }
   return absl::OkStatus();
 }
+}  // namespace
+
+absl::Status ValidateAssignJurors(const v1::AssignJurorsRequest& r) { return ValidateJurorList(r); }
+absl::Status ValidateRemoveJurors(const v1::RemoveJurorsRequest& r) { return ValidateJurorList(r); }
 
 absl::Status ValidateScore(const v1::ScoreIdeaRequest& r, const v1::Challenge& challenge) {
   PEP_RETURN_IF_ERROR(Text("comment", r.comment(), 0, kCommentMax));

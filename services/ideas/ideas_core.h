@@ -31,6 +31,7 @@ absl::Status ValidateSubmit(const v1::SubmitIdeaRequest& r);
 absl::Status ValidateEdit(const v1::EditIdeaRequest& r);
 absl::Status ValidateWithdraw(const v1::WithdrawIdeaRequest& r);
 absl::Status ValidateAssignJurors(const v1::AssignJurorsRequest& r);
+absl::Status ValidateRemoveJurors(const v1::RemoveJurorsRequest& r);
 // Checks each criterion is scored exactly once within 0..5 against the challenge's criteria.
 absl::Status ValidateScore(const v1::ScoreIdeaRequest& r, const v1::Challenge& challenge);
 absl::Status ValidateDecide(const v1::DecideIdeaRequest& r);

@@ -29,6 +29,25 @@ absl::Status RequireAuthorOrCoordinator(const auth::Principal& p, const v1::Idea
   return absl::PermissionDeniedError("only the idea's author or a coordinator may change it");
 }
 
+// Per-resource rules, here and not only in the gateway: a call with the gateway key but the
+// wrong principal is refused by the service itself.
+bool IsJurorOf(const auth::Principal& p, const v1::Challenge& c) {
+  return std::find(c.juror_ids().begin(), c.juror_ids().end(), p.id) != c.juror_ids().end();
+}
+
+absl::Status RequireCoordinatorOrJuror(const auth::Principal& p, const v1::Challenge& c,
+                                       const std::string& what) {
+  if (p.HasRole("coordinator") || IsJurorOf(p, c)) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      what, " is for coordinators and the jury of challenge ", c.id(), " ('", p.id, "' is not on it)"));
+}
+
+// The contact e-mail is the coordinators' (and the author's own): jurors judge the idea, not
+// the person.
+void RedactContact(const auth::Principal& p, v1::Idea* idea) {
+  if (!p.HasRole("coordinator") && idea->author_id() != p.id) idea->clear_contact_email();
+}
+
 }  // namespace
 
 IdeasMetrics::IdeasMetrics(prometheus::Registry& r) {
@@ -170,12 +189,14 @@ grpc::Status IdeasService::CloseChallenge(grpc::ServerContext* ctx,
 
 grpc::Status IdeasService::GetChallenge(grpc::ServerContext* ctx,
                                         const v1::GetChallengeRequest* req, v1::Challenge* out) {
-  PEP_GRPC_RETURN_IF_ERROR(Caller(ctx).status());
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
   if (!IsUuid(req->challenge_id())) {
     return ToGrpcStatus(FieldError("challenge_id", "is not a valid id"));
   }
   auto c = store_.GetChallenge(req->challenge_id());
   PEP_GRPC_RETURN_IF_ERROR(c.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinatorOrJuror(*p, *c, "the ranking"));
   *out = std::move(*c);
   return grpc::Status::OK;
 }
@@ -252,17 +273,28 @@ grpc::Status IdeasService::SubmitIdea(grpc::ServerContext* ctx, const v1::Submit
 
 grpc::Status IdeasService::GetIdea(grpc::ServerContext* ctx, const v1::GetIdeaRequest* req,
                                    v1::Idea* out) {
-  PEP_GRPC_RETURN_IF_ERROR(Caller(ctx).status());
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
   if (!IsUuid(req->idea_id())) return ToGrpcStatus(FieldError("idea_id", "is not a valid id"));
   auto idea = store_.GetIdea(req->idea_id());
   PEP_GRPC_RETURN_IF_ERROR(idea.status());
+  if (!p->HasRole("coordinator") && idea->author_id() != p->id) {
+    auto c = store_.GetChallenge(idea->challenge_id());
+    PEP_GRPC_RETURN_IF_ERROR(c.status());
+    if (!IsJurorOf(*p, *c)) {
+      return ToGrpcStatus(absl::PermissionDeniedError(
+          "an idea is readable by its author, coordinators and the jury of its challenge"));
+    }
+  }
+  RedactContact(*p, &*idea);
   *out = std::move(*idea);
   return grpc::Status::OK;
 }
 
 grpc::Status IdeasService::ListIdeas(grpc::ServerContext* ctx, const v1::ListIdeasRequest* req,
                                      v1::ListIdeasResponse* out) {
-  PEP_GRPC_RETURN_IF_ERROR(Caller(ctx).status());
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
   if (req->page_size() < 0 || req->page_size() > 500) {
     return ToGrpcStatus(FieldError("page_size", absl::StrCat("must be 0-500 (got ", req->page_size(), ")")));
   }
@@ -272,8 +304,25 @@ grpc::Status IdeasService::ListIdeas(grpc::ServerContext* ctx, const v1::ListIde
   if (!req->page_token().empty() && !IsUuid(req->page_token())) {
     return ToGrpcStatus(FieldError("page_token", "is not a token returned by ListIdeas"));
   }
-  auto list = store_.ListIdeas(*req);
+  v1::ListIdeasRequest q = *req;
+  if (!p->HasRole("coordinator")) {
+    bool juror = false;
+    if (!q.challenge_id().empty()) {
+      auto c = store_.GetChallenge(q.challenge_id());
+      PEP_GRPC_RETURN_IF_ERROR(c.status());
+      juror = IsJurorOf(*p, *c);
+    }
+    if (!juror) {  // everyone else lists their own ideas only
+      if (!q.author_id().empty() && q.author_id() != p->id) {
+        return ToGrpcStatus(FieldError(
+            "author_id", "only coordinators and the challenge's jury list others' ideas"));
+      }
+      q.set_author_id(p->id);
+    }
+  }
+  auto list = store_.ListIdeas(q);
   PEP_GRPC_RETURN_IF_ERROR(list.status());
+  for (auto& idea : *list->mutable_ideas()) RedactContact(*p, &idea);
   *out = std::move(*list);
   return grpc::Status::OK;
 }
@@ -386,6 +435,39 @@ grpc::Status IdeasService::AssignJurors(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
+grpc::Status IdeasService::RemoveJurors(grpc::ServerContext* ctx,
+                                        const v1::RemoveJurorsRequest* req, v1::Challenge* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "removing jurors"));
+  PEP_GRPC_RETURN_IF_ERROR(ValidateRemoveJurors(*req));
+  v1::Challenge c;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
+    auto got = tx.GetChallenge(req->challenge_id());
+    if (!got.ok()) return got.status();
+    c = std::move(*got);
+    v1::JurorsRemoved ev;
+    ev.set_challenge_id(c.id());
+    google::protobuf::RepeatedPtrField<std::string> kept;
+    for (const auto& j : c.juror_ids()) {
+      if (std::find(req->juror_ids().begin(), req->juror_ids().end(), j) == req->juror_ids().end()) {
+        *kept.Add() = j;
+      } else {
+        ev.add_removed_juror_ids(j);
+      }
+    }
+    if (ev.removed_juror_ids_size() == 0) return absl::OkStatus();  // none was on the jury
+    *c.mutable_juror_ids() = kept;
+    *ev.mutable_juror_ids() = kept;
+    c.set_version(c.version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutChallenge(c));
+    return tx.Emit(c.id(), c.id(), c.version(), ev, p->id, tx.Now());
+  }));
+  Committed(false);
+  *out = std::move(c);
+  return grpc::Status::OK;
+}
+
 grpc::Status IdeasService::ScoreIdea(grpc::ServerContext* ctx, const v1::ScoreIdeaRequest* req,
                                      v1::Scorecard* out) {
   auto p = Caller(ctx);
@@ -427,9 +509,14 @@ grpc::Status IdeasService::ScoreIdea(grpc::ServerContext* ctx, const v1::ScoreId
 grpc::Status IdeasService::ListScorecards(grpc::ServerContext* ctx,
                                           const v1::ListScorecardsRequest* req,
                                           v1::ListScorecardsResponse* out) {
-  PEP_GRPC_RETURN_IF_ERROR(Caller(ctx).status());
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
   if (!IsUuid(req->idea_id())) return ToGrpcStatus(FieldError("idea_id", "is not a valid id"));
-  PEP_GRPC_RETURN_IF_ERROR(store_.GetIdea(req->idea_id()).status());
+  auto idea = store_.GetIdea(req->idea_id());
+  PEP_GRPC_RETURN_IF_ERROR(idea.status());
+  auto c = store_.GetChallenge(idea->challenge_id());
+  PEP_GRPC_RETURN_IF_ERROR(c.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinatorOrJuror(*p, *c, "reading scorecards"));
   auto cards = store_.Scorecards(req->idea_id());
   PEP_GRPC_RETURN_IF_ERROR(cards.status());
   for (auto& c : *cards) *out->add_scorecards() = std::move(c);
@@ -438,12 +525,14 @@ grpc::Status IdeasService::ListScorecards(grpc::ServerContext* ctx,
 
 grpc::Status IdeasService::RankIdeas(grpc::ServerContext* ctx, const v1::RankIdeasRequest* req,
                                      v1::RankIdeasResponse* out) {
-  PEP_GRPC_RETURN_IF_ERROR(Caller(ctx).status());
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
   if (!IsUuid(req->challenge_id())) {
     return ToGrpcStatus(FieldError("challenge_id", "is not a valid id"));
   }
   auto c = store_.GetChallenge(req->challenge_id());
   PEP_GRPC_RETURN_IF_ERROR(c.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinatorOrJuror(*p, *c, "the ranking"));
   auto ideas = store_.IdeasOfChallenge(c->id());
   PEP_GRPC_RETURN_IF_ERROR(ideas.status());
   auto cards = store_.ScorecardsOfChallenge(c->id());

@@ -64,6 +64,8 @@ class IdeasService final : public v1::IdeaService::Service {
   grpc::Status EditIdea(grpc::ServerContext*, const v1::EditIdeaRequest*, v1::Idea*) override;
   grpc::Status WithdrawIdea(grpc::ServerContext*, const v1::WithdrawIdeaRequest*,
                             v1::Idea*) override;
+  grpc::Status RemoveJurors(grpc::ServerContext*, const v1::RemoveJurorsRequest*,
+                            v1::Challenge*) override;
   grpc::Status AssignJurors(grpc::ServerContext*, const v1::AssignJurorsRequest*,
                             v1::Challenge*) override;
   grpc::Status ScoreIdea(grpc::ServerContext*, const v1::ScoreIdeaRequest*,

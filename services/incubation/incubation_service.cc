@@ -27,17 +27,19 @@ absl::Status RequireCoordinator(const auth::Principal& p, const std::string& act
   return absl::PermissionDeniedError(action + " requires the coordinator role");
 }
 
-// A caller scoped to one start-up ("startup:<id>") reaches only that start-up.
+// Coordinators reach every start-up, a product team the start-ups of its scopes, nobody else any.
 absl::Status CheckScope(const auth::Principal& p, const std::string& startup_id) {
-  if (p.scope.empty() || p.scope == "startup:" + startup_id) return absl::OkStatus();
-  return absl::PermissionDeniedError(
-      absl::StrCat("scope '", p.scope, "' does not cover start-up ", startup_id));
+  if (p.CoversStartup(startup_id)) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      "'", p.id, "' (roles ", absl::StrJoin(p.roles, ","), ", scope '", p.ScopeText(),
+      "') does not cover start-up ", startup_id));
 }
 
-absl::Status RequireUnscoped(const auth::Principal& p, const std::string& action) {
-  if (p.scope.empty()) return absl::OkStatus();
+// The whole portfolio is the coordinators' (and auditors') view.
+absl::Status RequirePortfolioReader(const auth::Principal& p, const std::string& action) {
+  if (p.HasRole("coordinator") || p.HasRole("auditor")) return absl::OkStatus();
   return absl::PermissionDeniedError(
-      absl::StrCat(action, " is not available to a caller scoped to '", p.scope, "'"));
+      absl::StrCat(action, " requires the coordinator or auditor role"));
 }
 
 std::string LinksText(const v1::Links& l) {
@@ -274,7 +276,7 @@ grpc::Status IncubationService::ListStartups(grpc::ServerContext* ctx,
                                              v1::ListStartupsResponse* out) {
   auto p = Caller(ctx);
   PEP_GRPC_RETURN_IF_ERROR(p.status());
-  PEP_GRPC_RETURN_IF_ERROR(RequireUnscoped(*p, "listing start-ups"));
+  PEP_GRPC_RETURN_IF_ERROR(RequirePortfolioReader(*p, "listing start-ups"));
   if (req->page_size() < 0 || req->page_size() > 1000) {
     return ToGrpcStatus(FieldError("page_size", absl::StrCat("must be 0-1000 (got ", req->page_size(), ")")));
   }
@@ -838,7 +840,7 @@ grpc::Status IncubationService::GetPortfolioStats(grpc::ServerContext* ctx,
                                                   v1::PortfolioStats* out) {
   auto p = Caller(ctx);
   PEP_GRPC_RETURN_IF_ERROR(p.status());
-  PEP_GRPC_RETURN_IF_ERROR(RequireUnscoped(*p, "portfolio statistics"));
+  PEP_GRPC_RETURN_IF_ERROR(RequirePortfolioReader(*p, "portfolio statistics"));
   auto all = store_.AllStartups();
   PEP_GRPC_RETURN_IF_ERROR(all.status());
   std::vector<v1::Startup> selected;

@@ -1,0 +1,194 @@
+// pep-ideas' per-resource rules over real gRPC (a server on 127.0.0.1 that requires the gateway
+// key): a call that carries the right key but the wrong principal is refused by the service
+// itself — an agent reads only their own ideas, a juror only their challenges, contact e-mails
+// are the coordinators' (and the author's).
+#include "services/ideas/ideas_service.h"
+
+#include "common/clock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "harness/harness.h"
+#include "prometheus/registry.h"
+
+namespace pep::ideas {
+namespace {
+
+constexpr char kKey[] = "test-gateway-key-0123456789";
+
+class IdeasOverGrpc : public ::testing::Test {
+ protected:
+  IdeasOverGrpc()
+      : store_(*IdeasStore::Open(dir_.path() + "/ideas.db", SystemClock::Get())),
+        metrics_(registry_),
+        svc_(*store_, metrics_, nullptr, {.auth = {.insecure_dev = false, .gateway_key = kKey}}) {
+    EXPECT_TRUE(svc_.Init().ok());
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    b.RegisterService(&svc_);
+    server_ = b.BuildAndStart();
+    stub_ = v1::IdeaService::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials()));
+  }
+  ~IdeasOverGrpc() override { server_->Shutdown(); }
+
+  // A client context as pep-gateway would send it.
+  std::unique_ptr<grpc::ClientContext> As(const std::string& actor, const std::string& roles,
+                                          const std::string& key = kKey) {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->AddMetadata("x-pep-gateway-key", key);
+    c->AddMetadata("x-pep-actor", actor);
+    c->AddMetadata("x-pep-roles", roles);
+    return c;
+  }
+
+  v1::Challenge OpenChallenge() {
+    v1::CreateChallengeRequest r;
+    r.set_title("Simplification administrative");
+    r.set_theme("simplification");
+    auto* crit = r.add_criteria();
+    crit->set_name("impact");
+    crit->set_weight(1);
+    r.set_jury_quorum(1);
+    v1::Challenge c;
+    EXPECT_TRUE(stub_->CreateChallenge(As("coord", "coordinator").get(), r, &c).ok());
+    v1::ChallengeTransitionRequest o;
+    o.set_challenge_id(c.id());
+    EXPECT_TRUE(stub_->OpenChallenge(As("coord", "coordinator").get(), o, &c).ok());
+    return c;
+  }
+
+  v1::Idea Submit(const v1::Challenge& c, const std::string& author, const std::string& title) {
+    v1::SubmitIdeaRequest r;
+    r.set_challenge_id(c.id());
+    r.set_title(title);
+    r.set_problem("Trop de formulaires papier pour une même démarche");
+    r.set_proposal("Un formulaire unique en ligne, prérempli");
+    r.set_author_name(author);
+    r.set_department("DRH");
+    r.set_contact_email(author + "@departement06.fr");
+    v1::SubmitIdeaResponse out;
+    grpc::Status s = stub_->SubmitIdea(As(author, "agent").get(), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out.idea();
+  }
+
+  pep::testing::TempDir dir_;
+  std::unique_ptr<IdeasStore> store_;
+  prometheus::Registry registry_;
+  IdeasMetrics metrics_;
+  IdeasService svc_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::IdeaService::Stub> stub_;
+};
+
+TEST_F(IdeasOverGrpc, WithoutTheGatewayKeyNothingIsAnswered) {
+  v1::ListChallengesRequest r;
+  v1::ListChallengesResponse out;
+  EXPECT_EQ(stub_->ListChallenges(As("coord", "coordinator", "wrong").get(), r, &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(IdeasOverGrpc, AnAgentReadsOnlyTheirOwnIdeas) {
+  const v1::Challenge c = OpenChallenge();
+  const v1::Idea mine = Submit(c, "agent-a", "Formulaire unique");
+  const v1::Idea theirs = Submit(c, "agent-b", "Guichet numérique");
+
+  v1::GetIdeaRequest get;
+  get.set_idea_id(theirs.id());
+  v1::Idea got;
+  EXPECT_EQ(stub_->GetIdea(As("agent-a", "agent").get(), get, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  get.set_idea_id(mine.id());
+  ASSERT_TRUE(stub_->GetIdea(As("agent-a", "agent").get(), get, &got).ok());
+  EXPECT_EQ(got.contact_email(), "agent-a@departement06.fr");  // their own, in full
+
+  // Listing the challenge gives their own only; asking for someone else's is refused by name.
+  v1::ListIdeasRequest list;
+  list.set_challenge_id(c.id());
+  v1::ListIdeasResponse ideas;
+  ASSERT_TRUE(stub_->ListIdeas(As("agent-a", "agent").get(), list, &ideas).ok());
+  ASSERT_EQ(ideas.ideas_size(), 1);
+  EXPECT_EQ(ideas.ideas(0).id(), mine.id());
+  list.set_author_id("agent-b");
+  grpc::Status s = stub_->ListIdeas(As("agent-a", "agent").get(), list, &ideas);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("author_id"), std::string::npos) << s.error_message();
+
+  // Editing another's idea is refused too.
+  v1::EditIdeaRequest edit;
+  edit.set_idea_id(theirs.id());
+  edit.set_title("Repris");
+  EXPECT_EQ(stub_->EditIdea(As("agent-a", "agent").get(), edit, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(IdeasOverGrpc, AJurorReadsTheirChallengesOnlyAndNeverContactEmails) {
+  const v1::Challenge sits = OpenChallenge();
+  const v1::Challenge other = OpenChallenge();
+  const v1::Idea on_jury = Submit(sits, "agent-a", "Formulaire unique");
+  const v1::Idea elsewhere = Submit(other, "agent-b", "Guichet numérique");
+  v1::AssignJurorsRequest assign;
+  assign.set_challenge_id(sits.id());
+  assign.add_juror_ids("juror-1");
+  v1::Challenge ch;
+  // Only a coordinator names a jury, even with the key.
+  EXPECT_EQ(stub_->AssignJurors(As("juror-1", "juror,agent").get(), assign, &ch).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub_->AssignJurors(As("coord", "coordinator").get(), assign, &ch).ok());
+
+  v1::GetIdeaRequest get;
+  get.set_idea_id(on_jury.id());
+  v1::Idea got;
+  ASSERT_TRUE(stub_->GetIdea(As("juror-1", "juror,agent").get(), get, &got).ok());
+  EXPECT_EQ(got.contact_email(), "");  // the person stays the coordinators'
+  get.set_idea_id(elsewhere.id());
+  EXPECT_EQ(stub_->GetIdea(As("juror-1", "juror,agent").get(), get, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::ListIdeasRequest list;
+  list.set_challenge_id(sits.id());
+  v1::ListIdeasResponse ideas;
+  ASSERT_TRUE(stub_->ListIdeas(As("juror-1", "juror,agent").get(), list, &ideas).ok());
+  ASSERT_EQ(ideas.ideas_size(), 1);
+  EXPECT_EQ(ideas.ideas(0).contact_email(), "");
+  list.set_challenge_id(other.id());
+  ASSERT_TRUE(stub_->ListIdeas(As("juror-1", "juror,agent").get(), list, &ideas).ok());
+  EXPECT_EQ(ideas.ideas_size(), 0);  // not their jury: only their own ideas, and they have none
+
+  v1::RankIdeasRequest rank;
+  rank.set_challenge_id(other.id());
+  v1::RankIdeasResponse ranking;
+  EXPECT_EQ(stub_->RankIdeas(As("juror-1", "juror,agent").get(), rank, &ranking).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  rank.set_challenge_id(sits.id());
+  EXPECT_TRUE(stub_->RankIdeas(As("juror-1", "juror,agent").get(), rank, &ranking).ok());
+
+  v1::ScoreIdeaRequest score;
+  score.set_idea_id(elsewhere.id());
+  auto* sc = score.add_scores();
+  sc->set_criterion("impact");
+  sc->set_score(4);
+  v1::Scorecard card;
+  EXPECT_EQ(stub_->ScoreIdea(As("juror-1", "juror,agent").get(), score, &card).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  score.set_idea_id(on_jury.id());
+  ASSERT_TRUE(stub_->ScoreIdea(As("juror-1", "juror,agent").get(), score, &card).ok());
+
+  // Off the jury, the same juror reads nothing of it any more.
+  v1::RemoveJurorsRequest remove;
+  remove.set_challenge_id(sits.id());
+  remove.add_juror_ids("juror-1");
+  ASSERT_TRUE(stub_->RemoveJurors(As("coord", "coordinator").get(), remove, &ch).ok());
+  EXPECT_EQ(ch.juror_ids_size(), 0);
+  get.set_idea_id(on_jury.id());
+  EXPECT_EQ(stub_->GetIdea(As("juror-1", "juror,agent").get(), get, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // A coordinator sees the contact e-mail.
+  ASSERT_TRUE(stub_->GetIdea(As("coord", "coordinator").get(), get, &got).ok());
+  EXPECT_EQ(got.contact_email(), "agent-a@departement06.fr");
+}
+
+}  // namespace
+}  // namespace pep::ideas
