@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/proto_time.h"
 #include "pepiniere/feedback/v1/events.pb.h"
+#include "pepiniere/gateway/v1/events.pb.h"
 #include "pepiniere/ideas/v1/events.pb.h"
 #include "pepiniere/incubation/v1/events.pb.h"
 
@@ -17,6 +18,7 @@ namespace av1 = pepiniere::audit::v1;
 namespace iv1 = pepiniere::ideas::v1;
 namespace nv1 = pepiniere::incubation::v1;
 namespace fv1 = pepiniere::feedback::v1;
+namespace gv1 = pepiniere::gateway::v1;
 
 std::string ShortType(const std::string& ce_type) {
   const size_t dot = ce_type.rfind('.');
@@ -76,6 +78,13 @@ double SatisfactionPoints(int s) {
 
 std::string SatisfactionLabel(int s) {
   return s == fv1::SATISFACTION_GOOD ? "bonne" : s == fv1::SATISFACTION_MEDIUM ? "moyenne" : "mauvaise";
+}
+
+std::string AccessLabel(const std::string& role) {
+  if (role == "coordinator") return "coordination de l'incubateur";
+  if (role == "juror") return "juré du défi";
+  if (role == "product_team") return "membre de l'équipe";
+  return role;
 }
 
 std::string Score(double v) {  // French decimal comma, one decimal when needed
@@ -298,6 +307,26 @@ void Describe(const LedgerRecord& r, Context& ctx, av1::TimelineEntry* e) {
     auto ev = Parse<fv1::FeedbackModerated>(r);
     e->set_summary(absl::StrCat("Avis masqué par la modération : ", ev.reason()));
     AddChange(e, "verbatim", "visible", "masqué");
+  } else if (t == "AccountCreated") {
+    auto ev = Parse<gv1::AccountCreated>(r);
+    e->set_summary(absl::StrCat("Compte créé à la première connexion : ", ev.display_name(),
+                                ev.organisation().empty() ? "" : absl::StrCat(" (", ev.organisation(), ")")));
+  } else if (t == "RoleGranted") {
+    auto ev = Parse<gv1::RoleGranted>(r);
+    e->set_summary(absl::StrCat("Accès accordé à ", ev.display_name(), " : ", AccessLabel(ev.role()),
+                                ev.reason().empty() ? "" : absl::StrCat(" (", ev.reason(), ")")));
+    AddChange(e, absl::StrCat("accès de ", ev.display_name()), "", AccessLabel(ev.role()));
+  } else if (t == "RoleRevoked") {
+    auto ev = Parse<gv1::RoleRevoked>(r);
+    e->set_summary(absl::StrCat("Accès retiré à ", ev.display_name(), " : ", AccessLabel(ev.role())));
+    AddChange(e, absl::StrCat("accès de ", ev.display_name()), AccessLabel(ev.role()), "");
+  } else if (t == "TokenCreated") {
+    auto ev = Parse<gv1::TokenCreated>(r);
+    e->set_summary(absl::StrCat("Jeton d'accès créé : « ", ev.name(), " » (", ev.role(),
+                                ", jusqu'au ", Date(FromTimestamp(ev.expires_at())), ")"));
+  } else if (t == "TokenRevoked") {
+    auto ev = Parse<gv1::TokenRevoked>(r);
+    e->set_summary(absl::StrCat("Jeton d'accès révoqué : « ", ev.name(), " »"));
   } else {
     e->set_summary(absl::StrCat("Événement ", t));
   }

@@ -105,6 +105,9 @@ absl::StatusOr<std::vector<LedgerRecord>> ReadAll(store::Stmt& q) {
 
 // Users' answers: one aggregate each, found through their start-up, never by their own id.
 bool IsFeedback(const LedgerRecord& r) { return r.envelope.type.rfind("pepiniere.feedback.", 0) == 0; }
+// pep-gateway's access events: a grant on a start-up or challenge names it as its correlation
+// id, which is an aggregate id, not a lineage root — it is resolved to that lineage.
+bool IsAccess(const LedgerRecord& r) { return r.envelope.type.rfind("pepiniere.gateway.", 0) == 0; }
 
 }  // namespace
 
@@ -419,7 +422,16 @@ absl::StatusOr<SealResult> LedgerStore::Seal(std::vector<LedgerRecord>& records,
     PEP_RETURN_IF_ERROR(LoadGlobalHead());
     auto alias = db_->Prepare("INSERT OR IGNORE INTO aliases(id, subject) VALUES (?, ?)");
     if (!alias.ok()) return alias.status();
+    auto lineage = db_->Prepare("SELECT subject FROM aliases WHERE id = ?");
+    if (!lineage.ok()) return lineage.status();
     for (LedgerRecord& r : records) {
+      if (IsAccess(r) && !r.envelope.correlation_id.empty()) {
+        lineage->Reset();
+        lineage->Bind(1, r.envelope.correlation_id);
+        auto row = lineage->Step();
+        if (!row.ok()) return row.status();
+        if (*row) r.subject = lineage->Text(0);
+      }
       const bool late = !global_.ce_id.empty() &&
                         KeyBefore(r.envelope.time, r.envelope.id, global_.time, global_.ce_id);
       auto added = late ? InsertLate(r, result) : AppendOne(r, result);
@@ -431,7 +443,7 @@ absl::StatusOr<SealResult> LedgerStore::Seal(std::vector<LedgerRecord>& records,
       // Aggregate ids of ideas, challenges and start-ups find their lineage (feedback ids don't
       // need to: a feedback is found through its start-up).
       for (const std::string* id : {&r.subject, &r.envelope.subject}) {
-        if (IsFeedback(r) && id != &r.subject) continue;
+        if ((IsFeedback(r) || IsAccess(r)) && id != &r.subject) continue;
         if (aliased_.contains(*id)) continue;
         alias->Reset();
         PEP_RETURN_IF_ERROR(alias->Bind(1, *id).Bind(2, r.subject).Run());

@@ -23,7 +23,8 @@ ABSL_FLAG(std::string, consumer_group, "pep-audit", "Kafka consumer group");
 ABSL_FLAG(std::string, consumer_instance, "pep-audit-0",
           "Static member id in the consumer group (a restart reclaims the partitions at once)");
 ABSL_FLAG(std::string, topics,
-          "pepiniere.ideas.events,pepiniere.incubation.events,pepiniere.feedback.events",
+          "pepiniere.ideas.events,pepiniere.incubation.events,pepiniere.feedback.events,"
+          "pepiniere.access.events",
           "Comma-separated topics the ledger reads");
 ABSL_FLAG(absl::Duration, seal_grace, absl::Seconds(2),
           "How long a record waits for older ones still in flight before it is sealed");

@@ -1,5 +1,7 @@
 #include "services/gateway/backends.h"
 
+#include "absl/strings/str_join.h"
+
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "prometheus/family.h"
@@ -82,8 +84,8 @@ void ApplyMetadata(grpc::ClientContext& ctx, const CallMetadata& m) {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + m.deadline));
   // Always an actor: a service in --insecure_dev would take a call without one for "dev".
   ctx.AddMetadata("x-pep-actor", m.caller.actor.empty() ? "public" : m.caller.actor);
-  ctx.AddMetadata("x-pep-roles", RoleName(m.caller.role));
-  if (!m.caller.scope.empty()) ctx.AddMetadata("x-pep-scope", m.caller.scope);
+  ctx.AddMetadata("x-pep-roles", RoleNames(m.caller.roles));
+  if (!m.caller.scopes.empty()) ctx.AddMetadata("x-pep-scope", absl::StrJoin(m.caller.scopes, ","));
   if (!m.gateway_key.empty()) ctx.AddMetadata("x-pep-gateway-key", m.gateway_key);
   if (!m.client_key.empty()) ctx.AddMetadata("x-pep-client-key", m.client_key);
 }

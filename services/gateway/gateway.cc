@@ -6,31 +6,90 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/status.h"
 #include "services/gateway/calls.h"
 
 namespace pep::gateway {
 
+Caller PersonCaller(const Account& a) {
+  Caller c{.actor = a.id, .roles = kAgent, .via = "session", .account_id = a.id};
+  for (const GrantRow& g : a.grants) {
+    if (g.role == "coordinator") c.roles |= kCoordinator;
+    if (g.role == "juror") c.roles |= kJuror;
+    if (g.role == "product_team") {
+      c.roles |= kProductTeam;
+      c.scopes.push_back(g.scope);
+    }
+  }
+  return c;
+}
+
+absl::Status MayIssue(const Caller& creator, const std::string& role, const std::string& scope) {
+  if (creator.Has(kCoordinator)) return absl::OkStatus();
+  if (role == "product_team" && scope.rfind("startup:", 0) == 0 &&
+      creator.CoversStartup(scope.substr(8))) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "role: a token never carries more than its creator has; ", creator.actor, " (",
+      RoleNames(creator.roles), ") may not hand out ", role, scope.empty() ? "" : " on ", scope));
+}
+
 Gateway::Gateway(GatewayOptions options, TokenStore& tokens, HttpMetrics& metrics,
-                 prometheus::Registry* registry)
+                 prometheus::Registry* registry, SignInStore* accounts)
     : options_(std::move(options)),
       tokens_(tokens),
+      accounts_(accounts),
       metrics_(metrics),
       backends_(options_.backends, options_.max_backend_in_flight, registry),
       static_files_(options_.console_dir) {
+  if (accounts_ != nullptr) {
+    WebSignInOptions w = options_.signin;
+    w.gateway_key = options_.gateway_key;
+    web_ = std::make_unique<WebSignIn>(std::move(w), *accounts_, backends_);
+  }
   BuildRoutes();
+}
+
+absl::StatusOr<Caller> Gateway::TokenCaller(const std::string& secret) {
+  auto t = tokens_.Authenticate(secret);
+  if (!t.ok()) return t.status();
+  Caller c{.actor = t->actor, .roles = RoleOf(t->role), .via = "token", .token_id = t->id,
+           .account_id = t->created_by_account};
+  if (!t->scope.empty()) c.scopes.push_back(t->scope);
+  // Made by a signed-in person: it holds only while they still hold what it carries.
+  if (!t->created_by_account.empty()) {
+    if (accounts_ == nullptr) return absl::UnauthenticatedError("token: its creator's account is unknown here");
+    auto creator = accounts_->GetAccount(t->created_by_account);
+    if (!creator.ok()) return absl::UnauthenticatedError("token: its creator's account is gone");
+    absl::Status may = MayIssue(PersonCaller(*creator), t->role, t->scope);
+    if (!may.ok()) {
+      return absl::UnauthenticatedError(
+          absl::StrCat("token: its creator no longer holds ", t->role, " ", t->scope));
+    }
+  }
+  return c;
 }
 
 absl::StatusOr<Caller> Gateway::Authenticate(const HttpRequest& req) {
   const std::string* auth = req.Header("authorization");
-  if (auth == nullptr || auth->empty()) return Caller{};
-  const std::string kBearer = "Bearer ";
-  if (!absl::StartsWithIgnoreCase(*auth, kBearer)) {
-    return absl::UnauthenticatedError("Authorization: expected 'Bearer <token>'");
+  if (auth != nullptr && !auth->empty()) {  // machines: CSRF-free, nothing ambient
+    const std::string kBearer = "Bearer ";
+    if (!absl::StartsWithIgnoreCase(*auth, kBearer)) {
+      return absl::UnauthenticatedError("Authorization: expected 'Bearer <token>'");
+    }
+    return TokenCaller(std::string(absl::StripAsciiWhitespace(auth->substr(kBearer.size()))));
   }
-  auto t = tokens_.Authenticate(
-      std::string(absl::StripAsciiWhitespace(auth->substr(kBearer.size()))));
-  if (!t.ok()) return t.status();
-  return Caller{t->actor, RoleOf(t->role), t->scope};
+  if (web_ == nullptr) return Caller{};
+  const std::string secret = web_->SessionCookie(req);
+  if (secret.empty()) return Caller{};
+  auto live = accounts_->Authenticate(secret);
+  if (!live.ok()) return live.status();
+  // A cookie rides along with any site's form: a change must come from this site's pages.
+  if (req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS") {
+    PEP_RETURN_IF_ERROR(CheckSameOrigin(req, web_->origin()));
+  }
+  return PersonCaller(live->account);
 }
 
 size_t Gateway::BodyLimit(const HttpRequest& head) const {
@@ -49,6 +108,14 @@ void Gateway::Handle(HttpRequest req, Respond respond) {
   const Route* route = nullptr;
   std::shared_ptr<RouteCall> call;
   std::string label = "unmatched";
+  if (web_ != nullptr && absl::StartsWith(req.path, "/auth/")) {
+    Respond observed = [this, label = req.path, method = req.method, start,
+                        respond = std::move(respond)](HttpResponse r) {
+      metrics_.Observe(label, method, r.status, absl::ToDoubleSeconds(absl::Now() - start));
+      respond(std::move(r));
+    };
+    return web_->Handle(std::move(req), std::move(observed));
+  }
   std::optional<HttpResponse> now = Dispatch(req, &route, &call, &label);
   Respond observed = [this, label, method = req.method, start,
                       respond = std::move(respond)](HttpResponse r) {
@@ -97,23 +164,22 @@ std::optional<HttpResponse> Gateway::Dispatch(HttpRequest& req, const Route** ou
     *label = route.pattern;
     auto caller = Authenticate(req);
     if (!caller.ok()) return ErrorResponse(caller.status());
-    if ((route.roles & caller->role) == 0) {
-      if (caller->role == kPublic) {
+    if ((route.roles & caller->roles) == 0) {
+      if (caller->roles == kPublic) {
         return ErrorResponse(grpc::StatusCode::UNAUTHENTICATED,
-                             "this needs a token: Authorization: Bearer <token>");
+                             "this needs a sign-in (/auth/login) or a token: Authorization: Bearer <token>");
       }
       return ErrorResponse(grpc::StatusCode::PERMISSION_DENIED,
-                           absl::StrCat("the ", RoleName(caller->role), " role may not ",
+                           absl::StrCat("the ", RoleNames(caller->roles), " role may not ",
                                         route.method, " ", route.pattern));
     }
-    if (caller->role == kProductTeam) {  // a product team sees its own start-up only
-      auto it = params->find("startup_id");
-      const std::string own =
-          caller->scope.rfind("startup:", 0) == 0 ? caller->scope.substr(8) : "";
-      if (it != params->end() && it->second != own) {
-        return ErrorResponse(grpc::StatusCode::PERMISSION_DENIED,
-                             absl::StrCat("this token is scoped to start-up '", own, "'"));
-      }
+    // A start-up's own pages: coordinators, or its team (public routes, such as the feedback
+    // form, are anyone's).
+    if (auto it = params->find("startup_id"); it != params->end() && (route.roles & kPublic) == 0 &&
+                                              !caller->CoversStartup(it->second)) {
+      return ErrorResponse(grpc::StatusCode::PERMISSION_DENIED,
+                           absl::StrCat("start-up '", it->second, "' is not in your scope (",
+                                        absl::StrJoin(caller->scopes, ","), ")"));
     }
     if (route.body == Body::kJson && !req.body.empty()) {
       const std::string* ct = req.Header("content-type");

@@ -1,6 +1,7 @@
 // pep-gateway: REST/JSON in front of the gRPC services. Dispatch lives here — match the route,
-// authenticate the bearer token, check role and scope, then hand the request to the route's
-// handler. The table of routes is routes.cc; transcoding transcode.h; backend calls calls.h;
+// authenticate the caller (bearer token, or a person's session cookie with a same-origin check
+// on changes), check role and scope, then hand the request to the route's handler. Sign-in
+// itself (/auth/*) is web_signin.h. The table of routes is routes.cc; transcoding transcode.h; backend calls calls.h;
 // the trusted-proxy rules client_address.h; the console's files static_files.h.
 #pragma once
 
@@ -16,9 +17,11 @@
 #include "services/gateway/http_metrics.h"
 #include "services/gateway/http_server.h"
 #include "services/gateway/router.h"
+#include "services/gateway/signin_store.h"
 #include "services/gateway/static_files.h"
 #include "services/gateway/tokens.h"
 #include "services/gateway/transcode.h"
+#include "services/gateway/web_signin.h"
 
 namespace pep::gateway {
 
@@ -35,17 +38,26 @@ struct GatewayOptions {
   size_t max_body_bytes = 1 << 20;  // routes without a limit of their own
   int max_backend_in_flight = 4096;  // per service; past it 503 + Retry-After
   bool tls = false;                  // HSTS on the answers, Secure on what needs it
+  WebSignInOptions signin;           // OpenID Connect sign-in (off without an issuer)
 };
+
+// A signed-in person as a caller: agent, plus each active grant (coordinator; juror; product_team
+// with the start-up's scope).
+Caller PersonCaller(const Account& a);
+// Whether `creator` may hand a token of `role`/`scope` (a token never exceeds its creator).
+absl::Status MayIssue(const Caller& creator, const std::string& role, const std::string& scope);
 
 class Gateway {
  public:
+  // `accounts`: people's accounts, grants and sessions (nullptr: bearer tokens only).
   Gateway(GatewayOptions options, TokenStore& tokens, HttpMetrics& metrics,
-          prometheus::Registry* registry = nullptr);
+          prometheus::Registry* registry = nullptr, SignInStore* accounts = nullptr);
   // Answers through `respond` (from any thread).
   void Handle(HttpRequest req, Respond respond);
   // The body limit for a request whose head has been read.
   size_t BodyLimit(const HttpRequest& head) const;
   const std::vector<Route>& routes() const { return routes_; }
+  WebSignIn* web_signin() { return web_.get(); }
   std::string OpenApi() const;
   Backends& backends() { return backends_; }
   // Draining: /readyz answers 503 so a load balancer stops sending new requests.
@@ -58,12 +70,15 @@ class Gateway {
   std::optional<HttpResponse> Dispatch(HttpRequest& req, const Route** route,
                                        std::shared_ptr<RouteCall>* call, std::string* label);
   absl::StatusOr<Caller> Authenticate(const HttpRequest& req);
+  absl::StatusOr<Caller> TokenCaller(const std::string& secret);
   HttpResponse Ready(const HttpRequest& req) const;
 
   GatewayOptions options_;
   TokenStore& tokens_;
+  SignInStore* accounts_;
   HttpMetrics& metrics_;
   Backends backends_;
+  std::unique_ptr<WebSignIn> web_;
   StaticFiles static_files_;
   std::vector<Route> routes_;
   std::atomic<bool> draining_{false};

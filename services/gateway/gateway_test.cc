@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 #include "harness/harness.h"
 #include "services/gateway/client_address.h"
@@ -91,11 +92,38 @@ TEST_F(TokensTest, SecretShownOnceStoredAsHashExpiresAndRevokes) {
                                .expires_at = clock_.Now() + absl::Hours(1)}, "bootstrap");
   ASSERT_TRUE(other.ok());
   EXPECT_TRUE(store_->HasActiveCoordinator().value());
-  ASSERT_TRUE(store_->Revoke(other->first.id).ok());
+  ASSERT_TRUE(store_->Revoke(other->first.id, "coord-1").ok());
   EXPECT_EQ(store_->Authenticate(other->second).status().message(), "this token was revoked");
-  EXPECT_EQ(store_->Revoke(other->first.id).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->Revoke(other->first.id, "coord-1").code(), absl::StatusCode::kNotFound);
   EXPECT_FALSE(store_->HasActiveCoordinator().value());
   EXPECT_EQ(store_->List()->size(), 2u);
+}
+
+TEST_F(TokensTest, LifetimeIsBoundedLastUseKeptAndEveryChangeIsAnEventWithoutTheSecret) {
+  auto too_long = store_->Create({.actor = "ci", .role = "coordinator",
+                                  .expires_at = clock_.Now() + absl::Hours(24 * 366)}, "c");
+  EXPECT_TRUE(absl::StartsWith(too_long.status().message(), "expires_at: ")) << too_long.status();
+  auto made = store_->Create({.name = "CI voirie", .actor = "ci", .role = "product_team",
+                              .scope = "startup:s1", .expires_at = clock_.Now() + absl::Hours(24 * 365)},
+                             "coord-1");
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_EQ(store_->Get(made->first.id)->last_used_at, absl::InfinitePast());
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_TRUE(store_->Authenticate(made->second).ok());
+  EXPECT_EQ(store_->Get(made->first.id)->last_used_at, clock_.Now());
+  ASSERT_TRUE(store_->Revoke(made->first.id, "coord-2").ok());
+  auto db = store::Db::Open(dir_.path() + "/gateway.db");
+  auto q = (*db)->Prepare("SELECT ce_type, msg_key, lower(hex(payload)), headers FROM outbox ORDER BY seq");
+  std::vector<std::string> types;
+  while (q->Step().value()) {
+    types.push_back(q->Text(0));
+    EXPECT_EQ(q->Text(1), made->first.id);
+    EXPECT_EQ(q->Text(2).find(absl::BytesToHexString(made->second)), std::string::npos)
+        << "the secret never leaves";
+    EXPECT_NE(q->Text(3).find("s1"), std::string::npos) << "correlation: the start-up";
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{"pepiniere.gateway.v1.TokenCreated",
+                                             "pepiniere.gateway.v1.TokenRevoked"}));
 }
 
 TEST_F(TokensTest, ASecretMadeElsewhereIsRegisteredByItsHash) {

@@ -19,8 +19,12 @@
 #include "common/shutdown.h"
 #include "services/gateway/gateway.h"
 #include "services/gateway/http_server.h"
+#include "services/gateway/signin_store.h"
 #include "services/gateway/tokens.h"
+#include "store/outbox_relay.h"
 #include "telemetry/metrics.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
 
 ABSL_FLAG(std::string, bind_address, "127.0.0.1", "Address the HTTP and metrics servers bind");
 ABSL_FLAG(int, http_port, 8080, "HTTP port (REST API, console)");
@@ -51,6 +55,20 @@ ABSL_FLAG(std::string, trusted_proxies, "",
           "CIDR list of reverse proxies whose Forwarded / X-Forwarded-For is believed (empty: none)");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
           "On SIGTERM, how long requests in progress may take to finish");
+ABSL_FLAG(std::string, kafka_brokers, "127.0.0.1:9092",
+          "Kafka bootstrap servers (access events: accounts, grants, tokens)");
+ABSL_FLAG(int, token_max_days, 365, "A bearer token lives at most this many days");
+ABSL_FLAG(std::string, oidc_issuer, "",
+          "OpenID provider (ProConnect: https://auth.agentconnect.gouv.fr/api/v2); empty: no sign-in");
+ABSL_FLAG(std::string, oidc_client_id, "", "Client id registered with the provider");
+ABSL_FLAG(std::string, oidc_client_secret_file, "", "File holding the client secret");
+ABSL_FLAG(std::string, oidc_redirect_url, "",
+          "Public callback URL, e.g. https://pepiniere.example.gouv.fr/auth/callback");
+ABSL_FLAG(std::string, oidc_scopes, "openid email given_name usual_name uid siret idp_id",
+          "Scopes asked (ProConnect's claims are scopes)");
+ABSL_FLAG(std::string, oidc_acr_values, "", "acr values to ask and require (e.g. eidas1); empty: none");
+ABSL_FLAG(std::string, oidc_coordinator_emails, "",
+          "Comma list: these people are coordinators from their first sign-in (bootstrap)");
 
 namespace {
 
@@ -128,10 +146,38 @@ int main(int argc, char** argv) {
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
-  auto tokens = pep::gateway::TokenStore::Open(data_dir + "/gateway.db", pep::SystemClock::Get());
+  const std::string db_path = data_dir + "/gateway.db";
+  auto tokens = pep::gateway::TokenStore::Open(
+      db_path, pep::SystemClock::Get(),
+      {.max_lifetime = absl::Hours(24) * absl::GetFlag(FLAGS_token_max_days)});
   if (!tokens.ok()) {
     pep::LogError("cannot open token store", {{"error", std::string(tokens.status().message())}});
     return 1;
+  }
+  auto accounts = pep::gateway::SignInStore::Open(db_path, pep::SystemClock::Get());
+  if (!accounts.ok()) {
+    pep::LogError("cannot open account store", {{"error", std::string(accounts.status().message())}});
+    return 1;
+  }
+  pep::gateway::WebSignInOptions signin{.issuer = absl::GetFlag(FLAGS_oidc_issuer)};
+  if (!signin.issuer.empty()) {
+    signin.client = {.client_id = absl::GetFlag(FLAGS_oidc_client_id),
+                     .redirect_url = absl::GetFlag(FLAGS_oidc_redirect_url),
+                     .scopes = absl::GetFlag(FLAGS_oidc_scopes),
+                     .acr_values = absl::GetFlag(FLAGS_oidc_acr_values)};
+    std::ifstream secret_in(absl::GetFlag(FLAGS_oidc_client_secret_file));
+    std::getline(secret_in, signin.client.client_secret);
+    signin.client.client_secret = std::string(absl::StripAsciiWhitespace(signin.client.client_secret));
+    if (signin.client.client_id.empty() || signin.client.client_secret.empty() ||
+        signin.client.redirect_url.empty()) {
+      pep::LogError("bad flag", {{"error", "--oidc_issuer needs --oidc_client_id, "
+                                           "--oidc_client_secret_file and --oidc_redirect_url"}});
+      return 2;
+    }
+    for (absl::string_view e : absl::StrSplit(absl::GetFlag(FLAGS_oidc_coordinator_emails), ',',
+                                              absl::SkipWhitespace())) {
+      signin.coordinator_emails.push_back(absl::AsciiStrToLower(absl::StripAsciiWhitespace(e)));
+    }
   }
   if (const std::string f = absl::GetFlag(FLAGS_bootstrap_token_file); !f.empty()) {
     if (Bootstrap(**tokens, f) != 0) return 1;
@@ -145,6 +191,13 @@ int main(int argc, char** argv) {
   RaiseFileLimit();
   pep::telemetry::MetricsServer metrics(absl::StrCat(bind, ":", absl::GetFlag(FLAGS_metrics_port)));
   pep::gateway::HttpMetrics http_metrics(metrics.registry());
+  pep::telemetry::EventMetrics event_metrics(metrics.registry());
+  // Access events (accounts, grants, tokens) leave through the same outbox as the services'.
+  pep::store::OutboxRelay relay(db_path, {.brokers = absl::GetFlag(FLAGS_kafka_brokers)}, &event_metrics);
+  if (auto s = relay.Start(); !s.ok()) {
+    pep::LogError("cannot start outbox relay", {{"error", std::string(s.message())}});
+    return 1;
+  }
   const bool tls = !absl::GetFlag(FLAGS_tls_cert_file).empty();
   pep::gateway::Gateway gateway(
       {.backends = {.ideas = absl::GetFlag(FLAGS_ideas_addr),
@@ -158,8 +211,9 @@ int main(int argc, char** argv) {
        .export_deadline = absl::GetFlag(FLAGS_export_deadline),
        .max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes)),
        .max_backend_in_flight = absl::GetFlag(FLAGS_max_backend_in_flight),
-       .tls = tls},
-      **tokens, http_metrics, &metrics.registry());
+       .tls = tls,
+       .signin = std::move(signin)},
+      **tokens, http_metrics, &metrics.registry(), accounts->get());
   auto server = pep::gateway::HttpServer::Start(
       {.bind_address = bind,
        .port = absl::GetFlag(FLAGS_http_port),
@@ -187,6 +241,7 @@ int main(int argc, char** argv) {
   const int left = (*server)->Drain(absl::GetFlag(FLAGS_drain_timeout));
   pep::LogInfo("drained", {{"connections_left", absl::StrCat(left)}});
   server->reset();
+  relay.Stop(absl::Seconds(5));
   tokens->reset();
   std::fflush(nullptr);
   std::_Exit(0);  // prometheus-cpp's exit path is slow; the data is closed

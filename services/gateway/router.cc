@@ -22,6 +22,30 @@ std::string RoleName(Role r) {
   }
 }
 
+std::string RoleNames(unsigned roles) {
+  std::string out;
+  for (Role r : {kCoordinator, kJuror, kProductTeam, kAgent}) {
+    if (roles & r) out += (out.empty() ? "" : ",") + RoleName(r);
+  }
+  return out.empty() ? "public" : out;
+}
+
+Role HighestRole(unsigned roles) {
+  for (Role r : {kCoordinator, kJuror, kProductTeam, kAgent}) {
+    if (roles & r) return r;
+  }
+  return kPublic;
+}
+
+bool Caller::CoversStartup(const std::string& id) const {
+  if (Has(kCoordinator)) return true;
+  if (!Has(kProductTeam)) return false;
+  for (const std::string& s : scopes) {
+    if (s.size() == 8 + id.size() && s.rfind("startup:", 0) == 0 && s.compare(8, id.size(), id) == 0) return true;
+  }
+  return false;
+}
+
 std::optional<PathParams> Match(const std::string& pattern, const std::string& path) {
   const std::vector<std::string> want = absl::StrSplit(pattern, '/');
   const std::vector<std::string> got = absl::StrSplit(path, '/');

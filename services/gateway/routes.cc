@@ -2,6 +2,7 @@
 // summary, body, documented messages, handler; dispatch, role checks, body limits and
 // /openapi.json all read this table.
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/proto_time.h"
 #include "pepiniere/gateway/v1/gateway.pb.h"
@@ -29,6 +30,31 @@ gv1::Token TokenJson(const Token& t) {
   *out.mutable_created_at() = ToTimestamp(t.created_at);
   *out.mutable_expires_at() = ToTimestamp(t.expires_at);
   out.set_revoked(t.revoked);
+  if (t.last_used_at != absl::InfinitePast()) *out.mutable_last_used_at() = ToTimestamp(t.last_used_at);
+  out.set_created_by_account(t.created_by_account);
+  return out;
+}
+
+gv1::Grant GrantJson(const GrantRow& g) {
+  gv1::Grant out;
+  out.set_account_id(g.account_id);
+  out.set_role(g.role);
+  out.set_scope(g.scope);
+  out.set_granted_by(g.granted_by);
+  *out.mutable_granted_at() = ToTimestamp(g.granted_at);
+  out.set_reason(g.reason);
+  return out;
+}
+
+gv1::Account AccountJson(const Account& a) {
+  gv1::Account out;
+  out.set_id(a.id);
+  out.set_display_name(a.display_name);
+  out.set_email(a.email);
+  out.set_organisation(a.organisation);
+  out.set_issuer(a.issuer);
+  *out.mutable_created_at() = ToTimestamp(a.created_at);
+  for (const GrantRow& g : a.grants) *out.add_grants() = GrantJson(g);
   return out;
 }
 
@@ -62,44 +88,6 @@ void Gateway::BuildRoutes() {
                             max_body});
   };
 
-  // A juror reads and scores only the ideas of challenges they sit on.
-  auto juror_of_challenge = [&b, ideas](const CallPtr& call, const std::string& challenge_id,
-                                        std::function<void(absl::Status)> done) {
-    const Caller& c = call->caller;
-    if (c.role != kJuror) return done(absl::OkStatus());
-    iv1::GetChallengeRequest rq;
-    rq.set_challenge_id(challenge_id);
-    CallUnary(b.ideas, ideas, &iv1::IdeaService::Stub::async::GetChallenge, call->meta, rq,
-              [actor = c.actor, challenge_id, done, &b](const grpc::Status& s, iv1::Challenge& ch,
-                                                        int) {
-                if (!s.ok()) return done(BackendStatus(s, b.ideas));
-                for (const auto& j : ch.juror_ids()) {
-                  if (j == actor) return done(absl::OkStatus());
-                }
-                done(absl::PermissionDeniedError(absl::StrCat(
-                    "'", actor, "' is not on the jury of challenge '", challenge_id, "'")));
-              });
-  };
-  AsyncCheck juror_of_path_challenge = [juror_of_challenge](CallPtr call, std::function<void(absl::Status)> done) {
-    juror_of_challenge(call, call->params.at("challenge_id"), std::move(done));
-  };
-  AsyncCheck juror_of_path_idea = [&b, ideas, juror_of_challenge](CallPtr call,
-                                                                   std::function<void(absl::Status)> done) {
-    if (call->caller.role != kJuror) return done(absl::OkStatus());
-    iv1::GetIdeaRequest rq;
-    rq.set_idea_id(call->params.at("idea_id"));
-    CallUnary(b.ideas, ideas, &iv1::IdeaService::Stub::async::GetIdea, call->meta, rq,
-              [call, done, juror_of_challenge, &b](const grpc::Status& s, iv1::Idea& idea, int) {
-                if (!s.ok()) return done(BackendStatus(s, b.ideas));
-                juror_of_challenge(call, idea.challenge_id(), done);
-              });
-  };
-  auto own_idea = [](const Caller& c, const iv1::Idea& idea) -> absl::Status {
-    if (c.role == kAgent && idea.author_id() != c.actor) {
-      return absl::PermissionDeniedError("an agent reads only the ideas they submitted");
-    }
-    return absl::OkStatus();
-  };
   using IS = class iv1::IdeaService::Stub::async;
   using NS = class nv1::IncubationService::Stub::async;
   using FS = class fv1::FeedbackService::Stub::async;
@@ -125,28 +113,22 @@ void Gateway::BuildRoutes() {
   add("POST", "/v1/challenges/{challenge_id}/jurors", C, "Désigner des jurés", Body::kJson,
       iv1::AssignJurorsRequest::descriptor(), iv1::Challenge::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::AssignJurors));
+  // Who reads which idea is pep-ideas' rule (an agent their own, a juror their challenges'):
+  // enforced there, so a direct gRPC call with the wrong principal is refused as well.
   add("GET", "/v1/challenges/{challenge_id}/ideas", C | J | A,
-      "Lister les idées d'un défi (un agent ne voit que les siennes)", Body::kNone,
-      iv1::ListIdeasRequest::descriptor(), iv1::ListIdeasResponse::descriptor(), &b.ideas,
-      Guarded(Unary(b.ideas, ideas, &IS::ListIdeas,
-                    UnaryOptions<iv1::ListIdeasRequest, iv1::ListIdeasResponse>{
-                        .before = [](const Caller& c, const PathParams&, iv1::ListIdeasRequest& r) {
-                          if (c.role == kAgent) r.set_author_id(c.actor);
-                          return absl::OkStatus();
-                        }}),
-              juror_of_path_challenge));
+      "Lister les idées d'un défi (un agent ne voit que les siennes, un juré celles de son jury)",
+      Body::kNone, iv1::ListIdeasRequest::descriptor(), iv1::ListIdeasResponse::descriptor(),
+      &b.ideas, Unary(b.ideas, ideas, &IS::ListIdeas));
   add("POST", "/v1/challenges/{challenge_id}/ideas", C | A, "Déposer une idée", Body::kJson,
       iv1::SubmitIdeaRequest::descriptor(), iv1::SubmitIdeaResponse::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::SubmitIdea,
             UnaryOptions<iv1::SubmitIdeaRequest, iv1::SubmitIdeaResponse>{.ok_status = 201}));
   add("GET", "/v1/challenges/{challenge_id}/ranking", C | J, "Classement des idées d'un défi",
       Body::kNone, iv1::RankIdeasRequest::descriptor(), iv1::RankIdeasResponse::descriptor(),
-      &b.ideas, Guarded(Unary(b.ideas, ideas, &IS::RankIdeas), juror_of_path_challenge));
+      &b.ideas, Unary(b.ideas, ideas, &IS::RankIdeas));
   add("GET", "/v1/ideas/{idea_id}", C | J | A, "Lire une idée", Body::kNone,
       iv1::GetIdeaRequest::descriptor(), iv1::Idea::descriptor(), &b.ideas,
-      Guarded(Unary(b.ideas, ideas, &IS::GetIdea,
-                    UnaryOptions<iv1::GetIdeaRequest, iv1::Idea>{.after = own_idea}),
-              juror_of_path_idea));
+      Unary(b.ideas, ideas, &IS::GetIdea));
   add("PATCH", "/v1/ideas/{idea_id}", C | A, "Modifier son idée", Body::kJson,
       iv1::EditIdeaRequest::descriptor(), iv1::Idea::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::EditIdea));
@@ -155,7 +137,7 @@ void Gateway::BuildRoutes() {
       Unary(b.ideas, ideas, &IS::WithdrawIdea));
   add("GET", "/v1/ideas/{idea_id}/scores", C | J, "Grilles d'évaluation d'une idée", Body::kNone,
       iv1::ListScorecardsRequest::descriptor(), iv1::ListScorecardsResponse::descriptor(),
-      &b.ideas, Guarded(Unary(b.ideas, ideas, &IS::ListScorecards), juror_of_path_idea));
+      &b.ideas, Unary(b.ideas, ideas, &IS::ListScorecards));
   add("POST", "/v1/ideas/{idea_id}/scores", J, "Évaluer une idée (juré)", Body::kJson,
       iv1::ScoreIdeaRequest::descriptor(), iv1::Scorecard::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::ScoreIdea));
@@ -276,42 +258,157 @@ void Gateway::BuildRoutes() {
       "application/x-ndjson");
 
   // --- identity (served by the gateway itself) ---
-  add("GET", "/v1/me", kAnyRole, "Qui suis-je (rôle et périmètre du jeton)", Body::kNone, nullptr,
-      gv1::Me::descriptor(), nullptr, [](CallPtr call, Respond respond) {
+  add("GET", "/v1/me", kAnyRole,
+      "Qui suis-je (personne connectée ou jeton : rôles, périmètre, droits accordés)", Body::kNone,
+      nullptr, gv1::Me::descriptor(), nullptr, [this](CallPtr call, Respond respond) {
+        const Caller& c = call->caller;
         gv1::Me me;
-        me.set_actor(call->caller.actor);
-        me.set_role(RoleName(call->caller.role));
-        me.set_scope(call->caller.scope);
+        me.set_actor(c.actor);
+        me.set_role(RoleName(HighestRole(c.roles)));
+        me.set_scope(absl::StrJoin(c.scopes, ","));
+        for (Role r : {kCoordinator, kJuror, kProductTeam, kAgent}) {
+          if (c.Has(r)) me.add_roles(RoleName(r));
+        }
+        me.set_via(c.via);
+        me.set_sign_in_available(web_ != nullptr && web_->enabled());
+        if (c.via == "session" && accounts_ != nullptr) {
+          auto a = accounts_->GetAccount(c.account_id);
+          if (!a.ok()) return respond(ErrorResponse(a.status()));
+          me.set_display_name(a->display_name);
+          me.set_email(a->email);
+          me.set_organisation(a->organisation);
+          for (const GrantRow& g : a->grants) *me.add_grants() = GrantJson(g);
+        }
         respond(JsonResponse(200, me));
       });
-  add("GET", "/v1/tokens", C, "Lister les jetons (jamais leur secret)", Body::kNone, nullptr,
-      gv1::ListTokensResponse::descriptor(), nullptr, [this](CallPtr, Respond respond) {
+
+  // Tokens are for machines: a coordinator makes any; a team member makes product_team tokens
+  // for their own start-up, acting as themselves. None outlives --token_max_days or carries more
+  // than its creator holds (checked again at each use).
+  add("GET", "/v1/tokens", C | T, "Lister les jetons (jamais leur secret ; les siens pour une équipe)",
+      Body::kNone, nullptr, gv1::ListTokensResponse::descriptor(), nullptr,
+      [this](CallPtr call, Respond respond) {
         auto list = tokens_.List();
         if (!list.ok()) return respond(ErrorResponse(list.status()));
         gv1::ListTokensResponse out;
-        for (const Token& t : *list) *out.add_tokens() = TokenJson(t);
+        for (const Token& t : *list) {
+          if (call->caller.Has(kCoordinator) ||
+              (!call->caller.account_id.empty() && t.created_by_account == call->caller.account_id)) {
+            *out.add_tokens() = TokenJson(t);
+          }
+        }
         respond(JsonResponse(200, out));
       });
-  add("POST", "/v1/tokens", C, "Créer un jeton (le secret n'est montré qu'une fois)", Body::kJson,
+  add("POST", "/v1/tokens", C | T, "Créer un jeton (le secret n'est montré qu'une fois)", Body::kJson,
       gv1::CreateTokenRequest::descriptor(), gv1::CreateTokenResponse::descriptor(), nullptr,
       [this](CallPtr call, Respond respond) {
+        const Caller& c = call->caller;
         gv1::CreateTokenRequest in;
         absl::Status parsed = ParseBody(call->req, &in);
         if (!parsed.ok()) return respond(ErrorResponse(parsed));
-        NewToken n{in.name(), in.actor(), in.role(), in.scope(),
+        if (c.via == "token" && !c.Has(kCoordinator)) {
+          return respond(ErrorResponse(absl::PermissionDeniedError(
+              "a team's token makes no tokens: sign in to the console to make one")));
+        }
+        if (absl::Status may = MayIssue(c, in.role(), in.scope()); !may.ok()) {
+          return respond(ErrorResponse(may));
+        }
+        NewToken n{in.name(), c.Has(kCoordinator) ? in.actor() : c.actor, in.role(), in.scope(),
                    in.has_expires_at() ? FromTimestamp(in.expires_at())
-                                       : absl::Now() + absl::Hours(24 * 90)};
-        auto made = tokens_.Create(n, call->caller.actor);
+                                       : absl::Now() + absl::Hours(24 * 90),
+                   c.via == "session" ? c.account_id : ""};
+        auto made = tokens_.Create(n, c.actor);
         if (!made.ok()) return respond(ErrorResponse(made.status()));
         gv1::CreateTokenResponse out;
         *out.mutable_token() = TokenJson(made->first);
         out.set_secret(made->second);
         respond(JsonResponse(201, out));
       });
-  add("DELETE", "/v1/tokens/{token_id}", C, "Révoquer un jeton", Body::kNone, nullptr,
+  add("DELETE", "/v1/tokens/{token_id}", C | T, "Révoquer un jeton", Body::kNone, nullptr,
       gv1::Empty::descriptor(), nullptr, [this](CallPtr call, Respond respond) {
-        absl::Status s = tokens_.Revoke(call->params.at("token_id"));
+        const Caller& c = call->caller;
+        const std::string& id = call->params.at("token_id");
+        if (!c.Has(kCoordinator)) {
+          auto t = tokens_.Get(id);
+          if (!t.ok()) return respond(ErrorResponse(t.status()));
+          if (c.account_id.empty() || t->created_by_account != c.account_id) {
+            return respond(ErrorResponse(
+                absl::PermissionDeniedError("token_id: a team member revokes only the tokens they made")));
+          }
+        }
+        absl::Status s = tokens_.Revoke(id, c.actor);
         respond(s.ok() ? JsonResponse(200, gv1::Empty()) : ErrorResponse(s));
+      });
+
+  // --- accounts and grants (coordinators) ---
+  if (accounts_ == nullptr) return;
+  add("GET", "/v1/accounts", C, "Comptes des personnes connectées (?q=nom ou e-mail)", Body::kNone,
+      gv1::ListAccountsRequest::descriptor(), gv1::ListAccountsResponse::descriptor(), nullptr,
+      [this](CallPtr call, Respond respond) {
+        auto list = accounts_->ListAccounts(call->req.Query("q"));
+        if (!list.ok()) return respond(ErrorResponse(list.status()));
+        gv1::ListAccountsResponse out;
+        for (const Account& a : *list) *out.add_accounts() = AccountJson(a);
+        respond(JsonResponse(200, out));
+      });
+  // A grant is recorded (RoleGranted on pepiniere.access.events) once what it stands for holds:
+  // a juror is on the challenge's jury in pep-ideas, a team's start-up exists in pep-incubation.
+  auto record_grant = [this](CallPtr call, gv1::GrantRoleRequest in, Respond respond) {
+    auto g = accounts_->Grant(in.account_id(), {in.role(), in.scope(), ""}, call->caller.actor);
+    respond(g.ok() ? JsonResponse(201, GrantJson(*g)) : ErrorResponse(g.status()));
+  };
+  add("POST", "/v1/accounts/{account_id}/grants",
+      C, "Accorder un rôle : coordinator, juror (scope challenge:<id>), product_team (scope startup:<id>)",
+      Body::kJson, gv1::GrantRoleRequest::descriptor(), gv1::Grant::descriptor(), nullptr,
+      [this, &b, ideas, inc, record_grant](CallPtr call, Respond respond) {
+        gv1::GrantRoleRequest in;
+        absl::Status parsed = ParseBody(call->req, &in);
+        if (!parsed.ok()) return respond(ErrorResponse(parsed));
+        in.set_account_id(call->params.at("account_id"));
+        if (absl::Status ok = CheckGrant(in.role(), in.scope()); !ok.ok()) return respond(ErrorResponse(ok));
+        if (auto a = accounts_->GetAccount(in.account_id()); !a.ok()) return respond(ErrorResponse(a.status()));
+        const std::string target = in.scope().substr(in.scope().find(':') + 1);
+        if (in.role() == "juror") {
+          iv1::AssignJurorsRequest rq;
+          rq.set_challenge_id(target);
+          rq.add_juror_ids(in.account_id());
+          return CallUnary(b.ideas, ideas, &IS::AssignJurors, call->meta, std::move(rq),
+                           [call, in, respond, record_grant, &b](const grpc::Status& s, iv1::Challenge&, int retry) {
+                             if (!s.ok()) return respond(BackendErrorResponse(s, b.ideas.name(), retry));
+                             record_grant(call, in, respond);
+                           });
+        }
+        if (in.role() == "product_team") {
+          nv1::GetStartupRequest rq;
+          rq.set_startup_id(target);
+          return CallUnary(b.incubation, inc, &NS::GetStartup, call->meta, std::move(rq),
+                           [call, in, respond, record_grant, &b](const grpc::Status& s, nv1::StartupDetails&, int retry) {
+                             if (!s.ok()) return respond(BackendErrorResponse(s, b.incubation.name(), retry));
+                             record_grant(call, in, respond);
+                           });
+        }
+        record_grant(call, in, respond);
+      });
+  add("DELETE", "/v1/accounts/{account_id}/grants", C,
+      "Retirer un rôle (?role=…&scope=…) ; un juré quitte aussi le jury du défi", Body::kNone,
+      gv1::GrantRoleRequest::descriptor(), gv1::Empty::descriptor(), nullptr,
+      [this, &b, ideas](CallPtr call, Respond respond) {
+        const std::string account = call->params.at("account_id");
+        const std::string role = call->req.Query("role"), scope = call->req.Query("scope");
+        if (absl::Status ok = CheckGrant(role, scope); !ok.ok()) return respond(ErrorResponse(ok));
+        auto revoke = [this, account, role, scope, call, respond] {
+          absl::Status s = accounts_->RevokeGrant(account, role, scope, call->caller.actor);
+          respond(s.ok() ? JsonResponse(200, gv1::Empty()) : ErrorResponse(s));
+        };
+        if (role != "juror") return revoke();
+        iv1::RemoveJurorsRequest rq;
+        rq.set_challenge_id(scope.substr(scope.find(':') + 1));
+        rq.add_juror_ids(account);
+        CallUnary(b.ideas, ideas, &IS::RemoveJurors, call->meta, std::move(rq),
+                  [revoke, respond, &b](const grpc::Status& s, iv1::Challenge&, int retry) {
+                    if (!s.ok()) return respond(BackendErrorResponse(s, b.ideas.name(), retry));
+                    revoke();
+                  });
       });
 }
 

@@ -3,32 +3,29 @@
 #include <openssl/rand.h>
 
 #include "absl/strings/escaping.h"
+#include <cstring>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "common/proto_time.h"
 #include "common/uuid.h"
+#include "pepiniere/gateway/v1/events.pb.h"
+#include "services/gateway/gateway_db.h"
 #include "services/gateway/tokens.h"
 
 namespace pep::gateway {
 
+namespace gv1 = ::pepiniere::gateway::v1;
+
 namespace {
 
-const std::vector<store::Migration>& Migrations() {
-  static const auto* m = new std::vector<store::Migration>{
-      {1, R"sql(
-CREATE TABLE pending_signins (
-  state TEXT PRIMARY KEY, nonce TEXT NOT NULL, code_verifier TEXT NOT NULL,
-  return_to TEXT NOT NULL, created_us INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE accounts (
-  id TEXT PRIMARY KEY, issuer TEXT NOT NULL, subject TEXT NOT NULL, email TEXT NOT NULL,
-  display_name TEXT NOT NULL, organisation TEXT NOT NULL, created_us INTEGER NOT NULL,
-  UNIQUE (issuer, subject));
-CREATE TABLE sessions (
-  secret_sha256 TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id),
-  id_token TEXT NOT NULL, created_us INTEGER NOT NULL, last_seen_us INTEGER NOT NULL,
-  revoked_us INTEGER) WITHOUT ROWID;
-)sql"},
-  };
-  return *m;
+constexpr char kAccountColumns[] =
+    "a.id, a.issuer, a.subject, a.email, a.display_name, a.organisation, a.created_us";
+
+Account ReadAccount(const store::Stmt& q, int at = 0) {
+  return Account{q.Text(at), q.Text(at + 1), q.Text(at + 2), q.Text(at + 3), q.Text(at + 4),
+                 q.Text(at + 5), absl::FromUnixMicros(q.Int(at + 6)), false, {}};
 }
 
 std::string Secret() {
@@ -44,7 +41,7 @@ absl::StatusOr<std::unique_ptr<SignInStore>> SignInStore::Open(const std::string
                                                                SessionLimits limits) {
   auto db = store::Db::Open(path);
   if (!db.ok()) return db.status();
-  PEP_RETURN_IF_ERROR((*db)->Migrate(Migrations()));
+  PEP_RETURN_IF_ERROR((*db)->Migrate(GatewayMigrations()));
   return std::unique_ptr<SignInStore>(new SignInStore(std::move(*db), clock, limits));
 }
 
@@ -85,10 +82,76 @@ absl::StatusOr<PendingSignIn> SignInStore::TakePending(const std::string& state)
   return p;
 }
 
-absl::StatusOr<Account> SignInStore::UpsertAccount(const Account& claims) {
+absl::Status CheckGrant(const std::string& role, const std::string& scope) {
+  auto target = [&](const char* prefix) {
+    const size_t n = std::strlen(prefix);
+    return scope.size() > n && scope.compare(0, n, prefix) == 0 && IsUuid(scope.substr(n));
+  };
+  if (role == "coordinator") {
+    if (!scope.empty()) return FieldError("scope", "the coordinator role has no scope");
+  } else if (role == "juror") {
+    if (!target("challenge:")) return FieldError("scope", "a juror grant needs scope 'challenge:<challenge id>'");
+  } else if (role == "product_team") {
+    if (!target("startup:")) return FieldError("scope", "a team grant needs scope 'startup:<start-up id>'");
+  } else {
+    return FieldError("role", absl::StrCat("must be coordinator, juror or product_team (got '", role,
+                                           "'; every account is an agent already)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> SignInStore::NextVersion(const std::string& account_id) {
+  auto q = db_->Prepare("UPDATE accounts SET version = version + 1 WHERE id = ? RETURNING version");
+  if (!q.ok()) return q.status();
+  q->Bind(1, account_id);
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::NotFoundError(absl::StrCat("account_id: no account '", account_id, "'"));
+  const int64_t v = q->Int(0);
+  q->Reset();
+  return v;
+}
+
+absl::Status SignInStore::InsertGrant(const Account& a, const GrantSpec& g, const std::string& by,
+                                      absl::Time now) {
+  auto ins = db_->Prepare(
+      "INSERT INTO grants(account_id, role, scope, granted_by, reason, granted_us) VALUES (?,?,?,?,?,?)");
+  if (!ins.ok()) return ins.status();
+  PEP_RETURN_IF_ERROR(ins->Bind(1, a.id).Bind(2, g.role).Bind(3, g.scope).Bind(4, by).Bind(5, g.reason)
+                          .Bind(6, absl::ToUnixMicros(now)).Run());
+  auto version = NextVersion(a.id);
+  if (!version.ok()) return version.status();
+  gv1::RoleGranted ev;
+  ev.set_account_id(a.id);
+  ev.set_display_name(a.display_name);
+  ev.set_role(g.role);
+  ev.set_scope(g.scope);
+  ev.set_reason(g.reason);
+  return EmitAccess(*db_, a.id, g.scope, *version, ev, by, now);
+}
+
+absl::StatusOr<std::vector<GrantRow>> SignInStore::GrantsOf(const std::string& account_id) {
+  auto q = db_->Prepare(
+      "SELECT role, scope, granted_by, reason, granted_us FROM grants "
+      "WHERE account_id = ? AND revoked_us IS NULL ORDER BY id");
+  if (!q.ok()) return q.status();
+  q->Bind(1, account_id);
+  std::vector<GrantRow> out;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back({account_id, q->Text(0), q->Text(1), q->Text(2), q->Text(3),
+                   absl::FromUnixMicros(q->Int(4))});
+  }
+}
+
+absl::StatusOr<Account> SignInStore::UpsertAccount(const Account& claims,
+                                                   const std::vector<GrantSpec>& first_grants) {
   if (claims.issuer.empty() || claims.subject.empty()) {
     return absl::InvalidArgumentError("account: issuer and subject are required");
   }
+  for (const GrantSpec& g : first_grants) PEP_RETURN_IF_ERROR(CheckGrant(g.role, g.scope));
   const absl::Time now = clock_.Now();
   absl::MutexLock l(&mu_);
   store::Transaction tx(*db_);
@@ -113,15 +176,115 @@ absl::StatusOr<Account> SignInStore::UpsertAccount(const Account& claims) {
     a.created_at = now;
     a.created_now = true;
     auto ins = db_->Prepare(
-        "INSERT INTO accounts(id, issuer, subject, email, display_name, organisation, created_us) "
-        "VALUES (?,?,?,?,?,?,?)");
+        "INSERT INTO accounts(id, issuer, subject, email, display_name, organisation, created_us, "
+        "version) VALUES (?,?,?,?,?,?,?,1)");
     if (!ins.ok()) return ins.status();
     PEP_RETURN_IF_ERROR(ins->Bind(1, a.id).Bind(2, a.issuer).Bind(3, a.subject).Bind(4, a.email)
                             .Bind(5, a.display_name).Bind(6, a.organisation)
                             .Bind(7, absl::ToUnixMicros(now)).Run());
+    gv1::AccountCreated ev;
+    ev.set_account_id(a.id);
+    ev.set_issuer(a.issuer);
+    ev.set_display_name(a.display_name);
+    ev.set_organisation(a.organisation);
+    PEP_RETURN_IF_ERROR(EmitAccess(*db_, a.id, "", 1, ev, a.id, now));
+    for (const GrantSpec& g : first_grants) PEP_RETURN_IF_ERROR(InsertGrant(a, g, "pep-gateway", now));
   }
+  auto grants = GrantsOf(a.id);
+  if (!grants.ok()) return grants.status();
+  a.grants = std::move(*grants);
   PEP_RETURN_IF_ERROR(tx.Commit());
   return a;
+}
+
+absl::StatusOr<Account> SignInStore::GetAccount(const std::string& id) {
+  absl::MutexLock l(&mu_);
+  auto q = db_->Prepare(absl::StrCat("SELECT ", kAccountColumns, " FROM accounts a WHERE a.id = ?"));
+  if (!q.ok()) return q.status();
+  q->Bind(1, id);
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::NotFoundError(absl::StrCat("account_id: no account '", id, "'"));
+  Account a = ReadAccount(*q);
+  q->Reset();
+  auto grants = GrantsOf(a.id);
+  if (!grants.ok()) return grants.status();
+  a.grants = std::move(*grants);
+  return a;
+}
+
+absl::StatusOr<std::vector<Account>> SignInStore::ListAccounts(const std::string& text, int limit) {
+  absl::MutexLock l(&mu_);
+  auto q = db_->Prepare(absl::StrCat(
+      "SELECT ", kAccountColumns, " FROM accounts a WHERE ?1 = '' OR instr(lower(a.display_name), lower(?1)) > 0 "
+      "OR instr(lower(a.email), lower(?1)) > 0 ORDER BY a.display_name, a.id LIMIT ?2"));
+  if (!q.ok()) return q.status();
+  q->Bind(1, text).Bind(2, static_cast<int64_t>(limit));
+  std::vector<Account> out;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back(ReadAccount(*q));
+  }
+  q->Reset();
+  for (Account& a : out) {
+    auto grants = GrantsOf(a.id);
+    if (!grants.ok()) return grants.status();
+    a.grants = std::move(*grants);
+  }
+  return out;
+}
+
+absl::StatusOr<GrantRow> SignInStore::Grant(const std::string& account_id, const GrantSpec& g,
+                                            const std::string& by) {
+  PEP_RETURN_IF_ERROR(CheckGrant(g.role, g.scope));
+  auto account = GetAccount(account_id);
+  if (!account.ok()) return account.status();
+  for (const GrantRow& held : account->grants) {
+    if (held.role == g.role && held.scope == g.scope) return held;
+  }
+  const absl::Time now = clock_.Now();
+  absl::MutexLock l(&mu_);
+  store::Transaction tx(*db_);
+  PEP_RETURN_IF_ERROR(tx.status());
+  absl::Status s = InsertGrant(*account, g, by, now);
+  if (!s.ok()) {
+    // A concurrent grant of the same won the unique index: it is held now, as asked.
+    if (absl::StrContains(s.message(), "UNIQUE")) return GrantRow{account_id, g.role, g.scope, by, g.reason, now};
+    return s;
+  }
+  PEP_RETURN_IF_ERROR(tx.Commit());
+  return GrantRow{account_id, g.role, g.scope, by, g.reason, now};
+}
+
+absl::Status SignInStore::RevokeGrant(const std::string& account_id, const std::string& role,
+                                      const std::string& scope, const std::string& by) {
+  auto account = GetAccount(account_id);
+  if (!account.ok()) return account.status();
+  const absl::Time now = clock_.Now();
+  absl::MutexLock l(&mu_);
+  store::Transaction tx(*db_);
+  PEP_RETURN_IF_ERROR(tx.status());
+  auto q = db_->Prepare(
+      "UPDATE grants SET revoked_us = ?, revoked_by = ? WHERE account_id = ? AND role = ? AND "
+      "scope = ? AND revoked_us IS NULL");
+  if (!q.ok()) return q.status();
+  PEP_RETURN_IF_ERROR(q->Bind(1, absl::ToUnixMicros(now)).Bind(2, by).Bind(3, account_id)
+                          .Bind(4, role).Bind(5, scope).Run());
+  if (db_->Changes() == 0) {
+    return absl::NotFoundError(absl::StrCat("role: '", account_id, "' does not hold ", role,
+                                            scope.empty() ? "" : " on ", scope));
+  }
+  auto version = NextVersion(account_id);
+  if (!version.ok()) return version.status();
+  gv1::RoleRevoked ev;
+  ev.set_account_id(account_id);
+  ev.set_display_name(account->display_name);
+  ev.set_role(role);
+  ev.set_scope(scope);
+  PEP_RETURN_IF_ERROR(EmitAccess(*db_, account_id, scope, *version, ev, by, now));
+  return tx.Commit();
 }
 
 absl::StatusOr<std::string> SignInStore::CreateSession(const std::string& account_id,
@@ -140,9 +303,8 @@ absl::StatusOr<SignInStore::Live> SignInStore::Authenticate(const std::string& s
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   absl::MutexLock l(&mu_);
   auto q = db_->Prepare(
-      "SELECT s.created_us, s.last_seen_us, s.revoked_us, s.id_token, a.id, a.issuer, a.subject, "
-      "a.email, a.display_name, a.organisation, a.created_us "
-      "FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.secret_sha256 = ?");
+      absl::StrCat("SELECT s.created_us, s.last_seen_us, s.revoked_us, s.id_token, ", kAccountColumns,
+                   " FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.secret_sha256 = ?"));
   if (!q.ok()) return q.status();
   const std::string hash = Sha256Hex(secret);
   q->Bind(1, hash);
@@ -156,13 +318,17 @@ absl::StatusOr<SignInStore::Live> SignInStore::Authenticate(const std::string& s
   if (now - q->Int(1) > absl::ToInt64Microseconds(limits_.idle)) {
     return absl::UnauthenticatedError("session: idle too long (sign in again)");
   }
-  Live live{Account{q->Text(4), q->Text(5), q->Text(6), q->Text(7), q->Text(8), q->Text(9),
-                    absl::FromUnixMicros(q->Int(10)), false},
-            q->Text(3)};
+  Live live{ReadAccount(*q, 4), q->Text(3)};
+  const int64_t last_seen = q->Int(1);
   q->Reset();
-  auto touch = db_->Prepare("UPDATE sessions SET last_seen_us = ? WHERE secret_sha256 = ?");
-  if (!touch.ok()) return touch.status();
-  PEP_RETURN_IF_ERROR(touch->Bind(1, now).Bind(2, hash).Run());
+  if (now - last_seen >= absl::ToInt64Microseconds(limits_.touch_every)) {
+    auto touch = db_->Prepare("UPDATE sessions SET last_seen_us = ? WHERE secret_sha256 = ?");
+    if (!touch.ok()) return touch.status();
+    PEP_RETURN_IF_ERROR(touch->Bind(1, now).Bind(2, hash).Run());
+  }
+  auto grants = GrantsOf(live.account.id);
+  if (!grants.ok()) return grants.status();
+  live.account.grants = std::move(*grants);
   return live;
 }
 

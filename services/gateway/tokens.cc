@@ -6,27 +6,20 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "common/proto_time.h"
 #include "common/uuid.h"
+#include "pepiniere/gateway/v1/events.pb.h"
+#include "services/gateway/gateway_db.h"
 
 namespace pep::gateway {
 
+namespace gv1 = ::pepiniere::gateway::v1;
+
 namespace {
 
-const std::vector<store::Migration>& Migrations() {
-  static const auto* m = new std::vector<store::Migration>{
-      {1, R"sql(
-CREATE TABLE tokens (
-  id TEXT PRIMARY KEY, secret_sha256 TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
-  actor TEXT NOT NULL, role TEXT NOT NULL, scope TEXT NOT NULL, created_by TEXT NOT NULL,
-  created_us INTEGER NOT NULL, expires_us INTEGER NOT NULL, revoked_us INTEGER);
-)sql"},
-  };
-  return *m;
-}
-
-
 constexpr char kColumns[] =
-    "id, name, actor, role, scope, created_by, created_us, expires_us, revoked_us";
+    "id, name, actor, role, scope, created_by, created_us, expires_us, revoked_us, last_used_us, "
+    "created_by_account";
 
 Token Read(const store::Stmt& q) {
   Token t;
@@ -39,6 +32,8 @@ Token Read(const store::Stmt& q) {
   t.created_at = absl::FromUnixMicros(q.Int(6));
   t.expires_at = absl::FromUnixMicros(q.Int(7));
   t.revoked = !q.IsNull(8);
+  if (!q.IsNull(9)) t.last_used_at = absl::FromUnixMicros(q.Int(9));
+  t.created_by_account = q.Text(10);
   return t;
 }
 
@@ -52,11 +47,12 @@ std::string Sha256Hex(std::string_view s) {
 }
 
 absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const std::string& path,
-                                                             const Clock& clock) {
+                                                             const Clock& clock,
+                                                             TokenLimits limits) {
   auto db = store::Db::Open(path);
   if (!db.ok()) return db.status();
-  PEP_RETURN_IF_ERROR((*db)->Migrate(Migrations()));
-  return std::unique_ptr<TokenStore>(new TokenStore(std::move(*db), clock));
+  PEP_RETURN_IF_ERROR((*db)->Migrate(GatewayMigrations()));
+  return std::unique_ptr<TokenStore>(new TokenStore(std::move(*db), clock, limits));
 }
 
 absl::StatusOr<std::pair<Token, std::string>> TokenStore::Create(const NewToken& n,
@@ -92,12 +88,20 @@ absl::StatusOr<Token> TokenStore::Register(const NewToken& n, const std::string&
   }
   const absl::Time now = clock_.Now();
   if (n.expires_at <= now) return FieldError("expires_at", "must be in the future");
+  if (n.expires_at > now + limits_.max_lifetime) {
+    return FieldError("expires_at", absl::StrCat("a token lives at most ",
+                                                 absl::ToInt64Hours(limits_.max_lifetime) / 24,
+                                                 " days (--token_max_days)"));
+  }
   Token t{.id = NewUuidV7(now), .name = n.name, .actor = n.actor, .role = n.role, .scope = n.scope,
-          .created_by = created_by, .created_at = now, .expires_at = n.expires_at};
+          .created_by = created_by, .created_at = now, .expires_at = n.expires_at,
+          .created_by_account = n.created_by_account};
   absl::MutexLock l(&mu_);
+  store::Transaction tx(*db_);
+  PEP_RETURN_IF_ERROR(tx.status());
   auto ins = db_->Prepare(
       "INSERT INTO tokens(id, secret_sha256, name, actor, role, scope, created_by, created_us, "
-      "expires_us) VALUES (?,?,?,?,?,?,?,?,?)");
+      "expires_us, created_by_account) VALUES (?,?,?,?,?,?,?,?,?,?)");
   if (!ins.ok()) return ins.status();
   PEP_RETURN_IF_ERROR(ins->Bind(1, t.id)
                           .Bind(2, Sha256Hex(secret))
@@ -108,7 +112,17 @@ absl::StatusOr<Token> TokenStore::Register(const NewToken& n, const std::string&
                           .Bind(7, t.created_by)
                           .Bind(8, absl::ToUnixMicros(t.created_at))
                           .Bind(9, absl::ToUnixMicros(t.expires_at))
+                          .Bind(10, t.created_by_account)
                           .Run());
+  gv1::TokenCreated ev;
+  ev.set_token_id(t.id);
+  ev.set_name(t.name);
+  ev.set_token_actor(t.actor);
+  ev.set_role(t.role);
+  ev.set_scope(t.scope);
+  *ev.mutable_expires_at() = ToTimestamp(t.expires_at);
+  PEP_RETURN_IF_ERROR(EmitAccess(*db_, t.id, t.scope, 1, ev, created_by, now));
+  PEP_RETURN_IF_ERROR(tx.Commit());
   return t;
 }
 
@@ -121,8 +135,17 @@ absl::StatusOr<Token> TokenStore::Authenticate(const std::string& secret) {
   if (!row.ok()) return row.status();
   if (!*row) return absl::UnauthenticatedError("unknown token");
   Token t = Read(*q);
+  q->Reset();
+  const absl::Time now = clock_.Now();
   if (t.revoked) return absl::UnauthenticatedError("this token was revoked");
-  if (t.expires_at <= clock_.Now()) return absl::UnauthenticatedError("this token has expired");
+  if (t.expires_at <= now) return absl::UnauthenticatedError("this token has expired");
+  // Last use to the minute: one write a minute per token, not one per request.
+  if (now - t.last_used_at >= limits_.touch_every) {
+    auto touch = db_->Prepare("UPDATE tokens SET last_used_us = ? WHERE id = ?");
+    if (!touch.ok()) return touch.status();
+    PEP_RETURN_IF_ERROR(touch->Bind(1, absl::ToUnixMicros(now)).Bind(2, t.id).Run());
+    t.last_used_at = now;
+  }
   return t;
 }
 
@@ -139,13 +162,36 @@ absl::StatusOr<std::vector<Token>> TokenStore::List() {
   }
 }
 
-absl::Status TokenStore::Revoke(const std::string& id) {
+absl::StatusOr<Token> TokenStore::Get(const std::string& id) {
   absl::MutexLock l(&mu_);
-  auto q = db_->Prepare("UPDATE tokens SET revoked_us = ? WHERE id = ? AND revoked_us IS NULL");
+  auto q = db_->Prepare(absl::StrCat("SELECT ", kColumns, " FROM tokens WHERE id = ?"));
   if (!q.ok()) return q.status();
-  PEP_RETURN_IF_ERROR(q->Bind(1, absl::ToUnixMicros(clock_.Now())).Bind(2, id).Run());
-  if (db_->Changes() == 0) return absl::NotFoundError(absl::StrCat("token_id: no active token '", id, "'"));
-  return absl::OkStatus();
+  q->Bind(1, id);
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::NotFoundError(absl::StrCat("token_id: no token '", id, "'"));
+  return Read(*q);
+}
+
+absl::Status TokenStore::Revoke(const std::string& id, const std::string& by) {
+  const absl::Time now = clock_.Now();
+  absl::MutexLock l(&mu_);
+  store::Transaction tx(*db_);
+  PEP_RETURN_IF_ERROR(tx.status());
+  auto q = db_->Prepare("UPDATE tokens SET revoked_us = ? WHERE id = ? AND revoked_us IS NULL "
+                        "RETURNING name, scope");
+  if (!q.ok()) return q.status();
+  q->Bind(1, absl::ToUnixMicros(now)).Bind(2, id);
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::NotFoundError(absl::StrCat("token_id: no active token '", id, "'"));
+  gv1::TokenRevoked ev;
+  ev.set_token_id(id);
+  ev.set_name(q->Text(0));
+  ev.set_scope(q->Text(1));
+  q->Reset();
+  PEP_RETURN_IF_ERROR(EmitAccess(*db_, id, ev.scope(), 2, ev, by, now));
+  return tx.Commit();
 }
 
 absl::StatusOr<bool> TokenStore::HasActiveCoordinator() {

@@ -1,5 +1,7 @@
-// Bearer tokens: opaque random secrets shown once, stored only as SHA-256 hashes, each with a
-// role, an optional scope and an expiry; created, listed and revoked by coordinators.
+// Bearer tokens, for machines (pepctl in CI): opaque random secrets shown once, stored only as
+// SHA-256 hashes, each with a role, an optional scope, an expiry no further than the maximum
+// lifetime, and a last-used time; created by coordinators or by a team member for their own
+// start-up, revocable. Creating and revoking one is an access event (never the secret).
 #pragma once
 
 #include <memory>
@@ -27,20 +29,29 @@ struct Token {
   std::string created_by;
   absl::Time created_at, expires_at;
   bool revoked = false;
+  absl::Time last_used_at = absl::InfinitePast();  // InfinitePast: never used
+  std::string created_by_account;  // a signed-in creator: the token never exceeds their rights
 };
 
 struct NewToken {
   std::string name, actor, role, scope;
   absl::Time expires_at;
+  std::string created_by_account;
+};
+
+struct TokenLimits {
+  absl::Duration max_lifetime = absl::Hours(24 * 365);  // --token_max_days
+  absl::Duration touch_every = absl::Minutes(1);         // last-used precision (one write a minute)
 };
 
 class TokenStore {
  public:
   static absl::StatusOr<std::unique_ptr<TokenStore>> Open(const std::string& path,
-                                                          const Clock& clock);
+                                                          const Clock& clock,
+                                                          TokenLimits limits = {});
   // Returns the token and its secret (the only time the secret exists outside the caller).
   // INVALID_ARGUMENT naming the field for an unknown role, a missing or misplaced scope, an
-  // expiry in the past.
+  // expiry in the past or past the maximum lifetime.
   absl::StatusOr<std::pair<Token, std::string>> Create(const NewToken& t,
                                                        const std::string& created_by);
   // The same with a secret made elsewhere (a bootstrap token from a Kubernetes Secret); it must
@@ -50,14 +61,18 @@ class TokenStore {
   // UNAUTHENTICATED for an unknown, revoked or expired secret.
   absl::StatusOr<Token> Authenticate(const std::string& secret);
   absl::StatusOr<std::vector<Token>> List();
-  absl::Status Revoke(const std::string& id);
+  absl::StatusOr<Token> Get(const std::string& id);
+  // `by`: who revokes (the event's actor).
+  absl::Status Revoke(const std::string& id, const std::string& by);
   absl::StatusOr<bool> HasActiveCoordinator();
 
  private:
-  TokenStore(std::unique_ptr<store::Db> db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+  TokenStore(std::unique_ptr<store::Db> db, const Clock& clock, TokenLimits limits)
+      : db_(std::move(db)), clock_(clock), limits_(limits) {}
   absl::Mutex mu_;
   std::unique_ptr<store::Db> db_ ABSL_GUARDED_BY(mu_);
   const Clock& clock_;
+  const TokenLimits limits_;
 };
 
 }  // namespace pep::gateway

@@ -310,7 +310,16 @@ absl::Status ValidateMilestone(const v1::PushMilestoneRequest& r, absl::Time now
 
 absl::Status ValidateTeamMember(const v1::AddTeamMemberRequest& r) {
   PEP_RETURN_IF_ERROR(Text("name", r.name(), 1, 120));
-  return Text("role", r.role(), 1, 80);
+  PEP_RETURN_IF_ERROR(Text("role", r.role(), 1, 80));
+  PEP_RETURN_IF_ERROR(Text("email", r.email(), 0, 254));
+  if (!r.email().empty()) {
+    const size_t at = r.email().find('@');
+    if (at == std::string::npos || at == 0 || at + 1 == r.email().size() ||
+        r.email().find(' ') != std::string::npos) {
+      return FieldError("email", absl::StrCat("is not an e-mail address: '", r.email(), "'"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::string MilestoneFingerprint(const v1::PushMilestoneRequest& r) {

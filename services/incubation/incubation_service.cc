@@ -512,6 +512,27 @@ grpc::Status IncubationService::ListMilestones(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
+grpc::Status IncubationService::FindTeamMemberships(grpc::ServerContext* ctx,
+                                                    const v1::FindTeamMembershipsRequest* req,
+                                                    v1::FindTeamMembershipsResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "finding team memberships"));
+  if (req->email().empty()) return ToGrpcStatus(FieldError("email", "is required"));
+  const std::string email = absl::AsciiStrToLower(req->email());
+  auto all = store_.AllStartups();
+  PEP_GRPC_RETURN_IF_ERROR(all.status());
+  for (const v1::Startup& st : *all) {
+    for (const v1::TeamMember& m : st.team()) {
+      if (!m.has_end() && m.email() == email) {
+        out->add_startup_ids(st.id());
+        break;
+      }
+    }
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status IncubationService::AddTeamMember(grpc::ServerContext* ctx,
                                               const v1::AddTeamMemberRequest* req,
                                               v1::Startup* out) {
@@ -529,12 +550,14 @@ grpc::Status IncubationService::AddTeamMember(grpc::ServerContext* ctx,
     mem->set_id(NewUuidV7(now));
     mem->set_name(req->name());
     mem->set_role(req->role());
+    mem->set_email(absl::AsciiStrToLower(req->email()));
     *mem->mutable_start() = req->has_start() ? req->start() : ToTimestamp(now);
     st.set_version(st.version() + 1);
     PEP_RETURN_IF_ERROR(tx.PutStartup(st));
     v1::TeamMemberAdded ev;
     ev.set_startup_id(st.id());
     *ev.mutable_member() = *mem;
+    ev.mutable_member()->clear_email();  // personal data stays here, off the log
     return tx.Emit(st, ev, p->id, FromTimestamp(mem->start()));
   }));
   Committed();

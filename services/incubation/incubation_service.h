@@ -70,6 +70,8 @@ class IncubationService final : public v1::IncubationService::Service {
                              v1::Milestone*) override;
   grpc::Status ListMilestones(grpc::ServerContext*, const v1::ListMilestonesRequest*,
                               v1::ListMilestonesResponse*) override;
+  grpc::Status FindTeamMemberships(grpc::ServerContext*, const v1::FindTeamMembershipsRequest*,
+                                   v1::FindTeamMembershipsResponse*) override;
   grpc::Status AddTeamMember(grpc::ServerContext*, const v1::AddTeamMemberRequest*,
                              v1::Startup*) override;
   grpc::Status RemoveTeamMember(grpc::ServerContext*, const v1::RemoveTeamMemberRequest*,

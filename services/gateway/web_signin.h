@@ -1,0 +1,81 @@
+// Sign-in for people (issue 13): /auth/login, /auth/callback and /auth/logout on the gateway,
+// against an OpenID provider set up like ProConnect (oidc_client.h), accounts, grants and
+// sessions in SignInStore. The blocking work (discovery, code exchange, userinfo, the team
+// lookup in pep-incubation) runs on this class's own threads, never on an io thread.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "services/gateway/backends.h"
+#include "services/gateway/http_server.h"
+#include "services/gateway/jose.h"
+#include "services/gateway/oidc_client.h"
+#include "services/gateway/signin_store.h"
+
+namespace pep::gateway {
+
+struct WebSignInOptions {
+  std::string issuer;        // --oidc_issuer; empty: sign-in off
+  oidc::ClientSettings client;
+  std::vector<std::string> coordinator_emails;  // lower case (--oidc_coordinator_emails)
+  std::string gateway_key;   // for the team lookup in pep-incubation
+  int threads = 2;
+};
+
+class WebSignIn {
+ public:
+  WebSignIn(WebSignInOptions options, SignInStore& store, Backends& backends);
+  ~WebSignIn();
+  bool enabled() const { return !options_.issuer.empty(); }
+  // "__Host-pep_session" (Secure) when the public address is https; "pep_session" on a plain
+  // http loopback address, where browsers refuse __Host- cookies.
+  const std::string& cookie_name() const { return cookie_name_; }
+  bool secure_cookie() const { return secure_; }
+  // The public origin ("https://pepiniere.example.fr"), from --oidc_redirect_url.
+  const std::string& origin() const { return origin_; }
+  // GET /auth/login, GET /auth/callback, POST /auth/logout. Answers through `respond`.
+  void Handle(HttpRequest req, Respond respond);
+  // The session cookie's value in `req`, or "".
+  std::string SessionCookie(const HttpRequest& req) const;
+
+ private:
+  HttpResponse Login(const HttpRequest& req);
+  HttpResponse Callback(const HttpRequest& req);
+  HttpResponse Logout(const HttpRequest& req);
+  absl::StatusOr<oidc::ProviderMetadata> Metadata();
+  absl::StatusOr<std::vector<GrantSpec>> FirstGrants(const std::string& email);
+  std::string SessionCookieHeader(const std::string& value, bool clear) const;
+  void Post(std::function<void()> work);
+  void Work();
+
+  const WebSignInOptions options_;
+  SignInStore& store_;
+  Backends& backends_;
+  std::string cookie_name_, origin_;
+  bool secure_ = false;
+  jose::JwksCache jwks_;
+  absl::Mutex meta_mu_;
+  std::optional<oidc::ProviderMetadata> meta_ ABSL_GUARDED_BY(meta_mu_);
+
+  std::mutex q_mu_;
+  std::condition_variable q_cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// The browser's own origin for a state-changing request: Origin (or, without it, Referer)
+// must name this host (the Host header) — a cross-site form POST with a valid session cookie
+// is refused. Returns the refusal, or OK.
+absl::Status CheckSameOrigin(const HttpRequest& req, const std::string& public_origin);
+
+}  // namespace pep::gateway
