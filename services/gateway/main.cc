@@ -241,7 +241,7 @@ int main(int argc, char** argv) {
   const int left = (*server)->Drain(absl::GetFlag(FLAGS_drain_timeout));
   pep::LogInfo("drained", {{"connections_left", absl::StrCat(left)}});
   server->reset();
-  relay.Stop(absl::Seconds(5));
+  relay.Stop(absl::Seconds(2));  // what is left stays in the outbox for the next start
   tokens->reset();
   std::fflush(nullptr);
   std::_Exit(0);  // prometheus-cpp's exit path is slow; the data is closed

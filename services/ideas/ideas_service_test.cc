@@ -93,6 +93,11 @@ TEST_F(IdeasOverGrpc, AnAgentReadsOnlyTheirOwnIdeas) {
   const v1::Challenge c = OpenChallenge();
   const v1::Idea mine = Submit(c, "agent-a", "Formulaire unique");
   const v1::Idea theirs = Submit(c, "agent-b", "Guichet numérique");
+  // The challenge itself is everyone's to read.
+  v1::GetChallengeRequest gc;
+  gc.set_challenge_id(c.id());
+  v1::Challenge read;
+  EXPECT_TRUE(stub_->GetChallenge(As("agent-a", "agent").get(), gc, &read).ok());
 
   v1::GetIdeaRequest get;
   get.set_idea_id(theirs.id());

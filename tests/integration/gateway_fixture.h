@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "events/kafka.h"
 #include "google/protobuf/util/json_util.h"
+#include "integration/oidc_fixture.h"
 #include "integration/service_fixture.h"
 #include "services/gateway/http_client.h"
 
@@ -37,8 +38,10 @@ class Platform {
  public:
   // `feedback_args`: extra flags for pep-feedback (e.g. a fast gauge refresh); `gateway_args`
   // for pep-gateway (e.g. --trusted_proxies).
+  // `sign_in`: also run the OpenID provider of deploy/local/oidc and sign people in through it
+  // (Claire Martin, coordination, is a coordinator from her first sign-in).
   explicit Platform(std::vector<std::string> feedback_args = {},
-                    std::vector<std::string> gateway_args = {}) {
+                    std::vector<std::string> gateway_args = {}, bool sign_in = false) {
     brokers_ = KafkaBroker::Shared().bootstrap();
     EXPECT_TRUE(events::EnsureTopics(brokers_, events::PepiniereTopics()).ok());
     ideas_ = std::make_unique<IdeasProcess>(brokers_, dirs_[0].path());
@@ -52,6 +55,17 @@ class Platform {
     }
     http_port_ = FreePort();
     gateway_metrics_port_ = FreePort();
+    if (sign_in) {
+      provider_ = std::make_unique<OidcProvider>(url() + "/auth/callback", url() + "/");
+      for (const std::string& a :
+           {std::string("--oidc_issuer"), provider_->issuer(), std::string("--oidc_client_id"),
+            std::string("pepiniere"), std::string("--oidc_client_secret_file"),
+            provider_->secret_file(), std::string("--oidc_redirect_url"), url() + "/auth/callback",
+            std::string("--oidc_acr_values"), std::string("eidas1"),
+            std::string("--oidc_coordinator_emails"), std::string(kCoordinatorEmail)}) {
+        gateway_args.push_back(a);
+      }
+    }
     gateway_.Start(GatewayArgv(http_port_, gateway_metrics_port_, dirs_[4].path(), gateway_args),
                    {}, dirs_[4].path() + "/pep-gateway.log");
     EXPECT_TRUE(WaitFor([&] { return Get("/readyz", "").status == 200; }, absl::Seconds(30)))
@@ -70,7 +84,8 @@ class Platform {
         "--ideas_addr", ideas_->address(), "--incubation_addr", incubation_->address(),
         "--feedback_addr", feedback_->address(),
         "--audit_addr", audit_addr.empty() ? audit_->address() : audit_addr,
-        "--gateway_key", kKey, "--bootstrap_token_file", dir + "/coordinator.token"};
+        "--gateway_key", kKey, "--bootstrap_token_file", dir + "/coordinator.token",
+        "--kafka_brokers", brokers_};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
@@ -139,6 +154,35 @@ class Platform {
   }
 
   std::string url() const { return absl::StrCat("http://127.0.0.1:", http_port_); }
+
+  // Signs `email` in through /auth/login and the provider's form, as a browser does; the
+  // returned browser holds the session cookie. nullptr when the sign-in did not end at the console.
+  std::unique_ptr<Browser> SignIn(const std::string& email, const std::string& password) {
+    auto b = std::make_unique<Browser>(provider_->issuer());
+    std::string to_provider;
+    b->Follow(url() + "/auth/login", url(), &to_provider);
+    EXPECT_TRUE(absl::StartsWith(to_provider, provider_->issuer())) << to_provider;
+    const std::string back = b->LogInAtProvider(to_provider, email, password);
+    EXPECT_TRUE(absl::StartsWith(back, url() + "/auth/callback")) << back;
+    if (!absl::StartsWith(back, url() + "/auth/callback")) return nullptr;
+    gateway::HttpResult landed = b->Follow(back, url());
+    EXPECT_EQ(landed.status, 200) << landed.body.substr(0, 300);
+    return landed.status == 200 ? std::move(b) : nullptr;
+  }
+  // A call from the console's own page: the session cookie, and (for changes) this site's
+  // Origin, as the browser sends it.
+  gateway::HttpResult As(Browser& b, const std::string& method, const std::string& target,
+                         const std::string& body = "",
+                         const std::string& content_type = "application/json") {
+    std::map<std::string, std::string> h;
+    if (method != "GET") h["Origin"] = url();
+    if (!body.empty()) h["Content-Type"] = content_type;
+    auto r = b.http().Call(url(), method, target, h, body);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : gateway::HttpResult{};
+  }
+  OidcProvider& provider() { return *provider_; }
+  static constexpr char kCoordinatorEmail[] = "claire.martin@departement06.fr";
   const std::string& coordinator() const { return coordinator_; }
   int gateway_metrics_port() const { return gateway_metrics_port_; }
   AuditProcess& audit() { return *audit_; }
@@ -163,6 +207,7 @@ class Platform {
   std::unique_ptr<IncubationProcess> incubation_;
   std::unique_ptr<FeedbackProcess> feedback_;
   std::unique_ptr<AuditProcess> audit_;
+  std::unique_ptr<OidcProvider> provider_;
   ChildProcess gateway_;
   int http_port_ = 0, gateway_metrics_port_ = 0;
   std::string coordinator_;

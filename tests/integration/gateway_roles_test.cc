@@ -1,5 +1,6 @@
 // Every route × every role through the real gateway and the real services (which require the
-// gateway key): allowed exactly as specified, and a product-team token never reaches another
+// gateway key), for bearer tokens and for people signed in through the real OpenID provider
+// (session cookie): allowed exactly as specified, and a product team never reaches another
 // start-up. The table below is the specification, written independently of the gateway's own
 // route table; the test also fails when a route exists that the table does not cover.
 #include "absl/strings/str_replace.h"
@@ -23,7 +24,12 @@ struct Row {
   int ok;                    // what an allowed caller gets: the route's 2xx
   // Builds a valid request (fresh resources where the call changes or consumes them).
   std::function<Request(char role)> make;
+  std::string allowed_signed_in = "";  // when people differ from tokens (a team member makes tokens)
 };
+
+// A caller of one kind (token or session) in one role.
+using CallFn = std::function<gateway::HttpResult(const std::string& method, const std::string& path,
+                                                 const std::string& body, const std::string& ct)>;
 
 // The routes as the gateway names them (to compare with OpenAPI).
 std::string Pattern(std::string path) {
@@ -33,6 +39,7 @@ std::string Pattern(std::string path) {
                                     {"{startup}", "{startup_id}"},
                                     {"{member}", "{member_id}"},
                                     {"{feedback}", "{feedback_id}"},
+                                    {"{account}", "{account_id}"},
                                     {"{token}", "{token_id}"}});
 }
 
@@ -44,6 +51,14 @@ namespace fv1 = ::pepiniere::feedback::v1;
 class World {
  public:
   explicit World(Platform& p) : p_(p), coord_(p.coordinator()) {
+    // The people, signed in through the provider; Karim and Léa are given their roles below.
+    claire_ = p.SignIn(Platform::kCoordinatorEmail, "coordination-06");
+    karim_ = p.SignIn("karim.benali@departement06.fr", "jury-06-a");
+    lea_ = p.SignIn("lea.moreau@beta.gouv.fr", "equipe-06");
+    camille_ = p.SignIn("camille.roux@departement06.fr", "agent-06");
+    karim_id_ = AccountId(*karim_);
+    lea_id_ = AccountId(*lea_);
+    camille_id_ = AccountId(*camille_);
     challenge_ = OpenChallenge();
     agent_ = p.Token("agent", "agent-1");
     juror_ = p.Token("juror", "juror-a");
@@ -51,6 +66,8 @@ class World {
     s1_ = Startup("Cantine en ligne");
     s2_ = Startup("Autre produit");
     team_ = p.Token("product_team", "ci-cantine", "startup:" + s1_);
+    Grant(karim_id_, "juror", "challenge:" + challenge_);
+    Grant(lea_id_, "product_team", "startup:" + s1_);
     // s1 in construction takes users' answers; the audit ledger knows it.
     p.Post<nv1::Startup>(absl::StrCat("/v1/startups/", s1_, ":change-phase"), coord_,
                          absl::StrCat(R"({"to":"PHASE_CONSTRUCTION","decision_id":")", Decision(s1_), "\"}"));
@@ -60,6 +77,22 @@ class World {
     }, absl::Seconds(30)));
   }
   std::string Unique() { return absl::StrCat(++n_); }
+  std::string AccountId(Browser& b) {
+    gateway::HttpResult me = p_.As(b, "GET", "/v1/me");
+    const size_t at = me.body.find("\"actor\":\"");
+    return at == std::string::npos ? "" : me.body.substr(at + 9, me.body.find('"', at + 9) - at - 9);
+  }
+  void Grant(const std::string& account, const std::string& role, const std::string& scope) {
+    gateway::HttpResult r = p_.Call("POST", absl::StrCat("/v1/accounts/", account, "/grants"), coord_,
+                                    absl::StrCat(R"({"role":")", role, R"(","scope":")", scope, "\"}"));
+    EXPECT_EQ(r.status, 201) << r.body;
+  }
+  // A fresh juror grant on a fresh challenge (to withdraw).
+  std::string GrantedChallenge() {
+    const std::string c = OpenChallenge();
+    Grant(camille_id_, "juror", "challenge:" + c);
+    return c;
+  }
   std::string DraftChallenge() {
     return p_.Post<iv1::Challenge>(
         "/v1/challenges", coord_,
@@ -79,14 +112,26 @@ class World {
                         R"("proposal":"Un formulaire pré-rempli.","author_name":"Camille","department":"DAS",)"
                         R"("contact_email":"camille@exemple.fr"})");
   }
+  // An idea of the agent of the pass (the token's, or Camille's when people are calling).
   std::string Idea() {
-    return p_.Post<iv1::SubmitIdeaResponse>(absl::StrCat("/v1/challenges/", challenge_, "/ideas"),
-                                            agent_, IdeaBody()).idea().id();
+    if (!people_) {
+      return p_.Post<iv1::SubmitIdeaResponse>(absl::StrCat("/v1/challenges/", challenge_, "/ideas"),
+                                              agent_, IdeaBody()).idea().id();
+    }
+    gateway::HttpResult r = p_.As(*camille_, "POST", absl::StrCat("/v1/challenges/", challenge_, "/ideas"), IdeaBody());
+    EXPECT_EQ(r.status, 201) << r.body;
+    const size_t at = r.body.find("\"id\":\"");
+    return r.body.substr(at + 6, r.body.find('"', at + 6) - at - 6);
   }
   std::string ScoredIdea() {
     const std::string id = Idea();
     p_.Post<iv1::Scorecard>(absl::StrCat("/v1/ideas/", id, "/scores"), juror_, ScoreBody());
     return id;
+  }
+  // From now on the table's calls are people's (their own ideas, their own start-up).
+  void PeopleCalling() {
+    people_ = true;
+    idea_ = Idea();
   }
   static std::string ScoreBody() { return R"({"scores":[{"criterion":"impact","score":4}],"comment":"bien"})"; }
   std::string Startup(const std::string& name) {
@@ -123,13 +168,21 @@ class World {
   std::string TokenBody() {
     return absl::StrCat(R"({"role":"agent","actor":"agent-)", Unique(), R"(","name":"essai"})");
   }
+  // What a team member may hand out: a token for their own start-up.
+  std::string TeamTokenBody() {
+    return absl::StrCat(R"({"role":"product_team","scope":"startup:)", s1_, R"(","name":"CI )", Unique(), "\"}");
+  }
   std::string Fill(const std::string& path) {
-    return absl::StrReplaceAll(path, {{"{challenge}", challenge_}, {"{idea}", idea_}, {"{startup}", s1_}});
+    return absl::StrReplaceAll(path, {{"{challenge}", challenge_}, {"{idea}", idea_}, {"{startup}", s1_},
+                                      {"{account}", camille_id_}});
   }
 
   Platform& p_;
   const std::string coord_;
+  std::unique_ptr<Browser> claire_, karim_, lea_, camille_;
+  std::string karim_id_, lea_id_, camille_id_;
   std::string challenge_, agent_, juror_, idea_, s1_, s2_, team_;
+  bool people_ = false;
   int n_ = 0;
 };
 
@@ -140,12 +193,13 @@ std::vector<Row> Table(World& w) {
   };
   auto now = [] { return FormatRfc3339(absl::Now()); };
   return {
-      {"GET", "/v1/challenges", "CJA", 200, fixed("/v1/challenges")},
+      // A signed-in person is an agent as well as what they were granted.
+      {"GET", "/v1/challenges", "CJA", 200, fixed("/v1/challenges"), "CJTA"},
       {"POST", "/v1/challenges", "C", 201, [&w](char) {
          return Request{"/v1/challenges", absl::StrCat(R"({"title":"Nouveau défi )", w.Unique(),
                                                        R"(","theme":"t","criteria":[{"name":"impact","weight":1}],"jury_quorum":1})")};
        }},
-      {"GET", "/v1/challenges/{challenge}", "CJA", 200, fixed("/v1/challenges/{challenge}")},
+      {"GET", "/v1/challenges/{challenge}", "CJA", 200, fixed("/v1/challenges/{challenge}"), "CJTA"},
       {"POST", "/v1/challenges/{challenge}:open", "C", 200, [&w](char) {
          return Request{absl::StrCat("/v1/challenges/", w.DraftChallenge(), ":open"), "{}"};
        }},
@@ -154,10 +208,10 @@ std::vector<Row> Table(World& w) {
        }},
       {"POST", "/v1/challenges/{challenge}/jurors", "C", 200,
        fixed("/v1/challenges/{challenge}/jurors", R"({"juror_ids":["juror-a"]})")},
-      {"GET", "/v1/challenges/{challenge}/ideas", "CJA", 200, fixed("/v1/challenges/{challenge}/ideas")},
+      {"GET", "/v1/challenges/{challenge}/ideas", "CJA", 200, fixed("/v1/challenges/{challenge}/ideas"), "CJTA"},
       {"POST", "/v1/challenges/{challenge}/ideas", "CA", 201, [&w](char) {
          return Request{w.Fill("/v1/challenges/{challenge}/ideas"), w.IdeaBody()};
-       }},
+       }, "CJTA"},
       {"GET", "/v1/challenges/{challenge}/ranking", "CJ", 200, fixed("/v1/challenges/{challenge}/ranking")},
       {"GET", "/v1/ideas/{idea}", "CJA", 200, fixed("/v1/ideas/{idea}")},
       {"PATCH", "/v1/ideas/{idea}", "CA", 200, [&w](char) {
@@ -224,10 +278,21 @@ std::vector<Row> Table(World& w) {
       {"POST", "/v1/audit:verify", "C", 200, fixed("/v1/audit:verify", "{}")},
       {"GET", "/v1/startups/{startup}/ledger:export", "CT", 200, fixed("/v1/startups/{startup}/ledger:export")},
       {"GET", "/v1/me", "CJTAP", 200, fixed("/v1/me")},
-      {"GET", "/v1/tokens", "C", 200, fixed("/v1/tokens")},
-      {"POST", "/v1/tokens", "C", 201, [&w](char) { return Request{"/v1/tokens", w.TokenBody()}; }},
+      {"GET", "/v1/tokens", "CT", 200, fixed("/v1/tokens")},
+      {"POST", "/v1/tokens", "C", 201, [&w](char role) {
+         return Request{"/v1/tokens", role == 'T' ? w.TeamTokenBody() : w.TokenBody()};
+       }, "CT"},
       {"DELETE", "/v1/tokens/{token}", "C", 200, [&w](char) {
          return Request{absl::StrCat("/v1/tokens/", w.TokenId()), ""};
+       }},
+      {"GET", "/v1/accounts", "C", 200, fixed("/v1/accounts")},
+      {"POST", "/v1/accounts/{account}/grants", "C", 201, [&w](char) {
+         return Request{w.Fill("/v1/accounts/{account}/grants"),
+                        absl::StrCat(R"({"role":"juror","scope":"challenge:)", w.OpenChallenge(), "\"}")};
+       }},
+      {"DELETE", "/v1/accounts/{account}/grants", "C", 200, [&w](char) {
+         return Request{w.Fill(absl::StrCat("/v1/accounts/{account}/grants?role=juror&scope=challenge:",
+                                            w.GrantedChallenge())), ""};
        }},
   };
 }
@@ -248,7 +313,7 @@ std::vector<std::string> Variants(const std::string& path) {
 
 TEST(GatewayRoles, EveryRouteTimesEveryRole) {
   // Rate limits off: every role posts an answer from the same address.
-  Platform p({"--rate_limit_per_minute", "0"});
+  Platform p({"--rate_limit_per_minute", "0"}, {}, /*sign_in=*/true);
   const std::string& coord = p.coordinator();
   ASSERT_FALSE(coord.empty());
   World w(p);
@@ -273,49 +338,71 @@ TEST(GatewayRoles, EveryRouteTimesEveryRole) {
   }
 
   int checked = 0, variants = 0;
-  for (const Row& row : table) {
-    for (const auto& [letter, token] : tokens) {
-      const bool allowed = row.allowed.find(letter) != std::string::npos;
-      const Request req = row.make(letter);
-      gateway::HttpResult r =
-          p.Call(row.method, req.path, token, req.body,
-                 row.path == "/v1/imports/portfolio" ? "application/x-ndjson" : "application/json");
-      const std::string what = absl::StrCat(row.method, " ", req.path, " as ", std::string(1, letter),
-                                            ": ", r.status, " ", r.body.substr(0, 200));
-      if (allowed) {
-        EXPECT_EQ(r.status, row.ok) << what;  // the route's 2xx: never a 4xx, 404 or 500
-      } else if (letter == 'P') {
-        EXPECT_EQ(r.status, 401) << what;
-      } else {
-        EXPECT_EQ(r.status, 403) << what;
-      }
-      ++checked;
-      if (letter == 'C') {  // the coordinator may do anything: only a spelling can refuse it
-        for (const std::string& v : Variants(req.path)) {
-          gateway::HttpResult vr = p.Call(row.method, v, token, req.body,
-                                          row.path == "/v1/imports/portfolio" ? "application/x-ndjson"
-                                                                              : "application/json");
-          EXPECT_EQ(vr.status, 404) << row.method << " " << v << " reached a route: " << vr.body.substr(0, 200);
-          ++variants;
+  // One pass of the whole table for one kind of caller.
+  auto run = [&](const std::map<char, CallFn>& callers, bool people) {
+    for (const Row& row : table) {
+      for (const auto& [letter, call] : callers) {
+        const std::string& spec = people && !row.allowed_signed_in.empty() ? row.allowed_signed_in : row.allowed;
+        const bool allowed = spec.find(letter) != std::string::npos;
+        const Request req = row.make(letter);
+        const std::string ct = row.path == "/v1/imports/portfolio" ? "application/x-ndjson" : "application/json";
+        gateway::HttpResult r = call(row.method, req.path, req.body, ct);
+        const std::string what = absl::StrCat(people ? "signed in " : "token ", row.method, " ", req.path, " as ",
+                                              std::string(1, letter), ": ", r.status, " ", r.body.substr(0, 200));
+        if (allowed) {
+          EXPECT_EQ(r.status, row.ok) << what;  // the route's 2xx: never a 4xx, 404 or 500
+        } else if (letter == 'P') {
+          EXPECT_EQ(r.status, 401) << what;
+        } else {
+          EXPECT_EQ(r.status, 403) << what;
+        }
+        ++checked;
+        if (letter == 'C' && !people) {  // the coordinator may do anything: only a spelling can refuse it
+          for (const std::string& v : Variants(req.path)) {
+            gateway::HttpResult vr = call(row.method, v, req.body, ct);
+            EXPECT_EQ(vr.status, 404) << row.method << " " << v << " reached a route: " << vr.body.substr(0, 200);
+            ++variants;
+          }
         }
       }
     }
+  };
+  std::map<char, CallFn> by_token;
+  for (const auto& [letter, token] : tokens) {
+    by_token[letter] = [&p, token = token](const std::string& m, const std::string& path, const std::string& body,
+                                           const std::string& ct) { return p.Call(m, path, token, body, ct); };
   }
-  EXPECT_EQ(checked, static_cast<int>(table.size() * tokens.size()));
+  run(by_token, false);
+  Browser nobody(p.provider().issuer());
+  std::map<char, CallFn> by_session;
+  for (const auto& [letter, b] : std::map<char, Browser*>{{'C', w.claire_.get()}, {'J', w.karim_.get()},
+                                                          {'T', w.lea_.get()}, {'A', w.camille_.get()},
+                                                          {'P', &nobody}}) {
+    ASSERT_NE(b, nullptr) << "sign-in failed for " << letter;
+    by_session[letter] = [&p, b = b](const std::string& m, const std::string& path, const std::string& body,
+                                     const std::string& ct) { return p.As(*b, m, path, body, ct); };
+  }
+  const std::string idea_id = w.idea_;  // the agent token's idea
+  w.PeopleCalling();
+  run(by_session, true);
+  EXPECT_EQ(checked, static_cast<int>(2 * table.size() * tokens.size()));
+
   EXPECT_GT(variants, static_cast<int>(3 * table.size()));
   const std::string s2 = w.s2_;
-  const auto& idea_id = w.idea_;
   const std::string ch_id = w.challenge_;
 
-  // A product-team token never reaches another start-up, on any route that names one.
+  // A product team (token or member) never reaches another start-up, on any route naming one.
   for (const Row& row : table) {
-    if (row.path.find("{startup}") == std::string::npos || row.allowed.find('T') == std::string::npos) {
+    if (row.path.find("{startup}") == std::string::npos || row.allowed.find('T') == std::string::npos ||
+        row.allowed.find('P') != std::string::npos) {  // the public form is anyone's
       continue;
     }
     Request req = row.make('T');
     req.path = absl::StrReplaceAll(req.path, {{w.s1_, s2}});
     gateway::HttpResult r = p.Call(row.method, req.path, team, req.body);
     EXPECT_EQ(r.status, 403) << row.method << " " << req.path << ": " << r.body;
+    r = p.As(*w.lea_, row.method, req.path, req.body);
+    EXPECT_EQ(r.status, 403) << "signed in " << row.method << " " << req.path << ": " << r.body;
   }
 
   // An agent sees only their own ideas; a juror not on the jury sees none.

@@ -13,6 +13,7 @@
 #include "harness/harness.h"
 #include "services/gateway/http_client.h"
 #include "services/gateway/http_server.h"
+#include "integration/oidc_fixture.h"
 #include "services/gateway/oidc_client.h"
 
 namespace pep::testing {
@@ -21,37 +22,8 @@ namespace {
 using gateway::HttpClient;
 using gateway::HttpResult;
 
-class OidcProvider {
- public:
-  OidcProvider() : port_(FreePort()) {
-    std::ofstream(dir_.path() + "/secret") << "test-client-secret-0123456789";
-    proc_.Start({"/usr/bin/env", "node", SourceDir() + "/deploy/local/oidc/provider.mjs", "--port", std::to_string(port_),
-                 "--client-id", "pepiniere", "--client-secret-file", dir_.path() + "/secret",
-                 "--redirect-uri", kRedirect, "--post-logout-redirect-uri", kAfterLogout},
-                {}, dir_.path() + "/provider.log");
-    EXPECT_TRUE(WaitFor([&] { return PortAccepts(port_); }, absl::Seconds(30)))
-        << "provider not listening; see " << dir_.path();
-  }
-  std::string issuer() const { return absl::StrCat("http://127.0.0.1:", port_); }
-  static constexpr char kRedirect[] = "http://127.0.0.1:1/auth/callback";
-  static constexpr char kAfterLogout[] = "http://127.0.0.1:1/";
-
- private:
-  TempDir dir_;
-  int port_;
-  ChildProcess proc_;
-};
-
-// The value of `name` in a redirect URL's query.
-std::string QueryParam(const std::string& url, const std::string& name) {
-  const size_t q = url.find('?');
-  if (q == std::string::npos) return "";
-  for (absl::string_view pair : absl::StrSplit(url.substr(q + 1), '&')) {
-    const size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return gateway::UrlDecode(std::string(pair.substr(eq + 1)), true);
-  }
-  return "";
-}
+constexpr char kRedirect[] = "http://127.0.0.1:1/auth/callback";
+constexpr char kAfterLogout[] = "http://127.0.0.1:1/";
 
 class OidcTest : public ::testing::Test {
  protected:
@@ -59,8 +31,8 @@ class OidcTest : public ::testing::Test {
     auto meta = gateway::oidc::Discover(rp_http_, provider_.issuer());
     ASSERT_TRUE(meta.ok()) << meta.status();
     meta_ = *meta;
-    client_ = {.client_id = "pepiniere", .client_secret = "test-client-secret-0123456789",
-               .redirect_url = OidcProvider::kRedirect,
+    client_ = {.client_id = "pepiniere", .client_secret = kOidcClientSecret,
+               .redirect_url = kRedirect,
                .scopes = "openid email given_name usual_name uid siret idp_id organizational_unit",
                .acr_values = "eidas1"};
     jwks_ = std::make_unique<gateway::jose::JwksCache>([this]() -> absl::StatusOr<std::string> {
@@ -69,51 +41,15 @@ class OidcTest : public ::testing::Test {
       return r->body;
     });
   }
-  // Absolute URL of a redirect's Location.
-  std::string Absolute(const std::string& location) {
-    return absl::StartsWith(location, "http") ? location : provider_.issuer() + location;
-  }
-  // The browser follows redirects until it leaves the provider (the callback) or lands on a page.
-  HttpResult Follow(const std::string& url, std::string* left_to = nullptr) {
-    std::string next = url;
-    for (int hops = 0; hops < 10; ++hops) {
-      auto r = browser_.Call(next, "GET", "");
-      EXPECT_TRUE(r.ok()) << r.status();
-      if (!r.ok()) return {};
-      if (r->status < 300 || r->status >= 400) return *r;
-      next = Absolute(r->headers["location"]);
-      if (!absl::StartsWith(next, provider_.issuer())) {
-        if (left_to != nullptr) *left_to = next;
-        return *r;
-      }
-    }
-    ADD_FAILURE() << "redirect loop";
-    return {};
-  }
   // Signs in as `email` and returns the callback URL the provider sends the browser to.
   std::string SignInAs(const gateway::oidc::AuthorizationRequest& req, const std::string& email,
                        const std::string& password, int* login_status = nullptr) {
-    std::string callback;
-    HttpResult page = Follow(req.url, &callback);
-    if (!callback.empty()) return callback;  // the provider's session is still open
-    EXPECT_EQ(page.status, 200) << page.body.substr(0, 300);
-    EXPECT_NE(page.body.find("Mot de passe"), std::string::npos) << "the provider's login form";
-    const size_t at = page.body.find("action=\"");
-    const std::string action = page.body.substr(at + 8, page.body.find('"', at + 8) - at - 8);
-    auto posted = browser_.Call(provider_.issuer() + action, "POST", "",
-                                {{"Content-Type", "application/x-www-form-urlencoded"}},
-                                absl::StrCat("email=", gateway::UrlEncode(email), "&password=",
-                                             gateway::UrlEncode(password)));
-    EXPECT_TRUE(posted.ok());
-    if (login_status != nullptr) *login_status = posted.ok() ? posted->status : 0;
-    if (!posted.ok() || posted->status != 303) return "";
-    Follow(Absolute(posted->headers["location"]), &callback);
-    return callback;
+    return browser_.LogInAtProvider(req.url, email, password, login_status);
   }
 
-  OidcProvider provider_;
+  OidcProvider provider_{kRedirect, kAfterLogout};
   HttpClient rp_http_{{.timeout = absl::Seconds(10)}};
-  HttpClient browser_{{.timeout = absl::Seconds(10), .cookies = true}};
+  Browser browser_{provider_.issuer()};
   gateway::oidc::ProviderMetadata meta_;
   gateway::oidc::ClientSettings client_;
   std::unique_ptr<gateway::jose::JwksCache> jwks_;
@@ -129,7 +65,7 @@ TEST_F(OidcTest, CodeFlowWithPkceIdTokenAndSignedUserinfo) {
   EXPECT_EQ(SignInAs(req, "camille.roux@departement06.fr", "pas le bon", &status), "");
   EXPECT_EQ(status, 401) << "a wrong password is refused by the provider";
   const std::string callback = SignInAs(req, "camille.roux@departement06.fr", "agent-06");
-  ASSERT_TRUE(absl::StartsWith(callback, OidcProvider::kRedirect)) << callback;
+  ASSERT_TRUE(absl::StartsWith(callback, kRedirect)) << callback;
   EXPECT_EQ(QueryParam(callback, "state"), req.state);
   EXPECT_EQ(QueryParam(callback, "iss"), provider_.issuer());
   const std::string code = QueryParam(callback, "code");
@@ -179,31 +115,18 @@ TEST_F(OidcTest, LogoutEndsTheProvidersSession) {
   // While the provider's session lives, a new sign-in needs no password.
   auto quiet = gateway::oidc::BuildAuthorization(meta_, client_);
   std::string callback;
-  Follow(quiet.url, &callback);
-  EXPECT_TRUE(absl::StartsWith(callback, OidcProvider::kRedirect)) << "session kept: " << callback;
+  browser_.Follow(quiet.url, provider_.issuer(), &callback);
+  EXPECT_TRUE(absl::StartsWith(callback, kRedirect)) << "session kept: " << callback;
   // end_session: the provider asks to confirm (a form with its own xsrf), then redirects back.
   const std::string state = gateway::oidc::RandomToken();
-  HttpResult confirm = Follow(gateway::oidc::EndSessionUrl(meta_, signed_in->id_token, state, OidcProvider::kAfterLogout));
-  ASSERT_EQ(confirm.status, 200) << confirm.body.substr(0, 300);
-  const size_t xsrf_at = confirm.body.find("name=\"xsrf\" value=\"");
-  ASSERT_NE(xsrf_at, std::string::npos) << confirm.body.substr(0, 500);
-  const std::string xsrf = confirm.body.substr(xsrf_at + 19, confirm.body.find('"', xsrf_at + 19) - xsrf_at - 19);
-  const size_t action_at = confirm.body.find("action=\"");
-  const std::string action = confirm.body.substr(action_at + 8, confirm.body.find('"', action_at + 8) - action_at - 8);
-  auto done = browser_.Call(Absolute(action), "POST", "", {{"Content-Type", "application/x-www-form-urlencoded"}},
-                            absl::StrCat("xsrf=", gateway::UrlEncode(xsrf), "&logout=yes"));
-  ASSERT_TRUE(done.ok()) << done.status();
-  std::string back;
-  if (done->status >= 300 && done->status < 400) {
-    back = Absolute(done->headers["location"]);
-    if (absl::StartsWith(back, provider_.issuer())) Follow(back, &back);
-  }
-  EXPECT_TRUE(absl::StartsWith(back, OidcProvider::kAfterLogout)) << done->status << " " << back;
+  const std::string back = browser_.ConfirmLogoutAtProvider(
+      gateway::oidc::EndSessionUrl(meta_, signed_in->id_token, state, kAfterLogout));
+  EXPECT_TRUE(absl::StartsWith(back, kAfterLogout)) << back;
   EXPECT_EQ(QueryParam(back, "state"), state);
   // Signed out there too: the next sign-in shows the password form again.
   auto after = gateway::oidc::BuildAuthorization(meta_, client_);
   std::string leaked;
-  HttpResult form = Follow(after.url, &leaked);
+  HttpResult form = browser_.Follow(after.url, provider_.issuer(), &leaked);
   EXPECT_TRUE(leaked.empty()) << "signed in without a password after logout: " << leaked;
   EXPECT_NE(form.body.find("Mot de passe"), std::string::npos);
 }
