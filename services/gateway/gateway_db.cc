@@ -49,7 +49,8 @@ absl::Status EmitAccess(store::Db& db, const std::string& aggregate_id, const st
                           {.topic = kAccessTopic,
                            .source = "/pepiniere/gateway",
                            .aggregate_id = aggregate_id,
-                           .correlation_id = colon == std::string::npos ? "" : scope.substr(colon + 1),
+                           // Unscoped: its own lineage (the account's, the token's).
+                           .correlation_id = colon == std::string::npos ? aggregate_id : scope.substr(colon + 1),
                            .aggregate_version = aggregate_version,
                            .actor = actor,
                            .effective_time = now,

@@ -20,7 +20,7 @@ const std::vector<store::Migration>& GatewayMigrations();
 
 // Appends an access event to the outbox, inside the caller's transaction. `scope`
 // ("startup:<id>", "challenge:<id>" or "") gives ce_correlationid, so pep-audit files a grant on
-// a start-up or challenge in that lineage.
+// a start-up or challenge in that lineage; an unscoped one is its own lineage (aggregate id).
 absl::Status EmitAccess(store::Db& db, const std::string& aggregate_id, const std::string& scope,
                         int64_t aggregate_version, const google::protobuf::Message& payload,
                         const std::string& actor, absl::Time now);
