@@ -281,7 +281,7 @@ TEST_F(GatewayHttpTest, EveryAnswerCarriesTheSecurityHeadersAndHeadHasNoBody) {
     EXPECT_NE(r.headers["content-security-policy"].find("frame-ancestors 'none'"), std::string::npos)
         << target;
     EXPECT_EQ(r.headers["x-content-type-options"], "nosniff") << target;
-    EXPECT_EQ(r.headers["referrer-policy"], "no-referrer") << target;
+    EXPECT_EQ(r.headers["referrer-policy"], "same-origin") << target;
     EXPECT_EQ(r.headers.count("strict-transport-security"), 0u) << "no HSTS over plain HTTP";
   }
   HttpResult get = Call("GET", "/openapi.json");

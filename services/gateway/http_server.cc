@@ -52,13 +52,16 @@ std::string ReasonPhrase(int status) {
   return reason.empty() ? "Status" : std::string(reason);
 }
 
-void AddSecurityHeaders(std::map<std::string, std::string>& h, bool tls) {
+void AddSecurityHeaders(std::map<std::string, std::string>& h, bool tls,
+                        const std::string& form_action) {
   h.emplace("Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-            "form-action 'self'");
+            absl::StrCat("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                         "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                         "form-action 'self'", form_action.empty() ? "" : " ", form_action));
   h.emplace("X-Content-Type-Options", "nosniff");
-  h.emplace("Referrer-Policy", "no-referrer");
+  // same-origin: the console's own form posts carry their Origin (the CSRF check needs it);
+  // other sites learn nothing of our URLs.
+  h.emplace("Referrer-Policy", "same-origin");
   h.emplace("X-Frame-Options", "DENY");
   if (tls) h.emplace("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
 }
@@ -441,7 +444,7 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
                                 bool head_only, bool tls) {
     auto& tcp_layer = beast::get_lowest_layer(stream);
     beast::error_code ec;
-    AddSecurityHeaders(r.headers, tls);
+    AddSecurityHeaders(r.headers, tls, o_.form_action);
     http::response<http::string_body> res{static_cast<http::status>(r.status), version};
     res.set(http::field::content_type, r.content_type);
     for (const auto& [k, v] : r.headers) res.set(k, v);

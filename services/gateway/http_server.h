@@ -78,6 +78,7 @@ struct HttpServerOptions {
   // TLS: both set, or neither (plain HTTP, for 127.0.0.1 and behind a TLS proxy).
   std::string tls_cert_file, tls_key_file;
   prometheus::Registry* registry = nullptr;  // connection metrics, when given
+  std::string form_action;  // extra CSP form-action sources (the OpenID provider's origin)
 };
 
 class HttpServer {
@@ -108,6 +109,9 @@ class HttpServer {
 std::string UrlDecode(std::string_view s, bool form);
 std::string ReasonPhrase(int status);
 // The headers every answer carries (CSP, nosniff, referrer policy; HSTS over TLS).
-void AddSecurityHeaders(std::map<std::string, std::string>& headers, bool tls);
+// `form_action`: more sources for the CSP's form-action (the OpenID provider, where the logout
+// form's redirect ends).
+void AddSecurityHeaders(std::map<std::string, std::string>& headers, bool tls,
+                        const std::string& form_action = "");
 
 }  // namespace pep::gateway

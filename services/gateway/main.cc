@@ -224,7 +224,8 @@ int main(int argc, char** argv) {
        .body_timeout = absl::GetFlag(FLAGS_body_timeout),
        .tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file),
        .tls_key_file = absl::GetFlag(FLAGS_tls_key_file),
-       .registry = &metrics.registry()},
+       .registry = &metrics.registry(),
+       .form_action = gateway.web_signin() != nullptr ? gateway.web_signin()->provider_origin() : ""},
       [&gateway](pep::gateway::HttpRequest r, pep::gateway::Respond respond) {
         gateway.Handle(std::move(r), std::move(respond));
       },

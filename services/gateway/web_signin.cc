@@ -121,6 +121,8 @@ WebSignIn::~WebSignIn() {
   for (auto& t : threads_) t.join();
 }
 
+std::string WebSignIn::provider_origin() const { return OriginOf(options_.issuer); }
+
 void WebSignIn::Post(std::function<void()> work) {
   {
     std::lock_guard<std::mutex> l(q_mu_);

@@ -42,6 +42,8 @@ class WebSignIn {
   bool secure_cookie() const { return secure_; }
   // The public origin ("https://pepiniere.example.fr"), from --oidc_redirect_url.
   const std::string& origin() const { return origin_; }
+  // The provider's origin (the logout form ends there: the console's CSP allows it).
+  std::string provider_origin() const;
   // GET /auth/login, GET /auth/callback, POST /auth/logout. Answers through `respond`.
   void Handle(HttpRequest req, Respond respond);
   // The session cookie's value in `req`, or "".

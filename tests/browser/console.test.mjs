@@ -1,16 +1,17 @@
-// The web console in a real browser (Debian's chromium, headless, driven by playwright-core):
-// a coordinator signs in, makes tokens, creates and opens a challenge; an agent submits two
-// ideas; a juror scores one; the coordinator selects it; the start-up appears in the portfolio;
-// a committee moves it to construction; the product team pushes a milestone and sees it on the
-// timeline; a member of the public gives feedback and the summary moves.
-// Env: PEP_URL (gateway), PEP_TOKEN (a coordinator token), ARTIFACT_DIR (screenshots).
+// The web console in a real browser (Debian's chromium, headless, driven by playwright-core),
+// people signing in through the real OpenID provider's page: a coordinator creates and opens a
+// challenge; two agents sign in for the first time and submit an idea each, seeing their own;
+// the coordinator makes one of them a juror; signed in again he scores the other idea; the
+// coordinator selects it; the start-up appears in the portfolio; a committee moves it to
+// construction; a team member is given the start-up, pushes a milestone and sees it — and her
+// grant — on the timeline; a member of the public gives feedback and the summary moves.
+// Env: PEP_URL (gateway), ARTIFACT_DIR (screenshots).
 // Exit 0 when every step held; otherwise the failing step and a screenshot of it.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const URL = process.env.PEP_URL;
-const COORDINATOR = process.env.PEP_TOKEN;
 const ARTIFACTS = process.env.ARTIFACT_DIR || 'browser-artifacts';
 fs.mkdirSync(ARTIFACTS, { recursive: true });
 
@@ -47,59 +48,75 @@ async function eventually(p, probe, what, seconds = 60) {
   throw new Error('never happened: ' + what);
 }
 
-async function signIn(p, token) {
+// Through the provider's own page, as a person does: the console keeps no secret, the gateway a
+// session behind an HttpOnly cookie.
+async function signIn(p, email, password) {
   await p.goto(URL + '/');
-  await p.evaluate(() => sessionStorage.clear());  // whoever was signed in in this tab
-  await p.goto(URL + '/');
-  await p.getByLabel("Jeton d'accès").fill(token);
+  await p.getByRole('link', { name: 'Se connecter avec ProConnect' }).click();
+  await p.getByLabel('Adresse électronique professionnelle').fill(email);
+  await p.getByLabel('Mot de passe').fill(password);
   await p.getByRole('button', { name: 'Se connecter' }).click();
   await p.getByRole('button', { name: 'Se déconnecter' }).waitFor();
+  check(await p.evaluate(() => sessionStorage.length === 0 && localStorage.length === 0),
+    `${email}: nothing kept in the page's storage`);
+  check(await p.evaluate(() => !document.cookie.includes('pep_session')), `${email}: the session cookie is HttpOnly`);
 }
 
-async function newToken(p, actor, role, scope = '') {
-  await p.goto(URL + '/jetons');
-  await p.getByLabel('Pour qui (identifiant)').fill(actor);
-  await p.getByLabel('Rôle').selectOption(role);
-  await p.getByLabel(/Périmètre/).fill(scope);
-  await p.getByLabel('Description').fill('test navigateur');
-  await p.getByRole('button', { name: 'Créer le jeton' }).click();
-  const secret = (await p.locator('#new-secret').textContent()).trim();
-  check(secret.startsWith('pep_'), `a ${role} token for ${actor} is shown once`);
-  return secret;
+// Here and at the provider (which asks to confirm).
+async function signOut(p) {
+  await p.getByRole('button', { name: 'Se déconnecter' }).click();
+  await p.getByRole('button', { name: 'Oui, me déconnecter' }).click();
+  await p.getByRole('link', { name: 'Se connecter avec ProConnect' }).waitFor();
+}
+
+async function person(email, password) {
+  const context = await browser.newContext({ locale: 'fr-FR', acceptDownloads: true });
+  const p = await context.newPage();
+  p.on('pageerror', (e) => { throw e; });
+  await signIn(p, email, password);
+  return p;
+}
+
+async function grant(p, who, right, target) {
+  await p.goto(URL + '/comptes');
+  await p.getByRole('heading', { name: 'Comptes et droits' }).waitFor();
+  await p.getByLabel('Personne').selectOption({ label: who });
+  await p.getByLabel('Droit').selectOption(right);
+  if (right === 'juror') await p.getByLabel('Défi (pour un juré)').selectOption({ label: target });
+  if (right === 'product_team') await p.getByLabel("Start-up (pour un membre d'équipe)").selectOption({ label: target });
+  await p.getByRole('button', { name: 'Accorder' }).click();
+  await p.getByText('Droit accordé').waitFor();
 }
 
 try {
+  // --- a coordinator signs in (coordinator from her first sign-in: --oidc_coordinator_emails) ---
   const context = await browser.newContext({ locale: 'fr-FR', acceptDownloads: true });
   page = await context.newPage();
   page.on('pageerror', (e) => { throw e; });
-
-  // --- sign in, accessible basics ---
   await page.goto(URL + '/');
   check(await page.getAttribute('html', 'lang') === 'fr', 'the page says it is French');
   let tabs = 0;
-  while (tabs < 5 && !(await page.evaluate(() => document.activeElement?.id === 'token'))) {
+  while (tabs < 5 && !(await page.evaluate(() => document.activeElement?.id === 'proconnect'))) {
     await page.keyboard.press('Tab');
     tabs += 1;
   }
-  check(await page.evaluate(() => document.activeElement?.id === 'token'),
-    `the token field is reachable with the keyboard (${tabs} tabs, after the skip link and home)`);
+  check(await page.evaluate(() => document.activeElement?.id === 'proconnect'),
+    `the sign-in button is reachable with the keyboard (${tabs} tabs, after the skip link and home)`);
   await snap(page, 'connexion');
-  await page.getByLabel("Jeton d'accès").fill('pep_wrong');
+  await page.getByRole('link', { name: 'Se connecter avec ProConnect' }).click();
+  await page.getByLabel('Adresse électronique professionnelle').fill('claire.martin@departement06.fr');
+  await page.getByLabel('Mot de passe').fill('pas le bon');
   await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.getByText(/Erreur : unknown token/).first().waitFor();
-  await signIn(page, COORDINATOR);
+  await page.getByText(/incorrect/i).first().waitFor();
+  await snap(page, 'fournisseur-refus');
+  await signIn(page, 'claire.martin@departement06.fr', 'coordination-06');
   await page.getByRole('heading', { name: 'Défis' }).waitFor();
+  check((await page.locator('#whoami').textContent()).includes('Claire Martin'), 'the console names the person');
   const unlabeled = await page.evaluate(() => [...document.querySelectorAll('input,select,textarea')]
-    .filter((e) => e.type !== 'radio' && !(e.id && document.querySelector(`label[for="${e.id}"]`))).length);
+    .filter((e) => e.type !== 'radio' && e.type !== 'hidden' && !(e.id && document.querySelector(`label[for="${e.id}"]`))).length);
   check(unlabeled === 0, 'every field has a label');
 
-  // --- tokens for the people of the story ---
-  const agent = await newToken(page, 'agent-camille', 'agent');
-  const juror = await newToken(page, 'juror-a', 'juror');
-  await snap(page, 'jetons');
-
-  // --- a challenge, opened, with its jury ---
-  await page.goto(URL + '/defis');
+  // --- a challenge, opened ---
   await page.getByLabel('Titre du défi').fill('Simplification administrative');
   await page.getByLabel('Quorum du jury').fill('1');
   await page.getByRole('button', { name: 'Créer le défi' }).click();
@@ -107,45 +124,54 @@ try {
   const challengeUrl = page.url();
   await page.getByRole('button', { name: 'Ouvrir le défi' }).click();
   await page.getByText('Statut : Ouvert').waitFor();
-  await page.getByLabel(/Ajouter des jurés/).fill('juror-a');
-  await page.getByRole('button', { name: 'Désigner les jurés' }).click();
-  await page.getByText(/jurés : juror-a/).waitFor();
   await snap(page, 'defi-ouvert');
 
-  // --- an agent submits two ideas ---
-  await signIn(page, agent);
-  await page.goto(challengeUrl);
-  for (const [title, problem] of [
-    ['Dossier unique', 'Les usagers remplissent trois formulaires pour la même aide.'],
-    ['Rendez-vous en ligne', 'Il faut téléphoner aux heures de bureau pour un rendez-vous.'],
-  ]) {
-    await page.getByLabel("Titre de l'idée").fill(title);
-    await page.getByLabel('Problème constaté').fill(problem);
-    await page.getByLabel('Proposition').fill('Un service en ligne, pré-rempli.');
-    await page.getByLabel('Votre nom').fill('Camille Martin');
-    await page.getByLabel('Direction ou service').fill("Direction de l'action sociale");
-    await page.getByLabel('Courriel professionnel').fill('camille.martin@departement06.fr');
-    await page.getByRole('button', { name: "Déposer l'idée" }).click();
-    await page.getByRole('link', { name: title }).waitFor();
-  }
-  check(await page.getByRole('region', { name: 'Déposées' }).getByRole('listitem').count() === 2,
-    'two ideas in the "Déposées" column');
-  await snap(page, 'idees-deposees');
+  // --- two agents sign in for the first time and each submits an idea ---
+  const submit = async (p, title, problem, name) => {
+    await p.goto(challengeUrl);
+    await p.getByLabel("Titre de l'idée").fill(title);
+    await p.getByLabel('Problème constaté').fill(problem);
+    await p.getByLabel('Proposition').fill('Un service en ligne, pré-rempli.');
+    await p.getByLabel('Votre nom').fill(name);
+    await p.getByLabel('Direction ou service').fill("Direction de l'action sociale");
+    await p.getByLabel('Courriel professionnel').fill('agent@departement06.fr');
+    await p.getByRole('button', { name: "Déposer l'idée" }).click();
+    await p.getByRole('link', { name: title }).waitFor();
+  };
+  const camille = await person('camille.roux@departement06.fr', 'agent-06');
+  await submit(camille, 'Dossier unique', 'Les usagers remplissent trois formulaires pour la même aide.', 'Camille Roux');
+  const karim = await person('karim.benali@departement06.fr', 'jury-06-a');
+  await submit(karim, 'Rendez-vous en ligne', 'Il faut téléphoner aux heures de bureau pour un rendez-vous.', 'Karim Benali');
+  check(await karim.getByRole('region', { name: 'Déposées' }).getByRole('listitem').count() === 1,
+    'an agent sees their own idea, not the others\'');
+  await karim.getByRole('link', { name: 'Rendez-vous en ligne' }).click();
+  await karim.getByRole('heading', { name: 'Idée : Rendez-vous en ligne' }).waitFor();
+  check(await karim.getByRole('button', { name: "Enregistrer l'évaluation" }).count() === 0, 'no scoring before a jury seat');
+  await snap(karim, 'idee-agent');
 
-  // --- a juror scores the first ---
-  await signIn(page, juror);
-  await page.goto(challengeUrl);
-  await page.getByRole('link', { name: 'Dossier unique' }).first().click();
-  await page.getByRole('heading', { name: 'Idée : Dossier unique' }).waitFor();
-  const ideaUrl = page.url();
-  await page.getByLabel('Note « impact » (0 à 5)').fill('5');
-  await page.getByLabel('Note « faisabilité » (0 à 5)').fill('4');
-  await page.getByRole('button', { name: "Enregistrer l'évaluation" }).click();
-  await page.getByRole('cell', { name: '4,50' }).waitFor();
-  await snap(page, 'evaluation');
+  // --- the coordinator makes Karim a juror of the challenge ---
+  await grant(page, 'Karim Benali (karim.benali@departement06.fr)', 'juror', 'Simplification administrative');
+  await page.getByRole('cell', { name: /Juré — défi « Simplification administrative »/ }).waitFor();
+  console.log('ok - the grant is listed with the challenge');
+  await snap(page, 'comptes');
+
+  // --- signed in again, the juror scores the other idea ---
+  await signOut(karim);
+  await signIn(karim, 'karim.benali@departement06.fr', 'jury-06-a');
+  await karim.goto(challengeUrl);
+  await karim.getByRole('region', { name: 'Déposées' }).getByRole('link', { name: 'Dossier unique' }).waitFor();
+  check(await karim.getByRole('region', { name: 'Déposées' }).getByRole('listitem').count() === 2,
+    'on the jury, every idea of the challenge is visible');
+  await karim.getByRole('link', { name: 'Dossier unique' }).first().click();
+  await karim.getByRole('heading', { name: 'Idée : Dossier unique' }).waitFor();
+  const ideaUrl = karim.url();
+  await karim.getByLabel('Note « impact » (0 à 5)').fill('5');
+  await karim.getByLabel('Note « faisabilité » (0 à 5)').fill('4');
+  await karim.getByRole('button', { name: "Enregistrer l'évaluation" }).click();
+  await karim.getByRole('cell', { name: '4,50' }).waitFor();
+  await snap(karim, 'evaluation');
 
   // --- the coordinator shortlists, then selects it ---
-  await signIn(page, COORDINATOR);
   await page.goto(challengeUrl);
   await page.getByRole('table', { name: /Classement/ }).getByRole('cell', { name: '4,50' }).waitFor();
   await page.goto(ideaUrl);
@@ -177,20 +203,23 @@ try {
   await page.locator('#phase', { hasText: 'Construction' }).waitFor();
   const before = (await page.locator('#feedback-summary').textContent()).trim();
 
-  // --- the product team pushes a milestone and sees it on the timeline ---
-  const team = await newToken(page, 'equipe-dossier-unique', 'product_team', 'startup:' + startupId);
-  await signIn(page, team);
-  await page.getByRole('heading', { name: 'Start-up : Dossier unique' }).waitFor();
-  check(!(await page.getByRole('link', { name: 'Portefeuille' }).isVisible()),
-    'a product team is not offered pages it may not read');
-  await page.getByLabel('Titre du jalon').fill('Mise en production');
-  await page.getByRole('button', { name: 'Publier le jalon' }).click();
-  await page.locator('#milestones', { hasText: 'Mise en production' }).waitFor();
-  await eventually(page, async () => (await page.locator('#timeline').textContent()).includes('Jalon : Mise en production'),
+  // --- a team member is given the start-up; she pushes a milestone and sees it on the timeline ---
+  const lea = await person('lea.moreau@beta.gouv.fr', 'equipe-06');
+  await grant(page, 'Léa Moreau (lea.moreau@beta.gouv.fr)', 'product_team', 'Dossier unique');
+  await lea.goto(URL + '/');
+  await lea.getByRole('link', { name: 'Ma start-up' }).click();
+  await lea.getByRole('heading', { name: 'Start-up : Dossier unique' }).waitFor();
+  check(!(await lea.getByRole('link', { name: 'Portefeuille' }).isVisible()),
+    'a team member is not offered pages they may not read');
+  await lea.getByLabel('Titre du jalon').fill('Mise en production');
+  await lea.getByRole('button', { name: 'Publier le jalon' }).click();
+  await lea.locator('#milestones', { hasText: 'Mise en production' }).waitFor();
+  await eventually(lea, async () => (await lea.locator('#timeline').textContent()).includes('Jalon : Mise en production'),
     'the milestone reaches the audit timeline');
-  check((await page.locator('#timeline').textContent()).includes('Passage en construction'),
-    'the timeline shows the phase change');
-  await snap(page, 'startup-jalon');
+  const timeline = await lea.locator('#timeline').textContent();
+  check(timeline.includes('Passage en construction'), 'the timeline shows the phase change');
+  check(timeline.includes("Accès accordé à Léa Moreau : membre de l'équipe"), 'the timeline shows who was let in, and by whom');
+  await snap(lea, 'startup-jalon');
 
   // --- the public gives feedback; the summary moves ---
   const publicContext = await browser.newContext({ locale: 'fr-FR' });
@@ -228,7 +257,10 @@ try {
   console.log('browser test passed');
 } catch (e) {
   console.error('FAILED:', e.message);
-  if (page) await snap(page, 'echec').catch(() => {});
+  for (const p of browser.contexts().flatMap((c) => c.pages())) {  // every person's page as it was
+    console.error('page at', p.url());
+    await snap(p, 'echec').catch(() => {});
+  }
   await browser.close();
   process.exit(1);
 }

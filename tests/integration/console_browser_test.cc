@@ -1,17 +1,16 @@
 // The web console in Debian's chromium (playwright-core, tests/browser/console.test.mjs) against
-// the whole platform; screenshots of each page are kept in <build>/test-artifacts/browser.
+// the whole platform and the real OpenID provider (people sign in on its page); screenshots of each page are kept in <build>/test-artifacts/browser.
 #include "integration/gateway_fixture.h"
 
 namespace pep::testing {
 namespace {
 
-TEST(ConsoleBrowser, ChallengeToFeedbackThroughTheConsole) {
-  Platform p;
-  ASSERT_FALSE(p.coordinator().empty());
+TEST(ConsoleBrowser, PeopleSignInAndTakeAnIdeaToFeedback) {
+  Platform p({}, {}, /*sign_in=*/true);
   const std::string artifacts = BinaryDir() + "/test-artifacts/browser";
   const std::string script = std::string(std::getenv("PEP_SOURCE_DIR")) + "/tests/browser/console.test.mjs";
   const int rc = RunCommand(absl::StrCat("rm -rf '", artifacts, "' && PEP_URL='", p.url(),
-                                         "' PEP_TOKEN='", p.coordinator(), "' ARTIFACT_DIR='",
+                                         "' ARTIFACT_DIR='",
                                          artifacts, "' node '", script, "'"));
   EXPECT_EQ(rc, 0) << "see the steps above and the screenshots in " << artifacts;
 }

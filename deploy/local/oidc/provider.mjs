@@ -48,7 +48,17 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     jwtUserinfo: { enabled: true },
-    rpInitiatedLogout: { enabled: true },
+    rpInitiatedLogout: {
+      enabled: true,
+      // The confirmation page, in French; `form` carries the provider's own xsrf field.
+      async logoutSource(ctx, form) {
+        ctx.body = `<!doctype html><html lang="fr"><head><meta charset="utf-8">
+<title>Déconnexion — fournisseur d'identité de développement</title></head><body><main>
+<h1>Se déconnecter du fournisseur d'identité ?</h1>${form}
+<button type="submit" form="op.logoutForm" name="logout" value="yes">Oui, me déconnecter</button>
+<button type="submit" form="op.logoutForm">Non, rester connecté</button></main></body></html>`;
+      },
+    },
   },
   async findAccount(ctx, sub) {
     const p = people.find((x) => x.sub === sub);

@@ -1,11 +1,16 @@
 // Pépinière's web console: plain JavaScript over the REST gateway (no framework, no CDN — it
 // must work on closed networks). French UI, English code. Pages are rendered from the URL
-// (history API); every call goes through api(), which adds the bearer token kept for the tab.
+// (history API); every call goes through api(). People sign in with their administration
+// account (ProConnect, OpenID Connect): the gateway keeps the session and the browser only an
+// HttpOnly cookie — this page holds no secret, in sessionStorage or anywhere else.
 'use strict';
 
-const TOKEN_KEY = 'pepiniere.token';
 const main = () => document.getElementById('main');
-let me = { role: 'public', actor: '', scope: '' };
+const NOBODY = { role: 'public', roles: [], actor: '', scope: '', via: '' };
+let me = NOBODY;
+const has = (role) => (me.roles || []).includes(role);
+const teamStartups = () => (me.scope || '').split(',').filter((s) => s.startsWith('startup:')).map((s) => s.slice(8));
+const ROLE_LABELS = { coordinator: 'Coordination', juror: 'Juré', product_team: "Membre de l'équipe", agent: 'Agent' };
 
 // --- helpers ---------------------------------------------------------------------------------
 
@@ -15,11 +20,11 @@ function esc(v) {
   }[c]));
 }
 
+// The session cookie goes along (same origin); the browser's Origin header lets the gateway
+// refuse the same request made from another site.
 async function api(method, path, body) {
   const headers = {};
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  if (token) headers.Authorization = 'Bearer ' + token;
-  const init = { method, headers };
+  const init = { method, headers, credentials: 'same-origin' };
   if (body !== undefined) {
     headers['Content-Type'] = typeof body === 'string' ? 'application/x-ndjson' : 'application/json';
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
@@ -50,10 +55,7 @@ async function download(path, filename, status) {
   status.textContent = 'Export en cours…';
   status.className = '';
   try {
-    const headers = {};
-    const token = sessionStorage.getItem(TOKEN_KEY);
-    if (token) headers.Authorization = 'Bearer ' + token;
-    const r = await fetch(path, { headers });
+    const r = await fetch(path, { credentials: 'same-origin' });
     if (!r.ok) {
       let message = 'HTTP ' + r.status;
       try { message = (await r.json()).message || message; } catch (e) { /* not JSON */ }
@@ -126,26 +128,16 @@ const CHALLENGE_STATUS = {
 // --- pages ----------------------------------------------------------------------------------
 
 function signIn() {
-  main().innerHTML = `
+  const back = encodeURIComponent(location.pathname === '/' ? '/' : location.pathname);
+  main().innerHTML = me.sign_in_available ? `
     <h2>Connexion</h2>
-    <p>Collez le jeton que votre coordinateur vous a remis.</p>
-    <form id="signin">
-      <label for="token">Jeton d'accès</label>
-      <input id="token" name="token" type="password" autocomplete="off" required>
-      <button type="submit">Se connecter</button>
-      <p class="form-error" role="alert"></p>
-    </form>`;
-  onSubmit(document.getElementById('signin'), async (f) => {
-    sessionStorage.setItem(TOKEN_KEY, String(f.get('token')).trim());
-    try {
-      me = await api('GET', '/v1/me');
-    } catch (e) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      throw e;
-    }
-    toast('Connecté·e : ' + me.actor + ' (' + me.role + ')');
-    go(me.role === 'product_team' ? '/startups/' + me.scope.replace('startup:', '') : '/defis');
-  });
+    <p>Connectez-vous avec le compte de votre administration. À la première connexion, un compte
+      d'agent est créé : vous pouvez déposer des idées aux défis ouverts et suivre les vôtres.</p>
+    <p><a class="button" id="proconnect" href="/auth/login?return_to=${back}">Se connecter avec ProConnect</a></p>
+    <p><small>Les équipes qui publient depuis leur CI utilisent un jeton d'accès (<code>pepctl</code>), pas cette page.</small></p>` : `
+    <h2>Connexion</h2>
+    <p role="alert">Aucun fournisseur d'identité n'est configuré sur cette passerelle (<code>--oidc_issuer</code>) :
+      seuls les jetons d'accès (<code>pepctl</code>) fonctionnent.</p>`;
 }
 
 async function challenges() {
@@ -159,7 +151,7 @@ async function challenges() {
     <table><caption>Défis de l'incubateur</caption>
       <thead><tr><th scope="col">Titre</th><th scope="col">Statut</th><th scope="col">Thème</th>
       <th scope="col">Jurés</th></tr></thead><tbody>${list || '<tr><td colspan="4">Aucun défi.</td></tr>'}</tbody></table>
-    ${me.role === 'coordinator' ? `
+    ${has('coordinator') ? `
     <h3>Créer un défi</h3>
     <form id="new-challenge">
       <label for="c-title">Titre du défi</label><input id="c-title" name="title" required>
@@ -193,7 +185,8 @@ async function challenge(id) {
     return `<section class="column" aria-label="${esc(IDEA_STATUS[s])}"><h4>${esc(IDEA_STATUS[s])} (${ideas.filter((i) => i.status === s).length})</h4><ul>${items}</ul></section>`;
   }).join('');
   let ranking = '';
-  if (me.role === 'coordinator' || me.role === 'juror') {
+  const onJury = (c.juror_ids || []).includes(me.actor);
+  if (has('coordinator') || onJury) {
     try {
       const r = await api('GET', `/v1/challenges/${encodeURIComponent(id)}/ranking`);
       ranking = `<h3>Classement</h3><table><caption>Classement (quorum : ${r.jury_quorum})</caption>
@@ -203,19 +196,18 @@ async function challenge(id) {
         </tbody></table>`;
     } catch (e) { ranking = ''; }
   }
-  const isCoord = me.role === 'coordinator';
+  const isCoord = has('coordinator');
   main().innerHTML = `
     <h2>Défi : ${esc(c.title)}</h2>
-    <p>Statut : <strong>${esc(CHALLENGE_STATUS[c.status] || c.status)}</strong> — jurés : ${esc((c.juror_ids || []).join(', ') || 'aucun')}</p>
+    <p>Statut : <strong>${esc(CHALLENGE_STATUS[c.status] || c.status)}</strong> — jurés : ${(c.juror_ids || []).length || 'aucun'}${onJury ? ' (dont vous)' : ''}</p>
     ${isCoord ? `<div class="actions">
       ${c.status === 'CHALLENGE_STATUS_DRAFT' ? '<button type="button" id="open">Ouvrir le défi</button>' : ''}
       ${c.status === 'CHALLENGE_STATUS_OPEN' ? '<button type="button" id="close">Clore le défi</button>' : ''}
     </div>
-    <form id="jurors"><label for="j-ids">Ajouter des jurés (identifiants, séparés par des virgules)</label>
-      <input id="j-ids" name="ids"><button type="submit">Désigner les jurés</button><p class="form-error" role="alert"></p></form>` : ''}
+    <p>Pour désigner un juré : <a href="/comptes">Comptes et droits</a>.</p>` : ''}
     <h3>Idées</h3><div class="pipeline">${columns}</div>
     ${ranking}
-    ${(isCoord || me.role === 'agent') && c.status === 'CHALLENGE_STATUS_OPEN' ? `
+    ${(isCoord || has('agent')) && c.status === 'CHALLENGE_STATUS_OPEN' ? `
     <h3>Déposer une idée</h3>
     <form id="new-idea">
       <label for="i-title">Titre de l'idée</label><input id="i-title" name="title" required>
@@ -236,16 +228,6 @@ async function challenge(id) {
   };
   document.getElementById('open')?.addEventListener('click', transition('open'));
   document.getElementById('close')?.addEventListener('click', transition('close'));
-  const jurors = document.getElementById('jurors');
-  if (jurors) {
-    onSubmit(jurors, async (f) => {
-      await api('POST', `/v1/challenges/${encodeURIComponent(id)}/jurors`, {
-        juror_ids: String(f.get('ids')).split(',').map((s) => s.trim()).filter(Boolean),
-      });
-      toast('Jury mis à jour');
-      render();
-    });
-  }
   const form = document.getElementById('new-idea');
   if (form) {
     onSubmit(form, async (f) => {
@@ -261,7 +243,8 @@ async function idea(id) {
   const i = await api('GET', '/v1/ideas/' + encodeURIComponent(id));
   const c = await api('GET', '/v1/challenges/' + encodeURIComponent(i.challenge_id));
   let cards = [];
-  if (me.role === 'coordinator' || me.role === 'juror') {
+  const onJury = (c.juror_ids || []).includes(me.actor);
+  if (has('coordinator') || onJury) {
     cards = (await api('GET', `/v1/ideas/${encodeURIComponent(id)}/scores`)).scorecards || [];
   }
   const criteria = c.criteria || [];
@@ -275,12 +258,12 @@ async function idea(id) {
       <thead><tr><th scope="col">Juré</th><th scope="col">Note pondérée /5</th><th scope="col">Commentaire</th></tr></thead><tbody>
       ${cards.map((s) => `<tr><td>${esc(s.juror_id)}</td><td>${num(s.weighted_score, 2)}</td><td>${esc(s.comment)}</td></tr>`).join('')}
       </tbody></table>` : ''}
-    ${me.role === 'juror' ? `<h3>Évaluer</h3><form id="score">
+    ${onJury ? `<h3>Évaluer</h3><form id="score">
       ${criteria.map((k, n) => `<label for="s-${n}">Note « ${esc(k.name)} » (0 à 5)</label>
         <input id="s-${n}" name="${esc(k.name)}" type="number" min="0" max="5" required>`).join('')}
       <label for="s-comment">Commentaire</label><textarea id="s-comment" name="__comment"></textarea>
       <button type="submit">Enregistrer l'évaluation</button><p class="form-error" role="alert"></p></form>` : ''}
-    ${me.role === 'coordinator' ? `<h3>Décider</h3><form id="decide">
+    ${has('coordinator') ? `<h3>Décider</h3><form id="decide">
       <label for="d-outcome">Décision</label>
       <select id="d-outcome" name="decision">
         <option value="IDEA_STATUS_SHORTLISTED">Présélectionner</option>
@@ -352,7 +335,7 @@ async function startup(id) {
   try { summary = await api('GET', `/v1/startups/${enc}/feedback/summary?granularity=GRANULARITY_DAY`); } catch (e) { /* none yet */ }
   let rolling = null;
   try { rolling = ((await api('GET', `/v1/startups/${enc}/feedback/summary?granularity=GRANULARITY_ROLLING_12_MONTHS`)).buckets || [])[0]; } catch (e) { rolling = null; }
-  const isCoord = me.role === 'coordinator';
+  const isCoord = has('coordinator');
   main().innerHTML = `
     <h2>Start-up : ${esc(s.name)}</h2>
     <p>Phase : <strong id="phase">${esc(PHASES[s.phase] || s.phase)}</strong> — ${esc(s.incubator)}
@@ -361,7 +344,7 @@ async function startup(id) {
     <p><a href="/avis/${esc(s.id)}">Formulaire public « Je donne mon avis »</a></p>
     <h3>Historique des phases</h3><ol>${(s.phases || []).map((p) => `<li>${esc(PHASES[p.phase] || p.phase)} depuis le ${date(p.start)}${p.end ? ' jusqu\'au ' + date(p.end) : ''}</li>`).join('')}</ol>
     <h3>Jalons</h3><ul id="milestones">${milestones.map((m) => `<li>${date(m.date)} — ${esc(m.title)}</li>`).join('') || '<li>Aucun jalon.</li>'}</ul>
-    ${isCoord || me.role === 'product_team' ? `<form id="milestone"><h4>Publier un jalon</h4>
+    ${isCoord || teamStartups().includes(s.id) ? `<form id="milestone"><h4>Publier un jalon</h4>
       <label for="m-title">Titre du jalon</label><input id="m-title" name="title" required>
       <label for="m-kind">Type</label><select id="m-kind" name="kind">
         <option value="MILESTONE_KIND_PRODUCT_LAUNCH">Mise en production</option><option value="MILESTONE_KIND_USERS_REACHED">Usagers atteints</option>
@@ -418,34 +401,92 @@ async function startup(id) {
 
 async function tokens() {
   const data = await api('GET', '/v1/tokens');
+  const isCoord = has('coordinator');
   main().innerHTML = `
     <h2>Jetons d'accès</h2>
+    <p>Pour les machines (la CI d'une équipe appelle <code>pepctl</code>) : un jeton ne dure pas plus que
+      la limite de la passerelle et n'a jamais plus de droits que la personne qui l'a créé.</p>
     <table><caption>Jetons (le secret n'est jamais réaffiché)</caption>
-      <thead><tr><th scope="col">Pour</th><th scope="col">Rôle</th><th scope="col">Périmètre</th><th scope="col">Expire le</th><th scope="col">État</th><th scope="col"></th></tr></thead>
+      <thead><tr><th scope="col">Pour</th><th scope="col">Rôle</th><th scope="col">Périmètre</th><th scope="col">Expire le</th><th scope="col">Dernier usage</th><th scope="col">État</th><th scope="col"></th></tr></thead>
       <tbody>${(data.tokens || []).map((t) => `<tr><td>${esc(t.actor)}<br><small>${esc(t.name)}</small></td><td>${esc(t.role)}</td><td>${esc(t.scope)}</td>
-        <td>${date(t.expires_at)}</td><td>${t.revoked ? 'Révoqué' : 'Actif'}</td>
-        <td>${t.revoked ? '' : `<button type="button" data-revoke="${esc(t.id)}">Révoquer ${esc(t.actor)}</button>`}</td></tr>`).join('')}</tbody></table>
+        <td>${date(t.expires_at)}</td><td>${t.last_used_at ? date(t.last_used_at) : 'jamais'}</td><td>${t.revoked ? 'Révoqué' : 'Actif'}</td>
+        <td>${t.revoked ? '' : `<button type="button" data-revoke="${esc(t.id)}">Révoquer ${esc(t.name || t.actor)}</button>`}</td></tr>`).join('')}</tbody></table>
     <h3>Créer un jeton</h3>
     <form id="new-token">
-      <label for="t-actor">Pour qui (identifiant)</label><input id="t-actor" name="actor" required>
+      ${isCoord ? `<label for="t-actor">Pour qui (identifiant)</label><input id="t-actor" name="actor" required>
       <label for="t-role">Rôle</label><select id="t-role" name="role">
         <option value="agent">Agent</option><option value="juror">Juré</option>
         <option value="product_team">Équipe produit</option><option value="coordinator">Coordinateur</option></select>
-      <label for="t-scope">Périmètre (startup:&lt;id&gt; pour une équipe produit)</label><input id="t-scope" name="scope">
-      <label for="t-name">Description</label><input id="t-name" name="name">
+      <label for="t-scope">Périmètre (startup:&lt;id&gt; pour une équipe produit)</label><input id="t-scope" name="scope">` : `
+      <input type="hidden" name="role" value="product_team">
+      <label for="t-scope">Start-up</label><select id="t-scope" name="scope">
+        ${teamStartups().map((id) => `<option value="startup:${esc(id)}">${esc(id)}</option>`).join('')}</select>`}
+      <label for="t-name">Description</label><input id="t-name" name="name" required>
+      <label for="t-days">Durée (jours)</label><input id="t-days" name="days" type="number" min="1" max="365" value="90">
       <button type="submit">Créer le jeton</button><p class="form-error" role="alert"></p>
     </form>
     <p id="secret" role="status"></p>`;
   onSubmit(document.getElementById('new-token'), async (f) => {
-    const r = await api('POST', '/v1/tokens', Object.fromEntries(f.entries()));
+    const body = Object.fromEntries(f.entries());
+    body.expires_at = new Date(Date.now() + Number(body.days || 90) * 86400000).toISOString();
+    delete body.days;
+    const r = await api('POST', '/v1/tokens', body);
     document.getElementById('secret').innerHTML =
-      `Jeton de ${esc(r.token.actor)} (à transmettre, il ne sera plus affiché) : <code id="new-secret">${esc(r.secret)}</code>`;
+      `Jeton « ${esc(r.token.name)} » (à transmettre, il ne sera plus affiché) : <code id="new-secret">${esc(r.secret)}</code>`;
     toast('Jeton créé');
   });
   main().querySelectorAll('[data-revoke]').forEach((b) => b.addEventListener('click', async () => {
     try {
       await api('DELETE', '/v1/tokens/' + encodeURIComponent(b.dataset.revoke));
       toast('Jeton révoqué');
+      render();
+    } catch (e) { toast('Erreur : ' + e.message, true); }
+  }));
+}
+
+// Coordinators: who has signed in, and what each may do. A grant is recorded on the ledger.
+async function accounts() {
+  const [list, chs, sts] = await Promise.all([api('GET', '/v1/accounts'), api('GET', '/v1/challenges'),
+    api('GET', '/v1/startups?page_size=500')]);
+  const people = list.accounts || [];
+  const challengesById = Object.fromEntries((chs.challenges || []).map((c) => [c.id, c.title]));
+  const startupsById = Object.fromEntries((sts.startups || []).map((s) => [s.id, s.name]));
+  const scopeLabel = (g) => {
+    if (g.scope.startsWith('challenge:')) return ' — défi « ' + (challengesById[g.scope.slice(10)] || g.scope) + ' »';
+    if (g.scope.startsWith('startup:')) return ' — ' + (startupsById[g.scope.slice(8)] || g.scope);
+    return '';
+  };
+  main().innerHTML = `
+    <h2>Comptes et droits</h2>
+    <table><caption>Personnes connectées au moins une fois (toutes sont agents)</caption>
+      <thead><tr><th scope="col">Nom</th><th scope="col">Courriel</th><th scope="col">Organisation</th><th scope="col">Droits accordés</th></tr></thead>
+      <tbody>${people.map((a) => `<tr><td>${esc(a.display_name)}</td><td>${esc(a.email)}</td><td>${esc(a.organisation)}</td>
+        <td><ul>${(a.grants || []).map((g) => `<li>${esc(ROLE_LABELS[g.role] || g.role)}${esc(scopeLabel(g))}
+          <button type="button" data-account="${esc(a.id)}" data-role="${esc(g.role)}" data-scope="${esc(g.scope)}">Retirer</button></li>`).join('') || '<li>aucun</li>'}</ul></td></tr>`).join('')}</tbody></table>
+    <h3>Accorder un droit</h3>
+    <form id="grant">
+      <label for="g-account">Personne</label><select id="g-account" name="account">
+        ${people.map((a) => `<option value="${esc(a.id)}">${esc(a.display_name)} (${esc(a.email)})</option>`).join('')}</select>
+      <label for="g-role">Droit</label><select id="g-role" name="role">
+        <option value="juror">Juré d'un défi</option><option value="product_team">Membre de l'équipe d'une start-up</option>
+        <option value="coordinator">Coordination de l'incubateur</option></select>
+      <label for="g-challenge">Défi (pour un juré)</label><select id="g-challenge" name="challenge">
+        ${(chs.challenges || []).map((c) => `<option value="${esc(c.id)}">${esc(c.title)}</option>`).join('')}</select>
+      <label for="g-startup">Start-up (pour un membre d'équipe)</label><select id="g-startup" name="startup">
+        ${(sts.startups || []).map((s) => `<option value="${esc(s.id)}">${esc(s.name)}</option>`).join('')}</select>
+      <button type="submit">Accorder</button><p class="form-error" role="alert"></p>
+    </form>`;
+  onSubmit(document.getElementById('grant'), async (f) => {
+    const role = f.get('role');
+    const scope = role === 'juror' ? 'challenge:' + f.get('challenge') : role === 'product_team' ? 'startup:' + f.get('startup') : '';
+    await api('POST', `/v1/accounts/${encodeURIComponent(f.get('account'))}/grants`, { role, scope });
+    toast('Droit accordé');
+    render();
+  });
+  main().querySelectorAll('[data-account]').forEach((b) => b.addEventListener('click', async () => {
+    try {
+      await api('DELETE', `/v1/accounts/${encodeURIComponent(b.dataset.account)}/grants?role=${encodeURIComponent(b.dataset.role)}&scope=${encodeURIComponent(b.dataset.scope)}`);
+      toast('Droit retiré');
       render();
     } catch (e) { toast('Erreur : ' + e.message, true); }
   }));
@@ -481,25 +522,31 @@ function feedbackForm(id) {
 async function render() {
   const path = decodeURIComponent(location.pathname);
   const nav = document.getElementById('nav');
-  const signedIn = !!sessionStorage.getItem(TOKEN_KEY);
+  const signedIn = me.via !== '' && me.role !== 'public';
   nav.hidden = !signedIn;
-  document.getElementById('whoami').textContent = signedIn ? `${me.actor} (${me.role})` : '';
-  nav.querySelectorAll('[data-roles]').forEach((a) => { a.hidden = !a.dataset.roles.split(' ').includes(me.role); });
+  document.getElementById('whoami').textContent = signedIn
+    ? `${me.display_name || me.actor} (${(me.roles || []).map((r) => ROLE_LABELS[r] || r).join(', ')})` : '';
+  nav.querySelectorAll('[data-roles]').forEach((a) => { a.hidden = !a.dataset.roles.split(' ').some(has); });
+  const mine = document.getElementById('my-startups');
+  mine.innerHTML = teamStartups().map((id) => `<a href="/startups/${esc(id)}">Ma start-up</a>`).join(' ');
   let m;
   try {
     if ((m = path.match(/^\/avis\/([^/]+)$/))) return feedbackForm(m[1]);
     if (!signedIn) return signIn();
-    if (path === '/' || path === '') return go(me.role === 'product_team' ? '/startups/' + me.scope.replace('startup:', '') : '/defis');
+    if (path === '/' || path === '') {
+      return go(!has('agent') && teamStartups().length ? '/startups/' + teamStartups()[0] : '/defis');
+    }
     if (path === '/defis') return await challenges();
     if ((m = path.match(/^\/defis\/([^/]+)$/))) return await challenge(m[1]);
     if ((m = path.match(/^\/idees\/([^/]+)$/))) return await idea(m[1]);
     if (path === '/portefeuille') return await portfolio();
     if ((m = path.match(/^\/startups\/([^/]+)$/))) return await startup(m[1]);
     if (path === '/jetons') return await tokens();
+    if (path === '/comptes') return await accounts();
     main().innerHTML = '<h2>Page introuvable</h2>';
   } catch (e) {
-    if (e.status === 401) {
-      sessionStorage.removeItem(TOKEN_KEY);
+    if (e.status === 401) {  // the session ended (signed out elsewhere, idle, 12 h)
+      me = await whoAmI();
       return signIn();
     }
     main().innerHTML = `<h2>Erreur</h2><p role="alert">${esc(e.message)}</p>`;
@@ -510,21 +557,19 @@ async function render() {
 
 document.addEventListener('click', (ev) => {
   const a = ev.target.closest('a');
-  if (a && a.origin === location.origin && !a.target && !a.hasAttribute('download') && !ev.ctrlKey && !ev.metaKey) {
+  // Sign-in pages are the gateway's and the provider's, not this page's: a real navigation.
+  if (a && a.origin === location.origin && !a.pathname.startsWith('/auth/') && !a.target &&
+      !a.hasAttribute('download') && !ev.ctrlKey && !ev.metaKey) {
     ev.preventDefault();
     go(a.pathname);
   }
 });
 window.addEventListener('popstate', render);
-document.getElementById('signout').addEventListener('click', () => {
-  sessionStorage.removeItem(TOKEN_KEY);
-  me = { role: 'public', actor: '', scope: '' };
-  go('/');
-});
+async function whoAmI() {
+  try { return await api('GET', '/v1/me'); } catch (e) { return NOBODY; }
+}
 
 (async () => {
-  if (sessionStorage.getItem(TOKEN_KEY)) {
-    try { me = await api('GET', '/v1/me'); } catch (e) { sessionStorage.removeItem(TOKEN_KEY); }
-  }
+  me = await whoAmI();
   render();
 })();
