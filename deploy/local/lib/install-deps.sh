@@ -37,29 +37,29 @@ if ((${#missing[@]})); then
   apt_install "${missing[@]}"
 fi
 
-# Node.js for the browser test (playwright-core 1.64 drives Debian's chromium and wants
-# Node >= 20): the machine's own Node when there is one, else Debian's.
+# Node.js: the development OpenID provider (oidc-provider, set up like ProConnect) that `up` and
+# the tests sign people in with, and the browser test (playwright-core 1.64 drives Debian's
+# chromium and wants Node >= 20): the machine's own Node when there is one, else Debian's.
+if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+  echo "install-deps: installing nodejs npm" >&2
+  apt_install nodejs npm
+fi
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+OIDC_DIR="$ROOT/deploy/local/oidc"
+if [[ ! -d "$OIDC_DIR/node_modules/oidc-provider" ||
+      "$OIDC_DIR/package-lock.json" -nt "$OIDC_DIR/node_modules/.package-lock.json" ]]; then
+  echo "install-deps: npm ci in deploy/local/oidc (oidc-provider)" >&2
+  (cd "$OIDC_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
+fi
 if [[ $MODE == tests ]]; then
-  if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
-    echo "install-deps: installing nodejs npm" >&2
-    apt_install nodejs npm
-  fi
   if (( $(node -p 'process.versions.node.split(".")[0]') < 20 )); then
     echo "install-deps: WARNING: Node $(node --version) is older than playwright-core wants (>= 20)" >&2
   fi
-  ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
   BROWSER_DIR="$ROOT/tests/browser"
   if [[ ! -d "$BROWSER_DIR/node_modules/playwright-core" ||
         "$BROWSER_DIR/package-lock.json" -nt "$BROWSER_DIR/node_modules/.package-lock.json" ]]; then
     echo "install-deps: npm ci in tests/browser (playwright-core)" >&2
     (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
-  fi
-  # The development OpenID provider (oidc-provider, set up like ProConnect) the tests sign in with.
-  OIDC_DIR="$ROOT/deploy/local/oidc"
-  if [[ ! -d "$OIDC_DIR/node_modules/oidc-provider" ||
-        "$OIDC_DIR/package-lock.json" -nt "$OIDC_DIR/node_modules/.package-lock.json" ]]; then
-    echo "install-deps: npm ci in deploy/local/oidc (oidc-provider)" >&2
-    (cd "$OIDC_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi
 fi
 
