@@ -109,7 +109,9 @@ void Gateway::Handle(HttpRequest req, Respond respond) {
   std::shared_ptr<RouteCall> call;
   std::string label = "unmatched";
   if (web_ != nullptr && absl::StartsWith(req.path, "/auth/")) {
-    Respond observed = [this, label = req.path, method = req.method, start,
+    // A fixed label set: any other /auth/… path is one label, whatever its spelling.
+    const bool known = req.path == "/auth/login" || req.path == "/auth/callback" || req.path == "/auth/logout";
+    Respond observed = [this, label = known ? req.path : std::string("/auth/other"), method = req.method, start,
                         respond = std::move(respond)](HttpResponse r) {
       metrics_.Observe(label, method, r.status, absl::ToDoubleSeconds(absl::Now() - start));
       respond(std::move(r));
@@ -178,7 +180,7 @@ std::optional<HttpResponse> Gateway::Dispatch(HttpRequest& req, const Route** ou
     if (auto it = params->find("startup_id"); it != params->end() && (route.roles & kPublic) == 0 &&
                                               !caller->CoversStartup(it->second)) {
       return ErrorResponse(grpc::StatusCode::PERMISSION_DENIED,
-                           absl::StrCat("start-up '", it->second, "' is not in your scope (",
+                           absl::StrCat("start-up '", it->second, "' is outside this caller's scope (",
                                         absl::StrJoin(caller->scopes, ","), ")"));
     }
     if (route.body == Body::kJson && !req.body.empty()) {

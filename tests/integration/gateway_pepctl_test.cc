@@ -56,7 +56,7 @@ TEST(Pepctl, MilestoneFromCiTimelineImportVerifyTokens) {
                      dir.path());
   EXPECT_EQ(other.rc, 1);
   EXPECT_NE(other.err.find("HTTP 403"), std::string::npos) << other.err;
-  EXPECT_NE(other.err.find("scoped to start-up"), std::string::npos) << other.err;
+  EXPECT_NE(other.err.find("outside this caller's scope (startup:" + s1.id()), std::string::npos) << other.err;
   Outcome anonymous = Pepctl(p.url(), "", push, dir.path());
   EXPECT_EQ(anonymous.rc, 1);
   EXPECT_NE(anonymous.err.find("HTTP 401"), std::string::npos) << anonymous.err;
