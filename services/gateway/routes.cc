@@ -58,12 +58,6 @@ gv1::Account AccountJson(const Account& a) {
   return out;
 }
 
-// A service's error as an absl::Status naming the service (for checks made before the call).
-absl::Status BackendStatus(const grpc::Status& s, const Backend& backend) {
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      absl::StrCat(backend.name(), ": ", s.error_message()));
-}
-
 // Limits of the services' gRPC servers (their --max_receive_bytes defaults), so an oversized
 // body is refused here with 413 rather than by the service.
 constexpr size_t kFeedbackBodyBytes = 64 << 10;
