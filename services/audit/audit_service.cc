@@ -161,6 +161,13 @@ grpc::Status AuditService::GetTimeline(grpc::ServerContext* ctx, const av1::GetT
   auto records = store_.Subject(*subject);
   PEP_GRPC_RETURN_IF_ERROR(records.status());
   *resp = BuildTimeline(*subject, *records, req->individual_feedback());
+  std::set<std::string> actors;
+  for (const auto& e : resp->entries()) actors.insert(e.actor());
+  auto names = store_.ActorNames(actors);
+  PEP_GRPC_RETURN_IF_ERROR(names.status());
+  for (auto& e : *resp->mutable_entries()) {
+    if (auto it = names->find(e.actor()); it != names->end()) e.set_actor_name(it->second);
+  }
   return grpc::Status::OK;
 }
 

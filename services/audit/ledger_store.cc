@@ -1,5 +1,7 @@
 #include "services/audit/ledger_store.h"
 
+#include "pepiniere/gateway/v1/events.pb.h"
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -56,6 +58,10 @@ CREATE TABLE undecodable (
 CREATE TABLE rechains (
   id INTEGER PRIMARY KEY, ce_id TEXT NOT NULL, subject TEXT NOT NULL, at_seq INTEGER NOT NULL,
   subject_rehashed INTEGER NOT NULL, global_rehashed INTEGER NOT NULL);
+)sql"},
+      // People's names, from pep-gateway's AccountCreated events: timelines name who acted.
+      {2, R"sql(
+CREATE TABLE actor_names (id TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
 )sql"},
   };
   return *m;
@@ -424,6 +430,8 @@ absl::StatusOr<SealResult> LedgerStore::Seal(std::vector<LedgerRecord>& records,
     if (!alias.ok()) return alias.status();
     auto lineage = db_->Prepare("SELECT subject FROM aliases WHERE id = ?");
     if (!lineage.ok()) return lineage.status();
+    auto name = db_->Prepare("INSERT OR REPLACE INTO actor_names(id, name) VALUES (?, ?)");
+    if (!name.ok()) return name.status();
     for (LedgerRecord& r : records) {
       if (IsAccess(r) && !r.envelope.correlation_id.empty()) {
         lineage->Reset();
@@ -431,6 +439,13 @@ absl::StatusOr<SealResult> LedgerStore::Seal(std::vector<LedgerRecord>& records,
         auto row = lineage->Step();
         if (!row.ok()) return row.status();
         if (*row) r.subject = lineage->Text(0);
+      }
+      if (r.envelope.type == "pepiniere.gateway.v1.AccountCreated") {
+        pepiniere::gateway::v1::AccountCreated created;
+        if (created.ParseFromString(r.payload) && !created.display_name().empty()) {
+          name->Reset();
+          PEP_RETURN_IF_ERROR(name->Bind(1, created.account_id()).Bind(2, created.display_name()).Run());
+        }
       }
       const bool late = !global_.ce_id.empty() &&
                         KeyBefore(r.envelope.time, r.envelope.id, global_.time, global_.ce_id);
@@ -505,6 +520,22 @@ absl::StatusOr<std::string> LedgerStore::Resolve(const std::string& id) {
   if (!row.ok()) return row.status();
   if (!*row) return absl::NotFoundError(absl::StrCat("id: no ledger record for '", id, "'"));
   return q->Text(0);
+}
+
+absl::StatusOr<std::map<std::string, std::string>> LedgerStore::ActorNames(
+    const std::set<std::string>& ids) {
+  absl::MutexLock l(&read_mu_);
+  auto q = reader_->Prepare("SELECT name FROM actor_names WHERE id = ?");
+  if (!q.ok()) return q.status();
+  std::map<std::string, std::string> out;
+  for (const std::string& id : ids) {
+    q->Reset();
+    q->Bind(1, id);
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (*row) out[id] = q->Text(0);
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<LedgerRecord>> LedgerStore::Subject(const std::string& subject) {

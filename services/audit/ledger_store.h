@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <optional>
 #include <memory>
 #include <string>
@@ -80,6 +81,8 @@ class LedgerStore {
   absl::StatusOr<std::map<std::pair<std::string, int>, int64_t>> Offsets();
   // The lineage subject an id belongs to (aggregate ids are aliases); NOT_FOUND otherwise.
   absl::StatusOr<std::string> Resolve(const std::string& id);
+  // Display names of the people among `ids` (accounts made by pep-gateway); others absent.
+  absl::StatusOr<std::map<std::string, std::string>> ActorNames(const std::set<std::string>& ids);
   // The subject's records in chain order, as stored.
   absl::StatusOr<std::vector<LedgerRecord>> Subject(const std::string& subject);
   // Recomputes every hash of one subject (or of every subject and the global chain when

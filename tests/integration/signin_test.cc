@@ -215,12 +215,14 @@ TEST_F(SignInTest, TeamAccessFromIncubationTokensBoundedByTheirCreatorGrantsOnTh
   EXPECT_EQ(p_.Call("GET", absl::StrCat("/v1/startups/", s1, "/milestones"), ci).status, 401);
   EXPECT_EQ(p_.As(*lea, "GET", "/v1/startups/" + s1).status, 403);
 
-  // Both the grant and its withdrawal are on s1's timeline, with who did it.
+  // Both the grant and its withdrawal are on s1's timeline, with who did it; people by name.
   EXPECT_TRUE(WaitFor([&] {
     gateway::HttpResult t = p_.Get(absl::StrCat("/v1/startups/", s1, "/timeline"), coord);
     return t.body.find("Accès accordé à Léa Moreau") != std::string::npos &&
            t.body.find("Accès retiré à Léa Moreau") != std::string::npos &&
-           t.body.find("Jeton d'accès créé") != std::string::npos;
+           t.body.find("Jeton d'accès créé") != std::string::npos &&
+           // Her milestone names her, not her account id.
+           t.body.find("\"actor_name\":\"Léa Moreau\"") != std::string::npos;
   }, absl::Seconds(30))) << p_.Get(absl::StrCat("/v1/startups/", s1, "/timeline"), coord).body;
 
   // And on the topic, as protobuf events with their envelope, never with a secret.

@@ -368,7 +368,7 @@ async function startup(id) {
       <button type="button" id="export-feedback">Exporter les avis (CSV)</button></p>
     <p id="export-status" role="status"></p>
     <h3>Chronologie (registre d'audit)</h3>
-    <ol class="timeline" id="timeline">${timeline.map((e) => `<li><time>${date(e.effective_time)}</time> ${esc(e.summary)} <small>${esc(e.actor)}</small></li>`).join('') || '<li>Le registre n\'a encore rien enregistré.</li>'}</ol>`;
+    <ol class="timeline" id="timeline">${timeline.map((e) => `<li><time>${date(e.effective_time)}</time> ${esc(e.summary)} <small>${esc(e.actor_name || e.actor)}</small></li>`).join('') || '<li>Le registre n\'a encore rien enregistré.</li>'}</ol>`;
   const exportStatus = document.getElementById('export-status');
   document.getElementById('export-ledger').addEventListener('click', () =>
     download(`/v1/startups/${enc}/ledger:export`, `registre-${s.slug || s.id}.jsonl`, exportStatus));
