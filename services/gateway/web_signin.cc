@@ -48,10 +48,14 @@ HttpResponse Redirect(int status, const std::string& location) {
   return r;
 }
 
-// Only a path of this site: "/…" but not "//host" or "/\host" (an open redirect).
+// Only a path of this site: "/…" but not "//host", "/\\host", nor anything a browser would turn
+// into one (it drops tabs and newlines from URLs: "/\t/host" is "//host"). Printable ASCII only.
 std::string SafeReturnTo(const std::string& r) {
-  if (r.empty() || r[0] != '/' || (r.size() > 1 && (r[1] == '/' || r[1] == '\\'))) return "/";
-  if (r.find_first_of("\r\n") != std::string::npos) return "/";
+  if (r.empty() || r[0] != '/') return "/";
+  for (unsigned char c : r) {
+    if (c <= 0x20 || c >= 0x7f || c == '\\') return "/";
+  }
+  if (r.size() > 1 && r[1] == '/') return "/";
   return r;
 }
 
@@ -123,12 +127,15 @@ WebSignIn::~WebSignIn() {
 
 std::string WebSignIn::provider_origin() const { return OriginOf(options_.issuer); }
 
-void WebSignIn::Post(std::function<void()> work) {
+bool WebSignIn::Post(std::function<void()> work) {
   {
     std::lock_guard<std::mutex> l(q_mu_);
+    // Sign-ins are open to anyone: a flood waits in a bounded line, the rest is told to retry.
+    if (queue_.size() >= kMaxQueued) return false;
     queue_.push_back(std::move(work));
   }
   q_cv_.notify_one();
+  return true;
 }
 
 void WebSignIn::Work() {
@@ -167,7 +174,8 @@ void WebSignIn::Handle(HttpRequest req, Respond respond) {
     return respond(Page(404, "Connexion indisponible",
                         "Aucun fournisseur d'identité n'est configuré (--oidc_issuer)."));
   }
-  Post([this, req = std::move(req), respond = std::move(respond)] {
+  auto busy = respond;
+  const bool queued = Post([this, req = std::move(req), respond = std::move(respond)] {
     HttpResponse r;
     if (req.path == "/auth/login" && (req.method == "GET" || req.method == "HEAD")) {
       r = Login(req);
@@ -180,6 +188,11 @@ void WebSignIn::Handle(HttpRequest req, Respond respond) {
     }
     respond(std::move(r));
   });
+  if (!queued) {
+    HttpResponse r = Page(503, "Connexion momentanément indisponible", "Trop de connexions en cours ; réessayez dans un instant.");
+    r.headers.emplace("Retry-After", "1");  // (operator[] = "1" trips gcc 12's -Wrestrict)
+    busy(std::move(r));
+  }
 }
 
 absl::StatusOr<oidc::ProviderMetadata> WebSignIn::Metadata() {

@@ -56,7 +56,8 @@ class WebSignIn {
   absl::StatusOr<oidc::ProviderMetadata> Metadata();
   absl::StatusOr<std::vector<GrantSpec>> FirstGrants(const std::string& email);
   std::string SessionCookieHeader(const std::string& value, bool clear) const;
-  void Post(std::function<void()> work);
+  static constexpr size_t kMaxQueued = 256;
+  bool Post(std::function<void()> work);  // false when the line is full
   void Work();
 
   const WebSignInOptions options_;

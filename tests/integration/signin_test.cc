@@ -123,6 +123,20 @@ TEST_F(SignInTest, ReplayedStateMissingVerifierAndReusedCodeAreRefused) {
   EXPECT_NE(token->body.find("invalid_grant"), std::string::npos) << token->body;
 }
 
+TEST_F(SignInTest, AfterSignInOnlyAPathOfThisSiteIsAPlaceToReturnTo) {
+  Browser b(p_.provider().issuer());
+  for (const std::string& hostile : {std::string("//evil.example/"), std::string("/%09/evil.example"),
+                                     std::string("/%5Cevil.example"), std::string("https://evil.example/"),
+                                     std::string("/%0d%0aSet-Cookie:x=y")}) {
+    std::string to_provider;
+    b.Follow(p_.url() + "/auth/login?return_to=" + hostile, p_.url(), &to_provider);
+    const std::string callback = b.LogInAtProvider(to_provider, "camille.roux@departement06.fr", "agent-06");
+    gateway::HttpResult landed = Get(b, callback);
+    ASSERT_EQ(landed.status, 302) << hostile << ": " << landed.body;
+    EXPECT_EQ(landed.headers["location"], "/") << hostile;
+  }
+}
+
 TEST_F(SignInTest, LogoutEndsTheSessionHereAndAtTheProvider) {
   auto b = p_.SignIn("claire.martin@departement06.fr", "coordination-06");
   ASSERT_NE(b, nullptr);
