@@ -3,15 +3,25 @@
 #include <openssl/evp.h>
 
 #include <bit>
+#include <cstdlib>
 
 namespace pep::tlog {
 
 namespace {
 
 Hash Digest(std::initializer_list<std::string_view> parts) {
-  // One context per thread, reused: hashing is the sequencer's inner loop.
-  thread_local EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  // The algorithm fetched once and one context per thread, reused: hashing is the sequencer's
+  // inner loop, and OpenSSL 3 otherwise looks the provider up on every digest.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct Ctx {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Ctx() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Ctx c;
+  EVP_MD_CTX* ctx = c.ctx;
+  if (kSha256 == nullptr || ctx == nullptr || EVP_DigestInit_ex(ctx, kSha256, nullptr) != 1) {
+    std::abort();  // no SHA-256 in libcrypto: no hash of the log could be trusted
+  }
   for (std::string_view p : parts) EVP_DigestUpdate(ctx, p.data(), p.size());
   Hash out;
   unsigned int len = 0;

@@ -80,6 +80,25 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
+std::string EntryV2Bytes(const LedgerRecord& r) {
+  const events::Envelope& e = r.envelope;
+  std::string out = "pep-ledger-v2";
+  out.reserve(320);
+  Field(&out, e.id);
+  Field(&out, e.type);
+  Field(&out, e.source);
+  Field(&out, e.subject);
+  Field(&out, FormatRfc3339(e.time));
+  Field(&out, e.actor);
+  Field(&out, e.correlation_id);
+  Field(&out, e.causation_id);
+  Field(&out, absl::StrCat(e.aggregate_version));
+  Field(&out, FormatRfc3339(e.effective_time));
+  Field(&out, r.topic);
+  Field(&out, Sha256(r.payload));
+  return out;
+}
+
 std::string ChainHash(std::string_view prev, const LedgerRecord& r) {
   return Sha256Of({prev, CanonicalBytes(r)});
 }

@@ -41,6 +41,11 @@ inline const std::string& ZeroHash() {
 // ce_correlationid, ce_causationid, ce_aggregateversion (decimal), ce_effectivetime, topic,
 // payload. Documented so a third party can recompute it.
 std::string CanonicalBytes(const LedgerRecord& r);
+// The entry of the Merkle log, version 2 (issue 14; LEDGER.md "Entry, version 2"): the envelope
+// and the topic, no lineage position (an entry's bytes never depend on where it lands), and
+// SHA-256(payload) instead of the payload, so a payload can be withheld while the entry and
+// its inclusion proof still verify. Its leaf hash is tlog::LeafHash(EntryV2Bytes(r)).
+std::string EntryV2Bytes(const LedgerRecord& r);
 std::string Sha256(std::string_view data);
 std::string Hex(std::string_view bytes);
 // SHA-256(prev || CanonicalBytes(r)) without building the concatenation twice.
