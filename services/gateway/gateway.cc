@@ -84,7 +84,9 @@ absl::StatusOr<Caller> Gateway::Authenticate(const HttpRequest& req) {
   const std::string secret = web_->SessionCookie(req);
   if (secret.empty()) return Caller{};
   auto live = accounts_->Authenticate(secret);
-  if (!live.ok()) return live.status();
+  // A stale cookie (signed out, idle, past 12 h) is nobody: the public form still works, and a
+  // page that needs someone answers 401, which sends the console to its sign-in.
+  if (!live.ok()) return Caller{};
   // A cookie rides along with any site's form: a change must come from this site's pages.
   if (req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS") {
     PEP_RETURN_IF_ERROR(CheckSameOrigin(req, web_->origin()));

@@ -154,6 +154,7 @@ TEST_F(SignInTest, LogoutEndsTheSessionHereAndAtTheProvider) {
   EXPECT_NE(out.headers["set-cookie"].find("Max-Age=0"), std::string::npos);
   // Ended here: the cookie no longer signs anyone in, even if a copy was kept.
   EXPECT_EQ(Field(p_.As(*b, "GET", "/v1/me").body, "role"), "public");
+  EXPECT_EQ(p_.As(*b, "GET", "/v1/challenges").status, 401) << "a stale cookie is nobody";
   // Ended at the provider: after confirming, signing in asks for the password again.
   const std::string back = b->ConfirmLogoutAtProvider(end_session);
   EXPECT_TRUE(absl::StartsWith(back, p_.url() + "/")) << back;
