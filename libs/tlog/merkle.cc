@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstdlib>
 
@@ -199,6 +200,50 @@ Hash CompactRange::Root() const {
   Hash r = nodes_.back();
   for (size_t i = nodes_.size() - 1; i-- > 0;) r = NodeHash(nodes_[i], r);
   return r;
+}
+
+std::string TileIndexPath(uint64_t n) {
+  std::string digits = std::to_string(n);
+  while (digits.size() % 3 != 0) digits.insert(digits.begin(), '0');
+  std::string out;
+  for (size_t i = 0; i < digits.size(); i += 3) {
+    if (i > 0) out += '/';
+    if (i + 3 < digits.size()) out += 'x';
+    out += digits.substr(i, 3);
+  }
+  return out;
+}
+
+std::string TilePath(int level, uint64_t n, uint64_t width) {
+  std::string out = "tile/" + std::to_string(level) + "/" + TileIndexPath(n);
+  if (width < kTileWidth) out += ".p/" + std::to_string(width);
+  return out;
+}
+
+std::string EntryBundlePath(uint64_t n, uint64_t width) {
+  std::string out = "tile/entries/" + TileIndexPath(n);
+  if (width < kTileWidth) out += ".p/" + std::to_string(width);
+  return out;
+}
+
+uint64_t TileWidth(int level, uint64_t n, uint64_t size) {
+  // Complete nodes at tree level 8·level: one per 2^(8·level) leaves.
+  const int shift = kTileHeight * level;
+  const uint64_t nodes = shift >= 64 ? 0 : size >> shift;
+  const uint64_t first = n * kTileWidth;
+  if (nodes <= first) return 0;
+  return std::min<uint64_t>(kTileWidth, nodes - first);
+}
+
+std::string MemoryTree::TileData(int level, uint64_t n, uint64_t width) const {
+  std::string out;
+  const size_t l = static_cast<size_t>(kTileHeight * level);
+  for (uint64_t i = 0; i < width && l < levels_.size(); ++i) {
+    const uint64_t at = n * kTileWidth + i;
+    if (at >= levels_[l].size()) break;
+    out.append(reinterpret_cast<const char*>(levels_[l][at].data()), 32);
+  }
+  return out;
 }
 
 void MemoryTree::Append(const Hash& leaf) {

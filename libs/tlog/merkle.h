@@ -60,6 +60,18 @@ class CompactRange {
   std::vector<Hash> nodes_;
 };
 
+// C2SP tlog-tiles: a tile holds up to 256 consecutive hashes of one tree level, level L of
+// tiles being tree level 8·L; full tiles at "tile/<L>/<N>", a partial one (W < 256 hashes, the
+// right edge of the tree) at "tile/<L>/<N>.p/<W>"; N in groups of three digits, all but the last
+// prefixed "x" ("x001/x234/067"). Entry bundles live at "tile/entries/<N>[.p/<W>]".
+inline constexpr int kTileHeight = 8;
+inline constexpr uint64_t kTileWidth = 256;
+std::string TileIndexPath(uint64_t n);  // "x001/x234/067"
+std::string TilePath(int level, uint64_t n, uint64_t width);  // width == 256: a full tile
+std::string EntryBundlePath(uint64_t n, uint64_t width);
+// How many hashes tile (level, n) holds in a tree of `size` leaves (0: none yet).
+uint64_t TileWidth(int level, uint64_t n, uint64_t size);
+
 // Every perfect subtree kept in memory (2n hashes): any range root in O(log n), so proofs for
 // any sizes. For tests and for an index that fits in memory.
 class MemoryTree {
@@ -69,6 +81,8 @@ class MemoryTree {
   Hash Root() const { return Root(size()); }
   Hash Root(uint64_t size) const;  // of the first `size` leaves
   Hash Range(uint64_t begin, uint64_t end) const;
+  // The bytes of tile (level, n) at this size: TileWidth hashes of tree level 8·level.
+  std::string TileData(int level, uint64_t n, uint64_t width) const;
   RangeHash Source() const {
     return [this](uint64_t b, uint64_t e) { return Range(b, e); };
   }

@@ -118,8 +118,12 @@ TEST(Merkle, EverySizeAndPairUpTo64) {
       ++inclusions;
       EXPECT_FALSE(VerifyInclusion(i, n, LeafHash("autre"), proof, root));
       // The path binds the shape; the (size, root) pair a signed checkpoint gives binds the rest.
-      if (n < 64) EXPECT_FALSE(VerifyInclusion(i, n + 1, leaf, proof, t.Root(n + 1))) << i << "/" << n;
-      if (n > 1) EXPECT_FALSE(VerifyInclusion((i + 1) % n, n, leaf, proof, root)) << i << "/" << n;
+      if (n < 64) {
+        EXPECT_FALSE(VerifyInclusion(i, n + 1, leaf, proof, t.Root(n + 1))) << i << "/" << n;
+      }
+      if (n > 1) {
+        EXPECT_FALSE(VerifyInclusion((i + 1) % n, n, leaf, proof, root)) << i << "/" << n;
+      }
       EXPECT_FALSE(VerifyInclusion(n, n, leaf, proof, root));
       if (!proof.empty()) {
         auto bad = proof;
@@ -140,7 +144,9 @@ TEST(Merkle, EverySizeAndPairUpTo64) {
       if (m == n) continue;
       EXPECT_FALSE(VerifyConsistency(m, n, LeafHash("x"), root, proof)) << m << "→" << n;
       EXPECT_FALSE(VerifyConsistency(m, n, t.Root(m), LeafHash("x"), proof));
-      if (m + 1 < n) EXPECT_FALSE(VerifyConsistency(m + 1, n, t.Root(m), root, proof));
+      if (m + 1 < n) {
+        EXPECT_FALSE(VerifyConsistency(m + 1, n, t.Root(m), root, proof));
+      }
       auto bad = proof;
       bad[bad.size() / 2][31] ^= 0x80;
       EXPECT_FALSE(VerifyConsistency(m, n, t.Root(m), root, bad));
@@ -150,6 +156,30 @@ TEST(Merkle, EverySizeAndPairUpTo64) {
   EXPECT_EQ(inclusions, 64 * 65 / 2);
   EXPECT_EQ(consistencies, 64 * 65 / 2);
   EXPECT_FALSE(CompactRange::From(5, {EmptyRoot()}).has_value()) << "5 needs two nodes";
+}
+
+TEST(Tiles, PathsAndWidthsAsC2spWritesThem) {
+  EXPECT_EQ(TileIndexPath(0), "000");
+  EXPECT_EQ(TileIndexPath(999), "999");
+  EXPECT_EQ(TileIndexPath(1000), "x001/000");
+  EXPECT_EQ(TileIndexPath(1234067), "x001/x234/067");
+  EXPECT_EQ(TilePath(0, 1234067, 256), "tile/0/x001/x234/067");
+  EXPECT_EQ(TilePath(1, 3, 8), "tile/1/003.p/8");
+  EXPECT_EQ(EntryBundlePath(1234067, 256), "tile/entries/x001/x234/067");
+  EXPECT_EQ(EntryBundlePath(0, 5), "tile/entries/000.p/5");
+  // 70,000 leaves: level 0 has 273 full tiles and one of 112; level 1, one full and one of 17.
+  EXPECT_EQ(TileWidth(0, 272, 70000), 256u);
+  EXPECT_EQ(TileWidth(0, 273, 70000), 112u);
+  EXPECT_EQ(TileWidth(0, 274, 70000), 0u);
+  EXPECT_EQ(TileWidth(1, 1, 70000), 17u);
+  EXPECT_EQ(TileWidth(2, 0, 70000), 1u);
+  EXPECT_EQ(TileWidth(3, 0, 70000), 0u);
+  // A level-1 tile's hashes are the roots of level-0 tiles' 256 leaves.
+  MemoryTree t;
+  for (int i = 0; i < 600; ++i) t.Append(LeafHash(std::to_string(i)));
+  const std::string level1 = t.TileData(1, 0, TileWidth(1, 0, 600));
+  ASSERT_EQ(level1.size(), 2u * 32);
+  EXPECT_EQ(level1.substr(32, 32), std::string(reinterpret_cast<const char*>(t.Range(256, 512).data()), 32));
 }
 
 }  // namespace

@@ -80,6 +80,32 @@ TEST_F(GoCrossCheck, SameRootsAndProofsForEverySizeUpTo64) {
   EXPECT_EQ(consistencies, 64 * 63 / 2);
 }
 
+// Every C2SP tile of a 70,000-leaf tree (three tile levels, partial tiles at each): the same
+// path (Go's sumdb writes the tile height, "tile/8/…", which C2SP leaves out), width and bytes.
+TEST_F(GoCrossCheck, SameTilesAsGo) {
+  constexpr uint64_t kSize = 70000;
+  auto [rc, out] = Go("tiles " + std::to_string(kSize));
+  ASSERT_EQ(rc, 0);
+  tlog::MemoryTree tree;
+  for (uint64_t i = 0; i < kSize; ++i) tree.Append(tlog::LeafHash("entrée " + std::to_string(i)));
+  int tiles = 0, partial = 0;
+  for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> f = absl::StrSplit(line, ' ');
+    ASSERT_EQ(f.size(), 6u) << line;
+    const int level = std::stoi(f[1]);
+    const uint64_t n = std::stoull(f[2]), width = std::stoull(f[3]);
+    EXPECT_EQ(tlog::TileWidth(level, n, kSize), width) << line;
+    std::string go_path = f[4];
+    ASSERT_EQ(go_path.rfind("tile/8/", 0), 0u) << go_path;
+    EXPECT_EQ(tlog::TilePath(level, n, width), "tile/" + go_path.substr(7)) << line;
+    EXPECT_EQ(tlog::ToHex(tlog::Sha256(tree.TileData(level, n, width))), f[5]) << line;
+    ++tiles;
+    partial += width < tlog::kTileWidth;
+  }
+  EXPECT_EQ(tiles, 277);  // 273 full + 1 partial at level 0, 1 + 1 at level 1, 1 at level 2
+  EXPECT_EQ(partial, 3);
+}
+
 TEST_F(GoCrossCheck, SignedNotesOpenOnBothSides) {
   auto [rc, keys] = Go("keygen pepiniere.test/ledger");
   ASSERT_EQ(rc, 0);

@@ -5,6 +5,7 @@
 //	root <size> <hex>
 //	incl <size> <index> <hex,hex,…>
 //	cons <old size> <size> <hex,hex,…>
+//	tile <level> <index> <width> <path> <hex SHA-256 of the tile's bytes>   (tiles SIZE)
 //
 // and the note commands: keygen NAME (signer key, verifier key), sign SKEY (stdin text → note),
 // open VKEY (stdin note → text, exit 1 when it does not verify).
@@ -12,6 +13,7 @@ package main
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -76,6 +78,26 @@ func vectors(max int64) {
 	}
 }
 
+// Every tile (height 8, as C2SP tlog-tiles) of a tree of `size` records.
+func tiles(size int64) {
+	var store memory
+	for n := int64(0); n < size; n++ {
+		hashes, err := tlog.StoredHashes(n, []byte(fmt.Sprintf("entrée %d", n)), store)
+		if err != nil {
+			fail(err)
+		}
+		store = append(store, hashes...)
+	}
+	for _, t := range tlog.NewTiles(8, 0, size) {
+		data, err := tlog.ReadTileData(t, store)
+		if err != nil {
+			fail(err)
+		}
+		sum := sha256.Sum256(data)
+		fmt.Printf("tile %d %d %d %s %s\n", t.L, t.N, t.W, t.Path(), hex.EncodeToString(sum[:]))
+	}
+}
+
 func main() {
 	if len(os.Args) < 2 {
 		fail(fmt.Errorf("usage: xcheck vectors | keygen NAME | sign SKEY | open VKEY"))
@@ -83,6 +105,10 @@ func main() {
 	switch os.Args[1] {
 	case "vectors":
 		vectors(64)
+	case "tiles":
+		var size int64
+		fmt.Sscan(os.Args[2], &size)
+		tiles(size)
 	case "keygen":
 		skey, vkey, err := note.GenerateKey(rand.Reader, os.Args[2])
 		if err != nil {
