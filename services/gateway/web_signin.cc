@@ -112,6 +112,7 @@ WebSignIn::WebSignIn(WebSignInOptions options, SignInStore& store, Backends& bac
   origin_ = OriginOf(options_.client.redirect_url);
   secure_ = absl::StartsWith(origin_, "https://");
   cookie_name_ = secure_ ? "__Host-pep_session" : "pep_session";
+  state_cookie_ = secure_ ? "__Host-pep_signin" : "pep_signin";
   if (!enabled()) return;
   for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { Work(); });
 }
@@ -152,16 +153,22 @@ void WebSignIn::Work() {
   }
 }
 
-std::string WebSignIn::SessionCookie(const HttpRequest& req) const {
+namespace {
+std::string CookieValue(const HttpRequest& req, const std::string& name) {
   const std::string* cookie = req.Header("cookie");
   if (cookie == nullptr) return "";
   for (absl::string_view part : absl::StrSplit(*cookie, ';')) {
     part = absl::StripAsciiWhitespace(part);
-    if (absl::ConsumePrefix(&part, cookie_name_) && absl::ConsumePrefix(&part, "=")) {
+    if (absl::ConsumePrefix(&part, name) && absl::ConsumePrefix(&part, "=")) {
       return std::string(part);
     }
   }
   return "";
+}
+}  // namespace
+
+std::string WebSignIn::SessionCookie(const HttpRequest& req) const {
+  return CookieValue(req, cookie_name_);
 }
 
 std::string WebSignIn::SessionCookieHeader(const std::string& value, bool clear) const {
@@ -219,14 +226,23 @@ HttpResponse WebSignIn::Login(const HttpRequest& req) {
   absl::Status saved =
       store_.SavePending(a.state, {a.nonce, a.code_verifier, SafeReturnTo(req.Query("return_to"))});
   if (!saved.ok()) return Page(500, "Erreur", std::string(saved.message()));
-  return Redirect(302, a.url);
+  HttpResponse r = Redirect(302, a.url);
+  // The state is also this browser's: a callback carrying a state begun in another browser (an
+  // attacker's sign-in pushed onto a victim: login CSRF) is refused. Lax: the provider's
+  // redirect back is a top-level GET, which carries it.
+  r.headers["Set-Cookie"] = absl::StrCat(state_cookie_, "=", a.state, "; Path=/; HttpOnly; SameSite=Lax; Max-Age=600",
+                                         secure_ ? "; Secure" : "");
+  return r;
 }
 
 absl::StatusOr<std::vector<GrantSpec>> WebSignIn::FirstGrants(const std::string& email) {
   std::vector<GrantSpec> grants;
   if (email.empty()) return grants;
   for (const std::string& c : options_.coordinator_emails) {
-    if (c == email) grants.push_back({"coordinator", "", "--oidc_coordinator_emails"});
+    if (c == email) {
+      grants.push_back({"coordinator", "", "--oidc_coordinator_emails"});
+      break;  // listed twice is still one grant
+    }
   }
   // The gateway asks as itself: the one place it acts without a person behind the call.
   grpc::ClientContext ctx;
@@ -255,6 +271,10 @@ HttpResponse WebSignIn::Callback(const HttpRequest& req) {
   const std::string state = req.Query("state"), code = req.Query("code");
   if (state.empty() || code.empty()) {
     return Page(400, "Connexion incomplète", "state et code sont requis : recommencez la connexion.");
+  }
+  if (CookieValue(req, state_cookie_) != state) {
+    return Page(400, "Connexion refusée",
+                "state: this sign-in was not begun in this browser — start it again from Pépinière.");
   }
   auto pending = store_.TakePending(state);
   if (!pending.ok()) {

@@ -63,7 +63,7 @@ class WebSignIn {
   const WebSignInOptions options_;
   SignInStore& store_;
   Backends& backends_;
-  std::string cookie_name_, origin_;
+  std::string cookie_name_, state_cookie_, origin_;
   bool secure_ = false;
   jose::JwksCache jwks_;
   absl::Mutex meta_mu_;

@@ -89,11 +89,13 @@ TEST_F(SignInTest, ReplayedStateMissingVerifierAndReusedCodeAreRefused) {
   Browser b(p_.provider().issuer());
   const std::string callback = CallbackFor(b, "karim.benali@departement06.fr", "jury-06-a");
   ASSERT_EQ(Get(b, callback).status, 302);
-  // The same callback again (a replayed state): refused, and no session comes of it.
-  Browser thief(p_.provider().issuer());
-  gateway::HttpResult replay = Get(thief, callback);
+  // The same callback again (a replayed state), even from the browser that began it: refused.
+  gateway::HttpResult replay = Get(b, callback);
   EXPECT_EQ(replay.status, 400) << replay.body;
-  EXPECT_NE(replay.body.find("state"), std::string::npos) << replay.body;
+  EXPECT_NE(replay.body.find("already used"), std::string::npos) << replay.body;
+  // From another browser: refused too, and no session comes of it.
+  Browser thief(p_.provider().issuer());
+  EXPECT_EQ(Get(thief, callback).status, 400);
   EXPECT_EQ(p_.As(thief, "GET", "/v1/me").body.find("\"via\":\"session\""), std::string::npos);
 
   // The code, already used, with a fresh sign-in's state: the provider refuses it.
@@ -121,6 +123,21 @@ TEST_F(SignInTest, ReplayedStateMissingVerifierAndReusedCodeAreRefused) {
   ASSERT_TRUE(token.ok());
   EXPECT_EQ(token->status, 400) << token->body;
   EXPECT_NE(token->body.find("invalid_grant"), std::string::npos) << token->body;
+}
+
+// Login CSRF: an attacker begins a sign-in, signs in as themselves and sends the victim the
+// callback link; the victim's browser did not begin that sign-in, so nobody is signed in.
+TEST_F(SignInTest, ASignInBegunInAnotherBrowserIsRefused) {
+  Browser attacker(p_.provider().issuer());
+  const std::string link = CallbackFor(attacker, "karim.benali@departement06.fr", "jury-06-a");
+  ASSERT_TRUE(absl::StartsWith(link, p_.url() + "/auth/callback?")) << link;
+  Browser victim(p_.provider().issuer());
+  gateway::HttpResult pushed = Get(victim, link);
+  EXPECT_EQ(pushed.status, 400) << pushed.body;
+  EXPECT_NE(pushed.body.find("not begun in this browser"), std::string::npos) << pushed.body;
+  EXPECT_EQ(Field(p_.As(victim, "GET", "/v1/me").body, "role"), "public");
+  // The attacker's own browser still finishes it: the refusal consumed nothing.
+  EXPECT_EQ(Get(attacker, link).status, 302);
 }
 
 TEST_F(SignInTest, AfterSignInOnlyAPathOfThisSiteIsAPlaceToReturnTo) {
