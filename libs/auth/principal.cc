@@ -32,9 +32,17 @@ bool Principal::HasScope(std::string_view scope) const {
   return std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
 }
 
+bool ScopesCoverStartup(const std::vector<std::string>& scopes, std::string_view startup_id) {
+  constexpr std::string_view kStartup = "startup:";
+  return std::any_of(scopes.begin(), scopes.end(), [&](const std::string& s) {
+    return s.size() == kStartup.size() + startup_id.size() && s.starts_with(kStartup) &&
+           s.ends_with(startup_id);
+  });
+}
+
 bool Principal::CoversStartup(std::string_view startup_id) const {
   if (HasRole("coordinator")) return true;
-  return HasRole("product_team") && HasScope(absl::StrCat("startup:", absl::string_view(startup_id.data(), startup_id.size())));
+  return HasRole("product_team") && ScopesCoverStartup(scopes, startup_id);
 }
 
 std::string Principal::ScopeText() const { return absl::StrJoin(scopes, ","); }

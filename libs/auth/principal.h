@@ -11,6 +11,10 @@
 
 namespace pep::auth {
 
+// Whether `scopes` ("startup:<id>", …) name start-up `startup_id`: the one rule the gateway and
+// the services share for a product team's reach.
+bool ScopesCoverStartup(const std::vector<std::string>& scopes, std::string_view startup_id);
+
 struct Principal {
   std::string id;
   std::vector<std::string> roles;

@@ -6,11 +6,11 @@
 #include <bit>
 #include <cstdlib>
 
+#include "absl/strings/escaping.h"
+
 namespace pep::tlog {
 
-namespace {
-
-Hash Digest(std::initializer_list<std::string_view> parts) {
+Hash Sha256(std::initializer_list<std::string_view> parts) {
   // The algorithm fetched once and one context per thread, reused: hashing is the sequencer's
   // inner loop, and OpenSSL 3 otherwise looks the provider up on every digest.
   static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
@@ -29,6 +29,8 @@ Hash Digest(std::initializer_list<std::string_view> parts) {
   EVP_DigestFinal_ex(ctx, out.data(), &len);
   return out;
 }
+
+namespace {
 
 std::string_view View(const Hash& h) { return {reinterpret_cast<const char*>(h.data()), h.size()}; }
 
@@ -69,22 +71,15 @@ void SubProof(uint64_t m, uint64_t begin, uint64_t end, bool whole, const RangeH
 
 }  // namespace
 
-Hash Sha256(std::string_view bytes) { return Digest({bytes}); }
-Hash EmptyRoot() { return Digest({}); }
-Hash LeafHash(std::string_view entry) { return Digest({std::string_view(kLeafPrefix, 1), entry}); }
+Hash Sha256(std::string_view bytes) { return Sha256({bytes}); }
+Hash EmptyRoot() { return Sha256(std::initializer_list<std::string_view>{}); }
+Hash LeafHash(std::string_view entry) { return Sha256({std::string_view(kLeafPrefix, 1), entry}); }
 Hash NodeHash(const Hash& left, const Hash& right) {
-  return Digest({std::string_view(kNodePrefix, 1), View(left), View(right)});
+  return Sha256({std::string_view(kNodePrefix, 1), View(left), View(right)});
 }
 
 std::string ToHex(const Hash& h) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (unsigned char c : h) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
 }
 
 std::optional<Hash> HashFromHex(std::string_view hex) {

@@ -18,6 +18,8 @@ namespace pep::tlog {
 using Hash = std::array<unsigned char, 32>;
 
 Hash Sha256(std::string_view bytes);
+// SHA-256 of the concatenation of `parts`, without building it (the ledger's hashes use it too).
+Hash Sha256(std::initializer_list<std::string_view> parts);
 Hash EmptyRoot();  // the tree of no leaves: SHA-256 of the empty string
 Hash LeafHash(std::string_view entry);
 Hash NodeHash(const Hash& left, const Hash& right);

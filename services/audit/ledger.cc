@@ -1,12 +1,11 @@
 #include "services/audit/ledger.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "tlog/merkle.h"
 
 namespace pep::audit {
 
@@ -46,23 +45,10 @@ std::string CanonicalBytes(const LedgerRecord& r) {
 
 namespace {
 
-// SHA-256 over the concatenation of `parts`. The algorithm is fetched once and the context
-// reused per thread: OpenSSL 3 otherwise looks the provider up on every digest.
+// SHA-256 over the concatenation of `parts` (libs/tlog's, shared with the Merkle log).
 std::string Sha256Of(std::initializer_list<std::string_view> parts) {
-  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  struct Ctx {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    ~Ctx() { EVP_MD_CTX_free(ctx); }
-  };
-  thread_local Ctx c;
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (kSha256 == nullptr || c.ctx == nullptr || EVP_DigestInit_ex(c.ctx, kSha256, nullptr) != 1) {
-    std::abort();  // no SHA-256 in libcrypto: nothing in the ledger can be trusted
-  }
-  for (std::string_view p : parts) EVP_DigestUpdate(c.ctx, p.data(), p.size());
-  EVP_DigestFinal_ex(c.ctx, md, &len);
-  return std::string(reinterpret_cast<const char*>(md), len);
+  const tlog::Hash h = tlog::Sha256(parts);
+  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ Gateway::Gateway(GatewayOptions options, TokenStore& tokens, HttpMetrics& metric
 absl::StatusOr<Caller> Gateway::TokenCaller(const std::string& secret) {
   auto t = tokens_.Authenticate(secret);
   if (!t.ok()) return t.status();
-  Caller c{.actor = t->actor, .roles = RoleOf(t->role), .via = "token", .token_id = t->id,
+  Caller c{.actor = t->actor, .roles = RoleOf(t->role), .via = "token",
            .account_id = t->created_by_account};
   if (!t->scope.empty()) c.scopes.push_back(t->scope);
   // Made by a signed-in person: it holds only while they still hold what it carries.
@@ -91,7 +91,9 @@ absl::StatusOr<Caller> Gateway::Authenticate(const HttpRequest& req) {
   if (req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS") {
     PEP_RETURN_IF_ERROR(CheckSameOrigin(req, web_->origin()));
   }
-  return PersonCaller(live->account);
+  Caller c = PersonCaller(live->account);
+  c.person = std::make_shared<const Account>(std::move(live->account));
+  return c;
 }
 
 size_t Gateway::BodyLimit(const HttpRequest& head) const {
@@ -110,22 +112,21 @@ void Gateway::Handle(HttpRequest req, Respond respond) {
   const Route* route = nullptr;
   std::shared_ptr<RouteCall> call;
   std::string label = "unmatched";
-  if (web_ != nullptr && absl::StartsWith(req.path, "/auth/")) {
-    // A fixed label set: any other /auth/… path is one label, whatever its spelling.
+  // Sign-in pages are the sign-in's own; a fixed label set (any other /auth/… path is one label).
+  const bool signin = web_ != nullptr && absl::StartsWith(req.path, "/auth/");
+  std::optional<HttpResponse> now;
+  if (signin) {
     const bool known = req.path == "/auth/login" || req.path == "/auth/callback" || req.path == "/auth/logout";
-    Respond observed = [this, label = known ? req.path : std::string("/auth/other"), method = req.method, start,
-                        respond = std::move(respond)](HttpResponse r) {
-      metrics_.Observe(label, method, r.status, absl::ToDoubleSeconds(absl::Now() - start));
-      respond(std::move(r));
-    };
-    return web_->Handle(std::move(req), std::move(observed));
+    label = known ? req.path : "/auth/other";
+  } else {
+    now = Dispatch(req, &route, &call, &label);
   }
-  std::optional<HttpResponse> now = Dispatch(req, &route, &call, &label);
   Respond observed = [this, label, method = req.method, start,
                       respond = std::move(respond)](HttpResponse r) {
     metrics_.Observe(label, method, r.status, absl::ToDoubleSeconds(absl::Now() - start));
     respond(std::move(r));
   };
+  if (signin) return web_->Handle(std::move(req), std::move(observed));
   if (now) return observed(std::move(*now));
   route->handler(std::move(call), std::move(observed));
 }

@@ -87,14 +87,20 @@ std::string LoadOrCreateSalt(const std::string& dir) {
   return salt;
 }
 
+// The first line of a secret file (a mounted Kubernetes Secret, a file `up` wrote), trimmed;
+// "" when there is none.
+std::string FirstLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return std::string(absl::StripAsciiWhitespace(line));
+}
+
 // The first coordinator token. A token already in the file (e.g. mounted from a Kubernetes
 // Secret) is registered if this gateway does not know it yet; with no file, one is made and
 // written (0600) for the operator.
 int Bootstrap(pep::gateway::TokenStore& tokens, const std::string& file) {
-  std::ifstream in(file);
-  std::string secret;
-  if (in && std::getline(in, secret) && !absl::StripAsciiWhitespace(secret).empty()) {
-    secret = std::string(absl::StripAsciiWhitespace(secret));
+  if (const std::string secret = FirstLine(file); !secret.empty()) {
     auto t = tokens.Authenticate(secret);
     if (t.ok()) return 0;  // known and valid: nothing to do
     if (t.status().message() != "unknown token") {
@@ -165,9 +171,7 @@ int main(int argc, char** argv) {
                      .redirect_url = absl::GetFlag(FLAGS_oidc_redirect_url),
                      .scopes = absl::GetFlag(FLAGS_oidc_scopes),
                      .acr_values = absl::GetFlag(FLAGS_oidc_acr_values)};
-    std::ifstream secret_in(absl::GetFlag(FLAGS_oidc_client_secret_file));
-    std::getline(secret_in, signin.client.client_secret);
-    signin.client.client_secret = std::string(absl::StripAsciiWhitespace(signin.client.client_secret));
+    signin.client.client_secret = FirstLine(absl::GetFlag(FLAGS_oidc_client_secret_file));
     if (signin.client.client_id.empty() || signin.client.client_secret.empty() ||
         signin.client.redirect_url.empty()) {
       pep::LogError("bad flag", {{"error", "--oidc_issuer needs --oidc_client_id, "

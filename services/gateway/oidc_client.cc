@@ -1,6 +1,5 @@
 #include "services/gateway/oidc_client.h"
 
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "absl/strings/match.h"
@@ -8,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/gateway/tokens.h"
 
 namespace pep::gateway::oidc {
 
@@ -35,12 +35,6 @@ jose::IdTokenRules Rules(const ProviderMetadata& meta, const ClientSettings& cli
 }
 
 }  // namespace
-
-std::string RandomToken() {
-  unsigned char raw[32];
-  if (RAND_bytes(raw, sizeof raw) != 1) std::abort();  // no randomness: refuse to go on
-  return jose::Base64UrlEncode(std::string_view(reinterpret_cast<char*>(raw), sizeof raw));
-}
 
 absl::StatusOr<ProviderMetadata> Discover(HttpClient& http, const std::string& issuer) {
   auto r = http.Call(issuer, "GET", "/.well-known/openid-configuration");

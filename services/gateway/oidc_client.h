@@ -57,7 +57,4 @@ absl::StatusOr<jose::Jws> FetchUserinfo(HttpClient& http, const ProviderMetadata
 std::string EndSessionUrl(const ProviderMetadata& meta, const std::string& id_token_hint,
                           const std::string& state, const std::string& post_logout_redirect);
 
-// 32 random bytes as base64url (43 characters).
-std::string RandomToken();
-
 }  // namespace pep::gateway::oidc

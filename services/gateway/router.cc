@@ -1,6 +1,8 @@
 #include "services/gateway/router.h"
 
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "auth/principal.h"
 
 namespace pep::gateway {
 
@@ -22,28 +24,27 @@ std::string RoleName(Role r) {
   }
 }
 
-std::string RoleNames(unsigned roles) {
-  std::string out;
+std::vector<Role> RolesOf(unsigned roles) {
+  std::vector<Role> out;
   for (Role r : {kCoordinator, kJuror, kProductTeam, kAgent}) {
-    if (roles & r) out += (out.empty() ? "" : ",") + RoleName(r);
+    if (roles & r) out.push_back(r);
   }
-  return out.empty() ? "public" : out;
+  return out;
+}
+
+std::string RoleNames(unsigned roles) {
+  const std::vector<Role> list = RolesOf(roles);
+  if (list.empty()) return "public";
+  return absl::StrJoin(list, ",", [](std::string* out, Role r) { out->append(RoleName(r)); });
 }
 
 Role HighestRole(unsigned roles) {
-  for (Role r : {kCoordinator, kJuror, kProductTeam, kAgent}) {
-    if (roles & r) return r;
-  }
-  return kPublic;
+  const std::vector<Role> list = RolesOf(roles);
+  return list.empty() ? kPublic : list.front();
 }
 
 bool Caller::CoversStartup(const std::string& id) const {
-  if (Has(kCoordinator)) return true;
-  if (!Has(kProductTeam)) return false;
-  for (const std::string& s : scopes) {
-    if (s.size() == 8 + id.size() && s.rfind("startup:", 0) == 0 && s.compare(8, id.size(), id) == 0) return true;
-  }
-  return false;
+  return Has(kCoordinator) || (Has(kProductTeam) && auth::ScopesCoverStartup(scopes, id));
 }
 
 std::optional<PathParams> Match(const std::string& pattern, const std::string& path) {

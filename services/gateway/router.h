@@ -26,20 +26,24 @@ inline constexpr unsigned kAnySignedIn = kCoordinator | kJuror | kProductTeam | 
 
 Role RoleOf(const std::string& name);  // "public" for an unknown name
 std::string RoleName(Role r);
-// The role names of a set, highest first ("coordinator,juror,agent"); "public" for none.
+// The roles of a set, highest first (coordinator, juror, product_team, agent).
+std::vector<Role> RolesOf(unsigned roles);
+// Their names, comma-separated ("coordinator,juror,agent"); "public" for none.
 std::string RoleNames(unsigned roles);
 // The highest role of a set: coordinator > juror > product_team > agent > public.
 Role HighestRole(unsigned roles);
 
 // Who is calling: a bearer token (one role, at most one scope) or a signed-in person (agent,
 // plus what they were granted: coordinator, juror, product_team on each of their start-ups).
+struct Account;  // signin_store.h
+
 struct Caller {
   std::string actor;           // empty for public; an account id for people
   unsigned roles = kPublic;    // a set of Role bits
   std::vector<std::string> scopes;  // "startup:<id>" a product team works on
   std::string via;             // "token", "session" or "" (public)
-  std::string token_id;        // via token
   std::string account_id;      // via session, or the signed-in creator of the token
+  std::shared_ptr<const Account> person;  // via session: the account, as authenticated
   bool Has(Role r) const { return (roles & r) != 0; }
   bool CoversStartup(const std::string& id) const;
 };

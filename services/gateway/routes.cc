@@ -260,18 +260,14 @@ void Gateway::BuildRoutes() {
         me.set_actor(c.actor);
         me.set_role(RoleName(HighestRole(c.roles)));
         me.set_scope(absl::StrJoin(c.scopes, ","));
-        for (Role r : {kCoordinator, kJuror, kProductTeam, kAgent}) {
-          if (c.Has(r)) me.add_roles(RoleName(r));
-        }
+        for (Role r : RolesOf(c.roles)) me.add_roles(RoleName(r));
         me.set_via(c.via);
         me.set_sign_in_available(web_ != nullptr && web_->enabled());
-        if (c.via == "session" && accounts_ != nullptr) {
-          auto a = accounts_->GetAccount(c.account_id);
-          if (!a.ok()) return respond(ErrorResponse(a.status()));
-          me.set_display_name(a->display_name);
-          me.set_email(a->email);
-          me.set_organisation(a->organisation);
-          for (const GrantRow& g : a->grants) *me.add_grants() = GrantJson(g);
+        if (c.person != nullptr) {  // the account the session authenticated, grants included
+          me.set_display_name(c.person->display_name);
+          me.set_email(c.person->email);
+          me.set_organisation(c.person->organisation);
+          for (const GrantRow& g : c.person->grants) *me.add_grants() = GrantJson(g);
         }
         respond(JsonResponse(200, me));
       });

@@ -1,11 +1,8 @@
 #include "services/gateway/signin_store.h"
 
-#include <openssl/rand.h>
-
-#include "absl/strings/escaping.h"
 #include <cstring>
 
-#include "absl/strings/match.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "common/proto_time.h"
@@ -26,12 +23,6 @@ constexpr char kAccountColumns[] =
 Account ReadAccount(const store::Stmt& q, int at = 0) {
   return Account{q.Text(at), q.Text(at + 1), q.Text(at + 2), q.Text(at + 3), q.Text(at + 4),
                  q.Text(at + 5), absl::FromUnixMicros(q.Int(at + 6)), false, {}};
-}
-
-std::string Secret() {
-  unsigned char raw[32];
-  if (RAND_bytes(raw, sizeof raw) != 1) std::abort();  // no randomness: refuse to go on
-  return absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<char*>(raw), sizeof raw));
 }
 
 }  // namespace
@@ -112,13 +103,16 @@ absl::StatusOr<int64_t> SignInStore::NextVersion(const std::string& account_id) 
   return v;
 }
 
-absl::Status SignInStore::InsertGrant(const Account& a, const GrantSpec& g, const std::string& by,
-                                      absl::Time now) {
+absl::StatusOr<bool> SignInStore::InsertGrant(const Account& a, const GrantSpec& g,
+                                              const std::string& by, absl::Time now) {
+  // The unique index on active grants says whether it is held already: then nothing is written.
   auto ins = db_->Prepare(
-      "INSERT INTO grants(account_id, role, scope, granted_by, reason, granted_us) VALUES (?,?,?,?,?,?)");
+      "INSERT INTO grants(account_id, role, scope, granted_by, reason, granted_us) VALUES (?,?,?,?,?,?) "
+      "ON CONFLICT DO NOTHING");
   if (!ins.ok()) return ins.status();
   PEP_RETURN_IF_ERROR(ins->Bind(1, a.id).Bind(2, g.role).Bind(3, g.scope).Bind(4, by).Bind(5, g.reason)
                           .Bind(6, absl::ToUnixMicros(now)).Run());
+  if (db_->Changes() == 0) return false;
   auto version = NextVersion(a.id);
   if (!version.ok()) return version.status();
   gv1::RoleGranted ev;
@@ -127,7 +121,8 @@ absl::Status SignInStore::InsertGrant(const Account& a, const GrantSpec& g, cons
   ev.set_role(g.role);
   ev.set_scope(g.scope);
   ev.set_reason(g.reason);
-  return EmitAccess(*db_, a.id, g.scope, *version, ev, by, now);
+  PEP_RETURN_IF_ERROR(EmitAccess(*db_, a.id, g.scope, *version, ev, by, now));
+  return true;
 }
 
 absl::StatusOr<std::vector<GrantRow>> SignInStore::GrantsOf(const std::string& account_id) {
@@ -188,13 +183,23 @@ absl::StatusOr<Account> SignInStore::UpsertAccount(const Account& claims,
     ev.set_display_name(a.display_name);
     ev.set_organisation(a.organisation);
     PEP_RETURN_IF_ERROR(EmitAccess(*db_, a.id, "", 1, ev, a.id, now));
-    for (const GrantSpec& g : first_grants) PEP_RETURN_IF_ERROR(InsertGrant(a, g, "pep-gateway", now));
+    for (const GrantSpec& g : first_grants) {
+      PEP_RETURN_IF_ERROR(InsertGrant(a, g, "pep-gateway", now).status());
+    }
   }
   auto grants = GrantsOf(a.id);
   if (!grants.ok()) return grants.status();
   a.grants = std::move(*grants);
   PEP_RETURN_IF_ERROR(tx.Commit());
   return a;
+}
+
+absl::StatusOr<bool> SignInStore::HasAccount(const std::string& issuer, const std::string& subject) {
+  absl::MutexLock l(&mu_);
+  auto q = db_->Prepare("SELECT 1 FROM accounts WHERE issuer = ? AND subject = ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, issuer).Bind(2, subject);
+  return q->Step();
 }
 
 absl::StatusOr<Account> SignInStore::GetAccount(const std::string& id) {
@@ -228,10 +233,21 @@ absl::StatusOr<std::vector<Account>> SignInStore::ListAccounts(const std::string
     out.push_back(ReadAccount(*q));
   }
   q->Reset();
-  for (Account& a : out) {
-    auto grants = GrantsOf(a.id);
-    if (!grants.ok()) return grants.status();
-    a.grants = std::move(*grants);
+  // Every active grant in one read (there are few), not one read per account.
+  absl::flat_hash_map<std::string, Account*> by_id;
+  for (Account& a : out) by_id[a.id] = &a;
+  auto g = db_->Prepare(
+      "SELECT account_id, role, scope, granted_by, reason, granted_us FROM grants "
+      "WHERE revoked_us IS NULL ORDER BY id");
+  if (!g.ok()) return g.status();
+  while (true) {
+    auto row = g->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    auto it = by_id.find(g->Text(0));
+    if (it == by_id.end()) continue;
+    it->second->grants.push_back({g->Text(0), g->Text(1), g->Text(2), g->Text(3), g->Text(4),
+                                  absl::FromUnixMicros(g->Int(5))});
   }
   return out;
 }
@@ -239,20 +255,21 @@ absl::StatusOr<std::vector<Account>> SignInStore::ListAccounts(const std::string
 absl::StatusOr<GrantRow> SignInStore::Grant(const std::string& account_id, const GrantSpec& g,
                                             const std::string& by) {
   PEP_RETURN_IF_ERROR(CheckGrant(g.role, g.scope));
-  auto account = GetAccount(account_id);
+  auto account = GetAccount(account_id);  // its name goes into the event
   if (!account.ok()) return account.status();
-  for (const GrantRow& held : account->grants) {
-    if (held.role == g.role && held.scope == g.scope) return held;
-  }
   const absl::Time now = clock_.Now();
   absl::MutexLock l(&mu_);
   store::Transaction tx(*db_);
   PEP_RETURN_IF_ERROR(tx.status());
-  absl::Status s = InsertGrant(*account, g, by, now);
-  if (!s.ok()) {
-    // A concurrent grant of the same won the unique index: it is held now, as asked.
-    if (absl::StrContains(s.message(), "UNIQUE")) return GrantRow{account_id, g.role, g.scope, by, g.reason, now};
-    return s;
+  auto inserted = InsertGrant(*account, g, by, now);
+  if (!inserted.ok()) return inserted.status();
+  if (!*inserted) {  // held already: that grant, as it was made
+    auto held = GrantsOf(account_id);
+    if (!held.ok()) return held.status();
+    for (GrantRow& row : *held) {
+      if (row.role == g.role && row.scope == g.scope) return std::move(row);
+    }
+    return absl::InternalError("grant: neither inserted nor held");
   }
   PEP_RETURN_IF_ERROR(tx.Commit());
   return GrantRow{account_id, g.role, g.scope, by, g.reason, now};
@@ -289,7 +306,7 @@ absl::Status SignInStore::RevokeGrant(const std::string& account_id, const std::
 
 absl::StatusOr<std::string> SignInStore::CreateSession(const std::string& account_id,
                                                        const std::string& id_token) {
-  const std::string secret = Secret();
+  const std::string secret = RandomToken();
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   absl::MutexLock l(&mu_);
   auto ins = db_->Prepare(

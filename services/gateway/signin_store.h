@@ -65,6 +65,8 @@ class SignInStore {
   // (RoleGranted each, by "pep-gateway"); refreshes its profile claims either way.
   absl::StatusOr<Account> UpsertAccount(const Account& claims,
                                         const std::vector<GrantSpec>& first_grants = {});
+  // Whether (issuer, subject) has signed in before.
+  absl::StatusOr<bool> HasAccount(const std::string& issuer, const std::string& subject);
   absl::StatusOr<Account> GetAccount(const std::string& id);
   // Accounts whose name or e-mail contains `q` (all when empty), at most `limit`.
   absl::StatusOr<std::vector<Account>> ListAccounts(const std::string& q, int limit = 200);
@@ -92,8 +94,9 @@ class SignInStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Inside a transaction: the account's next aggregate version (bumped in the row).
   absl::StatusOr<int64_t> NextVersion(const std::string& account_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status InsertGrant(const Account& a, const GrantSpec& g, const std::string& by,
-                           absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inside a transaction: RoleGranted and true, or false (and nothing written) when held already.
+  absl::StatusOr<bool> InsertGrant(const Account& a, const GrantSpec& g, const std::string& by,
+                                   absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Mutex mu_;
   std::unique_ptr<store::Db> db_ ABSL_GUARDED_BY(mu_);
   const Clock& clock_;

@@ -46,6 +46,12 @@ std::string Sha256Hex(std::string_view s) {
   return absl::BytesToHexString(std::string(reinterpret_cast<const char*>(md), len));
 }
 
+std::string RandomToken() {
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1) std::abort();  // no randomness: refuse to go on
+  return absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+}
+
 absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const std::string& path,
                                                              const Clock& clock,
                                                              TokenLimits limits) {
@@ -57,11 +63,7 @@ absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const std::string& 
 
 absl::StatusOr<std::pair<Token, std::string>> TokenStore::Create(const NewToken& n,
                                                                  const std::string& created_by) {
-  unsigned char raw[32];
-  if (RAND_bytes(raw, sizeof raw) != 1) return absl::InternalError("no randomness for a token");
-  std::string secret = "pep_";
-  absl::StrAppend(&secret, absl::WebSafeBase64Escape(
-                               std::string(reinterpret_cast<const char*>(raw), sizeof raw)));
+  std::string secret = "pep_" + RandomToken();
   auto t = Register(n, created_by, secret);
   if (!t.ok()) return t.status();
   return std::make_pair(std::move(*t), std::move(secret));

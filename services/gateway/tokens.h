@@ -19,6 +19,9 @@ inline constexpr const char* kRoles[] = {"coordinator", "juror", "product_team",
 
 // Lower-case hex SHA-256: how token secrets are stored, and pep-feedback's client key.
 std::string Sha256Hex(std::string_view s);
+// 32 random bytes as unpadded base64url (43 characters): token and session secrets, and the
+// sign-in's state, nonce and PKCE verifier. Aborts when the system has no randomness.
+std::string RandomToken();
 
 struct Token {
   std::string id;

@@ -1,6 +1,8 @@
 #include "services/gateway/web_signin.h"
 
 #include "absl/strings/ascii.h"
+#include "boost/asio/post.hpp"
+#include "boost/asio/thread_pool.hpp"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -8,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "pepiniere/incubation/v1/incubation.grpc.pb.h"
+#include "services/gateway/tokens.h"
 
 namespace pep::gateway {
 
@@ -113,44 +116,28 @@ WebSignIn::WebSignIn(WebSignInOptions options, SignInStore& store, Backends& bac
   secure_ = absl::StartsWith(origin_, "https://");
   cookie_name_ = secure_ ? "__Host-pep_session" : "pep_session";
   state_cookie_ = secure_ ? "__Host-pep_signin" : "pep_signin";
-  if (!enabled()) return;
-  for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { Work(); });
+  if (enabled()) pool_ = std::make_unique<boost::asio::thread_pool>(std::max(1, options_.threads));
 }
 
 WebSignIn::~WebSignIn() {
-  {
-    std::lock_guard<std::mutex> l(q_mu_);
-    stopping_ = true;
-  }
-  q_cv_.notify_all();
-  for (auto& t : threads_) t.join();
+  if (pool_ == nullptr) return;
+  pool_->stop();  // sign-ins not begun are dropped with the process
+  pool_->join();
 }
 
 std::string WebSignIn::provider_origin() const { return OriginOf(options_.issuer); }
 
 bool WebSignIn::Post(std::function<void()> work) {
-  {
-    std::lock_guard<std::mutex> l(q_mu_);
-    // Sign-ins are open to anyone: a flood waits in a bounded line, the rest is told to retry.
-    if (queue_.size() >= kMaxQueued) return false;
-    queue_.push_back(std::move(work));
+  // Sign-ins are open to anyone: a flood waits in a bounded line, the rest is told to retry.
+  if (queued_.fetch_add(1) >= kMaxQueued) {
+    --queued_;
+    return false;
   }
-  q_cv_.notify_one();
-  return true;
-}
-
-void WebSignIn::Work() {
-  while (true) {
-    std::function<void()> work;
-    {
-      std::unique_lock<std::mutex> l(q_mu_);
-      q_cv_.wait(l, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      work = std::move(queue_.front());
-      queue_.pop_front();
-    }
+  boost::asio::post(*pool_, [this, work = std::move(work)] {
     work();
-  }
+    --queued_;
+  });
+  return true;
 }
 
 namespace {
@@ -305,12 +292,20 @@ HttpResponse WebSignIn::Callback(const HttpRequest& req) {
                  .organisation = !claim("organizational_unit").empty() ? claim("organizational_unit")
                                                                        : claim("siret")};
   if (claims.display_name.empty()) claims.display_name = claims.email;
-  auto first = FirstGrants(claims.email);
-  if (!first.ok()) {
-    return Page(503, "Connexion momentanément indisponible",
-                absl::StrCat(first.status().message(), " — réessayez dans un instant."));
+  // What a first sign-in brings (bootstrap coordinator, team access from pep-incubation) is
+  // looked up for a first sign-in only.
+  auto known = store_.HasAccount(claims.issuer, claims.subject);
+  if (!known.ok()) return Page(500, "Erreur", std::string(known.status().message()));
+  std::vector<GrantSpec> first;
+  if (!*known) {
+    auto grants = FirstGrants(claims.email);
+    if (!grants.ok()) {
+      return Page(503, "Connexion momentanément indisponible",
+                  absl::StrCat(grants.status().message(), " — réessayez dans un instant."));
+    }
+    first = *std::move(grants);
   }
-  auto account = store_.UpsertAccount(claims, *first);
+  auto account = store_.UpsertAccount(claims, first);
   if (!account.ok()) return Page(500, "Erreur", std::string(account.status().message()));
   auto secret = store_.CreateSession(account->id, signed_in->id_token);
   if (!secret.ok()) return Page(500, "Erreur", std::string(secret.status().message()));
@@ -335,7 +330,7 @@ HttpResponse WebSignIn::Logout(const HttpRequest& req) {
   // Ended here in any case; at the provider too when it says how.
   HttpResponse r = Redirect(303, "/");
   if (!id_token.empty() && meta.ok() && !meta->end_session_endpoint.empty()) {
-    r = Redirect(303, oidc::EndSessionUrl(*meta, id_token, oidc::RandomToken(), origin_ + "/"));
+    r = Redirect(303, oidc::EndSessionUrl(*meta, id_token, RandomToken(), origin_ + "/"));
   }
   r.headers["Set-Cookie"] = SessionCookieHeader("", true);
   return r;

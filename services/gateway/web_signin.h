@@ -1,17 +1,14 @@
 // Sign-in for people (issue 13): /auth/login, /auth/callback and /auth/logout on the gateway,
 // against an OpenID provider set up like ProConnect (oidc_client.h), accounts, grants and
 // sessions in SignInStore. The blocking work (discovery, code exchange, userinfo, the team
-// lookup in pep-incubation) runs on this class's own threads, never on an io thread.
+// lookup in pep-incubation) runs on this class's own thread pool, never on an io thread.
 #pragma once
 
-#include <condition_variable>
-#include <deque>
+#include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -20,6 +17,10 @@
 #include "services/gateway/jose.h"
 #include "services/gateway/oidc_client.h"
 #include "services/gateway/signin_store.h"
+
+namespace boost::asio {
+class thread_pool;
+}
 
 namespace pep::gateway {
 
@@ -58,7 +59,6 @@ class WebSignIn {
   std::string SessionCookieHeader(const std::string& value, bool clear) const;
   static constexpr size_t kMaxQueued = 256;
   bool Post(std::function<void()> work);  // false when the line is full
-  void Work();
 
   const WebSignInOptions options_;
   SignInStore& store_;
@@ -69,11 +69,8 @@ class WebSignIn {
   absl::Mutex meta_mu_;
   std::optional<oidc::ProviderMetadata> meta_ ABSL_GUARDED_BY(meta_mu_);
 
-  std::mutex q_mu_;
-  std::condition_variable q_cv_;
-  std::deque<std::function<void()>> queue_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  std::unique_ptr<boost::asio::thread_pool> pool_;  // only when sign-in is on
+  std::atomic<size_t> queued_{0};
 };
 
 // The browser's own origin for a state-changing request: Origin (or, without it, Referer)

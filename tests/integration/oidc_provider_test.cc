@@ -15,6 +15,7 @@
 #include "services/gateway/http_server.h"
 #include "integration/oidc_fixture.h"
 #include "services/gateway/oidc_client.h"
+#include "services/gateway/tokens.h"
 
 namespace pep::testing {
 namespace {
@@ -101,7 +102,7 @@ TEST_F(OidcTest, AWrongPkceVerifierIsRefused) {
   const std::string code = QueryParam(callback, "code");
   ASSERT_FALSE(code.empty()) << callback;
   auto stolen = req;
-  stolen.code_verifier = gateway::oidc::RandomToken();  // a code intercepted without its verifier
+  stolen.code_verifier = gateway::RandomToken();  // a code intercepted without its verifier
   auto r = gateway::oidc::ExchangeCode(rp_http_, meta_, client_, *jwks_, code, stolen, absl::Now());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("invalid_grant"), std::string::npos) << r.status();
@@ -118,7 +119,7 @@ TEST_F(OidcTest, LogoutEndsTheProvidersSession) {
   browser_.Follow(quiet.url, provider_.issuer(), &callback);
   EXPECT_TRUE(absl::StartsWith(callback, kRedirect)) << "session kept: " << callback;
   // end_session: the provider asks to confirm (a form with its own xsrf), then redirects back.
-  const std::string state = gateway::oidc::RandomToken();
+  const std::string state = gateway::RandomToken();
   const std::string back = browser_.ConfirmLogoutAtProvider(
       gateway::oidc::EndSessionUrl(meta_, signed_in->id_token, state, kAfterLogout));
   EXPECT_TRUE(absl::StartsWith(back, kAfterLogout)) << back;
