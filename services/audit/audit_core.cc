@@ -392,6 +392,7 @@ av1::Timeline BuildTimeline(const std::string& subject, const std::vector<Ledger
       if (it == days.end()) {
         auto* e = out.add_entries();
         e->set_type("FeedbackDaily");
+        e->set_log_index(-1);
         e->set_aggregate_id(Parse<fv1::FeedbackReceived>(*r).feedback().startup_id());
         absl::Time start;
         absl::ParseTime("%Y-%m-%d", day, absl::UTCTimeZone(), &start, nullptr);
@@ -410,7 +411,8 @@ av1::Timeline BuildTimeline(const std::string& subject, const std::vector<Ledger
     *e->mutable_effective_time() = ToTimestamp(r->envelope.effective_time);
     *e->mutable_recorded_time() = ToTimestamp(r->envelope.time);
     e->set_subject_seq(r->subject_seq);
-    e->set_hash(Hex(r->hash));
+    e->set_hash(Hex(r->leaf));
+    e->set_log_index(r->log_index);
     Describe(*r, ctx, e);
   }
   for (auto& [day, d] : days) {
@@ -533,7 +535,7 @@ av1::Lineage BuildLineage(const std::string& subject, const std::vector<LedgerRe
   av1::Lineage out;
   out.set_subject(subject);
   out.set_records(static_cast<int64_t>(records.size()));
-  if (!records.empty()) out.set_head_hash(Hex(records.back().hash));
+  if (!records.empty()) out.set_head_hash(Hex(records.back().leaf));
   FeedbackTally feedback;
   std::map<std::string, double> scores;  // juror -> latest weighted score
   std::vector<nv1::PhasePeriod> phases;

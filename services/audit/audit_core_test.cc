@@ -42,7 +42,8 @@ class Lineage {
     r.envelope.correlation_id = "idea-1";
     r.envelope.aggregate_version = ++versions[aggregate];
     r.payload = payload.SerializeAsString();
-    r.hash = std::string(32, static_cast<char>(records.size()));
+    r.leaf = std::string(32, static_cast<char>(records.size()));
+    r.log_index = static_cast<int64_t>(records.size());
     records.push_back(std::move(r));
   }
   std::vector<LedgerRecord> records;
@@ -325,7 +326,7 @@ TEST(LineageDoc, IdeaStartupPhasesMilestonesFeedback) {
   EXPECT_EQ(doc.feedback().answers(), 3);
   EXPECT_DOUBLE_EQ(doc.feedback().satisfaction_score(), 5);
   EXPECT_EQ(doc.records(), 11);
-  EXPECT_EQ(doc.head_hash(), Hex(l.records.back().hash));
+  EXPECT_EQ(doc.head_hash(), Hex(l.records.back().leaf));
 
   Lineage direct = Imported();
   auto imported = BuildLineage("startup-9", direct.records, {});

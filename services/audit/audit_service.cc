@@ -6,6 +6,7 @@
 #include "common/proto_time.h"
 #include "common/status.h"
 #include "services/audit/audit_core.h"
+#include "pepiniere/feedback/v1/events.pb.h"
 
 namespace pep::audit {
 
@@ -26,55 +27,34 @@ constexpr const char* kKnownTypes[] = {
 AuditMetrics::AuditMetrics(prometheus::Registry& registry)
     : events_(prometheus::BuildCounter()
                   .Name("pep_audit_events_total")
-                  .Help("Events added to the ledger, by event type")
+                  .Help("Entries added to the ledger's index from the log, by event type")
                   .Register(registry)) {
   for (const char* t : kKnownTypes) by_type_[t] = &events_.Add({{"type", t}});
-  gaps_ = &prometheus::BuildCounter()
-               .Name("pep_audit_gaps_total")
-               .Help("Aggregate versions found missing when a later version was sealed")
-               .Register(registry)
-               .Add({});
-  verify_failures_ = &prometheus::BuildCounter()
-                          .Name("pep_audit_verify_failures_total")
-                          .Help("VerifyLedger runs that found a broken record or a gap")
-                          .Register(registry)
-                          .Add({});
-  duplicates_ = &prometheus::BuildCounter()
-                     .Name("pep_audit_duplicates_total")
-                     .Help("Events repeating an aggregate version under another ce_id (ignored)")
-                     .Register(registry)
-                     .Add({});
-  late_ = &prometheus::BuildCounter()
-               .Name("pep_audit_late_records_total")
-               .Help("Records inserted before a chain's head, the suffix re-hashed")
-               .Register(registry)
-               .Add({});
-  undecodable_ = &prometheus::BuildCounter()
-                      .Name("pep_audit_undecodable_total")
-                      .Help("Kafka records without a valid CloudEvents envelope")
-                      .Register(registry)
-                      .Add({});
-  lag_ = &prometheus::BuildGauge()
-              .Name("pep_audit_lag_seconds")
-              .Help("Now minus the recorded time of the newest event applied to the ledger")
-              .Register(registry)
-              .Add({});
-  buffered_ = &prometheus::BuildGauge()
-                   .Name("pep_audit_buffered_records")
-                   .Help("Records read but waiting for the watermark before being sealed")
-                   .Register(registry)
-                   .Add({});
+  auto counter = [&registry](const char* name, const char* help) {
+    return &prometheus::BuildCounter().Name(name).Help(help).Register(registry).Add({});
+  };
+  auto gauge = [&registry](const char* name, const char* help) {
+    return &prometheus::BuildGauge().Name(name).Help(help).Register(registry).Add({});
+  };
+  gaps_ = counter("pep_audit_gaps_total", "Aggregate versions found missing when a later version was indexed");
+  verify_failures_ = counter("pep_audit_verify_failures_total", "VerifyLedger runs that found a broken entry or a gap");
+  undecodable_ = counter("pep_audit_undecodable_total", "Kafka records without a valid CloudEvents envelope");
+  refused_ = counter("pep_audit_log_refused_total",
+                     "Records of the log topic the index refused (not a continuation, bad signature)");
+  lag_ = gauge("pep_audit_lag_seconds", "Now minus the recorded time of the newest event in the index");
+  entries_ = gauge("pep_audit_log_entries", "Entries in this replica's index of the log");
+  signed_ = gauge("pep_audit_log_signed_size", "Tree size of the newest signed checkpoint this replica holds");
+  leading_ = gauge("pep_audit_sequencer_leading", "1 when this replica is the log's sequencer");
 }
 
-void AuditMetrics::Sealed(const SealResult& result, int64_t undecodable) {
-  for (const auto& [type, n] : result.appended_by_type) {
+void AuditMetrics::Applied(const audit::Applied& a) {
+  for (const auto& [type, n] : a.by_type) {
     auto it = by_type_.find(ShortType(type));
     (it == by_type_.end() ? by_type_.at("other") : it->second)->Increment(static_cast<double>(n));
   }
-  gaps_->Increment(static_cast<double>(result.gaps));
-  duplicates_->Increment(static_cast<double>(result.duplicates));
-  late_->Increment(static_cast<double>(result.late));
-  undecodable_->Increment(static_cast<double>(undecodable));
+  gaps_->Increment(static_cast<double>(a.gaps));
+  undecodable_->Increment(static_cast<double>(a.undecodable));
+  refused_->Increment(static_cast<double>(a.problems.size()));
 }
 
 void AuditMetrics::SetLag(absl::Time now, absl::Time newest_recorded) {
@@ -82,69 +62,76 @@ void AuditMetrics::SetLag(absl::Time now, absl::Time newest_recorded) {
   lag_->Set(absl::ToDoubleSeconds(now - newest_recorded));
 }
 
-std::string ExportLine(const LedgerRecord& r) {
-  const events::Envelope& e = r.envelope;
+namespace {
+
+void JsonField(std::string* out, std::string_view name, std::string_view value) {
+  absl::StrAppend(out, out->size() > 1 ? "," : "", "\"", JsonEscape(name), "\":\"", JsonEscape(value), "\"");
+}
+
+std::string B64(const tlog::Hash& h) {
+  return absl::Base64Escape(absl::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
+}
+
+}  // namespace
+
+std::string ExportHeadLine(const std::string& note, const std::string& verifier_key, const std::string& subject) {
   std::string out = "{";
-  auto field = [&out](std::string_view name, std::string_view value, bool first = false) {
-    if (!first) out.push_back(',');
-    absl::StrAppend(&out, "\"", JsonEscape(name), "\":\"", JsonEscape(value), "\"");
-  };
-  field("subject", r.subject, true);
-  absl::StrAppend(&out, ",\"subject_seq\":", r.subject_seq);
-  field("ce_id", e.id);
-  field("ce_type", e.type);
-  field("ce_source", e.source);
-  field("ce_subject", e.subject);
-  field("ce_time", FormatRfc3339(e.time));
-  field("ce_actor", e.actor);
-  field("ce_correlationid", e.correlation_id);
-  field("ce_causationid", e.causation_id);
-  absl::StrAppend(&out, ",\"ce_aggregateversion\":", e.aggregate_version);
-  field("ce_effectivetime", FormatRfc3339(e.effective_time));
-  field("topic", r.topic);
-  field("payload_base64", absl::Base64Escape(r.payload));
-  field("prev_hash", Hex(r.prev_hash));
-  field("hash", Hex(r.hash));
-  field("global_prev", Hex(r.global_prev));
-  field("global_hash", Hex(r.global_hash));
+  JsonField(&out, "ledger", "pepiniere-ledger-export-v2");
+  JsonField(&out, "subject", subject);
+  JsonField(&out, "checkpoint", note);
+  JsonField(&out, "verifier_key", verifier_key);
   out.push_back('}');
   return out;
 }
 
-void ExportSummary::Add(const LedgerRecord& r) {
-  ++records_;
-  Chain& c = chains_[r.subject];
-  ++c.records;
-  c.head = r.hash;
-  last_global_hash_ = r.global_hash;
+std::string ExportEntryLine(const LedgerRecord& r, const std::string& entry,
+                            const std::vector<tlog::Hash>& proof) {
+  const events::Envelope& e = r.envelope;
+  std::string out = absl::StrCat("{\"index\":", r.log_index);
+  JsonField(&out, "entry", absl::Base64Escape(entry));
+  if (r.payload_withheld) {
+    absl::StrAppend(&out, ",\"payload_withheld\":true");
+  } else {
+    JsonField(&out, "payload", absl::Base64Escape(r.payload));
+  }
+  out += ",\"proof\":[";
+  for (size_t i = 0; i < proof.size(); ++i) absl::StrAppend(&out, i ? "," : "", "\"", B64(proof[i]), "\"");
+  out += "]";
+  // For people reading the file; the verifier checks them against the entry.
+  JsonField(&out, "subject", r.subject);
+  JsonField(&out, "ce_id", e.id);
+  JsonField(&out, "ce_type", e.type);
+  JsonField(&out, "ce_subject", e.subject);
+  absl::StrAppend(&out, ",\"ce_aggregateversion\":", e.aggregate_version);
+  JsonField(&out, "ce_time", FormatRfc3339(e.time));
+  JsonField(&out, "ce_effectivetime", FormatRfc3339(e.effective_time));
+  if (!r.hash.empty()) JsonField(&out, "v1_hash", Hex(r.hash));
+  out.push_back('}');
+  return out;
 }
 
-std::string ExportSummary::EndLine() const {
-  std::string out = absl::StrCat(R"({"export_end":true,"records":)", records_, R"(,"chains":{)");
-  bool first = true;
-  for (const auto& [subject, c] : chains_) {
-    absl::StrAppend(&out, first ? "" : ",", "\"", JsonEscape(subject), R"(":{"records":)",
-                    c.records, R"(,"head":")", Hex(c.head), "\"}");
-    first = false;
-  }
-  absl::StrAppend(&out, R"(},"last_global_hash":")", Hex(last_global_hash_), "\"}");
+std::string ExportEndLine(int64_t entries, uint64_t tree_size, const std::string& subject) {
+  std::string out = absl::StrCat("{\"export_end\":true,\"entries\":", entries, ",\"tree_size\":", tree_size);
+  JsonField(&out, "subject", subject);
+  out.push_back('}');
   return out;
 }
 
 absl::StatusOr<std::string> AuditService::Subject(const std::string& id) {
   if (id.empty()) return absl::InvalidArgumentError("id: required (an idea, start-up or challenge id)");
-  return store_.Resolve(id);
+  return index_.Resolve(id);
 }
 
-absl::Status AuditService::Authorize(const grpc::ServerContext& ctx, const std::string& subject) {
+absl::Status AuditService::Authorize(const grpc::ServerContext& ctx, const std::string& subject, bool* full) {
   auto p = auth::Authenticate(ctx, auth_);
   if (!p.ok()) return p.status();
+  if (full != nullptr) *full = p->HasRole("coordinator") || p->HasRole("auditor");
   if (p->HasRole("coordinator") || p->HasRole("auditor")) return absl::OkStatus();
   constexpr std::string_view kStartup = "startup:";
   if (p->HasRole("product_team") && !subject.empty()) {
     for (const std::string& scope : p->scopes) {
       if (scope.rfind(kStartup, 0) != 0) continue;
-      auto own = store_.Resolve(scope.substr(kStartup.size()));
+      auto own = index_.Resolve(scope.substr(kStartup.size()));
       if (own.ok() && *own == subject) return absl::OkStatus();
     }
   }
@@ -158,12 +145,12 @@ grpc::Status AuditService::GetTimeline(grpc::ServerContext* ctx, const av1::GetT
   auto subject = Subject(req->id());
   PEP_GRPC_RETURN_IF_ERROR(subject.status());
   PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, *subject));
-  auto records = store_.Subject(*subject);
+  auto records = index_.Subject(*subject);
   PEP_GRPC_RETURN_IF_ERROR(records.status());
   *resp = BuildTimeline(*subject, *records, req->individual_feedback());
   std::set<std::string> actors;
   for (const auto& e : resp->entries()) actors.insert(e.actor());
-  auto names = store_.ActorNames(actors);
+  auto names = index_.ActorNames(actors);
   PEP_GRPC_RETURN_IF_ERROR(names.status());
   for (auto& e : *resp->mutable_entries()) {
     if (auto it = names->find(e.actor()); it != names->end()) e.set_actor_name(it->second);
@@ -179,7 +166,7 @@ grpc::Status AuditService::GetStateAsOf(grpc::ServerContext* ctx,
   auto subject = Subject(req->id());
   PEP_GRPC_RETURN_IF_ERROR(subject.status());
   PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, *subject));
-  auto records = store_.Subject(*subject);
+  auto records = index_.Subject(*subject);
   PEP_GRPC_RETURN_IF_ERROR(records.status());
   std::optional<absl::Time> known_at;
   if (req->has_known_at()) known_at = FromTimestamp(req->known_at());
@@ -192,13 +179,13 @@ grpc::Status AuditService::GetLineage(grpc::ServerContext* ctx, const av1::GetLi
   auto subject = Subject(req->id());
   PEP_GRPC_RETURN_IF_ERROR(subject.status());
   PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, *subject));
-  auto records = store_.Subject(*subject);
+  auto records = index_.Subject(*subject);
   PEP_GRPC_RETURN_IF_ERROR(records.status());
   std::vector<LedgerRecord> challenge;
   if (const std::string cid = ChallengeOf(*records); !cid.empty()) {
-    auto cs = store_.Resolve(cid);
+    auto cs = index_.Resolve(cid);
     if (cs.ok()) {
-      auto c = store_.Subject(*cs);
+      auto c = index_.Subject(*cs);
       PEP_GRPC_RETURN_IF_ERROR(c.status());
       challenge = std::move(*c);
     }
@@ -212,12 +199,12 @@ grpc::Status AuditService::VerifyLedger(grpc::ServerContext* ctx,
                                         av1::VerifyLedgerResponse* resp) {
   std::string subject;
   if (!req->subject().empty()) {
-    auto s = store_.Resolve(req->subject());
+    auto s = index_.Resolve(req->subject());
     PEP_GRPC_RETURN_IF_ERROR(s.status());
     subject = *s;
   }
   PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, subject));
-  auto report = store_.Verify(subject);
+  auto report = index_.Verify(subject);
   PEP_GRPC_RETURN_IF_ERROR(report.status());
   if (!report->ok()) metrics_.VerifyFailed();
   resp->set_ok(report->ok());
@@ -233,39 +220,167 @@ grpc::Status AuditService::VerifyLedger(grpc::ServerContext* ctx,
   for (const auto& g : report->gaps) resp->add_gaps(g);
   for (const auto& d : report->duplicates) resp->add_duplicates(d);
   for (const auto& u : report->undecodable) resp->add_undecodable(u);
-  resp->set_global_head_hash(report->global_head_hash);
+  resp->set_global_head_hash(report->root_hex);
+  resp->set_tree_size(report->tree_size);
   return grpc::Status::OK;
 }
+
+namespace {
+
+// Feedback whose verbatim a moderator hid: a product team's export carries those entries'
+// hashes, not their payloads.
+std::set<std::string> ModeratedFeedback(const std::vector<LedgerRecord>& records) {
+  std::set<std::string> out;
+  for (const LedgerRecord& r : records) {
+    if (r.envelope.type != "pepiniere.feedback.v1.FeedbackModerated") continue;
+    pepiniere::feedback::v1::FeedbackModerated m;
+    if (m.ParseFromString(r.payload)) out.insert(m.feedback_id());
+  }
+  return out;
+}
+
+bool Withheld(const LedgerRecord& r, const std::set<std::string>& moderated) {
+  if (r.envelope.type != "pepiniere.feedback.v1.FeedbackReceived") return false;
+  pepiniere::feedback::v1::FeedbackReceived f;
+  return f.ParseFromString(r.payload) && moderated.contains(f.feedback().id());
+}
+
+}  // namespace
 
 grpc::Status AuditService::ExportLedger(grpc::ServerContext* ctx,
                                         const av1::ExportLedgerRequest* req,
                                         grpc::ServerWriter<av1::ExportLedgerLine>* writer) {
   std::string subject;
   if (!req->id().empty()) {
-    auto s = store_.Resolve(req->id());
+    auto s = index_.Resolve(req->id());
     PEP_GRPC_RETURN_IF_ERROR(s.status());
     subject = *s;
   }
-  PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, subject));
+  bool full = false;
+  PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, subject, &full));
+  // A lineage is read whole first (what moderation hid must be known before its entries go
+  // out); the whole log, only for coordinators and auditors, streams.
+  uint64_t size = 0;
+  std::vector<LedgerRecord> lineage;
+  const bool stream = subject.empty();
   bool cancelled = false;
-  ExportSummary summary;
-  absl::Status s = store_.ForEach(subject, [&](const LedgerRecord& r) {
+  int64_t written = 0;
+  std::optional<std::string> head;
+  std::set<std::string> moderated;
+  auto send = [&](const std::string& json) {
     av1::ExportLedgerLine line;
-    line.set_json(ExportLine(r));
-    summary.Add(r);
+    line.set_json(json);
     if (ctx->IsCancelled() || !writer->Write(line)) {
       cancelled = true;
       return false;
     }
     return true;
+  };
+  absl::Status proof_error;
+  auto emit = [&](const LedgerRecord& r) {
+    if (!head) {
+      auto note = index_.CheckpointAt(size);
+      if (!note.ok()) {
+        proof_error = note.status();
+        return false;
+      }
+      head = ExportHeadLine(*note, verifier_key_, subject);
+      if (!send(*head)) return false;
+    }
+    uint64_t tree_size = size;
+    tlog::Hash leaf;
+    auto proof = index_.InclusionProof(static_cast<uint64_t>(r.log_index), &tree_size, &leaf);
+    if (!proof.ok()) {
+      proof_error = proof.status();
+      return false;
+    }
+    LedgerRecord out = r;
+    out.payload_withheld = !full && Withheld(r, moderated);
+    ++written;
+    return send(ExportEntryLine(out, r.entry, *proof));
+  };
+  absl::Status s = index_.ForEach(subject, &size, [&](const LedgerRecord& r) {
+    if (stream) return emit(r);
+    lineage.push_back(r);
+    return true;
   });
+  if (s.ok() && !stream) {
+    moderated = ModeratedFeedback(lineage);
+    for (const LedgerRecord& r : lineage) {
+      if (!emit(r)) break;
+    }
+  }
   if (cancelled) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
   if (!s.ok()) return ToGrpcStatus(s);
-  // The closing line: a file cut anywhere before it (a prefix of a valid chain is valid) fails
-  // offline verification.
-  av1::ExportLedgerLine end;
-  end.set_json(summary.EndLine());
-  if (!writer->Write(end)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+  if (!proof_error.ok()) return ToGrpcStatus(proof_error);
+  if (size == 0) {
+    return ToGrpcStatus(absl::FailedPreconditionError("the log has no signed checkpoint yet"));
+  }
+  if (!head) {  // nothing signed in this lineage yet: the checkpoint still says what was asked of
+    auto note = index_.CheckpointAt(size);
+    PEP_GRPC_RETURN_IF_ERROR(note.status());
+    if (!send(ExportHeadLine(*note, verifier_key_, subject))) {
+      return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+    }
+  }
+  if (!send(ExportEndLine(written, size, subject))) {
+    return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditService::GetCheckpoint(grpc::ServerContext* ctx, const av1::GetCheckpointRequest*,
+                                         av1::Checkpoint* resp) {
+  PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, ""));
+  auto latest = index_.Latest();
+  if (!latest) return ToGrpcStatus(absl::FailedPreconditionError("the log has no signed checkpoint yet"));
+  resp->set_note(latest->note);
+  resp->set_origin(latest->checkpoint.origin);
+  resp->set_tree_size(latest->checkpoint.size);
+  resp->set_root_hash(std::string(reinterpret_cast<const char*>(latest->checkpoint.root.data()), 32));
+  resp->set_verifier_key(verifier_key_);
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditService::GetInclusionProof(grpc::ServerContext* ctx, const av1::GetInclusionProofRequest* req,
+                                             av1::InclusionProof* resp) {
+  PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, ""));
+  uint64_t size = req->tree_size();
+  tlog::Hash leaf;
+  auto proof = index_.InclusionProof(req->index(), &size, &leaf);
+  PEP_GRPC_RETURN_IF_ERROR(proof.status());
+  if (req->tree_size() != 0) PEP_GRPC_RETURN_IF_ERROR(index_.CheckpointAt(size).status());  // a signed size
+  resp->set_index(req->index());
+  resp->set_tree_size(size);
+  resp->set_leaf_hash(std::string(reinterpret_cast<const char*>(leaf.data()), 32));
+  for (const tlog::Hash& h : *proof) resp->add_hashes(std::string(reinterpret_cast<const char*>(h.data()), 32));
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditService::GetConsistencyProof(grpc::ServerContext* ctx,
+                                               const av1::GetConsistencyProofRequest* req,
+                                               av1::ConsistencyProof* resp) {
+  PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, ""));
+  uint64_t second = req->second();
+  auto proof = index_.ConsistencyProof(req->first(), &second);
+  PEP_GRPC_RETURN_IF_ERROR(proof.status());
+  auto note = index_.CheckpointAt(second);
+  PEP_GRPC_RETURN_IF_ERROR(note.status());
+  resp->set_first(req->first());
+  resp->set_second(second);
+  for (const tlog::Hash& h : *proof) resp->add_hashes(std::string(reinterpret_cast<const char*>(h.data()), 32));
+  resp->set_checkpoint(*note);
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditService::ReadLedgerTile(grpc::ServerContext* ctx, const av1::ReadLedgerTileRequest* req,
+                                          av1::LedgerTile* resp) {
+  PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, ""));
+  bool immutable = false;
+  auto data = index_.Tile(req->path(), &immutable);
+  PEP_GRPC_RETURN_IF_ERROR(data.status());
+  resp->set_data(std::move(*data));
+  resp->set_immutable(immutable);
   return grpc::Status::OK;
 }
 

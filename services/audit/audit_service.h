@@ -13,35 +13,41 @@
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
-#include "services/audit/ledger_store.h"
+#include "services/audit/log_index.h"
 
 namespace pep::audit {
 
 class AuditMetrics {
  public:
   explicit AuditMetrics(prometheus::Registry& registry);
-  // Counts a sealed batch: events by type (short name; unknown types count as "other").
-  void Sealed(const SealResult& result, int64_t undecodable);
+  // Counts what the index applied from the log: entries by type (short name; unknown types
+  // count as "other"), gaps, undecodable source records, refused log records.
+  void Applied(const audit::Applied& applied);
   void SetLag(absl::Time now, absl::Time newest_recorded);
   void VerifyFailed() { verify_failures_->Increment(); }
-  void SetBuffered(double n) { buffered_->Set(n); }
+  void SetLog(double entries, double signed_size, bool leading) {
+    entries_->Set(entries);
+    signed_->Set(signed_size);
+    leading_->Set(leading ? 1 : 0);
+  }
 
  private:
   prometheus::Family<prometheus::Counter>& events_;
   std::map<std::string, prometheus::Counter*> by_type_;  // every known type, made up front
   prometheus::Counter* gaps_;
   prometheus::Counter* verify_failures_;
-  prometheus::Counter* duplicates_;
-  prometheus::Counter* late_;
   prometheus::Counter* undecodable_;
+  prometheus::Counter* refused_;
   prometheus::Gauge* lag_;
-  prometheus::Gauge* buffered_;
+  prometheus::Gauge* entries_;
+  prometheus::Gauge* signed_;
+  prometheus::Gauge* leading_;
 };
 
 class AuditService final : public pepiniere::audit::v1::AuditService::Service {
  public:
-  AuditService(LedgerStore& store, AuditMetrics& metrics, auth::AuthOptions auth)
-      : store_(store), metrics_(metrics), auth_(std::move(auth)) {}
+  AuditService(LogIndex& index, AuditMetrics& metrics, auth::AuthOptions auth)
+      : index_(index), metrics_(metrics), auth_(std::move(auth)) {}
 
   grpc::Status GetTimeline(grpc::ServerContext*, const pepiniere::audit::v1::GetTimelineRequest*,
                            pepiniere::audit::v1::Timeline*) override;
@@ -53,36 +59,36 @@ class AuditService final : public pepiniere::audit::v1::AuditService::Service {
                             pepiniere::audit::v1::VerifyLedgerResponse*) override;
   grpc::Status ExportLedger(grpc::ServerContext*, const pepiniere::audit::v1::ExportLedgerRequest*,
                             grpc::ServerWriter<pepiniere::audit::v1::ExportLedgerLine>*) override;
+  grpc::Status GetCheckpoint(grpc::ServerContext*, const pepiniere::audit::v1::GetCheckpointRequest*,
+                             pepiniere::audit::v1::Checkpoint*) override;
+  grpc::Status GetInclusionProof(grpc::ServerContext*, const pepiniere::audit::v1::GetInclusionProofRequest*,
+                                 pepiniere::audit::v1::InclusionProof*) override;
+  grpc::Status GetConsistencyProof(grpc::ServerContext*,
+                                   const pepiniere::audit::v1::GetConsistencyProofRequest*,
+                                   pepiniere::audit::v1::ConsistencyProof*) override;
+  grpc::Status ReadLedgerTile(grpc::ServerContext*, const pepiniere::audit::v1::ReadLedgerTileRequest*,
+                              pepiniere::audit::v1::LedgerTile*) override;
+
+  void set_verifier_key(std::string key) { verifier_key_ = std::move(key); }
 
  private:
   // Who may read the ledger: coordinators and auditors, or a product team for its own start-up.
-  absl::Status Authorize(const grpc::ServerContext& ctx, const std::string& subject);
+  // `full` tells whether the caller sees every payload (coordinators and auditors).
+  absl::Status Authorize(const grpc::ServerContext& ctx, const std::string& subject, bool* full = nullptr);
   absl::StatusOr<std::string> Subject(const std::string& id);
 
-  LedgerStore& store_;
+  LogIndex& index_;
   AuditMetrics& metrics_;
   auth::AuthOptions auth_;
+  std::string verifier_key_;
 };
 
-// One ledger record as a JSON Lines line (the ExportLedger format; see docs).
-std::string ExportLine(const LedgerRecord& r);
-
-// What an export covered, for its closing line: {"export_end":true,"records":N,"chains":
-// {subject:{"records":k,"head":hex}},"last_global_hash":hex}. Without that line (or with
-// counts or heads that disagree) an export is incomplete.
-class ExportSummary {
- public:
-  void Add(const LedgerRecord& r);
-  std::string EndLine() const;
-
- private:
-  struct Chain {
-    int64_t records = 0;
-    std::string head;
-  };
-  int64_t records_ = 0;
-  std::map<std::string, Chain> chains_;
-  std::string last_global_hash_;
-};
+// The ExportLedger format, version 2 (LEDGER.md "Export"): a first line with the signed
+// checkpoint, one line per entry with its inclusion proof against it, a closing line with the
+// counts, so a cut file fails.
+std::string ExportHeadLine(const std::string& note, const std::string& verifier_key, const std::string& subject);
+std::string ExportEntryLine(const LedgerRecord& r, const std::string& entry,
+                            const std::vector<tlog::Hash>& proof);
+std::string ExportEndLine(int64_t entries, uint64_t tree_size, const std::string& subject);
 
 }  // namespace pep::audit

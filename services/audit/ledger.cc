@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "tlog/merkle.h"
@@ -83,6 +84,43 @@ std::string EntryV2Bytes(const LedgerRecord& r) {
   Field(&out, r.topic);
   Field(&out, Sha256(r.payload));
   return out;
+}
+
+absl::Status ParseEntryV2(std::string_view entry, LedgerRecord* r, std::string* payload_hash) {
+  constexpr std::string_view kTag = "pep-ledger-v2";
+  if (entry.substr(0, kTag.size()) != kTag) {
+    return absl::InvalidArgumentError("entry: does not begin with pep-ledger-v2");
+  }
+  std::string_view rest = entry.substr(kTag.size());
+  std::string_view f[12];
+  for (int i = 0; i < 12; ++i) {
+    if (rest.size() < 4) return absl::InvalidArgumentError(absl::StrCat("entry: field ", i + 1, " cut"));
+    const auto* b = reinterpret_cast<const unsigned char*>(rest.data());
+    const uint32_t n = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
+    if (rest.size() - 4 < n) return absl::InvalidArgumentError(absl::StrCat("entry: field ", i + 1, " cut"));
+    f[i] = rest.substr(4, n);
+    rest.remove_prefix(4 + n);
+  }
+  if (!rest.empty()) return absl::InvalidArgumentError("entry: bytes after the last field");
+  events::Envelope& e = r->envelope;
+  e.id = f[0];
+  e.type = f[1];
+  e.source = f[2];
+  e.subject = f[3];
+  if (!ParseRfc3339(f[4], &e.time)) return absl::InvalidArgumentError("entry: ce_time is not RFC 3339");
+  e.actor = f[5];
+  e.correlation_id = f[6];
+  e.causation_id = f[7];
+  if (!absl::SimpleAtoi(absl::string_view(f[8].data(), f[8].size()), &e.aggregate_version)) {
+    return absl::InvalidArgumentError("entry: ce_aggregateversion is not a number");
+  }
+  if (!ParseRfc3339(f[9], &e.effective_time)) {
+    return absl::InvalidArgumentError("entry: ce_effectivetime is not RFC 3339");
+  }
+  r->topic = f[10];
+  if (f[11].size() != 32) return absl::InvalidArgumentError("entry: payload hash is not 32 bytes");
+  payload_hash->assign(f[11]);
+  return absl::OkStatus();
 }
 
 std::string ChainHash(std::string_view prev, const LedgerRecord& r) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "events/envelope.h"
 
@@ -28,6 +29,12 @@ struct LedgerRecord {
   int kafka_partition = -1;
   int64_t kafka_offset = -1;
   int64_t gpos = 0;  // stored place in the global chain (storage detail)
+  // Version 2, the Merkle log (issue 14): the entry's index and leaf hash. A v2 record has no
+  // chain hashes; one migrated from v1 keeps them (prev_hash stays empty).
+  int64_t log_index = -1;
+  std::string entry;  // the stored canonical entry (EntryV2Bytes when the index row is intact)
+  std::string leaf;   // 32 raw bytes: tlog::LeafHash(entry)
+  bool payload_withheld = false;  // an export for a caller who may not read it: hash only
 };
 
 inline const std::string& ZeroHash() {
@@ -46,6 +53,9 @@ std::string CanonicalBytes(const LedgerRecord& r);
 // SHA-256(payload) instead of the payload, so a payload can be withheld while the entry and
 // its inclusion proof still verify. Its leaf hash is tlog::LeafHash(EntryV2Bytes(r)).
 std::string EntryV2Bytes(const LedgerRecord& r);
+// EntryV2Bytes the other way: the envelope and topic, and SHA-256(payload) in `payload_hash`.
+// INVALID_ARGUMENT on anything that is not exactly one version 2 entry.
+absl::Status ParseEntryV2(std::string_view entry, LedgerRecord* r, std::string* payload_hash);
 std::string Sha256(std::string_view data);
 std::string Hex(std::string_view bytes);
 // SHA-256(prev || CanonicalBytes(r)) without building the concatenation twice.

@@ -1,5 +1,5 @@
-// pep-audit: wiring only — flags, the ledger store, the ingest over every Pépinière topic, the
-// gRPC server, metrics, graceful stop.
+// pep-audit: wiring only — flags, the signing key, the log index and its follower, the
+// sequencer candidate, the gRPC server, metrics, graceful stop.
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -14,20 +14,30 @@
 #include "server/grpc_server.h"
 #include "server/service_flags.h"
 #include "services/audit/audit_service.h"
-#include "services/audit/ingest.h"
-#include "services/audit/ledger_store.h"
+#include "services/audit/log_follower.h"
+#include "services/audit/log_index.h"
+#include "services/audit/sequencer.h"
+#include "tlog/note.h"
 #include "telemetry/grpc_metrics.h"
 #include "telemetry/metrics.h"
 
-ABSL_FLAG(std::string, consumer_group, "pep-audit", "Kafka consumer group");
-ABSL_FLAG(std::string, consumer_instance, "pep-audit-0",
-          "Static member id in the consumer group (a restart reclaims the partitions at once)");
 ABSL_FLAG(std::string, topics,
           "pepiniere.ideas.events,pepiniere.incubation.events,pepiniere.feedback.events,"
           "pepiniere.access.events",
-          "Comma-separated topics the ledger reads");
-ABSL_FLAG(absl::Duration, seal_grace, absl::Seconds(2),
-          "How long a record waits for older ones still in flight before it is sealed");
+          "Comma-separated topics the sequencer integrates into the log");
+ABSL_FLAG(std::string, log_topic, "pepiniere.audit.log", "The ledger's own topic (one partition)");
+ABSL_FLAG(std::string, ledger_signing_key_file, "",
+          "File holding the log's Ed25519 signer key (PRIVATE+KEY+<origin>+<id>+<base64>); its "
+          "name is the log's origin");
+ABSL_FLAG(bool, ledger_create_key, false,
+          "Create the signing key file (origin --ledger_origin) when it does not exist (local use)");
+ABSL_FLAG(std::string, ledger_origin, "pepiniere.localhost/ledger",
+          "Origin of a key made by --ledger_create_key");
+ABSL_FLAG(std::string, sequencer_id, "pep-audit-sequencer",
+          "Kafka transactional id (the fence) and election group of the log's sequencer");
+ABSL_FLAG(std::string, migrate_v1, "",
+          "A version 1 ledger database whose records become the log's first entries when the "
+          "log is empty (default: <data_dir>/audit.db when it exists)");
 
 int main(int argc, char** argv) {
   pep::BlockShutdownSignals();
@@ -42,38 +52,64 @@ int main(int argc, char** argv) {
     pep::LogError("cannot create data dir", {{"error", std::string(s.message())}});
     return 1;
   }
-  const std::string db_path = flags.data_dir + "/audit.db";
-  auto store = pep::audit::LedgerStore::Open(db_path);
-  if (!store.ok()) {
-    pep::LogError("cannot open ledger", {{"error", std::string(store.status().message())}});
+  auto signer_key = pep::audit::LoadSigningKey(absl::GetFlag(FLAGS_ledger_signing_key_file),
+                                               absl::GetFlag(FLAGS_ledger_create_key),
+                                               absl::GetFlag(FLAGS_ledger_origin));
+  if (!signer_key.ok()) {
+    pep::LogError("no ledger signing key", {{"error", std::string(signer_key.status().message())}});
+    return 1;
+  }
+  auto signer = pep::tlog::NoteSigner::FromSignerKey(*signer_key);
+  if (!signer.ok()) {
+    pep::LogError("bad ledger signing key", {{"error", std::string(signer.status().message())}});
+    return 1;
+  }
+  const std::string origin = signer->name();
+  const std::string verifier_key = signer->VerifierKey();
+  const std::string db_path = flags.data_dir + "/ledger-index.db";
+  auto index = pep::audit::LogIndex::Open(db_path, origin, verifier_key);
+  if (!index.ok()) {
+    pep::LogError("cannot open the ledger index", {{"error", std::string(index.status().message())}});
     return 1;
   }
   const pep::Clock& clock = pep::SystemClock::Get();
   pep::telemetry::MetricsServer metrics(absl::StrCat(bind, ":", flags.metrics_port));
   pep::telemetry::GrpcServerMetrics grpc_metrics(metrics.registry());
   pep::audit::AuditMetrics audit_metrics(metrics.registry());
-  pep::telemetry::EventMetrics event_metrics(metrics.registry());
+  const std::string log_topic = absl::GetFlag(FLAGS_log_topic);
 
-  auto ingest = pep::audit::AuditIngest::Create(
-      {.brokers = flags.kafka_brokers,
-       .group_id = absl::GetFlag(FLAGS_consumer_group),
-       .instance_id = absl::GetFlag(FLAGS_consumer_instance),
-       .topics = std::vector<std::string>(absl::StrSplit(absl::GetFlag(FLAGS_topics), ',', absl::SkipEmpty())),
-       .grace = absl::GetFlag(FLAGS_seal_grace),
-       .metrics = &event_metrics},
-      store->get(), clock,
-      [&audit_metrics](const pep::audit::SealResult& r, int64_t undecodable) {
-        audit_metrics.Sealed(r, undecodable);  // lag and buffer gauges: the clock thread below
-      });
-  if (!ingest.ok()) {
-    pep::LogError("cannot create consumer", {{"error", std::string(ingest.status().message())}});
+  // Every replica follows the log into its own index...
+  auto follower = pep::audit::LogFollower::Create(
+      flags.kafka_brokers, log_topic, {}, index->get(),
+      [&audit_metrics](const pep::audit::Applied& a) { audit_metrics.Applied(a); });
+  if (!follower.ok()) {
+    pep::LogError("cannot create the log reader", {{"error", std::string(follower.status().message())}});
     return 1;
   }
-  (*ingest)->Start();
+  // ...and stands for election as its sequencer.
+  std::string v1 = absl::GetFlag(FLAGS_migrate_v1);
+  if (v1.empty()) v1 = flags.data_dir + "/audit.db";
+  const std::string sequencer_id = absl::GetFlag(FLAGS_sequencer_id);
+  auto sequencer = pep::audit::Sequencer::Create(
+      {.brokers = flags.kafka_brokers,
+       .topics = std::vector<std::string>(absl::StrSplit(absl::GetFlag(FLAGS_topics), ',', absl::SkipEmpty())),
+       .log_topic = log_topic,
+       .transactional_id = sequencer_id,
+       .election_group = sequencer_id,
+       .origin = origin,
+       .signer_key = *signer_key,
+       .v1_ledger = v1});
+  if (!sequencer.ok()) {
+    pep::LogError("cannot create the sequencer", {{"error", std::string(sequencer.status().message())}});
+    return 1;
+  }
+  (*follower)->Start();
+  (*sequencer)->Start();
 
   pep::audit::AuditService service(
-      **store, audit_metrics,
+      **index, audit_metrics,
       {.insecure_dev = flags.insecure_dev, .gateway_key = flags.gateway_key});
+  service.set_verifier_key(verifier_key);
   auto server = pep::server::GrpcServer::Start(
       &service,
       pep::server::GrpcOptions(flags, "pepiniere.audit.v1.AuditService"),
@@ -84,23 +120,29 @@ int main(int argc, char** argv) {
   }
   pep::LogInfo("pep-audit serving", {{"grpc", absl::StrCat(bind, ":", (*server)->port())},
                                      {"metrics", absl::StrCat(bind, ":", metrics.port())},
-                                     {"db", db_path},
+                                     {"index", db_path},
+                                     {"origin", origin},
+                                     {"verifier_key", verifier_key},
                                      {"kafka", flags.kafka_brokers}});
 
-  // pep_audit_lag_seconds is "now − newest applied": it must grow while nothing arrives, so it
-  // is refreshed on a clock, not only when a batch is sealed.
-  const absl::Time newest_at_start = (*store)->NewestRecorded().value_or(absl::InfinitePast());
+  // pep_audit_lag_seconds is "now − newest indexed": it must grow while nothing arrives, so it
+  // is refreshed on a clock, not only when the log moves.
   pep::PeriodicTask lag(absl::Seconds(1), [&] {
-    audit_metrics.SetLag(clock.Now(), std::max(newest_at_start, (*ingest)->newest_sealed()));
-    audit_metrics.SetBuffered(static_cast<double>((*ingest)->buffered()));
+    audit_metrics.SetLag(clock.Now(), (*index)->NewestRecorded().value_or(absl::InfinitePast()));
+    const auto latest = (*index)->Latest();
+    audit_metrics.SetLog(static_cast<double>((*index)->size()),
+                         latest ? static_cast<double>(latest->checkpoint.size) : 0,
+                         (*sequencer)->leading());
   });
   const int sig = pep::WaitForShutdownSignal();
   lag.Stop();
   pep::LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});
   (*server)->Shutdown(flags.shutdown_grace);
-  (*ingest)->Stop();
+  (*sequencer)->Stop();
+  (*follower)->Stop();
   server->reset();
-  ingest->reset();
-  store->reset();
+  sequencer->reset();
+  follower->reset();
+  index->reset();
   pep::server::ExitAfterOrderlyStop();
 }

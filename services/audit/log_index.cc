@@ -1,0 +1,737 @@
+#include "services/audit/log_index.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status.h"
+#include "pepiniere/audit/v1/log.pb.h"
+#include "pepiniere/gateway/v1/events.pb.h"
+
+namespace pep::audit {
+
+namespace av1 = pepiniere::audit::v1;
+
+namespace {
+
+const std::vector<store::Migration>& Migrations() {
+  static const auto* m = new std::vector<store::Migration>{
+      {1, R"sql(
+-- One row per log entry (idx = its index in the log). `entry` is the canonical entry (version
+-- 2) and `leaf` its RFC 9162 leaf hash; the other columns are the entry decoded, for queries.
+CREATE TABLE entries (
+  idx               INTEGER PRIMARY KEY,
+  ce_id             TEXT NOT NULL UNIQUE,
+  subject           TEXT NOT NULL,
+  ce_type           TEXT NOT NULL,
+  ce_source         TEXT NOT NULL,
+  aggregate_id      TEXT NOT NULL,
+  ce_time_us        INTEGER NOT NULL,
+  actor             TEXT NOT NULL,
+  correlation_id    TEXT NOT NULL,
+  causation_id      TEXT NOT NULL,
+  aggregate_version INTEGER NOT NULL,
+  effective_us      INTEGER NOT NULL,
+  topic             TEXT NOT NULL,
+  payload           BLOB NOT NULL,
+  entry             BLOB NOT NULL,
+  leaf              BLOB NOT NULL,
+  source_partition  INTEGER NOT NULL,
+  source_offset     INTEGER NOT NULL,
+  v1_subject_seq    INTEGER,  -- migrated from a version 1 ledger: its place and hashes there
+  v1_hash           BLOB,
+  v1_global_hash    BLOB
+);
+CREATE INDEX entries_subject ON entries(subject, ce_time_us, ce_id);
+CREATE INDEX entries_version ON entries(aggregate_id, aggregate_version);
+CREATE TABLE aliases (id TEXT PRIMARY KEY, subject TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE actor_names (id TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL, log_offset INTEGER NOT NULL);
+-- Log records the index refused (a bundle that does not continue the log, a checkpoint that
+-- does not verify): the log is not what pep-audit wrote, and VerifyLedger says so.
+CREATE TABLE problems (log_offset INTEGER PRIMARY KEY, reason TEXT NOT NULL);
+CREATE TABLE undecodable (id INTEGER PRIMARY KEY, what TEXT NOT NULL);
+CREATE TABLE state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+)sql"},
+  };
+  return *m;
+}
+
+constexpr char kColumns[] =
+    "ce_id, subject, ce_type, ce_source, aggregate_id, ce_time_us, actor, correlation_id, "
+    "causation_id, aggregate_version, effective_us, topic, payload, entry, leaf, "
+    "source_partition, source_offset, idx, v1_subject_seq, v1_hash, v1_global_hash";
+
+LedgerRecord ReadRow(const store::Stmt& q) {
+  LedgerRecord r;
+  events::Envelope& e = r.envelope;
+  e.id = q.Text(0);
+  r.subject = q.Text(1);
+  e.type = q.Text(2);
+  e.source = q.Text(3);
+  e.subject = q.Text(4);
+  e.time = absl::FromUnixMicros(q.Int(5));
+  e.actor = q.Text(6);
+  e.correlation_id = q.Text(7);
+  e.causation_id = q.Text(8);
+  e.aggregate_version = q.Int(9);
+  e.effective_time = absl::FromUnixMicros(q.Int(10));
+  r.topic = q.Text(11);
+  r.payload = q.Text(12);
+  r.entry = q.Text(13);
+  r.leaf = q.Text(14);
+  r.kafka_partition = static_cast<int>(q.Int(15));
+  r.kafka_offset = q.Int(16);
+  r.log_index = q.Int(17);
+  if (!q.IsNull(19)) {
+    r.hash = q.Text(19);
+    r.global_hash = q.Text(20);
+  }
+  return r;
+}
+
+absl::StatusOr<std::vector<LedgerRecord>> ReadAll(store::Stmt& q) {
+  std::vector<LedgerRecord> out;
+  while (true) {
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back(ReadRow(q));
+    out.back().subject_seq = static_cast<int64_t>(out.size());
+  }
+  return out;
+}
+
+bool IsFeedback(const LedgerRecord& r) { return r.envelope.type.rfind("pepiniere.feedback.", 0) == 0; }
+bool IsAccess(const LedgerRecord& r) { return r.envelope.type.rfind("pepiniere.gateway.", 0) == 0; }
+
+std::string Raw(const tlog::Hash& h) { return std::string(reinterpret_cast<const char*>(h.data()), h.size()); }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LogIndex>> LogIndex::Open(const std::string& path,
+                                                         std::string origin,
+                                                         std::string verifier_key) {
+  auto db = store::Db::Open(path, 16384);
+  if (!db.ok()) return db.status();
+  PEP_RETURN_IF_ERROR((*db)->Migrate(Migrations()));
+  PEP_RETURN_IF_ERROR((*db)->Exec("PRAGMA cache_size=-262144"));
+  auto reader = store::Db::Open(path);
+  if (!reader.ok()) return reader.status();
+  auto index = std::unique_ptr<LogIndex>(new LogIndex(std::move(*db), std::move(*reader)));
+  index->origin_ = std::move(origin);
+  index->verifier_key_ = std::move(verifier_key);
+  index->path_ = path;
+  auto checkpointer = store::WalCheckpointer::Attach(*index->db_, path);
+  if (!checkpointer.ok()) return checkpointer.status();
+  index->checkpointer_ = std::move(*checkpointer);
+  PEP_RETURN_IF_ERROR(index->LoadTree());
+  return index;
+}
+
+absl::Status LogIndex::LoadTree() {
+  absl::MutexLock l(&tree_mu_);
+  auto q = db_->Prepare("SELECT idx, leaf FROM entries ORDER BY idx");
+  if (!q.ok()) return q.status();
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    const std::string leaf = q->Text(1);
+    if (q->Int(0) != static_cast<int64_t>(tree_.size()) || leaf.size() != 32) {
+      return absl::DataLossError(absl::StrCat("index: entry ", tree_.size(),
+                                              " is missing or malformed; rebuild the index from "
+                                              "the log (remove the index file)"));
+    }
+    tlog::Hash h;
+    std::copy(leaf.begin(), leaf.end(), h.begin());
+    tree_.Append(h);
+  }
+  auto c = db_->Prepare("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1");
+  if (!c.ok()) return c.status();
+  auto row = c->Step();
+  if (!row.ok()) return row.status();
+  if (*row) {
+    const std::string note = c->Text(0);
+    auto text = tlog::OpenNote(note, verifier_key_);
+    if (!text.ok()) return text.status();
+    auto cp = tlog::ParseCheckpoint(*text);
+    if (!cp.ok()) return cp.status();
+    latest_ = SignedCheckpoint{note, *cp};
+  }
+  auto s = db_->Prepare("SELECT value FROM state WHERE key = 'next_log_offset'");
+  if (!s.ok()) return s.status();
+  row = s->Step();
+  if (!row.ok()) return row.status();
+  next_log_offset_ = *row ? s->Int(0) : 0;
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------- writer side
+
+absl::Status LogIndex::CountGap(const LedgerRecord& r, Applied& out) {
+  const int64_t v = r.envelope.aggregate_version;
+  if (auto it = last_version_.find(r.envelope.subject); it != last_version_.end()) {
+    if (it->second < v - 1) ++out.gaps;
+    it->second = std::max(it->second, v);
+    return absl::OkStatus();
+  }
+  if (v <= 1) return absl::OkStatus();
+  if (last_version_.size() > 1000000) last_version_.clear();
+  last_version_.emplace(r.envelope.subject, v);
+  auto q = db_->Prepare("SELECT 1 FROM entries WHERE aggregate_id = ? AND aggregate_version = ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, r.envelope.subject).Bind(2, v - 1);
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) ++out.gaps;
+  return absl::OkStatus();
+}
+
+absl::Status LogIndex::ApplyBundle(int64_t offset, const std::string& value, Applied& out,
+                                   std::vector<tlog::Hash>& leaves) {
+  av1::LogRecord rec;
+  if (!rec.ParseFromString(value)) {
+    out.problems.push_back(absl::StrCat("log offset ", offset, ": not a log record"));
+    return absl::OkStatus();
+  }
+  if (rec.has_checkpoint()) return ApplyCheckpoint(offset, rec.checkpoint().note(), out, leaves);
+  if (!rec.has_bundle()) {
+    out.problems.push_back(absl::StrCat("log offset ", offset, ": empty log record"));
+    return absl::OkStatus();
+  }
+  const av1::LogBundle& b = rec.bundle();
+  uint64_t size;
+  {
+    absl::MutexLock l(&tree_mu_);
+    size = tree_.size();
+  }
+  size += leaves.size();
+  if (b.first_index() != size) {
+    out.problems.push_back(absl::StrCat("log offset ", offset, ": bundle begins at entry ",
+                                        b.first_index(), " but the log holds ", size,
+                                        " entries (a rewritten or foreign bundle): refused"));
+    return absl::OkStatus();
+  }
+  // Every entry checks before any is applied: a bundle is refused whole.
+  std::vector<LedgerRecord> records(static_cast<size_t>(b.entries_size()));
+  for (int i = 0; i < b.entries_size(); ++i) {
+    const av1::LogEntry& le = b.entries(i);
+    LedgerRecord& r = records[static_cast<size_t>(i)];
+    std::string payload_hash;
+    absl::Status parsed = ParseEntryV2(le.entry(), &r, &payload_hash);
+    const char* why = !parsed.ok()                          ? "malformed entry"
+                      : Sha256(le.payload()) != payload_hash ? "payload does not hash to its entry"
+                                                             : nullptr;
+    if (why != nullptr) {
+      out.problems.push_back(absl::StrCat("log offset ", offset, ": entry ", size + i, ": ", why,
+                                          parsed.ok() ? "" : absl::StrCat(" (", parsed.message(), ")"),
+                                          ": bundle refused"));
+      return absl::OkStatus();
+    }
+    r.payload = le.payload();
+    r.subject = LineageSubject(r.envelope);
+    r.log_index = static_cast<int64_t>(size) + i;
+    r.leaf = Raw(tlog::LeafHash(le.entry()));
+    r.kafka_partition = le.source_partition();
+    r.kafka_offset = le.source_offset();
+  }
+  if (!insert_) {
+    auto ins = db_->Prepare(absl::StrCat(
+        "INSERT INTO entries(", kColumns, ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    if (!ins.ok()) return ins.status();
+    insert_.emplace(std::move(*ins));
+    auto alias = db_->Prepare("INSERT OR IGNORE INTO aliases(id, subject) VALUES (?, ?)");
+    if (!alias.ok()) return alias.status();
+    alias_.emplace(std::move(*alias));
+    auto lineage = db_->Prepare("SELECT subject FROM aliases WHERE id = ?");
+    if (!lineage.ok()) return lineage.status();
+    lineage_.emplace(std::move(*lineage));
+  }
+  for (int i = 0; i < b.entries_size(); ++i) {
+    LedgerRecord& r = records[static_cast<size_t>(i)];
+    const av1::LogEntry& le = b.entries(i);
+    const events::Envelope& e = r.envelope;
+    // pep-gateway's access events name a start-up or challenge as their correlation id: an
+    // aggregate id, resolved to its lineage.
+    if (IsAccess(r) && !e.correlation_id.empty()) {
+      lineage_->Reset();
+      lineage_->Bind(1, e.correlation_id);
+      auto row = lineage_->Step();
+      if (!row.ok()) return row.status();
+      if (*row) r.subject = lineage_->Text(0);
+      lineage_->Reset();
+    }
+    if (e.type == "pepiniere.gateway.v1.AccountCreated") {
+      pepiniere::gateway::v1::AccountCreated created;
+      if (created.ParseFromString(r.payload) && !created.display_name().empty()) {
+        PEP_RETURN_IF_ERROR(
+            db_->Prepare("INSERT OR REPLACE INTO actor_names(id, name) VALUES (?, ?)")
+                ->Bind(1, created.account_id())
+                .Bind(2, created.display_name())
+                .Run());
+      }
+    }
+    insert_->Reset();
+    insert_->Bind(1, e.id)
+        .BindView(2, r.subject)
+        .BindView(3, e.type)
+        .BindView(4, e.source)
+        .BindView(5, e.subject)
+        .Bind(6, absl::ToUnixMicros(e.time))
+        .BindView(7, e.actor)
+        .BindView(8, e.correlation_id)
+        .BindView(9, e.causation_id)
+        .Bind(10, e.aggregate_version)
+        .Bind(11, absl::ToUnixMicros(e.effective_time))
+        .BindView(12, r.topic)
+        .BindBlobView(13, r.payload)
+        .BindBlobView(14, le.entry())
+        .BindBlobView(15, r.leaf)
+        .Bind(16, static_cast<int64_t>(r.kafka_partition))
+        .Bind(17, r.kafka_offset)
+        .Bind(18, r.log_index);
+    if (le.v1_hash().empty()) {
+      insert_->BindNull(19).BindNull(20).BindNull(21);
+    } else {
+      insert_->Bind(19, le.v1_subject_seq()).BindBlobView(20, le.v1_hash()).BindBlobView(21, le.v1_global_hash());
+    }
+    absl::Status s = insert_->Run();
+    if (!s.ok()) {
+      // The sequencer never appends a ce_id twice: a log that does is not the one it wrote.
+      return absl::DataLossError(absl::StrCat("log offset ", offset, ": entry ", r.log_index, " (",
+                                              e.id, "): ", s.message()));
+    }
+    for (const std::string* id : {&std::as_const(r.subject), &e.subject}) {
+      if ((IsFeedback(r) || IsAccess(r)) && id != &r.subject) continue;
+      if (aliased_.contains(*id)) continue;
+      alias_->Reset();
+      PEP_RETURN_IF_ERROR(alias_->Bind(1, *id).Bind(2, r.subject).Run());
+      aliased_.insert(*id);
+    }
+    PEP_RETURN_IF_ERROR(CountGap(r, out));
+    tlog::Hash leaf;
+    std::copy(r.leaf.begin(), r.leaf.end(), leaf.begin());
+    leaves.push_back(leaf);
+    ++out.entries;
+    ++out.by_type[e.type];
+    out.newest_recorded = std::max(out.newest_recorded, e.time);
+  }
+  for (const std::string& u : b.undecodable()) {
+    PEP_RETURN_IF_ERROR(db_->Prepare("INSERT INTO undecodable(what) VALUES (?)")->Bind(1, u).Run());
+    ++out.undecodable;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LogIndex::ApplyCheckpoint(int64_t offset, const std::string& note, Applied& out,
+                                       const std::vector<tlog::Hash>& pending) {
+  auto refuse = [&](const std::string& why) {
+    out.problems.push_back(absl::StrCat("log offset ", offset, ": checkpoint refused: ", why));
+    return absl::OkStatus();
+  };
+  auto text = tlog::OpenNote(note, verifier_key_);
+  if (!text.ok()) return refuse(std::string(text.status().message()));
+  auto cp = tlog::ParseCheckpoint(*text);
+  if (!cp.ok()) return refuse(std::string(cp.status().message()));
+  if (cp->origin != origin_) return refuse(absl::StrCat("origin is '", cp->origin, "', not '", origin_, "'"));
+  tlog::Hash root;
+  {
+    absl::MutexLock l(&tree_mu_);
+    const uint64_t committed = tree_.size();
+    if (cp->size > committed + pending.size()) {
+      return refuse(absl::StrCat("signs ", cp->size, " entries, the log holds ", committed + pending.size()));
+    }
+    if (cp->size == 0) return refuse("signs an empty tree");
+    if (latest_ && cp->size < latest_->checkpoint.size) {
+      return refuse(absl::StrCat("size ", cp->size, " is older than the signed ", latest_->checkpoint.size));
+    }
+    // MTH over the committed tree and this transaction's leaves, not yet in it.
+    std::function<tlog::Hash(uint64_t, uint64_t)> mth = [&](uint64_t b, uint64_t e) -> tlog::Hash {
+      if (e <= committed) return tree_.Range(b, e);
+      if (e - b == 1) return pending[b - committed];
+      const uint64_t k = tlog::SplitPoint(e - b);
+      return tlog::NodeHash(mth(b, b + k), mth(b + k, e));
+    };
+    root = mth(0, cp->size);
+  }
+  if (root != cp->root) return refuse(absl::StrCat("its root is not the root of the log's first ", cp->size, " entries"));
+  PEP_RETURN_IF_ERROR(db_->Prepare("INSERT OR REPLACE INTO checkpoints(size, note, log_offset) VALUES (?,?,?)")
+                          ->Bind(1, static_cast<int64_t>(cp->size))
+                          .Bind(2, note)
+                          .Bind(3, offset)
+                          .Run());
+  ++out.checkpoints;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Applied> LogIndex::Apply(const std::vector<LogMessage>& batch) {
+  Applied out;
+  if (batch.empty()) return out;
+  std::vector<tlog::Hash> leaves;  // not yet in the tree
+  std::optional<SignedCheckpoint> newest;
+  auto run = [&]() -> absl::Status {
+    store::Transaction tx(*db_);
+    PEP_RETURN_IF_ERROR(tx.status());
+    for (const LogMessage& m : batch) {
+      const size_t problems = out.problems.size();
+      const int64_t checkpoints = out.checkpoints;
+      PEP_RETURN_IF_ERROR(ApplyBundle(m.offset, m.value, out, leaves));
+      if (out.checkpoints > checkpoints) {
+        av1::LogRecord rec;
+        rec.ParseFromString(m.value);
+        auto text = tlog::OpenNote(rec.checkpoint().note(), verifier_key_);
+        auto cp = tlog::ParseCheckpoint(*text);
+        newest = SignedCheckpoint{rec.checkpoint().note(), *cp};
+      }
+      for (size_t i = problems; i < out.problems.size(); ++i) {
+        PEP_RETURN_IF_ERROR(db_->Prepare("INSERT OR REPLACE INTO problems(log_offset, reason) VALUES (?,?)")
+                                ->Bind(1, m.offset)
+                                .Bind(2, out.problems[i])
+                                .Run());
+      }
+    }
+    PEP_RETURN_IF_ERROR(db_->Prepare("INSERT OR REPLACE INTO state(key, value) VALUES ('next_log_offset', ?)")
+                            ->Bind(1, batch.back().offset + 1)
+                            .Run());
+    return tx.Commit();
+  };
+  absl::Status s = run();
+  if (!s.ok()) {  // rolled back: forget what the caches learned meanwhile
+    aliased_.clear();
+    last_version_.clear();
+    return s;
+  }
+  absl::MutexLock l(&tree_mu_);
+  for (const tlog::Hash& h : leaves) tree_.Append(h);
+  if (newest) latest_ = std::move(newest);
+  next_log_offset_ = batch.back().offset + 1;
+  return out;
+}
+
+// ---------------------------------------------------------------------------- reader side
+
+uint64_t LogIndex::size() const {
+  absl::MutexLock l(&tree_mu_);
+  return tree_.size();
+}
+
+std::optional<SignedCheckpoint> LogIndex::Latest() const {
+  absl::MutexLock l(&tree_mu_);
+  return latest_;
+}
+
+absl::StatusOr<std::string> LogIndex::CheckpointAt(uint64_t size) {
+  absl::MutexLock l(&read_mu_);
+  auto q = reader_->Prepare("SELECT note FROM checkpoints WHERE size = ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, static_cast<int64_t>(size));
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::NotFoundError(absl::StrCat("tree_size: no signed checkpoint of size ", size));
+  return q->Text(0);
+}
+
+absl::StatusOr<std::vector<tlog::Hash>> LogIndex::InclusionProof(uint64_t index, uint64_t* tree_size,
+                                                                 tlog::Hash* leaf) {
+  absl::MutexLock l(&tree_mu_);
+  if (!latest_) return absl::FailedPreconditionError("the log has no signed checkpoint yet");
+  if (*tree_size == 0) *tree_size = latest_->checkpoint.size;
+  if (*tree_size > latest_->checkpoint.size) {
+    return absl::InvalidArgumentError(absl::StrCat("tree_size: ", *tree_size, " is beyond the newest checkpoint (",
+                                                   latest_->checkpoint.size, ")"));
+  }
+  if (index >= *tree_size) {
+    return absl::InvalidArgumentError(absl::StrCat("index: ", index, " is not below tree_size ", *tree_size));
+  }
+  *leaf = tree_.Range(index, index + 1);
+  return tlog::InclusionProof(index, *tree_size, tree_.Source());
+}
+
+absl::StatusOr<std::vector<tlog::Hash>> LogIndex::ConsistencyProof(uint64_t first, uint64_t* second) {
+  absl::MutexLock l(&tree_mu_);
+  if (!latest_) return absl::FailedPreconditionError("the log has no signed checkpoint yet");
+  if (*second == 0) *second = latest_->checkpoint.size;
+  if (*second > latest_->checkpoint.size) {
+    return absl::InvalidArgumentError(absl::StrCat("second: ", *second, " is beyond the newest checkpoint (",
+                                                   latest_->checkpoint.size, ")"));
+  }
+  if (first == 0 || first > *second) {
+    return absl::InvalidArgumentError(absl::StrCat("first: must be between 1 and ", *second));
+  }
+  return tlog::ConsistencyProof(first, *second, tree_.Source());
+}
+
+absl::StatusOr<std::string> LogIndex::EntryBundle(uint64_t n, uint64_t width) {
+  absl::MutexLock l(&read_mu_);
+  auto q = reader_->Prepare("SELECT entry FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx");
+  if (!q.ok()) return q.status();
+  q->Bind(1, static_cast<int64_t>(n * tlog::kTileWidth)).Bind(2, static_cast<int64_t>(n * tlog::kTileWidth + width));
+  std::string out;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    const std::string e = q->Text(0);
+    out.push_back(static_cast<char>(e.size() >> 8));
+    out.push_back(static_cast<char>(e.size() & 0xFF));
+    out += e;
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> LogIndex::Tile(const std::string& path, bool* immutable) {
+  std::optional<SignedCheckpoint> latest = Latest();
+  if (path == "checkpoint") {
+    if (!latest) return absl::NotFoundError("path: the log has no signed checkpoint yet");
+    *immutable = false;
+    return latest->note;
+  }
+  const uint64_t size = latest ? latest->checkpoint.size : 0;
+  // tile/<L>/<N...>[.p/<W>] or tile/entries/<N...>[.p/<W>]
+  std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
+  auto bad = [&] { return absl::NotFoundError(absl::StrCat("path: '", path, "' is not a tile of this log")); };
+  if (parts.size() < 3 || parts[0] != "tile") return bad();
+  const bool entries = parts[1] == "entries";
+  int level = 0;
+  if (!entries && (!absl::SimpleAtoi(parts[1], &level) || level < 0 || level > 8 || parts[1].size() != 1)) return bad();
+  uint64_t width = tlog::kTileWidth;
+  size_t end = parts.size();
+  if (parts.size() >= 4 && absl::EndsWith(parts[end - 2], ".p")) {
+    if (!absl::SimpleAtoi(parts[end - 1], &width) || width == 0 || width >= tlog::kTileWidth) return bad();
+    parts[end - 2].remove_suffix(2);
+    end -= 1;
+  }
+  uint64_t n = 0;
+  for (size_t i = 2; i < end; ++i) {
+    absl::string_view d = parts[i];
+    const bool last = i + 1 == end;
+    if (!last) {
+      if (d.size() != 4 || d[0] != 'x') return bad();
+      d.remove_prefix(1);
+    } else if (d.size() != 3) {
+      return bad();
+    }
+    uint64_t v;
+    if (!absl::SimpleAtoi(d, &v)) return bad();
+    n = n * 1000 + v;
+  }
+  const uint64_t have = tlog::TileWidth(entries ? 0 : level, n, size);
+  if (have < width || (width < tlog::kTileWidth && have != width)) return bad();
+  // Canonical spelling only: the same tile has one name (and one cache entry).
+  const std::string canonical = entries ? tlog::EntryBundlePath(n, width) : tlog::TilePath(level, n, width);
+  if (canonical != path) return bad();
+  *immutable = width == tlog::kTileWidth;
+  if (entries) return EntryBundle(n, width);
+  absl::MutexLock l(&tree_mu_);
+  return tree_.TileData(level, n, width);
+}
+
+absl::StatusOr<std::string> LogIndex::Resolve(const std::string& id) {
+  absl::MutexLock l(&read_mu_);
+  auto q = reader_->Prepare("SELECT subject FROM aliases WHERE id = ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, id);
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::NotFoundError(absl::StrCat("id: no ledger record for '", id, "'"));
+  return q->Text(0);
+}
+
+absl::StatusOr<std::map<std::string, std::string>> LogIndex::ActorNames(const std::set<std::string>& ids) {
+  absl::MutexLock l(&read_mu_);
+  auto q = reader_->Prepare("SELECT name FROM actor_names WHERE id = ?");
+  if (!q.ok()) return q.status();
+  std::map<std::string, std::string> out;
+  for (const std::string& id : ids) {
+    q->Reset();
+    q->Bind(1, id);
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (*row) out[id] = q->Text(0);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<LedgerRecord>> LogIndex::Subject(const std::string& subject) {
+  absl::MutexLock l(&read_mu_);
+  auto q = reader_->Prepare(absl::StrCat("SELECT ", kColumns,
+                                         " FROM entries WHERE subject = ? ORDER BY ce_time_us, ce_id"));
+  if (!q.ok()) return q.status();
+  q->Bind(1, subject);
+  return ReadAll(*q);
+}
+
+absl::Status LogIndex::ForEach(const std::string& subject, uint64_t* at_size,
+                               const std::function<bool(const LedgerRecord&)>& visit) {
+  // Its own connection: an export goes at the client's pace. One read transaction = one snapshot.
+  auto db = store::Db::Open(path_);
+  if (!db.ok()) return db.status();
+  store::Transaction snapshot(**db);
+  PEP_RETURN_IF_ERROR(snapshot.status());
+  {
+    auto c = (*db)->Prepare("SELECT coalesce(max(size), 0) FROM checkpoints");
+    if (!c.ok()) return c.status();
+    auto row = c->Step();
+    if (!row.ok()) return row.status();
+    *at_size = static_cast<uint64_t>(c->Int(0));
+  }
+  auto q = subject.empty()
+               ? (*db)->Prepare(absl::StrCat("SELECT ", kColumns, " FROM entries WHERE idx < ? ORDER BY idx"))
+               : (*db)->Prepare(absl::StrCat("SELECT ", kColumns,
+                                             " FROM entries WHERE idx < ? AND subject = ? "
+                                             "ORDER BY ce_time_us, ce_id"));
+  if (!q.ok()) return q.status();
+  q->Bind(1, static_cast<int64_t>(*at_size));
+  if (!subject.empty()) q->Bind(2, subject);
+  int64_t seq = 0;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+    LedgerRecord r = ReadRow(*q);
+    r.subject_seq = ++seq;
+    if (!visit(r)) return absl::OkStatus();
+  }
+}
+
+absl::StatusOr<absl::Time> LogIndex::NewestRecorded() {
+  absl::MutexLock l(&read_mu_);
+  auto q = reader_->Prepare("SELECT max(ce_time_us) FROM entries");
+  if (!q.ok()) return q.status();
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  return *row && !q->IsNull(0) ? absl::FromUnixMicros(q->Int(0)) : absl::InfinitePast();
+}
+
+absl::StatusOr<LedgerReport> LogIndex::Verify(const std::string& subject) {
+  LedgerReport report;
+  std::optional<SignedCheckpoint> latest = Latest();
+  absl::MutexLock l(&read_mu_);
+  store::Transaction snapshot(*reader_);
+  PEP_RETURN_IF_ERROR(snapshot.status());
+  // Each entry: its bytes parse, agree with the index row, its payload hashes to it, its leaf
+  // recomputes. The recomputed leaves are then checked against the signed tree.
+  std::vector<std::pair<int64_t, tlog::Hash>> leaves;
+  std::set<std::string> subjects;
+  std::map<std::string, std::map<int64_t, std::vector<std::string>>> versions;  // aggregate -> v -> ce_ids
+  {
+    auto q = subject.empty()
+                 ? reader_->Prepare(absl::StrCat("SELECT ", kColumns, " FROM entries ORDER BY idx"))
+                 : reader_->Prepare(absl::StrCat("SELECT ", kColumns,
+                                                 " FROM entries WHERE subject = ? ORDER BY idx"));
+    if (!q.ok()) return q.status();
+    if (!subject.empty()) q->Bind(1, subject);
+    while (true) {
+      auto row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      const LedgerRecord stored = ReadRow(*q);
+      const std::string& entry = stored.entry;
+      ++report.records;
+      subjects.insert(stored.subject);
+      versions[stored.envelope.subject][stored.envelope.aggregate_version].push_back(stored.envelope.id);
+      auto broken = [&](std::string reason) {
+        report.broken.push_back({stored.subject, stored.log_index, stored.envelope.id, std::move(reason)});
+      };
+      LedgerRecord decoded;
+      std::string payload_hash;
+      if (absl::Status s = ParseEntryV2(entry, &decoded, &payload_hash); !s.ok()) {
+        broken(absl::StrCat("entry ", stored.log_index, ": ", s.message()));
+        continue;
+      }
+      decoded.payload = stored.payload;
+      if (Sha256(stored.payload) != payload_hash) {
+        broken(absl::StrCat("entry ", stored.log_index, ": the payload does not hash to its entry"));
+      }
+      if (decoded.envelope != stored.envelope || decoded.topic != stored.topic) {
+        broken(absl::StrCat("entry ", stored.log_index, ": the index row differs from its entry"));
+      }
+      const tlog::Hash leaf = tlog::LeafHash(entry);
+      if (Raw(leaf) != stored.leaf) {
+        broken(absl::StrCat("entry ", stored.log_index, ": the leaf hash does not recompute"));
+      }
+      leaves.emplace_back(stored.log_index, leaf);
+    }
+  }
+  report.subjects = static_cast<int64_t>(subjects.size());
+  for (const auto& [aggregate, seen] : versions) {
+    int64_t expect = 1;
+    for (const auto& [version, ids] : seen) {
+      for (; expect < version; ++expect) report.gaps.push_back(absl::StrCat(aggregate, ": version ", expect, " missing"));
+      for (size_t i = 1; i < ids.size(); ++i) {
+        report.duplicates.push_back(absl::StrCat(aggregate, ": version ", version, " repeated by ", ids[i]));
+      }
+      expect = version + 1;
+    }
+  }
+  if (!latest) {
+    if (report.records > 0) report.broken.push_back({"checkpoint", 0, "", "no signed checkpoint covers the entries"});
+    return report;
+  }
+  report.tree_size = latest->checkpoint.size;
+  report.root_hex = tlog::ToHex(latest->checkpoint.root);
+  if (subject.empty()) {
+    // The whole log: indices 0..n-1 without a hole, and the recomputed tree at every signed
+    // size equal to what was signed.
+    tlog::MemoryTree tree;
+    for (const auto& [idx, leaf] : leaves) {
+      if (idx != static_cast<int64_t>(tree.size())) {
+        report.broken.push_back({"index", static_cast<int64_t>(tree.size()), "",
+                                 absl::StrCat("entry ", tree.size(), " missing from the index")});
+        break;
+      }
+      tree.Append(leaf);
+    }
+    auto c = reader_->Prepare("SELECT size, note FROM checkpoints ORDER BY size");
+    if (!c.ok()) return c.status();
+    while (true) {
+      auto row = c->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      const uint64_t size = static_cast<uint64_t>(c->Int(0));
+      auto text = tlog::OpenNote(c->Text(1), verifier_key_);
+      auto cp = text.ok() ? tlog::ParseCheckpoint(*text) : absl::StatusOr<tlog::Checkpoint>(text.status());
+      if (!cp.ok() || cp->size != size) {
+        report.broken.push_back({"checkpoint", static_cast<int64_t>(size), "", "its signature does not verify"});
+      } else if (size > tree.size() || tree.Root(size) != cp->root) {
+        report.broken.push_back({"checkpoint", static_cast<int64_t>(size), "",
+                                 absl::StrCat("the entries do not hash to the root signed at size ", size)});
+        break;  // every later one fails too
+      }
+    }
+    auto p = reader_->Prepare("SELECT reason FROM problems ORDER BY log_offset");
+    if (!p.ok()) return p.status();
+    while (true) {
+      auto row = p->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      report.broken.push_back({"log", 0, "", p->Text(0)});
+    }
+    auto u = reader_->Prepare("SELECT what FROM undecodable ORDER BY id");
+    if (!u.ok()) return u.status();
+    while (true) {
+      auto row = u->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      report.undecodable.push_back(u->Text(0));
+    }
+  } else {
+    // One lineage: each signed entry's recomputed leaf is included in the signed tree.
+    absl::MutexLock t(&tree_mu_);
+    for (const auto& [idx, leaf] : leaves) {
+      const uint64_t i = static_cast<uint64_t>(idx);
+      if (i >= latest->checkpoint.size) continue;  // not signed yet
+      if (!tlog::VerifyInclusion(i, latest->checkpoint.size, leaf,
+                                 tlog::InclusionProof(i, latest->checkpoint.size, tree_.Source()),
+                                 latest->checkpoint.root)) {
+        report.broken.push_back({subject, idx, "", absl::StrCat("entry ", idx, " is not in the signed tree")});
+      }
+    }
+  }
+  return report;
+}
+
+}  // namespace pep::audit
