@@ -134,6 +134,10 @@ std::vector<TopicSpec> PepiniereTopics(int partitions, int replication_factor) {
       out.push_back(TopicSpec{name, partitions, replication_factor, {{"retention.ms", "-1"}}});
     }
   }
+  // pep-audit's ledger: one partition (one order), kept forever, written in transactions.
+  TopicSpec log{"pepiniere.audit.log", 1, replication_factor, {{"retention.ms", "-1"}}};
+  if (replication_factor > 1) log.config["min.insync.replicas"] = "2";
+  out.push_back(std::move(log));
   return out;
 }
 

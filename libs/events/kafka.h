@@ -56,7 +56,8 @@ struct TopicSpec {
 absl::Status EnsureTopics(const std::string& brokers, const std::vector<TopicSpec>& topics,
                           absl::Duration timeout = absl::Seconds(30));
 
-// The project's topics: the three event topics and their dead-letter topics.
+// The project's topics: the event topics, their dead-letter topics, and pep-audit's log
+// (pepiniere.audit.log, one partition).
 std::vector<TopicSpec> PepiniereTopics(int partitions = 6, int replication_factor = 1);
 
 }  // namespace pep::events

@@ -1,33 +1,48 @@
-// pep-audit killed with SIGKILL three times during a stream of events (some of them on the
-// wire twice, as a relay restarting would send them): after the last restart the ledger has
-// exactly one record per event, no gap, no duplicate, every chain intact.
+// The ledger's sequencer killed with SIGKILL during a stream of events (some of them on the wire
+// twice, as a restarting relay sends them): alone, restarted three times; then as one of two
+// replicas, the leader killed twice, the other taking over. Afterwards the log topic itself
+// holds exactly one entry per event, its bundles follow each other without a hole, every
+// checkpoint ever published is the root of the entries before it (so each is consistent with
+// every earlier one, across the hand-overs), and both replicas' indexes verify.
 #include <atomic>
+#include <set>
 #include <thread>
 
+#include "absl/strings/str_join.h"
 #include "common/uuid.h"
 #include "events/envelope.h"
 #include "events/kafka.h"
 #include "events/producer.h"
 #include "harness/harness.h"
+#include "harness/kafka_testing.h"
 #include "integration/service_fixture.h"
+#include "pepiniere/audit/v1/log.pb.h"
 #include "pepiniere/ideas/v1/events.pb.h"
+#include "services/audit/ledger.h"
+#include "tlog/merkle.h"
+#include "tlog/note.h"
 
 namespace pep::testing {
 namespace {
 
-TEST(AuditCrashTest, KilledDuringAStreamNoDuplicateNoGap) {
-  const std::string brokers = KafkaBroker::Shared().bootstrap();
-  ASSERT_TRUE(events::EnsureTopics(brokers, events::PepiniereTopics()).ok());
-  TempDir dir;
-  AuditProcess audit(brokers, dir.path(), {"--consumer_group", "pep-audit-crash"});
-  audit.Start();
+constexpr int kAggregates = 60, kEvents = 3000;
 
-  constexpr int kAggregates = 60, kEvents = 3000;
-  const std::vector<std::string> topics = {"pepiniere.ideas.events", "pepiniere.incubation.events",
-                                           "pepiniere.feedback.events"};
+// Produces kEvents events over kAggregates aggregates on `topics`, one in 20 twice.
+class Stream {
+ public:
+  Stream(std::string brokers, std::vector<std::string> topics)
+      : brokers_(std::move(brokers)), topics_(std::move(topics)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~Stream() { Join(); }
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
   std::atomic<int> produced{0}, wire_duplicates{0}, failed{0};
-  std::thread stream([&] {
-    auto p = events::Producer::Create({{"bootstrap.servers", brokers}},
+
+ private:
+  void Run() {
+    auto p = events::Producer::Create({{"bootstrap.servers", brokers_}},
                                       [&](uint64_t, const absl::Status& s) { failed += !s.ok(); });
     ASSERT_TRUE(p.ok());
     std::vector<int64_t> version(kAggregates, 0);
@@ -48,7 +63,7 @@ TEST(AuditCrashTest, KilledDuringAStreamNoDuplicateNoGap) {
       c->set_field("title");
       c->set_new_value(absl::StrCat("v", e.aggregate_version));
       const auto headers = events::ToHeaders(e);
-      const std::string& topic = topics[a % 3];
+      const std::string& topic = topics_[a % topics_.size()];
       ASSERT_TRUE((*p)->Produce(topic, e.subject, ev.SerializeAsString(), headers, n).ok());
       if (n % 20 == 7) {  // the same event again, as a restarted relay would send it
         ASSERT_TRUE((*p)->Produce(topic, e.subject, ev.SerializeAsString(), headers, n).ok());
@@ -58,40 +73,150 @@ TEST(AuditCrashTest, KilledDuringAStreamNoDuplicateNoGap) {
       if (n % 50 == 49) absl::SleepFor(absl::Milliseconds(200));  // a stream, not a burst
     }
     ASSERT_TRUE((*p)->Flush(absl::Seconds(30)).ok());
-  });
-
-  for (int kill = 0; kill < 3; ++kill) {
-    const int at = (kill + 1) * kEvents / 4;
-    ASSERT_TRUE(WaitFor([&] { return produced.load() >= at; }, absl::Seconds(60)));
-    audit.Kill9();
-    audit.Start();
   }
-  stream.join();
-  ASSERT_EQ(failed.load(), 0);
-  ASSERT_GT(wire_duplicates.load(), 100);
+  std::string brokers_;
+  std::vector<std::string> topics_;
+  std::thread thread_;
+};
 
+std::vector<std::string> SourceTopics(const std::string& brokers, const std::string& prefix) {
+  std::vector<std::string> topics;
+  std::vector<events::TopicSpec> specs;
+  for (const char* t : {"ideas", "incubation", "feedback"}) {
+    topics.push_back(absl::StrCat(prefix, ".", t, ".events"));
+    specs.push_back({topics.back(), 3, 1, {}});
+  }
+  EXPECT_TRUE(events::EnsureTopics(brokers, specs).ok());
+  return topics;
+}
+
+// Reads the whole log topic (committed records only) until a checkpoint covers kEvents, then
+// checks it as a third party would.
+void CheckLog(const std::string& brokers, const std::string& topic, const std::string& verifier_key) {
+  namespace av1 = pepiniere::audit::v1;
+  uint64_t signed_size = 0;
+  size_t parsed = 0;
+  std::vector<events::Record> records = ReadTopicUntil(brokers, topic, [&](const std::vector<events::Record>& r) {
+    for (; parsed < r.size(); ++parsed) {
+      av1::LogRecord rec;
+      if (rec.ParseFromString(r[parsed].value) && rec.has_checkpoint()) {
+        auto text = tlog::OpenNote(rec.checkpoint().note(), verifier_key);
+        if (text.ok()) signed_size = std::max(signed_size, tlog::ParseCheckpoint(*text)->size);
+      }
+    }
+    return signed_size >= static_cast<uint64_t>(kEvents);
+  }, absl::Seconds(60));
+  ASSERT_GE(signed_size, static_cast<uint64_t>(kEvents)) << "no checkpoint covers every event";
+  tlog::MemoryTree tree;
+  std::set<std::string> ids;
+  int checkpoints = 0, duplicates = 0;
+  for (const auto& r : records) {
+    av1::LogRecord rec;
+    ASSERT_TRUE(rec.ParseFromString(r.value)) << "log offset " << r.offset;
+    if (rec.has_bundle()) {
+      ASSERT_EQ(rec.bundle().first_index(), tree.size()) << "bundles follow each other at offset " << r.offset;
+      for (const auto& le : rec.bundle().entries()) {
+        audit::LedgerRecord e;
+        std::string payload_hash;
+        ASSERT_TRUE(audit::ParseEntryV2(le.entry(), &e, &payload_hash).ok());
+        duplicates += !ids.insert(e.envelope.id).second;
+        tree.Append(tlog::LeafHash(le.entry()));
+      }
+    } else {
+      auto text = tlog::OpenNote(rec.checkpoint().note(), verifier_key);
+      ASSERT_TRUE(text.ok()) << text.status();
+      auto cp = tlog::ParseCheckpoint(*text);
+      ASSERT_TRUE(cp.ok());
+      ASSERT_LE(cp->size, tree.size());
+      // The root of exactly the entries before it: every checkpoint extends every earlier one.
+      EXPECT_EQ(cp->root, tree.Root(cp->size)) << "checkpoint of size " << cp->size;
+      ++checkpoints;
+    }
+  }
+  EXPECT_EQ(duplicates, 0) << "an event appended twice";
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kEvents));
+  EXPECT_EQ(tree.size(), static_cast<uint64_t>(kEvents));
+  EXPECT_GT(checkpoints, 3);
+}
+
+void CheckIndex(AuditProcess& audit) {
   ASSERT_TRUE(WaitFor([&] { return audit.Records() >= kEvents; }, absl::Seconds(90)))
-      << "ledger has " << audit.Records() << " of " << kEvents;
+      << "the index has " << audit.Records() << " of " << kEvents;
   av1::VerifyLedgerResponse v = audit.Verify();
   EXPECT_EQ(v.records(), kEvents);
-  EXPECT_TRUE(v.ok());
-  EXPECT_EQ(v.broken_size(), 0);
+  EXPECT_TRUE(v.ok()) << (v.broken_size() ? v.broken(0).reason() : "");
   EXPECT_EQ(v.gaps_size(), 0) << v.gaps(0);
   EXPECT_EQ(v.duplicates_size(), 0);
   EXPECT_EQ(v.subjects(), kAggregates / 6);
+  EXPECT_EQ(v.tree_size(), static_cast<uint64_t>(kEvents));
+}
 
-  // A clean restart replays nothing twice either.
+TEST(AuditCrashTest, SequencerKilledDuringAStreamNoDuplicateNoGap) {
+  const std::string brokers = KafkaBroker::Shared().bootstrap();
+  const auto topics = SourceTopics(brokers, "crash1");
+  TempDir dir;
+  AuditProcess audit(brokers, dir.path(), {"--topics", absl::StrJoin(topics, ",")});
+  audit.Start();
+  Stream stream(brokers, topics);
+  for (int kill = 0; kill < 3; ++kill) {
+    const int at = (kill + 1) * kEvents / 4;
+    ASSERT_TRUE(WaitFor([&] { return stream.produced.load() >= at; }, absl::Seconds(60)));
+    audit.Kill9();
+    audit.Start();
+  }
+  stream.Join();
+  ASSERT_EQ(stream.failed.load(), 0);
+  ASSERT_GT(stream.wire_duplicates.load(), 100);
+  CheckIndex(audit);
+  CheckLog(brokers, AuditProcess::LogTopic(audit.ledger()), audit.Checkpoint().verifier_key());
+
+  // A clean restart appends nothing twice either, and the index comes back from its file.
   ASSERT_EQ(audit.Terminate(), 0);
   audit.Start();
-  {
-    auto db = store::Db::Open(audit.db_path());
-    ASSERT_TRUE(db.ok());
-    auto q = (*db)->Prepare("SELECT count(*), count(DISTINCT ce_id) FROM records");
-    ASSERT_TRUE(q.ok() && q->Step().value_or(false));
-    EXPECT_EQ(q->Int(0), kEvents);
-    EXPECT_EQ(q->Int(1), kEvents);
-  }
   EXPECT_EQ(audit.Verify().records(), kEvents);
+  EXPECT_EQ(audit.Checkpoint().tree_size(), static_cast<uint64_t>(kEvents));
+}
+
+bool Leading(AuditProcess& a) {
+  return Sample(HttpGet(a.metrics_port(), "/metrics"), "pep_audit_sequencer_leading") == 1;
+}
+
+TEST(AuditCrashTest, TwoReplicasTheSequencerKilledTheOtherTakesOver) {
+  const std::string brokers = KafkaBroker::Shared().bootstrap();
+  const auto topics = SourceTopics(brokers, "crash2");
+  const std::vector<std::string> args = {"--topics", absl::StrJoin(topics, ",")};
+  TempDir dir_a, dir_b;
+  AuditProcess a(brokers, dir_a.path(), args);
+  a.Start();
+  ASSERT_TRUE(WaitFor([&] { return Leading(a); }, absl::Seconds(30)));
+  AuditProcess b(brokers, dir_b.path(), args, a.ledger());  // same log, same key
+  b.Start();
+  Stream stream(brokers, topics);
+  AuditProcess* leader = &a;
+  AuditProcess* other = &b;
+  for (int kill = 0; kill < 2; ++kill) {
+    const int at = (kill + 1) * kEvents / 3;
+    ASSERT_TRUE(WaitFor([&] { return stream.produced.load() >= at; }, absl::Seconds(60)));
+    const uint64_t signed_before = other->Checkpoint().tree_size();
+    const absl::Time killed = absl::Now();
+    leader->Kill9();
+    // The other replica is elected once the dead one's session expires, and goes on signing.
+    ASSERT_TRUE(WaitFor([&] { return Leading(*other); }, absl::Seconds(30))) << "no hand-over";
+    ASSERT_TRUE(WaitFor([&] { return other->Checkpoint().tree_size() > signed_before; }, absl::Seconds(30)));
+    const absl::Duration handover = absl::Now() - killed;
+    EXPECT_LT(handover, absl::Seconds(20));
+    std::printf("hand-over %d: %.1f s\n", kill + 1, absl::ToDoubleSeconds(handover));
+    leader->Start();  // back as a follower
+    std::swap(leader, other);
+  }
+  stream.Join();
+  ASSERT_EQ(stream.failed.load(), 0);
+  EXPECT_FALSE(Leading(*other)) << "exactly one sequencer";
+  EXPECT_TRUE(Leading(*leader));
+  CheckIndex(a);
+  CheckIndex(b);
+  EXPECT_EQ(a.Checkpoint().note(), b.Checkpoint().note());
+  CheckLog(brokers, AuditProcess::LogTopic(a.ledger()), a.Checkpoint().verifier_key());
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // pep-audit end to end on a real broker, through the real services: challenge → idea →
 // scorecards → selection → start-up → committee → phase → milestone → feedback, then the
-// timeline, lineage and verification; the offline script on an export; a rebuild from the
-// topics equal hash for hash; tampering and deletion named; as-of over an imported portfolio.
+// timeline, lineage and verification; the offline script on an export (a withheld payload
+// still verifies, a cut or forged file fails); a second replica rebuilding its index from the
+// log; tampering and deletion named; as-of over an imported portfolio.
 #include <cstdio>
 #include <fstream>
 
@@ -10,7 +11,9 @@
 #include "common/clock.h"
 #include "common/proto_time.h"
 #include "events/kafka.h"
+#include "absl/strings/escaping.h"
 #include "harness/harness.h"
+#include "tlog/note.h"
 #include "integration/service_fixture.h"
 
 namespace pep::testing {
@@ -18,17 +21,17 @@ namespace {
 
 std::string SourceDir() { return std::getenv("PEP_SOURCE_DIR"); }
 
-// Runs the offline verification script on `lines`; returns its exit code and output.
-std::pair<int, std::string> VerifyOffline(const std::vector<std::string>& lines,
-                                          const std::string& dir, bool whole) {
+// Runs the offline verification script on `lines` with the log's published key; returns its exit
+// code and output.
+std::pair<int, std::string> VerifyOffline(const std::vector<std::string>& lines, const std::string& dir,
+                                          const std::string& key) {
   const std::string in = dir + "/export.jsonl", out = dir + "/verify.out";
   {
     std::ofstream f(in);
     for (const auto& l : lines) f << l << "\n";
   }
-  const int rc = RunCommand(absl::StrCat("python3 ", SourceDir(),
-                                         "/services/audit/tools/verify-ledger.py ",
-                                         whole ? "--whole-ledger " : "", in, " > ", out, " 2>&1"));
+  const int rc = RunCommand(absl::StrCat("python3 ", SourceDir(), "/services/audit/tools/verify-ledger.py --key '",
+                                         key, "' ", in, " > ", out, " 2>&1"));
   std::ifstream f(out);
   std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   return {rc, text};
@@ -248,99 +251,156 @@ TEST_F(AuditE2ETest, IdeaToFeedbackTimelineLineageVerifyExportRebuildTamper) {
   EXPECT_EQ(lineage.startup().milestones_size(), 1);
   EXPECT_EQ(lineage.feedback().answers(), 3);
 
-  // --- verification: clean, whole ledger and this lineage ---
+  // --- verification: clean, whole ledger and this lineage; every record has its log index ---
   av1::VerifyLedgerResponse clean = audit_->Verify();
-  EXPECT_TRUE(clean.ok());
-  EXPECT_EQ(clean.broken_size(), 0);
+  EXPECT_TRUE(clean.ok()) << (clean.broken_size() ? clean.broken(0).reason() : "");
   EXPECT_EQ(clean.gaps_size(), 0) << clean.gaps(0);
   EXPECT_EQ(clean.duplicates_size(), 0);
+  EXPECT_GT(clean.tree_size(), 0u);
   EXPECT_EQ(audit_->Verify(startup_id).records(), lineage.records());
+  std::set<int64_t> indexes;
+  for (const auto& e : t.entries()) {
+    if (e.type() != "FeedbackDaily") EXPECT_TRUE(indexes.insert(e.log_index()).second) << e.type();
+  }
+  EXPECT_EQ(*indexes.begin() >= 0, true);
 
-  // --- the offline procedure: the export verifies; one changed character is named ---
+  // --- one answer moderated: a product team's export withholds that payload ---
+  std::string moderated_id;
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "coord-1", "coordinator");
+    fv1::ListFeedbackRequest req;
+    req.set_startup_id(startup_id);
+    fv1::ListFeedbackResponse resp;
+    ASSERT_TRUE(feedback_->stub().ListFeedback(&ctx, req, &resp).ok());
+    ASSERT_GT(resp.feedback_size(), 0);
+    moderated_id = resp.feedback(0).id();
+  }
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "coord-1", "coordinator");
+    fv1::ModerateFeedbackRequest req;
+    req.set_feedback_id(moderated_id);
+    req.set_reason("données personnelles");
+    fv1::Feedback out;
+    grpc::Status s = feedback_->stub().ModerateFeedback(&ctx, req, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const int64_t with_moderation = lineage.records() + 1;
+  ASSERT_TRUE(WaitFor([&] { return audit_->Verify(startup_id).records() == with_moderation; }, absl::Seconds(60)));
+
+  // --- the offline procedure, with the key as published: the export verifies ---
+  const std::string key = audit_->Checkpoint().verifier_key();
+  ASSERT_FALSE(key.empty());
   const std::vector<std::string> exported = audit_->Export(startup_id);
-  ASSERT_EQ(static_cast<int64_t>(exported.size()), lineage.records() + 1) << "records + end line";
-  EXPECT_NE(exported.back().find(absl::StrCat("\"export_end\":true,\"records\":", lineage.records())),
+  ASSERT_EQ(static_cast<int64_t>(exported.size()), with_moderation + 2) << "head + entries + end line";
+  EXPECT_NE(exported.back().find(absl::StrCat("\"export_end\":true,\"entries\":", with_moderation)),
             std::string::npos) << exported.back();
-  auto [ok_rc, ok_out] = VerifyOffline(exported, scratch_.path(), false);
+  auto [ok_rc, ok_out] = VerifyOffline(exported, scratch_.path(), key);
   EXPECT_EQ(ok_rc, 0) << ok_out;
-  // Cut short anywhere — even at a record boundary, where the chain itself still verifies —
-  // the file fails.
+  EXPECT_NE(ok_out.find(absl::StrCat("OK: ", with_moderation, " entries of lineage ", idea_id)), std::string::npos) << ok_out;
+  // The product team's copy: the moderated answer's payload withheld, still verified.
+  const std::vector<std::string> team = audit_->Export(startup_id, "product_team");
+  int withheld = 0;
+  for (const auto& l : team) withheld += l.find("\"payload_withheld\":true") != std::string::npos;
+  EXPECT_EQ(withheld, 1);
+  auto [team_rc, team_out] = VerifyOffline(team, scratch_.path(), key);
+  EXPECT_EQ(team_rc, 0) << team_out;
+  EXPECT_NE(team_out.find("1 payloads withheld"), std::string::npos) << team_out;
+  // Cut short anywhere — even between entries, where every proof still verifies — it fails.
   for (size_t keep : {exported.size() - 1, exported.size() / 2}) {
     std::vector<std::string> cut(exported.begin(), exported.begin() + keep);
-    auto [cut_rc, cut_out] = VerifyOffline(cut, scratch_.path(), false);
+    auto [cut_rc, cut_out] = VerifyOffline(cut, scratch_.path(), key);
     EXPECT_EQ(cut_rc, 1) << keep << " lines: " << cut_out;
     EXPECT_NE(cut_out.find("cut short"), std::string::npos) << cut_out;
   }
-  std::vector<std::string> dropped = exported;  // a record removed, the end line kept
+  std::vector<std::string> dropped = exported;  // an entry removed, the end line kept
   dropped.erase(dropped.begin() + 2);
-  auto [drop_rc, drop_out] = VerifyOffline(dropped, scratch_.path(), false);
+  auto [drop_rc, drop_out] = VerifyOffline(dropped, scratch_.path(), key);
   EXPECT_EQ(drop_rc, 1) << drop_out;
+  // One changed byte in an entry (a juror's name): its proof no longer leads to the root.
   std::vector<std::string> forged = exported;
-  forged[1] = absl::StrReplaceAll(forged[1], {{"\"ce_actor\":\"juror-a\"", "\"ce_actor\":\"juror-x\""}});
-  ASSERT_NE(forged[1], exported[1]);
-  auto [bad_rc, bad_out] = VerifyOffline(forged, scratch_.path(), false);
+  {
+    const size_t at = forged[2].find("\"entry\":\"") + 9;
+    const size_t end = forged[2].find('"', at);
+    std::string entry;
+    ASSERT_TRUE(absl::Base64Unescape(forged[2].substr(at, end - at), &entry));
+    const size_t juror = entry.find("juror-a");
+    ASSERT_NE(juror, std::string::npos) << "the second entry is juror-a's scorecard";
+    entry[juror + 6] = 'x';
+    forged[2].replace(at, end - at, absl::Base64Escape(entry));
+  }
+  auto [bad_rc, bad_out] = VerifyOffline(forged, scratch_.path(), key);
   EXPECT_EQ(bad_rc, 1) << bad_out;
-  EXPECT_NE(bad_out.find("record 2"), std::string::npos) << bad_out;
+  EXPECT_NE(bad_out.find("entry 2 (index"), std::string::npos) << bad_out;
+  EXPECT_NE(bad_out.find("inclusion proof does not lead to the signed root"), std::string::npos) << bad_out;
+  // Another key than the log's: the checkpoint is refused.
+  auto other = tlog::NoteSigner::Generate(audit_->Checkpoint().origin());
+  auto [key_rc, key_out] = VerifyOffline(exported, scratch_.path(), other->VerifierKey());
+  EXPECT_EQ(key_rc, 1) << key_out;
+  EXPECT_NE(key_out.find("checkpoint:"), std::string::npos) << key_out;
   const std::vector<std::string> whole = audit_->Export();
-  auto [whole_rc, whole_out] = VerifyOffline(whole, scratch_.path(), true);
+  auto [whole_rc, whole_out] = VerifyOffline(whole, scratch_.path(), key);
   EXPECT_EQ(whole_rc, 0) << whole_out;
+  EXPECT_NE(whole_out.find("of the whole log"), std::string::npos) << whole_out;
 
   const std::string metrics = HttpGet(audit_->metrics_port(), "/metrics");
   EXPECT_EQ(Sample(metrics, "pep_audit_events_total{type=\"IdeaSubmitted\"}"), 1);
   EXPECT_EQ(Sample(metrics, "pep_audit_events_total{type=\"FeedbackReceived\"}"), 3);
   EXPECT_EQ(Sample(metrics, "pep_audit_gaps_total"), 0);
-  EXPECT_GT(Sample(metrics, "pep_audit_lag_seconds"), 0) << "now minus the newest sealed event";
+  EXPECT_GT(Sample(metrics, "pep_audit_lag_seconds"), 0) << "now minus the newest indexed event";
+  EXPECT_EQ(Sample(metrics, "pep_audit_sequencer_leading"), 1);
 
-  // --- rebuild: a fresh database and consumer group replays the topics: same ledger ---
+  // --- rebuild: a second replica of the same ledger, fresh database, reads the log: same ---
   TempDir rebuild_dir;
-  AuditProcess rebuilt(brokers_, rebuild_dir.path(), {"--consumer_group", "pep-audit-rebuild"});
+  AuditProcess rebuilt(brokers_, rebuild_dir.path(), {}, audit_->ledger());
   rebuilt.Start();
-  ASSERT_TRUE(WaitFor([&] { return rebuilt.Records() == clean.records(); }, absl::Seconds(60)))
-      << rebuilt.Records() << " of " << clean.records();
-  EXPECT_EQ(rebuilt.Export(), whole) << "the rebuild differs from the live ledger";
-  EXPECT_EQ(rebuilt.Verify().global_head_hash(), clean.global_head_hash());
+  ASSERT_TRUE(WaitFor([&] { return rebuilt.Checkpoint().note() == audit_->Checkpoint().note(); }, absl::Seconds(60)))
+      << rebuilt.Checkpoint().tree_size() << " of " << audit_->Checkpoint().tree_size();
+  EXPECT_EQ(rebuilt.Export(startup_id), audit_->Export(startup_id)) << "the rebuilt index differs";
+  EXPECT_EQ(Timeline(startup_id, rebuilt).SerializeAsString(), Timeline(startup_id, *audit_).SerializeAsString());
+  EXPECT_EQ(Sample(HttpGet(rebuilt.metrics_port(), "/metrics"), "pep_audit_sequencer_leading"), 0)
+      << "one sequencer: the first replica";
 
-  // --- tampering, on the rebuilt copy: one field changed, then one record deleted ---
+  // --- tampering with the rebuilt index, live: one field changed, then one entry deleted ---
   std::string selected_ce_id, phase_ce_id;
+  int64_t phase_index = -1;
   for (const auto& e : t.entries()) {
     if (e.type() == "IdeaSelected") selected_ce_id = e.ce_id();
-    if (e.type() == "PhaseChanged") phase_ce_id = e.ce_id();  // not its aggregate's last
+    if (e.type() == "PhaseChanged") {
+      phase_ce_id = e.ce_id();  // not its aggregate's last
+      phase_index = e.log_index();
+    }
   }
-  ASSERT_EQ(rebuilt.Terminate(), 0);
   {
-    auto db = store::Db::Open(rebuilt.db_path());
+    auto db = store::Db::Open(rebuilt.index_path());
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->Exec(absl::StrCat("UPDATE records SET actor = 'coord-X' WHERE ce_id = '",
+    ASSERT_TRUE((*db)->Exec(absl::StrCat("UPDATE entries SET actor = 'coord-X' WHERE ce_id = '",
                                          selected_ce_id, "'")).ok());
   }
-  rebuilt.Start();
   av1::VerifyLedgerResponse tampered = rebuilt.Verify(idea_id);
   EXPECT_FALSE(tampered.ok());
   ASSERT_GE(tampered.broken_size(), 1);
   EXPECT_EQ(tampered.broken(0).ce_id(), selected_ce_id);
   EXPECT_EQ(tampered.broken(0).chain(), idea_id);
-  ASSERT_EQ(rebuilt.Terminate(), 0);
+  EXPECT_NE(tampered.broken(0).reason().find("index row differs from its entry"), std::string::npos)
+      << tampered.broken(0).reason();
   {
-    auto db = store::Db::Open(rebuilt.db_path());
-    ASSERT_TRUE((*db)->Exec(absl::StrCat("UPDATE records SET actor = 'coord-1' WHERE ce_id = '",
+    auto db = store::Db::Open(rebuilt.index_path());
+    ASSERT_TRUE((*db)->Exec(absl::StrCat("UPDATE entries SET actor = 'coord-1' WHERE ce_id = '",
                                          selected_ce_id, "'")).ok());
-    ASSERT_TRUE((*db)->Exec(absl::StrCat("DELETE FROM records WHERE ce_id = '", phase_ce_id,
-                                         "'")).ok());
+    ASSERT_TRUE((*db)->Exec(absl::StrCat("DELETE FROM entries WHERE ce_id = '", phase_ce_id, "'")).ok());
   }
-  rebuilt.Start();
   av1::VerifyLedgerResponse deleted = rebuilt.Verify();
   EXPECT_FALSE(deleted.ok());
-  bool lineage_break = false, global_break = false;
-  for (const auto& b : deleted.broken()) {
-    lineage_break |= b.chain() == idea_id;
-    global_break |= b.chain() == "global";
-  }
-  EXPECT_TRUE(lineage_break);
-  EXPECT_TRUE(global_break);
+  bool hole = false;
+  for (const auto& b : deleted.broken()) hole |= b.chain() == "index" && b.seq() == phase_index;
+  EXPECT_TRUE(hole) << "entry " << phase_index << " named missing";
   ASSERT_EQ(deleted.gaps_size(), 1);
   EXPECT_NE(deleted.gaps(0).find(startup_id), std::string::npos) << deleted.gaps(0);
   const std::string after = HttpGet(rebuilt.metrics_port(), "/metrics");
-  EXPECT_EQ(Sample(after, "pep_audit_verify_failures_total"), 1);
+  EXPECT_EQ(Sample(after, "pep_audit_verify_failures_total"), 2);
+  ASSERT_EQ(rebuilt.Terminate(), 0);
 }
 
 TEST_F(AuditE2ETest, AsOfAnImportedPortfolioAndWhatWasKnownWhen) {

@@ -2,12 +2,17 @@
 // against a real broker, with typed stubs and helpers to call them.
 #pragma once
 
+#include <unistd.h>
+
+#include <atomic>
 #include <memory>
+#include <filesystem>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "events/kafka.h"
 #include "harness/harness.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "pepiniere/audit/v1/audit.grpc.pb.h"
@@ -191,15 +196,25 @@ class FeedbackProcess : public StubbedProcess<fv1::FeedbackService> {
                        std::move(args)) {}
 };
 
-// pep-audit with a short seal grace, so records reach queries quickly in tests.
+// pep-audit on a log of its own: tests share one broker (and run two at a time), so each
+// ledger gets its own log topic, sequencer id and signing key. Replicas of one ledger pass the
+// same `ledger` name (and key file).
 class AuditProcess : public StubbedProcess<av1::AuditService> {
  public:
-  AuditProcess(std::string brokers, std::string data_dir, std::vector<std::string> args = {})
-      : StubbedProcess("services/audit/pep-audit", std::move(brokers), std::move(data_dir),
-                       WithGrace(std::move(args))) {}
-  std::string db_path() const { return data_dir() + "/audit.db"; }
+  AuditProcess(std::string brokers, std::string data_dir, std::vector<std::string> args = {},
+               std::string ledger = NewLedger())
+      : StubbedProcess("services/audit/pep-audit", brokers, data_dir,
+                       LedgerArgs(brokers, std::move(args), ledger)),
+        ledger_(ledger) {}
+  static std::string NewLedger() {
+    static std::atomic<int> n{0};
+    return absl::StrCat("t", getpid(), "-", absl::ToUnixMicros(absl::Now()) % 100000000, "-", n++);
+  }
+  const std::string& ledger() const { return ledger_; }
+  std::string index_path() const { return data_dir() + "/ledger-index.db"; }
+  static std::string LogTopic(const std::string& ledger) { return "pepiniere.audit.log." + ledger; }
 
-  // Records in the ledger (-1 when VerifyLedger fails).
+  // Entries in the ledger (-1 when VerifyLedger fails).
   int64_t Records() {
     grpc::ClientContext ctx;
     av1::VerifyLedgerRequest req;
@@ -215,9 +230,20 @@ class AuditProcess : public StubbedProcess<av1::AuditService> {
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp;
   }
-  // ExportLedger's lines (the whole ledger when `id` is empty).
-  std::vector<std::string> Export(const std::string& id = "") {
+  av1::Checkpoint Checkpoint() {
     grpc::ClientContext ctx;
+    av1::Checkpoint resp;
+    grpc::Status s = stub().GetCheckpoint(&ctx, av1::GetCheckpointRequest(), &resp);
+    return s.ok() ? resp : av1::Checkpoint();
+  }
+  // ExportLedger's lines (the whole ledger when `id` is empty).
+  std::vector<std::string> Export(const std::string& id = "", const std::string& roles = "") {
+    grpc::ClientContext ctx;
+    if (!roles.empty()) {
+      ctx.AddMetadata("x-pep-actor", "test");
+      ctx.AddMetadata("x-pep-roles", roles);
+      if (roles == "product_team") ctx.AddMetadata("x-pep-scope", "startup:" + id);
+    }
     av1::ExportLedgerRequest req;
     req.set_id(id);
     auto reader = stub().ExportLedger(&ctx, req);
@@ -230,10 +256,23 @@ class AuditProcess : public StubbedProcess<av1::AuditService> {
   }
 
  private:
-  static std::vector<std::string> WithGrace(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--seal_grace", "300ms"});
+  static std::vector<std::string> LedgerArgs(const std::string& brokers, std::vector<std::string> args,
+                                             const std::string& ledger) {
+    const std::string topic = LogTopic(ledger);
+    EXPECT_TRUE(events::EnsureTopics(brokers, {events::TopicSpec{topic, 1, 1, {{"retention.ms", "-1"}}}}).ok());
+    args.insert(args.begin(), {"--log_topic", topic, "--sequencer_id", "pep-audit-sequencer-" + ledger,
+                               "--ledger_signing_key_file", absl::StrCat(KeyDir(ledger), "/ledger.key"),
+                               "--ledger_create_key", "--ledger_origin", "pepiniere.test/" + ledger});
     return args;
   }
+  // One key per ledger, beside the test's temporary files (replicas share it).
+  static std::string KeyDir(const std::string& ledger) {
+    static TempDir* keys = new TempDir();
+    const std::string dir = keys->path() + "/" + ledger;
+    std::filesystem::create_directories(dir);
+    return dir;
+  }
+  std::string ledger_;
 };
 
 }  // namespace pep::testing

@@ -1,122 +1,127 @@
 #!/usr/bin/env python3
-"""Re-verifies a Pépinière ledger export (ExportLedger JSON Lines) offline.
+"""Verifies a Pépinière ledger export (ExportLedger, version 2) offline, without trusting Pépinière.
 
-Python 3 standard library only. Usage:
-    python3 verify-ledger.py [--whole-ledger] export.jsonl
-Recomputes every record's SHA-256 from its fields (canonical form "pep-ledger-v1", described in
-services/audit/LEDGER.md), checks each lineage chain link by link and numbered 1..n, each
-record's global hash, aggregate versions 1, 2, 3... and, with --whole-ledger (an export of the
-whole ledger, in global order), that the global chain is unbroken. The export's last line
-({"export_end": true, ...}) must be there and agree with the records above it: how many, and
-each chain's count and head, so a file cut short fails even though a prefix of a valid chain
-is valid. Exit 0 when all hold.
+Python 3 standard library, plus the `openssl` command for Ed25519 (tlog.py beside this file).
+Usage:
+    python3 verify-ledger.py --key '<name>+<key id>+<base64 key>' export.jsonl
+
+The key is the log's published verifier key, obtained apart from the file. The checks (the
+formats are in services/audit/LEDGER.md):
+  - the first line's checkpoint is a C2SP signed note by that key, of a C2SP tlog-checkpoint;
+  - every entry parses as a version 2 entry; a payload given hashes to the entry's payload hash
+    (a withheld payload is allowed, and said so); the readable fields agree with the entry;
+  - every entry's RFC 9162 inclusion proof leads from its leaf hash to the signed root;
+  - within the file, each aggregate's versions run 1, 2, 3... (a gap is named);
+  - the last line ({"export_end": true, ...}) is there and agrees: the entry count and the tree
+    size, so a file cut anywhere fails; an export of the whole log must hold every index.
+Exit 0 when all hold, 1 otherwise (each problem on its own line).
 """
+import argparse
 import base64
 import hashlib
 import json
+import os
 import sys
 
-TAG = b"pep-ledger-v1"
-ZERO = "00" * 32
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tlog  # noqa: E402
+
+FIELDS = ["ce_id", "ce_type", "ce_source", "ce_subject", "ce_time", "ce_actor", "ce_correlationid",
+          "ce_causationid", "ce_aggregateversion", "ce_effectivetime", "topic", "payload_sha256"]
 
 
-def canonical(r):
-    fields = [
-        r["subject"], str(r["subject_seq"]), r["ce_id"], r["ce_type"], r["ce_source"],
-        r["ce_subject"], r["ce_time"], r["ce_actor"], r["ce_correlationid"],
-        r["ce_causationid"], str(r["ce_aggregateversion"]), r["ce_effectivetime"], r["topic"],
-    ]
-    out = bytearray(TAG)
-    for f in fields:
-        b = f.encode("utf-8")
-        out += len(b).to_bytes(4, "big") + b
-    payload = base64.b64decode(r["payload_base64"])
-    out += len(payload).to_bytes(4, "big") + payload
-    return bytes(out)
+def parse_entry(entry: bytes) -> dict:
+    tag = b"pep-ledger-v2"
+    if not entry.startswith(tag):
+        raise ValueError("not a version 2 entry")
+    rest, out = entry[len(tag):], {}
+    for name in FIELDS:
+        if len(rest) < 4:
+            raise ValueError("cut in field " + name)
+        n = int.from_bytes(rest[:4], "big")
+        if len(rest) < 4 + n:
+            raise ValueError("cut in field " + name)
+        value, rest = rest[4:4 + n], rest[4 + n:]
+        out[name] = value if name == "payload_sha256" else value.decode("utf-8")
+    if rest:
+        raise ValueError("bytes after the last field")
+    if len(out["payload_sha256"]) != 32:
+        raise ValueError("payload hash is not 32 bytes")
+    return out
 
 
-def main(argv):
-    whole = "--whole-ledger" in argv
-    paths = [a for a in argv if not a.startswith("--")]
-    if len(paths) != 1:
-        print(__doc__, file=sys.stderr)
-        return 2
-    records = []
-    with open(paths[0], encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except ValueError as e:
-                    print(f"line {n}: not JSON ({e})")
-                    return 1
-    problems = []
-    end = records.pop() if records and records[-1].get("export_end") is True else None
-    if end is None:
-        problems.append("export is incomplete: its closing line (export_end) is missing, "
-                        "the file was cut short")
-    if any(r.get("export_end") for r in records):
-        problems.append("export_end appears before the last line")
-        records = [r for r in records if not r.get("export_end")]
-    chains = {}
-    for r in records:
-        chains.setdefault(r["subject"], []).append(r)
-    for subject, chain in chains.items():
-        chain.sort(key=lambda r: r["subject_seq"])
-        prev = ZERO
-        for i, r in enumerate(chain, 1):
-            if r["subject_seq"] != i:
-                problems.append(f"{subject}: record {i} missing (next is {r['subject_seq']})")
-                break
-            digest = hashlib.sha256(bytes.fromhex(prev) + canonical(r)).hexdigest()
-            if r["prev_hash"] != prev or r["hash"] != digest:
-                problems.append(f"{subject}: record {i} ({r['ce_id']}) does not recompute")
-                break
-            prev = r["hash"]
-    global_prev = ZERO
-    for r in records:
-        g = hashlib.sha256(bytes.fromhex(r["global_prev"]) + bytes.fromhex(r["hash"])).hexdigest()
-        if r["global_hash"] != g:
-            problems.append(f"global: {r['ce_id']} global hash does not recompute")
-            break
-        if whole and r["global_prev"] != global_prev:
-            problems.append(f"global: {r['ce_id']} does not follow the record before it")
-            break
-        global_prev = r["global_hash"]
-    versions = {}
-    for r in records:
-        versions.setdefault(r["ce_subject"], []).append(r["ce_aggregateversion"])
-    for aggregate, seen in versions.items():
-        expected = 1
-        for v in sorted(seen):
-            while expected < v:
-                problems.append(f"{aggregate}: version {expected} missing")
-                expected += 1
-            if v < expected:
-                problems.append(f"{aggregate}: version {v} twice")
-            expected = v + 1
-    if end is not None:
-        if end.get("records") != len(records):
-            problems.append(f"export_end says {end.get('records')} records, the file has {len(records)}")
-        declared = end.get("chains", {})
-        for subject in sorted(set(declared) | set(chains)):
-            got = chains.get(subject, [])
-            want = declared.get(subject, {})
-            if want.get("records") != len(got) or (got and want.get("head") != got[-1]["hash"]):
-                problems.append(f"{subject}: export_end says {want.get('records')} records ending "
-                                f"at {want.get('head')}, the file has {len(got)}")
-        if records and end.get("last_global_hash") != records[-1]["global_hash"]:
-            problems.append("export_end: the last global hash does not match the last record")
-    if problems:
-        for p in problems:
-            print("FAIL", p)
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--key", required=True, help="the log's verifier key, as published")
+    ap.add_argument("export")
+    args = ap.parse_args()
+    problems, withheld = [], 0
+    with open(args.export, "rb") as f:
+        lines = [json.loads(line) for line in f if line.strip()]
+    if not lines or "checkpoint" not in lines[0]:
+        print("the first line is not an export head with a checkpoint")
         return 1
-    heads = {s: c[-1]["hash"] for s, c in chains.items()}
-    print(f"OK {len(records)} records, {len(chains)} chains"
-          + (f", global head {global_prev}" if whole else "")
-          + "".join(f"\n  {s} head {h}" for s, h in sorted(heads.items())[:20]))
+    head = lines[0]
+    try:
+        text = tlog.open_note(head["checkpoint"].encode(), args.key).decode()
+        origin, size, root = tlog.parse_checkpoint(text)
+    except ValueError as e:
+        print("checkpoint:", e)
+        return 1
+    end = lines[-1] if len(lines) > 1 and lines[-1].get("export_end") else None
+    entries = [line for line in lines[1:] if "index" in line]
+    seen, versions = set(), {}
+    for n, line in enumerate(entries, 1):
+        where = "entry %d (index %s)" % (n, line.get("index"))
+        try:
+            entry = base64.b64decode(line["entry"], validate=True)
+            fields = parse_entry(entry)
+        except (KeyError, ValueError) as e:
+            problems.append("%s: %s" % (where, e))
+            continue
+        index = line["index"]
+        if index in seen:
+            problems.append("%s: index given twice" % where)
+        seen.add(index)
+        if line.get("payload_withheld"):
+            withheld += 1
+        elif hashlib.sha256(base64.b64decode(line.get("payload", ""), validate=True)).digest() != fields["payload_sha256"]:
+            problems.append("%s (%s): the payload does not hash to the entry" % (where, fields["ce_id"]))
+        for name in ("ce_id", "ce_type", "ce_subject", "ce_time", "ce_effectivetime"):
+            if name in line and line[name] != fields[name]:
+                problems.append("%s: %s says %r, the entry %r" % (where, name, line[name], fields[name]))
+        if "ce_aggregateversion" in line and str(line["ce_aggregateversion"]) != fields["ce_aggregateversion"]:
+            problems.append("%s: ce_aggregateversion differs from the entry" % where)
+        proof = [base64.b64decode(h, validate=True) for h in line.get("proof", [])]
+        if not tlog.verify_inclusion(index, size, tlog.leaf_hash(entry), proof, root):
+            problems.append("%s (%s): the inclusion proof does not lead to the signed root" % (where, fields["ce_id"]))
+        versions.setdefault(fields["ce_subject"], set()).add(int(fields["ce_aggregateversion"]))
+    for aggregate, vs in sorted(versions.items()):
+        for missing in sorted(set(range(1, max(vs) + 1)) - vs):
+            problems.append("%s: version %d missing" % (aggregate, missing))
+    if end is None:
+        problems.append("no closing line: the export is cut short")
+    else:
+        if end.get("entries") != len(entries):
+            problems.append("the closing line counts %s entries, the file holds %d: cut short or added to"
+                            % (end.get("entries"), len(entries)))
+        if end.get("tree_size") != size:
+            problems.append("the closing line's tree size %s is not the checkpoint's %d" % (end.get("tree_size"), size))
+        if end.get("subject", "") != head.get("subject", ""):
+            problems.append("the closing line is for another subject")
+    if head.get("subject", "") == "" and seen != set(range(size)):
+        problems.append("an export of the whole log must hold entries 0..%d; %d are missing"
+                        % (size - 1, len(set(range(size)) - seen)))
+    for p in problems:
+        print(p)
+    if problems:
+        return 1
+    what = "lineage " + head["subject"] if head.get("subject") else "the whole log"
+    print("OK: %d entries of %s, each included in the tree of size %d signed by %s (root %s)%s"
+          % (len(entries), what, size, origin, root.hex(),
+             "; %d payloads withheld, their hashes verified in place" % withheld if withheld else ""))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())
