@@ -1,5 +1,6 @@
 #include "services/gateway/router.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "auth/principal.h"
@@ -50,8 +51,23 @@ bool Caller::CoversStartup(const std::string& id) const {
 std::optional<PathParams> Match(const std::string& pattern, const std::string& path) {
   const std::vector<std::string> want = absl::StrSplit(pattern, '/');
   const std::vector<std::string> got = absl::StrSplit(path, '/');
-  if (want.size() != got.size()) return std::nullopt;
   PathParams params;
+  // A last segment "{name=**}" takes the rest of the path, one segment or more (C2SP tiles).
+  if (!want.empty() && absl::EndsWith(want.back(), "=**}") && absl::StartsWith(want.back(), "{") &&
+      got.size() >= want.size()) {
+    std::vector<std::string> head(want.begin(), want.end() - 1);
+    std::vector<std::string> got_head(got.begin(), got.begin() + static_cast<long>(head.size()));
+    auto rest = Match(absl::StrJoin(head, "/"), absl::StrJoin(got_head, "/"));
+    if (!rest) return std::nullopt;
+    const std::string& w = want.back();
+    std::vector<std::string> tail(got.begin() + static_cast<long>(head.size()), got.end());
+    for (const std::string& t : tail) {
+      if (t.empty() || t == "." || t == "..") return std::nullopt;
+    }
+    (*rest)[w.substr(1, w.size() - 5)] = absl::StrJoin(tail, "/");
+    return rest;
+  }
+  if (want.size() != got.size()) return std::nullopt;
   for (size_t i = 0; i < want.size(); ++i) {
     const std::string_view w = want[i], g = got[i];
     const size_t open = w.find('{');
@@ -77,7 +93,9 @@ std::vector<std::string> ParamNames(const std::string& pattern) {
   size_t at = 0;
   while ((at = pattern.find('{', at)) != std::string::npos) {
     const size_t close = pattern.find('}', at);
-    out.push_back(pattern.substr(at + 1, close - at - 1));
+    std::string name = pattern.substr(at + 1, close - at - 1);
+    if (absl::EndsWith(name, "=**")) name.resize(name.size() - 3);
+    out.push_back(std::move(name));
     at = close;
   }
   return out;

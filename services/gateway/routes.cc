@@ -1,6 +1,7 @@
 // The REST routes: one table. Adding a route is one `add(...)` here — method, pattern, roles,
 // summary, body, documented messages, handler; dispatch, role checks, body limits and
 // /openapi.json all read this table.
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -62,6 +63,29 @@ gv1::Account AccountJson(const Account& a) {
 // body is refused here with 413 rather than by the service.
 constexpr size_t kFeedbackBodyBytes = 64 << 10;
 constexpr size_t kImportBodyBytes = 32 << 20;
+
+// A C2SP resource of the log as pep-audit serves it: the bytes as they are, cacheable as the
+// spec allows (a full tile or bundle never changes; the checkpoint and partial tiles do).
+RouteHandler LedgerTile(Backend& backend, av1::AuditService::Stub* stub, std::string fixed) {
+  return [&backend, stub, fixed](CallPtr call, Respond respond) {
+    av1::ReadLedgerTileRequest req;
+    req.set_path(fixed.empty() ? "tile/" + call->params["tile"] : fixed);
+    const bool entries = absl::StartsWith(req.path(), "tile/entries/");
+    const bool checkpoint = fixed == "checkpoint";
+    CallUnary(backend, stub, &av1::AuditService::Stub::async::ReadLedgerTile, call->meta, std::move(req),
+              [respond, entries, checkpoint, &backend](const grpc::Status& s, av1::LedgerTile& tile,
+                                                       int retry_after) {
+                if (!s.ok()) return respond(BackendErrorResponse(s, backend.name(), retry_after));
+                HttpResponse r;
+                r.content_type = checkpoint ? "text/plain; charset=utf-8" : "application/octet-stream";
+                r.body = std::move(*tile.mutable_data());
+                r.headers.emplace("Cache-Control", !tile.immutable() ? "no-cache"
+                                                   : entries         ? "private, max-age=31536000, immutable"
+                                                                     : "public, max-age=31536000, immutable");
+                respond(std::move(r));
+              });
+  };
+}
 
 }  // namespace
 
@@ -250,6 +274,25 @@ void Gateway::BuildRoutes() {
           [](const av1::ExportLedgerRequest&) -> std::string { return "application/x-ndjson"; },
           [](const av1::ExportLedgerLine& line) { return line.json() + "\n"; }),
       "application/x-ndjson");
+
+  // --- the verifiable log (issue 14): the tree is public, the entries are not ---
+  // The checkpoint, proofs and hash tiles are hashes only: anyone may monitor the log without a
+  // token (pepctl ledger watch from an inspector's cron). Entry bundles carry the events'
+  // envelopes: pep-audit serves them to coordinators and auditors only.
+  add("GET", "/ledger/checkpoint", kAnyRole, "Dernier point de contrôle signé (C2SP tlog-checkpoint)",
+      Body::kNone, nullptr, nullptr, &b.audit, LedgerTile(b.audit, audit, "checkpoint"), "text/plain; charset=utf-8");
+  add("GET", "/ledger/tile/{tile=**}", kAnyRole,
+      "Tuiles du registre (C2SP tlog-tiles) : hachages publics, lots d'entrées pour les coordinateurs",
+      Body::kNone, nullptr, nullptr, &b.audit, LedgerTile(b.audit, audit, ""), "application/octet-stream");
+  add("GET", "/v1/ledger/checkpoint", kAnyRole, "Point de contrôle signé et clé de vérification publiée",
+      Body::kNone, av1::GetCheckpointRequest::descriptor(), av1::Checkpoint::descriptor(), &b.audit,
+      Unary(b.audit, audit, &AS::GetCheckpoint));
+  add("GET", "/v1/ledger/inclusion", kAnyRole, "Preuve d'inclusion (?index=…&tree_size=…)", Body::kNone,
+      av1::GetInclusionProofRequest::descriptor(), av1::InclusionProof::descriptor(), &b.audit,
+      Unary(b.audit, audit, &AS::GetInclusionProof));
+  add("GET", "/v1/ledger/consistency", kAnyRole, "Preuve de cohérence (?first=…&second=…)", Body::kNone,
+      av1::GetConsistencyProofRequest::descriptor(), av1::ConsistencyProof::descriptor(), &b.audit,
+      Unary(b.audit, audit, &AS::GetConsistencyProof));
 
   // --- identity (served by the gateway itself) ---
   add("GET", "/v1/me", kAnyRole,
