@@ -146,7 +146,8 @@ std::optional<HttpResponse> Gateway::Dispatch(HttpRequest& req, const Route** ou
     *label = "/openapi.json";
     return HttpResponse{200, "application/json; charset=utf-8", OpenApi()};
   }
-  const bool api = absl::StartsWithIgnoreCase(req.path, "/v1");
+  // /v1: the API; /ledger/: the log's C2SP resources (issue 14); anything else is the console.
+  const bool api = absl::StartsWithIgnoreCase(req.path, "/v1") || absl::StartsWith(req.path, "/ledger/");
   if (!api) {
     *label = "static";
     return static_files_.Serve(req);

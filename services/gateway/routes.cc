@@ -69,7 +69,8 @@ constexpr size_t kImportBodyBytes = 32 << 20;
 RouteHandler LedgerTile(Backend& backend, av1::AuditService::Stub* stub, std::string fixed) {
   return [&backend, stub, fixed](CallPtr call, Respond respond) {
     av1::ReadLedgerTileRequest req;
-    req.set_path(fixed.empty() ? "tile/" + call->params["tile"] : fixed);
+    auto tile = call->params.find("tile");
+    req.set_path(fixed.empty() && tile != call->params.end() ? "tile/" + tile->second : fixed);
     const bool entries = absl::StartsWith(req.path(), "tile/entries/");
     const bool checkpoint = fixed == "checkpoint";
     CallUnary(backend, stub, &av1::AuditService::Stub::async::ReadLedgerTile, call->meta, std::move(req),

@@ -199,6 +199,7 @@ class Platform {
   }
 
   static constexpr char kKey[] = "test-gateway-key-0123456789";
+  const std::string& brokers() const { return brokers_; }
 
  private:
   std::string brokers_;

@@ -211,6 +211,7 @@ class AuditProcess : public StubbedProcess<av1::AuditService> {
     return absl::StrCat("t", getpid(), "-", absl::ToUnixMicros(absl::Now()) % 100000000, "-", n++);
   }
   const std::string& ledger() const { return ledger_; }
+  std::string key_file() const { return KeyDir(ledger_) + "/ledger.key"; }
   std::string index_path() const { return data_dir() + "/ledger-index.db"; }
   static std::string LogTopic(const std::string& ledger) { return "pepiniere.audit.log." + ledger; }
 
@@ -261,7 +262,7 @@ class AuditProcess : public StubbedProcess<av1::AuditService> {
     const std::string topic = LogTopic(ledger);
     EXPECT_TRUE(events::EnsureTopics(brokers, {events::TopicSpec{topic, 1, 1, {{"retention.ms", "-1"}}}}).ok());
     args.insert(args.begin(), {"--log_topic", topic, "--sequencer_id", "pep-audit-sequencer-" + ledger,
-                               "--ledger_signing_key_file", absl::StrCat(KeyDir(ledger), "/ledger.key"),
+                               "--ledger_signing_key_file", KeyDir(ledger) + "/ledger.key",
                                "--ledger_create_key", "--ledger_origin", "pepiniere.test/" + ledger});
     return args;
   }
