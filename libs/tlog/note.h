@@ -22,6 +22,8 @@ class NoteSigner {
  public:
   static absl::StatusOr<NoteSigner> Generate(const std::string& name);
   static absl::StatusOr<NoteSigner> FromSignerKey(absl::string_view skey);
+  // A key from a 32-byte Ed25519 seed (RFC 8032's private key).
+  static absl::StatusOr<NoteSigner> FromSeed(std::string name, std::string seed);
   const std::string& name() const { return name_; }
   std::string SignerKey() const;
   std::string VerifierKey() const;
@@ -29,7 +31,6 @@ class NoteSigner {
   absl::StatusOr<std::string> Sign(absl::string_view text) const;
 
  private:
-  static absl::StatusOr<NoteSigner> FromSeed(std::string name, std::string seed);
   std::string name_, seed_, public_key_;  // raw 32 bytes each
   uint32_t key_id_ = 0;
 };

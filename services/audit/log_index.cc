@@ -519,11 +519,13 @@ absl::StatusOr<std::string> LogIndex::Tile(const std::string& path, bool* immuta
     n = n * 1000 + v;
   }
   const uint64_t have = tlog::TileWidth(entries ? 0 : level, n, size);
-  if (have < width || (width < tlog::kTileWidth && have != width)) return bad();
+  // A tile of width W is the first W hashes of its place: once the tree has them they never
+  // change, so any width up to what the signed tree holds is served, and cacheable for good.
+  if (have < width) return bad();
   // Canonical spelling only: the same tile has one name (and one cache entry).
   const std::string canonical = entries ? tlog::EntryBundlePath(n, width) : tlog::TilePath(level, n, width);
   if (canonical != path) return bad();
-  *immutable = width == tlog::kTileWidth;
+  *immutable = true;
   if (entries) return EntryBundle(n, width);
   absl::MutexLock l(&tree_mu_);
   return tree_.TileData(level, n, width);

@@ -52,6 +52,7 @@ absl::StatusOr<std::string> LoadSigningKey(const std::string& path, bool create,
     }
     std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     std::filesystem::rename(tmp, path);
+    std::ofstream(path + ".pub", std::ios::trunc) << signer->VerifierKey() << "\n";  // to publish
     LogInfo("ledger signing key created", {{"file", path}, {"verifier_key", signer->VerifierKey()}});
   }
   std::ifstream in(path);
@@ -60,7 +61,17 @@ absl::StatusOr<std::string> LoadSigningKey(const std::string& path, bool create,
     return absl::NotFoundError(absl::StrCat("ledger_signing_key_file: cannot read '", path, "'"));
   }
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-  return line;
+  if (line.rfind("PRIVATE+KEY+", 0) == 0) return line;
+  // Any other secret (a Kubernetes Secret of random text, say): the Ed25519 seed is its SHA-256,
+  // the key's name the origin.
+  if (line.size() < 32) {
+    return absl::InvalidArgumentError("ledger_signing_key_file: neither a PRIVATE+KEY+… signer key nor a secret "
+                                      "of at least 32 characters");
+  }
+  const tlog::Hash seed = tlog::Sha256(line);
+  auto signer = tlog::NoteSigner::FromSeed(origin, std::string(reinterpret_cast<const char*>(seed.data()), 32));
+  if (!signer.ok()) return signer.status();
+  return signer->SignerKey();
 }
 
 absl::StatusOr<std::unique_ptr<Sequencer>> Sequencer::Create(SequencerOptions options) {

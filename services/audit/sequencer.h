@@ -29,8 +29,10 @@
 
 namespace pep::audit {
 
-// The signer key in `path` (its first line). With `create`, a missing file is made first: a
-// fresh Ed25519 key named `origin`, written 0600.
+// The signer key in `path` (its first line): Go's PRIVATE+KEY+… form, or any secret of 32
+// characters or more (a Kubernetes Secret), whose SHA-256 is the Ed25519 seed of a key named
+// `origin`. With `create`, a missing file is made first: a fresh key named `origin`, written
+// 0600, and its verifier key in `path`.pub.
 absl::StatusOr<std::string> LoadSigningKey(const std::string& path, bool create, const std::string& origin);
 
 struct SequencerOptions {

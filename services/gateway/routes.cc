@@ -65,7 +65,7 @@ constexpr size_t kFeedbackBodyBytes = 64 << 10;
 constexpr size_t kImportBodyBytes = 32 << 20;
 
 // A C2SP resource of the log as pep-audit serves it: the bytes as they are, cacheable as the
-// spec allows (a full tile or bundle never changes; the checkpoint and partial tiles do).
+// spec allows (a tile or bundle never changes under its name; the checkpoint does).
 RouteHandler LedgerTile(Backend& backend, av1::AuditService::Stub* stub, std::string fixed) {
   return [&backend, stub, fixed](CallPtr call, Respond respond) {
     av1::ReadLedgerTileRequest req;

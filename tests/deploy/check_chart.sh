@@ -19,7 +19,7 @@ cd "$ROOT"
 declare -A SETS=(
   [defaults]=""
   [everything]="--set kafka.strimzi.topics.enabled=true --set serviceMonitor.enabled=true --set gateway.ingress.tlsSecretName=pepiniere-tls --set gateway.ingress.className=nginx --set image.registry=registry.example.gouv.fr/ --set gateway.oidc.issuer=https://auth.agentconnect.gouv.fr/api/v2 --set gateway.oidc.clientId=pepiniere --set gateway.oidc.clientSecretName=proconnect --set-json image.pullSecrets=[{\"name\":\"regcred\"}]"
-  [minimal]="--set networkPolicy.enabled=false --set gateway.ingress.enabled=false --set gatewayKey.existingSecret=pep-key --set bootstrapToken.existingSecret=pep-boot"
+  [minimal]="--set networkPolicy.enabled=false --set gateway.ingress.enabled=false --set gatewayKey.existingSecret=pep-key --set bootstrapToken.existingSecret=pep-boot --set audit.ledgerSigningKey.existingSecret=pep-ledger"
 )
 for name in defaults everything minimal; do
   # shellcheck disable=SC2086
@@ -36,14 +36,16 @@ expect() {  # WANT PATTERN FILE
   got=$(count "$2" "$3")
   if [[ "$got" != "$1" ]]; then echo "FAIL: '$2' appears $got times in $3, expected $1" >&2; exit 1; fi
 }
-expect 8 '^kind: KafkaTopic' "$OUT/everything.yaml"
+expect 9 '^kind: KafkaTopic' "$OUT/everything.yaml"  # 4 topics, 4 dead-letter, the ledger's log
 expect 0 '^kind: KafkaTopic' "$OUT/defaults.yaml"
 expect 1 'PEP_OIDC_ISSUER: "https://auth.agentconnect.gouv.fr/api/v2"' "$OUT/everything.yaml"
 expect 1 'PEP_OIDC_REDIRECT_URL: "https://pepiniere.example.gouv.fr/auth/callback"' "$OUT/everything.yaml"
 expect 1 'secretName: proconnect' "$OUT/everything.yaml"
 expect 0 'PEP_OIDC_ISSUER' "$OUT/defaults.yaml"
-expect 8 'min.insync.replicas: 2' "$OUT/everything.yaml"
-expect 8 'replicas: 3$' "$OUT/everything.yaml"
+expect 9 'min.insync.replicas: 2' "$OUT/everything.yaml"
+expect 9 'replicas: 3$' "$OUT/everything.yaml"
+expect 1 'replicas: 2$' "$OUT/defaults.yaml"  # pep-audit: a sequencer and a standby
+expect 1 'secretName: pep-ledger' "$OUT/minimal.yaml"
 expect 5 '^kind: ServiceMonitor' "$OUT/everything.yaml"
 expect 0 '^kind: ServiceMonitor' "$OUT/defaults.yaml"
 expect 0 '^kind: NetworkPolicy' "$OUT/minimal.yaml"

@@ -200,6 +200,16 @@ class Platform {
 
   static constexpr char kKey[] = "test-gateway-key-0123456789";
   const std::string& brokers() const { return brokers_; }
+  // The ledger's published verifier key (GET /v1/ledger/checkpoint, no token): "" before the
+  // first checkpoint.
+  std::string LedgerKey() {
+    gateway::HttpResult r = Get("/v1/ledger/checkpoint", "");
+    constexpr std::string_view kField = "\"verifier_key\":\"";
+    const size_t at = r.body.find(kField);
+    if (r.status != 200 || at == std::string::npos) return "";
+    const size_t from = at + kField.size();
+    return r.body.substr(from, r.body.find('"', from) - from);
+  }
 
  private:
   std::string brokers_;

@@ -84,10 +84,16 @@ TEST(Pepctl, MilestoneFromCiTimelineImportVerifyTokens) {
   EXPECT_EQ(ledger.headers["transfer-encoding"], "chunked");
   EXPECT_GE(std::count(ledger.body.begin(), ledger.body.end(), '\n'), 2) << ledger.body;
   std::ofstream(dir.path() + "/ledger.jsonl") << ledger.body;
+  // With the log's published verifier key (public, like the checkpoint).
+  const std::string key = p.LedgerKey();
+  ASSERT_FALSE(key.empty());
   EXPECT_EQ(RunCommand(absl::StrCat("python3 ", std::getenv("PEP_SOURCE_DIR"),
-                                    "/services/audit/tools/verify-ledger.py ", dir.path(),
+                                    "/services/audit/tools/verify-ledger.py --key '", key, "' ", dir.path(),
                                     "/ledger.jsonl")),
             0);
+  Outcome verified = Pepctl(p.url(), "", absl::StrCat("ledger verify ", dir.path(), "/ledger.jsonl --key '", key, "'"),
+                            dir.path());
+  EXPECT_EQ(verified.rc, 0) << verified.out << verified.err;
   EXPECT_EQ(p.Call("GET", "/v1/startups/01a22222-0000-7000-8000-000000000000/ledger:export",
                    p.coordinator()).status,
             404);

@@ -277,6 +277,12 @@ std::vector<Row> Table(World& w) {
       {"GET", "/v1/lineage/{startup}", "C", 200, fixed("/v1/lineage/{startup}")},
       {"POST", "/v1/audit:verify", "C", 200, fixed("/v1/audit:verify", "{}")},
       {"GET", "/v1/startups/{startup}/ledger:export", "CT", 200, fixed("/v1/startups/{startup}/ledger:export")},
+      // The log's tree is public (hashes only), as a transparency log's is.
+      {"GET", "/ledger/checkpoint", "CJTAP", 200, fixed("/ledger/checkpoint")},
+      {"GET", "/ledger/tile/{tile=**}", "CJTAP", 200, fixed("/ledger/tile/0/000.p/1")},
+      {"GET", "/v1/ledger/checkpoint", "CJTAP", 200, fixed("/v1/ledger/checkpoint")},
+      {"GET", "/v1/ledger/inclusion", "CJTAP", 200, fixed("/v1/ledger/inclusion?index=0")},
+      {"GET", "/v1/ledger/consistency", "CJTAP", 200, fixed("/v1/ledger/consistency?first=1")},
       {"GET", "/v1/me", "CJTAP", 200, fixed("/v1/me")},
       {"GET", "/v1/tokens", "CT", 200, fixed("/v1/tokens")},
       {"POST", "/v1/tokens", "C", 201, [&w](char role) {
@@ -301,6 +307,10 @@ std::vector<Row> Table(World& w) {
 // upper-case segment, a '/' sent percent-encoded.
 std::vector<std::string> Variants(const std::string& path) {
   const std::string bare = path.substr(0, path.find('?'));
+  if (!absl::StartsWith(bare, "/v1/")) {  // /ledger/…: outside it is the console, not a route
+    return {bare + "/", absl::StrReplaceAll(bare, {{"/ledger/", "/ledger//"}}),
+            bare.substr(0, bare.rfind('/')) + "%2F" + bare.substr(bare.rfind('/') + 1)};
+  }
   std::vector<std::string> out = {bare + "/", "/v1/" + bare.substr(3), "/V1" + bare.substr(3)};
   if (const size_t last = bare.rfind('/'); last > 3) {
     out.push_back(bare.substr(0, last) + "%2F" + bare.substr(last + 1));

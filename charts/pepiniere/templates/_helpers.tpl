@@ -29,3 +29,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "pepiniere.bootstrapSecret" -}}
 {{- default (printf "%s-bootstrap" (include "pepiniere.fullname" .)) .Values.bootstrapToken.existingSecret -}}
 {{- end -}}
+
+{{- define "pepiniere.ledgerKeySecret" -}}
+{{- default (printf "%s-ledger-key" (include "pepiniere.fullname" .)) .Values.audit.ledgerSigningKey.existingSecret -}}
+{{- end -}}
