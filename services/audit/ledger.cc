@@ -1,6 +1,7 @@
 #include "services/audit/ledger.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "absl/strings/numbers.h"
@@ -67,10 +68,13 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
-std::string EntryV2Bytes(const LedgerRecord& r) {
-  const events::Envelope& e = r.envelope;
-  std::string out = "pep-ledger-v2";
-  out.reserve(320);
+std::string EntryV2Bytes(const LedgerRecord& r) { return EntryV2Bytes(r.envelope, r.topic, r.payload); }
+
+std::string EntryV2Bytes(const events::Envelope& e, std::string_view topic, std::string_view payload) {
+  std::string out;
+  out.reserve(64 + 12 * 4 + e.id.size() + e.type.size() + e.source.size() + e.subject.size() + e.actor.size() +
+              e.correlation_id.size() + e.causation_id.size() + topic.size() + 2 * 27 + 20 + 32);
+  out = "pep-ledger-v2";
   Field(&out, e.id);
   Field(&out, e.type);
   Field(&out, e.source);
@@ -79,10 +83,13 @@ std::string EntryV2Bytes(const LedgerRecord& r) {
   Field(&out, e.actor);
   Field(&out, e.correlation_id);
   Field(&out, e.causation_id);
-  Field(&out, absl::StrCat(e.aggregate_version));
+  char version[24];
+  const int n = std::snprintf(version, sizeof version, "%lld", static_cast<long long>(e.aggregate_version));
+  Field(&out, std::string_view(version, static_cast<size_t>(n)));
   Field(&out, FormatRfc3339(e.effective_time));
-  Field(&out, r.topic);
-  Field(&out, Sha256(r.payload));
+  Field(&out, topic);
+  const tlog::Hash h = tlog::Sha256(payload);
+  Field(&out, std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
   return out;
 }
 

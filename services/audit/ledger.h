@@ -53,6 +53,8 @@ std::string CanonicalBytes(const LedgerRecord& r);
 // SHA-256(payload) instead of the payload, so a payload can be withheld while the entry and
 // its inclusion proof still verify. Its leaf hash is tlog::LeafHash(EntryV2Bytes(r)).
 std::string EntryV2Bytes(const LedgerRecord& r);
+// The same from the envelope, the topic and the payload, without a LedgerRecord (the sequencer).
+std::string EntryV2Bytes(const events::Envelope& e, std::string_view topic, std::string_view payload);
 // EntryV2Bytes the other way: the envelope and topic, and SHA-256(payload) in `payload_hash`.
 // INVALID_ARGUMENT on anything that is not exactly one version 2 entry.
 absl::Status ParseEntryV2(std::string_view entry, LedgerRecord* r, std::string* payload_hash);

@@ -66,7 +66,8 @@ void LogFollower::Loop() {
     batch.clear();
     bool at_end = false;
     int wait_ms = 100;
-    while (batch.size() < 20000) {
+    size_t bytes = 0;  // a bundle is up to 512 KiB: one transaction holds at most ~64 MiB
+    while (batch.size() < 20000 && bytes < (64u << 20)) {
       events::KafkaMessage m(rd_kafka_consumer_poll(rk_.get(), wait_ms));
       if (!m) break;
       wait_ms = 0;
@@ -79,6 +80,7 @@ void LogFollower::Loop() {
         continue;
       }
       batch.push_back({m->offset, std::string(static_cast<const char*>(m->payload), m->len)});
+      bytes += m->len;
     }
     if (!batch.empty()) {
       caught_up_ = false;

@@ -148,6 +148,7 @@ absl::Status LogIndex::LoadTree() {
     tlog::Hash h;
     std::copy(leaf.begin(), leaf.end(), h.begin());
     tree_.Append(h);
+    range_.Append(h);
   }
   auto c = db_->Prepare("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1");
   if (!c.ok()) return c.status();
@@ -191,24 +192,19 @@ absl::Status LogIndex::CountGap(const LedgerRecord& r, Applied& out) {
 }
 
 absl::Status LogIndex::ApplyBundle(int64_t offset, const std::string& value, Applied& out,
-                                   std::vector<tlog::Hash>& leaves) {
+                                   std::vector<tlog::Hash>& leaves, tlog::CompactRange& working) {
   av1::LogRecord rec;
   if (!rec.ParseFromString(value)) {
     out.problems.push_back(absl::StrCat("log offset ", offset, ": not a log record"));
     return absl::OkStatus();
   }
-  if (rec.has_checkpoint()) return ApplyCheckpoint(offset, rec.checkpoint().note(), out, leaves);
+  if (rec.has_checkpoint()) return ApplyCheckpoint(offset, rec.checkpoint().note(), out, leaves, working);
   if (!rec.has_bundle()) {
     out.problems.push_back(absl::StrCat("log offset ", offset, ": empty log record"));
     return absl::OkStatus();
   }
   const av1::LogBundle& b = rec.bundle();
-  uint64_t size;
-  {
-    absl::MutexLock l(&tree_mu_);
-    size = tree_.size();
-  }
-  size += leaves.size();
+  const uint64_t size = working.size();
   if (b.first_index() != size) {
     out.problems.push_back(absl::StrCat("log offset ", offset, ": bundle begins at entry ",
                                         b.first_index(), " but the log holds ", size,
@@ -315,6 +311,7 @@ absl::Status LogIndex::ApplyBundle(int64_t offset, const std::string& value, App
     tlog::Hash leaf;
     std::copy(r.leaf.begin(), r.leaf.end(), leaf.begin());
     leaves.push_back(leaf);
+    working.Append(leaf);
     ++out.entries;
     ++out.by_type[e.type];
     out.newest_recorded = std::max(out.newest_recorded, e.time);
@@ -327,7 +324,8 @@ absl::Status LogIndex::ApplyBundle(int64_t offset, const std::string& value, App
 }
 
 absl::Status LogIndex::ApplyCheckpoint(int64_t offset, const std::string& note, Applied& out,
-                                       const std::vector<tlog::Hash>& pending) {
+                                       const std::vector<tlog::Hash>& pending,
+                                       const tlog::CompactRange& working) {
   auto refuse = [&](const std::string& why) {
     out.problems.push_back(absl::StrCat("log offset ", offset, ": checkpoint refused: ", why));
     return absl::OkStatus();
@@ -348,14 +346,15 @@ absl::Status LogIndex::ApplyCheckpoint(int64_t offset, const std::string& note, 
     if (latest_ && cp->size < latest_->checkpoint.size) {
       return refuse(absl::StrCat("size ", cp->size, " is older than the signed ", latest_->checkpoint.size));
     }
-    // MTH over the committed tree and this transaction's leaves, not yet in it.
+    // The sequencer signs the whole log as it stands: the compact range's root, O(log n).
+    // Another size: MTH over the committed tree and this transaction's leaves, not yet in it.
     std::function<tlog::Hash(uint64_t, uint64_t)> mth = [&](uint64_t b, uint64_t e) -> tlog::Hash {
       if (e <= committed) return tree_.Range(b, e);
       if (e - b == 1) return pending[b - committed];
       const uint64_t k = tlog::SplitPoint(e - b);
       return tlog::NodeHash(mth(b, b + k), mth(b + k, e));
     };
-    root = mth(0, cp->size);
+    root = cp->size == working.size() ? working.Root() : mth(0, cp->size);
   }
   if (root != cp->root) return refuse(absl::StrCat("its root is not the root of the log's first ", cp->size, " entries"));
   PEP_RETURN_IF_ERROR(db_->Prepare("INSERT OR REPLACE INTO checkpoints(size, note, log_offset) VALUES (?,?,?)")
@@ -371,6 +370,7 @@ absl::StatusOr<Applied> LogIndex::Apply(const std::vector<LogMessage>& batch) {
   Applied out;
   if (batch.empty()) return out;
   std::vector<tlog::Hash> leaves;  // not yet in the tree
+  tlog::CompactRange working = range_;
   std::optional<SignedCheckpoint> newest;
   auto run = [&]() -> absl::Status {
     store::Transaction tx(*db_);
@@ -378,7 +378,7 @@ absl::StatusOr<Applied> LogIndex::Apply(const std::vector<LogMessage>& batch) {
     for (const LogMessage& m : batch) {
       const size_t problems = out.problems.size();
       const int64_t checkpoints = out.checkpoints;
-      PEP_RETURN_IF_ERROR(ApplyBundle(m.offset, m.value, out, leaves));
+      PEP_RETURN_IF_ERROR(ApplyBundle(m.offset, m.value, out, leaves, working));
       if (out.checkpoints > checkpoints) {
         av1::LogRecord rec;
         rec.ParseFromString(m.value);
@@ -406,6 +406,7 @@ absl::StatusOr<Applied> LogIndex::Apply(const std::vector<LogMessage>& batch) {
   }
   absl::MutexLock l(&tree_mu_);
   for (const tlog::Hash& h : leaves) tree_.Append(h);
+  range_ = std::move(working);
   if (newest) latest_ = std::move(newest);
   next_log_offset_ = batch.back().offset + 1;
   return out;

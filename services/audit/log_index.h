@@ -113,10 +113,11 @@ class LogIndex {
   LogIndex(std::unique_ptr<store::Db> writer, std::unique_ptr<store::Db> reader)
       : db_(std::move(writer)), reader_(std::move(reader)) {}
   absl::Status LoadTree();
+  // `working`: the committed tree's compact range with this transaction's leaves appended.
   absl::Status ApplyBundle(int64_t offset, const std::string& value, Applied& out,
-                           std::vector<tlog::Hash>& leaves);
+                           std::vector<tlog::Hash>& leaves, tlog::CompactRange& working);
   absl::Status ApplyCheckpoint(int64_t offset, const std::string& note, Applied& out,
-                               const std::vector<tlog::Hash>& pending);
+                               const std::vector<tlog::Hash>& pending, const tlog::CompactRange& working);
   absl::Status CountGap(const LedgerRecord& r, Applied& out);
   absl::StatusOr<std::string> EntryBundle(uint64_t n, uint64_t width);
 
@@ -131,6 +132,7 @@ class LogIndex {
 
   mutable absl::Mutex tree_mu_;
   tlog::MemoryTree tree_ ABSL_GUARDED_BY(tree_mu_);
+  tlog::CompactRange range_;  // the writer's: the committed tree, O(log n)
   std::optional<SignedCheckpoint> latest_ ABSL_GUARDED_BY(tree_mu_);
 
   absl::Mutex read_mu_;

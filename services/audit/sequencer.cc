@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <filesystem>
+#include <cstring>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -37,7 +38,31 @@ absl::Status TxnStatus(rd_kafka_error_t* raw, const char* what) {
   return absl::UnavailableError(msg);
 }
 
+// A UUID's 128 bits (its 32 hex digits; dashes skipped). Anything else: a SHA-256 prefix.
+absl::uint128 IdKey(std::string_view id) {
+  uint64_t hi = 0, lo = 0;
+  int digits = 0;
+  for (char c : id) {
+    if (c == '-') continue;
+    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (v < 0 || digits == 32) {
+      digits = -1;
+      break;
+    }
+    (digits < 16 ? hi : lo) = ((digits < 16 ? hi : lo) << 4) | static_cast<uint64_t>(v);
+    ++digits;
+  }
+  if (digits == 32) return absl::MakeUint128(hi, lo);
+  const tlog::Hash h = tlog::Sha256(id);
+  std::memcpy(&hi, h.data(), 8);
+  std::memcpy(&lo, h.data() + 8, 8);
+  return absl::MakeUint128(hi, lo);
+}
+
 }  // namespace
+
+bool Sequencer::Seen(std::string_view ce_id) const { return seen_.contains(IdKey(ce_id)); }
+bool Sequencer::Insert(std::string_view ce_id) { return seen_.insert(IdKey(ce_id)).second; }
 
 absl::StatusOr<std::string> LoadSigningKey(const std::string& path, bool create, const std::string& origin) {
   if (path.empty()) return absl::InvalidArgumentError("ledger_signing_key_file: required");
@@ -250,7 +275,7 @@ absl::Status Sequencer::ReadLog() {
         range_.Append(tlog::LeafHash(le.entry()));
         LedgerRecord r;
         std::string payload_hash;
-        if (ParseEntryV2(le.entry(), &r, &payload_hash).ok()) seen_.insert(std::move(r.envelope.id));
+        if (ParseEntryV2(le.entry(), &r, &payload_hash).ok()) Insert(r.envelope.id);
       }
       for (const av1::SourceOffset& o : b.offsets()) offsets_[{o.topic(), o.partition()}] = o.next_offset();
     } else if (rec.has_checkpoint()) {
@@ -336,7 +361,7 @@ absl::Status Sequencer::Migrate() {
       e.effective_time = absl::FromUnixMicros(q->Int(11));
       r.topic = q->Text(12);
       r.payload = q->Text(13);
-      if (seen_.contains(e.id)) continue;
+      if (Seen(e.id)) continue;
       av1::LogEntry* le = b->add_entries();
       le->set_entry(EntryV2Bytes(r));
       le->set_payload(r.payload);
@@ -348,7 +373,7 @@ absl::Status Sequencer::Migrate() {
       le->set_v1_global_hash(q->Text(15));
       bytes += le->entry().size() + le->payload().size();
       range_.Append(tlog::LeafHash(le->entry()));
-      seen_.insert(e.id);
+      Insert(e.id);
       ++migrated;
     }
     if (!more) {
@@ -430,8 +455,8 @@ absl::StatusOr<bool> Sequencer::Round(absl::Duration wait) {
       o->set_next_offset(next);
     }
   };
-  // Seen within this round (seen_ learns them only once committed).
-  absl::flat_hash_set<std::string> fresh;
+  // seen_ learns this round's ids as they come: if the transaction fails, the sequencer steps
+  // down and rebuilds all of its state from the log.
   int wait_ms = static_cast<int>(absl::ToInt64Milliseconds(wait));
   while (taken < options_.max_round_records) {
     events::KafkaMessage m(rd_kafka_consumer_poll(source_.get(), wait_ms));
@@ -451,16 +476,12 @@ absl::StatusOr<bool> Sequencer::Round(absl::Duration wait) {
       offsets_[{topic, m->partition}] = m->offset + 1;
       continue;
     }
-    if (seen_.contains(envelope->id) || !fresh.insert(envelope->id).second) {
+    if (!Insert(envelope->id)) {
       offsets_[{topic, m->partition}] = m->offset + 1;  // a redelivery: integrated once already
       continue;
     }
-    LedgerRecord r;
-    r.envelope = std::move(*envelope);
-    r.topic = topic;
     std::string_view payload(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
-    r.payload.assign(payload);
-    std::string entry = EntryV2Bytes(r);
+    std::string entry = EntryV2Bytes(*envelope, topic, payload);
     const size_t size = entry.size() + payload.size();
     if (b->entries_size() > 0 && (b->entries_size() >= options_.bundle_entries || bytes + size > options_.bundle_bytes)) {
       close();
@@ -470,7 +491,7 @@ absl::StatusOr<bool> Sequencer::Round(absl::Duration wait) {
     }
     av1::LogEntry* le = b->add_entries();
     le->set_entry(std::move(entry));
-    le->set_payload(std::move(r.payload));
+    le->set_payload(payload.data(), payload.size());
     le->set_source_partition(m->partition);
     le->set_source_offset(m->offset);
     bytes += size;
@@ -497,7 +518,6 @@ absl::StatusOr<bool> Sequencer::Round(absl::Duration wait) {
     }
   }
   PEP_RETURN_IF_ERROR(TxnStatus(rd_kafka_commit_transaction(producer_.get(), 60000), "commit_transaction"));
-  for (auto& id : fresh) seen_.insert(id);
   appended_ += added;
   signed_size_ = last_checkpoint_size_;
   return true;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/numeric/int128.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -86,7 +87,10 @@ class Sequencer {
   // Leader state, rebuilt by TakeOver from the log.
   events::KafkaHandle producer_, source_;
   tlog::CompactRange range_;
-  absl::flat_hash_set<std::string> seen_;  // every ce_id in the log
+  // Every ce_id in the log: UUIDs (what EnvelopeOf accepts) as their 128 bits.
+  absl::flat_hash_set<absl::uint128> seen_;
+  bool Seen(std::string_view ce_id) const;
+  bool Insert(std::string_view ce_id);  // false when already there
   std::map<std::pair<std::string, int>, int64_t> offsets_;  // source partition -> next offset
   uint64_t last_checkpoint_size_ = 0;
 
