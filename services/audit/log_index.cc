@@ -118,6 +118,10 @@ absl::StatusOr<std::unique_ptr<LogIndex>> LogIndex::Open(const std::string& path
   if (!db.ok()) return db.status();
   PEP_RETURN_IF_ERROR((*db)->Migrate(Migrations()));
   PEP_RETURN_IF_ERROR((*db)->Exec("PRAGMA cache_size=-262144"));
+  // The index is not the ledger: the log topic is. A commit need not reach the disk before the
+  // next one (WAL, synchronous=NORMAL: never corrupt, at worst the last commits roll back on a
+  // power cut — and the log offset with them, so the follower reads those records again).
+  PEP_RETURN_IF_ERROR((*db)->Exec("PRAGMA synchronous=NORMAL"));
   auto reader = store::Db::Open(path);
   if (!reader.ok()) return reader.status();
   auto index = std::unique_ptr<LogIndex>(new LogIndex(std::move(*db), std::move(*reader)));
