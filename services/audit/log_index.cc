@@ -23,7 +23,7 @@ const std::vector<store::Migration>& Migrations() {
 -- 2) and `leaf` its RFC 9162 leaf hash; the other columns are the entry decoded, for queries.
 CREATE TABLE entries (
   idx               INTEGER PRIMARY KEY,
-  ce_id             TEXT NOT NULL UNIQUE,
+  ce_id             TEXT NOT NULL,  -- once, unless the log is not the sequencer's (Verify says)
   subject           TEXT NOT NULL,
   ce_type           TEXT NOT NULL,
   ce_source         TEXT NOT NULL,
@@ -46,12 +46,13 @@ CREATE TABLE entries (
 );
 CREATE INDEX entries_subject ON entries(subject, ce_time_us, ce_id);
 CREATE INDEX entries_version ON entries(aggregate_id, aggregate_version);
+CREATE INDEX entries_ce_id ON entries(ce_id);
 CREATE TABLE aliases (id TEXT PRIMARY KEY, subject TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE actor_names (id TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL, log_offset INTEGER NOT NULL);
 -- Log records the index refused (a bundle that does not continue the log, a checkpoint that
 -- does not verify): the log is not what pep-audit wrote, and VerifyLedger says so.
-CREATE TABLE problems (log_offset INTEGER PRIMARY KEY, reason TEXT NOT NULL);
+CREATE TABLE problems (id INTEGER PRIMARY KEY, log_offset INTEGER NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE undecodable (id INTEGER PRIMARY KEY, what TEXT NOT NULL);
 CREATE TABLE state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 )sql"},
@@ -249,6 +250,9 @@ absl::Status LogIndex::ApplyBundle(int64_t offset, const std::string& value, App
     auto lineage = db_->Prepare("SELECT subject FROM aliases WHERE id = ?");
     if (!lineage.ok()) return lineage.status();
     lineage_.emplace(std::move(*lineage));
+    auto dup = db_->Prepare("SELECT idx FROM entries WHERE ce_id = ? LIMIT 1");
+    if (!dup.ok()) return dup.status();
+    dup_.emplace(std::move(*dup));
   }
   for (int i = 0; i < b.entries_size(); ++i) {
     LedgerRecord& r = records[static_cast<size_t>(i)];
@@ -298,12 +302,20 @@ absl::Status LogIndex::ApplyBundle(int64_t offset, const std::string& value, App
     } else {
       insert_->Bind(19, le.v1_subject_seq()).BindBlobView(20, le.v1_hash()).BindBlobView(21, le.v1_global_hash());
     }
-    absl::Status s = insert_->Run();
-    if (!s.ok()) {
-      // The sequencer never appends a ce_id twice: a log that does is not the one it wrote.
-      return absl::DataLossError(absl::StrCat("log offset ", offset, ": entry ", r.log_index, " (",
-                                              e.id, "): ", s.message()));
+    // The sequencer never appends a ce_id twice: a log that does is not the one it wrote. The
+    // entry is indexed all the same (the log is what it is) and the repeat reported.
+    {
+      dup_->Reset();
+      dup_->Bind(1, e.id);
+      auto row = dup_->Step();
+      if (!row.ok()) return row.status();
+      if (*row) {
+        out.problems.push_back(absl::StrCat("log offset ", offset, ": entry ", r.log_index, " repeats ", e.id,
+                                            " (entry ", dup_->Int(0), ")"));
+      }
+      dup_->Reset();
     }
+    PEP_RETURN_IF_ERROR(insert_->Run());
     for (const std::string* id : {&std::as_const(r.subject), &e.subject}) {
       if ((IsFeedback(r) || IsAccess(r)) && id != &r.subject) continue;
       if (aliased_.contains(*id)) continue;
@@ -391,7 +403,7 @@ absl::StatusOr<Applied> LogIndex::Apply(const std::vector<LogMessage>& batch) {
         newest = SignedCheckpoint{rec.checkpoint().note(), *cp};
       }
       for (size_t i = problems; i < out.problems.size(); ++i) {
-        PEP_RETURN_IF_ERROR(db_->Prepare("INSERT OR REPLACE INTO problems(log_offset, reason) VALUES (?,?)")
+        PEP_RETURN_IF_ERROR(db_->Prepare("INSERT INTO problems(log_offset, reason) VALUES (?,?)")
                                 ->Bind(1, m.offset)
                                 .Bind(2, out.problems[i])
                                 .Run());
@@ -709,7 +721,7 @@ absl::StatusOr<LedgerReport> LogIndex::Verify(const std::string& subject) {
         break;  // every later one fails too
       }
     }
-    auto p = reader_->Prepare("SELECT reason FROM problems ORDER BY log_offset");
+    auto p = reader_->Prepare("SELECT reason FROM problems ORDER BY id");
     if (!p.ok()) return p.status();
     while (true) {
       auto row = p->Step();

@@ -125,7 +125,7 @@ class LogIndex {
   // Writer state.
   std::unique_ptr<store::Db> db_;
   std::unique_ptr<store::WalCheckpointer> checkpointer_;
-  std::optional<store::Stmt> insert_, alias_, lineage_;
+  std::optional<store::Stmt> insert_, alias_, lineage_, dup_;
   absl::flat_hash_set<std::string> aliased_;
   absl::flat_hash_map<std::string, int64_t> last_version_;
   int64_t next_log_offset_ = 0;

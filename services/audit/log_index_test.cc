@@ -192,12 +192,23 @@ TEST_F(LogIndexTest, WhatTheSequencerDidNotWriteIsRefusedAndReported) {
   EXPECT_NE(a.problems[1].find("checkpoint refused"), std::string::npos) << a.problems[1];
   EXPECT_NE(a.problems[2].find("its root is not the root"), std::string::npos) << a.problems[2];
   EXPECT_EQ(index_->size(), 300u);
+  // A bundle that continues the log but repeats an event already in it: the log is what it is
+  // (indexed), and the repeat is reported — the sequencer never writes one.
+  auto first = index_->Subject("idea-0");
+  ASSERT_TRUE(first.ok());
+  LedgerRecord again = (*first)[0];
+  Applied repeated = Apply({seq_->Bundle({again}), seq_->Checkpoint()});
+  EXPECT_EQ(repeated.entries, 1);
+  EXPECT_EQ(repeated.checkpoints, 1);
+  ASSERT_EQ(repeated.problems.size(), 1u);
+  EXPECT_NE(repeated.problems[0].find(absl::StrCat("entry 300 repeats ", again.envelope.id)), std::string::npos)
+      << repeated.problems[0];
   auto report = index_->Verify("");
   ASSERT_TRUE(report.ok());
   EXPECT_FALSE(report->ok());
   int log_problems = 0;
   for (const auto& b : report->broken) log_problems += b.chain == "log";
-  EXPECT_EQ(log_problems, 3);
+  EXPECT_EQ(log_problems, 4);
 }
 
 TEST_F(LogIndexTest, TamperedAndDeletedRowsAreNamed) {
