@@ -20,6 +20,19 @@ absl::StatusOr<KafkaConf> MakeConf(const KafkaProperties& props) {
   return conf;
 }
 
+absl::StatusOr<KafkaHandle> NewClient(rd_kafka_type_t type, KafkaProperties props, const KafkaProperties& extra,
+                                      const std::function<void(rd_kafka_conf_t*)>& setup) {
+  for (const auto& [k, v] : extra) props[k] = v;
+  auto conf = MakeConf(props);
+  if (!conf.ok()) return conf.status();
+  if (setup) setup(conf->get());
+  char err[512];
+  KafkaHandle rk(rd_kafka_new(type, conf->get(), err, sizeof err));
+  if (!rk) return absl::InvalidArgumentError(absl::StrCat("kafka client: ", err));
+  (void)conf->release();  // rd_kafka_new owns it now
+  return rk;
+}
+
 absl::Status KafkaError(rd_kafka_resp_err_t err, std::string_view context) {
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
   return absl::UnavailableError(absl::StrCat(std::string(context), ": ", rd_kafka_err2str(err)));

@@ -3,6 +3,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -38,6 +39,12 @@ using KafkaProperties = std::map<std::string, std::string>;
 absl::StatusOr<KafkaConf> MakeConf(const KafkaProperties& props);
 
 absl::Status KafkaError(rd_kafka_resp_err_t err, std::string_view context);
+
+// A producer or consumer from `props`, overridden by `extra`; `setup` may set callbacks and an
+// opaque on the conf first. INVALID_ARGUMENT naming a bad property.
+absl::StatusOr<KafkaHandle> NewClient(rd_kafka_type_t type, KafkaProperties props,
+                                      const KafkaProperties& extra = {},
+                                      const std::function<void(rd_kafka_conf_t*)>& setup = nullptr);
 
 // Copies a message's headers (names and values) out of librdkafka.
 Headers ReadHeaders(const rd_kafka_message_t* msg);

@@ -24,12 +24,9 @@ absl::StatusOr<std::unique_ptr<LogFollower>> LogFollower::Create(const std::stri
       {"isolation.level", "read_committed"},
       {"fetch.wait.max.ms", "20"},
   };
-  for (const auto& [k, v] : extra) props[k] = v;
-  auto conf = events::MakeConf(props);
-  if (!conf.ok()) return conf.status();
-  char err[512];
-  f->rk_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
-  if (!f->rk_) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
+  auto rk = events::NewClient(RD_KAFKA_CONSUMER, std::move(props), extra);
+  if (!rk.ok()) return rk.status();
+  f->rk_ = std::move(*rk);
   if (absl::Status s = f->Seek(); !s.ok()) return s;
   return f;
 }

@@ -118,15 +118,17 @@ absl::StatusOr<std::unique_ptr<Sequencer>> Sequencer::Create(SequencerOptions op
       // A dead leader's partition moves after this long: the hand-over time.
       {"session.timeout.ms", "6000"},
       {"heartbeat.interval.ms", "1000"},
+      // A replica joining does not take the partition from a live leader (each take-over re-reads
+      // the log): the sticky assignor leaves it where it is.
+      {"partition.assignment.strategy", "cooperative-sticky"},
   };
-  for (const auto& [k, v] : s->options_.extra) props[k] = v;
-  auto conf = events::MakeConf(props);
-  if (!conf.ok()) return conf.status();
-  rd_kafka_conf_set_opaque(conf->get(), s.get());
-  rd_kafka_conf_set_rebalance_cb(conf->get(), &Sequencer::OnElection);
-  char err[512];
-  s->election_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
-  if (!s->election_) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
+  Sequencer* self = s.get();
+  auto election = events::NewClient(RD_KAFKA_CONSUMER, props, s->options_.extra, [self](rd_kafka_conf_t* c) {
+    rd_kafka_conf_set_opaque(c, self);
+    rd_kafka_conf_set_rebalance_cb(c, &Sequencer::OnElection);
+  });
+  if (!election.ok()) return election.status();
+  s->election_ = std::move(*election);
   rd_kafka_poll_set_consumer(s->election_.get());
   events::KafkaPartitionList topics(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(topics.get(), s->options_.log_topic.c_str(), RD_KAFKA_PARTITION_UA);
@@ -156,14 +158,19 @@ void Sequencer::Stop() {
 void Sequencer::OnElection(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<Sequencer*>(opaque);
+  // Cooperative rebalancing: each callback names only the partitions added or taken away.
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    rd_kafka_assign(rk, partitions);
-    rd_kafka_pause_partitions(rk, partitions);  // held, never read: the group only elects
-    self->assigned_ = partitions->cnt > 0;
+    if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, partitions)) rd_kafka_error_destroy(e);
+    if (partitions->cnt > 0) {
+      rd_kafka_pause_partitions(rk, partitions);  // held, never read: the group only elects
+      self->assigned_ = true;
+    }
   } else {
-    self->assigned_ = false;
-    if (self->leading_) self->StepDown("the log partition moved to another replica");
-    rd_kafka_assign(rk, nullptr);
+    if (partitions->cnt > 0) {
+      self->assigned_ = false;
+      if (self->leading_) self->StepDown("the log partition moved to another replica");
+    }
+    if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, partitions)) rd_kafka_error_destroy(e);
   }
 }
 
@@ -219,12 +226,9 @@ absl::Status Sequencer::TakeOver() {
       {"linger.ms", "1"},
       {"transaction.timeout.ms", "30000"},
   };
-  for (const auto& [k, v] : options_.extra) props[k] = v;
-  auto conf = events::MakeConf(props);
-  if (!conf.ok()) return conf.status();
-  char err[512];
-  producer_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf->release(), err, sizeof err));
-  if (!producer_) return absl::InvalidArgumentError(absl::StrCat("kafka producer: ", err));
+  auto producer = events::NewClient(RD_KAFKA_PRODUCER, props, options_.extra);
+  if (!producer.ok()) return producer.status();
+  producer_ = std::move(*producer);
   // The fence: from here on, the previous sequencer's transaction is aborted and it can write
   // nothing more.
   PEP_RETURN_IF_ERROR(TxnStatus(rd_kafka_init_transactions(producer_.get(), 30000), "init_transactions"));
@@ -246,12 +250,9 @@ absl::Status Sequencer::ReadLog() {
       {"enable.partition.eof", "true"},
       {"isolation.level", "read_committed"},
   };
-  for (const auto& [k, v] : options_.extra) props[k] = v;
-  auto conf = events::MakeConf(props);
-  if (!conf.ok()) return conf.status();
-  char err[512];
-  events::KafkaHandle rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
-  if (!rk) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
+  auto reader = events::NewClient(RD_KAFKA_CONSUMER, props, options_.extra);
+  if (!reader.ok()) return reader.status();
+  events::KafkaHandle rk = std::move(*reader);
   events::KafkaPartitionList parts(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(parts.get(), options_.log_topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
   rd_kafka_resp_err_t e = rd_kafka_assign(rk.get(), parts.get());
@@ -414,12 +415,9 @@ absl::Status Sequencer::AssignSources() {
       {"fetch.wait.max.ms", "50"},
       {"queued.min.messages", "200000"},
   };
-  for (const auto& [k, v] : options_.extra) props[k] = v;
-  auto conf = events::MakeConf(props);
-  if (!conf.ok()) return conf.status();
-  char err[512];
-  source_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
-  if (!source_) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
+  auto source = events::NewClient(RD_KAFKA_CONSUMER, props, options_.extra);
+  if (!source.ok()) return source.status();
+  source_ = std::move(*source);
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t e = rd_kafka_metadata(source_.get(), 1, nullptr, &md, 10000);
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return events::KafkaError(e, "metadata");
