@@ -148,7 +148,9 @@ std::vector<TopicSpec> PepiniereTopics(int partitions, int replication_factor) {
     }
   }
   // pep-audit's ledger: one partition (one order), kept forever, written in transactions.
-  TopicSpec log{"pepiniere.audit.log", 1, replication_factor, {{"retention.ms", "-1"}}};
+  // A bundle holds at least one event, and an event may be as large as a source topic allows
+  // (the broker's 1 MiB): the log takes records up to 8 MiB.
+  TopicSpec log{"pepiniere.audit.log", 1, replication_factor, {{"retention.ms", "-1"}, {"max.message.bytes", "8388608"}}};
   if (replication_factor > 1) log.config["min.insync.replicas"] = "2";
   out.push_back(std::move(log));
   return out;

@@ -225,6 +225,8 @@ absl::Status Sequencer::TakeOver() {
       {"compression.type", "lz4"},
       {"linger.ms", "1"},
       {"transaction.timeout.ms", "30000"},
+      // The log topic takes 8 MiB records (a bundle may carry one event of a source's 1 MiB).
+      {"message.max.bytes", "8388608"},
   };
   auto producer = events::NewClient(RD_KAFKA_PRODUCER, props, options_.extra);
   if (!producer.ok()) return producer.status();

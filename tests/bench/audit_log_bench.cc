@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
     brokers = broker->bootstrap();
   }
   if (!pep::events::EnsureTopics(brokers, {{kSource, 6, 1, {{"retention.ms", "-1"}}},
-                                           {kLog, 1, 1, {{"retention.ms", "-1"}}}})
+                                           {kLog, 1, 1, {{"retention.ms", "-1"}, {"max.message.bytes", "8388608"}}}})
            .ok()) {
     return 1;
   }

@@ -236,3 +236,42 @@ TEST(AuditCrashTest, TwoReplicasTheSequencerKilledTheOtherTakesOver) {
 
 }  // namespace
 }  // namespace pep::testing
+
+namespace pep::testing {
+namespace {
+
+// The largest event a source topic accepts (the broker's 1 MiB) still fits in a bundle: the log
+// topic and the sequencer's producer allow 8 MiB. Seen failing before they did: the round could
+// not be produced, was retried forever, and nothing after it reached the log.
+TEST(AuditCrashTest, AnEventAtTheBrokersSizeLimitIsIntegratedAndTheLogGoesOn) {
+  const std::string brokers = KafkaBroker::Shared().bootstrap();
+  const auto topics = SourceTopics(brokers, "big");
+  TempDir dir;
+  AuditProcess audit(brokers, dir.path(), {"--topics", absl::StrJoin(topics, ",")});
+  audit.Start();
+  auto p = events::Producer::Create({{"bootstrap.servers", brokers}, {"message.max.bytes", "1048576"}},
+                                    [](uint64_t, const absl::Status& s) { EXPECT_TRUE(s.ok()) << s; });
+  ASSERT_TRUE(p.ok());
+  for (int i = 0; i < 2; ++i) {
+    events::Envelope e;
+    e.time = e.effective_time = absl::Now();
+    e.id = NewUuidV7(e.time);
+    e.source = "/pepiniere/incubation";
+    e.type = "pepiniere.incubation.v1.StartupUpdated";
+    e.subject = "startup-big";
+    e.actor = "coord";
+    e.correlation_id = "startup-big";
+    e.aggregate_version = i + 1;
+    const std::string payload(i == 0 ? 1000000 : 10, 'x');  // the first one just under the limit
+    ASSERT_TRUE((*p)->Produce(topics[0], e.subject, payload, events::ToHeaders(e), i).ok());
+  }
+  ASSERT_TRUE((*p)->Flush(absl::Seconds(30)).ok());
+  ASSERT_TRUE(WaitFor([&] { return audit.Checkpoint().tree_size() >= 2; }, absl::Seconds(30)))
+      << "the log stopped at " << audit.Checkpoint().tree_size();
+  av1::VerifyLedgerResponse v = audit.Verify();
+  EXPECT_TRUE(v.ok()) << (v.broken_size() ? v.broken(0).reason() : "");
+  EXPECT_EQ(v.records(), 2);
+}
+
+}  // namespace
+}  // namespace pep::testing

@@ -260,7 +260,9 @@ class AuditProcess : public StubbedProcess<av1::AuditService> {
   static std::vector<std::string> LedgerArgs(const std::string& brokers, std::vector<std::string> args,
                                              const std::string& ledger) {
     const std::string topic = LogTopic(ledger);
-    EXPECT_TRUE(events::EnsureTopics(brokers, {events::TopicSpec{topic, 1, 1, {{"retention.ms", "-1"}}}}).ok());
+    EXPECT_TRUE(events::EnsureTopics(
+                    brokers, {events::TopicSpec{topic, 1, 1, {{"retention.ms", "-1"}, {"max.message.bytes", "8388608"}}}})
+                    .ok());
     args.insert(args.begin(), {"--log_topic", topic, "--sequencer_id", "pep-audit-sequencer-" + ledger,
                                "--ledger_signing_key_file", KeyDir(ledger) + "/ledger.key",
                                "--ledger_create_key", "--ledger_origin", "pepiniere.test/" + ledger});
