@@ -2,11 +2,13 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/strip.h"
 
 namespace pep {
 
@@ -22,6 +24,13 @@ std::vector<char*> ParseFlagsWithEnv(int argc, char** argv) {
     }
   }
   return absl::ParseCommandLine(argc, argv);
+}
+
+std::string FirstLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return std::string(absl::StripAsciiWhitespace(line));
 }
 
 }  // namespace pep

@@ -84,12 +84,11 @@ std::string ExportHeadLine(const std::string& note, const std::string& verifier_
   return out;
 }
 
-std::string ExportEntryLine(const LedgerRecord& r, const std::string& entry,
-                            const std::vector<tlog::Hash>& proof) {
+std::string ExportEntryLine(const LedgerRecord& r, bool withheld, const std::vector<tlog::Hash>& proof) {
   const events::Envelope& e = r.envelope;
   std::string out = absl::StrCat("{\"index\":", r.log_index);
-  JsonField(&out, "entry", absl::Base64Escape(entry));
-  if (r.payload_withheld) {
+  JsonField(&out, "entry", absl::Base64Escape(r.entry));
+  if (withheld) {
     absl::StrAppend(&out, ",\"payload_withheld\":true");
   } else {
     JsonField(&out, "payload", absl::Base64Escape(r.payload));
@@ -294,10 +293,8 @@ grpc::Status AuditService::ExportLedger(grpc::ServerContext* ctx,
       proof_error = proof.status();
       return false;
     }
-    LedgerRecord out = r;
-    out.payload_withheld = !full && Withheld(r, moderated);
     ++written;
-    return send(ExportEntryLine(out, r.entry, *proof));
+    return send(ExportEntryLine(r, !full && Withheld(r, moderated), *proof));
   };
   absl::Status s = index_.ForEach(subject, &size, [&](const LedgerRecord& r) {
     if (stream) return emit(r);

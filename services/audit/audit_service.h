@@ -87,8 +87,8 @@ class AuditService final : public pepiniere::audit::v1::AuditService::Service {
 // checkpoint, one line per entry with its inclusion proof against it, a closing line with the
 // counts, so a cut file fails.
 std::string ExportHeadLine(const std::string& note, const std::string& verifier_key, const std::string& subject);
-std::string ExportEntryLine(const LedgerRecord& r, const std::string& entry,
-                            const std::vector<tlog::Hash>& proof);
+// `withheld`: the payload left out (its hash is in the entry), for a caller who may not read it.
+std::string ExportEntryLine(const LedgerRecord& r, bool withheld, const std::vector<tlog::Hash>& proof);
 std::string ExportEndLine(int64_t entries, uint64_t tree_size, const std::string& subject);
 
 }  // namespace pep::audit

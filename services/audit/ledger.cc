@@ -1,8 +1,7 @@
 #include "services/audit/ledger.h"
+#include "services/audit/entry_v2.h"
 
-#include <algorithm>
 #include <cstdio>
-#include <map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -94,21 +93,11 @@ std::string EntryV2Bytes(const events::Envelope& e, std::string_view topic, std:
 }
 
 absl::Status ParseEntryV2(std::string_view entry, LedgerRecord* r, std::string* payload_hash) {
-  constexpr std::string_view kTag = "pep-ledger-v2";
-  if (entry.substr(0, kTag.size()) != kTag) {
-    return absl::InvalidArgumentError("entry: does not begin with pep-ledger-v2");
-  }
-  std::string_view rest = entry.substr(kTag.size());
-  std::string_view f[12];
-  for (int i = 0; i < 12; ++i) {
-    if (rest.size() < 4) return absl::InvalidArgumentError(absl::StrCat("entry: field ", i + 1, " cut"));
-    const auto* b = reinterpret_cast<const unsigned char*>(rest.data());
-    const uint32_t n = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
-    if (rest.size() - 4 < n) return absl::InvalidArgumentError(absl::StrCat("entry: field ", i + 1, " cut"));
-    f[i] = rest.substr(4, n);
-    rest.remove_prefix(4 + n);
-  }
-  if (!rest.empty()) return absl::InvalidArgumentError("entry: bytes after the last field");
+  EntryV2Fields f;
+  const int bad = SplitEntryV2(entry, &f);
+  if (bad == 0) return absl::InvalidArgumentError("entry: does not begin with pep-ledger-v2");
+  if (bad > kEntryV2Fields) return absl::InvalidArgumentError("entry: bytes after the last field");
+  if (bad > 0) return absl::InvalidArgumentError(absl::StrCat("entry: field ", bad, " cut"));
   events::Envelope& e = r->envelope;
   e.id = f[0];
   e.type = f[1];
@@ -130,78 +119,8 @@ absl::Status ParseEntryV2(std::string_view entry, LedgerRecord* r, std::string* 
   return absl::OkStatus();
 }
 
-std::string ChainHash(std::string_view prev, const LedgerRecord& r) {
-  return Sha256Of({prev, CanonicalBytes(r)});
-}
-
-std::string GlobalHash(std::string_view global_prev, std::string_view hash) {
-  return Sha256Of({global_prev, hash});
-}
-
 std::string LineageSubject(const events::Envelope& e) {
   return e.correlation_id.empty() ? e.subject : e.correlation_id;
-}
-
-bool KeyBefore(absl::Time a_time, std::string_view a_id, absl::Time b_time, std::string_view b_id) {
-  return a_time != b_time ? a_time < b_time : a_id < b_id;
-}
-
-bool ChainsBefore(const LedgerRecord& a, const LedgerRecord& b) {
-  return KeyBefore(a.envelope.time, a.envelope.id, b.envelope.time, b.envelope.id);
-}
-
-void Chain(std::vector<LedgerRecord>& records) {
-  std::stable_sort(records.begin(), records.end(), ChainsBefore);
-  std::string prev(32, '\0');
-  for (size_t i = 0; i < records.size(); ++i) {
-    records[i].subject_seq = static_cast<int64_t>(i) + 1;
-    records[i].prev_hash = prev;
-    records[i].hash = ChainHash(prev, records[i]);
-    prev = records[i].hash;
-  }
-}
-
-size_t Insert(std::vector<LedgerRecord>& chain, LedgerRecord record) {
-  auto pos = std::upper_bound(chain.begin(), chain.end(), record, ChainsBefore);
-  const size_t from = static_cast<size_t>(pos - chain.begin());
-  chain.insert(pos, std::move(record));
-  std::string prev = from == 0 ? std::string(32, '\0') : chain[from - 1].hash;
-  for (size_t i = from; i < chain.size(); ++i) {
-    chain[i].subject_seq = static_cast<int64_t>(i) + 1;
-    chain[i].prev_hash = prev;
-    chain[i].hash = ChainHash(prev, chain[i]);
-    prev = chain[i].hash;
-  }
-  return from;
-}
-
-Verification Verify(const std::vector<LedgerRecord>& stored) {
-  Verification v;
-  v.records = static_cast<int64_t>(stored.size());
-  std::string prev(32, '\0');
-  std::map<std::string, std::map<int64_t, int>> versions;  // ce_subject -> version -> count
-  for (const auto& r : stored) {
-    const std::string expected = ChainHash(prev, r);
-    if (v.first_broken_seq == 0 && (r.prev_hash != prev || r.hash != expected)) {
-      v.first_broken_seq = r.subject_seq;
-      v.first_broken_ce_id = r.envelope.id;
-    }
-    prev = r.hash;  // continue from what is stored, so one edit is reported once
-    ++versions[r.envelope.subject][r.envelope.aggregate_version];
-  }
-  for (const auto& [aggregate, seen] : versions) {
-    int64_t expect = 1;
-    for (const auto& [version, count] : seen) {
-      for (; expect < version; ++expect) {
-        v.gaps.push_back(absl::StrCat(aggregate, ": version ", expect, " missing"));
-      }
-      if (count > 1) {
-        v.duplicates.push_back(absl::StrCat(aggregate, ": version ", version, " ", count, " times"));
-      }
-      expect = version + 1;
-    }
-  }
-  return v;
 }
 
 }  // namespace pep::audit

@@ -187,23 +187,29 @@ absl::Status LogIndex::CountGap(const LedgerRecord& r, Applied& out) {
   if (v <= 1) return absl::OkStatus();
   if (last_version_.size() > 1000000) last_version_.clear();
   last_version_.emplace(r.envelope.subject, v);
-  auto q = db_->Prepare("SELECT 1 FROM entries WHERE aggregate_id = ? AND aggregate_version = ?");
-  if (!q.ok()) return q.status();
-  q->Bind(1, r.envelope.subject).Bind(2, v - 1);
-  auto row = q->Step();
+  if (!gap_) {
+    auto q = db_->Prepare("SELECT 1 FROM entries WHERE aggregate_id = ? AND aggregate_version = ?");
+    if (!q.ok()) return q.status();
+    gap_.emplace(std::move(*q));
+  }
+  gap_->Reset();
+  gap_->Bind(1, r.envelope.subject).Bind(2, v - 1);
+  auto row = gap_->Step();
   if (!row.ok()) return row.status();
   if (!*row) ++out.gaps;
+  gap_->Reset();
   return absl::OkStatus();
 }
 
-absl::Status LogIndex::ApplyBundle(int64_t offset, const std::string& value, Applied& out,
-                                   std::vector<tlog::Hash>& leaves, tlog::CompactRange& working) {
+absl::Status LogIndex::ApplyRecord(int64_t offset, const std::string& value, Applied& out,
+                                   std::vector<tlog::Hash>& leaves, tlog::CompactRange& working,
+                                   std::optional<SignedCheckpoint>& newest) {
   av1::LogRecord rec;
   if (!rec.ParseFromString(value)) {
     out.problems.push_back(absl::StrCat("log offset ", offset, ": not a log record"));
     return absl::OkStatus();
   }
-  if (rec.has_checkpoint()) return ApplyCheckpoint(offset, rec.checkpoint().note(), out, leaves, working);
+  if (rec.has_checkpoint()) return ApplyCheckpoint(offset, rec.checkpoint().note(), out, leaves, working, newest);
   if (!rec.has_bundle()) {
     out.problems.push_back(absl::StrCat("log offset ", offset, ": empty log record"));
     return absl::OkStatus();
@@ -341,7 +347,8 @@ absl::Status LogIndex::ApplyBundle(int64_t offset, const std::string& value, App
 
 absl::Status LogIndex::ApplyCheckpoint(int64_t offset, const std::string& note, Applied& out,
                                        const std::vector<tlog::Hash>& pending,
-                                       const tlog::CompactRange& working) {
+                                       const tlog::CompactRange& working,
+                                       std::optional<SignedCheckpoint>& newest) {
   auto refuse = [&](const std::string& why) {
     out.problems.push_back(absl::StrCat("log offset ", offset, ": checkpoint refused: ", why));
     return absl::OkStatus();
@@ -379,6 +386,7 @@ absl::Status LogIndex::ApplyCheckpoint(int64_t offset, const std::string& note, 
                           .Bind(3, offset)
                           .Run());
   ++out.checkpoints;
+  newest = SignedCheckpoint{note, std::move(*cp)};
   return absl::OkStatus();
 }
 
@@ -393,15 +401,7 @@ absl::StatusOr<Applied> LogIndex::Apply(const std::vector<LogMessage>& batch) {
     PEP_RETURN_IF_ERROR(tx.status());
     for (const LogMessage& m : batch) {
       const size_t problems = out.problems.size();
-      const int64_t checkpoints = out.checkpoints;
-      PEP_RETURN_IF_ERROR(ApplyBundle(m.offset, m.value, out, leaves, working));
-      if (out.checkpoints > checkpoints) {
-        av1::LogRecord rec;
-        rec.ParseFromString(m.value);
-        auto text = tlog::OpenNote(rec.checkpoint().note(), verifier_key_);
-        auto cp = tlog::ParseCheckpoint(*text);
-        newest = SignedCheckpoint{rec.checkpoint().note(), *cp};
-      }
+      PEP_RETURN_IF_ERROR(ApplyRecord(m.offset, m.value, out, leaves, working, newest));
       for (size_t i = problems; i < out.problems.size(); ++i) {
         PEP_RETURN_IF_ERROR(db_->Prepare("INSERT INTO problems(log_offset, reason) VALUES (?,?)")
                                 ->Bind(1, m.offset)

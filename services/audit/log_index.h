@@ -114,10 +114,13 @@ class LogIndex {
       : db_(std::move(writer)), reader_(std::move(reader)) {}
   absl::Status LoadTree();
   // `working`: the committed tree's compact range with this transaction's leaves appended.
-  absl::Status ApplyBundle(int64_t offset, const std::string& value, Applied& out,
-                           std::vector<tlog::Hash>& leaves, tlog::CompactRange& working);
+  // One log record (a bundle or a checkpoint); `newest`: set to a checkpoint once accepted.
+  absl::Status ApplyRecord(int64_t offset, const std::string& value, Applied& out,
+                           std::vector<tlog::Hash>& leaves, tlog::CompactRange& working,
+                           std::optional<SignedCheckpoint>& newest);
   absl::Status ApplyCheckpoint(int64_t offset, const std::string& note, Applied& out,
-                               const std::vector<tlog::Hash>& pending, const tlog::CompactRange& working);
+                               const std::vector<tlog::Hash>& pending, const tlog::CompactRange& working,
+                               std::optional<SignedCheckpoint>& newest);
   absl::Status CountGap(const LedgerRecord& r, Applied& out);
   absl::StatusOr<std::string> EntryBundle(uint64_t n, uint64_t width);
 
@@ -125,7 +128,7 @@ class LogIndex {
   // Writer state.
   std::unique_ptr<store::Db> db_;
   std::unique_ptr<store::WalCheckpointer> checkpointer_;
-  std::optional<store::Stmt> insert_, alias_, lineage_, dup_;
+  std::optional<store::Stmt> insert_, alias_, lineage_, dup_, gap_;
   absl::flat_hash_set<std::string> aliased_;
   absl::flat_hash_map<std::string, int64_t> last_version_;
   int64_t next_log_offset_ = 0;

@@ -7,9 +7,11 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/config.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "pepiniere/audit/v1/log.pb.h"
+#include "services/audit/entry_v2.h"
 #include "services/audit/ledger.h"
 #include "store/sqlite.h"
 
@@ -80,12 +82,8 @@ absl::StatusOr<std::string> LoadSigningKey(const std::string& path, bool create,
     std::ofstream(path + ".pub", std::ios::trunc) << signer->VerifierKey() << "\n";  // to publish
     LogInfo("ledger signing key created", {{"file", path}, {"verifier_key", signer->VerifierKey()}});
   }
-  std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line)) {
-    return absl::NotFoundError(absl::StrCat("ledger_signing_key_file: cannot read '", path, "'"));
-  }
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  const std::string line = FirstLine(path);
+  if (line.empty()) return absl::NotFoundError(absl::StrCat("ledger_signing_key_file: cannot read '", path, "'"));
   if (line.rfind("PRIVATE+KEY+", 0) == 0) return line;
   // Any other secret (a Kubernetes Secret of random text, say): the Ed25519 seed is its SHA-256,
   // the key's name the origin.
@@ -274,11 +272,10 @@ absl::Status Sequencer::ReadLog() {
     if (rec.has_bundle()) {
       const av1::LogBundle& b = rec.bundle();
       if (b.first_index() != range_.size()) continue;  // refused by the index too
+      EntryV2Fields f;
       for (const av1::LogEntry& le : b.entries()) {
         range_.Append(tlog::LeafHash(le.entry()));
-        LedgerRecord r;
-        std::string payload_hash;
-        if (ParseEntryV2(le.entry(), &r, &payload_hash).ok()) Insert(r.envelope.id);
+        if (SplitEntryV2(le.entry(), &f) == -1) Insert(f[0]);  // its ce_id, nothing more decoded
       }
       for (const av1::SourceOffset& o : b.offsets()) offsets_[{o.topic(), o.partition()}] = o.next_offset();
     } else if (rec.has_checkpoint()) {
@@ -308,6 +305,25 @@ absl::Status Sequencer::ProduceLog(const std::string& value) {
     if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) return events::KafkaError(e, "produce to the log");
     rd_kafka_poll(producer_.get(), 50);
   }
+}
+
+void Sequencer::AddOffsets(av1::LogBundle* bundle) const {
+  for (const auto& [tp, next] : offsets_) {
+    av1::SourceOffset* o = bundle->add_offsets();
+    o->set_topic(tp.first);
+    o->set_partition(tp.second);
+    o->set_next_offset(next);
+  }
+}
+
+absl::Status Sequencer::ProduceCheckpoint() {
+  auto note = signer_->Sign(tlog::CheckpointText({options_.origin, range_.size(), range_.Root(), {}}));
+  if (!note.ok()) return note.status();
+  av1::LogRecord c;
+  c.mutable_checkpoint()->set_note(*note);
+  PEP_RETURN_IF_ERROR(ProduceLog(c.SerializeAsString()));
+  last_checkpoint_size_ = range_.size();
+  return absl::OkStatus();
 }
 
 absl::Status Sequencer::Migrate() {
@@ -379,25 +395,12 @@ absl::Status Sequencer::Migrate() {
       Insert(e.id);
       ++migrated;
     }
-    if (!more) {
-      for (const auto& [tp, next] : offsets_) {
-        av1::SourceOffset* o = b->add_offsets();
-        o->set_topic(tp.first);
-        o->set_partition(tp.second);
-        o->set_next_offset(next);
-      }
-    }
+    if (!more) AddOffsets(b);
     if (b->entries_size() == 0 && (more || range_.size() == 0)) continue;
     PEP_RETURN_IF_ERROR(TxnStatus(rd_kafka_begin_transaction(producer_.get()), "begin_transaction"));
     PEP_RETURN_IF_ERROR(ProduceLog(rec.SerializeAsString()));
-    tlog::Checkpoint cp{options_.origin, range_.size(), range_.Root(), {}};
-    auto note = signer_->Sign(tlog::CheckpointText(cp));
-    if (!note.ok()) return note.status();
-    av1::LogRecord c;
-    c.mutable_checkpoint()->set_note(*note);
-    PEP_RETURN_IF_ERROR(ProduceLog(c.SerializeAsString()));
+    PEP_RETURN_IF_ERROR(ProduceCheckpoint());
     PEP_RETURN_IF_ERROR(TxnStatus(rd_kafka_commit_transaction(producer_.get(), 60000), "commit_transaction"));
-    last_checkpoint_size_ = range_.size();
     signed_size_ = last_checkpoint_size_;
   }
   LogInfo("sequencer: version 1 ledger migrated", {{"entries", absl::StrCat(migrated)},
@@ -446,15 +449,6 @@ absl::StatusOr<bool> Sequencer::Round(absl::Duration wait) {
   std::vector<av1::LogRecord> bundles(1);
   size_t bytes = 0;
   int taken = 0;
-  auto close = [&] {
-    av1::LogBundle* b = bundles.back().mutable_bundle();
-    for (const auto& [tp, next] : offsets_) {
-      av1::SourceOffset* o = b->add_offsets();
-      o->set_topic(tp.first);
-      o->set_partition(tp.second);
-      o->set_next_offset(next);
-    }
-  };
   // seen_ learns this round's ids as they come: if the transaction fails, the sequencer steps
   // down and rebuilds all of its state from the log.
   int wait_ms = static_cast<int>(absl::ToInt64Milliseconds(wait));
@@ -476,15 +470,15 @@ absl::StatusOr<bool> Sequencer::Round(absl::Duration wait) {
       offsets_[{topic, m->partition}] = m->offset + 1;
       continue;
     }
-    if (!Insert(envelope->id)) {
-      offsets_[{topic, m->partition}] = m->offset + 1;  // a redelivery: integrated once already
+    if (!Insert(envelope->id)) {  // a redelivery: integrated once already
+      offsets_[{topic, m->partition}] = m->offset + 1;
       continue;
     }
     std::string_view payload(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
     std::string entry = EntryV2Bytes(*envelope, topic, payload);
     const size_t size = entry.size() + payload.size();
     if (b->entries_size() > 0 && (b->entries_size() >= options_.bundle_entries || bytes + size > options_.bundle_bytes)) {
-      close();
+      AddOffsets(b);  // before this record's offset moves
       bundles.emplace_back();
       b = bundles.back().mutable_bundle();
       bytes = 0;
@@ -498,7 +492,7 @@ absl::StatusOr<bool> Sequencer::Round(absl::Duration wait) {
     offsets_[{topic, m->partition}] = m->offset + 1;
   }
   if (taken == 0) return false;
-  close();
+  AddOffsets(bundles.back().mutable_bundle());
   PEP_RETURN_IF_ERROR(TxnStatus(rd_kafka_begin_transaction(producer_.get()), "begin_transaction"));
   int64_t added = 0;
   for (av1::LogRecord& rec : bundles) {
@@ -507,15 +501,7 @@ absl::StatusOr<bool> Sequencer::Round(absl::Duration wait) {
     for (const av1::LogEntry& le : b->entries()) range_.Append(tlog::LeafHash(le.entry()));
     added += b->entries_size();
     PEP_RETURN_IF_ERROR(ProduceLog(rec.SerializeAsString()));
-    if (range_.size() > last_checkpoint_size_) {
-      tlog::Checkpoint cp{options_.origin, range_.size(), range_.Root(), {}};
-      auto note = signer_->Sign(tlog::CheckpointText(cp));
-      if (!note.ok()) return note.status();
-      av1::LogRecord c;
-      c.mutable_checkpoint()->set_note(*note);
-      PEP_RETURN_IF_ERROR(ProduceLog(c.SerializeAsString()));
-      last_checkpoint_size_ = range_.size();
-    }
+    if (range_.size() > last_checkpoint_size_) PEP_RETURN_IF_ERROR(ProduceCheckpoint());
   }
   PEP_RETURN_IF_ERROR(TxnStatus(rd_kafka_commit_transaction(producer_.get(), 60000), "commit_transaction"));
   appended_ += added;

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "events/kafka.h"
+#include "pepiniere/audit/v1/log.pb.h"
 #include "tlog/merkle.h"
 #include "tlog/note.h"
 
@@ -77,6 +78,10 @@ class Sequencer {
   // One transaction: what the sources have, as bundles and checkpoints. false: nothing read.
   absl::StatusOr<bool> Round(absl::Duration wait);
   absl::Status ProduceLog(const std::string& value);
+  // The checkpoint of the log as it stands (range_), signed, into the open transaction.
+  absl::Status ProduceCheckpoint();
+  // Every source partition's next offset, as the bundle's resume point.
+  void AddOffsets(pepiniere::audit::v1::LogBundle* bundle) const;
 
   SequencerOptions options_;
   std::unique_ptr<tlog::NoteSigner> signer_;

@@ -87,20 +87,11 @@ std::string LoadOrCreateSalt(const std::string& dir) {
   return salt;
 }
 
-// The first line of a secret file (a mounted Kubernetes Secret, a file `up` wrote), trimmed;
-// "" when there is none.
-std::string FirstLine(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return std::string(absl::StripAsciiWhitespace(line));
-}
-
 // The first coordinator token. A token already in the file (e.g. mounted from a Kubernetes
 // Secret) is registered if this gateway does not know it yet; with no file, one is made and
 // written (0600) for the operator.
 int Bootstrap(pep::gateway::TokenStore& tokens, const std::string& file) {
-  if (const std::string secret = FirstLine(file); !secret.empty()) {
+  if (const std::string secret = pep::FirstLine(file); !secret.empty()) {
     auto t = tokens.Authenticate(secret);
     if (t.ok()) return 0;  // known and valid: nothing to do
     if (t.status().message() != "unknown token") {
@@ -171,7 +162,7 @@ int main(int argc, char** argv) {
                      .redirect_url = absl::GetFlag(FLAGS_oidc_redirect_url),
                      .scopes = absl::GetFlag(FLAGS_oidc_scopes),
                      .acr_values = absl::GetFlag(FLAGS_oidc_acr_values)};
-    signin.client.client_secret = FirstLine(absl::GetFlag(FLAGS_oidc_client_secret_file));
+    signin.client.client_secret = pep::FirstLine(absl::GetFlag(FLAGS_oidc_client_secret_file));
     if (signin.client.client_id.empty() || signin.client.client_secret.empty() ||
         signin.client.redirect_url.empty()) {
       pep::LogError("bad flag", {{"error", "--oidc_issuer needs --oidc_client_id, "

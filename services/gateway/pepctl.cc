@@ -24,6 +24,7 @@
 #include "pepiniere/audit/v1/audit.pb.h"
 #include "pepiniere/gateway/v1/gateway.pb.h"
 #include "pepiniere/incubation/v1/incubation.pb.h"
+#include "services/audit/entry_v2.h"
 #include "services/gateway/http_client.h"
 #include "tlog/merkle.h"
 #include "tlog/note.h"
@@ -355,23 +356,6 @@ int Token(const Args& a) {
 
 // ----------------------------------------------------------------------------- ledger
 
-// A version 2 entry's twelve fields (LEDGER.md "Entry, version 2"); false if malformed.
-bool EntryFields(std::string_view entry, std::vector<std::string_view>* fields) {
-  constexpr std::string_view kTag = "pep-ledger-v2";
-  if (entry.substr(0, kTag.size()) != kTag) return false;
-  entry.remove_prefix(kTag.size());
-  fields->clear();
-  for (int i = 0; i < 12; ++i) {
-    if (entry.size() < 4) return false;
-    const auto* b = reinterpret_cast<const unsigned char*>(entry.data());
-    const size_t n = (size_t{b[0]} << 24) | (size_t{b[1]} << 16) | (size_t{b[2]} << 8) | b[3];
-    if (entry.size() - 4 < n) return false;
-    fields->push_back(entry.substr(4, n));
-    entry.remove_prefix(4 + n);
-  }
-  return entry.empty() && (*fields)[11].size() == 32;
-}
-
 std::string Str(const google::protobuf::Struct& s, const std::string& k) {
   auto it = s.fields().find(k);
   return it == s.fields().end() ? "" : it->second.string_value();
@@ -420,8 +404,9 @@ int LedgerVerify(const Args& a) {
     const uint64_t index = static_cast<uint64_t>(f.at("index").number_value());
     const std::string where = absl::StrCat("entry ", entries, " (index ", index, ")");
     std::string entry;
-    std::vector<std::string_view> fields;
-    if (!Unb64(Str(lines[i], "entry"), &entry) || !EntryFields(entry, &fields)) {
+    pep::audit::EntryV2Fields fields;
+    if (!Unb64(Str(lines[i], "entry"), &entry) || pep::audit::SplitEntryV2(entry, &fields) != -1 ||
+        fields[11].size() != 32) {
       problems.push_back(where + ": not a version 2 entry");
       continue;
     }
