@@ -40,7 +40,7 @@ constexpr char kUsage[] = R"(usage: pepctl <command> [options]      (PEP_URL, PE
                  [--description TEXT]         kinds: product_launch users_reached kpi funding team other
   import portfolio FILE [--dry-run]           JSON Lines, one start-up per line; prints the report
   timeline ID [--individual-feedback]         a start-up's (or idea's) life, one line per event
-  verify [--subject ID]                       re-checks the audit ledger's hash chains
+  verify [--subject ID]                       pep-audit re-checks its index against the signed log
   export ledger --startup ID [--out FILE]     the lineage's ledger (JSON Lines; verify offline)
   export feedback --startup ID [--format csv|jsonl] [--out FILE]
   ledger verify FILE --key KEY                checks an export offline: entries, payload hashes,
@@ -238,11 +238,12 @@ int Verify(const Args& a) {
   if (rc != 0) return rc;
   av1::VerifyLedgerResponse v;
   FromJson(out, &v);
-  std::printf("%s: %lld records in %lld chains; global head %s\n", v.ok() ? "ledger OK" : "LEDGER BROKEN",
-              static_cast<long long>(v.records()), static_cast<long long>(v.subjects()),
+  std::printf("%s: %lld entries in %lld lineages; signed tree of %llu entries, root %s\n",
+              v.ok() ? "ledger OK" : "LEDGER BROKEN", static_cast<long long>(v.records()),
+              static_cast<long long>(v.subjects()), static_cast<unsigned long long>(v.tree_size()),
               v.global_head_hash().c_str());
   for (const auto& b : v.broken()) {
-    std::printf("broken: chain %s record %lld (%s): %s\n", b.chain().c_str(),
+    std::printf("broken: %s, entry %lld (%s): %s\n", b.chain().c_str(),
                 static_cast<long long>(b.seq()), b.ce_id().c_str(), b.reason().c_str());
   }
   for (const auto& g : v.gaps()) std::printf("gap: %s\n", g.c_str());
