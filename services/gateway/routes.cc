@@ -142,6 +142,10 @@ void Gateway::BuildRoutes() {
       iv1::SubmitIdeaRequest::descriptor(), iv1::SubmitIdeaResponse::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::SubmitIdea,
             UnaryOptions<iv1::SubmitIdeaRequest, iv1::SubmitIdeaResponse>{.ok_status = 201}));
+  add("GET", "/v1/challenges/{challenge_id}/scores", C | J,
+      "Grilles d'évaluation de toutes les idées d'un défi (avancement du jury)", Body::kNone,
+      iv1::ListScorecardsRequest::descriptor(), iv1::ListScorecardsResponse::descriptor(),
+      &b.ideas, Unary(b.ideas, ideas, &IS::ListScorecards));
   add("GET", "/v1/challenges/{challenge_id}/ranking", C | J, "Classement des idées d'un défi",
       Body::kNone, iv1::RankIdeasRequest::descriptor(), iv1::RankIdeasResponse::descriptor(),
       &b.ideas, Unary(b.ideas, ideas, &IS::RankIdeas));

@@ -509,6 +509,21 @@ grpc::Status IdeasService::ListScorecards(grpc::ServerContext* ctx,
                                           v1::ListScorecardsResponse* out) {
   auto p = Caller(ctx);
   PEP_GRPC_RETURN_IF_ERROR(p.status());
+  if (!req->challenge_id().empty()) {
+    if (!req->idea_id().empty()) {
+      return ToGrpcStatus(FieldError("idea_id", "give either idea_id or challenge_id, not both"));
+    }
+    if (!IsUuid(req->challenge_id())) return ToGrpcStatus(FieldError("challenge_id", "is not a valid id"));
+    auto c = store_.GetChallenge(req->challenge_id());
+    PEP_GRPC_RETURN_IF_ERROR(c.status());
+    PEP_GRPC_RETURN_IF_ERROR(RequireCoordinatorOrJuror(*p, *c, "reading scorecards"));
+    auto cards = store_.ScorecardsOfChallenge(c->id());
+    PEP_GRPC_RETURN_IF_ERROR(cards.status());
+    for (auto& [idea_id, of_idea] : *cards) {
+      for (auto& card : of_idea) *out->add_scorecards() = std::move(card);
+    }
+    return grpc::Status::OK;
+  }
   if (!IsUuid(req->idea_id())) return ToGrpcStatus(FieldError("idea_id", "is not a valid id"));
   auto idea = store_.GetIdea(req->idea_id());
   PEP_GRPC_RETURN_IF_ERROR(idea.status());

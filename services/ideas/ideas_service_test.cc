@@ -180,6 +180,21 @@ TEST_F(IdeasOverGrpc, AJurorReadsTheirChallengesOnlyAndNeverContactEmails) {
   score.set_idea_id(on_jury.id());
   ASSERT_TRUE(stub_->ScoreIdea(As("juror-1", "juror,agent").get(), score, &card).ok());
 
+  // The jury's progress: every scorecard of the challenge, for its jurors and coordinators only.
+  v1::ListScorecardsRequest progress;
+  progress.set_challenge_id(sits.id());
+  v1::ListScorecardsResponse cards;
+  ASSERT_TRUE(stub_->ListScorecards(As("juror-1", "juror,agent").get(), progress, &cards).ok());
+  ASSERT_EQ(cards.scorecards_size(), 1);
+  EXPECT_EQ(cards.scorecards(0).juror_id(), "juror-1");
+  EXPECT_EQ(cards.scorecards(0).idea_id(), on_jury.id());
+  progress.set_challenge_id(other.id());
+  EXPECT_EQ(stub_->ListScorecards(As("juror-1", "juror,agent").get(), progress, &cards).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  progress.set_idea_id(on_jury.id());
+  EXPECT_EQ(stub_->ListScorecards(As("coord", "coordinator").get(), progress, &cards).error_message(),
+            "idea_id: give either idea_id or challenge_id, not both");
+
   // Off the jury, the same juror reads nothing of it any more.
   v1::RemoveJurorsRequest remove;
   remove.set_challenge_id(sits.id());

@@ -1,10 +1,12 @@
 #include "services/incubation/incubation_core.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -200,31 +202,8 @@ absl::Status ValidateLinks(const v1::Links& l) {
 }  // namespace
 
 std::string Slugify(std::string_view name) {
-  std::string out;
-  bool dash = false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(name[i]);
-    char mapped = 0;
-    if (absl::ascii_isalnum(c)) {
-      mapped = absl::ascii_tolower(c);
-    } else if (c == 0xC3 && i + 1 < name.size()) {
-      // Common French accented letters (Latin-1 block) lose their accent.
-      const unsigned char n = static_cast<unsigned char>(name[++i]) | 0x20;
-      if (n >= 0xA0 && n <= 0xA5) mapped = 'a';
-      else if (n == 0xA7) mapped = 'c';
-      else if (n >= 0xA8 && n <= 0xAB) mapped = 'e';
-      else if (n >= 0xAC && n <= 0xAF) mapped = 'i';
-      else if (n >= 0xB2 && n <= 0xB6) mapped = 'o';
-      else if (n >= 0xB9 && n <= 0xBC) mapped = 'u';
-    }
-    if (mapped) {
-      if (dash && !out.empty()) out.push_back('-');
-      dash = false;
-      out.push_back(mapped);
-    } else {
-      dash = true;
-    }
-  }
+  std::string out = FoldForSearch(name);  // accents off, one space between words
+  std::replace(out.begin(), out.end(), ' ', '-');
   if (out.size() > 80) out.resize(80);
   while (!out.empty() && out.back() == '-') out.pop_back();
   return out;
@@ -667,6 +646,135 @@ v1::PortfolioStats ComputeStats(const std::vector<v1::Startup>& startups, absl::
     t->set_transitions(n);
   }
   return out;
+}
+
+// --- portfolio listing -----------------------------------------------------------------------
+
+namespace {
+
+// The plain letters of U+00C0..U+00FF (Latin-1 Supplement), '\0' where none fits; œ/æ (U+0153,
+// U+00E6) are handled apart as two letters.
+constexpr char kLatin1FoldChars[] =
+    "aaaaaaaceeeeiiii" "dnooooo\0ouuuuyts"  // U+00C0-U+00DF (× is U+00D7)
+    "aaaaaaaceeeeiiii" "dnooooo\0ouuuuyty";  // U+00E0-U+00FF (÷ is U+00F7)
+constexpr std::string_view kLatin1Fold(kLatin1FoldChars, sizeof kLatin1FoldChars - 1);
+static_assert(kLatin1Fold.size() == 64);
+
+}  // namespace
+
+std::string FoldForSearch(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool space = true;  // no leading space
+  auto letter = [&](char c) {
+    out.push_back(c);
+    space = false;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (absl::ascii_isalnum(c)) {
+      letter(static_cast<char>(absl::ascii_tolower(c)));
+      continue;
+    }
+    if (c >= 0x80 && i + 1 < text.size()) {
+      const auto d = static_cast<unsigned char>(text[i + 1]);
+      const uint32_t cp = ((c & 0x1Fu) << 6) | (d & 0x3Fu);
+      if (c == 0xC3 && (d & 0xC0u) == 0x80 && kLatin1Fold[cp - 0xC0] != '\0') {
+        letter(kLatin1Fold[cp - 0xC0]);
+        if (cp == 0xC6 || cp == 0xE6) letter('e');  // æ
+        ++i;
+        continue;
+      }
+      if (c == 0xC5 && (d == 0x92 || d == 0x93)) {  // Œ œ
+        letter('o');
+        letter('e');
+        ++i;
+        continue;
+      }
+    }
+    if (!space) out.push_back(' ');
+    space = true;
+  }
+  if (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+bool MatchesQuery(const v1::Startup& s, const std::vector<std::string>& folded_words) {
+  if (folded_words.empty()) return true;
+  const std::string hay = absl::StrCat(FoldForSearch(s.name()), " ", FoldForSearch(s.slug()), " ",
+                                       FoldForSearch(s.mission()));
+  for (const std::string& w : folded_words) {
+    if (hay.find(w) == std::string::npos) return false;
+  }
+  return true;
+}
+
+absl::Status SortStartups(std::vector<v1::Startup>* startups, std::string_view order_by) {
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+    return v;
+  };
+  std::string_view key = trim(order_by);
+  bool desc = false;
+  if (key.size() > 5 && key.substr(key.size() - 5) == " desc") {
+    desc = true;
+    key = trim(key.substr(0, key.size() - 5));
+  } else if (key.size() > 4 && key.substr(key.size() - 4) == " asc") {
+    key = trim(key.substr(0, key.size() - 4));
+  }
+  auto seconds = [](const google::protobuf::Timestamp& t) { return t.seconds(); };
+  auto phase_since = [&](const v1::Startup& s) {
+    return s.phases().empty() ? int64_t{0} : seconds(s.phases(s.phases_size() - 1).start());
+  };
+  // Compares on the key only (-1, 0, 1); the name then the id break ties, always ascending.
+  std::function<int(const v1::Startup&, const v1::Startup&)> cmp;
+  auto three_way = [](const auto& a, const auto& b) { return a < b ? -1 : b < a ? 1 : 0; };
+  if (key.empty() || key == "name") {
+    cmp = [](const v1::Startup&, const v1::Startup&) { return 0; };
+  } else if (key == "phase") {
+    cmp = [&](const v1::Startup& a, const v1::Startup& b) { return three_way(int{a.phase()}, int{b.phase()}); };
+  } else if (key == "incubator") {
+    cmp = [&](const v1::Startup& a, const v1::Startup& b) {
+      return three_way(FoldForSearch(a.incubator()), FoldForSearch(b.incubator()));
+    };
+  } else if (key == "phase_since") {
+    cmp = [&](const v1::Startup& a, const v1::Startup& b) { return three_way(phase_since(a), phase_since(b)); };
+  } else if (key == "last_milestone_at") {
+    cmp = [&](const v1::Startup& a, const v1::Startup& b) {
+      return three_way(seconds(a.last_milestone_at()), seconds(b.last_milestone_at()));
+    };
+  } else if (key == "created_at") {
+    cmp = [&](const v1::Startup& a, const v1::Startup& b) {
+      return three_way(seconds(a.created_at()), seconds(b.created_at()));
+    };
+  } else {
+    return FieldError("order_by", absl::StrCat("'", std::string(order_by),
+                                               "' is not one of name, phase, incubator, phase_since, "
+                                               "last_milestone_at, created_at (optionally followed by ' desc')"));
+  }
+  const bool by_name = key.empty() || key == "name";
+  // Fold each name once, not at every comparison.
+  std::vector<std::pair<std::string, size_t>> names;
+  names.reserve(startups->size());
+  for (size_t i = 0; i < startups->size(); ++i) names.emplace_back(FoldForSearch((*startups)[i].name()), i);
+  std::vector<size_t> order(startups->size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    const v1::Startup& a = (*startups)[x];
+    const v1::Startup& b = (*startups)[y];
+    int c = cmp(a, b);
+    if (c == 0 && by_name) c = three_way(names[x].first, names[y].first);
+    if (c != 0) return desc ? c > 0 : c < 0;
+    c = three_way(names[x].first, names[y].first);
+    if (c != 0) return c < 0;
+    return a.id() < b.id();
+  });
+  std::vector<v1::Startup> sorted;
+  sorted.reserve(startups->size());
+  for (size_t i : order) sorted.push_back(std::move((*startups)[i]));
+  *startups = std::move(sorted);
+  return absl::OkStatus();
 }
 
 }  // namespace pep::incubation

@@ -70,6 +70,18 @@ struct ImportLine {
 ImportLine ParseImportLine(std::string_view json, int line_no, absl::Time now);
 v1::Phase ParseImportPhaseName(std::string_view name);  // PHASE_UNSPECIFIED if unknown
 
+// Portfolio listing ----------------------------------------------------------------------
+
+// Lower case, accents and ligatures of French folded to plain letters ("Église" -> "eglise"),
+// anything that is not a letter or digit -> one space: what portfolio search compares.
+std::string FoldForSearch(std::string_view text);
+// Every word of the folded query appears in the folded name, mission or slug.
+bool MatchesQuery(const v1::Startup& s, const std::vector<std::string>& folded_words);
+// Sorts by ListStartupsRequest.order_by ("name", "phase", "incubator", "phase_since",
+// "last_milestone_at", "created_at", optionally " desc"), ties by name then id;
+// INVALID_ARGUMENT naming order_by otherwise.
+absl::Status SortStartups(std::vector<v1::Startup>* startups, std::string_view order_by);
+
 // Portfolio statistics -------------------------------------------------------------------
 double Percentile(std::vector<double> values, double p);  // nearest-rank, p in (0, 1]
 v1::PortfolioStats ComputeStats(const std::vector<v1::Startup>& startups, absl::Time now,

@@ -188,6 +188,60 @@ TEST(Slug, FromFrenchNames) {
   EXPECT_FALSE(IsValidSlug("A b"));
 }
 
+TEST(Slug, LigaturesAndOtherLatinLettersFold) {
+  EXPECT_EQ(Slugify("Cœur de métier — Æquo"), "coeur-de-metier-aequo");
+  EXPECT_EQ(Slugify("  --  "), "");
+}
+
+TEST(Search, FoldsCaseAccentsAndPunctuation) {
+  EXPECT_EQ(FoldForSearch("L'Église, À PARIS !"), "l eglise a paris");
+  EXPECT_EQ(FoldForSearch("ÇA×ÿ"), "ca y");  // × is not a letter
+  EXPECT_EQ(FoldForSearch(""), "");
+  v1::Startup s;
+  s.set_name("Démarches Simplifiées");
+  s.set_slug("ds");
+  s.set_mission("Dématérialiser les procédures administratives");
+  EXPECT_TRUE(MatchesQuery(s, {"demarches"}));
+  EXPECT_TRUE(MatchesQuery(s, {"simpl", "procedures"}));     // every word, anywhere
+  EXPECT_FALSE(MatchesQuery(s, {"demarches", "cantine"}));  // one word missing
+  EXPECT_TRUE(MatchesQuery(s, {}));
+}
+
+TEST(Search, SortsByEachKeyWithNameAsTieBreak) {
+  auto make = [](std::string name, v1::Phase phase, int64_t milestone) {
+    v1::Startup s;
+    s.set_id(name);
+    s.set_name(std::move(name));
+    s.set_phase(phase);
+    s.mutable_last_milestone_at()->set_seconds(milestone);
+    return s;
+  };
+  const std::vector<v1::Startup> base = {make("écoles", v1::PHASE_CONSTRUCTION, 30),
+                                         make("Zéro papier", v1::PHASE_INVESTIGATION, 10),
+                                         make("aides", v1::PHASE_CONSTRUCTION, 20)};
+  auto names = [](const std::vector<v1::Startup>& v) {
+    std::vector<std::string> n;
+    for (const auto& s : v) n.push_back(s.name());
+    return n;
+  };
+  auto v = base;
+  ASSERT_TRUE(SortStartups(&v, "").ok());
+  EXPECT_EQ(names(v), (std::vector<std::string>{"aides", "écoles", "Zéro papier"}));  // folded, not bytes
+  v = base;
+  ASSERT_TRUE(SortStartups(&v, "name desc").ok());
+  EXPECT_EQ(names(v), (std::vector<std::string>{"Zéro papier", "écoles", "aides"}));
+  v = base;
+  ASSERT_TRUE(SortStartups(&v, "phase desc").ok());  // ties by name, ascending
+  EXPECT_EQ(names(v), (std::vector<std::string>{"aides", "écoles", "Zéro papier"}));
+  v = base;
+  ASSERT_TRUE(SortStartups(&v, "last_milestone_at").ok());
+  EXPECT_EQ(names(v), (std::vector<std::string>{"Zéro papier", "aides", "écoles"}));
+  v = base;
+  const absl::Status bad = SortStartups(&v, "budget");
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.message().substr(0, 9), "order_by:");
+}
+
 std::vector<std::string> Rules(const ImportLine& l) {
   std::vector<std::string> r;
   for (const auto& w : l.warnings) r.push_back(w.rule());

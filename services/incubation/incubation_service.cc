@@ -283,25 +283,49 @@ grpc::Status IncubationService::ListStartups(grpc::ServerContext* ctx,
   if (!req->page_token().empty() && !IsUuid(req->page_token())) {
     return ToGrpcStatus(FieldError("page_token", "is not a token returned by ListStartups"));
   }
+  if (req->skip() < 0) return ToGrpcStatus(FieldError("skip", absl::StrCat("must be >= 0 (got ", req->skip(), ")")));
   const int page = req->page_size() == 0 ? 100 : req->page_size();
-  constexpr int kBatch = 500;
-  std::string cursor = req->page_token();
-  // Overdue depends on the clock, so it is filtered here; scan in batches until the page fills.
-  while (true) {
-    auto batch = store_.ScanStartups(req->phase(), req->incubator(), req->sponsor(), cursor, kBatch);
-    PEP_GRPC_RETURN_IF_ERROR(batch.status());
-    for (auto& s : *batch) {
-      cursor = s.id();
-      Decorate(&s);
-      if (req->overdue_only() && !s.overdue()) continue;
-      *out->add_startups() = std::move(s);
-      if (out->startups_size() == page) {
-        out->set_next_page_token(cursor);  // the next page may turn out empty
-        return grpc::Status::OK;
+  // Visits the start-ups after `cursor` that pass the filters, in id order, until `take` says
+  // stop. Overdue depends on the clock, so it is filtered here, in batches.
+  auto scan = [&](std::string cursor, auto take) -> absl::Status {
+    constexpr int kBatch = 500;
+    while (true) {
+      auto batch = store_.ScanStartups(req->phase(), req->incubator(), req->sponsor(), cursor, kBatch);
+      if (!batch.ok()) return batch.status();
+      for (auto& s : *batch) {
+        cursor = s.id();
+        Decorate(&s);
+        if (req->overdue_only() && !s.overdue()) continue;
+        if (!take(std::move(s))) return absl::OkStatus();
       }
+      if (static_cast<int>(batch->size()) < kBatch) return absl::OkStatus();
     }
-    if (static_cast<int>(batch->size()) < kBatch) return grpc::Status::OK;
+  };
+  if (!req->query().empty() || !req->order_by().empty() || req->skip() > 0) {
+    // The console's table: every matching start-up, sorted, then one page of them. A portfolio
+    // is hundreds to a few thousand start-ups: one indexed scan and an in-memory sort.
+    const std::string folded = FoldForSearch(req->query());
+    const std::vector<std::string> words =
+        folded.empty() ? std::vector<std::string>{} : absl::StrSplit(folded, ' ');
+    std::vector<v1::Startup> all;
+    PEP_GRPC_RETURN_IF_ERROR(scan("", [&](v1::Startup s) {
+      if (MatchesQuery(s, words)) all.push_back(std::move(s));
+      return true;
+    }));
+    PEP_GRPC_RETURN_IF_ERROR(SortStartups(&all, req->order_by()));
+    out->set_total_size(static_cast<int32_t>(all.size()));
+    for (size_t i = static_cast<size_t>(req->skip()); i < all.size() && out->startups_size() < page; ++i) {
+      *out->add_startups() = std::move(all[i]);
+    }
+    return grpc::Status::OK;
   }
+  PEP_GRPC_RETURN_IF_ERROR(scan(req->page_token(), [&](v1::Startup s) {
+    *out->add_startups() = std::move(s);
+    if (out->startups_size() < page) return true;
+    out->set_next_page_token(out->startups(page - 1).id());  // the next page may turn out empty
+    return false;
+  }));
+  return grpc::Status::OK;
 }
 
 grpc::Status IncubationService::UpdateStartup(grpc::ServerContext* ctx,

@@ -206,6 +206,43 @@ TEST_F(ServiceTest, OverdueFilterUsesTheInjectedClock) {
   EXPECT_EQ(early.startups_size(), 0);
 }
 
+TEST_F(ServiceTest, SearchSortAndSkipPageThroughTheWholeMatchingSet) {
+  for (const char* name : {"Dossier unique", "Cantine à l'école", "Écoles numériques", "Aides", "Zéro papier"}) {
+    Create(name);
+  }
+  auto list = [&](v1::ListStartupsRequest r) {
+    v1::ListStartupsResponse resp;
+    EXPECT_TRUE(svc_.ListStartups(As("coord", "coordinator").get(), &r, &resp).ok());
+    std::vector<std::string> names;
+    for (const auto& s : resp.startups()) names.push_back(s.name());
+    return std::make_pair(resp.total_size(), names);
+  };
+  v1::ListStartupsRequest r;
+  r.set_order_by("name");
+  r.set_page_size(2);
+  EXPECT_EQ(list(r), std::make_pair(5, std::vector<std::string>{"Aides", "Cantine à l'école"}));
+  r.set_skip(4);
+  EXPECT_EQ(list(r), std::make_pair(5, std::vector<std::string>{"Zéro papier"}));
+  r.set_skip(6);  // past the end: an empty page, the total still told
+  EXPECT_EQ(list(r), std::make_pair(5, std::vector<std::string>{}));
+  v1::ListStartupsRequest q;
+  q.set_query("ECOLE");  // accents and case ignored, name or slug or mission
+  q.set_order_by("name desc");
+  EXPECT_EQ(list(q), std::make_pair(2, std::vector<std::string>{"Écoles numériques", "Cantine à l'école"}));
+  q.set_phase(v1::PHASE_CONSTRUCTION);  // filters combine
+  EXPECT_EQ(list(q), std::make_pair(0, std::vector<std::string>{}));
+
+  v1::ListStartupsRequest bad;
+  bad.set_order_by("budget");
+  v1::ListStartupsResponse resp;
+  const grpc::Status st = svc_.ListStartups(As("coord", "coordinator").get(), &bad, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message().substr(0, 9), "order_by:");
+  bad.set_order_by("");
+  bad.set_skip(-1);
+  EXPECT_EQ(svc_.ListStartups(As("coord", "coordinator").get(), &bad, &resp).error_message().substr(0, 5), "skip:");
+}
+
 TEST_F(ServiceTest, IdeaSelectedTwiceOpensOneStartupCorrelatedToTheIdea) {
   pepiniere::ideas::v1::IdeaSelected sel;
   sel.set_idea_id(NewUuidV7(clock_.Now()));

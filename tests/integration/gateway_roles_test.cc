@@ -213,6 +213,7 @@ std::vector<Row> Table(World& w) {
          return Request{w.Fill("/v1/challenges/{challenge}/ideas"), w.IdeaBody()};
        }, "CJTA"},
       {"GET", "/v1/challenges/{challenge}/ranking", "CJ", 200, fixed("/v1/challenges/{challenge}/ranking")},
+      {"GET", "/v1/challenges/{challenge}/scores", "CJ", 200, fixed("/v1/challenges/{challenge}/scores")},
       {"GET", "/v1/ideas/{idea}", "CJA", 200, fixed("/v1/ideas/{idea}")},
       {"PATCH", "/v1/ideas/{idea}", "CA", 200, [&w](char) {
          return Request{absl::StrCat("/v1/ideas/", w.Idea()), R"({"department":"DRH"})"};
