@@ -7,13 +7,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DEST="${1:-$ROOT}"  # another root to render into (the drift check compares)
 # service binary grpc_port metrics_port (grpc_port "-" for the gateway: HTTP on 8080)
 while read -r svc bin gport mport; do
-  extra_bins="" extra_copy="" env_extra="" ports="$gport $mport"
+  extra_bins="" extra_copy="" env_extra="" extra_pkgs="" pre_build="" ports="$gport $mport"
   case "$svc" in
     ideas) extra_bins=" pep-kafka-topics"
            extra_copy="COPY --from=build /build/libs/events/pep-kafka-topics /opt/pepiniere/bin/" ;;
     gateway) extra_bins=" pepctl"; ports="8080 $mport"
              extra_copy="COPY --from=build /build/services/gateway/pepctl /opt/pepiniere/bin/
-COPY services/gateway/console /opt/pepiniere/console"
+COPY --from=build /build/console /opt/pepiniere/console"
+             extra_pkgs=" nodejs npm"
+             pre_build="RUN cd services/gateway/console && npm ci --ignore-scripts --no-audit --no-fund"
              env_extra=" PEP_CONSOLE_DIR=/opt/pepiniere/console" ;;
   esac
   mkdir -p "$DEST/services/$svc"
@@ -25,7 +27,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \\
       build-essential cmake ninja-build pkg-config \\
       libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \\
       libabsl-dev librdkafka-dev prometheus-cpp-dev libgtest-dev libgmock-dev \\
-      libsqlite3-dev libssl-dev libcivetweb-dev libboost1.81-dev libcurl4-openssl-dev \\
+      libsqlite3-dev libssl-dev libcivetweb-dev libboost1.81-dev libcurl4-openssl-dev$extra_pkgs \\
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -33,6 +35,7 @@ COPY proto proto
 COPY libs libs
 COPY services services
 COPY tests tests
+$pre_build
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \\
     && cmake --build /build -j2 --target $bin$extra_bins
 

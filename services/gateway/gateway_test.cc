@@ -162,8 +162,7 @@ class GatewayHttpTest : public TokensTest {
     gateway_ = std::make_unique<Gateway>(
         GatewayOptions{.backends = {nowhere, nowhere, nowhere, nowhere},
                        .client_ip_salt = "salt",
-                       .console_dir = std::string(std::getenv("PEP_SOURCE_DIR")) +
-                                      "/services/gateway/console",
+                       .console_dir = PEP_CONSOLE_DIR,  // as assembled by console/build.mjs
                        .default_deadline = absl::Milliseconds(300),
                        .max_body_bytes = 4096},
         *store_, *metrics_);
@@ -264,6 +263,20 @@ TEST_F(GatewayHttpTest, BadInputGetsA4xxAPersonUnderstands) {
   HttpResult page = Call("GET", "/");
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("lang=\"fr\""), std::string::npos);
+  // The page is revalidated each time; what it names lives under a content hash, kept a year.
+  EXPECT_EQ(page.headers["cache-control"], "no-cache");
+  EXPECT_EQ(Call("GET", "/portefeuille").headers["cache-control"], "no-cache");
+  const size_t at = page.body.find("href=\"/assets/") + 6;
+  ASSERT_NE(at, std::string::npos + 6) << page.body;
+  const std::string css = page.body.substr(at, page.body.find('"', at) - at);
+  EXPECT_TRUE(absl::EndsWith(css, ".css")) << css;
+  HttpResult asset = Call("GET", css);
+  EXPECT_EQ(asset.status, 200) << css;
+  EXPECT_EQ(asset.headers["cache-control"], "public, max-age=31536000, immutable");
+  EXPECT_EQ(asset.headers["content-type"], "text/css; charset=utf-8");
+  // A hash that is not the current one is a 404, never the page (which a browser would cache).
+  EXPECT_EQ(Call("GET", "/assets/0000000000000000/app.js").status, 404);
+  EXPECT_EQ(Call("GET", "/assets/nothing").status, 404);
   // Nothing outside the console directory, however the path is spelled.
   EXPECT_EQ(Call("GET", "/..%2F..%2F..%2Fetc%2Fhost.conf").status, 404);
   EXPECT_EQ(Call("GET", "/../../../../etc/host.conf").body.find("multi on"), std::string::npos);

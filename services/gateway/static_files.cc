@@ -8,6 +8,24 @@
 
 namespace pep::gateway {
 
+namespace {
+
+std::string ContentType(const std::string& rel) {
+  static const std::pair<const char*, const char*> kTypes[] = {
+      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
+      {".woff2", "font/woff2"},              {".woff", "font/woff"},
+      {".png", "image/png"},                 {".ico", "image/x-icon"},
+      {".webmanifest", "application/manifest+json"}, {".json", "application/json"},
+  };
+  for (const auto& [ext, type] : kTypes) {
+    if (absl::EndsWith(rel, ext)) return type;
+  }
+  return "application/octet-stream";
+}
+
+}  // namespace
+
 HttpResponse StaticFiles::Serve(const HttpRequest& req) const {
   if (req.method != "GET" && req.method != "HEAD") {
     return ErrorResponse(grpc::StatusCode::NOT_FOUND, absl::StrCat("no route for ", req.path));
@@ -17,18 +35,17 @@ HttpResponse StaticFiles::Serve(const HttpRequest& req) const {
       rel.find('\0') != std::string::npos) {
     return ErrorResponse(grpc::StatusCode::NOT_FOUND, "no such file");
   }
-  // Unknown paths without an extension are console pages (client-side routing).
-  if (rel.find('.') == std::string::npos) rel = "index.html";
+  // Assets are named by the hash of their content (console/build.mjs): a browser may keep them
+  // for a year without asking again. Unknown paths without an extension are console pages
+  // (client-side routing): the HTML, which names the assets, is revalidated every time.
+  const bool asset = absl::StartsWith(rel, "assets/");
+  if (!asset && rel.find('.') == std::string::npos) rel = "index.html";
   std::ifstream f(dir_ + "/" + rel, std::ios::binary);
   if (!f) return ErrorResponse(grpc::StatusCode::NOT_FOUND, absl::StrCat("no such file: ", rel));
   HttpResponse r;
   r.body.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  r.content_type = absl::EndsWith(rel, ".html") ? "text/html; charset=utf-8"
-                   : absl::EndsWith(rel, ".js") ? "text/javascript; charset=utf-8"
-                   : absl::EndsWith(rel, ".css") ? "text/css; charset=utf-8"
-                   : absl::EndsWith(rel, ".svg") ? "image/svg+xml"
-                                                 : "application/octet-stream";
-  r.headers["Cache-Control"] = "no-cache";
+  r.content_type = ContentType(rel);
+  r.headers["Cache-Control"] = asset ? "public, max-age=31536000, immutable" : "no-cache";
   return r;
 }
 

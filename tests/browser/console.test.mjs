@@ -57,8 +57,9 @@ async function signIn(p, email, password) {
   await p.getByLabel('Mot de passe').fill(password);
   await p.getByRole('button', { name: 'Se connecter' }).click();
   await p.getByRole('button', { name: 'Se déconnecter' }).waitFor();
-  check(await p.evaluate(() => sessionStorage.length === 0 && localStorage.length === 0),
-    `${email}: nothing kept in the page's storage`);
+  // DSFR keeps its display preference (light or dark scheme); nothing else may be kept there.
+  const kept = await p.evaluate(() => [...Object.keys(sessionStorage), ...Object.keys(localStorage)]);
+  check(kept.every((k) => k === 'scheme'), `${email}: nothing but DSFR's scheme kept in the page's storage (${kept.join(', ') || 'empty'})`);
   check(await p.evaluate(() => !document.cookie.includes('pep_session')), `${email}: the session cookie is HttpOnly`);
 }
 
@@ -96,7 +97,7 @@ try {
   await page.goto(URL + '/');
   check(await page.getAttribute('html', 'lang') === 'fr', 'the page says it is French');
   let tabs = 0;
-  while (tabs < 5 && !(await page.evaluate(() => document.activeElement?.id === 'proconnect'))) {
+  while (tabs < 8 && !(await page.evaluate(() => document.activeElement?.id === 'proconnect'))) {
     await page.keyboard.press('Tab');
     tabs += 1;
   }
@@ -110,7 +111,9 @@ try {
   await page.getByText(/incorrect/i).first().waitFor();
   await snap(page, 'fournisseur-refus');
   await signIn(page, 'claire.martin@departement06.fr', 'coordination-06');
-  await page.getByRole('heading', { name: 'Défis' }).waitFor();
+  await page.getByRole('heading', { name: 'Portefeuille', level: 1 }).waitFor();  // a coordinator's home
+  await page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Défis' }).click();
+  await page.getByRole('heading', { name: 'Défis', level: 1 }).waitFor();
   check((await page.locator('#whoami').textContent()).includes('Claire Martin'), 'the console names the person');
   const unlabeled = await page.evaluate(() => [...document.querySelectorAll('input,select,textarea')]
     .filter((e) => e.type !== 'radio' && e.type !== 'hidden' && !(e.id && document.querySelector(`label[for="${e.id}"]`))).length);
@@ -228,7 +231,8 @@ try {
   await snap(citizen, 'avis-formulaire');
   const deadline = Date.now() + 60000;
   while (true) {  // until pep-feedback has learned that the product is in construction
-    await citizen.getByLabel('Bien').check();
+    await citizen.getByText('Bien', { exact: true }).click();  // DSFR draws the radio on its label
+    check(await citizen.getByRole('radio', { name: 'Bien' }).isChecked(), 'the label checks its radio');
     await citizen.getByLabel(/Recommanderiez-vous/).fill('9');
     await citizen.getByLabel(/Votre message/).fill('Très simple, bravo. Écrivez-moi : camille@exemple.fr');
     await citizen.getByRole('button', { name: 'Envoyer mon avis' }).click();
@@ -243,7 +247,7 @@ try {
     'the feedback summary moves');
   const after = (await page.locator('#feedback-summary').textContent()).trim();
   check(after.includes('1 avis') && after.includes('satisfaction 10,0/10'), `summary now: ${after}`);
-  check(await page.locator('svg[role="img"] circle').count() === 1, 'the chart has one day of answers');
+  check(await page.locator('#feedback-chart circle').count() === 1, 'the chart has one day of answers');
   await snap(page, 'startup-avis');
 
   // --- an export is downloaded whole, and the console says so ---

@@ -51,6 +51,15 @@ if [[ ! -d "$OIDC_DIR/node_modules/oidc-provider" ||
   echo "install-deps: npm ci in deploy/local/oidc (oidc-provider)" >&2
   (cd "$OIDC_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
+# The console's design system (DSFR, DSFR Chart), assembled into the build by console/build.mjs.
+# --ignore-scripts: DSFR's preinstall wants a project made by its own generator; we only take
+# its dist/ files.
+CONSOLE_DIR="$ROOT/services/gateway/console"
+if [[ ! -d "$CONSOLE_DIR/node_modules/@gouvfr/dsfr" ||
+      "$CONSOLE_DIR/package-lock.json" -nt "$CONSOLE_DIR/node_modules/.package-lock.json" ]]; then
+  echo "install-deps: npm ci in services/gateway/console (@gouvfr/dsfr, @gouvfr/dsfr-chart)" >&2
+  (cd "$CONSOLE_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+fi
 if [[ $MODE == tests ]]; then
   if (( $(node -p 'process.versions.node.split(".")[0]') < 20 )); then
     echo "install-deps: WARNING: Node $(node --version) is older than playwright-core wants (>= 20)" >&2
