@@ -381,17 +381,15 @@ async function challenge(id) {
       (r.ideas || []).map((i) => [int(i.rank), `<a href="/idees/${esc(i.idea_id)}">${esc(i.title)}</a>`, esc(word(IDEA_STATUS_ONE, i.status)),
         i.scorecard_count ? num(i.weighted_mean, 2) : '—',
         `${int(i.scorecard_count)}${i.quorum_reached ? ' ' + badge('quorum atteint', 'success') : ''}`]), 'ranking')}`;
-    // The jury's progress: for each juror, what they have scored of the ideas still in play.
-    const scorable = ideas.filter((i) => i.status === 'IDEA_STATUS_SUBMITTED' || i.status === 'IDEA_STATUS_SHORTLISTED');
+    // The jury's progress: for each juror, the ideas they scored and those still to score.
     const scored = {};
     for (const s of cards.scorecards || []) (scored[s.juror_id] ||= new Set()).add(s.idea_id);
     progress = `<h2 class="fr-mt-4w">Avancement du jury</h2>${dataTable('Idées évaluées par chaque juré',
       ['Juré', 'Idées évaluées', 'Reste à évaluer'],
       (c.juror_ids || []).map((j) => {
-        const done = scorable.filter((i) => scored[j]?.has(i.id)).length;
+        const { done, left } = juryTally(ideas, scored[j] || new Set());
         return [esc(names[j] || (j === me.actor ? 'Vous' : j)),
-          `${int(done)} / ${int(scorable.length)} <progress max="${scorable.length || 1}" value="${done}" aria-hidden="true"></progress>`,
-          int(scorable.length - done)];
+          `${int(done)} <progress max="${done + left.length || 1}" value="${done}" aria-hidden="true"></progress>`, int(left.length)];
       }), 'jury-progress')}`;
   }
   main().innerHTML = `
@@ -436,6 +434,16 @@ async function challenge(id) {
   }
 }
 
+// What a juror has scored of a challenge, and what is left: the ideas not decided beyond the
+// shortlist that have no scorecard of theirs (withdrawn ones count for neither).
+function juryTally(ideas, scoredIds) {
+  const live = ideas.filter((i) => i.status !== 'IDEA_STATUS_WITHDRAWN');
+  return {
+    done: live.filter((i) => scoredIds.has(i.id)).length,
+    left: live.filter((i) => !scoredIds.has(i.id) && (i.status === 'IDEA_STATUS_SUBMITTED' || i.status === 'IDEA_STATUS_SHORTLISTED')),
+  };
+}
+
 // A juror's own page: the challenges they sit on, and for each the ideas they have yet to score.
 async function jury() {
   const all = (await api('GET', '/v1/challenges')).challenges || [];
@@ -444,12 +452,11 @@ async function jury() {
     const enc = encodeURIComponent(c.id);
     const [ideas, cards] = await Promise.all([
       api('GET', `/v1/challenges/${enc}/ideas?page_size=500`), api('GET', `/v1/challenges/${enc}/scores`)]);
-    const done = new Set((cards.scorecards || []).filter((s) => s.juror_id === me.actor).map((s) => s.idea_id));
-    const scorable = (ideas.ideas || []).filter((i) => i.status === 'IDEA_STATUS_SUBMITTED' || i.status === 'IDEA_STATUS_SHORTLISTED');
-    const left = scorable.filter((i) => !done.has(i.id));
+    const { done, left } = juryTally(ideas.ideas || [],
+      new Set((cards.scorecards || []).filter((s) => s.juror_id === me.actor).map((s) => s.idea_id)));
     return `<section class="fr-mb-4w" aria-labelledby="jury-${esc(c.id)}">
       <h2 id="jury-${esc(c.id)}"><a href="/defis/${esc(c.id)}">${esc(c.title)}</a></h2>
-      <p>${badge(word(CHALLENGE_STATUS, c.status))} Vous avez évalué ${int(scorable.length - left.length)} idée(s) sur ${int(scorable.length)}.</p>
+      <p>${badge(word(CHALLENGE_STATUS, c.status))} Vous avez évalué ${int(done)} idée(s) ; ${left.length ? `il en reste ${int(left.length)} à évaluer` : 'il n\'en reste aucune'}.</p>
       ${left.length ? `<ul class="pep-todo">${left.map((i) => `<li><a href="/idees/${esc(i.id)}">${esc(i.title)}</a>
         <span class="fr-text--xs"> — ${esc(i.department)}</span></li>`).join('')}</ul>`
     : alertBox('success', 'Toutes les idées de ce défi ont votre évaluation.')}</section>`;
@@ -943,6 +950,7 @@ function feedbackForm(id) {
 // --- routing --------------------------------------------------------------------------------
 
 async function render() {
+  rendered = location.pathname + location.search;
   const path = decodeURIComponent(location.pathname);
   const nav = document.getElementById('navigation');
   const signedIn = me.via !== '' && me.role !== 'public';
@@ -989,7 +997,8 @@ document.addEventListener('click', (ev) => {
   const a = ev.target.closest('a');
   // Console pages only: sign-in pages are the gateway's and the provider's, files and the API
   // are not pages — those get a real navigation.
-  if (a && a.href && a.origin === location.origin && !/^\/(auth|ledger|v1)\//.test(a.pathname) &&
+  if (a && a.href && a.origin === location.origin && !(a.getAttribute('href') || '').startsWith('#') &&
+      !/^\/(auth|ledger|v1)\//.test(a.pathname) &&
       !a.pathname.includes('.') && !a.target && !a.hasAttribute('download') && !ev.ctrlKey && !ev.metaKey) {
     ev.preventDefault();
     history.pushState({}, '', a.pathname + a.search);
@@ -999,7 +1008,12 @@ document.addEventListener('click', (ev) => {
     });
   }
 });
-window.addEventListener('popstate', render);
+// Back and forward re-render; a jump to an anchor (the skip links) fires popstate too, and must
+// not re-render the page under the keyboard.
+let rendered = '';
+window.addEventListener('popstate', () => {
+  if (location.pathname + location.search !== rendered) render();
+});
 async function whoAmI() {
   try { return await api('GET', '/v1/me'); } catch (e) { return NOBODY; }
 }
