@@ -4,6 +4,8 @@
 #   - the same read (GET /v1/startups/{id} vs IncubationService/GetStartup) and the same write (a
 #     milestone push) through pep-gateway (wrk) vs direct gRPC (ghz), at 1, 16, 64, 256
 #     connections: throughput, p50, p99, ratio;
+#   - the console's portfolio page (50 of 660 sorted by name, and a two-word search sorted by
+#     last milestone) through the gateway vs ListStartups direct, at 1 and 16 connections;
 #   - the public form end to end (gateway -> pep-feedback, durable) at 64 connections, each
 #     request from its own client address through the trusted-proxy header (rate limit lifted);
 #   - 10,000 idle kept-alive connections held while the read runs at 64: throughput and RSS;
@@ -73,11 +75,12 @@ TOKEN=$(cat "$WORK/token")
 export PEP_URL="$URL" PEP_TOKEN="$TOKEN"
 PEPCTL="$BUILD_DIR/services/gateway/pepctl"
 
-# The real portfolio size: 400 start-ups imported, 60 of them in construction (taking feedback).
+# The real portfolio size (beta.gouv.fr has 659): 660 start-ups imported, 60 of them in
+# construction (taking feedback).
 python3 - "$WORK/portfolio.jsonl" <<'PY'
 import json, sys
 with open(sys.argv[1], "w") as f:
-    for i in range(400):
+    for i in range(660):
         phases = [{"name": "investigation", "start": "2024-01-01", **({"end": "2024-06-01"} if i < 60 else {})}]
         if i < 60:
             phases.append({"name": "construction", "start": "2024-06-01"})
@@ -168,6 +171,16 @@ for c in 1 16 64 256; do
   read -r g_rps g_50 g_99 g_bad <<< "$(wrk_run "$c" "$WORK/read.lua" "$URL/v1/startups/$SID")"
   read -r d_rps d_50 d_99 d_err <<< "$(ghz_run "$c" pepiniere.incubation.v1.IncubationService/GetStartup "{\"startup_id\":\"$SID\"}" "${GRPC[incubation]}")"
   echo "| read GetStartup | $c | $g_rps | $g_50 | $g_99 | $d_rps | $d_50 | $d_99 | $(python3 -c "print('%.2f' % ($g_rps/max($d_rps,1)))") |"
+  [[ $g_bad == 0 && $d_err == 0 ]] || echo "  (errors: gateway non-2xx $g_bad, ghz $d_err)"
+done
+for c in 1 16; do
+  read -r g_rps g_50 g_99 g_bad <<< "$(wrk_run "$c" "$WORK/read.lua" "$URL/v1/startups?order_by=name&page_size=50&skip=300")"
+  read -r d_rps d_50 d_99 d_err <<< "$(ghz_run "$c" pepiniere.incubation.v1.IncubationService/ListStartups '{"order_by":"name","page_size":50,"skip":300}' "${GRPC[incubation]}")"
+  echo "| portfolio page: 50 of 660 by name (page 7) | $c | $g_rps | $g_50 | $g_99 | $d_rps | $d_50 | $d_99 | $(python3 -c "print('%.2f' % ($g_rps/max($d_rps,1)))") |"
+  [[ $g_bad == 0 && $d_err == 0 ]] || echo "  (errors: gateway non-2xx $g_bad, ghz $d_err)"
+  read -r g_rps g_50 g_99 g_bad <<< "$(wrk_run "$c" "$WORK/read.lua" "$URL/v1/startups?query=produit%2042&order_by=last_milestone_at%20desc&page_size=50")"
+  read -r d_rps d_50 d_99 d_err <<< "$(ghz_run "$c" pepiniere.incubation.v1.IncubationService/ListStartups '{"query":"produit 42","order_by":"last_milestone_at desc","page_size":50}' "${GRPC[incubation]}")"
+  echo "| portfolio search: 'produit 42' of 660 | $c | $g_rps | $g_50 | $g_99 | $d_rps | $d_50 | $d_99 | $(python3 -c "print('%.2f' % ($g_rps/max($d_rps,1)))") |"
   [[ $g_bad == 0 && $d_err == 0 ]] || echo "  (errors: gateway non-2xx $g_bad, ghz $d_err)"
 done
 for c in 1 16 64 256; do

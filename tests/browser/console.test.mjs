@@ -195,7 +195,7 @@ async function portfolioAtScale(p) {
   const accel = lines.filter((l) => l.phase === 'acceleration').length;
   await p.locator('#portfolio-table caption', { hasText: `sur ${accel}` }).waitFor();
   const phases = await p.locator('#portfolio-table tbody tr td:nth-child(2)').allTextContents();
-  check(phases.length === Math.min(50, accel) && phases.every((t) => t.trim() === 'Accélération'), `the ${accel} in acceleration, and only them (${phases.length} on this page)`);
+  check(phases.length === Math.min(50, accel) && phases.every((t) => t.trim() === 'Accélération'), `the ${accel} in acceleration, and only them (${phases.length} on this page: ${[...new Set(phases.map((t) => t.trim()))].join(', ')})`);
   const shared = await p.context().newPage();
   await shared.goto(p.url());
   await shared.locator('#portfolio-table caption', { hasText: `sur ${accel}` }).waitFor();

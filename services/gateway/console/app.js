@@ -151,7 +151,7 @@ function idempotencyKey(prefix) {
 
 function alertBox(kind, message, title) {
   return `<div class="fr-alert fr-alert--${kind} fr-alert--sm fr-mb-2w" role="${kind === 'error' ? 'alert' : 'status'}">
-    ${title ? `<h3 class="fr-alert__title">${esc(title)}</h3>` : ''}<p>${esc(message)}</p></div>`;
+    ${title ? `<p class="fr-alert__title">${esc(title)}</p>` : ''}<p>${esc(message)}</p></div>`;
 }
 
 // Downloads an export. The gateway ends a body that broke mid-way without its final chunk, so
@@ -949,7 +949,30 @@ function feedbackForm(id) {
 
 // --- routing --------------------------------------------------------------------------------
 
-async function render() {
+// One page is drawn at a time: a click while a slow page loads draws the newer URL after it, so
+// an older answer never replaces a newer page. (go() must not return render()'s promise: a
+// page that redirects would wait for itself.)
+let drawing = null;
+let redraw = false;
+function render() {
+  if (drawing) {
+    redraw = true;
+    return drawing;
+  }
+  drawing = (async () => {
+    try {
+      do {
+        redraw = false;
+        await draw();
+      } while (redraw);
+    } finally {
+      drawing = null;
+    }
+  })();
+  return drawing;
+}
+
+async function draw() {
   rendered = location.pathname + location.search;
   const path = decodeURIComponent(location.pathname);
   const nav = document.getElementById('navigation');
