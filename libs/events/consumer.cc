@@ -1,5 +1,6 @@
 #include "events/consumer.h"
 
+#include "absl/random/random.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -78,7 +79,15 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     rd_kafka_assign(rk, partitions);
     return;
   }
-  // Revoked: commit what the handler finished before another member takes the partitions.
+  // Revoked: a record held there is the next owner's now (its offset was never stored).
+  auto* self = static_cast<Consumer*>(opaque);
+  for (int i = 0; partitions != nullptr && i < partitions->cnt; ++i) {
+    const PartitionKey key{partitions->elems[i].topic, partitions->elems[i].partition};
+    if (self->held_.erase(key) > 0 && self->metrics_ != nullptr) {
+      self->metrics_->Blocked(key.first, key.second).Set(0);
+    }
+  }
+  // Commit what the handler finished before another member takes the partitions.
   rd_kafka_resp_err_t ce = rd_kafka_commit(rk, nullptr, 0);
   if (ce != RD_KAFKA_RESP_ERR_NO_ERROR && ce != RD_KAFKA_RESP_ERR__NO_OFFSET) {
     LogWarn("commit on revoke failed", {{"error", rd_kafka_err2str(ce)}});
@@ -86,9 +95,22 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   rd_kafka_assign(rk, nullptr);
 }
 
+bool IsTransient(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kDeadlineExceeded:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool Consumer::PollOnce(absl::Duration timeout) {
-  KafkaMessage msg(rd_kafka_consumer_poll(rk_.get(),
-                                          static_cast<int>(absl::ToInt64Milliseconds(timeout))));
+  RetryHeld();
+  KafkaMessage msg(rd_kafka_consumer_poll(
+      rk_.get(), static_cast<int>(absl::ToInt64Milliseconds(UntilNextRetry(timeout)))));
   if (!msg) return false;
   if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -105,39 +127,139 @@ void Consumer::Process(const rd_kafka_message_t* msg) {
   r.topic = rd_kafka_topic_name(msg->rkt);
   r.partition = msg->partition;
   r.offset = msg->offset;
+  // Fetched before its partition was paused: read again after the held record (Release seeks).
+  if (held_.contains(PartitionKey{r.topic, r.partition})) return;
   if (msg->key) r.key.assign(static_cast<const char*>(msg->key), msg->key_len);
   if (msg->payload) r.value.assign(static_cast<const char*>(msg->payload), msg->len);
   r.headers = ReadHeaders(msg);
 
   absl::StatusOr<Envelope> env = FromHeaders(r.headers);
-  absl::Status status;
-  int attempts = 0;
   if (!env.ok()) {
-    status = absl::InvalidArgumentError(absl::StrCat("undecodable envelope: ", env.status().message()));
-  } else {
-    absl::Duration backoff = options_.retry_backoff;
-    while (attempts < options_.max_attempts && !stop_.load()) {
-      ++attempts;
-      status = handler_(r, *env);
-      if (status.ok()) break;
-      LogWarn("event handler failed", {{"topic", r.topic},
-                                       {"offset", absl::StrCat(r.offset)},
-                                       {"attempt", absl::StrCat(attempts)},
-                                       {"error", std::string(status.message())}});
-      if (attempts < options_.max_attempts) {
-        absl::SleepFor(backoff);
-        backoff *= 2;
-      }
-    }
-    if (!status.ok() && stop_.load() && attempts < options_.max_attempts) {
-      return;  // shutting down mid-retry: leave the offset unstored, the record comes back
-    }
-  }
-  if (status.ok()) {
-    if (metrics_) metrics_->Consumed(r.topic, "handled").Increment();
-    StoreOffset(r);
+    DeadLetterAndSkip(r, absl::InvalidArgumentError(absl::StrCat("undecodable envelope: ", env.status().message())), 0);
     return;
   }
+  Handle(std::move(r), *env, 0);
+}
+
+void Consumer::Handle(Record r, const Envelope& env, int attempts) {
+  absl::Duration backoff = options_.retry_backoff;
+  while (!stop_.load()) {
+    ++attempts;
+    const absl::Status status = handler_(r, env);
+    if (status.ok()) {
+      if (metrics_) metrics_->Consumed(r.topic, "handled").Increment();
+      StoreOffset(r);
+      return;
+    }
+    if (IsTransient(status)) {
+      if (metrics_) metrics_->TransientFailures(r.topic).Increment();
+      LogWarn("event handler failed transiently: partition paused, retrying",
+              {{"topic", r.topic}, {"partition", absl::StrCat(r.partition)}, {"offset", absl::StrCat(r.offset)},
+               {"attempt", absl::StrCat(attempts)}, {"error", std::string(status.message())}});
+      Hold(Held{std::move(r), env, attempts, backoff, absl::Now()});
+      return;
+    }
+    LogWarn("event handler failed", {{"topic", r.topic},
+                                     {"offset", absl::StrCat(r.offset)},
+                                     {"attempt", absl::StrCat(attempts)},
+                                     {"error", std::string(status.message())}});
+    if (attempts >= options_.max_attempts) {
+      DeadLetterAndSkip(r, status, attempts);
+      return;
+    }
+    absl::SleepFor(backoff);
+    backoff *= 2;
+  }
+  // Shutting down mid-retry: the offset stays unstored, the record comes back.
+}
+
+void Consumer::Hold(Held h) {
+  const PartitionKey key{h.record.topic, h.record.partition};
+  // Full jitter over the upper half: replicas that failed together do not retry together.
+  const double f = 0.5 + 0.5 * absl::Uniform(bitgen_, 0.0, 1.0);
+  h.next = absl::Now() + h.backoff * f;
+  h.backoff = std::min(h.backoff * 2, options_.max_retry_backoff);
+  if (!held_.contains(key)) {
+    KafkaPartitionList list(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(list.get(), key.first.c_str(), key.second);
+    rd_kafka_resp_err_t e = rd_kafka_pause_partitions(rk_.get(), list.get());
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) LogWarn("pause failed", {{"topic", key.first}, {"error", rd_kafka_err2str(e)}});
+    if (metrics_) metrics_->Blocked(key.first, key.second).Set(1);
+  }
+  held_.insert_or_assign(key, std::move(h));
+}
+
+void Consumer::RetryHeld() {
+  const absl::Time now = absl::Now();
+  std::vector<PartitionKey> due;
+  for (const auto& [key, h] : held_) {
+    if (h.next <= now) due.push_back(key);
+  }
+  for (const PartitionKey& key : due) {
+    auto it = held_.find(key);
+    if (it == held_.end() || stop_.load()) continue;
+    Held& h = it->second;
+    ++h.attempts;
+    const absl::Status status = handler_(h.record, h.envelope);
+    if (IsTransient(status)) {
+      if (metrics_) metrics_->TransientFailures(key.first).Increment();
+      if (h.attempts % 10 == 0) {
+        LogWarn("event handler still failing transiently", {{"topic", key.first}, {"partition", absl::StrCat(key.second)},
+                                                             {"offset", absl::StrCat(h.record.offset)},
+                                                             {"attempt", absl::StrCat(h.attempts)},
+                                                             {"error", std::string(status.message())}});
+      }
+      Hold(std::move(h));
+      continue;
+    }
+    if (status.ok()) {
+      if (metrics_) metrics_->Consumed(key.first, "handled").Increment();
+      StoreOffset(h.record);
+      LogInfo("event handled after transient failures",
+              {{"topic", key.first}, {"offset", absl::StrCat(h.record.offset)}, {"attempts", absl::StrCat(h.attempts)}});
+      Release(key);
+      continue;
+    }
+    // The condition passed and another came: the bounded attempts of Handle, from here.
+    Record r = std::move(h.record);
+    const Envelope env = h.envelope;
+    const int attempts = h.attempts;
+    Release(key);
+    LogWarn("event handler failed", {{"topic", r.topic}, {"offset", absl::StrCat(r.offset)},
+                                     {"attempt", absl::StrCat(attempts)}, {"error", std::string(status.message())}});
+    if (attempts >= options_.max_attempts) {
+      DeadLetterAndSkip(r, status, attempts);
+    } else {
+      Handle(std::move(r), env, attempts);
+    }
+  }
+}
+
+void Consumer::Release(const PartitionKey& key) {
+  auto it = held_.find(key);
+  if (it == held_.end()) return;
+  const int64_t next = it->second.record.offset + 1;
+  held_.erase(it);
+  KafkaPartitionList list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), key.first.c_str(), key.second)->offset = next;
+  // What was fetched behind the held record was dropped (Process): read on from just after it.
+  if (rd_kafka_error_t* e = rd_kafka_seek_partitions(rk_.get(), list.get(), 5000)) {
+    LogWarn("seek after a held record failed", {{"topic", key.first}, {"error", rd_kafka_error_string(e)}});
+    rd_kafka_error_destroy(e);
+  }
+  rd_kafka_resp_err_t e = rd_kafka_resume_partitions(rk_.get(), list.get());
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) LogWarn("resume failed", {{"topic", key.first}, {"error", rd_kafka_err2str(e)}});
+  if (metrics_) metrics_->Blocked(key.first, key.second).Set(0);
+}
+
+absl::Duration Consumer::UntilNextRetry(absl::Duration cap) const {
+  absl::Duration d = cap;
+  const absl::Time now = absl::Now();
+  for (const auto& [key, h] : held_) d = std::min(d, std::max(absl::ZeroDuration(), h.next - now));
+  return d;
+}
+
+void Consumer::DeadLetterAndSkip(const Record& r, const absl::Status& status, int attempts) {
   // Dead-letter, and only then move on; if even that fails, retry until it lands or we stop.
   absl::Duration backoff = options_.retry_backoff;
   while (true) {

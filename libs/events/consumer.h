@@ -1,15 +1,21 @@
 // At-least-once Kafka consumer: the handler's transaction commits first, then the offset is
-// stored (auto-committed by librdkafka); a record that still fails after bounded retries, or
-// cannot be decoded, is copied to `<topic>.dlt` with the error in headers, then skipped.
+// stored (auto-committed by librdkafka). A handler failure that is transient (IsTransient: the
+// store busy or full, a dependency down) is retried for as long as it takes — the partition is
+// paused meanwhile, so nothing behind the record is handled out of order, and the consumer keeps
+// polling (its other partitions, its group membership). Any other failure gets a few attempts;
+// a record that still fails, or cannot be decoded, is copied to `<topic>.dlt` with the error in
+// headers, then skipped.
 #pragma once
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -37,8 +43,9 @@ struct ConsumerOptions {
   // (45 s). One live process per id: a second one with the same id fences the first.
   std::string instance_id;
   std::vector<std::string> topics;
-  int max_attempts = 5;  // handler calls before dead-lettering
+  int max_attempts = 5;  // handler calls before dead-lettering a failure that is not transient
   absl::Duration retry_backoff = absl::Milliseconds(200);  // doubled on each retry
+  absl::Duration max_retry_backoff = absl::Seconds(30);    // transient failures: the longest wait
   std::string dlt_suffix = ".dlt";
   KafkaProperties extra;  // any librdkafka consumer property
 };
@@ -49,6 +56,10 @@ struct ConsumerOptions {
 absl::StatusOr<int> ApplyLagStatistics(std::string_view json, telemetry::EventMetrics& metrics);
 // The librdkafka stats callback that calls ApplyLagStatistics; opaque = the EventMetrics.
 int LagStatisticsCallback(rd_kafka_t* rk, char* json, size_t len, void* opaque);
+
+// UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED, DEADLINE_EXCEEDED: conditions of the moment (the
+// stores map SQLITE_BUSY, FULL and IOERR to UNAVAILABLE), worth waiting for however long they last.
+bool IsTransient(const absl::Status& s);
 
 class Consumer {
  public:
@@ -68,7 +79,24 @@ class Consumer {
 
  private:
   Consumer() = default;
+  // A record held on its paused partition, until its handler stops failing transiently.
+  struct Held {
+    Record record;
+    Envelope envelope;
+    int attempts = 0;
+    absl::Duration backoff;
+    absl::Time next;
+  };
+  using PartitionKey = std::pair<std::string, int>;
+
   void Process(const rd_kafka_message_t* msg);
+  // Calls the handler until it succeeds, fails for good (dead letter) or fails transiently (held).
+  void Handle(Record record, const Envelope& envelope, int attempts);
+  void DeadLetterAndSkip(const Record& record, const absl::Status& error, int attempts);
+  void Hold(Held held);
+  void RetryHeld();              // the held records whose time has come
+  void Release(const PartitionKey& key);  // resume the partition after its record
+  absl::Duration UntilNextRetry(absl::Duration cap) const;
   absl::Status DeadLetter(const Record& record, const absl::Status& error, int attempts);
   void StoreOffset(const Record& record);
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
@@ -78,6 +106,8 @@ class Consumer {
   Handler handler_;
   telemetry::EventMetrics* metrics_ = nullptr;
   KafkaHandle rk_;
+  std::map<PartitionKey, Held> held_;  // the consumer thread's only
+  absl::BitGen bitgen_;
   std::atomic<bool> stop_{false};
   bool closed_ = false;
   std::thread thread_;

@@ -1,5 +1,6 @@
 // Consumer retry -> dead-letter behaviour, against librdkafka's built-in mock cluster (unit
 // level: the mock lets us run a broker in-process and inject failures).
+#include <algorithm>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -133,8 +134,10 @@ TEST(Consumer, TransientFailureIsRetriedAndOffsetCommittedAfterSuccess) {
                               },
                               nullptr);
     ASSERT_TRUE(c.ok()) << c.status();
-    ASSERT_TRUE(WaitFor([&] { return (*c)->PollOnce(absl::Milliseconds(100)); },
-                        absl::Seconds(30)));
+    ASSERT_TRUE(WaitFor([&] {
+      (*c)->PollOnce(absl::Milliseconds(100));
+      return calls >= 3;
+    }, absl::Seconds(30)));
     EXPECT_EQ(calls, 3);
     (*c)->Stop();  // close commits the stored offset
   }
@@ -152,6 +155,61 @@ TEST(Consumer, TransientFailureIsRetriedAndOffsetCommittedAfterSuccess) {
                       absl::Seconds(30)));
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0], "second");
+}
+
+// A full disk for longer than the bounded attempts: the record waits (its partition paused, the
+// records behind it unread), nothing goes to the dead-letter topic, and when space returns it is
+// handled, then the next one, in order. (With five attempts over ~3 s, as before, the first
+// record was dead-lettered: this test failed on that.)
+TEST(Consumer, TransientFailureIsRetriedPastMaxAttemptsBlockingItsPartitionInOrder) {
+  MockCluster mc({"t", "t.dlt", "ord"});
+  ProduceSync(mc.bootstrap(), "t", "agg-1", "first", EventHeaders("agg-1", 1));
+  ProduceSync(mc.bootstrap(), "t", "agg-1", "second", EventHeaders("agg-1", 2));
+  prometheus::Registry registry;
+  telemetry::EventMetrics metrics(registry);
+  std::vector<std::string> calls;
+  bool full = true;
+  ConsumerOptions o = Options(mc.bootstrap(), "g-transient");
+  o.max_retry_backoff = absl::Milliseconds(5);
+  auto c = Consumer::Create(std::move(o),
+                            [&](const Record& r, const Envelope&) {
+                              calls.push_back(r.value);
+                              if (full) return absl::UnavailableError("database or disk is full");
+                              return absl::OkStatus();
+                            },
+                            &metrics);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(WaitFor([&] {
+    (*c)->PollOnce(absl::Milliseconds(20));
+    return calls.size() >= 20;  // far past max_attempts (3)
+  }, absl::Seconds(30)));
+  for (const std::string& v : calls) EXPECT_EQ(v, "first") << "nothing behind the held record is handled";
+  EXPECT_EQ(metrics.Blocked("t", 0).Value(), 1);
+  EXPECT_GE(metrics.TransientFailures("t").Value(), 20);
+  EXPECT_EQ(metrics.DeadLettered("t").Value(), 0);
+
+  full = false;  // space returns
+  ASSERT_TRUE(WaitFor([&] {
+    (*c)->PollOnce(absl::Milliseconds(20));
+    return !calls.empty() && calls.back() == "second";
+  }, absl::Seconds(30)));
+  const size_t firsts = static_cast<size_t>(std::count(calls.begin(), calls.end(), "first"));
+  EXPECT_EQ(calls.size(), firsts + 1) << "second handled once, after first";
+  EXPECT_EQ(metrics.Blocked("t", 0).Value(), 0);
+  EXPECT_EQ(metrics.DeadLettered("t").Value(), 0);
+  EXPECT_EQ(metrics.Consumed("t", "handled").Value(), 2);
+}
+
+// Permanent errors still take the bounded way to the dead-letter topic.
+TEST(Consumer, OnlyTransientCodesWait) {
+  EXPECT_TRUE(IsTransient(absl::UnavailableError("busy")));
+  EXPECT_TRUE(IsTransient(absl::ResourceExhaustedError("full")));
+  EXPECT_TRUE(IsTransient(absl::AbortedError("conflict")));
+  EXPECT_TRUE(IsTransient(absl::DeadlineExceededError("slow")));
+  EXPECT_FALSE(IsTransient(absl::InvalidArgumentError("bad")));
+  EXPECT_FALSE(IsTransient(absl::FailedPreconditionError("never")));
+  EXPECT_FALSE(IsTransient(absl::InternalError("bug")));
+  EXPECT_FALSE(IsTransient(absl::OkStatus()));
 }
 
 TEST(Consumer, UndecodableRecordGoesStraightToDeadLetter) {

@@ -35,7 +35,15 @@ EventMetrics::EventMetrics(prometheus::Registry& r)
       lag_(prometheus::BuildGauge()
                .Name("pep_consumer_lag_messages")
                .Help("Messages between the consumer position and the partition's high watermark.")
-               .Register(r)) {
+               .Register(r)),
+      transient_(prometheus::BuildCounter()
+                     .Name("pep_consumer_transient_failures_total")
+                     .Help("Handler failures retried without end (store busy or full, a dependency down).")
+                     .Register(r)),
+      blocked_(prometheus::BuildGauge()
+                   .Name("pep_consumer_blocked")
+                   .Help("1 while a partition waits on a transient handler failure, else 0.")
+                   .Register(r)) {
   auto& backlog = prometheus::BuildGauge()
                       .Name("pep_outbox_backlog_events")
                       .Help("Outbox events written but not yet confirmed by Kafka.")
@@ -73,11 +81,21 @@ prometheus::Counter& EventMetrics::DeadLettered(const std::string& topic) {
   return Cached(dead_lettered_, {{"topic", topic}});
 }
 prometheus::Gauge& EventMetrics::ConsumerLag(const std::string& topic, int partition) {
-  std::string key = absl::StrCat(topic, "|", partition);
+  return PartitionGauge(lag_, topic, partition);
+}
+prometheus::Counter& EventMetrics::TransientFailures(const std::string& topic) {
+  return Cached(transient_, {{"topic", topic}});
+}
+prometheus::Gauge& EventMetrics::Blocked(const std::string& topic, int partition) {
+  return PartitionGauge(blocked_, topic, partition);
+}
+prometheus::Gauge& EventMetrics::PartitionGauge(prometheus::Family<prometheus::Gauge>& family,
+                                                const std::string& topic, int partition) {
+  std::string key = absl::StrCat(reinterpret_cast<uintptr_t>(&family), "|", topic, "|", partition);
   absl::MutexLock l(&mu_);
   auto it = gauges_.find(key);
   if (it != gauges_.end()) return *it->second;
-  prometheus::Gauge& g = lag_.Add({{"topic", topic}, {"partition", absl::StrCat(partition)}});
+  prometheus::Gauge& g = family.Add({{"topic", topic}, {"partition", absl::StrCat(partition)}});
   gauges_.emplace(key, &g);
   return g;
 }

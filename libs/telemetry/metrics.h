@@ -38,6 +38,10 @@ class EventMetrics {
   prometheus::Counter& Consumed(const std::string& topic, const std::string& outcome);
   prometheus::Counter& DeadLettered(const std::string& topic);
   prometheus::Gauge& ConsumerLag(const std::string& topic, int partition);
+  // Handler failures worth waiting for (store busy or full, a dependency down): each retry.
+  prometheus::Counter& TransientFailures(const std::string& topic);
+  // 1 while the partition waits on a transient failure (nothing behind it is handled), else 0.
+  prometheus::Gauge& Blocked(const std::string& topic, int partition);
   prometheus::Gauge& outbox_backlog() { return *outbox_backlog_; }
   prometheus::Gauge& outbox_oldest_age() { return *outbox_oldest_age_; }
 
@@ -50,6 +54,10 @@ class EventMetrics {
   prometheus::Family<prometheus::Counter>& consumed_;
   prometheus::Family<prometheus::Counter>& dead_lettered_;
   prometheus::Family<prometheus::Gauge>& lag_;
+  prometheus::Family<prometheus::Counter>& transient_;
+  prometheus::Family<prometheus::Gauge>& blocked_;
+  prometheus::Gauge& PartitionGauge(prometheus::Family<prometheus::Gauge>& family, const std::string& topic,
+                                    int partition);
   prometheus::Gauge* outbox_backlog_;
   prometheus::Gauge* outbox_oldest_age_;
   absl::Mutex mu_;

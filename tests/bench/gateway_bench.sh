@@ -51,6 +51,7 @@ for svc in ideas incubation feedback audit; do
   GRPC[$svc]=$(free_port)
   extra=()
   [[ $svc == feedback ]] && extra=(--rate_limit_per_minute 0)
+  [[ $svc == audit ]] && extra=(--ledger_signing_key_file "$WORK/ledger.key" --ledger_create_key)
   "$BUILD_DIR/services/$svc/pep-$svc" --grpc_port "${GRPC[$svc]}" --metrics_port 0 \
     --data_dir "$WORK/$svc" --kafka_brokers "$BROKERS" --gateway_key "$KEY" "${extra[@]}" \
     > "$WORK/$svc.log" 2>&1 &
@@ -70,7 +71,11 @@ for _ in $(seq 1 240); do
   [[ -n "$v" && "$v" != *DOWN* ]] && break
   sleep 0.25
 done
-[[ "$(curl -fsS "$URL/readyz?verbose")" != *DOWN* ]] || { echo "bench: services not up" >&2; exit 1; }
+[[ "$(curl -fsS "$URL/readyz?verbose")" != *DOWN* ]] || {
+  echo "bench: services not up: $(curl -sS "$URL/readyz?verbose")" >&2
+  tail -n 5 "$WORK"/*.log >&2
+  exit 1
+}
 TOKEN=$(cat "$WORK/token")
 export PEP_URL="$URL" PEP_TOKEN="$TOKEN"
 PEPCTL="$BUILD_DIR/services/gateway/pepctl"

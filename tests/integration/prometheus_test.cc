@@ -161,7 +161,7 @@ TEST(Prometheus, ScrapesTheScenarioRulesLoadMetricsLintCleanDashboardResolves) {
   for (const char* alert : {"PepServiceDown", "PepOutboxBacklogGrowing", "PepConsumerLagHigh",
                             "PepDeadLetters", "PepStartupOverdue", "PepFeedbackBandRed",
                             "PepAuditLedgerBroken", "PepGrpcErrorRate", "PepOutboxStale",
-                            "PepGatewayBackendDown", "PepAuditLogRefused", "PepAuditNoSequencer"}) {
+                            "PepGatewayBackendDown", "PepAuditLogRefused", "PepAuditNoSequencer", "PepConsumerBlocked"}) {
     EXPECT_NE(rules.find(absl::StrCat("\"name\":\"", alert, "\"")), std::string::npos) << alert;
   }
   EXPECT_EQ(rules.find("\"health\":\"err\""), std::string::npos) << rules.substr(0, 500);
