@@ -6,6 +6,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/uuid.h"
 #include "events/consumer.h"
+#include "events/dead_letters.h"
 #include "events/kafka.h"
 #include "events/producer.h"
 #include "gtest/gtest.h"
@@ -210,6 +211,43 @@ TEST(Consumer, OnlyTransientCodesWait) {
   EXPECT_FALSE(IsTransient(absl::FailedPreconditionError("never")));
   EXPECT_FALSE(IsTransient(absl::InternalError("bug")));
   EXPECT_FALSE(IsTransient(absl::OkStatus()));
+}
+
+// pepctl dlt: a dead letter read back with where it came from and why, then replayed to its
+// topic as it was (the pep_dlt_* headers dropped, the event's own kept).
+TEST(DeadLetters, ReadWithTheirCauseAndReplayedAsTheyWere) {
+  MockCluster mc({"t", "t.dlt", "ord"});
+  const Headers original = EventHeaders("agg-9", 4);
+  ProduceSync(mc.bootstrap(), "t", "agg-9", "payload-9", original);
+  auto c = Consumer::Create(Options(mc.bootstrap(), "g-dlt"),
+                            [&](const Record&, const Envelope&) { return absl::FailedPreconditionError("rule X"); },
+                            nullptr);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(WaitFor([&] { return (*c)->PollOnce(absl::Milliseconds(100)); }, absl::Seconds(30)));
+  (*c)->Stop();
+
+  auto letters = ReadDeadLetters(mc.bootstrap(), "t.dlt");
+  ASSERT_TRUE(letters.ok()) << letters.status();
+  ASSERT_EQ(letters->size(), 1u);
+  const DeadLetter& d = (*letters)[0];
+  EXPECT_EQ(d.original_topic, "t");
+  EXPECT_EQ(d.original_offset, 0);
+  EXPECT_EQ(d.error, "rule X");
+  EXPECT_EQ(d.error_code, "FAILED_PRECONDITION");
+  EXPECT_EQ(d.attempts, 3);
+  EXPECT_EQ(d.consumer_group, "g-dlt");
+  const Record back = ReplayRecord(d);
+  EXPECT_EQ(back.headers, original) << "the event's headers, none of pep_dlt_*";
+  EXPECT_EQ(back.key, "agg-9");
+
+  auto sent = Replay(mc.bootstrap(), *letters);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_EQ(*sent, 1);
+  auto t = ReadTopic(mc.bootstrap(), "t", 2);
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[1].value, "payload-9");
+  EXPECT_EQ(*FindHeader(t[1].headers, "ce_id"), *FindHeader(original, "ce_id"));  // deduplicated downstream
+  EXPECT_EQ(FindHeader(t[1].headers, "pep_dlt_error"), nullptr);
 }
 
 TEST(Consumer, UndecodableRecordGoesStraightToDeadLetter) {

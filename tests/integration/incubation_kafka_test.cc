@@ -1,13 +1,19 @@
 // pep-ideas and pep-incubation together on a real broker: an idea selected by the jury becomes
 // a start-up (choreography through pepiniere.ideas.events); the same IdeaSelected delivered
 // twice still yields one start-up; the start-up's events carry the idea id as correlation id;
-// a 2,000 start-up portfolio imports within a 10 s deadline over gRPC.
+// a 2,000 start-up portfolio imports within a 10 s deadline over gRPC; an IdeaSelected left in
+// the dead-letter topic is listed by `pepctl dlt` and, replayed, opens its start-up once — twice
+// replayed, still once.
+#include <fstream>
+
+#include "common/uuid.h"
 #include "events/envelope.h"
 #include "events/kafka.h"
 #include "events/producer.h"
 #include "harness/harness.h"
 #include "harness/kafka_testing.h"
 #include "integration/service_fixture.h"
+#include "pepiniere/ideas/v1/events.pb.h"
 #include "pepiniere/incubation/v1/incubation.grpc.pb.h"
 
 namespace pep::testing {
@@ -129,6 +135,85 @@ TEST_F(IncubationKafkaTest, SelectedIdeaBecomesOneStartupEvenWhenDeliveredTwice)
   EXPECT_EQ(*events::FindHeader(created.headers, "ce_causationid"), selected_ce_id);
   EXPECT_EQ(*events::FindHeader(created.headers, "ce_source"), "/pepiniere/incubation");
   EXPECT_EQ(*events::FindHeader(created.headers, "ce_actor"), "coord-1");
+}
+
+// Runs pepctl with the broker; returns its exit code and what it printed.
+std::pair<int, std::string> Pepctl(const std::string& args) {
+  TempDir d;
+  const std::string out = d.path() + "/out";
+  const int rc = RunCommand(absl::StrCat(BinaryDir(), "/services/gateway/pepctl ", args, " --brokers ",
+                                         KafkaBroker::Shared().bootstrap(), " > ", out, " 2>&1"));
+  std::ifstream f(out);
+  return {rc, std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>())};
+}
+
+TEST_F(IncubationKafkaTest, DeadLetterListedThenReplayedOpensItsStartupOnce) {
+  const std::string brokers = KafkaBroker::Shared().bootstrap();
+  const absl::Time now = absl::Now();
+  iv1::IdeaSelected sel;
+  sel.set_idea_id(NewUuidV7(now));
+  sel.set_challenge_id(NewUuidV7(now));
+  sel.set_title("Guichet unique des aidants");
+  sel.set_proposal("Un seul formulaire");
+  events::Envelope env;
+  env.id = NewUuidV7(now);
+  env.type = "pepiniere.ideas.v1.IdeaSelected";
+  env.source = "/pepiniere/ideas";
+  env.subject = sel.idea_id();
+  env.correlation_id = sel.idea_id();
+  env.actor = "coord-1";
+  env.time = env.effective_time = now;
+  env.aggregate_version = 3;
+  // As a consumer of an earlier release left it, when a bug refused it.
+  events::Headers h = events::ToHeaders(env);
+  h.emplace_back("pep_dlt_error", "start-up store refused the idea (a bug since fixed)");
+  h.emplace_back("pep_dlt_error_code", "INTERNAL");
+  h.emplace_back("pep_dlt_attempts", "5");
+  h.emplace_back("pep_dlt_original_topic", "pepiniere.ideas.events");
+  h.emplace_back("pep_dlt_original_partition", "0");
+  h.emplace_back("pep_dlt_original_offset", "41");
+  h.emplace_back("pep_dlt_consumer_group", "pep-incubation");
+  absl::Status delivered = absl::UnknownError("no report");
+  {
+    auto p = events::Producer::Create({{"bootstrap.servers", brokers}},
+                                      [&](uint64_t, const absl::Status& s) { delivered = s; });
+    ASSERT_TRUE(p.ok());
+    ASSERT_TRUE((*p)->Produce("pepiniere.ideas.events.dlt", sel.idea_id(), sel.SerializeAsString(), h, 1).ok());
+    ASSERT_TRUE((*p)->Flush(absl::Seconds(20)).ok());
+  }
+  ASSERT_TRUE(delivered.ok()) << delivered;
+
+  auto [rc, listed] = Pepctl("dlt list pepiniere.ideas.events");
+  ASSERT_EQ(rc, 0) << listed;
+  EXPECT_NE(listed.find("1 dead letter(s) in pepiniere.ideas.events.dlt"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("pepiniere.ideas.v1.IdeaSelected"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("a bug since fixed) (INTERNAL, 5 attempt(s))"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("from pepiniere.ideas.events/0@41"), std::string::npos) << listed;
+  auto [show_rc, shown] = Pepctl("dlt show pepiniere.ideas.events --offset 0");
+  ASSERT_EQ(show_rc, 0) << shown;
+  EXPECT_NE(shown.find("ce_id: " + env.id), std::string::npos) << shown;
+  EXPECT_EQ(Pepctl("dlt show pepiniere.ideas.events --offset 7").first, 1) << "no such letter";
+  EXPECT_EQ(Pepctl("dlt list pepiniere.nothing").first, 1) << "no such topic";
+
+  const auto opened = [&] {
+    int n = 0;
+    for (const auto& s : Startups()) n += s.origin_idea_id() == sel.idea_id();
+    return n;
+  };
+  EXPECT_EQ(opened(), 0);
+  auto [replay_rc, replayed] = Pepctl("dlt replay pepiniere.ideas.events");
+  ASSERT_EQ(replay_rc, 0) << replayed;
+  EXPECT_NE(replayed.find("replayed 1 of 1 to pepiniere.ideas.events"), std::string::npos) << replayed;
+  ASSERT_TRUE(WaitFor([&] { return opened() == 1; }, absl::Seconds(60))) << "the replayed idea opened no start-up";
+
+  const std::string series =
+      "pep_events_consumed_total{outcome=\"handled\",topic=\"pepiniere.ideas.events\"}";
+  const double handled = Sample(HttpGet(incubation_->metrics_port(), "/metrics"), series);
+  ASSERT_EQ(Pepctl("dlt replay pepiniere.ideas.events --offset 0").first, 0);
+  ASSERT_TRUE(WaitFor([&] {
+    return Sample(HttpGet(incubation_->metrics_port(), "/metrics"), series) >= handled + 1;
+  }, absl::Seconds(60))) << "the second replay was never consumed";
+  EXPECT_EQ(opened(), 1) << "a replayed dead letter is deduplicated like any redelivery";
 }
 
 TEST_F(IncubationKafkaTest, TwoThousandStartupsImportWithinTenSeconds) {
