@@ -1,0 +1,221 @@
+// Durability against power loss, not only crashes (issue 16, part 2). A writer commits rows
+// as fast as it can; at an arbitrary moment the power goes (FaultVfs: every byte not fsync'ed
+// is lost, writes after the cut never land); the files are reopened as after a reboot. Every
+// commit that had returned — an acknowledged write — must be there, with its outbox row.
+// synchronous=FULL (what every service's store opens with, store::Db::Open) keeps them all; the
+// same test with synchronous=OFF loses them, which shows the test can fail. And a disk that is
+// full or failing (part 3): the service answers UNAVAILABLE, reads go on, nothing is half
+// written, and it takes writes again when the disk does.
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/proto_time.h"
+#include "common/uuid.h"
+#include "grpcpp/test/server_context_test_spouse.h"
+#include <sqlite3.h>
+#include "gtest/gtest.h"
+#include "harness/harness.h"
+#include "harness/fault_vfs.h"
+#include "prometheus/registry.h"
+#include "services/incubation/incubation_service.h"
+#include "store/outbox.h"
+#include "store/sqlite.h"
+
+namespace pep::testing {
+namespace {
+
+struct Outcome {
+  int acked = 0;    // commits returned before the cut
+  int found = 0;    // of those, present after the reboot
+  int outbox = 0;   // outbox rows present after the reboot
+};
+
+// Opens the store, commits rows (state + outbox) from a thread until `stop`, cuts the power once
+// `at_least` commits returned, reboots and counts.
+Outcome WriteCutReboot(const std::string& synchronous, int at_least) {
+  FaultVfs::Install();
+  FaultVfs::Restore();
+  TempDir dir;
+  const std::string path = dir.path() + "/store.db";
+  const std::vector<store::Migration> schema = {{1, "CREATE TABLE acked(id INTEGER PRIMARY KEY, v TEXT)"},
+                                                {2, store::OutboxSchemaSql()},
+                                                {3, store::OutboxV2Sql()}};
+  std::atomic<int> acked{0};
+  std::atomic<bool> stop{false};
+  Outcome out;
+  {
+    auto db = store::Db::Open(path);
+    EXPECT_TRUE(db.ok()) << db.status();
+    EXPECT_TRUE((*db)->Migrate(schema).ok());
+    EXPECT_TRUE((*db)->Exec("PRAGMA synchronous=" + synchronous).ok());
+    std::thread writer([&] {
+      for (int i = 0; !stop.load(); ++i) {
+        store::Transaction tx(**db);
+        if (!tx.status().ok()) break;
+        auto q = (*db)->Prepare("INSERT INTO acked(id, v) VALUES (?, ?)");
+        q->Bind(1, static_cast<int64_t>(i)).Bind(2, std::string(200, 'x'));
+        if (!q->Step().ok()) break;
+        store::OutboxEvent ev;
+        ev.topic = "pepiniere.test.events";
+        ev.key = absl::StrCat("k", i);
+        ev.envelope.id = NewUuidV7(absl::Now());
+        ev.envelope.type = "pepiniere.test.v1.Row";
+        ev.envelope.time = ev.envelope.effective_time = absl::Now();
+        ev.payload = std::string(100, 'p');
+        if (!store::AppendToOutbox(**db, ev).ok()) break;
+        if (!tx.Commit().ok()) break;
+        acked.store(i + 1);  // acknowledged: the commit returned
+      }
+    });
+    EXPECT_TRUE(WaitFor([&] { return acked.load() >= at_least; }, absl::Seconds(60)));
+    out.acked = acked.load();  // these returned before the cut began
+    FaultVfs::Cut();
+    stop.store(true);
+    writer.join();
+  }  // the connection closes with the power off: nothing it writes lands
+  FaultVfs::Restore();
+  auto db = store::Db::Open(path);  // the reboot
+  EXPECT_TRUE(db.ok()) << db.status();
+  auto count = [&](const std::string& sql) {
+    auto q = (*db)->Prepare(sql);
+    if (!q.ok() || !q->Step().value_or(false)) return 0;  // a table lost with the rest
+    return static_cast<int>(q->Int(0));
+  };
+  out.found = count(absl::StrCat("SELECT COUNT(*) FROM acked WHERE id < ", out.acked));
+  out.outbox = count("SELECT COUNT(*) FROM outbox");
+  return out;
+}
+
+TEST(PowerCut, EveryAcknowledgedCommitSurvivesWithSynchronousFull) {
+  for (int round = 0; round < 3; ++round) {
+    const Outcome o = WriteCutReboot("FULL", 200 + 150 * round);
+    std::printf("FULL round %d: acked %d, found %d, outbox rows %d\n", round, o.acked, o.found, o.outbox);
+    EXPECT_EQ(o.found, o.acked) << "an acknowledged commit was lost";
+    EXPECT_GE(o.outbox, o.acked) << "an acknowledged commit's event was lost";
+  }
+  EXPECT_GT(FaultVfs::Syncs(), 0);
+}
+
+// The counter-proof: the same test, synchronous=OFF — SQLite never syncs, so a power cut takes
+// acknowledged commits with it.
+TEST(PowerCut, SynchronousOffLosesAcknowledgedCommits) {
+  const Outcome o = WriteCutReboot("OFF", 300);
+  std::printf("OFF: acked %d, found %d, outbox rows %d\n", o.acked, o.found, o.outbox);
+  EXPECT_LT(o.found, o.acked) << "synchronous=OFF kept everything: the cut is not simulated";
+}
+
+// A service's own store and write path: pep-incubation creating start-ups through its RPC (a
+// coordinator's call answered OK = acknowledged), the power cut mid-stream, the store reopened.
+TEST(PowerCut, IncubationStoreKeepsEveryAcknowledgedStartup) {
+  FaultVfs::Install();
+  FaultVfs::Restore();
+  TempDir dir;
+  const std::string path = dir.path() + "/incubation.db";
+  FakeClock clock(absl::FromUnixSeconds(1796000000));
+  std::vector<std::string> acked;
+  std::mutex mu;
+  std::atomic<bool> stop{false};
+  {
+    auto st = incubation::IncubationStore::Open(path, clock);
+    ASSERT_TRUE(st.ok()) << st.status();
+    prometheus::Registry registry;
+    incubation::IncubationMetrics metrics(registry);
+    incubation::IncubationService svc(**st, clock, metrics, nullptr, {.auth = {.insecure_dev = true}});
+    std::thread writer([&] {
+      for (int i = 0; !stop.load(); ++i) {
+        grpc::ServerContext ctx;
+        grpc::testing::ServerContextTestSpouse spouse(&ctx);
+        spouse.AddClientMetadata("x-pep-actor", "coord");
+        spouse.AddClientMetadata("x-pep-roles", "coordinator");
+        pepiniere::incubation::v1::CreateStartupRequest r;
+        r.set_name(absl::StrCat("Start-up ", i));
+        r.set_mission("Survivre à la coupure");
+        r.set_incubator("lab06");
+        pepiniere::incubation::v1::Startup out;
+        if (!svc.CreateStartup(&ctx, &r, &out).ok()) continue;  // after the cut: refused or not, not acked
+        if (stop.load()) break;
+        std::lock_guard<std::mutex> l(mu);
+        acked.push_back(out.id());
+      }
+    });
+    ASSERT_TRUE(WaitFor([&] {
+      std::lock_guard<std::mutex> l(mu);
+      return acked.size() >= 150;
+    }, absl::Seconds(60)));
+    std::vector<std::string> before_cut;
+    {
+      std::lock_guard<std::mutex> l(mu);
+      before_cut = acked;
+    }
+    FaultVfs::Cut();
+    stop.store(true);
+    writer.join();
+    acked = before_cut;
+  }
+  FaultVfs::Restore();
+  auto st = incubation::IncubationStore::Open(path, clock);  // the reboot
+  ASSERT_TRUE(st.ok()) << st.status();
+  auto all = st.value()->AllStartups();
+  ASSERT_TRUE(all.ok()) << all.status();
+  std::set<std::string> present;
+  for (const auto& s : *all) present.insert(s.id());
+  int found = 0;
+  for (const std::string& id : acked) found += present.count(id);
+  std::printf("incubation: acked %zu, found %d\n", acked.size(), found);
+  EXPECT_EQ(found, static_cast<int>(acked.size())) << "an acknowledged start-up was lost";
+}
+
+TEST(DiskFault, FullOrFailingDiskIsUnavailableThenRecoversWithNothingHalfWritten) {
+  FaultVfs::Install();
+  FaultVfs::Restore();
+  TempDir dir;
+  const std::string path = dir.path() + "/incubation.db";
+  FakeClock clock(absl::FromUnixSeconds(1796000000));
+  auto st = incubation::IncubationStore::Open(path, clock);
+  ASSERT_TRUE(st.ok()) << st.status();
+  prometheus::Registry registry;
+  incubation::IncubationMetrics metrics(registry);
+  incubation::IncubationService svc(**st, clock, metrics, nullptr, {.auth = {.insecure_dev = true}});
+  int n = 0;
+  auto create = [&]() {
+    grpc::ServerContext ctx;
+    grpc::testing::ServerContextTestSpouse spouse(&ctx);
+    spouse.AddClientMetadata("x-pep-actor", "coord");
+    spouse.AddClientMetadata("x-pep-roles", "coordinator");
+    pepiniere::incubation::v1::CreateStartupRequest r;
+    r.set_name(absl::StrCat("Start-up ", ++n));
+    r.set_mission("Tenir quand le disque est plein");
+    r.set_incubator("lab06");
+    pepiniere::incubation::v1::Startup out;
+    return svc.CreateStartup(&ctx, &r, &out);
+  };
+  auto count = [&](const std::string& sql) {
+    auto db = store::Db::Open(path);  // a reader of its own, as a backup tool would be
+    auto q = (*db)->Prepare(sql);
+    return q.ok() && q->Step().value_or(false) ? static_cast<int>(q->Int(0)) : -1;
+  };
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(create().ok());
+  int acked = 3;
+  for (const int code : {SQLITE_FULL, SQLITE_IOERR_WRITE}) {
+    FaultVfs::FailWrites(code);
+    for (int i = 0; i < 5; ++i) {
+      const grpc::Status s = create();
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << code << ": " << s.error_message();
+      if (i == 0) std::printf("disk fault %d answered: %s\n", code, s.error_message().c_str());
+    }
+    auto all = st.value()->AllStartups();  // reads still answer
+    ASSERT_TRUE(all.ok()) << all.status();
+    EXPECT_EQ(static_cast<int>(all->size()), acked);
+    FaultVfs::HealWrites();  // space returns
+    ASSERT_TRUE(create().ok()) << "the service takes writes again";
+    ++acked;
+  }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM startups"), acked);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM outbox"), acked) << "an event without its start-up, or the reverse";
+}
+
+}  // namespace
+}  // namespace pep::testing
