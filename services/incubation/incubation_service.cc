@@ -120,6 +120,7 @@ void IncubationMetrics::SetPortfolio(const std::map<v1::Phase, int>& by_phase, i
 
 prometheus::Counter& IncubationMetrics::Transition(v1::Phase from, v1::Phase to) {
   auto key = std::make_pair(static_cast<int>(from), static_cast<int>(to));
+  absl::MutexLock l(&transition_mu_);
   auto it = transition_cache_.find(key);
   if (it != transition_cache_.end()) return *it->second;
   auto& c = transitions_->Add({{"from", Lower(PhaseName(from))}, {"to", Lower(PhaseName(to))}});

@@ -12,6 +12,7 @@
 #include "pepiniere/incubation/v1/incubation.grpc.pb.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
+#include "absl/synchronization/mutex.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "services/incubation/incubation_core.h"
@@ -31,7 +32,9 @@ class IncubationMetrics {
   std::map<v1::Phase, prometheus::Gauge*> by_phase_;
   prometheus::Gauge* overdue_;
   prometheus::Family<prometheus::Counter>* transitions_;
-  std::map<std::pair<int, int>, prometheus::Counter*> transition_cache_;
+  // Filled from gRPC threads as moves happen (issue 16 named the race: it had no lock).
+  absl::Mutex transition_mu_;
+  std::map<std::pair<int, int>, prometheus::Counter*> transition_cache_ ABSL_GUARDED_BY(transition_mu_);
   std::map<v1::MilestoneKind, prometheus::Counter*> milestones_;
   std::map<std::string, prometheus::Counter*> import_lines_;
 };

@@ -55,6 +55,20 @@ function check(cond, what) {
   console.log('ok -', what);
 }
 
+// Presses Tab from the top of the page until the focused element satisfies `is` (a function
+// run in the page), as someone without a mouse does; fails after 60 stops.
+async function tabTo(p, is, what) {
+  await p.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
+  for (let n = 1; n <= 60; n += 1) {
+    await p.keyboard.press('Tab');
+    if (await p.evaluate(`(${is})(document.activeElement)`)) {
+      console.log(`ok - keyboard: ${what} after ${n} Tab(s)`);
+      return;
+    }
+  }
+  throw new Error(`keyboard: ${what} not reached in 60 Tabs`);
+}
+
 // Reloads until `probe` holds (the pipeline is asynchronous: Kafka, consumers, the ledger).
 async function eventually(p, probe, what, seconds = 60) {
   const deadline = Date.now() + seconds * 1000;
@@ -327,9 +341,13 @@ try {
   await karim.getByRole('link', { name: 'Dossier unique' }).first().click();
   await karim.getByRole('heading', { name: 'Idée : Dossier unique' }).waitFor();
   const ideaUrl = karim.url();
-  await karim.getByLabel('Note « impact » (0 à 5)').fill('5');
-  await karim.getByLabel('Note « faisabilité » (0 à 5)').fill('4');
-  await karim.getByRole('button', { name: "Enregistrer l'évaluation" }).click();
+  // Keyboard only: Tab from the top of the page to the first score, type, Tab, type, Enter.
+  await tabTo(karim, (el) => el.id === 's-0', 'the first score field');
+  await karim.keyboard.type('5');
+  await karim.keyboard.press('Tab');
+  check(await karim.evaluate(() => document.activeElement.id === 's-1'), 'Tab goes from one score to the next');
+  await karim.keyboard.type('4');
+  await karim.keyboard.press('Enter');  // submits the scorecard
   await karim.getByRole('cell', { name: '4,50' }).waitFor();
   await snap(karim, 'evaluation');
   await karim.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Mon jury' }).click();
@@ -367,10 +385,20 @@ try {
   check((await page.locator('#phase').textContent()) === 'Investigation', 'it starts in investigation');
 
   // --- a committee moves it to construction ---
-  await page.getByLabel('Décision du comité').selectOption('COMMITTEE_OUTCOME_GO');
-  await page.getByLabel('Motif').fill('Problème confirmé auprès de 12 usagers');
-  await page.getByLabel('Nouvelle phase').selectOption('PHASE_CONSTRUCTION');
-  await page.getByRole('button', { name: 'Enregistrer le comité et changer de phase' }).click();
+  // Keyboard only: to the committee's decision (GO is the first choice), on to the reason,
+  // type it, on to the new phase (Construction is the first legal one), to the button, Enter.
+  await tabTo(page, (el) => el.id === 'k-outcome', "the committee's decision");
+  check(await page.evaluate(() => document.activeElement.value === 'COMMITTEE_OUTCOME_GO'), 'GO is offered first');
+  await page.keyboard.press('Tab');  // participants (DGS)
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.id === 'k-rationale'), 'Tab reaches the reason');
+  await page.keyboard.type('Problème confirmé auprès de 12 usagers');
+  await page.keyboard.press('Tab');
+  const landed = await page.evaluate(() => `${document.activeElement.id}=${document.activeElement.value}`);
+  check(landed === 'k-to=PHASE_CONSTRUCTION', `Tab reaches the new phase, Construction first (${landed})`);
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.textContent === 'Enregistrer le comité et changer de phase'), 'then the button');
+  await page.keyboard.press('Enter');
   await page.locator('#phase', { hasText: 'Construction' }).waitFor();
   const before = (await page.locator('#feedback-summary').textContent()).trim();
 

@@ -202,7 +202,7 @@ function field(id, label, { name, type = 'text', value = '', required = false, h
     ${input}</div>`;
 }
 
-function select(id, label, name, options, { selected = '', hint = '' } = {}) {
+function select(id, label, name, options, { selected = undefined, hint = '' } = {}) {
   return `<div class="fr-select-group" data-field="${esc(name)}">
     <label class="fr-label" for="${id}">${esc(label)}${hint ? `<span class="fr-hint-text">${esc(hint)}</span>` : ''}</label>
     <select class="fr-select" id="${id}" name="${esc(name)}">
