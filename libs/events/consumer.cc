@@ -279,14 +279,14 @@ void Consumer::DeadLetterAndSkip(const Record& r, const absl::Status& status, in
 
 absl::Status Consumer::DeadLetter(const Record& r, const absl::Status& error, int attempts) {
   Headers h = r.headers;
-  h.emplace_back("pep_dlt_error", std::string(error.message()));
-  h.emplace_back("pep_dlt_error_code", absl::StatusCodeToString(error.code()));
-  h.emplace_back("pep_dlt_attempts", absl::StrCat(attempts));
-  h.emplace_back("pep_dlt_original_topic", r.topic);
-  h.emplace_back("pep_dlt_original_partition", absl::StrCat(r.partition));
-  h.emplace_back("pep_dlt_original_offset", absl::StrCat(r.offset));
-  h.emplace_back("pep_dlt_consumer_group", options_.group_id);
-  h.emplace_back("pep_dlt_failed_at", FormatRfc3339(absl::Now()));
+  h.emplace_back(kDltError, std::string(error.message()));
+  h.emplace_back(kDltErrorCode, absl::StatusCodeToString(error.code()));
+  h.emplace_back(kDltAttempts, absl::StrCat(attempts));
+  h.emplace_back(kDltOriginalTopic, r.topic);
+  h.emplace_back(kDltOriginalPartition, absl::StrCat(r.partition));
+  h.emplace_back(kDltOriginalOffset, absl::StrCat(r.offset));
+  h.emplace_back(kDltConsumerGroup, options_.group_id);
+  h.emplace_back(kDltFailedAt, FormatRfc3339(absl::Now()));
   absl::Status delivered = absl::UnavailableError("no delivery report");
   // A small dedicated producer: we wait for this one record's report.
   auto producer = Producer::Create({{"bootstrap.servers", options_.brokers}},

@@ -57,6 +57,18 @@ absl::StatusOr<int> ApplyLagStatistics(std::string_view json, telemetry::EventMe
 // The librdkafka stats callback that calls ApplyLagStatistics; opaque = the EventMetrics.
 int LagStatisticsCallback(rd_kafka_t* rk, char* json, size_t len, void* opaque);
 
+// The headers a dead letter carries beside the event's own (written by the consumer, read by
+// dead_letters.h); every one begins with kDltPrefix.
+inline constexpr char kDltPrefix[] = "pep_dlt_";
+inline constexpr char kDltError[] = "pep_dlt_error";
+inline constexpr char kDltErrorCode[] = "pep_dlt_error_code";
+inline constexpr char kDltAttempts[] = "pep_dlt_attempts";
+inline constexpr char kDltOriginalTopic[] = "pep_dlt_original_topic";
+inline constexpr char kDltOriginalPartition[] = "pep_dlt_original_partition";
+inline constexpr char kDltOriginalOffset[] = "pep_dlt_original_offset";
+inline constexpr char kDltConsumerGroup[] = "pep_dlt_consumer_group";
+inline constexpr char kDltFailedAt[] = "pep_dlt_failed_at";
+
 // UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED, DEADLINE_EXCEEDED: conditions of the moment (the
 // stores map SQLITE_BUSY, FULL and IOERR to UNAVAILABLE), worth waiting for however long they last.
 bool IsTransient(const absl::Status& s);

@@ -10,8 +10,6 @@ namespace pep::events {
 
 namespace {
 
-constexpr absl::string_view kDltPrefix = "pep_dlt_";
-
 std::string HeaderOr(const Headers& h, std::string_view name, std::string fallback = "") {
   const std::string* v = FindHeader(h, std::string(name));
   return v != nullptr ? *v : fallback;
@@ -71,14 +69,14 @@ absl::StatusOr<std::vector<DeadLetter>> ReadDeadLetters(const std::string& broke
     const Headers& h = d.record.headers;
     std::string fallback = dlt_topic;
     if (absl::EndsWith(fallback, ".dlt")) fallback.resize(fallback.size() - 4);
-    d.original_topic = HeaderOr(h, "pep_dlt_original_topic", fallback);
-    (void)absl::SimpleAtoi(HeaderOr(h, "pep_dlt_original_partition", "-1"), &d.original_partition);
-    (void)absl::SimpleAtoi(HeaderOr(h, "pep_dlt_original_offset", "-1"), &d.original_offset);
-    (void)absl::SimpleAtoi(HeaderOr(h, "pep_dlt_attempts", "0"), &d.attempts);
-    d.error = HeaderOr(h, "pep_dlt_error");
-    d.error_code = HeaderOr(h, "pep_dlt_error_code");
-    d.failed_at = HeaderOr(h, "pep_dlt_failed_at");
-    d.consumer_group = HeaderOr(h, "pep_dlt_consumer_group");
+    d.original_topic = HeaderOr(h, kDltOriginalTopic, fallback);
+    (void)absl::SimpleAtoi(HeaderOr(h, kDltOriginalPartition, "-1"), &d.original_partition);
+    (void)absl::SimpleAtoi(HeaderOr(h, kDltOriginalOffset, "-1"), &d.original_offset);
+    (void)absl::SimpleAtoi(HeaderOr(h, kDltAttempts, "0"), &d.attempts);
+    d.error = HeaderOr(h, kDltError);
+    d.error_code = HeaderOr(h, kDltErrorCode);
+    d.failed_at = HeaderOr(h, kDltFailedAt);
+    d.consumer_group = HeaderOr(h, kDltConsumerGroup);
     out.push_back(std::move(d));
   }
   rd_kafka_consumer_close(rk->get());

@@ -107,6 +107,19 @@ TEST(PowerCut, SynchronousOffLosesAcknowledgedCommits) {
   EXPECT_LT(o.found, o.acked) << "synchronous=OFF kept everything: the cut is not simulated";
 }
 
+// A coordinator's CreateStartup, as the gateway would pass it; OK = acknowledged.
+grpc::Status CreateStartup(incubation::IncubationService& svc, int n, pepiniere::incubation::v1::Startup* out) {
+  grpc::ServerContext ctx;
+  grpc::testing::ServerContextTestSpouse spouse(&ctx);
+  spouse.AddClientMetadata("x-pep-actor", "coord");
+  spouse.AddClientMetadata("x-pep-roles", "coordinator");
+  pepiniere::incubation::v1::CreateStartupRequest r;
+  r.set_name(absl::StrCat("Start-up ", n));
+  r.set_mission("Tenir quand le stockage lâche");
+  r.set_incubator("lab06");
+  return svc.CreateStartup(&ctx, &r, out);
+}
+
 // A service's own store and write path: pep-incubation creating start-ups through its RPC (a
 // coordinator's call answered OK = acknowledged), the power cut mid-stream, the store reopened.
 TEST(PowerCut, IncubationStoreKeepsEveryAcknowledgedStartup) {
@@ -126,16 +139,8 @@ TEST(PowerCut, IncubationStoreKeepsEveryAcknowledgedStartup) {
     incubation::IncubationService svc(**st, clock, metrics, nullptr, {.auth = {.insecure_dev = true}});
     std::thread writer([&] {
       for (int i = 0; !stop.load(); ++i) {
-        grpc::ServerContext ctx;
-        grpc::testing::ServerContextTestSpouse spouse(&ctx);
-        spouse.AddClientMetadata("x-pep-actor", "coord");
-        spouse.AddClientMetadata("x-pep-roles", "coordinator");
-        pepiniere::incubation::v1::CreateStartupRequest r;
-        r.set_name(absl::StrCat("Start-up ", i));
-        r.set_mission("Survivre à la coupure");
-        r.set_incubator("lab06");
         pepiniere::incubation::v1::Startup out;
-        if (!svc.CreateStartup(&ctx, &r, &out).ok()) continue;  // after the cut: refused or not, not acked
+        if (!CreateStartup(svc, i, &out).ok()) continue;  // after the cut: refused or not, not acked
         if (stop.load()) break;
         std::lock_guard<std::mutex> l(mu);
         acked.push_back(out.id());
@@ -181,16 +186,8 @@ TEST(DiskFault, FullOrFailingDiskIsUnavailableThenRecoversWithNothingHalfWritten
   incubation::IncubationService svc(**st, clock, metrics, nullptr, {.auth = {.insecure_dev = true}});
   int n = 0;
   auto create = [&]() {
-    grpc::ServerContext ctx;
-    grpc::testing::ServerContextTestSpouse spouse(&ctx);
-    spouse.AddClientMetadata("x-pep-actor", "coord");
-    spouse.AddClientMetadata("x-pep-roles", "coordinator");
-    pepiniere::incubation::v1::CreateStartupRequest r;
-    r.set_name(absl::StrCat("Start-up ", ++n));
-    r.set_mission("Tenir quand le disque est plein");
-    r.set_incubator("lab06");
     pepiniere::incubation::v1::Startup out;
-    return svc.CreateStartup(&ctx, &r, &out);
+    return CreateStartup(svc, ++n, &out);
   };
   auto count = [&](const std::string& sql) {
     auto db = store::Db::Open(path);  // a reader of its own, as a backup tool would be

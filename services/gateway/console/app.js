@@ -141,6 +141,18 @@ async function api(method, path, body) {
   }
 }
 
+// Every item of a paged list (`path` already has its query), following next_page_token.
+async function allPages(path, field) {
+  const out = [];
+  let token = '';
+  do {
+    const r = await api('GET', path + (token ? '&page_token=' + encodeURIComponent(token) : ''));
+    out.push(...(r[field] || []));
+    token = r.next_page_token || '';
+  } while (token);
+  return out;
+}
+
 // A key of its own for each answer or push: two people submitting in the same millisecond must
 // never share one (the gateway scopes it to the client as well).
 function idempotencyKey(prefix) {
@@ -353,13 +365,7 @@ async function accountNames() {
 async function challenge(id) {
   const enc = encodeURIComponent(id);
   const c = await api('GET', '/v1/challenges/' + enc);
-  const ideas = [];
-  let token = '';
-  do {  // every idea, page after page (a challenge may gather thousands)
-    const r = await api('GET', `/v1/challenges/${enc}/ideas?page_size=500${token ? '&page_token=' + encodeURIComponent(token) : ''}`);
-    ideas.push(...(r.ideas || []));
-    token = r.next_page_token || '';
-  } while (token);
+  const ideas = await allPages(`/v1/challenges/${enc}/ideas?page_size=500`, 'ideas');  // a challenge may gather thousands
   const columns = Object.keys(IDEA_STATUS).map((s) => {
     const of = ideas.filter((i) => i.status === s);
     return `<section class="pep-column" aria-label="${esc(IDEA_STATUS[s])}">
@@ -451,8 +457,8 @@ async function jury() {
   const sections = await Promise.all(mine.map(async (c) => {
     const enc = encodeURIComponent(c.id);
     const [ideas, cards] = await Promise.all([
-      api('GET', `/v1/challenges/${enc}/ideas?page_size=500`), api('GET', `/v1/challenges/${enc}/scores`)]);
-    const { done, left } = juryTally(ideas.ideas || [],
+      allPages(`/v1/challenges/${enc}/ideas?page_size=500`, 'ideas'), api('GET', `/v1/challenges/${enc}/scores`)]);
+    const { done, left } = juryTally(ideas,
       new Set((cards.scorecards || []).filter((s) => s.juror_id === me.actor).map((s) => s.idea_id)));
     return `<section class="fr-mb-4w" aria-labelledby="jury-${esc(c.id)}">
       <h2 id="jury-${esc(c.id)}"><a href="/defis/${esc(c.id)}">${esc(c.title)}</a></h2>
@@ -871,16 +877,9 @@ async function tokens() {
   }));
 }
 
-// Every start-up of the portfolio, for the pickers (page after page).
+// Every start-up of the portfolio, for the pickers.
 async function allStartups() {
-  const out = [];
-  let token = '';
-  do {
-    const r = await api('GET', '/v1/startups?page_size=1000' + (token ? '&page_token=' + encodeURIComponent(token) : ''));
-    out.push(...(r.startups || []));
-    token = r.next_page_token || '';
-  } while (token);
-  return out.sort((a, b) => a.name.localeCompare(b.name, 'fr'));
+  return (await allPages('/v1/startups?page_size=1000', 'startups')).sort((a, b) => a.name.localeCompare(b.name, 'fr'));
 }
 
 // Coordinators: who has signed in, and what each may do. A grant is recorded on the ledger.
