@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -40,9 +42,13 @@ inline int RetryAfterOf(const grpc::ClientContext& ctx) {
   return s;
 }
 
+// A generated stub has both a class `async` and a function `async()` returning it; clang reads a
+// dependent `Stub::async` as the function, so the class is named through what `async()` returns.
+template <typename Stub>
+using AsyncStub = std::remove_pointer_t<decltype(std::declval<Stub&>().async())>;
 template <typename Stub, typename Req, typename Resp>
-using AsyncUnaryRpc = void (Stub::async::*)(grpc::ClientContext*, const Req*, Resp*,
-                                            std::function<void(grpc::Status)>);
+using AsyncUnaryRpc = void (AsyncStub<Stub>::*)(grpc::ClientContext*, const Req*, Resp*,
+                                                std::function<void(grpc::Status)>);
 
 // Calls `rpc`; `done(status, response, retry_after)` runs on a gRPC thread.
 template <typename Stub, typename Req, typename Resp, typename Done>
@@ -127,7 +133,7 @@ class StreamRelay final : public grpc::ClientReadReactor<M>, public BodyStream {
 
   template <typename Stub>
   static void Start(Backend& backend, Stub* stub,
-                    void (Stub::async::*rpc)(grpc::ClientContext*, const Req*,
+                    void (AsyncStub<Stub>::*rpc)(grpc::ClientContext*, const Req*,
                                              grpc::ClientReadReactor<M>*),
                     const CallMetadata& meta, Req req, std::string content_type, Render render,
                     Respond respond) {
@@ -282,7 +288,7 @@ class StreamRelay final : public grpc::ClientReadReactor<M>, public BodyStream {
 // The usual streaming route: query and path parameters -> Req, each message rendered as a piece.
 template <typename Stub, typename Req, typename M>
 RouteHandler Streaming(Backend& backend, Stub* stub,
-                       void (Stub::async::*rpc)(grpc::ClientContext*, const Req*,
+                       void (AsyncStub<Stub>::*rpc)(grpc::ClientContext*, const Req*,
                                                 grpc::ClientReadReactor<M>*),
                        std::map<std::string, std::string> rename,
                        std::function<std::string(const Req&)> content_type,

@@ -38,6 +38,28 @@ TEST(Router, MatchesParamsVerbsAndLiterals) {
             (std::vector<std::string>{"startup_id", "member_id"}));
 }
 
+TEST(HttpParse, RequestAsTheHandlerSeesItAndBadOnesNamed) {
+  auto r = ParseHttpRequest(
+      "POST /v1/startups/s%201:transition?a=1&b=x+y&a=2 HTTP/1.1\r\nHost: x\r\n"
+      "X-Two: 1\r\nX-Two: 2\r\nContent-Length: 7\r\n\r\n{\"a\":1}",
+      16 << 10, 1 << 20);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->method, "POST");
+  EXPECT_EQ(r->path, "/v1/startups/s 1:transition");
+  EXPECT_EQ(r->raw_path, "/v1/startups/s%201:transition");
+  EXPECT_EQ(r->query.count("a"), 2u);
+  EXPECT_EQ(r->Query("b"), "x y");
+  EXPECT_EQ(*r->Header("x-two"), "1, 2");
+  EXPECT_EQ(r->body, "{\"a\":1}");
+  // Past the body limit, a truncated body, and a head past its limit are refused, saying why.
+  auto big = ParseHttpRequest("POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\n123456789", 1024, 4);
+  EXPECT_TRUE(absl::StrContains(big.status().message(), "body limit")) << big.status();
+  auto cut = ParseHttpRequest("POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\n123", 1024, 64);
+  EXPECT_FALSE(cut.ok());
+  auto head = ParseHttpRequest("GET / HTTP/1.1\r\nX: " + std::string(200, 'a') + "\r\n\r\n", 64, 64);
+  EXPECT_TRUE(absl::StrContains(head.status().message(), "header limit")) << head.status();
+}
+
 TEST(Status, GrpcGatewayMapping) {
   EXPECT_EQ(HttpStatusOf(grpc::StatusCode::INVALID_ARGUMENT), 400);
   EXPECT_EQ(HttpStatusOf(grpc::StatusCode::FAILED_PRECONDITION), 400);

@@ -105,6 +105,10 @@ class HttpServer {
   std::shared_ptr<Impl> impl_;
 };
 
+// One request read from `bytes` by the server's parser (Beast) with its limits, head and body as
+// the handler is given them: for tests and the fuzzer (tests/fuzz). A bad request names why.
+absl::StatusOr<HttpRequest> ParseHttpRequest(std::string_view bytes, size_t max_header_bytes,
+                                             size_t max_body_bytes);
 // "%41b" -> "Ab"; '+' -> ' ' when `form` (query strings).
 std::string UrlDecode(std::string_view s, bool form);
 std::string ReasonPhrase(int status);
