@@ -8,10 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
@@ -103,7 +101,6 @@ std::string ErrorJson(int code, const std::string& message) {
   return absl::StrCat(R"({"code":)", code, R"(,"message":")", JsonEscape(message),
                       R"(","details":[]})");
 }
-
 
 }  // namespace
 
@@ -299,7 +296,6 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   static std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
     return std::chrono::duration_cast<std::chrono::steady_clock::duration>(absl::ToChronoNanoseconds(d));
   }
-
 
   // Serves requests on one connection until it closes, times out or the server drains.
   template <typename Stream>
@@ -506,6 +502,5 @@ int HttpServer::port() const { return impl_->port(); }
 bool HttpServer::tls() const { return impl_->tls(); }
 int HttpServer::Drain(absl::Duration grace) { return impl_->Drain(grace); }
 int HttpServer::open_connections() const { return impl_->open(); }
-
 
 }  // namespace pep::gateway
