@@ -28,28 +28,7 @@ TEST(FeedbackCrash, AcknowledgedAnswersSurviveKillNineAndAppearOnceOnTheTopic) {
   ASSERT_TRUE(events::EnsureTopics(broker.bootstrap(), events::PepiniereTopics()).ok());
   // The start-up exists and is in construction: one StartupCreated on the incubation topic.
   const std::string startup = NewUuidV7(absl::Now());
-  {
-    incv1::StartupCreated ev;
-    ev.mutable_startup()->set_id(startup);
-    ev.mutable_startup()->set_phase(incv1::PHASE_CONSTRUCTION);
-    events::Envelope env;
-    env.id = NewUuidV7(absl::Now());
-    env.source = "/pepiniere/incubation";
-    env.type = "pepiniere.incubation.v1.StartupCreated";
-    env.subject = startup;
-    env.time = env.effective_time = absl::Now();
-    env.actor = "test";
-    env.correlation_id = startup;
-    env.aggregate_version = 1;
-    absl::Status delivered = absl::UnknownError("none");
-    auto p = events::Producer::Create({{"bootstrap.servers", broker.bootstrap()}},
-                                      [&](uint64_t, const absl::Status& s) { delivered = s; });
-    ASSERT_TRUE(p.ok());
-    ASSERT_TRUE((*p)->Produce("pepiniere.incubation.events", startup, ev.SerializeAsString(),
-                              events::ToHeaders(env), 1).ok());
-    ASSERT_TRUE((*p)->Flush(absl::Seconds(20)).ok());
-    ASSERT_TRUE(delivered.ok());
-  }
+  ASSERT_TRUE(PublishStartupCreated(broker.bootstrap(), startup).ok());
   TempDir dir;
   FeedbackProcess fb(broker.bootstrap(), dir.path(), {"--rate_limit_per_minute=0"});
   fb.Start();

@@ -12,12 +12,16 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "common/uuid.h"
+#include "events/envelope.h"
 #include "events/kafka.h"
+#include "events/producer.h"
 #include "harness/harness.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "pepiniere/audit/v1/audit.grpc.pb.h"
 #include "pepiniere/feedback/v1/feedback.grpc.pb.h"
 #include "pepiniere/ideas/v1/ideas.grpc.pb.h"
+#include "pepiniere/incubation/v1/events.pb.h"
 #include "pepiniere/incubation/v1/incubation.grpc.pb.h"
 #include "store/sqlite.h"
 
@@ -44,6 +48,34 @@ inline int64_t UnsentOutboxRows(const std::string& db_path) {
   auto q = (*db)->Prepare("SELECT COUNT(*) FROM outbox WHERE sent_us IS NULL");
   if (!q.ok() || !q->Step().value_or(false)) return -1;
   return q->Int(0);
+}
+
+// Publishes a StartupCreated for `startup` (in construction) on the incubation topic, as
+// pep-incubation would: pep-feedback then accepts answers for it. Returns once the broker has it.
+inline absl::Status PublishStartupCreated(const std::string& brokers, const std::string& startup) {
+  incv1::StartupCreated ev;
+  ev.mutable_startup()->set_id(startup);
+  ev.mutable_startup()->set_phase(incv1::PHASE_CONSTRUCTION);
+  events::Envelope env;
+  env.id = NewUuidV7(absl::Now());
+  env.source = "/pepiniere/incubation";
+  env.type = "pepiniere.incubation.v1.StartupCreated";
+  env.subject = startup;
+  env.time = env.effective_time = absl::Now();
+  env.actor = "test";
+  env.correlation_id = startup;
+  env.aggregate_version = 1;
+  absl::Status delivered = absl::UnknownError("no delivery report");
+  auto p = events::Producer::Create({{"bootstrap.servers", brokers}},
+                                    [&](uint64_t, const absl::Status& s) { delivered = s; });
+  if (!p.ok()) return p.status();
+  if (auto s = (*p)->Produce("pepiniere.incubation.events", startup, ev.SerializeAsString(),
+                             events::ToHeaders(env), 1);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = (*p)->Flush(absl::Seconds(20)); !s.ok()) return s;
+  return delivered;
 }
 
 // A Pépinière service binary run as a child process on free ports with a temp data dir.
@@ -107,6 +139,7 @@ class ServiceProcess {
   std::string address() const { return absl::StrCat("127.0.0.1:", grpc_port_); }
   int metrics_port() const { return metrics_port_; }
   const std::string& data_dir() const { return data_dir_; }
+  const std::string& brokers() const { return brokers_; }
 
  protected:
   virtual void OnStarted() {}

@@ -1,0 +1,99 @@
+#include "server/service_main.h"
+
+#include <csignal>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/periodic.h"
+#include "common/shutdown.h"
+
+namespace pep::server {
+
+ServiceContext::ServiceContext(const ServiceSpec& spec, ServiceFlags flags)
+    : flags_(std::move(flags)),
+      metrics_(absl::StrCat(flags_.bind_address, ":", flags_.metrics_port)),
+      grpc_metrics_(metrics_.registry()),
+      event_metrics_(metrics_.registry()) {}
+
+absl::StatusOr<store::OutboxRelay*> ServiceContext::StartOutboxRelay(const std::string& db_path) {
+  auto relay = std::make_unique<store::OutboxRelay>(
+      db_path,
+      store::RelayOptions{.brokers = flags_.kafka_brokers, .keep_sent = flags_.outbox_keep_sent},
+      &event_metrics_);
+  if (auto s = relay->Start(); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("outbox relay: ", s.message()));
+  }
+  return &Own<store::OutboxRelay>("outbox-relay", std::move(relay),
+                                  [](store::OutboxRelay& r, absl::Duration grace) {
+                                    r.Stop(grace);
+                                    LogInfo("outbox drained",
+                                            {{"outbox_backlog", absl::StrCat(r.Backlog())}});
+                                  });
+}
+
+absl::StatusOr<events::Consumer*> ServiceContext::StartConsumer(events::ConsumerOptions options,
+                                                                events::Consumer::Handler handler) {
+  if (options.brokers.empty()) options.brokers = flags_.kafka_brokers;
+  const std::string name = absl::StrCat("consumer:", options.group_id);
+  auto consumer = events::Consumer::Create(std::move(options), std::move(handler), &event_metrics_);
+  if (!consumer.ok()) {
+    return absl::Status(consumer.status().code(),
+                        absl::StrCat("consumer: ", consumer.status().message()));
+  }
+  (*consumer)->Start();
+  return &Own<events::Consumer>(name, std::move(*consumer),
+                                [](events::Consumer& c, absl::Duration) { c.Stop(); });
+}
+
+void ServiceContext::Every(std::string name, absl::Duration every, std::function<void()> run) {
+  Own<PeriodicTask>(std::move(name), std::make_unique<PeriodicTask>(every, std::move(run)),
+      [](PeriodicTask& t, absl::Duration) { t.Stop(); });
+}
+
+absl::Status ServiceContext::Serve(grpc::Service* service, std::string proto_name) {
+  auto server = GrpcServer::Start(service, GrpcOptions(flags_, std::move(proto_name)), grpc_metrics_);
+  if (!server.ok()) {
+    return absl::Status(server.status().code(), absl::StrCat("gRPC server: ", server.status().message()));
+  }
+  grpc_port_ = (*server)->port();
+  Own<GrpcServer>("grpc-server", std::move(*server),
+                  [](GrpcServer& s, absl::Duration grace) { s.Shutdown(grace); });
+  return absl::OkStatus();
+}
+
+int ServiceMain(const ServiceSpec& spec, int argc, char** argv,
+                const std::function<absl::Status(ServiceContext&)>& declare) {
+  BlockShutdownSignals();  // before any thread starts: every thread inherits the mask
+  // Debian's Abseil build leaves mutex deadlock detection on: a per-lock cost in production.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  SetServiceDefaults(spec.defaults);
+  ParseFlagsWithEnv(argc, argv);
+  SetLogService(spec.name);
+  ServiceFlags flags = ReadServiceFlags();
+  if (auto s = EnsureDir(flags.data_dir); !s.ok()) {
+    LogError("cannot create data dir", {{"error", std::string(s.message())}});
+    return 1;
+  }
+  ServiceContext ctx(spec, std::move(flags));
+  if (auto s = declare(ctx); !s.ok()) {
+    LogError("cannot start", {{"error", std::string(s.message())}});
+    ctx.components().StopAll(absl::ZeroDuration());
+    return 1;
+  }
+  const ServiceFlags& f = ctx.flags();
+  LogInfo(absl::StrCat(spec.name, " serving"),
+          {{"grpc", absl::StrCat(f.bind_address, ":", ctx.grpc_port())},
+           {"metrics", absl::StrCat(f.bind_address, ":", ctx.metrics_port())},
+           {"data_dir", f.data_dir},
+           {"kafka", f.kafka_brokers}});
+  const int sig = WaitForShutdownSignal();
+  LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});
+  ctx.components().StopAll(f.shutdown_grace, [](const std::string& part) {
+    LogInfo("stopped", {{"component", part}});
+  });
+  ExitAfterOrderlyStop();
+}
+
+}  // namespace pep::server
