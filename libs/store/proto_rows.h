@@ -49,6 +49,20 @@ absl::StatusOr<std::vector<M>> AllProtos(Stmt& q, const std::string& what) {
   }
 }
 
+// The same one row at a time: `each` sees every row in turn (one message alive at a time), so a
+// scan of any length takes constant memory.
+template <typename M, typename F>
+absl::Status EachProto(Stmt& q, const std::string& what, F&& each) {
+  M m;
+  while (true) {
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+    if (!m.ParseFromString(q.Text(0))) return absl::DataLossError("corrupt stored " + what);
+    each(static_cast<const M&>(m));
+  }
+}
+
 struct EventSpec {
   std::string topic;
   std::string source;          // "/pepiniere/<service>"

@@ -279,20 +279,38 @@ Masked MaskPii(std::string_view text) {
   return m;
 }
 
-std::optional<absl::Duration> RateLimiter::Allow(const std::string& key, absl::Time now) {
-  if (limit_ <= 0) return std::nullopt;  // disabled
-  if (++calls_ % 4096 == 0) {
-    // Forget keys idle for a whole window so memory follows active clients only.
-    for (auto it = hits_.begin(); it != hits_.end();) {
-      if (it->second.empty() || it->second.back() <= now - window_) {
-        hits_.erase(it++);
-      } else {
-        ++it;
-      }
+void RateLimiter::ForgetIdle(absl::Time now) {
+  for (auto it = hits_.begin(); it != hits_.end();) {
+    if (it->second.empty() || it->second.back() <= now - window_) {
+      hits_.erase(it++);
+    } else {
+      ++it;
     }
   }
-  auto& q = hits_[key];
-  while (!q.empty() && q.front() <= now - window_) q.pop_front();
+}
+
+std::optional<absl::Duration> RateLimiter::Allow(const std::string& key, absl::Time now,
+                                                 bool* table_full) {
+  if (table_full) *table_full = false;
+  if (limit_ <= 0) return std::nullopt;  // disabled
+  // Forget keys idle for a whole window so memory follows active clients only.
+  if (++calls_ % 4096 == 0) ForgetIdle(now);
+  auto it = hits_.find(key);
+  if (it == hits_.end()) {
+    if (hits_.size() >= max_keys_ && now - last_full_sweep_ >= absl::Seconds(1)) {
+      last_full_sweep_ = now;
+      ForgetIdle(now);
+    }
+    if (hits_.size() >= max_keys_) {
+      if (table_full) *table_full = true;  // full of active clients
+      return window_;
+    }
+    it = hits_.emplace(key, absl::InlinedVector<absl::Time, 5>()).first;
+  }
+  auto& q = it->second;
+  size_t expired = 0;
+  while (expired < q.size() && q[expired] <= now - window_) ++expired;
+  q.erase(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(expired));
   if (static_cast<int>(q.size()) >= limit_) return q.front() + window_ - now;
   q.push_back(now);
   return std::nullopt;
@@ -304,49 +322,57 @@ v1::Band BandFor(double score) {
   return v1::BAND_RED;
 }
 
-v1::Scores ComputeScores(const std::vector<v1::Feedback>& answers, int threshold) {
-  v1::Scores s;
-  s.set_answers(static_cast<int>(answers.size()));
-  double sat = 0, clar = 0;
-  int clar_n = 0, tried = 0, reached = 0, help_answered = 0, autonomous = 0;
-  int nps_n = 0, promoters = 0, detractors = 0;
-  for (const auto& f : answers) {
-    sat += f.satisfaction() == v1::SATISFACTION_GOOD ? 10 : f.satisfaction() == v1::SATISFACTION_MEDIUM ? 5 : 0;
-    if (f.has_clarity()) {
-      clar += (f.clarity() - 1) * 2.5;
-      ++clar_n;
-    }
-    if (f.help_size() > 0) {
-      ++help_answered;
-      bool any_channel = false, any_reached = false;
-      for (const auto& h : f.help()) {
-        if (h.channel() == v1::HELP_CHANNEL_NO_HELP_NEEDED) {
-          ++autonomous;
-        } else {
-          any_channel = true;
-          any_reached |= h.reached();
-        }
-      }
-      if (any_channel) {
-        ++tried;
-        reached += any_reached;
+void ScoreTally::Add(const v1::Feedback& f) {
+  ++answers_;
+  sat_ += f.satisfaction() == v1::SATISFACTION_GOOD ? 10 : f.satisfaction() == v1::SATISFACTION_MEDIUM ? 5 : 0;
+  if (f.has_clarity()) {
+    clar_ += (f.clarity() - 1) * 2.5;
+    ++clar_n_;
+  }
+  if (f.help_size() > 0) {
+    ++help_answered_;
+    bool any_channel = false, any_reached = false;
+    for (const auto& h : f.help()) {
+      if (h.channel() == v1::HELP_CHANNEL_NO_HELP_NEEDED) {
+        ++autonomous_;
+      } else {
+        any_channel = true;
+        any_reached |= h.reached();
       }
     }
-    if (f.has_nps()) {
-      ++nps_n;
-      promoters += f.nps() >= 9;
-      detractors += f.nps() <= 6;
+    if (any_channel) {
+      ++tried_;
+      reached_ += any_reached;
     }
   }
-  if (!answers.empty()) s.set_satisfaction(sat / static_cast<double>(answers.size()));
-  if (clar_n > 0) s.set_clarity(clar / clar_n);
-  if (tried > 0) s.set_help_reached(static_cast<double>(reached) / tried);
-  if (help_answered > 0) s.set_autonomy(static_cast<double>(autonomous) / help_answered);
-  if (nps_n > 0) s.set_nps(100.0 * (promoters - detractors) / nps_n);
-  s.set_band(static_cast<int>(answers.size()) < threshold || answers.empty()
-                 ? v1::BAND_INSUFFICIENT_DATA
-                 : BandFor(s.satisfaction()));
+  if (f.has_nps()) {
+    ++nps_n_;
+    promoters_ += f.nps() >= 9;
+    detractors_ += f.nps() <= 6;
+  }
+}
+
+v1::Scores ScoreTally::Scores(int threshold) const {
+  v1::Scores s;
+  s.set_answers(static_cast<int>(answers_));
+  if (answers_ > 0) s.set_satisfaction(sat_ / static_cast<double>(answers_));
+  if (clar_n_ > 0) s.set_clarity(clar_ / static_cast<double>(clar_n_));
+  if (tried_ > 0) s.set_help_reached(static_cast<double>(reached_) / static_cast<double>(tried_));
+  if (help_answered_ > 0) {
+    s.set_autonomy(static_cast<double>(autonomous_) / static_cast<double>(help_answered_));
+  }
+  if (nps_n_ > 0) {
+    s.set_nps(100.0 * static_cast<double>(promoters_ - detractors_) / static_cast<double>(nps_n_));
+  }
+  s.set_band(answers_ < threshold || answers_ == 0 ? v1::BAND_INSUFFICIENT_DATA
+                                                   : BandFor(s.satisfaction()));
   return s;
+}
+
+v1::Scores ComputeScores(const std::vector<v1::Feedback>& answers, int threshold) {
+  ScoreTally t;
+  for (const auto& f : answers) t.Add(f);
+  return t.Scores(threshold);
 }
 
 absl::Time BucketStart(absl::Time t, v1::Granularity g) {

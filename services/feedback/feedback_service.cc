@@ -43,7 +43,7 @@ FeedbackMetrics::FeedbackMetrics(prometheus::Registry& r) {
                        .Help("Feedback submissions refused, by reason.")
                        .Register(r);
   for (const char* reason : {"invalid", "unknown_startup", "not_accepting", "rate_limited",
-                             "unauthenticated", "unavailable"}) {
+                             "rate_limit_table_full", "unauthenticated", "unavailable"}) {
     rejected_[reason] = &rejected.Add({{"reason", reason}});
   }
   auto& pii = prometheus::BuildCounter()
@@ -51,6 +51,12 @@ FeedbackMetrics::FeedbackMetrics(prometheus::Registry& r) {
                   .Help("Verbatims in which personal data was masked, by kind.")
                   .Register(r);
   for (const char* kind : {"email", "phone", "nir", "iban"}) pii_[kind] = &pii.Add({{"kind", kind}});
+  rate_limit_clients_ = &prometheus::BuildGauge()
+                             .Name("pep_feedback_rate_limit_clients")
+                             .Help("Clients (network and product) the rate limiter tracks; capped "
+                                   "by --rate_limit_max_clients.")
+                             .Register(r)
+                             .Add({});
   auto& bands = prometheus::BuildGauge()
                     .Name("pep_feedback_startups_by_band")
                     .Help("Products open to feedback, by the satisfaction band of their last 12 months.")
@@ -73,9 +79,13 @@ absl::Status FeedbackService::RefreshBands() {
   const absl::Time now = clock_.Now();
   std::map<v1::Band, int> counts;
   for (const std::string& id : open) {
-    auto answers = store_.Range(id, now - absl::Hours(24 * 365), now + absl::Seconds(1));
-    if (!answers.ok()) return answers.status();
-    ++counts[ComputeScores(*answers, options_.summary_threshold).band()];
+    ScoreTally tally;
+    if (auto s = store_.ForEachInRange(id, now - absl::Hours(24 * 365), now + absl::Seconds(1),
+                                       [&tally](const v1::Feedback& f) { tally.Add(f); });
+        !s.ok()) {
+      return s;
+    }
+    ++counts[tally.Scores(options_.summary_threshold).band()];
   }
   for (auto b : {v1::BAND_GREEN, v1::BAND_YELLOW, v1::BAND_RED, v1::BAND_INSUFFICIENT_DATA}) {
     metrics_.StartupsByBand(b).Set(counts[b]);
@@ -86,7 +96,8 @@ absl::Status FeedbackService::RefreshBands() {
 FeedbackService::FeedbackService(FeedbackStore& store, const Clock& clock,
                                  FeedbackMetrics& metrics, FeedbackServiceOptions options)
     : store_(store), clock_(clock), metrics_(metrics), options_(std::move(options)),
-      limiter_(options_.rate_limit_per_minute, absl::Minutes(1)) {}
+      limiter_(options_.rate_limit_per_minute, absl::Minutes(1),
+               static_cast<size_t>(options_.rate_limit_max_clients)) {}
 
 absl::Status FeedbackService::Init() {
   auto products = store_.Products();
@@ -178,8 +189,11 @@ absl::Status FeedbackService::CheckSubmission(const grpc::ServerContextBase& ctx
           ": feedback is accepted from construction on, and not after abandon"));
     }
     *correlation_id = prod->second.correlation_id;
-    if (auto wait = limiter_.Allow(absl::StrCat(client_key, "|", req.startup_id()), now)) {
-      metrics_.Rejected("rate_limited").Increment();
+    bool table_full = false;
+    auto wait = limiter_.Allow(absl::StrCat(client_key, "|", req.startup_id()), now, &table_full);
+    metrics_.RateLimitClients().Set(static_cast<double>(limiter_.tracked_keys()));
+    if (wait) {
+      metrics_.Rejected(table_full ? "rate_limit_table_full" : "rate_limited").Increment();
       *retry_after_seconds =
           static_cast<int>(absl::ToInt64Seconds(absl::Ceil(*wait, absl::Seconds(1))));
       return absl::ResourceExhaustedError(absl::StrFormat(
@@ -296,32 +310,38 @@ grpc::Status FeedbackService::GetSummary(grpc::ServerContext* ctx, const v1::Get
       absl::CivilSecond(c.year() - 1, c.month(), c.day(), c.hour(), c.minute(), c.second()),
       absl::UTCTimeZone());
   if (g == v1::GRANULARITY_ROLLING_12_MONTHS) {
-    auto answers = store_.Range(req->startup_id(), year_ago, now + absl::Seconds(1));
-    PEP_GRPC_RETURN_IF_ERROR(answers.status());
+    ScoreTally tally;
+    PEP_GRPC_RETURN_IF_ERROR(store_.ForEachInRange(req->startup_id(), year_ago, now + absl::Seconds(1),
+                                                   [&tally](const v1::Feedback& f) { tally.Add(f); }));
     auto* b = out->add_buckets();
     *b->mutable_start() = ToTimestamp(year_ago);
     *b->mutable_end() = ToTimestamp(now);
-    *b->mutable_scores() = ComputeScores(*answers, options_.summary_threshold);
+    *b->mutable_scores() = tally.Scores(options_.summary_threshold);
     return grpc::Status::OK;
   }
   const absl::Time from = req->has_from() ? FromTimestamp(req->from()) : year_ago;
   const absl::Time to = req->has_to() ? FromTimestamp(req->to()) : now + absl::Seconds(1);
   if (to <= from) return ToGrpcStatus(FieldError("to", "must be after from"));
-  auto answers = store_.Range(req->startup_id(), BucketStart(from, g), to);
-  PEP_GRPC_RETURN_IF_ERROR(answers.status());
-  size_t i = 0;
-  int buckets = 0;
+  // The buckets are laid out first (their number is bounded), then filled by one pass over the
+  // answers in time order: one tally per bucket, no answer kept.
+  std::vector<std::pair<absl::Time, absl::Time>> spans;
   for (absl::Time start = BucketStart(from, g); start < to; start = NextBucket(start, g)) {
-    if (++buckets > 1000) return ToGrpcStatus(FieldError("from", "at most 1000 buckets"));
-    const absl::Time end = NextBucket(start, g);
-    std::vector<v1::Feedback> in_bucket;
-    while (i < answers->size() && FromTimestamp((*answers)[i].received_at()) < end) {
-      in_bucket.push_back((*answers)[i++]);
-    }
+    if (spans.size() >= 1000) return ToGrpcStatus(FieldError("from", "at most 1000 buckets"));
+    spans.emplace_back(start, NextBucket(start, g));
+  }
+  std::vector<ScoreTally> tallies(spans.size());
+  size_t i = 0;
+  PEP_GRPC_RETURN_IF_ERROR(store_.ForEachInRange(
+      req->startup_id(), spans.front().first, to, [&](const v1::Feedback& f) {
+        const absl::Time at = FromTimestamp(f.received_at());
+        while (i < spans.size() && at >= spans[i].second) ++i;
+        if (i < spans.size()) tallies[i].Add(f);
+      }));
+  for (size_t k = 0; k < spans.size(); ++k) {
     auto* b = out->add_buckets();
-    *b->mutable_start() = ToTimestamp(start);
-    *b->mutable_end() = ToTimestamp(end);
-    *b->mutable_scores() = ComputeScores(in_bucket, options_.summary_threshold);
+    *b->mutable_start() = ToTimestamp(spans[k].first);
+    *b->mutable_end() = ToTimestamp(spans[k].second);
+    *b->mutable_scores() = tallies[k].Scores(options_.summary_threshold);
   }
   return grpc::Status::OK;
 }

@@ -27,6 +27,7 @@ class FeedbackMetrics {
   prometheus::Counter& Received(v1::Satisfaction s) { return *received_.at(s); }
   prometheus::Counter& Rejected(const std::string& reason) { return *rejected_.at(reason); }
   prometheus::Counter& PiiMasked(const std::string& kind) { return *pii_.at(kind); }
+  prometheus::Gauge& RateLimitClients() { return *rate_limit_clients_; }
   prometheus::Gauge& StartupsByBand(v1::Band b) { return *bands_.at(b); }
 
  private:
@@ -34,11 +35,13 @@ class FeedbackMetrics {
   std::map<std::string, prometheus::Counter*> rejected_;
   std::map<std::string, prometheus::Counter*> pii_;
   std::map<v1::Band, prometheus::Gauge*> bands_;
+  prometheus::Gauge* rate_limit_clients_ = nullptr;
 };
 
 struct FeedbackServiceOptions {
   auth::AuthOptions auth;
   int rate_limit_per_minute = 5;  // per client key and start-up; 0 disables
+  int rate_limit_max_clients = 200000;  // clients tracked at most (past it: refused, counted)
   int summary_threshold = 100;    // answers needed before a band is given
 };
 

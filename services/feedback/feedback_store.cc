@@ -328,15 +328,16 @@ absl::StatusOr<std::vector<v1::Feedback>> FeedbackStore::List(const std::string&
   return store::AllProtos<v1::Feedback>(*q, "feedback");
 }
 
-absl::StatusOr<std::vector<v1::Feedback>> FeedbackStore::Range(const std::string& startup_id,
-                                                               absl::Time from, absl::Time to) {
+absl::Status FeedbackStore::ForEachInRange(const std::string& startup_id, absl::Time from,
+                                           absl::Time to,
+                                           const std::function<void(const v1::Feedback&)>& each) {
   absl::MutexLock l(&aux_mu_);
   auto q = aux_db_->Prepare(
       "SELECT data FROM feedback WHERE startup_id = ? AND received_us >= ? AND received_us < ? "
       "ORDER BY received_us");
   if (!q.ok()) return q.status();
   q->Bind(1, startup_id).Bind(2, absl::ToUnixMicros(from)).Bind(3, absl::ToUnixMicros(to));
-  return store::AllProtos<v1::Feedback>(*q, "feedback");
+  return store::EachProto<v1::Feedback>(*q, "feedback", each);
 }
 
 absl::StatusOr<v1::Feedback> FeedbackStore::Hide(const std::string& id, const std::string& reason,

@@ -72,8 +72,10 @@ class FeedbackStore {
   absl::StatusOr<v1::Feedback> Get(const std::string& id);
   absl::StatusOr<std::vector<v1::Feedback>> List(const std::string& startup_id,
                                                  const std::string& after_id, int limit);
-  absl::StatusOr<std::vector<v1::Feedback>> Range(const std::string& startup_id, absl::Time from,
-                                                  absl::Time to);
+  // Every answer of `startup_id` received in [from, to), oldest first, one at a time: a year of
+  // a busy product's answers is never held in memory at once.
+  absl::Status ForEachInRange(const std::string& startup_id, absl::Time from, absl::Time to,
+                              const std::function<void(const v1::Feedback&)>& each);
   // Hides the verbatim and emits FeedbackModerated, in one transaction.
   absl::StatusOr<v1::Feedback> Hide(const std::string& id, const std::string& reason,
                                     const std::string& actor, const std::string& correlation_id);

@@ -16,6 +16,8 @@ ABSL_FLAG(std::string, consumer_instance, "pep-feedback-0",
           "Static member id in the consumer group (a restart reclaims the partitions at once; "
           "empty: dynamic membership)");
 ABSL_FLAG(int, rate_limit_per_minute, 5, "Answers per client key and start-up per minute (0: off)");
+ABSL_FLAG(int, rate_limit_max_clients, 200000,
+          "Clients the rate limiter tracks at most; past it a new client is refused for a minute");
 ABSL_FLAG(int, summary_threshold, 100, "Answers needed before a summary gives a band");
 ABSL_FLAG(int, band_refresh_seconds, 60, "How often pep_feedback_startups_by_band is recomputed");
 ABSL_FLAG(int, max_batch, 512, "Most answers committed in one group-commit transaction");
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
                     .auth = {.insecure_dev = ctx.flags().insecure_dev,
                              .gateway_key = ctx.flags().gateway_key},
                     .rate_limit_per_minute = absl::GetFlag(FLAGS_rate_limit_per_minute),
+                    .rate_limit_max_clients = absl::GetFlag(FLAGS_rate_limit_max_clients),
                     .summary_threshold = absl::GetFlag(FLAGS_summary_threshold)}));
         if (auto s = service.Init(); !s.ok()) return s;
         auto consumer = ctx.StartConsumer(

@@ -1,0 +1,161 @@
+// Bounded memory (issue 16, part 5): what one call may take is bounded by the call, not by how
+// much the service has accumulated. At ten times the largest inputs we expect — a product with
+// 1,000,000 answers in its last 12 months (a busy national form gets ~100,000), 1,000,000
+// distinct clients hitting the rate limiter within a minute — the process's resident memory
+// grows by less than a stated limit while it serves them.
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/proto_time.h"
+#include "common/uuid.h"
+#include "grpcpp/test/server_context_test_spouse.h"
+#include "gtest/gtest.h"
+#include "harness/harness.h"
+#include "prometheus/registry.h"
+#include "services/feedback/feedback_core.h"
+#include "services/feedback/feedback_service.h"
+#include "services/feedback/feedback_store.h"
+#include "store/sqlite.h"
+
+namespace pep::testing {
+namespace {
+
+namespace fv1 = ::pepiniere::feedback::v1;
+
+int64_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+// Peak resident memory above what it was before `run`, sampled every millisecond meanwhile.
+int64_t PeakGrowth(const std::function<void()>& run) {
+  const int64_t before = ResidentBytes();
+  std::atomic<bool> done{false};
+  std::atomic<int64_t> peak{before};
+  std::thread sampler([&] {
+    while (!done.load()) {
+      peak.store(std::max(peak.load(), ResidentBytes()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  run();
+  peak.store(std::max(peak.load(), ResidentBytes()));
+  done.store(true);
+  sampler.join();
+  return peak.load() - before;
+}
+
+constexpr int64_t kMiB = 1 << 20;
+
+TEST(MemoryBound, SummariesAndBandsOverAMillionAnswersStayUnder32MiB) {
+  TempDir dir;
+  const std::string path = dir.path() + "/feedback.db";
+  const std::string startup = NewUuidV7(absl::Now());
+  const absl::Time now = absl::Now();
+  constexpr int kAnswers = 1000000;
+  {
+    auto st = feedback::FeedbackStore::Open(path, SystemClock::Get());  // the schema
+    ASSERT_TRUE(st.ok()) << st.status();
+    feedback::Product p{.startup_id = startup, .phase = 2 /* construction */,
+                        .correlation_id = startup, .name = "Signalement voirie"};
+    ASSERT_TRUE((*st)->ApplyProduct(NewUuidV7(now), "pepiniere.incubation.events", p).ok());
+  }
+  {
+    // A year of answers written straight into the table (the write path is not under test).
+    auto db = store::Db::Open(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("PRAGMA synchronous=OFF").ok());
+    store::Transaction tx(**db);
+    auto q = (*db)->Prepare(
+        "INSERT INTO feedback(id, startup_id, received_us, hidden, data) VALUES (?, ?, ?, 0, ?)");
+    ASSERT_TRUE(q.ok());
+    fv1::Feedback f;
+    f.set_startup_id(startup);
+    for (int i = 0; i < kAnswers; ++i) {
+      const absl::Time at = now - absl::Hours(24 * 360) + absl::Seconds(i * 31);
+      f.set_id(NewUuidV7(at));
+      f.set_satisfaction(static_cast<fv1::Satisfaction>(1 + i % 3));
+      f.set_verbatim(absl::StrCat("Réponse numéro ", i, " : la démarche est claire."));
+      *f.mutable_received_at() = ToTimestamp(at);
+      q->Reset();
+      q->Bind(1, f.id()).Bind(2, startup).Bind(3, absl::ToUnixMicros(at)).BindBlob(4, f.SerializeAsString());
+      ASSERT_TRUE(q->Run().ok());
+    }
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  auto st = feedback::FeedbackStore::Open(path, SystemClock::Get());
+  ASSERT_TRUE(st.ok());
+  prometheus::Registry registry;
+  feedback::FeedbackMetrics metrics(registry);
+  feedback::FeedbackService svc(**st, SystemClock::Get(), metrics, {.auth = {.insecure_dev = true}});
+  ASSERT_TRUE(svc.Init().ok());
+
+  const int64_t bands = PeakGrowth([&] { ASSERT_TRUE(svc.RefreshBands().ok()); });
+  EXPECT_EQ(metrics.StartupsByBand(fv1::BAND_YELLOW).Value(), 1) << "the million answers were read";
+  fv1::Summary rolling, daily;
+  const int64_t summary = PeakGrowth([&] {
+    grpc::ServerContext ctx;
+    grpc::testing::ServerContextTestSpouse spouse(&ctx);
+    spouse.AddClientMetadata("x-pep-actor", "coord");
+    spouse.AddClientMetadata("x-pep-roles", "coordinator");
+    fv1::GetSummaryRequest r;
+    r.set_startup_id(startup);
+    ASSERT_TRUE(svc.GetSummary(&ctx, &r, &rolling).ok());
+  });
+  const int64_t buckets = PeakGrowth([&] {
+    grpc::ServerContext ctx;
+    grpc::testing::ServerContextTestSpouse spouse(&ctx);
+    spouse.AddClientMetadata("x-pep-actor", "coord");
+    spouse.AddClientMetadata("x-pep-roles", "coordinator");
+    fv1::GetSummaryRequest r;
+    r.set_startup_id(startup);
+    r.set_granularity(fv1::GRANULARITY_DAY);
+    ASSERT_TRUE(svc.GetSummary(&ctx, &r, &daily).ok());
+  });
+  ASSERT_EQ(rolling.buckets_size(), 1);
+  EXPECT_EQ(rolling.buckets(0).scores().answers(), kAnswers);
+  int64_t in_days = 0;
+  for (const auto& b : daily.buckets()) in_days += b.scores().answers();
+  EXPECT_EQ(in_days, kAnswers) << "every answer in one daily bucket";
+  std::printf("1,000,000 answers: resident growth %.1f MiB (bands), %.1f MiB (12-month summary), "
+              "%.1f MiB (%d daily buckets)\n",
+              static_cast<double>(bands) / kMiB, static_cast<double>(summary) / kMiB,
+              static_cast<double>(buckets) / kMiB, daily.buckets_size());
+  EXPECT_LT(bands, 32 * kMiB);
+  EXPECT_LT(summary, 32 * kMiB);
+  EXPECT_LT(buckets, 32 * kMiB);
+}
+
+TEST(MemoryBound, RateLimiterTracksAtMostItsCapOfClients) {
+  const absl::Time t = absl::FromUnixSeconds(1796000000);
+  feedback::RateLimiter rl(5, absl::Minutes(1), /*max_keys=*/100000);
+  int refused_full = 0;
+  const int64_t growth = PeakGrowth([&] {
+    for (int i = 0; i < 1000000; ++i) {  // a million clients within one minute
+      bool full = false;
+      auto wait = rl.Allow(absl::StrCat("198.51.", i / 256, ".", i % 256, "|startup"),
+                           t + absl::Microseconds(i), &full);
+      refused_full += wait.has_value() && full;
+    }
+  });
+  std::printf("rate limiter: %zu clients tracked, %d refused at the cap, resident growth %.1f MiB\n",
+              rl.tracked_keys(), refused_full, static_cast<double>(growth) / kMiB);
+  EXPECT_EQ(rl.tracked_keys(), 100000u);
+  EXPECT_EQ(refused_full, 900000);
+  EXPECT_LT(growth, 48 * kMiB);
+  // A minute on, the idle clients are forgotten and a new one is welcome again.
+  bool full = true;
+  EXPECT_FALSE(rl.Allow("203.0.113.7|startup", t + absl::Minutes(2), &full).has_value());
+  EXPECT_FALSE(full);
+  EXPECT_EQ(rl.tracked_keys(), 1u);
+}
+
+}  // namespace
+}  // namespace pep::testing
