@@ -1,6 +1,8 @@
 #include "services/audit/audit_core.h"
 
 #include <algorithm>
+#include <cassert>
+#include <tuple>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -359,51 +361,114 @@ void ApplyPhaseEvent(const LedgerRecord& r, const std::string& type,
   }
 }
 
+// Where an entry sits in the timeline: effective time, then recorded time, then chain order.
+struct TimelineKey {
+  absl::Time effective, recorded;
+  int64_t seq;
+  static TimelineKey Of(const LedgerRecord& r) {
+    return {r.envelope.effective_time, r.envelope.time, r.subject_seq};
+  }
+  bool operator<(const TimelineKey& o) const {
+    return std::tie(effective, recorded, seq) < std::tie(o.effective, o.recorded, o.seq);
+  }
+};
+
 std::vector<const LedgerRecord*> InTimelineOrder(const std::vector<LedgerRecord>& records) {
   std::vector<const LedgerRecord*> order;
   order.reserve(records.size());
   for (const auto& r : records) order.push_back(&r);
   std::stable_sort(order.begin(), order.end(), [](const LedgerRecord* a, const LedgerRecord* b) {
-    if (a->envelope.effective_time != b->envelope.effective_time) {
-      return a->envelope.effective_time < b->envelope.effective_time;
-    }
-    if (a->envelope.time != b->envelope.time) return a->envelope.time < b->envelope.time;
-    return a->subject_seq < b->subject_seq;
+    return TimelineKey::Of(*a) < TimelineKey::Of(*b);
   });
   return order;
 }
 
 }  // namespace
 
-av1::Timeline BuildTimeline(const std::string& subject, const std::vector<LedgerRecord>& records,
-                            bool individual_feedback) {
-  av1::Timeline out;
-  out.set_subject(subject);
-  Context ctx(records);
+struct TimelineBuilder::Days {
   struct Day {
-    av1::TimelineEntry* entry;
+    TimelineKey first, last;  // the day's entry sits where its first answer would
+    std::string aggregate_id;  // the product, from the first answer
     FeedbackTally tally;
   };
-  std::map<std::string, Day> days;
-  for (const LedgerRecord* r : InTimelineOrder(records)) {
-    if (!individual_feedback && Is(*r, "FeedbackReceived")) {
-      const std::string day = DayOf(r->envelope.effective_time);
-      auto it = days.find(day);
-      if (it == days.end()) {
-        auto* e = out.add_entries();
-        e->set_type("FeedbackDaily");
-        e->set_log_index(-1);
-        e->set_aggregate_id(Parse<fv1::FeedbackReceived>(*r).feedback().startup_id());
-        absl::Time start;
-        absl::ParseTime("%Y-%m-%d", day, absl::UTCTimeZone(), &start, nullptr);
-        *e->mutable_effective_time() = ToTimestamp(start);
-        it = days.emplace(day, Day{e, {}}).first;
+  std::map<std::string, Day> by_date;  // "YYYY-MM-DD" (UTC)
+};
+
+TimelineBuilder::TimelineBuilder(std::string subject, bool individual_feedback,
+                                 size_t max_individual)
+    : subject_(std::move(subject)),
+      individual_(individual_feedback),
+      max_individual_(max_individual),
+      days_(std::make_unique<Days>()) {}
+
+TimelineBuilder::~TimelineBuilder() = default;
+
+absl::Status TimelineBuilder::Add(LedgerRecord r) {
+  if (Is(r, "FeedbackReceived")) {
+    if (individual_) {
+      if (++individual_count_ > max_individual_) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "individual_feedback: this lineage has more than ", max_individual_,
+            " answers to list one by one; ask for the daily aggregates, or export the answers"));
       }
-      it->second.tally.Add(Parse<fv1::FeedbackReceived>(*r).feedback());
-      *it->second.entry->mutable_recorded_time() = ToTimestamp(r->envelope.time);
+      kept_.push_back(std::move(r));
+      return absl::OkStatus();
+    }
+    const fv1::Feedback f = Parse<fv1::FeedbackReceived>(r).feedback();
+    const TimelineKey key = TimelineKey::Of(r);
+    auto [it, fresh] = days_->by_date.try_emplace(DayOf(r.envelope.effective_time));
+    Days::Day& d = it->second;
+    if (fresh || key < d.first) {
+      d.first = key;
+      d.aggregate_id = f.startup_id();
+    }
+    if (fresh || d.last < key) d.last = key;
+    d.tally.Add(f);
+    return absl::OkStatus();
+  }
+  kept_.push_back(std::move(r));
+  return absl::OkStatus();
+}
+
+av1::Timeline TimelineBuilder::Build() {
+  av1::Timeline out;
+  out.set_subject(subject_);
+  Context ctx(kept_);
+  struct Item {
+    TimelineKey key;
+    const LedgerRecord* record;  // or
+    const std::pair<const std::string, Days::Day>* day;
+  };
+  std::vector<Item> items;
+  items.reserve(kept_.size() + days_->by_date.size());
+  for (const auto& r : kept_) items.push_back({TimelineKey::Of(r), &r, nullptr});
+  for (const auto& d : days_->by_date) items.push_back({d.second.first, nullptr, &d});
+  std::stable_sort(items.begin(), items.end(),
+                   [](const Item& a, const Item& b) { return a.key < b.key; });
+  for (const Item& item : items) {
+    auto* e = out.add_entries();
+    if (item.day) {
+      const std::string& day = item.day->first;
+      const Days::Day& d = item.day->second;
+      e->set_type("FeedbackDaily");
+      e->set_log_index(-1);
+      e->set_aggregate_id(d.aggregate_id);
+      absl::Time start;
+      absl::ParseTime("%Y-%m-%d", day, absl::UTCTimeZone(), &start, nullptr);
+      *e->mutable_effective_time() = ToTimestamp(start);
+      *e->mutable_recorded_time() = ToTimestamp(d.last.recorded);
+      const av1::FeedbackScores s = d.tally.Scores();
+      auto* fd = e->mutable_feedback_day();
+      fd->set_date(day);
+      fd->set_answers(s.answers());
+      fd->set_satisfaction_score(s.satisfaction_score());
+      e->set_summary(absl::StrCat("Avis usagers du ", day.substr(8, 2), "/", day.substr(5, 2),
+                                  "/", day.substr(0, 4), " : ", s.answers(),
+                                  s.answers() > 1 ? " réponses" : " réponse",
+                                  ", satisfaction ", Score(s.satisfaction_score()), "/10"));
       continue;
     }
-    auto* e = out.add_entries();
+    const LedgerRecord* r = item.record;
     e->set_ce_id(r->envelope.id);
     e->set_type(ShortType(r->envelope.type));
     e->set_aggregate_id(r->envelope.subject);
@@ -415,18 +480,18 @@ av1::Timeline BuildTimeline(const std::string& subject, const std::vector<Ledger
     e->set_log_index(r->log_index);
     Describe(*r, ctx, e);
   }
-  for (auto& [day, d] : days) {
-    const av1::FeedbackScores s = d.tally.Scores();
-    auto* fd = d.entry->mutable_feedback_day();
-    fd->set_date(day);
-    fd->set_answers(s.answers());
-    fd->set_satisfaction_score(s.satisfaction_score());
-    d.entry->set_summary(absl::StrCat("Avis usagers du ", day.substr(8, 2), "/", day.substr(5, 2),
-                                      "/", day.substr(0, 4), " : ", s.answers(),
-                                      s.answers() > 1 ? " réponses" : " réponse",
-                                      ", satisfaction ", Score(s.satisfaction_score()), "/10"));
-  }
   return out;
+}
+
+av1::Timeline BuildTimeline(const std::string& subject, const std::vector<LedgerRecord>& records,
+                            bool individual_feedback) {
+  TimelineBuilder b(subject, individual_feedback, records.size());
+  for (const auto& r : records) {
+    absl::Status s = b.Add(r);
+    assert(s.ok());  // the cap is the number of records: it cannot be passed
+    (void)s;
+  }
+  return b.Build();
 }
 
 av1::StateAsOf FoldStateAsOf(const std::string& subject, const std::vector<LedgerRecord>& records,

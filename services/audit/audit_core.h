@@ -4,11 +4,13 @@
 // messages out; no SQLite, no gRPC, no clock.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "pepiniere/audit/v1/audit.pb.h"
 #include "services/audit/ledger.h"
@@ -25,6 +27,26 @@ std::string PhaseLabel(int phase);
 pepiniere::audit::v1::Timeline BuildTimeline(const std::string& subject,
                                              const std::vector<LedgerRecord>& records,
                                              bool individual_feedback);
+
+// The same, fed one record at a time (in any order), so that a lineage's users' answers — a
+// popular product has hundreds of thousands — are never all in memory: it keeps the lifecycle
+// records and one tally per day of answers. With `individual_feedback` it keeps the answers
+// too, at most `max_individual`; Add refuses the next with RESOURCE_EXHAUSTED on that field.
+class TimelineBuilder {
+ public:
+  TimelineBuilder(std::string subject, bool individual_feedback, size_t max_individual = 10000);
+  ~TimelineBuilder();
+  absl::Status Add(LedgerRecord record);
+  pepiniere::audit::v1::Timeline Build();
+
+ private:
+  struct Days;  // the daily tallies (audit_core.cc)
+  std::string subject_;
+  bool individual_;
+  size_t max_individual_, individual_count_ = 0;
+  std::vector<LedgerRecord> kept_;
+  std::unique_ptr<Days> days_;
+};
 
 // The lineage's state at effective time `as_of`, folding only records recorded by `known_at`
 // when given. Phases come from the phase history as known at K (corrections included), so a

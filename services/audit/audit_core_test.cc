@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "common/proto_time.h"
 #include "common/uuid.h"
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "pepiniere/feedback/v1/events.pb.h"
 #include "pepiniere/ideas/v1/events.pb.h"
@@ -148,6 +149,31 @@ TEST(Timeline, EveryStepInOrderWithFrenchSummariesAndChanges) {
   auto each = BuildTimeline("idea-1", l.records, /*individual_feedback=*/true);
   ASSERT_EQ(each.entries_size(), 11);
   EXPECT_EQ(each.entries(10).summary(), "Avis usager : satisfaction mauvaise");
+}
+
+TEST(Timeline, BuilderFedInAnyOrderGivesTheSameTimeline) {
+  const Lineage l = IdeaToProduct();
+  for (const bool individual : {false, true}) {
+    TimelineBuilder b("idea-1", individual);
+    for (auto it = l.records.rbegin(); it != l.records.rend(); ++it) ASSERT_TRUE(b.Add(*it).ok());
+    EXPECT_EQ(b.Build().SerializeAsString(),
+              BuildTimeline("idea-1", l.records, individual).SerializeAsString())
+        << "individual_feedback=" << individual;
+  }
+}
+
+TEST(Timeline, IndividualAnswersAreCappedWithTheFieldNamed) {
+  const Lineage l = IdeaToProduct();  // three answers
+  TimelineBuilder b("idea-1", /*individual_feedback=*/true, /*max_individual=*/2);
+  absl::Status last;
+  for (const auto& r : l.records) {
+    last = b.Add(r);
+    if (!last.ok()) break;
+  }
+  EXPECT_EQ(last.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(absl::StartsWith(last.message(), "individual_feedback:")) << last.message();
+  TimelineBuilder daily("idea-1", /*individual_feedback=*/false, /*max_individual=*/0);
+  for (const auto& r : l.records) EXPECT_TRUE(daily.Add(r).ok()) << "daily aggregates are not capped";
 }
 
 TEST(Timeline, EffectiveTimeOrdersBackDatedRecordsBeforeLaterOnes) {

@@ -144,9 +144,10 @@ grpc::Status AuditService::GetTimeline(grpc::ServerContext* ctx, const av1::GetT
   auto subject = Subject(req->id());
   PEP_GRPC_RETURN_IF_ERROR(subject.status());
   PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, *subject));
-  auto records = index_.Subject(*subject);
-  PEP_GRPC_RETURN_IF_ERROR(records.status());
-  *resp = BuildTimeline(*subject, *records, req->individual_feedback());
+  TimelineBuilder timeline(*subject, req->individual_feedback());
+  PEP_GRPC_RETURN_IF_ERROR(index_.EachOfSubject(
+      *subject, [&timeline](LedgerRecord&& r) { return timeline.Add(std::move(r)); }));
+  *resp = timeline.Build();
   std::set<std::string> actors;
   for (const auto& e : resp->entries()) actors.insert(e.actor());
   auto names = index_.ActorNames(actors);

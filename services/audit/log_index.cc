@@ -583,6 +583,23 @@ absl::StatusOr<std::vector<LedgerRecord>> LogIndex::Subject(const std::string& s
   return ReadAll(*q);
 }
 
+absl::Status LogIndex::EachOfSubject(const std::string& subject,
+                                     const std::function<absl::Status(LedgerRecord&&)>& visit) {
+  absl::MutexLock l(&read_mu_);
+  auto q = reader_->Prepare(absl::StrCat("SELECT ", kColumns,
+                                         " FROM entries WHERE subject = ? ORDER BY ce_time_us, ce_id"));
+  if (!q.ok()) return q.status();
+  q->Bind(1, subject);
+  for (int64_t seq = 1;; ++seq) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+    LedgerRecord r = ReadRow(*q);
+    r.subject_seq = seq;
+    PEP_RETURN_IF_ERROR(visit(std::move(r)));
+  }
+}
+
 absl::Status LogIndex::ForEach(const std::string& subject, uint64_t* at_size,
                                const std::function<bool(const LedgerRecord&)>& visit) {
   // Its own connection: an export goes at the client's pace. One read transaction = one snapshot.

@@ -99,6 +99,11 @@ class LogIndex {
   absl::StatusOr<std::map<std::string, std::string>> ActorNames(const std::set<std::string>& ids);
   // The subject's records in chain order (recorded time, then ce_id), numbered 1..n.
   absl::StatusOr<std::vector<LedgerRecord>> Subject(const std::string& subject);
+  // The same one record at a time (numbered as Subject() numbers them): a lineage with a
+  // popular product's hundreds of thousands of answers is never all in memory. A non-OK status
+  // from `visit` stops the read and is returned.
+  absl::Status EachOfSubject(const std::string& subject,
+                             const std::function<absl::Status(LedgerRecord&&)>& visit);
   // Streams the subject's records in chain order (every record in log order when empty), in
   // one snapshot; `at_size` is the newest checkpoint's size in that snapshot (0: none yet):
   // only entries below it are visited.

@@ -1,8 +1,9 @@
 // Bounded memory (issue 16, part 5): what one call may take is bounded by the call, not by how
 // much the service has accumulated. At ten times the largest inputs we expect — a product with
 // 1,000,000 answers in its last 12 months (a busy national form gets ~100,000), 1,000,000
-// distinct clients hitting the rate limiter within a minute — the process's resident memory
-// grows by less than a stated limit while it serves them.
+// distinct clients hitting the rate limiter within a minute, a lineage whose timeline folds a
+// million answers — the process's resident memory grows by less than a stated limit while it
+// serves them.
 #include <unistd.h>
 
 #include <atomic>
@@ -17,6 +18,9 @@
 #include "gtest/gtest.h"
 #include "harness/harness.h"
 #include "prometheus/registry.h"
+#include "pepiniere/feedback/v1/events.pb.h"
+#include "pepiniere/incubation/v1/events.pb.h"
+#include "services/audit/audit_core.h"
 #include "services/feedback/feedback_core.h"
 #include "services/feedback/feedback_service.h"
 #include "services/feedback/feedback_store.h"
@@ -155,6 +159,54 @@ TEST(MemoryBound, RateLimiterTracksAtMostItsCapOfClients) {
   EXPECT_FALSE(rl.Allow("203.0.113.7|startup", t + absl::Minutes(2), &full).has_value());
   EXPECT_FALSE(full);
   EXPECT_EQ(rl.tracked_keys(), 1u);
+}
+
+// pep-audit's timeline of a lineage whose product got a million answers: the records come one
+// at a time from the index (LogIndex::EachOfSubject); the builder keeps one tally per day.
+TEST(MemoryBound, TimelineOfALineageWithAMillionAnswersStaysUnder32MiB) {
+  audit::TimelineBuilder timeline("idea-1", /*individual_feedback=*/false);
+  const absl::Time start = absl::FromUnixSeconds(1764547200);  // 2025-12-01
+  int64_t seq = 0;
+  auto record = [&](const google::protobuf::Message& payload, absl::Time at, const std::string& aggregate) {
+    audit::LedgerRecord r;
+    r.subject = "idea-1";
+    r.subject_seq = ++seq;
+    r.envelope.id = NewUuidV7(at);
+    r.envelope.time = r.envelope.effective_time = at;
+    r.envelope.type = std::string(payload.GetDescriptor()->full_name());
+    r.envelope.subject = aggregate;
+    r.envelope.actor = "public";
+    r.envelope.correlation_id = "idea-1";
+    r.payload = payload.SerializeAsString();
+    r.entry = std::string(200, 'e');  // about what a stored entry weighs
+    r.leaf = std::string(32, 'h');
+    r.log_index = seq;
+    return r;
+  };
+  pepiniere::incubation::v1::StartupCreated created;
+  created.mutable_startup()->set_id("startup-1");
+  created.mutable_startup()->set_name("Signalement voirie");
+  ASSERT_TRUE(timeline.Add(record(created, start, "startup-1")).ok());
+  const int64_t growth = PeakGrowth([&] {
+    fv1::FeedbackReceived ev;
+    ev.mutable_feedback()->set_startup_id("startup-1");
+    for (int i = 0; i < 1000000; ++i) {
+      const absl::Time at = start + absl::Seconds(31 * i);
+      ev.mutable_feedback()->set_id(NewUuidV7(at));
+      ev.mutable_feedback()->set_satisfaction(static_cast<fv1::Satisfaction>(1 + i % 3));
+      ev.mutable_feedback()->set_verbatim(absl::StrCat("Réponse numéro ", i));
+      ASSERT_TRUE(timeline.Add(record(ev, at, ev.feedback().id())).ok());
+    }
+  });
+  const auto t = timeline.Build();
+  int64_t answers = 0;
+  for (const auto& e : t.entries()) answers += e.feedback_day().answers();
+  std::printf("timeline over 1,000,000 answers: %d entries, resident growth %.1f MiB\n",
+              t.entries_size(), static_cast<double>(growth) / kMiB);
+  EXPECT_EQ(answers, 1000000);
+  EXPECT_EQ(t.entries(0).type(), "StartupCreated");
+  EXPECT_EQ(t.entries_size(), 1 + 359) << "one entry per day of answers";
+  EXPECT_LT(growth, 32 * kMiB);
 }
 
 }  // namespace
