@@ -1,6 +1,7 @@
 #include "server/service_flags.h"
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_split.h"
 
 ABSL_FLAG(std::string, bind_address, "127.0.0.1", "Address the gRPC and metrics servers bind to");
 ABSL_FLAG(int, grpc_port, 0, "gRPC port (0 = pick a free one; the service sets its default)");
@@ -14,6 +15,11 @@ ABSL_FLAG(int, shutdown_grace_seconds, 10, "Time given to in-flight calls and th
 ABSL_FLAG(int, outbox_keep_sent_hours, 168,
           "Outbox rows confirmed published are deleted after this many hours (0 = never)");
 
+ABSL_FLAG(std::string, kafka_producer_overrides, "",
+          "Comma-separated librdkafka properties (k=v) over the outbox producer's defaults, for "
+          "tuning (linger.ms, compression.type). enable.idempotence=false or acks other than all "
+          "give up the delivery guarantee: the Kafka fault test uses them to show it");
+
 namespace pep::server {
 
 void SetServiceDefaults(const ServiceDefaults& d) {
@@ -22,6 +28,22 @@ void SetServiceDefaults(const ServiceDefaults& d) {
   absl::SetFlag(&FLAGS_data_dir, d.data_dir);
   absl::SetFlag(&FLAGS_max_receive_bytes, d.max_receive_bytes);
 }
+
+namespace {
+
+// "k=v,k2=v2" -> {k: v, k2: v2}; an item without "=" gets an empty value, which librdkafka
+// refuses by name when the relay starts.
+std::map<std::string, std::string> ProducerOverrides() {
+  std::map<std::string, std::string> out;
+  for (absl::string_view item :
+       absl::StrSplit(absl::GetFlag(FLAGS_kafka_producer_overrides), ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(item, absl::MaxSplits('=', 1));
+    out[kv.first] = kv.second;
+  }
+  return out;
+}
+
+}  // namespace
 
 ServiceFlags ReadServiceFlags() {
   return {.bind_address = absl::GetFlag(FLAGS_bind_address),
@@ -33,7 +55,8 @@ ServiceFlags ReadServiceFlags() {
           .gateway_key = absl::GetFlag(FLAGS_gateway_key),
           .max_receive_bytes = absl::GetFlag(FLAGS_max_receive_bytes),
           .shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)),
-          .outbox_keep_sent = absl::Hours(absl::GetFlag(FLAGS_outbox_keep_sent_hours))};
+          .outbox_keep_sent = absl::Hours(absl::GetFlag(FLAGS_outbox_keep_sent_hours)),
+          .producer_overrides = ProducerOverrides()};
 }
 
 GrpcServerOptions GrpcOptions(const ServiceFlags& flags, std::string service_name) {

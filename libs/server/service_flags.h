@@ -2,6 +2,7 @@
 // defaults set by main() before parsing.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "absl/time/time.h"
@@ -27,6 +28,8 @@ struct ServiceFlags {
   int max_receive_bytes;
   absl::Duration shutdown_grace;
   absl::Duration outbox_keep_sent;  // 0: outbox rows are kept forever
+  // librdkafka properties over the outbox producer's defaults (tuning: linger.ms, compression).
+  std::map<std::string, std::string> producer_overrides;
 };
 
 // Call before pep::ParseFlagsWithEnv: the environment and command line still win.

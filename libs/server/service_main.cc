@@ -20,7 +20,9 @@ ServiceContext::ServiceContext(const ServiceSpec& spec, ServiceFlags flags)
 absl::StatusOr<store::OutboxRelay*> ServiceContext::StartOutboxRelay(const std::string& db_path) {
   auto relay = std::make_unique<store::OutboxRelay>(
       db_path,
-      store::RelayOptions{.brokers = flags_.kafka_brokers, .keep_sent = flags_.outbox_keep_sent},
+      store::RelayOptions{.brokers = flags_.kafka_brokers,
+                          .keep_sent = flags_.outbox_keep_sent,
+                          .extra = flags_.producer_overrides},
       &event_metrics_);
   if (auto s = relay->Start(); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("outbox relay: ", s.message()));

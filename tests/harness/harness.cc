@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <thread>
@@ -225,6 +226,117 @@ KafkaBroker& KafkaBroker::Shared() {
     return b;
   }();
   return *broker;
+}
+
+namespace {
+
+// A process is gone when it no longer exists or is a zombie waiting for its reaper (brokers are
+// started by kafka.sh with nohup, so they are not our children).
+bool ProcessGone(pid_t pid) {
+  if (pid <= 0 || kill(pid, 0) != 0) return true;
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  std::getline(stat, line);
+  const size_t close = line.rfind(')');
+  return close == std::string::npos || (close + 2 < line.size() && line[close + 2] == 'Z');
+}
+
+}  // namespace
+
+KafkaCluster::KafkaCluster(int n) {
+  for (int id = 1; id <= n; ++id) {
+    nodes_.push_back({id, FreePort(), FreePort(), absl::StrCat(dir_.path(), "/node", id)});
+  }
+  // Every node at once: a node opens its port only once the quorum has a leader.
+  std::vector<std::thread> starts;
+  std::vector<int> rcs(n, -1);
+  for (int i = 0; i < n; ++i) {
+    starts.emplace_back([this, i, &rcs] { rcs[i] = RunCommand(StartCommand(nodes_[i])); });
+  }
+  for (auto& t : starts) t.join();
+  for (int i = 0; i < n; ++i) EXPECT_EQ(rcs[i], 0) << "node " << i + 1 << ": see " << nodes_[i].dir;
+}
+
+KafkaCluster::~KafkaCluster() {
+  for (const Node& n : nodes_) {
+    Thaw(n.id);
+    if (Running(n.id)) Kill9(n.id);
+  }
+}
+
+std::string KafkaCluster::StartCommand(const Node& n) const {
+  std::string voters;
+  for (const Node& v : nodes_) {
+    absl::StrAppend(&voters, voters.empty() ? "" : ",", v.id, "@127.0.0.1:", v.controller_port);
+  }
+  return absl::StrCat("bash ", SourceDir(), "/deploy/local/lib/kafka.sh start --dir ", n.dir,
+                      " --port ", n.port, " --controller-port ", n.controller_port,
+                      " --node-id ", n.id, " --voters ", voters,
+                      " --cluster-id pepiniere-fault-clstr1 --replication ", nodes_.size(),
+                      " --owner-pid ", getpid());
+}
+
+std::string KafkaCluster::bootstrap() const {
+  std::string out;
+  for (const Node& n : nodes_) absl::StrAppend(&out, out.empty() ? "" : ",", "127.0.0.1:", n.port);
+  return out;
+}
+
+pid_t KafkaCluster::Pid(int node) const {
+  std::ifstream f(nodes_.at(node - 1).dir + "/kafka.pid");
+  pid_t pid = -1;
+  f >> pid;
+  return pid;
+}
+
+bool KafkaCluster::Running(int node) const { return !ProcessGone(Pid(node)); }
+
+void KafkaCluster::Kill9(int node) {
+  const pid_t pid = Pid(node);
+  if (ProcessGone(pid)) return;
+  kill(pid, SIGKILL);
+  EXPECT_TRUE(WaitFor([&] { return ProcessGone(pid); }, absl::Seconds(30))) << "node " << node;
+}
+
+void KafkaCluster::Stop(int node) {
+  const pid_t pid = Pid(node);
+  if (ProcessGone(pid)) return;
+  kill(pid, SIGTERM);
+  if (!WaitFor([&] { return ProcessGone(pid); }, absl::Seconds(60))) Kill9(node);
+}
+
+void KafkaCluster::Start(int node) {
+  ASSERT_FALSE(Running(node)) << "node " << node << " is running";
+  const std::string cmd = StartCommand(nodes_.at(node - 1));
+  ASSERT_EQ(RunCommand(cmd), 0) << cmd;
+}
+
+void KafkaCluster::Freeze(int node) {
+  if (Running(node)) kill(Pid(node), SIGSTOP);
+}
+
+void KafkaCluster::Thaw(int node) {
+  if (Running(node)) kill(Pid(node), SIGCONT);
+}
+
+int KafkaCluster::ActiveController() const {
+  int leader = 0;
+  int64_t best_epoch = -1;
+  for (const Node& n : nodes_) {
+    if (!Running(n.id)) continue;
+    std::ifstream f(n.dir + "/data/__cluster_metadata-0/quorum-state");
+    std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    auto number = [&json](const std::string& key) -> int64_t {
+      const size_t at = json.find("\"" + key + "\":");
+      return at == std::string::npos ? -1 : std::atoll(json.c_str() + at + key.size() + 3);
+    };
+    const int64_t epoch = number("leaderEpoch"), id = number("leaderId");
+    if (id > 0 && epoch > best_epoch) {
+      best_epoch = epoch;
+      leader = static_cast<int>(id);
+    }
+  }
+  return leader;
 }
 
 }  // namespace pep::testing

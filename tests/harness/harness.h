@@ -81,4 +81,37 @@ class KafkaBroker {
   bool running_ = false;
 };
 
+// A KRaft cluster of real brokers on 127.0.0.1 (each node broker and controller, a static
+// quorum of all of them), internal topics replicated to every node with min.insync.replicas one
+// less: the topology the chart's Strimzi resources declare. Nodes are numbered 1..n and are
+// killed, stopped, frozen and restarted by the pid in their own directory.
+class KafkaCluster {
+ public:
+  explicit KafkaCluster(int nodes = 3);
+  ~KafkaCluster();  // kill -9 every node: the data is a temporary directory
+  std::string bootstrap() const;  // every node
+  int size() const { return static_cast<int>(nodes_.size()); }
+  int port(int node) const { return nodes_.at(node - 1).port; }
+
+  void Kill9(int node);   // returns once the process is gone
+  void Stop(int node);    // SIGTERM: a controlled shutdown (leaderships handed over)
+  void Start(int node);   // (re)starts a node that is not running; returns once it listens
+  void Freeze(int node);  // SIGSTOP: alive but silent, as behind a network cut
+  void Thaw(int node);    // SIGCONT
+  bool Running(int node) const;
+  // The node the metadata quorum follows as its leader (the active controller): the newest
+  // epoch in the running nodes' quorum-state files; 0 when none is known.
+  int ActiveController() const;
+
+ private:
+  struct Node {
+    int id, port, controller_port;
+    std::string dir;
+  };
+  pid_t Pid(int node) const;
+  std::string StartCommand(const Node& n) const;
+  TempDir dir_;
+  std::vector<Node> nodes_;
+};
+
 }  // namespace pep::testing

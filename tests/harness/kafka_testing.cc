@@ -70,4 +70,41 @@ std::vector<events::Record> ReadTopicUntil(
   return out;
 }
 
+std::map<int32_t, int32_t> PartitionLeaders(const std::string& brokers, const std::string& topic) {
+  std::map<int32_t, int32_t> out;
+  auto conf = events::MakeConf({{"bootstrap.servers", brokers}});
+  EXPECT_TRUE(conf.ok());
+  char err[256];
+  events::KafkaHandle rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf->release(), err, sizeof err));
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  if (rd_kafka_metadata(rk.get(), 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      md->topic_cnt == 1) {
+    for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
+      out[md->topics[0].partitions[p].id] = md->topics[0].partitions[p].leader;
+    }
+  }
+  if (md) rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
+  return out;
+}
+
+int UnderReplicatedPartitions(const std::string& brokers) {
+  auto conf = events::MakeConf({{"bootstrap.servers", brokers}});
+  EXPECT_TRUE(conf.ok());
+  char err[256];
+  events::KafkaHandle rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf->release(), err, sizeof err));
+  const rd_kafka_metadata_t* md = nullptr;
+  if (rd_kafka_metadata(rk.get(), 1, nullptr, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) return -1;
+  int under = 0;
+  for (int t = 0; t < md->topic_cnt; ++t) {
+    for (int p = 0; p < md->topics[t].partition_cnt; ++p) {
+      const auto& part = md->topics[t].partitions[p];
+      under += part.err != RD_KAFKA_RESP_ERR_NO_ERROR || part.isr_cnt < part.replica_cnt;
+    }
+  }
+  rd_kafka_metadata_destroy(md);
+  return under;
+}
+
 }  // namespace pep::testing

@@ -6,6 +6,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,5 +37,11 @@ std::vector<events::Record> ReadTopicUntil(
     const std::string& brokers, const std::string& topic,
     const std::function<bool(const std::vector<events::Record>&)>& done,
     absl::Duration timeout = absl::Seconds(60));
+
+// The broker (node id) leading each partition of `topic`, as the cluster's metadata says now.
+std::map<int32_t, int32_t> PartitionLeaders(const std::string& brokers, const std::string& topic);
+
+// Partitions (of every topic) with fewer in-sync replicas than replicas; -1 without metadata.
+int UnderReplicatedPartitions(const std::string& brokers);
 
 }  // namespace pep::testing

@@ -40,14 +40,26 @@ class Platform {
   // for pep-gateway (e.g. --trusted_proxies).
   // `sign_in`: also run the OpenID provider of deploy/local/oidc and sign people in through it
   // (Claire Martin, coordination, is a coordinator from her first sign-in).
+  // `brokers`: another Kafka than the test binary's shared broker (a cluster), whose topics
+  // get `replication` replicas (min.insync.replicas 2 when more than one).
   explicit Platform(std::vector<std::string> feedback_args = {},
-                    std::vector<std::string> gateway_args = {}, bool sign_in = false) {
-    brokers_ = KafkaBroker::Shared().bootstrap();
-    EXPECT_TRUE(events::EnsureTopics(brokers_, events::PepiniereTopics()).ok());
+                    std::vector<std::string> gateway_args = {}, bool sign_in = false,
+                    std::string brokers = "", int replication = 1) {
+    brokers_ = brokers.empty() ? KafkaBroker::Shared().bootstrap() : brokers;
+    EXPECT_TRUE(events::EnsureTopics(brokers_, events::PepiniereTopics(6, replication)).ok());
     ideas_ = std::make_unique<IdeasProcess>(brokers_, dirs_[0].path());
     incubation_ = std::make_unique<IncubationProcess>(brokers_, dirs_[1].path());
     feedback_ = std::make_unique<FeedbackProcess>(brokers_, dirs_[2].path(), std::move(feedback_args));
-    audit_ = std::make_unique<AuditProcess>(brokers_, dirs_[3].path());
+    const std::string ledger = AuditProcess::NewLedger();
+    if (replication > 1) {  // made here first: AuditProcess would make it with one replica
+      EXPECT_TRUE(events::EnsureTopics(
+                      brokers_, {events::TopicSpec{AuditProcess::LogTopic(ledger), 1, replication,
+                                                   {{"retention.ms", "-1"},
+                                                    {"max.message.bytes", "8388608"},
+                                                    {"min.insync.replicas", "2"}}}})
+                      .ok());
+    }
+    audit_ = std::make_unique<AuditProcess>(brokers_, dirs_[3].path(), std::vector<std::string>{}, ledger);
     for (ServiceProcess* s : std::initializer_list<ServiceProcess*>{
              ideas_.get(), incubation_.get(), feedback_.get(), audit_.get()}) {
       s->RequireGatewayKey(kKey);

@@ -123,6 +123,15 @@ class ServiceProcess {
   }
   // Before Start: require the gateway key instead of running in --insecure_dev.
   void RequireGatewayKey(std::string key) { gateway_key_ = std::move(key); }
+  // What the gateway adds to a call: its key (when the service demands one) and, unless the
+  // caller named someone, a coordinator.
+  void AsGateway(grpc::ClientContext& ctx, bool named) const {
+    if (gateway_key_.empty()) return;
+    ctx.AddMetadata("x-pep-gateway-key", gateway_key_);
+    if (named) return;
+    ctx.AddMetadata("x-pep-actor", "test");
+    ctx.AddMetadata("x-pep-roles", "coordinator");
+  }
   void Kill9() { proc_->Kill9(); }
   int Terminate() { return proc_->Terminate(); }
   bool Running() { return proc_ && proc_->Running(); }
@@ -257,6 +266,7 @@ class AuditProcess : public StubbedProcess<av1::AuditService> {
   }
   av1::VerifyLedgerResponse Verify(const std::string& subject = "") {
     grpc::ClientContext ctx;
+    AsGateway(ctx, false);
     av1::VerifyLedgerRequest req;
     req.set_subject(subject);
     av1::VerifyLedgerResponse resp;
@@ -278,6 +288,7 @@ class AuditProcess : public StubbedProcess<av1::AuditService> {
       ctx.AddMetadata("x-pep-roles", roles);
       if (roles == "product_team") ctx.AddMetadata("x-pep-scope", "startup:" + id);
     }
+    AsGateway(ctx, !roles.empty());
     av1::ExportLedgerRequest req;
     req.set_id(id);
     auto reader = stub().ExportLedger(&ctx, req);

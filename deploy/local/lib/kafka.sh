@@ -6,6 +6,11 @@
 #                                                    write D/kafka.pid, wait until it answers;
 #                                                    with --owner-pid, a watchdog stops the
 #                                                    broker when that process is gone (tests)
+#   kafka.sh start ... --node-id N --voters V --cluster-id ID [--replication R]
+#                                                    one node of a cluster: V lists every
+#                                                    controller ("1@127.0.0.1:C1,2@..."), a
+#                                                    static quorum; internal topics get R
+#                                                    replicas and min.insync.replicas R-1
 #   kafka.sh stop --dir D                            stop the broker whose pid is in D/kafka.pid
 # Used by deploy/local/up and by the test harness (free ports, temp dirs).
 set -euo pipefail
@@ -40,7 +45,8 @@ jvm() {
        "-Dlog4j2.configurationFile=$KAFKA_POM_DIR/log4j2.properties" -cp "$LIBS/*")
 }
 
-DIR=""; PORT=9092; CPORT=9093; OWNER=""
+DIR=""; PORT=9092; CPORT=9093; OWNER=""; NODE_ID=1; VOTERS=""; CLUSTER_ID="pepiniere-local-kraft1"
+REPLICATION=1
 parse() {
   while (($#)); do
     case "$1" in
@@ -48,6 +54,10 @@ parse() {
       --port) PORT="$2"; shift 2 ;;
       --controller-port) CPORT="$2"; shift 2 ;;
       --owner-pid) OWNER="$2"; shift 2 ;;
+      --node-id) NODE_ID="$2"; shift 2 ;;
+      --voters) VOTERS="$2"; shift 2 ;;
+      --cluster-id) CLUSTER_ID="$2"; shift 2 ;;
+      --replication) REPLICATION="$2"; shift 2 ;;
       *) echo "kafka.sh: unknown option $1" >&2; exit 2 ;;
     esac
   done
@@ -62,10 +72,13 @@ start() {
   fetch
   if is_running; then echo "kafka.sh: already running (pid $(cat "$DIR/kafka.pid"))" >&2; return 0; fi
   # The config is rewritten on each start so a restart may move ports; the data stays.
+  local quorum="controller.quorum.bootstrap.servers=127.0.0.1:$CPORT"
+  [[ -n "$VOTERS" ]] && quorum="controller.quorum.voters=$VOTERS"
+  local min_isr=$(( REPLICATION > 1 ? REPLICATION - 1 : 1 ))
   cat > "$DIR/server.properties" <<PROPS
 process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:$CPORT
+node.id=$NODE_ID
+$quorum
 listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
 advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
 controller.listener.names=CONTROLLER
@@ -74,19 +87,24 @@ listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$DIR/data
 num.partitions=6
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
+offsets.topic.replication.factor=$REPLICATION
 offsets.topic.num.partitions=6
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+transaction.state.log.replication.factor=$REPLICATION
+transaction.state.log.min.isr=$min_isr
+share.coordinator.state.topic.replication.factor=$REPLICATION
+share.coordinator.state.topic.min.isr=$min_isr
+default.replication.factor=$REPLICATION
+min.insync.replicas=$min_isr
 group.initial.rebalance.delay.ms=0
 log.retention.ms=-1
 log.segment.bytes=67108864
 PROPS
   if [[ ! -f "$DIR/data/meta.properties" ]]; then
     jvm 512m
-    "${JVM[@]}" kafka.tools.StorageTool format --standalone -t pepiniere-local-kraft1 \
+    # One node: a dynamic quorum of itself. A cluster: the static voters of the config.
+    local standalone=(--standalone)
+    [[ -n "$VOTERS" ]] && standalone=()
+    "${JVM[@]}" kafka.tools.StorageTool format "${standalone[@]}" -t "$CLUSTER_ID" \
       -c "$DIR/server.properties" > "$DIR/format.log" 2>&1 \
       || { cat "$DIR/format.log" >&2; exit 1; }
   fi
