@@ -103,26 +103,20 @@ TEST(MemoryBound, SummariesAndBandsOverAMillionAnswersStayUnder32MiB) {
 
   const int64_t bands = PeakGrowth([&] { ASSERT_TRUE(svc.RefreshBands().ok()); });
   EXPECT_EQ(metrics.StartupsByBand(fv1::BAND_YELLOW).Value(), 1) << "the million answers were read";
+  // GetSummary as a coordinator asks it (granularity unset: the rolling 12 months).
+  auto summarize = [&](fv1::Granularity g, fv1::Summary* out) {
+    grpc::ServerContext ctx;
+    grpc::testing::ServerContextTestSpouse spouse(&ctx);
+    spouse.AddClientMetadata("x-pep-actor", "coord");
+    spouse.AddClientMetadata("x-pep-roles", "coordinator");
+    fv1::GetSummaryRequest r;
+    r.set_startup_id(startup);
+    r.set_granularity(g);
+    ASSERT_TRUE(svc.GetSummary(&ctx, &r, out).ok());
+  };
   fv1::Summary rolling, daily;
-  const int64_t summary = PeakGrowth([&] {
-    grpc::ServerContext ctx;
-    grpc::testing::ServerContextTestSpouse spouse(&ctx);
-    spouse.AddClientMetadata("x-pep-actor", "coord");
-    spouse.AddClientMetadata("x-pep-roles", "coordinator");
-    fv1::GetSummaryRequest r;
-    r.set_startup_id(startup);
-    ASSERT_TRUE(svc.GetSummary(&ctx, &r, &rolling).ok());
-  });
-  const int64_t buckets = PeakGrowth([&] {
-    grpc::ServerContext ctx;
-    grpc::testing::ServerContextTestSpouse spouse(&ctx);
-    spouse.AddClientMetadata("x-pep-actor", "coord");
-    spouse.AddClientMetadata("x-pep-roles", "coordinator");
-    fv1::GetSummaryRequest r;
-    r.set_startup_id(startup);
-    r.set_granularity(fv1::GRANULARITY_DAY);
-    ASSERT_TRUE(svc.GetSummary(&ctx, &r, &daily).ok());
-  });
+  const int64_t summary = PeakGrowth([&] { summarize(fv1::GRANULARITY_UNSPECIFIED, &rolling); });
+  const int64_t buckets = PeakGrowth([&] { summarize(fv1::GRANULARITY_DAY, &daily); });
   ASSERT_EQ(rolling.buckets_size(), 1);
   EXPECT_EQ(rolling.buckets(0).scores().answers(), kAnswers);
   int64_t in_days = 0;
