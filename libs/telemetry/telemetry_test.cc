@@ -41,13 +41,13 @@ TEST(GrpcServerMetrics, CountsStartedAndHandledByCode) {
     grpc::GenericStub stub(channel);
     // Use a simple blocking unary call through the generic API.
     grpc::Status st;
-    bool done = false;
+    std::atomic<bool> done{false};
     stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &req, &resp,
                    [&](grpc::Status s) {
                      st = s;
                      done = true;
                    });
-    ASSERT_TRUE(pep::testing::WaitFor([&] { return done; }, absl::Seconds(10)));
+    ASSERT_TRUE(pep::testing::WaitFor([&] { return done.load(); }, absl::Seconds(10)));
   }
 
   // Made-up methods share one "unknown" series instead of creating a series each.
@@ -55,10 +55,10 @@ TEST(GrpcServerMetrics, CountsStartedAndHandledByCode) {
     grpc::ClientContext ctx;
     grpc::Slice empty("");
     grpc::ByteBuffer req(&empty, 1), resp;
-    bool done = false;
+    std::atomic<bool> done{false};
     grpc::GenericStub(channel).UnaryCall(&ctx, method, grpc::StubOptions(), &req, &resp,
                                          [&](grpc::Status) { done = true; });
-    ASSERT_TRUE(pep::testing::WaitFor([&] { return done; }, absl::Seconds(10)));
+    ASSERT_TRUE(pep::testing::WaitFor([&] { return done.load(); }, absl::Seconds(10)));
   }
 
   const std::string body = pep::testing::HttpGet(metrics.port(), "/metrics");

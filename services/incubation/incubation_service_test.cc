@@ -3,6 +3,9 @@
 // and portfolio import (report, unchanged re-import, diff-only update, 2,000 start-ups).
 #include "services/incubation/incubation_service.h"
 
+#include <thread>
+#include <vector>
+
 #include "common/proto_time.h"
 #include "common/uuid.h"
 #include "grpcpp/test/server_context_test_spouse.h"
@@ -91,6 +94,28 @@ class ServiceTest : public ::testing::Test {
   IncubationMetrics metrics_;
   IncubationService svc_;
 };
+
+// Phase changes are counted from gRPC threads at once. In the plain build this passes with or
+// without the cache's lock (the race rarely shows); under ThreadSanitizer
+// (tests/sanitize/run tsan) a missing lock is a report, and the test fails.
+TEST(IncubationMetricsTest, TransitionCountersFromManyThreadsAtOnce) {
+  prometheus::Registry registry;
+  IncubationMetrics metrics(registry);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&metrics] {
+      for (int round = 0; round < 50; ++round) {
+        for (int from = v1::Phase_MIN + 1; from <= v1::Phase_MAX; ++from) {
+          for (int to = v1::Phase_MIN + 1; to <= v1::Phase_MAX; ++to) {
+            metrics.Transition(static_cast<v1::Phase>(from), static_cast<v1::Phase>(to)).Increment();
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(metrics.Transition(v1::PHASE_INVESTIGATION, v1::PHASE_CONSTRUCTION).Value(), 4 * 50);
+}
 
 TEST_F(ServiceTest, MilestoneRetryIsOneMilestoneAndOtherPayloadIsAlreadyExists) {
   const v1::Startup s = Create("Dossier unique");
