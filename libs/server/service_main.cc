@@ -1,6 +1,5 @@
 #include "server/service_main.h"
 
-#include <csignal>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -11,7 +10,7 @@
 
 namespace pep::server {
 
-ServiceContext::ServiceContext(const ServiceSpec& spec, ServiceFlags flags)
+ServiceContext::ServiceContext(ServiceFlags flags)
     : flags_(std::move(flags)),
       metrics_(absl::StrCat(flags_.bind_address, ":", flags_.metrics_port)),
       grpc_metrics_(metrics_.registry()),
@@ -78,7 +77,7 @@ int ServiceMain(const ServiceSpec& spec, int argc, char** argv,
     LogError("cannot create data dir", {{"error", std::string(s.message())}});
     return 1;
   }
-  ServiceContext ctx(spec, std::move(flags));
+  ServiceContext ctx(std::move(flags));
   if (auto s = declare(ctx); !s.ok()) {
     LogError("cannot start", {{"error", std::string(s.message())}});
     ctx.components().StopAll(absl::ZeroDuration());

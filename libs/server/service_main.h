@@ -34,7 +34,7 @@ struct ServiceSpec {
 // What a service's declaration is given: its flags, metrics, and the parts it starts.
 class ServiceContext {
  public:
-  ServiceContext(const ServiceSpec& spec, ServiceFlags flags);
+  explicit ServiceContext(ServiceFlags flags);
 
   const ServiceFlags& flags() const { return flags_; }
   const Clock& clock() const { return SystemClock::Get(); }
