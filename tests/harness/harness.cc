@@ -243,10 +243,11 @@ bool ProcessGone(pid_t pid) {
 
 }  // namespace
 
-KafkaCluster::KafkaCluster(int n) {
+KafkaCluster::KafkaCluster(int n, bool isolated) {
   for (int id = 1; id <= n; ++id) {
     nodes_.push_back({id, FreePort(), FreePort(), absl::StrCat(dir_.path(), "/node", id)});
   }
+  if (isolated) SetUpNetwork();
   // Every node at once: a node opens its port only once the quorum has a leader.
   std::vector<std::thread> starts;
   std::vector<int> rcs(n, -1);
@@ -261,16 +262,77 @@ KafkaCluster::~KafkaCluster() {
   for (const Node& n : nodes_) {
     Thaw(n.id);
     if (Running(n.id)) Kill9(n.id);
+    if (!n.netns.empty()) RunCommand("ip netns del " + n.netns);  // its veth goes with it
+  }
+  if (!bridge_.empty()) RunCommand("ip link del " + bridge_);
+}
+
+void KafkaCluster::SetUpNetwork() {
+  // Names and the subnet carry this process's pid: tests of other runs may do the same.
+  const int tag = static_cast<int>(getpid() % 100000);
+  const std::string subnet = absl::StrCat("10.203.", getpid() % 250 + 1, ".");
+  bridge_ = absl::StrCat("pepbr", tag);
+  auto ip = [](const std::string& args) {
+    const int rc = RunCommand("ip " + args);
+    EXPECT_EQ(rc, 0) << "ip " << args << " (network namespaces need root)";
+    return rc == 0;
+  };
+  if (!ip(absl::StrCat("link add ", bridge_, " type bridge")) ||
+      !ip(absl::StrCat("addr add ", subnet, "1/24 dev ", bridge_)) ||
+      !ip(absl::StrCat("link set ", bridge_, " up"))) {
+    return;
+  }
+  for (Node& n : nodes_) {
+    n.netns = absl::StrCat("pep", tag, "k", n.id);
+    n.host = absl::StrCat(subnet, 10 + n.id);
+    const std::string host_end = absl::StrCat("pv", tag, "k", n.id);
+    const std::string ns_end = absl::StrCat("pe", tag, "k", n.id);
+    const std::string in_ns = absl::StrCat("netns exec ", n.netns, " ip ");
+    ip("netns add " + n.netns);
+    ip(absl::StrCat("link add ", host_end, " type veth peer name ", ns_end));
+    ip(absl::StrCat("link set ", ns_end, " netns ", n.netns));
+    ip(absl::StrCat("link set ", host_end, " master ", bridge_));
+    ip(absl::StrCat("link set ", host_end, " up"));
+    ip(absl::StrCat(in_ns, "addr add ", n.host, "/24 dev ", ns_end));
+    ip(absl::StrCat(in_ns, "link set ", ns_end, " up"));
+    ip(in_ns + "link set lo up");
+  }
+}
+
+void KafkaCluster::Blackhole(int from, int to, bool add) {
+  const Node& a = nodes_.at(from - 1);
+  const Node& b = nodes_.at(to - 1);
+  ASSERT_FALSE(a.netns.empty()) << "Partition needs an isolated cluster";
+  const std::string cmd = absl::StrCat("ip netns exec ", a.netns, " ip route ",
+                                       add ? "add" : "del", " blackhole ", b.host, "/32");
+  EXPECT_EQ(RunCommand(cmd), 0) << cmd;
+}
+
+void KafkaCluster::Partition(int node) {
+  for (const Node& other : nodes_) {
+    if (other.id == node) continue;
+    Blackhole(node, other.id, true);
+    Blackhole(other.id, node, true);
+  }
+}
+
+void KafkaCluster::Heal(int node) {
+  for (const Node& other : nodes_) {
+    if (other.id == node) continue;
+    Blackhole(node, other.id, false);
+    Blackhole(other.id, node, false);
   }
 }
 
 std::string KafkaCluster::StartCommand(const Node& n) const {
   std::string voters;
   for (const Node& v : nodes_) {
-    absl::StrAppend(&voters, voters.empty() ? "" : ",", v.id, "@127.0.0.1:", v.controller_port);
+    absl::StrAppend(&voters, voters.empty() ? "" : ",", v.id, "@", v.host, ":", v.controller_port);
   }
-  return absl::StrCat("bash ", SourceDir(), "/deploy/local/lib/kafka.sh start --dir ", n.dir,
-                      " --port ", n.port, " --controller-port ", n.controller_port,
+  return absl::StrCat(n.netns.empty() ? "" : "ip netns exec " + n.netns + " ",
+                      "bash ", SourceDir(), "/deploy/local/lib/kafka.sh start --dir ", n.dir,
+                      " --host ", n.host, " --port ", n.port,
+                      " --controller-port ", n.controller_port,
                       " --node-id ", n.id, " --voters ", voters,
                       " --cluster-id pepiniere-fault-clstr1 --replication ", nodes_.size(),
                       " --owner-pid ", getpid());
@@ -278,7 +340,7 @@ std::string KafkaCluster::StartCommand(const Node& n) const {
 
 std::string KafkaCluster::bootstrap() const {
   std::string out;
-  for (const Node& n : nodes_) absl::StrAppend(&out, out.empty() ? "" : ",", "127.0.0.1:", n.port);
+  for (const Node& n : nodes_) absl::StrAppend(&out, out.empty() ? "" : ",", n.host, ":", n.port);
   return out;
 }
 

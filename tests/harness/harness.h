@@ -87,7 +87,11 @@ class KafkaBroker {
 // killed, stopped, frozen and restarted by the pid in their own directory.
 class KafkaCluster {
  public:
-  explicit KafkaCluster(int nodes = 3);
+  // `isolated`: each node in a network namespace of its own, on a bridge this cluster makes
+  // (10.203.X.0/24; the host is .1, node N is .10+N), so that Partition can cut brokers apart
+  // while clients on the host still reach every one. Needs CAP_NET_ADMIN (root); the
+  // namespaces and the bridge are removed with the cluster.
+  explicit KafkaCluster(int nodes = 3, bool isolated = false);
   ~KafkaCluster();  // kill -9 every node: the data is a temporary directory
   std::string bootstrap() const;  // every node
   int size() const { return static_cast<int>(nodes_.size()); }
@@ -98,6 +102,10 @@ class KafkaCluster {
   void Start(int node);   // (re)starts a node that is not running; returns once it listens
   void Freeze(int node);  // SIGSTOP: alive but silent, as behind a network cut
   void Thaw(int node);    // SIGCONT
+  // Isolated clusters: `node` can no longer reach the other nodes, nor they it (blackhole
+  // routes in their namespaces); clients on the host still reach it. Heal undoes it.
+  void Partition(int node);
+  void Heal(int node);
   bool Running(int node) const;
   // The node the metadata quorum follows as its leader (the active controller): the newest
   // epoch in the running nodes' quorum-state files; 0 when none is known.
@@ -107,11 +115,16 @@ class KafkaCluster {
   struct Node {
     int id, port, controller_port;
     std::string dir;
+    std::string host = "127.0.0.1";
+    std::string netns;  // empty: the host's network
   };
   pid_t Pid(int node) const;
   std::string StartCommand(const Node& n) const;
+  void SetUpNetwork();
+  void Blackhole(int from, int to, bool add);
   TempDir dir_;
   std::vector<Node> nodes_;
+  std::string bridge_;  // empty when not isolated
 };
 
 }  // namespace pep::testing

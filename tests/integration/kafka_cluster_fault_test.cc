@@ -3,8 +3,10 @@
 // through the gateway the whole time — ideas submitted, start-ups created, users' answers —
 // while the cluster loses: the leader of most of the busiest topic's partitions (kill -9), the
 // active controller (kill -9), a broker stopped for 30 s, a broker frozen (SIGSTOP: alive but
-// silent, as behind a network cut), then two brokers at once (below min.insync.replicas: Kafka
-// refuses every write, the services still acknowledge theirs into their outboxes). Afterwards
+// silent), the active controller cut off from the other brokers by the network (each node runs
+// in a network namespace of this test's own; clients still reach it), then two brokers at once
+// (below min.insync.replicas: Kafka refuses every write, the services still acknowledge theirs
+// into their outboxes). Afterwards
 // every acknowledged write is in the ledger exactly once, with no gap, and the ledger verifies.
 #include <atomic>
 #include <map>
@@ -118,7 +120,7 @@ class Load {
 };
 
 TEST(KafkaClusterFaults, EveryAcknowledgedWriteReachesTheLedgerOnce) {
-  KafkaCluster cluster(3);
+  KafkaCluster cluster(3, /*isolated=*/true);  // each node in a network namespace of its own
   const std::string brokers = cluster.bootstrap();
   Platform p({"--rate_limit_per_minute=0"}, {}, false, brokers, 3);
   const std::string coord = p.coordinator();
@@ -201,14 +203,27 @@ TEST(KafkaClusterFaults, EveryAcknowledgedWriteReachesTheLedgerOnce) {
     cluster.Thaw(node);
     settled();
   }
-  // 5. Two brokers gone: below min.insync.replicas, Kafka takes no write at all.
+  // 5. The active controller cut off from the other brokers for 30 s (blackhole routes between
+  //    their namespaces); clients still reach it, so it goes on answering what it can.
+  {
+    const int node = cluster.ActiveController();
+    ASSERT_GT(node, 0) << "no active controller found";
+    phases.push_back(absl::StrCat("node ", node, ", the active controller, cut off from the other "
+                                  "brokers for 30 s"));
+    load.set_phase(5);
+    cluster.Partition(node);
+    hold(absl::Seconds(30));
+    cluster.Heal(node);
+    settled();
+  }
+  // 6. Two brokers gone: below min.insync.replicas, Kafka takes no write at all.
   {
     phases.push_back("nodes 1 and 2 killed for 20 s (below min.insync.replicas)");
-    load.set_phase(5);
+    load.set_phase(6);
     cluster.Kill9(1);
     cluster.Kill9(2);
     hold(absl::Seconds(20));
-    load.set_phase(6);
+    load.set_phase(7);
     phases.push_back("after the two came back");
     cluster.Start(1);
     cluster.Start(2);
@@ -216,7 +231,7 @@ TEST(KafkaClusterFaults, EveryAcknowledgedWriteReachesTheLedgerOnce) {
   }
   hold(absl::Seconds(5));
   load.Stop();
-  EXPECT_GT(load.acked_in(5), 50u) << "writes were not acknowledged while Kafka refused them";
+  EXPECT_GT(load.acked_in(6), 50u) << "writes were not acknowledged while Kafka refused them";
 
   // Every acknowledged write in the ledger, exactly once.
   const std::vector<Ack> acks = load.acks();

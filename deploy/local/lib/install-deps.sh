@@ -16,7 +16,8 @@ PKGS=(
   libboost1.81-dev libcurl4-openssl-dev openssl
 )
 TEST_PKGS=(chromium python3-yaml wrk  # the browser test; check_deploy.py; the gateway bench
-           clang-14 libclang-rt-14-dev)  # libFuzzer targets (tests/fuzz)
+           clang-14 libclang-rt-14-dev  # libFuzzer targets (tests/fuzz)
+           iproute2)  # ip netns: the Kafka cluster fault test's network namespaces
 [[ $MODE == tests ]] && PKGS+=("${TEST_PKGS[@]}")
 
 # apt-get install, after one `apt-get update` per run (a fresh machine's lists may be empty).

@@ -11,6 +11,8 @@
 #                                                    controller ("1@127.0.0.1:C1,2@..."), a
 #                                                    static quorum; internal topics get R
 #                                                    replicas and min.insync.replicas R-1
+#   kafka.sh start ... --host H                      listen on H instead of 127.0.0.1 (a node
+#                                                    in a network namespace of the tests)
 #   kafka.sh stop --dir D                            stop the broker whose pid is in D/kafka.pid
 # Used by deploy/local/up and by the test harness (free ports, temp dirs).
 set -euo pipefail
@@ -46,7 +48,7 @@ jvm() {
 }
 
 DIR=""; PORT=9092; CPORT=9093; OWNER=""; NODE_ID=1; VOTERS=""; CLUSTER_ID="pepiniere-local-kraft1"
-REPLICATION=1
+REPLICATION=1; HOST=127.0.0.1
 parse() {
   while (($#)); do
     case "$1" in
@@ -58,6 +60,7 @@ parse() {
       --voters) VOTERS="$2"; shift 2 ;;
       --cluster-id) CLUSTER_ID="$2"; shift 2 ;;
       --replication) REPLICATION="$2"; shift 2 ;;
+      --host) HOST="$2"; shift 2 ;;
       *) echo "kafka.sh: unknown option $1" >&2; exit 2 ;;
     esac
   done
@@ -72,15 +75,15 @@ start() {
   fetch
   if is_running; then echo "kafka.sh: already running (pid $(cat "$DIR/kafka.pid"))" >&2; return 0; fi
   # The config is rewritten on each start so a restart may move ports; the data stays.
-  local quorum="controller.quorum.bootstrap.servers=127.0.0.1:$CPORT"
+  local quorum="controller.quorum.bootstrap.servers=$HOST:$CPORT"
   [[ -n "$VOTERS" ]] && quorum="controller.quorum.voters=$VOTERS"
   local min_isr=$(( REPLICATION > 1 ? REPLICATION - 1 : 1 ))
   cat > "$DIR/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=$NODE_ID
 $quorum
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CPORT
+advertised.listeners=PLAINTEXT://$HOST:$PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
@@ -123,12 +126,12 @@ PROPS
     if ! kill -0 "$(cat "$DIR/kafka.pid")" 2>/dev/null; then
       echo "kafka.sh: broker exited during start; last log lines:" >&2; tail -30 "$DIR/kafka.log" >&2; exit 1
     fi
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-      echo "kafka.sh: broker up on 127.0.0.1:$PORT (pid $(cat "$DIR/kafka.pid"))" >&2; return 0
+    if (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; then
+      echo "kafka.sh: broker up on $HOST:$PORT (pid $(cat "$DIR/kafka.pid"))" >&2; return 0
     fi
     sleep 0.25
   done
-  echo "kafka.sh: broker did not open 127.0.0.1:$PORT in 60s" >&2; exit 1
+  echo "kafka.sh: broker did not open $HOST:$PORT in 60s" >&2; exit 1
 }
 
 stop() {
