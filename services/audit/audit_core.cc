@@ -494,8 +494,14 @@ av1::Timeline BuildTimeline(const std::string& subject, const std::vector<Ledger
   return b.Build();
 }
 
-av1::StateAsOf FoldStateAsOf(const std::string& subject, const std::vector<LedgerRecord>& records,
-                             absl::Time as_of, std::optional<absl::Time> known_at) {
+namespace {
+
+// The as-of fold over a lineage's records without its users' answers, which come already
+// folded (`answers`, and how many were hidden by K or folded).
+av1::StateAsOf FoldWithAnswers(const std::string& subject, const std::vector<LedgerRecord>& records,
+                               absl::Time as_of, std::optional<absl::Time> known_at,
+                               const FeedbackTally& answers, int64_t answers_hidden,
+                               int64_t answers_folded) {
   av1::StateAsOf out;
   out.set_subject(subject);
   struct Member {
@@ -504,7 +510,7 @@ av1::StateAsOf FoldStateAsOf(const std::string& subject, const std::vector<Ledge
   };
   std::vector<nv1::PhasePeriod> phases;  // as known at K, whatever D is
   std::map<std::string, Member> team;
-  FeedbackTally feedback;
+  FeedbackTally feedback = answers;
   std::optional<nv1::Milestone> last_milestone;
   absl::Time last_milestone_at = absl::InfinitePast();
   bool startup_exists = false;
@@ -585,7 +591,49 @@ av1::StateAsOf FoldStateAsOf(const std::string& subject, const std::vector<Ledge
     *m->mutable_date() = ToTimestamp(last_milestone_at);
   }
   *out.mutable_feedback() = feedback.Scores();
+  out.set_records_hidden_by_known_at(out.records_hidden_by_known_at() + answers_hidden);
+  out.set_records_folded(out.records_folded() + answers_folded);
   return out;
+}
+
+}  // namespace
+
+struct StateAsOfBuilder::Answers {
+  FeedbackTally tally;
+  int64_t hidden = 0, folded = 0;
+};
+
+StateAsOfBuilder::StateAsOfBuilder(std::string subject, absl::Time as_of,
+                                   std::optional<absl::Time> known_at)
+    : subject_(std::move(subject)), as_of_(as_of), known_at_(known_at),
+      answers_(std::make_unique<Answers>()) {}
+
+StateAsOfBuilder::~StateAsOfBuilder() = default;
+
+void StateAsOfBuilder::Add(LedgerRecord r) {
+  if (!Is(r, "FeedbackReceived")) {
+    kept_.push_back(std::move(r));
+    return;
+  }
+  // As the fold treats any record: hidden when recorded after K, left out when after D.
+  if (known_at_ && r.envelope.time > *known_at_) {
+    ++answers_->hidden;
+  } else if (r.envelope.effective_time <= as_of_) {
+    ++answers_->folded;
+    answers_->tally.Add(Parse<fv1::FeedbackReceived>(r).feedback());
+  }
+}
+
+av1::StateAsOf StateAsOfBuilder::Build() {
+  return FoldWithAnswers(subject_, kept_, as_of_, known_at_, answers_->tally, answers_->hidden,
+                         answers_->folded);
+}
+
+av1::StateAsOf FoldStateAsOf(const std::string& subject, const std::vector<LedgerRecord>& records,
+                             absl::Time as_of, std::optional<absl::Time> known_at) {
+  StateAsOfBuilder b(subject, as_of, known_at);
+  for (const auto& r : records) b.Add(r);
+  return b.Build();
 }
 
 std::string ChallengeOf(const std::vector<LedgerRecord>& records) {
@@ -595,13 +643,19 @@ std::string ChallengeOf(const std::vector<LedgerRecord>& records) {
   return "";
 }
 
-av1::Lineage BuildLineage(const std::string& subject, const std::vector<LedgerRecord>& records,
-                          const std::vector<LedgerRecord>& challenge_records) {
+namespace {
+
+// The lineage view over its records without the users' answers, which come already tallied;
+// `count` and `head_leaf` are the whole lineage's.
+av1::Lineage LineageWithAnswers(const std::string& subject, const std::vector<LedgerRecord>& records,
+                                const std::vector<LedgerRecord>& challenge_records,
+                                const FeedbackTally& answers, int64_t count,
+                                const std::string& head_leaf) {
   av1::Lineage out;
   out.set_subject(subject);
-  out.set_records(static_cast<int64_t>(records.size()));
-  if (!records.empty()) out.set_head_hash(Hex(records.back().leaf));
-  FeedbackTally feedback;
+  out.set_records(count);
+  if (count > 0) out.set_head_hash(Hex(head_leaf));
+  FeedbackTally feedback = answers;
   std::map<std::string, double> scores;  // juror -> latest weighted score
   std::vector<nv1::PhasePeriod> phases;
   for (const LedgerRecord* r : InTimelineOrder(records)) {
@@ -697,6 +751,38 @@ av1::Lineage BuildLineage(const std::string& subject, const std::vector<LedgerRe
   }
   *out.mutable_feedback() = feedback.Scores();
   return out;
+}
+
+}  // namespace
+
+struct LineageBuilder::Answers {
+  FeedbackTally tally;
+};
+
+LineageBuilder::LineageBuilder(std::string subject)
+    : subject_(std::move(subject)), answers_(std::make_unique<Answers>()) {}
+
+LineageBuilder::~LineageBuilder() = default;
+
+void LineageBuilder::Add(LedgerRecord r) {
+  ++count_;
+  head_leaf_ = r.leaf;
+  if (Is(r, "FeedbackReceived")) {
+    answers_->tally.Add(Parse<fv1::FeedbackReceived>(r).feedback());
+    return;
+  }
+  kept_.push_back(std::move(r));
+}
+
+av1::Lineage LineageBuilder::Build(const std::vector<LedgerRecord>& challenge_records) {
+  return LineageWithAnswers(subject_, kept_, challenge_records, answers_->tally, count_, head_leaf_);
+}
+
+av1::Lineage BuildLineage(const std::string& subject, const std::vector<LedgerRecord>& records,
+                          const std::vector<LedgerRecord>& challenge_records) {
+  LineageBuilder b(subject);
+  for (const auto& r : records) b.Add(r);
+  return b.Build(challenge_records);
 }
 
 }  // namespace pep::audit

@@ -56,11 +56,47 @@ pepiniere::audit::v1::StateAsOf FoldStateAsOf(const std::string& subject,
                                               absl::Time as_of,
                                               std::optional<absl::Time> known_at);
 
+// The same fed one record at a time in chain order, users' answers tallied as they come.
+class StateAsOfBuilder {
+ public:
+  StateAsOfBuilder(std::string subject, absl::Time as_of, std::optional<absl::Time> known_at);
+  ~StateAsOfBuilder();
+  void Add(LedgerRecord record);
+  pepiniere::audit::v1::StateAsOf Build();
+
+ private:
+  struct Answers;  // audit_core.cc
+  std::string subject_;
+  absl::Time as_of_;
+  std::optional<absl::Time> known_at_;
+  std::vector<LedgerRecord> kept_;
+  std::unique_ptr<Answers> answers_;
+};
+
 // Idea (with its challenge's title from `challenge_records`, when found) -> start-up -> phases
 // -> decisions -> milestones -> feedback scores.
 pepiniere::audit::v1::Lineage BuildLineage(const std::string& subject,
                                            const std::vector<LedgerRecord>& records,
                                            const std::vector<LedgerRecord>& challenge_records);
+
+// The same fed one record at a time in chain order, users' answers tallied as they come;
+// kept() is the rest, for finding the challenge.
+class LineageBuilder {
+ public:
+  explicit LineageBuilder(std::string subject);
+  ~LineageBuilder();
+  void Add(LedgerRecord record);
+  const std::vector<LedgerRecord>& kept() const { return kept_; }
+  pepiniere::audit::v1::Lineage Build(const std::vector<LedgerRecord>& challenge_records);
+
+ private:
+  struct Answers;  // audit_core.cc
+  std::string subject_;
+  int64_t count_ = 0;
+  std::string head_leaf_;
+  std::vector<LedgerRecord> kept_;
+  std::unique_ptr<Answers> answers_;
+};
 
 // The challenge id an idea lineage refers to ("" when none).
 std::string ChallengeOf(const std::vector<LedgerRecord>& records);

@@ -166,11 +166,14 @@ grpc::Status AuditService::GetStateAsOf(grpc::ServerContext* ctx,
   auto subject = Subject(req->id());
   PEP_GRPC_RETURN_IF_ERROR(subject.status());
   PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, *subject));
-  auto records = index_.Subject(*subject);
-  PEP_GRPC_RETURN_IF_ERROR(records.status());
   std::optional<absl::Time> known_at;
   if (req->has_known_at()) known_at = FromTimestamp(req->known_at());
-  *resp = FoldStateAsOf(*subject, *records, FromTimestamp(req->as_of()), known_at);
+  StateAsOfBuilder state(*subject, FromTimestamp(req->as_of()), known_at);
+  PEP_GRPC_RETURN_IF_ERROR(index_.EachOfSubject(*subject, [&state](LedgerRecord&& r) {
+    state.Add(std::move(r));
+    return absl::OkStatus();
+  }));
+  *resp = state.Build();
   return grpc::Status::OK;
 }
 
@@ -179,10 +182,13 @@ grpc::Status AuditService::GetLineage(grpc::ServerContext* ctx, const av1::GetLi
   auto subject = Subject(req->id());
   PEP_GRPC_RETURN_IF_ERROR(subject.status());
   PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, *subject));
-  auto records = index_.Subject(*subject);
-  PEP_GRPC_RETURN_IF_ERROR(records.status());
-  std::vector<LedgerRecord> challenge;
-  if (const std::string cid = ChallengeOf(*records); !cid.empty()) {
+  LineageBuilder lineage(*subject);
+  PEP_GRPC_RETURN_IF_ERROR(index_.EachOfSubject(*subject, [&lineage](LedgerRecord&& r) {
+    lineage.Add(std::move(r));
+    return absl::OkStatus();
+  }));
+  std::vector<LedgerRecord> challenge;  // the challenge's own records: a handful
+  if (const std::string cid = ChallengeOf(lineage.kept()); !cid.empty()) {
     auto cs = index_.Resolve(cid);
     if (cs.ok()) {
       auto c = index_.Subject(*cs);
@@ -190,7 +196,7 @@ grpc::Status AuditService::GetLineage(grpc::ServerContext* ctx, const av1::GetLi
       challenge = std::move(*c);
     }
   }
-  *resp = BuildLineage(*subject, *records, challenge);
+  *resp = lineage.Build(challenge);
   return grpc::Status::OK;
 }
 

@@ -157,8 +157,10 @@ TEST(MemoryBound, RateLimiterTracksAtMostItsCapOfClients) {
 
 // pep-audit's timeline of a lineage whose product got a million answers: the records come one
 // at a time from the index (LogIndex::EachOfSubject); the builder keeps one tally per day.
-TEST(MemoryBound, TimelineOfALineageWithAMillionAnswersStaysUnder32MiB) {
+TEST(MemoryBound, TimelineStateAndLineageOfAMillionAnswersStayUnder32MiB) {
   audit::TimelineBuilder timeline("idea-1", /*individual_feedback=*/false);
+  audit::StateAsOfBuilder state("idea-1", absl::InfiniteFuture(), std::nullopt);
+  audit::LineageBuilder lineage("idea-1");
   const absl::Time start = absl::FromUnixSeconds(1764547200);  // 2025-12-01
   int64_t seq = 0;
   auto record = [&](const google::protobuf::Message& payload, absl::Time at, const std::string& aggregate) {
@@ -181,6 +183,8 @@ TEST(MemoryBound, TimelineOfALineageWithAMillionAnswersStaysUnder32MiB) {
   created.mutable_startup()->set_id("startup-1");
   created.mutable_startup()->set_name("Signalement voirie");
   ASSERT_TRUE(timeline.Add(record(created, start, "startup-1")).ok());
+  state.Add(record(created, start, "startup-1"));
+  lineage.Add(record(created, start, "startup-1"));
   const int64_t growth = PeakGrowth([&] {
     fv1::FeedbackReceived ev;
     ev.mutable_feedback()->set_startup_id("startup-1");
@@ -190,17 +194,24 @@ TEST(MemoryBound, TimelineOfALineageWithAMillionAnswersStaysUnder32MiB) {
       ev.mutable_feedback()->set_satisfaction(static_cast<fv1::Satisfaction>(1 + i % 3));
       ev.mutable_feedback()->set_verbatim(absl::StrCat("Réponse numéro ", i));
       ASSERT_TRUE(timeline.Add(record(ev, at, ev.feedback().id())).ok());
+      state.Add(record(ev, at, ev.feedback().id()));
+      lineage.Add(record(ev, at, ev.feedback().id()));
     }
   });
   const auto t = timeline.Build();
   int64_t answers = 0;
   for (const auto& e : t.entries()) answers += e.feedback_day().answers();
-  std::printf("timeline over 1,000,000 answers: %d entries, resident growth %.1f MiB\n",
+  std::printf("timeline, state as of and lineage over 1,000,000 answers: %d timeline entries, "
+              "resident growth %.1f MiB\n",
               t.entries_size(), static_cast<double>(growth) / kMiB);
   EXPECT_EQ(answers, 1000000);
   EXPECT_EQ(t.entries(0).type(), "StartupCreated");
   EXPECT_EQ(t.entries_size(), 1 + 359) << "one entry per day of answers";
   EXPECT_LT(growth, 32 * kMiB);
+  // The as-of fold and the lineage view (GetStateAsOf, GetLineage) read the same way.
+  EXPECT_EQ(state.Build().feedback().answers(), 1000000);
+  EXPECT_EQ(lineage.Build({}).records(), 1000001);
+  EXPECT_EQ(lineage.Build({}).feedback().answers(), 1000000);
 }
 
 }  // namespace
