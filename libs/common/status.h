@@ -13,6 +13,11 @@ namespace pep {
 // RPC edge can attach it as a google.rpc.BadRequest-like detail.
 absl::Status FieldError(std::string_view field, std::string_view message);
 
+// The same failure, its message prefixed with what failed: "outbox relay: …".
+inline absl::Status Prefixed(absl::string_view what, const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& s);
 absl::Status FromGrpcStatus(const grpc::Status& s);
 

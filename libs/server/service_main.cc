@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/periodic.h"
 #include "common/shutdown.h"
+#include "common/status.h"
 
 namespace pep::server {
 
@@ -24,7 +25,7 @@ absl::StatusOr<store::OutboxRelay*> ServiceContext::StartOutboxRelay(const std::
                           .extra = flags_.producer_overrides},
       &event_metrics_);
   if (auto s = relay->Start(); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("outbox relay: ", s.message()));
+    return Prefixed("outbox relay", s);
   }
   return &Own<store::OutboxRelay>("outbox-relay", std::move(relay),
                                   [](store::OutboxRelay& r, absl::Duration grace) {
@@ -40,8 +41,7 @@ absl::StatusOr<events::Consumer*> ServiceContext::StartConsumer(events::Consumer
   const std::string name = absl::StrCat("consumer:", options.group_id);
   auto consumer = events::Consumer::Create(std::move(options), std::move(handler), &event_metrics_);
   if (!consumer.ok()) {
-    return absl::Status(consumer.status().code(),
-                        absl::StrCat("consumer: ", consumer.status().message()));
+    return Prefixed("consumer", consumer.status());
   }
   (*consumer)->Start();
   return &Own<events::Consumer>(name, std::move(*consumer),
@@ -56,7 +56,7 @@ void ServiceContext::Every(std::string name, absl::Duration every, std::function
 absl::Status ServiceContext::Serve(grpc::Service* service, std::string proto_name) {
   auto server = GrpcServer::Start(service, GrpcOptions(flags_, std::move(proto_name)), grpc_metrics_);
   if (!server.ok()) {
-    return absl::Status(server.status().code(), absl::StrCat("gRPC server: ", server.status().message()));
+    return Prefixed("gRPC server", server.status());
   }
   grpc_port_ = (*server)->port();
   Own<GrpcServer>("grpc-server", std::move(*server),

@@ -35,22 +35,9 @@ absl::StatusOr<M> GetProto(Db& db, const std::string& sql, const std::string& ke
   return ParseRow<M>(q->Text(0), what);
 }
 
-// Every row of a prepared, bound statement whose first column is the blob.
-template <typename M>
-absl::StatusOr<std::vector<M>> AllProtos(Stmt& q, const std::string& what) {
-  std::vector<M> out;
-  while (true) {
-    auto row = q.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return out;
-    auto m = ParseRow<M>(q.Text(0), what);
-    if (!m.ok()) return m.status();
-    out.push_back(std::move(*m));
-  }
-}
-
-// The same one row at a time: `each` sees every row in turn (one message alive at a time), so a
-// scan of any length takes constant memory.
+// Every row of a prepared, bound statement whose first column is the blob, one at a time:
+// `each` sees every row in turn (one message alive at a time), so a scan of any length takes
+// constant memory.
 template <typename M, typename F>
 absl::Status EachProto(Stmt& q, const std::string& what, F&& each) {
   M m;
@@ -61,6 +48,15 @@ absl::Status EachProto(Stmt& q, const std::string& what, F&& each) {
     if (!m.ParseFromString(q.Text(0))) return absl::DataLossError("corrupt stored " + what);
     each(static_cast<const M&>(m));
   }
+}
+
+// The same rows, all in memory.
+template <typename M>
+absl::StatusOr<std::vector<M>> AllProtos(Stmt& q, const std::string& what) {
+  std::vector<M> out;
+  absl::Status s = EachProto<M>(q, what, [&out](const M& m) { out.push_back(m); });
+  if (!s.ok()) return s;
+  return out;
 }
 
 struct EventSpec {

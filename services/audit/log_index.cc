@@ -93,18 +93,6 @@ LedgerRecord ReadRow(const store::Stmt& q) {
   return r;
 }
 
-absl::StatusOr<std::vector<LedgerRecord>> ReadAll(store::Stmt& q) {
-  std::vector<LedgerRecord> out;
-  while (true) {
-    auto row = q.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    out.push_back(ReadRow(q));
-    out.back().subject_seq = static_cast<int64_t>(out.size());
-  }
-  return out;
-}
-
 bool IsFeedback(const LedgerRecord& r) { return r.envelope.type.rfind("pepiniere.feedback.", 0) == 0; }
 bool IsAccess(const LedgerRecord& r) { return r.envelope.type.rfind("pepiniere.gateway.", 0) == 0; }
 
@@ -575,12 +563,12 @@ absl::StatusOr<std::map<std::string, std::string>> LogIndex::ActorNames(const st
 }
 
 absl::StatusOr<std::vector<LedgerRecord>> LogIndex::Subject(const std::string& subject) {
-  absl::MutexLock l(&read_mu_);
-  auto q = reader_->Prepare(absl::StrCat("SELECT ", kColumns,
-                                         " FROM entries WHERE subject = ? ORDER BY ce_time_us, ce_id"));
-  if (!q.ok()) return q.status();
-  q->Bind(1, subject);
-  return ReadAll(*q);
+  std::vector<LedgerRecord> out;
+  PEP_RETURN_IF_ERROR(EachOfSubject(subject, [&out](LedgerRecord&& r) {
+    out.push_back(std::move(r));
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 absl::Status LogIndex::EachOfSubject(const std::string& subject,

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/log.h"
+#include "common/status.h"
 #include "server/service_main.h"
 #include "services/audit/audit_service.h"
 #include "services/audit/log_follower.h"
@@ -34,14 +35,6 @@ ABSL_FLAG(std::string, migrate_v1, "",
           "A version 1 ledger database whose records become the log's first entries when the "
           "log is empty (default: <data_dir>/audit.db when it exists)");
 
-namespace {
-
-absl::Status Prefixed(absl::string_view what, const absl::Status& s) {
-  return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   return pep::server::ServiceMain(
       {.name = "pep-audit",
@@ -51,13 +44,13 @@ int main(int argc, char** argv) {
         auto signer_key = pep::audit::LoadSigningKey(absl::GetFlag(FLAGS_ledger_signing_key_file),
                                                      absl::GetFlag(FLAGS_ledger_create_key),
                                                      absl::GetFlag(FLAGS_ledger_origin));
-        if (!signer_key.ok()) return Prefixed("no ledger signing key", signer_key.status());
+        if (!signer_key.ok()) return pep::Prefixed("no ledger signing key", signer_key.status());
         auto signer = pep::tlog::NoteSigner::FromSignerKey(*signer_key);
-        if (!signer.ok()) return Prefixed("bad ledger signing key", signer.status());
+        if (!signer.ok()) return pep::Prefixed("bad ledger signing key", signer.status());
         const std::string origin = signer->name();
         const std::string verifier_key = signer->VerifierKey();
         auto opened = pep::audit::LogIndex::Open(ctx.DataPath("ledger-index.db"), origin, verifier_key);
-        if (!opened.ok()) return Prefixed("ledger index", opened.status());
+        if (!opened.ok()) return pep::Prefixed("ledger index", opened.status());
         auto& index = ctx.Own("ledger-index", std::move(*opened));
         auto& audit_metrics = ctx.Own("metrics", std::make_unique<pep::audit::AuditMetrics>(ctx.registry()));
         const std::string log_topic = absl::GetFlag(FLAGS_log_topic);
@@ -66,7 +59,7 @@ int main(int argc, char** argv) {
         auto follower = pep::audit::LogFollower::Create(
             flags.kafka_brokers, log_topic, {}, &index,
             [&audit_metrics](const pep::audit::Applied& a) { audit_metrics.Applied(a); });
-        if (!follower.ok()) return Prefixed("log reader", follower.status());
+        if (!follower.ok()) return pep::Prefixed("log reader", follower.status());
         (*follower)->Start();
         ctx.Own<pep::audit::LogFollower>("log-follower", std::move(*follower),
                                          [](pep::audit::LogFollower& f, absl::Duration) { f.Stop(); });
@@ -84,7 +77,7 @@ int main(int argc, char** argv) {
              .origin = origin,
              .signer_key = *signer_key,
              .v1_ledger = v1});
-        if (!created.ok()) return Prefixed("sequencer", created.status());
+        if (!created.ok()) return pep::Prefixed("sequencer", created.status());
         (*created)->Start();
         auto& sequencer = ctx.Own<pep::audit::Sequencer>(
             "sequencer", std::move(*created),

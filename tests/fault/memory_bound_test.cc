@@ -182,9 +182,13 @@ TEST(MemoryBound, TimelineStateAndLineageOfAMillionAnswersStayUnder32MiB) {
   pepiniere::incubation::v1::StartupCreated created;
   created.mutable_startup()->set_id("startup-1");
   created.mutable_startup()->set_name("Signalement voirie");
-  ASSERT_TRUE(timeline.Add(record(created, start, "startup-1")).ok());
-  state.Add(record(created, start, "startup-1"));
-  lineage.Add(record(created, start, "startup-1"));
+  // Each record goes to the three views GetTimeline, GetStateAsOf and GetLineage build.
+  auto add = [&](audit::LedgerRecord r) {
+    state.Add(r);
+    lineage.Add(r);
+    return timeline.Add(std::move(r));
+  };
+  ASSERT_TRUE(add(record(created, start, "startup-1")).ok());
   const int64_t growth = PeakGrowth([&] {
     fv1::FeedbackReceived ev;
     ev.mutable_feedback()->set_startup_id("startup-1");
@@ -193,9 +197,7 @@ TEST(MemoryBound, TimelineStateAndLineageOfAMillionAnswersStayUnder32MiB) {
       ev.mutable_feedback()->set_id(NewUuidV7(at));
       ev.mutable_feedback()->set_satisfaction(static_cast<fv1::Satisfaction>(1 + i % 3));
       ev.mutable_feedback()->set_verbatim(absl::StrCat("Réponse numéro ", i));
-      ASSERT_TRUE(timeline.Add(record(ev, at, ev.feedback().id())).ok());
-      state.Add(record(ev, at, ev.feedback().id()));
-      lineage.Add(record(ev, at, ev.feedback().id()));
+      ASSERT_TRUE(add(record(ev, at, ev.feedback().id())).ok());
     }
   });
   const auto t = timeline.Build();

@@ -70,41 +70,49 @@ std::vector<events::Record> ReadTopicUntil(
   return out;
 }
 
-std::map<int32_t, int32_t> PartitionLeaders(const std::string& brokers, const std::string& topic) {
-  std::map<int32_t, int32_t> out;
+namespace {
+
+// Calls `read` with the cluster's metadata for `topic` (every topic when empty); false when the
+// metadata could not be had.
+bool WithMetadata(const std::string& brokers, const std::string& topic,
+                  const std::function<void(const rd_kafka_metadata_t&)>& read) {
   auto conf = events::MakeConf({{"bootstrap.servers", brokers}});
   EXPECT_TRUE(conf.ok());
   char err[256];
   events::KafkaHandle rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf->release(), err, sizeof err));
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr);
+  rd_kafka_topic_t* rkt = topic.empty() ? nullptr : rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr);
   const rd_kafka_metadata_t* md = nullptr;
-  if (rd_kafka_metadata(rk.get(), 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-      md->topic_cnt == 1) {
-    for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
-      out[md->topics[0].partitions[p].id] = md->topics[0].partitions[p].leader;
-    }
-  }
+  const bool ok = rd_kafka_metadata(rk.get(), rkt == nullptr, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (ok) read(*md);
   if (md) rd_kafka_metadata_destroy(md);
-  rd_kafka_topic_destroy(rkt);
+  if (rkt) rd_kafka_topic_destroy(rkt);
+  return ok;
+}
+
+}  // namespace
+
+std::map<int32_t, int32_t> PartitionLeaders(const std::string& brokers, const std::string& topic) {
+  std::map<int32_t, int32_t> out;
+  WithMetadata(brokers, topic, [&out](const rd_kafka_metadata_t& md) {
+    if (md.topic_cnt != 1) return;
+    for (int p = 0; p < md.topics[0].partition_cnt; ++p) {
+      out[md.topics[0].partitions[p].id] = md.topics[0].partitions[p].leader;
+    }
+  });
   return out;
 }
 
 int UnderReplicatedPartitions(const std::string& brokers) {
-  auto conf = events::MakeConf({{"bootstrap.servers", brokers}});
-  EXPECT_TRUE(conf.ok());
-  char err[256];
-  events::KafkaHandle rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf->release(), err, sizeof err));
-  const rd_kafka_metadata_t* md = nullptr;
-  if (rd_kafka_metadata(rk.get(), 1, nullptr, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) return -1;
   int under = 0;
-  for (int t = 0; t < md->topic_cnt; ++t) {
-    for (int p = 0; p < md->topics[t].partition_cnt; ++p) {
-      const auto& part = md->topics[t].partitions[p];
-      under += part.err != RD_KAFKA_RESP_ERR_NO_ERROR || part.isr_cnt < part.replica_cnt;
+  const bool ok = WithMetadata(brokers, "", [&under](const rd_kafka_metadata_t& md) {
+    for (int t = 0; t < md.topic_cnt; ++t) {
+      for (int p = 0; p < md.topics[t].partition_cnt; ++p) {
+        const auto& part = md.topics[t].partitions[p];
+        under += part.err != RD_KAFKA_RESP_ERR_NO_ERROR || part.isr_cnt < part.replica_cnt;
+      }
     }
-  }
-  rd_kafka_metadata_destroy(md);
-  return under;
+  });
+  return ok ? under : -1;
 }
 
 }  // namespace pep::testing
