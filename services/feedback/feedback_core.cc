@@ -272,10 +272,31 @@ Masked MaskPii(std::string_view text) {
   Masked m;
   m.text = std::string(text);
   // IBAN and NIR first: their digit runs would otherwise be half-read as phone numbers.
-  if (ReplaceAll(&m.text, "[IBAN]", FindIban)) m.kinds.push_back("iban");
-  if (ReplaceAll(&m.text, "[NIR]", FindNir)) m.kinds.push_back("nir");
-  if (ReplaceAll(&m.text, "[téléphone]", FindPhone)) m.kinds.push_back("phone");
-  if (ReplaceAll(&m.text, "[email]", FindEmail)) m.kinds.push_back("email");
+  struct Scanner {
+    const char* kind;
+    const char* placeholder;
+    Span (*find)(const std::string&, size_t);
+  };
+  static const Scanner kScanners[] = {{"iban", "[IBAN]", FindIban},
+                                      {"nir", "[NIR]", FindNir},
+                                      {"phone", "[téléphone]", FindPhone},
+                                      {"email", "[email]", FindEmail}};
+  bool found[std::size(kScanners)] = {};
+  // A replacement can expose a new match: "…78FR76…" is no IBAN while a phone number is glued
+  // to it, and is one once the phone number became "[téléphone]". So the scanners run until a
+  // pass changes nothing (fuzz_pii found this). It ends: every replacement removes digits or an
+  // '@', and no placeholder has either.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t k = 0; k < std::size(kScanners); ++k) {
+      if (ReplaceAll(&m.text, kScanners[k].placeholder, kScanners[k].find)) {
+        found[k] = changed = true;
+      }
+    }
+  }
+  for (size_t k = 0; k < std::size(kScanners); ++k) {
+    if (found[k]) m.kinds.push_back(kScanners[k].kind);
+  }
   return m;
 }
 

@@ -123,6 +123,20 @@ TEST(Pii, LookAlikesAreLeftAlone) {
   }
 }
 
+// Found by fuzz_pii: masking must be idempotent, whatever sits around a placeholder.
+TEST(Pii, MaskingTwiceChangesNothing) {
+  for (const std::string text : {
+           std::string("\xc3" "AN Fz \xc3\xa0 jeanne.dupont@example.gouv.fr ou au 06 12 34 56 "
+                       "78FR76 AN FR76 300456 783456 7 090 18056 7 090 18000 0112 3456 7 09z"
+                       "\xd3\xc7" "9."),
+       }) {
+    const Masked once = MaskPii(text);
+    const Masked twice = MaskPii(once.text);
+    EXPECT_EQ(twice.text, once.text) << text;
+    EXPECT_TRUE(twice.kinds.empty()) << once.text << " -> " << twice.text;
+  }
+}
+
 v1::Feedback Answer(v1::Satisfaction s, std::optional<int> clarity, std::optional<int> nps,
                     std::vector<std::pair<v1::HelpChannel, bool>> help = {}) {
   v1::Feedback f;
