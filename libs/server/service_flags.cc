@@ -15,6 +15,9 @@ ABSL_FLAG(int, shutdown_grace_seconds, 10, "Time given to in-flight calls and th
 ABSL_FLAG(int, outbox_keep_sent_hours, 168,
           "Outbox rows confirmed published are deleted after this many hours (0 = never)");
 
+ABSL_FLAG(std::string, backup_to, "",
+          "Write an online backup of the service's SQLite database to this file and exit "
+          "(the running service goes on; restore: stop it and put the file in its place)");
 ABSL_FLAG(std::string, kafka_producer_overrides, "",
           "Comma-separated librdkafka properties (k=v) over the outbox producer's defaults, for "
           "tuning (linger.ms, compression.type). enable.idempotence=false or acks other than all "
@@ -56,7 +59,8 @@ ServiceFlags ReadServiceFlags() {
           .max_receive_bytes = absl::GetFlag(FLAGS_max_receive_bytes),
           .shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)),
           .outbox_keep_sent = absl::Hours(absl::GetFlag(FLAGS_outbox_keep_sent_hours)),
-          .producer_overrides = ProducerOverrides()};
+          .producer_overrides = ProducerOverrides(),
+          .backup_to = absl::GetFlag(FLAGS_backup_to)};
 }
 
 GrpcServerOptions GrpcOptions(const ServiceFlags& flags, std::string service_name) {

@@ -30,6 +30,7 @@ struct ServiceFlags {
   absl::Duration outbox_keep_sent;  // 0: outbox rows are kept forever
   // librdkafka properties over the outbox producer's defaults (tuning: linger.ms, compression).
   std::map<std::string, std::string> producer_overrides;
+  std::string backup_to;  // set: back the database up to this file and exit
 };
 
 // Call before pep::ParseFlagsWithEnv: the environment and command line still win.

@@ -1,5 +1,7 @@
 #include "server/service_main.h"
 
+#include "store/sqlite.h"
+
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -73,6 +75,21 @@ int ServiceMain(const ServiceSpec& spec, int argc, char** argv,
   ParseFlagsWithEnv(argc, argv);
   SetLogService(spec.name);
   ServiceFlags flags = ReadServiceFlags();
+  if (!flags.backup_to.empty()) {
+    if (spec.database_file.empty()) {
+      LogError("backup_to: not offered by this service (its state is rebuilt from Kafka)", {});
+      return 2;
+    }
+    const std::string from = flags.data_dir + "/" + spec.database_file;
+    auto pages = store::BackupSqlite(from, flags.backup_to);
+    if (!pages.ok()) {
+      LogError("backup failed", {{"from", from}, {"error", std::string(pages.status().message())}});
+      return 1;
+    }
+    LogInfo("backup written", {{"from", from}, {"to", flags.backup_to},
+                               {"pages", absl::StrCat(*pages)}});
+    return 0;
+  }
   if (auto s = EnsureDir(flags.data_dir); !s.ok()) {
     LogError("cannot create data dir", {{"error", std::string(s.message())}});
     return 1;

@@ -29,6 +29,9 @@ namespace pep::server {
 struct ServiceSpec {
   std::string name;  // "pep-ideas": the log's service field
   ServiceDefaults defaults;
+  // The SQLite file in the data dir that `--backup_to FILE` copies (online, SQLite's backup
+  // API; the running service goes on) before exiting without starting the service.
+  std::string database_file;
 };
 
 // What a service's declaration is given: its flags, metrics, and the parts it starts.

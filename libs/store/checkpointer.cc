@@ -10,6 +10,9 @@ namespace pep::store {
 absl::StatusOr<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Attach(Db& writer,
                                                                         const std::string& path,
                                                                         int pages) {
+  if (writer.raw() == nullptr) {
+    return absl::FailedPreconditionError("WAL checkpoints are for a SQLite connection");
+  }
   auto own = Db::Open(path);
   if (!own.ok()) return own.status();
   auto c = std::unique_ptr<WalCheckpointer>(new WalCheckpointer(writer, std::move(*own), pages));

@@ -6,11 +6,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "store/sqlite.h"
+#include "store/db.h"
 
 namespace pep::store {
 
 std::string InboxSchemaSql();
+std::string PostgresInboxSql();  // the same table for PostgreSQL
 
 // Records that event `ce_id` was handled; false if it already was (skip the effect). Call inside
 // the transaction that applies the effect.

@@ -48,6 +48,25 @@ CREATE INDEX outbox_unsent ON outbox(seq) WHERE sent_us IS NULL;
 )sql";
 }
 
+std::string PostgresOutboxSql() {
+  // seq from an identity: write transactions hold the schema's writer lock from BEGIN to
+  // COMMIT (store/db.h), so rows become visible in seq order, as the relay's cursor needs.
+  return R"sql(
+CREATE TABLE outbox (
+  seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  topic      TEXT NOT NULL,
+  msg_key    TEXT NOT NULL,
+  ce_id      TEXT NOT NULL,
+  ce_type    TEXT NOT NULL,
+  headers    BYTEA NOT NULL,
+  payload    BYTEA NOT NULL,
+  created_us BIGINT NOT NULL,
+  sent_us    BIGINT
+);
+CREATE INDEX outbox_unsent ON outbox(seq) WHERE sent_us IS NULL;
+)sql";
+}
+
 std::string EncodeHeaders(const events::Headers& headers) {
   std::string out;
   for (const auto& [k, v] : headers) absl::StrAppend(&out, k.size(), ":", k, v.size(), ":", v);

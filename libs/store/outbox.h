@@ -6,7 +6,7 @@
 
 #include "absl/status/status.h"
 #include "events/envelope.h"
-#include "store/sqlite.h"
+#include "store/db.h"
 
 namespace pep::store {
 
@@ -21,6 +21,8 @@ struct OutboxEvent {
 // are append-only, so a service lists both, OutboxV2Sql() after OutboxSchemaSql().
 std::string OutboxSchemaSql();
 std::string OutboxV2Sql();
+// The outbox for PostgreSQL, in one migration.
+std::string PostgresOutboxSql();
 // Since v2, seq is a plain rowid: a new row takes the largest seq present + 1. Whoever prunes
 // sent rows one day must keep the newest row, or a seq could come back below the relay's
 // cursor and that event would never be published.

@@ -5,6 +5,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "store/outbox.h"
+#include "store/postgres.h"
 
 namespace pep::store {
 
@@ -15,7 +16,7 @@ OutboxRelay::OutboxRelay(std::string db_path, RelayOptions options,
 OutboxRelay::~OutboxRelay() { Stop(absl::ZeroDuration()); }
 
 absl::Status OutboxRelay::Start() {
-  auto db = Db::Open(db_path_);
+  auto db = Db::Connect(db_path_);
   if (!db.ok()) return db.status();
   db_ = std::move(*db);
   auto select = db_->Prepare(
@@ -124,7 +125,36 @@ void OutboxRelay::ApplyDeliveries() {
   }
 }
 
+bool OutboxRelay::HoldLeadership() {
+  if (db_->engine() != Engine::kPostgres) {
+    active_ = true;
+    return true;
+  }
+  auto& pg = static_cast<PgDb&>(*db_);
+  if (active_ && pg.Healthy()) return true;
+  if (active_) {
+    // The connection broke, and the lock with it: another replica may publish now. What this
+    // one produced is reported or lost; either way it starts over from the first unsent row.
+    LogWarn("outbox relay lost its database connection; stepping down", {});
+    active_ = false;
+    producer_.reset();
+    next_seq_ = 0;
+    {
+      absl::MutexLock l(&mu_);
+      delivered_.clear();
+      failed_ = 0;
+    }
+  }
+  auto got = pg.TryLock("outbox-relay");
+  if (!got.ok() || !*got) return false;
+  LogInfo("outbox relay: this replica publishes the outbox now", {});
+  active_ = true;
+  next_seq_ = 0;
+  return true;
+}
+
 bool OutboxRelay::PublishRound() {
+  if (!HoldLeadership()) return false;
   if (!EnsureProducer().ok()) return false;
   producer_->Poll(0);
   ApplyDeliveries();
@@ -185,7 +215,7 @@ void OutboxRelay::PruneIfDue() {
 }
 
 int64_t OutboxRelay::Backlog() {
-  auto db = Db::Open(db_path_);
+  auto db = Db::Connect(db_path_);
   if (!db.ok()) return -1;
   auto q = (*db)->Prepare("SELECT COUNT(*) FROM outbox WHERE sent_us IS NULL");
   if (!q.ok() || !q->Step().value_or(false)) return -1;
@@ -205,7 +235,8 @@ void OutboxRelay::Run() {
       deadline = drain_deadline_;
     }
     if (stopping) {
-      const bool empty = producer_ && producer_->InFlight() == 0 && !worked;
+      // A standby has nothing to drain: the active relay publishes what this replica wrote.
+      const bool empty = (producer_ && producer_->InFlight() == 0 && !worked) || !active_;
       if (empty || absl::Now() >= deadline) break;
     }
     if (worked) continue;

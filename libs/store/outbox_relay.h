@@ -1,5 +1,10 @@
 // Publishes outbox rows to Kafka in sequence order through an idempotent producer, and marks a
 // row sent only after its successful delivery report. Broker down: rows wait, writes go on.
+// On PostgreSQL, several replicas of a service share one outbox: one relay at a time publishes,
+// the holder of a session advisory lock ("outbox-relay") on its own connection; the others try
+// to take it every `idle_poll`, and one does as soon as the holder's connection ends (the holder
+// stopped or died). A new holder starts from the first unsent row: rows the old holder produced
+// but had not marked sent go again, with the same ce_id (consumers' inboxes drop them).
 #pragma once
 
 #include <atomic>
@@ -15,7 +20,7 @@
 #include "common/clock.h"
 #include "events/kafka.h"
 #include "events/producer.h"
-#include "store/sqlite.h"
+#include "store/db.h"
 #include "telemetry/metrics.h"
 
 namespace pep::store {
@@ -34,7 +39,8 @@ struct RelayOptions {
 
 class OutboxRelay {
  public:
-  OutboxRelay(std::string db_path, RelayOptions options, telemetry::EventMetrics* metrics);
+  // `database`: a database URL (store/db.h) or a SQLite path.
+  OutboxRelay(std::string database, RelayOptions options, telemetry::EventMetrics* metrics);
   ~OutboxRelay();
 
   absl::Status Start();
@@ -44,6 +50,8 @@ class OutboxRelay {
   void Stop(absl::Duration drain = absl::Seconds(10));
   // Rows not yet confirmed (reads the database).
   int64_t Backlog();
+  // True while this relay is the one that publishes (always, on SQLite).
+  bool Active() const { return active_.load(); }
 
  private:
   void Run();
@@ -52,6 +60,7 @@ class OutboxRelay {
   void UpdateBacklogMetrics();
   void PruneIfDue();
   absl::Status EnsureProducer();
+  bool HoldLeadership();  // PostgreSQL: takes or keeps the relay lock; false if another has it
 
   const std::string db_path_;
   const RelayOptions options_;
@@ -63,6 +72,7 @@ class OutboxRelay {
   std::unique_ptr<events::Producer> producer_;
   int64_t next_seq_ = 0;  // rows with seq > next_seq_ not yet produced in this session
   bool rewind_ = false;   // a delivery failed: re-read unsent rows once in-flight is empty
+  std::atomic<bool> active_{false};
 
   absl::Mutex mu_;
   std::vector<uint64_t> delivered_ ABSL_GUARDED_BY(mu_);

@@ -1,5 +1,12 @@
 #include "store/sqlite.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 
 namespace pep::store {
@@ -13,63 +20,53 @@ absl::Status SqliteError(sqlite3* db, int rc, const std::string& context) {
   return absl::InternalError(msg);
 }
 
-Stmt::~Stmt() {
-  if (stmt_) sqlite3_finalize(stmt_);
-}
-Stmt& Stmt::Bind(int i, int64_t v) {
-  sqlite3_bind_int64(stmt_, i, v);
-  return *this;
-}
-Stmt& Stmt::Bind(int i, const std::string& v) {
-  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  return *this;
-}
-Stmt& Stmt::Bind(int i, const char* v) { return Bind(i, std::string(v)); }
-Stmt& Stmt::BindBlob(int i, const std::string& v) {
-  sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  return *this;
-}
-Stmt& Stmt::BindView(int i, std::string_view v) {
-  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-  return *this;
-}
-Stmt& Stmt::BindBlobView(int i, std::string_view v) {
-  sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-  return *this;
-}
-Stmt& Stmt::BindNull(int i) {
-  sqlite3_bind_null(stmt_, i);
-  return *this;
-}
-absl::StatusOr<bool> Stmt::Step() {
-  int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  return SqliteError(db_, rc, "step");
-}
-absl::Status Stmt::Run() {
-  while (true) {
-    auto r = Step();
-    if (!r.ok()) return r.status();
-    if (!*r) return absl::OkStatus();
-  }
-}
-void Stmt::Reset() {
-  sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
-}
-std::string Stmt::Text(int col) const {
-  const void* p = sqlite3_column_blob(stmt_, col);
-  const int n = sqlite3_column_bytes(stmt_, col);
-  return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
-}
+namespace {
 
-absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path, int page_size) {
+class SqliteStmt : public StmtImpl {
+ public:
+  SqliteStmt(sqlite3* db, sqlite3_stmt* s) : db_(db), stmt_(s) {}
+  ~SqliteStmt() override { sqlite3_finalize(stmt_); }
+  void BindInt(int i, int64_t v) override { sqlite3_bind_int64(stmt_, i, v); }
+  void BindText(int i, std::string_view v, bool copy) override {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
+                      copy ? SQLITE_TRANSIENT : SQLITE_STATIC);
+  }
+  void BindBlob(int i, std::string_view v, bool copy) override {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()),
+                      copy ? SQLITE_TRANSIENT : SQLITE_STATIC);
+  }
+  void BindNull(int i) override { sqlite3_bind_null(stmt_, i); }
+  absl::StatusOr<bool> Step() override {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return SqliteError(db_, rc, "step");
+  }
+  void Reset() override {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  int64_t Int(int col) const override { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) const override {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    const int n = sqlite3_column_bytes(stmt_, col);
+    return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
+  }
+  bool IsNull(int col) const override { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Db>> SqliteDb::Open(const std::string& path, int page_size) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
-  std::unique_ptr<Db> db(new Db(raw));
+  std::unique_ptr<Db> db(new SqliteDb(raw));
   if (rc != SQLITE_OK) return SqliteError(raw, rc, "open " + path);
   sqlite3_busy_timeout(raw, 10000);
   if (page_size > 0) {  // before anything writes the header (journal_mode=WAL does)
@@ -86,9 +83,9 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path, int page_s
   return db;
 }
 
-Db::~Db() { sqlite3_close_v2(db_); }
+SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
 
-absl::Status Db::Exec(const std::string& sql) {
+absl::Status SqliteDb::Exec(const std::string& sql) {
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
   if (rc == SQLITE_OK) return absl::OkStatus();
@@ -97,56 +94,71 @@ absl::Status Db::Exec(const std::string& sql) {
   return SqliteError(nullptr, rc, absl::StrCat(msg, " in: ", sql.substr(0, 120)));
 }
 
-absl::StatusOr<Stmt> Db::Prepare(const std::string& sql) {
+absl::StatusOr<Stmt> SqliteDb::Prepare(const std::string& sql) {
   sqlite3_stmt* s = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &s, nullptr);
   if (rc != SQLITE_OK) return SqliteError(db_, rc, "prepare: " + sql.substr(0, 120));
-  return Stmt(db_, s);
+  return Stmt(std::make_unique<SqliteStmt>(db_, s));
 }
 
-absl::Status Db::Migrate(const std::vector<Migration>& migrations) {
-  absl::Status s = Exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-      "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))");
-  if (!s.ok()) return s;
-  int64_t current = 0;
-  {
-    auto q = Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-    if (!q.ok()) return q.status();
-    auto row = q->Step();
-    if (!row.ok()) return row.status();
-    current = q->Int(0);
+std::string SqliteDb::MigrationsTableSql() const {
+  return "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+         "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))";
+}
+
+absl::StatusOr<int64_t> BackupSqlite(const std::string& from, const std::string& to) {
+  // Opening a missing file would create an empty database there (a mistyped --data_dir).
+  if (::access(from.c_str(), R_OK) != 0) {
+    return absl::NotFoundError(absl::StrCat("backup: no database at ", from));
   }
-  int last = 0;
-  for (const auto& m : migrations) {
-    if (m.version <= last) return absl::InternalError("migrations must be numbered increasingly");
-    last = m.version;
-    if (m.version <= current) continue;
-    Transaction tx(*this);
-    if (!tx.status().ok()) return tx.status();
-    s = Exec(m.sql);
-    if (!s.ok()) return absl::InternalError(absl::StrCat("migration ", m.version, ": ", s.message()));
-    auto ins = Prepare("INSERT INTO schema_migrations(version) VALUES (?)");
-    if (!ins.ok()) return ins.status();
-    s = ins->Bind(1, static_cast<int64_t>(m.version)).Run();
-    if (!s.ok()) return s;
-    s = tx.Commit();
-    if (!s.ok()) return s;
+  auto src = SqliteDb::Open(from);
+  if (!src.ok()) return src.status();
+  const std::string partial = to + ".partial";
+  std::remove(partial.c_str());
+  sqlite3* dst = nullptr;
+  int rc = sqlite3_open_v2(partial.c_str(), &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                           nullptr);
+  absl::Status status;
+  int64_t pages = 0;
+  if (rc != SQLITE_OK) {
+    status = SqliteError(dst, rc, "open " + partial);
+  } else if (sqlite3_backup* b = sqlite3_backup_init(dst, "main", (*src)->raw(), "main");
+             b == nullptr) {
+    status = SqliteError(dst, sqlite3_errcode(dst), "backup " + from);
+  } else {
+    // All pages in one step, i.e. inside one read transaction: in WAL mode that snapshot never
+    // blocks the service's writer, and a copy made in small steps would start over at every
+    // commit another connection makes (it might never finish under load).
+    while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+      sqlite3_sleep(20);
+    }
+    pages = sqlite3_backup_pagecount(b);
+    const int fin = sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) status = SqliteError(dst, rc, "backup " + from);
+    else if (fin != SQLITE_OK) status = SqliteError(dst, fin, "backup " + from);
   }
-  return absl::OkStatus();
-}
-
-Transaction::Transaction(Db& db) : db_(db) { begin_status_ = db_.Exec("BEGIN IMMEDIATE"); }
-
-Transaction::~Transaction() {
-  if (!done_ && begin_status_.ok()) (void)db_.Exec("ROLLBACK");
-}
-
-absl::Status Transaction::Commit() {
-  if (!begin_status_.ok()) return begin_status_;
-  absl::Status s = db_.Exec("COMMIT");
-  if (s.ok()) done_ = true;
-  return s;
+  // The copy is in rollback-journal mode like any fresh file; make it durable before renaming.
+  if (status.ok()) {
+    char* err = nullptr;
+    rc = sqlite3_exec(dst, "PRAGMA journal_mode=DELETE; PRAGMA integrity_check;", nullptr, nullptr,
+                      &err);
+    if (rc != SQLITE_OK) status = SqliteError(dst, rc, std::string("check backup: ") + (err ? err : ""));
+    sqlite3_free(err);
+  }
+  sqlite3_close_v2(dst);
+  if (status.ok()) {
+    const int fd = ::open(partial.c_str(), O_RDONLY);
+    if (fd < 0 || ::fsync(fd) != 0) status = absl::InternalError("fsync " + partial);
+    if (fd >= 0) ::close(fd);
+  }
+  if (status.ok() && std::rename(partial.c_str(), to.c_str()) != 0) {
+    status = absl::InternalError(absl::StrCat("rename ", partial, " to ", to, ": ", std::strerror(errno)));
+  }
+  if (!status.ok()) {
+    std::remove(partial.c_str());
+    return status;
+  }
+  return pages;
 }
 
 }  // namespace pep::store

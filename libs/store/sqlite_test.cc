@@ -1,9 +1,11 @@
-// SQLite floor: pragmas, migrations applied once, rollback on scope exit, outbox row encoding,
-// inbox dedupe.
+// SQLite floor: pragmas, outbox row encoding and its SQLite migrations, inbox dedupe, the WAL
+// checkpointer, online backup.
 #include "common/uuid.h"
 #include "gtest/gtest.h"
 #include "harness/harness.h"
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "store/checkpointer.h"
 #include "store/inbox.h"
@@ -35,43 +37,7 @@ TEST(Sqlite, WalAndFullSync) {
   EXPECT_EQ(Scalar(*db, "PRAGMA synchronous"), 2);  // FULL
 }
 
-TEST(Sqlite, MigrationsApplyOnceInOrder) {
-  pep::testing::TempDir dir;
-  std::vector<Migration> v1 = {{1, "CREATE TABLE a(x INTEGER)"}, {2, "INSERT INTO a VALUES (7)"}};
-  {
-    auto db = OpenTemp(dir);
-    ASSERT_TRUE(db->Migrate(v1).ok());
-    ASSERT_TRUE(db->Migrate(v1).ok());  // idempotent
-    EXPECT_EQ(Scalar(*db, "SELECT COUNT(*) FROM a"), 1);
-  }
-  auto db = OpenTemp(dir);  // reopen: a new migration applies, old ones don't re-run
-  v1.push_back({3, "INSERT INTO a VALUES (8)"});
-  ASSERT_TRUE(db->Migrate(v1).ok());
-  EXPECT_EQ(Scalar(*db, "SELECT COUNT(*) FROM a"), 2);
-  EXPECT_EQ(Scalar(*db, "SELECT MAX(version) FROM schema_migrations"), 3);
-  // A failing migration is reported with its number and leaves nothing behind.
-  v1.push_back({4, "INSERT INTO a VALUES (9); INSERT INTO nope VALUES (1)"});
-  absl::Status s = db->Migrate(v1);
-  EXPECT_NE(s.message().find("migration 4"), absl::string_view::npos) << s;
-  EXPECT_EQ(Scalar(*db, "SELECT COUNT(*) FROM a"), 2);
-}
-
-TEST(Sqlite, TransactionRollsBackUnlessCommitted) {
-  pep::testing::TempDir dir;
-  auto db = OpenTemp(dir);
-  ASSERT_TRUE(db->Exec("CREATE TABLE a(x INTEGER)").ok());
-  {
-    Transaction tx(*db);
-    ASSERT_TRUE(db->Exec("INSERT INTO a VALUES (1)").ok());
-  }
-  EXPECT_EQ(Scalar(*db, "SELECT COUNT(*) FROM a"), 0);
-  {
-    Transaction tx(*db);
-    ASSERT_TRUE(db->Exec("INSERT INTO a VALUES (1)").ok());
-    ASSERT_TRUE(tx.Commit().ok());
-  }
-  EXPECT_EQ(Scalar(*db, "SELECT COUNT(*) FROM a"), 1);
-}
+// Migrations and transactions: Store/BothEngines in postgres_test.cc, on SQLite too.
 
 TEST(Outbox, HeadersEncodingRoundTripsAnyBytes) {
   events::Headers h = {{"a", "1"}, {"b:c", std::string("x\0y:12:", 7)}, {"", ""}};
@@ -192,6 +158,50 @@ TEST(Inbox, SecondDeliveryOfSameEventIsRecognised) {
   EXPECT_TRUE(RecordInInbox(*db, id, "t", absl::Now()).value());
   EXPECT_FALSE(RecordInInbox(*db, id, "t", absl::Now()).value());
   EXPECT_TRUE(RecordInInbox(*db, NewUuidV7(absl::Now()), "t", absl::Now()).value());
+}
+
+TEST(Backup, CopiesALiveDatabaseConsistentlyWhileItsWriterGoesOn) {
+  pep::testing::TempDir dir;
+  const std::string live = dir.path() + "/live.db";
+  auto writer = Db::Open(live);
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->Exec("CREATE TABLE pairs(batch INTEGER, half INTEGER)").ok());
+  // Each transaction writes a pair; a consistent copy holds whole pairs only.
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> committed{0};
+  std::thread load([&] {
+    auto ins = (*writer)->Prepare("INSERT INTO pairs VALUES (?, ?)");
+    for (int64_t b = 0; !stop; ++b) {
+      Transaction tx(**writer);
+      for (int64_t half : {0, 1}) {
+        ins->Reset();
+        ASSERT_TRUE(ins->Bind(1, b).Bind(2, half).Run().ok());
+      }
+      ASSERT_TRUE(tx.Commit().ok());
+      committed = b + 1;
+    }
+  });
+  ASSERT_TRUE(pep::testing::WaitFor([&] { return committed >= 2000; }, absl::Seconds(60)));
+  const std::string copy = dir.path() + "/backup.db";
+  auto pages = BackupSqlite(live, copy);
+  const int64_t after = committed;
+  stop = true;
+  load.join();
+  ASSERT_TRUE(pages.ok()) << pages.status();
+  EXPECT_GT(*pages, 0);
+  EXPECT_FALSE(std::filesystem::exists(copy + ".partial"));
+  auto restored = Db::Open(copy);
+  ASSERT_TRUE(restored.ok());
+  EXPECT_EQ(Scalar(**restored, "SELECT COUNT(*) FROM (SELECT batch FROM pairs GROUP BY batch "
+                               "HAVING COUNT(*) <> 2)"), 0);
+  const int64_t rows = Scalar(**restored, "SELECT COUNT(*) FROM pairs");
+  EXPECT_GE(rows, 2 * 2000);
+  EXPECT_LE(rows, 2 * after);
+  // A backup to a place it cannot be written fails and leaves nothing behind.
+  EXPECT_FALSE(BackupSqlite(live, dir.path() + "/no/such/dir/b.db").ok());
+  // A mistyped source is refused, not created empty.
+  EXPECT_TRUE(absl::IsNotFound(BackupSqlite(dir.path() + "/typo.db", copy).status()));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/typo.db"));
 }
 
 }  // namespace

@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
   return pep::server::ServiceMain(
       {.name = "pep-feedback",
        .defaults = {.grpc_port = 7103, .metrics_port = 9103,
-                    .data_dir = ".run/data/feedback", .max_receive_bytes = 64 << 10}},
+                    .data_dir = ".run/data/feedback", .max_receive_bytes = 64 << 10},
+       .database_file = "feedback.db"},
       argc, argv, [](pep::server::ServiceContext& ctx) -> absl::Status {
         const std::string db_path = ctx.DataPath("feedback.db");
         auto store = pep::feedback::FeedbackStore::Open(db_path, ctx.clock(),

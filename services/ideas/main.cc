@@ -13,7 +13,8 @@ ABSL_FLAG(double, duplicate_threshold, 0.25, "Similarity from which an idea is h
 int main(int argc, char** argv) {
   return pep::server::ServiceMain(
       {.name = "pep-ideas",
-       .defaults = {.grpc_port = 7101, .metrics_port = 9101, .data_dir = ".run/data/ideas"}},
+       .defaults = {.grpc_port = 7101, .metrics_port = 9101, .data_dir = ".run/data/ideas"},
+       .database_file = "ideas.db"},
       argc, argv, [](pep::server::ServiceContext& ctx) -> absl::Status {
         const std::string db_path = ctx.DataPath("ideas.db");
         auto store = pep::ideas::IdeasStore::Open(db_path, ctx.clock());

@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
   return pep::server::ServiceMain(
       {.name = "pep-incubation",
        .defaults = {.grpc_port = 7102, .metrics_port = 9102,
-                    .data_dir = ".run/data/incubation", .max_receive_bytes = 32 << 20}},
+                    .data_dir = ".run/data/incubation", .max_receive_bytes = 32 << 20},
+       .database_file = "incubation.db"},
       argc, argv, [](pep::server::ServiceContext& ctx) -> absl::Status {
         const std::string db_path = ctx.DataPath("incubation.db");
         auto store = pep::incubation::IncubationStore::Open(db_path, ctx.clock());

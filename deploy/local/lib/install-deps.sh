@@ -10,14 +10,15 @@ PKGS=(
   build-essential cmake ninja-build ccache pkg-config git
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librdkafka-dev prometheus-cpp-dev libgtest-dev libgmock-dev
-  libsqlite3-dev sqlite3 libssl-dev
+  libsqlite3-dev sqlite3 libssl-dev libpq-dev
   openjdk-17-jre-headless maven
   libcivetweb-dev kcat prometheus curl jq python3
   libboost1.81-dev libcurl4-openssl-dev openssl
 )
 TEST_PKGS=(chromium python3-yaml wrk  # the browser test; check_deploy.py; the gateway bench
            clang-14 libclang-rt-14-dev  # libFuzzer targets (tests/fuzz)
-           iproute2)  # ip netns: the Kafka cluster fault test's network namespaces
+           iproute2  # ip netns: the Kafka cluster fault test's network namespaces
+           postgresql)  # the store tests' PostgreSQL server (tests/harness/postgres_testing.h)
 [[ $MODE == tests ]] && PKGS+=("${TEST_PKGS[@]}")
 
 # apt-get install, after one `apt-get update` per run (a fresh machine's lists may be empty).

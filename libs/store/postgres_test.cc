@@ -1,0 +1,268 @@
+// The store on both engines: every test here runs once on a SQLite file and once on a fresh
+// database of a real PostgreSQL server (tests/harness/postgres_testing.h), through the same
+// store::Db interface the services use.
+#include <atomic>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "harness/harness.h"
+#include "harness/postgres_testing.h"
+#include "store/db.h"
+#include "store/inbox.h"
+#include "store/outbox.h"
+#include "store/postgres.h"
+#include "store/proto_rows.h"
+
+namespace pep::store {
+namespace {
+
+using pep::testing::Backend;
+
+class BothEngines : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    url_ = GetParam() == Backend::kSqlite
+               ? "sqlite://" + dir_.path() + "/t.db"
+               : pep::testing::PostgresServer::Shared().NewDatabase("store");
+    db_ = Connect();
+  }
+  std::unique_ptr<Db> Connect() {
+    auto db = Db::Connect(url_);
+    EXPECT_TRUE(db.ok()) << db.status();
+    return db.ok() ? std::move(*db) : nullptr;
+  }
+  int64_t Scalar(Db& db, const std::string& sql) {
+    auto q = db.Prepare(sql);
+    EXPECT_TRUE(q.ok()) << q.status();
+    EXPECT_TRUE(q->Step().value_or(false)) << sql;
+    return q->Int(0);
+  }
+  bool pg() const { return GetParam() == Backend::kPostgres; }
+  std::string Blob() const { return pg() ? "BYTEA" : "BLOB"; }
+  std::string Big() const { return pg() ? "BIGINT" : "INTEGER"; }
+
+  pep::testing::TempDir dir_;
+  std::string url_;
+  std::unique_ptr<Db> db_;
+};
+
+TEST_P(BothEngines, ConnectsToTheEngineItsUrlNames) {
+  EXPECT_EQ(db_->engine(), pg() ? Engine::kPostgres : Engine::kSqlite);
+}
+
+TEST_P(BothEngines, MigrationsApplyOnceInOrderAndAFailingOneLeavesNothing) {
+  std::vector<Migration> v = {{1, "CREATE TABLE a(x " + Big() + ")"},
+                              {2, "INSERT INTO a VALUES (7)"}};
+  ASSERT_TRUE(db_->Migrate(v).ok());
+  ASSERT_TRUE(db_->Migrate(v).ok());  // idempotent
+  EXPECT_EQ(Scalar(*db_, "SELECT COUNT(*) FROM a"), 1);
+  v.push_back({3, "INSERT INTO a VALUES (8)"});
+  auto other = Connect();  // another replica, later
+  ASSERT_TRUE(other->Migrate(v).ok());
+  EXPECT_EQ(Scalar(*db_, "SELECT COUNT(*) FROM a"), 2);
+  EXPECT_EQ(Scalar(*db_, "SELECT MAX(version) FROM schema_migrations"), 3);
+  v.push_back({4, "INSERT INTO a VALUES (9); INSERT INTO nope VALUES (1)"});
+  absl::Status s = db_->Migrate(v);
+  EXPECT_NE(s.message().find("migration 4"), absl::string_view::npos) << s;
+  EXPECT_EQ(Scalar(*db_, "SELECT COUNT(*) FROM a"), 2);
+  EXPECT_EQ(Scalar(*db_, "SELECT MAX(version) FROM schema_migrations"), 3);
+}
+
+TEST_P(BothEngines, ReplicasStartingTogetherApplyEachMigrationOnce) {
+  std::vector<Migration> v = {{1, "CREATE TABLE a(x " + Big() + ")"}};
+  for (int i = 2; i <= 20; ++i) v.push_back({i, "INSERT INTO a VALUES (" + std::to_string(i) + ")"});
+  std::vector<std::thread> replicas;
+  std::atomic<int> failures{0};
+  for (int r = 0; r < 4; ++r) {
+    replicas.emplace_back([&] {
+      auto db = Connect();
+      if (!db || !db->Migrate(v).ok()) ++failures;
+    });
+  }
+  for (auto& t : replicas) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(Scalar(*db_, "SELECT COUNT(*) FROM a"), 19);
+  EXPECT_EQ(Scalar(*db_, "SELECT COUNT(*) FROM schema_migrations"), 20);
+}
+
+TEST_P(BothEngines, TransactionRollsBackUnlessCommitted) {
+  ASSERT_TRUE(db_->Exec("CREATE TABLE a(x " + Big() + ")").ok());
+  {
+    Transaction tx(*db_);
+    ASSERT_TRUE(tx.status().ok()) << tx.status();
+    ASSERT_TRUE(db_->Exec("INSERT INTO a VALUES (1)").ok());
+  }
+  EXPECT_EQ(Scalar(*db_, "SELECT COUNT(*) FROM a"), 0);
+  {
+    Transaction tx(*db_);
+    ASSERT_TRUE(db_->Exec("INSERT INTO a VALUES (1)").ok());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  EXPECT_EQ(Scalar(*db_, "SELECT COUNT(*) FROM a"), 1);
+}
+
+TEST_P(BothEngines, WriteTransactionsOfTwoConnectionsTakeTurns) {
+  // The property every service's read-then-write logic rests on, across replicas: a second
+  // writer waits until the first has committed, then sees its row.
+  ASSERT_TRUE(db_->Exec("CREATE TABLE a(x " + Big() + ")").ok());
+  auto other = Connect();
+  Transaction first(*db_);
+  ASSERT_TRUE(first.status().ok());
+  ASSERT_TRUE(db_->Exec("INSERT INTO a VALUES (1)").ok());
+  absl::Notification began;
+  int64_t seen = -1;
+  std::thread second([&] {
+    Transaction tx(*other);
+    began.Notify();
+    if (!tx.status().ok()) return;
+    seen = Scalar(*other, "SELECT COUNT(*) FROM a");
+    (void)tx.Commit();
+  });
+  // The second one must not get in while the first is open.
+  EXPECT_FALSE(began.WaitForNotificationWithTimeout(absl::Milliseconds(300)));
+  ASSERT_TRUE(first.Commit().ok());
+  second.join();
+  EXPECT_EQ(seen, 1);
+}
+
+TEST_P(BothEngines, BlobsTextsIntegersAndNullsRoundTrip) {
+  ASSERT_TRUE(db_->Exec("CREATE TABLE r(k TEXT PRIMARY KEY, b " + Blob() + ", n " + Big() +
+                        ", t TEXT)").ok());
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));  // NULs, high bytes
+  const std::string text = "Évaluation « rapide » ?1 '$1'";  // placeholders inside a value
+  auto put = db_->Prepare("INSERT INTO r(k, b, n, t) VALUES (?, ?, ?, ?)");
+  ASSERT_TRUE(put.ok()) << put.status();
+  ASSERT_TRUE(put->Bind(1, "a").BindBlob(2, bytes).Bind(3, int64_t{-9007199254740993}).Bind(4, text).Run().ok());
+  put->Reset();
+  ASSERT_TRUE(put->Bind(1, "b").BindBlob(2, "").BindNull(3).BindNull(4).Run().ok());
+  auto get = db_->Prepare("SELECT b, n, t FROM r WHERE k = ?1 AND ?1 <> 'x'");
+  ASSERT_TRUE(get.ok()) << get.status();
+  ASSERT_TRUE(get->Bind(1, "a").Step().value_or(false));
+  EXPECT_EQ(get->Text(0), bytes);
+  EXPECT_EQ(get->Int(1), -9007199254740993);
+  EXPECT_EQ(get->Text(2), text);
+  get->Reset();
+  ASSERT_TRUE(get->Bind(1, "b").Step().value_or(false));
+  EXPECT_EQ(get->Text(0), "");
+  EXPECT_TRUE(get->IsNull(1));
+  EXPECT_TRUE(get->IsNull(2));
+  EXPECT_FALSE(get->Step().value_or(true));
+}
+
+TEST_P(BothEngines, ADuplicateKeyIsAlreadyExistsAndChangesCountRows) {
+  ASSERT_TRUE(db_->Exec("CREATE TABLE r(k TEXT PRIMARY KEY)").ok());
+  auto put = db_->Prepare("INSERT INTO r(k) VALUES (?)");
+  ASSERT_TRUE(put->Bind(1, "a").Run().ok());
+  EXPECT_EQ(db_->Changes(), 1);
+  put->Reset();
+  EXPECT_TRUE(absl::IsAlreadyExists(put->Bind(1, "a").Run()));
+  auto ignore = db_->Prepare("INSERT INTO r(k) VALUES (?) ON CONFLICT DO NOTHING");
+  ASSERT_TRUE(ignore->Bind(1, "a").Run().ok());
+  EXPECT_EQ(db_->Changes(), 0);
+}
+
+TEST_P(BothEngines, InboxRecordsEachEventOnce) {
+  ASSERT_TRUE(db_->Migrate({{1, pg() ? PostgresInboxSql() : InboxSchemaSql()}}).ok());
+  Transaction tx(*db_);
+  EXPECT_TRUE(RecordInInbox(*db_, "e1", "t", absl::Now()).value_or(false));
+  EXPECT_FALSE(RecordInInbox(*db_, "e1", "t", absl::Now()).value_or(true));
+  EXPECT_TRUE(RecordInInbox(*db_, "e2", "t", absl::Now()).value_or(false));
+  ASSERT_TRUE(tx.Commit().ok());
+}
+
+TEST_P(BothEngines, OutboxRowsKeepTheirOrderAndPruneKeepsTheNewest) {
+  ASSERT_TRUE(db_->Migrate(pg() ? std::vector<Migration>{{1, PostgresOutboxSql()}}
+                                : std::vector<Migration>{{1, OutboxSchemaSql()}, {2, OutboxV2Sql()}})
+                  .ok());
+  const absl::Time t0 = absl::FromUnixSeconds(1700000000);
+  for (int i = 0; i < 5; ++i) {
+    Transaction tx(*db_);
+    OutboxEvent e;
+    e.topic = "t";
+    e.key = "k";
+    e.envelope.id = "id-" + std::to_string(i);
+    e.envelope.type = "T";
+    e.envelope.time = t0 + absl::Seconds(i);
+    e.payload = std::string("\0p", 2) + std::to_string(i);
+    ASSERT_TRUE(AppendToOutbox(*db_, e).ok());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  auto q = db_->Prepare("SELECT ce_id, payload, headers FROM outbox ORDER BY seq");
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(q->Step().value_or(false));
+    EXPECT_EQ(q->Text(0), "id-" + std::to_string(i));
+    EXPECT_EQ(q->Text(1), std::string("\0p", 2) + std::to_string(i));
+    EXPECT_TRUE(DecodeHeaders(q->Text(2)).ok());
+  }
+  q->Reset();
+  ASSERT_TRUE(db_->Exec("UPDATE outbox SET sent_us = 1").ok());
+  auto pruned = PruneSentOutbox(*db_, t0 + absl::Hours(1), 2);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 4);  // all sent, but the newest row stays
+  EXPECT_EQ(Scalar(*db_, "SELECT COUNT(*) FROM outbox"), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Store, BothEngines, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const auto& info) { return pep::testing::BackendName(info.param); });
+
+TEST(DatabaseUrl, NamesTheEngine) {
+  EXPECT_EQ(ParseDatabaseUrl("sqlite:///var/lib/pep/ideas.db")->target, "/var/lib/pep/ideas.db");
+  EXPECT_EQ(ParseDatabaseUrl("sqlite://.run/ideas.db")->target, ".run/ideas.db");
+  EXPECT_EQ(ParseDatabaseUrl(".run/ideas.db")->engine, Engine::kSqlite);
+  EXPECT_EQ(ParseDatabaseUrl("postgres://pep@db:5432/ideas")->engine, Engine::kPostgres);
+  EXPECT_EQ(ParseDatabaseUrl("postgresql://db/ideas")->engine, Engine::kPostgres);
+  absl::Status bad = ParseDatabaseUrl("mysql://root:secret@db/ideas").status();
+  EXPECT_NE(bad.message().find("database_url"), absl::string_view::npos) << bad;
+  EXPECT_EQ(bad.message().find("secret"), absl::string_view::npos) << bad;
+  EXPECT_EQ(RedactDatabaseUrl("postgres://pep:s3cret@db/ideas"), "postgres://pep:***@db/ideas");
+  EXPECT_EQ(RedactDatabaseUrl("postgres://pep@db/ideas"), "postgres://pep@db/ideas");
+}
+
+TEST(Postgres, PlaceholdersBecomeNumberedOutsideQuotes) {
+  int n = 0;
+  EXPECT_EQ(PgDb::TranslatePlaceholders("SELECT ? , '?', \"?\" FROM t WHERE a = ? -- ?\n AND b = ?",
+                                        &n),
+            "SELECT $1 , '?', \"?\" FROM t WHERE a = $2 -- ?\n AND b = $3");
+  EXPECT_EQ(n, 3);
+  EXPECT_EQ(PgDb::TranslatePlaceholders("WHERE a < ?2 AND b = ?1 LIMIT ?3", &n),
+            "WHERE a < $2 AND b = $1 LIMIT $3");
+  EXPECT_EQ(n, 3);
+}
+
+TEST(Postgres, ARelayLockHasOneHolderAndPassesOnWhenItsConnectionEnds) {
+  const std::string url = pep::testing::PostgresServer::Shared().NewDatabase("lock");
+  auto a = Db::Connect(url);
+  auto b = Db::Connect(url);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto& pa = static_cast<PgDb&>(**a);
+  auto& pb = static_cast<PgDb&>(**b);
+  EXPECT_TRUE(pa.TryLock("outbox-relay").value_or(false));
+  EXPECT_FALSE(pb.TryLock("outbox-relay").value_or(true));
+  EXPECT_TRUE(pb.TryLock("something-else").value_or(false));  // names are distinct locks
+  a->reset();  // the holder's connection ends (as when its process dies)
+  EXPECT_TRUE(pep::testing::WaitFor([&] { return pb.TryLock("outbox-relay").value_or(false); },
+                                    absl::Seconds(10)));
+}
+
+TEST(Postgres, ALostConnectionIsUnavailableThenComesBack) {
+  auto& server = pep::testing::PostgresServer::Shared();
+  const std::string url = server.NewDatabase("outage");
+  auto db = Db::Connect(url);
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE a(x BIGINT)").ok());
+  server.Stop();
+  absl::Status down = (*db)->Exec("INSERT INTO a VALUES (1)");
+  EXPECT_TRUE(absl::IsUnavailable(down)) << down;
+  server.Start();
+  EXPECT_TRUE(pep::testing::WaitFor([&] { return (*db)->Exec("INSERT INTO a VALUES (1)").ok(); },
+                                    absl::Seconds(20)));
+  auto q = (*db)->Prepare("SELECT COUNT(*) FROM a");
+  ASSERT_TRUE(q->Step().value_or(false));
+  EXPECT_EQ(q->Int(0), 1);
+}
+
+}  // namespace
+}  // namespace pep::store
