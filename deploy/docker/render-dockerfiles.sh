@@ -27,7 +27,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \\
       build-essential cmake ninja-build pkg-config \\
       libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \\
       libabsl-dev librdkafka-dev prometheus-cpp-dev libgtest-dev libgmock-dev \\
-      libsqlite3-dev libssl-dev libcivetweb-dev libboost1.81-dev libcurl4-openssl-dev$extra_pkgs \\
+      libsqlite3-dev libpq-dev libssl-dev libcivetweb-dev libboost1.81-dev libcurl4-openssl-dev$extra_pkgs \\
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -42,7 +42,7 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \\
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \\
       libgrpc++1.51 libprotobuf32 librdkafka1 libprometheus-cpp-pull1.0 libcivetweb1 \\
-      libsqlite3-0 libssl3 libabsl20220623 libcurl4 ca-certificates \\
+      libsqlite3-0 libpq5 libssl3 libabsl20220623 libcurl4 ca-certificates \\
     && rm -rf /var/lib/apt/lists/* \\
     && useradd --system --uid 10001 --home-dir /var/lib/pepiniere pepiniere \\
     && mkdir -p /var/lib/pepiniere && chown 10001 /var/lib/pepiniere
