@@ -18,6 +18,10 @@ constexpr Oid kBoolOid = 16;
 constexpr char kWriterLock[] =
     "SELECT pg_advisory_xact_lock(hashtext(current_database() || '/' || current_schema()))";
 
+// The key of the session lock named by the one parameter, within this database and schema.
+constexpr char kNamedLock[] =
+    "hashtext(current_database() || '/' || current_schema() || '/' || ?)";
+
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -109,10 +113,9 @@ class PgStmt : public StmtImpl {
 
   Param* At(int i) {
     if (i < 1 || i > static_cast<int>(params_.size())) return nullptr;
-    Reset1();
+    Clear();  // a new binding starts a new execution
     return &params_[static_cast<size_t>(i - 1)];
   }
-  void Reset1() { Clear(); }  // a new binding starts a new execution
   void Set(int i, std::string_view v, bool copy, int format) {
     Param* p = At(i);
     if (p == nullptr) return;
@@ -247,9 +250,7 @@ absl::Status PgDb::BeginWrite() {
 }
 
 absl::StatusOr<bool> PgDb::TryLock(const std::string& name) {
-  auto q = Prepare(
-      "SELECT pg_try_advisory_lock(hashtext(current_database() || '/' || current_schema() || "
-      "'/' || ?))");
+  auto q = Prepare(absl::StrCat("SELECT pg_try_advisory_lock(", kNamedLock, ")"));
   if (!q.ok()) return q.status();
   auto row = q->Bind(1, name).Step();
   if (!row.ok()) return row.status();
@@ -257,9 +258,7 @@ absl::StatusOr<bool> PgDb::TryLock(const std::string& name) {
 }
 
 absl::Status PgDb::Unlock(const std::string& name) {
-  auto q = Prepare(
-      "SELECT pg_advisory_unlock(hashtext(current_database() || '/' || current_schema() || "
-      "'/' || ?))");
+  auto q = Prepare(absl::StrCat("SELECT pg_advisory_unlock(", kNamedLock, ")"));
   if (!q.ok()) return q.status();
   return q->Bind(1, name).Run();
 }
