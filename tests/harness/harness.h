@@ -55,6 +55,10 @@ class ChildProcess {
 // Runs a shell command, returns its exit code; output goes to the test log.
 int RunCommand(const std::string& cmd);
 
+// The last max_bytes of a file ("" when it cannot be read): a child's log in a failure message,
+// since the test's temp dir is gone by the time anyone reads CI's output.
+std::string FileTail(const std::string& path, size_t max_bytes = 6000);
+
 // True when something accepts TCP connections on 127.0.0.1:port.
 bool PortAccepts(int port);
 

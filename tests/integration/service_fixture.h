@@ -102,7 +102,7 @@ class ServiceProcess {
       argv.insert(argv.end(), {"--gateway_key", gateway_key_});
     }
     argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
-    const std::string log = data_dir_ + "/" + LogName();
+    const std::string log = log_path();
     proc_->Start(argv, {}, log);
     // Connect only once the port listens: a channel whose first attempts are refused spends
     // seconds in reconnect backoff.
@@ -149,6 +149,7 @@ class ServiceProcess {
   int metrics_port() const { return metrics_port_; }
   const std::string& data_dir() const { return data_dir_; }
   const std::string& brokers() const { return brokers_; }
+  std::string log_path() const { return data_dir_ + "/" + LogName(); }
 
  protected:
   virtual void OnStarted() {}

@@ -66,7 +66,10 @@ Outcome WriteThenTerminate(ServiceProcess& svc, const Write& write, const std::s
     absl::MutexLock l(&mu);
     return acked.size();
   };
-  EXPECT_TRUE(WaitFor([&] { return count() >= warm_up; }, absl::Seconds(120)));
+  // A service that dies under the load (a sanitizer report, a crash) ends the wait at once.
+  EXPECT_TRUE(WaitFor([&] { return count() >= warm_up || !svc.Running(); }, absl::Seconds(120)));
+  EXPECT_TRUE(svc.Running()) << "the service exited under load; its log ends with:\n"
+                             << FileTail(svc.log_path());
   Outcome o;
   terminating.store(true);
   o.exit_status = svc.Terminate();
