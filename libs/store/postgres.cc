@@ -187,6 +187,9 @@ bool PgDb::Healthy() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
 
 absl::Status PgDb::EnsureConnected() {
   if (Healthy()) return absl::OkStatus();
+  // A new connection inside a transaction would run the rest of it, COMMIT included, in
+  // autocommit: part of it would be committed. It fails instead, until COMMIT or ROLLBACK ends it.
+  if (in_tx_) return absl::UnavailableError("the connection was lost inside a transaction: rolled back");
   PQreset(conn_);
   prepared_.clear();
   if (!Healthy()) return PgError(conn_, nullptr, "reconnect");
@@ -194,15 +197,23 @@ absl::Status PgDb::EnsureConnected() {
 }
 
 absl::Status PgDb::Exec(const std::string& sql) {
+  const bool ending = sql == "COMMIT" || sql == "ROLLBACK";
+  if (ending && in_tx_ && !Healthy()) {  // the server rolled the transaction back with the connection
+    in_tx_ = false;
+    if (sql == "ROLLBACK") return absl::OkStatus();
+    return absl::UnavailableError("commit: the connection was lost inside the transaction; nothing of it was committed");
+  }
   if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   PGresult* res = PQexec(conn_, sql.c_str());
   const ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   absl::Status s;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
     NoteChanges(res);
+    if (sql == "BEGIN") in_tx_ = true;
   } else {
     s = PgError(conn_, res, absl::StrCat("exec ", sql.substr(0, 120)));
   }
+  if (ending) in_tx_ = false;  // ended, whatever the answer (a COMMIT lost in flight is UNAVAILABLE)
   PQclear(res);
   return s;
 }
@@ -223,7 +234,7 @@ absl::StatusOr<Stmt> PgDb::Prepare(const std::string& sql) {
 
 PGresult* PgDb::Run(const std::string& name, const std::string& sql, int nparams,
                     const char* const* values, const int* lengths, const int* formats) {
-  if (!EnsureConnected().ok()) return nullptr;
+  if (!EnsureConnected().ok()) return nullptr;  // reported as a lost connection (UNAVAILABLE)
   if (name.empty()) {
     return PQexecParams(conn_, sql.c_str(), nparams, nullptr, values, lengths, formats, 0);
   }

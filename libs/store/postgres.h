@@ -3,7 +3,8 @@
 // BYTEA parameters go in binary. A write transaction is BEGIN plus a transaction-level advisory
 // lock of the schema, so writers of one service are serialized across replicas like SQLite's
 // BEGIN IMMEDIATE serializes them on one file. A lost connection is re-established on the next
-// call (the transaction it was in is lost, and reported as UNAVAILABLE).
+// call, except inside a transaction: that one is lost whole, every call until its COMMIT (which
+// fails) or ROLLBACK is UNAVAILABLE, and only then does the connection come back.
 #pragma once
 
 #include <libpq-fe.h>
@@ -56,6 +57,7 @@ class PgDb : public Db {
   const std::string conninfo_;
   PGconn* conn_;
   int64_t changes_ = 0;
+  bool in_tx_ = false;  // between a BEGIN that succeeded and its COMMIT or ROLLBACK
   int next_name_ = 0;
   absl::flat_hash_map<std::string, std::string> names_;  // translated SQL -> statement name
   absl::flat_hash_set<std::string> prepared_;           // names prepared on this connection

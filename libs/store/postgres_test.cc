@@ -264,5 +264,47 @@ TEST(Postgres, ALostConnectionIsUnavailableThenComesBack) {
   EXPECT_EQ(q->Int(0), 1);
 }
 
+// The server ends the connection in the middle of a write transaction: the statements after
+// it and the COMMIT fail, none of them runs on a new connection in autocommit, and nothing of
+// the transaction is in the table; the next transaction reconnects.
+TEST(Postgres, AConnectionLostInsideATransactionCommitsNothingOfIt) {
+  auto& server = pep::testing::PostgresServer::Shared();
+  const std::string url = server.NewDatabase("midtx");
+  auto db = Db::Connect(url);
+  auto other = Db::Connect(url);
+  ASSERT_TRUE(db.ok() && other.ok());
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE a(x BIGINT)").ok());
+  auto pid_q = (*db)->Prepare("SELECT pg_backend_pid()");
+  ASSERT_TRUE(pid_q->Step().value_or(false));
+  const int64_t pid = pid_q->Int(0);
+  {
+    Transaction tx(**db);
+    ASSERT_TRUE(tx.status().ok()) << tx.status();
+    ASSERT_TRUE((*db)->Exec("INSERT INTO a VALUES (1)").ok());
+    auto kill = (*other)->Prepare("SELECT pg_terminate_backend(?)");
+    ASSERT_TRUE(kill->Bind(1, pid).Step().value_or(false));
+    ASSERT_TRUE(pep::testing::WaitFor([&] {
+      auto q = (*other)->Prepare("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = ?");
+      return q->Bind(1, pid).Step().value_or(false) && q->Int(0) == 0;
+    }, absl::Seconds(10)));
+    absl::Status second = (*db)->Exec("INSERT INTO a VALUES (2)");
+    EXPECT_TRUE(absl::IsUnavailable(second)) << second;
+    auto third = (*db)->Prepare("INSERT INTO a VALUES (?)");
+    absl::Status s3 = third->Bind(1, int64_t{3}).Run();
+    EXPECT_TRUE(absl::IsUnavailable(s3)) << s3;
+    absl::Status commit = tx.Commit();
+    EXPECT_TRUE(absl::IsUnavailable(commit)) << commit;
+  }
+  {
+    Transaction tx(**db);  // a new connection, a new transaction
+    ASSERT_TRUE(tx.status().ok()) << tx.status();
+    ASSERT_TRUE((*db)->Exec("INSERT INTO a VALUES (4)").ok());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  auto rows = (*other)->Prepare("SELECT COALESCE(string_agg(x::text, ',' ORDER BY x), '') FROM a");
+  ASSERT_TRUE(rows->Step().value_or(false));
+  EXPECT_EQ(rows->Text(0), "4");
+}
+
 }  // namespace
 }  // namespace pep::store
