@@ -15,6 +15,10 @@ ABSL_FLAG(int, shutdown_grace_seconds, 10, "Time given to in-flight calls and th
 ABSL_FLAG(int, outbox_keep_sent_hours, 168,
           "Outbox rows confirmed published are deleted after this many hours (0 = never)");
 
+ABSL_FLAG(std::string, database_url, "",
+          "Where the service keeps its state: sqlite:///path/file.db, or "
+          "postgres://user@host:5432/db (several replicas share one PostgreSQL database); "
+          "empty: the SQLite file in --data_dir");
 ABSL_FLAG(std::string, backup_to, "",
           "Write an online backup of the service's SQLite database to this file and exit "
           "(the running service goes on; restore: stop it and put the file in its place)");
@@ -60,7 +64,8 @@ ServiceFlags ReadServiceFlags() {
           .shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)),
           .outbox_keep_sent = absl::Hours(absl::GetFlag(FLAGS_outbox_keep_sent_hours)),
           .producer_overrides = ProducerOverrides(),
-          .backup_to = absl::GetFlag(FLAGS_backup_to)};
+          .backup_to = absl::GetFlag(FLAGS_backup_to),
+          .database_url = absl::GetFlag(FLAGS_database_url)};
 }
 
 GrpcServerOptions GrpcOptions(const ServiceFlags& flags, std::string service_name) {

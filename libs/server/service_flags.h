@@ -31,6 +31,7 @@ struct ServiceFlags {
   // librdkafka properties over the outbox producer's defaults (tuning: linger.ms, compression).
   std::map<std::string, std::string> producer_overrides;
   std::string backup_to;  // set: back the database up to this file and exit
+  std::string database_url;  // empty: the service's SQLite file in data_dir
 };
 
 // Call before pep::ParseFlagsWithEnv: the environment and command line still win.

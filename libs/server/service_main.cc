@@ -19,9 +19,9 @@ ServiceContext::ServiceContext(ServiceFlags flags)
       grpc_metrics_(metrics_.registry()),
       event_metrics_(metrics_.registry()) {}
 
-absl::StatusOr<store::OutboxRelay*> ServiceContext::StartOutboxRelay(const std::string& db_path) {
+absl::StatusOr<store::OutboxRelay*> ServiceContext::StartOutboxRelay(const std::string& database_url) {
   auto relay = std::make_unique<store::OutboxRelay>(
-      db_path,
+      database_url,
       store::RelayOptions{.brokers = flags_.kafka_brokers,
                           .keep_sent = flags_.outbox_keep_sent,
                           .extra = flags_.producer_overrides},
@@ -80,7 +80,18 @@ int ServiceMain(const ServiceSpec& spec, int argc, char** argv,
       LogError("backup_to: not offered by this service (its state is rebuilt from Kafka)", {});
       return 2;
     }
-    const std::string from = flags.data_dir + "/" + spec.database_file;
+    auto db = store::ParseDatabaseUrl(
+        flags.database_url.empty() ? flags.data_dir + "/" + spec.database_file : flags.database_url);
+    if (!db.ok()) {
+      LogError("backup failed", {{"error", std::string(db.status().message())}});
+      return 2;
+    }
+    if (db->engine == store::Engine::kPostgres) {
+      LogError("backup_to: the database is PostgreSQL; back it up with pg_dump or the server's "
+               "continuous archiving (README, Backups)", {});
+      return 2;
+    }
+    const std::string from = db->target;
     auto pages = store::BackupSqlite(from, flags.backup_to);
     if (!pages.ok()) {
       LogError("backup failed", {{"from", from}, {"error", std::string(pages.status().message())}});
@@ -89,6 +100,11 @@ int ServiceMain(const ServiceSpec& spec, int argc, char** argv,
     LogInfo("backup written", {{"from", from}, {"to", flags.backup_to},
                                {"pages", absl::StrCat(*pages)}});
     return 0;
+  }
+  if (!flags.database_url.empty() && spec.database_file.empty()) {
+    LogError("database_url: not taken by this service (its state is rebuilt from Kafka into "
+             "--data_dir)", {});
+    return 2;
   }
   if (auto s = EnsureDir(flags.data_dir); !s.ok()) {
     LogError("cannot create data dir", {{"error", std::string(s.message())}});
@@ -105,6 +121,8 @@ int ServiceMain(const ServiceSpec& spec, int argc, char** argv,
           {{"grpc", absl::StrCat(f.bind_address, ":", ctx.grpc_port())},
            {"metrics", absl::StrCat(f.bind_address, ":", ctx.metrics_port())},
            {"data_dir", f.data_dir},
+           {"database", f.database_url.empty() ? spec.database_file
+                                               : store::RedactDatabaseUrl(f.database_url)},
            {"kafka", f.kafka_brokers}});
   const int sig = WaitForShutdownSignal();
   LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});

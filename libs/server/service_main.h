@@ -43,6 +43,10 @@ class ServiceContext {
   const Clock& clock() const { return SystemClock::Get(); }
   // A file in the service's data dir.
   std::string DataPath(const std::string& file) const { return flags_.data_dir + "/" + file; }
+  // The service's database: --database_url, or the SQLite file `sqlite_file` in the data dir.
+  std::string DatabaseUrl(const std::string& sqlite_file) const {
+    return flags_.database_url.empty() ? DataPath(sqlite_file) : flags_.database_url;
+  }
   prometheus::Registry& registry() { return metrics_.registry(); }
   telemetry::EventMetrics& event_metrics() { return event_metrics_; }
   Components& components() { return components_; }
@@ -54,9 +58,9 @@ class ServiceContext {
          std::function<void(T&, absl::Duration)> drain = nullptr) {
     return components_.Own(std::move(name), std::move(part), std::move(drain));
   }
-  // The outbox relay of `db_path`; on stop it publishes until the outbox is empty or the
-  // grace ends.
-  absl::StatusOr<store::OutboxRelay*> StartOutboxRelay(const std::string& db_path);
+  // The outbox relay of the database at `database_url`; on stop it publishes until the outbox
+  // is empty or the grace ends. On PostgreSQL one relay of all the service's replicas publishes.
+  absl::StatusOr<store::OutboxRelay*> StartOutboxRelay(const std::string& database_url);
   // A started consumer; on stop it finishes the record in hand, commits, leaves its group.
   absl::StatusOr<events::Consumer*> StartConsumer(events::ConsumerOptions options,
                                                   events::Consumer::Handler handler);

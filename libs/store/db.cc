@@ -79,7 +79,9 @@ absl::Status Db::Migrate(const std::vector<Migration>& migrations) {
     const int64_t current = q->Int(0);
     q->Reset();
     if (m.version <= current) continue;
-    absl::Status s = Exec(m.sql);
+    const std::string& sql =
+        engine() == Engine::kPostgres && !m.postgres.empty() ? m.postgres : m.sql;
+    absl::Status s = Exec(sql);
     if (!s.ok()) return absl::InternalError(absl::StrCat("migration ", m.version, ": ", s.message()));
     auto ins = Prepare("INSERT INTO schema_migrations(version) VALUES (?)");
     if (!ins.ok()) return ins.status();

@@ -96,10 +96,18 @@ class Stmt {
 // WalCheckpointer's period).
 inline constexpr int kCheckpointPages = 4000;
 
+// One step of a schema, numbered alike on both engines. `sql` is run on SQLite, and on
+// PostgreSQL too unless `postgres` gives that engine's form (types, identity columns); the
+// version recorded is the same, so a store's history reads the same on either.
 struct Migration {
   int version;
   std::string sql;
+  std::string postgres = {};
 };
+
+// The `postgres` form of a step that only reshaped SQLite's storage (a table rebuilt without
+// AUTOINCREMENT, ...): PostgreSQL's first form already had that shape.
+inline constexpr char kNothingOnPostgres[] = "SELECT 1";
 
 // Where a database is: `sqlite:///abs/path`, `sqlite://rel/path` or a bare path; or a libpq URI
 // (`postgres://` / `postgresql://`).

@@ -23,9 +23,7 @@ using pep::testing::Backend;
 class BothEngines : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    url_ = GetParam() == Backend::kSqlite
-               ? "sqlite://" + dir_.path() + "/t.db"
-               : pep::testing::PostgresServer::Shared().NewDatabase("store");
+    url_ = pep::testing::StoreUrl(GetParam(), dir_, "store.db");
     db_ = Connect();
   }
   std::unique_ptr<Db> Connect() {
@@ -205,8 +203,7 @@ TEST_P(BothEngines, OutboxRowsKeepTheirOrderAndPruneKeepsTheNewest) {
   EXPECT_EQ(Scalar(*db_, "SELECT COUNT(*) FROM outbox"), 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Store, BothEngines, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
-                         [](const auto& info) { return pep::testing::BackendName(info.param); });
+PEP_ON_BOTH_ENGINES(BothEngines);
 
 TEST(DatabaseUrl, NamesTheEngine) {
   EXPECT_EQ(ParseDatabaseUrl("sqlite:///var/lib/pep/ideas.db")->target, "/var/lib/pep/ideas.db");

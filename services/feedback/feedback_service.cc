@@ -99,7 +99,9 @@ FeedbackService::FeedbackService(FeedbackStore& store, const Clock& clock,
       limiter_(options_.rate_limit_per_minute, absl::Minutes(1),
                static_cast<size_t>(options_.rate_limit_max_clients)) {}
 
-absl::Status FeedbackService::Init() {
+absl::Status FeedbackService::Init() { return RefreshProducts(); }
+
+absl::Status FeedbackService::RefreshProducts() {
   auto products = store_.Products();
   if (!products.ok()) return products.status();
   absl::MutexLock l(&mu_);
@@ -175,6 +177,19 @@ absl::Status FeedbackService::CheckSubmission(const grpc::ServerContextBase& ctx
   auto it = ctx.client_metadata().find("x-pep-client-key");
   if (it != ctx.client_metadata().end()) client_key.assign(it->second.data(), it->second.size());
   const absl::Time now = clock_.Now();
+  bool known;
+  {
+    absl::MutexLock l(&mu_);
+    known = products_.contains(req.startup_id());
+  }
+  if (!known) {  // another replica's consumer may have read its creation a moment ago
+    auto found = store_.FindProduct(req.startup_id());
+    if (!found.ok()) return found.status();
+    if (*found) {
+      absl::MutexLock l(&mu_);
+      products_.try_emplace(req.startup_id(), std::move(**found));
+    }
+  }
   {
     absl::MutexLock l(&mu_);
     auto prod = products_.find(req.startup_id());

@@ -1,4 +1,5 @@
-// pep-feedback over a real in-process gRPC server and SQLite file (no Kafka): acceptance from
+// pep-feedback over a real in-process gRPC server and store — a SQLite file, then a PostgreSQL
+// database — (no Kafka): acceptance from
 // the start-up read model, idempotency, rate limiting with an injected clock, PII masking before
 // storage, moderation, summaries with the data threshold, and exports.
 #include "services/feedback/feedback_service.h"
@@ -7,6 +8,7 @@
 #include "common/uuid.h"
 #include "gtest/gtest.h"
 #include "harness/harness.h"
+#include "harness/postgres_testing.h"
 #include "pepiniere/feedback/v1/events.pb.h"
 #include "pepiniere/incubation/v1/events.pb.h"
 #include "prometheus/registry.h"
@@ -18,10 +20,11 @@ namespace {
 
 namespace inc = ::pepiniere::incubation::v1;
 
-class FeedbackServiceTest : public ::testing::Test {
+class FeedbackServiceTest : public ::testing::TestWithParam<pep::testing::Backend> {
  protected:
   void SetUp() override {
-    store_ = std::move(*FeedbackStore::Open(dir_.path() + "/feedback.db", clock_));
+    url_ = pep::testing::StoreUrl(GetParam(), dir_, "feedback.db");
+    store_ = std::move(*FeedbackStore::Open(url_, clock_));
     store_->StartWriter(nullptr);
     svc_ = std::make_unique<FeedbackService>(
         *store_, clock_, metrics_,
@@ -86,6 +89,7 @@ class FeedbackServiceTest : public ::testing::Test {
   }
 
   pep::testing::TempDir dir_;
+  std::string url_;  // the store's
   FakeClock clock_{absl::FromUnixSeconds(1795867200)};  // 2026-11-28
   prometheus::Registry registry_;
   FeedbackMetrics metrics_{registry_};
@@ -98,7 +102,7 @@ class FeedbackServiceTest : public ::testing::Test {
   int events_ = 0;
 };
 
-TEST_F(FeedbackServiceTest, AcceptedOnlyFromConstructionAndNotAfterAbandon) {
+TEST_P(FeedbackServiceTest, AcceptedOnlyFromConstructionAndNotAfterAbandon) {
   EXPECT_EQ(Submit(Answer(v1::SATISFACTION_GOOD)).error_code(), grpc::StatusCode::NOT_FOUND);
   Phase(inc::PHASE_INVESTIGATION);
   grpc::Status early = Submit(Answer(v1::SATISFACTION_GOOD));
@@ -113,7 +117,7 @@ TEST_F(FeedbackServiceTest, AcceptedOnlyFromConstructionAndNotAfterAbandon) {
   EXPECT_EQ(metrics_.Received(v1::SATISFACTION_GOOD).Value(), 1);
 }
 
-TEST_F(FeedbackServiceTest, IdempotencyKeyMakesADoubleClickOneAnswer) {
+TEST_P(FeedbackServiceTest, IdempotencyKeyMakesADoubleClickOneAnswer) {
   Phase(inc::PHASE_CONSTRUCTION);
   auto r = Answer(v1::SATISFACTION_MEDIUM, "Un peu long");
   r.set_idempotency_key("click-1");
@@ -130,7 +134,7 @@ TEST_F(FeedbackServiceTest, IdempotencyKeyMakesADoubleClickOneAnswer) {
   EXPECT_EQ(metrics_.Received(v1::SATISFACTION_MEDIUM).Value(), 1);
 }
 
-TEST_F(FeedbackServiceTest, AnIdempotencyKeyBelongsToItsClient) {
+TEST_P(FeedbackServiceTest, AnIdempotencyKeyBelongsToItsClient) {
   Phase(inc::PHASE_CONSTRUCTION);
   auto first = Answer(v1::SATISFACTION_GOOD, "Mon avis à moi");
   first.set_idempotency_key("form-1764331200000");
@@ -165,7 +169,7 @@ TEST(FeedbackStoreQueue, PastItsBoundAnAnswerIsRefusedNotQueued) {
   EXPECT_EQ(results.size(), 3u);
 }
 
-TEST_F(FeedbackServiceTest, ListPagesOldestFirstWithoutLossOrRepeat) {
+TEST_P(FeedbackServiceTest, ListPagesOldestFirstWithoutLossOrRepeat) {
   Phase(inc::PHASE_CONSTRUCTION);
   // Two answers in the same microsecond (ties ordered by id), then one a minute later each.
   std::vector<std::string> submitted;
@@ -202,7 +206,7 @@ TEST_F(FeedbackServiceTest, ListPagesOldestFirstWithoutLossOrRepeat) {
   EXPECT_NE(bad.error_message().find("page_token"), std::string::npos);
 }
 
-TEST_F(FeedbackServiceTest, RateLimitPerClientAndStartupSaysWhenToRetry) {
+TEST_P(FeedbackServiceTest, RateLimitPerClientAndStartupSaysWhenToRetry) {
   Phase(inc::PHASE_CONSTRUCTION);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD)).ok()) << i;
   clock_.Advance(absl::Seconds(20));
@@ -215,7 +219,7 @@ TEST_F(FeedbackServiceTest, RateLimitPerClientAndStartupSaysWhenToRetry) {
   EXPECT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD)).ok());
 }
 
-TEST_F(FeedbackServiceTest, PiiIsMaskedBeforeStorageAndInTheEvent) {
+TEST_P(FeedbackServiceTest, PiiIsMaskedBeforeStorageAndInTheEvent) {
   Phase(inc::PHASE_CONSTRUCTION);
   v1::Feedback f;
   ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_BAD, "Rappelez-moi au 06 12 34 56 78 ou a@b.fr"), &f).ok());
@@ -223,7 +227,7 @@ TEST_F(FeedbackServiceTest, PiiIsMaskedBeforeStorageAndInTheEvent) {
   EXPECT_TRUE(f.pii_masked());
   // Nothing of the raw text is in the database file, outbox included.
   store_->StopWriter();
-  auto db = store::Db::Open(dir_.path() + "/feedback.db");
+  auto db = store::Db::Connect(url_);
   auto q = (*db)->Prepare("SELECT COUNT(*) FROM feedback WHERE data LIKE '%06 12 34%' OR data LIKE '%a@b.fr%'");
   ASSERT_TRUE(q->Step().value_or(false));
   EXPECT_EQ(q->Int(0), 0);
@@ -242,7 +246,7 @@ TEST_F(FeedbackServiceTest, PiiIsMaskedBeforeStorageAndInTheEvent) {
   store_->StartWriter(nullptr);
 }
 
-TEST_F(FeedbackServiceTest, ModerationHidesFromListsAndExports) {
+TEST_P(FeedbackServiceTest, ModerationHidesFromListsAndExports) {
   Phase(inc::PHASE_CONSTRUCTION);
   v1::Feedback f;
   ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_BAD, "texte injurieux"), &f).ok());
@@ -276,7 +280,7 @@ TEST_F(FeedbackServiceTest, ModerationHidesFromListsAndExports) {
   EXPECT_EQ(all.find("injurieux"), std::string::npos);
 }
 
-TEST_F(FeedbackServiceTest, SummaryBandNeedsTheThreshold) {
+TEST_P(FeedbackServiceTest, SummaryBandNeedsTheThreshold) {
   Phase(inc::PHASE_CONSTRUCTION);
   ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD), nullptr, "c1").ok());
   ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD), nullptr, "c2").ok());
@@ -303,6 +307,8 @@ TEST_F(FeedbackServiceTest, SummaryBandNeedsTheThreshold) {
   EXPECT_EQ(monthly.buckets(monthly.buckets_size() - 1).scores().answers(), 3);
   EXPECT_EQ(monthly.buckets(0).scores().answers(), 0);
 }
+
+PEP_ON_BOTH_ENGINES(FeedbackServiceTest);
 
 }  // namespace
 }  // namespace pep::feedback

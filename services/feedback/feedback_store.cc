@@ -39,10 +39,32 @@ CREATE INDEX feedback_by_startup ON feedback(startup_id, id);
 CREATE INDEX feedback_by_time ON feedback(startup_id, received_us);
 CREATE UNIQUE INDEX feedback_idempotency ON feedback(startup_id, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
+)sql",
+       // PostgreSQL's index entries do not end with the primary key: id is named in the
+       // time index so that lists by (received_us, id) are read in order.
+       R"sql(
+CREATE TABLE products (
+  startup_id     TEXT PRIMARY KEY,
+  phase          BIGINT NOT NULL,
+  correlation_id TEXT NOT NULL,
+  name           TEXT NOT NULL
+);
+CREATE TABLE feedback (
+  id              TEXT PRIMARY KEY,
+  startup_id      TEXT NOT NULL,
+  received_us     BIGINT NOT NULL,
+  hidden          BIGINT NOT NULL DEFAULT 0,
+  idempotency_key TEXT,
+  data            BYTEA NOT NULL
+);
+CREATE INDEX feedback_by_startup ON feedback(startup_id, id);
+CREATE INDEX feedback_by_time ON feedback(startup_id, received_us, id);
+CREATE UNIQUE INDEX feedback_idempotency ON feedback(startup_id, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
 )sql"},
-      {2, store::OutboxSchemaSql()},
-      {3, store::InboxSchemaSql()},
-      {4, store::OutboxV2Sql()},
+      {2, store::OutboxSchemaSql(), store::PostgresOutboxSql()},
+      {3, store::InboxSchemaSql(), store::PostgresInboxSql()},
+      {4, store::OutboxV2Sql(), store::kNothingOnPostgres},
       // (startup_id, received_us) ends with the primary key id in a WITHOUT ROWID table: it
       // orders lists by (received_us, id) and serves ranges, so (startup_id, id) was a fourth
       // index written by every answer for nothing.
@@ -61,19 +83,21 @@ CREATE UNIQUE INDEX feedback_idempotency ON feedback(startup_id, client_key, ide
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<FeedbackStore>> FeedbackStore::Open(const std::string& path,
+absl::StatusOr<std::unique_ptr<FeedbackStore>> FeedbackStore::Open(const std::string& database_url,
                                                                    const Clock& clock,
                                                                    int max_batch,
                                                                    int max_queued) {
-  auto writer = store::Db::Open(path);
+  auto writer = store::Db::Connect(database_url);
   if (!writer.ok()) return writer.status();
   absl::Status s = (*writer)->Migrate(Migrations());
   if (!s.ok()) return s;
-  auto aux = store::Db::Open(path);
+  auto aux = store::Db::Connect(database_url);
   if (!aux.ok()) return aux.status();
   auto store = std::unique_ptr<FeedbackStore>(
       new FeedbackStore(std::move(*writer), std::move(*aux), clock, max_batch, max_queued));
-  auto checkpointer = store::WalCheckpointer::Attach(*store->writer_db_, path);
+  if (store->writer_db_->engine() != store::Engine::kSqlite) return store;  // the server checkpoints
+  auto checkpointer = store::WalCheckpointer::Attach(
+      *store->writer_db_, store::ParseDatabaseUrl(database_url)->target);
   if (!checkpointer.ok()) return checkpointer.status();
   store->checkpointer_ = std::move(*checkpointer);
   return store;
@@ -272,6 +296,19 @@ absl::StatusOr<std::vector<Product>> FeedbackStore::Products() {
   }
 }
 
+absl::StatusOr<std::optional<Product>> FeedbackStore::FindProduct(const std::string& startup_id) {
+  absl::MutexLock l(&aux_mu_);
+  auto q = aux_db_->Prepare(
+      "SELECT startup_id, phase, correlation_id, name FROM products WHERE startup_id = ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, startup_id);
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<Product>();
+  return std::optional<Product>(
+      Product{q->Text(0), static_cast<int>(q->Int(1)), q->Text(2), q->Text(3)});
+}
+
 absl::StatusOr<bool> FeedbackStore::ApplyProduct(const std::string& ce_id,
                                                  const std::string& topic, const Product& p) {
   absl::MutexLock l(&aux_mu_);
@@ -283,9 +320,9 @@ absl::StatusOr<bool> FeedbackStore::ApplyProduct(const std::string& ce_id,
   auto q = aux_db_->Prepare(
       "INSERT INTO products(startup_id, phase, correlation_id, name) VALUES (?,?,?,?) "
       "ON CONFLICT(startup_id) DO UPDATE SET phase = excluded.phase, "
-      "correlation_id = CASE WHEN excluded.correlation_id = '' THEN correlation_id "
+      "correlation_id = CASE WHEN excluded.correlation_id = '' THEN products.correlation_id "
       "ELSE excluded.correlation_id END, "
-      "name = CASE WHEN excluded.name = '' THEN name ELSE excluded.name END");
+      "name = CASE WHEN excluded.name = '' THEN products.name ELSE excluded.name END");
   if (!q.ok()) return q.status();
   absl::Status s = q->Bind(1, p.startup_id)
                        .Bind(2, static_cast<int64_t>(p.phase))
@@ -331,13 +368,32 @@ absl::StatusOr<std::vector<v1::Feedback>> FeedbackStore::List(const std::string&
 absl::Status FeedbackStore::ForEachInRange(const std::string& startup_id, absl::Time from,
                                            absl::Time to,
                                            const std::function<void(const v1::Feedback&)>& each) {
-  absl::MutexLock l(&aux_mu_);
-  auto q = aux_db_->Prepare(
-      "SELECT data FROM feedback WHERE startup_id = ? AND received_us >= ? AND received_us < ? "
-      "ORDER BY received_us");
-  if (!q.ok()) return q.status();
-  q->Bind(1, startup_id).Bind(2, absl::ToUnixMicros(from)).Bind(3, absl::ToUnixMicros(to));
-  return store::EachProto<v1::Feedback>(*q, "feedback", each);
+  // In pages along (received_us, id): PostgreSQL results are read whole, so a year of answers
+  // in one query would be held in memory at once; pages keep it to kRangePage rows on both
+  // engines, and writers are not held off for the whole scan.
+  constexpr int64_t kRangePage = 2000;
+  int64_t after_us = absl::ToUnixMicros(from);
+  std::string after_id;  // with after_us: the last row seen; "" sorts before every id, so the
+                         // first page starts at `from` itself
+  while (true) {
+    std::vector<v1::Feedback> page;
+    {
+      absl::MutexLock l(&aux_mu_);
+      auto q = aux_db_->Prepare(
+          "SELECT data FROM feedback WHERE startup_id = ? AND (received_us, id) > (?, ?) "
+          "AND received_us < ? ORDER BY received_us, id LIMIT ?");
+      if (!q.ok()) return q.status();
+      q->Bind(1, startup_id).Bind(2, after_us).Bind(3, after_id);
+      q->Bind(4, absl::ToUnixMicros(to)).Bind(5, kRangePage);
+      auto rows = store::AllProtos<v1::Feedback>(*q, "feedback");
+      if (!rows.ok()) return rows.status();
+      page = std::move(*rows);
+    }
+    for (const auto& f : page) each(f);
+    if (static_cast<int64_t>(page.size()) < kRangePage) return absl::OkStatus();
+    after_us = absl::ToUnixMicros(FromTimestamp(page.back().received_at()));
+    after_id = page.back().id();
+  }
 }
 
 absl::StatusOr<v1::Feedback> FeedbackStore::Hide(const std::string& id, const std::string& reason,

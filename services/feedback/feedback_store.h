@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,7 +51,8 @@ class FeedbackStore {
  public:
   // `max_queued`: answers waiting for the writer at most; past it Enqueue refuses with
   // RESOURCE_EXHAUSTED (overload is refused, not queued without end).
-  static absl::StatusOr<std::unique_ptr<FeedbackStore>> Open(const std::string& path,
+  // `database_url`: see store::Db::Connect (a SQLite path, sqlite:///…, postgres://…).
+  static absl::StatusOr<std::unique_ptr<FeedbackStore>> Open(const std::string& database_url,
                                                              const Clock& clock,
                                                              int max_batch = 512,
                                                              int max_queued = 8192);
@@ -65,6 +67,7 @@ class FeedbackStore {
   void StopWriter();  // drains the queue first
 
   absl::StatusOr<std::vector<Product>> Products();
+  absl::StatusOr<std::optional<Product>> FindProduct(const std::string& startup_id);
   // Inbox + upsert in one transaction; false when the event was already applied.
   absl::StatusOr<bool> ApplyProduct(const std::string& ce_id, const std::string& topic,
                                     const Product& product);
@@ -72,8 +75,8 @@ class FeedbackStore {
   absl::StatusOr<v1::Feedback> Get(const std::string& id);
   absl::StatusOr<std::vector<v1::Feedback>> List(const std::string& startup_id,
                                                  const std::string& after_id, int limit);
-  // Every answer of `startup_id` received in [from, to), oldest first, one at a time: a year of
-  // a busy product's answers is never held in memory at once.
+  // Every answer of `startup_id` received in [from, to), oldest first, read in pages of 2,000:
+  // a year of a busy product's answers is never held in memory at once (on either engine).
   absl::Status ForEachInRange(const std::string& startup_id, absl::Time from, absl::Time to,
                               const std::function<void(const v1::Feedback&)>& each);
   // Hides the verbatim and emits FeedbackModerated, in one transaction.

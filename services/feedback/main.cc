@@ -12,6 +12,8 @@
 #include "services/feedback/feedback_store.h"
 
 ABSL_FLAG(std::string, consumer_group, "pep-feedback", "Kafka consumer group");
+ABSL_FLAG(int, products_refresh_seconds, 5,
+          "How often the start-ups' phases are read again from the database (replicas)");
 ABSL_FLAG(std::string, consumer_instance, "pep-feedback-0",
           "Static member id in the consumer group (a restart reclaims the partitions at once; "
           "empty: dynamic membership)");
@@ -31,13 +33,13 @@ int main(int argc, char** argv) {
                     .data_dir = ".run/data/feedback", .max_receive_bytes = 64 << 10},
        .database_file = "feedback.db"},
       argc, argv, [](pep::server::ServiceContext& ctx) -> absl::Status {
-        const std::string db_path = ctx.DataPath("feedback.db");
-        auto store = pep::feedback::FeedbackStore::Open(db_path, ctx.clock(),
+        const std::string db_url = ctx.DatabaseUrl("feedback.db");
+        auto store = pep::feedback::FeedbackStore::Open(db_url, ctx.clock(),
                                                         absl::GetFlag(FLAGS_max_batch),
                                                         absl::GetFlag(FLAGS_max_queued_answers));
         if (!store.ok()) return store.status();
         auto& feedback_store = ctx.Own("store", std::move(*store));
-        auto relay = ctx.StartOutboxRelay(db_path);
+        auto relay = ctx.StartOutboxRelay(db_url);
         if (!relay.ok()) return relay.status();
         // Stopped after the server: in-flight submissions return once their batch is durable.
         feedback_store.StartWriter([r = *relay] { r->Notify(); });
@@ -67,6 +69,15 @@ int main(int argc, char** argv) {
         if (auto s = ctx.Serve(&service, "pepiniere.feedback.v1.FeedbackService"); !s.ok()) {
           return s;
         }
+        // Replicas on one database: what another replica's consumer applied (a phase change)
+        // is taken within this period.
+        ctx.Every("products-refresh",
+                  absl::Seconds(std::max(1, absl::GetFlag(FLAGS_products_refresh_seconds))),
+                  [&service] {
+                    if (auto s = service.RefreshProducts(); !s.ok()) {
+                      pep::LogWarn("start-ups not refreshed", {{"error", std::string(s.message())}});
+                    }
+                  });
         // The band gauge is a view over a year of answers: recomputed every minute, not per answer.
         ctx.Every("band-gauge",
                   absl::Seconds(std::max(1, absl::GetFlag(FLAGS_band_refresh_seconds))),

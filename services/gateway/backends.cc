@@ -1,5 +1,7 @@
 #include "services/gateway/backends.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 #include "absl/time/clock.h"
@@ -12,12 +14,30 @@ namespace pep::gateway {
 
 namespace {
 
+}  // namespace
+
+std::string GrpcTarget(const std::string& address) {
+  // Already a target with its resolver (dns:///name:port, ipv4:a,b, unix:path): as given.
+  if (address.find(':') != std::string::npos &&
+      (absl::StartsWith(address, "dns:") || absl::StartsWith(address, "ipv4:") ||
+       absl::StartsWith(address, "ipv6:") || absl::StartsWith(address, "unix:"))) {
+    return address;
+  }
+  if (address.find(',') != std::string::npos) return absl::StrCat("ipv4:", address);
+  return address;
+}
+
+namespace {
+
 std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address) {
   grpc::ChannelArguments args;
+  // Every address the target resolves to (replicas: a list, or a headless Service's DNS name)
+  // gets calls in turn; a replica that goes away leaves the rotation until it answers again.
+  args.SetLoadBalancingPolicyName("round_robin");
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(GrpcTarget(address), grpc::InsecureChannelCredentials(), args);
 }
 
 }  // namespace

@@ -32,6 +32,11 @@ struct BackendAddresses {
   std::string audit = "127.0.0.1:7104";
 };
 
+// The gRPC target of a --<service>_addr flag: "host:port" (one replica), "h1:p1,h2:p2" (several,
+// as an ipv4: list), or a target with its resolver ("dns:///pep-ideas-headless:7101"). Channels
+// spread calls over every resolved address (round robin).
+std::string GrpcTarget(const std::string& address);
+
 // One service: its name (as in messages: "pep-audit"), channel, health and calls in flight.
 class Backend {
  public:

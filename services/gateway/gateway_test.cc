@@ -17,6 +17,7 @@
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 #include "harness/harness.h"
+#include "services/gateway/backends.h"
 #include "services/gateway/client_address.h"
 #include "services/gateway/http_client.h"
 
@@ -58,6 +59,42 @@ TEST(HttpParse, RequestAsTheHandlerSeesItAndBadOnesNamed) {
   EXPECT_FALSE(cut.ok());
   auto head = ParseHttpRequest("GET / HTTP/1.1\r\nX: " + std::string(200, 'a') + "\r\n\r\n", 64, 64);
   EXPECT_TRUE(absl::StrContains(head.status().message(), "header limit")) << head.status();
+}
+
+TEST(Backends, ReplicasListedInTheAddressShareTheCalls) {
+  EXPECT_EQ(GrpcTarget("127.0.0.1:7101"), "127.0.0.1:7101");
+  EXPECT_EQ(GrpcTarget("127.0.0.1:7101,127.0.0.1:7201"), "ipv4:127.0.0.1:7101,127.0.0.1:7201");
+  EXPECT_EQ(GrpcTarget("dns:///pep-ideas-headless:7101"), "dns:///pep-ideas-headless:7101");
+  // Two replicas, each a health service counting the checks it answers.
+  class Counting : public grpc::health::v1::Health::Service {
+   public:
+    grpc::Status Check(grpc::ServerContext*, const grpc::health::v1::HealthCheckRequest*,
+                       grpc::health::v1::HealthCheckResponse* r) override {
+      calls.fetch_add(1);
+      r->set_status(grpc::health::v1::HealthCheckResponse::SERVING);
+      return grpc::Status::OK;
+    }
+    std::atomic<int> calls{0};
+  };
+  Counting replica[2];
+  std::unique_ptr<grpc::Server> server[2];
+  int port[2] = {0, 0};
+  for (int i = 0; i < 2; ++i) {
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port[i]);
+    b.RegisterService(&replica[i]);
+    server[i] = b.BuildAndStart();
+  }
+  Backend backend("pep-ideas", absl::StrCat("127.0.0.1:", port[0], ",127.0.0.1:", port[1]), 8, nullptr);
+  // Round robin once both are connected: neither replica is left idle (with one channel per
+  // address of the list, or pick_first, one of them would get every call).
+  for (int n = 0; n < 400 && (replica[0].calls.load() < 10 || replica[1].calls.load() < 10); ++n) {
+    backend.CheckHealth();
+  }
+  EXPECT_TRUE(backend.healthy());
+  EXPECT_GE(replica[0].calls.load(), 10);
+  EXPECT_GE(replica[1].calls.load(), 10);
+  for (auto& s : server) s->Shutdown();
 }
 
 TEST(Status, GrpcGatewayMapping) {

@@ -30,10 +30,14 @@ ABSL_FLAG(std::string, bind_address, "127.0.0.1", "Address the HTTP and metrics 
 ABSL_FLAG(int, http_port, 8080, "HTTP port (REST API, console)");
 ABSL_FLAG(int, metrics_port, 9100, "Prometheus metrics port");
 ABSL_FLAG(std::string, data_dir, ".run/data/gateway", "Token database and client-IP salt");
-ABSL_FLAG(std::string, ideas_addr, "127.0.0.1:7101", "pep-ideas gRPC address");
-ABSL_FLAG(std::string, incubation_addr, "127.0.0.1:7102", "pep-incubation gRPC address");
-ABSL_FLAG(std::string, feedback_addr, "127.0.0.1:7103", "pep-feedback gRPC address");
-ABSL_FLAG(std::string, audit_addr, "127.0.0.1:7104", "pep-audit gRPC address");
+ABSL_FLAG(std::string, ideas_addr, "127.0.0.1:7101",
+          "pep-ideas gRPC address: host:port, replicas as h1:p1,h2:p2, or dns:///name:port (round robin)");
+ABSL_FLAG(std::string, incubation_addr, "127.0.0.1:7102",
+          "pep-incubation gRPC address: host:port, replicas as h1:p1,h2:p2, or dns:///name:port (round robin)");
+ABSL_FLAG(std::string, feedback_addr, "127.0.0.1:7103",
+          "pep-feedback gRPC address: host:port, replicas as h1:p1,h2:p2, or dns:///name:port (round robin)");
+ABSL_FLAG(std::string, audit_addr, "127.0.0.1:7104",
+          "pep-audit gRPC address: host:port, replicas as h1:p1,h2:p2, or dns:///name:port (round robin)");
 ABSL_FLAG(std::string, gateway_key, "", "Shared secret sent to services as x-pep-gateway-key");
 ABSL_FLAG(std::string, bootstrap_token_file, "",
           "If set and no valid coordinator token is there, create one and write it here (0600)");

@@ -8,6 +8,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "harness/harness.h"
+#include "harness/postgres_testing.h"
 #include "prometheus/registry.h"
 
 namespace pep::ideas {
@@ -15,10 +16,10 @@ namespace {
 
 constexpr char kKey[] = "test-gateway-key-0123456789";
 
-class IdeasOverGrpc : public ::testing::Test {
+class IdeasOverGrpc : public ::testing::TestWithParam<pep::testing::Backend> {
  protected:
   IdeasOverGrpc()
-      : store_(*IdeasStore::Open(dir_.path() + "/ideas.db", SystemClock::Get())),
+      : store_(*IdeasStore::Open(pep::testing::StoreUrl(GetParam(), dir_, "ideas.db"), SystemClock::Get())),
         metrics_(registry_),
         svc_(*store_, metrics_, nullptr, {.auth = {.insecure_dev = false, .gateway_key = kKey}}) {
     EXPECT_TRUE(svc_.Init().ok());
@@ -82,14 +83,14 @@ class IdeasOverGrpc : public ::testing::Test {
   std::unique_ptr<v1::IdeaService::Stub> stub_;
 };
 
-TEST_F(IdeasOverGrpc, WithoutTheGatewayKeyNothingIsAnswered) {
+TEST_P(IdeasOverGrpc, WithoutTheGatewayKeyNothingIsAnswered) {
   v1::ListChallengesRequest r;
   v1::ListChallengesResponse out;
   EXPECT_EQ(stub_->ListChallenges(As("coord", "coordinator", "wrong").get(), r, &out).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 }
 
-TEST_F(IdeasOverGrpc, AnAgentReadsOnlyTheirOwnIdeas) {
+TEST_P(IdeasOverGrpc, AnAgentReadsOnlyTheirOwnIdeas) {
   const v1::Challenge c = OpenChallenge();
   const v1::Idea mine = Submit(c, "agent-a", "Formulaire unique");
   const v1::Idea theirs = Submit(c, "agent-b", "Guichet numérique");
@@ -128,7 +129,7 @@ TEST_F(IdeasOverGrpc, AnAgentReadsOnlyTheirOwnIdeas) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
-TEST_F(IdeasOverGrpc, AJurorReadsTheirChallengesOnlyAndNeverContactEmails) {
+TEST_P(IdeasOverGrpc, AJurorReadsTheirChallengesOnlyAndNeverContactEmails) {
   const v1::Challenge sits = OpenChallenge();
   const v1::Challenge other = OpenChallenge();
   const v1::Idea on_jury = Submit(sits, "agent-a", "Formulaire unique");
@@ -209,6 +210,8 @@ TEST_F(IdeasOverGrpc, AJurorReadsTheirChallengesOnlyAndNeverContactEmails) {
   ASSERT_TRUE(stub_->GetIdea(As("coord", "coordinator").get(), get, &got).ok());
   EXPECT_EQ(got.contact_email(), "agent-a@departement06.fr");
 }
+
+PEP_ON_BOTH_ENGINES(IdeasOverGrpc);
 
 }  // namespace
 }  // namespace pep::ideas

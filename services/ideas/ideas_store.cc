@@ -35,9 +35,34 @@ CREATE TABLE scorecards (
   data     BLOB NOT NULL,
   PRIMARY KEY (idea_id, juror_id)
 ) WITHOUT ROWID;
+)sql",
+       R"sql(
+CREATE TABLE challenges (
+  id         TEXT PRIMARY KEY,
+  status     BIGINT NOT NULL,
+  data       BYTEA NOT NULL
+);
+CREATE TABLE ideas (
+  id           TEXT PRIMARY KEY,
+  challenge_id TEXT NOT NULL REFERENCES challenges(id),
+  status       BIGINT NOT NULL,
+  author_id    TEXT NOT NULL,
+  request_id   TEXT,
+  data         BYTEA NOT NULL
+);
+CREATE INDEX ideas_by_challenge ON ideas(challenge_id, id);
+CREATE INDEX ideas_by_author ON ideas(author_id, id);
+CREATE INDEX ideas_by_status ON ideas(status);
+CREATE UNIQUE INDEX ideas_request ON ideas(author_id, request_id) WHERE request_id IS NOT NULL;
+CREATE TABLE scorecards (
+  idea_id  TEXT NOT NULL REFERENCES ideas(id),
+  juror_id TEXT NOT NULL,
+  data     BYTEA NOT NULL,
+  PRIMARY KEY (idea_id, juror_id)
+);
 )sql"},
-      {2, store::OutboxSchemaSql()},
-      {3, store::OutboxV2Sql()},
+      {2, store::OutboxSchemaSql(), store::PostgresOutboxSql()},
+      {3, store::OutboxV2Sql(), store::kNothingOnPostgres},
   };
   return *m;
 }
@@ -62,7 +87,8 @@ absl::StatusOr<v1::Challenge> IdeasTx::GetChallenge(const std::string& id) {
 }
 
 absl::Status IdeasTx::PutChallenge(const v1::Challenge& c) {
-  auto q = db_.Prepare("INSERT OR REPLACE INTO challenges(id, status, data) VALUES (?,?,?)");
+  auto q = db_.Prepare("INSERT INTO challenges(id, status, data) VALUES (?,?,?) "
+                       "ON CONFLICT(id) DO UPDATE SET status = excluded.status, data = excluded.data");
   if (!q.ok()) return q.status();
   return q->Bind(1, c.id()).Bind(2, static_cast<int64_t>(c.status())).BindBlob(3, c.SerializeAsString()).Run();
 }
@@ -109,7 +135,8 @@ absl::StatusOr<bool> IdeasTx::PutScorecard(const v1::Scorecard& card) {
   q->Bind(1, card.idea_id()).Bind(2, card.juror_id());
   auto existed = q->Step();
   if (!existed.ok()) return existed.status();
-  auto put = db_.Prepare("INSERT OR REPLACE INTO scorecards(idea_id, juror_id, data) VALUES (?,?,?)");
+  auto put = db_.Prepare("INSERT INTO scorecards(idea_id, juror_id, data) VALUES (?,?,?) "
+                           "ON CONFLICT(idea_id, juror_id) DO UPDATE SET data = excluded.data");
   if (!put.ok()) return put.status();
   absl::Status s = put->Bind(1, card.idea_id()).Bind(2, card.juror_id()).BindBlob(3, card.SerializeAsString()).Run();
   if (!s.ok()) return s;
@@ -131,9 +158,9 @@ absl::Status IdeasTx::Emit(const std::string& aggregate_id, const std::string& c
                           payload);
 }
 
-absl::StatusOr<std::unique_ptr<IdeasStore>> IdeasStore::Open(const std::string& path,
+absl::StatusOr<std::unique_ptr<IdeasStore>> IdeasStore::Open(const std::string& database_url,
                                                              const Clock& clock) {
-  auto db = store::Db::Open(path);
+  auto db = store::Db::Connect(database_url);
   if (!db.ok()) return db.status();
   absl::Status s = (*db)->Migrate(Migrations());
   if (!s.ok()) return s;

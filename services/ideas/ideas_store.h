@@ -51,7 +51,8 @@ class IdeasTx {
 
 class IdeasStore {
  public:
-  static absl::StatusOr<std::unique_ptr<IdeasStore>> Open(const std::string& path,
+  // `database_url`: see store::Db::Connect (a SQLite path, sqlite:///…, postgres://…).
+  static absl::StatusOr<std::unique_ptr<IdeasStore>> Open(const std::string& database_url,
                                                           const Clock& clock);
 
   // Runs `fn` in one BEGIN IMMEDIATE transaction; commits (durably: WAL, synchronous=FULL) only

@@ -16,11 +16,11 @@ int main(int argc, char** argv) {
        .defaults = {.grpc_port = 7101, .metrics_port = 9101, .data_dir = ".run/data/ideas"},
        .database_file = "ideas.db"},
       argc, argv, [](pep::server::ServiceContext& ctx) -> absl::Status {
-        const std::string db_path = ctx.DataPath("ideas.db");
-        auto store = pep::ideas::IdeasStore::Open(db_path, ctx.clock());
+        const std::string db_url = ctx.DatabaseUrl("ideas.db");
+        auto store = pep::ideas::IdeasStore::Open(db_url, ctx.clock());
         if (!store.ok()) return store.status();
         auto& ideas_store = ctx.Own("store", std::move(*store));
-        auto relay = ctx.StartOutboxRelay(db_path);
+        auto relay = ctx.StartOutboxRelay(db_url);
         if (!relay.ok()) return relay.status();
         auto& metrics = ctx.Own("metrics", std::make_unique<pep::ideas::IdeasMetrics>(ctx.registry()));
         auto& service = ctx.Own(

@@ -1,4 +1,5 @@
-// pep-incubation service rules end to end on a real SQLite file (no network): milestone
+// pep-incubation service rules end to end on a real store — a SQLite file, then a PostgreSQL
+// database — (no network): milestone
 // idempotency and scope, the committee gate through the API, the IdeaSelected handler's inbox,
 // and portfolio import (report, unchanged re-import, diff-only update, 2,000 start-ups).
 #include "services/incubation/incubation_service.h"
@@ -11,6 +12,7 @@
 #include "grpcpp/test/server_context_test_spouse.h"
 #include "gtest/gtest.h"
 #include "harness/harness.h"
+#include "harness/postgres_testing.h"
 #include "pepiniere/ideas/v1/events.pb.h"
 #include "pepiniere/incubation/v1/events.pb.h"
 #include "prometheus/registry.h"
@@ -26,11 +28,11 @@ absl::Time Day(const char* d) {
   return t;
 }
 
-class ServiceTest : public ::testing::Test {
+class ServiceTest : public ::testing::TestWithParam<pep::testing::Backend> {
  protected:
   ServiceTest()
       : clock_(Day("2026-11-28")),
-        path_(dir_.path() + "/incubation.db"),
+        path_(pep::testing::StoreUrl(GetParam(), dir_, "incubation.db")),
         store_(*IncubationStore::Open(path_, clock_)),
         metrics_(registry_),
         svc_(*store_, clock_, metrics_, nullptr, {.auth = {.insecure_dev = true}}) {}
@@ -66,7 +68,7 @@ class ServiceTest : public ::testing::Test {
 
   std::vector<std::string> OutboxTypes() {
     std::vector<std::string> out;
-    auto db = store::Db::Open(path_);
+    auto db = store::Db::Connect(path_);
     auto q = (*db)->Prepare("SELECT ce_type FROM outbox ORDER BY seq");
     while (q->Step().value_or(false)) out.push_back(q->Text(0));
     return out;
@@ -88,7 +90,7 @@ class ServiceTest : public ::testing::Test {
 
   pep::testing::TempDir dir_;
   FakeClock clock_;
-  std::string path_;
+  std::string path_;  // the store's URL
   std::unique_ptr<IncubationStore> store_;
   prometheus::Registry registry_;
   IncubationMetrics metrics_;
@@ -117,7 +119,7 @@ TEST(IncubationMetricsTest, TransitionCountersFromManyThreadsAtOnce) {
   EXPECT_EQ(metrics.Transition(v1::PHASE_INVESTIGATION, v1::PHASE_CONSTRUCTION).Value(), 4 * 50);
 }
 
-TEST_F(ServiceTest, MilestoneRetryIsOneMilestoneAndOtherPayloadIsAlreadyExists) {
+TEST_P(ServiceTest, MilestoneRetryIsOneMilestoneAndOtherPayloadIsAlreadyExists) {
   const v1::Startup s = Create("Dossier unique");
   auto ctx = As("ci-bot", "product_team", "startup:" + s.id());
   v1::Milestone first, again, other;
@@ -143,7 +145,7 @@ TEST_F(ServiceTest, MilestoneRetryIsOneMilestoneAndOtherPayloadIsAlreadyExists) 
   EXPECT_EQ(std::count(types.begin(), types.end(), "pepiniere.incubation.v1.MilestonePushed"), 1);
 }
 
-TEST_F(ServiceTest, ScopedCallerReachesOnlyItsStartup) {
+TEST_P(ServiceTest, ScopedCallerReachesOnlyItsStartup) {
   const v1::Startup a = Create("Start-up A");
   const v1::Startup b = Create("Start-up B");
   const std::string scope = "startup:" + a.id();
@@ -173,7 +175,7 @@ TEST_F(ServiceTest, ScopedCallerReachesOnlyItsStartup) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
-TEST_F(ServiceTest, PhaseChangeNeedsARecordedDecisionAndKeepsHistory) {
+TEST_P(ServiceTest, PhaseChangeNeedsARecordedDecisionAndKeepsHistory) {
   const v1::Startup s = Create("Cantine en ligne");
   v1::ChangePhaseRequest cp;
   cp.set_startup_id(s.id());
@@ -217,7 +219,7 @@ TEST_F(ServiceTest, PhaseChangeNeedsARecordedDecisionAndKeepsHistory) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
-TEST_F(ServiceTest, OverdueFilterUsesTheInjectedClock) {
+TEST_P(ServiceTest, OverdueFilterUsesTheInjectedClock) {
   const v1::Startup s = Create("Vieille start-up");  // investigation since 2026-01-05
   v1::ListStartupsRequest r;
   r.set_overdue_only(true);
@@ -231,7 +233,7 @@ TEST_F(ServiceTest, OverdueFilterUsesTheInjectedClock) {
   EXPECT_EQ(early.startups_size(), 0);
 }
 
-TEST_F(ServiceTest, SearchSortAndSkipPageThroughTheWholeMatchingSet) {
+TEST_P(ServiceTest, SearchSortAndSkipPageThroughTheWholeMatchingSet) {
   for (const char* name : {"Dossier unique", "Cantine à l'école", "Écoles numériques", "Aides", "Zéro papier"}) {
     Create(name);
   }
@@ -268,7 +270,7 @@ TEST_F(ServiceTest, SearchSortAndSkipPageThroughTheWholeMatchingSet) {
   EXPECT_EQ(svc_.ListStartups(As("coord", "coordinator").get(), &bad, &resp).error_message().substr(0, 5), "skip:");
 }
 
-TEST_F(ServiceTest, IdeaSelectedTwiceOpensOneStartupCorrelatedToTheIdea) {
+TEST_P(ServiceTest, IdeaSelectedTwiceOpensOneStartupCorrelatedToTheIdea) {
   pepiniere::ideas::v1::IdeaSelected sel;
   sel.set_idea_id(NewUuidV7(clock_.Now()));
   sel.set_title("Dossier unique pour les aides sociales");
@@ -305,7 +307,7 @@ TEST_F(ServiceTest, IdeaSelectedTwiceOpensOneStartupCorrelatedToTheIdea) {
   EXPECT_EQ(OutboxTypes().size(), 1u);
 }
 
-TEST_F(ServiceTest, TeamUpdateAndListFilters) {
+TEST_P(ServiceTest, TeamUpdateAndListFilters) {
   const v1::Startup a = Create("Alpha");
   const v1::Startup b = Create("Beta");
   v1::AddTeamMemberRequest add;
@@ -367,7 +369,7 @@ constexpr char kPortfolio[] =
     R"({"title":"sans slug","phases":[]})"
     "\n";
 
-TEST_F(ServiceTest, ImportReportsThenReimportIsUnchangedThenUpdatesOnlyTheDifference) {
+TEST_P(ServiceTest, ImportReportsThenReimportIsUnchangedThenUpdatesOnlyTheDifference) {
   v1::ImportPortfolioRequest req;
   req.set_jsonl(kPortfolio);
   v1::ImportReport rep;
@@ -424,12 +426,12 @@ TEST_F(ServiceTest, ImportReportsThenReimportIsUnchangedThenUpdatesOnlyTheDiffer
   EXPECT_EQ(det.startup().mission(), "Un seul dossier, partagé");
 }
 
-TEST_F(ServiceTest, ImportedPhasesAreBackDatedEvents) {
+TEST_P(ServiceTest, ImportedPhasesAreBackDatedEvents) {
   v1::ImportPortfolioRequest req;
   req.set_jsonl(kPortfolio);
   v1::ImportReport rep;
   ASSERT_TRUE(svc_.ImportPortfolio(As("coord", "coordinator").get(), &req, &rep).ok());
-  auto db = store::Db::Open(path_);
+  auto db = store::Db::Connect(path_);
   auto q = (*db)->Prepare("SELECT headers FROM outbox WHERE ce_type LIKE '%PhaseChanged' ORDER BY seq");
   ASSERT_TRUE(q->Step().value_or(false));
   auto h = store::DecodeHeaders(q->Text(0));
@@ -438,7 +440,7 @@ TEST_F(ServiceTest, ImportedPhasesAreBackDatedEvents) {
   EXPECT_EQ(*events::FindHeader(*h, "ce_time"), "2026-11-28T00:00:00.000000Z");  // recorded now
 }
 
-TEST_F(ServiceTest, TwoThousandGeneratedStartupsImport) {
+TEST_P(ServiceTest, TwoThousandGeneratedStartupsImport) {
   std::string jsonl;
   for (int i = 0; i < 2000; ++i) {
     absl::StrAppend(&jsonl, R"({"slug":"su-)", i, R"(","title":"Start-up )", i,
@@ -463,6 +465,8 @@ TEST_F(ServiceTest, TwoThousandGeneratedStartupsImport) {
   ASSERT_TRUE(svc_.GetPortfolioStats(As("coord", "coordinator").get(), &sr, &stats).ok());
   EXPECT_EQ(stats.startups_by_phase().at("ACCELERATION"), 2000);
 }
+
+PEP_ON_BOTH_ENGINES(ServiceTest);
 
 }  // namespace
 }  // namespace pep::incubation

@@ -42,10 +42,40 @@ CREATE TABLE import_snapshots (
   slug TEXT PRIMARY KEY,
   data BLOB NOT NULL
 ) WITHOUT ROWID;
+)sql",
+       R"sql(
+CREATE TABLE startups (
+  id        TEXT PRIMARY KEY,
+  slug      TEXT NOT NULL UNIQUE,
+  incubator TEXT NOT NULL,
+  phase     BIGINT NOT NULL,
+  sponsors  TEXT NOT NULL,
+  imported  BIGINT NOT NULL DEFAULT 0,
+  data      BYTEA NOT NULL
+);
+CREATE INDEX startups_by_phase ON startups(phase, id);
+CREATE TABLE decisions (
+  id         TEXT PRIMARY KEY,
+  startup_id TEXT NOT NULL REFERENCES startups(id),
+  data       BYTEA NOT NULL
+);
+CREATE INDEX decisions_by_startup ON decisions(startup_id, id);
+CREATE TABLE milestones (
+  id              TEXT PRIMARY KEY,
+  startup_id      TEXT NOT NULL REFERENCES startups(id),
+  idempotency_key TEXT NOT NULL,
+  fingerprint     BYTEA NOT NULL,
+  data            BYTEA NOT NULL,
+  UNIQUE (startup_id, idempotency_key)
+);
+CREATE TABLE import_snapshots (
+  slug TEXT PRIMARY KEY,
+  data BYTEA NOT NULL
+);
 )sql"},
-      {2, store::OutboxSchemaSql()},
-      {3, store::InboxSchemaSql()},
-      {4, store::OutboxV2Sql()},
+      {2, store::OutboxSchemaSql(), store::PostgresOutboxSql()},
+      {3, store::InboxSchemaSql(), store::PostgresInboxSql()},
+      {4, store::OutboxV2Sql(), store::kNothingOnPostgres},
   };
   return *m;
 }
@@ -76,7 +106,8 @@ absl::Status IncubationTx::PutStartup(const v1::Startup& s, bool imported) {
       "INSERT INTO startups(id, slug, incubator, phase, sponsors, imported, data) "
       "VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET slug = excluded.slug, "
       "incubator = excluded.incubator, phase = excluded.phase, sponsors = excluded.sponsors, "
-      "imported = MAX(imported, excluded.imported), data = excluded.data");
+      "imported = CASE WHEN excluded.imported > startups.imported THEN excluded.imported "
+      "ELSE startups.imported END, data = excluded.data");
   if (!q.ok()) return q.status();
   const std::string sponsors = absl::StrCat(",", absl::StrJoin(s.sponsors(), ","), ",");
   return q->Bind(1, s.id())
@@ -95,7 +126,8 @@ absl::StatusOr<v1::CommitteeDecision> IncubationTx::GetDecision(const std::strin
 }
 
 absl::Status IncubationTx::PutDecision(const v1::CommitteeDecision& d) {
-  auto q = db_.Prepare("INSERT OR REPLACE INTO decisions(id, startup_id, data) VALUES (?,?,?)");
+  auto q = db_.Prepare("INSERT INTO decisions(id, startup_id, data) VALUES (?,?,?) "
+                       "ON CONFLICT(id) DO UPDATE SET startup_id = excluded.startup_id, data = excluded.data");
   if (!q.ok()) return q.status();
   return q->Bind(1, d.id()).Bind(2, d.startup_id()).BindBlob(3, d.SerializeAsString()).Run();
 }
@@ -153,7 +185,8 @@ absl::StatusOr<std::optional<v1::StartupDetails>> IncubationTx::ImportSnapshot(
 }
 
 absl::Status IncubationTx::PutImportSnapshot(const std::string& slug, const v1::StartupDetails& d) {
-  auto q = db_.Prepare("INSERT OR REPLACE INTO import_snapshots(slug, data) VALUES (?,?)");
+  auto q = db_.Prepare("INSERT INTO import_snapshots(slug, data) VALUES (?,?) "
+                       "ON CONFLICT(slug) DO UPDATE SET data = excluded.data");
   if (!q.ok()) return q.status();
   return q->Bind(1, slug).BindBlob(2, d.SerializeAsString()).Run();
 }
@@ -178,9 +211,9 @@ absl::Status IncubationTx::Emit(const v1::Startup& s, const google::protobuf::Me
                           payload);
 }
 
-absl::StatusOr<std::unique_ptr<IncubationStore>> IncubationStore::Open(const std::string& path,
-                                                                       const Clock& clock) {
-  auto db = store::Db::Open(path);
+absl::StatusOr<std::unique_ptr<IncubationStore>> IncubationStore::Open(
+    const std::string& database_url, const Clock& clock) {
+  auto db = store::Db::Connect(database_url);
   if (!db.ok()) return db.status();
   absl::Status s = (*db)->Migrate(Migrations());
   if (!s.ok()) return s;

@@ -55,7 +55,8 @@ class IncubationTx {
 
 class IncubationStore {
  public:
-  static absl::StatusOr<std::unique_ptr<IncubationStore>> Open(const std::string& path,
+  // `database_url`: see store::Db::Connect (a SQLite path, sqlite:///…, postgres://…).
+  static absl::StatusOr<std::unique_ptr<IncubationStore>> Open(const std::string& database_url,
                                                                const Clock& clock);
   // One BEGIN IMMEDIATE transaction; committed durably only if `fn` returns OK.
   absl::Status Write(const std::function<absl::Status(IncubationTx&)>& fn);

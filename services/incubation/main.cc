@@ -27,11 +27,11 @@ int main(int argc, char** argv) {
                     .data_dir = ".run/data/incubation", .max_receive_bytes = 32 << 20},
        .database_file = "incubation.db"},
       argc, argv, [](pep::server::ServiceContext& ctx) -> absl::Status {
-        const std::string db_path = ctx.DataPath("incubation.db");
-        auto store = pep::incubation::IncubationStore::Open(db_path, ctx.clock());
+        const std::string db_url = ctx.DatabaseUrl("incubation.db");
+        auto store = pep::incubation::IncubationStore::Open(db_url, ctx.clock());
         if (!store.ok()) return store.status();
         auto& incubation_store = ctx.Own("store", std::move(*store));
-        auto relay = ctx.StartOutboxRelay(db_path);
+        auto relay = ctx.StartOutboxRelay(db_url);
         if (!relay.ok()) return relay.status();
         auto& metrics = ctx.Own(
             "metrics", std::make_unique<pep::incubation::IncubationMetrics>(ctx.registry()));

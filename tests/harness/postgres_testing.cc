@@ -48,4 +48,10 @@ PostgresServer& PostgresServer::Shared() {
 
 std::string BackendName(Backend b) { return b == Backend::kSqlite ? "sqlite" : "postgres"; }
 
+std::string StoreUrl(Backend b, const TempDir& dir, const std::string& file) {
+  if (b == Backend::kSqlite) return dir.path() + "/" + file;
+  std::string prefix = file.substr(0, file.find('.'));
+  return PostgresServer::Shared().NewDatabase(prefix);
+}
+
 }  // namespace pep::testing

@@ -36,5 +36,14 @@ class PostgresServer {
 // The store URLs a backend-parameterized test runs against: "sqlite" then "postgres".
 enum class Backend { kSqlite, kPostgres };
 std::string BackendName(Backend b);
+// A fresh store for a test on `b`: the SQLite file `file` in `dir`, or a new database of the
+// shared PostgreSQL server (started on first use).
+std::string StoreUrl(Backend b, const TempDir& dir, const std::string& file);
+// For INSTANTIATE_TEST_SUITE_P: both backends, named "sqlite" and "postgres".
+#define PEP_ON_BOTH_ENGINES(suite)                                                          \
+  INSTANTIATE_TEST_SUITE_P(                                                                 \
+      Engines, suite,                                                                       \
+      ::testing::Values(::pep::testing::Backend::kSqlite, ::pep::testing::Backend::kPostgres), \
+      [](const auto& info) { return ::pep::testing::BackendName(info.param); })
 
 }  // namespace pep::testing

@@ -8,10 +8,12 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "events/kafka.h"
 #include "google/protobuf/util/json_util.h"
 #include "integration/oidc_fixture.h"
+#include "harness/postgres_testing.h"
 #include "integration/service_fixture.h"
 #include "services/gateway/http_client.h"
 
@@ -42,14 +44,50 @@ class Platform {
   // (Claire Martin, coordination, is a coordinator from her first sign-in).
   // `brokers`: another Kafka than the test binary's shared broker (a cluster), whose topics
   // get `replication` replicas (min.insync.replicas 2 when more than one).
+  // `replicas` > 1: pep-ideas, pep-incubation and pep-feedback run that many processes each, the
+  // replicas of one service sharing a PostgreSQL database of the test's PostgreSQL server; the
+  // gateway is given every replica's address (round robin).
   explicit Platform(std::vector<std::string> feedback_args = {},
                     std::vector<std::string> gateway_args = {}, bool sign_in = false,
-                    std::string brokers = "", int replication = 1) {
+                    std::string brokers = "", int replication = 1, int replicas = 1) {
     brokers_ = brokers.empty() ? KafkaBroker::Shared().bootstrap() : brokers;
     EXPECT_TRUE(events::EnsureTopics(brokers_, events::PepiniereTopics(6, replication)).ok());
-    ideas_ = std::make_unique<IdeasProcess>(brokers_, dirs_[0].path());
-    incubation_ = std::make_unique<IncubationProcess>(brokers_, dirs_[1].path());
-    feedback_ = std::make_unique<FeedbackProcess>(brokers_, dirs_[2].path(), std::move(feedback_args));
+    std::vector<std::string> db_args[3];
+    if (replicas > 1) {
+      const char* names[3] = {"ideas", "incubation", "feedback"};
+      for (int i = 0; i < 3; ++i) {
+        db_args[i] = {"--database_url", PostgresServer::Shared().NewDatabase(names[i])};
+      }
+    }
+    auto with_db = [&](std::vector<std::string> args, int i) {
+      args.insert(args.end(), db_args[i].begin(), db_args[i].end());
+      return args;
+    };
+    ideas_ = std::make_unique<IdeasProcess>(brokers_, dirs_[0].path(), with_db({}, 0));
+    incubation_ = std::make_unique<IncubationProcess>(brokers_, dirs_[1].path(), with_db({}, 1));
+    feedback_ = std::make_unique<FeedbackProcess>(brokers_, dirs_[2].path(), with_db(feedback_args, 2));
+    replicas_[0].push_back(ideas_.get());
+    replicas_[1].push_back(incubation_.get());
+    replicas_[2].push_back(feedback_.get());
+    for (int r = 1; r < replicas; ++r) {
+      for (int i = 0; i < 3; ++i) replica_dirs_.push_back(std::make_unique<TempDir>());
+      const size_t d = replica_dirs_.size() - 3;
+      extra_replicas_.push_back(std::make_unique<IdeasProcess>(
+          brokers_, replica_dirs_[d]->path(), with_db({}, 0)));
+      replicas_[0].push_back(extra_replicas_.back().get());
+      // Members of one consumer group, each under its own static member id (as the chart
+      // gives each pod its name): the same id twice would fence one of them.
+      auto member = [&](std::vector<std::string> args, const std::string& svc) {
+        args.insert(args.end(), {"--consumer_instance", absl::StrCat(svc, "-", r)});
+        return args;
+      };
+      extra_replicas_.push_back(std::make_unique<IncubationProcess>(
+          brokers_, replica_dirs_[d + 1]->path(), member(with_db({}, 1), "pep-incubation")));
+      replicas_[1].push_back(extra_replicas_.back().get());
+      extra_replicas_.push_back(std::make_unique<FeedbackProcess>(
+          brokers_, replica_dirs_[d + 2]->path(), member(with_db(feedback_args, 2), "pep-feedback")));
+      replicas_[2].push_back(extra_replicas_.back().get());
+    }
     const std::string ledger = AuditProcess::NewLedger();
     if (replication > 1) {  // made here first: AuditProcess would make it with one replica
       EXPECT_TRUE(events::EnsureTopics(
@@ -60,8 +98,9 @@ class Platform {
                       .ok());
     }
     audit_ = std::make_unique<AuditProcess>(brokers_, dirs_[3].path(), std::vector<std::string>{}, ledger);
-    for (ServiceProcess* s : std::initializer_list<ServiceProcess*>{
-             ideas_.get(), incubation_.get(), feedback_.get(), audit_.get()}) {
+    std::vector<ServiceProcess*> all = ServiceReplicas();
+    all.push_back(audit_.get());
+    for (ServiceProcess* s : all) {
       s->RequireGatewayKey(kKey);
       s->Start();
     }
@@ -93,8 +132,8 @@ class Platform {
     std::vector<std::string> argv = {
         BinaryDir() + "/services/gateway/pep-gateway", "--http_port", std::to_string(http_port),
         "--metrics_port", std::to_string(metrics_port), "--data_dir", dir,
-        "--ideas_addr", ideas_->address(), "--incubation_addr", incubation_->address(),
-        "--feedback_addr", feedback_->address(),
+        "--ideas_addr", Addresses(0), "--incubation_addr", Addresses(1),
+        "--feedback_addr", Addresses(2),
         "--audit_addr", audit_addr.empty() ? audit_->address() : audit_addr,
         "--gateway_key", kKey, "--bootstrap_token_file", dir + "/coordinator.token",
         "--kafka_brokers", brokers_};
@@ -210,6 +249,13 @@ class Platform {
             {"pep-audit", audit_->metrics_port()}};
   }
 
+  // Every process of pep-ideas, pep-incubation and pep-feedback (one each unless `replicas`).
+  std::vector<ServiceProcess*> ServiceReplicas() const {
+    std::vector<ServiceProcess*> out;
+    for (const auto& r : replicas_) out.insert(out.end(), r.begin(), r.end());
+    return out;
+  }
+
   static constexpr char kKey[] = "test-gateway-key-0123456789";
   const std::string& brokers() const { return brokers_; }
   // The ledger's published verifier key (GET /v1/ledger/checkpoint, no token): "" before the
@@ -224,8 +270,18 @@ class Platform {
   }
 
  private:
+  // The --<service>_addr of service i (0 ideas, 1 incubation, 2 feedback): every replica's.
+  std::string Addresses(int i) const {
+    std::vector<std::string> a;
+    for (const ServiceProcess* p : replicas_[i]) a.push_back(p->address());
+    return absl::StrJoin(a, ",");
+  }
+
   std::string brokers_;
   TempDir dirs_[5];
+  std::vector<std::unique_ptr<TempDir>> replica_dirs_;
+  std::vector<std::unique_ptr<ServiceProcess>> extra_replicas_;
+  std::vector<ServiceProcess*> replicas_[3];
   std::unique_ptr<IdeasProcess> ideas_;
   std::unique_ptr<IncubationProcess> incubation_;
   std::unique_ptr<FeedbackProcess> feedback_;

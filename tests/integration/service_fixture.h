@@ -179,8 +179,9 @@ class StubbedProcess : public ServiceProcess {
 
 class IdeasProcess : public StubbedProcess<iv1::IdeaService> {
  public:
-  IdeasProcess(std::string brokers, std::string data_dir)
-      : StubbedProcess("services/ideas/pep-ideas", std::move(brokers), std::move(data_dir)) {}
+  IdeasProcess(std::string brokers, std::string data_dir, std::vector<std::string> args = {})
+      : StubbedProcess("services/ideas/pep-ideas", std::move(brokers), std::move(data_dir),
+                       std::move(args)) {}
 
   static void As(grpc::ClientContext& ctx, const std::string& actor, const std::string& roles) {
     ctx.AddMetadata("x-pep-actor", actor);
@@ -227,9 +228,9 @@ class IdeasProcess : public StubbedProcess<iv1::IdeaService> {
 
 class IncubationProcess : public StubbedProcess<incv1::IncubationService> {
  public:
-  IncubationProcess(std::string brokers, std::string data_dir)
+  IncubationProcess(std::string brokers, std::string data_dir, std::vector<std::string> args = {})
       : StubbedProcess("services/incubation/pep-incubation", std::move(brokers),
-                       std::move(data_dir)) {}
+                       std::move(data_dir), std::move(args)) {}
 };
 
 class FeedbackProcess : public StubbedProcess<fv1::FeedbackService> {
