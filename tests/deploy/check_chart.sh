@@ -21,7 +21,8 @@ declare -A SETS=(
   [everything]="--set kafka.strimzi.topics.enabled=true --set serviceMonitor.enabled=true --set gateway.ingress.tlsSecretName=pepiniere-tls --set gateway.ingress.className=nginx --set image.registry=registry.example.gouv.fr/ --set gateway.oidc.issuer=https://auth.agentconnect.gouv.fr/api/v2 --set gateway.oidc.clientId=pepiniere --set gateway.oidc.clientSecretName=proconnect --set-json image.pullSecrets=[{\"name\":\"regcred\"}]"
   [minimal]="--set networkPolicy.enabled=false --set gateway.ingress.enabled=false --set gatewayKey.existingSecret=pep-key --set bootstrapToken.existingSecret=pep-boot --set audit.ledgerSigningKey.existingSecret=pep-ledger"
 )
-for name in defaults everything minimal; do
+SETS[postgres]="--set database.existingSecret=pep-db --set ideas.replicas=2 --set incubation.replicas=2 --set feedback.replicas=3"
+for name in defaults everything minimal postgres; do
   # shellcheck disable=SC2086
   "$HELM" lint --strict charts/pepiniere ${SETS[$name]}
   # shellcheck disable=SC2086
@@ -55,6 +56,22 @@ expect 5 '^kind: NetworkPolicy' "$OUT/defaults.yaml"
 expect 5 'readOnlyRootFilesystem: true' "$OUT/defaults.yaml"
 expect 5 'runAsNonRoot: true' "$OUT/defaults.yaml"
 expect 12 'grpc: {port: 71' "$OUT/defaults.yaml"
+# PostgreSQL: three more Deployments (pep-audit stays a StatefulSet), each replica its URL and its
+# own consumer-group member id, a PodDisruptionBudget wherever there are two replicas or more.
+expect 4 '^kind: Deployment' "$OUT/postgres.yaml"  # and the gateway's
+expect 1 '^kind: Deployment' "$OUT/defaults.yaml"  # the gateway
+expect 3 'name: PEP_DATABASE_URL' "$OUT/postgres.yaml"
+expect 0 'name: PEP_DATABASE_URL' "$OUT/defaults.yaml"
+expect 4 '^kind: PodDisruptionBudget' "$OUT/postgres.yaml"
+expect 1 '^kind: PodDisruptionBudget' "$OUT/defaults.yaml"  # pep-audit's two replicas
+expect 1 'replicas: 3$' "$OUT/postgres.yaml"
+expect 2 'fieldPath: metadata.name' "$OUT/defaults.yaml"
+# Several replicas on SQLite: refused, the reason named.
+if "$HELM" template demo charts/pepiniere --set feedback.replicas=2 > /dev/null 2> "$OUT/refused.txt"; then
+  echo "FAIL: feedback.replicas=2 without a database rendered" >&2; exit 1
+fi
+grep -q 'feedback.replicas > 1 needs database.existingSecret' "$OUT/refused.txt" ||
+  { echo "FAIL: the refusal does not name feedback.replicas" >&2; cat "$OUT/refused.txt" >&2; exit 1; }
 # The Dockerfiles are what their template renders (nobody edited one and not the others).
 rm -rf "$OUT/docker" && bash deploy/docker/render-dockerfiles.sh "$OUT/docker"
 for svc in ideas incubation feedback audit gateway; do

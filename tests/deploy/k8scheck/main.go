@@ -19,6 +19,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
@@ -66,6 +67,8 @@ func target(apiVersion, kind string) (interface{}, bool) {
 		return &appsv1.Deployment{}, true
 	case "apps/v1/StatefulSet":
 		return &appsv1.StatefulSet{}, true
+	case "policy/v1/PodDisruptionBudget":
+		return &policyv1.PodDisruptionBudget{}, true
 	case "networking.k8s.io/v1/Ingress":
 		return &networkingv1.Ingress{}, true
 	case "networking.k8s.io/v1/NetworkPolicy":
