@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/shutdown.h"
 #include "services/gateway/gateway.h"
+#include "services/gateway/gateway_db.h"
 #include "services/gateway/http_server.h"
 #include "services/gateway/signin_store.h"
 #include "services/gateway/tokens.h"
@@ -30,6 +31,9 @@ ABSL_FLAG(std::string, bind_address, "127.0.0.1", "Address the HTTP and metrics 
 ABSL_FLAG(int, http_port, 8080, "HTTP port (REST API, console)");
 ABSL_FLAG(int, metrics_port, 9100, "Prometheus metrics port");
 ABSL_FLAG(std::string, data_dir, ".run/data/gateway", "Token database and client-IP salt");
+ABSL_FLAG(std::string, database_url, "",
+          "Tokens, accounts, sessions and the client-IP salt: postgres://… shared by several "
+          "gateway replicas; empty: gateway.db in --data_dir");
 ABSL_FLAG(std::string, ideas_addr, "127.0.0.1:7101",
           "pep-ideas gRPC address: host:port, replicas as h1:p1,h2:p2, or dns:///name:port (round robin)");
 ABSL_FLAG(std::string, incubation_addr, "127.0.0.1:7102",
@@ -76,19 +80,20 @@ ABSL_FLAG(std::string, oidc_coordinator_emails, "",
 
 namespace {
 
-// pep-feedback's rate limits key on SHA-256(salt || client IP): the salt stays on this machine
-// and across restarts, so limits hold and the IP is never sent anywhere.
-std::string LoadOrCreateSalt(const std::string& dir) {
-  const std::string path = dir + "/client_ip_salt";
-  std::ifstream in(path);
-  std::string salt;
-  if (in && std::getline(in, salt) && salt.size() >= 32) return salt;
-  unsigned char raw[32];
-  if (RAND_bytes(raw, sizeof raw) != 1) std::abort();  // no randomness: refuse to run
-  salt = absl::BytesToHexString(std::string(reinterpret_cast<const char*>(raw), sizeof raw));
-  std::ofstream(path) << salt << "\n";
-  chmod(path.c_str(), 0600);
-  return salt;
+// pep-feedback's rate limits key on SHA-256(salt || client IP): the salt is kept in the
+// gateway's database, so every replica and every restart computes the same key and the IP is
+// never sent anywhere. A salt from before it moved there (data_dir/client_ip_salt) is kept.
+absl::StatusOr<std::string> ClientIpSalt(const std::string& database_url, const std::string& dir) {
+  auto db = pep::store::Db::Connect(database_url);
+  if (!db.ok()) return db.status();
+  return pep::gateway::SharedSetting(**db, "client_ip_salt", [&] {
+    std::ifstream in(dir + "/client_ip_salt");
+    std::string salt;
+    if (in && std::getline(in, salt) && salt.size() >= 32) return salt;
+    unsigned char raw[32];
+    if (RAND_bytes(raw, sizeof raw) != 1) std::abort();  // no randomness: refuse to run
+    return absl::BytesToHexString(std::string(reinterpret_cast<const char*>(raw), sizeof raw));
+  });
 }
 
 // The first coordinator token. A token already in the file (e.g. mounted from a Kubernetes
@@ -106,6 +111,7 @@ int Bootstrap(pep::gateway::TokenStore& tokens, const std::string& file) {
     auto r = tokens.Register({.name = "bootstrap", .actor = "coordinator", .role = "coordinator",
                               .expires_at = absl::Now() + absl::Hours(24 * 365)},
                              "bootstrap", secret);
+    if (absl::IsAlreadyExists(r.status())) return 0;  // another replica registered it just now
     if (!r.ok()) {
       pep::LogError("cannot register the bootstrap token", {{"error", std::string(r.status().message())}});
       return 1;
@@ -147,15 +153,17 @@ int main(int argc, char** argv) {
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
-  const std::string db_path = data_dir + "/gateway.db";
+  const std::string db_url = absl::GetFlag(FLAGS_database_url).empty()
+                                  ? data_dir + "/gateway.db"
+                                  : absl::GetFlag(FLAGS_database_url);
   auto tokens = pep::gateway::TokenStore::Open(
-      db_path, pep::SystemClock::Get(),
+      db_url, pep::SystemClock::Get(),
       {.max_lifetime = absl::Hours(24) * absl::GetFlag(FLAGS_token_max_days)});
   if (!tokens.ok()) {
     pep::LogError("cannot open token store", {{"error", std::string(tokens.status().message())}});
     return 1;
   }
-  auto accounts = pep::gateway::SignInStore::Open(db_path, pep::SystemClock::Get());
+  auto accounts = pep::gateway::SignInStore::Open(db_url, pep::SystemClock::Get());
   if (!accounts.ok()) {
     pep::LogError("cannot open account store", {{"error", std::string(accounts.status().message())}});
     return 1;
@@ -192,9 +200,14 @@ int main(int argc, char** argv) {
   pep::gateway::HttpMetrics http_metrics(metrics.registry());
   pep::telemetry::EventMetrics event_metrics(metrics.registry());
   // Access events (accounts, grants, tokens) leave through the same outbox as the services'.
-  pep::store::OutboxRelay relay(db_path, {.brokers = absl::GetFlag(FLAGS_kafka_brokers)}, &event_metrics);
+  pep::store::OutboxRelay relay(db_url, {.brokers = absl::GetFlag(FLAGS_kafka_brokers)}, &event_metrics);
   if (auto s = relay.Start(); !s.ok()) {
     pep::LogError("cannot start outbox relay", {{"error", std::string(s.message())}});
+    return 1;
+  }
+  auto salt = ClientIpSalt(db_url, data_dir);
+  if (!salt.ok()) {
+    pep::LogError("cannot read the client-IP salt", {{"error", std::string(salt.status().message())}});
     return 1;
   }
   const bool tls = !absl::GetFlag(FLAGS_tls_cert_file).empty();
@@ -204,7 +217,7 @@ int main(int argc, char** argv) {
                     .feedback = absl::GetFlag(FLAGS_feedback_addr),
                     .audit = absl::GetFlag(FLAGS_audit_addr)},
        .gateway_key = absl::GetFlag(FLAGS_gateway_key),
-       .client_ip_salt = LoadOrCreateSalt(data_dir),
+       .client_ip_salt = *salt,
        .console_dir = absl::GetFlag(FLAGS_console_dir),
        .trusted_proxies = *std::move(trusted),
        .export_deadline = absl::GetFlag(FLAGS_export_deadline),

@@ -27,10 +27,10 @@ Account ReadAccount(const store::Stmt& q, int at = 0) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SignInStore>> SignInStore::Open(const std::string& path,
+absl::StatusOr<std::unique_ptr<SignInStore>> SignInStore::Open(const std::string& database_url,
                                                                const Clock& clock,
                                                                SessionLimits limits) {
-  auto db = store::Db::Open(path);
+  auto db = store::Db::Connect(database_url);
   if (!db.ok()) return db.status();
   PEP_RETURN_IF_ERROR((*db)->Migrate(GatewayMigrations()));
   return std::unique_ptr<SignInStore>(new SignInStore(std::move(*db), clock, limits));
@@ -221,10 +221,19 @@ absl::StatusOr<Account> SignInStore::GetAccount(const std::string& id) {
 absl::StatusOr<std::vector<Account>> SignInStore::ListAccounts(const std::string& text, int limit) {
   absl::MutexLock l(&mu_);
   auto q = db_->Prepare(absl::StrCat(
-      "SELECT ", kAccountColumns, " FROM accounts a WHERE ?1 = '' OR instr(lower(a.display_name), lower(?1)) > 0 "
-      "OR instr(lower(a.email), lower(?1)) > 0 ORDER BY a.display_name, a.id LIMIT ?2"));
+      "SELECT ", kAccountColumns, " FROM accounts a WHERE ?1 = '' "
+      "OR lower(a.display_name) LIKE lower(CAST(?3 AS TEXT)) ESCAPE '\\' "
+      "OR lower(a.email) LIKE lower(CAST(?3 AS TEXT)) ESCAPE '\\' "
+      "ORDER BY a.display_name, a.id LIMIT ?2"));
   if (!q.ok()) return q.status();
-  q->Bind(1, text).Bind(2, static_cast<int64_t>(limit));
+  // A substring search on both engines: LIKE with the text's own % _ \ escaped.
+  std::string pattern = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') pattern.push_back('\\');
+    pattern.push_back(c);
+  }
+  pattern.push_back('%');
+  q->Bind(1, text).Bind(2, static_cast<int64_t>(limit)).Bind(3, pattern);
   std::vector<Account> out;
   while (true) {
     auto row = q->Step();

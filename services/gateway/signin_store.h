@@ -55,7 +55,8 @@ absl::Status CheckGrant(const std::string& role, const std::string& scope);
 
 class SignInStore {
  public:
-  static absl::StatusOr<std::unique_ptr<SignInStore>> Open(const std::string& path,
+  // `database_url`: see store::Db::Connect (a SQLite path, sqlite:///…, postgres://…).
+  static absl::StatusOr<std::unique_ptr<SignInStore>> Open(const std::string& database_url,
                                                            const Clock& clock,
                                                            SessionLimits limits = {});
   absl::Status SavePending(const std::string& state, const PendingSignIn& p);

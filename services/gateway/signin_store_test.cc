@@ -5,15 +5,18 @@
 
 #include "gtest/gtest.h"
 #include "harness/harness.h"
+#include "harness/postgres_testing.h"
+#include "services/gateway/gateway_db.h"
 #include "store/sqlite.h"
 
 namespace pep::gateway {
 namespace {
 
-class SignInStoreTest : public ::testing::Test {
+class SignInStoreTest : public ::testing::TestWithParam<pep::testing::Backend> {
  protected:
   void SetUp() override {
-    auto s = SignInStore::Open(dir_.path() + "/signin.db", clock_);
+    url_ = pep::testing::StoreUrl(GetParam(), dir_, "signin.db");
+    auto s = SignInStore::Open(url_, clock_);
     ASSERT_TRUE(s.ok()) << s.status();
     store_ = std::move(*s);
   }
@@ -22,11 +25,12 @@ class SignInStoreTest : public ::testing::Test {
             .display_name = "Camille Roux", .organisation = "22060001900016"};
   }
   pep::testing::TempDir dir_;
+  std::string url_;  // the store's
   FakeClock clock_{absl::FromUnixSeconds(1796160000)};
   std::unique_ptr<SignInStore> store_;
 };
 
-TEST_F(SignInStoreTest, APendingSignInIsGoodOnceAndNotForLong) {
+TEST_P(SignInStoreTest, APendingSignInIsGoodOnceAndNotForLong) {
   ASSERT_TRUE(store_->SavePending("state-1", {"nonce-1", "verifier-1", "/portefeuille"}).ok());
   auto p = store_->TakePending("state-1");
   ASSERT_TRUE(p.ok()) << p.status();
@@ -42,7 +46,7 @@ TEST_F(SignInStoreTest, APendingSignInIsGoodOnceAndNotForLong) {
   EXPECT_TRUE(absl::IsNotFound(store_->TakePending("never-issued").status()));
 }
 
-TEST_F(SignInStoreTest, AccountsAreKeyedByIssuerAndSubjectNotEmail) {
+TEST_P(SignInStoreTest, AccountsAreKeyedByIssuerAndSubjectNotEmail) {
   auto first = store_->UpsertAccount(Claims("sub-1", "camille.roux@departement06.fr"));
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_TRUE(first->created_now);
@@ -60,7 +64,7 @@ TEST_F(SignInStoreTest, AccountsAreKeyedByIssuerAndSubjectNotEmail) {
   EXPECT_TRUE(absl::IsInvalidArgument(store_->UpsertAccount(no_sub).status()));
 }
 
-TEST_F(SignInStoreTest, SessionsExpireIdleOutAndAreRevokedStoredOnlyHashed) {
+TEST_P(SignInStoreTest, SessionsExpireIdleOutAndAreRevokedStoredOnlyHashed) {
   auto account = store_->UpsertAccount(Claims("sub-1", "camille.roux@departement06.fr"));
   ASSERT_TRUE(account.ok());
   auto secret = store_->CreateSession(account->id, "id-token-1");
@@ -71,7 +75,7 @@ TEST_F(SignInStoreTest, SessionsExpireIdleOutAndAreRevokedStoredOnlyHashed) {
   EXPECT_EQ(live->account.id, account->id);
   EXPECT_EQ(live->id_token, "id-token-1");
   {
-    auto db = store::Db::Open(dir_.path() + "/signin.db");
+    auto db = store::Db::Connect(url_);
     ASSERT_TRUE(db.ok());
     auto q = (*db)->Prepare("SELECT COUNT(*) FROM sessions WHERE secret_sha256 = ?");
     ASSERT_TRUE(q.ok());
@@ -99,6 +103,47 @@ TEST_F(SignInStoreTest, SessionsExpireIdleOutAndAreRevokedStoredOnlyHashed) {
   EXPECT_TRUE(absl::IsNotFound(store_->Revoke(*revoked)));
   EXPECT_TRUE(absl::IsUnauthenticated(store_->Authenticate("forged").status()));
 }
+
+// The coordinators' account search: a piece of the name or e-mail, any case; the text's own
+// % and _ are characters, not wildcards (it became LIKE with escapes to run on both engines).
+TEST_P(SignInStoreTest, AccountSearchFindsAPieceOfNameOrEmailLiterally) {
+  auto a = Claims("sub-a", "c.roux@departement06.fr");
+  a.display_name = "Camille Roux";
+  auto b = Claims("sub-b", "ana@departement06.fr");
+  b.display_name = "Ana 100%_sûre";
+  ASSERT_TRUE(store_->UpsertAccount(a).ok());
+  ASSERT_TRUE(store_->UpsertAccount(b).ok());
+  auto names = [&](const std::string& text) {
+    std::vector<std::string> out;
+    auto r = store_->ListAccounts(text, 10);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (r.ok()) for (const auto& acc : *r) out.push_back(acc.display_name);
+    return out;
+  };
+  EXPECT_EQ(names("ROUX"), std::vector<std::string>{"Camille Roux"});
+  EXPECT_EQ(names("06.fr").size(), 2u);
+  EXPECT_EQ(names("%"), std::vector<std::string>{"Ana 100%_sûre"});
+  EXPECT_EQ(names("0%_s"), std::vector<std::string>{"Ana 100%_sûre"});
+  EXPECT_TRUE(names("a_a").empty()) << "_ matched any character";
+  EXPECT_EQ(names("").size(), 2u);
+}
+
+// Every gateway replica computes the same client keys: the salt is made once, by whichever
+// comes first, and read by the others.
+TEST_P(SignInStoreTest, ASharedSettingIsMadeOnceAndReadByEveryone) {
+  auto one = store::Db::Connect(url_);
+  auto two = store::Db::Connect(url_);
+  ASSERT_TRUE(one.ok() && two.ok());
+  int made = 0;
+  auto first = SharedSetting(**one, "client_ip_salt", [&] { ++made; return std::string("salt-1"); });
+  auto second = SharedSetting(**two, "client_ip_salt", [&] { ++made; return std::string("salt-2"); });
+  ASSERT_TRUE(first.ok() && second.ok()) << first.status() << second.status();
+  EXPECT_EQ(*first, "salt-1");
+  EXPECT_EQ(*second, "salt-1");
+  EXPECT_EQ(made, 1);
+}
+
+PEP_ON_BOTH_ENGINES(SignInStoreTest);
 
 }  // namespace
 }  // namespace pep::gateway

@@ -52,10 +52,10 @@ std::string RandomToken() {
   return absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
 }
 
-absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const std::string& path,
+absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const std::string& database_url,
                                                              const Clock& clock,
                                                              TokenLimits limits) {
-  auto db = store::Db::Open(path);
+  auto db = store::Db::Connect(database_url);
   if (!db.ok()) return db.status();
   PEP_RETURN_IF_ERROR((*db)->Migrate(GatewayMigrations()));
   return std::unique_ptr<TokenStore>(new TokenStore(std::move(*db), clock, limits));

@@ -49,7 +49,8 @@ struct TokenLimits {
 
 class TokenStore {
  public:
-  static absl::StatusOr<std::unique_ptr<TokenStore>> Open(const std::string& path,
+  // `database_url`: see store::Db::Connect (a SQLite path, sqlite:///…, postgres://…).
+  static absl::StatusOr<std::unique_ptr<TokenStore>> Open(const std::string& database_url,
                                                           const Clock& clock,
                                                           TokenLimits limits = {});
   // Returns the token and its secret (the only time the secret exists outside the caller).

@@ -21,7 +21,7 @@ declare -A SETS=(
   [everything]="--set kafka.strimzi.topics.enabled=true --set serviceMonitor.enabled=true --set gateway.ingress.tlsSecretName=pepiniere-tls --set gateway.ingress.className=nginx --set image.registry=registry.example.gouv.fr/ --set gateway.oidc.issuer=https://auth.agentconnect.gouv.fr/api/v2 --set gateway.oidc.clientId=pepiniere --set gateway.oidc.clientSecretName=proconnect --set-json image.pullSecrets=[{\"name\":\"regcred\"}]"
   [minimal]="--set networkPolicy.enabled=false --set gateway.ingress.enabled=false --set gatewayKey.existingSecret=pep-key --set bootstrapToken.existingSecret=pep-boot --set audit.ledgerSigningKey.existingSecret=pep-ledger"
 )
-SETS[postgres]="--set database.existingSecret=pep-db --set ideas.replicas=2 --set incubation.replicas=2 --set feedback.replicas=3"
+SETS[postgres]="--set database.existingSecret=pep-db --set ideas.replicas=2 --set incubation.replicas=2 --set feedback.replicas=3 --set gateway.replicas=2"
 for name in defaults everything minimal postgres; do
   # shellcheck disable=SC2086
   "$HELM" lint --strict charts/pepiniere ${SETS[$name]}
@@ -57,14 +57,18 @@ expect 5 'readOnlyRootFilesystem: true' "$OUT/defaults.yaml"
 expect 5 'runAsNonRoot: true' "$OUT/defaults.yaml"
 expect 12 'grpc: {port: 71' "$OUT/defaults.yaml"
 # PostgreSQL: three more Deployments (pep-audit stays a StatefulSet), each replica its URL and its
-# own consumer-group member id, a PodDisruptionBudget wherever there are two replicas or more.
+# own consumer-group member id, the gateway's tokens in the database (no volume), a
+# PodDisruptionBudget wherever there are two replicas or more.
 expect 4 '^kind: Deployment' "$OUT/postgres.yaml"  # and the gateway's
 expect 1 '^kind: Deployment' "$OUT/defaults.yaml"  # the gateway
-expect 3 'name: PEP_DATABASE_URL' "$OUT/postgres.yaml"
+expect 4 'name: PEP_DATABASE_URL' "$OUT/postgres.yaml"
 expect 0 'name: PEP_DATABASE_URL' "$OUT/defaults.yaml"
-expect 4 '^kind: PodDisruptionBudget' "$OUT/postgres.yaml"
+expect 5 '^kind: PodDisruptionBudget' "$OUT/postgres.yaml"
+expect 0 '^kind: PersistentVolumeClaim' "$OUT/postgres.yaml"  # pep-audit's are claim templates
+expect 1 '^kind: PersistentVolumeClaim' "$OUT/defaults.yaml"  # the gateway's tokens
 expect 1 '^kind: PodDisruptionBudget' "$OUT/defaults.yaml"  # pep-audit's two replicas
 expect 1 'replicas: 3$' "$OUT/postgres.yaml"
+expect 4 'replicas: 2$' "$OUT/postgres.yaml"  # ideas, incubation, gateway, audit
 expect 2 'fieldPath: metadata.name' "$OUT/defaults.yaml"
 # Several replicas on SQLite: refused, the reason named.
 if "$HELM" template demo charts/pepiniere --set feedback.replicas=2 > /dev/null 2> "$OUT/refused.txt"; then

@@ -6,6 +6,9 @@
 // acknowledged write is in the ledger exactly once, with no gap, and the ledger verifies: the
 // survivors answered meanwhile, and the outbox relays (one publisher per service, an advisory
 // lock) handed over without losing or repeating an event in effect.
+// And two gateways on one PostgreSQL database are interchangeable: a token made on one works on
+// the other, revoked on one it is refused by both, and a client's key (salted hash of its
+// address, which feedback's idempotency and rate limits key on) is the same on both.
 #include "integration/gateway_load.h"
 
 namespace pep::testing {
@@ -68,6 +71,47 @@ TEST(ReplicasOnPostgres, ReplicasKilledOneByOneLoseNothingAndRepeatNothing) {
     EXPECT_EQ(load.refused_in(static_cast<int>(ph)).count("404"), 0u) << phases[ph];
   }
   ExpectEveryAckInTheLedgerOnce(p, load, phases);
+}
+
+TEST(ReplicasOnPostgres, TwoGatewaysOnOneDatabaseAreInterchangeable) {
+  const std::string db = PostgresServer::Shared().NewDatabase("gateway");
+  Platform p({"--rate_limit_per_minute=0"}, {"--database_url", db});
+  auto other = p.AnotherGateway({"--database_url", db});
+  auto call = [](const std::string& url, const std::string& method, const std::string& target,
+                 const std::string& token, const std::string& body = "") {
+    std::map<std::string, std::string> h = {{"Content-Type", "application/json"}};
+    if (!token.empty()) h["Authorization"] = "Bearer " + token;
+    auto r = gateway::HttpCall(url, method, target, h, body);
+    return r.ok() ? *r : gateway::HttpResult{};
+  };
+  // A token made through the first gateway...
+  auto made = call(p.url(), "POST", "/v1/tokens", p.coordinator(),
+                   R"({"role":"coordinator","actor":"ci-lab06","name":"deux passerelles"})");
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string secret = Field(made.body, "secret"), id = Field(made.body, "id");
+  ASSERT_FALSE(secret.empty());
+  // ...works on the second, which revokes it; then neither takes it.
+  EXPECT_EQ(call(other->url(), "GET", "/v1/tokens", secret).status, 200);
+  EXPECT_EQ(call(other->url(), "DELETE", "/v1/tokens/" + id, other->coordinator).status / 100, 2);
+  EXPECT_EQ(call(p.url(), "GET", "/v1/tokens", secret).status, 401);
+  EXPECT_EQ(call(other->url(), "GET", "/v1/tokens", secret).status, 401);
+
+  // The same answer (same idempotency key, same client) sent to each gateway is one answer:
+  // both derive the same client key, from the salt they share.
+  const std::string startup = NewUuidV7(absl::Now());
+  ASSERT_TRUE(PublishStartupCreated(p.brokers(), startup).ok());
+  const std::string target = absl::StrCat("/v1/startups/", startup, "/feedback");
+  const std::string body =
+      R"({"satisfaction":"SATISFACTION_GOOD","verbatim":"Plus simple qu'avant","idempotency_key":"clic-1"})";
+  gateway::HttpResult first;
+  ASSERT_TRUE(WaitFor([&] {
+    first = call(p.url(), "POST", target, "", body);
+    return first.status == 201;
+  }, absl::Seconds(60))) << first.status << " " << first.body;
+  const gateway::HttpResult again = call(other->url(), "POST", target, "", body);
+  EXPECT_EQ(again.status / 100, 2) << again.body;
+  EXPECT_EQ(Field(again.body, "id"), Field(first.body, "id"))
+      << "the second gateway's client key differs: its answer was stored twice";
 }
 
 }  // namespace
