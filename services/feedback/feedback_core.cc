@@ -328,13 +328,7 @@ std::optional<absl::Duration> RateLimiter::Allow(const std::string& key, absl::T
     }
     it = hits_.emplace(key, absl::InlinedVector<absl::Time, 5>()).first;
   }
-  auto& q = it->second;
-  size_t expired = 0;
-  while (expired < q.size() && q[expired] <= now - window_) ++expired;
-  q.erase(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(expired));
-  if (static_cast<int>(q.size()) >= limit_) return q.front() + window_ - now;
-  q.push_back(now);
-  return std::nullopt;
+  return SlideWindow(it->second, now, limit_, window_);
 }
 
 v1::Band BandFor(double score) {

@@ -32,7 +32,22 @@ struct Masked {
 };
 Masked MaskPii(std::string_view text);
 
-// Sliding-window limit per key (client key + start-up): at most `limit` hits per `window`.
+// One client's sliding window: `hits` are its recent hits, oldest first. Drops those that left
+// the window, then counts `now` (nullopt) if fewer than `limit` remain, or says how long until
+// the next hit would be allowed.
+template <typename Hits>
+std::optional<absl::Duration> SlideWindow(Hits& hits, absl::Time now, int limit,
+                                          absl::Duration window) {
+  size_t expired = 0;
+  while (expired < hits.size() && hits[expired] <= now - window) ++expired;
+  hits.erase(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(expired));
+  if (static_cast<int>(hits.size()) >= limit) return hits.front() + window - now;
+  hits.push_back(now);
+  return std::nullopt;
+}
+
+// Sliding-window limit per key (client key + start-up): at most `limit` hits per `window`, in
+// this process (with replicas on PostgreSQL: FeedbackStore::AllowShared).
 class RateLimiter {
  public:
   // `max_keys`: clients tracked at most. Past it (after forgetting the idle ones) a new client

@@ -204,17 +204,28 @@ absl::Status FeedbackService::CheckSubmission(const grpc::ServerContextBase& ctx
           ": feedback is accepted from construction on, and not after abandon"));
     }
     *correlation_id = prod->second.correlation_id;
-    bool table_full = false;
-    auto wait = limiter_.Allow(absl::StrCat(client_key, "|", req.startup_id()), now, &table_full);
+  }
+  const std::string limit_key = absl::StrCat(client_key, "|", req.startup_id());
+  bool table_full = false;
+  std::optional<absl::Duration> wait;
+  if (options_.rate_limit_per_minute <= 0) {
+    // no limit
+  } else if (store_.shares_limits()) {  // replicas on one database: one limit for all of them
+    auto shared = store_.AllowShared(limit_key, now, options_.rate_limit_per_minute, absl::Minutes(1));
+    if (!shared.ok()) return shared.status();
+    wait = *shared;
+  } else {
+    absl::MutexLock l(&mu_);
+    wait = limiter_.Allow(limit_key, now, &table_full);
     metrics_.RateLimitClients().Set(static_cast<double>(limiter_.tracked_keys()));
-    if (wait) {
-      metrics_.Rejected(table_full ? "rate_limit_table_full" : "rate_limited").Increment();
-      *retry_after_seconds =
-          static_cast<int>(absl::ToInt64Seconds(absl::Ceil(*wait, absl::Seconds(1))));
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "too many answers for this start-up from this client: retry in %d s",
-          *retry_after_seconds));
-    }
+  }
+  if (wait) {
+    metrics_.Rejected(table_full ? "rate_limit_table_full" : "rate_limited").Increment();
+    *retry_after_seconds =
+        static_cast<int>(absl::ToInt64Seconds(absl::Ceil(*wait, absl::Seconds(1))));
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "too many answers for this start-up from this client: retry in %d s",
+        *retry_after_seconds));
   }
   Masked masked = MaskPii(req.verbatim());
   for (const auto& k : masked.kinds) metrics_.PiiMasked(k).Increment();

@@ -169,6 +169,40 @@ TEST(FeedbackStoreQueue, PastItsBoundAnAnswerIsRefusedNotQueued) {
   EXPECT_EQ(results.size(), 3u);
 }
 
+// Two replicas on one PostgreSQL database: one client's answers to one start-up count against
+// one limit wherever they land (each replica limiting in memory would let 5 through each).
+TEST(SharedLimits, TwoReplicasOnOneDatabaseShareAClientsLimit) {
+  FakeClock clock{absl::FromUnixSeconds(1764331200)};
+  const std::string url = pep::testing::PostgresServer::Shared().NewDatabase("limits");
+  auto a = FeedbackStore::Open(url, clock);
+  auto b = FeedbackStore::Open(url, clock);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*a)->shares_limits());
+  FeedbackStore* replica[2] = {a->get(), b->get()};
+  for (int i = 0; i < 5; ++i) {
+    clock.Advance(absl::Seconds(1));
+    auto w = replica[i % 2]->AllowShared("client-a|s1", clock.Now(), 5, absl::Minutes(1));
+    ASSERT_TRUE(w.ok()) << w.status();
+    EXPECT_FALSE(w->has_value()) << "answer " << i << " refused";
+  }
+  auto sixth = replica[1]->AllowShared("client-a|s1", clock.Now(), 5, absl::Minutes(1));
+  ASSERT_TRUE(sixth.ok() && sixth->has_value()) << "the sixth answer in a minute went through";
+  EXPECT_EQ(**sixth, absl::Seconds(56)) << "until the first of the five leaves the window";
+  EXPECT_FALSE(replica[0]->AllowShared("client-b|s1", clock.Now(), 5, absl::Minutes(1))->has_value())
+      << "another client has its own limit";
+  clock.Advance(absl::Seconds(56));
+  EXPECT_FALSE(replica[0]->AllowShared("client-a|s1", clock.Now(), 5, absl::Minutes(1))->has_value());
+  // Idle clients' rows go: client-b's last hit is 56 s old.
+  auto gone = replica[1]->ForgetIdleLimits(clock.Now() - absl::Seconds(30));
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(*gone, 1);
+  // SQLite: one process, limits in memory.
+  pep::testing::TempDir dir;
+  auto local = FeedbackStore::Open(dir.path() + "/feedback.db", clock);
+  ASSERT_TRUE(local.ok());
+  EXPECT_FALSE((*local)->shares_limits());
+}
+
 TEST_P(FeedbackServiceTest, ListPagesOldestFirstWithoutLossOrRepeat) {
   Phase(inc::PHASE_CONSTRUCTION);
   // Two answers in the same microsecond (ties ordered by id), then one a minute later each.

@@ -1,12 +1,17 @@
 #include "services/feedback/feedback_store.h"
 
+#include "services/feedback/feedback_core.h"
+
 #include <limits>
 
 #include "absl/container/flat_hash_map.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status.h"
 #include "common/log.h"
 #include "common/proto_time.h"
 #include "pepiniere/feedback/v1/events.pb.h"
@@ -77,6 +82,9 @@ DROP INDEX feedback_idempotency;
 CREATE UNIQUE INDEX feedback_idempotency ON feedback(startup_id, client_key, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
 )sql"},
+      // Rate limits every replica shares (PostgreSQL): a client's recent hits, one row per
+      // (client key, start-up). Unused on SQLite, where one process keeps them in memory.
+      {7, "CREATE TABLE rate_limits (key TEXT PRIMARY KEY, hits TEXT NOT NULL, last_us BIGINT NOT NULL)"},
   };
   return *m;
 }
@@ -95,7 +103,12 @@ absl::StatusOr<std::unique_ptr<FeedbackStore>> FeedbackStore::Open(const std::st
   if (!aux.ok()) return aux.status();
   auto store = std::unique_ptr<FeedbackStore>(
       new FeedbackStore(std::move(*writer), std::move(*aux), clock, max_batch, max_queued));
-  if (store->writer_db_->engine() != store::Engine::kSqlite) return store;  // the server checkpoints
+  if (store->writer_db_->engine() != store::Engine::kSqlite) {  // the server checkpoints
+    auto limits = store::Db::Connect(database_url);
+    if (!limits.ok()) return limits.status();
+    store->limits_db_ = std::move(*limits);
+    return store;
+  }
   auto checkpointer = store::WalCheckpointer::Attach(
       *store->writer_db_, store::ParseDatabaseUrl(database_url)->target);
   if (!checkpointer.ok()) return checkpointer.status();
@@ -294,6 +307,52 @@ absl::StatusOr<std::vector<Product>> FeedbackStore::Products() {
     if (!*row) return out;
     out.push_back({q->Text(0), static_cast<int>(q->Int(1)), q->Text(2), q->Text(3)});
   }
+}
+
+absl::StatusOr<std::optional<absl::Duration>> FeedbackStore::AllowShared(const std::string& key,
+                                                                        absl::Time now, int limit,
+                                                                        absl::Duration window) {
+  absl::MutexLock l(&limits_mu_);
+  store::Db& db = *limits_db_;
+  // Only this row is locked (not the store's writer lock): answers of other clients go on.
+  PEP_RETURN_IF_ERROR(db.Exec("BEGIN"));
+  auto rollback = [&](absl::Status s) {
+    (void)db.Exec("ROLLBACK");
+    return s;
+  };
+  auto row = db.Prepare(
+      "INSERT INTO rate_limits(key, hits, last_us) VALUES (?, '', ?) "
+      "ON CONFLICT(key) DO UPDATE SET last_us = rate_limits.last_us RETURNING hits");
+  if (!row.ok()) return rollback(row.status());
+  auto got = row->Bind(1, key).Bind(2, absl::ToUnixMicros(now)).Step();
+  if (!got.ok()) return rollback(got.status());
+  std::vector<absl::Time> hits;
+  for (absl::string_view t : absl::StrSplit(row->Text(0), ',', absl::SkipEmpty())) {
+    int64_t us = 0;
+    if (absl::SimpleAtoi(t, &us)) hits.push_back(absl::FromUnixMicros(us));
+  }
+  row->Reset();
+  std::optional<absl::Duration> wait = SlideWindow(hits, now, limit, window);
+  if (wait) {  // refused: nothing to change
+    (void)db.Exec("ROLLBACK");
+    return wait;
+  }
+  std::string text;
+  for (absl::Time t : hits) absl::StrAppend(&text, text.empty() ? "" : ",", absl::ToUnixMicros(t));
+  auto put = db.Prepare("UPDATE rate_limits SET hits = ?, last_us = ? WHERE key = ?");
+  if (!put.ok()) return rollback(put.status());
+  absl::Status s = put->Bind(1, text).Bind(2, absl::ToUnixMicros(now)).Bind(3, key).Run();
+  if (!s.ok()) return rollback(s);
+  PEP_RETURN_IF_ERROR(db.Exec("COMMIT"));
+  return std::optional<absl::Duration>();
+}
+
+absl::StatusOr<int64_t> FeedbackStore::ForgetIdleLimits(absl::Time before) {
+  absl::MutexLock l(&limits_mu_);
+  auto q = limits_db_->Prepare("DELETE FROM rate_limits WHERE last_us < ?");
+  if (!q.ok()) return q.status();
+  PEP_RETURN_IF_ERROR(q->Bind(1, absl::ToUnixMicros(before)).Run());
+  return limits_db_->Changes();
 }
 
 absl::StatusOr<std::optional<Product>> FeedbackStore::FindProduct(const std::string& startup_id) {

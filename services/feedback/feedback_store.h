@@ -68,6 +68,15 @@ class FeedbackStore {
 
   absl::StatusOr<std::vector<Product>> Products();
   absl::StatusOr<std::optional<Product>> FindProduct(const std::string& startup_id);
+
+  // Replicas on one PostgreSQL database share their rate limits: true then, and AllowShared is
+  // the limit (as RateLimiter::Allow, the client's hits kept in a row of its own, updated under
+  // that row's lock). On SQLite one process limits in memory.
+  bool shares_limits() const { return limits_db_ != nullptr; }
+  absl::StatusOr<std::optional<absl::Duration>> AllowShared(const std::string& key, absl::Time now,
+                                                            int limit, absl::Duration window);
+  // Deletes the rows of clients not seen since `before`; how many.
+  absl::StatusOr<int64_t> ForgetIdleLimits(absl::Time before);
   // Inbox + upsert in one transaction; false when the event was already applied.
   absl::StatusOr<bool> ApplyProduct(const std::string& ce_id, const std::string& topic,
                                     const Product& product);
@@ -106,6 +115,8 @@ class FeedbackStore {
   std::unique_ptr<store::WalCheckpointer> checkpointer_;  // keeps checkpoints out of its commits
   absl::Mutex aux_mu_;
   std::unique_ptr<store::Db> aux_db_ ABSL_GUARDED_BY(aux_mu_);  // reads and rare writes
+  absl::Mutex limits_mu_;
+  std::unique_ptr<store::Db> limits_db_;  // PostgreSQL only: the shared rate limits
   const Clock& clock_;
   const int max_batch_;
   const int max_queued_;

@@ -78,6 +78,14 @@ int main(int argc, char** argv) {
                       pep::LogWarn("start-ups not refreshed", {{"error", std::string(s.message())}});
                     }
                   });
+        if (feedback_store.shares_limits()) {  // rows of clients gone quiet for a window
+          ctx.Every("rate-limit-prune", absl::Minutes(1), [&feedback_store, &ctx] {
+            auto gone = feedback_store.ForgetIdleLimits(ctx.clock().Now() - absl::Minutes(1));
+            if (!gone.ok()) {
+              pep::LogWarn("rate limits not pruned", {{"error", std::string(gone.status().message())}});
+            }
+          });
+        }
         // The band gauge is a view over a year of answers: recomputed every minute, not per answer.
         ctx.Every("band-gauge",
                   absl::Seconds(std::max(1, absl::GetFlag(FLAGS_band_refresh_seconds))),
