@@ -84,16 +84,20 @@ IdeasService::IdeasService(IdeasStore& store, IdeasMetrics& metrics,
     : store_(store), metrics_(metrics), on_commit_(std::move(on_commit)),
       options_(std::move(options)) {}
 
-absl::Status IdeasService::Init() {
+absl::Status IdeasService::Init() { return Reload(); }
+
+absl::Status IdeasService::Reload() {
   auto ideas = store_.IdeasOfChallenge("");
   if (!ideas.ok()) return ideas.status();
+  DuplicateIndex fresh;  // built aside: hints go on from the old one meanwhile
+  for (const auto& idea : *ideas) {
+    if (idea.status() != v1::IDEA_STATUS_WITHDRAWN) {
+      fresh.Upsert(idea.challenge_id(), idea.id(), idea.title(), IdeaText(idea));
+    }
+  }
   {
     absl::MutexLock l(&index_mu_);
-    for (const auto& idea : *ideas) {
-      if (idea.status() != v1::IDEA_STATUS_WITHDRAWN) {
-        index_.Upsert(idea.challenge_id(), idea.id(), idea.title(), IdeaText(idea));
-      }
-    }
+    index_ = std::move(fresh);
   }
   auto counts = store_.CountIdeasByStatus();
   if (!counts.ok()) return counts.status();

@@ -45,6 +45,9 @@ class IdeasService final : public v1::IdeaService::Service {
 
   // Loads the duplicate index and the status gauges from the store.
   absl::Status Init();
+  // Reads the duplicate-hint index and the status counts again from the store: with replicas
+  // on one database, what the others stored (main() calls it periodically on PostgreSQL).
+  absl::Status Reload();
 
   grpc::Status CreateChallenge(grpc::ServerContext*, const v1::CreateChallengeRequest*,
                                v1::Challenge*) override;

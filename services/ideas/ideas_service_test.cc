@@ -19,7 +19,8 @@ constexpr char kKey[] = "test-gateway-key-0123456789";
 class IdeasOverGrpc : public ::testing::TestWithParam<pep::testing::Backend> {
  protected:
   IdeasOverGrpc()
-      : store_(*IdeasStore::Open(pep::testing::StoreUrl(GetParam(), dir_, "ideas.db"), SystemClock::Get())),
+      : url_(pep::testing::StoreUrl(GetParam(), dir_, "ideas.db")),
+        store_(*IdeasStore::Open(url_, SystemClock::Get())),
         metrics_(registry_),
         svc_(*store_, metrics_, nullptr, {.auth = {.insecure_dev = false, .gateway_key = kKey}}) {
     EXPECT_TRUE(svc_.Init().ok());
@@ -59,6 +60,10 @@ class IdeasOverGrpc : public ::testing::TestWithParam<pep::testing::Backend> {
   }
 
   v1::Idea Submit(const v1::Challenge& c, const std::string& author, const std::string& title) {
+    return SubmitVia(*stub_, c, author, title).idea();
+  }
+  v1::SubmitIdeaResponse SubmitVia(v1::IdeaService::Stub& stub, const v1::Challenge& c,
+                                   const std::string& author, const std::string& title) {
     v1::SubmitIdeaRequest r;
     r.set_challenge_id(c.id());
     r.set_title(title);
@@ -68,12 +73,13 @@ class IdeasOverGrpc : public ::testing::TestWithParam<pep::testing::Backend> {
     r.set_department("DRH");
     r.set_contact_email(author + "@departement06.fr");
     v1::SubmitIdeaResponse out;
-    grpc::Status s = stub_->SubmitIdea(As(author, "agent").get(), r, &out);
+    grpc::Status s = stub.SubmitIdea(As(author, "agent").get(), r, &out);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    return out.idea();
+    return out;
   }
 
   pep::testing::TempDir dir_;
+  std::string url_;  // the store's
   std::unique_ptr<IdeasStore> store_;
   prometheus::Registry registry_;
   IdeasMetrics metrics_;
@@ -209,6 +215,39 @@ TEST_P(IdeasOverGrpc, AJurorReadsTheirChallengesOnlyAndNeverContactEmails) {
   // A coordinator sees the contact e-mail.
   ASSERT_TRUE(stub_->GetIdea(As("coord", "coordinator").get(), get, &got).ok());
   EXPECT_EQ(got.contact_email(), "agent-a@departement06.fr");
+}
+
+// Another replica on the same database: an idea it stored reaches this replica's duplicate
+// hints at this one's next Reload (main() calls it every 30 s on PostgreSQL), not before.
+TEST_P(IdeasOverGrpc, AReplicaHintsWhatAnotherStoredOnceItReloads) {
+  const v1::Challenge c = OpenChallenge();
+  auto other_store = IdeasStore::Open(url_, SystemClock::Get());
+  ASSERT_TRUE(other_store.ok()) << other_store.status();
+  prometheus::Registry other_registry;
+  IdeasMetrics other_metrics(other_registry);
+  IdeasService other(**other_store, other_metrics, nullptr,
+                     {.auth = {.insecure_dev = false, .gateway_key = kKey}});
+  ASSERT_TRUE(other.Init().ok());
+  int port = 0;
+  grpc::ServerBuilder b;
+  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  b.RegisterService(&other);
+  auto server = b.BuildAndStart();
+  auto other_stub = v1::IdeaService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  const std::string title = "Un formulaire unique pour les aides sociales";
+  const v1::Idea there = SubmitVia(*other_stub, c, "agent-a", title).idea();
+  auto hinted = [&](const v1::SubmitIdeaResponse& r) {
+    for (const auto& h : r.similar_ideas()) {
+      if (h.idea_id() == there.id()) return true;
+    }
+    return false;
+  };
+  EXPECT_FALSE(hinted(SubmitVia(*stub_, c, "agent-b", title))) << "hinted before any reload";
+  ASSERT_TRUE(svc_.Reload().ok());
+  EXPECT_TRUE(hinted(SubmitVia(*stub_, c, "agent-c", title)))
+      << "the other replica's idea is not hinted after the reload";
+  server->Shutdown();
 }
 
 PEP_ON_BOTH_ENGINES(IdeasOverGrpc);

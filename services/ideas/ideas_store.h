@@ -55,6 +55,9 @@ class IdeasStore {
   static absl::StatusOr<std::unique_ptr<IdeasStore>> Open(const std::string& database_url,
                                                           const Clock& clock);
 
+  // True on PostgreSQL: other replicas may write the same database.
+  bool shared() const { return shared_; }
+
   // Runs `fn` in one BEGIN IMMEDIATE transaction; commits (durably: WAL, synchronous=FULL) only
   // if it returns OK, otherwise rolls back so nothing of a refused request is stored.
   absl::Status Write(const std::function<absl::Status(IdeasTx&)>& fn);
@@ -71,8 +74,9 @@ class IdeasStore {
 
  private:
   IdeasStore(std::unique_ptr<store::Db> db, const Clock& clock)
-      : db_(std::move(db)), clock_(clock) {}
+      : shared_(db->engine() == store::Engine::kPostgres), db_(std::move(db)), clock_(clock) {}
 
+  const bool shared_;
   absl::Mutex mu_;
   std::unique_ptr<store::Db> db_ ABSL_GUARDED_BY(mu_);
   const Clock& clock_;

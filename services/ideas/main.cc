@@ -4,11 +4,14 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "common/log.h"
 #include "server/service_main.h"
 #include "services/ideas/ideas_service.h"
 #include "services/ideas/ideas_store.h"
 
 ABSL_FLAG(double, duplicate_threshold, 0.25, "Similarity from which an idea is hinted as alike");
+ABSL_FLAG(int, reload_seconds, 30,
+          "On PostgreSQL (replicas): how often the duplicate hints and idea counts are read again");
 
 int main(int argc, char** argv) {
   return pep::server::ServiceMain(
@@ -32,6 +35,15 @@ int main(int argc, char** argv) {
                              .gateway_key = ctx.flags().gateway_key},
                     .duplicate_threshold = absl::GetFlag(FLAGS_duplicate_threshold)}));
         if (auto s = service.Init(); !s.ok()) return s;
-        return ctx.Serve(&service, "pepiniere.ideas.v1.IdeaService");
+        if (auto s = ctx.Serve(&service, "pepiniere.ideas.v1.IdeaService"); !s.ok()) return s;
+        if (ideas_store.shared()) {  // replicas: take in what the others stored
+          ctx.Every("reload", absl::Seconds(std::max(1, absl::GetFlag(FLAGS_reload_seconds))),
+                    [&service] {
+                      if (auto s = service.Reload(); !s.ok()) {
+                        pep::LogWarn("ideas not reloaded", {{"error", std::string(s.message())}});
+                      }
+                    });
+        }
+        return absl::OkStatus();
       });
 }
