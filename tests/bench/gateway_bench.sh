@@ -27,6 +27,8 @@ if [[ ! -x "$TOOLS_DIR/ghz" ]]; then
   GOBIN="$TOOLS_DIR" GOFLAGS=-mod=mod "$GO" install github.com/bojand/ghz/cmd/ghz@v0.120.0 >&2
 fi
 GHZ="$TOOLS_DIR/ghz"
+# shellcheck source=tests/bench/bench_lib.sh
+source "$ROOT/tests/bench/bench_lib.sh"
 bash "$ROOT/deploy/local/lib/kafka.sh" fetch
 bash "$ROOT/deploy/local/lib/build.sh" "$BUILD_DIR" pep-ideas pep-incubation pep-feedback pep-audit \
   pep-gateway pepctl pep-kafka-topics
@@ -39,7 +41,6 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 KPORT=$(free_port); KCPORT=$(free_port)
 bash "$ROOT/deploy/local/lib/kafka.sh" start --dir "$WORK/kafka" --port "$KPORT" --controller-port "$KCPORT" >&2
@@ -80,19 +81,7 @@ TOKEN=$(cat "$WORK/token")
 export PEP_URL="$URL" PEP_TOKEN="$TOKEN"
 PEPCTL="$BUILD_DIR/services/gateway/pepctl"
 
-# The real portfolio size (beta.gouv.fr has 659): 660 start-ups imported, 60 of them in
-# construction (taking feedback).
-python3 - "$WORK/portfolio.jsonl" <<'PY'
-import json, sys
-with open(sys.argv[1], "w") as f:
-    for i in range(660):
-        phases = [{"name": "investigation", "start": "2024-01-01", **({"end": "2024-06-01"} if i < 60 else {})}]
-        if i < 60:
-            phases.append({"name": "construction", "start": "2024-06-01"})
-        f.write(json.dumps({"slug": f"produit-{i:03d}", "title": f"Produit {i}", "mission": "Un service public numérique",
-                            "incubator": "lab06", "sponsors": ["cd06"], "phases": phases,
-                            "events": [{"name": "committee", "date": "2024-05-20"}]}) + "\n")
-PY
+write_portfolio "$WORK/portfolio.jsonl"
 "$PEPCTL" import portfolio "$WORK/portfolio.jsonl" > /dev/null
 # Reads on produit-000; writes on produit-001 (GetStartup answers with every milestone, so
 # thousands of benchmark pushes would make the read benchmark measure their size).
@@ -110,18 +99,6 @@ for _ in $(seq 1 120); do  # pep-feedback learns the start-ups from Kafka
   sleep 0.5
 done
 
-rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-# wrk's summary -> "rps p50_ms p99_ms non2xx"
-wrk_run() {  # conns script url; wrk's own output goes to stderr as well
-  local c=$1 script=$2 url=$3 t=2 out="$WORK/wrk.out"
-  (( c < 2 )) && t=1
-  wrk -t$t -c"$c" -d"${SECS}s" --latency -s "$script" "$url" > "$out" 2>&1 || true
-  cat "$out" >&2
-  awk '
-    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
-    /Requests\/sec/ {rps=$2} / 50%/ {p50=ms($2)} / 99%/ {p99=ms($2)} /Non-2xx/ {bad=$5}
-    END {printf "%.0f %.2f %.2f %d\n", rps, p50, p99, bad+0}' "$out"
-}
 # ghz's JSON -> "rps p50_ms p99_ms errors"
 ghz_run() {  # conns call data
   local c=$1 call=$2 data=$3 conns=$1
@@ -154,20 +131,7 @@ request = function()
   return wrk.format(nil, nil, nil, '{"title":"Jalon de charge","kind":"MILESTONE_KIND_TEAM","date":"2026-12-01T00:00:00Z","idempotency_key":"w' .. tid .. '-' .. n .. '-' .. math.random(1e9) .. '"}')
 end
 LUA
-cat > "$WORK/form.lua" <<'LUA'
-local n, tid = 0, 0
-local threads = 0
-function setup(thread) threads = threads + 1; thread:set("tid", threads) end
-function init() tid = wrk.thread:get("tid"); math.randomseed(tid * 7919) end
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  n = n + 1
-  -- Each answer from its own client (its own /24): distinct rate-limit keys, as real citizens.
-  wrk.headers["X-Forwarded-For"] = string.format("%d.%d.%d.%d", 11 + tid, math.random(0, 255), math.random(0, 255), 1)
-  return wrk.format(nil, nil, nil, '{"satisfaction":"SATISFACTION_GOOD","nps":9,"verbatim":"Rapide et clair","idempotency_key":"' .. tid .. '-' .. n .. '-' .. math.random(1e9) .. '"}')
-end
-LUA
+write_form_lua "$WORK/form.lua"
 
 echo "# gateway bench: $(date -u +%FT%TZ), ${SECS}s per point, $(nproc) cores, start-up $SID"
 echo "| what | conns | gateway req/s | p50 ms | p99 ms | direct gRPC req/s | p50 ms | p99 ms | ratio |"

@@ -2,9 +2,14 @@
 # Installs what Pépinière needs; a no-op for what is present.
 #   install-deps.sh            everything ./tests/run needs (build, broker, browser test, chart checks)
 #   install-deps.sh --runtime  what ./deploy/local/up needs (build, broker, grpcurl; no test tools)
+#   install-deps.sh --runtime --postgres   and the PostgreSQL server (./deploy/local/up --postgres)
 set -euo pipefail
 MODE=tests
-[[ "${1:-}" == "--runtime" ]] && MODE=runtime
+WITH_POSTGRES=0
+for a in "$@"; do
+  [[ $a == --runtime ]] && MODE=runtime
+  [[ $a == --postgres ]] && WITH_POSTGRES=1
+done
 
 PKGS=(
   build-essential cmake ninja-build ccache pkg-config git
@@ -20,6 +25,7 @@ TEST_PKGS=(chromium python3-yaml wrk  # the browser test; check_deploy.py; the g
            iproute2  # ip netns: the Kafka cluster fault test's network namespaces
            postgresql)  # the store tests' PostgreSQL server (tests/harness/postgres_testing.h)
 [[ $MODE == tests ]] && PKGS+=("${TEST_PKGS[@]}")
+[[ $WITH_POSTGRES == 1 ]] && PKGS+=(postgresql)
 
 # apt-get install, after one `apt-get update` per run (a fresh machine's lists may be empty).
 APT_UPDATED=0

@@ -7,7 +7,8 @@
 #   postgres.sh createdb --dir D --port P NAME       a database (no-op if it exists)
 #   postgres.sh stop --dir D                         fast shutdown of the server in D/data
 # The server runs as the "postgres" system user when started by root (initdb refuses root).
-# Used by the test harness (free ports, temp dirs) and deploy/local/up --postgres.
+# Used by the test harness (free ports, temp dirs), tests/bench/replicas_bench.sh and
+# deploy/local/up --postgres.
 set -euo pipefail
 
 bindir() {
@@ -43,6 +44,10 @@ as_server_user() {
 
 start() {
   if [[ $(id -u) -eq 0 ]]; then chown postgres "$DIR"; fi
+  # Already running from this directory (a second `up`): nothing to do.
+  if [[ -f "$DIR/data/postmaster.pid" ]] && as_server_user "$BIN/pg_ctl" -D "$DIR/data" status > /dev/null 2>&1; then
+    return 0
+  fi
   if [[ ! -f "$DIR/data/PG_VERSION" ]]; then
     as_server_user "$BIN/initdb" -D "$DIR/data" -U pep --auth=trust -E UTF8 --locale=C.UTF-8 \
       > "$DIR/initdb.log" 2>&1 || { cat "$DIR/initdb.log" >&2; exit 1; }
