@@ -164,7 +164,9 @@ absl::StatusOr<std::unique_ptr<IdeasStore>> IdeasStore::Open(const std::string& 
   if (!db.ok()) return db.status();
   absl::Status s = (*db)->Migrate(Migrations());
   if (!s.ok()) return s;
-  return std::unique_ptr<IdeasStore>(new IdeasStore(std::move(*db), clock));
+  auto reads = store::ReadPool::Open(database_url, store::kReadConnections);
+  if (!reads.ok()) return reads.status();
+  return std::unique_ptr<IdeasStore>(new IdeasStore(std::move(*db), std::move(*reads), clock));
 }
 
 absl::Status IdeasStore::Write(const std::function<absl::Status(IdeasTx&)>& fn) {
@@ -178,91 +180,102 @@ absl::Status IdeasStore::Write(const std::function<absl::Status(IdeasTx&)>& fn) 
 }
 
 absl::StatusOr<v1::Challenge> IdeasStore::GetChallenge(const std::string& id) {
-  absl::MutexLock l(&mu_);
-  return GetProto<v1::Challenge>(*db_, kGetChallenge, id, "challenge");
+  return reads_->With(mu_, *db_, [&](store::Db& db) -> absl::StatusOr<v1::Challenge> {
+    return GetProto<v1::Challenge>(db, kGetChallenge, id, "challenge");
+  });
 }
 
 absl::StatusOr<std::vector<v1::Challenge>> IdeasStore::ListChallenges(v1::ChallengeStatus status) {
-  absl::MutexLock l(&mu_);
-  auto q = db_->Prepare("SELECT data FROM challenges WHERE (?1 = 0 OR status = ?1) ORDER BY id");
-  if (!q.ok()) return q.status();
-  q->Bind(1, static_cast<int64_t>(status));
-  return store::AllProtos<v1::Challenge>(*q, "challenge");
+  using Challenges = std::vector<v1::Challenge>;
+  return reads_->With(mu_, *db_, [&](store::Db& db) -> absl::StatusOr<Challenges> {
+    auto q = db.Prepare("SELECT data FROM challenges WHERE (?1 = 0 OR status = ?1) ORDER BY id");
+    if (!q.ok()) return q.status();
+    q->Bind(1, static_cast<int64_t>(status));
+    return store::AllProtos<v1::Challenge>(*q, "challenge");
+  });
 }
 
 absl::StatusOr<v1::Idea> IdeasStore::GetIdea(const std::string& id) {
-  absl::MutexLock l(&mu_);
-  return GetProto<v1::Idea>(*db_, kGetIdea, id, "idea");
+  return reads_->With(mu_, *db_, [&](store::Db& db) -> absl::StatusOr<v1::Idea> {
+    return GetProto<v1::Idea>(db, kGetIdea, id, "idea");
+  });
 }
 
 absl::StatusOr<v1::ListIdeasResponse> IdeasStore::ListIdeas(const v1::ListIdeasRequest& r) {
   const int64_t page = r.page_size() <= 0 ? 50 : std::min(r.page_size(), 500);
-  absl::MutexLock l(&mu_);
-  auto q = db_->Prepare(
-      "SELECT id, data FROM ideas WHERE (?1 = '' OR challenge_id = ?1) AND (?2 = 0 OR status = ?2) "
-      "AND (?3 = '' OR author_id = ?3) AND id > ?4 ORDER BY id LIMIT ?5");
-  if (!q.ok()) return q.status();
-  q->Bind(1, r.challenge_id()).Bind(2, static_cast<int64_t>(r.status())).Bind(3, r.author_id());
-  q->Bind(4, r.page_token()).Bind(5, page + 1);
-  v1::ListIdeasResponse out;
-  while (true) {
-    auto row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    if (out.ideas_size() == page) {
-      out.set_next_page_token(out.ideas(out.ideas_size() - 1).id());
-      break;
+  return reads_->With(mu_, *db_, [&](store::Db& db) -> absl::StatusOr<v1::ListIdeasResponse> {
+    auto q = db.Prepare(
+        "SELECT id, data FROM ideas WHERE (?1 = '' OR challenge_id = ?1) AND (?2 = 0 OR status = ?2) "
+        "AND (?3 = '' OR author_id = ?3) AND id > ?4 ORDER BY id LIMIT ?5");
+    if (!q.ok()) return q.status();
+    q->Bind(1, r.challenge_id()).Bind(2, static_cast<int64_t>(r.status())).Bind(3, r.author_id());
+    q->Bind(4, r.page_token()).Bind(5, page + 1);
+    v1::ListIdeasResponse out;
+    while (true) {
+      auto row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      if (out.ideas_size() == page) {
+        out.set_next_page_token(out.ideas(out.ideas_size() - 1).id());
+        break;
+      }
+      auto idea = ParseRow<v1::Idea>(q->Text(1), "idea");
+      if (!idea.ok()) return idea.status();
+      *out.add_ideas() = std::move(*idea);
     }
-    auto idea = ParseRow<v1::Idea>(q->Text(1), "idea");
-    if (!idea.ok()) return idea.status();
-    *out.add_ideas() = std::move(*idea);
-  }
-  return out;
+    return out;
+  });
 }
 
 absl::StatusOr<std::vector<v1::Idea>> IdeasStore::IdeasOfChallenge(const std::string& challenge_id) {
-  absl::MutexLock l(&mu_);
-  auto q = db_->Prepare("SELECT data FROM ideas WHERE (?1 = '' OR challenge_id = ?1) ORDER BY id");
-  if (!q.ok()) return q.status();
-  q->Bind(1, challenge_id);
-  return store::AllProtos<v1::Idea>(*q, "idea");
+  return reads_->With(mu_, *db_, [&](store::Db& db) -> absl::StatusOr<std::vector<v1::Idea>> {
+    auto q = db.Prepare("SELECT data FROM ideas WHERE (?1 = '' OR challenge_id = ?1) ORDER BY id");
+    if (!q.ok()) return q.status();
+    q->Bind(1, challenge_id);
+    return store::AllProtos<v1::Idea>(*q, "idea");
+  });
 }
 
 absl::StatusOr<std::vector<v1::Scorecard>> IdeasStore::Scorecards(const std::string& idea_id) {
-  absl::MutexLock l(&mu_);
-  return ScorecardsOf(*db_, idea_id);
+  return reads_->With(mu_, *db_, [&](store::Db& db) -> absl::StatusOr<std::vector<v1::Scorecard>> {
+    return ScorecardsOf(db, idea_id);
+  });
 }
 
 absl::StatusOr<absl::flat_hash_map<std::string, std::vector<v1::Scorecard>>>
 IdeasStore::ScorecardsOfChallenge(const std::string& challenge_id) {
-  absl::MutexLock l(&mu_);
-  auto q = db_->Prepare(
-      "SELECT s.idea_id, s.data FROM scorecards s JOIN ideas i ON i.id = s.idea_id "
-      "WHERE i.challenge_id = ? ORDER BY s.idea_id, s.juror_id");
-  if (!q.ok()) return q.status();
-  q->Bind(1, challenge_id);
-  absl::flat_hash_map<std::string, std::vector<v1::Scorecard>> out;
-  while (true) {
-    auto row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return out;
-    auto c = ParseRow<v1::Scorecard>(q->Text(1), "scorecard");
-    if (!c.ok()) return c.status();
-    out[q->Text(0)].push_back(std::move(*c));
-  }
+  using ByIdea = absl::flat_hash_map<std::string, std::vector<v1::Scorecard>>;
+  return reads_->With(mu_, *db_, [&](store::Db& db) -> absl::StatusOr<ByIdea> {
+    auto q = db.Prepare(
+        "SELECT s.idea_id, s.data FROM scorecards s JOIN ideas i ON i.id = s.idea_id "
+        "WHERE i.challenge_id = ? ORDER BY s.idea_id, s.juror_id");
+    if (!q.ok()) return q.status();
+    q->Bind(1, challenge_id);
+    ByIdea out;
+    while (true) {
+      auto row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      auto c = ParseRow<v1::Scorecard>(q->Text(1), "scorecard");
+      if (!c.ok()) return c.status();
+      out[q->Text(0)].push_back(std::move(*c));
+    }
+  });
 }
 
 absl::StatusOr<std::map<v1::IdeaStatus, int64_t>> IdeasStore::CountIdeasByStatus() {
-  absl::MutexLock l(&mu_);
-  auto q = db_->Prepare("SELECT status, COUNT(*) FROM ideas GROUP BY status");
-  if (!q.ok()) return q.status();
-  std::map<v1::IdeaStatus, int64_t> out;
-  while (true) {
-    auto row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return out;
-    out[static_cast<v1::IdeaStatus>(q->Int(0))] = q->Int(1);
-  }
+  using Counts = std::map<v1::IdeaStatus, int64_t>;
+  return reads_->With(mu_, *db_, [&](store::Db& db) -> absl::StatusOr<Counts> {
+    auto q = db.Prepare("SELECT status, COUNT(*) FROM ideas GROUP BY status");
+    if (!q.ok()) return q.status();
+    Counts out;
+    while (true) {
+      auto row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      out[static_cast<v1::IdeaStatus>(q->Int(0))] = q->Int(1);
+    }
+  });
 }
 
 }  // namespace pep::ideas

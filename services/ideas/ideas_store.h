@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "google/protobuf/message.h"
 #include "pepiniere/ideas/v1/ideas.pb.h"
+#include "store/read_pool.h"
 #include "store/sqlite.h"
 
 namespace pep::ideas {
@@ -73,12 +74,15 @@ class IdeasStore {
   absl::StatusOr<std::map<v1::IdeaStatus, int64_t>> CountIdeasByStatus();
 
  private:
-  IdeasStore(std::unique_ptr<store::Db> db, const Clock& clock)
-      : shared_(db->engine() == store::Engine::kPostgres), db_(std::move(db)), clock_(clock) {}
+  IdeasStore(std::unique_ptr<store::Db> db, std::unique_ptr<store::ReadPool> reads,
+             const Clock& clock)
+      : shared_(db->engine() == store::Engine::kPostgres), db_(std::move(db)),
+        reads_(std::move(reads)), clock_(clock) {}
 
   const bool shared_;
   absl::Mutex mu_;
   std::unique_ptr<store::Db> db_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<store::ReadPool> reads_;  // PostgreSQL: readers on connections of their own
   const Clock& clock_;
 };
 

@@ -217,7 +217,10 @@ absl::StatusOr<std::unique_ptr<IncubationStore>> IncubationStore::Open(
   if (!db.ok()) return db.status();
   absl::Status s = (*db)->Migrate(Migrations());
   if (!s.ok()) return s;
-  return std::unique_ptr<IncubationStore>(new IncubationStore(std::move(*db), clock));
+  auto reads = store::ReadPool::Open(database_url, store::kReadConnections);
+  if (!reads.ok()) return reads.status();
+  return std::unique_ptr<IncubationStore>(
+      new IncubationStore(std::move(*db), std::move(*reads), clock));
 }
 
 absl::Status IncubationStore::Write(const std::function<absl::Status(IncubationTx&)>& fn) {
@@ -231,29 +234,32 @@ absl::Status IncubationStore::Write(const std::function<absl::Status(IncubationT
 }
 
 absl::Status IncubationStore::Read(const std::function<absl::Status(IncubationTx&)>& fn) {
-  absl::MutexLock l(&mu_);
-  IncubationTx itx(*db_, clock_);
-  return fn(itx);
+  return reads_->With(mu_, *db_, [&](store::Db& db) {
+    IncubationTx itx(db, clock_);
+    return fn(itx);
+  });
 }
 
 absl::StatusOr<std::vector<v1::Startup>> IncubationStore::AllStartups() {
-  absl::MutexLock l(&mu_);
-  auto q = db_->Prepare("SELECT data FROM startups ORDER BY id");
-  if (!q.ok()) return q.status();
-  return store::AllProtos<v1::Startup>(*q, "start-up");
+  return reads_->With(mu_, *db_, [&](store::Db& db) -> absl::StatusOr<std::vector<v1::Startup>> {
+    auto q = db.Prepare("SELECT data FROM startups ORDER BY id");
+    if (!q.ok()) return q.status();
+    return store::AllProtos<v1::Startup>(*q, "start-up");
+  });
 }
 
 absl::StatusOr<std::vector<v1::Startup>> IncubationStore::ScanStartups(
     v1::Phase phase, const std::string& incubator, const std::string& sponsor,
     const std::string& after_id, int limit) {
-  absl::MutexLock l(&mu_);
-  auto q = db_->Prepare(
-      "SELECT data FROM startups WHERE (?1 = 0 OR phase = ?1) AND (?2 = '' OR incubator = ?2) "
-      "AND (?3 = '' OR sponsors LIKE '%,' || ?3 || ',%') AND id > ?4 ORDER BY id LIMIT ?5");
-  if (!q.ok()) return q.status();
-  q->Bind(1, static_cast<int64_t>(phase)).Bind(2, incubator).Bind(3, sponsor);
-  q->Bind(4, after_id).Bind(5, static_cast<int64_t>(limit));
-  return store::AllProtos<v1::Startup>(*q, "start-up");
+  return reads_->With(mu_, *db_, [&](store::Db& db) -> absl::StatusOr<std::vector<v1::Startup>> {
+    auto q = db.Prepare(
+        "SELECT data FROM startups WHERE (?1 = 0 OR phase = ?1) AND (?2 = '' OR incubator = ?2) "
+        "AND (?3 = '' OR sponsors LIKE '%,' || ?3 || ',%') AND id > ?4 ORDER BY id LIMIT ?5");
+    if (!q.ok()) return q.status();
+    q->Bind(1, static_cast<int64_t>(phase)).Bind(2, incubator).Bind(3, sponsor);
+    q->Bind(4, after_id).Bind(5, static_cast<int64_t>(limit));
+    return store::AllProtos<v1::Startup>(*q, "start-up");
+  });
 }
 
 }  // namespace pep::incubation

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "google/protobuf/message.h"
 #include "pepiniere/incubation/v1/incubation.pb.h"
+#include "store/read_pool.h"
 #include "store/sqlite.h"
 
 namespace pep::incubation {
@@ -60,7 +61,8 @@ class IncubationStore {
                                                                const Clock& clock);
   // One BEGIN IMMEDIATE transaction; committed durably only if `fn` returns OK.
   absl::Status Write(const std::function<absl::Status(IncubationTx&)>& fn);
-  // Read-only access (same connection, same lock).
+  // Read-only access: on SQLite the store's connection (same lock); on PostgreSQL one of
+  // kReadConnections connections of its own, so readers run at once.
   absl::Status Read(const std::function<absl::Status(IncubationTx&)>& fn);
 
   absl::StatusOr<std::vector<v1::Startup>> AllStartups();
@@ -71,10 +73,12 @@ class IncubationStore {
                                                         const std::string& after_id, int limit);
 
  private:
-  IncubationStore(std::unique_ptr<store::Db> db, const Clock& clock)
-      : db_(std::move(db)), clock_(clock) {}
+  IncubationStore(std::unique_ptr<store::Db> db, std::unique_ptr<store::ReadPool> reads,
+                  const Clock& clock)
+      : db_(std::move(db)), reads_(std::move(reads)), clock_(clock) {}
   absl::Mutex mu_;
   std::unique_ptr<store::Db> db_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<store::ReadPool> reads_;
   const Clock& clock_;
 };
 

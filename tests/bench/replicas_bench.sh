@@ -20,6 +20,7 @@ bash "$ROOT/deploy/local/lib/build.sh" "$BUILD_DIR" pep-ideas pep-incubation pep
   pep-gateway pepctl pep-kafka-topics
 
 WORK="$(mktemp -d /tmp/pep-replicas-bench.XXXXXX)"
+chmod 0755 "$WORK"  # the PostgreSQL server runs as the postgres user when we are root
 # shellcheck source=tests/bench/bench_lib.sh
 source "$ROOT/tests/bench/bench_lib.sh"
 PIDS=()
