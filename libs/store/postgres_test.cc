@@ -13,6 +13,7 @@
 #include "store/inbox.h"
 #include "store/outbox.h"
 #include "store/postgres.h"
+#include "store/read_pool.h"
 #include "store/proto_rows.h"
 
 namespace pep::store {
@@ -301,6 +302,35 @@ TEST(Postgres, AConnectionLostInsideATransactionCommitsNothingOfIt) {
   auto rows = (*other)->Prepare("SELECT COALESCE(string_agg(x::text, ',' ORDER BY x), '') FROM a");
   ASSERT_TRUE(rows->Step().value_or(false));
   EXPECT_EQ(rows->Text(0), "4");
+}
+
+// Readers of a PostgreSQL store each get a connection of their own (two at once here: two
+// different server backends); on SQLite the pool is empty and reads use the store's connection.
+TEST(ReadPool, ReadersRunOnConnectionsOfTheirOwnOnPostgresOnly) {
+  const std::string url = pep::testing::PostgresServer::Shared().NewDatabase("pool");
+  auto pool = ReadPool::Open(url, 2);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  EXPECT_EQ((*pool)->size(), 2u);
+  auto fallback = Db::Connect(url);
+  ASSERT_TRUE(fallback.ok());
+  absl::Mutex mu;
+  auto pid = [](Db& db) {
+    auto q = db.Prepare("SELECT pg_backend_pid()");
+    return q.ok() && q->Step().value_or(false) ? q->Int(0) : -1;
+  };
+  int64_t outer = -1, inner = -1, own = pid(**fallback);
+  (*pool)->With(mu, **fallback, [&](Db& a) {
+    outer = pid(a);
+    (*pool)->With(mu, **fallback, [&](Db& b) { inner = pid(b); });  // while `a` is held
+  });
+  EXPECT_GT(outer, 0);
+  EXPECT_GT(inner, 0);
+  EXPECT_NE(outer, inner);
+  EXPECT_NE(outer, own);
+  pep::testing::TempDir dir;
+  auto local = ReadPool::Open(dir.path() + "/pool.db", 2);
+  ASSERT_TRUE(local.ok());
+  EXPECT_EQ((*local)->size(), 0u);
 }
 
 }  // namespace
