@@ -304,6 +304,32 @@ TEST(Postgres, AConnectionLostInsideATransactionCommitsNothingOfIt) {
   EXPECT_EQ(rows->Text(0), "4");
 }
 
+// The chart's CloudNativePG layout: one database, a schema per component, chosen by the URL's
+// options (search_path). Each component's tables (its own outbox, schema_migrations) and its
+// writer lock are its own.
+TEST(Postgres, ComponentsInSchemasOfOneDatabaseKeepApart) {
+  const std::string url = pep::testing::PostgresServer::Shared().NewDatabase("schemas");
+  auto admin = Db::Connect(url);
+  ASSERT_TRUE(admin.ok());
+  ASSERT_TRUE((*admin)->Exec("CREATE SCHEMA ideas; CREATE SCHEMA feedback").ok());
+  auto ideas = Db::Connect(url + "?options=-csearch_path%3Dideas");
+  auto feedback = Db::Connect(url + "?options=-csearch_path%3Dfeedback");
+  ASSERT_TRUE(ideas.ok() && feedback.ok()) << ideas.status() << feedback.status();
+  ASSERT_TRUE((*ideas)->Migrate({{1, PostgresOutboxSql()}}).ok());
+  ASSERT_TRUE((*feedback)->Migrate({{1, PostgresOutboxSql()}}).ok());
+  auto tables = (*admin)->Prepare(
+      "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'outbox' "
+      "AND table_schema IN ('ideas', 'feedback')");
+  ASSERT_TRUE(tables->Step().value_or(false));
+  EXPECT_EQ(tables->Int(0), 2);
+  Transaction tx(**ideas);  // holds the ideas schema's writer lock
+  ASSERT_TRUE(tx.status().ok());
+  auto other = (*feedback)->Prepare(
+      "SELECT pg_try_advisory_xact_lock(hashtext(current_database() || '/' || current_schema()))");
+  ASSERT_TRUE(other->Step().value_or(false));
+  EXPECT_EQ(other->Int(0), 1) << "feedback's writers wait for ideas' lock";
+}
+
 // Readers of a PostgreSQL store each get a connection of their own (two at once here: two
 // different server backends); on SQLite the pool is empty and reads use the store's connection.
 TEST(ReadPool, ReadersRunOnConnectionsOfTheirOwnOnPostgresOnly) {

@@ -1,7 +1,5 @@
 #include "services/feedback/feedback_store.h"
 
-#include "services/feedback/feedback_core.h"
-
 #include <limits>
 
 #include "absl/container/flat_hash_map.h"
@@ -17,6 +15,7 @@
 #include "pepiniere/feedback/v1/events.pb.h"
 #include "store/inbox.h"
 #include "store/outbox.h"
+#include "services/feedback/feedback_core.h"
 #include "store/proto_rows.h"
 
 namespace pep::feedback {

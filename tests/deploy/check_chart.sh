@@ -6,7 +6,7 @@
 # Usage: check_chart.sh BUILD_DIR
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BUILD="${1:?build dir}"
+BUILD="$(mkdir -p "${1:?build dir}" && cd "$1" && pwd)"  # absolute: k8scheck is built from its own dir
 OUT="$BUILD/test-artifacts/chart"
 TOOLS="${PEP_TOOLS_DIR:-$HOME/.cache/pepiniere/bin}"
 HELM="$TOOLS/helm"
@@ -22,7 +22,8 @@ declare -A SETS=(
   [minimal]="--set networkPolicy.enabled=false --set gateway.ingress.enabled=false --set gatewayKey.existingSecret=pep-key --set bootstrapToken.existingSecret=pep-boot --set audit.ledgerSigningKey.existingSecret=pep-ledger"
 )
 SETS[postgres]="--set database.existingSecret=pep-db --set ideas.replicas=2 --set incubation.replicas=2 --set feedback.replicas=3 --set gateway.replicas=2"
-for name in defaults everything minimal postgres; do
+SETS[cnpg]="--set database.cloudnativepg.enabled=true --set feedback.replicas=2 --set gateway.replicas=2"
+for name in defaults everything minimal postgres cnpg; do
   # shellcheck disable=SC2086
   "$HELM" lint --strict charts/pepiniere ${SETS[$name]}
   # shellcheck disable=SC2086
@@ -70,11 +71,18 @@ expect 1 '^kind: PodDisruptionBudget' "$OUT/defaults.yaml"  # pep-audit's two re
 expect 1 'replicas: 3$' "$OUT/postgres.yaml"
 expect 4 'replicas: 2$' "$OUT/postgres.yaml"  # ideas, incubation, gateway, audit
 expect 2 'fieldPath: metadata.name' "$OUT/defaults.yaml"
+# CloudNativePG: one Cluster, a schema per component, each component's URL naming its schema
+# and the password from the operator's Secret.
+expect 1 '^kind: Cluster' "$OUT/cnpg.yaml"
+expect 0 '^kind: Cluster' "$OUT/postgres.yaml"
+expect 4 'CREATE SCHEMA' "$OUT/cnpg.yaml"
+expect 1 'options=-csearch_path%3Dfeedback' "$OUT/cnpg.yaml"
+expect 4 'name: demo-pepiniere-db-app' "$OUT/cnpg.yaml"
 # Several replicas on SQLite: refused, the reason named.
 if "$HELM" template demo charts/pepiniere --set feedback.replicas=2 > /dev/null 2> "$OUT/refused.txt"; then
   echo "FAIL: feedback.replicas=2 without a database rendered" >&2; exit 1
 fi
-grep -q 'feedback.replicas > 1 needs database.existingSecret' "$OUT/refused.txt" ||
+grep -q 'feedback.replicas > 1 needs database.existingSecret or database.cloudnativepg.enabled' "$OUT/refused.txt" ||
   { echo "FAIL: the refusal does not name feedback.replicas" >&2; cat "$OUT/refused.txt" >&2; exit 1; }
 # The Dockerfiles are what their template renders (nobody edited one and not the others).
 rm -rf "$OUT/docker" && bash deploy/docker/render-dockerfiles.sh "$OUT/docker"

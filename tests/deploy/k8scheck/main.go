@@ -37,6 +37,28 @@ type KafkaTopic struct {
 	} `json:"spec"`
 }
 
+// Cluster (postgresql.cnpg.io/v1, CloudNativePG), the fields of its CRD this chart uses.
+type CnpgCluster struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              struct {
+		Instances int32  `json:"instances"`
+		ImageName string `json:"imageName,omitempty"`
+		Storage   struct {
+			Size         string `json:"size"`
+			StorageClass string `json:"storageClass,omitempty"`
+		} `json:"storage"`
+		Bootstrap struct {
+			Initdb struct {
+				Database                string   `json:"database"`
+				Owner                   string   `json:"owner"`
+				PostInitApplicationSQL []string `json:"postInitApplicationSQL"`
+			} `json:"initdb"`
+		} `json:"bootstrap"`
+		Backup map[string]interface{} `json:"backup,omitempty"`
+	} `json:"spec"`
+}
+
 // ServiceMonitor (monitoring.coreos.com/v1), likewise.
 type ServiceMonitor struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -75,6 +97,8 @@ func target(apiVersion, kind string) (interface{}, bool) {
 		return &networkingv1.NetworkPolicy{}, true
 	case "kafka.strimzi.io/v1beta2/KafkaTopic":
 		return &KafkaTopic{}, true
+	case "postgresql.cnpg.io/v1/Cluster":
+		return &CnpgCluster{}, true
 	case "monitoring.coreos.com/v1/ServiceMonitor":
 		return &ServiceMonitor{}, true
 	}
