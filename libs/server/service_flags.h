@@ -37,6 +37,10 @@ struct ServiceFlags {
 // Call before pep::ParseFlagsWithEnv: the environment and command line still win.
 void SetServiceDefaults(const ServiceDefaults& defaults);
 ServiceFlags ReadServiceFlags();
+// The service's database: --database_url, or the SQLite file `sqlite_file` in --data_dir.
+inline std::string ServiceDatabaseUrl(const ServiceFlags& flags, const std::string& sqlite_file) {
+  return flags.database_url.empty() ? flags.data_dir + "/" + sqlite_file : flags.database_url;
+}
 // The gRPC server of a service started with these flags; `service_name` is its full proto name.
 GrpcServerOptions GrpcOptions(const ServiceFlags& flags, std::string service_name);
 

@@ -55,6 +55,15 @@ void ServiceContext::Every(std::string name, absl::Duration every, std::function
       [](PeriodicTask& t, absl::Duration) { t.Stop(); });
 }
 
+void ServiceContext::EveryChecked(std::string name, absl::Duration every,
+                                  std::function<absl::Status()> run) {
+  Every(name, every, [name, run = std::move(run)] {
+    if (absl::Status s = run(); !s.ok()) {
+      LogWarn("periodic task failed", {{"task", name}, {"error", std::string(s.message())}});
+    }
+  });
+}
+
 absl::Status ServiceContext::Serve(grpc::Service* service, std::string proto_name) {
   auto server = GrpcServer::Start(service, GrpcOptions(flags_, std::move(proto_name)), grpc_metrics_);
   if (!server.ok()) {
@@ -80,8 +89,7 @@ int ServiceMain(const ServiceSpec& spec, int argc, char** argv,
       LogError("backup_to: not offered by this service (its state is rebuilt from Kafka)", {});
       return 2;
     }
-    auto db = store::ParseDatabaseUrl(
-        flags.database_url.empty() ? flags.data_dir + "/" + spec.database_file : flags.database_url);
+    auto db = store::ParseDatabaseUrl(ServiceDatabaseUrl(flags, spec.database_file));
     if (!db.ok()) {
       LogError("backup failed", {{"error", std::string(db.status().message())}});
       return 2;
@@ -121,8 +129,7 @@ int ServiceMain(const ServiceSpec& spec, int argc, char** argv,
           {{"grpc", absl::StrCat(f.bind_address, ":", ctx.grpc_port())},
            {"metrics", absl::StrCat(f.bind_address, ":", ctx.metrics_port())},
            {"data_dir", f.data_dir},
-           {"database", f.database_url.empty() ? spec.database_file
-                                               : store::RedactDatabaseUrl(f.database_url)},
+           {"database", store::RedactDatabaseUrl(ServiceDatabaseUrl(f, spec.database_file))},
            {"kafka", f.kafka_brokers}});
   const int sig = WaitForShutdownSignal();
   LogInfo("shutting down", {{"signal", absl::StrCat(sig)}});

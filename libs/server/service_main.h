@@ -45,7 +45,7 @@ class ServiceContext {
   std::string DataPath(const std::string& file) const { return flags_.data_dir + "/" + file; }
   // The service's database: --database_url, or the SQLite file `sqlite_file` in the data dir.
   std::string DatabaseUrl(const std::string& sqlite_file) const {
-    return flags_.database_url.empty() ? DataPath(sqlite_file) : flags_.database_url;
+    return ServiceDatabaseUrl(flags_, sqlite_file);
   }
   prometheus::Registry& registry() { return metrics_.registry(); }
   telemetry::EventMetrics& event_metrics() { return event_metrics_; }
@@ -66,6 +66,9 @@ class ServiceContext {
                                                   events::Consumer::Handler handler);
   // `run` at once and then every `every` on a thread of its own, until the service stops.
   void Every(std::string name, absl::Duration every, std::function<void()> run);
+  // The same for a task that can fail: a failed run is logged (a warning naming the task) and
+  // the next one comes at its time.
+  void EveryChecked(std::string name, absl::Duration every, std::function<absl::Status()> run);
   // The gRPC server for `service` (health reports `proto_name` SERVING): declare it last, so it
   // is the first to stop taking calls.
   absl::Status Serve(grpc::Service* service, std::string proto_name);

@@ -177,17 +177,19 @@ absl::Status FeedbackService::CheckSubmission(const grpc::ServerContextBase& ctx
   auto it = ctx.client_metadata().find("x-pep-client-key");
   if (it != ctx.client_metadata().end()) client_key.assign(it->second.data(), it->second.size());
   const absl::Time now = clock_.Now();
-  bool known;
-  {
-    absl::MutexLock l(&mu_);
-    known = products_.contains(req.startup_id());
-  }
-  if (!known) {  // another replica's consumer may have read its creation a moment ago
-    auto found = store_.FindProduct(req.startup_id());
-    if (!found.ok()) return found.status();
-    if (*found) {
+  if (store_.shared()) {  // another replica's consumer may have read its creation a moment ago
+    bool known;
+    {
       absl::MutexLock l(&mu_);
-      products_.try_emplace(req.startup_id(), std::move(**found));
+      known = products_.contains(req.startup_id());
+    }
+    if (!known) {
+      auto found = store_.FindProduct(req.startup_id());
+      if (!found.ok()) return found.status();
+      if (*found) {
+        absl::MutexLock l(&mu_);
+        products_.try_emplace(req.startup_id(), std::move(**found));
+      }
     }
   }
   {
@@ -210,7 +212,7 @@ absl::Status FeedbackService::CheckSubmission(const grpc::ServerContextBase& ctx
   std::optional<absl::Duration> wait;
   if (options_.rate_limit_per_minute <= 0) {
     // no limit
-  } else if (store_.shares_limits()) {  // replicas on one database: one limit for all of them
+  } else if (store_.shared()) {  // replicas on one database: one limit for all of them
     auto shared = store_.AllowShared(limit_key, now, options_.rate_limit_per_minute, absl::Minutes(1));
     if (!shared.ok()) return shared.status();
     wait = *shared;

@@ -55,7 +55,8 @@ class FeedbackService final : public FeedbackGrpcBase {
   absl::Status Init();  // loads the start-up read model
   // Reads the start-up read model again from the store: with several replicas on one database,
   // the consumer of another replica may have applied a creation or a phase change. main()
-  // calls it every few seconds; a start-up not known yet is also looked up when asked for.
+  // calls it every few seconds then, and a start-up not known yet is also looked up when asked
+  // for (on SQLite this process's consumer is the only writer: the model in memory is whole).
   absl::Status RefreshProducts();
   // Recomputes pep_feedback_startups_by_band: each product open to feedback, by the band of its
   // rolling 12 months. main() calls it every minute (it reads a year of answers per product).

@@ -177,7 +177,7 @@ TEST(SharedLimits, TwoReplicasOnOneDatabaseShareAClientsLimit) {
   auto a = FeedbackStore::Open(url, clock);
   auto b = FeedbackStore::Open(url, clock);
   ASSERT_TRUE(a.ok() && b.ok());
-  ASSERT_TRUE((*a)->shares_limits());
+  ASSERT_TRUE((*a)->shared());
   FeedbackStore* replica[2] = {a->get(), b->get()};
   for (int i = 0; i < 5; ++i) {
     clock.Advance(absl::Seconds(1));
@@ -200,7 +200,7 @@ TEST(SharedLimits, TwoReplicasOnOneDatabaseShareAClientsLimit) {
   pep::testing::TempDir dir;
   auto local = FeedbackStore::Open(dir.path() + "/feedback.db", clock);
   ASSERT_TRUE(local.ok());
-  EXPECT_FALSE((*local)->shares_limits());
+  EXPECT_FALSE((*local)->shared());
 }
 
 TEST_P(FeedbackServiceTest, ListPagesOldestFirstWithoutLossOrRepeat) {

@@ -69,10 +69,11 @@ class FeedbackStore {
   absl::StatusOr<std::vector<Product>> Products();
   absl::StatusOr<std::optional<Product>> FindProduct(const std::string& startup_id);
 
-  // Replicas on one PostgreSQL database share their rate limits: true then, and AllowShared is
-  // the limit (as RateLimiter::Allow, the client's hits kept in a row of its own, updated under
-  // that row's lock). On SQLite one process limits in memory.
-  bool shares_limits() const { return limits_db_ != nullptr; }
+  // True on PostgreSQL: other replicas may write the same database. Their start-up read model
+  // is then read again from it, and their rate limits are shared: AllowShared is the limit (as
+  // RateLimiter::Allow, the client's hits kept in a row of its own, updated under that row's
+  // lock). On SQLite one process holds both in memory.
+  bool shared() const { return limits_db_ != nullptr; }
   absl::StatusOr<std::optional<absl::Duration>> AllowShared(const std::string& key, absl::Time now,
                                                             int limit, absl::Duration window);
   // Deletes the rows of clients not seen since `before`; how many.

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "common/log.h"
 #include "server/service_main.h"
 #include "services/feedback/feedback_service.h"
 #include "services/feedback/feedback_store.h"
@@ -69,31 +68,20 @@ int main(int argc, char** argv) {
         if (auto s = ctx.Serve(&service, "pepiniere.feedback.v1.FeedbackService"); !s.ok()) {
           return s;
         }
-        // Replicas on one database: what another replica's consumer applied (a phase change)
-        // is taken within this period.
-        ctx.Every("products-refresh",
-                  absl::Seconds(std::max(1, absl::GetFlag(FLAGS_products_refresh_seconds))),
-                  [&service] {
-                    if (auto s = service.RefreshProducts(); !s.ok()) {
-                      pep::LogWarn("start-ups not refreshed", {{"error", std::string(s.message())}});
-                    }
-                  });
-        if (feedback_store.shares_limits()) {  // rows of clients gone quiet for a window
-          ctx.Every("rate-limit-prune", absl::Minutes(1), [&feedback_store, &ctx] {
-            auto gone = feedback_store.ForgetIdleLimits(ctx.clock().Now() - absl::Minutes(1));
-            if (!gone.ok()) {
-              pep::LogWarn("rate limits not pruned", {{"error", std::string(gone.status().message())}});
-            }
+        if (feedback_store.shared()) {
+          // Replicas on one database: what another replica's consumer applied (a phase change)
+          // is taken within this period; and the rows of clients gone quiet for a window go.
+          ctx.EveryChecked("products-refresh",
+                           absl::Seconds(std::max(1, absl::GetFlag(FLAGS_products_refresh_seconds))),
+                           [&service] { return service.RefreshProducts(); });
+          ctx.EveryChecked("rate-limit-prune", absl::Minutes(1), [&feedback_store, &ctx] {
+            return feedback_store.ForgetIdleLimits(ctx.clock().Now() - absl::Minutes(1)).status();
           });
         }
         // The band gauge is a view over a year of answers: recomputed every minute, not per answer.
-        ctx.Every("band-gauge",
-                  absl::Seconds(std::max(1, absl::GetFlag(FLAGS_band_refresh_seconds))),
-                  [&service] {
-                    if (auto s = service.RefreshBands(); !s.ok()) {
-                      pep::LogWarn("band gauge not refreshed", {{"error", std::string(s.message())}});
-                    }
-                  });
+        ctx.EveryChecked("band-gauge",
+                         absl::Seconds(std::max(1, absl::GetFlag(FLAGS_band_refresh_seconds))),
+                         [&service] { return service.RefreshBands(); });
         return absl::OkStatus();
       });
 }

@@ -18,13 +18,10 @@ namespace {
 
 std::string GrpcTarget(const std::string& address) {
   // Already a target with its resolver (dns:///name:port, ipv4:a,b, unix:path): as given.
-  if (address.find(':') != std::string::npos &&
-      (absl::StartsWith(address, "dns:") || absl::StartsWith(address, "ipv4:") ||
-       absl::StartsWith(address, "ipv6:") || absl::StartsWith(address, "unix:"))) {
-    return address;
+  for (const char* scheme : {"dns:", "ipv4:", "ipv6:", "unix:"}) {
+    if (absl::StartsWith(address, scheme)) return address;
   }
-  if (address.find(',') != std::string::npos) return absl::StrCat("ipv4:", address);
-  return address;
+  return address.find(',') == std::string::npos ? address : absl::StrCat("ipv4:", address);
 }
 
 namespace {

@@ -4,7 +4,6 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "common/log.h"
 #include "server/service_main.h"
 #include "services/ideas/ideas_service.h"
 #include "services/ideas/ideas_store.h"
@@ -37,12 +36,8 @@ int main(int argc, char** argv) {
         if (auto s = service.Init(); !s.ok()) return s;
         if (auto s = ctx.Serve(&service, "pepiniere.ideas.v1.IdeaService"); !s.ok()) return s;
         if (ideas_store.shared()) {  // replicas: take in what the others stored
-          ctx.Every("reload", absl::Seconds(std::max(1, absl::GetFlag(FLAGS_reload_seconds))),
-                    [&service] {
-                      if (auto s = service.Reload(); !s.ok()) {
-                        pep::LogWarn("ideas not reloaded", {{"error", std::string(s.message())}});
-                      }
-                    });
+          ctx.EveryChecked("reload", absl::Seconds(std::max(1, absl::GetFlag(FLAGS_reload_seconds))),
+                           [&service] { return service.Reload(); });
         }
         return absl::OkStatus();
       });

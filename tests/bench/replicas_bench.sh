@@ -49,7 +49,7 @@ write_portfolio "$WORK/portfolio.jsonl"
 
 # Starts the platform for set-up $1 (sqlite | pg-1 | pg-2); sets URL, TOKEN, SID.
 start_platform() {
-  local setup=$1 replicas=1 n=0
+  local setup=$1 replicas=1
   [[ $setup == pg-2 ]] && replicas=2
   local dir="$WORK/$setup"
   mkdir -p "$dir"
@@ -76,7 +76,6 @@ start_platform() {
         "${db[@]}" "${extra[@]}" > "$dir/$svc-$r.log" 2>&1 &
       PIDS+=($!)
       ADDRS[$svc]+="${ADDRS[$svc]:+,}127.0.0.1:$port"
-      n=$((n + 1))
     done
   done
   local http

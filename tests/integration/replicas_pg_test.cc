@@ -14,17 +14,6 @@
 namespace pep::testing {
 namespace {
 
-// The calls a service process has answered so far (its gRPC server metrics).
-double CallsHandled(const ServiceProcess& s) {
-  double total = 0;
-  for (absl::string_view line : absl::StrSplit(HttpGet(s.metrics_port(), "/metrics"), '\n')) {
-    if (!absl::StartsWith(line, "grpc_server_handled_total{")) continue;
-    double v = 0;
-    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) total += v;
-  }
-  return total;
-}
-
 TEST(ReplicasOnPostgres, ReplicasKilledOneByOneLoseNothingAndRepeatNothing) {
   Platform p({"--rate_limit_per_minute=0"}, {}, false, "", 1, /*replicas=*/2);
   const LoadTargets targets = PrepareLoad(p);
@@ -43,7 +32,9 @@ TEST(ReplicasOnPostgres, ReplicasKilledOneByOneLoseNothingAndRepeatNothing) {
   hold(absl::Seconds(6));
   // The gateway spread the warm-up over both replicas of each service.
   for (size_t i = 0; i < replicas.size(); ++i) {
-    const double calls = CallsHandled(*replicas[i]);
+    // The calls the process has answered so far (its gRPC server metrics).
+    const double calls =
+        SampleSum(HttpGet(replicas[i]->metrics_port(), "/metrics"), "grpc_server_handled_total");
     std::printf("%s replica %zu: %.0f calls in the warm-up\n", names[i / 2], i % 2, calls);
     EXPECT_GT(calls, 10) << names[i / 2] << " replica " << i % 2 << " got (almost) no calls";
   }

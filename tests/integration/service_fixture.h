@@ -10,6 +10,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/match.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "common/uuid.h"
@@ -39,6 +41,17 @@ inline double Sample(const std::string& body, const std::string& series) {
   if (at == std::string::npos) return 0;
   if (at != 0) ++at;  // past the newline
   return std::stod(body.substr(at + line.size()));
+}
+
+// Sum of every sample of metric family `name` in a /metrics body, whatever its labels.
+inline double SampleSum(const std::string& body, const std::string& name) {
+  double total = 0;
+  for (absl::string_view line : absl::StrSplit(body, '\n')) {
+    if (absl::StartsWith(line, name + "{") || absl::StartsWith(line, name + " ")) {
+      total += std::stod(std::string(line.substr(line.rfind(' ') + 1)));
+    }
+  }
+  return total;
 }
 
 // Outbox rows of a service database not yet confirmed by Kafka (-1 if unreadable).
