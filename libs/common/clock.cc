@@ -1,5 +1,7 @@
 #include "common/clock.h"
 
+#include "absl/strings/ascii.h"
+
 #include <string>
 
 namespace pep {
@@ -94,8 +96,22 @@ bool ParseRfc3339(std::string_view s, absl::Time* out) {
       }
     }
   }
+  // Anything else through absl, but only what RFC 3339 itself allows and the platform can keep:
+  // absl skips surrounding white space and takes "infinite-future", and a time finer than a
+  // microsecond would not survive FormatRfc3339 (an event re-encoded would no longer be equal).
+  if (s.empty() || !absl::ascii_isdigit(static_cast<unsigned char>(s.front())) ||
+      !absl::ascii_isalnum(static_cast<unsigned char>(s.back()))) {
+    return false;
+  }
   std::string err;
-  return absl::ParseTime(absl::RFC3339_full, std::string(s), absl::UTCTimeZone(), out, &err);
+  absl::Time t;
+  if (!absl::ParseTime(absl::RFC3339_full, std::string(s), absl::UTCTimeZone(), &t, &err)) return false;
+  if (t == absl::InfiniteFuture() || t == absl::InfinitePast() ||
+      t != absl::FromUnixMicros(absl::ToUnixMicros(t))) {
+    return false;
+  }
+  *out = t;
+  return true;
 }
 
 }  // namespace pep

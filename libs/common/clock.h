@@ -42,6 +42,9 @@ class FakeClock final : public Clock {
 
 // RFC 3339 UTC with microseconds, e.g. 2026-11-28T12:00:00.123456Z.
 std::string FormatRfc3339(absl::Time t);
+// Any RFC 3339 time (offsets, any number of fraction digits), but refuses surrounding white
+// space, infinities and a time finer than a microsecond: what it accepts, FormatRfc3339 writes
+// back as the same instant.
 bool ParseRfc3339(std::string_view s, absl::Time* out);
 
 }  // namespace pep

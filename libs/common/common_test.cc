@@ -95,6 +95,15 @@ TEST(Clock, Rfc3339FastPathAgreesWithAbsl) {
   EXPECT_EQ(t, absl::FromUnixSeconds(1741773600));
   EXPECT_FALSE(ParseRfc3339("2025-02-30T10:00:00Z", &t));
   EXPECT_FALSE(ParseRfc3339("2025-13-01T10:00:00Z", &t));
+  // Nothing that would not come back the same through FormatRfc3339 (found by fuzz_envelope).
+  ASSERT_TRUE(ParseRfc3339("2026-03-12T15:05:00.123456000Z", &t));
+  EXPECT_EQ(FormatRfc3339(t), "2026-03-12T15:05:00.123456Z");
+  EXPECT_FALSE(ParseRfc3339("2026-03-12T15:05:00.000000222222Z", &t));
+  EXPECT_FALSE(ParseRfc3339("\x0c2026-03-12T15:05:00.000000Z", &t));
+  EXPECT_FALSE(ParseRfc3339(" 2026-03-12T15:05:00Z", &t));
+  EXPECT_FALSE(ParseRfc3339("2026-03-12T15:05:00Z ", &t));
+  EXPECT_FALSE(ParseRfc3339("infinite-future", &t));
+  EXPECT_FALSE(ParseRfc3339("", &t));
 }
 
 TEST(Status, FieldErrorNamesFieldAndMapsToGrpc) {
