@@ -17,6 +17,11 @@ struct GrpcServerOptions {
   int port = 0;  // 0 = a free port
   int max_receive_bytes = 1 << 20;
   std::string service_name;  // full proto name, reported SERVING by the health service
+  // A client connection is closed (GOAWAY, in-flight calls given `max_connection_age_grace`)
+  // after about this long, so clients resolve the service's name again and spread over replicas
+  // that appeared since (gRPC re-resolves dns:/// only when a connection drops). 0: never.
+  absl::Duration max_connection_age = absl::ZeroDuration();
+  absl::Duration max_connection_age_grace = absl::Seconds(30);
 };
 
 class GrpcServer {

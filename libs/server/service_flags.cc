@@ -27,6 +27,11 @@ ABSL_FLAG(std::string, kafka_producer_overrides, "",
           "tuning (linger.ms, compression.type). enable.idempotence=false or acks other than all "
           "give up the delivery guarantee: the Kafka fault test uses them to show it");
 
+ABSL_FLAG(int, max_connection_age_seconds, 300,
+          "Close each client connection after about this long (gRPC GOAWAY, in-flight calls "
+          "finish) so that clients such as the gateway resolve the service's name again and "
+          "reach replicas added since; 0 = never");
+
 namespace pep::server {
 
 void SetServiceDefaults(const ServiceDefaults& d) {
@@ -65,14 +70,16 @@ ServiceFlags ReadServiceFlags() {
           .outbox_keep_sent = absl::Hours(absl::GetFlag(FLAGS_outbox_keep_sent_hours)),
           .producer_overrides = ProducerOverrides(),
           .backup_to = absl::GetFlag(FLAGS_backup_to),
-          .database_url = absl::GetFlag(FLAGS_database_url)};
+          .database_url = absl::GetFlag(FLAGS_database_url),
+          .max_connection_age = absl::Seconds(absl::GetFlag(FLAGS_max_connection_age_seconds))};
 }
 
 GrpcServerOptions GrpcOptions(const ServiceFlags& flags, std::string service_name) {
   return {.bind_address = flags.bind_address,
           .port = flags.grpc_port,
           .max_receive_bytes = flags.max_receive_bytes,
-          .service_name = std::move(service_name)};
+          .service_name = std::move(service_name),
+          .max_connection_age = flags.max_connection_age};
 }
 
 }  // namespace pep::server
