@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# Builds the five images from their Dockerfiles with buildah, without a container runtime
+# Builds the five images from deploy/docker/Dockerfile with buildah, without a container runtime
 # (which this kind of machine cannot run), and starts each binary from its image to see it serve.
 #   - the base: Debian bookworm made with `debootstrap --variant=minbase` from Debian's mirror and
 #     committed as docker.io/library/debian:bookworm-slim in buildah's local storage (only when
 #     missing: no registry is reachable here, so `--pull=never` takes it from there);
-#   - `buildah bud --isolation chroot` of services/<svc>/Dockerfile for each image (each
-#     Dockerfile has its own build stage, compiling the binaries that image needs);
+#   - `buildah bud --layers --isolation chroot`: first the shared stage "build" (every binary
+#     compiled once; tagged pepiniere/build), then each image's target, which reuses that stage
+#     and the shared "runtime" stage from the layer cache;
 #   - a Kafka broker of its own on free ports, then each image's binary run with `buildah run
 #     --isolation chroot` (the host's network; bound to 127.0.0.1 on free ports), the services
 #     requiring a gateway key as in production: each service must answer grpc.health.v1
 #     SERVING, and the gateway, started last before the four of them, /readyz 200;
-#   - a table: image, size, build time, health.
-# Stops only what it started (by pid); removes its working containers. Not part of ./tests/run
-# (about 8 minutes, most of it compiling); run it by hand:
+#   - a table: image, size, build time, health; exit 1 if any image did not build or serve.
+# Stops only what it started (by pid); removes its working containers and, at the end, the
+# images of its own earlier runs that nothing uses any more (untagged, labelled Pépinière).
+# ./tests/run runs it (ctest images_test, alone); by hand:
 #   deploy/docker/build-images.sh [svc ...]      (default: ideas incubation feedback audit gateway)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -76,19 +78,49 @@ if [[ -n "$host_ca" && -f "$host_ca" ]]; then
   BUD_MOUNTS=(--volume "$host_ca:/run/pep-host-ca.crt:ro" --volume "$WORK/npmrc:/root/.npmrc:ro")
 fi
 
+# The build context: a copy of what the Dockerfile copies, taken once, so that every image of
+# this run is built from the same sources even if the tree changes meanwhile (and the shared
+# stages stay cached from one image to the next).
+mkdir -p "$WORK/context"
+tar -C "$ROOT" --exclude=node_modules --exclude=tests/deploy/k8scheck/build \
+  -cf - .dockerignore CMakeLists.txt proto libs services tests | tar -C "$WORK/context" -xf -
+cp deploy/docker/Dockerfile "$WORK/Dockerfile"
+
+# One target of deploy/docker/Dockerfile → localhost/pepiniere/<target>:TAG; its seconds in BUILT.
 declare -A SIZE BUILT HEALTH ADDR
+bud() {
+  local target=$1 start
+  start=$(date +%s)
+  if ! buildah bud --layers --isolation chroot --pull=never "${BUD_MOUNTS[@]}" \
+      -f "$WORK/Dockerfile" --target "$target" -t "localhost/pepiniere/$target:$TAG" "$WORK/context" \
+      > "$WORK/bud-$target.log" 2>&1; then
+    echo "images: $target did not build; the end of its log:" >&2
+    tail -30 "$WORK/bud-$target.log" >&2
+    return 1
+  fi
+  BUILT[$target]=$(( $(date +%s) - start ))
+  SIZE[$target]=$(buildah images --format '{{.Size}}' "localhost/pepiniere/$target:$TAG" 2> /dev/null | head -1)
+}
+# Images of earlier runs that no tag and no other image use any more: removed, a generation at a
+# time (an image's parent is left once its child goes). Only ours: they carry the vendor label.
+prune_ours() {
+  local ids
+  for _ in 1 2 3 4 5 6 7 8; do
+    ids=$(buildah images -q --filter dangling=true --filter "label=org.opencontainers.image.vendor=Pépinière" 2> /dev/null || true)
+    [[ -n "$ids" ]] || return 0
+    # shellcheck disable=SC2086
+    buildah rmi $ids > /dev/null 2>&1 || return 0
+  done
+}
+
 failed=0
+if ! bud build; then
+  echo "| pepiniere/build:$TAG | | | BUILD FAILED |"
+  exit 1
+fi
 for svc in "${SERVICES[@]}"; do
   image="localhost/pepiniere/$svc:$TAG"
-  start=$(date +%s)
-  if ! buildah bud --isolation chroot --pull=never "${BUD_MOUNTS[@]}" -f "services/$svc/Dockerfile" -t "$image" . \
-      > "$WORK/bud-$svc.log" 2>&1; then
-    echo "images: $svc did not build; the end of its log:" >&2
-    tail -30 "$WORK/bud-$svc.log" >&2
-    HEALTH[$svc]="BUILD FAILED"; failed=1; continue
-  fi
-  BUILT[$svc]=$(( $(date +%s) - start ))
-  SIZE[$svc]=$(buildah images --format '{{.Size}}' "$image" 2> /dev/null | head -1)
+  if ! bud "$svc"; then HEALTH[$svc]="BUILD FAILED"; failed=1; continue; fi
 
   ctr=$(buildah from "$image")
   CONTAINERS+=("$ctr")
@@ -127,8 +159,10 @@ for svc in "${SERVICES[@]}"; do
   fi
 done
 
+prune_ours
 echo "| image | size | build s | started from the image |"
 echo "|---|---|---|---|"
+echo "| pepiniere/build:$TAG (the shared build stage) | ${SIZE[build]} | ${BUILT[build]} | - |"
 for svc in "${SERVICES[@]}"; do
   echo "| pepiniere/$svc:$TAG | ${SIZE[$svc]:-} | ${BUILT[$svc]:-} | ${HEALTH[$svc]} |"
 done

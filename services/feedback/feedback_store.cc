@@ -100,8 +100,11 @@ absl::StatusOr<std::unique_ptr<FeedbackStore>> FeedbackStore::Open(const std::st
   if (!s.ok()) return s;
   auto aux = store::Db::Connect(database_url);
   if (!aux.ok()) return aux.status();
+  auto reads = store::ReadPool::Open(database_url, store::kReadConnections);
+  if (!reads.ok()) return reads.status();
   auto store = std::unique_ptr<FeedbackStore>(
       new FeedbackStore(std::move(*writer), std::move(*aux), clock, max_batch, max_queued));
+  store->reads_ = std::move(*reads);
   if (store->writer_db_->engine() != store::Engine::kSqlite) {  // the server checkpoints
     auto limits = store::Db::Connect(database_url);
     if (!limits.ok()) return limits.status();
@@ -394,20 +397,26 @@ absl::StatusOr<bool> FeedbackStore::ApplyProduct(const std::string& ce_id,
 }
 
 absl::StatusOr<v1::Feedback> FeedbackStore::Get(const std::string& id) {
-  absl::MutexLock l(&aux_mu_);
-  return store::GetProto<v1::Feedback>(*aux_db_, "SELECT data FROM feedback WHERE id = ?", id,
-                                       "feedback");
+  return reads_->With(aux_mu_, *aux_db_, [&](store::Db& db) {
+    return store::GetProto<v1::Feedback>(db, "SELECT data FROM feedback WHERE id = ?", id, "feedback");
+  });
 }
 
 absl::StatusOr<std::vector<v1::Feedback>> FeedbackStore::List(const std::string& startup_id,
                                                               const std::string& after_id,
                                                               int limit) {
-  absl::MutexLock l(&aux_mu_);
+  return reads_->With(aux_mu_, *aux_db_, [&](store::Db& db) { return ListOn(db, startup_id, after_id, limit); });
+}
+
+absl::StatusOr<std::vector<v1::Feedback>> FeedbackStore::ListOn(store::Db& db,
+                                                                const std::string& startup_id,
+                                                                const std::string& after_id,
+                                                                int limit) {
   // Oldest first, by (received_us, id): the order of the (startup_id, received_us) index, whose
   // entries end with the primary key. The cursor is the last id of the previous page.
   int64_t after_us = std::numeric_limits<int64_t>::min();
   if (!after_id.empty()) {
-    auto at = aux_db_->Prepare("SELECT received_us FROM feedback WHERE id = ?");
+    auto at = db.Prepare("SELECT received_us FROM feedback WHERE id = ?");
     if (!at.ok()) return at.status();
     at->Bind(1, after_id);
     auto row = at->Step();
@@ -415,7 +424,7 @@ absl::StatusOr<std::vector<v1::Feedback>> FeedbackStore::List(const std::string&
     if (!*row) return absl::InvalidArgumentError("page_token: not a feedback id of this list");
     after_us = at->Int(0);
   }
-  auto q = aux_db_->Prepare(
+  auto q = db.Prepare(
       "SELECT data FROM feedback WHERE startup_id = ? AND (received_us, id) > (?, ?) "
       "ORDER BY received_us, id LIMIT ?");
   if (!q.ok()) return q.status();
@@ -434,19 +443,17 @@ absl::Status FeedbackStore::ForEachInRange(const std::string& startup_id, absl::
   std::string after_id;  // with after_us: the last row seen; "" sorts before every id, so the
                          // first page starts at `from` itself
   while (true) {
-    std::vector<v1::Feedback> page;
-    {
-      absl::MutexLock l(&aux_mu_);
-      auto q = aux_db_->Prepare(
+    auto rows = reads_->With(aux_mu_, *aux_db_, [&](store::Db& db) -> absl::StatusOr<std::vector<v1::Feedback>> {
+      auto q = db.Prepare(
           "SELECT data FROM feedback WHERE startup_id = ? AND (received_us, id) > (?, ?) "
           "AND received_us < ? ORDER BY received_us, id LIMIT ?");
       if (!q.ok()) return q.status();
       q->Bind(1, startup_id).Bind(2, after_us).Bind(3, after_id);
       q->Bind(4, absl::ToUnixMicros(to)).Bind(5, kRangePage);
-      auto rows = store::AllProtos<v1::Feedback>(*q, "feedback");
-      if (!rows.ok()) return rows.status();
-      page = std::move(*rows);
-    }
+      return store::AllProtos<v1::Feedback>(*q, "feedback");
+    });
+    if (!rows.ok()) return rows.status();
+    const std::vector<v1::Feedback> page = std::move(*rows);
     for (const auto& f : page) each(f);
     if (static_cast<int64_t>(page.size()) < kRangePage) return absl::OkStatus();
     after_us = absl::ToUnixMicros(FromTimestamp(page.back().received_at()));

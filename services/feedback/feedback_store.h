@@ -17,6 +17,7 @@
 #include "pepiniere/feedback/v1/feedback.pb.h"
 #include "store/checkpointer.h"
 #include "store/outbox.h"
+#include "store/read_pool.h"
 #include "store/sqlite.h"
 
 namespace pep::feedback {
@@ -111,11 +112,16 @@ class FeedbackStore {
   absl::StatusOr<WriterStatements> PrepareWriter();
   absl::Status WriteBatch(WriterStatements& st, std::vector<PendingAnswer>& batch,
                           std::vector<bool>& replayed);
+  absl::StatusOr<std::vector<v1::Feedback>> ListOn(store::Db& db, const std::string& startup_id,
+                                                   const std::string& after_id, int limit);
 
   std::unique_ptr<store::Db> writer_db_;  // the writer thread's own connection
   std::unique_ptr<store::WalCheckpointer> checkpointer_;  // keeps checkpoints out of its commits
   absl::Mutex aux_mu_;
   std::unique_ptr<store::Db> aux_db_ ABSL_GUARDED_BY(aux_mu_);  // reads and rare writes
+  // PostgreSQL: the reads (an answer, a page of answers, a range scan) on connections of their
+  // own; SQLite: none, reads stay on aux_db_.
+  std::unique_ptr<store::ReadPool> reads_;
   absl::Mutex limits_mu_;
   std::unique_ptr<store::Db> limits_db_;  // PostgreSQL only: the shared rate limits
   const Clock& clock_;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The stores and replicas measured as users meet them (issue 17): the public form's durable write
-# (gateway -> pep-feedback, group commit, outbox) and a start-up read (gateway -> pep-incubation)
+# (gateway -> pep-feedback, group commit, outbox), a start-up read (gateway -> pep-incubation) and a
+# page of answers (gateway -> pep-feedback)
 # through pep-gateway with wrk in its own process, kept-alive connections, on the real portfolio
 # (660 start-ups), in three set-ups run one after the other on the same machine and broker:
 #   sqlite    one process per service, its SQLite file (the default; the baseline of the ratios)
@@ -120,6 +121,9 @@ for setup in sqlite pg-1 pg-2; do
       "$(wrk_run "$c" "$WORK/form.lua" "$URL/v1/startups/$SID/feedback")"
     read -r RPS[$setup-r$c] P50[$setup-r$c] P99[$setup-r$c] BAD[$setup-r$c] <<< \
       "$(wrk_run "$c" "$WORK/read.lua" "$URL/v1/startups/$SID")"
+    # A page of 50 of the answers just written (pep-feedback's read path).
+    read -r RPS[$setup-l$c] P50[$setup-l$c] P99[$setup-l$c] BAD[$setup-l$c] <<< \
+      "$(wrk_run "$c" "$WORK/read.lua" "$URL/v1/startups/$SID/feedback?page_size=50")"
   done
   stop_services
 done
@@ -127,9 +131,10 @@ done
 echo "# replicas bench: $(date -u +%FT%TZ), ${SECS}s per point, $(nproc) cores, through pep-gateway (wrk)"
 echo "| what | conns | set-up | req/s | p50 ms | p99 ms | non-2xx | ratio to sqlite |"
 echo "|---|---|---|---|---|---|---|---|"
-for what in w r; do
+for what in w r l; do
   name="public form SubmitFeedback (durable)"
   [[ $what == r ]] && name="read GetStartup"
+  [[ $what == l ]] && name="read ListFeedback, 50 answers"
   for c in 16 64; do
     for setup in sqlite pg-1 pg-2; do
       k="$setup-$what$c"

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Deployment files agree with the code and with ARCHITECTURE.md.
 
-Checks, for every service: its Dockerfile (multi-stage on debian:bookworm-slim, non-root, the
-binary its CMakeLists builds, the ports it listens on, build packages also installed by
-deploy/local/lib/install-deps.sh), deploy/compose/compose.yaml (image built from that
-Dockerfile, the same ports published, Prometheus scraping the metrics ports), and, when given
+Checks deploy/docker/Dockerfile (shared build and runtime stages on debian:bookworm-slim, build
+packages also installed by deploy/local/lib/install-deps.sh, non-root) and, for every service,
+its stage there (on the runtime stage, the binary its CMakeLists builds, the ports it listens
+on), deploy/compose/compose.yaml (image built from that stage, the same ports published, Prometheus scraping the metrics ports), and, when given
 the chart's rendered manifests, the Helm values' ports. Ports come from the services' own
 defaults in main.cc, and from ARCHITECTURE.md's table when it is found (../shared/design or
 $PEP_ARCHITECTURE_MD), which must then agree too. Exit 0 when all agree.
@@ -67,25 +67,55 @@ def ports_from_architecture():
     return None, {}
 
 
-def check_dockerfile(name, ports, packages):
+def dockerfile_stages():
+    """deploy/docker/Dockerfile as {stage name: (base, text of the stage)}."""
+    stages = {}
+    text = read("deploy", "docker", "Dockerfile")
+    for m in re.finditer(r"^FROM (\S+) AS (\S+)\n(.*?)(?=^FROM |\Z)", text, re.M | re.S):
+        stages[m.group(2)] = (m.group(1), m.group(3))
+    return stages
+
+
+def check_dockerfile(stages, packages):
+    """The shared stages: both on debian:bookworm-slim, the build stage's packages those
+    install-deps.sh installs, the runtime stage as the non-root user 10001."""
+    for shared in ("build", "runtime"):
+        if stages.get(shared, ("",))[0] != "debian:bookworm-slim":
+            fail(f"deploy/docker/Dockerfile: no stage {shared} on debian:bookworm-slim")
+    runtime = stages.get("runtime", ("", ""))[1]
+    if not re.search(r"^USER 10001$", runtime, re.M):
+        fail("deploy/docker/Dockerfile: the runtime stage does not run as the non-root user 10001")
+    build = stages.get("build", ("", ""))[1]
+    for pkg in re.findall(r"(lib[\w+.-]+-dev|protobuf-compiler[\w-]*|cmake|ninja-build)", build):
+        if pkg not in packages:
+            fail(f"deploy/docker/Dockerfile installs {pkg}, which install-deps.sh does not")
+    built = re.search(r"--target ((?:[^\n\\]|\\\n)*)", build)  # continued lines too
+    return set(re.findall(r"[\w-]+", built.group(1))) if built else set()
+
+
+def check_image(name, ports, stages, built):
+    """The image's stage: from runtime, its binary (built by the build stage, made by its
+    CMakeLists) as entrypoint, the ports it listens on exposed."""
     d, binary = SERVICES[name]
-    text = read("services", d, "Dockerfile")
+    where = f"deploy/docker/Dockerfile, stage {name}"
     cmake = read("services", d, "CMakeLists.txt")
     if f"add_executable({binary} " not in cmake:
         fail(f"services/{d}/CMakeLists.txt does not build {binary}")
-    if len(re.findall(r"^FROM debian:bookworm-slim", text, re.M)) != 2:
-        fail(f"services/{d}/Dockerfile: not a two-stage debian:bookworm-slim build")
-    if not re.search(r"^USER 10001$", text, re.M):
-        fail(f"services/{d}/Dockerfile: does not run as the non-root user 10001")
+    if name not in stages:
+        fail(f"deploy/docker/Dockerfile: no stage {name}")
+        return
+    base, text = stages[name]
+    if base != "runtime":
+        fail(f"{where}: not built on the runtime stage")
+    if binary not in built:
+        fail(f"{where}: the build stage does not build {binary}")
+    if f"/build/services/{d}/{binary}" not in text:
+        fail(f"{where}: does not copy {binary} from the build stage")
     if f'ENTRYPOINT ["/opt/pepiniere/bin/{binary}"]' not in text:
-        fail(f"services/{d}/Dockerfile: entrypoint is not {binary}")
+        fail(f"{where}: entrypoint is not {binary}")
     expose = re.search(r"^EXPOSE (.*)$", text, re.M)
     if not expose or sorted(map(int, expose.group(1).split())) != sorted(ports):
-        fail(f"services/{d}/Dockerfile: EXPOSE {expose.group(1) if expose else None}, expected {ports}")
-    build_stage = text.split("FROM debian:bookworm-slim\n")[0]
-    for pkg in re.findall(r"(lib[\w+.-]+-dev|protobuf-compiler[\w-]*|cmake|ninja-build)", build_stage):
-        if pkg not in packages:
-            fail(f"services/{d}/Dockerfile installs {pkg}, which install-deps.sh does not")
+        fail(f"{where}: EXPOSE {expose.group(1) if expose else None}, expected {ports}")
 
 
 def check_compose(ports):
@@ -98,8 +128,9 @@ def check_compose(ports):
         if s is None:
             fail(f"compose: no service {name}")
             continue
-        if s.get("build", {}).get("dockerfile") != f"services/{d}/Dockerfile":
-            fail(f"compose: {name} is not built from services/{d}/Dockerfile")
+        build = s.get("build", {})
+        if build.get("dockerfile") != "deploy/docker/Dockerfile" or build.get("target") != name:
+            fail(f"compose: {name} is not built from deploy/docker/Dockerfile, target {name}")
         published = sorted(int(p.split(":")[0]) for p in s.get("ports", []))
         inside = sorted(int(p.split(":")[1]) for p in s.get("ports", []))
         if published != sorted(ports[name]) or inside != sorted(ports[name]):
@@ -141,9 +172,11 @@ def main(argv):
                 fail(f"{name}: code says {code.get(name)}, ARCHITECTURE.md says {p}")
         if len(arch) != len(SERVICES):
             fail(f"ARCHITECTURE.md: found ports for {sorted(arch)} only")
+    stages = dockerfile_stages()
+    built = check_dockerfile(stages, packages)
     for name in SERVICES:
         if name in code:
-            check_dockerfile(name, code[name], packages)
+            check_image(name, code[name], stages, built)
     check_compose(code)
     if len(argv) > 1:
         check_chart(argv[1], code)
@@ -152,7 +185,7 @@ def main(argv):
         for p in problems:
             print("FAIL", p)
         return 1
-    print("OK: Dockerfiles, compose" + (", chart" if len(argv) > 1 else "") + " agree")
+    print("OK: Dockerfile, compose" + (", chart" if len(argv) > 1 else "") + " agree")
     return 0
 
 

@@ -3,6 +3,7 @@
 // test talks HTTP only.
 #pragma once
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -44,9 +45,11 @@ class Platform {
   // (Claire Martin, coordination, is a coordinator from her first sign-in).
   // `brokers`: another Kafka than the test binary's shared broker (a cluster), whose topics
   // get `replication` replicas (min.insync.replicas 2 when more than one).
-  // `replicas` > 1: pep-ideas, pep-incubation and pep-feedback run that many processes each, the
-  // replicas of one service sharing a PostgreSQL database of the test's PostgreSQL server; the
-  // gateway is given every replica's address (round robin).
+  // `replicas` > 1: every service runs that many processes. pep-ideas', pep-incubation's and
+  // pep-feedback's replicas share a PostgreSQL database per service (the test's PostgreSQL
+  // server); pep-audit's share the ledger (one sequencer, elected; each replica its own index);
+  // the gateways share a database too (tokens, sessions, the client-key salt) and each is given
+  // every service replica's address (round robin). GatewayUrls() lists the gateways.
   explicit Platform(std::vector<std::string> feedback_args = {},
                     std::vector<std::string> gateway_args = {}, bool sign_in = false,
                     std::string brokers = "", int replication = 1, int replicas = 1) {
@@ -88,6 +91,11 @@ class Platform {
           brokers_, replica_dirs_[d + 2]->path(), member(with_db(feedback_args, 2), "pep-feedback")));
       replicas_[2].push_back(extra_replicas_.back().get());
     }
+    if (replicas > 1 && std::find(gateway_args.begin(), gateway_args.end(), "--database_url") ==
+                            gateway_args.end()) {
+      gateway_args.insert(gateway_args.end(),
+                          {"--database_url", PostgresServer::Shared().NewDatabase("gateway")});
+    }
     const std::string ledger = AuditProcess::NewLedger();
     if (replication > 1) {  // made here first: AuditProcess would make it with one replica
       EXPECT_TRUE(events::EnsureTopics(
@@ -98,8 +106,15 @@ class Platform {
                       .ok());
     }
     audit_ = std::make_unique<AuditProcess>(brokers_, dirs_[3].path(), std::vector<std::string>{}, ledger);
+    audit_replicas_.push_back(audit_.get());
+    for (int r = 1; r < replicas; ++r) {  // the same ledger (log topic and signing key)
+      replica_dirs_.push_back(std::make_unique<TempDir>());
+      extra_audits_.push_back(std::make_unique<AuditProcess>(
+          brokers_, replica_dirs_.back()->path(), std::vector<std::string>{}, ledger));
+      audit_replicas_.push_back(extra_audits_.back().get());
+    }
     std::vector<ServiceProcess*> all = ServiceReplicas();
-    all.push_back(audit_.get());
+    all.insert(all.end(), audit_replicas_.begin(), audit_replicas_.end());
     for (ServiceProcess* s : all) {
       s->RequireGatewayKey(kKey);
       s->Start();
@@ -117,12 +132,38 @@ class Platform {
         gateway_args.push_back(a);
       }
     }
-    gateway_.Start(GatewayArgv(http_port_, gateway_metrics_port_, dirs_[4].path(), gateway_args),
-                   {}, dirs_[4].path() + "/pep-gateway.log");
-    EXPECT_TRUE(WaitFor([&] { return Get("/readyz", "").status == 200; }, absl::Seconds(30)))
-        << "gateway not ready; see " << dirs_[4].path();
+    gateway_argv_ = GatewayArgv(http_port_, gateway_metrics_port_, dirs_[4].path(), gateway_args);
+    StartGateway(0);
     std::ifstream f(dirs_[4].path() + "/coordinator.token");
     std::getline(f, coordinator_);
+    for (int r = 1; r < replicas; ++r) {
+      extra_gateways_.push_back(AnotherGateway(gateway_args));
+      const auto& g = extra_gateways_.back();
+      EXPECT_TRUE(WaitFor([&] { return GetFrom(g->url(), "/readyz").status == 200; }, absl::Seconds(30)))
+          << "gateway " << r << " not ready; see " << g->dir.path();
+    }
+  }
+
+  // Every gateway's base URL (the first is url()).
+  std::vector<std::string> GatewayUrls() const {
+    std::vector<std::string> out = {url()};
+    for (const auto& g : extra_gateways_) out.push_back(g->url());
+    return out;
+  }
+  // Gateway i (0: the first) killed with SIGKILL; started again with the same command line,
+  // returning once it answers /readyz 200.
+  void KillGateway(size_t i) { i == 0 ? gateway_.Kill9() : extra_gateways_.at(i - 1)->proc.Kill9(); }
+  void StartGateway(size_t i) {
+    if (i == 0) {
+      gateway_.Start(gateway_argv_, {}, dirs_[4].path() + "/pep-gateway.log");
+    } else {
+      OtherGateway& g = *extra_gateways_.at(i - 1);
+      g.proc.Start(g.argv, {}, g.dir.path() + "/pep-gateway.log");
+    }
+    const std::string base = GatewayUrls().at(i);
+    EXPECT_TRUE(WaitFor([&] { return GetFrom(base, "/readyz").status == 200; }, absl::Seconds(30)))
+        << "gateway " << i << " not ready; its log:\n"
+        << FileTail((i == 0 ? dirs_[4].path() : extra_gateways_.at(i - 1)->dir.path()) + "/pep-gateway.log");
   }
 
   // pep-gateway's command line in front of this platform's services.
@@ -134,7 +175,7 @@ class Platform {
         "--metrics_port", std::to_string(metrics_port), "--data_dir", dir,
         "--ideas_addr", Addresses(0), "--incubation_addr", Addresses(1),
         "--feedback_addr", Addresses(2),
-        "--audit_addr", audit_addr.empty() ? audit_->address() : audit_addr,
+        "--audit_addr", audit_addr.empty() ? AuditAddresses() : audit_addr,
         "--gateway_key", kKey, "--bootstrap_token_file", dir + "/coordinator.token",
         "--kafka_brokers", brokers_};
     argv.insert(argv.end(), extra.begin(), extra.end());
@@ -145,6 +186,7 @@ class Platform {
   struct OtherGateway {
     TempDir dir;
     ChildProcess proc;
+    std::vector<std::string> argv;
     int port = 0;
     std::string coordinator;
     std::string url(const std::string& scheme = "http") const {
@@ -155,8 +197,8 @@ class Platform {
                                                const std::string& audit_addr = "") {
     auto g = std::make_unique<OtherGateway>();
     g->port = FreePort();
-    g->proc.Start(GatewayArgv(g->port, FreePort(), g->dir.path(), extra, audit_addr), {},
-                  g->dir.path() + "/pep-gateway.log");
+    g->argv = GatewayArgv(g->port, FreePort(), g->dir.path(), extra, audit_addr);
+    g->proc.Start(g->argv, {}, g->dir.path() + "/pep-gateway.log");
     EXPECT_TRUE(WaitFor([&] { return PortAccepts(g->port); }, absl::Seconds(30)))
         << "gateway not listening; see " << g->dir.path();
     EXPECT_TRUE(WaitFor([&] {
@@ -174,6 +216,10 @@ class Platform {
     if (!body.empty()) h["Content-Type"] = content_type;
     auto r = gateway::HttpCall(url(), method, target, h, body);
     EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : gateway::HttpResult{};
+  }
+  static gateway::HttpResult GetFrom(const std::string& base, const std::string& target) {
+    auto r = gateway::HttpCall(base, "GET", target, {});
     return r.ok() ? *r : gateway::HttpResult{};
   }
   gateway::HttpResult Get(const std::string& target, const std::string& token) {
@@ -249,6 +295,8 @@ class Platform {
             {"pep-audit", audit_->metrics_port()}};
   }
 
+  // pep-audit's processes (one unless `replicas`); audit() is the first.
+  const std::vector<AuditProcess*>& AuditReplicas() const { return audit_replicas_; }
   // Every process of pep-ideas, pep-incubation and pep-feedback (one each unless `replicas`).
   std::vector<ServiceProcess*> ServiceReplicas() const {
     std::vector<ServiceProcess*> out;
@@ -276,6 +324,11 @@ class Platform {
     for (const ServiceProcess* p : replicas_[i]) a.push_back(p->address());
     return absl::StrJoin(a, ",");
   }
+  std::string AuditAddresses() const {
+    std::vector<std::string> a;
+    for (const AuditProcess* p : audit_replicas_) a.push_back(p->address());
+    return absl::StrJoin(a, ",");
+  }
 
   std::string brokers_;
   TempDir dirs_[5];
@@ -286,8 +339,12 @@ class Platform {
   std::unique_ptr<IncubationProcess> incubation_;
   std::unique_ptr<FeedbackProcess> feedback_;
   std::unique_ptr<AuditProcess> audit_;
+  std::vector<std::unique_ptr<AuditProcess>> extra_audits_;
+  std::vector<AuditProcess*> audit_replicas_;
   std::unique_ptr<OidcProvider> provider_;
   ChildProcess gateway_;
+  std::vector<std::string> gateway_argv_;
+  std::vector<std::unique_ptr<OtherGateway>> extra_gateways_;
   int http_port_ = 0, gateway_metrics_port_ = 0;
   std::string coordinator_;
 };

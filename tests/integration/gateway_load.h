@@ -73,6 +73,9 @@ class Load {
 
  private:
   void Run(const std::string& kind) {
+    // Each client's requests go to the gateways in turn (as a load balancer without health
+    // checks would send them): a dead gateway's share goes unanswered until it is back.
+    const std::vector<std::string> gateways = p_.GatewayUrls();
     for (int i = 0; !stop_.load(); ++i) {
       const int phase = phase_.load();
       std::map<std::string, std::string> h = {{"Content-Type", "application/json"}};
@@ -96,7 +99,7 @@ class Load {
         body = absl::StrCat(R"({"satisfaction":"SATISFACTION_GOOD","verbatim":"réponse )", i, "\"}");
         type = "pepiniere.feedback.v1.FeedbackReceived";
       }
-      auto r = gateway::HttpCall(p_.url(), "POST", target, h, body);
+      auto r = gateway::HttpCall(gateways[i % gateways.size()], "POST", target, h, body);
       const std::string id = r.ok() && r->status == 201 ? Field(r->body, "id") : "";
       if (id.empty()) {
         ++refused_;

@@ -1,11 +1,13 @@
-// Two replicas of every service that keeps state, on PostgreSQL, behind the gateway (issue 17):
-// pep-ideas, pep-incubation and pep-feedback run two processes each, the replicas of a service
-// sharing one database of a real PostgreSQL server; the gateway spreads calls over them (round
-// robin). Writes go through the gateway the whole time while one replica after another — every
-// replica of every service, in turn — is killed with -9 and started again. Afterwards every
-// acknowledged write is in the ledger exactly once, with no gap, and the ledger verifies: the
-// survivors answered meanwhile, and the outbox relays (one publisher per service, an advisory
-// lock) handed over without losing or repeating an event in effect.
+// Two replicas of every service, on PostgreSQL, behind two gateways (issue 17): pep-ideas,
+// pep-incubation and pep-feedback run two processes each, the replicas of a service sharing one
+// database of a real PostgreSQL server; pep-audit runs two replicas of one ledger (one
+// sequencer, elected); two pep-gateway processes share their own database and spread calls over
+// the service replicas (round robin). Writes go to both gateways in turn the whole time while
+// one process after another — every replica of every service, the gateways included — is
+// killed with -9 and started again. Afterwards every acknowledged write is in the ledger exactly
+// once, with no gap, and the ledger verifies: the survivors answered meanwhile, the outbox
+// relays (one publisher per service, an advisory lock) handed over without losing or repeating
+// an event in effect, and so did the ledger's sequencer.
 // And two gateways on one PostgreSQL database are interchangeable: a token made on one works on
 // the other, revoked on one it is refused by both, and a client's key (salted hash of its
 // address, which feedback's idempotency and rate limits key on) is the same on both.
@@ -20,6 +22,8 @@ TEST(ReplicasOnPostgres, ReplicasKilledOneByOneLoseNothingAndRepeatNothing) {
   ASSERT_FALSE(HasFailure());
   const std::vector<ServiceProcess*> replicas = p.ServiceReplicas();
   ASSERT_EQ(replicas.size(), 6u);
+  ASSERT_EQ(p.AuditReplicas().size(), 2u);
+  ASSERT_EQ(p.GatewayUrls().size(), 2u);
   const char* names[3] = {"pep-ideas", "pep-incubation", "pep-feedback"};
 
   Load load(p, targets.challenge, targets.startup);
@@ -45,6 +49,22 @@ TEST(ReplicasOnPostgres, ReplicasKilledOneByOneLoseNothingAndRepeatNothing) {
     replicas[i]->Kill9();
     hold(absl::Seconds(4));
     replicas[i]->Start();  // returns once it answers health SERVING
+    hold(absl::Seconds(2));
+  }
+  for (size_t i = 0; i < p.AuditReplicas().size(); ++i) {
+    phases.push_back(absl::StrCat("kill -9 of pep-audit replica ", i, ", 4 s down, started again"));
+    load.set_phase(static_cast<int>(phases.size() - 1));
+    p.AuditReplicas()[i]->Kill9();
+    hold(absl::Seconds(4));
+    p.AuditReplicas()[i]->Start();
+    hold(absl::Seconds(2));
+  }
+  for (size_t i = 0; i < p.GatewayUrls().size(); ++i) {
+    phases.push_back(absl::StrCat("kill -9 of pep-gateway replica ", i, ", 4 s down, started again"));
+    load.set_phase(static_cast<int>(phases.size() - 1));
+    p.KillGateway(i);
+    hold(absl::Seconds(4));
+    p.StartGateway(i);  // returns once it answers /readyz 200
     hold(absl::Seconds(2));
   }
   phases.push_back("after, every replica up");
