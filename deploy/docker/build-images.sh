@@ -17,6 +17,7 @@
 # ./tests/run runs it (ctest images_test, alone); by hand:
 #   deploy/docker/build-images.sh [svc ...]      (default: ideas incubation feedback audit gateway)
 set -euo pipefail
+trap 'echo "images: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 SERVICES=("$@")
@@ -48,7 +49,21 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 BASE=docker.io/library/debian:bookworm-slim
 if ! buildah inspect --type image "$BASE" > /dev/null 2>&1; then
-  mirror=$(grep -rhoE 'https?://[^ ]+/debian/?' /etc/apt/sources.list /etc/apt/sources.list.d/ 2> /dev/null | head -1)
+  # The host's Debian mirror (a one-line "deb" entry or a deb822 "URIs:" field, not a comment).
+  mirror=$(python3 - <<'PY'
+import glob, re
+for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*")):
+    try:
+        lines = open(path, encoding="utf-8", errors="replace").read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        m = re.match(r"\s*(?:URIs:|deb(?:\s+\[[^\]]*\])?)\s+(https?://\S+/debian/?)(?:\s|$)", line)
+        if m:
+            print(m.group(1))
+            raise SystemExit
+PY
+)
   echo "images: making $BASE with debootstrap --variant=minbase from ${mirror:-http://deb.debian.org/debian}" >&2
   debootstrap --variant=minbase bookworm "$WORK/rootfs" "${mirror:-http://deb.debian.org/debian}" > "$WORK/debootstrap.log" 2>&1 ||
     { tail -20 "$WORK/debootstrap.log" >&2; exit 1; }
