@@ -21,6 +21,10 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   builder.AddListeningPort(absl::StrCat(options.bind_address, ":", options.port),
                            grpc::InsecureServerCredentials(), &out->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
+  // Synchronous handlers: gRPC keeps at most this many idle polling threads and ends the others
+  // as each call finishes, so under load (a handler waiting for a group commit) it would create
+  // and end a thread per call with its default of 2.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kSyncMaxPollers);
   if (options.max_connection_age > absl::ZeroDuration()) {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
                                static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age)));

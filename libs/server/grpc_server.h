@@ -12,6 +12,8 @@
 
 namespace pep::server {
 
+inline constexpr int kSyncMaxPollers = 64;
+
 struct GrpcServerOptions {
   std::string bind_address = "127.0.0.1";
   int port = 0;  // 0 = a free port

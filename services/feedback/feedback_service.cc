@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
 #include "common/proto_time.h"
 #include "common/status.h"
 #include "common/uuid.h"
@@ -244,38 +245,42 @@ absl::Status FeedbackService::CheckSubmission(const grpc::ServerContextBase& ctx
   return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* FeedbackService::SubmitFeedback(grpc::CallbackServerContext* ctx,
-                                                          const v1::SubmitFeedbackRequest* req,
-                                                          v1::Feedback* resp) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+grpc::Status FeedbackService::SubmitFeedback(grpc::ServerContext* ctx,
+                                             const v1::SubmitFeedbackRequest* req,
+                                             v1::Feedback* resp) {
   PendingAnswer answer;
   int retry_after = 0;
   absl::Status s = CheckSubmission(*ctx, *req, &answer, &retry_after);
   if (!s.ok()) {
     if (retry_after > 0) ctx->AddTrailingMetadata("x-pep-retry-after", absl::StrCat(retry_after));
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
+    return ToGrpcStatus(s);
   }
   answer.idempotency_key = req->idempotency_key();
   FeedbackStore::Prepare(answer, clock_.Now());
-  answer.done = [this, ctx, reactor, resp](absl::StatusOr<v1::Feedback> stored, bool replayed) {
-    if (!stored.ok()) {
-      if (absl::IsResourceExhausted(stored.status())) {  // the writer's queue is full
-        metrics_.Rejected("overloaded").Increment();
-        ctx->AddTrailingMetadata("x-pep-retry-after", "1");
-        reactor->Finish(ToGrpcStatus(stored.status()));
-        return;
-      }
-      metrics_.Rejected("unavailable").Increment();
-      reactor->Finish(ToGrpcStatus(stored.status()));
-      return;
-    }
-    if (!replayed) metrics_.Received(stored->satisfaction()).Increment();
-    *resp = Public(std::move(*stored));
-    reactor->Finish(grpc::Status::OK);
+  // The writer calls `done` exactly once (also when it refuses or stops: Enqueue, StopWriter):
+  // this thread waits for the batch holding the answer to be durable.
+  absl::Notification stored_n;
+  absl::StatusOr<v1::Feedback> stored;
+  bool replayed = false;
+  answer.done = [&](absl::StatusOr<v1::Feedback> result, bool was_replayed) {
+    stored = std::move(result);
+    replayed = was_replayed;
+    stored_n.Notify();
   };
   store_.Enqueue(std::move(answer));
-  return reactor;
+  stored_n.WaitForNotification();
+  if (!stored.ok()) {
+    if (absl::IsResourceExhausted(stored.status())) {  // the writer's queue is full
+      metrics_.Rejected("overloaded").Increment();
+      ctx->AddTrailingMetadata("x-pep-retry-after", "1");
+      return ToGrpcStatus(stored.status());
+    }
+    metrics_.Rejected("unavailable").Increment();
+    return ToGrpcStatus(stored.status());
+  }
+  if (!replayed) metrics_.Received(stored->satisfaction()).Increment();
+  *resp = Public(std::move(*stored));
+  return grpc::Status::OK;
 }
 
 grpc::Status FeedbackService::ListFeedback(grpc::ServerContext* ctx,

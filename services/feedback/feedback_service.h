@@ -45,10 +45,12 @@ struct FeedbackServiceOptions {
   int summary_threshold = 100;    // answers needed before a band is given
 };
 
-using FeedbackGrpcBase =
-    v1::FeedbackService::WithCallbackMethod_SubmitFeedback<v1::FeedbackService::Service>;
-
-class FeedbackService final : public FeedbackGrpcBase {
+// Every method synchronous. SubmitFeedback was a callback-API method (its reply sent when the
+// group commit completes, no thread held): with gRPC 1.51 that made the server poll through the
+// callback queue's two threads, which sleep 100 ms after each idle second — every call to
+// pep-feedback then waited up to 100 ms once a second (seen: 100 ms every 1.1 s on a kept-alive
+// connection, any method). A handler thread waiting for the commit costs less than that.
+class FeedbackService final : public v1::FeedbackService::Service {
  public:
   FeedbackService(FeedbackStore& store, const Clock& clock, FeedbackMetrics& metrics,
                   FeedbackServiceOptions options);
@@ -65,9 +67,8 @@ class FeedbackService final : public FeedbackGrpcBase {
   // Consumer handler for pepiniere.incubation.events.
   absl::Status HandleIncubationEvent(const events::Record& record, const events::Envelope& env);
 
-  grpc::ServerUnaryReactor* SubmitFeedback(grpc::CallbackServerContext* ctx,
-                                           const v1::SubmitFeedbackRequest* req,
-                                           v1::Feedback* resp) override;
+  grpc::Status SubmitFeedback(grpc::ServerContext* ctx, const v1::SubmitFeedbackRequest* req,
+                              v1::Feedback* resp) override;
   grpc::Status ListFeedback(grpc::ServerContext*, const v1::ListFeedbackRequest*,
                             v1::ListFeedbackResponse*) override;
   grpc::Status ModerateFeedback(grpc::ServerContext*, const v1::ModerateFeedbackRequest*,
