@@ -1,8 +1,8 @@
 #include "common/clock.h"
 
-#include "absl/strings/ascii.h"
-
 #include <string>
+
+#include "absl/strings/ascii.h"
 
 namespace pep {
 

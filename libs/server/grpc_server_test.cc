@@ -3,7 +3,6 @@
 #include <chrono>
 
 #include "absl/time/clock.h"
-#include "grpcpp/health_check_service_interface.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "grpc/health/v1/health.grpc.pb.h"
