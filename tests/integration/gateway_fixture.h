@@ -138,9 +138,7 @@ class Platform {
     std::getline(f, coordinator_);
     for (int r = 1; r < replicas; ++r) {
       extra_gateways_.push_back(AnotherGateway(gateway_args));
-      const auto& g = extra_gateways_.back();
-      EXPECT_TRUE(WaitFor([&] { return GetFrom(g->url(), "/readyz").status == 200; }, absl::Seconds(30)))
-          << "gateway " << r << " not ready; see " << g->dir.path();
+      WaitGatewayReady(r);
     }
   }
 
@@ -152,18 +150,11 @@ class Platform {
   }
   // Gateway i (0: the first) killed with SIGKILL; started again with the same command line,
   // returning once it answers /readyz 200.
-  void KillGateway(size_t i) { i == 0 ? gateway_.Kill9() : extra_gateways_.at(i - 1)->proc.Kill9(); }
+  void KillGateway(size_t i) { Gateway(i).proc.Kill9(); }
   void StartGateway(size_t i) {
-    if (i == 0) {
-      gateway_.Start(gateway_argv_, {}, dirs_[4].path() + "/pep-gateway.log");
-    } else {
-      OtherGateway& g = *extra_gateways_.at(i - 1);
-      g.proc.Start(g.argv, {}, g.dir.path() + "/pep-gateway.log");
-    }
-    const std::string base = GatewayUrls().at(i);
-    EXPECT_TRUE(WaitFor([&] { return GetFrom(base, "/readyz").status == 200; }, absl::Seconds(30)))
-        << "gateway " << i << " not ready; its log:\n"
-        << FileTail((i == 0 ? dirs_[4].path() : extra_gateways_.at(i - 1)->dir.path()) + "/pep-gateway.log");
+    GatewayParts g = Gateway(i);
+    g.proc.Start(g.argv, {}, g.dir + "/pep-gateway.log");
+    WaitGatewayReady(i);
   }
 
   // pep-gateway's command line in front of this platform's services.
@@ -319,15 +310,29 @@ class Platform {
 
  private:
   // The --<service>_addr of service i (0 ideas, 1 incubation, 2 feedback): every replica's.
-  std::string Addresses(int i) const {
+  std::string Addresses(int i) const { return JoinAddresses(replicas_[i]); }
+  std::string AuditAddresses() const { return JoinAddresses(audit_replicas_); }
+  template <typename Process>
+  static std::string JoinAddresses(const std::vector<Process*>& processes) {
     std::vector<std::string> a;
-    for (const ServiceProcess* p : replicas_[i]) a.push_back(p->address());
+    for (const Process* p : processes) a.push_back(p->address());
     return absl::StrJoin(a, ",");
   }
-  std::string AuditAddresses() const {
-    std::vector<std::string> a;
-    for (const AuditProcess* p : audit_replicas_) a.push_back(p->address());
-    return absl::StrJoin(a, ",");
+  // Gateway i's process, command line and data dir (0: the first, the others from AnotherGateway).
+  struct GatewayParts {
+    ChildProcess& proc;
+    const std::vector<std::string>& argv;
+    std::string dir;
+  };
+  GatewayParts Gateway(size_t i) {
+    if (i == 0) return {gateway_, gateway_argv_, dirs_[4].path()};
+    OtherGateway& g = *extra_gateways_.at(i - 1);
+    return {g.proc, g.argv, g.dir.path()};
+  }
+  void WaitGatewayReady(size_t i) {
+    const std::string base = GatewayUrls().at(i);
+    EXPECT_TRUE(WaitFor([&] { return GetFrom(base, "/readyz").status == 200; }, absl::Seconds(30)))
+        << "gateway " << i << " not ready; its log:\n" << FileTail(Gateway(i).dir + "/pep-gateway.log");
   }
 
   std::string brokers_;

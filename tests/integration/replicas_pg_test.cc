@@ -11,6 +11,8 @@
 // And two gateways on one PostgreSQL database are interchangeable: a token made on one works on
 // the other, revoked on one it is refused by both, and a client's key (salted hash of its
 // address, which feedback's idempotency and rate limits key on) is the same on both.
+#include <functional>
+
 #include "integration/gateway_load.h"
 
 namespace pep::testing {
@@ -42,30 +44,29 @@ TEST(ReplicasOnPostgres, ReplicasKilledOneByOneLoseNothingAndRepeatNothing) {
     std::printf("%s replica %zu: %.0f calls in the warm-up\n", names[i / 2], i % 2, calls);
     EXPECT_GT(calls, 10) << names[i / 2] << " replica " << i % 2 << " got (almost) no calls";
   }
-  for (size_t i = 0; i < replicas.size(); ++i) {
-    phases.push_back(absl::StrCat("kill -9 of ", names[i / 2], " replica ", i % 2,
-                                  ", 4 s down, started again"));
+  // One process killed with -9 during a phase of its own, left down 4 s, started again (each
+  // Start returns once the process answers its health check).
+  auto kill_and_restart = [&](const std::string& what, const std::function<void()>& kill,
+                              const std::function<void()>& start) {
+    phases.push_back(absl::StrCat("kill -9 of ", what, ", 4 s down, started again"));
     load.set_phase(static_cast<int>(phases.size() - 1));
-    replicas[i]->Kill9();
+    kill();
     hold(absl::Seconds(4));
-    replicas[i]->Start();  // returns once it answers health SERVING
+    start();
     hold(absl::Seconds(2));
+  };
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    kill_and_restart(absl::StrCat(names[i / 2], " replica ", i % 2), [&] { replicas[i]->Kill9(); },
+                     [&] { replicas[i]->Start(); });
   }
   for (size_t i = 0; i < p.AuditReplicas().size(); ++i) {
-    phases.push_back(absl::StrCat("kill -9 of pep-audit replica ", i, ", 4 s down, started again"));
-    load.set_phase(static_cast<int>(phases.size() - 1));
-    p.AuditReplicas()[i]->Kill9();
-    hold(absl::Seconds(4));
-    p.AuditReplicas()[i]->Start();
-    hold(absl::Seconds(2));
+    AuditProcess* audit = p.AuditReplicas()[i];
+    kill_and_restart(absl::StrCat("pep-audit replica ", i), [&] { audit->Kill9(); },
+                     [&] { audit->Start(); });
   }
   for (size_t i = 0; i < p.GatewayUrls().size(); ++i) {
-    phases.push_back(absl::StrCat("kill -9 of pep-gateway replica ", i, ", 4 s down, started again"));
-    load.set_phase(static_cast<int>(phases.size() - 1));
-    p.KillGateway(i);
-    hold(absl::Seconds(4));
-    p.StartGateway(i);  // returns once it answers /readyz 200
-    hold(absl::Seconds(2));
+    kill_and_restart(absl::StrCat("pep-gateway replica ", i), [&] { p.KillGateway(i); },
+                     [&] { p.StartGateway(i); });
   }
   phases.push_back("after, every replica up");
   load.set_phase(static_cast<int>(phases.size() - 1));
