@@ -23,7 +23,8 @@ PKGS=(
 TEST_PKGS=(chromium python3-yaml wrk  # the browser test; check_deploy.py; the gateway bench
            clang-14 libclang-rt-14-dev  # libFuzzer targets (tests/fuzz)
            iproute2  # ip netns: the Kafka cluster fault test's network namespaces
-           postgresql)  # the store tests' PostgreSQL server (tests/harness/postgres_testing.h)
+           postgresql  # the store tests' PostgreSQL server (tests/harness/postgres_testing.h)
+           buildah debootstrap)  # images_test (deploy/docker/build-images.sh, which also checks)
 [[ $MODE == tests ]] && PKGS+=("${TEST_PKGS[@]}")
 [[ $WITH_POSTGRES == 1 ]] && PKGS+=(postgresql)
 
