@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/text.h"
 
 namespace pep::auth {
 
@@ -58,7 +59,9 @@ absl::StatusOr<Principal> Authenticate(const std::multimap<std::string, std::str
   }
   Principal p;
   if (const std::string* actor = Find(md, "x-pep-actor"); actor != nullptr && !actor->empty()) {
-    p.id = *actor;
+    if (!DecodeMetadataValue(*actor, &p.id) || Utf8Length(p.id) < 0) {
+      return absl::InvalidArgumentError("x-pep-actor: not percent-encoded UTF-8");
+    }
   } else if (options.insecure_dev) {
     p.id = "dev";
     p.roles = {"coordinator"};
@@ -66,7 +69,7 @@ absl::StatusOr<Principal> Authenticate(const std::multimap<std::string, std::str
   } else {
     return absl::UnauthenticatedError("x-pep-actor: required metadata missing");
   }
-  if (p.id.size() > 128) return absl::InvalidArgumentError("x-pep-actor: longer than 128 bytes");
+  if (Utf8Length(p.id) > 128) return absl::InvalidArgumentError("x-pep-actor: longer than 128 characters");
   if (const std::string* roles = Find(md, "x-pep-roles")) {
     for (absl::string_view r : absl::StrSplit(*roles, ',', absl::SkipWhitespace())) {
       p.roles.emplace_back(absl::StripAsciiWhitespace(r));
@@ -74,7 +77,12 @@ absl::StatusOr<Principal> Authenticate(const std::multimap<std::string, std::str
   }
   if (const std::string* scope = Find(md, "x-pep-scope")) {
     for (absl::string_view s : absl::StrSplit(*scope, ',', absl::SkipWhitespace())) {
-      p.scopes.emplace_back(absl::StripAsciiWhitespace(s));
+      std::string decoded;
+      const absl::string_view v = absl::StripAsciiWhitespace(s);
+      if (!DecodeMetadataValue(std::string_view(v.data(), v.size()), &decoded) || Utf8Length(decoded) < 0) {
+        return absl::InvalidArgumentError("x-pep-scope: not percent-encoded UTF-8");
+      }
+      p.scopes.push_back(std::move(decoded));
     }
   }
   return p;

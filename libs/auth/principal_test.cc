@@ -52,5 +52,26 @@ TEST(Authenticate, ActorRequiredWhenStrict) {
   EXPECT_NE(p.status().message().find("x-pep-actor"), absl::string_view::npos);
 }
 
+// The gateway percent-encodes people's text (grpc++ aborts on a non-ASCII metadata value); the
+// principal holds it decoded, as the person wrote it.
+TEST(Authenticate, DecodesPercentEncodedActorAndScopes) {
+  AuthOptions dev{.insecure_dev = true};
+  auto p = Authenticate({{"x-pep-actor", "%C3%A9quipe-voirie"}, {"x-pep-roles", "product_team"},
+                         {"x-pep-scope", "startup:a%2Cb,startup:42"}},
+                        dev);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->id, "équipe-voirie");
+  EXPECT_EQ(p->scopes, (std::vector<std::string>{"startup:a,b", "startup:42"}));
+  EXPECT_EQ(Authenticate({{"x-pep-actor", "bad%zz"}}, dev).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Authenticate({{"x-pep-actor", "%FF%FE"}}, dev).status().code(),
+            absl::StatusCode::kInvalidArgument);  // decodes to bytes that are not UTF-8
+  // 128 characters of accents (256 bytes) are one actor; 129 are too many.
+  std::string long_actor;
+  for (int i = 0; i < 128; ++i) long_actor += "%C3%A9";
+  EXPECT_TRUE(Authenticate({{"x-pep-actor", long_actor}}, dev).ok());
+  EXPECT_FALSE(Authenticate({{"x-pep-actor", long_actor + "a"}}, dev).ok());
+}
+
 }  // namespace
 }  // namespace pep::auth

@@ -1,7 +1,10 @@
 // Unit tests for libs/common: UUIDv7 layout and order, RFC 3339, status mapping, JSON escaping.
 #include <atomic>
 #include <cstdlib>
+#include <random>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "common/config.h"
@@ -10,6 +13,7 @@
 #include "common/log.h"
 #include "common/periodic.h"
 #include "common/status.h"
+#include "common/text.h"
 #include "common/uuid.h"
 #include "gtest/gtest.h"
 
@@ -117,6 +121,39 @@ TEST(Status, FieldErrorNamesFieldAndMapsToGrpc) {
   EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
   EXPECT_EQ(FromGrpcStatus(g), absl::InvalidArgumentError(s.message()));  // code and message back
   EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK).ok());
+}
+
+// People's text crosses gRPC metadata percent-encoded: every value it gives is printable ASCII
+// (what grpc++ demands, or it aborts), and decoding gives the bytes back, whatever they were.
+TEST(MetadataValue, EncodesToPrintableAsciiAndDecodesBack) {
+  const std::vector<std::string> texts = {
+      "équipe-voirie", "« Signalement » l'équipe", "emoji 🌱 ok", "100% sûr", std::string("nul\0byte", 8),
+      "tab\tand\r\nnewline", "startup:018f,other", "", "plain-ascii_id.1"};
+  std::mt19937 rng(7);
+  std::vector<std::string> all = texts;
+  for (int i = 0; i < 500; ++i) {
+    std::string r(rng() % 40, '\0');
+    for (char& c : r) c = static_cast<char>(rng() & 0xFF);
+    all.push_back(r);
+  }
+  for (const std::string& t : all) {
+    const std::string enc = EncodeMetadataValue(t, ",");
+    for (const char c : enc) {
+      ASSERT_TRUE(c >= 0x21 && c <= 0x7E && c != ',') << "byte " << int(static_cast<unsigned char>(c)) << " in " << enc;
+    }
+    std::string back;
+    ASSERT_TRUE(DecodeMetadataValue(enc, &back)) << enc;
+    EXPECT_EQ(back, t);
+  }
+  EXPECT_EQ(EncodeMetadataValue("plain-ascii_id.1"), "plain-ascii_id.1");  // identifiers unchanged
+  EXPECT_EQ(EncodeMetadataValue("équipe"), "%C3%A9quipe");
+  std::string out;
+  EXPECT_FALSE(DecodeMetadataValue("abc%", &out));
+  EXPECT_FALSE(DecodeMetadataValue("abc%4", &out));
+  EXPECT_FALSE(DecodeMetadataValue("abc%zz", &out));
+  EXPECT_TRUE(HasControlCharacter("a\tb"));
+  EXPECT_TRUE(HasControlCharacter("a\x7f"));
+  EXPECT_FALSE(HasControlCharacter("équipe « voirie » 🌱"));
 }
 
 TEST(Log, JsonEscape) {

@@ -45,6 +45,14 @@ int Utf8Length(std::string_view s) {
   return count;
 }
 
+bool HasControlCharacter(std::string_view s) {
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7F) return true;
+  }
+  return false;
+}
+
 std::string DeterministicBytes(const google::protobuf::Message& m) {
   std::string out;
   {
@@ -54,6 +62,46 @@ std::string DeterministicBytes(const google::protobuf::Message& m) {
     m.SerializeToCodedStream(&cos);
   }  // the coded stream trims `out` when it goes out of scope
   return out;
+}
+
+std::string EncodeMetadataValue(std::string_view text, std::string_view also) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7F || c == '%' || also.find(ch) != std::string_view::npos) {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+bool DecodeMetadataValue(std::string_view value, std::string* out) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  out->clear();
+  out->reserve(value.size());
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (value[i] != '%') {
+      *out += value[i];
+      continue;
+    }
+    if (i + 2 >= value.size()) return false;  // a '%' needs two hex digits after it
+    const int hi = hex(value[i + 1]), lo = hex(value[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    *out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return true;
 }
 
 }  // namespace pep

@@ -5,6 +5,7 @@
 #include "absl/strings/str_join.h"
 
 #include "absl/time/clock.h"
+#include "common/text.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -100,9 +101,15 @@ Backends::Backends(const BackendAddresses& a, int max_in_flight, prometheus::Reg
 void ApplyMetadata(grpc::ClientContext& ctx, const CallMetadata& m) {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + m.deadline));
   // Always an actor: a service in --insecure_dev would take a call without one for "dev".
-  ctx.AddMetadata("x-pep-actor", m.caller.actor.empty() ? "public" : m.caller.actor);
+  // People's text (an actor « équipe-voirie ») is percent-encoded: grpc++ aborts the process on
+  // a metadata value that is not printable ASCII. libs/auth decodes it.
+  ctx.AddMetadata("x-pep-actor", m.caller.actor.empty() ? "public" : EncodeMetadataValue(m.caller.actor));
   ctx.AddMetadata("x-pep-roles", RoleNames(m.caller.roles));
-  if (!m.caller.scopes.empty()) ctx.AddMetadata("x-pep-scope", absl::StrJoin(m.caller.scopes, ","));
+  if (!m.caller.scopes.empty()) {
+    ctx.AddMetadata("x-pep-scope", absl::StrJoin(m.caller.scopes, ",", [](std::string* out, const std::string& s) {
+                      out->append(EncodeMetadataValue(s, ","));
+                    }));
+  }
   if (!m.gateway_key.empty()) ctx.AddMetadata("x-pep-gateway-key", m.gateway_key);
   if (!m.client_key.empty()) ctx.AddMetadata("x-pep-client-key", m.client_key);
 }

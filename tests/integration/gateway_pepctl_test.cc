@@ -128,5 +128,62 @@ TEST(Pepctl, MilestoneFromCiTimelineImportVerifyTokens) {
   EXPECT_NE(after.err.find("revoked"), std::string::npos) << after.err;
 }
 
+// Issue 26: a coordinator makes a CI token for « équipe-voirie » and the CI pushes milestones
+// with it. grpc++ aborts on a metadata value that is not printable ASCII, and the gateway used
+// to pass the actor as is: the first push killed it, the CI retried, it crash-looped. Now every
+// push lands, the gateway stays up, and the ledger records the actor as written.
+// And a token made with a token holds only while its maker does: T1 makes T2, T1 is revoked,
+// T2 is refused at its next use (it used to go on as a coordinator for up to a year).
+TEST(Pepctl, AccentedActorsAndTokensMadeByTokens) {
+  Platform p;
+  TempDir dir;
+  namespace nv1 = ::pepiniere::incubation::v1;
+  auto s = p.Post<nv1::Startup>("/v1/startups", p.coordinator(),
+                                R"({"name":"Signalement voirie","mission":"Signaler un danger","incubator":"lab06"})");
+  for (const std::string actor : {"équipe-voirie", "« Équipe » d'Antibes 🌱", "100% ça passe, ou pas"}) {
+    const std::string ci = p.Token("product_team", actor, "startup:" + s.id());
+    ASSERT_FALSE(ci.empty()) << actor;
+    for (int i = 0; i < 3; ++i) {
+      Outcome push = Pepctl(p.url(), ci,
+                            absl::StrCat("milestone push --startup ", s.id(), " --title 'Étape ", i,
+                                         " de l’équipe' --idempotency-key '", actor, "-", i, "'"),
+                            dir.path());
+      ASSERT_EQ(push.rc, 0) << actor << ": " << push.err;
+    }
+    ASSERT_EQ(p.Get("/healthz", "").status, 200) << "the gateway died on actor " << actor;
+  }
+  // The services saw the actor as written (decoded from its percent-encoding).
+  Outcome timeline;
+  EXPECT_TRUE(WaitFor([&] {
+    timeline = Pepctl(p.url(), p.coordinator(), "timeline " + s.id(), dir.path());
+    return timeline.out.find("« Équipe » d'Antibes 🌱") != std::string::npos &&
+           timeline.out.find("équipe-voirie") != std::string::npos;
+  }, absl::Seconds(60))) << timeline.out << timeline.err;
+  // A token's actor or name with a control character is refused, naming the field.
+  gateway::HttpResult bad = p.Call("POST", "/v1/tokens", p.coordinator(),
+                                   R"({"role":"agent","actor":"ab","name":"x"})");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("actor"), std::string::npos) << bad.body;
+
+  // Tokens made by tokens.
+  const std::string t1 = p.Token("coordinator", "robot-1");
+  gateway::HttpResult made = p.Call("POST", "/v1/tokens", t1,
+                                    R"({"role":"coordinator","actor":"robot-2","name":"fait par un jeton"})");
+  ASSERT_EQ(made.status, 201) << made.body;
+  const size_t at = made.body.find("\"secret\":\"");
+  const std::string t2 = made.body.substr(at + 10, made.body.find('"', at + 10) - at - 10);
+  EXPECT_EQ(p.Get("/v1/startups", t2).status, 200);
+  const std::string t1_id = [&] {
+    gateway::HttpResult list = p.Call("GET", "/v1/tokens", p.coordinator());
+    const size_t r1 = list.body.find("\"actor\":\"robot-1\"");
+    const size_t open = list.body.rfind("\"id\":\"", r1);
+    return list.body.substr(open + 6, 36);
+  }();
+  ASSERT_EQ(p.Call("DELETE", "/v1/tokens/" + t1_id, p.coordinator()).status, 200);
+  EXPECT_EQ(p.Get("/v1/startups", t1).status, 401);
+  gateway::HttpResult orphan = p.Get("/v1/startups", t2);
+  EXPECT_EQ(orphan.status, 401) << "a token made by a revoked token still works: " << orphan.body;
+}
+
 }  // namespace
 }  // namespace pep::testing
