@@ -68,6 +68,10 @@ ALTER TABLE tokens ADD COLUMN created_by_account TEXT NOT NULL DEFAULT '';
       {4, store::OutboxV2Sql(), store::kNothingOnPostgres},
       // What every replica of the gateway must share (the client-IP salt): in the database.
       {5, "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)"},
+      // A token made with a token names its maker: it holds only while the maker does.
+      {6, "ALTER TABLE tokens ADD COLUMN created_by_token TEXT NOT NULL DEFAULT ''"},
+      // Expired sign-ins are found by age, not by reading the whole table at each new one.
+      {7, "CREATE INDEX pending_signins_by_age ON pending_signins(created_us)"},
   };
   return *m;
 }

@@ -43,6 +43,7 @@ struct Caller {
   std::vector<std::string> scopes;  // "startup:<id>" a product team works on
   std::string via;             // "token", "session" or "" (public)
   std::string account_id;      // via session, or the signed-in creator of the token
+  std::string token_id;        // via token: which one (a token it makes names it as its maker)
   std::shared_ptr<const Account> person;  // via session: the account, as authenticated
   bool Has(Role r) const { return (roles & r) != 0; }
   bool CoversStartup(const std::string& id) const;

@@ -354,7 +354,7 @@ void Gateway::BuildRoutes() {
         NewToken n{in.name(), c.Has(kCoordinator) ? in.actor() : c.actor, in.role(), in.scope(),
                    in.has_expires_at() ? FromTimestamp(in.expires_at())
                                        : absl::Now() + absl::Hours(24 * 90),
-                   c.via == "session" ? c.account_id : ""};
+                   c.via == "session" ? c.account_id : "", c.via == "token" ? c.token_id : ""};
         auto made = tokens_.Create(n, c.actor);
         if (!made.ok()) return respond(ErrorResponse(made.status()));
         gv1::CreateTokenResponse out;

@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "common/text.h"
 #include "common/proto_time.h"
 #include "common/uuid.h"
 #include "pepiniere/gateway/v1/events.pb.h"
@@ -19,7 +20,7 @@ namespace {
 
 constexpr char kColumns[] =
     "id, name, actor, role, scope, created_by, created_us, expires_us, revoked_us, last_used_us, "
-    "created_by_account";
+    "created_by_account, created_by_token";
 
 Token Read(const store::Stmt& q) {
   Token t;
@@ -34,6 +35,7 @@ Token Read(const store::Stmt& q) {
   t.revoked = !q.IsNull(8);
   if (!q.IsNull(9)) t.last_used_at = absl::FromUnixMicros(q.Int(9));
   t.created_by_account = q.Text(10);
+  t.created_by_token = q.Text(11);
   return t;
 }
 
@@ -83,8 +85,12 @@ absl::StatusOr<Token> TokenStore::Register(const NewToken& n, const std::string&
   if (n.role != "product_team" && !n.scope.empty()) {
     return FieldError("scope", "only product_team tokens are scoped");
   }
-  if (n.actor.empty() || n.actor.size() > 100) return FieldError("actor", "must be 1-100 characters");
-  if (n.name.size() > 200) return FieldError("name", "must be at most 200 characters");
+  const int actor_chars = Utf8Length(n.actor);
+  if (actor_chars < 1 || actor_chars > 100) return FieldError("actor", "must be 1-100 characters of UTF-8");
+  if (HasControlCharacter(n.actor)) return FieldError("actor", "must not hold control characters");
+  const int name_chars = Utf8Length(n.name);
+  if (name_chars < 0 || name_chars > 200) return FieldError("name", "must be at most 200 characters of UTF-8");
+  if (HasControlCharacter(n.name)) return FieldError("name", "must not hold control characters");
   if (secret.rfind("pep_", 0) != 0 || secret.size() < 36) {
     return FieldError("secret", "a token is 'pep_' followed by at least 32 characters");
   }
@@ -97,13 +103,13 @@ absl::StatusOr<Token> TokenStore::Register(const NewToken& n, const std::string&
   }
   Token t{.id = NewUuidV7(now), .name = n.name, .actor = n.actor, .role = n.role, .scope = n.scope,
           .created_by = created_by, .created_at = now, .expires_at = n.expires_at,
-          .created_by_account = n.created_by_account};
+          .created_by_account = n.created_by_account, .created_by_token = n.created_by_token};
   absl::MutexLock l(&mu_);
   store::Transaction tx(*db_);
   PEP_RETURN_IF_ERROR(tx.status());
   auto ins = db_->Prepare(
       "INSERT INTO tokens(id, secret_sha256, name, actor, role, scope, created_by, created_us, "
-      "expires_us, created_by_account) VALUES (?,?,?,?,?,?,?,?,?,?)");
+      "expires_us, created_by_account, created_by_token) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
   if (!ins.ok()) return ins.status();
   PEP_RETURN_IF_ERROR(ins->Bind(1, t.id)
                           .Bind(2, Sha256Hex(secret))
@@ -115,6 +121,7 @@ absl::StatusOr<Token> TokenStore::Register(const NewToken& n, const std::string&
                           .Bind(8, absl::ToUnixMicros(t.created_at))
                           .Bind(9, absl::ToUnixMicros(t.expires_at))
                           .Bind(10, t.created_by_account)
+                          .Bind(11, t.created_by_token)
                           .Run());
   gv1::TokenCreated ev;
   ev.set_token_id(t.id);

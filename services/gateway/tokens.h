@@ -34,12 +34,14 @@ struct Token {
   bool revoked = false;
   absl::Time last_used_at = absl::InfinitePast();  // InfinitePast: never used
   std::string created_by_account;  // a signed-in creator: the token never exceeds their rights
+  std::string created_by_token;    // made with a token: the maker's id (it holds while the maker does)
 };
 
 struct NewToken {
   std::string name, actor, role, scope;
   absl::Time expires_at;
   std::string created_by_account;
+  std::string created_by_token;
 };
 
 struct TokenLimits {
