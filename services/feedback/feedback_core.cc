@@ -300,37 +300,6 @@ Masked MaskPii(std::string_view text) {
   return m;
 }
 
-void RateLimiter::ForgetIdle(absl::Time now) {
-  for (auto it = hits_.begin(); it != hits_.end();) {
-    if (it->second.empty() || it->second.back() <= now - window_) {
-      hits_.erase(it++);
-    } else {
-      ++it;
-    }
-  }
-}
-
-std::optional<absl::Duration> RateLimiter::Allow(const std::string& key, absl::Time now,
-                                                 bool* table_full) {
-  if (table_full) *table_full = false;
-  if (limit_ <= 0) return std::nullopt;  // disabled
-  // Forget keys idle for a whole window so memory follows active clients only.
-  if (++calls_ % 4096 == 0) ForgetIdle(now);
-  auto it = hits_.find(key);
-  if (it == hits_.end()) {
-    if (hits_.size() >= max_keys_ && now - last_full_sweep_ >= absl::Seconds(1)) {
-      last_full_sweep_ = now;
-      ForgetIdle(now);
-    }
-    if (hits_.size() >= max_keys_) {
-      if (table_full) *table_full = true;  // full of active clients
-      return window_;
-    }
-    it = hits_.emplace(key, absl::InlinedVector<absl::Time, 5>()).first;
-  }
-  return SlideWindow(it->second, now, limit_, window_);
-}
-
 v1::Band BandFor(double score) {
   if (score >= 8) return v1::BAND_GREEN;
   if (score >= 5) return v1::BAND_YELLOW;
@@ -432,14 +401,23 @@ std::string HelpText(const v1::Feedback& f) {
 }
 // RFC 4180 quoting, and a cell that a spreadsheet would read as a formula (= + - @, or a
 // leading tab or CR) gets a leading apostrophe (OWASP's CSV-injection advice): verbatims are
-// typed by the public.
+// typed by the public. French Excel splits lines at ';' and ignores quotes that do not open a
+// field, so each piece after a ';' is neutralised the same way (issue 26).
 std::string CsvField(const std::string& raw) {
-  std::string v = raw;
-  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' ||
-                     v[0] == '\r')) {
-    v.insert(v.begin(), '\'');
+  auto formula = [](char c) { return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r'; };
+  std::string v;
+  v.reserve(raw.size() + 2);
+  bool piece_start = true;  // at the start of the cell or just after a ';'
+  for (const char c : raw) {
+    if (piece_start && formula(c)) v += '\'';
+    v += c;
+    if (c == ';') {
+      piece_start = true;
+    } else if (c != ' ' || !piece_start) {
+      piece_start = false;  // spaces after ';' do not end the piece's start (" =1+1")
+    }
   }
-  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
+  if (v.find_first_of(",\"\n\r;") == std::string::npos) return v;
   std::string out = "\"";
   for (char c : v) {
     if (c == '"') out += '"';

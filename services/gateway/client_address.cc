@@ -53,8 +53,14 @@ std::string BareAddress(absl::string_view v) {
 
 }  // namespace
 
-absl::StatusOr<TrustedProxies> TrustedProxies::Parse(absl::string_view list) {
+absl::StatusOr<TrustedProxies> TrustedProxies::Parse(absl::string_view list,
+                                                     absl::string_view header) {
   TrustedProxies t;
+  t.header_ = absl::AsciiStrToLower(header);
+  if (t.header_ != "x-forwarded-for" && t.header_ != "forwarded") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "forwarded_header: must be x-forwarded-for or forwarded (got '", header, "')"));
+  }
   for (absl::string_view item : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
     item = absl::StripAsciiWhitespace(item);
     absl::string_view addr = item;
@@ -96,10 +102,12 @@ bool TrustedProxies::Contains(absl::string_view address) const {
   return false;
 }
 
-std::vector<std::string> ForwardedHops(const HttpRequest& req) {
+std::vector<std::string> ForwardedHops(const HttpRequest& req, const std::string& header) {
   std::vector<std::string> hops;
-  if (const std::string* f = req.Header("forwarded"); f != nullptr) {
-    for (absl::string_view element : absl::StrSplit(*f, ',')) {
+  const std::string* value = req.Header(header);
+  if (value == nullptr) return hops;
+  if (header == "forwarded") {
+    for (absl::string_view element : absl::StrSplit(*value, ',')) {
       for (absl::string_view pair : absl::StrSplit(element, ';')) {
         pair = absl::StripAsciiWhitespace(pair);
         if (pair.size() > 4 && absl::StartsWithIgnoreCase(pair, "for=")) {
@@ -109,17 +117,15 @@ std::vector<std::string> ForwardedHops(const HttpRequest& req) {
     }
     return hops;
   }
-  if (const std::string* x = req.Header("x-forwarded-for"); x != nullptr) {
-    for (absl::string_view hop : absl::StrSplit(*x, ',', absl::SkipWhitespace())) {
-      hops.push_back(BareAddress(hop));
-    }
+  for (absl::string_view hop : absl::StrSplit(*value, ',', absl::SkipWhitespace())) {
+    hops.push_back(BareAddress(hop));
   }
   return hops;
 }
 
 std::string ClientAddress(const HttpRequest& req, const TrustedProxies& trusted) {
   if (trusted.empty() || !trusted.Contains(req.peer_addr)) return req.peer_addr;
-  const std::vector<std::string> hops = ForwardedHops(req);
+  const std::vector<std::string> hops = ForwardedHops(req, trusted.header());
   // Right to left: each trusted proxy vouches for the hop before it; the first hop it cannot
   // vouch for (untrusted, or not an address at all) is the client.
   for (auto it = hops.rbegin(); it != hops.rend(); ++it) {

@@ -1,5 +1,9 @@
 #include "services/gateway/gateway.h"
 
+#include <set>
+
+#include "boost/asio/post.hpp"
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -55,20 +59,44 @@ absl::StatusOr<Caller> Gateway::TokenCaller(const std::string& secret) {
   auto t = tokens_.Authenticate(secret);
   if (!t.ok()) return t.status();
   Caller c{.actor = t->actor, .roles = RoleOf(t->role), .via = "token",
-           .account_id = t->created_by_account};
+           .account_id = t->created_by_account, .token_id = t->id};
   if (!t->scope.empty()) c.scopes.push_back(t->scope);
-  // Made by a signed-in person: it holds only while they still hold what it carries.
-  if (!t->created_by_account.empty()) {
-    if (accounts_ == nullptr) return absl::UnauthenticatedError("token: its creator's account is unknown here");
-    auto creator = accounts_->GetAccount(t->created_by_account);
-    if (!creator.ok()) return absl::UnauthenticatedError("token: its creator's account is gone");
-    absl::Status may = MayIssue(PersonCaller(*creator), t->role, t->scope);
-    if (!may.ok()) {
-      return absl::UnauthenticatedError(
-          absl::StrCat("token: its creator no longer holds ", t->role, " ", t->scope));
-    }
-  }
+  PEP_RETURN_IF_ERROR(MakerStillHolds(*t));
   return c;
+}
+
+// A token holds only while whoever made it still holds what it carries, checked at each use:
+// a signed-in person (their grants now), or a token (alive, and in turn held by its maker).
+absl::Status Gateway::MakerStillHolds(const Token& t) {
+  const Token* made = &t;
+  Token maker;
+  // Only coordinator tokens make tokens, so a chain is short; the bound stops a cycle cold.
+  for (int depth = 0; depth < 16; ++depth) {
+    if (!made->created_by_account.empty()) {
+      if (accounts_ == nullptr) return absl::UnauthenticatedError("token: its creator's account is unknown here");
+      auto creator = accounts_->GetAccount(made->created_by_account);
+      if (!creator.ok()) return absl::UnauthenticatedError("token: its creator's account is gone");
+      if (!MayIssue(PersonCaller(*creator), t.role, t.scope).ok()) {
+        return absl::UnauthenticatedError(absl::StrCat("token: its creator no longer holds ", t.role, " ", t.scope));
+      }
+      return absl::OkStatus();
+    }
+    if (made->created_by_token.empty()) return absl::OkStatus();  // bootstrap or a coordinator's shell
+    auto m = tokens_.Get(made->created_by_token);
+    if (!m.ok()) return absl::UnauthenticatedError("token: the token that made it is gone");
+    maker = std::move(*m);
+    if (maker.revoked || maker.expires_at <= absl::Now()) {
+      return absl::UnauthenticatedError(absl::StrCat("token: the token that made it (", maker.id,
+                                                     ") is revoked or expired"));
+    }
+    Caller as_maker{.actor = maker.actor, .roles = RoleOf(maker.role), .via = "token"};
+    if (!maker.scope.empty()) as_maker.scopes.push_back(maker.scope);
+    if (!MayIssue(as_maker, t.role, t.scope).ok()) {
+      return absl::UnauthenticatedError(absl::StrCat("token: the token that made it no longer holds ", t.role));
+    }
+    made = &maker;
+  }
+  return absl::UnauthenticatedError("token: made by too long a chain of tokens");
 }
 
 absl::StatusOr<Caller> Gateway::Authenticate(const HttpRequest& req) {
@@ -106,29 +134,87 @@ size_t Gateway::BodyLimit(const HttpRequest& head) const {
   return options_.max_body_bytes;
 }
 
+namespace {
+
+// Whether a body follows the head (or came with it, for requests built in tests).
+bool HasBody(const HttpRequest& req) {
+  if (!req.body.empty() || req.Header("transfer-encoding") != nullptr) return true;
+  const std::string* n = req.Header("content-length");
+  return n != nullptr && *n != "0";
+}
+
+// What Admit decided for an API request, carried to Handle in HttpRequest::admitted.
+struct AdmittedCall {
+  std::shared_ptr<RouteCall> call;
+  std::string label;  // the route's pattern, for the metrics
+  absl::Time start;
+};
+
+bool IsApi(const HttpRequest& req) {
+  return absl::StartsWithIgnoreCase(req.path, "/v1") || absl::StartsWith(req.path, "/ledger/");
+}
+
+}  // namespace
+
+void Gateway::Admit(HttpRequest head, std::function<void(HttpServer::Admission)> done) {
+  if (!IsApi(head)) {  // nobody to authenticate (sign-in pages do their own work in Handle)
+    const size_t limit = BodyLimit(head);
+    return done({std::move(head), limit, std::nullopt});
+  }
+  boost::asio::post(workers_, [this, head = std::move(head), done = std::move(done)]() mutable {
+    const absl::Time start = absl::Now();
+    head.client_addr = ClientAddress(head, options_.trusted_proxies);
+    const std::string method = head.method;
+    const Route* route = nullptr;
+    std::shared_ptr<RouteCall> call;
+    std::string label = "unmatched";
+    if (std::optional<HttpResponse> now = Dispatch(head, &route, &call, &label)) {
+      metrics_.Observe(label, method, now->status, absl::ToDoubleSeconds(absl::Now() - start));
+      return done({HttpRequest{}, 0, std::move(now)});
+    }
+    HttpRequest carrier;
+    carrier.admitted = AdmittedCall{call, label, start};
+    done({std::move(carrier), route->max_body_bytes > 0 ? route->max_body_bytes : options_.max_body_bytes,
+          std::nullopt});
+  });
+}
+
 void Gateway::Handle(HttpRequest req, Respond respond) {
+  auto observe = [this](std::string label, std::string method, absl::Time start, Respond respond) -> Respond {
+    return [this, label = std::move(label), method = std::move(method), start,
+            respond = std::move(respond)](HttpResponse r) {
+      metrics_.Observe(label, method, r.status, absl::ToDoubleSeconds(absl::Now() - start));
+      respond(std::move(r));
+    };
+  };
+  if (const AdmittedCall* a = std::any_cast<AdmittedCall>(&req.admitted)) {
+    a->call->req.body = std::move(req.body);
+    Respond observed = observe(a->label, a->call->req.method, a->start, std::move(respond));
+    boost::asio::post(workers_, [call = a->call, observed = std::move(observed)]() mutable {
+      call->route->handler(std::move(call), std::move(observed));
+    });
+    return;
+  }
   const absl::Time start = absl::Now();
   req.client_addr = ClientAddress(req, options_.trusted_proxies);
-  const Route* route = nullptr;
-  std::shared_ptr<RouteCall> call;
-  std::string label = "unmatched";
   // Sign-in pages are the sign-in's own; a fixed label set (any other /auth/… path is one label).
-  const bool signin = web_ != nullptr && absl::StartsWith(req.path, "/auth/");
-  std::optional<HttpResponse> now;
-  if (signin) {
+  if (web_ != nullptr && absl::StartsWith(req.path, "/auth/")) {
     const bool known = req.path == "/auth/login" || req.path == "/auth/callback" || req.path == "/auth/logout";
-    label = known ? req.path : "/auth/other";
-  } else {
-    now = Dispatch(req, &route, &call, &label);
+    Respond observed = observe(known ? req.path : "/auth/other", req.method, start, std::move(respond));
+    return web_->Handle(std::move(req), std::move(observed));  // on the sign-in's own threads
   }
-  Respond observed = [this, label, method = req.method, start,
-                      respond = std::move(respond)](HttpResponse r) {
-    metrics_.Observe(label, method, r.status, absl::ToDoubleSeconds(absl::Now() - start));
-    respond(std::move(r));
-  };
-  if (signin) return web_->Handle(std::move(req), std::move(observed));
-  if (now) return observed(std::move(*now));
-  route->handler(std::move(call), std::move(observed));
+  if (!IsApi(req)) {  // health, OpenAPI, static files: answered here, no I/O
+    const Route* route = nullptr;
+    std::shared_ptr<RouteCall> call;
+    std::string label = "unmatched";
+    std::optional<HttpResponse> now = Dispatch(req, &route, &call, &label);
+    return observe(label, req.method, start, std::move(respond))(std::move(*now));
+  }
+  // An API request nobody admitted (tests that drive Handle alone): admitted now, then handled.
+  Admit(std::move(req), [this, respond = std::move(respond)](HttpServer::Admission a) mutable {
+    if (a.answer) return respond(std::move(*a.answer));
+    Handle(std::move(a.request), std::move(respond));
+  });
 }
 
 std::optional<HttpResponse> Gateway::Dispatch(HttpRequest& req, const Route** out_route,
@@ -147,8 +233,7 @@ std::optional<HttpResponse> Gateway::Dispatch(HttpRequest& req, const Route** ou
     return HttpResponse{200, "application/json; charset=utf-8", OpenApi()};
   }
   // /v1: the API; /ledger/: the log's C2SP resources (issue 14); anything else is the console.
-  const bool api = absl::StartsWithIgnoreCase(req.path, "/v1") || absl::StartsWith(req.path, "/ledger/");
-  if (!api) {
+  if (!IsApi(req)) {
     *label = "static";
     return static_files_.Serve(req);
   }
@@ -161,11 +246,11 @@ std::optional<HttpResponse> Gateway::Dispatch(HttpRequest& req, const Route** ou
                                       " (an encoded '/' or an empty segment names no route)"));
   }
   const std::string method = req.method == "HEAD" ? "GET" : req.method;
-  bool path_known = false;
+  std::set<std::string> allowed;  // the path's methods, for a 405's Allow header
   for (const Route& route : routes_) {
     auto params = Match(route.pattern, req.path);
     if (!params) continue;
-    path_known = true;
+    allowed.insert(route.method);
     if (route.method != method) continue;
     *label = route.pattern;
     auto caller = Authenticate(req);
@@ -187,7 +272,7 @@ std::optional<HttpResponse> Gateway::Dispatch(HttpRequest& req, const Route** ou
                            absl::StrCat("start-up '", it->second, "' is outside this caller's scope (",
                                         absl::StrJoin(caller->scopes, ","), ")"));
     }
-    if (route.body == Body::kJson && !req.body.empty()) {
+    if (route.body == Body::kJson && HasBody(req)) {
       const std::string* ct = req.Header("content-type");
       if (ct == nullptr || !absl::StartsWithIgnoreCase(*ct, "application/json")) {
         HttpResponse r = ErrorResponse(
@@ -215,10 +300,13 @@ std::optional<HttpResponse> Gateway::Dispatch(HttpRequest& req, const Route** ou
     *out_call = std::move(call);
     return std::nullopt;
   }
-  if (path_known) {
+  if (!allowed.empty()) {
+    if (allowed.count("GET")) allowed.insert("HEAD");
+    const std::string allow = absl::StrJoin(allowed, ", ");
     HttpResponse r = ErrorResponse(grpc::StatusCode::UNIMPLEMENTED,
-                                   absl::StrCat(req.method, " is not allowed on ", req.path));
+                                   absl::StrCat(req.method, " is not allowed on ", req.path, " (allowed: ", allow, ")"));
     r.status = 405;
+    r.headers["Allow"] = allow;
     return r;
   }
   return ErrorResponse(grpc::StatusCode::NOT_FOUND, absl::StrCat("no route for ", req.path));

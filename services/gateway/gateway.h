@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "boost/asio/thread_pool.hpp"
 #include "services/gateway/backends.h"
 #include "services/gateway/client_address.h"
 #include "services/gateway/http_metrics.h"
@@ -52,7 +53,12 @@ class Gateway {
   // `accounts`: people's accounts, grants and sessions (nullptr: bearer tokens only).
   Gateway(GatewayOptions options, TokenStore& tokens, HttpMetrics& metrics,
           prometheus::Registry* registry = nullptr, SignInStore* accounts = nullptr);
-  // Answers through `respond` (from any thread).
+  // The server's first step, from the head alone: health, OpenAPI, static files and sign-in
+  // pages are let in at once; an API request is matched and its caller authenticated (on a
+  // worker: tokens and sessions live in the database) before any byte of its body is read —
+  // a refusal is answered from the head.
+  void Admit(HttpRequest head, std::function<void(HttpServer::Admission)> done);
+  // Answers through `respond` (from any thread): a request Admit let in, or (tests) any request.
   void Handle(HttpRequest req, Respond respond);
   // The body limit for a request whose head has been read.
   size_t BodyLimit(const HttpRequest& head) const;
@@ -71,6 +77,7 @@ class Gateway {
                                        std::shared_ptr<RouteCall>* call, std::string* label);
   absl::StatusOr<Caller> Authenticate(const HttpRequest& req);
   absl::StatusOr<Caller> TokenCaller(const std::string& secret);
+  absl::Status MakerStillHolds(const Token& t);
   HttpResponse Ready(const HttpRequest& req) const;
 
   GatewayOptions options_;
@@ -82,6 +89,10 @@ class Gateway {
   StaticFiles static_files_;
   std::vector<Route> routes_;
   std::atomic<bool> draining_{false};
+  // Database work (tokens, sessions, sign-ins) and route handlers run here, never on the HTTP
+  // io threads: a slow database must not stall /healthz or the other connections. Last: it
+  // stops (joining what runs) before the members its tasks use are destroyed.
+  boost::asio::thread_pool workers_{4};
 };
 
 }  // namespace pep::gateway

@@ -5,6 +5,8 @@
 // headers and HEAD, path spellings that must not reach a route, trusted proxies and client keys.
 #include "services/gateway/gateway.h"
 
+#include <thread>
+#include <atomic>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -21,6 +23,7 @@
 #include "services/gateway/backends.h"
 #include "services/gateway/client_address.h"
 #include "services/gateway/http_client.h"
+#include "store/db.h"
 
 namespace pep::gateway {
 namespace {
@@ -239,7 +242,9 @@ class GatewayHttpTest : public TokenStoreFixture {
     auto server = HttpServer::Start(
         {.port = 0},
         [this](HttpRequest r, Respond respond) { gateway_->Handle(std::move(r), std::move(respond)); },
-        [this](const HttpRequest& head) { return gateway_->BodyLimit(head); });
+        [this](HttpRequest head, std::function<void(HttpServer::Admission)> done) {
+          gateway_->Admit(std::move(head), std::move(done));
+        });
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     url_ = absl::StrCat("http://127.0.0.1:", server_->port());
@@ -314,7 +319,13 @@ TEST_F(GatewayHttpTest, BadInputGetsA4xxAPersonUnderstands) {
   EXPECT_EQ(big.status, 413);
   EXPECT_NE(big.body.find("larger than 4096 bytes"), std::string::npos);
   EXPECT_EQ(Call("GET", "/v1/nothing/here").status, 404);
-  EXPECT_EQ(Call("PUT", "/v1/challenges").status, 405);
+  HttpResult put = Call("PUT", "/v1/challenges");
+  EXPECT_EQ(put.status, 405);
+  // Issue 26: an undeclared method (TRACE, PUT…) names the path's methods in Allow (RFC 9110).
+  EXPECT_EQ(put.headers["allow"], "GET, HEAD, POST") << put.body;
+  HttpResult trace = Call("TRACE", "/v1/challenges");
+  EXPECT_EQ(trace.status, 405);
+  EXPECT_EQ(trace.headers["allow"], "GET, HEAD, POST");
   HttpResult anonymous = Call("GET", "/v1/startups");
   EXPECT_EQ(anonymous.status, 401);
   EXPECT_EQ(Call("GET", "/v1/startups", "", {{"Authorization", "Bearer pep_forged"}}).status, 401);
@@ -386,6 +397,13 @@ TEST_F(GatewayHttpTest, PathSpellingsNeverReachAnotherRoute) {
   }
 }
 
+// An Admit that lets every request in with a body of at most `limit` bytes.
+HttpServer::Admit LetIn(size_t limit) {
+  return [limit](HttpRequest head, std::function<void(HttpServer::Admission)> done) {
+    done({std::move(head), limit, std::nullopt});
+  };
+}
+
 // A raw connection to 127.0.0.1:port that reads whatever the server says within `wait`.
 std::string ConnectAndRead(int port, int* fd_out, absl::Duration wait) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -406,7 +424,7 @@ TEST(HttpServerLimits, PastTheConnectionCapANewConnectionGetsAQuick503) {
   auto server = HttpServer::Start(
       {.port = 0, .max_connections = 2},
       [](HttpRequest, Respond respond) { respond(HttpResponse{200, "text/plain", "ok"}); },
-      [](const HttpRequest&) { return size_t{1024}; });
+      LetIn(1024));
   ASSERT_TRUE(server.ok()) << server.status();
   int fds[3] = {-1, -1, -1};
   EXPECT_EQ(ConnectAndRead((*server)->port(), &fds[0], absl::Milliseconds(200)), "");
@@ -444,12 +462,21 @@ TEST(ClientAddress, TrustedProxiesOnlyAndTheRightmostUntrustedHop) {
   EXPECT_EQ(ClientAddress(r, *proxies), "203.0.113.9") << "the hop the proxies vouch for";
   r.peer_addr = "198.51.100.1";  // not a proxy: its header is ignored
   EXPECT_EQ(ClientAddress(r, *proxies), "198.51.100.1");
+  // Issue 26: the proxy appends to X-Forwarded-For; a Forwarded header the client sent itself
+  // must not pick the key (it used to win over X-Forwarded-For).
+  r.peer_addr = "10.1.1.1";
+  r.headers["forwarded"] = "for=1.2.3.4";
+  EXPECT_EQ(ClientAddress(r, *proxies), "203.0.113.9") << "the client's own Forwarded header was believed";
   r.peer_addr = "10.1.1.1";
   r.headers.clear();
+  auto rfc7239 = TrustedProxies::Parse("10.0.0.0/8", "Forwarded");
+  ASSERT_TRUE(rfc7239.ok());
   r.headers["forwarded"] = R"(for=192.0.2.60;proto=https, for="[2001:db8:cafe::17]:4711")";
-  EXPECT_EQ(ClientAddress(r, *proxies), "2001:db8:cafe::17");
+  r.headers["x-forwarded-for"] = "5.5.5.5";  // and then X-Forwarded-For is the client's text
+  EXPECT_EQ(ClientAddress(r, *rfc7239), "2001:db8:cafe::17");
   r.headers["forwarded"] = "for=unknown";
-  EXPECT_EQ(ClientAddress(r, *proxies), "unknown");
+  EXPECT_EQ(ClientAddress(r, *rfc7239), "unknown");
+  EXPECT_FALSE(TrustedProxies::Parse("10.0.0.0/8", "x-real-ip").ok());
 
   // The key hides the host part and never contains the address.
   EXPECT_EQ(ClientKey("s", "203.0.113.9"), ClientKey("s", "203.0.113.200"));
@@ -459,6 +486,108 @@ TEST(ClientAddress, TrustedProxiesOnlyAndTheRightmostUntrustedHop) {
   EXPECT_NE(ClientKey("s", "2001:db8:cafe:1::17"), ClientKey("s", "2001:db8:cafe:2::17"));
   EXPECT_EQ(ClientKey("s", "::ffff:203.0.113.9"), ClientKey("s", "203.0.113.1"));
   EXPECT_EQ(ClientKey("s", "203.0.113.9").find("203"), std::string::npos);
+}
+
+// Connects, sends `bytes`, and reads what the server answers within `wait` ("" if nothing).
+std::string SendAndRead(int port, const std::string& bytes, absl::Duration wait, int* fd_out) {
+  *fd_out = -1;
+  const std::string nothing_yet = ConnectAndRead(port, fd_out, absl::ZeroDuration());
+  if (*fd_out < 0) return nothing_yet;
+  if (send(*fd_out, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size())) return "send failed";
+  pollfd p{*fd_out, POLLIN, 0};
+  if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(wait))) <= 0) return "";
+  char buf[4096];
+  const ssize_t n = recv(*fd_out, buf, sizeof buf, 0);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// Issue 26: the 32 MiB import body used to be read before anyone asked who was sending it. The
+// caller is now decided from the head: an anonymous or unentitled sender gets its 401/403 at
+// once, without one byte of body read.
+TEST_F(GatewayHttpTest, ACallerIsRefusedFromTheHeadBeforeItsBodyIsRead) {
+  const int port = server_->port();
+  int fd = -1;
+  const std::string anonymous = SendAndRead(
+      port,
+      "POST /v1/imports/portfolio HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+      "Content-Length: 30000000\r\n\r\n",
+      absl::Seconds(3), &fd);
+  EXPECT_EQ(anonymous.rfind("HTTP/1.1 401", 0), 0u) << "no answer before the body: '" << anonymous << "'";
+  close(fd);
+  const std::string juror = SendAndRead(
+      port,
+      absl::StrCat("POST /v1/imports/portfolio HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ", juror_,
+                   "\r\nContent-Type: application/x-ndjson\r\nContent-Length: 30000000\r\n\r\n"),
+      absl::Seconds(3), &fd);
+  EXPECT_EQ(juror.rfind("HTTP/1.1 403", 0), 0u) << "'" << juror << "'";
+  close(fd);
+  // A refusal of a request without a body keeps the connection for the next one.
+  auto r = HttpCall(url_, "DELETE", "/v1/tokens/x", {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 401);
+}
+
+// Issue 26: token lookups ran on the HTTP io threads behind the store's mutex: a database that
+// stalls (here: another connection holds the write lock, as a slow PostgreSQL would) froze
+// every connection, /healthz included. They now run on workers.
+TEST_F(GatewayHttpTest, AStalledDatabaseDoesNotStallHealthChecks) {
+  auto blocker = store::Db::Connect(TokenStoreFixture::url_);
+  ASSERT_TRUE(blocker.ok());
+  ASSERT_TRUE((*blocker)->Exec("BEGIN IMMEDIATE").ok());  // the juror token's first use must write
+  std::vector<std::thread> callers;
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 3; ++i) {
+    callers.emplace_back([&] {
+      auto r = HttpCall(url_, "GET", "/v1/challenges", {{"Authorization", "Bearer " + juror_}});
+      answered.fetch_add(1);
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(300));  // bounded: the three are now waiting on the database
+  EXPECT_EQ(answered.load(), 0) << "the database did not stall the token lookups";
+  const absl::Time before = absl::Now();
+  auto health = HttpCall(url_, "GET", "/healthz", {});
+  const absl::Duration took = absl::Now() - before;
+  ASSERT_TRUE(health.ok());
+  EXPECT_EQ(health->status, 200);
+  EXPECT_LT(took, absl::Seconds(1)) << "/healthz waited " << took << " behind the database";
+  ASSERT_TRUE((*blocker)->Exec("ROLLBACK").ok());
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(answered.load(), 3);
+}
+
+// Bodies buffered at once are bounded over all connections: past the budget a sender is told
+// 503 + Retry-After from its head, before its body is read; within it, served as usual.
+TEST(HttpServerLimits, BodiesInFlightAreBoundedAcrossConnections) {
+  auto server = HttpServer::Start(
+      {.port = 0, .max_body_bytes_in_flight = 1 << 20},
+      [](HttpRequest r, Respond respond) {
+        respond(HttpResponse{200, "text/plain", absl::StrCat(r.body.size())});
+      },
+      LetIn(2 << 20));
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  const std::string head = "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 800000\r\n\r\n";
+  int first = -1, second = -1;
+  EXPECT_EQ(SendAndRead(port, head + std::string(1000, 'a'), absl::Milliseconds(300), &first), "")
+      << "the first body is being read";
+  const std::string refused = SendAndRead(port, head, absl::Seconds(3), &second);
+  EXPECT_EQ(refused.rfind("HTTP/1.1 503", 0), 0u) << refused;
+  EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos) << refused;
+  close(second);
+  const std::string rest(799000, 'a');
+  ASSERT_EQ(send(first, rest.data(), rest.size(), MSG_NOSIGNAL), static_cast<ssize_t>(rest.size()));
+  pollfd p{first, POLLIN, 0};
+  ASSERT_GT(poll(&p, 1, 5000), 0);
+  char buf[4096];
+  const ssize_t n = recv(first, buf, sizeof buf, 0);
+  const std::string answer(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  EXPECT_NE(answer.find("800000"), std::string::npos) << answer;
+  close(first);
+  // Answered: its share is given back, the next body is read.
+  auto r = HttpCall(absl::StrCat("http://127.0.0.1:", port), "POST", "/up", {}, std::string(800000, 'b'));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
 }
 
 }  // namespace

@@ -92,6 +92,34 @@ auto AwaitCallback(Start start) {
       kAwait);
 }
 
+// A request body's share of HttpServerOptions::max_body_bytes_in_flight, given back when the
+// request is answered or its connection ends (a coroutine frame's local: every exit releases).
+class BodyReservation {
+ public:
+  BodyReservation(std::atomic<size_t>& total, size_t bytes) : total_(total), bytes_(bytes) {}
+  ~BodyReservation() { Release(); }
+  BodyReservation(const BodyReservation&) = delete;
+  BodyReservation& operator=(const BodyReservation&) = delete;
+  size_t bytes() const { return bytes_; }
+  bool Take(size_t budget) {
+    size_t now = total_.load();
+    do {
+      if (now + bytes_ > budget) return false;
+    } while (!total_.compare_exchange_weak(now, now + bytes_));
+    taken_ = true;
+    return true;
+  }
+  void Release() {
+    if (taken_) total_.fetch_sub(bytes_);
+    taken_ = false;
+  }
+
+ private:
+  std::atomic<size_t>& total_;
+  size_t bytes_;
+  bool taken_ = false;
+};
+
 // One connection as the drain sees it; touched only on the connection's executor.
 struct Conn {
   bool idle = true;
@@ -107,8 +135,8 @@ std::string ErrorJson(int code, const std::string& message) {
 
 class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
  public:
-  Impl(HttpServerOptions o, Handler h, BodyLimit l)
-      : o_(std::move(o)), handler_(std::move(h)), body_limit_(std::move(l)) {}
+  Impl(HttpServerOptions o, Handler h, Admit a)
+      : o_(std::move(o)), handler_(std::move(h)), admit_(std::move(a)) {}
 
   absl::Status Start() {
     const int n = std::max(1, o_.threads);
@@ -155,7 +183,8 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
                          .Help("HTTP connections closed by the server, by reason")
                          .Register(*o_.registry);
       for (const char* r : {"refused_over_cap", "header_timeout", "body_timeout", "write_timeout",
-                            "idle_timeout", "bad_request", "too_large", "stream_failed"}) {
+                            "idle_timeout", "bad_request", "too_large", "stream_failed",
+                            "answered_from_head", "bodies_over_budget"}) {
         closes_[r] = &closes.Add({{"reason", r}});
       }
     }
@@ -320,6 +349,9 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
       conn.idle = false;
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<uint32_t>(o_.max_header_bytes));
+      // The body's limit is the admission's, applied once the head is read (Beast's default, 1 MB,
+      // would refuse a larger Content-Length as a malformed head: a 32 MiB import never got in).
+      parser.body_limit(boost::none);
       tcp_layer.expires_after(ToChrono(o_.header_timeout));
       co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(kAwait, ec));
       if (ec) {
@@ -337,13 +369,45 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
         }
         co_return;
       }
-      HttpRequest req = HeadOf(parser.get(), peer, tls);
-      const size_t limit = body_limit_(req);
+      const bool head_only = parser.get().method() == http::verb::head;
+      // Decided from the head alone (route, caller, limit), before any byte of body is read.
+      auto admit_call = [this, head = HeadOf(parser.get(), peer, tls)](
+                            std::function<void(Admission)> done) mutable {
+        admit_(std::move(head), std::move(done));
+      };
+      Admission admitted = co_await AwaitCallback<Admission>(std::move(admit_call));
+      if (admitted.answer) {
+        // Its body (if any) is not read: the connection can be reused only when there is none.
+        const bool keep = parser.is_done() && parser.get().keep_alive() && !draining_;
+        const bool ok = co_await WriteResponse(stream, *admitted.answer, parser.get().version(), keep,
+                                               head_only, tls);
+        if (!parser.is_done()) {
+          Count("answered_from_head");
+          co_await Linger(stream);
+        }
+        if (!ok || !keep) co_return;
+        continue;
+      }
+      HttpRequest req = std::move(admitted.request);
+      const size_t limit = admitted.body_limit;
       if (parser.content_length() && *parser.content_length() > limit) {
         Count("too_large");
         const std::string why = absl::StrCat("request body is larger than ", limit, " bytes");
         co_await WriteError(stream, 413, why, tls);
         co_await Linger(stream);  // the body is not read: the connection cannot be reused
+        co_return;
+      }
+      // The bytes this body may hold, reserved against every connection's until it is answered.
+      BodyReservation reserved(bodies_in_flight_,
+                               parser.is_done() ? 0 : parser.content_length().value_or(limit));
+      if (reserved.bytes() > 0 && !reserved.Take(o_.max_body_bytes_in_flight)) {
+        Count("bodies_over_budget");
+        HttpResponse busy;
+        busy.status = 503;
+        busy.body = ErrorJson(14, "the gateway is receiving too many request bodies at once; retry shortly");
+        busy.headers["Retry-After"] = "1";
+        co_await WriteResponse(stream, busy, parser.get().version(), false, false, tls);
+        co_await Linger(stream);
         co_return;
       }
       parser.body_limit(limit);
@@ -372,7 +436,6 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
       req.body = std::move(parser.get().body());
       const bool client_keep_alive = parser.get().keep_alive();
       const unsigned version = parser.get().version();
-      const bool head_only = req.method == "HEAD";
       tcp_layer.expires_never();  // the handler's own deadlines bound the wait
       // Named, not a temporary inside the co_await expression: gcc 12 destroys those twice.
       auto call_handler = [this, req = std::move(req)](std::function<void(HttpResponse)> done) mutable {
@@ -381,6 +444,7 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
       HttpResponse resp = co_await AwaitCallback<HttpResponse>(std::move(call_handler));
       const bool keep = client_keep_alive && !draining_;
       const bool ok = co_await WriteResponse(stream, resp, version, keep, head_only, tls);
+      reserved.Release();
       if (!ok || !keep) co_return;
       // A long idle connection should not keep a large buffer.
       if (buffer.size() == 0 && buffer.capacity() > 64 * 1024) buffer = beast::flat_buffer();
@@ -469,7 +533,8 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
 
   HttpServerOptions o_;
   Handler handler_;
-  BodyLimit body_limit_;
+  Admit admit_;
+  std::atomic<size_t> bodies_in_flight_{0};  // bytes reserved by bodies being read or handled
   std::vector<std::unique_ptr<asio::io_context>> iocs_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
@@ -485,9 +550,8 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
 };
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
-                                                              Handler handler,
-                                                              BodyLimit body_limit) {
-  auto impl = std::make_shared<Impl>(std::move(options), std::move(handler), std::move(body_limit));
+                                                              Handler handler, Admit admit) {
+  auto impl = std::make_shared<Impl>(std::move(options), std::move(handler), std::move(admit));
   if (absl::Status s = impl->Start(); !s.ok()) {
     impl->Stop();
     return s;

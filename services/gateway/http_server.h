@@ -6,6 +6,7 @@
 // drain. The handler is asynchronous: it answers through `Respond`, from any thread.
 #pragma once
 
+#include <any>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,6 +32,7 @@ struct HttpRequest {
   std::string peer_addr;    // the TCP peer
   std::string client_addr;  // the client as far as trusted proxies say (set by the gateway)
   bool tls = false;
+  std::any admitted;        // what the server's Admit decided from the head, for the handler
   const std::string* Header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
     return it == headers.end() ? nullptr : &it->second;
@@ -75,6 +77,10 @@ struct HttpServerOptions {
   absl::Duration body_timeout = absl::Seconds(60);    // end of head to end of body
   absl::Duration write_timeout = absl::Seconds(60);   // each write of an answer
   size_t max_header_bytes = 16 << 10;
+  // Request bodies buffered at once over every connection (each counted from its head's
+  // Content-Length, or its limit when chunked); past it, a 503 with Retry-After before any
+  // byte of that body is read.
+  size_t max_body_bytes_in_flight = 256u << 20;
   // TLS: both set, or neither (plain HTTP, for 127.0.0.1 and behind a TLS proxy).
   std::string tls_cert_file, tls_key_file;
   prometheus::Registry* registry = nullptr;  // connection metrics, when given
@@ -84,11 +90,19 @@ struct HttpServerOptions {
 class HttpServer {
  public:
   using Handler = std::function<void(HttpRequest, Respond)>;
-  // The body limit for a request whose head has been read (so it can depend on the route).
-  using BodyLimit = std::function<size_t(const HttpRequest& head)>;
+  // What to do with a request whose head has been read, decided before any byte of its body
+  // is: read a body of at most `body_limit` bytes and give `request` (the head, with what the
+  // decision wants the handler to know in `admitted`) to the handler; or send `answer` at once.
+  struct Admission {
+    HttpRequest request;
+    size_t body_limit = 0;
+    std::optional<HttpResponse> answer;
+  };
+  // `done` may run on any thread (the decision may need a database), exactly once.
+  using Admit = std::function<void(HttpRequest head, std::function<void(Admission)> done)>;
 
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(HttpServerOptions options,
-                                                           Handler handler, BodyLimit body_limit);
+                                                           Handler handler, Admit admit);
   ~HttpServer();  // stops at once; call Drain first for a graceful stop
   int port() const;
   bool tls() const;

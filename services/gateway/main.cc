@@ -61,6 +61,8 @@ ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain: serve HTTPS (w
 ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file");
 ABSL_FLAG(std::string, trusted_proxies, "",
           "CIDR list of reverse proxies whose Forwarded / X-Forwarded-For is believed (empty: none)");
+ABSL_FLAG(std::string, forwarded_header, "x-forwarded-for",
+          "The header the trusted proxies write: x-forwarded-for or forwarded (the other is ignored)");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
           "On SIGTERM, how long requests in progress may take to finish");
 ABSL_FLAG(std::string, kafka_brokers, "127.0.0.1:9092",
@@ -75,6 +77,8 @@ ABSL_FLAG(std::string, oidc_redirect_url, "",
 ABSL_FLAG(std::string, oidc_scopes, "openid email given_name usual_name uid siret idp_id",
           "Scopes asked (ProConnect's claims are scopes)");
 ABSL_FLAG(std::string, oidc_acr_values, "", "acr values to ask and require (e.g. eidas1); empty: none");
+ABSL_FLAG(int, signin_per_minute, 30,
+          "Sign-ins one client (its /24 or /64) may start per minute; past it 429 (0: no limit)");
 ABSL_FLAG(std::string, oidc_coordinator_emails, "",
           "Comma list: these people are coordinators from their first sign-in (bootstrap)");
 
@@ -168,7 +172,8 @@ int main(int argc, char** argv) {
     pep::LogError("cannot open account store", {{"error", std::string(accounts.status().message())}});
     return 1;
   }
-  pep::gateway::WebSignInOptions signin{.issuer = absl::GetFlag(FLAGS_oidc_issuer)};
+  pep::gateway::WebSignInOptions signin{.issuer = absl::GetFlag(FLAGS_oidc_issuer),
+                                        .starts_per_minute = absl::GetFlag(FLAGS_signin_per_minute)};
   if (!signin.issuer.empty()) {
     signin.client = {.client_id = absl::GetFlag(FLAGS_oidc_client_id),
                      .redirect_url = absl::GetFlag(FLAGS_oidc_redirect_url),
@@ -190,7 +195,8 @@ int main(int argc, char** argv) {
     if (Bootstrap(**tokens, f) != 0) return 1;
   }
   const std::string bind = absl::GetFlag(FLAGS_bind_address);
-  auto trusted = pep::gateway::TrustedProxies::Parse(absl::GetFlag(FLAGS_trusted_proxies));
+  auto trusted = pep::gateway::TrustedProxies::Parse(absl::GetFlag(FLAGS_trusted_proxies),
+                                                        absl::GetFlag(FLAGS_forwarded_header));
   if (!trusted.ok()) {
     pep::LogError("bad flag", {{"error", std::string(trusted.status().message())}});
     return 2;
@@ -241,7 +247,10 @@ int main(int argc, char** argv) {
       [&gateway](pep::gateway::HttpRequest r, pep::gateway::Respond respond) {
         gateway.Handle(std::move(r), std::move(respond));
       },
-      [&gateway](const pep::gateway::HttpRequest& head) { return gateway.BodyLimit(head); });
+      [&gateway](pep::gateway::HttpRequest head,
+                 std::function<void(pep::gateway::HttpServer::Admission)> done) {
+        gateway.Admit(std::move(head), std::move(done));
+      });
   if (!server.ok()) {
     pep::LogError("cannot start HTTP server", {{"error", std::string(server.status().message())}});
     return 1;

@@ -39,14 +39,32 @@ absl::StatusOr<std::unique_ptr<SignInStore>> SignInStore::Open(const std::string
 absl::Status SignInStore::SavePending(const std::string& state, const PendingSignIn& p) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   absl::MutexLock l(&mu_);
-  // Old, never-finished sign-ins go as new ones come.
-  auto old = db_->Prepare("DELETE FROM pending_signins WHERE created_us < ?");
+  // Old, never-finished sign-ins go as new ones come: a bounded batch, found by the age index.
+  auto old = db_->Prepare(
+      "DELETE FROM pending_signins WHERE state IN (SELECT state FROM pending_signins "
+      "WHERE created_us < ? ORDER BY created_us LIMIT 64)");
   if (!old.ok()) return old.status();
   PEP_RETURN_IF_ERROR(old->Bind(1, now - absl::ToInt64Microseconds(limits_.pending)).Run());
   auto ins = db_->Prepare(
       "INSERT INTO pending_signins(state, nonce, code_verifier, return_to, created_us) VALUES (?,?,?,?,?)");
   if (!ins.ok()) return ins.status();
-  return ins->Bind(1, state).Bind(2, p.nonce).Bind(3, p.code_verifier).Bind(4, p.return_to).Bind(5, now).Run();
+  PEP_RETURN_IF_ERROR(
+      ins->Bind(1, state).Bind(2, p.nonce).Bind(3, p.code_verifier).Bind(4, p.return_to).Bind(5, now).Run());
+  // Never more than max_pending rows, whoever starts them (the oldest go first); counted now
+  // and then, not at every sign-in.
+  if (++saved_ % 64 != 0) return absl::OkStatus();
+  auto count = db_->Prepare("SELECT COUNT(*) FROM pending_signins");
+  if (!count.ok()) return count.status();
+  auto row = count->Step();
+  if (!row.ok()) return row.status();
+  const int64_t over = count->Int(0) - static_cast<int64_t>(limits_.max_pending);
+  count->Reset();
+  if (over <= 0) return absl::OkStatus();
+  auto trim = db_->Prepare(
+      "DELETE FROM pending_signins WHERE state IN (SELECT state FROM pending_signins "
+      "ORDER BY created_us LIMIT ?)");
+  if (!trim.ok()) return trim.status();
+  return trim->Bind(1, over).Run();
 }
 
 absl::StatusOr<PendingSignIn> SignInStore::TakePending(const std::string& state) {

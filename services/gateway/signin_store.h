@@ -41,6 +41,7 @@ struct SessionLimits {
   absl::Duration absolute = absl::Hours(12);
   absl::Duration idle = absl::Hours(2);
   absl::Duration pending = absl::Minutes(10);
+  size_t max_pending = 20000;  // sign-ins begun and not ended, at most (the oldest go first)
   absl::Duration touch_every = absl::Minutes(1);  // idle-time precision: one write a minute
 };
 
@@ -100,6 +101,7 @@ class SignInStore {
                                    absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Mutex mu_;
   std::unique_ptr<store::Db> db_ ABSL_GUARDED_BY(mu_);
+  uint64_t saved_ ABSL_GUARDED_BY(mu_) = 0;  // sign-ins begun by this process
   const Clock& clock_;
   const SessionLimits limits_;
 };

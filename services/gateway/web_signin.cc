@@ -1,5 +1,7 @@
 #include "services/gateway/web_signin.h"
 
+#include "services/gateway/client_address.h"
+
 #include "absl/strings/ascii.h"
 #include "boost/asio/post.hpp"
 #include "boost/asio/thread_pool.hpp"
@@ -111,7 +113,8 @@ WebSignIn::WebSignIn(WebSignInOptions options, SignInStore& store, Backends& bac
         if (!r.ok()) return r.status();
         if (r->status != 200) return absl::UnavailableError(absl::StrCat("jwks: HTTP ", r->status));
         return r->body;
-      }) {
+      }),
+      starts_(options_.starts_per_minute, absl::Minutes(1)) {
   origin_ = OriginOf(options_.client.redirect_url);
   secure_ = absl::StartsWith(origin_, "https://");
   cookie_name_ = secure_ ? "__Host-pep_session" : "pep_session";
@@ -203,6 +206,17 @@ absl::StatusOr<oidc::ProviderMetadata> WebSignIn::Metadata() {
 }
 
 HttpResponse WebSignIn::Login(const HttpRequest& req) {
+  std::optional<absl::Duration> wait;
+  {
+    absl::MutexLock l(&limit_mu_);
+    wait = starts_.Allow(ClientKey("", req.client_addr), absl::Now());
+  }
+  if (wait) {
+    HttpResponse r = Page(429, "Trop de tentatives de connexion",
+                          "Trop de connexions commencées depuis votre réseau ; réessayez dans une minute.");
+    r.headers.emplace("Retry-After", absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(*wait) + 1)));
+    return r;
+  }
   auto meta = Metadata();
   if (!meta.ok()) {
     LogWarn("sign-in: provider unavailable", {{"error", std::string(meta.status().message())}});

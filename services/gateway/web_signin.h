@@ -15,6 +15,7 @@
 #include "services/gateway/backends.h"
 #include "services/gateway/http_server.h"
 #include "services/gateway/jose.h"
+#include "common/rate_limit.h"
 #include "services/gateway/oidc_client.h"
 #include "services/gateway/signin_store.h"
 
@@ -30,6 +31,9 @@ struct WebSignInOptions {
   std::vector<std::string> coordinator_emails;  // lower case (--oidc_coordinator_emails)
   std::string gateway_key;   // for the team lookup in pep-incubation
   int threads = 2;
+  // Sign-ins one client (its /24 or /64) may start per minute (--signin_per_minute): each is
+  // a row in the pending table until it ends or expires, and an anonymous client must not fill it.
+  int starts_per_minute = 30;
 };
 
 class WebSignIn {
@@ -71,6 +75,8 @@ class WebSignIn {
 
   std::unique_ptr<boost::asio::thread_pool> pool_;  // only when sign-in is on
   std::atomic<size_t> queued_{0};
+  absl::Mutex limit_mu_;
+  RateLimiter starts_ ABSL_GUARDED_BY(limit_mu_);
 };
 
 // The browser's own origin for a state-changing request: Origin (or, without it, Referer)

@@ -133,7 +133,7 @@ TEST(MemoryBound, SummariesAndBandsOverAMillionAnswersStayUnder32MiB) {
 
 TEST(MemoryBound, RateLimiterTracksAtMostItsCapOfClients) {
   const absl::Time t = absl::FromUnixSeconds(1796000000);
-  feedback::RateLimiter rl(5, absl::Minutes(1), /*max_keys=*/100000);
+  pep::RateLimiter rl(5, absl::Minutes(1), /*max_keys=*/100000);
   int refused_full = 0;
   const int64_t growth = PeakGrowth([&] {
     for (int i = 0; i < 1000000; ++i) {  // a million clients within one minute
