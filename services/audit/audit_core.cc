@@ -785,4 +785,20 @@ av1::Lineage BuildLineage(const std::string& subject, const std::vector<LedgerRe
   return b.Build(challenge_records);
 }
 
+bool JuryOnly(const LedgerRecord& r) { return r.envelope.type == "pepiniere.ideas.v1.IdeaScored"; }
+
+void WithholdJuryDetail(av1::Timeline& timeline) {
+  for (av1::TimelineEntry& e : *timeline.mutable_entries()) {
+    if (e.type() != "IdeaScored") continue;
+    e.clear_actor();
+    e.clear_actor_name();
+    e.clear_changes();
+    e.set_summary("Évaluation d'un juré (le détail est réservé au jury et aux coordinateurs)");
+  }
+}
+
+void WithholdJuryDetail(av1::Lineage& lineage) {
+  if (lineage.has_idea()) lineage.mutable_idea()->clear_scores();
+}
+
 }  // namespace pep::audit

@@ -101,4 +101,11 @@ class LineageBuilder {
 // The challenge id an idea lineage refers to ("" when none).
 std::string ChallengeOf(const std::vector<LedgerRecord>& records);
 
+// What a product team reads of its lineage (issue 26): each juror's scorecard (who, what score,
+// which comment) stays with the jury and the coordinators, as pep-ideas keeps it. The timeline
+// entry stays (its hash still verifies) with a neutral summary; the lineage keeps the mean.
+bool JuryOnly(const LedgerRecord& r);
+void WithholdJuryDetail(pepiniere::audit::v1::Timeline& timeline);
+void WithholdJuryDetail(pepiniere::audit::v1::Lineage& lineage);
+
 }  // namespace pep::audit

@@ -151,6 +151,32 @@ TEST(Timeline, EveryStepInOrderWithFrenchSummariesAndChanges) {
   EXPECT_EQ(each.entries(10).summary(), "Avis usager : satisfaction mauvaise");
 }
 
+// Issue 26: a product team reads its lineage without each juror's name, score and comment
+// (pep-ideas shows those to the jury and coordinators only); the entries stay, with their hashes.
+TEST(Timeline, AProductTeamDoesNotReadTheJurysScorecards) {
+  const Lineage l = IdeaToProduct();
+  auto t = BuildTimeline("idea-1", l.records, false);
+  const std::string full = t.SerializeAsString();
+  ASSERT_NE(full.find("juror-a"), std::string::npos);
+  WithholdJuryDetail(t);
+  EXPECT_EQ(t.SerializeAsString().find("juror-a"), std::string::npos);
+  EXPECT_EQ(t.SerializeAsString().find("juror-b"), std::string::npos);
+  ASSERT_EQ(t.entries_size(), 10);
+  EXPECT_EQ(t.entries(1).type(), "IdeaScored");
+  EXPECT_FALSE(t.entries(1).hash().empty());
+  EXPECT_EQ(t.entries(1).summary(), "Évaluation d'un juré (le détail est réservé au jury et aux coordinateurs)");
+  EXPECT_EQ(t.entries(4).summary(), "Start-up créée : Aides Faciles, en investigation") << "the rest as it was";
+  auto lineage = BuildLineage("idea-1", l.records, {});
+  ASSERT_GT(lineage.idea().scores_size(), 0);
+  const double mean = lineage.idea().mean_score();
+  WithholdJuryDetail(lineage);
+  EXPECT_EQ(lineage.idea().scores_size(), 0);
+  EXPECT_DOUBLE_EQ(lineage.idea().mean_score(), mean);
+  for (const LedgerRecord& r : l.records) {
+    EXPECT_EQ(JuryOnly(r), r.envelope.type == "pepiniere.ideas.v1.IdeaScored");
+  }
+}
+
 TEST(Timeline, BuilderFedInAnyOrderGivesTheSameTimeline) {
   const Lineage l = IdeaToProduct();
   for (const bool individual : {false, true}) {

@@ -143,11 +143,13 @@ grpc::Status AuditService::GetTimeline(grpc::ServerContext* ctx, const av1::GetT
                                        av1::Timeline* resp) {
   auto subject = Subject(req->id());
   PEP_GRPC_RETURN_IF_ERROR(subject.status());
-  PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, *subject));
+  bool full = false;
+  PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, *subject, &full));
   TimelineBuilder timeline(*subject, req->individual_feedback());
   PEP_GRPC_RETURN_IF_ERROR(index_.EachOfSubject(
       *subject, [&timeline](LedgerRecord&& r) { return timeline.Add(std::move(r)); }));
   *resp = timeline.Build();
+  if (!full) WithholdJuryDetail(*resp);
   std::set<std::string> actors;
   for (const auto& e : resp->entries()) actors.insert(e.actor());
   auto names = index_.ActorNames(actors);
@@ -181,7 +183,8 @@ grpc::Status AuditService::GetLineage(grpc::ServerContext* ctx, const av1::GetLi
                                       av1::Lineage* resp) {
   auto subject = Subject(req->id());
   PEP_GRPC_RETURN_IF_ERROR(subject.status());
-  PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, *subject));
+  bool full = false;
+  PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, *subject, &full));
   LineageBuilder lineage(*subject);
   PEP_GRPC_RETURN_IF_ERROR(index_.EachOfSubject(*subject, [&lineage](LedgerRecord&& r) {
     lineage.Add(std::move(r));
@@ -197,6 +200,7 @@ grpc::Status AuditService::GetLineage(grpc::ServerContext* ctx, const av1::GetLi
     }
   }
   *resp = lineage.Build(challenge);
+  if (!full) WithholdJuryDetail(*resp);
   return grpc::Status::OK;
 }
 
@@ -245,7 +249,9 @@ std::set<std::string> ModeratedFeedback(const std::vector<LedgerRecord>& records
   return out;
 }
 
+// For a caller who is not a coordinator or an auditor.
 bool Withheld(const LedgerRecord& r, const std::set<std::string>& moderated) {
+  if (JuryOnly(r)) return true;
   if (r.envelope.type != "pepiniere.feedback.v1.FeedbackReceived") return false;
   pepiniere::feedback::v1::FeedbackReceived f;
   return f.ParseFromString(r.payload) && moderated.contains(f.feedback().id());

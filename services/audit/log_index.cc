@@ -56,6 +56,28 @@ CREATE TABLE problems (id INTEGER PRIMARY KEY, log_offset INTEGER NOT NULL, reas
 CREATE TABLE undecodable (id INTEGER PRIMARY KEY, what TEXT NOT NULL);
 CREATE TABLE state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 )sql"},
+      // Lineages opened by an access event (a token or grant on a start-up) before anything of
+      // the start-up itself was indexed: filed under the start-up id until its own events say
+      // which lineage it belongs to, then merged into that one (issue 26).
+      {2, R"sql(
+CREATE TABLE provisional (subject TEXT PRIMARY KEY) WITHOUT ROWID;
+-- An index built before this step: each lineage that only access events opened joins the
+-- lineage its aggregate's own events were filed under, or stays provisional until they come.
+CREATE TEMP TABLE moves AS
+  SELECT DISTINCT a.subject AS old,
+         (SELECT o.subject FROM entries o
+           WHERE o.aggregate_id = a.subject AND o.ce_type NOT LIKE 'pepiniere.gateway.%'
+             AND o.ce_type NOT LIKE 'pepiniere.feedback.%' LIMIT 1) AS new
+    FROM entries a
+   WHERE a.ce_type LIKE 'pepiniere.gateway.%' AND a.subject = a.correlation_id
+     AND a.correlation_id <> a.aggregate_id;
+UPDATE entries SET subject = (SELECT new FROM moves WHERE old = entries.subject)
+ WHERE subject IN (SELECT old FROM moves WHERE new IS NOT NULL);
+UPDATE aliases SET subject = (SELECT new FROM moves WHERE old = aliases.subject)
+ WHERE subject IN (SELECT old FROM moves WHERE new IS NOT NULL);
+INSERT INTO provisional(subject) SELECT old FROM moves WHERE new IS NULL;
+DROP TABLE moves;
+)sql"},
   };
   return *m;
 }
@@ -121,7 +143,38 @@ absl::StatusOr<std::unique_ptr<LogIndex>> LogIndex::Open(const std::string& path
   if (!checkpointer.ok()) return checkpointer.status();
   index->checkpointer_ = std::move(*checkpointer);
   PEP_RETURN_IF_ERROR(index->LoadTree());
+  PEP_RETURN_IF_ERROR(index->LoadProvisional());
   return index;
+}
+
+absl::Status LogIndex::LoadProvisional() {
+  provisional_.clear();
+  auto q = db_->Prepare("SELECT subject FROM provisional");
+  if (!q.ok()) return q.status();
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+    provisional_.insert(q->Text(0));
+  }
+}
+
+// Entries are filed by lineage in the index only (the entry bytes do not name it), so moving a
+// provisional lineage into the true one changes no hash: the log and its proofs stay as they are.
+absl::Status LogIndex::MergeLineage(const std::string& provisional, const std::string& lineage) {
+  if (provisional != lineage) {
+    PEP_RETURN_IF_ERROR(db_->Prepare("UPDATE entries SET subject = ? WHERE subject = ?")
+                            ->Bind(1, lineage)
+                            .Bind(2, provisional)
+                            .Run());
+    PEP_RETURN_IF_ERROR(db_->Prepare("UPDATE aliases SET subject = ? WHERE subject = ?")
+                            ->Bind(1, lineage)
+                            .Bind(2, provisional)
+                            .Run());
+  }
+  PEP_RETURN_IF_ERROR(db_->Prepare("DELETE FROM provisional WHERE subject = ?")->Bind(1, provisional).Run());
+  provisional_.erase(provisional);
+  return absl::OkStatus();
 }
 
 absl::Status LogIndex::LoadTree() {
@@ -259,8 +312,19 @@ absl::Status LogIndex::ApplyRecord(int64_t offset, const std::string& value, App
       lineage_->Bind(1, e.correlation_id);
       auto row = lineage_->Step();
       if (!row.ok()) return row.status();
-      if (*row) r.subject = lineage_->Text(0);
+      const bool known = *row;
+      if (known) r.subject = lineage_->Text(0);
       lineage_->Reset();
+      // Scoped to an aggregate nothing else has named yet: a provisional lineage.
+      if (!known && e.correlation_id != e.subject && !provisional_.contains(r.subject)) {
+        PEP_RETURN_IF_ERROR(db_->Prepare("INSERT OR IGNORE INTO provisional(subject) VALUES (?)")
+                                ->Bind(1, r.subject)
+                                .Run());
+        provisional_.insert(r.subject);
+      }
+    } else if (!IsFeedback(r) && provisional_.contains(e.subject)) {
+      // The aggregate's own event: what was filed under its id joins its true lineage.
+      PEP_RETURN_IF_ERROR(MergeLineage(e.subject, r.subject));
     }
     if (e.type == "pepiniere.gateway.v1.AccountCreated") {
       pepiniere::gateway::v1::AccountCreated created;
@@ -406,6 +470,7 @@ absl::StatusOr<Applied> LogIndex::Apply(const std::vector<LogMessage>& batch) {
   if (!s.ok()) {  // rolled back: forget what the caches learned meanwhile
     aliased_.clear();
     last_version_.clear();
+    PEP_RETURN_IF_ERROR(LoadProvisional());
     return s;
   }
   absl::MutexLock l(&tree_mu_);

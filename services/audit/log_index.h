@@ -118,6 +118,8 @@ class LogIndex {
   LogIndex(std::unique_ptr<store::Db> writer, std::unique_ptr<store::Db> reader)
       : db_(std::move(writer)), reader_(std::move(reader)) {}
   absl::Status LoadTree();
+  absl::Status LoadProvisional();
+  absl::Status MergeLineage(const std::string& provisional, const std::string& lineage);
   // `working`: the committed tree's compact range with this transaction's leaves appended.
   // One log record (a bundle or a checkpoint); `newest`: set to a checkpoint once accepted.
   absl::Status ApplyRecord(int64_t offset, const std::string& value, Applied& out,
@@ -135,6 +137,7 @@ class LogIndex {
   std::unique_ptr<store::WalCheckpointer> checkpointer_;
   std::optional<store::Stmt> insert_, alias_, lineage_, dup_, gap_;
   absl::flat_hash_set<std::string> aliased_;
+  absl::flat_hash_set<std::string> provisional_;  // lineages opened by access events alone
   absl::flat_hash_map<std::string, int64_t> last_version_;
   int64_t next_log_offset_ = 0;
 

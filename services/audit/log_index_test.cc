@@ -175,6 +175,43 @@ TEST_F(LogIndexTest, ProofsTilesAndLineagesMatchTheSequencersTree) {
   EXPECT_EQ((*again)->NextLogOffset(), 4);
 }
 
+// Issue 26: a token made for a start-up born from an idea reached the log before the start-up's
+// own events, opened a lineage under the start-up id, and the start-up's timeline showed that
+// one line. Whichever arrives first, the start-up id, the token id and the idea id all resolve
+// to the idea's lineage, which holds every entry; the merge changes no hash.
+TEST_F(LogIndexTest, AnAccessEventBeforeItsStartupJoinsTheStartupsLineage) {
+  LedgerRecord idea = Event("idea-9", "idea-9", 1, 0);
+  idea.topic = "pepiniere.ideas.events";
+  LedgerRecord token = Event("startup-9", "token-9", 1, 1);
+  token.topic = "pepiniere.access.events";
+  token.envelope.type = "pepiniere.gateway.v1.TokenCreated";
+  token.envelope.source = "/pepiniere/gateway";
+  LedgerRecord created = Event("idea-9", "startup-9", 1, 2);
+  created.envelope.type = "pepiniere.incubation.v1.StartupCreated";
+  LedgerRecord grant = Event("startup-9", "account-9", 1, 3);
+  grant.topic = "pepiniere.access.events";
+  grant.envelope.type = "pepiniere.gateway.v1.RoleGranted";
+  LedgerRecord milestone = Event("idea-9", "startup-9", 2, 4);
+  // The token in one bundle, the rest in the next (a restart in between).
+  Apply({seq_->Bundle({idea, token})});
+  EXPECT_EQ(*index_->Resolve("startup-9"), "startup-9") << "provisional until the start-up speaks";
+  index_.reset();
+  index_ = *LogIndex::Open(path(), kOrigin, signer_->VerifierKey());
+  Apply({seq_->Bundle({created, grant, milestone}), seq_->Checkpoint()});
+  for (const char* id : {"startup-9", "idea-9"}) {  // the ids a caller names (not a token's)
+    auto subject = index_->Resolve(id);
+    ASSERT_TRUE(subject.ok()) << id;
+    EXPECT_EQ(*subject, "idea-9") << id;
+  }
+  auto lineage = index_->Subject("idea-9");
+  ASSERT_TRUE(lineage.ok());
+  EXPECT_EQ(lineage->size(), 5u) << "the idea, the token, the start-up, the grant, the milestone";
+  auto report = index_->Verify("idea-9");
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok());
+  EXPECT_EQ(report->records, 5);
+}
+
 TEST_F(LogIndexTest, WhatTheSequencerDidNotWriteIsRefusedAndReported) {
   Fill();
   // A rewritten bundle: entries claimed at a place the log already holds.
