@@ -2,6 +2,7 @@
 // Observatoire formulas on hand-computed fixtures, the data threshold, rate limiting.
 #include "services/feedback/feedback_core.h"
 
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 
 namespace pep::feedback {
@@ -232,6 +233,16 @@ TEST(Export, CsvCellsThatASpreadsheetWouldRunAreNeutralised) {
   }
   f.set_verbatim("Très bien = parfait");  // only a leading character counts
   EXPECT_NE(CsvLine(f).find(",Très bien = parfait,"), std::string::npos);
+  // French Excel reads ';' as the separator: each piece after one is a cell of its own.
+  f.set_verbatim("Bien;=HYPERLINK(\"http://x\");  +1;ok");
+  EXPECT_NE(CsvLine(f).find(",\"Bien;'=HYPERLINK(\"\"http://x\"\");  '+1;ok\","), std::string::npos)
+      << CsvLine(f);
+  const std::vector<std::string> cells = absl::StrSplit(CsvLine(f), ';');
+  for (const std::string& cell : cells) {
+    const size_t start = cell.find_first_not_of(' ');
+    ASSERT_NE(start, std::string::npos);
+    EXPECT_TRUE(std::string("=+-@").find(cell[start]) == std::string::npos) << cell;
+  }
 }
 
 }  // namespace

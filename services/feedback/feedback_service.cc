@@ -131,15 +131,12 @@ absl::Status FeedbackService::HandleIncubationEvent(const events::Record& record
   } else {
     return absl::OkStatus();  // other events don't change who accepts feedback
   }
+  p.version = env.aggregate_version;
   auto applied = store_.ApplyProduct(env.id, record.topic, p);
   if (!applied.ok()) return applied.status();
   if (*applied) {
     absl::MutexLock l(&mu_);
-    Product& cur = products_[p.startup_id];
-    cur.startup_id = p.startup_id;
-    cur.phase = p.phase;
-    if (!p.correlation_id.empty()) cur.correlation_id = p.correlation_id;
-    if (!p.name.empty()) cur.name = p.name;
+    products_[p.startup_id] = std::move(**applied);
   }
   return absl::OkStatus();
 }

@@ -42,13 +42,15 @@ class FeedbackServiceTest : public ::testing::TestWithParam<pep::testing::Backen
     store_->StopWriter();
   }
 
-  void Phase(inc::Phase phase) {
+  // The start-up's next event (or, with `version`, an event of that version: a replay).
+  void Phase(inc::Phase phase, int64_t version = 0) {
     events::Record r;
     r.topic = "pepiniere.incubation.events";
     events::Envelope e;
     e.id = NewUuidV7(clock_.Now());
     e.correlation_id = "idea-root-1";
-    if (++events_ == 1) {
+    e.aggregate_version = version > 0 ? version : events_ + 1;
+    if (version == 0 && ++events_ == 1) {
       inc::StartupCreated ev;
       ev.mutable_startup()->set_id(startup_);
       ev.mutable_startup()->set_phase(phase);
@@ -112,7 +114,13 @@ TEST_P(FeedbackServiceTest, AcceptedOnlyFromConstructionAndNotAfterAbandon) {
   EXPECT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD)).ok());
   Phase(inc::PHASE_ABANDONED);
   EXPECT_EQ(Submit(Answer(v1::SATISFACTION_GOOD)).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(metrics_.Rejected("not_accepting").Value(), 2);
+  // Issue 26: a dead letter replayed later (version 2, CONSTRUCTION, a new delivery) must not
+  // reopen the abandoned product's form; it used to.
+  Phase(inc::PHASE_CONSTRUCTION, 2);
+  EXPECT_EQ(Submit(Answer(v1::SATISFACTION_GOOD)).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(svc_->RefreshProducts().ok());  // nor does the stored row say otherwise
+  EXPECT_EQ(Submit(Answer(v1::SATISFACTION_GOOD)).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(metrics_.Rejected("not_accepting").Value(), 4);
   EXPECT_EQ(metrics_.Rejected("unknown_startup").Value(), 1);
   EXPECT_EQ(metrics_.Received(v1::SATISFACTION_GOOD).Value(), 1);
 }

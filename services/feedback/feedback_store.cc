@@ -84,6 +84,9 @@ CREATE UNIQUE INDEX feedback_idempotency ON feedback(startup_id, client_key, ide
       // Rate limits every replica shares (PostgreSQL): a client's recent hits, one row per
       // (client key, start-up). Unused on SQLite, where one process keeps them in memory.
       {7, "CREATE TABLE rate_limits (key TEXT PRIMARY KEY, hits TEXT NOT NULL, last_us BIGINT NOT NULL)"},
+      // The aggregate version each product's phase came from (issue 26).
+      {8, "ALTER TABLE products ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
+       "ALTER TABLE products ADD COLUMN version BIGINT NOT NULL DEFAULT 0"},
   };
   return *m;
 }
@@ -300,14 +303,14 @@ absl::Status FeedbackStore::WriteBatch(WriterStatements& st, std::vector<Pending
 
 absl::StatusOr<std::vector<Product>> FeedbackStore::Products() {
   absl::MutexLock l(&aux_mu_);
-  auto q = aux_db_->Prepare("SELECT startup_id, phase, correlation_id, name FROM products");
+  auto q = aux_db_->Prepare("SELECT startup_id, phase, correlation_id, name, version FROM products");
   if (!q.ok()) return q.status();
   std::vector<Product> out;
   while (true) {
     auto row = q->Step();
     if (!row.ok()) return row.status();
     if (!*row) return out;
-    out.push_back({q->Text(0), static_cast<int>(q->Int(1)), q->Text(2), q->Text(3)});
+    out.push_back({q->Text(0), static_cast<int>(q->Int(1)), q->Text(2), q->Text(3), q->Int(4)});
   }
 }
 
@@ -360,40 +363,49 @@ absl::StatusOr<int64_t> FeedbackStore::ForgetIdleLimits(absl::Time before) {
 absl::StatusOr<std::optional<Product>> FeedbackStore::FindProduct(const std::string& startup_id) {
   absl::MutexLock l(&aux_mu_);
   auto q = aux_db_->Prepare(
-      "SELECT startup_id, phase, correlation_id, name FROM products WHERE startup_id = ?");
+      "SELECT startup_id, phase, correlation_id, name, version FROM products WHERE startup_id = ?");
   if (!q.ok()) return q.status();
   q->Bind(1, startup_id);
   auto row = q->Step();
   if (!row.ok()) return row.status();
   if (!*row) return std::optional<Product>();
   return std::optional<Product>(
-      Product{q->Text(0), static_cast<int>(q->Int(1)), q->Text(2), q->Text(3)});
+      Product{q->Text(0), static_cast<int>(q->Int(1)), q->Text(2), q->Text(3), q->Int(4)});
 }
 
-absl::StatusOr<bool> FeedbackStore::ApplyProduct(const std::string& ce_id,
-                                                 const std::string& topic, const Product& p) {
+absl::StatusOr<std::optional<Product>> FeedbackStore::ApplyProduct(const std::string& ce_id,
+                                                                   const std::string& topic,
+                                                                   const Product& p) {
   absl::MutexLock l(&aux_mu_);
   store::Transaction tx(*aux_db_);
   if (!tx.status().ok()) return tx.status();
   auto first = store::RecordInInbox(*aux_db_, ce_id, topic, clock_.Now());
   if (!first.ok()) return first.status();
-  if (!*first) return false;
+  if (!*first) return std::optional<Product>();
+  // The phase moves only forward in the start-up's own history (its aggregate version).
   auto q = aux_db_->Prepare(
-      "INSERT INTO products(startup_id, phase, correlation_id, name) VALUES (?,?,?,?) "
-      "ON CONFLICT(startup_id) DO UPDATE SET phase = excluded.phase, "
+      "INSERT INTO products(startup_id, phase, correlation_id, name, version) VALUES (?,?,?,?,?) "
+      "ON CONFLICT(startup_id) DO UPDATE SET "
+      "phase = CASE WHEN excluded.version > products.version THEN excluded.phase ELSE products.phase END, "
+      "version = CASE WHEN excluded.version > products.version THEN excluded.version ELSE products.version END, "
       "correlation_id = CASE WHEN excluded.correlation_id = '' THEN products.correlation_id "
       "ELSE excluded.correlation_id END, "
-      "name = CASE WHEN excluded.name = '' THEN products.name ELSE excluded.name END");
+      "name = CASE WHEN excluded.name = '' THEN products.name ELSE excluded.name END "
+      "RETURNING startup_id, phase, correlation_id, name, version");
   if (!q.ok()) return q.status();
-  absl::Status s = q->Bind(1, p.startup_id)
-                       .Bind(2, static_cast<int64_t>(p.phase))
-                       .Bind(3, p.correlation_id)
-                       .Bind(4, p.name)
-                       .Run();
+  auto row = q->Bind(1, p.startup_id)
+                 .Bind(2, static_cast<int64_t>(p.phase))
+                 .Bind(3, p.correlation_id)
+                 .Bind(4, p.name)
+                 .Bind(5, p.version)
+                 .Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::InternalError("products: the upsert returned no row");
+  Product now{q->Text(0), static_cast<int>(q->Int(1)), q->Text(2), q->Text(3), q->Int(4)};
+  q->Reset();
+  absl::Status s = tx.Commit();
   if (!s.ok()) return s;
-  s = tx.Commit();
-  if (!s.ok()) return s;
-  return true;
+  return std::optional<Product>(std::move(now));
 }
 
 absl::StatusOr<v1::Feedback> FeedbackStore::Get(const std::string& id) {

@@ -32,6 +32,9 @@ struct Product {
   int phase = 0;  // pepiniere.incubation.v1.Phase
   std::string correlation_id;
   std::string name;
+  // The start-up's aggregate version the phase came from: an older event (a replayed dead
+  // letter) never sets the phase back, so an abandoned product's form stays closed.
+  int64_t version = 0;
 };
 
 // One submission waiting for its batch. `done` runs on the writer thread after the commit
@@ -79,9 +82,9 @@ class FeedbackStore {
                                                             int limit, absl::Duration window);
   // Deletes the rows of clients not seen since `before`; how many.
   absl::StatusOr<int64_t> ForgetIdleLimits(absl::Time before);
-  // Inbox + upsert in one transaction; false when the event was already applied.
-  absl::StatusOr<bool> ApplyProduct(const std::string& ce_id, const std::string& topic,
-                                    const Product& product);
+  // The product as it stands after the event, or nullopt when the event was seen before.
+  absl::StatusOr<std::optional<Product>> ApplyProduct(const std::string& ce_id, const std::string& topic,
+                                                      const Product& p);
 
   absl::StatusOr<v1::Feedback> Get(const std::string& id);
   absl::StatusOr<std::vector<v1::Feedback>> List(const std::string& startup_id,

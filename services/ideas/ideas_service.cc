@@ -485,6 +485,10 @@ grpc::Status IdeasService::ScoreIdea(grpc::ServerContext* ctx, const v1::ScoreId
       return absl::PermissionDeniedError(
           absl::StrCat("'", p->id, "' is not a juror of this idea's challenge"));
     }
+    if (idea->author_id() == p->id) {  // a juror's own idea is judged by the rest of the jury
+      return absl::PermissionDeniedError(
+          absl::StrCat("'", p->id, "' submitted this idea: a juror does not score their own idea"));
+    }
     PEP_RETURN_IF_ERROR(ValidateScore(*req, *c));
     PEP_RETURN_IF_ERROR(CheckScorable(*idea));
     card.set_idea_id(idea->id());

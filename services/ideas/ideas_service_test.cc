@@ -186,6 +186,15 @@ TEST_P(IdeasOverGrpc, AJurorReadsTheirChallengesOnlyAndNeverContactEmails) {
             grpc::StatusCode::PERMISSION_DENIED);
   score.set_idea_id(on_jury.id());
   ASSERT_TRUE(stub_->ScoreIdea(As("juror-1", "juror,agent").get(), score, &card).ok());
+  // Issue 26: a juror who is also an agent may submit to the challenge they judge, but never
+  // scores their own idea (it used to be accepted and count toward the quorum).
+  const v1::Idea own = Submit(sits, "juror-1", "Mon idée à moi");
+  score.set_idea_id(own.id());
+  grpc::Status self = stub_->ScoreIdea(As("juror-1", "juror,agent").get(), score, &card);
+  EXPECT_EQ(self.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(self.error_message().find("own idea"), std::string::npos) << self.error_message();
+  score.set_idea_id(on_jury.id());
+  ASSERT_TRUE(stub_->ScoreIdea(As("juror-1", "juror,agent").get(), score, &card).ok());
 
   // The jury's progress: every scorecard of the challenge, for its jurors and coordinators only.
   v1::ListScorecardsRequest progress;
