@@ -217,6 +217,12 @@ std::optional<double> Jws::Number(const std::string& name) const {
   return v->number_value();
 }
 
+std::optional<bool> Jws::Bool(const std::string& name) const {
+  auto v = ValueOf(claims, name);
+  if (!v || !v->has_bool_value()) return std::nullopt;
+  return v->bool_value();
+}
+
 std::vector<std::string> Jws::Strings(const std::string& name) const {
   std::vector<std::string> out;
   auto v = ValueOf(claims, name);

@@ -69,6 +69,7 @@ struct Jws {
   std::map<std::string, std::string> claims;
   std::optional<std::string> String(const std::string& name) const;  // a string claim
   std::optional<double> Number(const std::string& name) const;       // a numeric claim
+  std::optional<bool> Bool(const std::string& name) const;           // a boolean claim
   std::vector<std::string> Strings(const std::string& name) const;   // a string or an array
 };
 absl::StatusOr<Jws> ParseJws(std::string_view compact);

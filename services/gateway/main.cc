@@ -81,6 +81,9 @@ ABSL_FLAG(int, signin_per_minute, 30,
           "Sign-ins one client (its /24 or /64) may start per minute; past it 429 (0: no limit)");
 ABSL_FLAG(std::string, oidc_coordinator_emails, "",
           "Comma list: these people are coordinators from their first sign-in (bootstrap)");
+ABSL_FLAG(std::string, oidc_trusted_idps, "",
+          "Comma list of idp_id values whose e-mail addresses are taken as verified without an "
+          "email_verified claim (first-sign-in grants by e-mail need one or the other)");
 
 namespace {
 
@@ -189,6 +192,10 @@ int main(int argc, char** argv) {
     for (absl::string_view e : absl::StrSplit(absl::GetFlag(FLAGS_oidc_coordinator_emails), ',',
                                               absl::SkipWhitespace())) {
       signin.coordinator_emails.push_back(absl::AsciiStrToLower(absl::StripAsciiWhitespace(e)));
+    }
+    for (absl::string_view idp : absl::StrSplit(absl::GetFlag(FLAGS_oidc_trusted_idps), ',',
+                                                absl::SkipWhitespace())) {
+      signin.trusted_idps.emplace_back(absl::StripAsciiWhitespace(idp));
     }
   }
   if (const std::string f = absl::GetFlag(FLAGS_bootstrap_token_file); !f.empty()) {

@@ -1,5 +1,7 @@
 #include "services/gateway/web_signin.h"
 
+#include <algorithm>
+
 #include "services/gateway/client_address.h"
 
 #include "absl/strings/ascii.h"
@@ -311,7 +313,17 @@ HttpResponse WebSignIn::Callback(const HttpRequest& req) {
   auto known = store_.HasAccount(claims.issuer, claims.subject);
   if (!known.ok()) return Page(500, "Erreur", std::string(known.status().message()));
   std::vector<GrantSpec> first;
-  if (!*known) {
+  // Grants by e-mail only for an address the provider vouches for: any provider of a federation
+  // could otherwise assert a coordinator's address and inherit her rights.
+  const bool vouched =
+      info->Bool("email_verified").value_or(false) ||
+      std::find(options_.trusted_idps.begin(), options_.trusted_idps.end(), claim("idp_id")) !=
+          options_.trusted_idps.end();
+  if (!*known && !vouched) {
+    LogWarn("first sign-in: e-mail not verified by the provider, no grant by e-mail",
+            {{"idp_id", claim("idp_id")}});
+  }
+  if (!*known && vouched) {
     auto grants = FirstGrants(claims.email);
     if (!grants.ok()) {
       return Page(503, "Connexion momentanément indisponible",

@@ -29,6 +29,10 @@ struct WebSignInOptions {
   std::string issuer;        // --oidc_issuer; empty: sign-in off
   oidc::ClientSettings client;
   std::vector<std::string> coordinator_emails;  // lower case (--oidc_coordinator_emails)
+  // What a first sign-in is given by e-mail (bootstrap coordinator, team access) needs an
+  // address the provider vouches for: `email_verified: true`, or an identity provider listed
+  // here (--oidc_trusted_idps, ProConnect's idp_id: an administration's own directory).
+  std::vector<std::string> trusted_idps;
   std::string gateway_key;   // for the team lookup in pep-incubation
   int threads = 2;
   // Sign-ins one client (its /24 or /64) may start per minute (--signin_per_minute): each is

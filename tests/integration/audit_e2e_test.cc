@@ -299,14 +299,22 @@ TEST_F(AuditE2ETest, IdeaToFeedbackTimelineLineageVerifyExportRebuildTamper) {
   auto [ok_rc, ok_out] = VerifyOffline(exported, scratch_.path(), key);
   EXPECT_EQ(ok_rc, 0) << ok_out;
   EXPECT_NE(ok_out.find(absl::StrCat("OK: ", with_moderation, " entries of lineage ", idea_id)), std::string::npos) << ok_out;
-  // The product team's copy: the moderated answer's payload withheld, still verified.
+  // The product team's copy: the moderated answer's payload withheld, and each juror's
+  // scorecard (issue 26: the jury's and the coordinators' only), still verified.
   const std::vector<std::string> team = audit_->Export(startup_id, "product_team");
-  int withheld = 0;
-  for (const auto& l : team) withheld += l.find("\"payload_withheld\":true") != std::string::npos;
-  EXPECT_EQ(withheld, 1);
+  int withheld = 0, scorecards = 0;
+  for (const auto& l : team) {
+    const bool scored = l.find("\"ce_type\":\"pepiniere.ideas.v1.IdeaScored\"") != std::string::npos;
+    const bool hidden = l.find("\"payload_withheld\":true") != std::string::npos;
+    scorecards += scored;
+    withheld += hidden;
+    if (scored) EXPECT_TRUE(hidden) << l;
+  }
+  EXPECT_GE(scorecards, 1);
+  EXPECT_EQ(withheld, 1 + scorecards);
   auto [team_rc, team_out] = VerifyOffline(team, scratch_.path(), key);
   EXPECT_EQ(team_rc, 0) << team_out;
-  EXPECT_NE(team_out.find("1 payloads withheld"), std::string::npos) << team_out;
+  EXPECT_NE(team_out.find(absl::StrCat(1 + scorecards, " payloads withheld")), std::string::npos) << team_out;
   // Cut short anywhere — even between entries, where every proof still verifies — it fails.
   for (size_t keep : {exported.size() - 1, exported.size() / 2}) {
     std::vector<std::string> cut(exported.begin(), exported.begin() + keep);

@@ -140,13 +140,15 @@ TEST(Pepctl, AccentedActorsAndTokensMadeByTokens) {
   namespace nv1 = ::pepiniere::incubation::v1;
   auto s = p.Post<nv1::Startup>("/v1/startups", p.coordinator(),
                                 R"({"name":"Signalement voirie","mission":"Signaler un danger","incubator":"lab06"})");
+  int n = 0;
   for (const std::string actor : {"équipe-voirie", "« Équipe » d'Antibes 🌱", "100% ça passe, ou pas"}) {
+    ++n;
     const std::string ci = p.Token("product_team", actor, "startup:" + s.id());
     ASSERT_FALSE(ci.empty()) << actor;
     for (int i = 0; i < 3; ++i) {
       Outcome push = Pepctl(p.url(), ci,
                             absl::StrCat("milestone push --startup ", s.id(), " --title 'Étape ", i,
-                                         " de l’équipe' --idempotency-key '", actor, "-", i, "'"),
+                                         " de l’équipe' --idempotency-key ci-", n, "-", i),
                             dir.path());
       ASSERT_EQ(push.rc, 0) << actor << ": " << push.err;
     }

@@ -83,6 +83,15 @@ TEST_F(SignInTest, CodeFlowMakesAnAgentAccountAndASessionCookie) {
       R"("author_name":"Camille Roux","department":"DAS","contact_email":"camille.roux@departement06.fr"})");
   ASSERT_EQ(idea.status, 201) << idea.body;
   EXPECT_EQ(Field(idea.body, "author_id"), account);
+
+  // Issue 26: an identity provider that does not verify addresses asserts the bootstrap
+  // coordinator's e-mail (email_verified: false). A first sign-in grants by e-mail only what the
+  // provider vouches for: this one is an agent, not a coordinator (it used to be one).
+  auto impostor = p_.SignIn(Platform::kCoordinatorEmail, "pas-claire");
+  ASSERT_NE(impostor, nullptr);
+  gateway::HttpResult fake = p_.As(*impostor, "GET", "/v1/me");
+  EXPECT_EQ(Field(fake.body, "role"), "agent") << fake.body;
+  EXPECT_EQ(Field(fake.body, "display_name"), "Fausse Claire");
 }
 
 TEST_F(SignInTest, ReplayedStateMissingVerifierAndReusedCodeAreRefused) {

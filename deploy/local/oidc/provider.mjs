@@ -1,6 +1,6 @@
 // A real OpenID provider (npm oidc-provider, a certified implementation) for ./deploy/local/up
 // and the tests, set up like ProConnect: authorization code flow with PKCE (S256) required, the
-// claims email, given_name, usual_name, uid, siret, idp_id, organizational_unit, a userinfo
+// claims email (with email_verified), given_name, usual_name, uid, siret, idp_id, organizational_unit, a userinfo
 // answer signed as a JWT (application/jwt), an acr of "eidas1", RP-initiated logout through
 // end_session_endpoint. People come from a JSON file (email + password); the sign-in page is a
 // plain form. Development only: keys are made at start, state is in memory.
@@ -43,7 +43,9 @@ const provider = new Provider(issuer, {
   cookies: { keys: [randomBytes(32).toString('hex')] },
   pkce: { required: () => true },
   acrValues: ['eidas1'],
-  claims: Object.fromEntries([['openid', ['sub']], ...SCOPES.map((s) => [s, [s]])]),
+  // email_verified rides with email, as the provider's word on the address (the gateway grants
+  // by e-mail only what a verified address, or a trusted idp_id, vouches for).
+  claims: Object.fromEntries([['openid', ['sub']], ...SCOPES.map((s) => [s, s === 'email' ? [s, 'email_verified'] : [s]])]),
   scopes: ['openid', ...SCOPES],
   features: {
     devInteractions: { enabled: false },
