@@ -106,4 +106,16 @@ absl::Status Transaction::Commit() {
   return s;
 }
 
+ReadSnapshot::ReadSnapshot(Db& db) : db_(db) {
+  begin_status_ = db_.Exec("BEGIN");
+  if (begin_status_.ok() && db_.engine() == Engine::kPostgres) {
+    begin_status_ = db_.Exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    if (!begin_status_.ok()) (void)db_.Exec("ROLLBACK");
+  }
+}
+
+ReadSnapshot::~ReadSnapshot() {
+  if (begin_status_.ok()) (void)db_.Exec("ROLLBACK");
+}
+
 }  // namespace pep::store

@@ -163,4 +163,20 @@ class Transaction {
   bool done_ = false;
 };
 
+// A read-only snapshot: every read until it ends sees one state of the database, and no writer
+// waits for it (SQLite in WAL: a deferred transaction, whose snapshot is its first read;
+// PostgreSQL: REPEATABLE READ, READ ONLY). A Transaction, by contrast, holds the write lock.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Db& db);
+  ~ReadSnapshot();
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  const absl::Status& status() const { return begin_status_; }
+
+ private:
+  Db& db_;
+  absl::Status begin_status_;
+};
+
 }  // namespace pep::store

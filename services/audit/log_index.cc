@@ -658,7 +658,7 @@ absl::Status LogIndex::ForEach(const std::string& subject, uint64_t* at_size,
   // Its own connection: an export goes at the client's pace. One read transaction = one snapshot.
   auto db = store::Db::Open(path_);
   if (!db.ok()) return db.status();
-  store::Transaction snapshot(**db);
+  store::ReadSnapshot snapshot(**db);  // not a Transaction: that one holds the write lock
   PEP_RETURN_IF_ERROR(snapshot.status());
   {
     auto c = (*db)->Prepare("SELECT coalesce(max(size), 0) FROM checkpoints");
@@ -698,8 +698,12 @@ absl::StatusOr<absl::Time> LogIndex::NewestRecorded() {
 absl::StatusOr<LedgerReport> LogIndex::Verify(const std::string& subject) {
   LedgerReport report;
   std::optional<SignedCheckpoint> latest = Latest();
-  absl::MutexLock l(&read_mu_);
-  store::Transaction snapshot(*reader_);
+  // A connection of its own (one read transaction = one snapshot): a whole-log verification
+  // takes seconds and must not hold the shared reader (timelines, tiles) nor the writer.
+  auto own = store::Db::Open(path_);
+  if (!own.ok()) return own.status();
+  store::Db* const reader = own->get();
+  store::ReadSnapshot snapshot(*reader);  // not a Transaction: that one holds the write lock
   PEP_RETURN_IF_ERROR(snapshot.status());
   // Each entry: its bytes parse, agree with the index row, its payload hashes to it, its leaf
   // recomputes. The recomputed leaves are then checked against the signed tree.
@@ -708,8 +712,8 @@ absl::StatusOr<LedgerReport> LogIndex::Verify(const std::string& subject) {
   std::map<std::string, std::map<int64_t, std::vector<std::string>>> versions;  // aggregate -> v -> ce_ids
   {
     auto q = subject.empty()
-                 ? reader_->Prepare(absl::StrCat("SELECT ", kColumns, " FROM entries ORDER BY idx"))
-                 : reader_->Prepare(absl::StrCat("SELECT ", kColumns,
+                 ? reader->Prepare(absl::StrCat("SELECT ", kColumns, " FROM entries ORDER BY idx"))
+                 : reader->Prepare(absl::StrCat("SELECT ", kColumns,
                                                  " FROM entries WHERE subject = ? ORDER BY idx"));
     if (!q.ok()) return q.status();
     if (!subject.empty()) q->Bind(1, subject);
@@ -719,7 +723,7 @@ absl::StatusOr<LedgerReport> LogIndex::Verify(const std::string& subject) {
       if (!*row) break;
       const LedgerRecord stored = ReadRow(*q);
       const std::string& entry = stored.entry;
-      ++report.records;
+      if (++report.records == 1 && subject.empty() && verify_hook_) verify_hook_();
       subjects.insert(stored.subject);
       versions[stored.envelope.subject][stored.envelope.aggregate_version].push_back(stored.envelope.id);
       auto broken = [&](std::string reason) {
@@ -774,7 +778,7 @@ absl::StatusOr<LedgerReport> LogIndex::Verify(const std::string& subject) {
       }
       tree.Append(leaf);
     }
-    auto c = reader_->Prepare("SELECT size, note FROM checkpoints ORDER BY size");
+    auto c = reader->Prepare("SELECT size, note FROM checkpoints ORDER BY size");
     if (!c.ok()) return c.status();
     while (true) {
       auto row = c->Step();
@@ -791,7 +795,7 @@ absl::StatusOr<LedgerReport> LogIndex::Verify(const std::string& subject) {
         break;  // every later one fails too
       }
     }
-    auto p = reader_->Prepare("SELECT reason FROM problems ORDER BY id");
+    auto p = reader->Prepare("SELECT reason FROM problems ORDER BY id");
     if (!p.ok()) return p.status();
     while (true) {
       auto row = p->Step();
@@ -799,7 +803,7 @@ absl::StatusOr<LedgerReport> LogIndex::Verify(const std::string& subject) {
       if (!*row) break;
       report.broken.push_back({"log", 0, "", p->Text(0)});
     }
-    auto u = reader_->Prepare("SELECT what FROM undecodable ORDER BY id");
+    auto u = reader->Prepare("SELECT what FROM undecodable ORDER BY id");
     if (!u.ok()) return u.status();
     while (true) {
       auto row = u->Step();
@@ -808,14 +812,18 @@ absl::StatusOr<LedgerReport> LogIndex::Verify(const std::string& subject) {
       report.undecodable.push_back(u->Text(0));
     }
   } else {
-    // One lineage: each signed entry's recomputed leaf is included in the signed tree.
-    absl::MutexLock t(&tree_mu_);
+    // One lineage: each signed entry's recomputed leaf is included in the signed tree. The tree
+    // lock is taken per entry (the signed part never changes): ingestion goes on meanwhile.
     for (const auto& [idx, leaf] : leaves) {
       const uint64_t i = static_cast<uint64_t>(idx);
       if (i >= latest->checkpoint.size) continue;  // not signed yet
-      if (!tlog::VerifyInclusion(i, latest->checkpoint.size, leaf,
-                                 tlog::InclusionProof(i, latest->checkpoint.size, tree_.Source()),
-                                 latest->checkpoint.root)) {
+      std::vector<tlog::Hash> proof;
+      {
+        absl::MutexLock t(&tree_mu_);
+        proof = tlog::InclusionProof(i, latest->checkpoint.size, tree_.Source());
+      }
+      if (idx == leaves.front().first && verify_hook_) verify_hook_();
+      if (!tlog::VerifyInclusion(i, latest->checkpoint.size, leaf, proof, latest->checkpoint.root)) {
         report.broken.push_back({subject, idx, "", absl::StrCat("entry ", idx, " is not in the signed tree")});
       }
     }

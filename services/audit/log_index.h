@@ -113,6 +113,8 @@ class LogIndex {
   // Recomputes every entry (payload hash, the entry against its index row, leaf hash), the
   // tree against every signed checkpoint, and reports gaps, duplicates, refused log records.
   absl::StatusOr<LedgerReport> Verify(const std::string& subject);
+  // Tests: called once in each Verify, in the middle of its work (nothing of the index held).
+  void SetVerifyHookForTest(std::function<void()> hook) { verify_hook_ = std::move(hook); }
 
  private:
   LogIndex(std::unique_ptr<store::Db> writer, std::unique_ptr<store::Db> reader)
@@ -138,6 +140,7 @@ class LogIndex {
   std::optional<store::Stmt> insert_, alias_, lineage_, dup_, gap_;
   absl::flat_hash_set<std::string> aliased_;
   absl::flat_hash_set<std::string> provisional_;  // lineages opened by access events alone
+  std::function<void()> verify_hook_;
   absl::flat_hash_map<std::string, int64_t> last_version_;
   int64_t next_log_offset_ = 0;
 

@@ -4,6 +4,9 @@
 // is refused and reported; a tampered or deleted index row is named by Verify.
 #include "services/audit/log_index.h"
 
+#include <atomic>
+#include <thread>
+
 #include "common/uuid.h"
 #include "gtest/gtest.h"
 #include "harness/harness.h"
@@ -210,6 +213,37 @@ TEST_F(LogIndexTest, AnAccessEventBeforeItsStartupJoinsTheStartupsLineage) {
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->ok());
   EXPECT_EQ(report->records, 5);
+}
+
+// Issue 26: VerifyLedger held the tree's lock through a lineage's proofs (the follower could not
+// append: ingestion stopped) and the shared reader through a whole-log scan (every timeline
+// waited). In the middle of each verification, the follower appends and a reader resolves an
+// id, each within two seconds.
+TEST_F(LogIndexTest, VerifyingStopsNeitherIngestionNorReaders) {
+  Fill();
+  auto within = [](std::function<void()> work) {
+    std::atomic<bool> done{false};
+    std::thread t([&] {
+      work();
+      done = true;
+    });
+    const bool in_time = pep::testing::WaitFor([&] { return done.load(); }, absl::Seconds(2));
+    t.join();
+    return in_time;
+  };
+  bool appended = false, resolved = false;
+  index_->SetVerifyHookForTest([&] {
+    appended = within([&] { Apply({seq_->Bundle({Event("idea-7", "startup-7", 1, 400)})}); });
+  });
+  auto lineage = index_->Verify("idea-1");
+  ASSERT_TRUE(lineage.ok());
+  EXPECT_TRUE(lineage->ok());
+  EXPECT_TRUE(appended) << "a lineage's verification stopped the follower";
+  index_->SetVerifyHookForTest([&] { resolved = within([&] { EXPECT_TRUE(index_->Resolve("startup-1").ok()); }); });
+  auto whole = index_->Verify("");
+  ASSERT_TRUE(whole.ok());
+  EXPECT_TRUE(resolved) << "a whole-log verification held the readers";
+  EXPECT_EQ(index_->size(), 301u);
 }
 
 TEST_F(LogIndexTest, WhatTheSequencerDidNotWriteIsRefusedAndReported) {

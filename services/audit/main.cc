@@ -32,8 +32,14 @@ ABSL_FLAG(std::string, ledger_origin, "pepiniere.localhost/ledger",
 ABSL_FLAG(std::string, sequencer_id, "pep-audit-sequencer",
           "Kafka transactional id (the fence) and election group of the log's sequencer");
 ABSL_FLAG(std::string, migrate_v1, "",
-          "A version 1 ledger database whose records become the log's first entries when the "
-          "log is empty (default: <data_dir>/audit.db when it exists)");
+          "A version 1 ledger database whose records become the log's first entries, resumed "
+          "until its last bundle is in the log (default: <data_dir>/audit.db when it exists)");
+
+ABSL_FLAG(int, sequencer_bundle_entries, 256, "Entries per log record (bundle)");
+ABSL_FLAG(int, test_interrupt_migration_after, 0,
+          "Tests only: the first v1 migration stops after this many bundles, as a crash would");
+ABSL_FLAG(int, test_abort_transaction, 0,
+          "Tests only: the Nth transaction carrying bundles reaches the broker, then is aborted");
 
 int main(int argc, char** argv) {
   return pep::server::ServiceMain(
@@ -76,7 +82,10 @@ int main(int argc, char** argv) {
              .election_group = sequencer_id,
              .origin = origin,
              .signer_key = *signer_key,
-             .v1_ledger = v1});
+             .bundle_entries = absl::GetFlag(FLAGS_sequencer_bundle_entries),
+             .v1_ledger = v1,
+             .interrupt_migration_after = absl::GetFlag(FLAGS_test_interrupt_migration_after),
+             .abort_transaction = absl::GetFlag(FLAGS_test_abort_transaction)});
         if (!created.ok()) return pep::Prefixed("sequencer", created.status());
         (*created)->Start();
         auto& sequencer = ctx.Own<pep::audit::Sequencer>(

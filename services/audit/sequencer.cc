@@ -211,6 +211,7 @@ void Sequencer::StepDown(const std::string& why) {
     source_.reset();
   }
   range_ = tlog::CompactRange();
+  committed_ = tlog::CompactRange();
   seen_.clear();
   offsets_.clear();
   last_checkpoint_size_ = 0;
@@ -233,7 +234,10 @@ absl::Status Sequencer::TakeOver() {
   // nothing more.
   PEP_RETURN_IF_ERROR(TxnStatus(rd_kafka_init_transactions(producer_.get(), 30000), "init_transactions"));
   PEP_RETURN_IF_ERROR(ReadLog());
-  if (range_.size() == 0 && !options_.v1_ledger.empty()) PEP_RETURN_IF_ERROR(Migrate());
+  // A migration's last bundle carries the v1 offsets (where the sequencer goes on from): a log
+  // without any source offset yet has not finished migrating, and the migration resumes
+  // (skipping what it already appended) rather than leave the rest of v1 unmigrated.
+  if (offsets_.empty() && !options_.v1_ledger.empty()) PEP_RETURN_IF_ERROR(Migrate());
   PEP_RETURN_IF_ERROR(AssignSources());
   leading_ = true;
   ++takeovers_;
@@ -292,6 +296,7 @@ absl::Status Sequencer::ReadLog() {
     }
   }
   signed_size_ = last_checkpoint_size_;
+  committed_ = range_;  // read_committed: all of it
   return absl::OkStatus();
 }
 
@@ -317,12 +322,27 @@ void Sequencer::AddOffsets(av1::LogBundle* bundle) const {
 }
 
 absl::Status Sequencer::ProduceCheckpoint() {
-  auto note = signer_->Sign(tlog::CheckpointText({options_.origin, range_.size(), range_.Root(), {}}));
+  auto note = signer_->Sign(tlog::CheckpointText({options_.origin, committed_.size(), committed_.Root(), {}}));
   if (!note.ok()) return note.status();
   av1::LogRecord c;
   c.mutable_checkpoint()->set_note(*note);
   PEP_RETURN_IF_ERROR(ProduceLog(c.SerializeAsString()));
-  last_checkpoint_size_ = range_.size();
+  last_checkpoint_size_ = committed_.size();
+  return absl::OkStatus();
+}
+
+absl::Status Sequencer::Transact(const std::vector<std::string>& records) {
+  PEP_RETURN_IF_ERROR(TxnStatus(rd_kafka_begin_transaction(producer_.get()), "begin_transaction"));
+  if (committed_.size() > last_checkpoint_size_) PEP_RETURN_IF_ERROR(ProduceCheckpoint());
+  for (const std::string& r : records) PEP_RETURN_IF_ERROR(ProduceLog(r));
+  if (!records.empty() && ++transactions_with_bundles_ == options_.abort_transaction) {
+    rd_kafka_flush(producer_.get(), 10000);  // on the broker, as a failed commit leaves them
+    PEP_RETURN_IF_ERROR(TxnStatus(rd_kafka_abort_transaction(producer_.get(), 10000), "abort_transaction"));
+    return absl::AbortedError("transaction aborted (--test_abort_transaction)");
+  }
+  PEP_RETURN_IF_ERROR(TxnStatus(rd_kafka_commit_transaction(producer_.get(), 60000), "commit_transaction"));
+  committed_ = range_;
+  signed_size_ = last_checkpoint_size_;
   return absl::OkStatus();
 }
 
@@ -353,6 +373,7 @@ absl::Status Sequencer::Migrate() {
       "global_hash, kafka_partition, kafka_offset FROM records ORDER BY gpos");
   if (!q.ok()) return q.status();
   int64_t migrated = 0;
+  int bundles = 0;
   bool more = true;
   while (more) {
     av1::LogRecord rec;
@@ -396,13 +417,15 @@ absl::Status Sequencer::Migrate() {
       ++migrated;
     }
     if (!more) AddOffsets(b);
-    if (b->entries_size() == 0 && (more || range_.size() == 0)) continue;
-    PEP_RETURN_IF_ERROR(TxnStatus(rd_kafka_begin_transaction(producer_.get()), "begin_transaction"));
-    PEP_RETURN_IF_ERROR(ProduceLog(rec.SerializeAsString()));
-    PEP_RETURN_IF_ERROR(ProduceCheckpoint());
-    PEP_RETURN_IF_ERROR(TxnStatus(rd_kafka_commit_transaction(producer_.get(), 60000), "commit_transaction"));
-    signed_size_ = last_checkpoint_size_;
+    if (b->entries_size() == 0 && (more || b->offsets_size() == 0)) continue;
+    // The last bundle goes even when empty: it carries the offsets that mark the end.
+    PEP_RETURN_IF_ERROR(Transact({rec.SerializeAsString()}));
+    if (++bundles == options_.interrupt_migration_after && !migration_interrupted_) {
+      migration_interrupted_ = true;
+      return absl::UnavailableError("migration interrupted (--test_interrupt_migration_after)");
+    }
   }
+  if (committed_.size() > last_checkpoint_size_) PEP_RETURN_IF_ERROR(Transact({}));
   LogInfo("sequencer: version 1 ledger migrated", {{"entries", absl::StrCat(migrated)},
                                                    {"from", options_.v1_ledger}});
   appended_ += migrated;
@@ -491,21 +514,24 @@ absl::StatusOr<bool> Sequencer::Round(absl::Duration wait) {
     bytes += size;
     offsets_[{topic, m->partition}] = m->offset + 1;
   }
-  if (taken == 0) return false;
+  if (taken == 0) {
+    // Idle: what the last round committed is signed now, in a transaction of its own.
+    if (committed_.size() == last_checkpoint_size_) return false;
+    PEP_RETURN_IF_ERROR(Transact({}));
+    return true;
+  }
   AddOffsets(bundles.back().mutable_bundle());
-  PEP_RETURN_IF_ERROR(TxnStatus(rd_kafka_begin_transaction(producer_.get()), "begin_transaction"));
   int64_t added = 0;
+  std::vector<std::string> records;
   for (av1::LogRecord& rec : bundles) {
     av1::LogBundle* b = rec.mutable_bundle();
     b->set_first_index(range_.size());
     for (const av1::LogEntry& le : b->entries()) range_.Append(tlog::LeafHash(le.entry()));
     added += b->entries_size();
-    PEP_RETURN_IF_ERROR(ProduceLog(rec.SerializeAsString()));
-    if (range_.size() > last_checkpoint_size_) PEP_RETURN_IF_ERROR(ProduceCheckpoint());
+    records.push_back(rec.SerializeAsString());
   }
-  PEP_RETURN_IF_ERROR(TxnStatus(rd_kafka_commit_transaction(producer_.get(), 60000), "commit_transaction"));
+  PEP_RETURN_IF_ERROR(Transact(records));
   appended_ += added;
-  signed_size_ = last_checkpoint_size_;
   return true;
 }
 

@@ -45,11 +45,17 @@ struct SequencerOptions {
   std::string election_group = "pep-audit-sequencer";
   std::string origin;
   std::string signer_key;  // Go's PRIVATE+KEY+… form
-  int bundle_entries = 256;                 // and a checkpoint after each bundle
+  int bundle_entries = 256;                 // per log record (a transaction holds several)
   size_t bundle_bytes = 512 * 1024;         // under the broker's 1 MiB message limit
   int max_round_records = 65536;            // source records per transaction
-  std::string v1_ledger;  // a version 1 ledger database to migrate when the log is empty
+  std::string v1_ledger;  // a version 1 ledger to migrate (resumed until its last bundle is in)
   events::KafkaProperties extra;            // any librdkafka property, both clients
+  // Fault injection (tests): the first migration in this process stops, as a crash would,
+  // after committing this many bundles (0: never).
+  int interrupt_migration_after = 0;
+  // Fault injection (tests): the Nth transaction carrying bundles reaches the broker and is then
+  // aborted, as when a sequencer is fenced or fails at its commit (0: never).
+  int abort_transaction = 0;
 };
 
 class Sequencer {
@@ -75,10 +81,16 @@ class Sequencer {
   absl::Status ReadLog();
   absl::Status Migrate();
   absl::Status AssignSources();
-  // One transaction: what the sources have, as bundles and checkpoints. false: nothing read.
+  // One transaction: what the sources have, as bundles, after the checkpoint of what earlier
+  // transactions committed. false: nothing read and nothing left to sign.
   absl::StatusOr<bool> Round(absl::Duration wait);
+  // One transaction: a checkpoint over the committed log when it grew since the last one, then
+  // `records`; once committed, what they carry is what the next checkpoint signs.
+  absl::Status Transact(const std::vector<std::string>& records);
   absl::Status ProduceLog(const std::string& value);
-  // The checkpoint of the log as it stands (range_), signed, into the open transaction.
+  // The checkpoint of the committed log (committed_), signed, into the open transaction: a
+  // checkpoint never covers entries whose transaction might still abort, so no later sequencer
+  // can sign another tree at a size already signed.
   absl::Status ProduceCheckpoint();
   // Every source partition's next offset, as the bundle's resume point.
   void AddOffsets(pepiniere::audit::v1::LogBundle* bundle) const;
@@ -91,12 +103,15 @@ class Sequencer {
 
   // Leader state, rebuilt by TakeOver from the log.
   events::KafkaHandle producer_, source_;
-  tlog::CompactRange range_;
+  tlog::CompactRange range_;      // the log with this round's bundles
+  tlog::CompactRange committed_;  // the log as committed (read back, or after a commit)
   // Every ce_id in the log: UUIDs (what EnvelopeOf accepts) as their 128 bits.
   absl::flat_hash_set<absl::uint128> seen_;
   bool Seen(std::string_view ce_id) const;
   bool Insert(std::string_view ce_id);  // false when already there
   std::map<std::pair<std::string, int>, int64_t> offsets_;  // source partition -> next offset
+  bool migration_interrupted_ = false;  // interrupt_migration_after fired once already
+  int transactions_with_bundles_ = 0;   // for abort_transaction
   uint64_t last_checkpoint_size_ = 0;
 
   std::atomic<bool> leading_{false}, stop_{false};

@@ -26,11 +26,13 @@ std::vector<events::Record> ReadTopic(const std::string& brokers, const std::str
 std::vector<events::Record> ReadTopicUntil(
     const std::string& brokers, const std::string& topic,
     const std::function<bool(const std::vector<events::Record>&)>& done,
-    absl::Duration timeout) {
+    absl::Duration timeout, const events::KafkaProperties& extra) {
   std::vector<events::Record> out;
-  auto conf = events::MakeConf({{"bootstrap.servers", brokers},
-                                {"group.id", "pep-test-raw-reader"},
-                                {"enable.auto.commit", "false"}});
+  events::KafkaProperties props = {{"bootstrap.servers", brokers},
+                                   {"group.id", "pep-test-raw-reader"},
+                                   {"enable.auto.commit", "false"}};
+  for (const auto& [k, v] : extra) props[k] = v;
+  auto conf = events::MakeConf(props);
   EXPECT_TRUE(conf.ok());
   char err[256];
   events::KafkaHandle rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));

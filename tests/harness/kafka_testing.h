@@ -33,10 +33,11 @@ std::vector<events::Record> ReadTopic(const std::string& brokers, const std::str
                                       size_t n, absl::Duration timeout = absl::Seconds(30));
 
 // Reads every partition of `topic` from the beginning until `done(records)` or `timeout`.
+// `extra`: more consumer properties (isolation.level=read_uncommitted: aborted records too).
 std::vector<events::Record> ReadTopicUntil(
     const std::string& brokers, const std::string& topic,
     const std::function<bool(const std::vector<events::Record>&)>& done,
-    absl::Duration timeout = absl::Seconds(60));
+    absl::Duration timeout = absl::Seconds(60), const events::KafkaProperties& extra = {});
 
 // The broker (node id) leading each partition of `topic`, as the cluster's metadata says now.
 std::map<int32_t, int32_t> PartitionLeaders(const std::string& brokers, const std::string& topic);

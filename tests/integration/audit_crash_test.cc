@@ -5,6 +5,7 @@
 // checkpoint ever published is the root of the entries before it (so each is consistent with
 // every earlier one, across the hand-overs), and both replicas' indexes verify.
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -274,6 +275,85 @@ TEST(AuditCrashTest, AnEventAtTheBrokersSizeLimitIsIntegratedAndTheLogGoesOn) {
   av1::VerifyLedgerResponse v = audit.Verify();
   EXPECT_TRUE(v.ok()) << (v.broken_size() ? v.broken(0).reason() : "");
   EXPECT_EQ(v.records(), 2);
+}
+
+// Issue 26: a checkpoint was signed and written inside the transaction of the bundles it
+// covered: when that transaction aborted (a fence, a failed commit), the log still held — for any
+// read_uncommitted reader — a signed checkpoint over entries that never became the log, which
+// the next sequencer could contradict at the same size. A checkpoint now signs only what earlier
+// transactions committed. The third transaction carrying bundles reaches the broker and is
+// aborted; read with read_uncommitted, every checkpoint in the log, the aborted one included,
+// covers no more than the committed entries before it, and no size is signed with two roots.
+TEST(AuditCrashTest, AnAbortedTransactionLeavesNoCheckpointOverWhatItHeld) {
+  const std::string brokers = KafkaBroker::Shared().bootstrap();
+  const auto topics = SourceTopics(brokers, "abort");
+  TempDir dir;
+  AuditProcess audit(brokers, dir.path(), {"--topics", absl::StrJoin(topics, ","), "--test_abort_transaction", "3"});
+  audit.Start();
+  auto p = events::Producer::Create({{"bootstrap.servers", brokers}}, [](uint64_t, const absl::Status& s) {
+    EXPECT_TRUE(s.ok()) << s;
+  });
+  ASSERT_TRUE(p.ok());
+  int n = 0;
+  for (int round = 1; round <= 5; ++round) {  // one transaction each: the log is signed in between
+    for (int i = 0; i < 3; ++i, ++n) {
+      events::Envelope e;
+      e.time = e.effective_time = absl::Now();
+      e.id = NewUuidV7(e.time);
+      e.source = "/pepiniere/incubation";
+      e.type = "pepiniere.incubation.v1.StartupUpdated";
+      e.subject = absl::StrCat("startup-abort-", i);
+      e.actor = "coord";
+      e.correlation_id = e.subject;
+      e.aggregate_version = round;
+      ASSERT_TRUE((*p)->Produce(topics[i % topics.size()], e.subject, "x", events::ToHeaders(e), n).ok());
+    }
+    ASSERT_TRUE((*p)->Flush(absl::Seconds(30)).ok());
+    ASSERT_TRUE(WaitFor([&] { return audit.Checkpoint().tree_size() >= static_cast<uint64_t>(n); }, absl::Seconds(60)))
+        << "round " << round << ": signed " << audit.Checkpoint().tree_size() << " of " << n;
+  }
+  const std::string log = AuditProcess::LogTopic(audit.ledger());
+  auto whole = [](const std::vector<events::Record>& r) {  // up to the checkpoint of all 15
+    for (const auto& rec : r) {
+      av1::LogRecord l;
+      if (l.ParseFromString(rec.value) && l.has_checkpoint() && l.checkpoint().note().find("\n15\n") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  };
+  const auto committed = ReadTopicUntil(brokers, log, whole, absl::Seconds(30));
+  const auto everything = ReadTopicUntil(brokers, log, whole, absl::Seconds(30), {{"isolation.level", "read_uncommitted"}});
+  ASSERT_GT(everything.size(), committed.size()) << "the injected abort left nothing on the log";
+  std::set<int64_t> committed_offsets;
+  for (const auto& r : committed) committed_offsets.insert(r.offset);
+  uint64_t entries_committed = 0;
+  std::map<uint64_t, std::string> root_at;
+  int aborted_checkpoints = 0;
+  for (const auto& r : everything) {
+    av1::LogRecord l;
+    ASSERT_TRUE(l.ParseFromString(r.value));
+    const bool is_committed = committed_offsets.contains(r.offset);
+    if (l.has_bundle()) {
+      if (is_committed) entries_committed += static_cast<uint64_t>(l.bundle().entries_size());
+      continue;
+    }
+    auto text = tlog::OpenNote(l.checkpoint().note(), audit.Checkpoint().verifier_key());
+    ASSERT_TRUE(text.ok());
+    auto cp = tlog::ParseCheckpoint(*text);
+    ASSERT_TRUE(cp.ok());
+    aborted_checkpoints += !is_committed;
+    EXPECT_LE(cp->size, entries_committed)
+        << (is_committed ? "a committed" : "an aborted") << " checkpoint at log offset " << r.offset
+        << " signs " << cp->size << " entries; only " << entries_committed << " were committed before it";
+    auto [it, first] = root_at.emplace(cp->size, tlog::ToHex(cp->root));
+    EXPECT_TRUE(first || it->second == tlog::ToHex(cp->root)) << "two roots signed at size " << cp->size;
+  }
+  EXPECT_EQ(entries_committed, 15u);
+  av1::VerifyLedgerResponse v = audit.Verify();
+  EXPECT_TRUE(v.ok()) << (v.broken_size() ? v.broken(0).reason() : "");
+  EXPECT_EQ(v.records(), 15);
+  (void)aborted_checkpoints;  // 0 or 1: the aborted transaction may have had nothing to sign
 }
 
 }  // namespace

@@ -252,6 +252,12 @@ TEST_F(AuditE2ETest, IdeaToFeedbackTimelineLineageVerifyExportRebuildTamper) {
   EXPECT_EQ(lineage.feedback().answers(), 3);
 
   // --- verification: clean, whole ledger and this lineage; every record has its log index ---
+  // A checkpoint signs only what its sequencer committed before it: the seal follows the entries.
+  auto sealed = [&] {
+    av1::VerifyLedgerResponse v = audit_->Verify();
+    return v.tree_size() == static_cast<uint64_t>(v.records());
+  };
+  ASSERT_TRUE(WaitFor(sealed, absl::Seconds(60)));
   av1::VerifyLedgerResponse clean = audit_->Verify();
   EXPECT_TRUE(clean.ok()) << (clean.broken_size() ? clean.broken(0).reason() : "");
   EXPECT_EQ(clean.gaps_size(), 0) << clean.gaps(0);
@@ -287,7 +293,8 @@ TEST_F(AuditE2ETest, IdeaToFeedbackTimelineLineageVerifyExportRebuildTamper) {
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
   const int64_t with_moderation = lineage.records() + 1;
-  ASSERT_TRUE(WaitFor([&] { return audit_->Verify(startup_id).records() == with_moderation; }, absl::Seconds(60)));
+  ASSERT_TRUE(WaitFor([&] { return audit_->Verify(startup_id).records() == with_moderation && sealed(); },
+                      absl::Seconds(60)));
 
   // --- the offline procedure, with the key as published: the export verifies ---
   const std::string key = audit_->Checkpoint().verifier_key();

@@ -133,5 +133,38 @@ TEST(AuditMigration, AV1LedgerBecomesTheFirstEntriesInItsGlobalOrder) {
   EXPECT_EQ(audit.Checkpoint().tree_size(), v1.size() + 3);
 }
 
+// Issue 26: a migration cut short (here after its first bundle of two entries, as a crash
+// would) used to be abandoned: the next take-over saw a non-empty log, migrated nothing more,
+// and read the sources from their beginning, so v1's later records came back from the topics in
+// another order and without their v1 hashes. Now it resumes: all of v1, in its order, hashed.
+TEST(AuditMigration, AnInterruptedMigrationResumesWhereItStopped) {
+  const std::string brokers = KafkaBroker::Shared().bootstrap();
+  ASSERT_TRUE(events::EnsureTopics(brokers, events::PepiniereTopics()).ok());
+  const std::string fixture = std::string(std::getenv("PEP_SOURCE_DIR")) + "/tests/data/v1-ledger";
+  TempDir dir;
+  std::filesystem::copy_file(fixture + "/audit.db", dir.path() + "/audit.db");
+  const std::vector<V1Record> v1 = ReadV1(dir.path() + "/audit.db");
+  ProduceTsv(brokers, fixture + "/events.tsv");
+  AuditProcess audit(brokers, dir.path(),
+                     {"--sequencer_bundle_entries", "2", "--test_interrupt_migration_after", "1"});
+  audit.Start();
+  ASSERT_TRUE(WaitFor([&] { return audit.Checkpoint().tree_size() >= v1.size(); }, absl::Seconds(60)));
+  const std::vector<std::string> whole = audit.Export();
+  ASSERT_GE(whole.size(), v1.size() + 2);
+  for (size_t i = 0; i < v1.size(); ++i) {
+    const std::string& line = whole[i + 1];
+    EXPECT_NE(line.find(absl::StrCat("\"ce_id\":\"", v1[i].ce_id, "\"")), std::string::npos)
+        << "entry " << i << " is v1's record " << i + 1 << ": " << line;
+    EXPECT_NE(line.find(absl::StrCat("\"v1_hash\":\"", v1[i].hash_hex, "\"")), std::string::npos) << line;
+  }
+  std::set<std::string> ids;
+  for (size_t i = 1; i + 1 < whole.size(); ++i) {
+    const size_t at = whole[i].find("\"ce_id\":\"") + 9;
+    EXPECT_TRUE(ids.insert(whole[i].substr(at, 36)).second) << "appended twice: " << whole[i];
+  }
+  av1::VerifyLedgerResponse v = audit.Verify();
+  EXPECT_TRUE(v.ok()) << (v.broken_size() ? v.broken(0).reason() : "");
+}
+
 }  // namespace
 }  // namespace pep::testing

@@ -79,8 +79,12 @@ TEST(Pepctl, MilestoneFromCiTimelineImportVerifyTokens) {
 
   // The team exports its lineage's ledger through the gateway (streamed, chunked) and anyone can
   // re-verify it offline; an unknown start-up is a 404 before any byte of body.
-  gateway::HttpResult ledger = p.Call("GET", absl::StrCat("/v1/startups/", s1.id(), "/ledger:export"), ci);
-  ASSERT_EQ(ledger.status, 200) << ledger.body;
+  // A checkpoint signs what its sequencer committed before it: the seal follows the timeline.
+  gateway::HttpResult ledger;
+  ASSERT_TRUE(WaitFor([&] {
+    ledger = p.Call("GET", absl::StrCat("/v1/startups/", s1.id(), "/ledger:export"), ci);
+    return ledger.status == 200 && ledger.body.find("Mise en production") != std::string::npos;
+  }, absl::Seconds(30))) << ledger.status << " " << ledger.body;
   EXPECT_EQ(ledger.headers["transfer-encoding"], "chunked");
   EXPECT_GE(std::count(ledger.body.begin(), ledger.body.end(), '\n'), 2) << ledger.body;
   std::ofstream(dir.path() + "/ledger.jsonl") << ledger.body;
