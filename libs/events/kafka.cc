@@ -5,13 +5,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "events/kafka_security.h"
 
 namespace pep::events {
 
 absl::StatusOr<KafkaConf> MakeConf(const KafkaProperties& props) {
+  // Every client authenticates as this process was told to (explicit properties win).
+  auto security = ClientSecurity();
+  if (!security.ok()) return security.status();
+  KafkaProperties all = *std::move(security);
+  for (const auto& [k, v] : props) all[k] = v;
   KafkaConf conf(rd_kafka_conf_new());
   char err[512];
-  for (const auto& [k, v] : props) {
+  for (const auto& [k, v] : all) {
     if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof err) !=
         RD_KAFKA_CONF_OK) {
       return FieldError(k, err);

@@ -245,6 +245,24 @@ TEST(Postgres, ARelayLockHasOneHolderAndPassesOnWhenItsConnectionEnds) {
                                     absl::Seconds(10)));
 }
 
+// Issue 26: the relay lock passes on when its holder's session ends, but a holder whose host went
+// silent (no FIN, no RST) kept its session — and the lock — until the kernel's keepalive, two
+// hours by default. Every session asks the server to give up on a silent peer within ~15 s.
+TEST(Postgres, ASilentPeerIsGivenUpWithinSeconds) {
+  auto db = Db::Connect(pep::testing::PostgresServer::Shared().NewDatabase("keepalive"));
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto show = [&](const char* setting) {
+    auto q = (*db)->Prepare(absl::StrCat("SHOW ", setting));
+    EXPECT_TRUE(q.ok());
+    auto row = q->Step();
+    return row.ok() && *row ? q->Text(0) : std::string("?");
+  };
+  EXPECT_EQ(show("tcp_keepalives_idle"), "5");
+  EXPECT_EQ(show("tcp_keepalives_interval"), "2");
+  EXPECT_EQ(show("tcp_keepalives_count"), "3");
+  EXPECT_EQ(show("tcp_user_timeout"), "15000");  // milliseconds
+}
+
 TEST(Postgres, ALostConnectionIsUnavailableThenComesBack) {
   auto& server = pep::testing::PostgresServer::Shared();
   const std::string url = server.NewDatabase("outage");

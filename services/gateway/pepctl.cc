@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/clock.h"
+#include "common/config.h"
 #include "common/proto_time.h"
 #include "events/dead_letters.h"
 #include "google/protobuf/struct.pb.h"
@@ -641,6 +642,8 @@ int Dlt(const Args& a) {
 }
 
 int main(int argc, char** argv) {
+  // pepctl's options are its own; PEP_KAFKA_* (how `dlt` reaches a secured Kafka) are flags.
+  pep::ParseFlagsWithEnv(1, argv);
   const Args a = Parse(argc, argv);
   if (a.positional.empty() || a.options.count("help")) return Usage("a command is needed");
   const std::string& cmd = a.positional[0];

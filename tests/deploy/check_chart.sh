@@ -18,7 +18,7 @@ cd "$ROOT"
 
 declare -A SETS=(
   [defaults]=""
-  [everything]="--set kafka.strimzi.topics.enabled=true --set serviceMonitor.enabled=true --set gateway.ingress.tlsSecretName=pepiniere-tls --set gateway.ingress.className=nginx --set image.registry=registry.example.gouv.fr/ --set gateway.oidc.issuer=https://auth.agentconnect.gouv.fr/api/v2 --set gateway.oidc.clientId=pepiniere --set gateway.oidc.clientSecretName=proconnect --set-json image.pullSecrets=[{\"name\":\"regcred\"}]"
+  [everything]="--set kafka.strimzi.topics.enabled=true --set kafka.strimzi.users.enabled=true --set kafka.auth.enabled=true --set kafka.bootstrapServers=pepiniere-kafka-bootstrap:9093 --set serviceMonitor.enabled=true --set gateway.ingress.tlsSecretName=pepiniere-tls --set gateway.ingress.className=nginx --set image.registry=registry.example.gouv.fr/ --set gateway.oidc.issuer=https://auth.agentconnect.gouv.fr/api/v2 --set gateway.oidc.clientId=pepiniere --set gateway.oidc.clientSecretName=proconnect --set-json image.pullSecrets=[{\"name\":\"regcred\"}]"
   [minimal]="--set networkPolicy.enabled=false --set gateway.ingress.enabled=false --set gatewayKey.existingSecret=pep-key --set bootstrapToken.existingSecret=pep-boot --set audit.ledgerSigningKey.existingSecret=pep-ledger"
 )
 SETS[postgres]="--set database.existingSecret=pep-db --set ideas.replicas=2 --set incubation.replicas=2 --set feedback.replicas=3 --set gateway.replicas=2"
@@ -40,6 +40,9 @@ expect() {  # WANT PATTERN FILE
 }
 expect 9 '^kind: KafkaTopic' "$OUT/everything.yaml"  # 4 topics, 4 dead-letter, the ledger's log
 expect 0 '^kind: KafkaTopic' "$OUT/defaults.yaml"
+expect 5 '^kind: KafkaUser' "$OUT/everything.yaml"  # a user per component (ACLs: libs/events/acls.cc)
+expect 0 '^kind: KafkaUser' "$OUT/defaults.yaml"
+expect 5 'name: PEP_KAFKA_SSL_CERTIFICATE_FILE' "$OUT/everything.yaml"  # the four services and the gateway
 expect 1 'PEP_OIDC_ISSUER: "https://auth.agentconnect.gouv.fr/api/v2"' "$OUT/everything.yaml"
 expect 1 'PEP_OIDC_REDIRECT_URL: "https://pepiniere.example.gouv.fr/auth/callback"' "$OUT/everything.yaml"
 expect 1 'secretName: proconnect' "$OUT/everything.yaml"

@@ -210,6 +210,16 @@ std::string HttpGet(int port, const std::string& path) {
 
 KafkaBroker::KafkaBroker() : port_(FreePort()), controller_port_(FreePort()) { Start(); }
 
+KafkaBroker::KafkaBroker(SecureKafka secure)
+    : port_(FreePort()), controller_port_(FreePort()), secure_(std::move(secure)) {
+  Start();
+}
+
+int KafkaBroker::Acl(const std::string& args) const {
+  return RunCommand(absl::StrCat("bash ", SourceDir(), "/deploy/local/lib/kafka.sh acl --dir ", dir_.path(),
+                                 " --port ", port_, " -- ", args));
+}
+
 KafkaBroker::~KafkaBroker() { Stop(); }
 
 std::string KafkaBroker::bootstrap() const { return absl::StrCat("127.0.0.1:", port_); }
@@ -219,7 +229,12 @@ void KafkaBroker::Start() {
       absl::StrCat("bash ", SourceDir(), "/deploy/local/lib/kafka.sh start --dir ", dir_.path(),
                    " --port ", port_, " --controller-port ", controller_port_,
                    " --owner-pid ", getpid());
-  ASSERT_EQ(RunCommand(cmd), 0) << cmd;
+  std::string secure;
+  if (secure_) {
+    secure = absl::StrCat(" --secure ", secure_->mode, " --admin ", secure_->admin, ":", PasswordOf(secure_->admin));
+    for (const std::string& u : secure_->users) absl::StrAppend(&secure, " --user ", u, ":", PasswordOf(u));
+  }
+  ASSERT_EQ(RunCommand(cmd + secure), 0) << cmd << secure;
   running_ = true;
 }
 

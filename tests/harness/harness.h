@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,14 +67,30 @@ bool PortAccepts(int port);
 std::string HttpGet(int port, const std::string& path);
 
 // A real Apache Kafka broker (KRaft) on free ports in a temp dir, via deploy/local/lib/kafka.sh.
+// A broker that takes clients over TLS only, each a user, and enforces ACLs: "mtls" (a client
+// certificate per user, CN=<user>) or "scram" (SASL_SSL SCRAM-SHA-512; password "<user>-secret").
+struct SecureKafka {
+  std::string mode = "mtls";
+  std::string admin = "admin";     // the super user
+  std::vector<std::string> users;  // the clients'
+};
+
 class KafkaBroker {
  public:
   KafkaBroker();
+  explicit KafkaBroker(SecureKafka secure);
   ~KafkaBroker();
   void Stop();
   void Start();
   std::string bootstrap() const;
   int port() const { return port_; }
+  // Secure brokers: the CA file clients trust, and Kafka's AclCommand run as the admin.
+  std::string ca_file() const { return dir_.path() + "/tls/ca.pem"; }
+  // mtls: a user's certificate and key.
+  std::string cert_file(const std::string& user) const { return dir_.path() + "/tls/clients/" + user + ".crt"; }
+  std::string key_file(const std::string& user) const { return dir_.path() + "/tls/clients/" + user + ".key"; }
+  int Acl(const std::string& args) const;
+  static std::string PasswordOf(const std::string& user) { return user + "-secret"; }
 
   // One broker per test binary, started on first use, stopped at exit.
   static KafkaBroker& Shared();
@@ -82,6 +99,7 @@ class KafkaBroker {
   TempDir dir_;
   int port_;
   int controller_port_;
+  std::optional<SecureKafka> secure_;
   bool running_ = false;
 };
 

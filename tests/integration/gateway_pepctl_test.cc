@@ -83,7 +83,7 @@ TEST(Pepctl, MilestoneFromCiTimelineImportVerifyTokens) {
   gateway::HttpResult ledger;
   ASSERT_TRUE(WaitFor([&] {
     ledger = p.Call("GET", absl::StrCat("/v1/startups/", s1.id(), "/ledger:export"), ci);
-    return ledger.status == 200 && ledger.body.find("Mise en production") != std::string::npos;
+    return ledger.status == 200 && ledger.body.find("pepiniere.incubation.v1.MilestonePushed") != std::string::npos;
   }, absl::Seconds(30))) << ledger.status << " " << ledger.body;
   EXPECT_EQ(ledger.headers["transfer-encoding"], "chunked");
   EXPECT_GE(std::count(ledger.body.begin(), ledger.body.end(), '\n'), 2) << ledger.body;

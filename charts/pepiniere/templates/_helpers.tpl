@@ -66,3 +66,69 @@ app.kubernetes.io/component: {{ .component }}
       key: {{ .component }}
 {{- end }}
 {{- end -}}
+
+{{/* How a component reaches Kafka with kafka.auth.enabled: its user (a client certificate, or
+     SCRAM), and the brokers' CA. Environment (dict "root" . "component" "ideas"). */}}
+{{- define "pepiniere.kafkaAuthEnv" -}}
+{{- $a := .root.Values.kafka.auth }}
+{{- if $a.enabled }}
+{{- if eq $a.type "tls" }}
+- name: PEP_KAFKA_SECURITY_PROTOCOL
+  value: ssl
+- name: PEP_KAFKA_SSL_CERTIFICATE_FILE
+  value: /etc/pepiniere/kafka-user/user.crt
+- name: PEP_KAFKA_SSL_KEY_FILE
+  value: /etc/pepiniere/kafka-user/user.key
+{{- else if eq $a.type "scram-sha-512" }}
+- name: PEP_KAFKA_SECURITY_PROTOCOL
+  value: sasl_ssl
+- name: PEP_KAFKA_SASL_MECHANISM
+  value: SCRAM-SHA-512
+- name: PEP_KAFKA_SASL_USERNAME
+  value: {{ printf "%s%s" $a.userPrefix .component | quote }}
+- name: PEP_KAFKA_SASL_PASSWORD_FILE
+  value: /etc/pepiniere/kafka-user/password
+{{- else }}
+{{- fail (printf "kafka.auth.type: tls or scram-sha-512 (got %q)" $a.type) }}
+{{- end }}
+- name: PEP_KAFKA_SSL_CA_FILE
+  value: /etc/pepiniere/kafka-ca/ca.crt
+{{- end }}
+{{- end }}
+
+{{/* Their mounts and volumes. */}}
+{{- define "pepiniere.kafkaAuthMounts" -}}
+{{- if .root.Values.kafka.auth.enabled }}
+- name: kafka-user
+  mountPath: /etc/pepiniere/kafka-user
+  readOnly: true
+- name: kafka-ca
+  mountPath: /etc/pepiniere/kafka-ca
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- define "pepiniere.kafkaAuthVolumes" -}}
+{{- $a := .root.Values.kafka.auth }}
+{{- if $a.enabled }}
+- name: kafka-user
+  secret:
+    secretName: {{ printf "%s%s" $a.userPrefix .component }}
+    defaultMode: 0400
+    items:
+      {{- if eq $a.type "tls" }}
+      - key: user.crt
+        path: user.crt
+      - key: user.key
+        path: user.key
+      {{- else }}
+      - key: password
+        path: password
+      {{- end }}
+- name: kafka-ca
+  secret:
+    secretName: {{ $a.caSecret }}
+    items:
+      - key: {{ $a.caSecretKey }}
+        path: ca.crt
+{{- end }}
+{{- end }}

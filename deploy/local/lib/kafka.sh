@@ -13,6 +13,16 @@
 #                                                    replicas and min.insync.replicas R-1
 #   kafka.sh start ... --host H                      listen on H instead of 127.0.0.1 (a node
 #                                                    in a network namespace of the tests)
+#   kafka.sh start ... --secure mtls|scram --admin NAME[:PASSWORD] [--user NAME[:PASSWORD]]...
+#                                                    clients over TLS only, each a user: mtls,
+#                                                    a client certificate (D/tls/clients/NAME.{crt,key},
+#                                                    CN=NAME); scram, SASL_SSL SCRAM-SHA-512
+#                                                    with the password. A test CA (D/tls/ca.pem)
+#                                                    signs everything; ACLs are enforced
+#                                                    (StandardAuthorizer), --admin is the super user
+#   kafka.sh acl --dir D --port P ACLCOMMAND-ARGS...  Kafka's AclCommand as the admin of a
+#                                                    --secure broker (e.g. transactional ids,
+#                                                    which librdkafka 2.0's admin API lacks)
 #   kafka.sh stop --dir D                            stop the broker whose pid is in D/kafka.pid
 # Used by deploy/local/up and by the test harness (free ports, temp dirs).
 set -euo pipefail
@@ -24,13 +34,15 @@ CACHE="${PEP_CACHE_DIR:-$HOME/.cache/pepiniere}"
 LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
 
 fetch() {
-  if [[ -f "$LIBS/.complete" ]]; then return 0; fi
+  # Resolved again when the pom changes (the marker holds its hash).
+  local want; want="$(sha256sum "$KAFKA_POM_DIR/pom.xml" | cut -d' ' -f1)"
+  if [[ -f "$LIBS/.complete" && "$(cat "$LIBS/.complete")" == "$want" ]]; then return 0; fi
   echo "kafka.sh: resolving Apache Kafka $KAFKA_VERSION jars with Maven into $LIBS" >&2
   rm -rf "$LIBS"
   mkdir -p "$LIBS"
   (cd "$KAFKA_POM_DIR" && mvn -q -B dependency:copy-dependencies \
       -DoutputDirectory="$LIBS" -DincludeScope=runtime) >&2
-  touch "$LIBS/.complete"
+  echo "$want" > "$LIBS/.complete"
 }
 
 java_bin() {
@@ -48,7 +60,7 @@ jvm() {
 }
 
 DIR=""; PORT=9092; CPORT=9093; OWNER=""; NODE_ID=1; VOTERS=""; CLUSTER_ID="pepiniere-local-kraft1"
-REPLICATION=1; HOST=127.0.0.1
+REPLICATION=1; HOST=127.0.0.1; SECURE=""; ADMIN=""; USERS=(); ACL_ARGS=()
 parse() {
   while (($#)); do
     case "$1" in
@@ -61,12 +73,71 @@ parse() {
       --cluster-id) CLUSTER_ID="$2"; shift 2 ;;
       --replication) REPLICATION="$2"; shift 2 ;;
       --host) HOST="$2"; shift 2 ;;
-      *) echo "kafka.sh: unknown option $1" >&2; exit 2 ;;
+      --secure) SECURE="$2"; shift 2 ;;
+      --admin) ADMIN="$2"; shift 2 ;;
+      --user) USERS+=("$2"); shift 2 ;;
+      --) shift; ACL_ARGS=("$@"); break ;;
+      *) if [[ "${MODE:-}" == acl ]]; then ACL_ARGS+=("$1"); shift; else echo "kafka.sh: unknown option $1" >&2; exit 2; fi ;;
     esac
   done
   [[ -n "$DIR" ]] || { echo "kafka.sh: --dir is required" >&2; exit 2; }
   mkdir -p "$DIR"
   DIR="$(cd "$DIR" && pwd)"
+}
+
+# A test CA, the broker's certificate for $HOST (CN=kafka-broker; PKCS#12 keystore, PEM
+# truststore) and, for mtls, a certificate per user (CN=<user>), made once.
+make_tls() {
+  local t="$DIR/tls"
+  mkdir -p "$t/clients"
+  (
+    cd "$t"
+    if [[ ! -f broker.p12 ]]; then
+      openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=pepiniere-test-ca" \
+        -keyout ca.key -out ca.pem
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=kafka-broker" -keyout broker.key -out broker.csr
+      printf 'subjectAltName=IP:%s,DNS:localhost\n' "$HOST" > san.ext
+      openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 \
+        -extfile san.ext -out broker.crt
+      openssl rand -hex 16 > store.pass
+      openssl pkcs12 -export -in broker.crt -inkey broker.key -certfile ca.pem -name broker \
+        -passout "file:store.pass" -out broker.p12
+    fi
+    if [[ "$SECURE" == mtls ]]; then
+      for u in "$ADMIN" "${USERS[@]}"; do
+        local n="${u%%:*}"
+        [[ -f "clients/$n.crt" ]] && continue
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=$n" -keyout "clients/$n.key" -out "clients/$n.csr"
+        openssl x509 -req -in "clients/$n.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 \
+          -out "clients/$n.crt"
+        openssl pkcs12 -export -in "clients/$n.crt" -inkey "clients/$n.key" -name "$n" \
+          -passout "file:store.pass" -out "clients/$n.p12"
+      done
+    fi
+  ) >> "$DIR/tls.log" 2>&1 || { cat "$DIR/tls.log" >&2; exit 1; }
+}
+
+# The admin's client settings, for Kafka's own tools.
+admin_config() {
+  local n="${ADMIN%%:*}"
+  if [[ "$SECURE" == mtls ]]; then
+    cat > "$DIR/admin.properties" <<ADMIN
+security.protocol=SSL
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$DIR/tls/clients/$n.p12
+ssl.keystore.password=$(cat "$DIR/tls/store.pass")
+ssl.truststore.type=PEM
+ssl.truststore.location=$DIR/tls/ca.pem
+ADMIN
+  else
+    cat > "$DIR/admin.properties" <<ADMIN
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$n" password="${ADMIN#*:}";
+ssl.truststore.type=PEM
+ssl.truststore.location=$DIR/tls/ca.pem
+ADMIN
+  fi
 }
 
 is_running() { [[ -f "$DIR/kafka.pid" ]] && kill -0 "$(cat "$DIR/kafka.pid")" 2>/dev/null; }
@@ -78,15 +149,27 @@ start() {
   local quorum="controller.quorum.bootstrap.servers=$HOST:$CPORT"
   [[ -n "$VOTERS" ]] && quorum="controller.quorum.voters=$VOTERS"
   local min_isr=$(( REPLICATION > 1 ? REPLICATION - 1 : 1 ))
+  local client=PLAINTEXT
+  case "$SECURE" in
+    "") ;;
+    mtls) client=SSL ;;
+    scram) client=SASL_SSL ;;
+    *) echo "kafka.sh: --secure is mtls or scram" >&2; exit 2 ;;
+  esac
+  if [[ -n "$SECURE" ]]; then
+    [[ -n "$ADMIN" ]] || { echo "kafka.sh: --secure needs --admin NAME[:PASSWORD]" >&2; exit 2; }
+    make_tls
+    admin_config
+  fi
   cat > "$DIR/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=$NODE_ID
 $quorum
-listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CPORT
-advertised.listeners=PLAINTEXT://$HOST:$PORT
+listeners=$client://$HOST:$PORT,CONTROLLER://$HOST:$CPORT
+advertised.listeners=$client://$HOST:$PORT
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+inter.broker.listener.name=$client
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,$client:$client
 log.dirs=$DIR/data
 num.partitions=6
 auto.create.topics.enable=false
@@ -102,12 +185,46 @@ group.initial.rebalance.delay.ms=0
 log.retention.ms=-1
 log.segment.bytes=67108864
 PROPS
+  if [[ -n "$SECURE" ]]; then
+    # The controller listener stays PLAINTEXT on $HOST (the node's own broker talks to it, as
+    # ANONYMOUS: a super user); what clients reach is TLS only, and every client is a user.
+    cat >> "$DIR/server.properties" <<PROPS
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$DIR/tls/broker.p12
+ssl.keystore.password=$(cat "$DIR/tls/store.pass")
+ssl.key.password=$(cat "$DIR/tls/store.pass")
+ssl.truststore.type=PEM
+ssl.truststore.location=$DIR/tls/ca.pem
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:${ADMIN%%:*};User:kafka-broker;User:ANONYMOUS
+allow.everyone.if.no.acl.found=false
+PROPS
+    if [[ "$SECURE" == mtls ]]; then
+      cat >> "$DIR/server.properties" <<PROPS
+ssl.client.auth=required
+ssl.principal.mapping.rules=RULE:^CN=([^,]+)\$/\$1/,DEFAULT
+PROPS
+    else
+      cat >> "$DIR/server.properties" <<PROPS
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${ADMIN%%:*}" password="${ADMIN#*:}";
+PROPS
+    fi
+  fi
   if [[ ! -f "$DIR/data/meta.properties" ]]; then
     jvm 512m
     # One node: a dynamic quorum of itself. A cluster: the static voters of the config.
     local standalone=(--standalone)
     [[ -n "$VOTERS" ]] && standalone=()
-    "${JVM[@]}" kafka.tools.StorageTool format "${standalone[@]}" -t "$CLUSTER_ID" \
+    # SCRAM users are in the metadata from the start (KIP-900): the broker's own first.
+    local scram=()
+    if [[ "$SECURE" == scram ]]; then
+      for u in "$ADMIN" "${USERS[@]}"; do
+        scram+=(--add-scram "SCRAM-SHA-512=[name=\"${u%%:*}\",password=\"${u#*:}\"]")
+      done
+    fi
+    "${JVM[@]}" kafka.tools.StorageTool format "${standalone[@]}" "${scram[@]}" -t "$CLUSTER_ID" \
       -c "$DIR/server.properties" > "$DIR/format.log" 2>&1 \
       || { cat "$DIR/format.log" >&2; exit 1; }
   fi
@@ -134,6 +251,14 @@ PROPS
   echo "kafka.sh: broker did not open $HOST:$PORT in 60s" >&2; exit 1
 }
 
+acl() {
+  fetch
+  [[ -f "$DIR/admin.properties" ]] || { echo "kafka.sh: $DIR is not a --secure broker" >&2; exit 2; }
+  jvm 256m
+  "${JVM[@]}" org.apache.kafka.tools.AclCommand --bootstrap-server "$HOST:$PORT" \
+    --command-config "$DIR/admin.properties" "${ACL_ARGS[@]}" >&2
+}
+
 stop() {
   if ! is_running; then rm -f "$DIR/kafka.pid"; return 0; fi
   local pid; pid="$(cat "$DIR/kafka.pid")"
@@ -149,5 +274,6 @@ case "$cmd" in
   fetch) fetch ;;
   start) parse "$@"; start ;;
   stop) parse "$@"; stop ;;
+  acl) MODE=acl; parse "$@"; acl ;;
   *) echo "usage: kafka.sh fetch | start --dir D [--port P --controller-port C] | stop --dir D" >&2; exit 2 ;;
 esac

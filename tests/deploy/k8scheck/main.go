@@ -37,6 +37,29 @@ type KafkaTopic struct {
 	} `json:"spec"`
 }
 
+// KafkaUser (kafka.strimzi.io/v1beta2), the fields of its CRD this chart uses.
+type KafkaUser struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              struct {
+		Authentication struct {
+			Type string `json:"type"`
+		} `json:"authentication"`
+		Authorization struct {
+			Type string `json:"type"`
+			Acls []struct {
+				Resource struct {
+					Type        string `json:"type"`
+					Name        string `json:"name"`
+					PatternType string `json:"patternType"`
+				} `json:"resource"`
+				Operations []string `json:"operations"`
+				Host       string   `json:"host"`
+			} `json:"acls"`
+		} `json:"authorization"`
+	} `json:"spec"`
+}
+
 // Cluster (postgresql.cnpg.io/v1, CloudNativePG), the fields of its CRD this chart uses.
 type CnpgCluster struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -97,6 +120,8 @@ func target(apiVersion, kind string) (interface{}, bool) {
 		return &networkingv1.NetworkPolicy{}, true
 	case "kafka.strimzi.io/v1beta2/KafkaTopic":
 		return &KafkaTopic{}, true
+	case "kafka.strimzi.io/v1beta2/KafkaUser":
+		return &KafkaUser{}, true
 	case "postgresql.cnpg.io/v1/Cluster":
 		return &CnpgCluster{}, true
 	case "monitoring.coreos.com/v1/ServiceMonitor":
