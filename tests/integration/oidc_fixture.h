@@ -25,7 +25,10 @@ class OidcProvider {
     std::ofstream(secret_file()) << kOidcClientSecret;
     proc_.Start({"/usr/bin/env", "node", SourceDir() + "/deploy/local/oidc/provider.mjs", "--port",
                  std::to_string(port_), "--client-id", "pepiniere", "--client-secret-file",
-                 secret_file(), "--redirect-uri", redirect, "--post-logout-redirect-uri", after_logout},
+                 secret_file(), "--redirect-uri", redirect, "--post-logout-redirect-uri", after_logout,
+                 // The demo's people, and the tests' own: an impostor, odd claims.
+                 "--people", SourceDir() + "/deploy/local/oidc/people.json," + SourceDir() +
+                                 "/tests/integration/people-test.json"},
                 {}, dir_.path() + "/provider.log");
     EXPECT_TRUE(WaitFor([&] { return PortAccepts(port_); }, absl::Seconds(30)))
         << "provider not listening; see " << dir_.path();

@@ -5,8 +5,12 @@
 // the first sign-in creating an agent account (and team access for an e-mail listed in
 // pep-incubation); a team member's token never outliving their access; each grant on the
 // start-up's timeline and on pepiniere.access.events, never with a secret.
+#include <random>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_join.h"
+#include "common/log.h"
+#include "absl/strings/str_format.h"
 #include "common/clock.h"
 #include "events/envelope.h"
 #include "harness/kafka_testing.h"
@@ -289,6 +293,124 @@ TEST_F(SignInTest, TeamAccessFromIncubationTokensBoundedByTheirCreatorGrantsOnTh
   for (const std::string& t : wanted) {
     EXPECT_NE(std::find(types.begin(), types.end(), t), types.end()) << t << " among " << absl::StrJoin(types, " ");
   }
+}
+
+// Issue 26: what a caller types reaches the gateway in a token's actor, name and scope, JSON
+// bodies, query strings, paths, headers and the OpenID provider's claims. Random text of every
+// kind — accents, emoji, « guillemets », control characters, RTL overrides, bytes that are not
+// UTF-8, 100,000-character strings — in each of them never brings a process down: every answer
+// is a reply below 500 (a 4xx names what it refused), and the gateway and the services answer
+// after it. The seed is printed: a failure replays.
+TEST_F(SignInTest, RandomTextInEveryFieldACallerControlsCrashesNothing) {
+  const unsigned seed = static_cast<unsigned>(absl::ToUnixMicros(absl::Now()));
+  SCOPED_TRACE(absl::StrCat("seed ", seed));
+  std::mt19937 rng(seed);
+  const std::vector<std::string> pieces = {
+      "équipe-voirie", "« Signalement »", "l’idée d'Antibes", "🌱", "👩🏽‍💻", "ZoË", "\u202e", "\u2028",
+      "\x01", "\x07", "\x1b[31m", "\x7f", "\t", "%", "%zz", "%00", "\\", "\"", "'", "<script>", "${x}",
+      std::string("\xff\xfe", 2), std::string("\xc0\xaf", 2), std::string("\xed\xa0\x80", 3), ",", ";", "=",
+      "startup:", "coordinator", " ", "😀😀😀"};
+  auto text = [&](bool allow_newlines = true) {
+    std::string out;
+    const int n = static_cast<int>(rng() % 8);
+    for (int i = 0; i < n; ++i) absl::StrAppend(&out, pieces[rng() % pieces.size()]);
+    if (rng() % 25 == 0) out += std::string(100000, "aé"[rng() % 2]);
+    if (allow_newlines && rng() % 10 == 0) out += "\r\n";
+    return out;
+  };
+  auto header_text = [&] {  // HTTP framing: no NUL, CR or LF in a header value
+    std::string t = text(false);
+    t.erase(std::remove_if(t.begin(), t.end(), [](char c) { return c == '\0' || c == '\r' || c == '\n'; }), t.end());
+    return t.substr(0, 4000);
+  };
+  auto pct = [](const std::string& raw) {
+    std::string out;
+    for (unsigned char c : raw) absl::StrAppend(&out, "%", absl::StrFormat("%02X", c));
+    return out;
+  };
+  auto json = [&](std::initializer_list<const char*> fields) {
+    std::string body = "{";
+    for (const char* f : fields) {
+      // Mostly well-formed JSON around random text; sometimes the raw bytes, unescaped.
+      const std::string v = text();
+      absl::StrAppend(&body, body.size() > 1 ? "," : "", "\"", f, "\":\"",
+                      rng() % 6 == 0 ? v : JsonEscape(v), "\"");
+    }
+    return body + "}";
+  };
+  const std::string coord = p_.coordinator();
+  const std::string startup = p_.Post<nv1::Startup>("/v1/startups", coord,
+      R"({"name":"Signalement voirie","mission":"Signaler un nid-de-poule","incubator":"lab06"})").id();
+  const std::string challenge = p_.Post<iv1::Challenge>("/v1/challenges", coord,
+      R"({"title":"Simplifier","theme":"t","criteria":[{"name":"impact","weight":1}],"jury_quorum":1})").id();
+  p_.Post<iv1::Challenge>(absl::StrCat("/v1/challenges/", challenge, ":open"), coord, "");
+
+  int calls = 0, refused = 0;
+  auto check = [&](const std::string& what, const gateway::HttpResult& r) {
+    ++calls;
+    refused += r.status >= 400;
+    EXPECT_TRUE(r.status >= 200 && r.status < 500) << what << " answered " << r.status << ": " << r.body.substr(0, 300);
+    if (r.status == 400) EXPECT_NE(r.body.find("\"message\":\""), std::string::npos) << what << ": " << r.body.substr(0, 300);
+  };
+  auto call = [&](const std::string& method, const std::string& target, const std::string& body,
+                  std::map<std::string, std::string> headers) {
+    if (!body.empty()) headers.emplace("Content-Type", "application/json");
+    auto r = gateway::HttpCall(p_.url(), method, target, headers, body);
+    EXPECT_TRUE(r.ok()) << method << " " << target.substr(0, 200) << ": " << r.status();
+    return r.ok() ? *r : gateway::HttpResult{};
+  };
+  const std::map<std::string, std::string> as_coord = {{"Authorization", "Bearer " + coord}};
+  for (int i = 0; i < 60; ++i) {
+    // A token's actor, name and scope; then a call made with it.
+    gateway::HttpResult t = call("POST", "/v1/tokens",
+                                 json({"actor", "name", "scope"}).insert(1, R"("role":"product_team",)"), as_coord);
+    check("token", t);
+    gateway::HttpResult t2 = call("POST", "/v1/tokens",
+        absl::StrCat(R"({"role":"agent","actor":")", JsonEscape(text()), R"(","name":")", JsonEscape(text()), R"("})"), as_coord);
+    check("agent token", t2);
+    if (t2.status == 201) {
+      const size_t at = t2.body.find("\"secret\":\"");
+      const std::string secret = t2.body.substr(at + 10, t2.body.find('"', at + 10) - at - 10);
+      check("call as a random actor", call("GET", "/v1/challenges", "", {{"Authorization", "Bearer " + secret}}));
+      check("submit as a random actor",
+            call("POST", absl::StrCat("/v1/challenges/", challenge, "/ideas"),
+                 json({"title", "problem", "proposal", "author_name", "department", "contact_email"}),
+                 {{"Authorization", "Bearer " + secret}}));
+    }
+    // JSON bodies of the coordinator's and the team's forms.
+    check("challenge", call("POST", "/v1/challenges", json({"title", "theme", "description"}), as_coord));
+    check("startup", call("POST", "/v1/startups", json({"name", "mission", "incubator"}), as_coord));
+    check("milestone", call("POST", absl::StrCat("/v1/startups/", startup, "/milestones"),
+                            json({"title", "idempotency_key", "description"}), as_coord));
+    check("team", call("POST", absl::StrCat("/v1/startups/", startup, "/team"), json({"name", "role", "email"}), as_coord));
+    // The public form: anyone's text.
+    check("feedback", call("POST", absl::StrCat("/v1/startups/", startup, "/feedback"),
+                           json({"verbatim", "idempotency_key"}).insert(1, R"("satisfaction":"SATISFACTION_GOOD",)"),
+                           {{"X-Forwarded-For", header_text()}}));
+    // Query strings and paths, every byte percent-encoded.
+    check("accounts?q", call("GET", "/v1/accounts?q=" + pct(text()), "", as_coord));
+    check("startups?page", call("GET", absl::StrCat("/v1/startups?page_token=", pct(text()), "&page_size=", pct(text())), "", as_coord));
+    check("path", call("GET", absl::StrCat("/v1/startups/", pct(text()), "/timeline"), "", as_coord));
+    // Headers: a token, a cookie, an Origin, anything.
+    check("bearer", call("GET", "/v1/startups", "", {{"Authorization", "Bearer " + header_text()}}));
+    check("cookie", call("POST", "/v1/challenges", json({"title"}),
+                         {{"Cookie", "pep_session=" + header_text()}, {"Origin", header_text()}}));
+    check("header", call("GET", "/v1/challenges", "", {{"X-" + std::to_string(i), header_text()}, {"Accept-Language", header_text()}}));
+  }
+  EXPECT_GT(refused, 0);
+  // Claims from the provider: « Zoé 🌱 » with a bell and an RTL override, 3,000 « é », a CR LF in
+  // the organisation, a NUL in the uid. Signed in: an account, a session, a page.
+  auto odd = p_.SignIn("etrange@departement06.fr", "etrange-06");
+  ASSERT_NE(odd, nullptr);
+  gateway::HttpResult me = p_.As(*odd, "GET", "/v1/me");
+  EXPECT_EQ(me.status, 200) << me.body.substr(0, 300);
+  EXPECT_NE(me.body.find("Zo"), std::string::npos);
+  // Every process still answers.
+  EXPECT_EQ(p_.Get("/healthz", "").status, 200);
+  EXPECT_EQ(p_.Get("/readyz?verbose", "").body.find("DOWN"), std::string::npos) << p_.Get("/readyz?verbose", "").body;
+  for (ServiceProcess* s : p_.ServiceReplicas()) EXPECT_TRUE(s->Running());
+  EXPECT_TRUE(p_.audit().Running());
+  std::printf("%d calls, %d refused, seed %u\n", calls, refused, seed);
 }
 
 }  // namespace

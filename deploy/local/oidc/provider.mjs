@@ -7,7 +7,7 @@
 //
 //   node provider.mjs --port 9400 --client-id pepiniere --client-secret-file F \
 //     --redirect-uri http://127.0.0.1:8080/auth/callback \
-//     --post-logout-redirect-uri http://127.0.0.1:8080/ [--people people.json]
+//     --post-logout-redirect-uri http://127.0.0.1:8080/ [--people people.json[,more.json]]
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -20,7 +20,9 @@ for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^
 const here = dirname(fileURLToPath(import.meta.url));
 const port = Number(args.port || 9400);
 const issuer = `http://127.0.0.1:${port}`;
-const people = JSON.parse(readFileSync(args.people || join(here, 'people.json'), 'utf8'));
+// --people: one file, or a comma list (the tests add people with odd claims to the demo's).
+const people = String(args.people || join(here, 'people.json')).split(',')
+  .flatMap((f) => JSON.parse(readFileSync(f, 'utf8')));
 const secret = args['client-secret-file'] ? readFileSync(args['client-secret-file'], 'utf8').trim() : 'dev-secret';
 const list = (v) => String(v || '').split(',').filter(Boolean);
 
