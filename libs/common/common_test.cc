@@ -159,6 +159,8 @@ TEST(MetadataValue, EncodesToPrintableAsciiAndDecodesBack) {
 TEST(Log, JsonEscape) {
   EXPECT_EQ(JsonEscape("a\"b\\c\nd\x01"), "a\\\"b\\\\c\\nd\\u0001");
   EXPECT_EQ(JsonEscape("é"), "é");
+  // What is not UTF-8 (a client's bytes echoed in an error) never reaches a JSON document.
+  EXPECT_EQ(JsonEscape(std::string("a\xc1\xff\xe9t\xf0\x9f\x8c\xb1", 9)), "a\ufffd\ufffd\ufffdt🌱");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "common/log.h"
 
+#include "common/text.h"
+
 #include <cstdio>
 #include <string>
 
@@ -38,7 +40,20 @@ void LogError(std::string_view msg, std::initializer_list<LogField> f) { Emit("e
 std::string JsonEscape(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 8);
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      // JSON is UTF-8: a sequence that is not (a client's bytes echoed in an error) becomes U+FFFD.
+      const size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+      const std::string_view seq = s.substr(i, len);
+      if (len > 1 && seq.size() == len && Utf8Length(seq) == 1) {
+        out.append(seq);
+        i += len - 1;
+      } else {
+        out += "\ufffd";
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;

@@ -103,7 +103,7 @@ TEST(Backends, ReplicasListedInTheAddressShareTheCalls) {
 
 TEST(Status, GrpcGatewayMapping) {
   EXPECT_EQ(HttpStatusOf(grpc::StatusCode::INVALID_ARGUMENT), 400);
-  EXPECT_EQ(HttpStatusOf(grpc::StatusCode::FAILED_PRECONDITION), 400);
+  EXPECT_EQ(HttpStatusOf(grpc::StatusCode::FAILED_PRECONDITION), 409);  // a state conflict
   EXPECT_EQ(HttpStatusOf(grpc::StatusCode::NOT_FOUND), 404);
   EXPECT_EQ(HttpStatusOf(grpc::StatusCode::ALREADY_EXISTS), 409);
   EXPECT_EQ(HttpStatusOf(grpc::StatusCode::ABORTED), 409);

@@ -210,6 +210,10 @@ void Gateway::BuildRoutes() {
       Body::kJsonLines, nv1::ImportPortfolioRequest::descriptor(), nv1::ImportReport::descriptor(),
       &b.incubation,
       [&b, inc](CallPtr call, Respond respond) {
+        if (call->req.body.empty()) {  // as the API document says: a body is required
+          return respond(ErrorResponse(absl::InvalidArgumentError(
+              "body: an import needs JSON Lines, one start-up per line (the body is empty)")));
+        }
         nv1::ImportPortfolioRequest in;
         in.set_jsonl(call->req.body);
         in.set_dry_run(call->req.Query("dry_run") == "true");

@@ -34,7 +34,9 @@ int HttpStatusOf(grpc::StatusCode code) {
   switch (code) {
     case grpc::StatusCode::OK: return 200;
     case grpc::StatusCode::INVALID_ARGUMENT: return 400;
-    case grpc::StatusCode::FAILED_PRECONDITION: return 400;
+    // The request is well formed but conflicts with the resource's state (a closed challenge,
+    // a quorum not reached): RFC 9110's 409, not a 400 the client could fix by rewriting it.
+    case grpc::StatusCode::FAILED_PRECONDITION: return 409;
     case grpc::StatusCode::OUT_OF_RANGE: return 400;
     case grpc::StatusCode::NOT_FOUND: return 404;
     case grpc::StatusCode::ALREADY_EXISTS: return 409;
@@ -113,6 +115,10 @@ absl::Status ParseQuery(const HttpRequest& req, Message* m) {
     absl::StrAppend(&json, "\"", JsonEscape(k), "\":");
     int64_t n;
     const auto* f = m->GetDescriptor()->FindFieldByName(k);
+    // An enum is named (as the API document lists it), never given by number.
+    if (f != nullptr && f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM && f->enum_type()->FindValueByName(v) == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(k, ": '", v.substr(0, 64), "' is not one of the values the API document lists"));
+    }
     const bool numeric = f != nullptr && f->cpp_type() != FieldDescriptor::CPPTYPE_STRING &&
                          f->cpp_type() != FieldDescriptor::CPPTYPE_ENUM &&
                          f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE &&

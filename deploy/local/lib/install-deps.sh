@@ -24,7 +24,8 @@ TEST_PKGS=(chromium python3-yaml wrk  # the browser test; check_deploy.py; the g
            clang-14 libclang-rt-14-dev  # libFuzzer targets (tests/fuzz)
            iproute2  # ip netns: the Kafka cluster fault test's network namespaces
            postgresql  # the store tests' PostgreSQL server (tests/harness/postgres_testing.h)
-           buildah debootstrap)  # images_test (deploy/docker/build-images.sh, which also checks)
+           buildah debootstrap  # images_test (deploy/docker/build-images.sh, which also checks)
+           python3-venv)  # openapi_fuzz_test's schemathesis (PyPI) in a venv
 [[ $MODE == tests ]] && PKGS+=("${TEST_PKGS[@]}")
 [[ $WITH_POSTGRES == 1 ]] && PKGS+=(postgresql)
 
@@ -79,6 +80,12 @@ if [[ $MODE == tests ]]; then
         "$BROWSER_DIR/package-lock.json" -nt "$BROWSER_DIR/node_modules/.package-lock.json" ]]; then
     echo "install-deps: npm ci in tests/browser (playwright-core)" >&2
     (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+  # The OpenAPI fuzzer of openapi_fuzz_test (PyPI), in a venv of the project's cache.
+  ST_VENV="${PEP_CACHE_DIR:-$HOME/.cache/pepiniere}/schemathesis-4.32.5"
+  if [[ ! -x "$ST_VENV/bin/schemathesis" ]]; then
+    echo "install-deps: schemathesis 4.32.5 from PyPI into $ST_VENV" >&2
+    python3 -m venv "$ST_VENV" >&2 && "$ST_VENV/bin/pip" install -q "schemathesis==4.32.5" >&2
   fi
 fi
 
