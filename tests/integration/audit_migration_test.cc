@@ -76,17 +76,21 @@ void ProduceOne(const std::string& brokers, int64_t version) {
   ASSERT_TRUE((*p)->Flush(absl::Seconds(30)).ok());
 }
 
+// The v1 fixture's ledger in `dir` (pep-audit's data dir), and what v1 had read on the topics
+// again (this broker is new: the same events); returns v1's records in global order.
+std::vector<V1Record> StageV1(const std::string& brokers, const TempDir& dir) {
+  EXPECT_TRUE(events::EnsureTopics(brokers, events::PepiniereTopics()).ok());
+  const std::string fixture = std::string(std::getenv("PEP_SOURCE_DIR")) + "/tests/data/v1-ledger";
+  std::filesystem::copy_file(fixture + "/audit.db", dir.path() + "/audit.db");
+  ProduceTsv(brokers, fixture + "/events.tsv");
+  return ReadV1(dir.path() + "/audit.db");
+}
+
 TEST(AuditMigration, AV1LedgerBecomesTheFirstEntriesInItsGlobalOrder) {
   const std::string brokers = KafkaBroker::Shared().bootstrap();
-  ASSERT_TRUE(events::EnsureTopics(brokers, events::PepiniereTopics()).ok());
-  const std::string fixture = std::string(std::getenv("PEP_SOURCE_DIR")) + "/tests/data/v1-ledger";
   TempDir dir;
-  std::filesystem::copy_file(fixture + "/audit.db", dir.path() + "/audit.db");
-  const std::vector<V1Record> v1 = ReadV1(dir.path() + "/audit.db");
+  const std::vector<V1Record> v1 = StageV1(brokers, dir);
   ASSERT_EQ(v1.size(), 7u) << "the fixture: 8 messages, one a redelivery";
-
-  // The topics hold what v1 had read (this broker is new: the same events again), then more.
-  ProduceTsv(brokers, fixture + "/events.tsv");
   AuditProcess audit(brokers, dir.path());
   audit.Start();
   ASSERT_TRUE(WaitFor([&] { return audit.Checkpoint().tree_size() >= v1.size(); }, absl::Seconds(60)));
@@ -139,12 +143,8 @@ TEST(AuditMigration, AV1LedgerBecomesTheFirstEntriesInItsGlobalOrder) {
 // another order and without their v1 hashes. Now it resumes: all of v1, in its order, hashed.
 TEST(AuditMigration, AnInterruptedMigrationResumesWhereItStopped) {
   const std::string brokers = KafkaBroker::Shared().bootstrap();
-  ASSERT_TRUE(events::EnsureTopics(brokers, events::PepiniereTopics()).ok());
-  const std::string fixture = std::string(std::getenv("PEP_SOURCE_DIR")) + "/tests/data/v1-ledger";
   TempDir dir;
-  std::filesystem::copy_file(fixture + "/audit.db", dir.path() + "/audit.db");
-  const std::vector<V1Record> v1 = ReadV1(dir.path() + "/audit.db");
-  ProduceTsv(brokers, fixture + "/events.tsv");
+  const std::vector<V1Record> v1 = StageV1(brokers, dir);
   AuditProcess audit(brokers, dir.path(),
                      {"--sequencer_bundle_entries", "2", "--test_interrupt_migration_after", "1"});
   audit.Start();
