@@ -77,7 +77,7 @@ ABSL_FLAG(std::string, oidc_redirect_url, "",
 ABSL_FLAG(std::string, oidc_scopes, "openid email given_name usual_name uid siret idp_id",
           "Scopes asked (ProConnect's claims are scopes)");
 ABSL_FLAG(std::string, oidc_acr_values, "", "acr values to ask and require (e.g. eidas1); empty: none");
-ABSL_FLAG(int, signin_per_minute, 30,
+ABSL_FLAG(int, signin_per_minute, 120,
           "Sign-ins one client (its /24 or /64) may start per minute; past it 429 (0: no limit)");
 ABSL_FLAG(std::string, oidc_coordinator_emails, "",
           "Comma list: these people are coordinators from their first sign-in (bootstrap)");

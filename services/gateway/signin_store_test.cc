@@ -7,6 +7,7 @@
 #include "harness/harness.h"
 #include "harness/postgres_testing.h"
 #include "services/gateway/gateway_db.h"
+#include "absl/strings/str_cat.h"
 #include "store/sqlite.h"
 
 namespace pep::gateway {
@@ -44,6 +45,30 @@ TEST_P(SignInStoreTest, APendingSignInIsGoodOnceAndNotForLong) {
   clock_.Advance(absl::Minutes(11));
   EXPECT_TRUE(absl::IsNotFound(store_->TakePending("state-2").status())) << "too old";
   EXPECT_TRUE(absl::IsNotFound(store_->TakePending("never-issued").status()));
+}
+
+// Issue 26: anonymous clients begin sign-ins they never finish. The pending table holds at most
+// max_pending rows (the oldest go first, counted every 64 sign-ins) and expired rows go in
+// bounded batches; it used to grow with every /auth/login for ten minutes, unbounded.
+TEST_P(SignInStoreTest, PendingSignInsAreBounded) {
+  auto small = SignInStore::Open(url_, clock_, SessionLimits{.max_pending = 100});
+  ASSERT_TRUE(small.ok());
+  auto count = [&] {
+    auto db = store::Db::Connect(url_);
+    auto q = (*db)->Prepare("SELECT COUNT(*) FROM pending_signins");
+    auto row = q->Step();
+    return row.ok() && *row ? q->Int(0) : -1;
+  };
+  for (int i = 0; i < 640; ++i) {
+    ASSERT_TRUE((*small)->SavePending(absl::StrCat("flood-", i), {"n", "v", "/"}).ok());
+    clock_.Advance(absl::Milliseconds(10));
+  }
+  EXPECT_LE(count(), 100 + 63) << "the table grew past its cap";
+  EXPECT_TRUE((*small)->TakePending("flood-639").ok()) << "the newest is kept";
+  EXPECT_TRUE(absl::IsNotFound((*small)->TakePending("flood-0").status())) << "the oldest went first";
+  clock_.Advance(absl::Minutes(11));  // all expired: each new sign-in clears a batch of them
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE((*small)->SavePending(absl::StrCat("late-", i), {"n", "v", "/"}).ok());
+  EXPECT_LE(count(), 4) << "expired sign-ins stayed";
 }
 
 TEST_P(SignInStoreTest, AccountsAreKeyedByIssuerAndSubjectNotEmail) {

@@ -33,7 +33,7 @@ std::string Field(const std::string& json, const std::string& name) {
 
 class SignInTest : public ::testing::Test {
  protected:
-  SignInTest() : p_({}, {}, /*sign_in=*/true) {}
+  SignInTest() : p_({}, {"--signin_per_minute", "40"}, /*sign_in=*/true) {}
   // Up to the provider's redirect back to the gateway (not followed).
   std::string CallbackFor(Browser& b, const std::string& email, const std::string& password) {
     std::string to_provider;
@@ -96,6 +96,23 @@ TEST_F(SignInTest, CodeFlowMakesAnAgentAccountAndASessionCookie) {
   gateway::HttpResult fake = p_.As(*impostor, "GET", "/v1/me");
   EXPECT_EQ(Field(fake.body, "role"), "agent") << fake.body;
   EXPECT_EQ(Field(fake.body, "display_name"), "Fausse Claire");
+}
+
+// Issue 26: each /auth/login is a row in the pending sign-ins; an anonymous client may begin
+// only so many a minute (--signin_per_minute, 40 here), then waits (429, Retry-After).
+TEST_F(SignInTest, AClientBeginsOnlySoManySignInsAMinute) {
+  int begun = 0;
+  gateway::HttpResult r;
+  for (int i = 0; i < 60; ++i) {
+    auto got = gateway::HttpCall(p_.url(), "GET", "/auth/login", {});
+    ASSERT_TRUE(got.ok());
+    r = *got;
+    if (r.status != 302) break;
+    ++begun;
+  }
+  EXPECT_EQ(begun, 40);
+  EXPECT_EQ(r.status, 429) << r.body.substr(0, 300);
+  EXPECT_FALSE(r.headers["retry-after"].empty());
 }
 
 TEST_F(SignInTest, ReplayedStateMissingVerifierAndReusedCodeAreRefused) {
