@@ -37,23 +37,13 @@ void LogInfo(std::string_view msg, std::initializer_list<LogField> f) { Emit("in
 void LogWarn(std::string_view msg, std::initializer_list<LogField> f) { Emit("warn", msg, f); }
 void LogError(std::string_view msg, std::initializer_list<LogField> f) { Emit("error", msg, f); }
 
-std::string JsonEscape(std::string_view s) {
+std::string JsonEscape(std::string_view raw) {
+  // JSON is UTF-8: what is not (a client's bytes echoed in an error) becomes U+FFFD first.
+  const std::string s = ValidUtf8(raw);
   std::string out;
   out.reserve(s.size() + 8);
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      // JSON is UTF-8: a sequence that is not (a client's bytes echoed in an error) becomes U+FFFD.
-      const size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-      const std::string_view seq = s.substr(i, len);
-      if (len > 1 && seq.size() == len && Utf8Length(seq) == 1) {
-        out.append(seq);
-        i += len - 1;
-      } else {
-        out += "\ufffd";
-      }
-      continue;
-    }
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;

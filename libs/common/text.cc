@@ -45,6 +45,27 @@ int Utf8Length(std::string_view s) {
   return count;
 }
 
+std::string ValidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      continue;
+    }
+    const size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    const std::string_view seq = s.substr(i, len);
+    if (len > 1 && seq.size() == len && Utf8Length(seq) == 1) {
+      out.append(seq);
+      i += len - 1;
+    } else {
+      out += "\uFFFD";
+    }
+  }
+  return out;
+}
+
 bool HasControlCharacter(std::string_view s) {
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);

@@ -12,6 +12,10 @@ namespace pep {
 // values past U+10FFFF are invalid).
 int Utf8Length(std::string_view s);
 
+// `s` with every byte sequence that is not UTF-8 replaced by U+FFFD: what a client sent, echoed
+// in an answer or a log, never makes that document invalid.
+std::string ValidUtf8(std::string_view s);
+
 // Whether `s` holds a C0 control character (U+0000-U+001F) or DEL: refused in one-line names.
 bool HasControlCharacter(std::string_view s);
 

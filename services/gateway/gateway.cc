@@ -161,7 +161,11 @@ void Gateway::Admit(HttpRequest head, std::function<void(HttpServer::Admission)>
     const size_t limit = BodyLimit(head);
     return done({std::move(head), limit, std::nullopt});
   }
-  boost::asio::post(workers_, [this, head = std::move(head), done = std::move(done)]() mutable {
+  // A token or a session is looked up in the database: on a worker. Nobody (the public form,
+  // public pages) needs no lookup: decided here, without a thread hop.
+  const bool lookup = head.Header("authorization") != nullptr ||
+                      (web_ != nullptr && !web_->SessionCookie(head).empty());
+  auto admit = [this, head = std::move(head), done = std::move(done)]() mutable {
     const absl::Time start = absl::Now();
     head.client_addr = ClientAddress(head, options_.trusted_proxies);
     const std::string method = head.method;
@@ -176,7 +180,9 @@ void Gateway::Admit(HttpRequest head, std::function<void(HttpServer::Admission)>
     carrier.admitted = AdmittedCall{call, label, start};
     done({std::move(carrier), route->max_body_bytes > 0 ? route->max_body_bytes : options_.max_body_bytes,
           std::nullopt});
-  });
+  };
+  if (!lookup) return admit();
+  boost::asio::post(workers_, std::move(admit));
 }
 
 void Gateway::Handle(HttpRequest req, Respond respond) {
@@ -190,6 +196,9 @@ void Gateway::Handle(HttpRequest req, Respond respond) {
   if (const AdmittedCall* a = std::any_cast<AdmittedCall>(&req.admitted)) {
     a->call->req.body = std::move(req.body);
     Respond observed = observe(a->label, a->call->req.method, a->start, std::move(respond));
+    // A route that forwards to a service only starts an asynchronous call: here. One that works
+    // on the gateway's own database (tokens, accounts): on a worker.
+    if (a->call->route->backend != nullptr) return a->call->route->handler(a->call, std::move(observed));
     boost::asio::post(workers_, [call = a->call, observed = std::move(observed)]() mutable {
       call->route->handler(std::move(call), std::move(observed));
     });

@@ -17,6 +17,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "absl/strings/escaping.h"
+#include "common/text.h"
 #include "gtest/gtest.h"
 #include "harness/harness.h"
 #include "harness/postgres_testing.h"
@@ -102,6 +103,11 @@ TEST(Backends, ReplicasListedInTheAddressShareTheCalls) {
 }
 
 TEST(Status, GrpcGatewayMapping) {
+  // An error that echoes a client's invalid bytes is still a UTF-8 JSON answer (the fuzzer's find).
+  const HttpResponse echoed =
+      ErrorResponse(grpc::StatusCode::INVALID_ARGUMENT, std::string("body: not a valid X (J$(\xe0\xc1g)", 26));
+  EXPECT_GE(Utf8Length(echoed.body), 0) << echoed.body;
+  EXPECT_NE(echoed.body.find("\uFFFD"), std::string::npos) << echoed.body;
   EXPECT_EQ(HttpStatusOf(grpc::StatusCode::INVALID_ARGUMENT), 400);
   EXPECT_EQ(HttpStatusOf(grpc::StatusCode::FAILED_PRECONDITION), 409);  // a state conflict
   EXPECT_EQ(HttpStatusOf(grpc::StatusCode::NOT_FOUND), 404);

@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "google/protobuf/util/json_util.h"
 #include "pepiniere/gateway/v1/gateway.pb.h"
 
@@ -54,7 +55,7 @@ int HttpStatusOf(grpc::StatusCode code) {
 HttpResponse ErrorResponse(grpc::StatusCode code, const std::string& message) {
   gv1::Error e;
   e.set_code(static_cast<int>(code));
-  e.set_message(message);
+  e.set_message(ValidUtf8(message));  // it may echo the client's bytes: the answer stays UTF-8
   HttpResponse r = JsonResponse(HttpStatusOf(code), e);
   if (r.status == 429 || r.status == 503) r.headers["Retry-After"] = "1";
   return r;

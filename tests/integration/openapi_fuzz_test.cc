@@ -40,8 +40,10 @@ TEST(OpenApiFuzz, NoServerErrorAndEveryAnswerAsTheDocumentDeclares) {
       "timeout 240 ", Schemathesis(), " run ", p.url(), "/openapi.json",
       " -H 'Authorization: Bearer ", p.coordinator(), "'",
       " --checks all --exclude-checks positive_data_acceptance,negative_data_rejection",
-      " --phases examples,coverage,fuzzing,stateful --max-time 60 --workers 2 --seed 26",
-      // Revoking its own token would leave the rest of the run unauthenticated. The tile path's
+      " --phases examples,coverage,fuzzing,stateful --max-time 60 --workers 1 --seed 26",
+      // One worker: with two, CPython 3.11's ast.parse (hypothesis describing a strategy) is not
+      // thread-safe and the run can end in "SystemError: AST constructor recursion depth
+      // mismatch" (seen once in three runs). Revoking its own token would leave the rest of the run unauthenticated. The tile path's
       // {tile=**} spans segments, which OpenAPI cannot template; the import's JSON Lines body is
       // not one schemathesis can generate (the property test sends it random bodies).
       " --exclude-path '/v1/tokens/{token_id}' --exclude-path '/ledger/tile/{tile=**}'",
