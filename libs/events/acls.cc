@@ -7,9 +7,6 @@ namespace pep::events {
 
 namespace {
 
-constexpr const char* kSources[] = {"pepiniere.ideas.events", "pepiniere.incubation.events",
-                                    "pepiniere.feedback.events", "pepiniere.access.events"};
-
 rd_kafka_ResourceType_t ResourceType(const std::string& t) {
   if (t == "topic") return RD_KAFKA_RESOURCE_TOPIC;
   if (t == "group") return RD_KAFKA_RESOURCE_GROUP;
@@ -48,7 +45,7 @@ std::vector<AclRule> PepiniereAcls(const std::string& p) {
   // pep-audit: reads every source, and is the log's only writer (in transactions, fenced by
   // its transactional id); its groups and ids share the sequencer id as a prefix.
   const std::string audit = user("audit");
-  for (const char* t : kSources) out.push_back({audit, "topic", t, false, "read"});
+  for (const char* t : kEventTopics) out.push_back({audit, "topic", t, false, "read"});
   out.push_back({audit, "topic", "pepiniere.audit.log", true, "read"});
   out.push_back({audit, "topic", "pepiniere.audit.log", true, "write"});
   out.push_back({audit, "topic", "pepiniere.audit.log", true, "describe"});

@@ -147,8 +147,7 @@ absl::Status EnsureTopics(const std::string& brokers, const std::vector<TopicSpe
 
 std::vector<TopicSpec> PepiniereTopics(int partitions, int replication_factor) {
   std::vector<TopicSpec> out;
-  for (const char* base : {"pepiniere.ideas.events", "pepiniere.incubation.events",
-                           "pepiniere.feedback.events", "pepiniere.access.events"}) {
+  for (const char* base : kEventTopics) {
     for (const std::string& name : {std::string(base), std::string(base) + ".dlt"}) {
       out.push_back(TopicSpec{name, partitions, replication_factor, {{"retention.ms", "-1"}}});
     }

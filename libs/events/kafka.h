@@ -52,6 +52,10 @@ Headers ReadHeaders(const rd_kafka_message_t* msg);
 absl::StatusOr<Envelope> EnvelopeOf(const rd_kafka_message_t* msg);
 KafkaHeaders MakeHeaders(const Headers& headers);
 
+// The services' event topics (each with a ".dlt"), in PepiniereTopics and the ACLs.
+inline constexpr const char* kEventTopics[] = {"pepiniere.ideas.events", "pepiniere.incubation.events",
+                                              "pepiniere.feedback.events", "pepiniere.access.events"};
+
 struct TopicSpec {
   std::string name;
   int partitions = 6;

@@ -91,6 +91,11 @@ CREATE UNIQUE INDEX feedback_idempotency ON feedback(startup_id, client_key, ide
   return *m;
 }
 
+// A products row read as "startup_id, phase, correlation_id, name, version".
+Product ProductOf(const store::Stmt& q) {
+  return {q.Text(0), static_cast<int>(q.Int(1)), q.Text(2), q.Text(3), q.Int(4)};
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FeedbackStore>> FeedbackStore::Open(const std::string& database_url,
@@ -310,7 +315,7 @@ absl::StatusOr<std::vector<Product>> FeedbackStore::Products() {
     auto row = q->Step();
     if (!row.ok()) return row.status();
     if (!*row) return out;
-    out.push_back({q->Text(0), static_cast<int>(q->Int(1)), q->Text(2), q->Text(3), q->Int(4)});
+    out.push_back(ProductOf(*q));
   }
 }
 
@@ -370,7 +375,7 @@ absl::StatusOr<std::optional<Product>> FeedbackStore::FindProduct(const std::str
   if (!row.ok()) return row.status();
   if (!*row) return std::optional<Product>();
   return std::optional<Product>(
-      Product{q->Text(0), static_cast<int>(q->Int(1)), q->Text(2), q->Text(3), q->Int(4)});
+      ProductOf(*q));
 }
 
 absl::StatusOr<std::optional<Product>> FeedbackStore::ApplyProduct(const std::string& ce_id,
@@ -401,7 +406,7 @@ absl::StatusOr<std::optional<Product>> FeedbackStore::ApplyProduct(const std::st
                  .Step();
   if (!row.ok()) return row.status();
   if (!*row) return absl::InternalError("products: the upsert returned no row");
-  Product now{q->Text(0), static_cast<int>(q->Int(1)), q->Text(2), q->Text(3), q->Int(4)};
+  Product now = ProductOf(*q);
   q->Reset();
   absl::Status s = tx.Commit();
   if (!s.ok()) return s;

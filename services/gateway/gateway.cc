@@ -55,14 +55,23 @@ Gateway::Gateway(GatewayOptions options, TokenStore& tokens, HttpMetrics& metric
   BuildRoutes();
 }
 
+namespace {
+
+// What a token lets its bearer be (its maker still to be checked).
+Caller CallerOf(const Token& t) {
+  Caller c{.actor = t.actor, .roles = RoleOf(t.role), .via = "token",
+           .account_id = t.created_by_account, .token_id = t.id};
+  if (!t.scope.empty()) c.scopes.push_back(t.scope);
+  return c;
+}
+
+}  // namespace
+
 absl::StatusOr<Caller> Gateway::TokenCaller(const std::string& secret) {
   auto t = tokens_.Authenticate(secret);
   if (!t.ok()) return t.status();
-  Caller c{.actor = t->actor, .roles = RoleOf(t->role), .via = "token",
-           .account_id = t->created_by_account, .token_id = t->id};
-  if (!t->scope.empty()) c.scopes.push_back(t->scope);
   PEP_RETURN_IF_ERROR(MakerStillHolds(*t));
-  return c;
+  return CallerOf(*t);
 }
 
 // A token holds only while whoever made it still holds what it carries, checked at each use:
@@ -89,9 +98,7 @@ absl::Status Gateway::MakerStillHolds(const Token& t) {
       return absl::UnauthenticatedError(absl::StrCat("token: the token that made it (", maker.id,
                                                      ") is revoked or expired"));
     }
-    Caller as_maker{.actor = maker.actor, .roles = RoleOf(maker.role), .via = "token"};
-    if (!maker.scope.empty()) as_maker.scopes.push_back(maker.scope);
-    if (!MayIssue(as_maker, t.role, t.scope).ok()) {
+    if (!MayIssue(CallerOf(maker), t.role, t.scope).ok()) {
       return absl::UnauthenticatedError(absl::StrCat("token: the token that made it no longer holds ", t.role));
     }
     made = &maker;

@@ -112,11 +112,12 @@ std::string MessageSchema(const Descriptor* d, std::set<const Descriptor*>* need
     if (skip.contains(f->name())) continue;
     // proto3 JSON: null stands for "not set", for any field (a required one is then missing).
     std::string schema = FieldSchema(f, needed);
-    if (RulesOf(f).required()) {
-    } else if (absl::StartsWith(schema, R"({"$ref")")) {
-      schema = absl::StrCat(R"({"allOf":[)", schema, R"(],"nullable":true})");
-    } else {
-      schema.insert(schema.size() - 1, R"(,"nullable":true)");
+    if (!RulesOf(f).required()) {
+      if (absl::StartsWith(schema, R"({"$ref")")) {
+        schema = absl::StrCat(R"({"allOf":[)", schema, R"(],"nullable":true})");
+      } else {
+        schema.insert(schema.size() - 1, R"(,"nullable":true)");
+      }
     }
     props.push_back(absl::StrCat(Str(f->name()), ":", schema));
     if (RulesOf(f).required()) required.push_back(Str(f->name()));
