@@ -11,6 +11,8 @@ namespace pep {
 // Number of code points, or -1 if `s` is not valid UTF-8 (overlong forms, surrogates and
 // values past U+10FFFF are invalid).
 int Utf8Length(std::string_view s);
+// The offset of the first byte that does not begin a UTF-8 sequence, or npos.
+size_t FirstInvalidUtf8(std::string_view s);
 
 // `s` with every byte sequence that is not UTF-8 replaced by U+FFFD: what a client sent, echoed
 // in an answer or a log, never makes that document invalid.

@@ -510,11 +510,12 @@ absl::StatusOr<std::vector<tlog::Hash>> LogIndex::InclusionProof(uint64_t index,
   if (!latest_) return absl::FailedPreconditionError("the log has no signed checkpoint yet");
   if (*tree_size == 0) *tree_size = latest_->checkpoint.size;
   if (*tree_size > latest_->checkpoint.size) {
-    return absl::InvalidArgumentError(absl::StrCat("tree_size: ", *tree_size, " is beyond the newest checkpoint (",
-                                                   latest_->checkpoint.size, ")"));
+    // Not the caller's syntax: no such checkpoint exists (yet).
+    return absl::NotFoundError(absl::StrCat("tree_size: ", *tree_size, " is beyond the newest checkpoint (",
+                                            latest_->checkpoint.size, ")"));
   }
   if (index >= *tree_size) {
-    return absl::InvalidArgumentError(absl::StrCat("index: ", index, " is not below tree_size ", *tree_size));
+    return absl::NotFoundError(absl::StrCat("index: ", index, " is not below tree_size ", *tree_size));
   }
   *leaf = tree_.Range(index, index + 1);
   return tlog::InclusionProof(index, *tree_size, tree_.Source());
@@ -525,8 +526,8 @@ absl::StatusOr<std::vector<tlog::Hash>> LogIndex::ConsistencyProof(uint64_t firs
   if (!latest_) return absl::FailedPreconditionError("the log has no signed checkpoint yet");
   if (*second == 0) *second = latest_->checkpoint.size;
   if (*second > latest_->checkpoint.size) {
-    return absl::InvalidArgumentError(absl::StrCat("second: ", *second, " is beyond the newest checkpoint (",
-                                                   latest_->checkpoint.size, ")"));
+    return absl::NotFoundError(absl::StrCat("second: ", *second, " is beyond the newest checkpoint (",
+                                            latest_->checkpoint.size, ")"));
   }
   if (first == 0 || first > *second) {
     return absl::InvalidArgumentError(absl::StrCat("first: must be between 1 and ", *second));

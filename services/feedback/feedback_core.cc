@@ -250,7 +250,7 @@ absl::Status ValidateSubmit(const v1::SubmitFeedbackRequest& r) {
   if (n > kVerbatimMax) {
     return FieldError("verbatim", absl::StrFormat("at most %d characters (got %d)", kVerbatimMax, n));
   }
-  if (r.idempotency_key().size() > 128) return FieldError("idempotency_key", "at most 128 bytes");
+  if (Utf8Length(r.idempotency_key()) > 128) return FieldError("idempotency_key", "at most 128 characters");
   return absl::OkStatus();
 }
 

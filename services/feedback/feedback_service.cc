@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
+#include "common/text.h"
 #include "common/proto_time.h"
 #include "common/status.h"
 #include "common/uuid.h"
@@ -289,6 +290,9 @@ grpc::Status FeedbackService::ListFeedback(grpc::ServerContext* ctx,
   if (req->page_size() < 0 || req->page_size() > 1000) {
     return ToGrpcStatus(FieldError("page_size", absl::StrCat("must be 0-1000 (got ", req->page_size(), ")")));
   }
+  if (!req->page_token().empty() && !IsUuid(req->page_token())) {
+    return ToGrpcStatus(FieldError("page_token", "is not a token returned by ListFeedback"));
+  }
   const int page = req->page_size() == 0 ? 100 : req->page_size();
   auto list = store_.List(req->startup_id(), req->page_token(), page + 1);
   PEP_GRPC_RETURN_IF_ERROR(list.status());
@@ -308,7 +312,7 @@ grpc::Status FeedbackService::ModerateFeedback(grpc::ServerContext* ctx,
     return ToGrpcStatus(absl::PermissionDeniedError("moderation requires the coordinator role"));
   }
   if (req->reason().empty()) return ToGrpcStatus(FieldError("reason", "is required"));
-  if (req->reason().size() > 2000) return ToGrpcStatus(FieldError("reason", "at most 2000 bytes"));
+  if (Utf8Length(req->reason()) > 2000) return ToGrpcStatus(FieldError("reason", "at most 2000 characters"));
   auto f = store_.Get(req->feedback_id());
   PEP_GRPC_RETURN_IF_ERROR(f.status());
   std::string correlation;

@@ -438,7 +438,7 @@ absl::StatusOr<std::vector<v1::Feedback>> FeedbackStore::ListOn(store::Db& db,
     at->Bind(1, after_id);
     auto row = at->Step();
     if (!row.ok()) return row.status();
-    if (!*row) return absl::InvalidArgumentError("page_token: not a feedback id of this list");
+    if (!*row) return absl::NotFoundError("page_token: no answer with this id (a token from another list?)");
     after_us = at->Int(0);
   }
   auto q = db.Prepare(

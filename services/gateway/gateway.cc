@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/status.h"
+#include "common/text.h"
 #include "services/gateway/calls.h"
 
 namespace pep::gateway {
@@ -279,6 +280,13 @@ std::optional<HttpResponse> Gateway::Dispatch(HttpRequest& req, const Route** ou
       return ErrorResponse(grpc::StatusCode::PERMISSION_DENIED,
                            absl::StrCat("the ", RoleNames(caller->roles), " role may not ",
                                         route.method, " ", route.pattern));
+    }
+    for (const auto& [name, value] : *params) {
+      if (!PathIdOk(route, name, value)) {
+        return ErrorResponse(grpc::StatusCode::INVALID_ARGUMENT,
+                             absl::StrCat(name, ": '", ValidUtf8(value.substr(0, 64)), "' is not an id (a UUID",
+                                          route.slug_ok ? " or a slug" : "", ")"));
+      }
     }
     // A start-up's own pages: coordinators, or its team (public routes, such as the feedback
     // form, are anyone's).

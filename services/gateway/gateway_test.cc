@@ -283,17 +283,30 @@ TEST_F(GatewayHttpTest, OpenApiDocumentsEveryRoute) {
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &doc).ok()) << r.body.substr(0, 300);
   EXPECT_EQ(doc.fields().at("openapi").string_value(), "3.0.3");
   const auto& paths = doc.fields().at("paths").struct_value().fields();
+  size_t forms = 0;
   for (const Route& route : gateway_->routes()) {
-    auto p = paths.find(route.pattern);
-    ASSERT_NE(p, paths.end()) << route.pattern << " is not documented";
-    const auto& ops = p->second.struct_value().fields();
-    auto op = ops.find(absl::AsciiStrToLower(route.method));
-    ASSERT_NE(op, ops.end()) << route.method << " " << route.pattern << " is not documented";
-    EXPECT_FALSE(op->second.struct_value().fields().at("summary").string_value().empty());
+    for (const DocumentedPath& form : DocumentedPaths(route)) {
+      ++forms;
+      auto p = paths.find(form.path);
+      ASSERT_NE(p, paths.end()) << form.path << " is not documented";
+      const auto& ops = p->second.struct_value().fields();
+      auto op = ops.find(absl::AsciiStrToLower(route.method));
+      ASSERT_NE(op, ops.end()) << route.method << " " << form.path << " is not documented";
+      const auto& fields = op->second.struct_value().fields();
+      EXPECT_FALSE(fields.at("summary").string_value().empty());
+      // Issue 33: each status it can give, not a catch-all "default".
+      const auto& responses = fields.at("responses").struct_value().fields();
+      EXPECT_FALSE(responses.contains("default")) << form.path;
+      EXPECT_TRUE(responses.contains("400") && responses.contains("401")) << form.path;
+      EXPECT_EQ(responses.contains("403"), (route.roles & kPublic) == 0) << form.path;
+      EXPECT_EQ(responses.contains("415"), route.body == Body::kJson) << form.path;
+    }
+    // OpenAPI has no template for a parameter spanning segments.
+    EXPECT_EQ(paths.count(route.pattern), route.pattern.find("=**}") == std::string::npos) << route.pattern;
   }
   size_t documented = 0;
   for (const auto& [path, item] : paths) documented += item.struct_value().fields().size();
-  EXPECT_EQ(documented, gateway_->routes().size()) << "a documented route does not exist";
+  EXPECT_EQ(documented, forms) << "a documented route does not exist";
   // Every referenced schema is there.
   const auto& schemas = doc.fields().at("components").struct_value().fields().at("schemas").struct_value().fields();
   EXPECT_TRUE(schemas.count("pepiniere.ideas.v1.SubmitIdeaRequest"));
@@ -312,16 +325,21 @@ TEST_F(GatewayHttpTest, BadInputGetsA4xxAPersonUnderstands) {
     h.insert(juror.begin(), juror.end());
     return h;
   };
-  HttpResult malformed = Call("POST", "/v1/ideas/i1/scores", "{\"scores\": [", juror);
+  const std::string kScores = "/v1/ideas/01a24d07-87a5-71bd-9d03-564800000000/scores";
+  // Issue 33: a path id that is not one is refused by the gateway, naming it.
+  HttpResult bad_id = Call("POST", "/v1/ideas/i1/scores", R"({"scores": []})", juror);
+  EXPECT_EQ(bad_id.status, 400);
+  EXPECT_NE(bad_id.body.find("idea_id: 'i1' is not an id"), std::string::npos) << bad_id.body;
+  HttpResult malformed = Call("POST", kScores, "{\"scores\": [", juror);
   EXPECT_EQ(malformed.status, 400);
   EXPECT_NE(malformed.body.find("body: not a valid ScoreIdeaRequest"), std::string::npos) << malformed.body;
-  HttpResult unknown = Call("POST", "/v1/ideas/i1/scores", R"({"scorez": []})", juror);
+  HttpResult unknown = Call("POST", kScores, R"({"scorez": []})", juror);
   EXPECT_EQ(unknown.status, 400);
   EXPECT_NE(unknown.body.find("scorez"), std::string::npos) << unknown.body;
-  HttpResult type = Call("POST", "/v1/ideas/i1/scores", "scores=5", with({{"Content-Type", "text/plain"}}));
+  HttpResult type = Call("POST", kScores, "scores=5", with({{"Content-Type", "text/plain"}}));
   EXPECT_EQ(type.status, 415);
   EXPECT_NE(type.body.find("expected Content-Type application/json"), std::string::npos);
-  HttpResult big = Call("POST", "/v1/ideas/i1/scores", std::string(5000, ' '), juror);
+  HttpResult big = Call("POST", kScores, std::string(5000, ' '), juror);
   EXPECT_EQ(big.status, 413);
   EXPECT_NE(big.body.find("larger than 4096 bytes"), std::string::npos);
   EXPECT_EQ(Call("GET", "/v1/nothing/here").status, 404);
@@ -334,13 +352,14 @@ TEST_F(GatewayHttpTest, BadInputGetsA4xxAPersonUnderstands) {
   EXPECT_EQ(trace.headers["allow"], "GET, HEAD, POST");
   HttpResult anonymous = Call("GET", "/v1/startups");
   EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.headers["www-authenticate"], "Bearer realm=\"pepiniere\"");  // RFC 6750
   EXPECT_EQ(Call("GET", "/v1/startups", "", {{"Authorization", "Bearer pep_forged"}}).status, 401);
   EXPECT_EQ(Call("GET", "/v1/startups", "", {{"Authorization", "Basic abc"}}).status, 401);
   HttpResult refused = Call("GET", "/v1/startups", "", juror);
   EXPECT_EQ(refused.status, 403);
   EXPECT_NE(refused.body.find("the juror role may not GET /v1/startups"), std::string::npos);
   // A backend that is down is a 503, not a hang (the call carries a deadline).
-  HttpResult down = Call("POST", "/v1/ideas/i1/scores", R"({"scores": []})", juror);
+  HttpResult down = Call("POST", kScores, R"({"scores": []})", juror);
   EXPECT_TRUE(down.status == 503 || down.status == 504) << down.status << " " << down.body;
   EXPECT_NE(down.body.find("pep-ideas"), std::string::npos) << down.body;
   EXPECT_EQ(Call("GET", "/healthz").status, 200);

@@ -21,24 +21,39 @@ using google::protobuf::FieldDescriptor;
 
 std::string Str(std::string_view s) { return absl::StrCat("\"", JsonEscape(s), "\""); }
 
-std::string SchemaName(const Descriptor* d) { return d->full_name(); }
-
 bool IsWellKnown(const Descriptor* d) {
   return d->full_name() == "google.protobuf.Timestamp" || d->full_name() == "google.protobuf.Duration";
 }
 
-std::string FieldSchema(const FieldDescriptor* f, std::set<const Descriptor*>* needed);
+// A message is documented twice when it is both sent and answered: as a request part with the
+// constraints its service enforces (pepiniere.api.v1.rules), and as an answer without them
+// (imported data may predate a rule; an answer always carries every scalar field).
+struct Use {
+  const Descriptor* d;
+  bool input;
+  auto operator<=>(const Use&) const = default;
+};
+using Needed = std::set<Use>;
+
+std::string SchemaName(const Descriptor* d, bool input) {
+  // A request message keeps its name; a part of one is "<name>Input".
+  if (!input || absl::EndsWith(d->name(), "Request")) return d->full_name();
+  return absl::StrCat(d->full_name(), "Input");
+}
+
+std::string FieldSchema(const FieldDescriptor* f, bool input, Needed* needed);
 
 const pepiniere::api::v1::FieldRules& RulesOf(const FieldDescriptor* f) {
   return f->options().GetExtension(pepiniere::api::v1::rules);
 }
 
-// The field's own constraints (pepiniere.api.v1.rules), as JSON Schema keywords after ','.
+// The field's own constraints, as JSON Schema keywords after ','.
 std::string Constraints(const FieldDescriptor* f, bool item) {
   const auto& r = RulesOf(f);
   std::string out;
   if (item) {
     if (r.has_item_max_length()) absl::StrAppend(&out, R"(,"minLength":1,"maxLength":)", r.item_max_length());
+    if (r.has_item_pattern()) absl::StrAppend(&out, R"(,"pattern":)", Str(r.item_pattern()));
     return out;
   }
   if (r.has_min_length()) absl::StrAppend(&out, R"(,"minLength":)", r.min_length());
@@ -51,23 +66,33 @@ std::string Constraints(const FieldDescriptor* f, bool item) {
   return out;
 }
 
-std::string ScalarSchema(const FieldDescriptor* f, std::set<const Descriptor*>* needed) {
-  const std::string c = Constraints(f, f->is_repeated());
+std::string ScalarSchema(const FieldDescriptor* f, bool input, Needed* needed) {
+  const std::string c = input ? Constraints(f, f->is_repeated()) : "";
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:
     case FieldDescriptor::CPPTYPE_UINT32: return absl::StrCat(R"({"type":"integer","format":"int32")", c, "}");
     case FieldDescriptor::CPPTYPE_INT64:
-    case FieldDescriptor::CPPTYPE_UINT64: return R"({"type":"string","format":"int64"})";
+    case FieldDescriptor::CPPTYPE_UINT64: {
+      // proto3 JSON: a 64-bit integer is a decimal string (the rules may narrow it).
+      std::string digits;
+      if (input) {
+        digits = RulesOf(f).has_pattern() ? Str(RulesOf(f).pattern())
+                 : f->cpp_type() == FieldDescriptor::CPPTYPE_UINT64 ? Str("^[0-9]{1,19}$")
+                                                                    : Str("^-?[0-9]{1,18}$");
+        digits = absl::StrCat(R"(,"pattern":)", digits);
+      }
+      return absl::StrCat(R"({"type":"string","format":"int64")", digits, "}");
+    }
     case FieldDescriptor::CPPTYPE_DOUBLE:
     case FieldDescriptor::CPPTYPE_FLOAT: return absl::StrCat(R"({"type":"number")", c, "}");
     case FieldDescriptor::CPPTYPE_BOOL: return R"({"type":"boolean"})";
     case FieldDescriptor::CPPTYPE_ENUM: {
-      // The accepted values: those the rules list, else all but *_UNSPECIFIED when required.
+      // Accepted: the values the rules list, else all but *_UNSPECIFIED when required.
       const auto& r = RulesOf(f);
       std::vector<std::string> values;
-      for (const std::string& v : r.enum_values()) values.push_back(Str(v));
-      for (int i = 0; r.enum_values().empty() && i < f->enum_type()->value_count(); ++i) {
-        if (r.required() && f->enum_type()->value(i)->number() == 0) continue;
+      for (int i = 0; input && i < r.enum_values_size(); ++i) values.push_back(Str(r.enum_values(i)));
+      for (int i = 0; (!input || r.enum_values().empty()) && i < f->enum_type()->value_count(); ++i) {
+        if (input && r.required() && f->enum_type()->value(i)->number() == 0) continue;
         values.push_back(Str(f->enum_type()->value(i)->name()));
       }
       return absl::StrCat(R"({"type":"string","enum":[)", absl::StrJoin(values, ","), "]}");
@@ -81,38 +106,36 @@ std::string ScalarSchema(const FieldDescriptor* f, std::set<const Descriptor*>* 
         return R"({"type":"string","format":"date-time"})";
       }
       if (m->full_name() == "google.protobuf.Duration") return R"({"type":"string"})";
-      needed->insert(m);
-      return absl::StrCat(R"({"$ref":"#/components/schemas/)", SchemaName(m), "\"}");
+      needed->insert({m, input});
+      return absl::StrCat(R"({"$ref":"#/components/schemas/)", SchemaName(m, input), "\"}");
     }
   }
   return "{}";
 }
 
-std::string FieldSchema(const FieldDescriptor* f, std::set<const Descriptor*>* needed) {
+std::string FieldSchema(const FieldDescriptor* f, bool input, Needed* needed) {
   if (f->is_map()) {
     return absl::StrCat(R"({"type":"object","additionalProperties":)",
-                        ScalarSchema(f->message_type()->map_value(), needed), "}");
+                        ScalarSchema(f->message_type()->map_value(), input, needed), "}");
   }
   if (f->is_repeated()) {
     const auto& r = RulesOf(f);
     std::string bounds;
-    if (r.has_min_items()) absl::StrAppend(&bounds, R"(,"minItems":)", r.min_items());
-    if (r.has_max_items()) absl::StrAppend(&bounds, R"(,"maxItems":)", r.max_items());
-    return absl::StrCat(R"({"type":"array","items":)", ScalarSchema(f, needed), bounds, "}");
+    if (input && r.has_min_items()) absl::StrAppend(&bounds, R"(,"minItems":)", r.min_items());
+    if (input && r.has_max_items()) absl::StrAppend(&bounds, R"(,"maxItems":)", r.max_items());
+    return absl::StrCat(R"({"type":"array","items":)", ScalarSchema(f, input, needed), bounds, "}");
   }
-  return ScalarSchema(f, needed);
+  return ScalarSchema(f, input, needed);
 }
 
-// `skip`: fields bound from the path (not in the body).
-std::string MessageSchema(const Descriptor* d, std::set<const Descriptor*>* needed,
-                          const std::set<std::string>& skip = {}) {
+std::string MessageSchema(const Descriptor* d, bool input, Needed* needed) {
   std::vector<std::string> props, required;
   for (int i = 0; i < d->field_count(); ++i) {
     const FieldDescriptor* f = d->field(i);
-    if (skip.contains(f->name())) continue;
+    const bool is_required = input && RulesOf(f).required();
     // proto3 JSON: null stands for "not set", for any field (a required one is then missing).
-    std::string schema = FieldSchema(f, needed);
-    if (!RulesOf(f).required()) {
+    std::string schema = FieldSchema(f, input, needed);
+    if (!is_required) {
       if (absl::StartsWith(schema, R"({"$ref")")) {
         schema = absl::StrCat(R"({"allOf":[)", schema, R"(],"nullable":true})");
       } else {
@@ -120,11 +143,24 @@ std::string MessageSchema(const Descriptor* d, std::set<const Descriptor*>* need
       }
     }
     props.push_back(absl::StrCat(Str(f->name()), ":", schema));
-    if (RulesOf(f).required()) required.push_back(Str(f->name()));
+    if (is_required) required.push_back(Str(f->name()));
+  }
+  // A change must change something: one of these present and non-empty.
+  std::vector<std::string> any_of;
+  const auto& mr = d->options().GetExtension(pepiniere::api::v1::message_rules);
+  for (int i = 0; input && i < mr.at_least_one_of_size(); ++i) {
+    const FieldDescriptor* f = d->FindFieldByName(mr.at_least_one_of(i));
+    if (f == nullptr) continue;
+    any_of.push_back(absl::StrCat(R"({"required":[)", Str(f->name()), R"(],"properties":{)", Str(f->name()), ":",
+                                  // typed, so that null (not set) does not count
+                                  f->is_repeated() ? R"({"type":"array","minItems":1})"
+                                                   : R"({"type":"string","minLength":1})",
+                                  "}}"));
   }
   // The gateway refuses a field it does not know, naming it.
   return absl::StrCat(R"({"type":"object","additionalProperties":false,"properties":{)", absl::StrJoin(props, ","), "}",
                       required.empty() ? "" : absl::StrCat(R"(,"required":[)", absl::StrJoin(required, ","), "]"),
+                      any_of.empty() ? "" : absl::StrCat(R"(,"anyOf":[)", absl::StrJoin(any_of, ","), "]"),
                       "}");
 }
 
@@ -139,76 +175,105 @@ std::string RoleList(unsigned roles) {
   return absl::StrCat("[", absl::StrJoin(out, ","), "]");
 }
 
+// The error statuses a route can answer, and why: what the gateway itself decides (its input,
+// the caller, its limits) and, for a route served by a service, what the service's status maps to.
+std::vector<std::pair<int, std::string>> ErrorStatuses(const Route& r) {
+  std::vector<std::pair<int, std::string>> out = {{400, "Requête invalide (le champ est nommé)"},
+                                                  {401, "Jeton absent, inconnu, expiré ou révoqué"}};
+  if ((r.roles & kPublic) == 0) out.push_back({403, "Rôle ou périmètre insuffisant"});
+  if (!ParamNames(r.pattern).empty() || r.backend != nullptr) out.push_back({404, "Introuvable"});
+  if (r.method != "GET") out.push_back({409, "En conflit avec l'état de la ressource"});
+  if (r.body != Body::kNone) out.push_back({413, "Corps trop volumineux"});
+  if (r.body == Body::kJson) out.push_back({415, "Content-Type attendu : application/json"});
+  if (r.backend != nullptr) out.push_back({429, "Trop de requêtes (Retry-After)"});
+  out.push_back({503, "Indisponible ou surchargé (Retry-After)"});
+  if (r.backend != nullptr) out.push_back({504, "Le service n'a pas répondu à temps"});
+  return out;
+}
+
 }  // namespace
 
 std::string Gateway::OpenApi() const {
-  std::set<const Descriptor*> needed;
+  Needed needed;
   std::map<std::string, std::vector<std::string>> paths;  // path -> operations
   for (const Route& r : routes_) {
-    std::vector<std::string> params;
-    const std::vector<std::string> names = ParamNames(r.pattern);
-    for (const std::string& n : names) {
-      const bool id = n.size() > 3 && n.compare(n.size() - 3, 3, "_id") == 0;
-      params.push_back(absl::StrCat(R"({"name":)", Str(n), R"(,"in":"path","required":true,"schema":)",
-                                    id ? absl::StrCat(R"({"type":"string","format":"uuid","pattern":)", Str(kUuidPattern), "}")
-                                       : std::string(R"({"type":"string"})"),
-                                    "}"));
-    }
-    if (r.body != Body::kJson && r.request != nullptr) {  // the request's other fields: query
-      for (int i = 0; i < r.request->field_count(); ++i) {
-        const FieldDescriptor* f = r.request->field(i);
-        bool bound = false;
-        for (const std::string& n : names) bound = bound || n == f->name();
-        if (bound || f->name() == "jsonl" || RulesOf(f).not_in_query() ||
-            (r.pattern.find("{startup_id}") != std::string::npos && f->name() == "id")) {
-          continue;
+    for (const DocumentedPath& doc : DocumentedPaths(r)) {
+      std::vector<std::string> params;
+      const std::vector<std::string> names = ParamNames(doc.path);
+      for (const std::string& n : names) {
+        const bool id = n.size() > 3 && n.compare(n.size() - 3, 3, "_id") == 0;
+        std::string schema = R"({"type":"string"})";
+        if (auto it = doc.patterns.find(n); it != doc.patterns.end()) {
+          schema = absl::StrCat(R"({"type":"string","pattern":)", Str(it->second), "}");
+        } else if (id && r.slug_ok) {
+          schema = absl::StrCat(R"({"type":"string","pattern":)", Str(kSlugPattern), "}");  // a UUID or a slug
+        } else if (id) {
+          schema = absl::StrCat(R"({"type":"string","format":"uuid","pattern":)", Str(kUuidPattern), "}");
         }
-        params.push_back(absl::StrCat(R"({"name":)", Str(f->name()), R"(,"in":"query")",
-                                      RulesOf(f).required() ? R"(,"required":true)" : "",
-                                      R"(,"schema":)", FieldSchema(f, &needed), "}"));
+        params.push_back(absl::StrCat(R"({"name":)", Str(n), R"(,"in":"path","required":true,"schema":)", schema, "}"));
       }
-    }
-    std::string op = absl::StrCat(Str(absl::AsciiStrToLower(r.method)), ":{",
-                                  R"("summary":)", Str(r.summary),
-                                  R"(,"x-pep-roles":)", RoleList(r.roles));
-    if ((r.roles & kPublic) == 0) absl::StrAppend(&op, R"(,"security":[{"bearer":[]}])");
-    absl::StrAppend(&op, R"(,"parameters":[)", absl::StrJoin(params, ","), "]");
-    if (r.body == Body::kJson && r.request != nullptr) {
-      needed.insert(r.request);
-      bool body_required = false;  // when it carries a required field, a body must come
-      for (int i = 0; i < r.request->field_count(); ++i) body_required |= RulesOf(r.request->field(i)).required();
-      absl::StrAppend(&op, R"(,"requestBody":{)", body_required ? R"("required":true,)" : "",
-                      R"("content":{"application/json":{"schema":{"$ref":"#/components/schemas/)",
-                      SchemaName(r.request), R"("}}}})");
-    } else if (r.body == Body::kJsonLines) {
-      absl::StrAppend(&op, R"(,"requestBody":{"required":true,"content":{"application/x-ndjson":{"schema":{"type":"string"}}}})");
-    }
-    std::string ok = R"({"description":"OK")";
-    if (r.response != nullptr) {
-      needed.insert(r.response);
-      absl::StrAppend(&ok, R"(,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/)",
-                      SchemaName(r.response), R"("}}})");
-    } else {
-      // A stream: its declared type, and JSON Lines where the route offers them (?format=…JSONL).
-      std::vector<std::string> types = {absl::StrCat(Str(r.response_type), R"(:{"schema":{"type":"string"}})")};
-      if (r.response_type != "application/x-ndjson" && r.request != nullptr &&
-          r.request->FindFieldByName("format") != nullptr) {
-        types.push_back(R"("application/x-ndjson":{"schema":{"type":"string"}})");
+      if (r.body != Body::kJson && r.request != nullptr) {  // the request's other fields: query
+        for (int i = 0; i < r.request->field_count(); ++i) {
+          const FieldDescriptor* f = r.request->field(i);
+          bool bound = false;
+          for (const std::string& n : names) bound = bound || n == f->name();
+          if (bound || f->name() == "jsonl" || RulesOf(f).not_in_query() ||
+              (r.pattern.find("{startup_id}") != std::string::npos && f->name() == "id")) {
+            continue;
+          }
+          params.push_back(absl::StrCat(R"({"name":)", Str(f->name()), R"(,"in":"query")",
+                                        RulesOf(f).required() ? R"(,"required":true)" : "",
+                                        R"(,"schema":)", FieldSchema(f, true, &needed), "}"));
+        }
       }
-      absl::StrAppend(&ok, R"(,"content":{)", absl::StrJoin(types, ","), "}");
+      std::string op = absl::StrCat(Str(absl::AsciiStrToLower(r.method)), ":{",
+                                    R"("summary":)", Str(r.summary),
+                                    R"(,"x-pep-roles":)", RoleList(r.roles));
+      if ((r.roles & kPublic) == 0) absl::StrAppend(&op, R"(,"security":[{"bearer":[]}])");
+      absl::StrAppend(&op, R"(,"parameters":[)", absl::StrJoin(params, ","), "]");
+      if (r.body == Body::kJson && r.request != nullptr) {
+        needed.insert({r.request, true});
+        bool body_required = false;  // when it carries a required field, a body must come
+        for (int i = 0; i < r.request->field_count(); ++i) body_required |= RulesOf(r.request->field(i)).required();
+        body_required |= r.request->options().GetExtension(pepiniere::api::v1::message_rules).at_least_one_of_size() > 0;
+        absl::StrAppend(&op, R"(,"requestBody":{)", body_required ? R"("required":true,)" : "",
+                        R"("content":{"application/json":{"schema":{"$ref":"#/components/schemas/)",
+                        SchemaName(r.request, true), R"("}}}})");
+      } else if (r.body == Body::kJsonLines) {
+        absl::StrAppend(&op, R"(,"requestBody":{"required":true,"content":{"application/x-ndjson":{"schema":{"type":"string"}}}})");
+      }
+      std::string ok = R"({"description":"OK")";
+      if (r.response != nullptr) {
+        needed.insert({r.response, false});
+        absl::StrAppend(&ok, R"(,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/)",
+                        SchemaName(r.response, false), R"("}}})");
+      } else {
+        // A stream: its declared type, and JSON Lines where the route offers them (?format=…JSONL).
+        std::vector<std::string> types = {absl::StrCat(Str(r.response_type), R"(:{"schema":{"type":"string"}})")};
+        if (r.response_type != "application/x-ndjson" && r.request != nullptr &&
+            r.request->FindFieldByName("format") != nullptr) {
+          types.push_back(R"("application/x-ndjson":{"schema":{"type":"string"}})");
+        }
+        absl::StrAppend(&ok, R"(,"content":{)", absl::StrJoin(types, ","), "}");
+      }
+      ok += "}";
+      std::vector<std::string> responses = {absl::StrCat(R"("2XX":)", ok)};
+      for (const auto& [status, why] : ErrorStatuses(r)) {
+        responses.push_back(absl::StrCat("\"", status, R"(":{"description":)", Str(why),
+                                         R"(,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/pepiniere.gateway.v1.Error"}}}})"));
+      }
+      absl::StrAppend(&op, R"(,"responses":{)", absl::StrJoin(responses, ","), "}}");
+      paths[doc.path].push_back(op);
     }
-    ok += "}";
-    absl::StrAppend(&op, R"(,"responses":{"2XX":)", ok,
-                    R"(,"default":{"description":"Error","content":{"application/json":{"schema":{"$ref":"#/components/schemas/pepiniere.gateway.v1.Error"}}}}}})");
-    paths[r.pattern].push_back(op);
   }
-  needed.insert(pepiniere::gateway::v1::Error::descriptor());
+  needed.insert({pepiniere::gateway::v1::Error::descriptor(), false});
   std::map<std::string, std::string> schemas;
   while (!needed.empty()) {  // transitively, each message once
-    const Descriptor* d = *needed.begin();
+    const Use u = *needed.begin();
     needed.erase(needed.begin());
-    if (schemas.count(SchemaName(d)) > 0 || IsWellKnown(d)) continue;
-    schemas[SchemaName(d)] = MessageSchema(d, &needed);
+    const std::string name = SchemaName(u.d, u.input);
+    if (schemas.count(name) > 0 || IsWellKnown(u.d)) continue;
+    schemas[name] = MessageSchema(u.d, u.input, &needed);
   }
   std::vector<std::string> path_items, schema_items;
   for (const auto& [p, ops] : paths) {

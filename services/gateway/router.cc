@@ -1,9 +1,11 @@
 #include "services/gateway/router.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "auth/principal.h"
+#include "common/uuid.h"
 
 namespace pep::gateway {
 
@@ -99,6 +101,27 @@ std::vector<std::string> ParamNames(const std::string& pattern) {
     at = close;
   }
   return out;
+}
+
+bool PathIdOk(const Route& route, const std::string& name, const std::string& value) {
+  if (!absl::EndsWith(name, "_id") || IsUuid(value)) return true;
+  if (!route.slug_ok || value.empty() || value.size() > 100) return false;
+  for (char c : value) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+std::vector<DocumentedPath> DocumentedPaths(const Route& route) {
+  const size_t wild = route.pattern.find("=**}");
+  if (wild == std::string::npos) return {{route.pattern, {}}};
+  // C2SP tlog-tiles: tile/<L>/<N>[.p/<W>] and tile/entries/<N>[.p/<W>], N in 3-digit segments
+  // ("x001/234" past the first thousand tiles, which these forms leave to the description).
+  const std::string base = route.pattern.substr(0, route.pattern.rfind('/', wild) + 1);
+  const std::map<std::string, std::string> tile = {{"level", "^([0-9]|entries)$"}, {"index", "^[0-9]{3}$"}};
+  std::map<std::string, std::string> partial = tile;
+  partial["width"] = "^([1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$";
+  return {{base + "{level}/{index}", tile}, {base + "{level}/{index}.p/{width}", partial}};
 }
 
 }  // namespace pep::gateway

@@ -70,7 +70,14 @@ struct Route {
   RouteHandler handler;
   Backend* backend = nullptr;  // the service it needs (none: served by the gateway itself)
   size_t max_body_bytes = 0;   // 0: the gateway's default; else what the service accepts
+  // Path parameters named *_id are UUIDs, refused (400) otherwise before any backend is asked;
+  // a route that also takes a slug there (a start-up by its slug) says so.
+  bool slug_ok = false;
 };
+
+// Whether `value` is acceptable for the path parameter `name` of `route`.
+bool PathIdOk(const Route& route, const std::string& name, const std::string& value);
+inline constexpr char kSlugPattern[] = "^[A-Za-z0-9._-]{1,100}$";
 
 // Path parameters of `path` against `pattern`, or nullopt. A segment may be "{name}",
 // "{name}:verb" or a literal ("audit:verify").
@@ -78,5 +85,14 @@ std::optional<PathParams> Match(const std::string& pattern, const std::string& p
 
 // Names of the "{…}" parameters of a pattern, in order.
 std::vector<std::string> ParamNames(const std::string& pattern);
+
+// How a route appears in the OpenAPI document: its pattern, or — for a "{name=**}" parameter
+// spanning segments, which OpenAPI cannot template — the fixed-depth forms it takes
+// (/ledger/tile/{level}/{index} and …/{index}.p/{width}), each with its parameters' patterns.
+struct DocumentedPath {
+  std::string path;
+  std::map<std::string, std::string> patterns;  // parameter -> regex ("" for the default)
+};
+std::vector<DocumentedPath> DocumentedPaths(const Route& route);
 
 }  // namespace pep::gateway

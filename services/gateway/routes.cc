@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/proto_time.h"
+#include "common/text.h"
 #include "pepiniere/gateway/v1/gateway.pb.h"
 #include "services/gateway/calls.h"
 #include "services/gateway/gateway.h"
@@ -179,6 +180,7 @@ void Gateway::BuildRoutes() {
   add("GET", "/v1/startups/{startup_id}", C | T, "Lire une start-up", Body::kNone,
       nv1::GetStartupRequest::descriptor(), nv1::StartupDetails::descriptor(), &b.incubation,
       Unary(b.incubation, inc, &NS::GetStartup));
+  routes_.back().slug_ok = true;  // « /v1/startups/dossier-unique » for a coordinator
   add("PATCH", "/v1/startups/{startup_id}", C, "Mettre à jour une fiche", Body::kJson,
       nv1::UpdateStartupRequest::descriptor(), nv1::Startup::descriptor(), &b.incubation,
       Unary(b.incubation, inc, &NS::UpdateStartup));
@@ -215,8 +217,17 @@ void Gateway::BuildRoutes() {
               "body: an import needs JSON Lines, one start-up per line (the body is empty)")));
         }
         nv1::ImportPortfolioRequest in;
+        // ?dry_run=1, =yes, =True… rehearse; a value that is not a boolean is refused, never
+        // taken for "import for real".
+        if (call->req.query.contains("dry_run")) {
+          auto dry = QueryBool("dry_run", call->req.Query("dry_run"));
+          if (!dry.ok()) return respond(ErrorResponse(dry.status()));
+          in.set_dry_run(*dry);
+        }
+        for (const auto& [k, v] : call->req.query) {
+          if (k != "dry_run") return respond(ErrorResponse(absl::InvalidArgumentError(absl::StrCat(ValidUtf8(k), ": not a parameter of this route (dry_run is)"))));
+        }
         in.set_jsonl(call->req.body);
-        in.set_dry_run(call->req.Query("dry_run") == "true");
         CallUnary(b.incubation, inc, &NS::ImportPortfolio, call->meta, std::move(in),
                   [respond, &b](const grpc::Status& s, nv1::ImportReport& out, int retry) {
                     respond(s.ok() ? JsonResponse(200, out)

@@ -1,11 +1,14 @@
 #include "services/gateway/transcode.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "common/status.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "pepiniere/gateway/v1/gateway.pb.h"
 
@@ -30,6 +33,11 @@ HttpResponse JsonResponse(int status, const Message& m) {
   r.body = ToJson(m);
   return r;
 }
+
+namespace {
+// RFC 6750 §3: a 401 names the scheme the client should authenticate with.
+constexpr char kBearerChallenge[] = "Bearer realm=\"pepiniere\"";
+}  // namespace
 
 int HttpStatusOf(grpc::StatusCode code) {
   switch (code) {
@@ -58,6 +66,7 @@ HttpResponse ErrorResponse(grpc::StatusCode code, const std::string& message) {
   e.set_message(ValidUtf8(message));  // it may echo the client's bytes: the answer stays UTF-8
   HttpResponse r = JsonResponse(HttpStatusOf(code), e);
   if (r.status == 429 || r.status == 503) r.headers["Retry-After"] = "1";
+  if (r.status == 401) r.headers["WWW-Authenticate"] = kBearerChallenge;
   return r;
 }
 
@@ -91,19 +100,134 @@ HttpResponse BackendErrorResponse(const grpc::Status& s, const std::string& back
   if (r.status == 429 || r.status == 503) {
     r.headers["Retry-After"] = absl::StrCat(std::max(1, retry_after_seconds));
   }
+  if (r.status == 401) r.headers["WWW-Authenticate"] = kBearerChallenge;
   return r;
 }
 
+namespace {
+
+// The member name whose value holds byte `offset` of a JSON text (the last key read before it),
+// for an error that names the field without echoing the bytes.
+std::string KeyBefore(std::string_view json, size_t offset) {
+  std::string key, last;
+  bool in_string = false, escaped = false;
+  size_t start = 0;
+  for (size_t i = 0; i < offset && i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') {
+        in_string = false;
+        last = std::string(json.substr(start, i - start));
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      start = i + 1;
+    } else if (c == ':') {
+      key = last;
+    }
+  }
+  return key;
+}
+
+// What protobuf's JSON parser lets through and the API document forbids: a single value where
+// a list is expected, null inside a list, an enum given by its number.
+absl::Status CheckShape(const google::protobuf::Value& v, const FieldDescriptor* f, const std::string& path);
+
+absl::Status CheckObject(const google::protobuf::Struct& o, const google::protobuf::Descriptor* d,
+                         const std::string& prefix) {
+  for (const auto& [key, value] : o.fields()) {
+    const FieldDescriptor* f = d->FindFieldByName(key);
+    for (int i = 0; f == nullptr && i < d->field_count(); ++i) {
+      if (d->field(i)->json_name() == key) f = d->field(i);
+    }
+    if (f == nullptr) continue;  // the parser names an unknown field
+    PEP_RETURN_IF_ERROR(CheckShape(value, f, prefix.empty() ? key : absl::StrCat(prefix, ".", key)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckItem(const google::protobuf::Value& v, const FieldDescriptor* f, const std::string& path) {
+  using google::protobuf::Value;
+  const auto kind = v.kind_case();
+  auto wrong = [&](const char* expected) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": must be ", expected));
+  };
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_ENUM:
+      if (kind == Value::kNumberValue) return wrong("one of the names the API document lists, not a number");
+      if (kind != Value::kStringValue) return wrong("one of the names the API document lists");
+      return absl::OkStatus();
+    case FieldDescriptor::CPPTYPE_STRING:
+      return kind == Value::kStringValue ? absl::OkStatus() : wrong("a string");
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return kind == Value::kBoolValue ? absl::OkStatus() : wrong("true or false");
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      if (absl::StartsWith(f->message_type()->full_name(), "google.protobuf.")) {
+        // Timestamp, Duration: their JSON form is a string ("2026-12-06T10:00:00Z", "3.5s").
+        return kind == Value::kStringValue ? absl::OkStatus() : wrong("a string (RFC 3339 for a date)");
+      }
+      if (kind != Value::kStructValue) return wrong("an object");
+      return CheckObject(v.struct_value(), f->message_type(), path);
+    default:  // numbers: proto3 JSON also reads them as strings ("42", 64-bit integers)
+      return kind == Value::kNumberValue || kind == Value::kStringValue ? absl::OkStatus() : wrong("a number");
+  }
+}
+
+absl::Status CheckShape(const google::protobuf::Value& v, const FieldDescriptor* f, const std::string& path) {
+  using google::protobuf::Value;
+  if (v.kind_case() == Value::kNullValue) return absl::OkStatus();  // not set
+  if (f->is_map()) return absl::OkStatus();
+  if (!f->is_repeated()) return CheckItem(v, f, path);
+  if (v.kind_case() != Value::kListValue) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": must be a list ([…])"));
+  }
+  for (int i = 0; i < v.list_value().values_size(); ++i) {
+    const std::string at = absl::StrCat(path, "[", i, "]");
+    if (v.list_value().values(i).kind_case() == Value::kNullValue) {
+      return absl::InvalidArgumentError(absl::StrCat(at, ": null is not allowed in a list"));
+    }
+    PEP_RETURN_IF_ERROR(CheckItem(v.list_value().values(i), f, at));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ParseBody(const HttpRequest& req, Message* m) {
   if (req.body.empty()) return absl::OkStatus();
+  // Checked before protobuf sees it: its parser would echo the bytes and log a line per request.
+  if (const size_t bad = FirstInvalidUtf8(req.body); bad != std::string::npos) {
+    const std::string key = KeyBefore(req.body, bad);
+    return absl::InvalidArgumentError(absl::StrCat(key.empty() ? "body" : ValidUtf8(key),
+                                                   ": not valid UTF-8 (byte ", bad, " of the body)"));
+  }
   google::protobuf::util::JsonParseOptions o;
   o.ignore_unknown_fields = false;
+  google::protobuf::Value shape;
+  if (google::protobuf::util::JsonStringToMessage(req.body, &shape, o).ok()) {
+    if (shape.kind_case() != google::protobuf::Value::kStructValue) {
+      return absl::InvalidArgumentError(absl::StrCat("body: must be a JSON object (a ", m->GetDescriptor()->name(), ")"));
+    }
+    PEP_RETURN_IF_ERROR(CheckObject(shape.struct_value(), m->GetDescriptor(), ""));
+  }
   auto s = google::protobuf::util::JsonStringToMessage(req.body, m, o);
   if (!s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("body: not a valid ", m->GetDescriptor()->name(),
-                                                   " (", std::string(s.message()), ")"));
+                                                   " (", ValidUtf8(std::string(s.message())), ")"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> QueryBool(const std::string& name, const std::string& value) {
+  const std::string v = absl::AsciiStrToLower(value);
+  if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
+  if (v == "false" || v == "0" || v == "no" || v == "off") return false;
+  return absl::InvalidArgumentError(absl::StrCat(
+      name, ": '", ValidUtf8(value.substr(0, 32)), "' is not a boolean (true or false)"));
 }
 
 absl::Status ParseQuery(const HttpRequest& req, Message* m) {
@@ -118,14 +242,21 @@ absl::Status ParseQuery(const HttpRequest& req, Message* m) {
     const auto* f = m->GetDescriptor()->FindFieldByName(k);
     // An enum is named (as the API document lists it), never given by number.
     if (f != nullptr && f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM && f->enum_type()->FindValueByName(v) == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(k, ": '", v.substr(0, 64), "' is not one of the values the API document lists"));
+      return absl::InvalidArgumentError(absl::StrCat(k, ": '", ValidUtf8(v.substr(0, 64)), "' is not one of the values the API document lists"));
+    }
+    // A boolean in its usual spellings; anything else is refused, never read as false.
+    if (f != nullptr && f->cpp_type() == FieldDescriptor::CPPTYPE_BOOL && !f->is_repeated()) {
+      auto b = QueryBool(k, v);
+      if (!b.ok()) return b.status();
+      json += *b ? "true" : "false";
+      continue;
     }
     const bool numeric = f != nullptr && f->cpp_type() != FieldDescriptor::CPPTYPE_STRING &&
                          f->cpp_type() != FieldDescriptor::CPPTYPE_ENUM &&
                          f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE &&
                          absl::SimpleAtoi(v, &n);
-    if (v == "true" || v == "false" || numeric) {
-      json += v;
+    if (numeric) {
+      absl::StrAppend(&json, n);  // "068" is 68, not a JSON syntax error
     } else {
       absl::StrAppend(&json, "\"", JsonEscape(v), "\"");
     }
@@ -134,7 +265,7 @@ absl::Status ParseQuery(const HttpRequest& req, Message* m) {
   google::protobuf::util::JsonParseOptions o;
   o.ignore_unknown_fields = false;
   auto s = google::protobuf::util::JsonStringToMessage(json, m, o);
-  if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("query: ", std::string(s.message())));
+  if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("query: ", ValidUtf8(std::string(s.message()))));
   return absl::OkStatus();
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
@@ -27,7 +28,10 @@ HttpResponse BackendErrorResponse(const grpc::Status& s, const std::string& back
 
 // The request body as `m`: unknown fields refused, errors a person can read.
 absl::Status ParseBody(const HttpRequest& req, google::protobuf::Message* m);
-// Query parameters as `m`'s fields (by proto or JSON name); "true"/"false" as booleans.
+// A boolean query parameter: true/1/yes/on or false/0/no/off, any case; else a 400 naming it.
+absl::StatusOr<bool> QueryBool(const std::string& name, const std::string& value);
+// Query parameters as `m`'s fields (by proto name); booleans as QueryBool reads them, enums by
+// name only.
 absl::Status ParseQuery(const HttpRequest& req, google::protobuf::Message* m);
 // Path parameters into same-named string fields (or renamed ones: {"startup_id": "id"}).
 void BindParams(const std::map<std::string, std::string>& params,

@@ -517,10 +517,9 @@ grpc::Status IdeasService::ListScorecards(grpc::ServerContext* ctx,
                                           v1::ListScorecardsResponse* out) {
   auto p = Caller(ctx);
   PEP_GRPC_RETURN_IF_ERROR(p.status());
-  if (!req->challenge_id().empty()) {
-    if (!req->idea_id().empty()) {
-      return ToGrpcStatus(FieldError("idea_id", "give either idea_id or challenge_id, not both"));
-    }
+  // Both given (a challenge's route filtered to one idea, or an idea's checked against its
+  // challenge): that idea's scorecards, if it belongs to that challenge.
+  if (!req->challenge_id().empty() && req->idea_id().empty()) {
     if (!IsUuid(req->challenge_id())) return ToGrpcStatus(FieldError("challenge_id", "is not a valid id"));
     auto c = store_.GetChallenge(req->challenge_id());
     PEP_GRPC_RETURN_IF_ERROR(c.status());
@@ -535,6 +534,11 @@ grpc::Status IdeasService::ListScorecards(grpc::ServerContext* ctx,
   if (!IsUuid(req->idea_id())) return ToGrpcStatus(FieldError("idea_id", "is not a valid id"));
   auto idea = store_.GetIdea(req->idea_id());
   PEP_GRPC_RETURN_IF_ERROR(idea.status());
+  if (!req->challenge_id().empty() && idea->challenge_id() != req->challenge_id()) {
+    if (!IsUuid(req->challenge_id())) return ToGrpcStatus(FieldError("challenge_id", "is not a valid id"));
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat("idea_id: idea ", idea->id(), " is not in challenge ", req->challenge_id()));
+  }
   auto c = store_.GetChallenge(idea->challenge_id());
   PEP_GRPC_RETURN_IF_ERROR(c.status());
   PEP_GRPC_RETURN_IF_ERROR(RequireCoordinatorOrJuror(*p, *c, "reading scorecards"));

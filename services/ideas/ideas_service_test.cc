@@ -207,9 +207,16 @@ TEST_P(IdeasOverGrpc, AJurorReadsTheirChallengesOnlyAndNeverContactEmails) {
   progress.set_challenge_id(other.id());
   EXPECT_EQ(stub_->ListScorecards(As("juror-1", "juror,agent").get(), progress, &cards).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  // Both filters (the challenge's route with ?idea_id=, the idea's with ?challenge_id=): that
+  // idea's scorecards if it is in that challenge, else not found.
+  progress.set_challenge_id(sits.id());
   progress.set_idea_id(on_jury.id());
-  EXPECT_EQ(stub_->ListScorecards(As("coord", "coordinator").get(), progress, &cards).error_message(),
-            "idea_id: give either idea_id or challenge_id, not both");
+  ASSERT_TRUE(stub_->ListScorecards(As("coord", "coordinator").get(), progress, &cards).ok());
+  ASSERT_EQ(cards.scorecards_size(), 1);
+  EXPECT_EQ(cards.scorecards(0).idea_id(), on_jury.id());
+  progress.set_challenge_id(other.id());
+  EXPECT_EQ(stub_->ListScorecards(As("coord", "coordinator").get(), progress, &cards).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 
   // Off the jury, the same juror reads nothing of it any more.
   v1::RemoveJurorsRequest remove;

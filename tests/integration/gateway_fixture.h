@@ -276,6 +276,7 @@ class Platform {
   AuditProcess& audit() { return *audit_; }
   FeedbackProcess& feedback() { return *feedback_; }
   int http_port() const { return http_port_; }
+  std::string GatewayLog(size_t i = 0) { return FileTail(Gateway(i).dir + "/pep-gateway.log", 1 << 20); }
   IdeasProcess& ideas() { return *ideas_; }
   // job name -> metrics port, as Prometheus scrapes them.
   std::map<std::string, int> MetricsPorts() const {
