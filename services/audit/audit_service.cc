@@ -324,7 +324,7 @@ grpc::Status AuditService::ExportLedger(grpc::ServerContext* ctx,
   if (!s.ok()) return ToGrpcStatus(s);
   if (!proof_error.ok()) return ToGrpcStatus(proof_error);
   if (size == 0) {
-    return ToGrpcStatus(absl::FailedPreconditionError("the log has no signed checkpoint yet"));
+    return ToGrpcStatus(absl::UnavailableError("the log has no signed checkpoint yet"));
   }
   if (!head) {  // nothing signed in this lineage yet: the checkpoint still says what was asked of
     auto note = index_.CheckpointAt(size);
@@ -343,7 +343,7 @@ grpc::Status AuditService::GetCheckpoint(grpc::ServerContext* ctx, const av1::Ge
                                          av1::Checkpoint* resp) {
   PEP_GRPC_RETURN_IF_ERROR(auth::Authenticate(*ctx, auth_).status());  // hashes: anyone
   auto latest = index_.Latest();
-  if (!latest) return ToGrpcStatus(absl::FailedPreconditionError("the log has no signed checkpoint yet"));
+  if (!latest) return ToGrpcStatus(absl::UnavailableError("the log has no signed checkpoint yet"));
   resp->set_note(latest->note);
   resp->set_origin(latest->checkpoint.origin);
   resp->set_tree_size(latest->checkpoint.size);

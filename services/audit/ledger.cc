@@ -1,5 +1,5 @@
 #include "services/audit/ledger.h"
-#include "services/audit/entry_v2.h"
+#include "tlog/entry_v2.h"
 
 #include <cstdio>
 

@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "common/status.h"
 #include "pepiniere/audit/v1/log.pb.h"
-#include "services/audit/entry_v2.h"
+#include "tlog/entry_v2.h"
 #include "services/audit/ledger.h"
 #include "store/sqlite.h"
 

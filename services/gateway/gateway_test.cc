@@ -381,7 +381,7 @@ TEST_F(GatewayHttpTest, BadInputGetsA4xxAPersonUnderstands) {
   EXPECT_EQ(asset.headers["cache-control"], "public, max-age=31536000, immutable");
   EXPECT_EQ(asset.headers["content-type"], "text/css; charset=utf-8");
   // A hash that is not the current one is a 404, never the page (which a browser would cache).
-  EXPECT_EQ(Call("GET", "/assets/0000000000000000/app.js").status, 404);
+  EXPECT_EQ(Call("GET", "/assets/0000000000000000/js/main.js").status, 404);
   EXPECT_EQ(Call("GET", "/assets/nothing").status, 404);
   // Nothing outside the console directory, however the path is spelled.
   EXPECT_EQ(Call("GET", "/..%2F..%2F..%2Fetc%2Fhost.conf").status, 404);

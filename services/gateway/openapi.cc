@@ -182,7 +182,8 @@ std::vector<std::pair<int, std::string>> ErrorStatuses(const Route& r) {
                                                   {401, "Jeton absent, inconnu, expiré ou révoqué"}};
   if ((r.roles & kPublic) == 0) out.push_back({403, "Rôle ou périmètre insuffisant"});
   if (!ParamNames(r.pattern).empty() || r.backend != nullptr) out.push_back({404, "Introuvable"});
-  if (r.method != "GET") out.push_back({409, "En conflit avec l'état de la ressource"});
+  // A write, or any call a service answers: FAILED_PRECONDITION, ALREADY_EXISTS and ABORTED are 409.
+  if (r.method != "GET" || r.backend != nullptr) out.push_back({409, "En conflit avec l'état de la ressource"});
   if (r.body != Body::kNone) out.push_back({413, "Corps trop volumineux"});
   if (r.body == Body::kJson) out.push_back({415, "Content-Type attendu : application/json"});
   if (r.backend != nullptr) out.push_back({429, "Trop de requêtes (Retry-After)"});

@@ -259,7 +259,7 @@ TEST_F(GatewayHttpTest, TwoClientsWithTheSameKeyAtOnceGetTwoAnswersEachTheirOwn)
     EXPECT_NE(id(ra.body), id(rb.body));
   }
   // And the console makes a random key per answer.
-  EXPECT_NE(Slurp(SourceDir() + "/services/gateway/console/app.js").find("crypto.randomUUID"),
+  EXPECT_NE(Slurp(SourceDir() + "/services/gateway/console/js/api.js").find("crypto.randomUUID"),
             std::string::npos);
 }
 

@@ -43,7 +43,7 @@ addTree('dsfr/icons', path.join(DSFR, 'icons'), (n) => n.endsWith('.svg'));
 addTree('dsfr/favicon', path.join(DSFR, 'favicon'));
 files.push(['dsfr-chart/DSFRChart.js', path.join(CHART, 'DSFRChart.js')]);
 files.push(['dsfr-chart/DSFRChart.css', path.join(CHART, 'DSFRChart.css')]);
-files.push(['app.js', path.join(HERE, 'app.js')]);
+addTree('js', path.join(HERE, 'js'), (n) => n.endsWith('.js'));  // the console's ES modules
 files.push(['style.css', path.join(HERE, 'style.css')]);
 files.sort((a, b) => (a[0] < b[0] ? -1 : 1));
 

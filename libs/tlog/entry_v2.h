@@ -1,6 +1,7 @@
 // The fields of a version 2 log entry (LEDGER.md "Entry, version 2"): the tag "pep-ledger-v2"
 // and twelve 4-byte big-endian length-prefixed fields. Header-only and free of the service's
-// types, so pepctl's offline verifier reads entries with the same code as pep-audit.
+// types: a contract shared by pep-audit (which writes entries) and pepctl (which verifies them
+// offline), so neither includes the other's headers.
 #pragma once
 
 #include <array>

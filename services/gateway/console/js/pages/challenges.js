@@ -1,0 +1,213 @@
+// The challenge's pages: challenges, one challenge (ideas, jury, decisions), the jury's own
+// page, one idea with its scorecards.
+import { allPages, api } from '../api.js';
+import { render } from '../main.js';
+import { has, jurorChallenges, main, me } from '../session.js';
+import { alertBox, badge, breadcrumb, dataTable, date, esc, field, go, int, longDate, num, onSubmit, select, submit, toast } from '../ui.js';
+import { CHALLENGE_STATUS, IDEA_STATUS, IDEA_STATUS_ONE, word } from '../words.js';
+
+async function challenges() {
+  const data = await api('GET', '/v1/challenges');
+  const rows = (data.challenges || []).map((c) => [
+    `<a href="/defis/${esc(c.id)}">${esc(c.title)}</a>`, badge(word(CHALLENGE_STATUS, c.status), c.status === 'CHALLENGE_STATUS_OPEN' ? 'success' : ''),
+    esc(c.theme), int((c.juror_ids || []).length)]);
+  main().innerHTML = `
+    <h1>Défis</h1>
+    ${dataTable("Défis de l'incubateur", ['Titre', 'Statut', 'Thème', 'Jurés'], rows)}
+    ${has('coordinator') ? `
+    <h2 class="fr-mt-4w">Créer un défi</h2>
+    <form id="new-challenge" class="pep-form">
+      ${field('c-title', 'Titre du défi', { name: 'title', required: true })}
+      ${field('c-theme', 'Thème', { name: 'theme', value: 'simplification' })}
+      ${field('c-criteria', 'Critères (séparés par des virgules)', { name: 'criteria', value: 'impact, faisabilité' })}
+      ${field('c-quorum', 'Quorum du jury', { name: 'jury_quorum', type: 'number', value: '1', attrs: 'min="1"' })}
+      ${submit('Créer le défi')}
+    </form>` : ''}`;
+  const form = document.getElementById('new-challenge');
+  if (form) {
+    onSubmit(form, async (f) => {
+      const c = await api('POST', '/v1/challenges', {
+        title: f.get('title'), theme: f.get('theme'), jury_quorum: Number(f.get('jury_quorum')),
+        criteria: String(f.get('criteria')).split(',').map((s) => s.trim()).filter(Boolean)
+          .map((name) => ({ name, weight: 1 })),
+      });
+      toast('Défi créé');
+      go('/defis/' + c.id);
+    });
+  }
+}
+
+async function accountNames() {
+  if (!has('coordinator')) return {};
+  try {
+    const list = await api('GET', '/v1/accounts');
+    return Object.fromEntries((list.accounts || []).map((a) => [a.id, a.display_name || a.email]));
+  } catch (e) { return {}; }
+}
+
+async function challenge(id) {
+  const enc = encodeURIComponent(id);
+  const c = await api('GET', '/v1/challenges/' + enc);
+  const ideas = await allPages(`/v1/challenges/${enc}/ideas?page_size=500`, 'ideas');  // a challenge may gather thousands
+  const columns = Object.keys(IDEA_STATUS).map((s) => {
+    const of = ideas.filter((i) => i.status === s);
+    return `<section class="pep-column" aria-label="${esc(IDEA_STATUS[s])}">
+      <h3 class="fr-h6">${esc(IDEA_STATUS[s])} <span class="fr-badge fr-badge--sm">${int(of.length)}</span></h3>
+      <ul class="pep-cards">${of.map((i) => `<li><a href="/idees/${esc(i.id)}">${esc(i.title)}</a><br>
+        <span class="fr-text--xs">${esc(i.author_name)} — ${esc(i.department)}</span></li>`).join('')}</ul></section>`;
+  }).join('');
+  const onJury = (c.juror_ids || []).includes(me.actor);
+  const isCoord = has('coordinator');
+  let ranking = '';
+  let progress = '';
+  if (isCoord || onJury) {
+    const [r, cards, names] = await Promise.all([
+      api('GET', `/v1/challenges/${enc}/ranking`),
+      api('GET', `/v1/challenges/${enc}/scores`),
+      accountNames()]);
+    ranking = `<h2 class="fr-mt-4w">Classement</h2>${dataTable(`Classement (quorum : ${r.jury_quorum} grille${r.jury_quorum > 1 ? 's' : ''})`,
+      ['Rang', 'Idée', 'Statut', 'Moyenne pondérée /5', 'Grilles'],
+      (r.ideas || []).map((i) => [int(i.rank), `<a href="/idees/${esc(i.idea_id)}">${esc(i.title)}</a>`, esc(word(IDEA_STATUS_ONE, i.status)),
+        i.scorecard_count ? num(i.weighted_mean, 2) : '—',
+        `${int(i.scorecard_count)}${i.quorum_reached ? ' ' + badge('quorum atteint', 'success') : ''}`]), 'ranking')}`;
+    // The jury's progress: for each juror, the ideas they scored and those still to score.
+    const scored = {};
+    for (const s of cards.scorecards || []) (scored[s.juror_id] ||= new Set()).add(s.idea_id);
+    progress = `<h2 class="fr-mt-4w">Avancement du jury</h2>${dataTable('Idées évaluées par chaque juré',
+      ['Juré', 'Idées évaluées', 'Reste à évaluer'],
+      (c.juror_ids || []).map((j) => {
+        const { done, left } = juryTally(ideas, scored[j] || new Set());
+        return [esc(names[j] || (j === me.actor ? 'Vous' : j)),
+          `${int(done)} <progress max="${done + left.length || 1}" value="${done}" aria-hidden="true"></progress>`, int(left.length)];
+      }), 'jury-progress')}`;
+  }
+  main().innerHTML = `
+    ${breadcrumb([['/defis', 'Défis'], ['', c.title]])}
+    <h1>Défi : ${esc(c.title)}</h1>
+    <p>Statut : <strong>${esc(word(CHALLENGE_STATUS, c.status))}</strong> — jurés : ${(c.juror_ids || []).length || 'aucun'}${onJury ? ' (dont vous)' : ''}
+      — ${int(ideas.length)} idée${ideas.length > 1 ? 's' : ''}</p>
+    ${isCoord ? `<ul class="fr-btns-group fr-btns-group--inline-md">
+      ${c.status === 'CHALLENGE_STATUS_DRAFT' ? '<li><button class="fr-btn" type="button" id="open">Ouvrir le défi</button></li>' : ''}
+      ${c.status === 'CHALLENGE_STATUS_OPEN' ? '<li><button class="fr-btn fr-btn--secondary" type="button" id="close">Clore le défi</button></li>' : ''}
+    </ul>
+    <p>Pour désigner un juré : <a href="/comptes">Comptes et droits</a>.</p>` : ''}
+    <h2>Idées par statut</h2><div class="pep-pipeline">${columns}</div>
+    ${ranking}${progress}
+    ${(isCoord || has('agent')) && c.status === 'CHALLENGE_STATUS_OPEN' ? `
+    <h2 class="fr-mt-4w">Déposer une idée</h2>
+    <form id="new-idea" class="pep-form">
+      ${field('i-title', "Titre de l'idée", { name: 'title', required: true })}
+      ${field('i-problem', 'Problème constaté', { name: 'problem', type: 'textarea', required: true })}
+      ${field('i-proposal', 'Proposition', { name: 'proposal', type: 'textarea', required: true })}
+      ${field('i-author', 'Votre nom', { name: 'author_name', required: true })}
+      ${field('i-dept', 'Direction ou service', { name: 'department', required: true })}
+      ${field('i-email', 'Courriel professionnel', { name: 'contact_email', type: 'email', required: true })}
+      ${submit("Déposer l'idée")}
+    </form>` : ''}`;
+  const transition = (verb) => async () => {
+    try {
+      await api('POST', `/v1/challenges/${enc}:${verb}`);
+      toast(verb === 'open' ? 'Défi ouvert' : 'Défi clos');
+      render();
+    } catch (e) { toast('Erreur : ' + e.message, true); }
+  };
+  document.getElementById('open')?.addEventListener('click', transition('open'));
+  document.getElementById('close')?.addEventListener('click', transition('close'));
+  const form = document.getElementById('new-idea');
+  if (form) {
+    onSubmit(form, async (f) => {
+      const r = await api('POST', `/v1/challenges/${enc}/ideas`, Object.fromEntries(f.entries()));
+      toast('Idée déposée' + ((r.similar_ideas || []).length ? ' (des idées proches existent)' : ''));
+      render();
+    });
+  }
+}
+
+// What a juror has scored of a challenge, and what is left: the ideas not decided beyond the
+// shortlist that have no scorecard of theirs (withdrawn ones count for neither).
+function juryTally(ideas, scoredIds) {
+  const live = ideas.filter((i) => i.status !== 'IDEA_STATUS_WITHDRAWN');
+  return {
+    done: live.filter((i) => scoredIds.has(i.id)).length,
+    left: live.filter((i) => !scoredIds.has(i.id) && (i.status === 'IDEA_STATUS_SUBMITTED' || i.status === 'IDEA_STATUS_SHORTLISTED')),
+  };
+}
+
+// A juror's own page: the challenges they sit on, and for each the ideas they have yet to score.
+async function jury() {
+  const all = (await api('GET', '/v1/challenges')).challenges || [];
+  const mine = all.filter((c) => (c.juror_ids || []).includes(me.actor) || jurorChallenges().includes(c.id));
+  const sections = await Promise.all(mine.map(async (c) => {
+    const enc = encodeURIComponent(c.id);
+    const [ideas, cards] = await Promise.all([
+      allPages(`/v1/challenges/${enc}/ideas?page_size=500`, 'ideas'), api('GET', `/v1/challenges/${enc}/scores`)]);
+    const { done, left } = juryTally(ideas,
+      new Set((cards.scorecards || []).filter((s) => s.juror_id === me.actor).map((s) => s.idea_id)));
+    return `<section class="fr-mb-4w" aria-labelledby="jury-${esc(c.id)}">
+      <h2 id="jury-${esc(c.id)}"><a href="/defis/${esc(c.id)}">${esc(c.title)}</a></h2>
+      <p>${badge(word(CHALLENGE_STATUS, c.status))} Vous avez évalué ${int(done)} idée(s) ; ${left.length ? `il en reste ${int(left.length)} à évaluer` : 'il n\'en reste aucune'}.</p>
+      ${left.length ? `<ul class="pep-todo">${left.map((i) => `<li><a href="/idees/${esc(i.id)}">${esc(i.title)}</a>
+        <span class="fr-text--xs"> — ${esc(i.department)}</span></li>`).join('')}</ul>`
+    : alertBox('success', 'Toutes les idées de ce défi ont votre évaluation.')}</section>`;
+  }));
+  main().innerHTML = `<h1>Mon jury</h1>
+    ${sections.join('') || alertBox('info', "Vous n'êtes juré d'aucun défi pour l'instant.")}`;
+}
+
+async function idea(id) {
+  const i = await api('GET', '/v1/ideas/' + encodeURIComponent(id));
+  const c = await api('GET', '/v1/challenges/' + encodeURIComponent(i.challenge_id));
+  let cards = [];
+  const onJury = (c.juror_ids || []).includes(me.actor);
+  if (has('coordinator') || onJury) {
+    cards = (await api('GET', `/v1/ideas/${encodeURIComponent(id)}/scores`)).scorecards || [];
+  }
+  const mine = cards.find((s) => s.juror_id === me.actor);
+  const names = await accountNames();
+  const criteria = c.criteria || [];
+  const decidable = i.status !== 'IDEA_STATUS_WITHDRAWN' && i.status !== 'IDEA_STATUS_REJECTED' &&
+    i.status !== 'IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION';
+  main().innerHTML = `
+    ${breadcrumb([['/defis', 'Défis'], ['/defis/' + c.id, c.title], ['', i.title]])}
+    <h1>Idée : ${esc(i.title)}</h1>
+    <p>Statut : <strong>${esc(word(IDEA_STATUS_ONE, i.status))}</strong> —
+       par ${esc(i.author_name)} (${esc(i.department)}), déposée le ${longDate(i.submitted_at)}</p>
+    <h2>Problème</h2><p>${esc(i.problem)}</p><h2>Proposition</h2><p>${esc(i.proposal)}</p>
+    ${cards.length ? `<h2>Grilles d'évaluation</h2>${dataTable('Évaluations du jury', ['Juré', 'Note pondérée /5', 'Commentaire', 'Le'],
+      cards.map((s) => [esc(names[s.juror_id] || (s.juror_id === me.actor ? 'Vous' : s.juror_id)), num(s.weighted_score, 2), esc(s.comment), date(s.scored_at)]))}` : ''}
+    ${onJury ? `<h2 class="fr-mt-4w">${mine ? 'Modifier mon évaluation' : 'Évaluer'}</h2><form id="score" class="pep-form">
+      ${criteria.map((k, n) => field(`s-${n}`, `Note « ${k.name} » (0 à 5)`, { name: k.name, type: 'number', required: true,
+    hint: `Poids ${num(k.weight, 0)}`, attrs: 'min="0" max="5" step="1"',
+    value: mine ? String((mine.scores || []).find((x) => x.criterion === k.name)?.score ?? '') : '' })).join('')}
+      ${field('s-comment', 'Commentaire', { name: '__comment', type: 'textarea', value: mine ? mine.comment : '' })}
+      ${submit("Enregistrer l'évaluation")}</form>` : ''}
+    ${has('coordinator') && decidable ? `<h2 class="fr-mt-4w">Décider</h2><form id="decide" class="pep-form">
+      ${select('d-outcome', 'Décision', 'decision', [['IDEA_STATUS_SHORTLISTED', 'Présélectionner'], ['IDEA_STATUS_AWARDED', 'Primer'],
+    ['IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION', 'Retenir pour expérimentation'], ['IDEA_STATUS_REJECTED', 'Écarter']])}
+      ${field('d-rationale', 'Motif', { name: 'rationale' })}
+      ${field('d-prize', 'Prix (si primée)', { name: 'prize' })}
+      ${submit('Enregistrer la décision')}</form>` : ''}`;
+  const score = document.getElementById('score');
+  if (score) {
+    onSubmit(score, async (f) => {
+      await api('POST', `/v1/ideas/${encodeURIComponent(id)}/scores`, {
+        scores: criteria.map((k) => ({ criterion: k.name, score: Number(f.get(k.name)) })),
+        comment: f.get('__comment') || '',
+      });
+      toast('Évaluation enregistrée');
+      render();
+    });
+  }
+  const decide = document.getElementById('decide');
+  if (decide) {
+    onSubmit(decide, async (f) => {
+      await api('POST', `/v1/ideas/${encodeURIComponent(id)}:decide`, Object.fromEntries(f.entries()));
+      toast('Décision enregistrée');
+      render();
+    });
+  }
+}
+
+export {
+  accountNames, challenge, challenges, idea, jury, juryTally,
+};

@@ -1,0 +1,57 @@
+// Every enum the API speaks, in French: the console never shows a raw value.
+
+const ROLE_LABELS = { coordinator: 'Coordination', juror: 'Juré', product_team: "Membre de l'équipe", agent: 'Agent' };
+const PHASES = {
+  PHASE_INVESTIGATION: 'Investigation', PHASE_CONSTRUCTION: 'Construction',
+  PHASE_ACCELERATION: 'Accélération', PHASE_CONSOLIDATION: 'Consolidation',
+  PHASE_TRANSFERRED: 'Transférée', PHASE_OPERATED: 'Opérée',
+  PHASE_ABANDONED_IN_INVESTIGATION: 'Abandonnée (investigation)', PHASE_ABANDONED: 'Abandonnée',
+};
+// GetPortfolioStats keys its counts by the short name ("CONSTRUCTION").
+const phaseOfStatsKey = (k) => 'PHASE_' + k;
+// The beta.gouv.fr model, as pep-incubation enforces it (incubation_core.cc TransitionAllowed).
+const NEXT_PHASES = {
+  PHASE_INVESTIGATION: ['PHASE_CONSTRUCTION', 'PHASE_ABANDONED_IN_INVESTIGATION'],
+  PHASE_CONSTRUCTION: ['PHASE_ACCELERATION', 'PHASE_ABANDONED'],
+  PHASE_ACCELERATION: ['PHASE_CONSOLIDATION', 'PHASE_ABANDONED'],
+  PHASE_CONSOLIDATION: ['PHASE_TRANSFERRED', 'PHASE_OPERATED', 'PHASE_ABANDONED'],
+};
+const ABANDON = new Set(['PHASE_ABANDONED', 'PHASE_ABANDONED_IN_INVESTIGATION']);
+const OUTCOMES = {
+  COMMITTEE_OUTCOME_GO: 'GO (passage à la phase suivante)', COMMITTEE_OUTCOME_EXTEND: 'Prolongation de la phase',
+  COMMITTEE_OUTCOME_PIVOT: 'Pivot', COMMITTEE_OUTCOME_STOP: 'STOP (abandon)',
+  COMMITTEE_OUTCOME_UNSPECIFIED: 'Décision non renseignée',
+};
+const MILESTONE_KINDS = {
+  MILESTONE_KIND_PRODUCT_LAUNCH: 'Mise en production', MILESTONE_KIND_USERS_REACHED: 'Usagers atteints',
+  MILESTONE_KIND_KPI: 'Indicateur', MILESTONE_KIND_FUNDING: 'Financement', MILESTONE_KIND_TEAM: 'Équipe',
+  MILESTONE_KIND_OTHER: 'Autre', MILESTONE_KIND_UNSPECIFIED: 'Non précisé',
+};
+const IDEA_STATUS = {
+  IDEA_STATUS_SUBMITTED: 'Déposées', IDEA_STATUS_SHORTLISTED: 'Présélectionnées',
+  IDEA_STATUS_AWARDED: 'Primées', IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION: 'Retenues',
+  IDEA_STATUS_REJECTED: 'Écartées', IDEA_STATUS_WITHDRAWN: 'Retirées',
+};
+const IDEA_STATUS_ONE = {
+  IDEA_STATUS_SUBMITTED: 'Déposée', IDEA_STATUS_SHORTLISTED: 'Présélectionnée', IDEA_STATUS_AWARDED: 'Primée',
+  IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION: 'Retenue pour expérimentation', IDEA_STATUS_REJECTED: 'Écartée',
+  IDEA_STATUS_WITHDRAWN: 'Retirée',
+};
+const CHALLENGE_STATUS = {
+  CHALLENGE_STATUS_DRAFT: 'Brouillon', CHALLENGE_STATUS_OPEN: 'Ouvert', CHALLENGE_STATUS_CLOSED: 'Clos',
+};
+const BANDS = {
+  BAND_GREEN: ['Bon', 'success'], BAND_YELLOW: ['Moyen', 'new'], BAND_RED: ['Insuffisant', 'error'],
+  BAND_INSUFFICIENT_DATA: ['Données insuffisantes', 'info'],
+};
+const SORTS = {
+  name: 'Nom', phase: 'Phase', incubator: 'Incubateur', phase_since: 'Date d\'entrée dans la phase',
+  last_milestone_at: 'Dernier jalon', created_at: 'Date de création',
+};
+const word = (table, key) => table[key] || key || '';
+
+export {
+  ABANDON, BANDS, CHALLENGE_STATUS, IDEA_STATUS, IDEA_STATUS_ONE, MILESTONE_KINDS,
+  NEXT_PHASES, OUTCOMES, PHASES, ROLE_LABELS, SORTS, phaseOfStatsKey,
+  word,
+};

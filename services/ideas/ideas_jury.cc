@@ -1,0 +1,244 @@
+// pep-ideas' jury at the RPC edge: jurors assigned and removed, scorecards (never by a juror on
+// their own idea), the ranking and the decisions that need the jury's quorum.
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/log.h"
+#include "common/proto_time.h"
+#include "common/status.h"
+#include "common/uuid.h"
+#include "pepiniere/ideas/v1/events.pb.h"
+#include "services/ideas/ideas_service.h"
+#include "services/ideas/service_rules.h"
+
+namespace pep::ideas {
+
+using internal::RedactContact;
+using internal::RequireCoordinator;
+using internal::RequireCoordinatorOrJuror;
+
+grpc::Status IdeasService::AssignJurors(grpc::ServerContext* ctx,
+                                        const v1::AssignJurorsRequest* req, v1::Challenge* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "assigning jurors"));
+  PEP_GRPC_RETURN_IF_ERROR(ValidateAssignJurors(*req));
+  v1::Challenge c;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
+    auto got = tx.GetChallenge(req->challenge_id());
+    if (!got.ok()) return got.status();
+    c = std::move(*got);
+    // Jurors may be added in any status: scoring mostly happens after submissions close.
+    v1::JurorsAssigned ev;
+    ev.set_challenge_id(c.id());
+    for (const auto& j : req->juror_ids()) {
+      if (std::find(c.juror_ids().begin(), c.juror_ids().end(), j) == c.juror_ids().end()) {
+        c.add_juror_ids(j);
+        ev.add_added_juror_ids(j);
+      }
+    }
+    if (c.juror_ids_size() > kMaxJurors) {
+      return FieldError("juror_ids", absl::StrFormat("a jury has at most %d members", kMaxJurors));
+    }
+    if (ev.added_juror_ids_size() == 0) return absl::OkStatus();  // all already assigned
+    *ev.mutable_juror_ids() = c.juror_ids();
+    c.set_version(c.version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutChallenge(c));
+    return tx.Emit(c.id(), c.id(), c.version(), ev, p->id, tx.Now());
+  }));
+  Committed(false);
+  *out = std::move(c);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::RemoveJurors(grpc::ServerContext* ctx,
+                                        const v1::RemoveJurorsRequest* req, v1::Challenge* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "removing jurors"));
+  PEP_GRPC_RETURN_IF_ERROR(ValidateRemoveJurors(*req));
+  v1::Challenge c;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
+    auto got = tx.GetChallenge(req->challenge_id());
+    if (!got.ok()) return got.status();
+    c = std::move(*got);
+    v1::JurorsRemoved ev;
+    ev.set_challenge_id(c.id());
+    google::protobuf::RepeatedPtrField<std::string> kept;
+    for (const auto& j : c.juror_ids()) {
+      if (std::find(req->juror_ids().begin(), req->juror_ids().end(), j) == req->juror_ids().end()) {
+        *kept.Add() = j;
+      } else {
+        ev.add_removed_juror_ids(j);
+      }
+    }
+    if (ev.removed_juror_ids_size() == 0) return absl::OkStatus();  // none was on the jury
+    *c.mutable_juror_ids() = kept;
+    *ev.mutable_juror_ids() = kept;
+    c.set_version(c.version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutChallenge(c));
+    return tx.Emit(c.id(), c.id(), c.version(), ev, p->id, tx.Now());
+  }));
+  Committed(false);
+  *out = std::move(c);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::ScoreIdea(grpc::ServerContext* ctx, const v1::ScoreIdeaRequest* req,
+                                     v1::Scorecard* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  if (!IsUuid(req->idea_id())) return ToGrpcStatus(FieldError("idea_id", "is not a valid id"));
+  v1::Scorecard card;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
+    auto idea = tx.GetIdea(req->idea_id());
+    if (!idea.ok()) return idea.status();
+    auto c = tx.GetChallenge(idea->challenge_id());
+    if (!c.ok()) return c.status();
+    if (std::find(c->juror_ids().begin(), c->juror_ids().end(), p->id) == c->juror_ids().end()) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("'", p->id, "' is not a juror of this idea's challenge"));
+    }
+    if (idea->author_id() == p->id) {  // a juror's own idea is judged by the rest of the jury
+      return absl::PermissionDeniedError(
+          absl::StrCat("'", p->id, "' submitted this idea: a juror does not score their own idea"));
+    }
+    PEP_RETURN_IF_ERROR(ValidateScore(*req, *c));
+    PEP_RETURN_IF_ERROR(CheckScorable(*idea));
+    card.set_idea_id(idea->id());
+    card.set_juror_id(p->id);
+    *card.mutable_scores() = req->scores();
+    card.set_comment(req->comment());
+    card.set_weighted_score(WeightedScore(*c, card));
+    *card.mutable_scored_at() = ToTimestamp(tx.Now());
+    auto replaced = tx.PutScorecard(card);
+    if (!replaced.ok()) return replaced.status();
+    idea->set_version(idea->version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutIdea(*idea));
+    v1::IdeaScored ev;
+    *ev.mutable_scorecard() = card;
+    ev.set_challenge_id(c->id());
+    ev.set_replaced_previous(*replaced);
+    return tx.Emit(idea->id(), idea->id(), idea->version(), ev, p->id, tx.Now());
+  }));
+  Committed(false);
+  *out = std::move(card);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::ListScorecards(grpc::ServerContext* ctx,
+                                          const v1::ListScorecardsRequest* req,
+                                          v1::ListScorecardsResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  // Both given (a challenge's route filtered to one idea, or an idea's checked against its
+  // challenge): that idea's scorecards, if it belongs to that challenge.
+  if (!req->challenge_id().empty() && req->idea_id().empty()) {
+    if (!IsUuid(req->challenge_id())) return ToGrpcStatus(FieldError("challenge_id", "is not a valid id"));
+    auto c = store_.GetChallenge(req->challenge_id());
+    PEP_GRPC_RETURN_IF_ERROR(c.status());
+    PEP_GRPC_RETURN_IF_ERROR(RequireCoordinatorOrJuror(*p, *c, "reading scorecards"));
+    auto cards = store_.ScorecardsOfChallenge(c->id());
+    PEP_GRPC_RETURN_IF_ERROR(cards.status());
+    for (auto& [idea_id, of_idea] : *cards) {
+      for (auto& card : of_idea) *out->add_scorecards() = std::move(card);
+    }
+    return grpc::Status::OK;
+  }
+  if (!IsUuid(req->idea_id())) return ToGrpcStatus(FieldError("idea_id", "is not a valid id"));
+  auto idea = store_.GetIdea(req->idea_id());
+  PEP_GRPC_RETURN_IF_ERROR(idea.status());
+  if (!req->challenge_id().empty() && idea->challenge_id() != req->challenge_id()) {
+    if (!IsUuid(req->challenge_id())) return ToGrpcStatus(FieldError("challenge_id", "is not a valid id"));
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat("idea_id: idea ", idea->id(), " is not in challenge ", req->challenge_id()));
+  }
+  auto c = store_.GetChallenge(idea->challenge_id());
+  PEP_GRPC_RETURN_IF_ERROR(c.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinatorOrJuror(*p, *c, "reading scorecards"));
+  auto cards = store_.Scorecards(req->idea_id());
+  PEP_GRPC_RETURN_IF_ERROR(cards.status());
+  for (auto& c : *cards) *out->add_scorecards() = std::move(c);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::RankIdeas(grpc::ServerContext* ctx, const v1::RankIdeasRequest* req,
+                                     v1::RankIdeasResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  if (!IsUuid(req->challenge_id())) {
+    return ToGrpcStatus(FieldError("challenge_id", "is not a valid id"));
+  }
+  auto c = store_.GetChallenge(req->challenge_id());
+  PEP_GRPC_RETURN_IF_ERROR(c.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinatorOrJuror(*p, *c, "the ranking"));
+  auto ideas = store_.IdeasOfChallenge(c->id());
+  PEP_GRPC_RETURN_IF_ERROR(ideas.status());
+  auto cards = store_.ScorecardsOfChallenge(c->id());
+  PEP_GRPC_RETURN_IF_ERROR(cards.status());
+  for (auto& r : pep::ideas::RankIdeas(*c, *ideas, *cards)) *out->add_ideas() = std::move(r);
+  out->set_jury_quorum(c->jury_quorum());
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::DecideIdea(grpc::ServerContext* ctx, const v1::DecideIdeaRequest* req,
+                                      v1::Idea* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "deciding on an idea"));
+  PEP_GRPC_RETURN_IF_ERROR(ValidateDecide(*req));
+  v1::Idea idea;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
+    auto got = tx.GetIdea(req->idea_id());
+    if (!got.ok()) return got.status();
+    idea = std::move(*got);
+    PEP_RETURN_IF_ERROR(CheckIdeaTransition(idea.status(), req->decision()));
+    auto c = tx.GetChallenge(idea.challenge_id());
+    if (!c.ok()) return c.status();
+    auto cards = tx.Scorecards(idea.id());
+    if (!cards.ok()) return cards.status();
+    PEP_RETURN_IF_ERROR(CheckQuorum(*c, static_cast<int>(cards->size())));
+    const absl::Time now = tx.Now();
+    v1::Decision d;
+    d.set_outcome(req->decision());
+    d.set_rationale(req->rationale());
+    d.set_prize(req->prize());
+    d.set_decided_by(p->id);
+    *d.mutable_decided_at() = ToTimestamp(now);
+    idea.set_status(req->decision());
+    *idea.mutable_last_decision() = d;
+    idea.set_version(idea.version() + 1);
+    *idea.mutable_updated_at() = ToTimestamp(now);
+    PEP_RETURN_IF_ERROR(tx.PutIdea(idea));
+    auto emit = [&](auto ev) {
+      ev.set_idea_id(idea.id());
+      *ev.mutable_decision() = d;
+      return std::move(ev);
+    };
+    switch (req->decision()) {
+      case v1::IDEA_STATUS_SHORTLISTED:
+        return tx.Emit(idea.id(), idea.id(), idea.version(), emit(v1::IdeaShortlisted()), p->id, now);
+      case v1::IDEA_STATUS_AWARDED:
+        return tx.Emit(idea.id(), idea.id(), idea.version(), emit(v1::IdeaAwarded()), p->id, now);
+      case v1::IDEA_STATUS_REJECTED:
+        return tx.Emit(idea.id(), idea.id(), idea.version(), emit(v1::IdeaRejected()), p->id, now);
+      case v1::IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION: {
+        v1::IdeaSelected ev = emit(v1::IdeaSelected());
+        ev.set_challenge_id(idea.challenge_id());
+        ev.set_title(idea.title());
+        ev.set_problem(idea.problem());
+        ev.set_proposal(idea.proposal());
+        ev.set_author_name(idea.author_name());
+        ev.set_department(idea.department());
+        return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now);
+      }
+      default:
+        return absl::InternalError("unreachable: decision validated above");
+    }
+  }));
+  Committed(true);
+  metrics_.decisions(req->decision()).Increment();
+  *out = std::move(idea);
+  return grpc::Status::OK;
+}
+
+}  // namespace pep::ideas

@@ -1,0 +1,47 @@
+// Who may do what in pep-ideas, shared by its RPC handlers (ideas_service.cc: challenges and
+// ideas; ideas_jury.cc: the jury, scores and decisions).
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "auth/principal.h"
+#include "pepiniere/ideas/v1/ideas.pb.h"
+
+namespace pep::ideas::internal {
+
+namespace v1 = ::pepiniere::ideas::v1;
+
+inline absl::Status RequireCoordinator(const auth::Principal& p, std::string_view action) {
+  if (p.HasRole("coordinator")) return absl::OkStatus();
+  return absl::PermissionDeniedError(std::string(action) + " requires the coordinator role");
+}
+
+inline absl::Status RequireAuthorOrCoordinator(const auth::Principal& p, const v1::Idea& idea) {
+  if (p.id == idea.author_id() || p.HasRole("coordinator")) return absl::OkStatus();
+  return absl::PermissionDeniedError("only the idea's author or a coordinator may change it");
+}
+
+// Per-resource rules, here and not only in the gateway: a call with the gateway key but the
+// wrong principal is refused by the service itself.
+inline bool IsJurorOf(const auth::Principal& p, const v1::Challenge& c) {
+  return std::find(c.juror_ids().begin(), c.juror_ids().end(), p.id) != c.juror_ids().end();
+}
+
+inline absl::Status RequireCoordinatorOrJuror(const auth::Principal& p, const v1::Challenge& c,
+                                       const std::string& what) {
+  if (p.HasRole("coordinator") || IsJurorOf(p, c)) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      what, " is for coordinators and the jury of challenge ", c.id(), " ('", p.id, "' is not on it)"));
+}
+
+// The contact e-mail is the coordinators' (and the author's own): jurors judge the idea, not
+// the person.
+inline void RedactContact(const auth::Principal& p, v1::Idea* idea) {
+  if (!p.HasRole("coordinator") && idea->author_id() != p.id) idea->clear_contact_email();
+}
+
+}  // namespace pep::ideas::internal
