@@ -165,15 +165,23 @@ absl::Status CheckItem(const google::protobuf::Value& v, const FieldDescriptor* 
       return kind == Value::kStringValue ? absl::OkStatus() : wrong("a string");
     case FieldDescriptor::CPPTYPE_BOOL:
       return kind == Value::kBoolValue ? absl::OkStatus() : wrong("true or false");
-    case FieldDescriptor::CPPTYPE_MESSAGE:
-      if (absl::StartsWith(f->message_type()->full_name(), "google.protobuf.")) {
-        // Timestamp, Duration: their JSON form is a string ("2026-12-06T10:00:00Z", "3.5s").
+    case FieldDescriptor::CPPTYPE_MESSAGE: {
+      const std::string& type = f->message_type()->full_name();
+      if (type == "google.protobuf.Timestamp" || type == "google.protobuf.Duration" ||
+          type == "google.protobuf.FieldMask") {
+        // Their JSON form is a string ("2026-12-06T10:00:00Z", "3.5s", "title,theme").
         return kind == Value::kStringValue ? absl::OkStatus() : wrong("a string (RFC 3339 for a date)");
       }
+      if (absl::StartsWith(type, "google.protobuf.")) return absl::OkStatus();  // Struct, wrappers…
       if (kind != Value::kStructValue) return wrong("an object");
       return CheckObject(v.struct_value(), f->message_type(), path);
-    default:  // numbers: proto3 JSON also reads them as strings ("42", 64-bit integers)
-      return kind == Value::kNumberValue || kind == Value::kStringValue ? absl::OkStatus() : wrong("a number");
+    }
+    case FieldDescriptor::CPPTYPE_INT64:
+    case FieldDescriptor::CPPTYPE_UINT64:  // the document's form is a decimal string; a number too
+      return kind == Value::kNumberValue || kind == Value::kStringValue ? absl::OkStatus()
+                                                                        : wrong("a number or a decimal string");
+    default:  // 32-bit integers and decimals: a JSON number, as the document says ("12" is not one)
+      return kind == Value::kNumberValue ? absl::OkStatus() : wrong("a number");
   }
 }
 

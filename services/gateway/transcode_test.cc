@@ -53,8 +53,11 @@ TEST(ParseBody, EnumsByNameDatesAsStringsObjectsAsObjects) {
   EXPECT_EQ(BodyError(R"({"to":"PHASE_CONSTRUCTION"})", &phase), "accepted");
   EXPECT_EQ(BodyError(R"({"effective_date":{}})", &phase), "effective_date: must be a string (RFC 3339 for a date)");
   nv1::PushMilestoneRequest milestone;
-  EXPECT_EQ(BodyError(R"({"kpis":[{"name":"usagers","value":"beaucoup"}]})", &milestone).substr(0, 5), "body:");
+  EXPECT_EQ(BodyError(R"({"kpis":[{"name":"usagers","value":"beaucoup"}]})", &milestone), "kpis[0].value: must be a number");
   EXPECT_EQ(BodyError(R"({"kpis":[{"name":7}]})", &milestone), "kpis[0].name: must be a string");
+  EXPECT_EQ(BodyError(R"({"kpis":[{"name":"usagers","value":"12"}]})", &milestone), "kpis[0].value: must be a number");
+  EXPECT_EQ(BodyError(R"({"kpis":[{"name":"usagers","value":"NaN"}]})", &milestone), "kpis[0].value: must be a number");
+  EXPECT_EQ(BodyError(R"({"kpis":[{"name":"usagers","value":12.5}]})", &milestone), "accepted");
   EXPECT_EQ(BodyError(R"({"kpis":["x"]})", &milestone), "kpis[0]: must be an object");
   EXPECT_EQ(BodyError(R"([1,2])", &milestone), "body: must be a JSON object (a PushMilestoneRequest)");
   nv1::CreateStartupRequest create;

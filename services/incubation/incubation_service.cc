@@ -382,7 +382,7 @@ grpc::Status IncubationService::ChangePhase(grpc::ServerContext* ctx,
     if (!req->decision_id().empty()) {
       auto d = tx.GetDecision(req->decision_id());
       if (absl::IsNotFound(d.status())) {
-        return FieldError("decision_id", absl::StrCat("no committee decision ", req->decision_id()));
+        return absl::NotFoundError(absl::StrCat("decision_id: no committee decision ", req->decision_id()));
       }
       if (!d.ok()) return d.status();
       decision = std::move(*d);
@@ -563,7 +563,7 @@ grpc::Status IncubationService::RemoveTeamMember(grpc::ServerContext* ctx,
     if (mem->has_end()) return absl::FailedPreconditionError("member_id: already left the team");
     const absl::Time end = req->has_end() ? FromTimestamp(req->end()) : tx.Now();
     if (end < FromTimestamp(mem->start())) {
-      return FieldError("end", "before the member joined");
+      return absl::FailedPreconditionError("end: before the member joined");  // its start decides
     }
     *mem->mutable_end() = ToTimestamp(end);
     st.set_version(st.version() + 1);

@@ -39,6 +39,11 @@ constexpr const char* kExplainedRefusals[] = {
     "only product_team tokens are scoped",
     "the coordinator role has no scope",
     "slug: cannot be derived from the name",    // a name without a letter or digit
+    "duplicate criterion",                       // items unique by one of their fields
+    "scored twice",
+    "unknown criterion",                         // against the challenge's own criteria
+    "missing criterion",
+    "a jury has at most",                        // the jury as it is plus the ones added
 };
 
 struct Failure {
