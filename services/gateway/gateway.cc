@@ -54,6 +54,7 @@ Gateway::Gateway(GatewayOptions options, TokenStore& tokens, HttpMetrics& metric
     web_ = std::make_unique<WebSignIn>(std::move(w), *accounts_, backends_);
   }
   BuildRoutes();
+  openapi_ = OpenApi();  // the routes are fixed from here on: the document is made once
 }
 
 namespace {
@@ -247,7 +248,7 @@ std::optional<HttpResponse> Gateway::Dispatch(HttpRequest& req, const Route** ou
   }
   if (req.path == "/openapi.json") {
     *label = "/openapi.json";
-    return HttpResponse{200, "application/json; charset=utf-8", OpenApi()};
+    return HttpResponse{200, "application/json; charset=utf-8", openapi_};
   }
   // /v1: the API; /ledger/: the log's C2SP resources (issue 14); anything else is the console.
   if (!IsApi(req)) {

@@ -88,6 +88,7 @@ class Gateway {
   std::unique_ptr<WebSignIn> web_;
   StaticFiles static_files_;
   std::vector<Route> routes_;
+  std::string openapi_;  // OpenApi() of routes_, served at /openapi.json
   std::atomic<bool> draining_{false};
   // Database work (tokens, sessions, sign-ins) and route handlers run here, never on the HTTP
   // io threads: a slow database must not stall /healthz or the other connections. Last: it

@@ -218,7 +218,7 @@ std::string Gateway::OpenApi() const {
           const FieldDescriptor* f = r.request->field(i);
           bool bound = false;
           for (const std::string& n : names) bound = bound || n == f->name();
-          if (bound || f->name() == "jsonl" || RulesOf(f).not_in_query() ||
+          if (bound || RulesOf(f).not_in_query() ||
               (r.pattern.find("{startup_id}") != std::string::npos && f->name() == "id")) {
             continue;
           }

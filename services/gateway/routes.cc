@@ -6,7 +6,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/proto_time.h"
-#include "common/text.h"
 #include "pepiniere/gateway/v1/gateway.pb.h"
 #include "services/gateway/calls.h"
 #include "services/gateway/gateway.h"
@@ -216,17 +215,8 @@ void Gateway::BuildRoutes() {
           return respond(ErrorResponse(absl::InvalidArgumentError(
               "body: an import needs JSON Lines, one start-up per line (the body is empty)")));
         }
-        nv1::ImportPortfolioRequest in;
-        // ?dry_run=1, =yes, =True… rehearse; a value that is not a boolean is refused, never
-        // taken for "import for real".
-        if (call->req.query.contains("dry_run")) {
-          auto dry = QueryBool("dry_run", call->req.Query("dry_run"));
-          if (!dry.ok()) return respond(ErrorResponse(dry.status()));
-          in.set_dry_run(*dry);
-        }
-        for (const auto& [k, v] : call->req.query) {
-          if (k != "dry_run") return respond(ErrorResponse(absl::InvalidArgumentError(absl::StrCat(ValidUtf8(k), ": not a parameter of this route (dry_run is)"))));
-        }
+        nv1::ImportPortfolioRequest in;  // ?dry_run= as every boolean; an unknown name refused
+        if (absl::Status q = ParseQuery(call->req, &in); !q.ok()) return respond(ErrorResponse(q));
         in.set_jsonl(call->req.body);
         CallUnary(b.incubation, inc, &NS::ImportPortfolio, call->meta, std::move(in),
                   [respond, &b](const grpc::Status& s, nv1::ImportReport& out, int retry) {

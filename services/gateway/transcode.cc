@@ -10,6 +10,7 @@
 #include "common/status.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "pepiniere/api/v1/rules.pb.h"
 #include "pepiniere/gateway/v1/gateway.pb.h"
 
 namespace pep::gateway {
@@ -35,8 +36,13 @@ HttpResponse JsonResponse(int status, const Message& m) {
 }
 
 namespace {
-// RFC 6750 §3: a 401 names the scheme the client should authenticate with.
-constexpr char kBearerChallenge[] = "Bearer realm=\"pepiniere\"";
+// The headers an error status calls for: when to retry (429, 503) and, for a 401, the scheme to
+// authenticate with (RFC 6750 §3).
+HttpResponse WithStatusHeaders(HttpResponse r, int retry_after_seconds) {
+  if (r.status == 429 || r.status == 503) r.headers["Retry-After"] = absl::StrCat(std::max(1, retry_after_seconds));
+  if (r.status == 401) r.headers["WWW-Authenticate"] = "Bearer realm=\"pepiniere\"";
+  return r;
+}
 }  // namespace
 
 int HttpStatusOf(grpc::StatusCode code) {
@@ -64,10 +70,7 @@ HttpResponse ErrorResponse(grpc::StatusCode code, const std::string& message) {
   gv1::Error e;
   e.set_code(static_cast<int>(code));
   e.set_message(ValidUtf8(message));  // it may echo the client's bytes: the answer stays UTF-8
-  HttpResponse r = JsonResponse(HttpStatusOf(code), e);
-  if (r.status == 429 || r.status == 503) r.headers["Retry-After"] = "1";
-  if (r.status == 401) r.headers["WWW-Authenticate"] = kBearerChallenge;
-  return r;
+  return WithStatusHeaders(JsonResponse(HttpStatusOf(code), e), 1);
 }
 
 HttpResponse ErrorResponse(const absl::Status& s) {
@@ -96,12 +99,7 @@ HttpResponse BackendErrorResponse(const grpc::Status& s, const std::string& back
   e.set_message(message);
   // google.rpc.Status bytes from the service, kept as base64
   if (!s.error_details().empty()) e.add_details(absl::Base64Escape(s.error_details()));
-  HttpResponse r = JsonResponse(HttpStatusOf(code), e);
-  if (r.status == 429 || r.status == 503) {
-    r.headers["Retry-After"] = absl::StrCat(std::max(1, retry_after_seconds));
-  }
-  if (r.status == 401) r.headers["WWW-Authenticate"] = kBearerChallenge;
-  return r;
+  return WithStatusHeaders(JsonResponse(HttpStatusOf(code), e), retry_after_seconds);
 }
 
 namespace {
@@ -251,6 +249,9 @@ absl::Status ParseQuery(const HttpRequest& req, Message* m) {
     // An enum is named (as the API document lists it), never given by number.
     if (f != nullptr && f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM && f->enum_type()->FindValueByName(v) == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(k, ": '", ValidUtf8(v.substr(0, 64)), "' is not one of the values the API document lists"));
+    }
+    if (f != nullptr && f->options().GetExtension(pepiniere::api::v1::rules).not_in_query()) {
+      return absl::InvalidArgumentError(absl::StrCat(k, ": not a query parameter of this route"));
     }
     // A boolean in its usual spellings; anything else is refused, never read as false.
     if (f != nullptr && f->cpp_type() == FieldDescriptor::CPPTYPE_BOOL && !f->is_repeated()) {

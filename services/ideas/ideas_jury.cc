@@ -12,7 +12,6 @@
 
 namespace pep::ideas {
 
-using internal::RedactContact;
 using internal::RequireCoordinator;
 using internal::RequireCoordinatorOrJuror;
 
@@ -212,7 +211,7 @@ grpc::Status IdeasService::DecideIdea(grpc::ServerContext* ctx, const v1::Decide
     auto emit = [&](auto ev) {
       ev.set_idea_id(idea.id());
       *ev.mutable_decision() = d;
-      return std::move(ev);
+      return ev;
     };
     switch (req->decision()) {
       case v1::IDEA_STATUS_SHORTLISTED:

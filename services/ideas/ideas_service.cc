@@ -26,7 +26,6 @@ using internal::IsJurorOf;
 using internal::RedactContact;
 using internal::RequireAuthorOrCoordinator;
 using internal::RequireCoordinator;
-using internal::RequireCoordinatorOrJuror;
 
 IdeasMetrics::IdeasMetrics(prometheus::Registry& r) {
   submitted_ = &prometheus::BuildCounter()

@@ -17,7 +17,6 @@
 
 namespace pep::incubation {
 
-using internal::AsOfFirstPhase;
 using internal::Change;
 using internal::CheckScope;
 using internal::LinksText;
