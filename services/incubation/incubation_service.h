@@ -20,6 +20,8 @@
 
 namespace pep::incubation {
 
+struct ImportPlan;
+
 class IncubationMetrics {
  public:
   explicit IncubationMetrics(prometheus::Registry& registry);
@@ -88,8 +90,9 @@ class IncubationService final : public v1::IncubationService::Service {
   absl::StatusOr<auth::Principal> Caller(grpc::ServerContext* ctx) const;
   void Decorate(v1::Startup* s) const;  // overdue flags, from the clock
   void Committed();
-  absl::Status ImportOne(IncubationTx& tx, const ImportLine& line, const std::string& actor,
-                         v1::ImportReport* report, int* events);
+  // Writes a PlanImport result: its rows, its events through the outbox, the new snapshot.
+  absl::Status WritePlan(IncubationTx& tx, const ImportPlan& plan, const std::string& slug,
+                         const v1::StartupDetails& src, const std::string& actor);
 
   IncubationStore& store_;
   const Clock& clock_;

@@ -413,10 +413,24 @@ TEST_P(ServiceTest, ImportReportsThenReimportIsUnchangedThenUpdatesOnlyTheDiffer
   changed.replace(changed.find(phases), phases.size(),
                   R"({"name":"construction","start":"2021-05-26"},{"name":"acceleration","start":"2023-01-15"}])");
   req.set_jsonl(changed);
+  // The rehearsal first: it reports what the import will do, and writes nothing.
+  req.set_dry_run(true);
+  v1::ImportReport rehearsal;
+  ASSERT_TRUE(svc_.ImportPortfolio(As("coord", "coordinator").get(), &req, &rehearsal).ok());
+  EXPECT_EQ(rehearsal.updated(), 1);
+  EXPECT_EQ(rehearsal.unchanged(), 1);
+  EXPECT_EQ(rehearsal.rejected(), 2);
+  EXPECT_EQ(rehearsal.events_emitted(), 2);
+  EXPECT_EQ(OutboxTypes().size(), after_first.size());
+  ASSERT_TRUE(svc_.GetStartup(As("coord", "coordinator").get(), &gr, &det).ok());
+  EXPECT_EQ(det.startup().mission(), "Un seul dossier");
+  req.set_dry_run(false);
   v1::ImportReport upd;
   ASSERT_TRUE(svc_.ImportPortfolio(As("coord", "coordinator").get(), &req, &upd).ok());
   EXPECT_EQ(upd.updated(), 1);
   EXPECT_EQ(upd.unchanged(), 1);
+  EXPECT_EQ(upd.events_emitted(), rehearsal.events_emitted());
+  EXPECT_EQ(upd.warnings_size(), rehearsal.warnings_size());
   const auto after_update = OutboxTypes();
   ASSERT_EQ(after_update.size(), after_first.size() + 2);
   EXPECT_EQ(after_update[after_first.size()], "pepiniere.incubation.v1.StartupUpdated");
