@@ -1,0 +1,413 @@
+// pep-notify's flow: events become notifications, notifications become e-mails, the clock makes
+// reminders and digests. How a send and its record are tied: an e-mail is a row of `mails`
+// written in the same transaction as its notifications (so a redelivered event, which finds its
+// ce_id in the inbox and its dedup keys taken, makes none again); the sender takes pending rows,
+// hands each to the relay with a Message-ID made of the row's id (the same on every attempt),
+// and marks it sent — with the NotificationSent events in the outbox — in one transaction after
+// the relay's 250. The one window left: a crash between that 250 and the commit sends that
+// e-mail again on restart, with the same Message-ID.
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/proto_time.h"
+#include "common/status.h"
+#include "common/uuid.h"
+#include "pepiniere/ideas/v1/events.pb.h"
+#include "pepiniere/incubation/v1/events.pb.h"
+#include "pepiniere/notify/v1/events.pb.h"
+#include "services/notify/notify_mail.h"
+#include "services/notify/notify_service.h"
+
+namespace pep::notify {
+
+namespace {
+namespace iv1 = ::pepiniere::ideas::v1;
+namespace incv1 = ::pepiniere::incubation::v1;
+
+const char* KindOf(int delivery) {
+  return delivery == nv1::DELIVERY_WEEKLY ? "weekly" : delivery == nv1::DELIVERY_DAILY ? "daily" : "single";
+}
+}  // namespace
+
+NotifyMetrics::NotifyMetrics(prometheus::Registry& r)
+    : made_(&prometheus::BuildCounter()
+                 .Name("pep_notify_notifications_total")
+                 .Help("Notifications made (one per person and cause), by rule.")
+                 .Register(r)),
+      sent_(&prometheus::BuildCounter()
+                 .Name("pep_notify_emails_sent_total")
+                 .Help("E-mails the relay accepted, by rule (digest_daily, digest_weekly for digests).")
+                 .Register(r)),
+      failed_(&prometheus::BuildCounter()
+                   .Name("pep_notify_email_failures_total")
+                   .Help("Attempts the relay refused or that could not reach it, by rule and kind "
+                         "(temporary: retried; permanent: undeliverable).")
+                   .Register(r)),
+      retried_(&prometheus::BuildCounter()
+                    .Name("pep_notify_emails_retried_total")
+                    .Help("E-mails put back for a later attempt after a temporary failure, by rule.")
+                    .Register(r)),
+      undeliverable_(&prometheus::BuildCounter()
+                          .Name("pep_notify_emails_undeliverable_total")
+                          .Help("E-mails refused for good (5xx), recorded and shown to coordinators.")
+                          .Register(r)),
+      depth_(&prometheus::BuildGauge()
+                  .Name("pep_notify_queue_depth")
+                  .Help("E-mails waiting to be sent, by rule.")
+                  .Register(r)),
+      age_(&prometheus::BuildGauge()
+                .Name("pep_notify_queue_oldest_age_seconds")
+                .Help("Age of the oldest e-mail waiting to be sent, by rule (0: none waiting).")
+                .Register(r)) {}
+
+void NotifyMetrics::SetBacklog(const std::vector<Backlog>& backlog, absl::Time now) {
+  absl::MutexLock l(&mu_);
+  for (auto& [rule, present] : seen_rules_) present = false;
+  for (const auto& b : backlog) {
+    seen_rules_[b.rule] = true;
+    depth_->Add({{"rule", b.rule}}).Set(static_cast<double>(b.pending));
+    age_->Add({{"rule", b.rule}}).Set(std::max(0.0, absl::ToDoubleSeconds(now - b.oldest)));
+  }
+  for (const auto& [rule, present] : seen_rules_) {
+    if (present) continue;
+    depth_->Add({{"rule", rule}}).Set(0);
+    age_->Add({{"rule", rule}}).Set(0);
+  }
+}
+
+absl::Status NotifyService::Project(NotifyTx& tx, const events::Envelope& env,
+                                    const std::string& payload) {
+  const std::string& t = env.type;
+  auto challenge = [&](const std::string& id, auto&& change) -> absl::Status {
+    auto c = tx.Challenge(id);
+    if (!c) return absl::OkStatus();  // created before pep-notify's time: nothing to update
+    change(*c);
+    return tx.PutChallenge(*c);
+  };
+  if (t == "pepiniere.ideas.v1.ChallengeCreated") {
+    iv1::ChallengeCreated ev;
+    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("ChallengeCreated: undecodable");
+    const auto& c = ev.challenge();
+    ChallengeInfo info{c.id(), c.title()};
+    if (c.has_closes_at()) info.closes_at = FromTimestamp(c.closes_at());
+    info.open = c.status() == iv1::CHALLENGE_STATUS_OPEN;
+    info.juror_ids.assign(c.juror_ids().begin(), c.juror_ids().end());
+    return tx.PutChallenge(info);
+  }
+  if (t == "pepiniere.ideas.v1.ChallengeOpened" || t == "pepiniere.ideas.v1.ChallengeClosed") {
+    iv1::ChallengeOpened ev;  // both carry challenge_id = 1
+    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError(t + ": undecodable");
+    const bool open = t == "pepiniere.ideas.v1.ChallengeOpened";
+    return challenge(ev.challenge_id(), [&](ChallengeInfo& c) { c.open = open; });
+  }
+  if (t == "pepiniere.ideas.v1.JurorsAssigned" || t == "pepiniere.ideas.v1.JurorsRemoved") {
+    iv1::JurorsAssigned ev;  // the same field numbers: challenge_id, changed, the whole jury
+    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError(t + ": undecodable");
+    return challenge(ev.challenge_id(), [&](ChallengeInfo& c) {
+      c.juror_ids.assign(ev.juror_ids().begin(), ev.juror_ids().end());
+    });
+  }
+  if (t == "pepiniere.ideas.v1.IdeaSubmitted") {
+    iv1::IdeaSubmitted ev;
+    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("IdeaSubmitted: undecodable");
+    const auto& i = ev.idea();
+    return tx.PutIdea({i.id(), i.challenge_id(), i.author_id(), i.title()});
+  }
+  if (t == "pepiniere.ideas.v1.IdeaEdited") {
+    iv1::IdeaEdited ev;
+    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("IdeaEdited: undecodable");
+    auto idea = tx.Idea(ev.idea_id());
+    if (!idea) return absl::OkStatus();
+    for (const auto& c : ev.changes()) {
+      if (c.field() == "title") idea->title = c.new_value();
+    }
+    return tx.PutIdea(*idea);
+  }
+  if (t == "pepiniere.ideas.v1.IdeaWithdrawn") {
+    iv1::IdeaWithdrawn ev;
+    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("IdeaWithdrawn: undecodable");
+    return tx.SetIdeaWithdrawn(ev.idea_id());
+  }
+  if (t == "pepiniere.ideas.v1.IdeaScored") {
+    iv1::IdeaScored ev;
+    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("IdeaScored: undecodable");
+    return tx.PutScore(ev.scorecard().idea_id(), ev.scorecard().juror_id());
+  }
+  if (t == "pepiniere.incubation.v1.StartupCreated") {
+    incv1::StartupCreated ev;
+    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("StartupCreated: undecodable");
+    const auto& s = ev.startup();
+    return tx.PutStartup(
+        {s.id(), s.name(), env.correlation_id != s.id() ? env.correlation_id : std::string()});
+  }
+  if (t == "pepiniere.incubation.v1.StartupUpdated") {
+    incv1::StartupUpdated ev;
+    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("StartupUpdated: undecodable");
+    for (const auto& c : ev.changes()) {
+      if (c.field() == "name") PEP_RETURN_IF_ERROR(tx.PutStartup({ev.startup_id(), c.new_value(), ""}));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NotifyService::HandleEvent(const events::Record& record, const events::Envelope& env) {
+  return store_.Write([&](NotifyTx& tx) -> absl::Status {
+    auto fresh = tx.RecordInbox(env.id, record.topic, clock_.Now());
+    if (!fresh.ok()) return fresh.status();
+    if (!*fresh) return absl::OkStatus();  // handled before (redelivery)
+    PEP_RETURN_IF_ERROR(Project(tx, env, record.value));
+    for (const Planned& p : ForEvent(env, record.value, tx)) {
+      PEP_RETURN_IF_ERROR(
+          Make(tx, p, env.id, env.correlation_id, absl::StrCat(p.rule, "|", env.id, "|", p.recipient_id)));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status NotifyService::Make(NotifyTx& tx, const Planned& p, const std::string& cause_id,
+                                 const std::string& correlation_id, const std::string& dedup) {
+  const absl::Time now = clock_.Now();
+  auto delivery = tx.DeliveryOf(p.recipient_id, p.category);
+  if (!delivery.ok()) return delivery.status();
+  StoredNotification s;
+  s.n.set_id(NewUuidV7(now));
+  s.n.set_rule(p.rule);
+  s.n.set_category(p.category);
+  s.n.set_title(p.title);
+  s.n.set_body(p.body);
+  s.n.set_link(p.link);
+  s.n.set_subject_id(p.subject_id);
+  *s.n.mutable_created_at() = ToTimestamp(now);
+  s.recipient_id = p.recipient_id;
+  s.subject_type = p.subject_type;
+  s.cause_id = cause_id;
+  s.correlation_id = correlation_id;
+  s.delivery = *delivery;
+  auto inserted = tx.InsertNotification(s, dedup);
+  if (!inserted.ok()) return inserted.status();
+  if (!*inserted) return absl::OkStatus();  // this person was told of this cause already
+  metrics_.Made(p.rule).Increment();
+  if (*delivery == nv1::DELIVERY_NONE) return Tell(tx, {s}, nv1::CHANNEL_CONSOLE, "");
+  if (*delivery == nv1::DELIVERY_IMMEDIATE) {
+    return tx.InsertMail({.id = s.n.id(), .recipient_id = p.recipient_id, .kind = "single",
+                          .rule = p.rule, .next_attempt = now, .created = now});
+  }
+  return absl::OkStatus();  // waits for its digest
+}
+
+absl::Status NotifyService::Tell(NotifyTx& tx, const std::vector<StoredNotification>& items,
+                                 int channel, const std::string& message_id) {
+  const absl::Time now = clock_.Now();
+  for (const auto& s : items) {
+    nv1::NotificationSent ev;
+    ev.set_notification_id(s.n.id());
+    ev.set_recipient_id(s.recipient_id);
+    ev.set_rule(s.n.rule());
+    ev.set_subject_type(s.subject_type);
+    ev.set_subject_id(s.n.subject_id());
+    ev.set_cause_event_id(s.cause_id);
+    ev.set_channel(static_cast<nv1::Channel>(channel));
+    ev.set_message_id(message_id);
+    PEP_RETURN_IF_ERROR(tx.Emit(s.n.id(), s.correlation_id,
+                                absl::StartsWith(s.cause_id, "reminder:") ? "" : s.cause_id, ev, now));
+  }
+  return absl::OkStatus();
+}
+
+Mail NotifyService::Compose(const MailRow& m, const nv1::Contact& to,
+                            const std::vector<StoredNotification>& items) const {
+  Mail mail;
+  mail.message_id = absl::StrCat("<", m.id, "@", options_.message_id_domain, ">");
+  mail.from_address = options_.mail_from;
+  mail.from_name = options_.mail_from_name;
+  mail.to_address = to.email();
+  mail.to_name = to.display_name();
+  mail.date = clock_.Now();
+  for (const auto& s : items) {
+    mail.items.push_back({s.n.title(), s.n.body(), absl::StrCat(options_.console_url, s.n.link())});
+  }
+  std::string category = items.empty() ? "" : items.front().n.category();
+  if (m.kind == "single") {
+    mail.subject = items.empty() ? "Pépinière" : items.front().n.title();
+  } else {
+    const bool daily = m.kind == "daily";
+    mail.subject = absl::StrCat(daily ? "Votre point du jour" : "Votre point de la semaine",
+                                " sur Pépinière : ", items.size(),
+                                items.size() == 1 ? " nouvelle" : " nouvelles");
+    mail.intro = absl::StrCat("Voici ce qui s'est passé ", daily ? "depuis hier" : "cette semaine",
+                              " dans ce qui vous concerne.");
+    for (const auto& s : items) {
+      if (s.n.category() != category) category.clear();  // several: the link unsubscribes all
+    }
+  }
+  const std::string token = SignUnsubscribe(options_.unsubscribe_key, to.account_id(),
+                                            category.empty() ? "*" : category,
+                                            clock_.Now() + options_.unsubscribe_ttl);
+  mail.unsubscribe_url =
+      absl::StrCat(options_.console_url, "/v1/notifications/unsubscribe?token=", token);
+  const Category* c = FindCategory(category);
+  mail.unsubscribe_label = c ? c->label : "toutes les catégories";
+  mail.settings_url = absl::StrCat(options_.console_url, "/notifications");
+  return mail;
+}
+
+int NotifyService::SendDue(SmtpSender& smtp) {
+  std::vector<MailRow> due;
+  if (auto s = store_.Read([&](NotifyTx& tx) -> absl::Status {
+        auto d = tx.DueMails(clock_.Now(), options_.send_batch);
+        if (!d.ok()) return d.status();
+        due = std::move(*d);
+        return absl::OkStatus();
+      });
+      !s.ok()) {
+    LogWarn("reading the e-mails due failed", {{"error", s.ToString()}});
+    return 0;
+  }
+  int attempted = 0;
+  for (const MailRow& m : due) {
+    std::optional<nv1::Contact> to;
+    std::vector<StoredNotification> items;
+    absl::Status read = store_.Read([&](NotifyTx& tx) -> absl::Status {
+      auto c = tx.GetContact(m.recipient_id);
+      if (!c.ok()) return c.status();
+      to = std::move(*c);
+      auto n = tx.NotificationsOfMail(m.id);
+      if (!n.ok()) return n.status();
+      items = std::move(*n);
+      return absl::OkStatus();
+    });
+    if (!read.ok()) return attempted;
+    const int channel = m.kind == "single" ? nv1::CHANNEL_EMAIL : nv1::CHANNEL_EMAIL_DIGEST;
+    if (!to || to->email().empty() || items.empty()) {
+      // Nobody to write to (never signed in, or erased): the console shows it.
+      (void)store_.Write([&](NotifyTx& tx) -> absl::Status {
+        PEP_RETURN_IF_ERROR(tx.MailSent(m.id, MailRow::kNoAddress, 0, "no address", clock_.Now()));
+        return Tell(tx, items, nv1::CHANNEL_CONSOLE, "");
+      });
+      continue;
+    }
+    const Mail mail = Compose(m, *to, items);
+    ++attempted;
+    const SendResult r = smtp.Send(options_.mail_from, to->email(), RenderMime(mail));
+    const absl::Time now = clock_.Now();
+    absl::Status w;
+    switch (r.kind) {
+      case SendResult::Kind::kSent:
+        w = store_.Write([&](NotifyTx& tx) -> absl::Status {
+          PEP_RETURN_IF_ERROR(tx.MailSent(m.id, MailRow::kSent, r.smtp_code, "", now));
+          return Tell(tx, items, channel, mail.message_id);
+        });
+        if (w.ok()) metrics_.Sent(m.rule).Increment();
+        break;
+      case SendResult::Kind::kPermanent:
+        metrics_.Failed(m.rule, "permanent").Increment();
+        w = store_.Write([&](NotifyTx& tx) -> absl::Status {
+          PEP_RETURN_IF_ERROR(tx.MailSent(m.id, MailRow::kUndeliverable, r.smtp_code, r.error, now));
+          for (const auto& s : items) {
+            nv1::NotificationUndeliverable ev;
+            ev.set_notification_id(s.n.id());
+            ev.set_recipient_id(s.recipient_id);
+            ev.set_rule(s.n.rule());
+            ev.set_smtp_code(r.smtp_code);
+            PEP_RETURN_IF_ERROR(tx.Emit(s.n.id(), s.correlation_id, "", ev, now));
+          }
+          return absl::OkStatus();
+        });
+        if (w.ok()) metrics_.Undeliverable(m.rule).Increment();
+        LogWarn("e-mail refused for good", {{"mail", m.id}, {"smtp_code", absl::StrCat(r.smtp_code)},
+                                            {"error", r.error}});
+        break;
+      case SendResult::Kind::kTemporary:
+        metrics_.Failed(m.rule, "temporary").Increment();
+        w = store_.Write([&](NotifyTx& tx) {
+          return tx.MailRetry(m.id, m.attempts + 1, now + RetryDelay(m.attempts + 1), r.smtp_code,
+                              r.error);
+        });
+        if (w.ok()) metrics_.Retried(m.rule).Increment();
+        if (r.smtp_code == 0) {  // the relay is unreachable: the others wait for the next pass
+          LogWarn("SMTP relay unreachable", {{"error", r.error}});
+          return attempted;
+        }
+        break;
+    }
+    if (!w.ok()) LogWarn("recording an e-mail's outcome failed", {{"mail", m.id}, {"error", w.ToString()}});
+  }
+  return attempted;
+}
+
+absl::StatusOr<std::pair<int, int>> NotifyService::MakeDigests(int delivery) {
+  std::pair<int, int> made{0, 0};
+  PEP_RETURN_IF_ERROR(store_.Write([&](NotifyTx& tx) -> absl::Status {
+    auto who = tx.DigestRecipients(delivery);
+    if (!who.ok()) return who.status();
+    const absl::Time now = clock_.Now();
+    for (const auto& r : *who) {
+      const std::string id = NewUuidV7(now);
+      auto n = tx.AttachToDigest(r, delivery, id);
+      if (!n.ok()) return n.status();
+      PEP_RETURN_IF_ERROR(tx.InsertMail({.id = id, .recipient_id = r, .kind = KindOf(delivery),
+                                         .rule = absl::StrCat("digest_", KindOf(delivery)),
+                                         .next_attempt = now, .created = now}));
+      ++made.first;
+      made.second += *n;
+    }
+    return absl::OkStatus();
+  }));
+  return made;
+}
+
+absl::Status NotifyService::RunSchedules() {
+  const absl::Time now = clock_.Now();
+  // Reminders: jurors of challenges closing soon, once per (challenge, closing day, juror).
+  PEP_RETURN_IF_ERROR(store_.Write([&](NotifyTx& tx) -> absl::Status {
+    auto open = tx.OpenChallenges();
+    if (!open.ok()) return open.status();
+    for (const auto& c : *open) {
+      for (const Reminder& r : JuryClosing(c, now, options_.jury_reminder_window, tx)) {
+        const std::string cause = absl::StrCat("reminder:", r.what.rule, ":", c.id, ":", r.period);
+        PEP_RETURN_IF_ERROR(Make(tx, r.what, cause, c.id, absl::StrCat(cause, "|", r.what.recipient_id)));
+      }
+    }
+    return absl::OkStatus();
+  }));
+  // Digests: each morning from digest_hour (Paris), the weekly one on Mondays; the period is
+  // recorded so a restart does not send the day's digest twice.
+  absl::TimeZone paris;
+  if (!absl::LoadTimeZone("Europe/Paris", &paris)) paris = absl::UTCTimeZone();
+  const absl::CivilSecond local = absl::ToCivilSecond(now, paris);
+  if (local.hour() < options_.digest_hour) return absl::OkStatus();
+  for (int delivery : {static_cast<int>(nv1::DELIVERY_DAILY), static_cast<int>(nv1::DELIVERY_WEEKLY)}) {
+    if (delivery == nv1::DELIVERY_WEEKLY &&
+        absl::GetWeekday(absl::CivilDay(local)) != absl::Weekday::monday) {
+      continue;
+    }
+    const std::string job = absl::StrCat("digest:", KindOf(delivery));
+    const std::string period = delivery == nv1::DELIVERY_DAILY ? DailyPeriod(now) : WeeklyPeriod(now);
+    std::string last;
+    PEP_RETURN_IF_ERROR(store_.Read([&](NotifyTx& tx) -> absl::Status {
+      auto p = tx.LastPeriod(job);
+      if (!p.ok()) return p.status();
+      last = *p;
+      return absl::OkStatus();
+    }));
+    if (last == period) continue;
+    auto made = MakeDigests(delivery);
+    if (!made.ok()) return made.status();
+    PEP_RETURN_IF_ERROR(store_.Write([&](NotifyTx& tx) { return tx.SetLastPeriod(job, period); }));
+    LogInfo("digests made", {{"cadence", KindOf(delivery)}, {"period", period},
+                             {"digests", absl::StrCat(made->first)},
+                             {"notifications", absl::StrCat(made->second)}});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NotifyService::RefreshBacklog() {
+  return store_.Read([&](NotifyTx& tx) -> absl::Status {
+    auto b = tx.Backlogs();
+    if (!b.ok()) return b.status();
+    metrics_.SetBacklog(*b, clock_.Now());
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace pep::notify

@@ -1,0 +1,218 @@
+// pep-notify's gRPC API: the address book, the console's bell and settings, one-click
+// unsubscribe, undeliverable e-mails and digests on demand.
+#include "services/notify/notify_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
+#include "common/status.h"
+#include "services/notify/notify_mail.h"
+
+namespace pep::notify {
+
+namespace {
+
+absl::Status RequireCoordinator(const auth::Principal& p, const std::string& action) {
+  if (p.HasRole("coordinator")) return absl::OkStatus();
+  return absl::PermissionDeniedError(action + " requires the coordinator role");
+}
+
+bool LooksLikeEmail(const std::string& e) {
+  const size_t at = e.find('@');
+  return e.size() >= 3 && e.size() <= 254 && at != std::string::npos && at > 0 &&
+         e.find('@', at + 1) == std::string::npos && e.find('.', at) != std::string::npos &&
+         e.back() != '.' && e.find_first_of(" \t\r\n<>,;\"") == std::string::npos;
+}
+
+}  // namespace
+
+absl::StatusOr<auth::Principal> NotifyService::Caller(const grpc::ServerContext* ctx) const {
+  return auth::Authenticate(*ctx, options_.auth);
+}
+
+grpc::Status NotifyService::UpsertContact(grpc::ServerContext* ctx,
+                                          const nv1::UpsertContactRequest* req, nv1::Contact* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  if (!LooksLikeEmail(req->email())) {
+    return ToGrpcStatus(absl::InvalidArgumentError("email: not an e-mail address"));
+  }
+  if (req->display_name().size() > 120) {
+    return ToGrpcStatus(absl::InvalidArgumentError("display_name: at most 120 bytes"));
+  }
+  nv1::Contact c;
+  c.set_account_id(p->id);
+  c.set_email(req->email());
+  c.set_display_name(req->display_name());
+  for (const auto& r : p->roles) c.add_roles(r);
+  for (const auto& s : p->scopes) c.add_scopes(s);
+  *c.mutable_updated_at() = ToTimestamp(clock_.Now());
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](NotifyTx& tx) { return tx.PutContact(c); }));
+  *out = std::move(c);
+  return grpc::Status::OK;
+}
+
+grpc::Status NotifyService::EraseContact(grpc::ServerContext* ctx,
+                                         const nv1::EraseContactRequest* req,
+                                         nv1::EraseContactResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  const std::string who = req->account_id().empty() ? p->id : req->account_id();
+  if (who != p->id) PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "erasing another person"));
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](NotifyTx& tx) -> absl::Status {
+    auto n = tx.EraseContact(who);
+    if (!n.ok()) return n.status();
+    out->set_notifications_erased(*n);
+    return absl::OkStatus();
+  }));
+  return grpc::Status::OK;
+}
+
+grpc::Status NotifyService::ListNotifications(grpc::ServerContext* ctx,
+                                              const nv1::ListNotificationsRequest* req,
+                                              nv1::ListNotificationsResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  if (req->page_size() < 0 || req->page_size() > 200) {
+    return ToGrpcStatus(absl::InvalidArgumentError("page_size: between 0 and 200"));
+  }
+  const int size = req->page_size() == 0 ? 20 : req->page_size();
+  PEP_GRPC_RETURN_IF_ERROR(store_.Read([&](NotifyTx& tx) -> absl::Status {
+    auto list = tx.ListFor(p->id, req->page_token(), size + 1, req->unread_only());
+    if (!list.ok()) return list.status();
+    for (int i = 0; i < static_cast<int>(list->size()) && i < size; ++i) {
+      *out->add_notifications() = (*list)[i].n;
+    }
+    if (static_cast<int>(list->size()) > size) out->set_next_page_token((*list)[size - 1].n.id());
+    auto unread = tx.UnreadCount(p->id);
+    if (!unread.ok()) return unread.status();
+    out->set_unread(*unread);
+    return absl::OkStatus();
+  }));
+  return grpc::Status::OK;
+}
+
+grpc::Status NotifyService::MarkRead(grpc::ServerContext* ctx, const nv1::MarkReadRequest* req,
+                                     nv1::MarkReadResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  if (!req->all() && req->notification_ids().empty()) {
+    return ToGrpcStatus(absl::InvalidArgumentError("notification_ids: name some, or set all"));
+  }
+  if (req->notification_ids_size() > 500) {
+    return ToGrpcStatus(absl::InvalidArgumentError("notification_ids: at most 500"));
+  }
+  const std::vector<std::string> ids(req->notification_ids().begin(), req->notification_ids().end());
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](NotifyTx& tx) -> absl::Status {
+    auto n = tx.MarkRead(p->id, ids, req->all(), clock_.Now());
+    if (!n.ok()) return n.status();
+    out->set_marked(*n);
+    auto unread = tx.UnreadCount(p->id);
+    if (!unread.ok()) return unread.status();
+    out->set_unread(*unread);
+    return absl::OkStatus();
+  }));
+  return grpc::Status::OK;
+}
+
+absl::Status NotifyService::FillPreferences(NotifyTx& tx, const std::string& account,
+                                            nv1::Preferences* out) {
+  out->Clear();
+  for (const Category& c : Categories()) {
+    auto d = tx.DeliveryOf(account, c.name);
+    if (!d.ok()) return d.status();
+    auto* cp = out->add_categories();
+    cp->set_category(c.name);
+    cp->set_delivery(static_cast<nv1::Delivery>(*d));
+    cp->set_label(c.label);
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status NotifyService::GetPreferences(grpc::ServerContext* ctx,
+                                           const nv1::GetPreferencesRequest*,
+                                           nv1::Preferences* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(store_.Read([&](NotifyTx& tx) { return FillPreferences(tx, p->id, out); }));
+  return grpc::Status::OK;
+}
+
+grpc::Status NotifyService::SetPreferences(grpc::ServerContext* ctx,
+                                           const nv1::SetPreferencesRequest* req,
+                                           nv1::Preferences* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  if (req->categories().empty()) {
+    return ToGrpcStatus(absl::InvalidArgumentError("categories: at least one"));
+  }
+  for (int i = 0; i < req->categories_size(); ++i) {
+    const auto& c = req->categories(i);
+    if (FindCategory(c.category()) == nullptr) {
+      return ToGrpcStatus(absl::InvalidArgumentError(
+          absl::StrCat("categories[", i, "].category: '", c.category().substr(0, 40),
+                       "' is not a category (idees, jury, startups, retours)")));
+    }
+    if (c.delivery() < nv1::DELIVERY_NONE || c.delivery() > nv1::DELIVERY_WEEKLY) {
+      return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+          "categories[", i, "].delivery: one of DELIVERY_NONE, DELIVERY_IMMEDIATE, "
+          "DELIVERY_DAILY, DELIVERY_WEEKLY")));
+    }
+  }
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](NotifyTx& tx) -> absl::Status {
+    for (const auto& c : req->categories()) {
+      PEP_RETURN_IF_ERROR(tx.SetDelivery(p->id, c.category(), c.delivery()));
+    }
+    return FillPreferences(tx, p->id, out);
+  }));
+  return grpc::Status::OK;
+}
+
+grpc::Status NotifyService::Unsubscribe(grpc::ServerContext*, const nv1::UnsubscribeRequest* req,
+                                        nv1::UnsubscribeResponse* out) {
+  auto u = VerifyUnsubscribe(options_.unsubscribe_key, req->token(), clock_.Now());
+  PEP_GRPC_RETURN_IF_ERROR(u.status());
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](NotifyTx& tx) -> absl::Status {
+    for (const Category& c : Categories()) {
+      if (u->category == "*" || u->category == c.name) {
+        PEP_RETURN_IF_ERROR(tx.SetDelivery(u->account_id, c.name, nv1::DELIVERY_NONE));
+      }
+    }
+    return absl::OkStatus();
+  }));
+  const Category* c = FindCategory(u->category);
+  out->set_category(u->category);
+  out->set_label(c ? c->label : "toutes les catégories");
+  return grpc::Status::OK;
+}
+
+grpc::Status NotifyService::ListUndeliverable(grpc::ServerContext* ctx,
+                                              const nv1::ListUndeliverableRequest*,
+                                              nv1::ListUndeliverableResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "listing undeliverable e-mails"));
+  PEP_GRPC_RETURN_IF_ERROR(store_.Read([&](NotifyTx& tx) -> absl::Status {
+    auto u = tx.Undeliverable(500);
+    if (!u.ok()) return u.status();
+    for (auto& x : *u) *out->add_undeliverable() = std::move(x);
+    return absl::OkStatus();
+  }));
+  return grpc::Status::OK;
+}
+
+grpc::Status NotifyService::SendDigests(grpc::ServerContext* ctx, const nv1::SendDigestsRequest* req,
+                                        nv1::SendDigestsResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "sending digests"));
+  if (req->cadence() != nv1::DELIVERY_DAILY && req->cadence() != nv1::DELIVERY_WEEKLY) {
+    return ToGrpcStatus(absl::InvalidArgumentError("cadence: DELIVERY_DAILY or DELIVERY_WEEKLY"));
+  }
+  auto made = MakeDigests(req->cadence());
+  PEP_GRPC_RETURN_IF_ERROR(made.status());
+  out->set_digests(made->first);
+  out->set_notifications(made->second);
+  return grpc::Status::OK;
+}
+
+}  // namespace pep::notify
