@@ -42,6 +42,10 @@ std::vector<AclRule> PepiniereAcls(const std::string& p) {
   writes(user("feedback"), "pepiniere.feedback.events");
   consumes(user("feedback"), "pepiniere.incubation.events", "pep-feedback");
   writes(user("gateway"), "pepiniere.access.events");
+  writes(user("notify"), "pepiniere.notify.events");
+  for (const char* t : {"pepiniere.ideas.events", "pepiniere.incubation.events", "pepiniere.feedback.events"}) {
+    consumes(user("notify"), t, "pep-notify");
+  }
   // pep-audit: reads every source, and is the log's only writer (in transactions, fenced by
   // its transactional id); its groups and ids share the sequencer id as a prefix.
   const std::string audit = user("audit");

@@ -54,7 +54,8 @@ KafkaHeaders MakeHeaders(const Headers& headers);
 
 // The services' event topics (each with a ".dlt"), in PepiniereTopics and the ACLs.
 inline constexpr const char* kEventTopics[] = {"pepiniere.ideas.events", "pepiniere.incubation.events",
-                                              "pepiniere.feedback.events", "pepiniere.access.events"};
+                                              "pepiniere.feedback.events", "pepiniere.access.events",
+                                              "pepiniere.notify.events"};
 
 struct TopicSpec {
   std::string name;

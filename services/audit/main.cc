@@ -19,7 +19,7 @@
 
 ABSL_FLAG(std::string, topics,
           "pepiniere.ideas.events,pepiniere.incubation.events,pepiniere.feedback.events,"
-          "pepiniere.access.events",
+          "pepiniere.access.events,pepiniere.notify.events",
           "Comma-separated topics the sequencer integrates into the log");
 ABSL_FLAG(std::string, log_topic, "pepiniere.audit.log", "The ledger's own topic (one partition)");
 ABSL_FLAG(std::string, ledger_signing_key_file, "",

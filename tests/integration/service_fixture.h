@@ -25,6 +25,7 @@
 #include "pepiniere/ideas/v1/ideas.grpc.pb.h"
 #include "pepiniere/incubation/v1/events.pb.h"
 #include "pepiniere/incubation/v1/incubation.grpc.pb.h"
+#include "pepiniere/notify/v1/notify.grpc.pb.h"
 #include "store/sqlite.h"
 
 namespace pep::testing {
@@ -33,6 +34,7 @@ namespace iv1 = ::pepiniere::ideas::v1;
 namespace incv1 = ::pepiniere::incubation::v1;
 namespace fv1 = ::pepiniere::feedback::v1;
 namespace av1 = ::pepiniere::audit::v1;
+namespace nv1 = ::pepiniere::notify::v1;
 
 // Value of a sample line in a /metrics body ("name{labels} value"); 0 when absent.
 inline double Sample(const std::string& body, const std::string& series) {
@@ -244,6 +246,29 @@ class IncubationProcess : public StubbedProcess<incv1::IncubationService> {
   IncubationProcess(std::string brokers, std::string data_dir, std::vector<std::string> args = {})
       : StubbedProcess("services/incubation/pep-incubation", std::move(brokers),
                        std::move(data_dir), std::move(args)) {}
+};
+
+// pep-notify with its own consumer group (tests share a broker) and quick passes.
+class NotifyProcess : public StubbedProcess<nv1::NotifyService> {
+ public:
+  NotifyProcess(std::string brokers, std::string data_dir, std::vector<std::string> args = {})
+      : StubbedProcess("services/notify/pep-notify", std::move(brokers), std::move(data_dir),
+                       WithDefaults(std::move(args))) {}
+  static std::vector<std::string> WithDefaults(std::vector<std::string> args) {
+    static std::atomic<int> n{0};
+    const std::string group = absl::StrCat("pep-notify-test-", getpid(), "-", n++);
+    std::vector<std::string> out = {"--consumer_group", group, "--consumer_instance", group + "-0",
+                                    "--send_every", "100ms", "--schedule_every", "1s",
+                                    "--console_url", "http://console.test"};
+    out.insert(out.end(), args.begin(), args.end());  // later flags win
+    return out;
+  }
+  static void As(grpc::ClientContext& ctx, const std::string& actor, const std::string& roles,
+                 const std::string& scopes = "") {
+    ctx.AddMetadata("x-pep-actor", actor);
+    ctx.AddMetadata("x-pep-roles", roles);
+    if (!scopes.empty()) ctx.AddMetadata("x-pep-scope", scopes);
+  }
 };
 
 class FeedbackProcess : public StubbedProcess<fv1::FeedbackService> {
