@@ -37,6 +37,8 @@ ABSL_FLAG(std::string, console_url, "http://127.0.0.1:8080",
 ABSL_FLAG(std::string, unsubscribe_key_file, "",
           "HMAC key of unsubscribe links (default <data_dir>/unsubscribe.key, made when absent)");
 ABSL_FLAG(int, digest_hour, 8, "Hour (Europe/Paris) from which daily and weekly digests go out");
+ABSL_FLAG(absl::Duration, retry_max_delay, absl::Minutes(10),
+          "Temporary SMTP failures are retried after 5 s, doubling up to this, for as long as it takes");
 ABSL_FLAG(absl::Duration, send_every, absl::Milliseconds(200), "Sender pass period");
 ABSL_FLAG(absl::Duration, schedule_every, absl::Seconds(30), "Reminders and digests check period");
 
@@ -108,7 +110,8 @@ int main(int argc, char** argv) {
                     .mail_from = absl::GetFlag(FLAGS_mail_from),
                     .mail_from_name = absl::GetFlag(FLAGS_mail_from_name),
                     .unsubscribe_key = *key,
-                    .digest_hour = absl::GetFlag(FLAGS_digest_hour)}));
+                    .digest_hour = absl::GetFlag(FLAGS_digest_hour),
+                    .retry_max_delay = absl::GetFlag(FLAGS_retry_max_delay)}));
         auto consumer = ctx.StartConsumer(
             {.group_id = absl::GetFlag(FLAGS_consumer_group),
              .instance_id = absl::GetFlag(FLAGS_consumer_instance),

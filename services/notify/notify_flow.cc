@@ -320,7 +320,7 @@ int NotifyService::SendDue(SmtpSender& smtp) {
       case SendResult::Kind::kTemporary:
         metrics_.Failed(m.rule, "temporary").Increment();
         w = store_.Write([&](NotifyTx& tx) {
-          return tx.MailRetry(m.id, m.attempts + 1, now + RetryDelay(m.attempts + 1), r.smtp_code,
+          return tx.MailRetry(m.id, m.attempts + 1, now + RetryDelay(m.attempts + 1, options_.retry_max_delay), r.smtp_code,
                               r.error);
         });
         if (w.ok()) metrics_.Retried(m.rule).Increment();

@@ -196,10 +196,10 @@ absl::StatusOr<Unsubscription> VerifyUnsubscribe(const std::string& key, const s
   return Unsubscription{f[0], f[1]};
 }
 
-absl::Duration RetryDelay(int attempt) {
+absl::Duration RetryDelay(int attempt, absl::Duration max) {
   absl::Duration d = absl::Seconds(5);
-  for (int i = 1; i < attempt && d < absl::Minutes(10); ++i) d *= 2;
-  return std::min(d, absl::Minutes(10));
+  for (int i = 1; i < attempt && d < max; ++i) d *= 2;
+  return std::min(d, max);
 }
 
 std::string DailyPeriod(absl::Time t) { return absl::FormatTime("%Y-%m-%d", t, Paris()); }

@@ -48,8 +48,8 @@ struct Unsubscription {
 absl::StatusOr<Unsubscription> VerifyUnsubscribe(const std::string& key, const std::string& token,
                                                  absl::Time now);
 
-// Wait before attempt `attempt` (1 = the first retry): 5 s doubling to 10 min, and on.
-absl::Duration RetryDelay(int attempt);
+// Wait before attempt `attempt` (1 = the first retry): 5 s doubling up to `max`, and on.
+absl::Duration RetryDelay(int attempt, absl::Duration max = absl::Minutes(10));
 
 // The digest period a moment belongs to (Europe/Paris): "2026-12-07" daily, "2026-W50" weekly.
 std::string DailyPeriod(absl::Time t);

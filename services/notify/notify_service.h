@@ -61,6 +61,7 @@ struct NotifyOptions {
   absl::Duration jury_reminder_window = absl::Hours(48);
   int digest_hour = 8;  // Europe/Paris: daily digests from this hour, weekly ones on Mondays
   int send_batch = 100;  // e-mails taken per pass of the sender
+  absl::Duration retry_max_delay = absl::Minutes(10);  // temporary failures: the longest wait
 };
 
 class NotifyService final : public nv1::NotifyService::Service {
