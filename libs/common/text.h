@@ -20,6 +20,8 @@ std::string ValidUtf8(std::string_view s);
 
 // Whether `s` holds a C0 control character (U+0000-U+001F) or DEL: refused in one-line names.
 bool HasControlCharacter(std::string_view s);
+// Text for HTML: < > & " ' as entities (element content and quoted attributes).
+std::string HtmlEscape(std::string_view s);
 
 // The message's deterministic encoding (map entries in key order): equal messages give equal
 // bytes, so it can be compared and fingerprinted.

@@ -5,6 +5,7 @@
 #include "absl/strings/str_join.h"
 
 #include "absl/time/clock.h"
+#include "common/log.h"
 #include "common/text.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "prometheus/family.h"
@@ -90,10 +91,12 @@ Backends::Backends(const BackendAddresses& a, int max_in_flight, prometheus::Reg
       incubation("pep-incubation", a.incubation, max_in_flight, registry),
       feedback("pep-feedback", a.feedback, max_in_flight, registry),
       audit("pep-audit", a.audit, max_in_flight, registry),
+      notify("pep-notify", a.notify, max_in_flight, registry),
       ideas_stub(pepiniere::ideas::v1::IdeaService::NewStub(ideas.channel())),
       incubation_stub(pepiniere::incubation::v1::IncubationService::NewStub(incubation.channel())),
       feedback_stub(pepiniere::feedback::v1::FeedbackService::NewStub(feedback.channel())),
       audit_stub(pepiniere::audit::v1::AuditService::NewStub(audit.channel())),
+      notify_stub(pepiniere::notify::v1::NotifyService::NewStub(notify.channel())),
       watcher_(absl::Seconds(1), [this] {
         for (Backend* b : all()) b->CheckHealth();
       }) {}
@@ -112,6 +115,30 @@ void ApplyMetadata(grpc::ClientContext& ctx, const CallMetadata& m) {
   }
   if (!m.gateway_key.empty()) ctx.AddMetadata("x-pep-gateway-key", m.gateway_key);
   if (!m.client_key.empty()) ctx.AddMetadata("x-pep-client-key", m.client_key);
+}
+
+void SyncContact(Backends& b, const std::string& gateway_key, const Caller& person,
+                 const std::string& email, const std::string& display_name) {
+  if (email.empty() || person.actor.empty()) return;
+  struct Call {
+    grpc::ClientContext ctx;
+    pepiniere::notify::v1::UpsertContactRequest req;
+    pepiniere::notify::v1::Contact resp;
+  };
+  auto* call = new Call;
+  ApplyMetadata(call->ctx, {.deadline = absl::Seconds(10), .caller = person, .gateway_key = gateway_key});
+  call->req.set_email(email);
+  size_t cut = std::min<size_t>(display_name.size(), 120);  // between UTF-8 characters
+  while (cut < display_name.size() && (static_cast<unsigned char>(display_name[cut]) & 0xC0) == 0x80) --cut;
+  call->req.set_display_name(display_name.substr(0, cut));
+  b.notify_stub->async()->UpsertContact(&call->ctx, &call->req, &call->resp,
+                                        [call, actor = person.actor](grpc::Status s) {
+                                          if (!s.ok()) {
+                                            LogWarn("pep-notify: contact not recorded",
+                                                    {{"account", actor}, {"error", s.error_message()}});
+                                          }
+                                          delete call;
+                                        });
 }
 
 }  // namespace pep::gateway

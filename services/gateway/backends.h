@@ -1,4 +1,4 @@
-// The four services behind the gateway: one gRPC channel each, their health watched every
+// The five services behind the gateway: one gRPC channel each, their health watched every
 // second (a metric and /readyz?verbose), a bound on calls in flight per service (past it the
 // route answers 503 with Retry-After instead of queueing), and the metadata every call carries.
 #pragma once
@@ -16,6 +16,7 @@
 #include "pepiniere/feedback/v1/feedback.grpc.pb.h"
 #include "pepiniere/ideas/v1/ideas.grpc.pb.h"
 #include "pepiniere/incubation/v1/incubation.grpc.pb.h"
+#include "pepiniere/notify/v1/notify.grpc.pb.h"
 #include "services/gateway/router.h"
 
 namespace prometheus {
@@ -30,6 +31,7 @@ struct BackendAddresses {
   std::string incubation = "127.0.0.1:7102";
   std::string feedback = "127.0.0.1:7103";
   std::string audit = "127.0.0.1:7104";
+  std::string notify = "127.0.0.1:7105";
 };
 
 // The gRPC target of a --<service>_addr flag: "host:port" (one replica), "h1:p1,h2:p2" (several,
@@ -64,13 +66,14 @@ class Backend {
 class Backends {
  public:
   Backends(const BackendAddresses& addresses, int max_in_flight, prometheus::Registry* registry);
-  Backend ideas, incubation, feedback, audit;
+  Backend ideas, incubation, feedback, audit, notify;
   std::unique_ptr<pepiniere::ideas::v1::IdeaService::Stub> ideas_stub;
   std::unique_ptr<pepiniere::incubation::v1::IncubationService::Stub> incubation_stub;
   std::unique_ptr<pepiniere::feedback::v1::FeedbackService::Stub> feedback_stub;
   std::unique_ptr<pepiniere::audit::v1::AuditService::Stub> audit_stub;
-  std::vector<Backend*> all() { return {&ideas, &incubation, &feedback, &audit}; }
-  std::vector<const Backend*> all() const { return {&ideas, &incubation, &feedback, &audit}; }
+  std::unique_ptr<pepiniere::notify::v1::NotifyService::Stub> notify_stub;
+  std::vector<Backend*> all() { return {&ideas, &incubation, &feedback, &audit, &notify}; }
+  std::vector<const Backend*> all() const { return {&ideas, &incubation, &feedback, &audit, &notify}; }
 
  private:
   PeriodicTask watcher_;  // last: starts once the backends exist
@@ -84,5 +87,11 @@ struct CallMetadata {
   std::string client_key;
 };
 void ApplyMetadata(grpc::ClientContext& ctx, const CallMetadata& m);
+
+// Gives pep-notify a person's address, name, roles and scopes (its address book: whom to write
+// to, who is on which start-up's team), at each sign-in and grant. In the background: sign-in
+// never waits for it; a failure is logged and the next sign-in or grant sends it again.
+void SyncContact(Backends& b, const std::string& gateway_key, const Caller& person,
+                 const std::string& email, const std::string& display_name);
 
 }  // namespace pep::gateway

@@ -42,6 +42,8 @@ ABSL_FLAG(std::string, feedback_addr, "127.0.0.1:7103",
           "pep-feedback gRPC address: host:port, replicas as h1:p1,h2:p2, or dns:///name:port (round robin)");
 ABSL_FLAG(std::string, audit_addr, "127.0.0.1:7104",
           "pep-audit gRPC address: host:port, replicas as h1:p1,h2:p2, or dns:///name:port (round robin)");
+ABSL_FLAG(std::string, notify_addr, "127.0.0.1:7105",
+          "pep-notify: host:port, a comma list of replicas, or a gRPC target");
 ABSL_FLAG(std::string, gateway_key, "", "Shared secret sent to services as x-pep-gateway-key");
 ABSL_FLAG(std::string, bootstrap_token_file, "",
           "If set and no valid coordinator token is there, create one and write it here (0600)");
@@ -228,7 +230,8 @@ int main(int argc, char** argv) {
       {.backends = {.ideas = absl::GetFlag(FLAGS_ideas_addr),
                     .incubation = absl::GetFlag(FLAGS_incubation_addr),
                     .feedback = absl::GetFlag(FLAGS_feedback_addr),
-                    .audit = absl::GetFlag(FLAGS_audit_addr)},
+                    .audit = absl::GetFlag(FLAGS_audit_addr),
+                    .notify = absl::GetFlag(FLAGS_notify_addr)},
        .gateway_key = absl::GetFlag(FLAGS_gateway_key),
        .client_ip_salt = *salt,
        .console_dir = absl::GetFlag(FLAGS_console_dir),

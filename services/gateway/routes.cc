@@ -453,6 +453,7 @@ void Gateway::BuildRoutes() {
                     revoke();
                   });
       });
+  BuildNotifyRoutes();
 }
 
 }  // namespace pep::gateway

@@ -13,7 +13,9 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "pepiniere/incubation/v1/incubation.grpc.pb.h"
+#include "services/gateway/gateway.h"
 #include "services/gateway/tokens.h"
 
 namespace pep::gateway {
@@ -22,20 +24,6 @@ namespace nv1 = ::pepiniere::incubation::v1;
 
 namespace {
 
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // A short French page for the browser: sign-in failures end here, never in a JSON body.
 HttpResponse Page(int status, const std::string& title, const std::string& text) {
@@ -336,6 +324,8 @@ HttpResponse WebSignIn::Callback(const HttpRequest& req) {
   auto secret = store_.CreateSession(account->id, signed_in->id_token);
   if (!secret.ok()) return Page(500, "Erreur", std::string(secret.status().message()));
   LogInfo("signed in", {{"account", account->id}, {"new", account->created_now ? "yes" : "no"}});
+  SyncContact(backends_, options_.gateway_key, PersonCaller(*account), account->email,
+              account->display_name);
   HttpResponse r = Redirect(302, pending->return_to);
   r.headers["Set-Cookie"] = SessionCookieHeader(*secret, false);
   return r;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_replace.h"
+#include "common/text.h"
 
 namespace pep::notify {
 
@@ -115,10 +116,6 @@ std::string Html(const Mail& m) {
 
 }  // namespace
 
-std::string HtmlEscape(const std::string& text) {
-  return absl::StrReplaceAll(text, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"},
-                                    {"\"", "&quot;"}, {"'", "&#39;"}});
-}
 
 std::string EncodeHeaderWord(const std::string& text) {
   if (IsAscii(text)) return text;

@@ -35,7 +35,6 @@ struct Mail {
 std::string RenderMime(const Mail& m);
 // RFC 2047 encoded-word for a header value that is not plain ASCII.
 std::string EncodeHeaderWord(const std::string& text);
-std::string HtmlEscape(const std::string& text);
 
 // Unsubscribe tokens: account, category and expiry, signed with HMAC-SHA256 under `key`;
 // base64url, no padding. Verify checks the signature in constant time, then the expiry.

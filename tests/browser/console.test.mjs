@@ -384,6 +384,40 @@ try {
   const startupId = startupUrl.split('/').pop();
   check((await page.locator('#phase').textContent()) === 'Investigation', 'it starts in investigation');
 
+  // --- Camille is told: the bell, her notifications, her e-mail settings (keyboard only) ---
+  await camille.goto(URL + '/defis');
+  await eventually(camille, async () => /Notifications \(\d+ non lues?\)/.test(await camille.locator('#bell').textContent()),
+    "the bell counts Camille's unread notifications");
+  const bellText = await camille.locator('#bell').textContent();
+  await tabTo(camille, (el) => el.id === 'bell', 'the bell');
+  await camille.keyboard.press('Enter');
+  await camille.getByRole('heading', { name: 'Mes notifications', level: 1 }).waitFor();
+  await eventually(camille, async () => await camille.getByRole('link', { name: /devient la start-up publique « Dossier unique »/ }).count() > 0,
+    'Camille is told her idea became a start-up');
+  const told = await camille.locator('main').textContent();
+  check(told.includes('Votre idée « Dossier unique » est bien reçue'), 'the receipt of her idea is listed');
+  check(told.includes('Décision du jury sur votre idée « Dossier unique »'), "the jury's decisions are listed");
+  check(told.includes('Fort impact pour les usagers'), "with the jury's reasons");
+  check(await camille.getByText('Non lue').count() >= 3, `unread ones are marked (bell said: ${bellText})`);
+  await snap(camille, 'notifications');
+  // « Mes idées » from « à chaque fois » to « une fois par semaine »: Tab to the group, arrows.
+  await tabTo(camille, (el) => el.name === 'idees' && el.checked, "the e-mail setting of « Mes idées »");
+  check(await camille.evaluate(() => document.activeElement.value === 'DELIVERY_IMMEDIATE'), 'ideas are e-mailed at once by default');
+  await camille.keyboard.press('ArrowDown');
+  await camille.keyboard.press('ArrowDown');
+  check(await camille.evaluate(() => document.activeElement.value === 'DELIVERY_WEEKLY'), 'the arrows reach « une fois par semaine »');
+  await tabTo(camille, (el) => el.textContent === 'Enregistrer mes choix', 'the save button');
+  await camille.keyboard.press('Enter');
+  await camille.getByText('Vos choix sont enregistrés').waitFor();
+  await camille.reload();
+  await camille.getByRole('heading', { name: 'Mes notifications', level: 1 }).waitFor();
+  check(await camille.locator('#pref-idees-DELIVERY_WEEKLY').isChecked(), 'the choice is kept');
+  await tabTo(camille, (el) => el.id === 'read-all', '« Tout marquer comme lu »');
+  await camille.keyboard.press('Enter');
+  await camille.getByText('Tout est lu.').waitFor();
+  check((await camille.locator('#bell').textContent()) === 'Notifications', 'the bell has nothing unread');
+  await snap(camille, 'notifications-lues');
+
   // --- a committee moves it to construction ---
   // Keyboard only: to the committee's decision (GO is the first choice), on to the reason,
   // type it, on to the new phase (Construction is the first legal one), to the button, Enter.

@@ -14,6 +14,7 @@
 #include "events/kafka.h"
 #include "google/protobuf/util/json_util.h"
 #include "integration/oidc_fixture.h"
+#include "harness/mailpit.h"
 #include "harness/postgres_testing.h"
 #include "integration/service_fixture.h"
 #include "services/gateway/http_client.h"
@@ -121,6 +122,13 @@ class Platform {
     }
     http_port_ = FreePort();
     gateway_metrics_port_ = FreePort();
+    // pep-notify (one process) with a real SMTP server; links in its e-mails lead to this gateway.
+    mailpit_ = std::make_unique<Mailpit>();
+    notify_ = std::make_unique<NotifyProcess>(
+        brokers_, notify_dir_.path(),
+        std::vector<std::string>{"--smtp_url", mailpit_->smtp_url(), "--console_url", url()});
+    notify_->RequireGatewayKey(kKey);
+    notify_->Start();
     if (sign_in) {
       provider_ = std::make_unique<OidcProvider>(url() + "/auth/callback", url() + "/");
       for (const std::string& a :
@@ -167,6 +175,7 @@ class Platform {
         "--ideas_addr", Addresses(0), "--incubation_addr", Addresses(1),
         "--feedback_addr", Addresses(2),
         "--audit_addr", audit_addr.empty() ? AuditAddresses() : audit_addr,
+        "--notify_addr", notify_->address(),
         "--gateway_key", kKey, "--bootstrap_token_file", dir + "/coordinator.token",
         "--kafka_brokers", brokers_};
     argv.insert(argv.end(), extra.begin(), extra.end());
@@ -278,13 +287,16 @@ class Platform {
   int http_port() const { return http_port_; }
   std::string GatewayLog(size_t i = 0) { return FileTail(Gateway(i).dir + "/pep-gateway.log", 1 << 20); }
   IdeasProcess& ideas() { return *ideas_; }
+  NotifyProcess& notify() { return *notify_; }
+  Mailpit& mailpit() { return *mailpit_; }
   // job name -> metrics port, as Prometheus scrapes them.
   std::map<std::string, int> MetricsPorts() const {
     return {{"pep-gateway", gateway_metrics_port_},
             {"pep-ideas", ideas_->metrics_port()},
             {"pep-incubation", incubation_->metrics_port()},
             {"pep-feedback", feedback_->metrics_port()},
-            {"pep-audit", audit_->metrics_port()}};
+            {"pep-audit", audit_->metrics_port()},
+            {"pep-notify", notify_->metrics_port()}};
   }
 
   // pep-audit's processes (one unless `replicas`); audit() is the first.
@@ -346,6 +358,9 @@ class Platform {
   std::unique_ptr<FeedbackProcess> feedback_;
   std::unique_ptr<AuditProcess> audit_;
   std::vector<std::unique_ptr<AuditProcess>> extra_audits_;
+  TempDir notify_dir_;
+  std::unique_ptr<Mailpit> mailpit_;
+  std::unique_ptr<NotifyProcess> notify_;
   std::vector<AuditProcess*> audit_replicas_;
   std::unique_ptr<OidcProvider> provider_;
   ChildProcess gateway_;

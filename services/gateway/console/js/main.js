@@ -8,6 +8,7 @@
 // This file: the sign-in page and the router.
 import { api } from './api.js';
 import { accounts, tokens } from './pages/admin.js';
+import { bell, notifications } from './pages/notifications.js';
 import { challenge, challenges, idea, jury } from './pages/challenges.js';
 import { portfolio } from './pages/portfolio.js';
 import { feedbackForm, startup } from './pages/startup.js';
@@ -71,6 +72,7 @@ async function draw() {
     if (a.pathname === location.pathname || (a.pathname !== '/' && location.pathname.startsWith(a.pathname + '/'))) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   });
+  if (signedIn) bell();  // not awaited: the page does not wait for the count
   let m;
   try {
     if ((m = path.match(/^\/avis\/([^/]+)$/))) return feedbackForm(m[1]);
@@ -86,6 +88,7 @@ async function draw() {
     if (path === '/portefeuille') return await portfolio();
     if ((m = path.match(/^\/startups\/([^/]+)$/))) return await startup(m[1]);
     if (path === '/jetons') return await tokens();
+    if (path === '/notifications') return await notifications();
     if (path === '/comptes') return await accounts();
     main().innerHTML = '<h1>Page introuvable</h1>' + alertBox('warning', "Cette adresse ne correspond à aucune page de la console.");
   } catch (e) {

@@ -1,0 +1,131 @@
+// The routes of pep-notify: the bell (list, read), « Mes notifications » (preferences), one-click
+// unsubscribe from an e-mail (RFC 8058: POST to the List-Unsubscribe address, no sign-in; a GET —
+// what a person's click or a mail scanner's prefetch sends — only shows a button), and the
+// coordinators' view of undeliverable e-mails and digests on demand.
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/text.h"
+#include "services/gateway/calls.h"
+#include "services/gateway/gateway.h"
+
+namespace pep::gateway {
+
+namespace ntv1 = ::pepiniere::notify::v1;
+
+namespace {
+
+HttpResponse UnsubscribePage(int status, const std::string& title, const std::string& text,
+                             const std::string& form_token) {
+  std::string form;
+  if (!form_token.empty()) {
+    form = absl::StrCat("<form method=\"post\" action=\"/v1/notifications/unsubscribe?token=",
+                        HtmlEscape(form_token),
+                        "\"><button type=\"submit\">Ne plus recevoir ces courriels</button></form>");
+  }
+  HttpResponse r{status, "text/html; charset=utf-8",
+                 absl::StrCat("<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">"
+                              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                              "<title>", HtmlEscape(title), " — Pépinière</title></head><body><main>"
+                              "<h1>", HtmlEscape(title), "</h1><p>", HtmlEscape(text), "</p>", form,
+                              "<p><a href=\"/notifications\">Choisir ce que vous recevez dans la console "
+                              "(Mes notifications)</a></p></main></body></html>\n")};
+  r.headers["Cache-Control"] = "no-store";
+  return r;
+}
+
+bool WantsJson(const HttpRequest& req) {
+  auto it = req.headers.find("accept");
+  return it != req.headers.end() && absl::StrContains(it->second, "application/json");
+}
+
+}  // namespace
+
+void Gateway::BuildNotifyRoutes() {
+  Backends& b = backends_;
+  auto* nt = b.notify_stub.get();
+  using TS = class ntv1::NotifyService::Stub::async;
+  constexpr unsigned C = kCoordinator, J = kJuror, T = kProductTeam, A = kAgent;
+  constexpr unsigned kPeople = C | J | T | A;
+  auto add = [this](std::string method, std::string pattern, unsigned roles, std::string summary,
+                    Body body, const google::protobuf::Descriptor* request,
+                    const google::protobuf::Descriptor* response, Backend* backend, RouteHandler h,
+                    std::string response_type = "application/json") {
+    routes_.push_back(Route{std::move(method), std::move(pattern), roles, std::move(summary), body,
+                            request, response, std::move(response_type), std::move(h), backend, 0});
+  };
+
+  add("GET", "/v1/notifications", kPeople,
+      "Mes notifications, les plus récentes d'abord, et le nombre de non lues (?unread_only=true)",
+      Body::kNone, ntv1::ListNotificationsRequest::descriptor(),
+      ntv1::ListNotificationsResponse::descriptor(), &b.notify,
+      Unary(b.notify, nt, &TS::ListNotifications));
+  add("POST", "/v1/notifications:read", kPeople, "Marquer comme lues (des notifications, ou toutes)",
+      Body::kJson, ntv1::MarkReadRequest::descriptor(), ntv1::MarkReadResponse::descriptor(),
+      &b.notify, Unary(b.notify, nt, &TS::MarkRead));
+  add("GET", "/v1/notifications/preferences", kPeople,
+      "Mes réglages : pour chaque catégorie, aucun courriel, à chaque fois, chaque jour ou chaque semaine",
+      Body::kNone, ntv1::GetPreferencesRequest::descriptor(), ntv1::Preferences::descriptor(),
+      &b.notify, Unary(b.notify, nt, &TS::GetPreferences));
+  add("PUT", "/v1/notifications/preferences", kPeople, "Changer mes réglages", Body::kJson,
+      ntv1::SetPreferencesRequest::descriptor(), ntv1::Preferences::descriptor(), &b.notify,
+      Unary(b.notify, nt, &TS::SetPreferences));
+  add("DELETE", "/v1/notifications/contact", kPeople,
+      "Effacer mon adresse, mes réglages et mes notifications (?account_id=… pour un coordinateur)",
+      Body::kNone, ntv1::EraseContactRequest::descriptor(), ntv1::EraseContactResponse::descriptor(),
+      &b.notify, Unary(b.notify, nt, &TS::EraseContact));
+  add("GET", "/v1/notifications/undeliverable", C,
+      "Courriels refusés définitivement par le relais (5xx)", Body::kNone,
+      ntv1::ListUndeliverableRequest::descriptor(), ntv1::ListUndeliverableResponse::descriptor(),
+      &b.notify, Unary(b.notify, nt, &TS::ListUndeliverable));
+  add("POST", "/v1/notifications/digests", C,
+      "Envoyer maintenant les récapitulatifs (DELIVERY_DAILY ou DELIVERY_WEEKLY)", Body::kJson,
+      ntv1::SendDigestsRequest::descriptor(), ntv1::SendDigestsResponse::descriptor(), &b.notify,
+      Unary(b.notify, nt, &TS::SendDigests));
+
+  // One-click unsubscribe. The token (signed, expiring) is the whole authority: no session.
+  add("GET", "/v1/notifications/unsubscribe", kAnyRole,
+      "Page de désinscription d'un courriel (un bouton ; ne désinscrit pas à elle seule)",
+      Body::kNone, ntv1::UnsubscribeRequest::descriptor(), nullptr, nullptr,
+      [](CallPtr call, Respond respond) {
+        const std::string token = call->req.Query("token");
+        if (token.empty() || token.size() > 1000) {
+          return respond(UnsubscribePage(400, "Lien incomplet",
+                                         "token: le lien de désinscription est incomplet.", ""));
+        }
+        respond(UnsubscribePage(200, "Se désinscrire",
+                                "Vous ne recevrez plus les courriels de cette catégorie ; les "
+                                "notifications restent visibles dans la console.",
+                                token));
+      },
+      "text/html");
+  add("POST", "/v1/notifications/unsubscribe", kAnyRole,
+      "Désinscription en un clic (RFC 8058 : List-Unsubscribe=One-Click, ?token=…)", Body::kNone,
+      ntv1::UnsubscribeRequest::descriptor(), ntv1::UnsubscribeResponse::descriptor(), &b.notify,
+      [&b, nt](CallPtr call, Respond respond) {
+        ntv1::UnsubscribeRequest in;
+        in.set_token(call->req.Query("token"));
+        if (in.token().empty() || in.token().size() > 1000) {
+          return respond(ErrorResponse(absl::InvalidArgumentError("token: required (at most 1000 characters)")));
+        }
+        const bool json = WantsJson(call->req);
+        CallUnary(b.notify, nt, &TS::Unsubscribe, call->meta, std::move(in),
+                  [respond, json, &b](const grpc::Status& s, ntv1::UnsubscribeResponse& out, int retry) {
+                    if (json || !s.ok()) {
+                      if (!s.ok() && !json) {
+                        return respond(UnsubscribePage(
+                            s.error_code() == grpc::StatusCode::FAILED_PRECONDITION ? 410 : 400,
+                            "Désinscription impossible", s.error_message(), ""));
+                      }
+                      if (!s.ok()) return respond(BackendErrorResponse(s, b.notify.name(), retry));
+                      return respond(JsonResponse(200, out));
+                    }
+                    respond(UnsubscribePage(200, "C'est fait",
+                                            absl::StrCat("Vous ne recevrez plus de courriels pour : ",
+                                                         out.label(), "."),
+                                            ""));
+                  });
+      },
+      "application/json");
+}
+
+}  // namespace pep::gateway
