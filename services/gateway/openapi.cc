@@ -259,9 +259,12 @@ std::string Gateway::OpenApi() const {
       }
       ok += "}";
       std::vector<std::string> responses = {absl::StrCat(R"("2XX":)", ok)};
+      const bool html = absl::StartsWith(r.response_type, "text/html");  // a page for people, errors too
       for (const auto& [status, why] : ErrorStatuses(r)) {
-        responses.push_back(absl::StrCat("\"", status, R"(":{"description":)", Str(why),
-                                         R"(,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/pepiniere.gateway.v1.Error"}}}})"));
+        responses.push_back(absl::StrCat(
+            "\"", status, R"(":{"description":)", Str(why),
+            html ? R"(,"content":{"text/html":{"schema":{"type":"string"}}}})"
+                 : R"(,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/pepiniere.gateway.v1.Error"}}}})"));
       }
       absl::StrAppend(&op, R"(,"responses":{)", absl::StrJoin(responses, ","), "}}");
       paths[doc.path].push_back(op);

@@ -33,11 +33,6 @@ HttpResponse UnsubscribePage(int status, const std::string& title, const std::st
   return r;
 }
 
-bool WantsJson(const HttpRequest& req) {
-  auto it = req.headers.find("accept");
-  return it != req.headers.end() && absl::StrContains(it->second, "application/json");
-}
-
 }  // namespace
 
 void Gateway::BuildNotifyRoutes() {
@@ -98,26 +93,27 @@ void Gateway::BuildNotifyRoutes() {
                                 token));
       },
       "text/html");
+  // The answer is a page, whoever asks: a mail provider's one-click POST ignores it, a person
+  // who pressed the button reads it.
   add("POST", "/v1/notifications/unsubscribe", kAnyRole,
       "Désinscription en un clic (RFC 8058 : List-Unsubscribe=One-Click, ?token=…)", Body::kNone,
-      ntv1::UnsubscribeRequest::descriptor(), ntv1::UnsubscribeResponse::descriptor(), &b.notify,
+      ntv1::UnsubscribeRequest::descriptor(), nullptr, &b.notify,
       [&b, nt](CallPtr call, Respond respond) {
         ntv1::UnsubscribeRequest in;
         in.set_token(call->req.Query("token"));
         if (in.token().empty() || in.token().size() > 1000) {
-          return respond(ErrorResponse(absl::InvalidArgumentError("token: required (at most 1000 characters)")));
+          return respond(UnsubscribePage(400, "Lien incomplet",
+                                         "token: le lien de désinscription est incomplet.", ""));
         }
-        const bool json = WantsJson(call->req);
         CallUnary(b.notify, nt, &TS::Unsubscribe, call->meta, std::move(in),
-                  [respond, json, &b](const grpc::Status& s, ntv1::UnsubscribeResponse& out, int retry) {
-                    if (json || !s.ok()) {
-                      if (!s.ok() && !json) {
-                        return respond(UnsubscribePage(
-                            s.error_code() == grpc::StatusCode::FAILED_PRECONDITION ? 410 : 400,
-                            "Désinscription impossible", s.error_message(), ""));
-                      }
-                      if (!s.ok()) return respond(BackendErrorResponse(s, b.notify.name(), retry));
-                      return respond(JsonResponse(200, out));
+                  [respond](const grpc::Status& s, ntv1::UnsubscribeResponse& out, int) {
+                    if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+                        s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+                      return respond(UnsubscribePage(400, "Désinscription impossible", s.error_message(), ""));
+                    }
+                    if (!s.ok()) {
+                      return respond(UnsubscribePage(503, "Service momentanément indisponible",
+                                                     "Réessayez dans quelques minutes.", ""));
                     }
                     respond(UnsubscribePage(200, "C'est fait",
                                             absl::StrCat("Vous ne recevrez plus de courriels pour : ",
@@ -125,7 +121,7 @@ void Gateway::BuildNotifyRoutes() {
                                             ""));
                   });
       },
-      "application/json");
+      "text/html");
 }
 
 }  // namespace pep::gateway

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
 #include "common/status.h"
+#include "common/text.h"
 #include "services/notify/notify_mail.h"
 
 namespace pep::notify {
@@ -36,8 +37,8 @@ grpc::Status NotifyService::UpsertContact(grpc::ServerContext* ctx,
   if (!LooksLikeEmail(req->email())) {
     return ToGrpcStatus(absl::InvalidArgumentError("email: not an e-mail address"));
   }
-  if (req->display_name().size() > 120) {
-    return ToGrpcStatus(absl::InvalidArgumentError("display_name: at most 120 bytes"));
+  if (Utf8Length(req->display_name()) > 120) {
+    return ToGrpcStatus(absl::InvalidArgumentError("display_name: at most 120 characters"));
   }
   nv1::Contact c;
   c.set_account_id(p->id);
@@ -95,11 +96,15 @@ grpc::Status NotifyService::MarkRead(grpc::ServerContext* ctx, const nv1::MarkRe
                                      nv1::MarkReadResponse* out) {
   auto p = Caller(ctx);
   PEP_GRPC_RETURN_IF_ERROR(p.status());
-  if (!req->all() && req->notification_ids().empty()) {
-    return ToGrpcStatus(absl::InvalidArgumentError("notification_ids: name some, or set all"));
-  }
   if (req->notification_ids_size() > 500) {
     return ToGrpcStatus(absl::InvalidArgumentError("notification_ids: at most 500"));
+  }
+  for (int i = 0; i < req->notification_ids_size(); ++i) {
+    const int chars = Utf8Length(req->notification_ids(i));  // what maxLength counts
+    if (chars < 1 || chars > 64) {
+      return ToGrpcStatus(absl::InvalidArgumentError(
+          absl::StrCat("notification_ids[", i, "]: between 1 and 64 characters")));
+    }
   }
   const std::vector<std::string> ids(req->notification_ids().begin(), req->notification_ids().end());
   PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](NotifyTx& tx) -> absl::Status {
@@ -142,8 +147,8 @@ grpc::Status NotifyService::SetPreferences(grpc::ServerContext* ctx,
                                            nv1::Preferences* out) {
   auto p = Caller(ctx);
   PEP_GRPC_RETURN_IF_ERROR(p.status());
-  if (req->categories().empty()) {
-    return ToGrpcStatus(absl::InvalidArgumentError("categories: at least one"));
+  if (req->categories().empty() || req->categories_size() > 20) {
+    return ToGrpcStatus(absl::InvalidArgumentError("categories: between 1 and 20"));
   }
   for (int i = 0; i < req->categories_size(); ++i) {
     const auto& c = req->categories(i);

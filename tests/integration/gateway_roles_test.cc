@@ -8,6 +8,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "common/clock.h"
 #include "integration/gateway_fixture.h"
+#include "services/notify/notify_mail.h"
 
 namespace pep::testing {
 namespace {
@@ -160,6 +161,13 @@ class World {
     const size_t at = r.body.find("\"id\":\"");
     return r.body.substr(at + 6, r.body.find('"', at + 6) - at - 6);
   }
+  // A one-click link's token, signed with pep-notify's own key (its data dir), as its e-mails carry.
+  std::string UnsubscribeToken() {
+    std::ifstream f(p_.notify().data_dir() + "/unsubscribe.key");
+    std::string key;
+    std::getline(f, key);
+    return notify::SignUnsubscribe(key, absl::StrCat("agent-", Unique()), "jury", absl::Now() + absl::Hours(1));
+  }
   std::string TokenId() {
     gateway::HttpResult r = p_.Call("POST", "/v1/tokens", coord_, TokenBody());
     const size_t at = r.body.find("\"id\":\"");
@@ -302,6 +310,20 @@ std::vector<Row> Table(World& w) {
       {"DELETE", "/v1/accounts/{account}/grants", "C", 200, [&w](char) {
          return Request{w.Fill(absl::StrCat("/v1/accounts/{account}/grants?role=juror&scope=challenge:",
                                             w.GrantedChallenge())), ""};
+       }},
+      // pep-notify: each person's own bell and settings; the relay's refusals and digests are
+      // the coordinators'; unsubscribing takes a signed link, not a session.
+      {"GET", "/v1/notifications", "CJTA", 200, fixed("/v1/notifications?unread_only=true")},
+      {"POST", "/v1/notifications:read", "CJTA", 200, fixed("/v1/notifications:read", R"({"all":true})")},
+      {"GET", "/v1/notifications/preferences", "CJTA", 200, fixed("/v1/notifications/preferences")},
+      {"PUT", "/v1/notifications/preferences", "CJTA", 200,
+       fixed("/v1/notifications/preferences", R"({"categories":[{"category":"jury","delivery":"DELIVERY_DAILY"}]})")},
+      {"DELETE", "/v1/notifications/contact", "CJTA", 200, fixed("/v1/notifications/contact")},
+      {"GET", "/v1/notifications/undeliverable", "C", 200, fixed("/v1/notifications/undeliverable")},
+      {"POST", "/v1/notifications/digests", "C", 200, fixed("/v1/notifications/digests", R"({"cadence":"DELIVERY_WEEKLY"})")},
+      {"GET", "/v1/notifications/unsubscribe", "CJTAP", 200, fixed("/v1/notifications/unsubscribe?token=x.y")},
+      {"POST", "/v1/notifications/unsubscribe", "CJTAP", 200, [&w](char) {
+         return Request{"/v1/notifications/unsubscribe?token=" + w.UnsubscribeToken(), "List-Unsubscribe=One-Click"};
        }},
   };
 }

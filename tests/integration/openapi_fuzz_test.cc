@@ -44,6 +44,8 @@ constexpr const char* kExplainedRefusals[] = {
     "unknown criterion",                         // against the challenge's own criteria
     "missing criterion",
     "a jury has at most",                        // the jury as it is plus the ones added
+    "token: not an unsubscribe link of",         // a one-click link's token is signed by pep-notify
+    "token: the link was altered",
 };
 
 struct Failure {
