@@ -68,6 +68,16 @@ void Gateway::BuildNotifyRoutes() {
       "Effacer mon adresse, mes réglages et mes notifications (?account_id=… pour un coordinateur)",
       Body::kNone, ntv1::EraseContactRequest::descriptor(), ntv1::EraseContactResponse::descriptor(),
       &b.notify, Unary(b.notify, nt, &TS::EraseContact));
+  // {person}, not {account_id}: the people of the address book are named by the ids the events
+  // carry (a token's actor, « jury-dgs »), not only by accounts' UUIDs.
+  add("PUT", "/v1/notifications/contacts/{person}", C,
+      "Inscrire l'adresse d'une personne qui ne se connecte pas (juré extérieur…) ; sa connexion la remplace",
+      Body::kJson, ntv1::UpsertContactRequest::descriptor(), ntv1::Contact::descriptor(), &b.notify,
+      Unary(b.notify, nt, &TS::UpsertContact,
+            UnaryOptions<ntv1::UpsertContactRequest, ntv1::Contact>{.rename = {{"person", "account_id"}}}));
+  add("GET", "/v1/notifications/contacts", C, "Le carnet d'adresses de pep-notify (?account_id=…)",
+      Body::kNone, ntv1::ListContactsRequest::descriptor(), ntv1::ListContactsResponse::descriptor(),
+      &b.notify, Unary(b.notify, nt, &TS::ListContacts));
   add("GET", "/v1/notifications/undeliverable", C,
       "Courriels refusés définitivement par le relais (5xx)", Body::kNone,
       ntv1::ListUndeliverableRequest::descriptor(), ntv1::ListUndeliverableResponse::descriptor(),

@@ -10,6 +10,8 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -24,6 +26,8 @@ ABSL_FLAG(std::string, consumer_instance, "pep-notify-0",
 ABSL_FLAG(std::string, topics,
           "pepiniere.ideas.events,pepiniere.incubation.events,pepiniere.feedback.events",
           "Topics whose events may concern someone");
+ABSL_FLAG(std::string, ideas_addr, "127.0.0.1:7101",
+          "pep-ideas (the contact address of an idea whose author never signed in); empty: none");
 ABSL_FLAG(std::string, smtp_url, "smtp://127.0.0.1:1025",
           "The SMTP relay: smtp://host:port (STARTTLS when offered) or smtps://host:port");
 ABSL_FLAG(std::string, smtp_user, "", "SMTP user (empty: no authentication)");
@@ -97,6 +101,13 @@ int main(int argc, char** argv) {
           if (!pw.ok()) return pw.status();
           smtp.password = *pw;
         }
+        std::unique_ptr<pepiniere::ideas::v1::IdeaService::Stub> ideas;
+        if (const std::string a = absl::GetFlag(FLAGS_ideas_addr); !a.empty()) {
+          ideas = pepiniere::ideas::v1::IdeaService::NewStub(
+              grpc::CreateChannel(a, grpc::InsecureChannelCredentials()));
+        }
+        auto* ideas_stub = ideas.get();
+        if (ideas) ctx.Own("ideas-client", std::move(ideas));
         auto& metrics =
             ctx.Own("metrics", std::make_unique<pep::notify::NotifyMetrics>(ctx.registry()));
         auto& service = ctx.Own(
@@ -111,7 +122,9 @@ int main(int argc, char** argv) {
                     .mail_from_name = absl::GetFlag(FLAGS_mail_from_name),
                     .unsubscribe_key = *key,
                     .digest_hour = absl::GetFlag(FLAGS_digest_hour),
-                    .retry_max_delay = absl::GetFlag(FLAGS_retry_max_delay)}));
+                    .retry_max_delay = absl::GetFlag(FLAGS_retry_max_delay),
+                    .ideas = ideas_stub,
+                    .gateway_key = ctx.flags().gateway_key}));
         auto consumer = ctx.StartConsumer(
             {.group_id = absl::GetFlag(FLAGS_consumer_group),
              .instance_id = absl::GetFlag(FLAGS_consumer_instance),

@@ -150,11 +150,59 @@ absl::Status NotifyService::Project(NotifyTx& tx, const events::Envelope& env,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<nv1::Contact>> NotifyService::AuthorAddress(
+    const events::Envelope& env, const std::string& payload) {
+  using None = std::optional<nv1::Contact>;
+  if (env.type != "pepiniere.ideas.v1.IdeaSubmitted" || options_.ideas == nullptr) return None();
+  iv1::IdeaSubmitted ev;
+  if (!ev.ParseFromString(payload) || ev.idea().author_id().empty()) return None();
+  bool known = false;
+  PEP_RETURN_IF_ERROR(store_.Read([&](NotifyTx& tx) -> absl::Status {
+    auto c = tx.GetContact(ev.idea().author_id());
+    if (!c.ok()) return c.status();
+    known = c->has_value();
+    return absl::OkStatus();
+  }));
+  if (known) return None();
+  grpc::ClientContext ctx;  // outside the transaction: no lock is held across the network
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  ctx.AddMetadata("x-pep-actor", "pep-notify");
+  ctx.AddMetadata("x-pep-roles", "coordinator");
+  if (!options_.gateway_key.empty()) ctx.AddMetadata("x-pep-gateway-key", options_.gateway_key);
+  iv1::GetIdeaRequest req;
+  req.set_idea_id(ev.idea().id());
+  iv1::Idea idea;
+  grpc::Status s = options_.ideas->GetIdea(&ctx, req, &idea);
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND || s.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+    LogWarn("no contact address for an idea's author", {{"idea", ev.idea().id()}, {"error", s.error_message()}});
+    return None();
+  }
+  if (!s.ok()) {  // pep-ideas down: the event is retried (the consumer waits for it)
+    return absl::UnavailableError(absl::StrCat("pep-ideas (author's address): ", s.error_message()));
+  }
+  if (idea.contact_email().empty()) return None();
+  nv1::Contact c;
+  c.set_account_id(ev.idea().author_id());
+  c.set_email(idea.contact_email());
+  c.set_display_name(idea.author_name());
+  c.add_roles("agent");
+  c.set_source("idea");
+  *c.mutable_updated_at() = ToTimestamp(clock_.Now());
+  return std::optional<nv1::Contact>(std::move(c));
+}
+
 absl::Status NotifyService::HandleEvent(const events::Record& record, const events::Envelope& env) {
+  auto author = AuthorAddress(env, record.value);
+  if (!author.ok()) return author.status();
   return store_.Write([&](NotifyTx& tx) -> absl::Status {
     auto fresh = tx.RecordInbox(env.id, record.topic, clock_.Now());
     if (!fresh.ok()) return fresh.status();
     if (!*fresh) return absl::OkStatus();  // handled before (redelivery)
+    if (author->has_value()) {
+      auto now_known = tx.GetContact((*author)->account_id());
+      if (!now_known.ok()) return now_known.status();
+      if (!now_known->has_value()) PEP_RETURN_IF_ERROR(tx.PutContact(**author));
+    }
     PEP_RETURN_IF_ERROR(Project(tx, env, record.value));
     for (const Planned& p : ForEvent(env, record.value, tx)) {
       PEP_RETURN_IF_ERROR(

@@ -40,15 +40,54 @@ grpc::Status NotifyService::UpsertContact(grpc::ServerContext* ctx,
   if (Utf8Length(req->display_name()) > 120) {
     return ToGrpcStatus(absl::InvalidArgumentError("display_name: at most 120 characters"));
   }
+  if (Utf8Length(req->account_id()) > 128 || HasControlCharacter(req->account_id())) {
+    return ToGrpcStatus(absl::InvalidArgumentError("account_id: at most 128 characters, no control character"));
+  }
+  const bool self = req->account_id().empty() || req->account_id() == p->id;
+  if (!self) PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "filing another person's address"));
   nv1::Contact c;
-  c.set_account_id(p->id);
+  c.set_account_id(self ? p->id : req->account_id());
   c.set_email(req->email());
   c.set_display_name(req->display_name());
-  for (const auto& r : p->roles) c.add_roles(r);
-  for (const auto& s : p->scopes) c.add_scopes(s);
+  if (self) {  // the gateway at sign-in: who they are now
+    for (const auto& r : p->roles) c.add_roles(r);
+    for (const auto& s : p->scopes) c.add_scopes(s);
+  }
+  c.set_source(self ? "sign-in" : "coordinator");
   *c.mutable_updated_at() = ToTimestamp(clock_.Now());
-  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](NotifyTx& tx) { return tx.PutContact(c); }));
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](NotifyTx& tx) -> absl::Status {
+    if (!self) {
+      auto existing = tx.GetContact(c.account_id());
+      if (!existing.ok()) return existing.status();
+      if (existing->has_value() && (*existing)->source() == "sign-in") {
+        return absl::FailedPreconditionError(
+            "account_id: this person signs in; their address comes from their identity provider");
+      }
+    }
+    return tx.PutContact(c);
+  }));
   *out = std::move(c);
+  return grpc::Status::OK;
+}
+
+grpc::Status NotifyService::ListContacts(grpc::ServerContext* ctx,
+                                         const nv1::ListContactsRequest* req,
+                                         nv1::ListContactsResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "reading the address book"));
+  PEP_GRPC_RETURN_IF_ERROR(store_.Read([&](NotifyTx& tx) -> absl::Status {
+    if (!req->account_id().empty()) {
+      auto c = tx.GetContact(req->account_id());
+      if (!c.ok()) return c.status();
+      if (c->has_value()) *out->add_contacts() = std::move(**c);
+      return absl::OkStatus();
+    }
+    auto all = tx.Contacts();
+    if (!all.ok()) return all.status();
+    for (auto& c : *all) *out->add_contacts() = std::move(c);
+    return absl::OkStatus();
+  }));
   return grpc::Status::OK;
 }
 

@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "events/consumer.h"
 #include "events/envelope.h"
+#include "pepiniere/ideas/v1/ideas.grpc.pb.h"
 #include "pepiniere/notify/v1/notify.grpc.pb.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -62,6 +63,10 @@ struct NotifyOptions {
   int digest_hour = 8;  // Europe/Paris: daily digests from this hour, weekly ones on Mondays
   int send_batch = 100;  // e-mails taken per pass of the sender
   absl::Duration retry_max_delay = absl::Minutes(10);  // temporary failures: the longest wait
+  // pep-ideas, to read the contact address of an idea whose author has no entry in the address
+  // book (never signed in); null: such authors are told in the console only.
+  pepiniere::ideas::v1::IdeaService::Stub* ideas = nullptr;
+  std::string gateway_key;  // sent to pep-ideas
 };
 
 class NotifyService final : public nv1::NotifyService::Service {
@@ -84,6 +89,8 @@ class NotifyService final : public nv1::NotifyService::Service {
 
   grpc::Status UpsertContact(grpc::ServerContext*, const nv1::UpsertContactRequest*,
                              nv1::Contact*) override;
+  grpc::Status ListContacts(grpc::ServerContext*, const nv1::ListContactsRequest*,
+                            nv1::ListContactsResponse*) override;
   grpc::Status EraseContact(grpc::ServerContext*, const nv1::EraseContactRequest*,
                             nv1::EraseContactResponse*) override;
   grpc::Status ListNotifications(grpc::ServerContext*, const nv1::ListNotificationsRequest*,
@@ -109,6 +116,9 @@ class NotifyService final : public nv1::NotifyService::Service {
   // Records one planned notification (once per dedup key) and queues what its delivery needs.
   absl::Status Make(NotifyTx& tx, const Planned& p, const std::string& cause_id,
                     const std::string& correlation_id, const std::string& dedup);
+  // The author of a new idea with no address yet: the one they filed it with, from pep-ideas.
+  absl::StatusOr<std::optional<nv1::Contact>> AuthorAddress(const events::Envelope& env,
+                                                           const std::string& payload);
   absl::Status Project(NotifyTx& tx, const events::Envelope& env, const std::string& payload);
   absl::Status Tell(NotifyTx& tx, const std::vector<StoredNotification>& items, int channel,
                     const std::string& message_id);

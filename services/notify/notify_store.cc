@@ -94,6 +94,7 @@ CREATE TABLE schedules (
       {2, store::OutboxSchemaSql(), store::PostgresOutboxSql()},
       {3, store::InboxSchemaSql(), store::PostgresInboxSql()},
       {4, store::OutboxV2Sql(), store::kNothingOnPostgres},
+      {5, "ALTER TABLE contacts ADD COLUMN source TEXT NOT NULL DEFAULT 'sign-in'"},
   };
   return *m;
 }
@@ -250,32 +251,52 @@ absl::StatusOr<std::vector<ChallengeInfo>> NotifyTx::OpenChallenges() {
 
 absl::Status NotifyTx::PutContact(const nv1::Contact& c) {
   auto q = db_.Prepare(
-      "INSERT INTO contacts(account_id, email, display_name, roles, scopes, updated_us) "
-      "VALUES (?,?,?,?,?,?) ON CONFLICT(account_id) DO UPDATE SET email = excluded.email, "
+      "INSERT INTO contacts(account_id, email, display_name, roles, scopes, updated_us, source) "
+      "VALUES (?,?,?,?,?,?,?) ON CONFLICT(account_id) DO UPDATE SET email = excluded.email, "
       "display_name = excluded.display_name, roles = excluded.roles, scopes = excluded.scopes, "
-      "updated_us = excluded.updated_us");
+      "updated_us = excluded.updated_us, source = excluded.source");
   if (!q.ok()) return q.status();
   return q->Bind(1, c.account_id()).Bind(2, c.email()).Bind(3, c.display_name())
       .Bind(4, Listed(c.roles())).Bind(5, Listed(c.scopes()))
-      .Bind(6, Us(FromTimestamp(c.updated_at()))).Run();
+      .Bind(6, Us(FromTimestamp(c.updated_at()))).Bind(7, c.source()).Run();
 }
 
+namespace {
+constexpr char kContactColumns[] =
+    "account_id, email, display_name, roles, scopes, updated_us, source FROM contacts";
+nv1::Contact ContactRow(store::Stmt& q) {
+  nv1::Contact c;
+  c.set_account_id(q.Text(0));
+  c.set_email(q.Text(1));
+  c.set_display_name(q.Text(2));
+  for (auto r : absl::StrSplit(q.Text(3), ',', absl::SkipEmpty())) c.add_roles(std::string(r));
+  for (auto s : absl::StrSplit(q.Text(4), ',', absl::SkipEmpty())) c.add_scopes(std::string(s));
+  *c.mutable_updated_at() = ToTimestamp(FromUs(q.Int(5)));
+  c.set_source(q.Text(6));
+  return c;
+}
+}  // namespace
+
 absl::StatusOr<std::optional<nv1::Contact>> NotifyTx::GetContact(const std::string& account_id) {
-  auto q = db_.Prepare(
-      "SELECT email, display_name, roles, scopes, updated_us FROM contacts WHERE account_id = ?");
+  auto q = db_.Prepare(absl::StrCat("SELECT ", kContactColumns, " WHERE account_id = ?"));
   if (!q.ok()) return q.status();
   q->Bind(1, account_id);
   auto row = q->Step();
   if (!row.ok()) return row.status();
   if (!*row) return std::optional<nv1::Contact>();
-  nv1::Contact c;
-  c.set_account_id(account_id);
-  c.set_email(q->Text(0));
-  c.set_display_name(q->Text(1));
-  for (auto r : absl::StrSplit(q->Text(2), ',', absl::SkipEmpty())) c.add_roles(std::string(r));
-  for (auto s : absl::StrSplit(q->Text(3), ',', absl::SkipEmpty())) c.add_scopes(std::string(s));
-  *c.mutable_updated_at() = ToTimestamp(FromUs(q->Int(4)));
-  return std::optional<nv1::Contact>(std::move(c));
+  return std::optional<nv1::Contact>(ContactRow(*q));
+}
+
+absl::StatusOr<std::vector<nv1::Contact>> NotifyTx::Contacts() {
+  auto q = db_.Prepare(absl::StrCat("SELECT ", kContactColumns, " ORDER BY account_id"));
+  if (!q.ok()) return q.status();
+  std::vector<nv1::Contact> out;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back(ContactRow(*q));
+  }
 }
 
 absl::StatusOr<int> NotifyTx::EraseContact(const std::string& account_id) {

@@ -69,6 +69,7 @@ class NotifyTx : public Directory {
   // Address book and preferences.
   absl::Status PutContact(const nv1::Contact& c);
   absl::StatusOr<std::optional<nv1::Contact>> GetContact(const std::string& account_id);
+  absl::StatusOr<std::vector<nv1::Contact>> Contacts();
   absl::StatusOr<int> EraseContact(const std::string& account_id);
   // The delivery of `category` for the account: its choice, else the category's default.
   absl::StatusOr<int> DeliveryOf(const std::string& account_id, const std::string& category);

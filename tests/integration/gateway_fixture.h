@@ -126,7 +126,8 @@ class Platform {
     mailpit_ = std::make_unique<Mailpit>();
     notify_ = std::make_unique<NotifyProcess>(
         brokers_, notify_dir_.path(),
-        std::vector<std::string>{"--smtp_url", mailpit_->smtp_url(), "--console_url", url()});
+        std::vector<std::string>{"--smtp_url", mailpit_->smtp_url(), "--console_url", url(),
+                                 "--ideas_addr", ideas_->address()});
     notify_->RequireGatewayKey(kKey);
     notify_->Start();
     if (sign_in) {

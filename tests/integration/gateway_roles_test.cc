@@ -320,6 +320,11 @@ std::vector<Row> Table(World& w) {
        fixed("/v1/notifications/preferences", R"({"categories":[{"category":"jury","delivery":"DELIVERY_DAILY"}]})")},
       {"DELETE", "/v1/notifications/contact", "CJTA", 200, fixed("/v1/notifications/contact")},
       {"GET", "/v1/notifications/undeliverable", "C", 200, fixed("/v1/notifications/undeliverable")},
+      {"PUT", "/v1/notifications/contacts/{person}", "C", 200, [&w](char) {
+         return Request{absl::StrCat("/v1/notifications/contacts/jur%C3%A9-", w.Unique()),
+                        R"({"email":"jure.exterieur@departement06.fr","display_name":"Juré extérieur"})"};
+       }},
+      {"GET", "/v1/notifications/contacts", "C", 200, fixed("/v1/notifications/contacts")},
       {"POST", "/v1/notifications/digests", "C", 200, fixed("/v1/notifications/digests", R"({"cadence":"DELIVERY_WEEKLY"})")},
       {"GET", "/v1/notifications/unsubscribe", "CJTAP", 200, fixed("/v1/notifications/unsubscribe?token=x.y")},
       {"POST", "/v1/notifications/unsubscribe", "CJTAP", 200, [&w](char) {

@@ -26,6 +26,7 @@ class NotifyFaultTest : public ::testing::Test {
     return std::make_unique<NotifyProcess>(
         brokers_, notify_dir_.path(),
         std::vector<std::string>{"--smtp_url", mail_.smtp_url(), "--retry_max_delay", "2s",
+                                 "--ideas_addr", ideas_.address(),
                                  "--consumer_group", group_, "--consumer_instance", group_ + "-0"});
   }
 

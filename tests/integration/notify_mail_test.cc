@@ -44,11 +44,15 @@ class NotifyMailTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
+  // An idea filed by `who`, with their address as its contact address.
   std::string Submit(const Person& who, const std::string& challenge, const std::string& title) {
     grpc::ClientContext ctx;
     IdeasProcess::As(ctx, who.id, "agent");
+    iv1::SubmitIdeaRequest req = IdeasProcess::Idea(challenge, title);
+    req.set_contact_email(who.email);
+    req.set_author_name(who.name);
     iv1::SubmitIdeaResponse resp;
-    grpc::Status s = ideas_.stub().SubmitIdea(&ctx, IdeasProcess::Idea(challenge, title), &resp);
+    grpc::Status s = ideas_.stub().SubmitIdea(&ctx, req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp.idea().id();
   }
@@ -126,7 +130,8 @@ class NotifyMailTest : public ::testing::Test {
   // The relay refuses (5xx) any address outside the department's domain.
   Mailpit mail_{{"--smtp-allowed-recipients", "@departement06\\.fr$"}};
   IdeasProcess ideas_{brokers_, ideas_dir_.path()};
-  NotifyProcess notify_{brokers_, notify_dir_.path(), {"--smtp_url", mail_.smtp_url()}};
+  NotifyProcess notify_{brokers_, notify_dir_.path(),
+                        {"--smtp_url", mail_.smtp_url(), "--ideas_addr", ideas_.address()}};
 };
 
 TEST_F(NotifyMailTest, EachRuleReachesExactlyThePeopleConcernedOnce) {
@@ -138,6 +143,8 @@ TEST_F(NotifyMailTest, EachRuleReachesExactlyThePeopleConcernedOnce) {
   const Person j3{"j3-" + Tag(), "j3@departement06.fr", "Juré d'un autre défi", "juror"};
   const Person coord{"coord-1", "coordination@departement06.fr", "Coordinatrice", "coordinator"};
   for (const auto& p : {chloe, bob, dan, j1, j2, j3, coord}) Register(p);
+  // Gus never signed in: his receipt goes to the address he filed his idea with (from pep-ideas).
+  const Person gus{"gus-" + Tag(), "gus.blanc@departement06.fr", "Gus Blanc", "agent"};
 
   const std::string c1 = ideas_.OpenChallenge(1);
   const std::string c2 = ideas_.OpenChallenge(1);
@@ -146,6 +153,7 @@ TEST_F(NotifyMailTest, EachRuleReachesExactlyThePeopleConcernedOnce) {
   const std::string i_chloe = Submit(chloe, c1, "Signaler un nid-de-poule en deux clics");
   const std::string i_bob = Submit(bob, c1, "Un guichet unique pour la voirie");
   Submit(dan, c1, "Une idée d'ailleurs");
+  Submit(gus, c1, "Des horaires d'ouverture en ligne");
   Score(j1.id, i_chloe);
   Score(j1.id, i_bob);
   Decide(i_chloe, iv1::IDEA_STATUS_SHORTLISTED, "Retenue pour la finale.");
@@ -154,7 +162,9 @@ TEST_F(NotifyMailTest, EachRuleReachesExactlyThePeopleConcernedOnce) {
 
   // chloé: receipt, shortlist, prize; bob: receipt, rejection; each juror: assignment. Nobody
   // else — not the coordinator who acted, not dan (refused by the relay), not j3 for c1.
-  ExpectMail({{chloe.email, 3}, {bob.email, 2}, {j1.email, 1}, {j2.email, 1}, {j3.email, 1}});
+  ExpectMail({{chloe.email, 3}, {bob.email, 2}, {gus.email, 1}, {j1.email, 1}, {j2.email, 1},
+              {j3.email, 1}});
+  EXPECT_TRUE(absl::StrContains(mail_.Text(To(gus.email).front().id), "Bonjour Gus Blanc,"));
 
   std::set<std::string> ids;
   for (const auto& m : mail_.Messages()) EXPECT_TRUE(ids.insert(m.message_id).second) << m.message_id;
@@ -268,7 +278,8 @@ TEST_F(NotifyMailTest, EachRuleReachesExactlyThePeopleConcernedOnce) {
     EXPECT_EQ(resp.digests(), 1);
     EXPECT_EQ(resp.notifications(), 2);
   }
-  ExpectMail({{chloe.email, 3}, {bob.email, 3}, {j1.email, 1}, {j2.email, 1}, {j3.email, 1}});
+  ExpectMail({{chloe.email, 3}, {bob.email, 3}, {gus.email, 1}, {j1.email, 1}, {j2.email, 1},
+              {j3.email, 1}});
   const auto bobs = To(bob.email);
   const std::string digest = mail_.Text(bobs.front().id);  // newest first
   EXPECT_TRUE(absl::StrContains(bobs.front().subject, "Votre point de la semaine")) << bobs.front().subject;
@@ -298,7 +309,8 @@ TEST_F(NotifyMailTest, TheWholeHistoryRedeliveredSendsNothingTwice) {
   ExpectMail({{eve.email, 5}});
   // The same database, a new consumer group: every event of the topics comes again.
   ASSERT_EQ(notify_.Terminate(), 0);
-  NotifyProcess again{brokers_, notify_dir_.path(), {"--smtp_url", mail_.smtp_url()}};
+  NotifyProcess again{brokers_, notify_dir_.path(),
+                      {"--smtp_url", mail_.smtp_url(), "--ideas_addr", ideas_.address()}};
   again.Start();
   Submit(eve, c, "La sixième, après le redémarrage");
   ExpectMail({{eve.email, 6}});

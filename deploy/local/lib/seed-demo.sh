@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Seeds the LAB06 demo on a fresh data dir, through the public REST API only (the gateway):
 # the "Simplification administrative" challenge with 19 ideas from agents of several services,
-# a jury of 5 scoring them, 3 prizes, 2 ideas selected → 2 start-ups in investigation (opened by
+# a jury of 5 scoring them (their addresses filed for pep-notify), 3 prizes, 2 ideas selected → 2 start-ups in investigation (opened by
 # pep-incubation from the events), one moved to construction after a committee, milestones
 # pushed by its team with pepctl, users' feedback; plus a three-line imported portfolio.
 # Usage: seed-demo.sh GATEWAY_URL COORDINATOR_TOKEN PEPCTL
@@ -36,6 +36,11 @@ challenge=$(api POST /v1/challenges "$COORD" '{
   "jury_quorum": 3}' | jq -r .id)
 api POST "/v1/challenges/$challenge:open" "$COORD" > /dev/null
 jurors=(jury-dgs jury-dsi jury-usagers jury-finances jury-lab06)
+# Their addresses first (they use tokens, not sign-in): pep-notify e-mails their designation.
+for juror in "${jurors[@]}"; do
+  api PUT "/v1/notifications/contacts/$juror" "$COORD" "$(jq -nc --arg e "$juror@departement06.fr" \
+    --arg n "Jury ${juror#jury-}" '{email:$e, display_name:$n}')" > /dev/null
+done
 api POST "/v1/challenges/$challenge/jurors" "$COORD" \
   "$(printf '%s\n' "${jurors[@]}" | jq -R . | jq -sc '{juror_ids: .}')" > /dev/null
 
