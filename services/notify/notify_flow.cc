@@ -58,7 +58,23 @@ NotifyMetrics::NotifyMetrics(prometheus::Registry& r)
       age_(&prometheus::BuildGauge()
                 .Name("pep_notify_queue_oldest_age_seconds")
                 .Help("Age of the oldest e-mail waiting to be sent, by rule (0: none waiting).")
-                .Register(r)) {}
+                .Register(r)) {
+  // Every series from the start, at 0: rates and alerts see a counter before its first event.
+  std::vector<std::string> rules = {"digest_daily", "digest_weekly"};
+  for (const Rule& rule : Rules()) rules.push_back(rule.name);
+  absl::MutexLock l(&mu_);
+  for (const auto& rule : rules) {
+    if (rule.rfind("digest_", 0) != 0) Made(rule);
+    Sent(rule);
+    Failed(rule, "temporary");
+    Failed(rule, "permanent");
+    Retried(rule);
+    Undeliverable(rule);
+    depth_->Add({{"rule", rule}}).Set(0);
+    age_->Add({{"rule", rule}}).Set(0);
+    seen_rules_[rule] = false;
+  }
+}
 
 void NotifyMetrics::SetBacklog(const std::vector<Backlog>& backlog, absl::Time now) {
   absl::MutexLock l(&mu_);

@@ -18,7 +18,7 @@ cd "$ROOT"
 
 declare -A SETS=(
   [defaults]=""
-  [everything]="--set kafka.strimzi.topics.enabled=true --set kafka.strimzi.users.enabled=true --set kafka.auth.enabled=true --set kafka.bootstrapServers=pepiniere-kafka-bootstrap:9093 --set serviceMonitor.enabled=true --set gateway.ingress.tlsSecretName=pepiniere-tls --set gateway.ingress.className=nginx --set image.registry=registry.example.gouv.fr/ --set gateway.oidc.issuer=https://auth.agentconnect.gouv.fr/api/v2 --set gateway.oidc.clientId=pepiniere --set gateway.oidc.clientSecretName=proconnect --set-json image.pullSecrets=[{\"name\":\"regcred\"}]"
+  [everything]="--set kafka.strimzi.topics.enabled=true --set kafka.strimzi.users.enabled=true --set kafka.auth.enabled=true --set kafka.bootstrapServers=pepiniere-kafka-bootstrap:9093 --set serviceMonitor.enabled=true --set gateway.ingress.tlsSecretName=pepiniere-tls --set gateway.ingress.className=nginx --set image.registry=registry.example.gouv.fr/ --set gateway.oidc.issuer=https://auth.agentconnect.gouv.fr/api/v2 --set gateway.oidc.clientId=pepiniere --set gateway.oidc.clientSecretName=proconnect --set notify.smtp.host=smtp.departement06.fr --set notify.smtp.user=pepiniere --set notify.smtp.passwordSecret=smtp-relay --set-json image.pullSecrets=[{\"name\":\"regcred\"}]"
   [minimal]="--set networkPolicy.enabled=false --set gateway.ingress.enabled=false --set gatewayKey.existingSecret=pep-key --set bootstrapToken.existingSecret=pep-boot --set audit.ledgerSigningKey.existingSecret=pep-ledger"
 )
 SETS[postgres]="--set database.existingSecret=pep-db --set ideas.replicas=2 --set incubation.replicas=2 --set feedback.replicas=3 --set gateway.replicas=2"
@@ -38,28 +38,34 @@ expect() {  # WANT PATTERN FILE
   got=$(count "$2" "$3")
   if [[ "$got" != "$1" ]]; then echo "FAIL: '$2' appears $got times in $3, expected $1" >&2; exit 1; fi
 }
-expect 9 '^kind: KafkaTopic' "$OUT/everything.yaml"  # 4 topics, 4 dead-letter, the ledger's log
+expect 11 '^kind: KafkaTopic' "$OUT/everything.yaml"  # 5 topics, 5 dead-letter, the ledger's log
 expect 0 '^kind: KafkaTopic' "$OUT/defaults.yaml"
-expect 5 '^kind: KafkaUser' "$OUT/everything.yaml"  # a user per component (ACLs: libs/events/acls.cc)
+# pep-notify: the relay's host, STARTTLS on 587 by default, its user, the password from a Secret.
+expect 1 'PEP_SMTP_URL: "smtp://smtp.departement06.fr:587"' "$OUT/everything.yaml"
+expect 1 'PEP_SMTP_PASSWORD_FILE: /etc/pepiniere/smtp/password' "$OUT/everything.yaml"
+expect 1 'secretName: smtp-relay' "$OUT/everything.yaml"
+expect 0 'PEP_SMTP_PASSWORD_FILE' "$OUT/defaults.yaml"
+expect 1 'PEP_NOTIFY_ADDR: "dns:///demo-pepiniere-notify:7105"' "$OUT/defaults.yaml"
+expect 6 '^kind: KafkaUser' "$OUT/everything.yaml"  # a user per component (ACLs: libs/events/acls.cc)
 expect 0 '^kind: KafkaUser' "$OUT/defaults.yaml"
-expect 5 'name: PEP_KAFKA_SSL_CERTIFICATE_FILE' "$OUT/everything.yaml"  # the four services and the gateway
+expect 6 'name: PEP_KAFKA_SSL_CERTIFICATE_FILE' "$OUT/everything.yaml"  # the five services and the gateway
 expect 1 'PEP_OIDC_ISSUER: "https://auth.agentconnect.gouv.fr/api/v2"' "$OUT/everything.yaml"
 expect 1 'PEP_OIDC_REDIRECT_URL: "https://pepiniere.example.gouv.fr/auth/callback"' "$OUT/everything.yaml"
 expect 1 'secretName: proconnect' "$OUT/everything.yaml"
 expect 0 'PEP_OIDC_ISSUER' "$OUT/defaults.yaml"
-expect 9 'min.insync.replicas: 2' "$OUT/everything.yaml"
-expect 9 'replicas: 3$' "$OUT/everything.yaml"
+expect 11 'min.insync.replicas: 2' "$OUT/everything.yaml"
+expect 11 'replicas: 3$' "$OUT/everything.yaml"
 expect 1 'replicas: 2$' "$OUT/defaults.yaml"  # pep-audit: a sequencer and a standby
 expect 1 'secretName: pep-ledger' "$OUT/minimal.yaml"
-expect 5 '^kind: ServiceMonitor' "$OUT/everything.yaml"
+expect 6 '^kind: ServiceMonitor' "$OUT/everything.yaml"
 expect 0 '^kind: ServiceMonitor' "$OUT/defaults.yaml"
 expect 0 '^kind: NetworkPolicy' "$OUT/minimal.yaml"
 expect 0 '^kind: Secret' "$OUT/minimal.yaml"
 expect 0 '^kind: Ingress' "$OUT/minimal.yaml"
-expect 5 '^kind: NetworkPolicy' "$OUT/defaults.yaml"
-expect 5 'readOnlyRootFilesystem: true' "$OUT/defaults.yaml"
-expect 5 'runAsNonRoot: true' "$OUT/defaults.yaml"
-expect 12 'grpc: {port: 71' "$OUT/defaults.yaml"
+expect 6 '^kind: NetworkPolicy' "$OUT/defaults.yaml"
+expect 6 'readOnlyRootFilesystem: true' "$OUT/defaults.yaml"
+expect 6 'runAsNonRoot: true' "$OUT/defaults.yaml"
+expect 15 'grpc: {port: 71' "$OUT/defaults.yaml"
 # PostgreSQL: three more Deployments (pep-audit stays a StatefulSet), each replica its URL and its
 # own consumer-group member id, the gateway's tokens in the database (no volume), a
 # PodDisruptionBudget wherever there are two replicas or more.
@@ -73,7 +79,7 @@ expect 1 '^kind: PersistentVolumeClaim' "$OUT/defaults.yaml"  # the gateway's to
 expect 1 '^kind: PodDisruptionBudget' "$OUT/defaults.yaml"  # pep-audit's two replicas
 expect 1 'replicas: 3$' "$OUT/postgres.yaml"
 expect 4 'replicas: 2$' "$OUT/postgres.yaml"  # ideas, incubation, gateway, audit
-expect 2 'fieldPath: metadata.name' "$OUT/defaults.yaml"
+expect 3 'fieldPath: metadata.name' "$OUT/defaults.yaml"
 # CloudNativePG: one Cluster, a schema per component, each component's URL naming its schema
 # and the password from the operator's Secret.
 expect 1 '^kind: Cluster' "$OUT/cnpg.yaml"
