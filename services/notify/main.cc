@@ -3,6 +3,7 @@
 // thread, the schedules (reminders, digests, queue gauges), the gRPC server.
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -43,6 +44,9 @@ ABSL_FLAG(std::string, unsubscribe_key_file, "",
 ABSL_FLAG(int, digest_hour, 8, "Hour (Europe/Paris) from which daily and weekly digests go out");
 ABSL_FLAG(absl::Duration, retry_max_delay, absl::Minutes(10),
           "Temporary SMTP failures are retried after 5 s, doubling up to this, for as long as it takes");
+ABSL_FLAG(int, max_unrecorded, 2,
+          "E-mails the relay took that may wait for their record (group commit) while the next go "
+          "out; a crash re-sends at most this + 1 (same Message-IDs). 0: record each before the next");
 ABSL_FLAG(absl::Duration, send_every, absl::Milliseconds(200), "Sender pass period");
 ABSL_FLAG(absl::Duration, schedule_every, absl::Seconds(30), "Reminders and digests check period");
 
@@ -122,6 +126,7 @@ int main(int argc, char** argv) {
                     .mail_from_name = absl::GetFlag(FLAGS_mail_from_name),
                     .unsubscribe_key = *key,
                     .digest_hour = absl::GetFlag(FLAGS_digest_hour),
+                    .max_unrecorded = std::max(0, absl::GetFlag(FLAGS_max_unrecorded)),
                     .retry_max_delay = absl::GetFlag(FLAGS_retry_max_delay),
                     .ideas = ideas_stub,
                     .gateway_key = ctx.flags().gateway_key}));

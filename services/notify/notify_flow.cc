@@ -4,8 +4,9 @@
 // ce_id in the inbox and its dedup keys taken, makes none again); the sender takes pending rows,
 // hands each to the relay with a Message-ID made of the row's id (the same on every attempt),
 // and marks it sent — with the NotificationSent events in the outbox — in one transaction after
-// the relay's 250. The one window left: a crash between that 250 and the commit sends that
-// e-mail again on restart, with the same Message-ID.
+// the relay's 250 (a recorder thread commits the outcomes in groups while the next e-mails go
+// out). The window left: a crash between a 250 and its commit sends that e-mail again on restart,
+// with the same Message-ID — at most max_unrecorded + 1 e-mails (the sender waits beyond that).
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -315,12 +316,106 @@ Mail NotifyService::Compose(const MailRow& m, const nv1::Contact& to,
   return mail;
 }
 
+void NotifyService::StartRecorder() {
+  recorder_ = std::thread([this] {
+    while (true) {
+      std::vector<Outcome> batch;
+      {
+        absl::MutexLock l(&rec_mu_);
+        rec_mu_.Await(absl::Condition(
+            +[](NotifyService* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->rec_mu_) {
+              return s->stop_ || !s->queue_.empty();
+            },
+            this));
+        if (queue_.empty()) return;  // stopping, nothing left
+        batch.swap(queue_);
+      }
+      Record(batch);
+      absl::MutexLock l(&rec_mu_);
+      unrecorded_ -= static_cast<int>(batch.size());
+    }
+  });
+}
+
+NotifyService::~NotifyService() {
+  {
+    absl::MutexLock l(&rec_mu_);
+    stop_ = true;
+  }
+  if (recorder_.joinable()) recorder_.join();
+}
+
+// The outcomes handed over since the last commit, in one transaction (group commit): the relay's
+// answer for each, and for a sent one its NotificationSent events. Retried until it commits: an
+// e-mail the relay took must not be left looking unsent longer than the store refuses writes.
+void NotifyService::Record(const std::vector<Outcome>& batch) {
+  absl::Status w;
+  for (int attempt = 0;; ++attempt) {
+    w = store_.Write([&](NotifyTx& tx) -> absl::Status {
+      for (const Outcome& o : batch) {
+        const MailRow& m = o.mail;
+        const SendResult& r = o.result;
+        const int channel = m.kind == "single" ? nv1::CHANNEL_EMAIL : nv1::CHANNEL_EMAIL_DIGEST;
+        switch (r.kind) {
+          case SendResult::Kind::kSent:
+            PEP_RETURN_IF_ERROR(tx.MailSent(m.id, MailRow::kSent, r.smtp_code, "", o.at));
+            PEP_RETURN_IF_ERROR(Tell(tx, o.items, channel, o.message_id));
+            break;
+          case SendResult::Kind::kPermanent:
+            PEP_RETURN_IF_ERROR(tx.MailSent(m.id, MailRow::kUndeliverable, r.smtp_code, r.error, o.at));
+            for (const auto& s : o.items) {
+              nv1::NotificationUndeliverable ev;
+              ev.set_notification_id(s.n.id());
+              ev.set_recipient_id(s.recipient_id);
+              ev.set_rule(s.n.rule());
+              ev.set_smtp_code(r.smtp_code);
+              PEP_RETURN_IF_ERROR(tx.Emit(s.n.id(), s.correlation_id, "", ev, o.at));
+            }
+            break;
+          case SendResult::Kind::kTemporary:
+            PEP_RETURN_IF_ERROR(tx.MailRetry(m.id, m.attempts + 1,
+                                             o.at + RetryDelay(m.attempts + 1, options_.retry_max_delay),
+                                             r.smtp_code, r.error));
+            break;
+        }
+      }
+      return absl::OkStatus();
+    });
+    if (w.ok()) break;
+    LogWarn("recording e-mails' outcomes failed; retrying",
+            {{"emails", absl::StrCat(batch.size())}, {"error", w.ToString()}});
+    absl::SleepFor(std::min(absl::Seconds(5), absl::Milliseconds(100) * (attempt + 1)));
+  }
+  for (const Outcome& o : batch) {
+    switch (o.result.kind) {
+      case SendResult::Kind::kSent: metrics_.Sent(o.mail.rule).Increment(); break;
+      case SendResult::Kind::kPermanent: metrics_.Undeliverable(o.mail.rule).Increment(); break;
+      case SendResult::Kind::kTemporary: metrics_.Retried(o.mail.rule).Increment(); break;
+    }
+  }
+}
+
 int NotifyService::SendDue(SmtpSender& smtp) {
-  std::vector<MailRow> due;
+  // The batch read at once: the e-mails due, their recipients and their notifications.
+  struct Due {
+    MailRow mail;
+    std::optional<nv1::Contact> to;
+    std::vector<StoredNotification> items;
+  };
+  std::vector<Due> due;
   if (auto s = store_.Read([&](NotifyTx& tx) -> absl::Status {
         auto d = tx.DueMails(clock_.Now(), options_.send_batch);
         if (!d.ok()) return d.status();
-        due = std::move(*d);
+        for (MailRow& m : *d) {
+          Due x{std::move(m), std::nullopt, {}};
+          auto c = tx.GetContact(x.mail.recipient_id);
+          if (!c.ok()) return c.status();
+          x.to = std::move(*c);
+          auto n = tx.NotificationsOfMail(x.mail.id);
+          if (!n.ok()) return n.status();
+          x.items = std::move(*n);
+          due.push_back(std::move(x));
+        }
         return absl::OkStatus();
       });
       !s.ok()) {
@@ -328,74 +423,46 @@ int NotifyService::SendDue(SmtpSender& smtp) {
     return 0;
   }
   int attempted = 0;
-  for (const MailRow& m : due) {
-    std::optional<nv1::Contact> to;
-    std::vector<StoredNotification> items;
-    absl::Status read = store_.Read([&](NotifyTx& tx) -> absl::Status {
-      auto c = tx.GetContact(m.recipient_id);
-      if (!c.ok()) return c.status();
-      to = std::move(*c);
-      auto n = tx.NotificationsOfMail(m.id);
-      if (!n.ok()) return n.status();
-      items = std::move(*n);
-      return absl::OkStatus();
-    });
-    if (!read.ok()) return attempted;
-    const int channel = m.kind == "single" ? nv1::CHANNEL_EMAIL : nv1::CHANNEL_EMAIL_DIGEST;
-    if (!to || to->email().empty() || items.empty()) {
+  for (Due& d : due) {
+    if (!d.to || d.to->email().empty() || d.items.empty()) {
       // Nobody to write to (never signed in, or erased): the console shows it.
       (void)store_.Write([&](NotifyTx& tx) -> absl::Status {
-        PEP_RETURN_IF_ERROR(tx.MailSent(m.id, MailRow::kNoAddress, 0, "no address", clock_.Now()));
-        return Tell(tx, items, nv1::CHANNEL_CONSOLE, "");
+        PEP_RETURN_IF_ERROR(tx.MailSent(d.mail.id, MailRow::kNoAddress, 0, "no address", clock_.Now()));
+        return Tell(tx, d.items, nv1::CHANNEL_CONSOLE, "");
       });
       continue;
     }
-    const Mail mail = Compose(m, *to, items);
+    const Mail mail = Compose(d.mail, *d.to, d.items);
     ++attempted;
-    const SendResult r = smtp.Send(options_.mail_from, to->email(), RenderMime(mail));
-    const absl::Time now = clock_.Now();
-    absl::Status w;
-    switch (r.kind) {
-      case SendResult::Kind::kSent:
-        w = store_.Write([&](NotifyTx& tx) -> absl::Status {
-          PEP_RETURN_IF_ERROR(tx.MailSent(m.id, MailRow::kSent, r.smtp_code, "", now));
-          return Tell(tx, items, channel, mail.message_id);
-        });
-        if (w.ok()) metrics_.Sent(m.rule).Increment();
-        break;
-      case SendResult::Kind::kPermanent:
-        metrics_.Failed(m.rule, "permanent").Increment();
-        w = store_.Write([&](NotifyTx& tx) -> absl::Status {
-          PEP_RETURN_IF_ERROR(tx.MailSent(m.id, MailRow::kUndeliverable, r.smtp_code, r.error, now));
-          for (const auto& s : items) {
-            nv1::NotificationUndeliverable ev;
-            ev.set_notification_id(s.n.id());
-            ev.set_recipient_id(s.recipient_id);
-            ev.set_rule(s.n.rule());
-            ev.set_smtp_code(r.smtp_code);
-            PEP_RETURN_IF_ERROR(tx.Emit(s.n.id(), s.correlation_id, "", ev, now));
-          }
-          return absl::OkStatus();
-        });
-        if (w.ok()) metrics_.Undeliverable(m.rule).Increment();
-        LogWarn("e-mail refused for good", {{"mail", m.id}, {"smtp_code", absl::StrCat(r.smtp_code)},
-                                            {"error", r.error}});
-        break;
-      case SendResult::Kind::kTemporary:
-        metrics_.Failed(m.rule, "temporary").Increment();
-        w = store_.Write([&](NotifyTx& tx) {
-          return tx.MailRetry(m.id, m.attempts + 1, now + RetryDelay(m.attempts + 1, options_.retry_max_delay), r.smtp_code,
-                              r.error);
-        });
-        if (w.ok()) metrics_.Retried(m.rule).Increment();
-        if (r.smtp_code == 0) {  // the relay is unreachable: the others wait for the next pass
-          LogWarn("SMTP relay unreachable", {{"error", r.error}});
-          return attempted;
-        }
-        break;
+    // The relay's answer: the one moment an e-mail leaves. Its record follows (Record), and at
+    // most max_unrecorded answers wait for it — the e-mails a crash now would hand over again.
+    SendResult r = smtp.Send(options_.mail_from, d.to->email(), RenderMime(mail));
+    const bool unreachable = r.kind == SendResult::Kind::kTemporary && r.smtp_code == 0;
+    if (r.kind == SendResult::Kind::kPermanent) {
+      metrics_.Failed(d.mail.rule, "permanent").Increment();
+      LogWarn("e-mail refused for good", {{"mail", d.mail.id}, {"smtp_code", absl::StrCat(r.smtp_code)},
+                                          {"error", r.error}});
+    } else if (r.kind == SendResult::Kind::kTemporary) {
+      metrics_.Failed(d.mail.rule, "temporary").Increment();
+      if (unreachable) LogWarn("SMTP relay unreachable", {{"error", r.error}});
     }
-    if (!w.ok()) LogWarn("recording an e-mail's outcome failed", {{"mail", m.id}, {"error", w.ToString()}});
+    {
+      absl::MutexLock l(&rec_mu_);
+      queue_.push_back({std::move(d.mail), std::move(d.items), std::move(r), mail.message_id, clock_.Now()});
+      ++unrecorded_;
+      rec_mu_.Await(absl::Condition(
+          +[](NotifyService* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->rec_mu_) {
+            return s->unrecorded_ <= s->options_.max_unrecorded;
+          },
+          this));
+    }
+    if (unreachable) break;  // the others wait for the next pass
   }
+  // Before the next pass reads what is due, every outcome of this one is recorded.
+  absl::MutexLock l(&rec_mu_);
+  rec_mu_.Await(absl::Condition(
+      +[](NotifyService* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->rec_mu_) { return s->unrecorded_ == 0; },
+      this));
   return attempted;
 }
 

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <map>
+#include <thread>
+#include <vector>
 #include <string>
 
 #include "absl/synchronization/mutex.h"
@@ -62,6 +64,9 @@ struct NotifyOptions {
   absl::Duration jury_reminder_window = absl::Hours(48);
   int digest_hour = 8;  // Europe/Paris: daily digests from this hour, weekly ones on Mondays
   int send_batch = 100;  // e-mails taken per pass of the sender
+  // E-mails the relay took whose record (one group commit) has not yet landed: the sender waits
+  // beyond it. A crash re-sends at most max_unrecorded + 1 (same Message-IDs); 0: one at a time.
+  int max_unrecorded = 2;
   absl::Duration retry_max_delay = absl::Minutes(10);  // temporary failures: the longest wait
   // pep-ideas, to read the contact address of an idea whose author has no entry in the address
   // book (never signed in); null: such authors are told in the console only.
@@ -73,7 +78,10 @@ class NotifyService final : public nv1::NotifyService::Service {
  public:
   NotifyService(NotifyStore& store, const Clock& clock, NotifyMetrics& metrics,
                 NotifyOptions options)
-      : store_(store), clock_(clock), metrics_(metrics), options_(std::move(options)) {}
+      : store_(store), clock_(clock), metrics_(metrics), options_(std::move(options)) {
+    StartRecorder();
+  }
+  ~NotifyService() override;
 
   // The consumer's handler for every topic: inbox, projections, the rules' notifications, in
   // one transaction.
@@ -125,10 +133,26 @@ class NotifyService final : public nv1::NotifyService::Service {
   absl::StatusOr<auth::Principal> Caller(const grpc::ServerContext* ctx) const;
   absl::Status FillPreferences(NotifyTx& tx, const std::string& account, nv1::Preferences* out);
 
+  struct Outcome {  // one e-mail's answer from the relay, for the recorder
+    MailRow mail;
+    std::vector<StoredNotification> items;
+    SendResult result;
+    std::string message_id;
+    absl::Time at;
+  };
+  void StartRecorder();
+  void Record(const std::vector<Outcome>& batch);
+
   NotifyStore& store_;
   const Clock& clock_;
   NotifyMetrics& metrics_;
   const NotifyOptions options_;
+  // The recorder: outcomes handed over by SendDue, committed in groups by its own thread.
+  absl::Mutex rec_mu_;
+  std::vector<Outcome> queue_ ABSL_GUARDED_BY(rec_mu_);
+  int unrecorded_ ABSL_GUARDED_BY(rec_mu_) = 0;
+  bool stop_ ABSL_GUARDED_BY(rec_mu_) = false;
+  std::thread recorder_;
 };
 
 }  // namespace pep::notify

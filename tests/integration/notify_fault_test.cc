@@ -1,8 +1,8 @@
 // pep-notify under faults, counted through Mailpit's API: the relay stopped for a minute under a
 // burst, then back — every message delivered once; pep-notify killed -9 in the middle of a burst
 // and restarted — none lost, and no notification twice (a resend after the kill carries the
-// same Message-ID: the one window, between the relay's 250 and our commit, at most one e-mail
-// per kill since one sender sends one at a time).
+// same Message-ID: the one window, between the relay's 250 and its record's commit, at most
+// --max_unrecorded + 1 e-mails a kill).
 #include <map>
 #include <set>
 #include <thread>
@@ -140,8 +140,9 @@ TEST_F(NotifyFaultTest, KilledMidBurstLosesNoneAndTellsNobodyTwice) {
     EXPECT_EQ(ids[a].size(), 1u) << a << ": told twice (two notifications for one cause)";
     resent += raw[a] - 1;
   }
-  // The same e-mail handed over again after a kill (same Message-ID): at most one per kill.
-  EXPECT_LE(resent, kills);
+  // The same e-mail handed over again after a kill (same Message-ID): at most those the relay
+  // had taken and the recorder not yet committed — pep-notify's --max_unrecorded (2) + 1 a kill.
+  EXPECT_LE(resent, kills * 3);
   std::cout << "kills=" << kills << " recipients=" << ids.size() << " resent_same_message_id="
             << resent << "\n";
 }
