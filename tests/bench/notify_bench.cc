@@ -6,6 +6,8 @@
 // sent with its NotificationSent events in the outbox, one transaction per e-mail.
 // Usage: pep-notify-bench [N=5000] [MAX_UNRECORDED=2] — N authors each told of one idea (the intake is timed too).
 // Prints rates, their ratio, and the process's resident memory before and at the peak.
+#include <sys/resource.h>
+
 #include <fstream>
 #include <iostream>
 
@@ -32,6 +34,12 @@ long RssKib(const char* field) {  // VmRSS or VmHWM from /proc/self/status
     if (line.rfind(field, 0) == 0) return std::stol(line.substr(line.find(':') + 1));
   }
   return -1;
+}
+
+double CpuSeconds() {  // this process, every thread (the sender and the recorder included)
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 double Baseline(SmtpSender& smtp, const std::vector<std::pair<std::string, std::string>>& mails) {
@@ -78,6 +86,7 @@ int main(int argc, char** argv) {
 
   // Baseline messages: the same shape as pep-notify's, rendered before the clock starts.
   std::vector<std::pair<std::string, std::string>> pre;
+  const absl::Time r0 = absl::Now();
   for (int i = 0; i < n; ++i) {
     Mail m;
     m.message_id = absl::StrCat("<baseline-", i, "@pepiniere.localhost>");
@@ -93,6 +102,7 @@ int main(int argc, char** argv) {
     m.date = absl::Now();
     pre.emplace_back(m.to_address, RenderMime(m));
   }
+  const double render_us = absl::ToDoubleMicroseconds(absl::Now() - r0) / n;
 
   // Intake: n IdeaSubmitted events, each one receipt (rules, store, the e-mail queued).
   absl::Time t0 = absl::Now();
@@ -118,8 +128,11 @@ int main(int argc, char** argv) {
   const double intake = n / absl::ToDoubleSeconds(absl::Now() - t0);
 
   SmtpSender base_smtp({.url = mailpit.smtp_url()});
+  double c0 = CpuSeconds();
   const double base1 = Baseline(base_smtp, pre);
+  const double base_cpu_us = (CpuSeconds() - c0) * 1e6 / n;
   SmtpSender smtp({.url = mailpit.smtp_url()});
+  c0 = CpuSeconds();
   t0 = absl::Now();
   int sent = 0;
   while (sent < n) {
@@ -128,6 +141,7 @@ int main(int argc, char** argv) {
     sent += k;
   }
   const double notify = sent / absl::ToDoubleSeconds(absl::Now() - t0);
+  const double notify_cpu_us = (CpuSeconds() - c0) * 1e6 / std::max(1, sent);
   const double base2 = Baseline(base_smtp, pre);
   const long hwm = RssKib("VmHWM:");
   const double base = (base1 + base2) / 2;
@@ -135,6 +149,9 @@ int main(int argc, char** argv) {
   std::printf("intake (event -> notification + queued e-mail, durable): %.0f events/s\n", intake);
   std::printf("baseline (plain libcurl loop, pre-rendered): %.0f msg/s before, %.0f msg/s after\n", base1, base2);
   std::printf("pep-notify (read, render, sign, hand over, mark sent + events): %.0f msg/s\n", notify);
+  std::printf("CPU of this process per e-mail: baseline %.0f us, pep-notify %.0f us (2 cores, shared "
+              "with the SMTP server)\n", base_cpu_us, notify_cpu_us);
+  std::printf("rendering one e-mail (MIME, text + HTML): %.0f us\n", render_us);
   std::printf("ratio pep-notify/baseline: %.0f %%\n", 100.0 * notify / base);
   std::printf("resident memory: %ld KiB after the address book, peak %ld KiB\n", rss_before, hwm);
   return sent == n ? 0 : 1;
