@@ -114,7 +114,7 @@ bool PathIdOk(const Route& route, const std::string& name, const std::string& va
 
 std::vector<DocumentedPath> DocumentedPaths(const Route& route) {
   const size_t wild = route.pattern.find("=**}");
-  if (wild == std::string::npos) return {{route.pattern, {}}};
+  if (wild == std::string::npos) return {{route.pattern, route.param_patterns}};
   // C2SP tlog-tiles: tile/<L>/<N>[.p/<W>] and tile/entries/<N>[.p/<W>], N in 3-digit segments
   // ("x001/234" past the first thousand tiles, which these forms leave to the description).
   const std::string base = route.pattern.substr(0, route.pattern.rfind('/', wild) + 1);

@@ -73,6 +73,8 @@ struct Route {
   // Path parameters named *_id are UUIDs, refused (400) otherwise before any backend is asked;
   // a route that also takes a slug there (a start-up by its slug) says so.
   bool slug_ok = false;
+  // Documented patterns of other path parameters (OpenAPI), as the service behind enforces them.
+  std::map<std::string, std::string> param_patterns = {};
 };
 
 // Whether `value` is acceptable for the path parameter `name` of `route`.

@@ -73,8 +73,23 @@ void Gateway::BuildNotifyRoutes() {
   add("PUT", "/v1/notifications/contacts/{person}", C,
       "Inscrire l'adresse d'une personne qui ne se connecte pas (juré extérieur…) ; sa connexion la remplace",
       Body::kJson, ntv1::UpsertContactRequest::descriptor(), ntv1::Contact::descriptor(), &b.notify,
-      Unary(b.notify, nt, &TS::UpsertContact,
-            UnaryOptions<ntv1::UpsertContactRequest, ntv1::Contact>{.rename = {{"person", "account_id"}}}));
+      [&b, nt](CallPtr call, Respond respond) {
+        ntv1::UpsertContactRequest in;
+        if (absl::Status parsed = ParseBody(call->req, &in); !parsed.ok()) return respond(ErrorResponse(parsed));
+        // The path names the person; an account_id in the body is checked as documented, then
+        // the path's wins.
+        if (Utf8Length(in.account_id()) > 128 || HasControlCharacter(in.account_id())) {
+          return respond(ErrorResponse(absl::InvalidArgumentError(
+              "account_id: at most 128 characters, no control character")));
+        }
+        in.set_account_id(call->params.at("person"));
+        CallUnary(b.notify, nt, &TS::UpsertContact, call->meta, std::move(in),
+                  [respond, &b](const grpc::Status& s, ntv1::Contact& out, int retry) {
+                    if (!s.ok()) return respond(BackendErrorResponse(s, b.notify.name(), retry));
+                    respond(JsonResponse(200, out));
+                  });
+      });
+  routes_.back().param_patterns = {{"person", "^[^\\u0000-\\u001F\\u007F]{1,128}$"}};
   add("GET", "/v1/notifications/contacts", C, "Le carnet d'adresses de pep-notify (?account_id=…)",
       Body::kNone, ntv1::ListContactsRequest::descriptor(), ntv1::ListContactsResponse::descriptor(),
       &b.notify, Unary(b.notify, nt, &TS::ListContacts));

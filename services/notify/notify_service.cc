@@ -17,11 +17,38 @@ absl::Status RequireCoordinator(const auth::Principal& p, const std::string& act
   return absl::PermissionDeniedError(action + " requires the coordinator role");
 }
 
+// Exactly the documented pattern of UpsertContactRequest.email (what /openapi.json promises):
+// 3 to 254 characters, one '@' not first, a '.' in the domain after its first character and not
+// last, no control character and no whitespace in ECMAScript's sense (the pattern's \s).
 bool LooksLikeEmail(const std::string& e) {
-  const size_t at = e.find('@');
-  return e.size() >= 3 && e.size() <= 254 && at != std::string::npos && at > 0 &&
-         e.find('@', at + 1) == std::string::npos && e.find('.', at) != std::string::npos &&
-         e.back() != '.' && e.find_first_of(" \t\r\n<>,;\"") == std::string::npos;
+  std::vector<char32_t> cps;
+  for (size_t i = 0; i < e.size();) {
+    const auto c = static_cast<unsigned char>(e[i]);
+    const int n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > e.size()) return false;
+    char32_t cp = n == 1 ? c : c & (0xFF >> (n + 1));
+    for (int k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(e[i + k]) & 0x3F);
+    cps.push_back(cp);
+    i += n;
+  }
+  auto space = [](char32_t c) {
+    return c <= 0x20 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
+           c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
+  };
+  if (cps.size() < 3 || cps.size() > 254) return false;
+  size_t at = std::string::npos;
+  for (size_t i = 0; i < cps.size(); ++i) {
+    if (space(cps[i])) return false;
+    if (cps[i] == '@') {
+      if (at != std::string::npos) return false;
+      at = i;
+    }
+  }
+  if (at == std::string::npos || at == 0 || cps.back() == '.' || cps.back() == '@') return false;
+  for (size_t i = at + 2; i + 1 < cps.size(); ++i) {
+    if (cps[i] == '.') return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -37,8 +64,8 @@ grpc::Status NotifyService::UpsertContact(grpc::ServerContext* ctx,
   if (!LooksLikeEmail(req->email())) {
     return ToGrpcStatus(absl::InvalidArgumentError("email: not an e-mail address"));
   }
-  if (Utf8Length(req->display_name()) > 120) {
-    return ToGrpcStatus(absl::InvalidArgumentError("display_name: at most 120 characters"));
+  if (Utf8Length(req->display_name()) > 120 || HasControlCharacter(req->display_name())) {
+    return ToGrpcStatus(absl::InvalidArgumentError("display_name: at most 120 characters, no control character"));
   }
   if (Utf8Length(req->account_id()) > 128 || HasControlCharacter(req->account_id())) {
     return ToGrpcStatus(absl::InvalidArgumentError("account_id: at most 128 characters, no control character"));
