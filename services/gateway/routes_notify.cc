@@ -7,6 +7,7 @@
 #include "common/text.h"
 #include "services/gateway/calls.h"
 #include "services/gateway/gateway.h"
+#include "services/gateway/web_signin.h"
 
 namespace pep::gateway {
 
@@ -14,23 +15,18 @@ namespace ntv1 = ::pepiniere::notify::v1;
 
 namespace {
 
+// The pages of one-click unsubscribe: the button (on a GET) and a way to the settings.
 HttpResponse UnsubscribePage(int status, const std::string& title, const std::string& text,
                              const std::string& form_token) {
-  std::string form;
+  std::string more;
   if (!form_token.empty()) {
-    form = absl::StrCat("<form method=\"post\" action=\"/v1/notifications/unsubscribe?token=",
+    more = absl::StrCat("<form method=\"post\" action=\"/v1/notifications/unsubscribe?token=",
                         HtmlEscape(form_token),
                         "\"><button type=\"submit\">Ne plus recevoir ces courriels</button></form>");
   }
-  HttpResponse r{status, "text/html; charset=utf-8",
-                 absl::StrCat("<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">"
-                              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                              "<title>", HtmlEscape(title), " — Pépinière</title></head><body><main>"
-                              "<h1>", HtmlEscape(title), "</h1><p>", HtmlEscape(text), "</p>", form,
-                              "<p><a href=\"/notifications\">Choisir ce que vous recevez dans la console "
-                              "(Mes notifications)</a></p></main></body></html>\n")};
-  r.headers["Cache-Control"] = "no-store";
-  return r;
+  absl::StrAppend(&more, "<p><a href=\"/notifications\">Choisir ce que vous recevez dans la console "
+                         "(Mes notifications)</a></p>");
+  return Page(status, title, text, more);
 }
 
 }  // namespace

@@ -25,17 +25,6 @@ namespace nv1 = ::pepiniere::incubation::v1;
 namespace {
 
 
-// A short French page for the browser: sign-in failures end here, never in a JSON body.
-HttpResponse Page(int status, const std::string& title, const std::string& text) {
-  HttpResponse r{status, "text/html; charset=utf-8",
-                 absl::StrCat("<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>",
-                              HtmlEscape(title), " — Pépinière</title></head><body><main><h1>",
-                              HtmlEscape(title), "</h1><p>", HtmlEscape(text),
-                              "</p><p><a href=\"/\">Retour à la console</a></p></main></body></html>\n")};
-  r.headers["Cache-Control"] = "no-store";
-  return r;
-}
-
 HttpResponse Redirect(int status, const std::string& location) {
   HttpResponse r{status, "text/plain; charset=utf-8", ""};
   r.headers["Location"] = location;
@@ -68,6 +57,19 @@ std::string HostOf(const std::string& origin) {
 }
 
 }  // namespace
+
+HttpResponse Page(int status, const std::string& title, const std::string& text,
+                  const std::string& more_html) {
+  HttpResponse r{status, "text/html; charset=utf-8",
+                 absl::StrCat("<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">"
+                              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                              "<title>", HtmlEscape(title), " — Pépinière</title></head><body><main><h1>",
+                              HtmlEscape(title), "</h1><p>", HtmlEscape(text), "</p>",
+                              more_html.empty() ? "<p><a href=\"/\">Retour à la console</a></p>" : more_html,
+                              "</main></body></html>\n")};
+  r.headers["Cache-Control"] = "no-store";
+  return r;
+}
 
 absl::Status CheckSameOrigin(const HttpRequest& req, const std::string& public_origin) {
   const std::string* origin = req.Header("origin");

@@ -40,6 +40,11 @@ struct WebSignInOptions {
   int starts_per_minute = 120;  // a /24 is a floor of agents signing in at 9:00
 };
 
+// A short French page for people (sign-in failures, one-click unsubscribe), never a JSON body:
+// `title`, `text`, then `more_html` (already HTML; empty: a link back to the console).
+HttpResponse Page(int status, const std::string& title, const std::string& text,
+                  const std::string& more_html = "");
+
 class WebSignIn {
  public:
   WebSignIn(WebSignInOptions options, SignInStore& store, Backends& backends);

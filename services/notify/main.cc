@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -15,7 +14,7 @@
 #include "grpcpp/security/credentials.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
+#include "common/config.h"
 #include "server/service_main.h"
 #include "services/notify/notify_service.h"
 #include "services/notify/notify_store.h"
@@ -52,17 +51,14 @@ ABSL_FLAG(absl::Duration, schedule_every, absl::Seconds(30), "Reminders and dige
 
 namespace {
 
-absl::StatusOr<std::string> ReadSecret(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return std::string(absl::StripTrailingAsciiWhitespace(ss.str()));
-}
 
 // The unsubscribe key: read, or made once (32 random bytes, base64) so links outlive restarts.
 absl::StatusOr<std::string> UnsubscribeKey(const std::string& path) {
-  if (std::filesystem::exists(path)) return ReadSecret(path);
+  if (std::filesystem::exists(path)) {
+    std::string key = pep::FirstLine(path);
+    if (key.empty()) return absl::NotFoundError("unsubscribe_key_file: cannot read " + path);
+    return key;
+  }
   unsigned char raw[32];
   if (RAND_bytes(raw, sizeof raw) != 1) return absl::InternalError("RAND_bytes failed");
   const std::string key = absl::Base64Escape(std::string(reinterpret_cast<char*>(raw), sizeof raw));
@@ -101,9 +97,8 @@ int main(int argc, char** argv) {
                                       .require_tls = absl::GetFlag(FLAGS_smtp_require_tls),
                                       .ca_file = absl::GetFlag(FLAGS_smtp_ca_file)};
         if (const std::string f = absl::GetFlag(FLAGS_smtp_password_file); !f.empty()) {
-          auto pw = ReadSecret(f);
-          if (!pw.ok()) return pw.status();
-          smtp.password = *pw;
+          smtp.password = pep::FirstLine(f);
+          if (smtp.password.empty()) return absl::NotFoundError("smtp_password_file: cannot read " + f);
         }
         std::unique_ptr<pepiniere::ideas::v1::IdeaService::Stub> ideas;
         if (const std::string a = absl::GetFlag(FLAGS_ideas_addr); !a.empty()) {

@@ -503,9 +503,7 @@ absl::Status NotifyService::RunSchedules() {
   }));
   // Digests: each morning from digest_hour (Paris), the weekly one on Mondays; the period is
   // recorded so a restart does not send the day's digest twice.
-  absl::TimeZone paris;
-  if (!absl::LoadTimeZone("Europe/Paris", &paris)) paris = absl::UTCTimeZone();
-  const absl::CivilSecond local = absl::ToCivilSecond(now, paris);
+  const absl::CivilSecond local = absl::ToCivilSecond(now, ParisTime());
   if (local.hour() < options_.digest_hour) return absl::OkStatus();
   for (int delivery : {static_cast<int>(nv1::DELIVERY_DAILY), static_cast<int>(nv1::DELIVERY_WEEKLY)}) {
     if (delivery == nv1::DELIVERY_WEEKLY &&

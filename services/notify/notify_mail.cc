@@ -18,14 +18,6 @@ namespace pep::notify {
 
 namespace {
 
-const absl::TimeZone& Paris() {
-  static const absl::TimeZone tz = [] {
-    absl::TimeZone z;
-    return absl::LoadTimeZone("Europe/Paris", &z) ? z : absl::UTCTimeZone();
-  }();
-  return tz;
-}
-
 bool IsAscii(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) {
     return static_cast<unsigned char>(c) < 0x80 && c != '\r' && c != '\n';
@@ -193,17 +185,25 @@ absl::StatusOr<Unsubscription> VerifyUnsubscribe(const std::string& key, const s
   return Unsubscription{f[0], f[1]};
 }
 
+const absl::TimeZone& ParisTime() {
+  static const absl::TimeZone tz = [] {
+    absl::TimeZone z;
+    return absl::LoadTimeZone("Europe/Paris", &z) ? z : absl::UTCTimeZone();
+  }();
+  return tz;
+}
+
 absl::Duration RetryDelay(int attempt, absl::Duration max) {
   absl::Duration d = absl::Seconds(5);
   for (int i = 1; i < attempt && d < max; ++i) d *= 2;
   return std::min(d, max);
 }
 
-std::string DailyPeriod(absl::Time t) { return absl::FormatTime("%Y-%m-%d", t, Paris()); }
+std::string DailyPeriod(absl::Time t) { return absl::FormatTime("%Y-%m-%d", t, ParisTime()); }
 
 std::string WeeklyPeriod(absl::Time t) {
   // ISO 8601 week: the week of the Thursday of this week.
-  const absl::CivilDay d = absl::ToCivilDay(t, Paris());
+  const absl::CivilDay d = absl::ToCivilDay(t, ParisTime());
   const int dow = static_cast<int>(absl::GetWeekday(d));  // Monday = 0
   const absl::CivilDay thursday = d - dow + 3;
   const int week = static_cast<int>((absl::GetYearDay(thursday) - 1) / 7 + 1);

@@ -50,6 +50,9 @@ absl::StatusOr<Unsubscription> VerifyUnsubscribe(const std::string& key, const s
 // Wait before attempt `attempt` (1 = the first retry): 5 s doubling up to `max`, and on.
 absl::Duration RetryDelay(int attempt, absl::Duration max = absl::Minutes(10));
 
+// Europe/Paris (UTC if the zone database lacks it), loaded once: digests, dates in messages.
+const absl::TimeZone& ParisTime();
+
 // The digest period a moment belongs to (Europe/Paris): "2026-12-07" daily, "2026-W50" weekly.
 std::string DailyPeriod(absl::Time t);
 std::string WeeklyPeriod(absl::Time t);

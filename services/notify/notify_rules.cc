@@ -8,6 +8,7 @@
 #include "pepiniere/ideas/v1/events.pb.h"
 #include "pepiniere/incubation/v1/events.pb.h"
 #include "pepiniere/notify/v1/notify.pb.h"
+#include "services/notify/notify_mail.h"
 
 namespace pep::notify {
 
@@ -151,11 +152,7 @@ const std::vector<Rule>& Rules() {
 std::string FrenchDate(absl::Time t) {
   static const char* kMonths[] = {"janvier", "février", "mars",      "avril",   "mai",      "juin",
                                   "juillet", "août",    "septembre", "octobre", "novembre", "décembre"};
-  static const absl::TimeZone paris = [] {
-    absl::TimeZone tz;
-    return absl::LoadTimeZone("Europe/Paris", &tz) ? tz : absl::UTCTimeZone();
-  }();
-  const absl::CivilDay d = absl::ToCivilDay(t, paris);
+  const absl::CivilDay d = absl::ToCivilDay(t, ParisTime());
   return absl::StrCat(d.day() == 1 ? "1er" : absl::StrCat(d.day()), " ", kMonths[d.month() - 1],
                       " ", d.year());
 }
