@@ -8,6 +8,8 @@
 #include "services/gateway/calls.h"
 #include "services/gateway/gateway.h"
 #include "services/gateway/web_signin.h"
+#include "pepiniere/ideas/v1/ideas.grpc.pb.h"
+#include "pepiniere/incubation/v1/incubation.grpc.pb.h"
 
 namespace pep::gateway {
 
@@ -28,6 +30,49 @@ HttpResponse UnsubscribePage(int status, const std::string& title, const std::st
                          "(Mes notifications)</a></p>");
   return Page(status, title, text, more);
 }
+
+// Before a follow: may the caller see what they want to follow? Asked of the service that owns
+// it, with the caller's own principal (an agent sees their own ideas; a jury its challenge's), so
+// nobody learns through a follow what they may not read. `then(id)` gets the subject's id as its
+// owner names it (a start-up's slug becomes its id).
+void CheckSubject(Backends& b, const CallPtr& call, const std::string& type, const std::string& id,
+                  const Respond& respond, std::function<void(std::string)> then) {
+  using IS = class ::pepiniere::ideas::v1::IdeaService::Stub::async;
+  using NS = class ::pepiniere::incubation::v1::IncubationService::Stub::async;
+  auto refused = [respond, &b](const grpc::Status& s, Backend& backend, int retry) {
+    respond(BackendErrorResponse(s, backend.name(), retry));
+  };
+  if (type == "idea") {
+    ::pepiniere::ideas::v1::GetIdeaRequest rq;
+    rq.set_idea_id(id);
+    return CallUnary(b.ideas, b.ideas_stub.get(), &IS::GetIdea, call->meta, std::move(rq),
+                     [&b, refused, then](const grpc::Status& s, ::pepiniere::ideas::v1::Idea& out, int retry) {
+                       if (!s.ok()) return refused(s, b.ideas, retry);
+                       then(out.id());
+                     });
+  }
+  if (type == "challenge") {
+    ::pepiniere::ideas::v1::GetChallengeRequest rq;
+    rq.set_challenge_id(id);
+    return CallUnary(b.ideas, b.ideas_stub.get(), &IS::GetChallenge, call->meta, std::move(rq),
+                     [&b, refused, then](const grpc::Status& s, ::pepiniere::ideas::v1::Challenge& out, int retry) {
+                       if (!s.ok()) return refused(s, b.ideas, retry);
+                       then(out.id());
+                     });
+  }
+  if (type == "startup") {
+    ::pepiniere::incubation::v1::GetStartupRequest rq;
+    rq.set_startup_id(id);
+    return CallUnary(b.incubation, b.incubation_stub.get(), &NS::GetStartup, call->meta, std::move(rq),
+                     [&b, refused, then](const grpc::Status& s, ::pepiniere::incubation::v1::StartupDetails& out, int retry) {
+                       if (!s.ok()) return refused(s, b.incubation, retry);
+                       then(out.startup().id());
+                     });
+  }
+  respond(ErrorResponse(absl::InvalidArgumentError("subject_type: must be idea, challenge or startup")));
+}
+
+constexpr char kSubjectTypePattern[] = "^(idea|challenge|startup)$";
 
 }  // namespace
 
@@ -97,6 +142,36 @@ void Gateway::BuildNotifyRoutes() {
       "Envoyer maintenant les récapitulatifs (DELIVERY_DAILY ou DELIVERY_WEEKLY)", Body::kJson,
       ntv1::SendDigestsRequest::descriptor(), ntv1::SendDigestsResponse::descriptor(), &b.notify,
       Unary(b.notify, nt, &TS::SendDigests));
+
+  // Follows: the subject is checked with its owner first (CheckSubject), then recorded.
+  add("PUT", "/v1/notifications/follows/{subject_type}/{subject_id}", kPeople,
+      "Suivre une idée, un défi ou une start-up (idea, challenge, startup) : être informé·e de ce qui lui arrive",
+      Body::kNone, ntv1::FollowRequest::descriptor(), ntv1::FollowResponse::descriptor(), &b.notify,
+      [&b, nt](CallPtr call, Respond respond) {
+        const std::string type = call->params.at("subject_type"), id = call->params.at("subject_id");
+        if (type != "idea" && type != "challenge" && type != "startup") {
+          return respond(ErrorResponse(absl::InvalidArgumentError("subject_type: must be idea, challenge or startup")));
+        }
+        CheckSubject(b, call, type, id, respond, [&b, nt, call, respond, type](std::string canonical) {
+          ntv1::FollowRequest in;
+          in.set_subject_type(type);
+          in.set_subject_id(std::move(canonical));
+          CallUnary(b.notify, nt, &TS::Follow, call->meta, std::move(in),
+                    [respond, &b](const grpc::Status& s, ntv1::FollowResponse& out, int retry) {
+                      if (!s.ok()) return respond(BackendErrorResponse(s, b.notify.name(), retry));
+                      respond(JsonResponse(out.created() ? 201 : 200, out));
+                    });
+        });
+      });
+  routes_.back().param_patterns = {{"subject_type", kSubjectTypePattern}};  // subject_id: a UUID
+  add("DELETE", "/v1/notifications/follows/{subject_type}/{subject_id}", kPeople,
+      "Ne plus suivre", Body::kNone, ntv1::UnfollowRequest::descriptor(),
+      ntv1::UnfollowResponse::descriptor(), &b.notify, Unary(b.notify, nt, &TS::Unfollow));
+  routes_.back().param_patterns = {{"subject_type", kSubjectTypePattern}};  // subject_id: a UUID
+  add("GET", "/v1/notifications/follows", kPeople,
+      "Ce que je suis (?subject_type=…&subject_id=… : est-ce que je le suis)", Body::kNone,
+      ntv1::ListFollowsRequest::descriptor(), ntv1::ListFollowsResponse::descriptor(), &b.notify,
+      Unary(b.notify, nt, &TS::ListFollows));
 
   // One-click unsubscribe. The token (signed, expiring) is the whole authority: no session.
   add("GET", "/v1/notifications/unsubscribe", kAnyRole,

@@ -26,14 +26,6 @@ std::string PhaseName(Phase p) {
   return n.rfind("PHASE_", 0) == 0 ? n.substr(6) : n;
 }
 
-bool IsAbandon(Phase p) {
-  return p == Phase::PHASE_ABANDONED || p == Phase::PHASE_ABANDONED_IN_INVESTIGATION;
-}
-
-bool IsTerminal(Phase p) {
-  return IsAbandon(p) || p == Phase::PHASE_TRANSFERRED || p == Phase::PHASE_OPERATED;
-}
-
 bool TransitionAllowed(Phase from, Phase to) {
   switch (from) {
     case Phase::PHASE_INVESTIGATION:
@@ -130,33 +122,19 @@ void ApplyPhaseChange(v1::Startup* s, Phase to, absl::Time effective,
   s->set_phase(to);
 }
 
-absl::Time AddMonths(absl::Time t, int months) {
-  const absl::CivilSecond c = absl::ToCivilSecond(t, absl::UTCTimeZone());
-  return absl::FromCivil(absl::CivilSecond(c.year(), c.month() + months, c.day(), c.hour(),
-                                           c.minute(), c.second()),
-                         absl::UTCTimeZone());
-}
-
 std::vector<std::string> OverdueReasons(const v1::Startup& s, absl::Time now,
                                         const StalenessPolicy& policy) {
   std::vector<std::string> out;
   if (IsTerminal(s.phase()) || s.phases_size() == 0) return out;
   const absl::Time phase_start = FromTimestamp(s.phases(s.phases_size() - 1).start());
-  int limit = 0;
-  switch (s.phase()) {
-    case Phase::PHASE_INVESTIGATION: limit = policy.investigation_months; break;
-    case Phase::PHASE_CONSTRUCTION: limit = policy.construction_months; break;
-    case Phase::PHASE_ACCELERATION: limit = policy.acceleration_months; break;
-    default: break;
-  }
-  if (limit > 0 && AddMonths(phase_start, limit) < now) {
+  if (portfolio::PhaseDueAt(s.phase(), phase_start, policy) < now) {
     out.push_back(absl::StrFormat("phase %s has run past its expected %d months",
-                                  PhaseName(s.phase()), limit));
+                                  PhaseName(s.phase()), portfolio::ExpectedMonths(s.phase(), policy)));
   }
   // With no milestone yet, the clock starts when the start-up began.
   const absl::Time since = s.has_last_milestone_at() ? FromTimestamp(s.last_milestone_at())
                                                      : FromTimestamp(s.phases(0).start());
-  if (AddMonths(since, policy.milestone_gap_months) < now) {
+  if (portfolio::MilestoneDueAt(since, policy) < now) {
     out.push_back(absl::StrFormat("no milestone for %d months", policy.milestone_gap_months));
   }
   return out;
@@ -297,6 +275,9 @@ absl::Status ValidateTeamMember(const v1::AddTeamMemberRequest& r) {
         r.email().find(' ') != std::string::npos) {
       return FieldError("email", absl::StrCat("is not an e-mail address: '", r.email(), "'"));
     }
+  }
+  if (r.has_mission_end() && r.has_start() && FromTimestamp(r.mission_end()) <= FromTimestamp(r.start())) {
+    return FieldError("mission_end", "must be after start");
   }
   return absl::OkStatus();
 }

@@ -10,14 +10,15 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "pepiniere/incubation/v1/incubation.pb.h"
+#include "portfolio/staleness.h"
 
 namespace pep::incubation {
 
 namespace v1 = ::pepiniere::incubation::v1;
 
 std::string PhaseName(v1::Phase p);  // "INVESTIGATION", …
-bool IsTerminal(v1::Phase p);
-bool IsAbandon(v1::Phase p);
+using ::pep::portfolio::IsAbandon;
+using ::pep::portfolio::IsTerminal;
 
 // The beta.gouv.fr model. Every other move is FAILED_PRECONDITION naming both phases.
 bool TransitionAllowed(v1::Phase from, v1::Phase to);
@@ -36,13 +37,8 @@ absl::Status CheckEffectiveDate(absl::Time effective, absl::Time current_phase_s
 void ApplyPhaseChange(v1::Startup* s, v1::Phase to, absl::Time effective,
                       const std::string& decision_id, const std::string& comment);
 
-struct StalenessPolicy {
-  int milestone_gap_months = 6;
-  int investigation_months = 3;
-  int construction_months = 12;
-  int acceleration_months = 24;
-};
-absl::Time AddMonths(absl::Time t, int months);
+using ::pep::portfolio::AddMonths;
+using ::pep::portfolio::StalenessPolicy;
 // Why the start-up is overdue at `now` (empty: it is not). Terminal phases are never overdue.
 std::vector<std::string> OverdueReasons(const v1::Startup& s, absl::Time now,
                                         const StalenessPolicy& policy);

@@ -527,6 +527,12 @@ grpc::Status IncubationService::AddTeamMember(grpc::ServerContext* ctx,
     mem->set_role(req->role());
     mem->set_email(absl::AsciiStrToLower(req->email()));
     *mem->mutable_start() = req->has_start() ? req->start() : ToTimestamp(now);
+    if (req->has_mission_end()) {
+      if (FromTimestamp(req->mission_end()) <= FromTimestamp(mem->start())) {
+        return FieldError("mission_end", "must be after start");
+      }
+      *mem->mutable_mission_end() = req->mission_end();
+    }
     st.set_version(st.version() + 1);
     PEP_RETURN_IF_ERROR(tx.PutStartup(st));
     v1::TeamMemberAdded ev;

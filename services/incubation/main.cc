@@ -15,10 +15,6 @@ ABSL_FLAG(std::string, consumer_instance, "pep-incubation-0",
           "empty: dynamic membership)");
 ABSL_FLAG(std::string, default_incubator, "Incubateur des Alpes-Maritimes",
           "Incubator of start-ups opened from selected ideas");
-ABSL_FLAG(int, overdue_milestone_months, 6, "Months without a milestone before overdue");
-ABSL_FLAG(int, investigation_months, 3, "Expected length of investigation");
-ABSL_FLAG(int, construction_months, 12, "Expected length of construction");
-ABSL_FLAG(int, acceleration_months, 24, "Expected length of acceleration");
 
 int main(int argc, char** argv) {
   return pep::server::ServiceMain(
@@ -42,11 +38,7 @@ int main(int argc, char** argv) {
                 pep::incubation::IncubationServiceOptions{
                     .auth = {.insecure_dev = ctx.flags().insecure_dev,
                              .gateway_key = ctx.flags().gateway_key},
-                    .staleness = {
-                        .milestone_gap_months = absl::GetFlag(FLAGS_overdue_milestone_months),
-                        .investigation_months = absl::GetFlag(FLAGS_investigation_months),
-                        .construction_months = absl::GetFlag(FLAGS_construction_months),
-                        .acceleration_months = absl::GetFlag(FLAGS_acceleration_months)},
+                    .staleness = pep::portfolio::StalenessFromFlags(),
                     .default_incubator = absl::GetFlag(FLAGS_default_incubator)}));
         auto consumer = ctx.StartConsumer(
             {.group_id = absl::GetFlag(FLAGS_consumer_group),

@@ -28,6 +28,10 @@ ABSL_FLAG(std::string, topics,
           "Topics whose events may concern someone");
 ABSL_FLAG(std::string, ideas_addr, "127.0.0.1:7101",
           "pep-ideas (the contact address of an idea whose author never signed in); empty: none");
+ABSL_FLAG(std::string, feedback_addr, "127.0.0.1:7103",
+          "pep-feedback (satisfaction bands for the coordinators' weekly picture); empty: none");
+ABSL_FLAG(int, committee_notice_days, 30,
+          "Teams are told a committee is due this many days before their phase's expected end");
 ABSL_FLAG(std::string, smtp_url, "smtp://127.0.0.1:1025",
           "The SMTP relay: smtp://host:port (STARTTLS when offered) or smtps://host:port");
 ABSL_FLAG(std::string, smtp_user, "", "SMTP user (empty: no authentication)");
@@ -107,6 +111,13 @@ int main(int argc, char** argv) {
         }
         auto* ideas_stub = ideas.get();
         if (ideas) ctx.Own("ideas-client", std::move(ideas));
+        std::unique_ptr<pepiniere::feedback::v1::FeedbackService::Stub> feedback;
+        if (const std::string a = absl::GetFlag(FLAGS_feedback_addr); !a.empty()) {
+          feedback = pepiniere::feedback::v1::FeedbackService::NewStub(
+              grpc::CreateChannel(a, grpc::InsecureChannelCredentials()));
+        }
+        auto* feedback_stub = feedback.get();
+        if (feedback) ctx.Own("feedback-client", std::move(feedback));
         auto& metrics =
             ctx.Own("metrics", std::make_unique<pep::notify::NotifyMetrics>(ctx.registry()));
         auto& service = ctx.Own(
@@ -124,7 +135,11 @@ int main(int argc, char** argv) {
                     .max_unrecorded = std::max(0, absl::GetFlag(FLAGS_max_unrecorded)),
                     .retry_max_delay = absl::GetFlag(FLAGS_retry_max_delay),
                     .ideas = ideas_stub,
-                    .gateway_key = ctx.flags().gateway_key}));
+                    .feedback = feedback_stub,
+                    .gateway_key = ctx.flags().gateway_key,
+                    .staleness = pep::portfolio::StalenessFromFlags(),
+                    .committee_notice =
+                        absl::Hours(24 * std::max(0, absl::GetFlag(FLAGS_committee_notice_days)))}));
         auto consumer = ctx.StartConsumer(
             {.group_id = absl::GetFlag(FLAGS_consumer_group),
              .instance_id = absl::GetFlag(FLAGS_consumer_instance),

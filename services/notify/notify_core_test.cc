@@ -28,6 +28,7 @@ class FakeDirectory : public Directory {
   std::map<std::string, StartupInfo> startups;
   std::map<std::string, std::vector<std::string>> teams;
   std::map<std::pair<std::string, std::string>, int> unscored;
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> followers;
 
   std::optional<IdeaInfo> Idea(const std::string& id) override {
     auto it = ideas.find(id);
@@ -43,6 +44,9 @@ class FakeDirectory : public Directory {
   }
   std::vector<std::string> Team(const std::string& id) override { return teams[id]; }
   int UnscoredBy(const std::string& c, const std::string& j) override { return unscored[{c, j}]; }
+  std::vector<std::string> Followers(const std::string& type, const std::string& id) override {
+    return followers[{type, id}];
+  }
 };
 
 absl::Time Day(const char* d) {
@@ -180,6 +184,202 @@ TEST(Rules, JuryClosingRemindsOnlyJurorsWithIdeasLeftWithinTheWindow) {
   EXPECT_EQ(r[0].period, "2026-03-20");
   EXPECT_TRUE(absl::StrContains(r[0].what.title, "12 idées à évaluer")) << r[0].what.title;
   EXPECT_TRUE(JuryClosing(c, Day("2026-03-20 18:00"), absl::Hours(48), dir).empty());  // closed
+}
+
+// A start-up in construction since 1 March 2026 (12 months expected), a milestone on 10 May.
+StartupInfo Voirie() {
+  StartupInfo s{"s1", "Équipe voirie", "i1"};
+  s.phase = incv1::PHASE_CONSTRUCTION;
+  s.first_start = Day("2025-12-01 00:00");
+  s.phase_start = Day("2026-03-01 00:00");
+  s.last_milestone = Day("2026-05-10 00:00");
+  return s;
+}
+
+std::vector<std::string> RulesOf(const std::vector<Reminder>& r) {
+  std::vector<std::string> out;
+  for (const auto& x : r) out.push_back(x.what.rule + "→" + x.what.recipient_id);
+  return out;
+}
+
+TEST(Clock, CommitteeDueThirtyDaysBeforeThePhaseEndsThenOnceItHasPassed) {
+  Platform dir;
+  const portfolio::StalenessPolicy policy;  // construction: 12 months; milestones: 6
+  StartupInfo s = Voirie();
+  s.last_milestone = Day("2026-12-20 00:00");  // no milestone gap in this test
+  const absl::Duration notice = absl::Hours(30 * 24);
+  EXPECT_TRUE(TeamReminders(s, {}, Day("2027-01-29 00:00"), policy, notice, dir).empty());
+  auto before = TeamReminders(s, {}, Day("2027-02-02 00:00"), policy, notice, dir);
+  ASSERT_EQ(RulesOf(before), (std::vector<std::string>{"committee_due→team-léa", "committee_due→team-omar"}));
+  EXPECT_EQ(before[0].period, "avant:2026-03-01");
+  EXPECT_EQ(before[0].what.link, "/startups/s1");
+  EXPECT_TRUE(absl::StrContains(before[0].what.body, "arrive à son terme le 1er mars 2027")) << before[0].what.body;
+  auto after = TeamReminders(s, {}, Day("2027-03-02 00:00"), policy, notice, dir);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].period, "depassee:2026-03-01");
+  // A committee decided since the phase began: nothing is due.
+  s.last_committee = Day("2027-02-20 00:00");
+  EXPECT_TRUE(TeamReminders(s, {}, Day("2027-03-02 00:00"), policy, notice, dir).empty());
+  // A committee before the phase began does not count.
+  s.last_committee = Day("2026-02-20 00:00");
+  EXPECT_EQ(TeamReminders(s, {}, Day("2027-03-02 00:00"), policy, notice, dir).size(), 2u);
+  // Terminal phases and phases without an expected length are never due.
+  s.phase = incv1::PHASE_CONSOLIDATION;
+  EXPECT_TRUE(TeamReminders(s, {}, Day("2030-03-02 00:00"), policy, notice, dir).size() == 2u)
+      << "consolidation: only the milestone gap (since 20 December 2026) by 2030";
+  s.phase = incv1::PHASE_OPERATED;
+  EXPECT_TRUE(TeamReminders(s, {}, Day("2030-03-02 00:00"), policy, notice, dir).empty());
+}
+
+TEST(Clock, NoMilestoneOncePerGapToTheTeamOfThatStartupOnly) {
+  Platform dir;
+  const portfolio::StalenessPolicy policy;
+  StartupInfo s = Voirie();
+  const absl::Duration notice = absl::Hours(30 * 24);
+  EXPECT_TRUE(TeamReminders(s, {}, Day("2026-11-09 00:00"), policy, notice, dir).empty());
+  auto r = TeamReminders(s, {}, Day("2026-11-11 00:00"), policy, notice, dir);
+  ASSERT_EQ(RulesOf(r), (std::vector<std::string>{"no_milestone→team-léa", "no_milestone→team-omar"}));
+  EXPECT_EQ(r[0].period, "2026-05-10");  // the gap, named by its start: once per gap
+  EXPECT_TRUE(absl::StrContains(r[0].what.body, "depuis le 10 mai 2026")) << r[0].what.body;
+  // With no milestone ever, the gap starts when the start-up began.
+  s.last_milestone = absl::InfinitePast();
+  r = TeamReminders(s, {}, Day("2026-06-02 00:00"), policy, notice, dir);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].period, "2025-12-01");
+  // Nobody of the team signed in: nobody to tell (the coordinators' picture lists it).
+  dir.teams["s1"].clear();
+  EXPECT_TRUE(TeamReminders(s, {}, Day("2026-06-02 00:00"), policy, notice, dir).empty());
+}
+
+TEST(Clock, MissionEndingFifteenThenTwoDaysBefore) {
+  Platform dir;
+  const portfolio::StalenessPolicy policy;
+  StartupInfo s = Voirie();
+  s.last_milestone = Day("2026-06-01 00:00");
+  const std::vector<MemberInfo> members{{"m1", "Léa Martin", Day("2026-07-01 00:00")},
+                                        {"m2", "Omar Benali", absl::InfiniteFuture()}};
+  const absl::Duration notice = absl::Hours(30 * 24);
+  EXPECT_TRUE(TeamReminders(s, members, Day("2026-06-15 00:00"), policy, notice, dir).empty());
+  auto r15 = TeamReminders(s, members, Day("2026-06-16 12:00"), policy, notice, dir);
+  ASSERT_EQ(RulesOf(r15), (std::vector<std::string>{"mission_ending→team-léa", "mission_ending→team-omar"}));
+  EXPECT_EQ(r15[0].period, "m1:15j:2026-07-01");
+  EXPECT_TRUE(absl::StrContains(r15[0].what.title, "la mission de Léa Martin se termine le 1er juillet 2026"))
+      << r15[0].what.title;
+  EXPECT_TRUE(absl::StrContains(r15[0].what.body, "(dans 15 jours)")) << r15[0].what.body;
+  auto r2 = TeamReminders(s, members, Day("2026-06-29 12:00"), policy, notice, dir);
+  ASSERT_EQ(r2.size(), 2u);
+  EXPECT_EQ(r2[0].period, "m1:2j:2026-07-01");
+  EXPECT_TRUE(TeamReminders(s, members, Day("2026-07-01 00:00"), policy, notice, dir).empty());
+}
+
+TEST(Clock, OverdueInFrenchMatchesTheIncubationPolicy) {
+  const portfolio::StalenessPolicy policy;
+  StartupInfo s = Voirie();
+  EXPECT_TRUE(OverdueFrench(s, Day("2026-11-09 00:00"), policy).empty());
+  auto r = OverdueFrench(s, Day("2027-03-02 00:00"), policy);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0], "phase construction au-delà de ses 12 mois prévus (depuis le 1er mars 2027)");
+  EXPECT_EQ(r[1], "aucun jalon depuis le 10 mai 2026");
+  s.phase = 0;  // not known (created before pep-notify kept lifecycles): never claimed overdue
+  EXPECT_TRUE(OverdueFrench(s, Day("2030-01-01 00:00"), policy).empty());
+}
+
+TEST(Clock, PortfolioWeeklyToEachCoordinatorWithEverySection) {
+  PortfolioFacts f;
+  f.overdue = {{"s1", "Équipe voirie", {"aucun jalon depuis le 10 mai 2026"}}};
+  f.unscored = {{"c1", "Simplifier la voirie", 7, Day("2026-03-20 17:00")}};
+  f.red_known = true;
+  f.red = {{"s2", "Cantine"}};
+  f.undone = {{"s3", "Collèges", incv1::COMMITTEE_OUTCOME_GO, Day("2026-02-27 00:00")}};
+  auto r = PortfolioWeekly(f, {"coord-claire", "coord-paul"}, Day("2026-03-02 08:00"));
+  ASSERT_EQ(RulesOf(r), (std::vector<std::string>{"portfolio_weekly→coord-claire", "portfolio_weekly→coord-paul"}));
+  EXPECT_EQ(r[0].period, WeeklyPeriod(Day("2026-03-02 08:00")));
+  EXPECT_EQ(r[0].what.category, "pilotage");
+  EXPECT_EQ(r[0].what.link, "/portefeuille");
+  const std::string& b = r[0].what.body;
+  for (const char* part : {"Start-ups en retard : 1", "Équipe voirie — aucun jalon depuis le 10 mai 2026",
+                           "attendent encore des notes du jury : 7",
+                           "« Simplifier la voirie » : 7 idées, clôture le 20 mars 2026",
+                           "dans le rouge (12 derniers mois) : 1", "- Cantine",
+                           "pas encore suivies d'un changement de phase : 1",
+                           "Collèges — GO, passage à la phase suivante, décidé le 27 février 2026"}) {
+    EXPECT_TRUE(absl::StrContains(b, part)) << part << "\n" << b;
+  }
+  f.red_known = false;
+  r = PortfolioWeekly(f, {"coord-claire"}, Day("2026-03-02 08:00"));
+  EXPECT_TRUE(absl::StrContains(r[0].what.body, "Satisfaction des usagers : indisponible")) << r[0].what.body;
+  // Long lists stop at 30 lines.
+  f.overdue.assign(45, {"x", "Une start-up", {"aucun jalon"}});
+  r = PortfolioWeekly(f, {"coord-claire"}, Day("2026-03-02 08:00"));
+  EXPECT_TRUE(absl::StrContains(r[0].what.body, "… et 15 autres")) << r[0].what.body;
+}
+
+TEST(Followers, AnIdeasFollowersAreToldItsDecisionWithoutTheJurysReasons) {
+  Platform dir;
+  dir.followers[{"idea", "i1"}] = {"agent-camille", "agent-chloé", "coord"};
+  iv1::IdeaRejected ev;
+  ev.set_idea_id("i1");
+  ev.mutable_decision()->set_outcome(iv1::IDEA_STATUS_REJECTED);
+  ev.mutable_decision()->set_rationale("Déjà couvert par le marché de voirie");
+  auto p = ForEvent(Env("pepiniere.ideas.v1.IdeaRejected", "coord"), ev.SerializeAsString(), dir);
+  // The author once (as author, with the reasons), Camille as follower, not the deciding coordinator.
+  ASSERT_EQ(Recipients(p), (std::vector<std::string>{"agent-chloé", "agent-camille"}));
+  EXPECT_EQ(p[1].rule, "followed_idea");
+  EXPECT_EQ(p[1].category, "suivis");
+  EXPECT_TRUE(absl::StrContains(p[1].body, "que vous suivez, n'a pas été retenue")) << p[1].body;
+  EXPECT_FALSE(absl::StrContains(p[1].body, "marché de voirie")) << p[1].body;
+  // A rejection is not told to the challenge's followers (nor to another idea's).
+  dir.followers[{"challenge", "c1"}] = {"agent-zoé"};
+  dir.followers[{"idea", "i2"}] = {"agent-yann"};
+  p = ForEvent(Env("pepiniere.ideas.v1.IdeaRejected", "coord"), ev.SerializeAsString(), dir);
+  EXPECT_EQ(Recipients(p), (std::vector<std::string>{"agent-chloé", "agent-camille"}));
+}
+
+TEST(Followers, AChallengesFollowersHearOfItsOpeningClosingAndPrizes) {
+  Platform dir;
+  dir.followers[{"challenge", "c1"}] = {"agent-zoé", "agent-yann"};
+  iv1::ChallengeClosed closed;
+  closed.set_challenge_id("c1");
+  auto p = ForEvent(Env("pepiniere.ideas.v1.ChallengeClosed", "coord"), closed.SerializeAsString(), dir);
+  ASSERT_EQ(Recipients(p), (std::vector<std::string>{"agent-zoé", "agent-yann"}));
+  EXPECT_EQ(p[0].rule, "followed_challenge");
+  EXPECT_EQ(p[0].link, "/defis/c1");
+  EXPECT_TRUE(absl::StrContains(p[0].title, "« Simplifier la voirie » est clos")) << p[0].title;
+  iv1::IdeaAwarded awarded;
+  awarded.set_idea_id("i2");
+  awarded.mutable_decision()->set_outcome(iv1::IDEA_STATUS_AWARDED);
+  awarded.mutable_decision()->set_prize("1er prix");
+  p = ForEvent(Env("pepiniere.ideas.v1.IdeaAwarded", "coord"), awarded.SerializeAsString(), dir);
+  ASSERT_EQ(Recipients(p), (std::vector<std::string>{"agent-bob", "agent-zoé", "agent-yann"}));
+  EXPECT_TRUE(absl::StrContains(p[1].body, "l'idée « Autre idée » est récompensée")) << p[1].body;
+  // Followers of the other challenge hear nothing.
+  dir.followers[{"challenge", "c1"}].clear();
+  dir.followers[{"challenge", "c2"}] = {"agent-xavier"};
+  p = ForEvent(Env("pepiniere.ideas.v1.ChallengeClosed", "coord"), closed.SerializeAsString(), dir);
+  EXPECT_TRUE(p.empty());
+}
+
+TEST(Followers, AStartupsFollowersHearOfPhasesCommitteesAndMilestonesOnce) {
+  Platform dir;
+  dir.followers[{"startup", "s1"}] = {"citoyen-1", "team-léa"};
+  incv1::MilestonePushed ms;
+  ms.mutable_milestone()->set_startup_id("s1");
+  ms.mutable_milestone()->set_title("Première démarche en ligne");
+  auto p = ForEvent(Env("pepiniere.incubation.v1.MilestonePushed", "team-omar"), ms.SerializeAsString(), dir);
+  // Milestones tell only followers; the team member who follows is one of them.
+  ASSERT_EQ(Recipients(p), (std::vector<std::string>{"citoyen-1", "team-léa"}));
+  EXPECT_EQ(p[0].rule, "followed_startup");
+  incv1::PhaseChanged ph;
+  ph.set_startup_id("s1");
+  ph.set_from(incv1::PHASE_INVESTIGATION);
+  ph.set_to(incv1::PHASE_CONSTRUCTION);
+  p = ForEvent(Env("pepiniere.incubation.v1.PhaseChanged", "coord"), ph.SerializeAsString(), dir);
+  // team-léa is told once, as team (startup_phase), not again as follower.
+  ASSERT_EQ(Recipients(p), (std::vector<std::string>{"team-léa", "team-omar", "agent-chloé", "citoyen-1"}));
+  EXPECT_EQ(p[0].rule, "startup_phase");
+  EXPECT_EQ(p[3].rule, "followed_startup");
+  ph.set_imported(true);  // the import's history tells nobody
+  EXPECT_TRUE(ForEvent(Env("pepiniere.incubation.v1.PhaseChanged", "coord"), ph.SerializeAsString(), dir).empty());
 }
 
 TEST(Rules, EveryRuleHasACategoryThatExists) {

@@ -24,10 +24,6 @@ namespace pep::notify {
 namespace {
 namespace iv1 = ::pepiniere::ideas::v1;
 namespace incv1 = ::pepiniere::incubation::v1;
-
-const char* KindOf(int delivery) {
-  return delivery == nv1::DELIVERY_WEEKLY ? "weekly" : delivery == nv1::DELIVERY_DAILY ? "daily" : "single";
-}
 }  // namespace
 
 NotifyMetrics::NotifyMetrics(prometheus::Registry& r)
@@ -59,7 +55,12 @@ NotifyMetrics::NotifyMetrics(prometheus::Registry& r)
       age_(&prometheus::BuildGauge()
                 .Name("pep_notify_queue_oldest_age_seconds")
                 .Help("Age of the oldest e-mail waiting to be sent, by rule (0: none waiting).")
-                .Register(r)) {
+                .Register(r)),
+      schedule_runs_(&prometheus::BuildCounter()
+                          .Name("pep_notify_schedule_runs_total")
+                          .Help("Passes of the clock (reminders, weekly picture, digests) that completed.")
+                          .Register(r)
+                          .Add({})) {
   // Every series from the start, at 0: rates and alerts see a counter before its first event.
   std::vector<std::string> rules = {"digest_daily", "digest_weekly"};
   for (const Rule& rule : Rules()) rules.push_back(rule.name);
@@ -90,81 +91,6 @@ void NotifyMetrics::SetBacklog(const std::vector<Backlog>& backlog, absl::Time n
     depth_->Add({{"rule", rule}}).Set(0);
     age_->Add({{"rule", rule}}).Set(0);
   }
-}
-
-absl::Status NotifyService::Project(NotifyTx& tx, const events::Envelope& env,
-                                    const std::string& payload) {
-  const std::string& t = env.type;
-  auto challenge = [&](const std::string& id, auto&& change) -> absl::Status {
-    auto c = tx.Challenge(id);
-    if (!c) return absl::OkStatus();  // created before pep-notify's time: nothing to update
-    change(*c);
-    return tx.PutChallenge(*c);
-  };
-  if (t == "pepiniere.ideas.v1.ChallengeCreated") {
-    iv1::ChallengeCreated ev;
-    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("ChallengeCreated: undecodable");
-    const auto& c = ev.challenge();
-    ChallengeInfo info{c.id(), c.title()};
-    if (c.has_closes_at()) info.closes_at = FromTimestamp(c.closes_at());
-    info.open = c.status() == iv1::CHALLENGE_STATUS_OPEN;
-    info.juror_ids.assign(c.juror_ids().begin(), c.juror_ids().end());
-    return tx.PutChallenge(info);
-  }
-  if (t == "pepiniere.ideas.v1.ChallengeOpened" || t == "pepiniere.ideas.v1.ChallengeClosed") {
-    iv1::ChallengeOpened ev;  // both carry challenge_id = 1
-    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError(t + ": undecodable");
-    const bool open = t == "pepiniere.ideas.v1.ChallengeOpened";
-    return challenge(ev.challenge_id(), [&](ChallengeInfo& c) { c.open = open; });
-  }
-  if (t == "pepiniere.ideas.v1.JurorsAssigned" || t == "pepiniere.ideas.v1.JurorsRemoved") {
-    iv1::JurorsAssigned ev;  // the same field numbers: challenge_id, changed, the whole jury
-    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError(t + ": undecodable");
-    return challenge(ev.challenge_id(), [&](ChallengeInfo& c) {
-      c.juror_ids.assign(ev.juror_ids().begin(), ev.juror_ids().end());
-    });
-  }
-  if (t == "pepiniere.ideas.v1.IdeaSubmitted") {
-    iv1::IdeaSubmitted ev;
-    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("IdeaSubmitted: undecodable");
-    const auto& i = ev.idea();
-    return tx.PutIdea({i.id(), i.challenge_id(), i.author_id(), i.title()});
-  }
-  if (t == "pepiniere.ideas.v1.IdeaEdited") {
-    iv1::IdeaEdited ev;
-    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("IdeaEdited: undecodable");
-    auto idea = tx.Idea(ev.idea_id());
-    if (!idea) return absl::OkStatus();
-    for (const auto& c : ev.changes()) {
-      if (c.field() == "title") idea->title = c.new_value();
-    }
-    return tx.PutIdea(*idea);
-  }
-  if (t == "pepiniere.ideas.v1.IdeaWithdrawn") {
-    iv1::IdeaWithdrawn ev;
-    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("IdeaWithdrawn: undecodable");
-    return tx.SetIdeaWithdrawn(ev.idea_id());
-  }
-  if (t == "pepiniere.ideas.v1.IdeaScored") {
-    iv1::IdeaScored ev;
-    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("IdeaScored: undecodable");
-    return tx.PutScore(ev.scorecard().idea_id(), ev.scorecard().juror_id());
-  }
-  if (t == "pepiniere.incubation.v1.StartupCreated") {
-    incv1::StartupCreated ev;
-    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("StartupCreated: undecodable");
-    const auto& s = ev.startup();
-    return tx.PutStartup(
-        {s.id(), s.name(), env.correlation_id != s.id() ? env.correlation_id : std::string()});
-  }
-  if (t == "pepiniere.incubation.v1.StartupUpdated") {
-    incv1::StartupUpdated ev;
-    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("StartupUpdated: undecodable");
-    for (const auto& c : ev.changes()) {
-      if (c.field() == "name") PEP_RETURN_IF_ERROR(tx.PutStartup({ev.startup_id(), c.new_value(), ""}));
-    }
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<nv1::Contact>> NotifyService::AuthorAddress(
@@ -464,70 +390,6 @@ int NotifyService::SendDue(SmtpSender& smtp) {
       +[](NotifyService* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->rec_mu_) { return s->unrecorded_ == 0; },
       this));
   return attempted;
-}
-
-absl::StatusOr<std::pair<int, int>> NotifyService::MakeDigests(int delivery) {
-  std::pair<int, int> made{0, 0};
-  PEP_RETURN_IF_ERROR(store_.Write([&](NotifyTx& tx) -> absl::Status {
-    auto who = tx.DigestRecipients(delivery);
-    if (!who.ok()) return who.status();
-    const absl::Time now = clock_.Now();
-    for (const auto& r : *who) {
-      const std::string id = NewUuidV7(now);
-      auto n = tx.AttachToDigest(r, delivery, id);
-      if (!n.ok()) return n.status();
-      PEP_RETURN_IF_ERROR(tx.InsertMail({.id = id, .recipient_id = r, .kind = KindOf(delivery),
-                                         .rule = absl::StrCat("digest_", KindOf(delivery)),
-                                         .next_attempt = now, .created = now}));
-      ++made.first;
-      made.second += *n;
-    }
-    return absl::OkStatus();
-  }));
-  return made;
-}
-
-absl::Status NotifyService::RunSchedules() {
-  const absl::Time now = clock_.Now();
-  // Reminders: jurors of challenges closing soon, once per (challenge, closing day, juror).
-  PEP_RETURN_IF_ERROR(store_.Write([&](NotifyTx& tx) -> absl::Status {
-    auto open = tx.OpenChallenges();
-    if (!open.ok()) return open.status();
-    for (const auto& c : *open) {
-      for (const Reminder& r : JuryClosing(c, now, options_.jury_reminder_window, tx)) {
-        const std::string cause = absl::StrCat("reminder:", r.what.rule, ":", c.id, ":", r.period);
-        PEP_RETURN_IF_ERROR(Make(tx, r.what, cause, c.id, absl::StrCat(cause, "|", r.what.recipient_id)));
-      }
-    }
-    return absl::OkStatus();
-  }));
-  // Digests: each morning from digest_hour (Paris), the weekly one on Mondays; the period is
-  // recorded so a restart does not send the day's digest twice.
-  const absl::CivilSecond local = absl::ToCivilSecond(now, ParisTime());
-  if (local.hour() < options_.digest_hour) return absl::OkStatus();
-  for (int delivery : {static_cast<int>(nv1::DELIVERY_DAILY), static_cast<int>(nv1::DELIVERY_WEEKLY)}) {
-    if (delivery == nv1::DELIVERY_WEEKLY &&
-        absl::GetWeekday(absl::CivilDay(local)) != absl::Weekday::monday) {
-      continue;
-    }
-    const std::string job = absl::StrCat("digest:", KindOf(delivery));
-    const std::string period = delivery == nv1::DELIVERY_DAILY ? DailyPeriod(now) : WeeklyPeriod(now);
-    std::string last;
-    PEP_RETURN_IF_ERROR(store_.Read([&](NotifyTx& tx) -> absl::Status {
-      auto p = tx.LastPeriod(job);
-      if (!p.ok()) return p.status();
-      last = *p;
-      return absl::OkStatus();
-    }));
-    if (last == period) continue;
-    auto made = MakeDigests(delivery);
-    if (!made.ok()) return made.status();
-    PEP_RETURN_IF_ERROR(store_.Write([&](NotifyTx& tx) { return tx.SetLastPeriod(job, period); }));
-    LogInfo("digests made", {{"cadence", KindOf(delivery)}, {"period", period},
-                             {"digests", absl::StrCat(made->first)},
-                             {"notifications", absl::StrCat(made->second)}});
-  }
-  return absl::OkStatus();
 }
 
 absl::Status NotifyService::RefreshBacklog() {

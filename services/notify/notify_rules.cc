@@ -1,9 +1,11 @@
 // The rules table and what each rule says, in French.
 #include "services/notify/notify_rules.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "pepiniere/feedback/v1/events.pb.h"
 #include "pepiniere/ideas/v1/events.pb.h"
 #include "pepiniere/incubation/v1/events.pb.h"
@@ -111,6 +113,110 @@ std::vector<std::string> StartupPeople(const StartupInfo& s, Directory& dir, boo
   return unique;
 }
 
+const char* DecisionLabel(iv1::IdeaStatus outcome) {
+  switch (outcome) {
+    case iv1::IDEA_STATUS_SHORTLISTED: return "a été présélectionnée par le jury";
+    case iv1::IDEA_STATUS_AWARDED: return "est récompensée par le jury";
+    case iv1::IDEA_STATUS_REJECTED: return "n'a pas été retenue par le jury";
+    case iv1::IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION:
+      return "est retenue pour devenir une start-up publique";
+    default: return nullptr;
+  }
+}
+
+// What followers of an idea, a challenge or a start-up are told of an event. The texts say what
+// happened, never the jury's reasons (those are the author's).
+std::vector<Planned> ForFollowers(const events::Envelope& env, const std::string& payload,
+                                  Directory& dir) {
+  std::vector<Planned> out;
+  auto tell = [&](const char* rule, const char* type, const std::string& id,
+                  const std::string& title, const std::string& body, const std::string& link) {
+    for (auto& who : dir.Followers(type, id)) {
+      out.push_back(Make(rule, who, type, id, title, body, link));
+    }
+  };
+  const std::string& t = env.type;
+  if (t == "pepiniere.ideas.v1.IdeaShortlisted" || t == "pepiniere.ideas.v1.IdeaAwarded" ||
+      t == "pepiniere.ideas.v1.IdeaRejected" || t == "pepiniere.ideas.v1.IdeaSelected") {
+    iv1::IdeaAwarded ev;  // the four carry idea_id = 1, decision = 2
+    if (!ev.ParseFromString(payload)) return out;
+    auto idea = dir.Idea(ev.idea_id());
+    const char* what = DecisionLabel(ev.decision().outcome());
+    if (!idea || what == nullptr) return out;
+    const std::string link = absl::StrCat("/idees/", idea->id);
+    tell("followed_idea", "idea", idea->id,
+         absl::StrCat("Décision du jury sur l'idée ", Quoted(idea->title)),
+         absl::StrCat("L'idée ", Quoted(idea->title), ", que vous suivez, ", what, "."), link);
+    const auto o = ev.decision().outcome();
+    if (o == iv1::IDEA_STATUS_AWARDED || o == iv1::IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION) {
+      auto c = dir.Challenge(idea->challenge_id);
+      const std::string title = c ? c->title : idea->challenge_id;
+      tell("followed_challenge", "challenge", idea->challenge_id,
+           absl::StrCat("Défi ", Quoted(title), " : l'idée ", Quoted(idea->title), " ", what),
+           absl::StrCat("Dans le défi ", Quoted(title), ", que vous suivez, l'idée ",
+                        Quoted(idea->title), " ", what, "."),
+           link);
+    }
+  } else if (t == "pepiniere.ideas.v1.ChallengeOpened" || t == "pepiniere.ideas.v1.ChallengeClosed") {
+    iv1::ChallengeOpened ev;  // both carry challenge_id = 1
+    if (!ev.ParseFromString(payload)) return out;
+    auto c = dir.Challenge(ev.challenge_id());
+    if (!c) return out;
+    const bool opened = t == "pepiniere.ideas.v1.ChallengeOpened";
+    std::string body = absl::StrCat("Le défi ", Quoted(c->title), ", que vous suivez, ",
+                                    opened ? "est ouvert : vous pouvez y déposer vos idées"
+                                           : "est clos : le jury examine les idées déposées");
+    if (opened && c->closes_at != absl::InfiniteFuture()) {
+      absl::StrAppend(&body, " jusqu'au ", FrenchDate(c->closes_at));
+    }
+    absl::StrAppend(&body, ".");
+    tell("followed_challenge", "challenge", c->id,
+         absl::StrCat("Le défi ", Quoted(c->title), opened ? " est ouvert" : " est clos"), body,
+         absl::StrCat("/defis/", c->id));
+  } else if (t == "pepiniere.incubation.v1.StartupCreated") {
+    incv1::StartupCreated ev;
+    if (!ev.ParseFromString(payload) || ev.imported()) return out;
+    auto idea = dir.Idea(env.correlation_id);
+    if (!idea) return out;
+    tell("followed_idea", "idea", idea->id,
+         absl::StrCat("L'idée ", Quoted(idea->title), " devient une start-up publique"),
+         absl::StrCat("L'idée ", Quoted(idea->title), ", que vous suivez, devient la start-up "
+                      "publique ", Quoted(ev.startup().name()), "."),
+         absl::StrCat("/startups/", ev.startup().id()));
+  } else if (t == "pepiniere.incubation.v1.PhaseChanged") {
+    incv1::PhaseChanged ev;
+    if (!ev.ParseFromString(payload) || ev.imported()) return out;
+    auto s = dir.Startup(ev.startup_id());
+    if (!s) return out;
+    tell("followed_startup", "startup", s->id,
+         absl::StrCat(Quoted(s->name), " : phase ", PhaseLabel(ev.to())),
+         absl::StrCat(Quoted(s->name), ", que vous suivez, passe en phase ", PhaseLabel(ev.to()),
+                      " le ", FrenchDate(env.effective_time), "."),
+         absl::StrCat("/startups/", s->id));
+  } else if (t == "pepiniere.incubation.v1.CommitteeDecisionRecorded") {
+    incv1::CommitteeDecisionRecorded ev;
+    if (!ev.ParseFromString(payload)) return out;
+    auto s = dir.Startup(ev.decision().startup_id());
+    if (!s || ev.decision().outcome() == incv1::COMMITTEE_OUTCOME_UNSPECIFIED) return out;
+    tell("followed_startup", "startup", s->id,
+         absl::StrCat("Comité d'investissement : ", Quoted(s->name)),
+         absl::StrCat("Le comité d'investissement a décidé pour ", Quoted(s->name),
+                      ", que vous suivez : ", OutcomeLabel(ev.decision().outcome()), "."),
+         absl::StrCat("/startups/", s->id));
+  } else if (t == "pepiniere.incubation.v1.MilestonePushed") {
+    incv1::MilestonePushed ev;
+    if (!ev.ParseFromString(payload)) return out;
+    auto s = dir.Startup(ev.milestone().startup_id());
+    if (!s) return out;
+    tell("followed_startup", "startup", s->id,
+         absl::StrCat(Quoted(s->name), " : ", ev.milestone().title()),
+         absl::StrCat(Quoted(s->name), ", que vous suivez, a publié un jalon : ",
+                      Quoted(ev.milestone().title()), "."),
+         absl::StrCat("/startups/", s->id));
+  }
+  return out;
+}
+
 }  // namespace
 
 const std::vector<Category>& Categories() {
@@ -119,6 +225,8 @@ const std::vector<Category>& Categories() {
       {"jury", "Jury (désignation, rappels avant la clôture)", nv1::DELIVERY_IMMEDIATE},
       {"startups", "Mes start-ups (phases, comités)", nv1::DELIVERY_DAILY},
       {"retours", "Retours des usagers", nv1::DELIVERY_WEEKLY},
+      {"suivis", "Ce que je suis (idées, défis, start-ups)", nv1::DELIVERY_DAILY},
+      {"pilotage", "Pilotage (synthèse du lundi pour la coordination)", nv1::DELIVERY_IMMEDIATE},
   };
   return *c;
 }
@@ -145,6 +253,27 @@ const std::vector<Rule>& Rules() {
       {"jury_closing", "clock", "each juror with ideas left to score, 2 days before closing",
        "jury"},
       {"new_feedback", "pepiniere.feedback.v1.FeedbackReceived", "the team", "retours"},
+      {"committee_due", "clock",
+       "the team, 30 days before its phase's expected end and once past it, unless a committee "
+       "decided since the phase began",
+       "startups"},
+      {"no_milestone", "clock", "the team, once per gap of N months without a milestone",
+       "startups"},
+      {"mission_ending", "clock", "the team, 15 and 2 days before a member's mission ends",
+       "startups"},
+      {"portfolio_weekly", "clock",
+       "each coordinator, Mondays: overdue start-ups, ideas awaiting scores, red satisfaction "
+       "bands, committee decisions not yet turned into phase changes",
+       "pilotage"},
+      {"followed_idea", "pepiniere.ideas.v1.IdeaShortlisted|IdeaAwarded|IdeaRejected|IdeaSelected, "
+       "pepiniere.incubation.v1.StartupCreated",
+       "the idea's followers", "suivis"},
+      {"followed_challenge", "pepiniere.ideas.v1.ChallengeOpened|ChallengeClosed|IdeaAwarded|IdeaSelected",
+       "the challenge's followers (of its ideas, only the awarded and selected ones are named)",
+       "suivis"},
+      {"followed_startup",
+       "pepiniere.incubation.v1.PhaseChanged|CommitteeDecisionRecorded|MilestonePushed",
+       "the start-up's followers", "suivis"},
   };
   return *r;
 }
@@ -265,6 +394,13 @@ std::vector<Planned> ForEvent(const events::Envelope& env, const std::string& pa
                          absl::StrCat("/startups/", s->id)));
     }
   }
+  // Followers, unless the event tells them already (an author following their own idea) or they
+  // did it themselves.
+  std::set<std::string> told{env.actor};
+  for (const auto& p : out) told.insert(p.recipient_id);
+  for (auto& p : ForFollowers(env, payload, dir)) {
+    if (told.insert(p.recipient_id).second) out.push_back(std::move(p));
+  }
   return out;
 }
 
@@ -287,6 +423,145 @@ std::vector<Reminder> JuryClosing(const ChallengeInfo& c, absl::Time now, absl::
                                      Quoted(c.title), ", qui se clôt le ", FrenchDate(c.closes_at),
                                      ".\n\nVos notes comptent pour le quorum du jury."),
                         "/jury"),
+                   period});
+  }
+  return out;
+}
+
+}  // namespace pep::notify
+
+namespace pep::notify {
+
+namespace {
+
+std::string Day(absl::Time t) { return absl::FormatTime("%Y-%m-%d", t, absl::UTCTimeZone()); }
+
+std::string Days(int n) { return n == 1 ? "1 jour" : absl::StrCat(n, " jours"); }
+
+// Up to `max` lines of a list, then « … et N autres ».
+template <typename T, typename F>
+void Listing(std::string* body, const std::vector<T>& items, size_t max, F line) {
+  for (size_t i = 0; i < items.size() && i < max; ++i) absl::StrAppend(body, "\n- ", line(items[i]));
+  if (items.size() > max) absl::StrAppend(body, "\n- … et ", items.size() - max, " autres");
+}
+
+}  // namespace
+
+std::vector<std::string> OverdueFrench(const StartupInfo& s, absl::Time now,
+                                       const portfolio::StalenessPolicy& policy) {
+  std::vector<std::string> out;
+  const auto phase = static_cast<incv1::Phase>(s.phase);
+  if (s.phase == 0 || portfolio::IsTerminal(phase) || s.phase_start == absl::InfinitePast()) {
+    return out;
+  }
+  const absl::Time due = portfolio::PhaseDueAt(phase, s.phase_start, policy);
+  if (due < now) {
+    out.push_back(absl::StrCat("phase ", PhaseLabel(phase), " au-delà de ses ",
+                               portfolio::ExpectedMonths(phase, policy), " mois prévus (depuis le ",
+                               FrenchDate(due), ")"));
+  }
+  const absl::Time since = s.last_milestone != absl::InfinitePast() ? s.last_milestone : s.first_start;
+  if (since != absl::InfinitePast() && portfolio::MilestoneDueAt(since, policy) < now) {
+    out.push_back(absl::StrCat("aucun jalon depuis le ", FrenchDate(since)));
+  }
+  return out;
+}
+
+std::vector<Reminder> TeamReminders(const StartupInfo& s, const std::vector<MemberInfo>& members,
+                                    absl::Time now, const portfolio::StalenessPolicy& policy,
+                                    absl::Duration committee_notice, Directory& dir) {
+  std::vector<Reminder> out;
+  const auto phase = static_cast<incv1::Phase>(s.phase);
+  if (s.phase == 0 || portfolio::IsTerminal(phase) || s.phase_start == absl::InfinitePast()) {
+    return out;
+  }
+  const std::vector<std::string> team = dir.Team(s.id);
+  if (team.empty()) return out;
+  const std::string link = absl::StrCat("/startups/", s.id);
+  auto to_team = [&](const char* rule, const std::string& period, const std::string& title,
+                     const std::string& body) {
+    for (const auto& who : team) {
+      out.push_back({Make(rule, who, "startup", s.id, title, body, link), period});
+    }
+  };
+  // Committee due: the phase's expected end is near (or past) and no committee decided since
+  // the phase began. Once before, once after; the period names the phase by its start.
+  const absl::Time due = portfolio::PhaseDueAt(phase, s.phase_start, policy);
+  const bool decided = s.last_committee != absl::InfinitePast() && s.last_committee >= s.phase_start;
+  if (!decided && due != absl::InfiniteFuture() && now >= due - committee_notice) {
+    const bool past = now >= due;
+    to_team("committee_due", absl::StrCat(past ? "depassee:" : "avant:", Day(s.phase_start)),
+            absl::StrCat("Comité d'investissement à prévoir pour ", Quoted(s.name)),
+            absl::StrCat("La phase ", PhaseLabel(phase), " de ", Quoted(s.name), " a commencé le ",
+                         FrenchDate(s.phase_start), " pour ",
+                         portfolio::ExpectedMonths(phase, policy), " mois : elle ",
+                         past ? "a atteint son terme le " : "arrive à son terme le ",
+                         FrenchDate(due),
+                         ".\n\nPréparez le comité d'investissement avec l'incubateur : ce qui a "
+                         "été appris, ce que vous demandez pour la suite."));
+  }
+  // No milestone for N months: once per gap (the period is the day the gap began).
+  const absl::Time since = s.last_milestone != absl::InfinitePast() ? s.last_milestone : s.first_start;
+  if (since != absl::InfinitePast() && portfolio::MilestoneDueAt(since, policy) <= now) {
+    to_team("no_milestone", Day(since),
+            absl::StrCat(Quoted(s.name), " : aucun jalon depuis ", policy.milestone_gap_months,
+                         " mois"),
+            absl::StrCat(Quoted(s.name), " n'a publié aucun jalon depuis le ", FrenchDate(since),
+                         ".\n\nPubliez où en est le produit (console ou pepctl milestone push) : "
+                         "l'incubateur et les usagers suivent sa vie en public."));
+  }
+  // A member's mission ends in 15 days, then in 2 days (the nearer notice only, once each).
+  for (const MemberInfo& m : members) {
+    if (m.end == absl::InfiniteFuture() || m.end <= now || m.end - now > absl::Hours(15 * 24)) {
+      continue;
+    }
+    const int notice = m.end - now <= absl::Hours(2 * 24) ? 2 : 15;
+    const int left = std::max<int>(1, static_cast<int>(absl::ToInt64Hours(m.end - now + absl::Hours(23)) / 24));
+    to_team("mission_ending", absl::StrCat(m.member_id, ":", notice, "j:", Day(m.end)),
+            absl::StrCat(Quoted(s.name), " : la mission de ", m.name, " se termine le ",
+                         FrenchDate(m.end)),
+            absl::StrCat("La mission de ", m.name, " dans l'équipe de ", Quoted(s.name),
+                         " se termine le ", FrenchDate(m.end), " (dans ", Days(left),
+                         ").\n\nProlongez-la ou préparez la passation avec l'incubateur."));
+  }
+  return out;
+}
+
+std::vector<Reminder> PortfolioWeekly(const PortfolioFacts& f,
+                                      const std::vector<std::string>& coordinators, absl::Time now) {
+  std::vector<Reminder> out;
+  std::string body = absl::StrCat("Le portefeuille au ", FrenchDate(now), ".\n");
+  absl::StrAppend(&body, "\nStart-ups en retard : ", f.overdue.size());
+  Listing(&body, f.overdue, 30, [](const PortfolioFacts::Overdue& o) {
+    return absl::StrCat(o.name, " — ", absl::StrJoin(o.reasons, " ; "));
+  });
+  int waiting = 0;
+  for (const auto& a : f.unscored) waiting += a.ideas;
+  absl::StrAppend(&body, "\n\nIdées qui attendent encore des notes du jury : ", waiting);
+  Listing(&body, f.unscored, 30, [](const PortfolioFacts::Awaiting& a) {
+    std::string line = absl::StrCat(Quoted(a.title), " : ", a.ideas, a.ideas == 1 ? " idée" : " idées");
+    if (a.closes_at != absl::InfiniteFuture()) absl::StrAppend(&line, ", clôture le ", FrenchDate(a.closes_at));
+    return line;
+  });
+  if (f.red_known) {
+    absl::StrAppend(&body, "\n\nSatisfaction des usagers dans le rouge (12 derniers mois) : ", f.red.size());
+    Listing(&body, f.red, 30, [](const PortfolioFacts::Named& n) { return n.name; });
+  } else {
+    absl::StrAppend(&body, "\n\nSatisfaction des usagers : indisponible cette semaine (pep-feedback n'a pas répondu).");
+  }
+  absl::StrAppend(&body, "\n\nDécisions de comité pas encore suivies d'un changement de phase : ",
+                  f.undone.size());
+  Listing(&body, f.undone, 30, [](const PortfolioFacts::Undone& u) {
+    return absl::StrCat(u.name, " — ", OutcomeLabel(static_cast<incv1::CommitteeOutcome>(u.outcome)),
+                        ", décidé le ", FrenchDate(u.date));
+  });
+  const std::string title =
+      absl::StrCat("Pépinière : la semaine du portefeuille (", f.overdue.size(), " en retard, ",
+                   waiting, " idées à noter)");
+  const std::string period = WeeklyPeriod(now);
+  for (const auto& who : coordinators) {
+    out.push_back({Make("portfolio_weekly", who, "portfolio", "portfolio", title, body,
+                        "/portefeuille"),
                    period});
   }
   return out;

@@ -10,6 +10,7 @@
 
 #include "absl/time/time.h"
 #include "events/envelope.h"
+#include "portfolio/staleness.h"
 
 namespace pep::notify {
 
@@ -25,6 +26,19 @@ struct ChallengeInfo {
 };
 struct StartupInfo {
   std::string id, name, idea_id;  // idea_id: the idea it came from (its correlation id), if any
+  // Its lifecycle as the incubation events tell it (phase 0: not known — created before
+  // pep-notify kept it). InfinitePast: never (no milestone yet, no committee yet).
+  int phase = 0;  // a pepiniere.incubation.v1.Phase value
+  absl::Time phase_start = absl::InfinitePast();
+  absl::Time first_start = absl::InfinitePast();
+  absl::Time last_milestone = absl::InfinitePast();
+  absl::Time last_committee = absl::InfinitePast();
+  bool has_feedback = false;
+};
+// A team member as TeamMemberAdded / Removed tell it (their address is never on the topic).
+struct MemberInfo {
+  std::string member_id, name;
+  absl::Time end = absl::InfiniteFuture();  // InfiniteFuture: no end date
 };
 
 class Directory {
@@ -37,6 +51,9 @@ class Directory {
   virtual std::vector<std::string> Team(const std::string& startup_id) = 0;
   // Ideas of the challenge this juror has not scored yet (not withdrawn).
   virtual int UnscoredBy(const std::string& challenge_id, const std::string& juror_id) = 0;
+  // Accounts following a subject ("idea", "challenge", "startup"), oldest follow first.
+  virtual std::vector<std::string> Followers(const std::string& subject_type,
+                                             const std::string& subject_id) = 0;
 };
 
 struct Category {
@@ -76,6 +93,49 @@ struct Reminder {
 };
 std::vector<Reminder> JuryClosing(const ChallengeInfo& c, absl::Time now, absl::Duration window,
                                   Directory& dir);
+
+// Clock rules of a start-up's team (its members who signed in): committee_due — 30 days
+// (`committee_notice`) before its phase's expected end and once when that end has passed, unless
+// a committee decided since the phase began; no_milestone — once per gap of the policy's months
+// without a milestone; mission_ending — 15 and 2 days before a member's end date.
+std::vector<Reminder> TeamReminders(const StartupInfo& s, const std::vector<MemberInfo>& members,
+                                    absl::Time now, const portfolio::StalenessPolicy& policy,
+                                    absl::Duration committee_notice, Directory& dir);
+
+// Why a start-up is overdue at `now`, in French (empty: it is not) — the policy pep-incubation
+// flags start-ups with.
+std::vector<std::string> OverdueFrench(const StartupInfo& s, absl::Time now,
+                                       const portfolio::StalenessPolicy& policy);
+
+// What the coordinators' weekly picture is made of (gathered by the caller from the store and,
+// for the satisfaction bands, from pep-feedback).
+struct PortfolioFacts {
+  struct Overdue {
+    std::string id, name;
+    std::vector<std::string> reasons;
+  };
+  struct Awaiting {  // an open challenge with ideas not yet scored by every juror
+    std::string id, title;
+    int ideas = 0;
+    absl::Time closes_at = absl::InfiniteFuture();
+  };
+  struct Named {
+    std::string id, name;
+  };
+  struct Undone {  // a committee decision (GO / STOP / PIVOT) not yet turned into a phase change
+    std::string startup_id, name;
+    int outcome = 0;
+    absl::Time date;
+  };
+  std::vector<Overdue> overdue;
+  std::vector<Awaiting> unscored;
+  std::vector<Named> red;   // users' satisfaction in the red band (pep-feedback's)
+  bool red_known = false;   // false: pep-feedback not configured, or it did not answer
+  std::vector<Undone> undone;
+};
+// Rule "portfolio_weekly": one message to each coordinator, once per ISO week.
+std::vector<Reminder> PortfolioWeekly(const PortfolioFacts& f,
+                                      const std::vector<std::string>& coordinators, absl::Time now);
 
 // "12 mars 2026" (Europe/Paris).
 std::string FrenchDate(absl::Time t);

@@ -51,6 +51,26 @@ bool LooksLikeEmail(const std::string& e) {
   return false;
 }
 
+std::string CategoryNames() {
+  std::string out;
+  for (const Category& c : Categories()) absl::StrAppend(&out, out.empty() ? "" : ", ", c.name);
+  return out;
+}
+
+// A follow's subject as FollowRequest documents it: a type among three, an id of 1-128
+// characters without control characters.
+absl::Status ValidSubject(const std::string& type, const std::string& id) {
+  if (type != "idea" && type != "challenge" && type != "startup") {
+    return FieldError("subject_type", "must be idea, challenge or startup");
+  }
+  const int n = Utf8Length(id);
+  if (n < 1 || n > 128) return FieldError("subject_id", "must be 1-128 characters");
+  for (unsigned char c : id) {
+    if (c < 0x20 || c == 0x7F) return FieldError("subject_id", "must not contain control characters");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<auth::Principal> NotifyService::Caller(const grpc::ServerContext* ctx) const {
@@ -221,7 +241,7 @@ grpc::Status NotifyService::SetPreferences(grpc::ServerContext* ctx,
     if (FindCategory(c.category()) == nullptr) {
       return ToGrpcStatus(absl::InvalidArgumentError(
           absl::StrCat("categories[", i, "].category: '", c.category().substr(0, 40),
-                       "' is not a category (idees, jury, startups, retours)")));
+                       "' is not a category (", CategoryNames(), ")")));
     }
     if (c.delivery() < nv1::DELIVERY_NONE || c.delivery() > nv1::DELIVERY_WEEKLY) {
       return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
@@ -279,10 +299,70 @@ grpc::Status NotifyService::SendDigests(grpc::ServerContext* ctx, const nv1::Sen
   if (req->cadence() != nv1::DELIVERY_DAILY && req->cadence() != nv1::DELIVERY_WEEKLY) {
     return ToGrpcStatus(absl::InvalidArgumentError("cadence: DELIVERY_DAILY or DELIVERY_WEEKLY"));
   }
+  // The weekly digest on demand includes this week's portfolio picture (once per week still).
+  if (req->cadence() == nv1::DELIVERY_WEEKLY) PEP_GRPC_RETURN_IF_ERROR(PortfolioWeekly(clock_.Now()));
   auto made = MakeDigests(req->cadence());
   PEP_GRPC_RETURN_IF_ERROR(made.status());
   out->set_digests(made->first);
   out->set_notifications(made->second);
+  return grpc::Status::OK;
+}
+
+grpc::Status NotifyService::Follow(grpc::ServerContext* ctx, const nv1::FollowRequest* req,
+                                   nv1::FollowResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(ValidSubject(req->subject_type(), req->subject_id()));
+  const absl::Time now = clock_.Now();
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](NotifyTx& tx) -> absl::Status {
+    auto created = tx.Follow(p->id, req->subject_type(), req->subject_id(), now);
+    if (!created.ok()) return created.status();
+    out->set_created(*created);
+    auto all = tx.FollowsOf(p->id);
+    if (!all.ok()) return all.status();
+    for (auto& f : *all) {
+      if (f.subject_type() == req->subject_type() && f.subject_id() == req->subject_id()) {
+        *out->mutable_follow() = std::move(f);
+      }
+    }
+    return absl::OkStatus();
+  }));
+  return grpc::Status::OK;
+}
+
+grpc::Status NotifyService::Unfollow(grpc::ServerContext* ctx, const nv1::UnfollowRequest* req,
+                                     nv1::UnfollowResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(ValidSubject(req->subject_type(), req->subject_id()));
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](NotifyTx& tx) -> absl::Status {
+    auto removed = tx.Unfollow(p->id, req->subject_type(), req->subject_id());
+    if (!removed.ok()) return removed.status();
+    out->set_removed(*removed);
+    return absl::OkStatus();
+  }));
+  return grpc::Status::OK;
+}
+
+grpc::Status NotifyService::ListFollows(grpc::ServerContext* ctx, const nv1::ListFollowsRequest* req,
+                                        nv1::ListFollowsResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  // Two filters, each optional: the type, the id.
+  if (!req->subject_type().empty()) PEP_GRPC_RETURN_IF_ERROR(ValidSubject(req->subject_type(), "x"));
+  if (!req->subject_id().empty()) PEP_GRPC_RETURN_IF_ERROR(ValidSubject("idea", req->subject_id()));
+  PEP_GRPC_RETURN_IF_ERROR(store_.Read([&](NotifyTx& tx) -> absl::Status {
+    auto all = tx.FollowsOf(p->id);
+    if (!all.ok()) return all.status();
+    for (auto& f : *all) {
+      if ((!req->subject_type().empty() && f.subject_type() != req->subject_type()) ||
+          (!req->subject_id().empty() && f.subject_id() != req->subject_id())) {
+        continue;
+      }
+      *out->add_follows() = std::move(f);
+    }
+    return absl::OkStatus();
+  }));
   return grpc::Status::OK;
 }
 

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "events/consumer.h"
 #include "events/envelope.h"
+#include "pepiniere/feedback/v1/feedback.grpc.pb.h"
 #include "pepiniere/ideas/v1/ideas.grpc.pb.h"
 #include "pepiniere/notify/v1/notify.grpc.pb.h"
 #include "prometheus/counter.h"
@@ -38,6 +39,7 @@ class NotifyMetrics {
   prometheus::Counter& Undeliverable(const std::string& rule) {
     return undeliverable_->Add({{"rule", rule}});
   }
+  prometheus::Counter& ScheduleRuns() { return *schedule_runs_; }
   // Sets the queue gauges from the store's backlog (rules with none go to 0).
   void SetBacklog(const std::vector<Backlog>& backlog, absl::Time now);
 
@@ -49,6 +51,7 @@ class NotifyMetrics {
   prometheus::Family<prometheus::Counter>* undeliverable_;
   prometheus::Family<prometheus::Gauge>* depth_;
   prometheus::Family<prometheus::Gauge>* age_;
+  prometheus::Counter* schedule_runs_;
   absl::Mutex mu_;
   std::map<std::string, bool> seen_rules_ ABSL_GUARDED_BY(mu_);
 };
@@ -71,7 +74,13 @@ struct NotifyOptions {
   // pep-ideas, to read the contact address of an idea whose author has no entry in the address
   // book (never signed in); null: such authors are told in the console only.
   pepiniere::ideas::v1::IdeaService::Stub* ideas = nullptr;
-  std::string gateway_key;  // sent to pep-ideas
+  // pep-feedback, for the satisfaction bands of the coordinators' weekly picture; null: the
+  // picture says they are unavailable.
+  pepiniere::feedback::v1::FeedbackService::Stub* feedback = nullptr;
+  std::string gateway_key;  // sent to pep-ideas and pep-feedback
+  // The teams' clock rules: the same policy as pep-incubation's overdue flags.
+  portfolio::StalenessPolicy staleness;
+  absl::Duration committee_notice = absl::Hours(30 * 24);  // committee_due: this long before
 };
 
 class NotifyService final : public nv1::NotifyService::Service {
@@ -89,10 +98,13 @@ class NotifyService final : public nv1::NotifyService::Service {
   // One pass of the sender over the e-mails due now; returns how many it attempted. Stops early
   // when the relay cannot be reached (the rest wait for the next pass).
   int SendDue(SmtpSender& smtp);
-  // Reminders (jury closing) and the digests whose hour has come; once per period each.
+  // Reminders (jury closing; teams' committee due, no milestone, mission ending), the
+  // coordinators' weekly picture and the digests whose hour has come; once per period each.
   absl::Status RunSchedules();
   // Digests of one cadence for everyone with notifications waiting; {digests, notifications}.
   absl::StatusOr<std::pair<int, int>> MakeDigests(int delivery);
+  // The coordinators' picture of the week (once per ISO week; a weekly SendDigests runs it too).
+  absl::Status PortfolioWeekly(absl::Time now);
   absl::Status RefreshBacklog();
 
   grpc::Status UpsertContact(grpc::ServerContext*, const nv1::UpsertContactRequest*,
@@ -115,6 +127,11 @@ class NotifyService final : public nv1::NotifyService::Service {
                                  nv1::ListUndeliverableResponse*) override;
   grpc::Status SendDigests(grpc::ServerContext*, const nv1::SendDigestsRequest*,
                            nv1::SendDigestsResponse*) override;
+  grpc::Status Follow(grpc::ServerContext*, const nv1::FollowRequest*, nv1::FollowResponse*) override;
+  grpc::Status Unfollow(grpc::ServerContext*, const nv1::UnfollowRequest*,
+                        nv1::UnfollowResponse*) override;
+  grpc::Status ListFollows(grpc::ServerContext*, const nv1::ListFollowsRequest*,
+                           nv1::ListFollowsResponse*) override;
 
   // The e-mail of a mail row, as it will be sent (tests and the benchmark render with it).
   Mail Compose(const MailRow& m, const nv1::Contact& to,
@@ -128,6 +145,12 @@ class NotifyService final : public nv1::NotifyService::Service {
   absl::StatusOr<std::optional<nv1::Contact>> AuthorAddress(const events::Envelope& env,
                                                            const std::string& payload);
   absl::Status Project(NotifyTx& tx, const events::Envelope& env, const std::string& payload);
+  // The clock's parts (notify_clock.cc).
+  absl::Status MakeReminders(NotifyTx& tx, const std::vector<Reminder>& reminders,
+                             const std::string& subject_id);
+  absl::Status TeamReminders(absl::Time now);
+  absl::Status RunSchedulesOnce();
+
   absl::Status Tell(NotifyTx& tx, const std::vector<StoredNotification>& items, int channel,
                     const std::string& message_id);
   absl::StatusOr<auth::Principal> Caller(const grpc::ServerContext* ctx) const;

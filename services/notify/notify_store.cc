@@ -95,6 +95,36 @@ CREATE TABLE schedules (
       {3, store::InboxSchemaSql(), store::PostgresInboxSql()},
       {4, store::OutboxV2Sql(), store::kNothingOnPostgres},
       {5, "ALTER TABLE contacts ADD COLUMN source TEXT NOT NULL DEFAULT 'sign-in'"},
+      {6, R"sql(
+ALTER TABLE startups ADD COLUMN phase INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE startups ADD COLUMN phase_start_us BIGINT;
+ALTER TABLE startups ADD COLUMN first_start_us BIGINT;
+ALTER TABLE startups ADD COLUMN last_milestone_us BIGINT;
+ALTER TABLE startups ADD COLUMN last_committee_us BIGINT;
+ALTER TABLE startups ADD COLUMN has_feedback INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE members (
+  startup_id TEXT NOT NULL,
+  member_id  TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  end_us     BIGINT,
+  PRIMARY KEY (startup_id, member_id)
+);
+CREATE TABLE decisions (
+  id         TEXT PRIMARY KEY,
+  startup_id TEXT NOT NULL,
+  outcome    INTEGER NOT NULL,
+  date_us    BIGINT NOT NULL,
+  used       INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE follows (
+  account_id   TEXT NOT NULL,
+  subject_type TEXT NOT NULL,
+  subject_id   TEXT NOT NULL,
+  created_us   BIGINT NOT NULL,
+  PRIMARY KEY (account_id, subject_type, subject_id)
+);
+CREATE INDEX follows_by_subject ON follows(subject_type, subject_id, created_us);
+)sql"},
   };
   return *m;
 }
@@ -161,11 +191,11 @@ std::optional<ChallengeInfo> NotifyTx::Challenge(const std::string& id) {
 }
 
 std::optional<StartupInfo> NotifyTx::Startup(const std::string& id) {
-  auto q = db_.Prepare("SELECT name, idea_id FROM startups WHERE id = ?");
+  auto q = db_.Prepare(absl::StrCat("SELECT ", kStartupColumns, " FROM startups WHERE id = ?"));
   if (!q.ok()) return std::nullopt;
   q->Bind(1, id);
   if (!q->Step().value_or(false)) return std::nullopt;
-  return StartupInfo{id, q->Text(0), q->Text(1)};
+  return StartupRow(*q);
 }
 
 std::vector<std::string> NotifyTx::Team(const std::string& startup_id) {
@@ -302,6 +332,7 @@ absl::StatusOr<std::vector<nv1::Contact>> NotifyTx::Contacts() {
 absl::StatusOr<int> NotifyTx::EraseContact(const std::string& account_id) {
   for (const char* sql : {"DELETE FROM contacts WHERE account_id = ?",
                           "DELETE FROM preferences WHERE account_id = ?",
+                          "DELETE FROM follows WHERE account_id = ?",
                           // e-mails not sent yet have nobody to go to any more
                           "DELETE FROM mails WHERE recipient_id = ? AND state = 0"}) {
     auto q = db_.Prepare(sql);

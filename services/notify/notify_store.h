@@ -41,6 +41,12 @@ struct MailRow {
   absl::Time next_attempt, created;
 };
 
+// The columns StartupRow reads, in its order.
+inline constexpr char kStartupColumns[] =
+    "id, name, idea_id, phase, phase_start_us, first_start_us, last_milestone_us, "
+    "last_committee_us, has_feedback";
+StartupInfo StartupRow(store::Stmt& q);  // a row of kStartupColumns
+
 struct Backlog {
   std::string rule;
   int64_t pending = 0;
@@ -65,6 +71,34 @@ class NotifyTx : public Directory {
   absl::Status PutScore(const std::string& idea_id, const std::string& juror_id);
   absl::Status PutStartup(const StartupInfo& s);
   absl::StatusOr<std::vector<ChallengeInfo>> OpenChallenges();
+
+  // The start-ups' lifecycle, team members and committee decisions (notify_store_portfolio.cc).
+  absl::Status SetPhase(const std::string& startup_id, int phase, absl::Time start,
+                        absl::Time first_start);  // first_start: InfinitePast keeps the stored one
+  absl::Status SetLastMilestone(const std::string& startup_id, absl::Time at);  // the later wins
+  absl::Status SetLastCommittee(const std::string& startup_id, absl::Time at);  // the later wins
+  absl::Status SetHasFeedback(const std::string& startup_id);
+  absl::Status PutMember(const std::string& startup_id, const MemberInfo& m);
+  absl::Status EndMember(const std::string& startup_id, const std::string& member_id, absl::Time end);
+  absl::StatusOr<std::vector<MemberInfo>> Members(const std::string& startup_id);
+  absl::Status PutDecision(const std::string& id, const std::string& startup_id, int outcome,
+                           absl::Time date);
+  absl::Status UseDecision(const std::string& id);
+  // Start-ups in a phase pep-notify knows that is not terminal (the clock rules' subjects).
+  absl::StatusOr<std::vector<StartupInfo>> LiveStartups();
+  // The weekly picture's facts from the store: overdue (by `policy` at `now`), ideas awaiting
+  // scores, decisions not turned into phase changes (red bands come from pep-feedback).
+  absl::StatusOr<PortfolioFacts> Portfolio(absl::Time now, const portfolio::StalenessPolicy& policy);
+  absl::StatusOr<std::vector<std::string>> Coordinators();
+
+  // Follows (an account following an idea, a challenge or a start-up).
+  std::vector<std::string> Followers(const std::string& subject_type,
+                                     const std::string& subject_id) override;
+  absl::StatusOr<bool> Follow(const std::string& account_id, const std::string& subject_type,
+                              const std::string& subject_id, absl::Time now);  // false: already
+  absl::StatusOr<bool> Unfollow(const std::string& account_id, const std::string& subject_type,
+                                const std::string& subject_id);  // false: was not
+  absl::StatusOr<std::vector<nv1::Follow>> FollowsOf(const std::string& account_id);
 
   // Address book and preferences.
   absl::Status PutContact(const nv1::Contact& c);

@@ -127,7 +127,8 @@ class Platform {
     notify_ = std::make_unique<NotifyProcess>(
         brokers_, notify_dir_.path(),
         std::vector<std::string>{"--smtp_url", mailpit_->smtp_url(), "--console_url", url(),
-                                 "--ideas_addr", ideas_->address()});
+                                 "--ideas_addr", ideas_->address(), "--feedback_addr",
+                                 feedback_->address()});
     notify_->RequireGatewayKey(kKey);
     notify_->Start();
     if (sign_in) {

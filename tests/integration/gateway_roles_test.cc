@@ -325,6 +325,14 @@ std::vector<Row> Table(World& w) {
                         R"({"email":"jure.exterieur@departement06.fr","display_name":"Juré extérieur"})"};
        }},
       {"GET", "/v1/notifications/contacts", "C", 200, fixed("/v1/notifications/contacts")},
+      // Following: anyone who may read the subject (checked with its owner, as the caller: a
+      // start-up is its team's and the coordinators' until its public pages exist); anyone may
+      // stop following anything.
+      {"PUT", "/v1/notifications/follows/{subject_type}/{subject_id}", "CT", 201,
+       fixed("/v1/notifications/follows/startup/{startup}")},
+      {"DELETE", "/v1/notifications/follows/{subject_type}/{subject_id}", "CJTA", 200,
+       fixed("/v1/notifications/follows/startup/{startup}")},
+      {"GET", "/v1/notifications/follows", "CJTA", 200, fixed("/v1/notifications/follows")},
       {"POST", "/v1/notifications/digests", "C", 200, fixed("/v1/notifications/digests", R"({"cadence":"DELIVERY_WEEKLY"})")},
       {"GET", "/v1/notifications/unsubscribe", "CJTAP", 200, fixed("/v1/notifications/unsubscribe?token=x.y")},
       {"POST", "/v1/notifications/unsubscribe", "CJTAP", 200, [&w](char) {
@@ -448,6 +456,11 @@ TEST(GatewayRoles, EveryRouteTimesEveryRole) {
   // An agent sees only their own ideas; a juror not on the jury sees none.
   const std::string other_agent = p.Token("agent", "agent-2");
   EXPECT_EQ(p.Get(absl::StrCat("/v1/ideas/", idea_id), other_agent).status, 403);
+  // Nor can they follow what they cannot see (a follow would tell them of it).
+  EXPECT_EQ(p.Call("PUT", absl::StrCat("/v1/notifications/follows/idea/", idea_id), other_agent, "").status, 403);
+  EXPECT_EQ(p.Call("PUT", absl::StrCat("/v1/notifications/follows/idea/", idea_id), agent, "").status, 201);
+  EXPECT_EQ(p.Call("PUT", absl::StrCat("/v1/notifications/follows/startup/", s2), team, "").status, 403);
+  EXPECT_EQ(p.Call("PUT", "/v1/notifications/follows/challenge/01890000-0000-7000-8000-000000000000", agent, "").status, 404);
   gateway::HttpResult listed = p.Get(absl::StrCat("/v1/challenges/", ch_id, "/ideas"), other_agent);
   EXPECT_EQ(listed.status, 200);
   EXPECT_EQ(listed.body.find(idea_id), std::string::npos) << listed.body;

@@ -2,11 +2,14 @@
 // SMTP relay (its HTTP API read back). Each rule's e-mails reach exactly the people concerned,
 // once, in French with the console link and one-click unsubscribe; a 5xx recipient is recorded
 // undeliverable while the others go through; a weekly-digest reader gets one e-mail with
-// everything; the whole history redelivered to a new consumer group sends nothing twice.
+// everything; the whole history redelivered to a new consumer group sends nothing twice; the
+// clock's rules (a team's committee due, no milestone, a mission ending), a follower, and the
+// coordinators' weekly picture, once each.
 #include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
 #include "harness/kafka_testing.h"
 #include "harness/mailpit.h"
 #include "pepiniere/notify/v1/events.pb.h"
@@ -95,6 +98,31 @@ class NotifyMailTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
+  // The person's delivery of one category (« Mes notifications »).
+  void Prefer(const Person& p, const std::string& category, nv1::Delivery d,
+              const std::string& scopes = "") {
+    grpc::ClientContext ctx;
+    NotifyProcess::As(ctx, p.id, p.roles, scopes);
+    nv1::SetPreferencesRequest req;
+    auto* c = req.add_categories();
+    c->set_category(category);
+    c->set_delivery(d);
+    nv1::Preferences prefs;
+    grpc::Status s = notify_.stub().SetPreferences(&ctx, req, &prefs);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  nv1::SendDigestsResponse SendWeekly(const Person& coordinator) {
+    grpc::ClientContext ctx;
+    NotifyProcess::As(ctx, coordinator.id, "coordinator");
+    nv1::SendDigestsRequest req;
+    req.set_cadence(nv1::DELIVERY_WEEKLY);
+    nv1::SendDigestsResponse resp;
+    grpc::Status s = notify_.stub().SendDigests(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
   nv1::ListNotificationsResponse Bell(const Person& p) {
     grpc::ClientContext ctx;
     NotifyProcess::As(ctx, p.id, p.roles);
@@ -126,12 +154,13 @@ class NotifyMailTest : public ::testing::Test {
   }
 
   const std::string brokers_ = KafkaBroker::Shared().bootstrap();
-  TempDir ideas_dir_, notify_dir_;
+  TempDir ideas_dir_, notify_dir_, incubation_dir_;
   // The relay refuses (5xx) any address outside the department's domain.
   Mailpit mail_{{"--smtp-allowed-recipients", "@departement06\\.fr$"}};
   IdeasProcess ideas_{brokers_, ideas_dir_.path()};
   NotifyProcess notify_{brokers_, notify_dir_.path(),
                         {"--smtp_url", mail_.smtp_url(), "--ideas_addr", ideas_.address()}};
+  IncubationProcess incubation_{brokers_, incubation_dir_.path()};  // started where needed
 };
 
 TEST_F(NotifyMailTest, EachRuleReachesExactlyThePeopleConcernedOnce) {
@@ -255,31 +284,16 @@ TEST_F(NotifyMailTest, EachRuleReachesExactlyThePeopleConcernedOnce) {
 
   // bob reads « Mes idées » as a weekly digest: two more ideas, no e-mail until the digest,
   // then one e-mail with both. His receipt for a third idea is the barrier for chloé's above.
-  {
-    grpc::ClientContext ctx;
-    NotifyProcess::As(ctx, bob.id, "agent");
-    nv1::SetPreferencesRequest req;
-    auto* c = req.add_categories();
-    c->set_category("idees");
-    c->set_delivery(nv1::DELIVERY_WEEKLY);
-    nv1::Preferences prefs;
-    ASSERT_TRUE(notify_.stub().SetPreferences(&ctx, req, &prefs).ok());
-  }
+  Prefer(bob, "idees", nv1::DELIVERY_WEEKLY);
   Submit(bob, c1, "Des bancs à l'ombre");
   Submit(bob, c1, "Des fontaines en été");
   ASSERT_TRUE(WaitFor([&] { return Bell(bob).notifications_size() == 4; }, absl::Seconds(30)));
-  {
-    grpc::ClientContext ctx;
-    NotifyProcess::As(ctx, coord.id, "coordinator");
-    nv1::SendDigestsRequest req;
-    req.set_cadence(nv1::DELIVERY_WEEKLY);
-    nv1::SendDigestsResponse resp;
-    ASSERT_TRUE(notify_.stub().SendDigests(&ctx, req, &resp).ok());
-    EXPECT_EQ(resp.digests(), 1);
-    EXPECT_EQ(resp.notifications(), 2);
-  }
+  const nv1::SendDigestsResponse weekly = SendWeekly(coord);
+  EXPECT_EQ(weekly.digests(), 1);
+  EXPECT_EQ(weekly.notifications(), 2);
+  // The weekly on demand also made the coordinators' picture of the week (« pilotage », at once).
   ExpectMail({{chloe.email, 3}, {bob.email, 3}, {gus.email, 1}, {j1.email, 1}, {j2.email, 1},
-              {j3.email, 1}});
+              {j3.email, 1}, {coord.email, 1}});
   const auto bobs = To(bob.email);
   const std::string digest = mail_.Text(bobs.front().id);  // newest first
   EXPECT_TRUE(absl::StrContains(bobs.front().subject, "Votre point de la semaine")) << bobs.front().subject;
@@ -299,6 +313,114 @@ TEST_F(NotifyMailTest, EachRuleReachesExactlyThePeopleConcernedOnce) {
     EXPECT_FALSE(absl::StrContains(r.value, "@departement06.fr"));
     EXPECT_FALSE(absl::StrContains(r.value, "Motifs"));
   }
+}
+
+TEST_F(NotifyMailTest, TheClockTellsTeamsFollowersAndCoordinatorsOnceEach) {
+  incubation_.Start();
+  // An imported start-up: construction since 7 April 2025 (12 months expected: a committee was
+  // due by 7 April 2026 and none has decided since), its last milestone on 15 May 2025.
+  const std::string slug = absl::StrCat("voirie-", Tag());
+  std::string id;
+  {
+    grpc::ClientContext ctx;
+    NotifyProcess::As(ctx, "coord-1", "coordinator");
+    incv1::ImportPortfolioRequest req;
+    req.set_jsonl(absl::StrCat(
+        R"({"slug":")", slug, R"(","title":"Équipe voirie","mission":"Signaler la voirie","incubator":"lab06",)",
+        R"("phases":[{"name":"investigation","start":"2025-01-06"},{"name":"construction","start":"2025-04-07"}],)",
+        R"("events":[{"name":"committee","date":"2025-04-01"},{"name":"product_launch","date":"2025-05-15"}]})", "\n"));
+    incv1::ImportReport rep;
+    grpc::Status s = incubation_.stub().ImportPortfolio(&ctx, req, &rep);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_EQ(rep.created(), 1);
+    grpc::ClientContext get;
+    NotifyProcess::As(get, "coord-1", "coordinator");
+    incv1::GetStartupRequest gr;
+    gr.set_startup_id(slug);
+    incv1::StartupDetails d;
+    ASSERT_TRUE(incubation_.stub().GetStartup(&get, gr, &d).ok());
+    id = d.startup().id();
+  }
+  // Léa signed in as its team and wants « Mes start-ups » at once; her mission ends in 10 days.
+  const Person lea{"lea-" + Tag(), "lea.martin@departement06.fr", "Léa Martin", "product_team"};
+  {
+    grpc::ClientContext ctx;
+    NotifyProcess::As(ctx, lea.id, lea.roles, "startup:" + id);
+    nv1::UpsertContactRequest req;
+    req.set_email(lea.email);
+    req.set_display_name(lea.name);
+    nv1::Contact c;
+    ASSERT_TRUE(notify_.stub().UpsertContact(&ctx, req, &c).ok());
+  }
+  Prefer(lea, "startups", nv1::DELIVERY_IMMEDIATE, "startup:" + id);
+  {
+    grpc::ClientContext ctx;
+    NotifyProcess::As(ctx, "coord-1", "coordinator");
+    incv1::AddTeamMemberRequest req;
+    req.set_startup_id(id);
+    req.set_name("Léa Martin");
+    req.set_role("développeuse");
+    *req.mutable_mission_end() = pep::ToTimestamp(absl::Now() + absl::Hours(24 * 10));
+    incv1::Startup out;
+    grpc::Status s = incubation_.stub().AddTeamMember(&ctx, req, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  ExpectMail({{lea.email, 3}});
+  std::set<std::string> subjects;
+  for (const auto& m : To(lea.email)) subjects.insert(m.subject);
+  std::string all;
+  for (const auto& sub : subjects) absl::StrAppend(&all, sub, " | ");
+  EXPECT_TRUE(subjects.count("Comité d'investissement à prévoir pour « Équipe voirie »")) << all;
+  EXPECT_TRUE(subjects.count("« Équipe voirie » : aucun jalon depuis 6 mois")) << all;
+  EXPECT_TRUE(absl::StrContains(all, "« Équipe voirie » : la mission de Léa Martin se termine le")) << all;
+  // Two more passes of the clock: nothing again (once per rule, subject and period).
+  auto runs = [&] { return Sample(HttpGet(notify_.metrics_port(), "/metrics"), "pep_notify_schedule_runs_total"); };
+  const double before = runs();
+  ASSERT_TRUE(WaitFor([&] { return runs() >= before + 2; }, absl::Seconds(30)));
+
+  // Camille follows the start-up: a milestone reaches her (and not the team, who pushed it).
+  const Person camille{"camille-" + Tag(), "camille.roux@departement06.fr", "Camille Roux", "agent"};
+  Register(camille);
+  {
+    grpc::ClientContext ctx;
+    NotifyProcess::As(ctx, camille.id, "agent");
+    nv1::FollowRequest req;
+    req.set_subject_type("startup");
+    req.set_subject_id(id);
+    nv1::FollowResponse out;
+    ASSERT_TRUE(notify_.stub().Follow(&ctx, req, &out).ok());
+    EXPECT_TRUE(out.created());
+  }
+  Prefer(camille, "suivis", nv1::DELIVERY_IMMEDIATE);
+  {
+    grpc::ClientContext ctx;
+    NotifyProcess::As(ctx, lea.id, lea.roles, "startup:" + id);
+    incv1::PushMilestoneRequest req;
+    req.set_startup_id(id);
+    req.set_idempotency_key("jalon-1");
+    req.set_title("Première démarche en ligne");
+    *req.mutable_date() = pep::ToTimestamp(absl::Now());
+    req.set_kind(incv1::MILESTONE_KIND_PRODUCT_LAUNCH);
+    incv1::Milestone out;
+    grpc::Status s = incubation_.stub().PushMilestone(&ctx, req, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  ExpectMail({{lea.email, 3}, {camille.email, 1}});
+  EXPECT_TRUE(absl::StrContains(mail_.Text(To(camille.email).front().id),
+                                "« Équipe voirie », que vous suivez, a publié un jalon : « Première démarche en ligne »"));
+
+  // The coordinator's weekly picture: once a week, however often the weekly is asked for.
+  const Person coord{"coord-1", "coordination@departement06.fr", "Coordinatrice", "coordinator"};
+  Register(coord);
+  SendWeekly(coord);
+  SendWeekly(coord);
+  ExpectMail({{lea.email, 3}, {camille.email, 1}, {coord.email, 1}});
+  const auto picture = To(coord.email);
+  EXPECT_TRUE(absl::StartsWith(picture.front().subject, "Pépinière : la semaine du portefeuille (")) << picture.front().subject;
+  const std::string text = mail_.Text(picture.front().id);
+  EXPECT_TRUE(absl::StrContains(text, "Start-ups en retard : ")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "Satisfaction des usagers : indisponible")) << text;  // no pep-feedback here
+  EXPECT_TRUE(absl::StrContains(text, "http://console.test/portefeuille")) << text;
 }
 
 TEST_F(NotifyMailTest, TheWholeHistoryRedeliveredSendsNothingTwice) {

@@ -29,6 +29,7 @@ constexpr const char* kExplainedRefusals[] = {
     "expires_at: must be in the future",
     "a token lives at most",
     "closes_at: must be after opens_at",        // two fields together
+    "mission_end: must be after start",
     "to: must be after from",
     "from: at most 1000 buckets",
     "first: must be between 1 and",

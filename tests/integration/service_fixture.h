@@ -259,7 +259,10 @@ class NotifyProcess : public StubbedProcess<nv1::NotifyService> {
     const std::string group = absl::StrCat("pep-notify-test-", getpid(), "-", n++);
     std::vector<std::string> out = {"--consumer_group", group, "--consumer_instance", group + "-0",
                                     "--send_every", "100ms", "--schedule_every", "1s",
-                                    "--console_url", "http://console.test"};
+                                    "--console_url", "http://console.test",
+                                    // no pep-feedback unless a test names one (the default port
+                                    // may be another test's)
+                                    "--feedback_addr="};
     out.insert(out.end(), args.begin(), args.end());  // later flags win
     return out;
   }
