@@ -15,13 +15,13 @@
 # Stops only what it started (by pid); removes its working containers and, at the end, the
 # images of its own earlier runs that nothing uses any more (untagged, labelled Pépinière).
 # ./tests/run runs it (ctest images_test, alone); by hand:
-#   deploy/docker/build-images.sh [svc ...]      (default: ideas incubation feedback audit gateway)
+#   deploy/docker/build-images.sh [svc ...]      (default: ideas incubation feedback audit notify gateway)
 set -euo pipefail
 trap 'echo "images: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 SERVICES=("$@")
-((${#SERVICES[@]})) || SERVICES=(ideas incubation feedback audit gateway)
+((${#SERVICES[@]})) || SERVICES=(ideas incubation feedback audit notify gateway)
 TAG="${PEP_IMAGE_TAG:-dev}"
 GRPCURL="${PEP_TOOLS_DIR:-$HOME/.cache/pepiniere/bin}/grpcurl"
 
@@ -143,11 +143,13 @@ for svc in "${SERVICES[@]}"; do
   args=(--bind_address 127.0.0.1 --metrics_port "$mport" --kafka_brokers "$BROKERS")
   case $svc in
     gateway) args+=(--http_port "$port" --gateway_key "$KEY" --bootstrap_token_file /var/lib/pepiniere/token)
-             for b in ideas incubation feedback audit; do
+             for b in ideas incubation feedback audit notify; do
                [[ -n "${ADDR[$b]:-}" ]] && args+=("--${b}_addr" "${ADDR[$b]}")
              done ;;
     audit) args+=(--grpc_port "$port" --gateway_key "$KEY"
                   --ledger_signing_key_file /var/lib/pepiniere/ledger.key --ledger_create_key) ;;
+    notify) args+=(--grpc_port "$port" --gateway_key "$KEY" --smtp_url smtp://127.0.0.1:1
+                   --ideas_addr "${ADDR[ideas]:-}" --feedback_addr "${ADDR[feedback]:-}") ;;  # no relay here: it serves, mail waits
     *) args+=(--grpc_port "$port" --gateway_key "$KEY") ;;
   esac
   ADDR[$svc]="127.0.0.1:$port"
@@ -160,7 +162,7 @@ for svc in "${SERVICES[@]}"; do
       # Before the four services started from their images (still running): /readyz 200 once
       # it reaches all of them; alone (`build-images.sh gateway`): /healthz.
       probe=/readyz
-      for b in ideas incubation feedback audit; do [[ -n "${ADDR[$b]:-}" ]] || probe=/healthz; done
+      for b in ideas incubation feedback audit notify; do [[ -n "${ADDR[$b]:-}" ]] || probe=/healthz; done
       if curl -fsS "http://127.0.0.1:$port$probe" > /dev/null 2>&1; then HEALTH[$svc]="$probe 200"; break; fi
     elif "$GRPCURL" -plaintext -max-time 1 "127.0.0.1:$port" grpc.health.v1.Health/Check 2> /dev/null | grep -q SERVING; then
       HEALTH[$svc]="SERVING"; break

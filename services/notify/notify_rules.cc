@@ -475,14 +475,14 @@ std::vector<Reminder> TeamReminders(const StartupInfo& s, const std::vector<Memb
   if (s.phase == 0 || portfolio::IsTerminal(phase) || s.phase_start == absl::InfinitePast()) {
     return out;
   }
-  const std::vector<std::string> team = dir.Team(s.id);
-  if (team.empty()) return out;
-  const std::string link = absl::StrCat("/startups/", s.id);
-  auto to_team = [&](const char* rule, const std::string& period, const std::string& title,
-                     const std::string& body) {
-    for (const auto& who : team) {
-      out.push_back({Make(rule, who, "startup", s.id, title, body, link), period});
-    }
+  // What is due first; the team (a scan of the address book) only when something is.
+  struct Due {
+    const char* rule;
+    std::string period, title, body;
+  };
+  std::vector<Due> todo;
+  auto to_team = [&](const char* rule, std::string period, std::string title, std::string body) {
+    todo.push_back({rule, std::move(period), std::move(title), std::move(body)});
   };
   // Committee due: the phase's expected end is near (or past) and no committee decided since
   // the phase began. Once before, once after; the period names the phase by its start.
@@ -523,6 +523,11 @@ std::vector<Reminder> TeamReminders(const StartupInfo& s, const std::vector<Memb
             absl::StrCat("La mission de ", m.name, " dans l'équipe de ", Quoted(s.name),
                          " se termine le ", FrenchDate(m.end), " (dans ", Days(left),
                          ").\n\nProlongez-la ou préparez la passation avec l'incubateur."));
+  }
+  if (todo.empty()) return out;
+  const std::string link = absl::StrCat("/startups/", s.id);
+  for (const auto& who : dir.Team(s.id)) {
+    for (const Due& d : todo) out.push_back({Make(d.rule, who, "startup", s.id, d.title, d.body, link), d.period});
   }
   return out;
 }

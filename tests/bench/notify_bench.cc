@@ -4,7 +4,11 @@
 // same server. pep-notify's side is the whole path after intake: the due e-mails read from its
 // store, each rendered (French text + HTML, a signed unsubscribe link), handed over, and marked
 // sent with its NotificationSent events in the outbox, one transaction per e-mail.
-// Usage: pep-notify-bench [N=5000] [MAX_UNRECORDED=2] — N authors each told of one idea (the intake is timed too).
+// The scene: the coordinator's challenge closes with 500 ideas and 4,500 agents following
+// it. The 500 authors were told of their idea at once (« Mes idées »); the 4,500 followers get the
+// closing in the next morning's digest (« Ce que je suis », daily by default): 5,000 e-mails.
+// Usage: pep-notify-bench [N=5000] [MAX_UNRECORDED=2] — N agents, a tenth of them authors (the
+// intake is timed too).
 // Prints rates, their ratio, and the process's resident memory before and at the peak.
 #include <sys/resource.h>
 
@@ -104,26 +108,52 @@ int main(int argc, char** argv) {
   }
   const double render_us = absl::ToDoubleMicroseconds(absl::Now() - r0) / n;
 
-  // Intake: n IdeaSubmitted events, each one receipt (rules, store, the e-mail queued).
+  // Intake: the challenge, a tenth of the agents submit an idea (each a receipt at once), the
+  // others follow the challenge; then it closes (each follower told), and the morning's digests.
+  const int authors = std::max(1, n / 10);
+  auto handle = [&](const std::string& type, const std::string& actor, const std::string& subject,
+                    const google::protobuf::Message& ev) {
+    pep::events::Envelope env;
+    env.id = pep::NewUuidV7(absl::Now());
+    env.type = type;
+    env.actor = actor;
+    env.correlation_id = subject;
+    env.time = env.effective_time = absl::Now();
+    pep::events::Record rec{.topic = "pepiniere.ideas.events", .value = ev.SerializeAsString()};
+    if (auto s = svc.HandleEvent(rec, env); !s.ok()) {
+      std::cerr << "intake: " << s << "\n";
+      std::exit(1);
+    }
+  };
+  pepiniere::ideas::v1::ChallengeCreated created;
+  created.mutable_challenge()->set_id("c1");
+  created.mutable_challenge()->set_title("Simplifier la vie des agents — édition 2026");
+  created.mutable_challenge()->set_status(pepiniere::ideas::v1::CHALLENGE_STATUS_OPEN);
+  handle("pepiniere.ideas.v1.ChallengeCreated", "coord", "c1", created);
+  (void)(*store)->Write([&](NotifyTx& tx) -> absl::Status {
+    for (int i = authors; i < n; ++i) {
+      auto f = tx.Follow(absl::StrCat("agent-", i), "challenge", "c1", absl::Now());
+      if (!f.ok()) return f.status();
+    }
+    return absl::OkStatus();
+  });
   absl::Time t0 = absl::Now();
-  for (int i = 0; i < n; ++i) {
+  for (int i = 0; i < authors; ++i) {
     pepiniere::ideas::v1::IdeaSubmitted ev;
     auto* idea = ev.mutable_idea();
     idea->set_id(pep::NewUuidV7(absl::Now()));
     idea->set_challenge_id("c1");
     idea->set_author_id(absl::StrCat("agent-", i));
     idea->set_title(absl::StrCat("Idée n°", i, " : réparer la chaussée"));
-    pep::events::Envelope env;
-    env.id = pep::NewUuidV7(absl::Now());
-    env.type = "pepiniere.ideas.v1.IdeaSubmitted";
-    env.actor = idea->author_id();
-    env.correlation_id = idea->id();
-    env.time = env.effective_time = absl::Now();
-    pep::events::Record rec{.topic = "pepiniere.ideas.events", .value = ev.SerializeAsString()};
-    if (auto s = svc.HandleEvent(rec, env); !s.ok()) {
-      std::cerr << "intake: " << s << "\n";
-      return 1;
-    }
+    handle("pepiniere.ideas.v1.IdeaSubmitted", idea->author_id(), idea->id(), ev);
+  }
+  pepiniere::ideas::v1::ChallengeClosed closed;
+  closed.set_challenge_id("c1");
+  handle("pepiniere.ideas.v1.ChallengeClosed", "coord", "c1", closed);
+  auto digests = svc.MakeDigests(pepiniere::notify::v1::DELIVERY_DAILY);
+  if (!digests.ok() || digests->first != n - authors) {
+    std::cerr << "digests: " << digests.status() << "\n";
+    return 1;
   }
   const double intake = n / absl::ToDoubleSeconds(absl::Now() - t0);
 
@@ -146,7 +176,8 @@ int main(int argc, char** argv) {
   const long hwm = RssKib("VmHWM:");
   const double base = (base1 + base2) / 2;
   std::printf("recipients=%d sent_by_pep_notify=%d max_unrecorded=%d\n", n, sent, max_unrecorded);
-  std::printf("intake (event -> notification + queued e-mail, durable): %.0f events/s\n", intake);
+  std::printf("intake (%d receipts, the closing told to %d followers, their digests; durable): "
+              "%.0f notifications/s\n", authors, n - authors, intake);
   std::printf("baseline (plain libcurl loop, pre-rendered): %.0f msg/s before, %.0f msg/s after\n", base1, base2);
   std::printf("pep-notify (read, render, sign, hand over, mark sent + events): %.0f msg/s\n", notify);
   std::printf("CPU of this process per e-mail: baseline %.0f us, pep-notify %.0f us (2 cores, shared "

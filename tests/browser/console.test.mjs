@@ -316,6 +316,19 @@ try {
   };
   const camille = await person('camille.roux@departement06.fr', 'agent-06');
   await submit(camille, 'Dossier unique', 'Les usagers remplissent trois formulaires pour la même aide.', 'Camille Roux');
+  // Camille follows her idea from its page, keyboard only: a toggle that says it is pressed.
+  await camille.getByRole('link', { name: 'Dossier unique' }).click();
+  await camille.getByRole('heading', { name: 'Idée : Dossier unique' }).waitFor();
+  check((await camille.locator('#follow').getAttribute('aria-pressed')) === 'false', 'not followed yet');
+  await tabTo(camille, (el) => el.id === 'follow', '« Suivre cette idée »');
+  await camille.keyboard.press('Enter');
+  await eventually(camille, async () => (await camille.locator('#follow').getAttribute('aria-pressed')) === 'true',
+    'the follow button is pressed');
+  check((await camille.locator('#follow-state').textContent()).startsWith('Vous suivez cette idée'), 'and says so');
+  await snap(camille, 'idee-suivie');
+  await camille.reload();
+  await camille.getByRole('heading', { name: 'Idée : Dossier unique' }).waitFor();
+  check((await camille.locator('#follow').getAttribute('aria-pressed')) === 'true', 'the follow is kept');
   const karim = await person('karim.benali@departement06.fr', 'jury-06-a');
   await submit(karim, 'Rendez-vous en ligne', 'Il faut téléphoner aux heures de bureau pour un rendez-vous.', 'Karim Benali');
   check(await karim.getByRole('region', { name: 'Déposées' }).getByRole('listitem').count() === 1,

@@ -21,6 +21,7 @@ SERVICES = {  # compose/chart name -> (directory, binary)
     "incubation": ("incubation", "pep-incubation"),
     "feedback": ("feedback", "pep-feedback"),
     "audit": ("audit", "pep-audit"),
+    "notify": ("notify", "pep-notify"),
     "gateway": ("gateway", "pep-gateway"),
 }
 problems = []

@@ -137,7 +137,11 @@ TEST(Prometheus, ScrapesTheScenarioRulesLoadMetricsLintCleanDashboardResolves) {
     const bool ok = WaitFor([&] { got = prom.Value(promql); return got == want; }, absl::Seconds(60));
     EXPECT_TRUE(ok) << promql << " = " << got << ", want " << want;
   };
-  eventually(R"(count(up{job=~"pep-.*"} == 1))", 5);
+  // Every job up, pep-notify's included (each by name when one is not).
+  eventually(R"(count(up{job=~"pep-.*"} == 1))", static_cast<double>(p.MetricsPorts().size()));
+  for (const auto& [job, port] : p.MetricsPorts()) {
+    EXPECT_EQ(prom.Value(absl::StrCat(R"(up{job=")", job, R"("})")), 1) << job << " is not scraped";
+  }
   eventually("sum(pep_ideas_submitted_total)", kIdeas);
   eventually(R"(sum(pep_ideas{status="submitted"}))", kIdeas);
   eventually(R"(sum(pep_startups{phase="construction"}))", 1);

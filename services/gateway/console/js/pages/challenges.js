@@ -1,6 +1,7 @@
 // The challenge's pages: challenges, one challenge (ideas, jury, decisions), the jury's own
 // page, one idea with its scorecards.
 import { allPages, api } from '../api.js';
+import { followButton, wireFollow } from '../follow.js';
 import { render } from '../main.js';
 import { has, jurorChallenges, main, me } from '../session.js';
 import { alertBox, badge, breadcrumb, dataTable, date, esc, field, go, int, longDate, num, onSubmit, select, submit, toast } from '../ui.js';
@@ -81,9 +82,11 @@ async function challenge(id) {
           `${int(done)} <progress max="${done + left.length || 1}" value="${done}" aria-hidden="true"></progress>`, int(left.length)];
       }), 'jury-progress')}`;
   }
+  const follow = await followButton('challenge', c.id);
   main().innerHTML = `
     ${breadcrumb([['/defis', 'Défis'], ['', c.title]])}
     <h1>Défi : ${esc(c.title)}</h1>
+    ${follow}
     <p>Statut : <strong>${esc(word(CHALLENGE_STATUS, c.status))}</strong> — jurés : ${(c.juror_ids || []).length || 'aucun'}${onJury ? ' (dont vous)' : ''}
       — ${int(ideas.length)} idée${ideas.length > 1 ? 's' : ''}</p>
     ${isCoord ? `<ul class="fr-btns-group fr-btns-group--inline-md">
@@ -111,6 +114,7 @@ async function challenge(id) {
       render();
     } catch (e) { toast('Erreur : ' + e.message, true); }
   };
+  wireFollow();
   document.getElementById('open')?.addEventListener('click', transition('open'));
   document.getElementById('close')?.addEventListener('click', transition('close'));
   const form = document.getElementById('new-idea');
@@ -163,13 +167,14 @@ async function idea(id) {
     cards = (await api('GET', `/v1/ideas/${encodeURIComponent(id)}/scores`)).scorecards || [];
   }
   const mine = cards.find((s) => s.juror_id === me.actor);
-  const names = await accountNames();
+  const [names, follow] = await Promise.all([accountNames(), followButton('idea', i.id)]);
   const criteria = c.criteria || [];
   const decidable = i.status !== 'IDEA_STATUS_WITHDRAWN' && i.status !== 'IDEA_STATUS_REJECTED' &&
     i.status !== 'IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION';
   main().innerHTML = `
     ${breadcrumb([['/defis', 'Défis'], ['/defis/' + c.id, c.title], ['', i.title]])}
     <h1>Idée : ${esc(i.title)}</h1>
+    ${follow}
     <p>Statut : <strong>${esc(word(IDEA_STATUS_ONE, i.status))}</strong> —
        par ${esc(i.author_name)} (${esc(i.department)}), déposée le ${longDate(i.submitted_at)}</p>
     <h2>Problème</h2><p>${esc(i.problem)}</p><h2>Proposition</h2><p>${esc(i.proposal)}</p>
@@ -187,6 +192,7 @@ async function idea(id) {
       ${field('d-rationale', 'Motif', { name: 'rationale' })}
       ${field('d-prize', 'Prix (si primée)', { name: 'prize' })}
       ${submit('Enregistrer la décision')}</form>` : ''}`;
+  wireFollow();
   const score = document.getElementById('score');
   if (score) {
     onSubmit(score, async (f) => {

@@ -1,6 +1,7 @@
 // A start-up's page (phases, committees, milestones, KPIs, feedback, timeline, exports) and the
 // public feedback form.
 import { api, download, idempotencyKey } from '../api.js';
+import { followButton, wireFollow } from '../follow.js';
 import { render } from '../main.js';
 import { has, main, teamStartups } from '../session.js';
 import { alertBox, badge, breadcrumb, dataTable, date, esc, field, int, num, onSubmit, pagination, select, submit, toast } from '../ui.js';
@@ -99,11 +100,12 @@ async function startup(id) {
   const d = await api('GET', '/v1/startups/' + enc);
   const s = d.startup;
   const isCoord = has('coordinator');
-  const [ms, timelineData, summary, rollingData] = await Promise.all([
+  const [ms, timelineData, summary, rollingData, follow] = await Promise.all([
     api('GET', `/v1/startups/${enc}/milestones`),
     api('GET', `/v1/startups/${enc}/timeline`).catch(() => ({ entries: [] })),
     api('GET', `/v1/startups/${enc}/feedback/summary?granularity=GRANULARITY_DAY`).catch(() => ({ buckets: [] })),
     api('GET', `/v1/startups/${enc}/feedback/summary?granularity=GRANULARITY_ROLLING_12_MONTHS`).catch(() => ({ buckets: [] })),
+    followButton('startup', s.id),
   ]);
   const milestones = ms.milestones || [];
   const decisions = d.decisions || [];
@@ -118,6 +120,7 @@ async function startup(id) {
   main().innerHTML = `
     ${isCoord ? breadcrumb([['/portefeuille', 'Portefeuille'], ['', s.name]]) : ''}
     <h1>Start-up : ${esc(s.name)}</h1>
+    ${follow}
     <p class="pep-badges">Phase : <strong id="phase">${esc(word(PHASES, s.phase))}</strong> — ${esc(s.incubator)}
       ${s.overdue ? `<span class="fr-badge fr-badge--sm fr-badge--warning">En retard</span>` : ''}</p>
     ${s.overdue ? alertBox('warning', (s.overdue_reasons || []).join(' ; '), 'En retard') : ''}
@@ -172,6 +175,7 @@ async function startup(id) {
     <ol class="pep-timeline" id="timeline">${shown.map((e) => `<li><time datetime="${esc(e.effective_time)}">${date(e.effective_time)}</time>
       ${esc(e.summary)} <span class="fr-text--xs">${esc(e.actor_name || e.actor)}${e.log_index >= 0 && e.log_index !== undefined ? ` · entrée n° ${int(e.log_index)}` : ''}</span></li>`).join('') || '<li>Le registre n\'a encore rien enregistré.</li>'}</ol>
     ${pagination(tPage, tPages, (p) => `/startups/${encodeURIComponent(id)}${p > 1 ? '?chronologie=' + p : ''}`)}`;
+  wireFollow();
   const exportStatus = document.getElementById('export-status');
   document.getElementById('export-ledger').addEventListener('click', () =>
     download(`/v1/startups/${enc}/ledger:export`, `registre-${s.slug || s.id}.jsonl`, exportStatus));
