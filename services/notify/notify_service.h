@@ -175,6 +175,7 @@ class NotifyService final : public nv1::NotifyService::Service {
   std::vector<Outcome> queue_ ABSL_GUARDED_BY(rec_mu_);
   int unrecorded_ ABSL_GUARDED_BY(rec_mu_) = 0;
   bool stop_ ABSL_GUARDED_BY(rec_mu_) = false;
+  bool pass_ended_ ABSL_GUARDED_BY(rec_mu_) = false;  // the sender waits for the last records
   std::thread recorder_;
 };
 

@@ -7,10 +7,14 @@
 // The scene: the coordinator's challenge closes with 500 ideas and 4,500 agents following
 // it. The 500 authors were told of their idea at once (« Mes idées »); the 4,500 followers get the
 // closing in the next morning's digest (« Ce que je suis », daily by default): 5,000 e-mails.
-// Usage: pep-notify-bench [N=5000] [MAX_UNRECORDED=2] — N agents, a tenth of them authors (the
-// intake is timed too).
+// Usage: pep-notify-bench [N=5000] [MAX_UNRECORDED=2] [split] — N agents, a tenth of them authors
+// (the intake is timed too). `split`: the SMTP server on one core and this process on the other
+// (as a relay on its own machine would be), for both sides alike.
 // Prints rates, their ratio, and the process's resident memory before and at the peak.
+#include <sched.h>
 #include <sys/resource.h>
+
+#include <filesystem>
 
 #include <fstream>
 #include <iostream>
@@ -40,6 +44,17 @@ long RssKib(const char* field) {  // VmRSS or VmHWM from /proc/self/status
   return -1;
 }
 
+// Pins every thread of `pid` (0: this process) to one CPU.
+void Pin(pid_t pid, int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  const std::string dir = pid == 0 ? "/proc/self/task" : "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& t : std::filesystem::directory_iterator(dir)) {
+    sched_setaffinity(std::stoi(t.path().filename().string()), sizeof set, &set);
+  }
+}
+
 double CpuSeconds() {  // this process, every thread (the sender and the recorder included)
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -64,7 +79,12 @@ int main(int argc, char** argv) {
   // pep-notify's --max_unrecorded (its default 2): e-mails handed over ahead of their record.
   const int max_unrecorded = argc > 2 ? std::atoi(argv[2]) : 2;
   pep::testing::TempDir dir;
+  const bool split = argc > 3 && std::string(argv[3]) == "split";
   pep::testing::Mailpit mailpit;
+  if (split) {  // before this process starts its own threads (the recorder), which inherit it
+    Pin(mailpit.pid(), 1);
+    Pin(0, 0);
+  }
   auto store = NotifyStore::Open(dir.path() + "/notify.db");
   if (!store.ok()) {
     std::cerr << store.status() << "\n";
@@ -87,26 +107,6 @@ int main(int argc, char** argv) {
     return absl::OkStatus();
   });
   const long rss_before = RssKib("VmRSS:");
-
-  // Baseline messages: the same shape as pep-notify's, rendered before the clock starts.
-  std::vector<std::pair<std::string, std::string>> pre;
-  const absl::Time r0 = absl::Now();
-  for (int i = 0; i < n; ++i) {
-    Mail m;
-    m.message_id = absl::StrCat("<baseline-", i, "@pepiniere.localhost>");
-    m.from_address = "ne-pas-repondre@pepiniere.localhost";
-    m.from_name = "Pépinière";
-    m.to_address = absl::StrCat("agent.", i, "@departement06.fr");
-    m.to_name = absl::StrCat("Agent n°", i, " — équipe voirie");
-    m.subject = absl::StrCat("Votre idée « Idée n°", i, " : réparer la chaussée » est bien reçue");
-    m.items = {{m.subject, "Votre idée a bien été reçue.\n\nLe jury l'examinera.",
-                absl::StrCat("http://127.0.0.1:8080/idees/", i)}};
-    m.unsubscribe_url = "http://127.0.0.1:8080/v1/notifications/unsubscribe?token=x";
-    m.unsubscribe_label = "Mes idées";
-    m.date = absl::Now();
-    pre.emplace_back(m.to_address, RenderMime(m));
-  }
-  const double render_us = absl::ToDoubleMicroseconds(absl::Now() - r0) / n;
 
   // Intake: the challenge, a tenth of the agents submit an idea (each a receipt at once), the
   // others follow the challenge; then it closes (each follower told), and the morning's digests.
@@ -157,6 +157,30 @@ int main(int argc, char** argv) {
   }
   const double intake = n / absl::ToDoubleSeconds(absl::Now() - t0);
 
+  // The baseline's messages: the very e-mails pep-notify is about to send (read from its store
+  // and rendered as its sender does), so the SMTP server has the same work on both sides.
+  std::vector<std::pair<std::string, std::string>> pre;
+  double render_us = 0;
+  (void)(*store)->Read([&](NotifyTx& tx) -> absl::Status {
+    auto due = tx.DueMails(absl::Now(), n);
+    if (!due.ok()) return due.status();
+    const absl::Time r0 = absl::Now();
+    for (const MailRow& m : *due) {
+      auto to = tx.GetContact(m.recipient_id);
+      auto items = tx.NotificationsOfMail(m.id);
+      if (!to.ok() || !to->has_value() || !items.ok()) return absl::InternalError("bench: a due e-mail without its parts");
+      pre.emplace_back((*to)->email(), RenderMime(svc.Compose(m, **to, *items)));
+    }
+    render_us = absl::ToDoubleMicroseconds(absl::Now() - r0) / std::max<size_t>(1, due->size());
+    return absl::OkStatus();
+  });
+  if (static_cast<int>(pre.size()) != n) {
+    std::cerr << "bench: " << pre.size() << " e-mails due, want " << n << "\n";
+    return 1;
+  }
+  size_t bytes = 0;
+  for (const auto& [to, mime] : pre) bytes += mime.size();
+
   SmtpSender base_smtp({.url = mailpit.smtp_url()});
   double c0 = CpuSeconds();
   const double base1 = Baseline(base_smtp, pre);
@@ -175,14 +199,16 @@ int main(int argc, char** argv) {
   const double base2 = Baseline(base_smtp, pre);
   const long hwm = RssKib("VmHWM:");
   const double base = (base1 + base2) / 2;
-  std::printf("recipients=%d sent_by_pep_notify=%d max_unrecorded=%d\n", n, sent, max_unrecorded);
+  std::printf("recipients=%d sent_by_pep_notify=%d max_unrecorded=%d%s\n", n, sent, max_unrecorded,
+              split ? " (SMTP server on CPU 1, this process on CPU 0)" : "");
   std::printf("intake (%d receipts, the closing told to %d followers, their digests; durable): "
               "%.0f notifications/s\n", authors, n - authors, intake);
   std::printf("baseline (plain libcurl loop, pre-rendered): %.0f msg/s before, %.0f msg/s after\n", base1, base2);
   std::printf("pep-notify (read, render, sign, hand over, mark sent + events): %.0f msg/s\n", notify);
   std::printf("CPU of this process per e-mail: baseline %.0f us, pep-notify %.0f us (2 cores, shared "
               "with the SMTP server)\n", base_cpu_us, notify_cpu_us);
-  std::printf("rendering one e-mail (MIME, text + HTML): %.0f us\n", render_us);
+  std::printf("reading and rendering one e-mail (its rows, MIME text + HTML, signed link): %.0f us; "
+              "%.0f bytes on average\n", render_us, static_cast<double>(bytes) / n);
   std::printf("ratio pep-notify/baseline: %.0f %%\n", 100.0 * notify / base);
   std::printf("resident memory: %ld KiB after the address book, peak %ld KiB\n", rss_before, hwm);
   return sent == n ? 0 : 1;

@@ -31,6 +31,7 @@ class Mailpit {
   int http_port() const { return http_port_; }
   std::string smtp_url() const { return "smtp://127.0.0.1:" + std::to_string(smtp_port_); }
   std::string log_path() const { return dir_.path() + "/mailpit.log"; }
+  pid_t pid() const { return proc_ ? proc_->pid() : -1; }  // every thread of it: /proc/<pid>/task
 
   std::vector<MailpitMessage> Messages();  // every message, newest first
   // Headers of a message: name -> values.
