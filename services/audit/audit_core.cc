@@ -231,6 +231,19 @@ void Describe(const LedgerRecord& r, Context& ctx, av1::TimelineEntry* e) {
   } else if (t == "IdeaSelected") {
     auto ev = Parse<iv1::IdeaSelected>(r);
     IdeaDecision(e, ctx, ev.idea_id(), ev.decision(), "Idée retenue pour expérimentation");
+  } else if (t == "ChallengeVisibilityChanged") {
+    auto ev = Parse<iv1::ChallengeVisibilityChanged>(r);
+    const bool all = ev.visibility() == iv1::VISIBILITY_AGENTS;
+    e->set_summary(absl::StrCat("Idées du défi lisibles par ", all ? "tous les agents" : "le jury seulement",
+                                ev.support_threshold() > 0
+                                    ? absl::StrCat(" ; présélection à ", ev.support_threshold(), " soutiens")
+                                    : ""));
+    AddChange(e, "visibilité", "", all ? "tous les agents" : "jury");
+  } else if (t == "IdeaSupported" || t == "IdeaSupportWithdrawn") {
+    auto ev = Parse<iv1::IdeaSupported>(r);  // the two carry idea_id, account_id, supports
+    e->set_summary(absl::StrCat(t == "IdeaSupported" ? "Soutien d'un agent" : "Soutien retiré",
+                                " (", ev.supports(), " au total)"));
+    AddChange(e, "soutiens", "", absl::StrCat(ev.supports()));
   } else if (t == "StartupCreated") {
     auto ev = Parse<nv1::StartupCreated>(r);
     const auto& st = ev.startup();

@@ -20,7 +20,9 @@ constexpr const char* kKnownTypes[] = {
     "IdeaEdited", "IdeaWithdrawn", "IdeaScored", "IdeaShortlisted", "IdeaAwarded", "IdeaRejected",
     "IdeaSelected", "StartupCreated", "StartupUpdated", "CommitteeDecisionRecorded",
     "PhaseChanged", "PhaseHistoryCorrected", "MilestonePushed", "TeamMemberAdded",
-    "TeamMemberRemoved", "FeedbackReceived", "FeedbackModerated", "other"};
+    "TeamMemberRemoved", "FeedbackReceived", "FeedbackModerated", "JurorsRemoved",
+    "ChallengeVisibilityChanged", "IdeaSupported", "IdeaSupportWithdrawn", "NotificationSent",
+    "NotificationUndeliverable", "other"};
 
 }  // namespace
 

@@ -129,6 +129,10 @@ void Gateway::BuildRoutes() {
   add("POST", "/v1/challenges/{challenge_id}:close", C, "Clore un défi", Body::kJson,
       iv1::ChallengeTransitionRequest::descriptor(), iv1::Challenge::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::CloseChallenge));
+  add("POST", "/v1/challenges/{challenge_id}:visibility", C,
+      "Qui lit les idées d'un défi (VISIBILITY_JURY, VISIBILITY_AGENTS) et le seuil de soutiens qui présélectionne",
+      Body::kJson, iv1::SetChallengeVisibilityRequest::descriptor(), iv1::Challenge::descriptor(),
+      &b.ideas, Unary(b.ideas, ideas, &IS::SetChallengeVisibility));
   add("POST", "/v1/challenges/{challenge_id}/jurors", C, "Désigner des jurés", Body::kJson,
       iv1::AssignJurorsRequest::descriptor(), iv1::Challenge::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::AssignJurors));
@@ -167,6 +171,14 @@ void Gateway::BuildRoutes() {
   add("POST", "/v1/ideas/{idea_id}:decide", C, "Décider du sort d'une idée", Body::kJson,
       iv1::DecideIdeaRequest::descriptor(), iv1::Idea::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::DecideIdea));
+  // Supports are agents' (a signed-in person is an agent as well as what they were granted).
+  add("PUT", "/v1/ideas/{idea_id}/support", A,
+      "Soutenir l'idée d'un·e collègue (une fois ; dans un défi ouvert à tous les agents)", Body::kNone,
+      iv1::SupportIdeaRequest::descriptor(), iv1::Idea::descriptor(), &b.ideas,
+      Unary(b.ideas, ideas, &IS::SupportIdea));
+  add("DELETE", "/v1/ideas/{idea_id}/support", A, "Retirer son soutien", Body::kNone,
+      iv1::SupportIdeaRequest::descriptor(), iv1::Idea::descriptor(), &b.ideas,
+      Unary(b.ideas, ideas, &IS::WithdrawSupport));
 
   // --- start-ups ---
   add("GET", "/v1/startups", C, "Portefeuille des start-ups", Body::kNone,

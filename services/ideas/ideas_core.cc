@@ -77,6 +77,17 @@ absl::Status ValidateCreateChallenge(const v1::CreateChallengeRequest& r) {
     return FieldError("jury_quorum",
                       absl::StrFormat("must be 1-%d (got %d)", kMaxJurors, r.jury_quorum()));
   }
+  return ValidateVisibility(r.visibility(), r.support_threshold(), /*required=*/false);
+}
+
+absl::Status ValidateVisibility(v1::Visibility v, int support_threshold, bool required) {
+  if (!(v == v1::VISIBILITY_JURY || v == v1::VISIBILITY_AGENTS ||
+        (!required && v == v1::VISIBILITY_UNSPECIFIED))) {
+    return FieldError("visibility", "must be VISIBILITY_JURY or VISIBILITY_AGENTS");
+  }
+  if (support_threshold < 0 || support_threshold > 100000) {
+    return FieldError("support_threshold", absl::StrFormat("must be 0-100000 (got %d)", support_threshold));
+  }
   return absl::OkStatus();
 }
 
@@ -275,6 +286,7 @@ std::vector<v1::RankedIdea> RankIdeas(
     r.set_weighted_mean(n > 0 ? sum / n : 0.0);
     r.set_scorecard_count(n);
     r.set_quorum_reached(n >= c.jury_quorum());
+    r.set_supports(idea.supports());
     out.push_back(std::move(r));
   }
   std::sort(out.begin(), out.end(), [](const v1::RankedIdea& a, const v1::RankedIdea& b) {

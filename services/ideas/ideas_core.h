@@ -27,6 +27,9 @@ inline constexpr int kScoreMin = 0;
 inline constexpr int kScoreMax = 5;
 
 absl::Status ValidateCreateChallenge(const v1::CreateChallengeRequest& r);
+// A challenge's visibility (JURY or AGENTS; UNSPECIFIED, meaning JURY, unless `required`) and
+// its support threshold (0-100000).
+absl::Status ValidateVisibility(v1::Visibility v, int support_threshold, bool required);
 absl::Status ValidateSubmit(const v1::SubmitIdeaRequest& r);
 absl::Status ValidateEdit(const v1::EditIdeaRequest& r);
 absl::Status ValidateWithdraw(const v1::WithdrawIdeaRequest& r);

@@ -23,7 +23,9 @@ std::string Lower(std::string s) { return absl::AsciiStrToLower(s); }
 }  // namespace
 
 using internal::IsJurorOf;
+using internal::MayRead;
 using internal::RedactContact;
+using internal::ShowTo;
 using internal::RequireAuthorOrCoordinator;
 using internal::RequireCoordinator;
 
@@ -112,6 +114,9 @@ grpc::Status IdeasService::CreateChallenge(grpc::ServerContext* ctx,
     if (req->has_closes_at()) *c.mutable_closes_at() = req->closes_at();
     *c.mutable_criteria() = req->criteria();
     c.set_jury_quorum(req->jury_quorum());
+    c.set_visibility(req->visibility() == v1::VISIBILITY_AGENTS ? v1::VISIBILITY_AGENTS
+                                                                 : v1::VISIBILITY_JURY);
+    c.set_support_threshold(req->support_threshold());
     c.set_status(v1::CHALLENGE_STATUS_DRAFT);
     c.set_created_by(p->id);
     *c.mutable_created_at() = ToTimestamp(now);
@@ -220,6 +225,7 @@ grpc::Status IdeasService::SubmitIdea(grpc::ServerContext* ctx, const v1::Submit
     idea.set_author_name(req->author_name());
     idea.set_department(req->department());
     idea.set_contact_email(req->contact_email());
+    idea.set_hide_author(req->hide_author());
     idea.set_status(v1::IDEA_STATUS_SUBMITTED);
     *idea.mutable_submitted_at() = ToTimestamp(now);
     *idea.mutable_updated_at() = ToTimestamp(now);
@@ -257,15 +263,17 @@ grpc::Status IdeasService::GetIdea(grpc::ServerContext* ctx, const v1::GetIdeaRe
   if (!IsUuid(req->idea_id())) return ToGrpcStatus(FieldError("idea_id", "is not a valid id"));
   auto idea = store_.GetIdea(req->idea_id());
   PEP_GRPC_RETURN_IF_ERROR(idea.status());
-  if (!p->HasRole("coordinator") && idea->author_id() != p->id) {
-    auto c = store_.GetChallenge(idea->challenge_id());
-    PEP_GRPC_RETURN_IF_ERROR(c.status());
-    if (!IsJurorOf(*p, *c)) {
-      return ToGrpcStatus(absl::PermissionDeniedError(
-          "an idea is readable by its author, coordinators and the jury of its challenge"));
-    }
+  auto c = store_.GetChallenge(idea->challenge_id());
+  PEP_GRPC_RETURN_IF_ERROR(c.status());
+  if (!MayRead(*p, *c, *idea)) {
+    return ToGrpcStatus(absl::PermissionDeniedError(
+        "an idea is readable by its author, coordinators, the jury of its challenge, and every "
+        "agent when the challenge is visible to all agents"));
   }
-  RedactContact(*p, &*idea);
+  auto mine = store_.SupportedBy(p->id, idea->challenge_id());
+  PEP_GRPC_RETURN_IF_ERROR(mine.status());
+  idea->set_supported_by_me(mine->contains(idea->id()));
+  ShowTo(*p, *c, &*idea);
   *out = std::move(*idea);
   return grpc::Status::OK;
 }
@@ -284,25 +292,39 @@ grpc::Status IdeasService::ListIdeas(grpc::ServerContext* ctx, const v1::ListIde
     return ToGrpcStatus(FieldError("page_token", "is not a token returned by ListIdeas"));
   }
   v1::ListIdeasRequest q = *req;
-  if (!p->HasRole("coordinator")) {
-    bool juror = false;
-    if (!q.challenge_id().empty()) {
-      auto c = store_.GetChallenge(q.challenge_id());
-      PEP_GRPC_RETURN_IF_ERROR(c.status());
-      juror = IsJurorOf(*p, *c);
+  std::optional<v1::Challenge> c;
+  if (!q.challenge_id().empty()) {
+    auto got = store_.GetChallenge(q.challenge_id());
+    PEP_GRPC_RETURN_IF_ERROR(got.status());
+    c = std::move(*got);
+  }
+  const bool staff = p->HasRole("coordinator") || (c && IsJurorOf(*p, *c));
+  const bool all_agents = c && c->visibility() == v1::VISIBILITY_AGENTS && p->HasRole("agent");
+  if (!staff) {
+    // Nobody else asks for a given person's ideas (an author may have hidden their name).
+    if (!q.author_id().empty() && q.author_id() != p->id) {
+      return ToGrpcStatus(FieldError(
+          "author_id", "only coordinators and the challenge's jury list others' ideas"));
     }
-    if (!juror) {  // everyone else lists their own ideas only
-      if (!q.author_id().empty() && q.author_id() != p->id) {
-        return ToGrpcStatus(FieldError(
-            "author_id", "only coordinators and the challenge's jury list others' ideas"));
-      }
-      q.set_author_id(p->id);
-    }
+    if (!all_agents) q.set_author_id(p->id);  // their own ideas only
   }
   auto list = store_.ListIdeas(q);
   PEP_GRPC_RETURN_IF_ERROR(list.status());
-  for (auto& idea : *list->mutable_ideas()) RedactContact(*p, &idea);
-  *out = std::move(*list);
+  auto mine = store_.SupportedBy(p->id, q.challenge_id());
+  PEP_GRPC_RETURN_IF_ERROR(mine.status());
+  v1::ListIdeasResponse shown;
+  shown.set_next_page_token(list->next_page_token());
+  for (auto& idea : *list->mutable_ideas()) {
+    if (c && !MayRead(*p, *c, idea)) continue;  // another's withdrawn idea
+    idea.set_supported_by_me(mine->contains(idea.id()));
+    if (c) {
+      ShowTo(*p, *c, &idea);
+    } else {
+      RedactContact(*p, &idea);  // the caller's own ideas, across challenges
+    }
+    *shown.add_ideas() = std::move(idea);
+  }
+  *out = std::move(shown);
   return grpc::Status::OK;
 }
 

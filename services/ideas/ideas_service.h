@@ -79,12 +79,19 @@ class IdeasService final : public v1::IdeaService::Service {
                          v1::RankIdeasResponse*) override;
   grpc::Status DecideIdea(grpc::ServerContext*, const v1::DecideIdeaRequest*,
                           v1::Idea*) override;
+  grpc::Status SetChallengeVisibility(grpc::ServerContext*, const v1::SetChallengeVisibilityRequest*,
+                                      v1::Challenge*) override;
+  grpc::Status SupportIdea(grpc::ServerContext*, const v1::SupportIdeaRequest*, v1::Idea*) override;
+  grpc::Status WithdrawSupport(grpc::ServerContext*, const v1::SupportIdeaRequest*,
+                               v1::Idea*) override;
 
  private:
   absl::StatusOr<auth::Principal> Caller(grpc::ServerContext* ctx) const;
   grpc::Status TransitionChallenge(grpc::ServerContext* ctx, const std::string& id,
                                    v1::ChallengeStatus to, v1::Challenge* out);
   void Committed(bool idea_counts_changed);
+  grpc::Status ChangeSupport(grpc::ServerContext* ctx, const std::string& idea_id, bool support,
+                             v1::Idea* out);
 
   IdeasStore& store_;
   IdeasMetrics& metrics_;

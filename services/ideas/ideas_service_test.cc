@@ -266,6 +266,99 @@ TEST_P(IdeasOverGrpc, AReplicaHintsWhatAnotherStoredOnceItReloads) {
   server->Shutdown();
 }
 
+TEST_P(IdeasOverGrpc, AgentsReadAndSupportEachOthersIdeasOnlyWhereTheChallengeSaysSo) {
+  const v1::Challenge jury_only = OpenChallenge();
+  const v1::Idea hidden = Submit(jury_only, "agent-a", "Un guichet unique pour la voirie");
+  // Jury-private (the default): another agent reads nothing and supports nothing.
+  v1::GetIdeaRequest get;
+  get.set_idea_id(hidden.id());
+  v1::Idea got;
+  EXPECT_EQ(stub_->GetIdea(As("agent-b", "agent").get(), get, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::SupportIdeaRequest sup;
+  sup.set_idea_id(hidden.id());
+  EXPECT_EQ(stub_->SupportIdea(As("agent-b", "agent").get(), sup, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ListIdeasRequest list;
+  list.set_challenge_id(jury_only.id());
+  v1::ListIdeasResponse listed;
+  ASSERT_TRUE(stub_->ListIdeas(As("agent-b", "agent").get(), list, &listed).ok());
+  EXPECT_EQ(listed.ideas_size(), 0);
+
+  // Opened to all agents, with a threshold of 2 supports; only a coordinator may do that.
+  v1::SetChallengeVisibilityRequest vis;
+  vis.set_challenge_id(jury_only.id());
+  vis.set_visibility(v1::VISIBILITY_AGENTS);
+  vis.set_support_threshold(2);
+  v1::Challenge c;
+  EXPECT_EQ(stub_->SetChallengeVisibility(As("agent-b", "agent").get(), vis, &c).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub_->SetChallengeVisibility(As("coord", "coordinator").get(), vis, &c).ok());
+  EXPECT_EQ(c.visibility(), v1::VISIBILITY_AGENTS);
+
+  // Anne hides her name on her second idea: other agents read it without author or service.
+  v1::SubmitIdeaRequest r;
+  r.set_challenge_id(c.id());
+  r.set_title("Des bancs à l'ombre");
+  r.set_problem("Pas d'ombre");
+  r.set_proposal("Des arbres");
+  r.set_author_name("Anne Martin");
+  r.set_department("Routes");
+  r.set_contact_email("anne@departement06.fr");
+  r.set_hide_author(true);
+  v1::SubmitIdeaResponse anon;
+  ASSERT_TRUE(stub_->SubmitIdea(As("agent-a", "agent").get(), r, &anon).ok());
+  get.set_idea_id(anon.idea().id());
+  ASSERT_TRUE(stub_->GetIdea(As("agent-b", "agent").get(), get, &got).ok());
+  EXPECT_EQ(got.author_name(), "");
+  EXPECT_EQ(got.department(), "");
+  EXPECT_EQ(got.author_id(), "");
+  EXPECT_EQ(got.contact_email(), "");
+  ASSERT_TRUE(stub_->GetIdea(As("coord", "coordinator").get(), get, &got).ok());
+  EXPECT_EQ(got.author_name(), "Anne Martin");
+  // Nobody but the staff asks for one person's ideas (that would unmask her).
+  list.set_author_id("agent-a");
+  EXPECT_EQ(stub_->ListIdeas(As("agent-b", "agent").get(), list, &listed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  list.clear_author_id();
+  ASSERT_TRUE(stub_->ListIdeas(As("agent-b", "agent").get(), list, &listed).ok());
+  EXPECT_EQ(listed.ideas_size(), 2);
+
+  // Supports: not one's own, once each, withdrawable; the threshold shortlists.
+  sup.set_idea_id(hidden.id());
+  EXPECT_EQ(stub_->SupportIdea(As("agent-a", "agent").get(), sup, &got).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(stub_->SupportIdea(As("agent-b", "agent").get(), sup, &got).ok());
+  EXPECT_EQ(got.supports(), 1);
+  EXPECT_TRUE(got.supported_by_me());
+  EXPECT_EQ(stub_->SupportIdea(As("agent-b", "agent").get(), sup, &got).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  ASSERT_TRUE(stub_->WithdrawSupport(As("agent-b", "agent").get(), sup, &got).ok());
+  EXPECT_EQ(got.supports(), 0);
+  EXPECT_EQ(stub_->WithdrawSupport(As("agent-b", "agent").get(), sup, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(stub_->SupportIdea(As("agent-b", "agent").get(), sup, &got).ok());
+  EXPECT_EQ(got.status(), v1::IDEA_STATUS_SUBMITTED);
+  ASSERT_TRUE(stub_->SupportIdea(As("agent-c", "agent").get(), sup, &got).ok());
+  EXPECT_EQ(got.supports(), 2);
+  EXPECT_EQ(got.status(), v1::IDEA_STATUS_SHORTLISTED);
+  EXPECT_EQ(got.last_decision().rationale(), "") << "the reasons are the author's";
+  get.set_idea_id(hidden.id());
+  ASSERT_TRUE(stub_->GetIdea(As("agent-a", "agent").get(), get, &got).ok());
+  EXPECT_EQ(got.last_decision().rationale(), "2 agents la soutiennent (seuil du défi : 2)");
+  EXPECT_FALSE(got.supported_by_me());
+  // The jury sees the supports beside the scores, never in the ranking's order.
+  v1::RankIdeasRequest rank;
+  rank.set_challenge_id(c.id());
+  v1::RankIdeasResponse ranked;
+  ASSERT_TRUE(stub_->RankIdeas(As("coord", "coordinator").get(), rank, &ranked).ok());
+  int supports = -1;
+  for (const auto& i : ranked.ideas()) {
+    if (i.idea_id() == hidden.id()) supports = i.supports();
+  }
+  EXPECT_EQ(supports, 2);
+}
+
 PEP_ON_BOTH_ENGINES(IdeasOverGrpc);
 
 }  // namespace

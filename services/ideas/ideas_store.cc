@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/status.h"
 #include "store/outbox.h"
 #include "store/proto_rows.h"
 
@@ -63,6 +64,15 @@ CREATE TABLE scorecards (
 )sql"},
       {2, store::OutboxSchemaSql(), store::PostgresOutboxSql()},
       {3, store::OutboxV2Sql(), store::kNothingOnPostgres},
+      {4, R"sql(
+CREATE TABLE supports (
+  idea_id    TEXT NOT NULL REFERENCES ideas(id),
+  account_id TEXT NOT NULL,
+  created_us BIGINT NOT NULL,
+  PRIMARY KEY (idea_id, account_id)
+);
+CREATE INDEX supports_by_account ON supports(account_id, idea_id);
+)sql"},
   };
   return *m;
 }
@@ -274,6 +284,40 @@ absl::StatusOr<std::map<v1::IdeaStatus, int64_t>> IdeasStore::CountIdeasByStatus
       if (!row.ok()) return row.status();
       if (!*row) return out;
       out[static_cast<v1::IdeaStatus>(q->Int(0))] = q->Int(1);
+    }
+  });
+}
+
+absl::StatusOr<bool> IdeasTx::PutSupport(const std::string& idea_id, const std::string& account_id) {
+  auto q = db_.Prepare(
+      "INSERT INTO supports(idea_id, account_id, created_us) VALUES (?,?,?) ON CONFLICT DO NOTHING");
+  if (!q.ok()) return q.status();
+  PEP_RETURN_IF_ERROR(q->Bind(1, idea_id).Bind(2, account_id).Bind(3, absl::ToUnixMicros(Now())).Run());
+  return db_.Changes() > 0;
+}
+
+absl::StatusOr<bool> IdeasTx::DeleteSupport(const std::string& idea_id, const std::string& account_id) {
+  auto q = db_.Prepare("DELETE FROM supports WHERE idea_id = ? AND account_id = ?");
+  if (!q.ok()) return q.status();
+  PEP_RETURN_IF_ERROR(q->Bind(1, idea_id).Bind(2, account_id).Run());
+  return db_.Changes() > 0;
+}
+
+absl::StatusOr<absl::flat_hash_set<std::string>> IdeasStore::SupportedBy(
+    const std::string& account_id, const std::string& challenge_id) {
+  using Ids = absl::flat_hash_set<std::string>;
+  return reads_->With(mu_, *db_, [&](store::Db& db) -> absl::StatusOr<Ids> {
+    auto q = db.Prepare(
+        "SELECT s.idea_id FROM supports s JOIN ideas i ON i.id = s.idea_id "
+        "WHERE s.account_id = ? AND (? = '' OR i.challenge_id = ?)");
+    if (!q.ok()) return q.status();
+    q->Bind(1, account_id).Bind(2, challenge_id).Bind(3, challenge_id);
+    Ids out;
+    while (true) {
+      auto row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      out.insert(q->Text(0));
     }
   });
 }

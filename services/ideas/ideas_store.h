@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
@@ -37,6 +38,9 @@ class IdeasTx {
                                                           const std::string& request_id);
   absl::Status PutIdea(const v1::Idea& idea, const std::string& request_id = "");
   absl::StatusOr<std::vector<v1::Scorecard>> Scorecards(const std::string& idea_id);
+  // An agent's support: true if it is new (PutSupport) or was there (DeleteSupport).
+  absl::StatusOr<bool> PutSupport(const std::string& idea_id, const std::string& account_id);
+  absl::StatusOr<bool> DeleteSupport(const std::string& idea_id, const std::string& account_id);
   // Returns true if this juror had a scorecard for the idea (now replaced).
   absl::StatusOr<bool> PutScorecard(const v1::Scorecard& card);
   // Appends the event to the outbox with a full envelope (ce_type = payload's proto name).
@@ -72,6 +76,9 @@ class IdeasStore {
   absl::StatusOr<absl::flat_hash_map<std::string, std::vector<v1::Scorecard>>>
   ScorecardsOfChallenge(const std::string& challenge_id);
   absl::StatusOr<std::map<v1::IdeaStatus, int64_t>> CountIdeasByStatus();
+  // The ideas (of one challenge; empty: any) this account supports.
+  absl::StatusOr<absl::flat_hash_set<std::string>> SupportedBy(const std::string& account_id,
+                                                              const std::string& challenge_id);
 
  private:
   IdeasStore(std::unique_ptr<store::Db> db, std::unique_ptr<store::ReadPool> reads,

@@ -44,4 +44,25 @@ inline void RedactContact(const auth::Principal& p, v1::Idea* idea) {
   if (!p.HasRole("coordinator") && idea->author_id() != p.id) idea->clear_contact_email();
 }
 
+// Who reads an idea: its author, coordinators, its challenge's jury — and, in a challenge
+// visible to all agents, every agent (a withdrawn idea stays its author's).
+inline bool MayRead(const auth::Principal& p, const v1::Challenge& c, const v1::Idea& idea) {
+  if (p.HasRole("coordinator") || idea.author_id() == p.id || IsJurorOf(p, c)) return true;
+  return c.visibility() == v1::VISIBILITY_AGENTS && p.HasRole("agent") &&
+         idea.status() != v1::IDEA_STATUS_WITHDRAWN;
+}
+
+// What another agent sees of an idea: no contact address, no jury reasons (those are the
+// author's), and no author or service when the author chose to hide them.
+inline void ShowTo(const auth::Principal& p, const v1::Challenge& c, v1::Idea* idea) {
+  RedactContact(p, idea);
+  if (p.HasRole("coordinator") || idea->author_id() == p.id || IsJurorOf(p, c)) return;
+  idea->mutable_last_decision()->clear_rationale();
+  if (idea->hide_author()) {
+    idea->clear_author_id();
+    idea->clear_author_name();
+    idea->clear_department();
+  }
+}
+
 }  // namespace pep::ideas::internal

@@ -338,6 +338,26 @@ try {
   check(await karim.getByRole('button', { name: "Enregistrer l'évaluation" }).count() === 0, 'no scoring before a jury seat');
   await snap(karim, 'idee-agent');
 
+  // --- the coordinator opens the challenge's ideas to all agents; Camille supports Karim's ---
+  await page.goto(challengeUrl);
+  await page.getByLabel('Visibilité').selectOption('VISIBILITY_AGENTS');
+  await page.getByRole('button', { name: 'Enregistrer la visibilité' }).click();
+  await page.getByText('Visibilité enregistrée').waitFor();
+  await camille.goto(challengeUrl);
+  await camille.getByRole('link', { name: 'Rendez-vous en ligne' }).click();
+  await camille.getByRole('heading', { name: 'Idée : Rendez-vous en ligne' }).waitFor();
+  check((await camille.locator('#supports').textContent()) === 'Aucun soutien pour le moment', 'no support yet');
+  await tabTo(camille, (el) => el.id === 'support', '« Soutenir cette idée »');
+  await camille.keyboard.press('Enter');
+  await eventually(camille, async () => (await camille.locator('#supports').textContent()) === '1 soutien',
+    "Camille's support is counted");
+  check((await camille.locator('#support').getAttribute('aria-pressed')) === 'true', 'the support button is pressed');
+  await snap(camille, 'idee-soutenue');
+  await karim.goto(challengeUrl);
+  await karim.getByRole('link', { name: 'Rendez-vous en ligne' }).click();
+  await karim.getByRole('heading', { name: 'Idée : Rendez-vous en ligne' }).waitFor();
+  check(await karim.locator('#support').count() === 0, 'an author does not support their own idea');
+
   // --- the coordinator makes Karim a juror of the challenge ---
   await grant(page, 'Karim Benali (karim.benali@departement06.fr)', 'juror', 'Simplification administrative');
   await page.getByRole('cell', { name: /Juré — défi « Simplification administrative »/ }).waitFor();

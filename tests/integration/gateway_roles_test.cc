@@ -124,6 +124,18 @@ class World {
     const size_t at = r.body.find("\"id\":\"");
     return r.body.substr(at + 6, r.body.find('"', at + 6) - at - 6);
   }
+  // An idea of another agent in a challenge open to all agents (supports need one), made once.
+  std::string SharedIdea() {
+    if (shared_idea_.empty()) {
+      const std::string c = OpenChallenge();
+      p_.Post<iv1::Challenge>(absl::StrCat("/v1/challenges/", c, ":visibility"), coord_,
+                              R"({"visibility":"VISIBILITY_AGENTS"})");
+      shared_idea_ = p_.Post<iv1::SubmitIdeaResponse>(absl::StrCat("/v1/challenges/", c, "/ideas"),
+                                                      p_.Token("agent", "agent-voisin"), IdeaBody())
+                         .idea().id();
+    }
+    return shared_idea_;
+  }
   std::string ScoredIdea() {
     const std::string id = Idea();
     p_.Post<iv1::Scorecard>(absl::StrCat("/v1/ideas/", id, "/scores"), juror_, ScoreBody());
@@ -186,6 +198,7 @@ class World {
   }
 
   Platform& p_;
+  std::string shared_idea_;  // SharedIdea(), made once
   const std::string coord_;
   std::unique_ptr<Browser> claire_, karim_, lea_, camille_;
   std::string karim_id_, lea_id_, camille_id_;
@@ -230,6 +243,17 @@ std::vector<Row> Table(World& w) {
          return Request{absl::StrCat("/v1/ideas/", w.Idea(), ":withdraw"), R"({"reason":"doublon"})"};
        }},
       {"GET", "/v1/ideas/{idea}/scores", "CJ", 200, fixed("/v1/ideas/{idea}/scores")},
+      // Supports are agents' (every signed-in person is one), in a challenge open to all agents.
+      {"PUT", "/v1/ideas/{idea}/support", "A", 200, [&w](char) {
+         return Request{absl::StrCat("/v1/ideas/", w.SharedIdea(), "/support"), ""};
+       }, "CJTA"},
+      {"DELETE", "/v1/ideas/{idea}/support", "A", 200, [&w](char) {
+         return Request{absl::StrCat("/v1/ideas/", w.SharedIdea(), "/support"), ""};
+       }, "CJTA"},
+      {"POST", "/v1/challenges/{challenge}:visibility", "C", 200, [&w](char) {
+         return Request{absl::StrCat("/v1/challenges/", w.OpenChallenge(), ":visibility"),
+                        R"({"visibility":"VISIBILITY_AGENTS","support_threshold":50})"};
+       }},
       {"POST", "/v1/ideas/{idea}/scores", "J", 200, [&w](char) {
          return Request{absl::StrCat("/v1/ideas/", w.Idea(), "/scores"), World::ScoreBody()};
        }},

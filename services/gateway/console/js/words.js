@@ -48,10 +48,15 @@ const SORTS = {
   name: 'Nom', phase: 'Phase', incubator: 'Incubateur', phase_since: 'Date d\'entrée dans la phase',
   last_milestone_at: 'Dernier jalon', created_at: 'Date de création',
 };
+// Who reads a challenge's ideas.
+const VISIBILITY = {
+  VISIBILITY_JURY: 'Le jury seulement (et chaque auteur·e, ses idées)',
+  VISIBILITY_AGENTS: 'Tous les agents : ils lisent, soutiennent et suivent les idées',
+};
 const word = (table, key) => table[key] || key || '';
 
 export {
   ABANDON, BANDS, CHALLENGE_STATUS, IDEA_STATUS, IDEA_STATUS_ONE, MILESTONE_KINDS,
-  NEXT_PHASES, OUTCOMES, PHASES, ROLE_LABELS, SORTS, phaseOfStatsKey,
+  NEXT_PHASES, OUTCOMES, PHASES, ROLE_LABELS, SORTS, VISIBILITY, phaseOfStatsKey,
   word,
 };

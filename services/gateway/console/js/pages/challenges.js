@@ -5,7 +5,7 @@ import { followButton, wireFollow } from '../follow.js';
 import { render } from '../main.js';
 import { has, jurorChallenges, main, me } from '../session.js';
 import { alertBox, badge, breadcrumb, dataTable, date, esc, field, go, int, longDate, num, onSubmit, select, submit, toast } from '../ui.js';
-import { CHALLENGE_STATUS, IDEA_STATUS, IDEA_STATUS_ONE, word } from '../words.js';
+import { CHALLENGE_STATUS, IDEA_STATUS, IDEA_STATUS_ONE, VISIBILITY, word } from '../words.js';
 
 async function challenges() {
   const data = await api('GET', '/v1/challenges');
@@ -22,6 +22,8 @@ async function challenges() {
       ${field('c-theme', 'Thème', { name: 'theme', value: 'simplification' })}
       ${field('c-criteria', 'Critères (séparés par des virgules)', { name: 'criteria', value: 'impact, faisabilité' })}
       ${field('c-quorum', 'Quorum du jury', { name: 'jury_quorum', type: 'number', value: '1', attrs: 'min="1"' })}
+      ${select('c-visibility', 'Qui lit les idées', 'visibility', Object.entries(VISIBILITY))}
+      ${field('c-threshold', 'Soutiens qui présélectionnent une idée', { name: 'support_threshold', type: 'number', value: '0', attrs: 'min="0"', hint: '0 : aucun, le jury décide seul' })}
       ${submit('Créer le défi')}
     </form>` : ''}`;
   const form = document.getElementById('new-challenge');
@@ -29,6 +31,7 @@ async function challenges() {
     onSubmit(form, async (f) => {
       const c = await api('POST', '/v1/challenges', {
         title: f.get('title'), theme: f.get('theme'), jury_quorum: Number(f.get('jury_quorum')),
+        visibility: f.get('visibility'), support_threshold: Number(f.get('support_threshold') || 0),
         criteria: String(f.get('criteria')).split(',').map((s) => s.trim()).filter(Boolean)
           .map((name) => ({ name, weight: 1 })),
       });
@@ -37,6 +40,10 @@ async function challenges() {
     });
   }
 }
+
+const supportsText = (n) => (n ? `${int(n)} soutien${n > 1 ? 's' : ''}` : 'Aucun soutien pour le moment');
+// Supports close once the jury has decided beyond the shortlist.
+const supportable = (i) => i.status === 'IDEA_STATUS_SUBMITTED' || i.status === 'IDEA_STATUS_SHORTLISTED';
 
 async function accountNames() {
   if (!has('coordinator')) return {};
@@ -50,12 +57,13 @@ async function challenge(id) {
   const enc = encodeURIComponent(id);
   const c = await api('GET', '/v1/challenges/' + enc);
   const ideas = await allPages(`/v1/challenges/${enc}/ideas?page_size=500`, 'ideas');  // a challenge may gather thousands
+  const openToAll = c.visibility === 'VISIBILITY_AGENTS';
   const columns = Object.keys(IDEA_STATUS).map((s) => {
     const of = ideas.filter((i) => i.status === s);
     return `<section class="pep-column" aria-label="${esc(IDEA_STATUS[s])}">
       <h3 class="fr-h6">${esc(IDEA_STATUS[s])} <span class="fr-badge fr-badge--sm">${int(of.length)}</span></h3>
       <ul class="pep-cards">${of.map((i) => `<li><a href="/idees/${esc(i.id)}">${esc(i.title)}</a><br>
-        <span class="fr-text--xs">${esc(i.author_name)} — ${esc(i.department)}</span></li>`).join('')}</ul></section>`;
+        <span class="fr-text--xs">${i.author_name ? `${esc(i.author_name)} — ${esc(i.department)}` : 'Auteur·e non affiché·e'}${openToAll ? ` — ${supportsText(i.supports)}` : ''}</span></li>`).join('')}</ul></section>`;
   }).join('');
   const onJury = (c.juror_ids || []).includes(me.actor);
   const isCoord = has('coordinator');
@@ -67,10 +75,10 @@ async function challenge(id) {
       api('GET', `/v1/challenges/${enc}/scores`),
       accountNames()]);
     ranking = `<h2 class="fr-mt-4w">Classement</h2>${dataTable(`Classement (quorum : ${r.jury_quorum} grille${r.jury_quorum > 1 ? 's' : ''})`,
-      ['Rang', 'Idée', 'Statut', 'Moyenne pondérée /5', 'Grilles'],
+      ['Rang', 'Idée', 'Statut', 'Moyenne pondérée /5', 'Grilles', 'Soutiens'],
       (r.ideas || []).map((i) => [int(i.rank), `<a href="/idees/${esc(i.idea_id)}">${esc(i.title)}</a>`, esc(word(IDEA_STATUS_ONE, i.status)),
         i.scorecard_count ? num(i.weighted_mean, 2) : '—',
-        `${int(i.scorecard_count)}${i.quorum_reached ? ' ' + badge('quorum atteint', 'success') : ''}`]), 'ranking')}`;
+        `${int(i.scorecard_count)}${i.quorum_reached ? ' ' + badge('quorum atteint', 'success') : ''}`, int(i.supports || 0)]), 'ranking')}`;
     // The jury's progress: for each juror, the ideas they scored and those still to score.
     const scored = {};
     for (const s of cards.scorecards || []) (scored[s.juror_id] ||= new Set()).add(s.idea_id);
@@ -93,7 +101,11 @@ async function challenge(id) {
       ${c.status === 'CHALLENGE_STATUS_DRAFT' ? '<li><button class="fr-btn" type="button" id="open">Ouvrir le défi</button></li>' : ''}
       ${c.status === 'CHALLENGE_STATUS_OPEN' ? '<li><button class="fr-btn fr-btn--secondary" type="button" id="close">Clore le défi</button></li>' : ''}
     </ul>
-    <p>Pour désigner un juré : <a href="/comptes">Comptes et droits</a>.</p>` : ''}
+    <p>Pour désigner un juré : <a href="/comptes">Comptes et droits</a>.</p>
+    <form id="visibility" class="pep-form"><h2 class="fr-h6">Qui lit les idées</h2>
+      ${select('v-visibility', 'Visibilité', 'visibility', Object.entries(VISIBILITY), { selected: openToAll ? 'VISIBILITY_AGENTS' : 'VISIBILITY_JURY' })}
+      ${field('v-threshold', 'Soutiens qui présélectionnent une idée', { name: 'support_threshold', type: 'number', value: String(c.support_threshold || 0), attrs: 'min="0"', hint: '0 : aucun, le jury décide seul' })}
+      ${submit('Enregistrer la visibilité')}</form>` : `<p class="fr-text--sm">${openToAll ? 'Les idées de ce défi sont lisibles par tous les agents, qui peuvent les soutenir.' : 'Les idées de ce défi ne sont lues que par leurs auteurs et le jury.'}</p>`}
     <h2>Idées par statut</h2><div class="pep-pipeline">${columns}</div>
     ${ranking}${progress}
     ${(isCoord || has('agent')) && c.status === 'CHALLENGE_STATUS_OPEN' ? `
@@ -105,6 +117,8 @@ async function challenge(id) {
       ${field('i-author', 'Votre nom', { name: 'author_name', required: true })}
       ${field('i-dept', 'Direction ou service', { name: 'department', required: true })}
       ${field('i-email', 'Courriel professionnel', { name: 'contact_email', type: 'email', required: true })}
+      ${openToAll ? `<div class="fr-checkbox-group fr-mt-2w"><input type="checkbox" id="i-hide" name="hide_author">
+        <label class="fr-label" for="i-hide">Ne pas afficher mon nom ni mon service aux autres agents<span class="fr-hint-text">Le jury et la coordination les voient.</span></label></div>` : ''}
       ${submit("Déposer l'idée")}
     </form>` : ''}`;
   const transition = (verb) => async () => {
@@ -115,12 +129,22 @@ async function challenge(id) {
     } catch (e) { toast('Erreur : ' + e.message, true); }
   };
   wireFollow();
+  const vis = document.getElementById('visibility');
+  if (vis) {
+    onSubmit(vis, async (f) => {
+      await api('POST', `/v1/challenges/${enc}:visibility`, { visibility: f.get('visibility'), support_threshold: Number(f.get('support_threshold') || 0) });
+      toast('Visibilité enregistrée');
+      render();
+    });
+  }
   document.getElementById('open')?.addEventListener('click', transition('open'));
   document.getElementById('close')?.addEventListener('click', transition('close'));
   const form = document.getElementById('new-idea');
   if (form) {
     onSubmit(form, async (f) => {
-      const r = await api('POST', `/v1/challenges/${enc}/ideas`, Object.fromEntries(f.entries()));
+      const body = Object.fromEntries(f.entries());
+      body.hide_author = f.get('hide_author') === 'on';
+      const r = await api('POST', `/v1/challenges/${enc}/ideas`, body);
       toast('Idée déposée' + ((r.similar_ideas || []).length ? ' (des idées proches existent)' : ''));
       render();
     });
@@ -176,7 +200,9 @@ async function idea(id) {
     <h1>Idée : ${esc(i.title)}</h1>
     ${follow}
     <p>Statut : <strong>${esc(word(IDEA_STATUS_ONE, i.status))}</strong> —
-       par ${esc(i.author_name)} (${esc(i.department)}), déposée le ${longDate(i.submitted_at)}</p>
+       ${i.author_name ? `par ${esc(i.author_name)} (${esc(i.department)})` : 'auteur·e non affiché·e'}, déposée le ${longDate(i.submitted_at)}${i.hide_author && i.author_name ? ' — nom masqué aux autres agents' : ''}</p>
+    ${c.visibility === 'VISIBILITY_AGENTS' ? `<p class="pep-support"><span id="supports">${supportsText(i.supports)}</span>
+      ${i.author_id !== me.actor && has('agent') && supportable(i) ? `<button type="button" id="support" class="fr-btn fr-btn--sm fr-ml-1w" aria-pressed="${Boolean(i.supported_by_me)}">Soutenir cette idée</button>` : ''}</p>` : ''}
     <h2>Problème</h2><p>${esc(i.problem)}</p><h2>Proposition</h2><p>${esc(i.proposal)}</p>
     ${cards.length ? `<h2>Grilles d'évaluation</h2>${dataTable('Évaluations du jury', ['Juré', 'Note pondérée /5', 'Commentaire', 'Le'],
       cards.map((s) => [esc(names[s.juror_id] || (s.juror_id === me.actor ? 'Vous' : s.juror_id)), num(s.weighted_score, 2), esc(s.comment), date(s.scored_at)]))}` : ''}
@@ -193,6 +219,18 @@ async function idea(id) {
       ${field('d-prize', 'Prix (si primée)', { name: 'prize' })}
       ${submit('Enregistrer la décision')}</form>` : ''}`;
   wireFollow();
+  const support = document.getElementById('support');
+  if (support) {
+    support.addEventListener('click', async () => {
+      const on = support.getAttribute('aria-pressed') === 'true';
+      try {
+        const r = await api(on ? 'DELETE' : 'PUT', `/v1/ideas/${encodeURIComponent(id)}/support`);
+        support.setAttribute('aria-pressed', String(!on));
+        document.getElementById('supports').textContent = supportsText(r.supports);
+        toast(on ? 'Soutien retiré' : 'Vous soutenez cette idée');
+      } catch (e) { toast('Erreur : ' + e.message, true); }
+    });
+  }
   const score = document.getElementById('score');
   if (score) {
     onSubmit(score, async (f) => {
