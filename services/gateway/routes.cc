@@ -171,6 +171,14 @@ void Gateway::BuildRoutes() {
   add("POST", "/v1/ideas/{idea_id}:decide", C, "Décider du sort d'une idée", Body::kJson,
       iv1::DecideIdeaRequest::descriptor(), iv1::Idea::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::DecideIdea));
+  add("POST", "/v1/challenges/{challenge_id}/similar-ideas", C | J | A,
+      "Avant de déposer : les idées du défi qui ressemblent au texte saisi (parmi celles que l'on peut lire)",
+      Body::kJson, iv1::FindSimilarIdeasRequest::descriptor(), iv1::FindSimilarIdeasResponse::descriptor(),
+      &b.ideas, Unary(b.ideas, ideas, &IS::FindSimilarIdeas));
+  add("GET", "/v1/ideas", C | J | A,
+      "Mes idées, tous défis confondus (?author_id= pour un coordinateur ; ?status=)", Body::kNone,
+      iv1::ListIdeasRequest::descriptor(), iv1::ListIdeasResponse::descriptor(), &b.ideas,
+      Unary(b.ideas, ideas, &IS::ListIdeas));
   // Supports are agents' (a signed-in person is an agent as well as what they were granted).
   add("PUT", "/v1/ideas/{idea_id}/support", A,
       "Soutenir l'idée d'un·e collègue (une fois ; dans un défi ouvert à tous les agents)", Body::kNone,

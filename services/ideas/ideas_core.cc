@@ -80,6 +80,13 @@ absl::Status ValidateCreateChallenge(const v1::CreateChallengeRequest& r) {
   return ValidateVisibility(r.visibility(), r.support_threshold(), /*required=*/false);
 }
 
+absl::Status ValidateSimilar(const v1::FindSimilarIdeasRequest& r) {
+  PEP_RETURN_IF_ERROR(Id("challenge_id", r.challenge_id()));
+  PEP_RETURN_IF_ERROR(Text("title", r.title(), 1, kTitleMax));
+  PEP_RETURN_IF_ERROR(Text("problem", r.problem(), 0, kTextMax));
+  return Text("proposal", r.proposal(), 0, kTextMax);
+}
+
 absl::Status ValidateVisibility(v1::Visibility v, int support_threshold, bool required) {
   if (!(v == v1::VISIBILITY_JURY || v == v1::VISIBILITY_AGENTS ||
         (!required && v == v1::VISIBILITY_UNSPECIFIED))) {

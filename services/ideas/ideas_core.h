@@ -30,6 +30,7 @@ absl::Status ValidateCreateChallenge(const v1::CreateChallengeRequest& r);
 // A challenge's visibility (JURY or AGENTS; UNSPECIFIED, meaning JURY, unless `required`) and
 // its support threshold (0-100000).
 absl::Status ValidateVisibility(v1::Visibility v, int support_threshold, bool required);
+absl::Status ValidateSimilar(const v1::FindSimilarIdeasRequest& r);
 absl::Status ValidateSubmit(const v1::SubmitIdeaRequest& r);
 absl::Status ValidateEdit(const v1::EditIdeaRequest& r);
 absl::Status ValidateWithdraw(const v1::WithdrawIdeaRequest& r);

@@ -240,18 +240,17 @@ grpc::Status IdeasService::SubmitIdea(grpc::ServerContext* ctx, const v1::Submit
     Committed(true);
     metrics_.submitted().Increment();
   }
+  std::vector<v1::DuplicateHint> hints;
   {
     absl::MutexLock l(&index_mu_);
-    for (auto& h : index_.Similar(idea.challenge_id(), IdeaText(idea),
-                                  options_.duplicate_threshold, options_.duplicate_limit,
-                                  idea.id())) {
-      *out->add_similar_ideas() = std::move(h);
-    }
+    hints = index_.Similar(idea.challenge_id(), IdeaText(idea), options_.duplicate_threshold,
+                           options_.duplicate_limit, idea.id());
     index_.Upsert(idea.challenge_id(), idea.id(), idea.title(), IdeaText(idea));
   }
-  out->set_similarity_method(absl::StrFormat(
-      "Jaccard similarity of word-trigram sets (title, problem, proposal) >= %.2f",
-      options_.duplicate_threshold));
+  auto readable = ReadableHints(*p, idea.challenge_id(), std::move(hints));
+  PEP_GRPC_RETURN_IF_ERROR(readable.status());
+  for (auto& h : *readable) *out->add_similar_ideas() = std::move(h);
+  out->set_similarity_method(SimilarityMethod());
   *out->mutable_idea() = std::move(idea);
   return grpc::Status::OK;
 }

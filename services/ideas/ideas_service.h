@@ -84,12 +84,19 @@ class IdeasService final : public v1::IdeaService::Service {
   grpc::Status SupportIdea(grpc::ServerContext*, const v1::SupportIdeaRequest*, v1::Idea*) override;
   grpc::Status WithdrawSupport(grpc::ServerContext*, const v1::SupportIdeaRequest*,
                                v1::Idea*) override;
+  grpc::Status FindSimilarIdeas(grpc::ServerContext*, const v1::FindSimilarIdeasRequest*,
+                                v1::FindSimilarIdeasResponse*) override;
 
  private:
   absl::StatusOr<auth::Principal> Caller(grpc::ServerContext* ctx) const;
   grpc::Status TransitionChallenge(grpc::ServerContext* ctx, const std::string& id,
                                    v1::ChallengeStatus to, v1::Challenge* out);
   void Committed(bool idea_counts_changed);
+  // The hints the caller may read (a jury-private challenge's others' ideas are not theirs to see).
+  absl::StatusOr<std::vector<v1::DuplicateHint>> ReadableHints(const auth::Principal& p,
+                                                              const std::string& challenge_id,
+                                                              std::vector<v1::DuplicateHint> hints);
+  std::string SimilarityMethod() const;
   grpc::Status ChangeSupport(grpc::ServerContext* ctx, const std::string& idea_id, bool support,
                              v1::Idea* out);
 

@@ -43,8 +43,9 @@ class IdeasOverGrpc : public ::testing::TestWithParam<pep::testing::Backend> {
     return c;
   }
 
-  v1::Challenge OpenChallenge() {
+  v1::Challenge OpenChallenge(v1::Visibility visibility = v1::VISIBILITY_JURY) {
     v1::CreateChallengeRequest r;
+    r.set_visibility(visibility);
     r.set_title("Simplification administrative");
     r.set_theme("simplification");
     auto* crit = r.add_criteria();
@@ -236,7 +237,7 @@ TEST_P(IdeasOverGrpc, AJurorReadsTheirChallengesOnlyAndNeverContactEmails) {
 // Another replica on the same database: an idea it stored reaches this replica's duplicate
 // hints at this one's next Reload (main() calls it every 30 s on PostgreSQL), not before.
 TEST_P(IdeasOverGrpc, AReplicaHintsWhatAnotherStoredOnceItReloads) {
-  const v1::Challenge c = OpenChallenge();
+  const v1::Challenge c = OpenChallenge(v1::VISIBILITY_AGENTS);  // agents read each other's ideas
   auto other_store = IdeasStore::Open(url_, SystemClock::Get());
   ASSERT_TRUE(other_store.ok()) << other_store.status();
   prometheus::Registry other_registry;
@@ -347,6 +348,29 @@ TEST_P(IdeasOverGrpc, AgentsReadAndSupportEachOthersIdeasOnlyWhereTheChallengeSa
   ASSERT_TRUE(stub_->GetIdea(As("agent-a", "agent").get(), get, &got).ok());
   EXPECT_EQ(got.last_decision().rationale(), "2 agents la soutiennent (seuil du défi : 2)");
   EXPECT_FALSE(got.supported_by_me());
+  // Compare before submitting: the look-alikes a caller may read — in the jury-private
+  // challenge another agent's idea is never hinted, in this one it is.
+  const v1::Challenge private_again = OpenChallenge();
+  Submit(private_again, "agent-a", "Un guichet unique pour les aides sociales");
+  v1::FindSimilarIdeasRequest similar;
+  similar.set_challenge_id(private_again.id());
+  similar.set_title("Un guichet unique pour les aides sociales du département");
+  similar.set_problem("Trop de formulaires papier pour une même démarche");
+  similar.set_proposal("Un formulaire unique en ligne, prérempli");
+  v1::FindSimilarIdeasResponse found;
+  ASSERT_TRUE(stub_->FindSimilarIdeas(As("agent-b", "agent").get(), similar, &found).ok());
+  EXPECT_EQ(found.similar_ideas_size(), 0);
+  EXPECT_EQ(SubmitVia(*stub_, private_again, "agent-b", similar.title()).similar_ideas_size(), 0)
+      << "a submission's hints leak no unreadable title either";
+  ASSERT_TRUE(stub_->FindSimilarIdeas(As("coord", "coordinator").get(), similar, &found).ok());
+  EXPECT_EQ(found.similar_ideas_size(), 2);
+  similar.set_challenge_id(c.id());
+  similar.set_title("Des bancs à l'ombre sur les places");
+  similar.set_problem("Pas d'ombre");
+  similar.set_proposal("Des arbres");
+  ASSERT_TRUE(stub_->FindSimilarIdeas(As("agent-b", "agent").get(), similar, &found).ok());
+  ASSERT_EQ(found.similar_ideas_size(), 1);
+  EXPECT_EQ(found.similar_ideas(0).idea_id(), anon.idea().id());
   // The jury sees the supports beside the scores, never in the ranking's order.
   v1::RankIdeasRequest rank;
   rank.set_challenge_id(c.id());

@@ -142,4 +142,46 @@ grpc::Status IdeasService::WithdrawSupport(grpc::ServerContext* ctx,
   return ChangeSupport(ctx, req->idea_id(), false, out);
 }
 
+absl::StatusOr<std::vector<v1::DuplicateHint>> IdeasService::ReadableHints(
+    const auth::Principal& p, const std::string& challenge_id, std::vector<v1::DuplicateHint> hints) {
+  std::vector<v1::DuplicateHint> out;
+  if (hints.empty()) return out;
+  auto c = store_.GetChallenge(challenge_id);
+  if (!c.ok()) return c.status();
+  for (auto& h : hints) {
+    auto idea = store_.GetIdea(h.idea_id());
+    if (!idea.ok()) continue;  // gone since the index saw it
+    if (MayRead(p, *c, *idea)) out.push_back(std::move(h));
+  }
+  return out;
+}
+
+std::string IdeasService::SimilarityMethod() const {
+  return absl::StrFormat("Jaccard similarity of word-trigram sets (title, problem, proposal) >= %.2f",
+                         options_.duplicate_threshold);
+}
+
+grpc::Status IdeasService::FindSimilarIdeas(grpc::ServerContext* ctx,
+                                            const v1::FindSimilarIdeasRequest* req,
+                                            v1::FindSimilarIdeasResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(ValidateSimilar(*req));
+  v1::Idea draft;  // the text as IdeaText joins it for a stored idea
+  draft.set_title(req->title());
+  draft.set_problem(req->problem());
+  draft.set_proposal(req->proposal());
+  std::vector<v1::DuplicateHint> hints;
+  {
+    absl::MutexLock l(&index_mu_);
+    hints = index_.Similar(req->challenge_id(), IdeaText(draft), options_.duplicate_threshold,
+                           options_.duplicate_limit);
+  }
+  auto readable = ReadableHints(*p, req->challenge_id(), std::move(hints));
+  PEP_GRPC_RETURN_IF_ERROR(readable.status());
+  for (auto& h : *readable) *out->add_similar_ideas() = std::move(h);
+  out->set_similarity_method(SimilarityMethod());
+  return grpc::Status::OK;
+}
+
 }  // namespace pep::ideas

@@ -353,6 +353,12 @@ try {
     "Camille's support is counted");
   check((await camille.locator('#support').getAttribute('aria-pressed')) === 'true', 'the support button is pressed');
   await snap(camille, 'idee-soutenue');
+  // Compare before submitting: typing an idea like Karim's shows his, to support rather than repeat.
+  await camille.goto(challengeUrl);
+  await camille.getByLabel("Titre de l'idée").fill('Rendez-vous en ligne');
+  await camille.getByLabel('Problème constaté').fill('Il faut téléphoner aux heures de bureau pour un rendez-vous.');
+  await camille.locator('#similar').getByRole('link', { name: 'Rendez-vous en ligne' }).waitFor();
+  check(true, 'a look-alike is shown while the idea is typed');
   await karim.goto(challengeUrl);
   await karim.getByRole('link', { name: 'Rendez-vous en ligne' }).click();
   await karim.getByRole('heading', { name: 'Idée : Rendez-vous en ligne' }).waitFor();
@@ -450,6 +456,12 @@ try {
   await camille.getByText('Tout est lu.').waitFor();
   check((await camille.locator('#bell').textContent()) === 'Notifications', 'the bell has nothing unread');
   await snap(camille, 'notifications-lues');
+  // « Mes idées »: her idea, its status and the jury's reasons, hers to read.
+  await camille.goto(URL + '/mes-idees');
+  await camille.getByRole('heading', { name: 'Mes idées', level: 1 }).waitFor();
+  check(/Fort impact pour les usagers/.test(await camille.getByRole('row', { name: /Dossier unique/ }).textContent()),
+    "« Mes idées » shows the jury's reasons to the author");
+  await snap(camille, 'mes-idees');
 
   // --- a committee moves it to construction ---
   // Keyboard only: to the committee's decision (GO is the first choice), on to the reason,

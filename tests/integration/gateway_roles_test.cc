@@ -243,6 +243,9 @@ std::vector<Row> Table(World& w) {
          return Request{absl::StrCat("/v1/ideas/", w.Idea(), ":withdraw"), R"({"reason":"doublon"})"};
        }},
       {"GET", "/v1/ideas/{idea}/scores", "CJ", 200, fixed("/v1/ideas/{idea}/scores")},
+      {"POST", "/v1/challenges/{challenge}/similar-ideas", "CJA", 200,
+       fixed("/v1/challenges/{challenge}/similar-ideas", R"({"title":"Dossier unique pour les aides"})"), "CJTA"},
+      {"GET", "/v1/ideas", "CJA", 200, fixed("/v1/ideas?page_size=10"), "CJTA"},
       // Supports are agents' (every signed-in person is one), in a challenge open to all agents.
       {"PUT", "/v1/ideas/{idea}/support", "A", 200, [&w](char) {
          return Request{absl::StrCat("/v1/ideas/", w.SharedIdea(), "/support"), ""};

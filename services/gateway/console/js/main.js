@@ -9,7 +9,7 @@
 import { api } from './api.js';
 import { accounts, tokens } from './pages/admin.js';
 import { bell, notifications } from './pages/notifications.js';
-import { challenge, challenges, idea, jury } from './pages/challenges.js';
+import { challenge, challenges, idea, jury, myIdeas } from './pages/challenges.js';
 import { portfolio } from './pages/portfolio.js';
 import { feedbackForm, startup } from './pages/startup.js';
 import { NOBODY, has, main, me, setMe, teamStartups } from './session.js';
@@ -83,6 +83,7 @@ async function draw() {
     }
     if (path === '/defis') return await challenges();
     if (path === '/jury') return await jury();
+    if (path === '/mes-idees') return await myIdeas();
     if ((m = path.match(/^\/defis\/([^/]+)$/))) return await challenge(m[1]);
     if ((m = path.match(/^\/idees\/([^/]+)$/))) return await idea(m[1]);
     if (path === '/portefeuille') return await portfolio();

@@ -114,6 +114,7 @@ async function challenge(id) {
       ${field('i-title', "Titre de l'idée", { name: 'title', required: true })}
       ${field('i-problem', 'Problème constaté', { name: 'problem', type: 'textarea', required: true })}
       ${field('i-proposal', 'Proposition', { name: 'proposal', type: 'textarea', required: true })}
+      <div id="similar" class="pep-similar" role="status" aria-live="polite"></div>
       ${field('i-author', 'Votre nom', { name: 'author_name', required: true })}
       ${field('i-dept', 'Direction ou service', { name: 'department', required: true })}
       ${field('i-email', 'Courriel professionnel', { name: 'contact_email', type: 'email', required: true })}
@@ -141,6 +142,7 @@ async function challenge(id) {
   document.getElementById('close')?.addEventListener('click', transition('close'));
   const form = document.getElementById('new-idea');
   if (form) {
+    compareWhileTyping(form, enc);
     onSubmit(form, async (f) => {
       const body = Object.fromEntries(f.entries());
       body.hide_author = f.get('hide_author') === 'on';
@@ -252,6 +254,47 @@ async function idea(id) {
   }
 }
 
+// « Mes idées »: every idea of mine across challenges, its status, and the jury's decision with
+// its reasons once taken (they are the author's to read).
+async function myIdeas() {
+  const [mine, list] = await Promise.all([
+    allPages(`/v1/ideas?author_id=${encodeURIComponent(me.actor)}&page_size=500`, 'ideas'),
+    api('GET', '/v1/challenges')]);
+  const titles = Object.fromEntries((list.challenges || []).map((c) => [c.id, c.title]));
+  const rows = mine.map((i) => [
+    `<a href="/idees/${esc(i.id)}">${esc(i.title)}</a>`,
+    `<a href="/defis/${esc(i.challenge_id)}">${esc(titles[i.challenge_id] || 'Défi')}</a>`,
+    esc(word(IDEA_STATUS_ONE, i.status)),
+    i.last_decision && i.last_decision.rationale ? esc(i.last_decision.rationale) + (i.last_decision.prize ? ` (${esc(i.last_decision.prize)})` : '') : '—',
+    int(i.supports || 0), date(i.submitted_at)]);
+  main().innerHTML = `<h1>Mes idées</h1>
+    <p>Toutes les idées que vous avez déposées, et la décision du jury avec ses motifs lorsqu'elle est prise.</p>
+    ${dataTable('Mes idées', ['Idée', 'Défi', 'Statut', 'Décision du jury', 'Soutiens', 'Déposée le'], rows, 'my-ideas')}`;
+}
+
+// While the idea is typed: the look-alikes of the challenge (those the person may read), so a
+// colleague's idea can be supported rather than filed twice.
+function compareWhileTyping(form, enc) {
+  const out = document.getElementById('similar');
+  let timer = null;
+  const look = async () => {
+    const title = form.querySelector('[name=title]').value.trim();
+    if (title.split(/\s+/).length < 3) { out.innerHTML = ''; return; }
+    try {
+      const r = await api('POST', `/v1/challenges/${enc}/similar-ideas`, {
+        title, problem: form.querySelector('[name=problem]').value, proposal: form.querySelector('[name=proposal]').value });
+      const hints = r.similar_ideas || [];
+      out.innerHTML = hints.length ? `<p class="fr-text--sm fr-mb-1v">Des idées proches existent déjà :</p><ul>${hints.map((h) =>
+        `<li><a href="/idees/${esc(h.idea_id)}">${esc(h.title)}</a> (${int(Math.round(h.similarity * 100))} % de mots en commun)</li>`).join('')}</ul>` : '';
+    } catch (e) { out.innerHTML = ''; }
+  };
+  form.addEventListener('input', (ev) => {
+    if (!['title', 'problem', 'proposal'].includes(ev.target.name)) return;
+    clearTimeout(timer);
+    timer = setTimeout(look, 400);
+  });
+}
+
 export {
-  accountNames, challenge, challenges, idea, jury, juryTally,
+  accountNames, challenge, challenges, idea, jury, juryTally, myIdeas,
 };
