@@ -149,9 +149,6 @@ void Gateway::BuildNotifyRoutes() {
       Body::kNone, ntv1::FollowRequest::descriptor(), ntv1::FollowResponse::descriptor(), &b.notify,
       [&b, nt](CallPtr call, Respond respond) {
         const std::string type = call->params.at("subject_type"), id = call->params.at("subject_id");
-        if (type != "idea" && type != "challenge" && type != "startup") {
-          return respond(ErrorResponse(absl::InvalidArgumentError("subject_type: must be idea, challenge or startup")));
-        }
         CheckSubject(b, call, type, id, respond, [&b, nt, call, respond, type](std::string canonical) {
           ntv1::FollowRequest in;
           in.set_subject_type(type);

@@ -106,19 +106,13 @@ grpc::Status IdeasService::ChangeSupport(grpc::ServerContext* ctx, const std::st
       *idea.mutable_last_decision() = d;
     }
     PEP_RETURN_IF_ERROR(tx.PutIdea(idea));
-    if (support) {
-      v1::IdeaSupported ev;
+    auto emit = [&](auto ev) {
       ev.set_idea_id(idea.id());
       ev.set_account_id(p->id);
       ev.set_supports(idea.supports());
-      PEP_RETURN_IF_ERROR(tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now));
-    } else {
-      v1::IdeaSupportWithdrawn ev;
-      ev.set_idea_id(idea.id());
-      ev.set_account_id(p->id);
-      ev.set_supports(idea.supports());
-      PEP_RETURN_IF_ERROR(tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now));
-    }
+      return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now);
+    };
+    PEP_RETURN_IF_ERROR(support ? emit(v1::IdeaSupported()) : emit(v1::IdeaSupportWithdrawn()));
     if (!shortlisted) return absl::OkStatus();
     v1::IdeaShortlisted ev;
     ev.set_idea_id(idea.id());

@@ -276,9 +276,6 @@ absl::Status ValidateTeamMember(const v1::AddTeamMemberRequest& r) {
       return FieldError("email", absl::StrCat("is not an e-mail address: '", r.email(), "'"));
     }
   }
-  if (r.has_mission_end() && r.has_start() && FromTimestamp(r.mission_end()) <= FromTimestamp(r.start())) {
-    return FieldError("mission_end", "must be after start");
-  }
   return absl::OkStatus();
 }
 

@@ -57,14 +57,14 @@ absl::Status NotifyService::PortfolioWeekly(absl::Time now) {
       done = true;
       return absl::OkStatus();
     }
-    auto f = tx.Portfolio(now, options_.staleness);
+    auto live = tx.LiveStartups();
+    if (!live.ok()) return live.status();
+    auto f = tx.Portfolio(*live, now, options_.staleness);
     if (!f.ok()) return f.status();
     facts = std::move(*f);
     auto c = tx.Coordinators();
     if (!c.ok()) return c.status();
     coordinators = std::move(*c);
-    auto live = tx.LiveStartups();
-    if (!live.ok()) return live.status();
     for (auto& s : *live) {
       if (s.has_feedback) with_feedback.push_back(std::move(s));
     }
@@ -77,10 +77,7 @@ absl::Status NotifyService::PortfolioWeekly(absl::Time now) {
     facts.red_known = true;
     for (const auto& s : with_feedback) {
       grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-      ctx.AddMetadata("x-pep-actor", "pep-notify");
-      ctx.AddMetadata("x-pep-roles", "coordinator");
-      if (!options_.gateway_key.empty()) ctx.AddMetadata("x-pep-gateway-key", options_.gateway_key);
+      AsNotify(ctx);
       fv1::GetSummaryRequest req;
       req.set_startup_id(s.id);
       fv1::Summary summary;

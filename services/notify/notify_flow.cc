@@ -95,6 +95,13 @@ void NotifyMetrics::SetBacklog(const std::vector<Backlog>& backlog, absl::Time n
   }
 }
 
+void NotifyService::AsNotify(grpc::ClientContext& ctx) const {
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  ctx.AddMetadata("x-pep-actor", "pep-notify");
+  ctx.AddMetadata("x-pep-roles", "coordinator");
+  if (!options_.gateway_key.empty()) ctx.AddMetadata("x-pep-gateway-key", options_.gateway_key);
+}
+
 absl::StatusOr<std::optional<nv1::Contact>> NotifyService::AuthorAddress(
     const events::Envelope& env, const std::string& payload) {
   using None = std::optional<nv1::Contact>;
@@ -110,10 +117,7 @@ absl::StatusOr<std::optional<nv1::Contact>> NotifyService::AuthorAddress(
   }));
   if (known) return None();
   grpc::ClientContext ctx;  // outside the transaction: no lock is held across the network
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  ctx.AddMetadata("x-pep-actor", "pep-notify");
-  ctx.AddMetadata("x-pep-roles", "coordinator");
-  if (!options_.gateway_key.empty()) ctx.AddMetadata("x-pep-gateway-key", options_.gateway_key);
+  AsNotify(ctx);
   iv1::GetIdeaRequest req;
   req.set_idea_id(ev.idea().id());
   iv1::Idea idea;

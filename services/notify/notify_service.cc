@@ -59,16 +59,23 @@ std::string CategoryNames() {
 
 // A follow's subject as FollowRequest documents it: a type among three, an id of 1-128
 // characters without control characters.
-absl::Status ValidSubject(const std::string& type, const std::string& id) {
-  if (type != "idea" && type != "challenge" && type != "startup") {
-    return FieldError("subject_type", "must be idea, challenge or startup");
-  }
+absl::Status ValidSubjectType(const std::string& type) {
+  if (type == "idea" || type == "challenge" || type == "startup") return absl::OkStatus();
+  return FieldError("subject_type", "must be idea, challenge or startup");
+}
+
+absl::Status ValidSubjectId(const std::string& id) {
   const int n = Utf8Length(id);
   if (n < 1 || n > 128) return FieldError("subject_id", "must be 1-128 characters");
   for (unsigned char c : id) {
     if (c < 0x20 || c == 0x7F) return FieldError("subject_id", "must not contain control characters");
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidSubject(const std::string& type, const std::string& id) {
+  PEP_RETURN_IF_ERROR(ValidSubjectType(type));
+  return ValidSubjectId(id);
 }
 
 }  // namespace
@@ -349,8 +356,8 @@ grpc::Status NotifyService::ListFollows(grpc::ServerContext* ctx, const nv1::Lis
   auto p = Caller(ctx);
   PEP_GRPC_RETURN_IF_ERROR(p.status());
   // Two filters, each optional: the type, the id.
-  if (!req->subject_type().empty()) PEP_GRPC_RETURN_IF_ERROR(ValidSubject(req->subject_type(), "x"));
-  if (!req->subject_id().empty()) PEP_GRPC_RETURN_IF_ERROR(ValidSubject("idea", req->subject_id()));
+  if (!req->subject_type().empty()) PEP_GRPC_RETURN_IF_ERROR(ValidSubjectType(req->subject_type()));
+  if (!req->subject_id().empty()) PEP_GRPC_RETURN_IF_ERROR(ValidSubjectId(req->subject_id()));
   PEP_GRPC_RETURN_IF_ERROR(store_.Read([&](NotifyTx& tx) -> absl::Status {
     auto all = tx.FollowsOf(p->id);
     if (!all.ok()) return all.status();

@@ -145,6 +145,8 @@ class NotifyService final : public nv1::NotifyService::Service {
   absl::StatusOr<std::optional<nv1::Contact>> AuthorAddress(const events::Envelope& env,
                                                            const std::string& payload);
   absl::Status Project(NotifyTx& tx, const events::Envelope& env, const std::string& payload);
+  // A call to another service as pep-notify (coordinator role, the gateway key, a 5 s deadline).
+  void AsNotify(grpc::ClientContext& ctx) const;
   // The clock's parts (notify_clock.cc).
   absl::Status MakeReminders(NotifyTx& tx, const std::vector<Reminder>& reminders,
                              const std::string& subject_id);

@@ -72,7 +72,7 @@ class NotifyTx : public Directory {
   absl::Status PutStartup(const StartupInfo& s);
   absl::StatusOr<std::vector<ChallengeInfo>> OpenChallenges();
 
-  // The start-ups' lifecycle, team members and committee decisions (notify_store_portfolio.cc).
+  // The start-ups' lifecycle, team members and committee decisions (notify_store_projections.cc).
   absl::Status SetPhase(const std::string& startup_id, int phase, absl::Time start,
                         absl::Time first_start);  // first_start: InfinitePast keeps the stored one
   absl::Status SetLastMilestone(const std::string& startup_id, absl::Time at);  // the later wins
@@ -86,9 +86,10 @@ class NotifyTx : public Directory {
   absl::Status UseDecision(const std::string& id);
   // Start-ups in a phase pep-notify knows that is not terminal (the clock rules' subjects).
   absl::StatusOr<std::vector<StartupInfo>> LiveStartups();
-  // The weekly picture's facts from the store: overdue (by `policy` at `now`), ideas awaiting
+  // The weekly picture's facts from the store: overdue among `live` (by `policy` at `now`), ideas awaiting
   // scores, decisions not turned into phase changes (red bands come from pep-feedback).
-  absl::StatusOr<PortfolioFacts> Portfolio(absl::Time now, const portfolio::StalenessPolicy& policy);
+  absl::StatusOr<PortfolioFacts> Portfolio(const std::vector<StartupInfo>& live, absl::Time now,
+                                           const portfolio::StalenessPolicy& policy);
   absl::StatusOr<std::vector<std::string>> Coordinators();
 
   // Follows (an account following an idea, a challenge or a start-up).

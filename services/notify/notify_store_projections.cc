@@ -1,6 +1,9 @@
-// pep-notify's projection of the portfolio (start-ups' lifecycle, team members, committee
-// decisions) and the follows — the facts the clock rules and followers' rules need.
+// pep-notify's projections of the platform — challenges, ideas, scores, start-ups with their
+// lifecycle, team members and committee decisions — and the follows: the facts its rules need
+// to know who is concerned.
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/proto_time.h"
 #include "common/status.h"
 #include "services/notify/notify_store.h"
@@ -46,6 +49,117 @@ StartupInfo StartupRow(store::Stmt& q) {
   s.last_committee = OrPast(q, 7);
   s.has_feedback = q.Int(8) != 0;
   return s;
+}
+
+std::optional<IdeaInfo> NotifyTx::Idea(const std::string& id) {
+  auto q = db_.Prepare("SELECT challenge_id, author_id, title FROM ideas WHERE id = ?");
+  if (!q.ok()) return std::nullopt;
+  q->Bind(1, id);
+  if (!q->Step().value_or(false)) return std::nullopt;
+  return IdeaInfo{id, q->Text(0), q->Text(1), q->Text(2)};
+}
+
+std::optional<ChallengeInfo> NotifyTx::Challenge(const std::string& id) {
+  auto q = db_.Prepare("SELECT title, closes_us, open, jurors FROM challenges WHERE id = ?");
+  if (!q.ok()) return std::nullopt;
+  q->Bind(1, id);
+  if (!q->Step().value_or(false)) return std::nullopt;
+  ChallengeInfo c;
+  c.id = id;
+  c.title = q->Text(0);
+  if (!q->IsNull(1)) c.closes_at = FromUs(q->Int(1));
+  c.open = q->Int(2) != 0;
+  c.juror_ids = absl::StrSplit(q->Text(3), ',', absl::SkipEmpty());
+  return c;
+}
+
+std::optional<StartupInfo> NotifyTx::Startup(const std::string& id) {
+  auto q = db_.Prepare(absl::StrCat("SELECT ", kStartupColumns, " FROM startups WHERE id = ?"));
+  if (!q.ok()) return std::nullopt;
+  q->Bind(1, id);
+  if (!q->Step().value_or(false)) return std::nullopt;
+  return StartupRow(*q);
+}
+
+std::vector<std::string> NotifyTx::Team(const std::string& startup_id) {
+  std::vector<std::string> out;
+  auto q = db_.Prepare("SELECT account_id FROM contacts WHERE scopes LIKE ? ORDER BY account_id");
+  if (!q.ok()) return out;
+  q->Bind(1, absl::StrCat("%,startup:", startup_id, ",%"));
+  while (q->Step().value_or(false)) out.push_back(q->Text(0));
+  return out;
+}
+
+int NotifyTx::UnscoredBy(const std::string& challenge_id, const std::string& juror_id) {
+  auto q = db_.Prepare(
+      "SELECT COUNT(*) FROM ideas i WHERE i.challenge_id = ? AND i.withdrawn = 0 AND NOT EXISTS "
+      "(SELECT 1 FROM scores s WHERE s.idea_id = i.id AND s.juror_id = ?)");
+  if (!q.ok()) return 0;
+  q->Bind(1, challenge_id).Bind(2, juror_id);
+  return q->Step().value_or(false) ? static_cast<int>(q->Int(0)) : 0;
+}
+
+absl::Status NotifyTx::PutIdea(const IdeaInfo& idea) {
+  auto q = db_.Prepare(
+      "INSERT INTO ideas(id, challenge_id, author_id, title) VALUES (?,?,?,?) "
+      "ON CONFLICT(id) DO UPDATE SET title = excluded.title");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, idea.id).Bind(2, idea.challenge_id).Bind(3, idea.author_id).Bind(4, idea.title).Run();
+}
+
+absl::Status NotifyTx::SetIdeaWithdrawn(const std::string& id) {
+  auto q = db_.Prepare("UPDATE ideas SET withdrawn = 1 WHERE id = ?");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, id).Run();
+}
+
+absl::Status NotifyTx::PutChallenge(const ChallengeInfo& c) {
+  auto q = db_.Prepare(
+      "INSERT INTO challenges(id, title, closes_us, open, jurors) VALUES (?,?,?,?,?) "
+      "ON CONFLICT(id) DO UPDATE SET title = excluded.title, closes_us = excluded.closes_us, "
+      "open = excluded.open, jurors = excluded.jurors");
+  if (!q.ok()) return q.status();
+  q->Bind(1, c.id).Bind(2, c.title);
+  if (c.closes_at == absl::InfiniteFuture()) {
+    q->BindNull(3);
+  } else {
+    q->Bind(3, Us(c.closes_at));
+  }
+  return q->Bind(4, int64_t{c.open ? 1 : 0}).Bind(5, absl::StrJoin(c.juror_ids, ",")).Run();
+}
+
+absl::Status NotifyTx::PutScore(const std::string& idea_id, const std::string& juror_id) {
+  auto q = db_.Prepare("INSERT INTO scores(idea_id, juror_id) VALUES (?,?) ON CONFLICT DO NOTHING");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, idea_id).Bind(2, juror_id).Run();
+}
+
+absl::Status NotifyTx::PutStartup(const StartupInfo& s) {
+  auto q = db_.Prepare(
+      "INSERT INTO startups(id, name, idea_id) VALUES (?,?,?) "
+      "ON CONFLICT(id) DO UPDATE SET name = CASE WHEN excluded.name = '' THEN startups.name "
+      "ELSE excluded.name END");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, s.id).Bind(2, s.name).Bind(3, s.idea_id).Run();
+}
+
+absl::StatusOr<std::vector<ChallengeInfo>> NotifyTx::OpenChallenges() {
+  std::vector<std::string> ids;
+  {
+    auto q = db_.Prepare("SELECT id FROM challenges WHERE open = 1 ORDER BY id");
+    if (!q.ok()) return q.status();
+    while (true) {
+      auto row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      ids.push_back(q->Text(0));
+    }
+  }
+  std::vector<ChallengeInfo> out;
+  for (const auto& id : ids) {
+    if (auto c = Challenge(id)) out.push_back(std::move(*c));
+  }
+  return out;
 }
 
 absl::Status NotifyTx::SetPhase(const std::string& startup_id, int phase, absl::Time start,
@@ -139,12 +253,11 @@ absl::StatusOr<std::vector<StartupInfo>> NotifyTx::LiveStartups() {
   return Rows<StartupInfo>(*q, [](store::Stmt& r) { return StartupRow(r); });
 }
 
-absl::StatusOr<PortfolioFacts> NotifyTx::Portfolio(absl::Time now,
+absl::StatusOr<PortfolioFacts> NotifyTx::Portfolio(const std::vector<StartupInfo>& live,
+                                                   absl::Time now,
                                                    const portfolio::StalenessPolicy& policy) {
   PortfolioFacts f;
-  auto live = LiveStartups();
-  if (!live.ok()) return live.status();
-  for (const auto& s : *live) {
+  for (const auto& s : live) {
     auto reasons = OverdueFrench(s, now, policy);
     if (!reasons.empty()) f.overdue.push_back({s.id, s.name, std::move(reasons)});
   }

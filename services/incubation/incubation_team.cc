@@ -1,0 +1,115 @@
+// pep-incubation's team RPCs: who is on a start-up's team (members with their role, start, the
+// mission's planned end and, once they left, its end), and the gateway's question at a first
+// sign-in — which teams list this e-mail.
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
+#include "common/status.h"
+#include "common/uuid.h"
+#include "pepiniere/incubation/v1/events.pb.h"
+#include "services/incubation/incubation_service.h"
+#include "services/incubation/service_helpers.h"
+
+namespace pep::incubation {
+
+using internal::RequireCoordinator;
+
+grpc::Status IncubationService::FindTeamMemberships(grpc::ServerContext* ctx,
+                                                    const v1::FindTeamMembershipsRequest* req,
+                                                    v1::FindTeamMembershipsResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "finding team memberships"));
+  if (req->email().empty()) return ToGrpcStatus(FieldError("email", "is required"));
+  const std::string email = absl::AsciiStrToLower(req->email());
+  auto all = store_.AllStartups();
+  PEP_GRPC_RETURN_IF_ERROR(all.status());
+  for (const v1::Startup& st : *all) {
+    for (const v1::TeamMember& m : st.team()) {
+      if (!m.has_end() && m.email() == email) {
+        out->add_startup_ids(st.id());
+        break;
+      }
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status IncubationService::AddTeamMember(grpc::ServerContext* ctx,
+                                              const v1::AddTeamMemberRequest* req,
+                                              v1::Startup* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "changing a team"));
+  PEP_GRPC_RETURN_IF_ERROR(ValidateTeamMember(*req));
+  v1::Startup st;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IncubationTx& tx) -> absl::Status {
+    auto got = tx.GetStartup(req->startup_id());
+    if (!got.ok()) return got.status();
+    st = std::move(*got);
+    const absl::Time now = tx.Now();
+    v1::TeamMember* mem = st.add_team();
+    mem->set_id(NewUuidV7(now));
+    mem->set_name(req->name());
+    mem->set_role(req->role());
+    mem->set_email(absl::AsciiStrToLower(req->email()));
+    *mem->mutable_start() = req->has_start() ? req->start() : ToTimestamp(now);
+    if (req->has_mission_end()) {
+      if (FromTimestamp(req->mission_end()) <= FromTimestamp(mem->start())) {
+        return FieldError("mission_end", "must be after start");
+      }
+      *mem->mutable_mission_end() = req->mission_end();
+    }
+    st.set_version(st.version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutStartup(st));
+    v1::TeamMemberAdded ev;
+    ev.set_startup_id(st.id());
+    *ev.mutable_member() = *mem;
+    ev.mutable_member()->clear_email();  // personal data stays here, off the log
+    return tx.Emit(st, ev, p->id, FromTimestamp(mem->start()));
+  }));
+  Committed();
+  Decorate(&st);
+  *out = std::move(st);
+  return grpc::Status::OK;
+}
+
+grpc::Status IncubationService::RemoveTeamMember(grpc::ServerContext* ctx,
+                                                 const v1::RemoveTeamMemberRequest* req,
+                                                 v1::Startup* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "changing a team"));
+  v1::Startup st;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IncubationTx& tx) -> absl::Status {
+    auto got = tx.GetStartup(req->startup_id());
+    if (!got.ok()) return got.status();
+    st = std::move(*got);
+    v1::TeamMember* mem = nullptr;
+    for (auto& m : *st.mutable_team()) {
+      if (m.id() == req->member_id()) mem = &m;
+    }
+    if (mem == nullptr) {
+      return absl::NotFoundError(absl::StrCat("member_id: no team member ", req->member_id()));
+    }
+    if (mem->has_end()) return absl::FailedPreconditionError("member_id: already left the team");
+    const absl::Time end = req->has_end() ? FromTimestamp(req->end()) : tx.Now();
+    if (end < FromTimestamp(mem->start())) {
+      return absl::FailedPreconditionError("end: before the member joined");  // its start decides
+    }
+    *mem->mutable_end() = ToTimestamp(end);
+    st.set_version(st.version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutStartup(st));
+    v1::TeamMemberRemoved ev;
+    ev.set_startup_id(st.id());
+    ev.set_member_id(req->member_id());
+    *ev.mutable_end() = ToTimestamp(end);
+    return tx.Emit(st, ev, p->id, end);
+  }));
+  Committed();
+  Decorate(&st);
+  *out = std::move(st);
+  return grpc::Status::OK;
+}
+
+}  // namespace pep::incubation
