@@ -59,6 +59,18 @@ absl::StatusOr<std::vector<M>> AllProtos(Stmt& q, const std::string& what) {
   return out;
 }
 
+// The first column of every row, as text (ids a query selects).
+template <typename Set>
+absl::StatusOr<Set> FirstColumn(Stmt& q) {
+  Set out;
+  while (true) {
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.insert(q.Text(0));
+  }
+}
+
 struct EventSpec {
   std::string topic;
   std::string source;          // "/pepiniere/<service>"

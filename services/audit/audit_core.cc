@@ -237,13 +237,30 @@ void Describe(const LedgerRecord& r, Context& ctx, av1::TimelineEntry* e) {
     e->set_summary(absl::StrCat("Idées du défi lisibles par ", all ? "tous les agents" : "le jury seulement",
                                 ev.support_threshold() > 0
                                     ? absl::StrCat(" ; présélection à ", ev.support_threshold(), " soutiens")
-                                    : ""));
+                                    : "",
+                                ev.blind_review() ? " ; jury à l'aveugle" : ""));
     AddChange(e, "visibilité", "", all ? "tous les agents" : "jury");
   } else if (t == "IdeaSupported" || t == "IdeaSupportWithdrawn") {
     auto ev = Parse<iv1::IdeaSupported>(r);  // the two carry idea_id, account_id, supports
     e->set_summary(absl::StrCat(t == "IdeaSupported" ? "Soutien d'un agent" : "Soutien retiré",
                                 " (", ev.supports(), " au total)"));
     AddChange(e, "soutiens", "", absl::StrCat(ev.supports()));
+  } else if (t == "ConflictDeclared") {
+    auto ev = Parse<iv1::ConflictDeclared>(r);
+    e->set_summary(absl::StrCat("Un juré se déporte (conflit d'intérêts)",
+                                ev.had_scored() ? " : sa grille ne compte plus" : ""));
+  } else if (t == "IdeaCommented") {  // what was said stays in pep-ideas' thread, not here
+    auto ev = Parse<iv1::IdeaCommented>(r);
+    e->set_summary(ev.comment().parent_id().empty() ? "Commentaire d'un agent" : "Réponse à un commentaire");
+  } else if (t == "CommentEdited") {
+    e->set_summary("Commentaire modifié par son auteur·e");
+  } else if (t == "CommentReported") {
+    auto ev = Parse<iv1::CommentReported>(r);
+    e->set_summary(absl::StrCat("Commentaire signalé à la modération (", ev.reports(), " signalement",
+                                ev.reports() > 1 ? "s" : "", ")"));
+  } else if (t == "CommentHidden") {
+    auto ev = Parse<iv1::CommentHidden>(r);
+    e->set_summary(absl::StrCat("Commentaire masqué par la modération : ", ev.reason()));
   } else if (t == "StartupCreated") {
     auto ev = Parse<nv1::StartupCreated>(r);
     const auto& st = ev.startup();

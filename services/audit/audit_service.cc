@@ -7,6 +7,7 @@
 #include "common/status.h"
 #include "services/audit/audit_core.h"
 #include "pepiniere/feedback/v1/events.pb.h"
+#include "pepiniere/ideas/v1/events.pb.h"
 
 namespace pep::audit {
 
@@ -22,7 +23,9 @@ constexpr const char* kKnownTypes[] = {
     "PhaseChanged", "PhaseHistoryCorrected", "MilestonePushed", "TeamMemberAdded",
     "TeamMemberRemoved", "FeedbackReceived", "FeedbackModerated", "JurorsRemoved",
     "ChallengeVisibilityChanged", "IdeaSupported", "IdeaSupportWithdrawn", "NotificationSent",
-    "NotificationUndeliverable", "other"};
+    "NotificationUndeliverable", "IdeaCommented", "CommentEdited", "CommentReported", "CommentHidden",
+    "ConflictDeclared",
+    "other"};
 
 }  // namespace
 
@@ -239,14 +242,18 @@ grpc::Status AuditService::VerifyLedger(grpc::ServerContext* ctx,
 
 namespace {
 
-// Feedback whose verbatim a moderator hid: a product team's export carries those entries'
-// hashes, not their payloads.
-std::set<std::string> ModeratedFeedback(const std::vector<LedgerRecord>& records) {
+// Feedback whose verbatim a moderator hid, and comments a moderator hid: a product team's export
+// carries those entries' hashes, not their payloads. (Ids are UUIDs: one set holds both.)
+std::set<std::string> Moderated(const std::vector<LedgerRecord>& records) {
   std::set<std::string> out;
   for (const LedgerRecord& r : records) {
-    if (r.envelope.type != "pepiniere.feedback.v1.FeedbackModerated") continue;
-    pepiniere::feedback::v1::FeedbackModerated m;
-    if (m.ParseFromString(r.payload)) out.insert(m.feedback_id());
+    if (r.envelope.type == "pepiniere.feedback.v1.FeedbackModerated") {
+      pepiniere::feedback::v1::FeedbackModerated m;
+      if (m.ParseFromString(r.payload)) out.insert(m.feedback_id());
+    } else if (r.envelope.type == "pepiniere.ideas.v1.CommentHidden") {
+      pepiniere::ideas::v1::CommentHidden m;
+      if (m.ParseFromString(r.payload)) out.insert(m.comment_id());
+    }
   }
   return out;
 }
@@ -254,9 +261,20 @@ std::set<std::string> ModeratedFeedback(const std::vector<LedgerRecord>& records
 // For a caller who is not a coordinator or an auditor.
 bool Withheld(const LedgerRecord& r, const std::set<std::string>& moderated) {
   if (JuryOnly(r)) return true;
-  if (r.envelope.type != "pepiniere.feedback.v1.FeedbackReceived") return false;
-  pepiniere::feedback::v1::FeedbackReceived f;
-  return f.ParseFromString(r.payload) && moderated.contains(f.feedback().id());
+  const std::string& t = r.envelope.type;
+  if (t == "pepiniere.feedback.v1.FeedbackReceived") {
+    pepiniere::feedback::v1::FeedbackReceived f;
+    return f.ParseFromString(r.payload) && moderated.contains(f.feedback().id());
+  }
+  if (t == "pepiniere.ideas.v1.IdeaCommented") {
+    pepiniere::ideas::v1::IdeaCommented c;
+    return c.ParseFromString(r.payload) && moderated.contains(c.comment().id());
+  }
+  if (t == "pepiniere.ideas.v1.CommentEdited") {
+    pepiniere::ideas::v1::CommentEdited c;
+    return c.ParseFromString(r.payload) && moderated.contains(c.comment_id());
+  }
+  return false;
 }
 
 }  // namespace
@@ -317,7 +335,7 @@ grpc::Status AuditService::ExportLedger(grpc::ServerContext* ctx,
     return true;
   });
   if (s.ok() && !stream) {
-    moderated = ModeratedFeedback(lineage);
+    moderated = Moderated(lineage);
     for (const LedgerRecord& r : lineage) {
       if (!emit(r)) break;
     }

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/rate_limit.h"
+#include "pii/pii.h"
 #include "pepiniere/feedback/v1/feedback.pb.h"
 
 namespace pep::feedback {
@@ -25,13 +26,9 @@ absl::Status ValidateSubmit(const v1::SubmitFeedbackRequest& r);
 // `phase` is pepiniere.incubation.v1.Phase's number.
 bool AcceptsFeedback(int phase);
 
-// PII masking: e-mail addresses, French phone numbers, NIR (social-security numbers) and IBANs
-// become [email], [téléphone], [NIR], [IBAN]. `kinds` receives each kind found (once).
-struct Masked {
-  std::string text;
-  std::vector<std::string> kinds;  // "email", "phone", "nir", "iban"
-};
-Masked MaskPii(std::string_view text);
+// PII masking is libs/pii's (shared with pep-ideas' comments).
+using pii::Masked;
+using pii::MaskPii;
 
 // Observatoire scores over answers, one answer at a time: a year of a busy product's answers is
 // read row by row into a few counters, never held in memory.

@@ -168,6 +168,10 @@ void Gateway::BuildRoutes() {
   add("POST", "/v1/ideas/{idea_id}/scores", J, "Évaluer une idée (juré)", Body::kJson,
       iv1::ScoreIdeaRequest::descriptor(), iv1::Scorecard::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::ScoreIdea));
+  add("POST", "/v1/ideas/{idea_id}:declare-conflict", J,
+      "Se déporter sur une idée (conflit d'intérêts) : sa grille et sa voix ne comptent plus pour elle",
+      Body::kNone, iv1::DeclareConflictRequest::descriptor(), iv1::Idea::descriptor(), &b.ideas,
+      Unary(b.ideas, ideas, &IS::DeclareConflict));
   add("POST", "/v1/ideas/{idea_id}:decide", C, "Décider du sort d'une idée", Body::kJson,
       iv1::DecideIdeaRequest::descriptor(), iv1::Idea::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::DecideIdea));
@@ -187,6 +191,26 @@ void Gateway::BuildRoutes() {
   add("DELETE", "/v1/ideas/{idea_id}/support", A, "Retirer son soutien", Body::kNone,
       iv1::SupportIdeaRequest::descriptor(), iv1::Idea::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::WithdrawSupport));
+  // Comments go with the idea: whoever reads it reads and writes them (pep-ideas decides).
+  add("GET", "/v1/ideas/{idea_id}/comments", C | J | A,
+      "Les commentaires d'une idée (chaque réponse après son commentaire)", Body::kNone,
+      iv1::ListCommentsRequest::descriptor(), iv1::ListCommentsResponse::descriptor(), &b.ideas,
+      Unary(b.ideas, ideas, &IS::ListComments));
+  add("POST", "/v1/ideas/{idea_id}/comments", C | J | A,
+      "Commenter une idée, ou répondre à un commentaire (parent_id) ; coordonnées masquées",
+      Body::kJson, iv1::AddCommentRequest::descriptor(), iv1::Comment::descriptor(), &b.ideas,
+      Unary(b.ideas, ideas, &IS::AddComment,
+            UnaryOptions<iv1::AddCommentRequest, iv1::Comment>{.ok_status = 201}));
+  add("PATCH", "/v1/comments/{comment_id}", C | J | A,
+      "Modifier son commentaire (dans les 15 minutes)", Body::kJson,
+      iv1::EditCommentRequest::descriptor(), iv1::Comment::descriptor(), &b.ideas,
+      Unary(b.ideas, ideas, &IS::EditComment));
+  add("POST", "/v1/comments/{comment_id}:report", C | J | A, "Signaler un commentaire à la modération",
+      Body::kJson, iv1::ReportCommentRequest::descriptor(), iv1::Comment::descriptor(), &b.ideas,
+      Unary(b.ideas, ideas, &IS::ReportComment));
+  add("POST", "/v1/comments/{comment_id}:hide", C, "Masquer un commentaire, motif à l'appui",
+      Body::kJson, iv1::HideCommentRequest::descriptor(), iv1::Comment::descriptor(), &b.ideas,
+      Unary(b.ideas, ideas, &IS::HideComment));
 
   // --- start-ups ---
   add("GET", "/v1/startups", C, "Portefeuille des start-ups", Body::kNone,

@@ -1,6 +1,7 @@
 #include "services/ideas/ideas_core.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 
 #include "absl/container/flat_hash_set.h"
@@ -128,6 +129,48 @@ absl::Status ValidateEdit(const v1::EditIdeaRequest& r) {
 absl::Status ValidateWithdraw(const v1::WithdrawIdeaRequest& r) {
   PEP_RETURN_IF_ERROR(Id("idea_id", r.idea_id()));
   return Text("reason", r.reason(), 0, kCommentMax);
+}
+
+absl::Status ValidateAddComment(const v1::AddCommentRequest& r) {
+  PEP_RETURN_IF_ERROR(Id("idea_id", r.idea_id()));
+  if (!r.parent_id().empty()) PEP_RETURN_IF_ERROR(Id("parent_id", r.parent_id()));
+  PEP_RETURN_IF_ERROR(Text("body", r.body(), 1, kCommentMax));
+  PEP_RETURN_IF_ERROR(Text("author_name", r.author_name(), 1, kNameMax));
+  return Text("request_id", r.request_id(), 0, 64);
+}
+
+absl::Status ValidateEditComment(const v1::EditCommentRequest& r) {
+  PEP_RETURN_IF_ERROR(Id("comment_id", r.comment_id()));
+  return Text("body", r.body(), 1, kCommentMax);
+}
+
+absl::Status ValidateReportComment(const v1::ReportCommentRequest& r) {
+  PEP_RETURN_IF_ERROR(Id("comment_id", r.comment_id()));
+  return Text("reason", r.reason(), 1, kReasonMax);
+}
+
+absl::Status ValidateHideComment(const v1::HideCommentRequest& r) {
+  PEP_RETURN_IF_ERROR(Id("comment_id", r.comment_id()));
+  return Text("reason", r.reason(), 1, kReasonMax);
+}
+
+std::vector<v1::Comment> ThreadOrder(std::vector<v1::Comment> comments) {
+  absl::flat_hash_map<std::string, std::vector<size_t>> answers;
+  std::vector<bool> is_answer(comments.size());  // read before anything is moved out
+  for (size_t i = 0; i < comments.size(); ++i) {
+    is_answer[i] = !comments[i].parent_id().empty();
+    if (is_answer[i]) answers[comments[i].parent_id()].push_back(i);
+  }
+  std::vector<v1::Comment> out;
+  out.reserve(comments.size());
+  for (size_t i = 0; i < comments.size(); ++i) {
+    if (is_answer[i]) continue;
+    auto it = answers.find(comments[i].id());
+    out.push_back(std::move(comments[i]));
+    if (it == answers.end()) continue;
+    for (size_t a : it->second) out.push_back(std::move(comments[a]));
+  }
+  return out;  // an answer whose parent is not in the list (never stored so) is left out
 }
 
 namespace {
@@ -282,15 +325,25 @@ std::vector<v1::RankedIdea> RankIdeas(
     r.set_idea_id(idea.id());
     r.set_title(idea.title());
     r.set_status(idea.status());
-    double sum = 0;
+    double sum = 0, sum_sq = 0, lo = kScoreMax, hi = kScoreMin;
     int n = 0;
     if (auto it = scorecards.find(idea.id()); it != scorecards.end()) {
       for (const auto& card : it->second) {
-        sum += WeightedScore(c, card);
+        if (!CardCounts(idea, card)) continue;
+        const double w = WeightedScore(c, card);
+        sum += w;
+        sum_sq += w * w;
+        lo = std::min(lo, w);
+        hi = std::max(hi, w);
         ++n;
       }
     }
-    r.set_weighted_mean(n > 0 ? sum / n : 0.0);
+    const double mean = n > 0 ? sum / n : 0.0;
+    r.set_weighted_mean(mean);
+    r.set_dispersion(n > 1 ? std::sqrt(std::max(0.0, sum_sq / n - mean * mean)) : 0.0);
+    r.set_min_score(n > 0 ? lo : 0.0);
+    r.set_max_score(n > 0 ? hi : 0.0);
+    r.set_conflicts(idea.conflicted_juror_ids_size());
     r.set_scorecard_count(n);
     r.set_quorum_reached(n >= c.jury_quorum());
     r.set_supports(idea.supports());
@@ -303,6 +356,17 @@ std::vector<v1::RankedIdea> RankIdeas(
   });
   for (size_t i = 0; i < out.size(); ++i) out[i].set_rank(static_cast<int>(i) + 1);
   return out;
+}
+
+bool CardCounts(const v1::Idea& idea, const v1::Scorecard& card) {
+  if (!idea.author_id().empty() && card.juror_id() == idea.author_id()) return false;
+  return std::find(idea.conflicted_juror_ids().begin(), idea.conflicted_juror_ids().end(),
+                   card.juror_id()) == idea.conflicted_juror_ids().end();
+}
+
+int CountedCards(const v1::Idea& idea, const std::vector<v1::Scorecard>& cards) {
+  return static_cast<int>(std::count_if(cards.begin(), cards.end(),
+                                        [&](const v1::Scorecard& k) { return CardCounts(idea, k); }));
 }
 
 absl::Status CheckQuorum(const v1::Challenge& c, int scorecards) {

@@ -34,6 +34,16 @@ absl::Status ValidateSimilar(const v1::FindSimilarIdeasRequest& r);
 absl::Status ValidateSubmit(const v1::SubmitIdeaRequest& r);
 absl::Status ValidateEdit(const v1::EditIdeaRequest& r);
 absl::Status ValidateWithdraw(const v1::WithdrawIdeaRequest& r);
+// Comments: bodies 1-2000 characters, names 1-120, reasons 1-500; ids as ids.
+inline constexpr int kReasonMax = 500;
+inline constexpr absl::Duration kCommentEditWindow = absl::Minutes(15);
+absl::Status ValidateAddComment(const v1::AddCommentRequest& r);
+absl::Status ValidateEditComment(const v1::EditCommentRequest& r);
+absl::Status ValidateReportComment(const v1::ReportCommentRequest& r);
+absl::Status ValidateHideComment(const v1::HideCommentRequest& r);
+// A thread as it is read: comments oldest first, each answer right after the comment it answers
+// (answers oldest first too). `comments` come in creation order (ids are time-ordered).
+std::vector<v1::Comment> ThreadOrder(std::vector<v1::Comment> comments);
 absl::Status ValidateAssignJurors(const v1::AssignJurorsRequest& r);
 absl::Status ValidateRemoveJurors(const v1::RemoveJurorsRequest& r);
 // Checks each criterion is scored exactly once within 0..5 against the challenge's criteria.
@@ -57,12 +67,17 @@ absl::Status CheckEditable(const v1::Idea& idea);
 
 // Weighted score of one scorecard, 0..5: sum(weight_i * score_i) / sum(weight_i).
 double WeightedScore(const v1::Challenge& c, const v1::Scorecard& card);
-// Ranks non-withdrawn ideas by the mean of their scorecards' weighted scores (desc), then the
-// number of scorecards (desc), then id (asc, i.e. earlier submission first).
+// Ranks non-withdrawn ideas by the mean of their counted scorecards' weighted scores (desc),
+// then the number of scorecards (desc), then id (asc, i.e. earlier submission first); with the
+// scores' dispersion (population standard deviation), lowest and highest beside the mean.
 std::vector<v1::RankedIdea> RankIdeas(
     const v1::Challenge& c, const std::vector<v1::Idea>& ideas,
     const absl::flat_hash_map<std::string, std::vector<v1::Scorecard>>& scorecards);
-// Deciding needs at least jury_quorum scorecards.
+// Whether a juror's scorecard counts for an idea: not its author's, not a juror's who declared
+// a conflict of interest on it.
+bool CardCounts(const v1::Idea& idea, const v1::Scorecard& card);
+int CountedCards(const v1::Idea& idea, const std::vector<v1::Scorecard>& cards);
+// Deciding needs at least jury_quorum (counted) scorecards.
 absl::Status CheckQuorum(const v1::Challenge& c, int scorecards);
 
 // Duplicate hint: Jaccard similarity of the sets of word trigrams (lower-cased words, split on

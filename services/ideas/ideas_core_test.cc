@@ -219,6 +219,35 @@ TEST(Ranking, WeightedMeanThenCountThenSubmissionOrder) {
   EXPECT_EQ(ranked[2].rank(), 3);
 }
 
+TEST(Ranking, DispersionBesideTheMeanAndConflictedJurorsLeftOut) {
+  const v1::Challenge c = TwoCriteria(2);
+  std::vector<v1::Idea> ideas(1);
+  ideas[0].set_id("a");
+  ideas[0].set_author_id("agent-a");
+  ideas[0].set_status(v1::IDEA_STATUS_SUBMITTED);
+  auto card = [](const std::string& juror, int impact, int feas) {
+    v1::Scorecard k = Card("a", impact, feas);
+    k.set_juror_id(juror);
+    return k;
+  };
+  absl::flat_hash_map<std::string, std::vector<v1::Scorecard>> cards;
+  // 5.0 and 3.0 count; the conflicted juror's 0.0 and the author's own (never accepted, but
+  // were it stored) do not.
+  cards["a"] = {card("j1", 5, 5), card("j2", 4, 0), card("j3", 0, 0), card("agent-a", 5, 5)};
+  ideas[0].add_conflicted_juror_ids("j3");
+  auto ranked = RankIdeas(c, ideas, cards);
+  ASSERT_EQ(ranked.size(), 1u);
+  EXPECT_DOUBLE_EQ(ranked[0].weighted_mean(), 4.0);
+  EXPECT_EQ(ranked[0].scorecard_count(), 2);
+  EXPECT_DOUBLE_EQ(ranked[0].dispersion(), 1.0);
+  EXPECT_DOUBLE_EQ(ranked[0].min_score(), 3.0);
+  EXPECT_DOUBLE_EQ(ranked[0].max_score(), 5.0);
+  EXPECT_EQ(ranked[0].conflicts(), 1);
+  EXPECT_EQ(CountedCards(ideas[0], cards["a"]), 2);
+  cards["a"].resize(1);
+  EXPECT_DOUBLE_EQ(RankIdeas(c, ideas, cards)[0].dispersion(), 0.0) << "one card: no spread";
+}
+
 TEST(Quorum, DecidingNeedsEnoughScorecards) {
   const v1::Challenge c = TwoCriteria(3);
   EXPECT_EQ(CheckQuorum(c, 2).code(), absl::StatusCode::kFailedPrecondition);
@@ -255,6 +284,31 @@ TEST(DuplicateHint, JaccardOfTrigrams) {
   EXPECT_DOUBLE_EQ(Jaccard(Shingles("a b c d"), Shingles("a b c e")), 1.0 / 3.0);
   EXPECT_DOUBLE_EQ(Jaccard(Shingles("x y"), Shingles("z w")), 0.0);
   EXPECT_DOUBLE_EQ(Jaccard({}, {}), 0.0);
+}
+
+TEST(Comments, ThreadsReadEachAnswerAfterItsCommentAndAnswersTakeOneLevel) {
+  auto comment = [](const std::string& id, const std::string& parent) {
+    v1::Comment c;
+    c.set_id(id);
+    c.set_parent_id(parent);
+    return c;
+  };
+  // Creation order: 1, 2, an answer to 1, another to 2, a second answer to 1.
+  const auto out = ThreadOrder({comment("1", ""), comment("2", ""), comment("3", "1"),
+                                comment("4", "2"), comment("5", "1")});
+  std::vector<std::string> ids;
+  for (const auto& c : out) ids.push_back(c.id() + "<" + c.parent_id());
+  EXPECT_EQ(ids, (std::vector<std::string>{"1<", "3<1", "5<1", "2<", "4<2"}));
+  v1::AddCommentRequest r;
+  r.set_idea_id("019aca55-9e00-7000-8000-000000000001");
+  r.set_body("Très bonne idée");
+  r.set_author_name("Camille");
+  EXPECT_TRUE(ValidateAddComment(r).ok());
+  r.set_parent_id("pas-un-id");
+  EXPECT_EQ(ValidateAddComment(r).message().substr(0, 10), "parent_id:");
+  r.clear_parent_id();
+  r.set_body(std::string(2001, 'a'));
+  EXPECT_EQ(ValidateAddComment(r).message().substr(0, 5), "body:");
 }
 
 }  // namespace

@@ -101,6 +101,11 @@ grpc::Status IdeasService::ScoreIdea(grpc::ServerContext* ctx, const v1::ScoreId
       return absl::PermissionDeniedError(
           absl::StrCat("'", p->id, "' submitted this idea: a juror does not score their own idea"));
     }
+    if (std::find(idea->conflicted_juror_ids().begin(), idea->conflicted_juror_ids().end(), p->id) !=
+        idea->conflicted_juror_ids().end()) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "'", p->id, "' declared a conflict of interest on this idea: the rest of the jury scores it"));
+    }
     PEP_RETURN_IF_ERROR(ValidateScore(*req, *c));
     PEP_RETURN_IF_ERROR(CheckScorable(*idea));
     card.set_idea_id(idea->id());
@@ -121,6 +126,50 @@ grpc::Status IdeasService::ScoreIdea(grpc::ServerContext* ctx, const v1::ScoreId
   }));
   Committed(false);
   *out = std::move(card);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::DeclareConflict(grpc::ServerContext* ctx,
+                                           const v1::DeclareConflictRequest* req, v1::Idea* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  if (!IsUuid(req->idea_id())) return ToGrpcStatus(FieldError("idea_id", "is not a valid id"));
+  v1::Idea idea;
+  v1::Challenge c;
+  bool changed = false;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
+    auto got = tx.GetIdea(req->idea_id());
+    if (!got.ok()) return got.status();
+    idea = std::move(*got);
+    auto ch = tx.GetChallenge(idea.challenge_id());
+    if (!ch.ok()) return ch.status();
+    c = std::move(*ch);
+    if (!internal::IsJurorOf(*p, c)) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("'", p->id, "' is not a juror of this idea's challenge: no conflict to declare"));
+    }
+    const auto& conflicted = idea.conflicted_juror_ids();
+    if (std::find(conflicted.begin(), conflicted.end(), p->id) != conflicted.end()) {
+      return absl::OkStatus();  // declared already
+    }
+    auto cards = tx.Scorecards(idea.id());
+    if (!cards.ok()) return cards.status();
+    const bool had_scored = std::any_of(cards->begin(), cards->end(),
+                                        [&](const v1::Scorecard& k) { return k.juror_id() == p->id; });
+    changed = true;
+    idea.add_conflicted_juror_ids(p->id);
+    idea.set_version(idea.version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutIdea(idea));
+    v1::ConflictDeclared ev;
+    ev.set_idea_id(idea.id());
+    ev.set_juror_id(p->id);
+    ev.set_challenge_id(c.id());
+    ev.set_had_scored(had_scored);
+    return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, tx.Now());
+  }));
+  if (changed) Committed(false);
+  internal::ShowTo(*p, c, &idea);
+  *out = std::move(idea);
   return grpc::Status::OK;
 }
 
@@ -195,7 +244,7 @@ grpc::Status IdeasService::DecideIdea(grpc::ServerContext* ctx, const v1::Decide
     if (!c.ok()) return c.status();
     auto cards = tx.Scorecards(idea.id());
     if (!cards.ok()) return cards.status();
-    PEP_RETURN_IF_ERROR(CheckQuorum(*c, static_cast<int>(cards->size())));
+    PEP_RETURN_IF_ERROR(CheckQuorum(*c, CountedCards(idea, *cards)));
     const absl::Time now = tx.Now();
     v1::Decision d;
     d.set_outcome(req->decision());

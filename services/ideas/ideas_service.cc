@@ -61,7 +61,8 @@ void IdeasMetrics::SetCounts(const std::map<v1::IdeaStatus, int64_t>& counts) {
 IdeasService::IdeasService(IdeasStore& store, IdeasMetrics& metrics,
                            std::function<void()> on_commit, IdeasServiceOptions options)
     : store_(store), metrics_(metrics), on_commit_(std::move(on_commit)),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      comment_rate_(std::max(1, options_.comments_per_minute), absl::Minutes(1)) {}
 
 absl::Status IdeasService::Init() { return Reload(); }
 
@@ -117,6 +118,7 @@ grpc::Status IdeasService::CreateChallenge(grpc::ServerContext* ctx,
     c.set_visibility(req->visibility() == v1::VISIBILITY_AGENTS ? v1::VISIBILITY_AGENTS
                                                                  : v1::VISIBILITY_JURY);
     c.set_support_threshold(req->support_threshold());
+    c.set_blind_review(req->blind_review());
     c.set_status(v1::CHALLENGE_STATUS_DRAFT);
     c.set_created_by(p->id);
     *c.mutable_created_at() = ToTimestamp(now);
@@ -259,22 +261,30 @@ grpc::Status IdeasService::GetIdea(grpc::ServerContext* ctx, const v1::GetIdeaRe
                                    v1::Idea* out) {
   auto p = Caller(ctx);
   PEP_GRPC_RETURN_IF_ERROR(p.status());
-  if (!IsUuid(req->idea_id())) return ToGrpcStatus(FieldError("idea_id", "is not a valid id"));
-  auto idea = store_.GetIdea(req->idea_id());
-  PEP_GRPC_RETURN_IF_ERROR(idea.status());
-  auto c = store_.GetChallenge(idea->challenge_id());
-  PEP_GRPC_RETURN_IF_ERROR(c.status());
-  if (!MayRead(*p, *c, *idea)) {
-    return ToGrpcStatus(absl::PermissionDeniedError(
-        "an idea is readable by its author, coordinators, the jury of its challenge, and every "
-        "agent when the challenge is visible to all agents"));
-  }
-  auto mine = store_.SupportedBy(p->id, idea->challenge_id());
+  v1::Idea idea;
+  v1::Challenge c;
+  PEP_GRPC_RETURN_IF_ERROR(ReadableIdea(*p, req->idea_id(), &idea, &c));
+  auto mine = store_.SupportedBy(p->id, idea.challenge_id());
   PEP_GRPC_RETURN_IF_ERROR(mine.status());
-  idea->set_supported_by_me(mine->contains(idea->id()));
-  ShowTo(*p, *c, &*idea);
-  *out = std::move(*idea);
+  idea.set_supported_by_me(mine->contains(idea.id()));
+  ShowTo(*p, c, &idea);
+  *out = std::move(idea);
   return grpc::Status::OK;
+}
+
+absl::Status IdeasService::ReadableIdea(const auth::Principal& p, const std::string& idea_id,
+                                        v1::Idea* idea, v1::Challenge* c) {
+  if (!IsUuid(idea_id)) return FieldError("idea_id", "is not a valid id");
+  auto got = store_.GetIdea(idea_id);
+  if (!got.ok()) return got.status();
+  *idea = std::move(*got);
+  auto ch = store_.GetChallenge(idea->challenge_id());
+  if (!ch.ok()) return ch.status();
+  *c = std::move(*ch);
+  if (MayRead(p, *c, *idea)) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      "an idea (and its comments) is readable by its author, coordinators, the jury of its "
+      "challenge, and every agent when the challenge is visible to all agents");
 }
 
 grpc::Status IdeasService::ListIdeas(grpc::ServerContext* ctx, const v1::ListIdeasRequest* req,
@@ -297,16 +307,16 @@ grpc::Status IdeasService::ListIdeas(grpc::ServerContext* ctx, const v1::ListIde
     PEP_GRPC_RETURN_IF_ERROR(got.status());
     c = std::move(*got);
   }
-  const bool staff = p->HasRole("coordinator") || (c && IsJurorOf(*p, *c));
+  const bool coordinator = p->HasRole("coordinator");
+  const bool juror = c && IsJurorOf(*p, *c);
   const bool all_agents = c && c->visibility() == v1::VISIBILITY_AGENTS && p->HasRole("agent");
-  if (!staff) {
-    // Nobody else asks for a given person's ideas (an author may have hidden their name).
-    if (!q.author_id().empty() && q.author_id() != p->id) {
-      return ToGrpcStatus(FieldError(
-          "author_id", "only coordinators and the challenge's jury list others' ideas"));
-    }
-    if (!all_agents) q.set_author_id(p->id);  // their own ideas only
+  // Nobody else asks for a given person's ideas (an author may have hidden their name; a blind
+  // jury must not learn who wrote what).
+  if (!coordinator && !(juror && !c->blind_review()) && !q.author_id().empty() && q.author_id() != p->id) {
+    return ToGrpcStatus(FieldError(
+        "author_id", "only coordinators and the challenge's jury (unless it judges blind) list others' ideas"));
   }
+  if (!coordinator && !juror && !all_agents) q.set_author_id(p->id);  // their own ideas only
   auto list = store_.ListIdeas(q);
   PEP_GRPC_RETURN_IF_ERROR(list.status());
   auto mine = store_.SupportedBy(p->id, q.challenge_id());

@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "auth/principal.h"
 #include "common/clock.h"
+#include "common/rate_limit.h"
 #include "pepiniere/ideas/v1/ideas.grpc.pb.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
@@ -36,6 +37,7 @@ struct IdeasServiceOptions {
   auth::AuthOptions auth;
   double duplicate_threshold = 0.25;
   int duplicate_limit = 5;
+  int comments_per_minute = 5;  // per person, in this process; 0: no limit
 };
 
 class IdeasService final : public v1::IdeaService::Service {
@@ -86,6 +88,14 @@ class IdeasService final : public v1::IdeaService::Service {
                                v1::Idea*) override;
   grpc::Status FindSimilarIdeas(grpc::ServerContext*, const v1::FindSimilarIdeasRequest*,
                                 v1::FindSimilarIdeasResponse*) override;
+  grpc::Status AddComment(grpc::ServerContext*, const v1::AddCommentRequest*, v1::Comment*) override;
+  grpc::Status EditComment(grpc::ServerContext*, const v1::EditCommentRequest*, v1::Comment*) override;
+  grpc::Status ListComments(grpc::ServerContext*, const v1::ListCommentsRequest*,
+                            v1::ListCommentsResponse*) override;
+  grpc::Status ReportComment(grpc::ServerContext*, const v1::ReportCommentRequest*,
+                             v1::Comment*) override;
+  grpc::Status HideComment(grpc::ServerContext*, const v1::HideCommentRequest*, v1::Comment*) override;
+  grpc::Status DeclareConflict(grpc::ServerContext*, const v1::DeclareConflictRequest*, v1::Idea*) override;
 
  private:
   absl::StatusOr<auth::Principal> Caller(grpc::ServerContext* ctx) const;
@@ -100,12 +110,21 @@ class IdeasService final : public v1::IdeaService::Service {
   grpc::Status ChangeSupport(grpc::ServerContext* ctx, const std::string& idea_id, bool support,
                              v1::Idea* out);
 
+  // The idea and its challenge, if `p` may read the idea (PERMISSION_DENIED otherwise).
+  absl::Status ReadableIdea(const auth::Principal& p, const std::string& idea_id, v1::Idea* idea,
+                            v1::Challenge* c);
+  absl::Status CheckCommentRate(const auth::Principal& p, absl::Time now);
+  void ShowComment(const auth::Principal& p, const v1::Idea& shown_idea, const std::string& idea_author,
+                   v1::Comment* c) const;
+
   IdeasStore& store_;
   IdeasMetrics& metrics_;
   std::function<void()> on_commit_;
   const IdeasServiceOptions options_;
   mutable absl::Mutex index_mu_;
   DuplicateIndex index_ ABSL_GUARDED_BY(index_mu_);
+  absl::Mutex rate_mu_;
+  RateLimiter comment_rate_ ABSL_GUARDED_BY(rate_mu_);
 };
 
 }  // namespace pep::ideas

@@ -9,7 +9,9 @@
 #include "gtest/gtest.h"
 #include "harness/harness.h"
 #include "harness/postgres_testing.h"
+#include "pepiniere/ideas/v1/events.pb.h"
 #include "prometheus/registry.h"
+#include "store/outbox.h"
 
 namespace pep::ideas {
 namespace {
@@ -20,7 +22,7 @@ class IdeasOverGrpc : public ::testing::TestWithParam<pep::testing::Backend> {
  protected:
   IdeasOverGrpc()
       : url_(pep::testing::StoreUrl(GetParam(), dir_, "ideas.db")),
-        store_(*IdeasStore::Open(url_, SystemClock::Get())),
+        store_(*IdeasStore::Open(url_, clock_)),
         metrics_(registry_),
         svc_(*store_, metrics_, nullptr, {.auth = {.insecure_dev = false, .gateway_key = kKey}}) {
     EXPECT_TRUE(svc_.Init().ok());
@@ -80,6 +82,7 @@ class IdeasOverGrpc : public ::testing::TestWithParam<pep::testing::Backend> {
   }
 
   pep::testing::TempDir dir_;
+  FakeClock clock_{absl::Now()};  // comments' 15 minutes and their rate, without waiting
   std::string url_;  // the store's
   std::unique_ptr<IdeasStore> store_;
   prometheus::Registry registry_;
@@ -381,6 +384,218 @@ TEST_P(IdeasOverGrpc, AgentsReadAndSupportEachOthersIdeasOnlyWhereTheChallengeSa
     if (i.idea_id() == hidden.id()) supports = i.supports();
   }
   EXPECT_EQ(supports, 2);
+}
+
+TEST_P(IdeasOverGrpc, CommentsGoWithTheIdeaMaskedThreadedEditedBrieflyAndModerated) {
+  auto add = [&](const std::string& who, const std::string& idea, const std::string& body,
+                 const std::string& parent, v1::Comment* out) {
+    v1::AddCommentRequest r;
+    r.set_idea_id(idea);
+    r.set_parent_id(parent);
+    r.set_body(body);
+    r.set_author_name("Agent " + who);
+    return stub_->AddComment(As(who, "agent").get(), r, out);
+  };
+  v1::Comment got;
+  // A jury-private challenge's idea: its comments are as closed as the idea.
+  const v1::Idea closed = Submit(OpenChallenge(), "agent-a", "Des vélos de service");
+  EXPECT_EQ(add("agent-b", closed.id(), "Bonne idée", "", &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ListCommentsRequest list;
+  list.set_idea_id(closed.id());
+  v1::ListCommentsResponse thread;
+  EXPECT_EQ(stub_->ListComments(As("agent-b", "agent").get(), list, &thread).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // All agents: the author hides their name; agent-b comments with a phone number in it.
+  const v1::Challenge c = OpenChallenge(v1::VISIBILITY_AGENTS);
+  v1::SubmitIdeaRequest r;
+  r.set_challenge_id(c.id());
+  r.set_title("Covoiturage entre agents du département");
+  r.set_problem("Les parkings des collèges sont pleins");
+  r.set_proposal("Une plateforme de covoiturage interne");
+  r.set_author_name("Zoé Ardoin");
+  r.set_department("Voirie");
+  r.set_contact_email("zoe.ardoin@departement06.fr");
+  r.set_hide_author(true);
+  v1::SubmitIdeaResponse submitted;
+  ASSERT_TRUE(stub_->SubmitIdea(As("agent-a", "agent").get(), r, &submitted).ok());
+  const std::string idea = submitted.idea().id();
+  v1::Comment first;
+  ASSERT_TRUE(add("agent-b", idea, "Partant ! Appelez-moi au 06 12 34 56 78", "", &first).ok());
+  EXPECT_EQ(first.body(), "Partant ! Appelez-moi au [téléphone]");
+  EXPECT_EQ(first.pii_kinds_size(), 1);
+  v1::Comment answer;
+  ASSERT_TRUE(add("agent-a", idea, "Merci, je vous écris", first.id(), &answer).ok());
+  EXPECT_EQ(add("agent-c", idea, "Et moi ?", answer.id(), &got).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT) << "answers are one level deep";
+  v1::Comment second;
+  ASSERT_TRUE(add("agent-c", idea, "Et le week-end ?", "", &second).ok());
+  // The thread, each answer after its comment; the hidden author stays unnamed to others.
+  list.set_idea_id(idea);
+  ASSERT_TRUE(stub_->ListComments(As("agent-c", "agent").get(), list, &thread).ok());
+  ASSERT_EQ(thread.comments_size(), 3) << thread.DebugString();
+  EXPECT_EQ(thread.comments(0).id(), first.id());
+  EXPECT_EQ(thread.comments(1).id(), answer.id());
+  EXPECT_EQ(thread.comments(2).id(), second.id());
+  EXPECT_EQ(thread.comments(1).author_id(), "");
+  EXPECT_EQ(thread.comments(1).author_name(), "L'auteur·e de l'idée");
+  ASSERT_TRUE(stub_->ListComments(As("coord", "coordinator").get(), list, &thread).ok());
+  EXPECT_EQ(thread.comments(1).author_id(), "agent-a");
+  // Edited by its author only, within 15 minutes.
+  v1::EditCommentRequest edit;
+  edit.set_comment_id(first.id());
+  edit.set_body("Partant, écrivez-moi à b@departement06.fr");
+  EXPECT_EQ(stub_->EditComment(As("agent-c", "agent").get(), edit, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub_->EditComment(As("agent-b", "agent").get(), edit, &got).ok());
+  EXPECT_EQ(got.body(), "Partant, écrivez-moi à [email]");
+  EXPECT_TRUE(got.has_edited_at());
+  clock_.Advance(absl::Minutes(16));
+  EXPECT_EQ(stub_->EditComment(As("agent-b", "agent").get(), edit, &got).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // Reported once per reader, never by its author; hidden by a coordinator with a reason.
+  v1::ReportCommentRequest report;
+  report.set_comment_id(second.id());
+  report.set_reason("Hors sujet, et il cite mon 06 12 34 56 79");
+  ASSERT_TRUE(stub_->ReportComment(As("agent-b", "agent").get(), report, &got).ok());
+  EXPECT_TRUE(got.reported_by_me());
+  EXPECT_EQ(got.reports(), 0) << "the count is the coordinators'";
+  EXPECT_EQ(stub_->ReportComment(As("agent-b", "agent").get(), report, &got).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(stub_->ReportComment(As("agent-c", "agent").get(), report, &got).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  v1::HideCommentRequest hide;
+  hide.set_comment_id(second.id());
+  hide.set_reason("Hors sujet");
+  EXPECT_EQ(stub_->HideComment(As("agent-b", "agent").get(), hide, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub_->HideComment(As("coord", "coordinator").get(), hide, &got).ok());
+  EXPECT_EQ(add("agent-b", idea, "Réponse", second.id(), &got).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION) << "a hidden comment takes no answers";
+  for (const char* reader : {"agent-b", "agent-a"}) {
+    ASSERT_TRUE(stub_->ListComments(As(reader, "agent").get(), list, &thread).ok());
+    const v1::Comment& h = thread.comments(2);
+    EXPECT_TRUE(h.hidden());
+    EXPECT_EQ(h.body(), "") << reader << " reads no hidden text";
+    EXPECT_EQ(h.hidden_reason(), "Hors sujet");
+  }
+  ASSERT_TRUE(stub_->ListComments(As("coord", "coordinator").get(), list, &thread).ok());
+  EXPECT_EQ(thread.comments(2).body(), "Et le week-end ?");
+  EXPECT_EQ(thread.comments(2).reports(), 1);
+  ASSERT_EQ(thread.comments(2).report_reasons_size(), 1);
+  EXPECT_EQ(thread.comments(2).report_reasons(0), "Hors sujet, et il cite mon [téléphone]");
+  // Five comments a minute per person, then "retry in".
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(add("agent-d", idea, absl::StrCat("Remarque ", i), "", &got).ok()) << i;
+  }
+  grpc::Status limited = add("agent-d", idea, "Une de trop", "", &got);
+  EXPECT_EQ(limited.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(limited.error_message().find("retry in"), std::string::npos) << limited.error_message();
+  clock_.Advance(absl::Seconds(61));
+  EXPECT_TRUE(add("agent-d", idea, "Une de plus", "", &got).ok());
+  // Nothing of the raw texts is stored; the events carry no author's name.
+  auto db = store::Db::Connect(url_);
+  ASSERT_TRUE(db.ok());
+  auto q = (*db)->Prepare("SELECT COUNT(*) FROM comments WHERE data LIKE '%06 12 34%' OR data LIKE '%b@dep%'");
+  ASSERT_TRUE(q->Step().value_or(false));
+  EXPECT_EQ(q->Int(0), 0);
+  auto o = (*db)->Prepare("SELECT payload, headers FROM outbox");
+  int commented = 0;
+  while (o->Step().value_or(false)) {
+    EXPECT_EQ(o->Text(0).find("06 12 34"), std::string::npos);
+    auto h = store::DecodeHeaders(o->Text(1));
+    if (*events::FindHeader(*h, "ce_type") != "pepiniere.ideas.v1.IdeaCommented") continue;
+    ++commented;
+    v1::IdeaCommented ev;
+    ASSERT_TRUE(ev.ParseFromString(o->Text(0)));
+    EXPECT_EQ(ev.comment().author_name(), "");
+    EXPECT_EQ(*events::FindHeader(*h, "ce_correlationid"), idea);
+  }
+  EXPECT_EQ(commented, 9);
+}
+
+TEST_P(IdeasOverGrpc, ABlindJurySeesNoAuthorAndAConflictedJurorNeitherScoresNorCounts) {
+  v1::CreateChallengeRequest create;
+  create.set_title("Défi à l'aveugle");
+  create.set_theme("voirie");
+  auto* crit = create.add_criteria();
+  crit->set_name("impact");
+  crit->set_weight(1);
+  create.set_jury_quorum(1);
+  create.set_blind_review(true);
+  v1::Challenge c;
+  ASSERT_TRUE(stub_->CreateChallenge(As("coord", "coordinator").get(), create, &c).ok());
+  v1::ChallengeTransitionRequest open;
+  open.set_challenge_id(c.id());
+  ASSERT_TRUE(stub_->OpenChallenge(As("coord", "coordinator").get(), open, &c).ok());
+  v1::AssignJurorsRequest assign;
+  assign.set_challenge_id(c.id());
+  assign.add_juror_ids("juror-1");
+  assign.add_juror_ids("juror-2");
+  ASSERT_TRUE(stub_->AssignJurors(As("coord", "coordinator").get(), assign, &c).ok());
+  const v1::Idea idea = Submit(c, "agent-a", "Éclairage public intelligent");
+  // Blind: no author, no service, no contact for the jury; coordinators see them.
+  v1::GetIdeaRequest get;
+  get.set_idea_id(idea.id());
+  v1::Idea got;
+  ASSERT_TRUE(stub_->GetIdea(As("juror-1", "juror").get(), get, &got).ok());
+  EXPECT_EQ(got.author_id(), "");
+  EXPECT_EQ(got.author_name(), "");
+  EXPECT_EQ(got.department(), "");
+  ASSERT_TRUE(stub_->GetIdea(As("coord", "coordinator").get(), get, &got).ok());
+  EXPECT_EQ(got.author_name(), "agent-a");
+  v1::ListIdeasRequest by_author;
+  by_author.set_challenge_id(c.id());
+  by_author.set_author_id("agent-a");
+  v1::ListIdeasResponse listed;
+  EXPECT_EQ(stub_->ListIdeas(As("juror-1", "juror").get(), by_author, &listed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT) << "a blind jury does not list one person's ideas";
+  by_author.clear_author_id();
+  ASSERT_TRUE(stub_->ListIdeas(As("juror-1", "juror").get(), by_author, &listed).ok());
+  ASSERT_EQ(listed.ideas_size(), 1);
+  EXPECT_EQ(listed.ideas(0).author_name(), "");
+  // Juror 1 scores, then steps aside: the card stays on record, counts no more; no new one.
+  v1::ScoreIdeaRequest score;
+  score.set_idea_id(idea.id());
+  auto* s1 = score.add_scores();
+  s1->set_criterion("impact");
+  s1->set_score(1);
+  v1::Scorecard card;
+  ASSERT_TRUE(stub_->ScoreIdea(As("juror-1", "juror").get(), score, &card).ok());
+  v1::DeclareConflictRequest conflict;
+  conflict.set_idea_id(idea.id());
+  EXPECT_EQ(stub_->DeclareConflict(As("agent-b", "agent").get(), conflict, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED) << "only a juror of the challenge steps aside";
+  ASSERT_TRUE(stub_->DeclareConflict(As("juror-1", "juror").get(), conflict, &got).ok());
+  ASSERT_EQ(got.conflicted_juror_ids_size(), 1);
+  EXPECT_EQ(stub_->ScoreIdea(As("juror-1", "juror").get(), score, &card).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::RankIdeasRequest rank;
+  rank.set_challenge_id(c.id());
+  v1::RankIdeasResponse ranked;
+  ASSERT_TRUE(stub_->RankIdeas(As("coord", "coordinator").get(), rank, &ranked).ok());
+  EXPECT_EQ(ranked.ideas(0).scorecard_count(), 0);
+  EXPECT_EQ(ranked.ideas(0).conflicts(), 1);
+  v1::DecideIdeaRequest decide;
+  decide.set_idea_id(idea.id());
+  decide.set_decision(v1::IDEA_STATUS_SHORTLISTED);
+  decide.set_rationale("Prometteuse");
+  EXPECT_EQ(stub_->DecideIdea(As("coord", "coordinator").get(), decide, &got).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION) << "the conflicted card does not make the quorum";
+  s1->set_score(5);
+  ASSERT_TRUE(stub_->ScoreIdea(As("juror-2", "juror").get(), score, &card).ok());
+  ASSERT_TRUE(stub_->RankIdeas(As("juror-2", "juror").get(), rank, &ranked).ok());
+  EXPECT_DOUBLE_EQ(ranked.ideas(0).weighted_mean(), 5.0) << "juror 1's 1/5 is left out";
+  ASSERT_TRUE(stub_->DecideIdea(As("coord", "coordinator").get(), decide, &got).ok());
+  // The author does not learn who stepped aside; once decided, the jury sees who wrote it.
+  ASSERT_TRUE(stub_->GetIdea(As("agent-a", "agent").get(), get, &got).ok());
+  EXPECT_EQ(got.conflicted_juror_ids_size(), 0);
+  ASSERT_TRUE(stub_->GetIdea(As("juror-2", "juror").get(), get, &got).ok());
+  EXPECT_EQ(got.author_name(), "") << "shortlisted is still under review";
+  decide.set_decision(v1::IDEA_STATUS_AWARDED);
+  ASSERT_TRUE(stub_->DecideIdea(As("coord", "coordinator").get(), decide, &got).ok());
+  ASSERT_TRUE(stub_->GetIdea(As("juror-2", "juror").get(), get, &got).ok());
+  EXPECT_EQ(got.author_name(), "agent-a");
 }
 
 PEP_ON_BOTH_ENGINES(IdeasOverGrpc);

@@ -73,6 +73,24 @@ CREATE TABLE supports (
 );
 CREATE INDEX supports_by_account ON supports(account_id, idea_id);
 )sql"},
+      {5, R"sql(
+CREATE TABLE comments (
+  id         TEXT PRIMARY KEY,
+  idea_id    TEXT NOT NULL REFERENCES ideas(id),
+  author_id  TEXT NOT NULL,
+  request_id TEXT,
+  data       BYTEA NOT NULL
+);
+CREATE INDEX comments_by_idea ON comments(idea_id, id);
+CREATE UNIQUE INDEX comments_by_request ON comments(author_id, request_id);
+CREATE TABLE comment_reports (
+  comment_id TEXT NOT NULL REFERENCES comments(id),
+  account_id TEXT NOT NULL,
+  reason     TEXT NOT NULL,
+  created_us BIGINT NOT NULL,
+  PRIMARY KEY (comment_id, account_id)
+);
+)sql"},
   };
   return *m;
 }
@@ -109,15 +127,8 @@ absl::StatusOr<v1::Idea> IdeasTx::GetIdea(const std::string& id) {
 
 absl::StatusOr<std::optional<v1::Idea>> IdeasTx::FindByRequestId(const std::string& author_id,
                                                                  const std::string& request_id) {
-  auto q = db_.Prepare("SELECT data FROM ideas WHERE author_id = ? AND request_id = ?");
-  if (!q.ok()) return q.status();
-  q->Bind(1, author_id).Bind(2, request_id);
-  auto row = q->Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return std::optional<v1::Idea>();
-  auto idea = ParseRow<v1::Idea>(q->Text(0), "idea");
-  if (!idea.ok()) return idea.status();
-  return std::optional<v1::Idea>(std::move(*idea));
+  return FindByRequest<v1::Idea>(db_, "SELECT data FROM ideas WHERE author_id = ? AND request_id = ?",
+                                 author_id, request_id, "idea");
 }
 
 absl::Status IdeasTx::PutIdea(const v1::Idea& idea, const std::string& request_id) {
@@ -312,13 +323,7 @@ absl::StatusOr<absl::flat_hash_set<std::string>> IdeasStore::SupportedBy(
         "WHERE s.account_id = ? AND (? = '' OR i.challenge_id = ?)");
     if (!q.ok()) return q.status();
     q->Bind(1, account_id).Bind(2, challenge_id).Bind(3, challenge_id);
-    Ids out;
-    while (true) {
-      auto row = q->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) return out;
-      out.insert(q->Text(0));
-    }
+    return store::FirstColumn<Ids>(*q);
   });
 }
 

@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "google/protobuf/message.h"
 #include "pepiniere/ideas/v1/ideas.pb.h"
+#include "store/proto_rows.h"
 #include "store/read_pool.h"
 #include "store/sqlite.h"
 
@@ -25,6 +26,22 @@ namespace v1 = ::pepiniere::ideas::v1;
 
 inline constexpr char kTopic[] = "pepiniere.ideas.events";
 inline constexpr char kSource[] = "/pepiniere/ideas";
+
+// The row a retried request made first (ideas, comments: unique per author and request id).
+template <typename M>
+absl::StatusOr<std::optional<M>> FindByRequest(store::Db& db, const std::string& sql,
+                                               const std::string& author_id,
+                                               const std::string& request_id, const std::string& what) {
+  auto q = db.Prepare(sql);
+  if (!q.ok()) return q.status();
+  q->Bind(1, author_id).Bind(2, request_id);
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<M>();
+  auto m = store::ParseRow<M>(q->Text(0), what);
+  if (!m.ok()) return m.status();
+  return std::optional<M>(std::move(*m));
+}
 
 // Operations available inside one write transaction.
 class IdeasTx {
@@ -41,6 +58,13 @@ class IdeasTx {
   // An agent's support: true if it is new (PutSupport) or was there (DeleteSupport).
   absl::StatusOr<bool> PutSupport(const std::string& idea_id, const std::string& account_id);
   absl::StatusOr<bool> DeleteSupport(const std::string& idea_id, const std::string& account_id);
+  absl::StatusOr<v1::Comment> GetComment(const std::string& id);
+  absl::StatusOr<std::optional<v1::Comment>> FindCommentByRequestId(const std::string& author_id,
+                                                                    const std::string& request_id);
+  absl::Status PutComment(const v1::Comment& c, const std::string& request_id = "");
+  // One report per account and comment: false if this account had reported it already.
+  absl::StatusOr<bool> PutReport(const std::string& comment_id, const std::string& account_id,
+                                 const std::string& reason);
   // Returns true if this juror had a scorecard for the idea (now replaced).
   absl::StatusOr<bool> PutScorecard(const v1::Scorecard& card);
   // Appends the event to the outbox with a full envelope (ce_type = payload's proto name).
@@ -79,6 +103,13 @@ class IdeasStore {
   // The ideas (of one challenge; empty: any) this account supports.
   absl::StatusOr<absl::flat_hash_set<std::string>> SupportedBy(const std::string& account_id,
                                                               const std::string& challenge_id);
+  // An idea's comments in creation order (ideas_store_comments.cc).
+  absl::StatusOr<std::vector<v1::Comment>> Comments(const std::string& idea_id);
+  // The comments of an idea this account reported, and (for coordinators) every report's reason.
+  absl::StatusOr<absl::flat_hash_set<std::string>> ReportedBy(const std::string& account_id,
+                                                             const std::string& idea_id);
+  absl::StatusOr<absl::flat_hash_map<std::string, std::vector<std::string>>> ReportReasons(
+      const std::string& idea_id);
 
  private:
   IdeasStore(std::unique_ptr<store::Db> db, std::unique_ptr<store::ReadPool> reads,

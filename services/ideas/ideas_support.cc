@@ -29,17 +29,20 @@ grpc::Status IdeasService::SetChallengeVisibility(grpc::ServerContext* ctx,
     auto got = tx.GetChallenge(req->challenge_id());
     if (!got.ok()) return got.status();
     c = std::move(*got);
-    if (c.visibility() == req->visibility() && c.support_threshold() == req->support_threshold()) {
+    if (c.visibility() == req->visibility() && c.support_threshold() == req->support_threshold() &&
+        c.blind_review() == req->blind_review()) {
       return absl::OkStatus();  // as it is: nothing to record
     }
     c.set_visibility(req->visibility());
     c.set_support_threshold(req->support_threshold());
+    c.set_blind_review(req->blind_review());
     c.set_version(c.version() + 1);
     PEP_RETURN_IF_ERROR(tx.PutChallenge(c));
     v1::ChallengeVisibilityChanged ev;
     ev.set_challenge_id(c.id());
     ev.set_visibility(c.visibility());
     ev.set_support_threshold(c.support_threshold());
+    ev.set_blind_review(c.blind_review());
     return tx.Emit(c.id(), c.id(), c.version(), ev, p->id, tx.Now());
   }));
   Committed(false);

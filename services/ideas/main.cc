@@ -9,6 +9,7 @@
 #include "services/ideas/ideas_store.h"
 
 ABSL_FLAG(double, duplicate_threshold, 0.25, "Similarity from which an idea is hinted as alike");
+ABSL_FLAG(int, comments_per_minute, 5, "Comments one person may post per minute (0: no limit)");
 ABSL_FLAG(int, reload_seconds, 30,
           "On PostgreSQL (replicas): how often the duplicate hints and idea counts are read again");
 
@@ -32,7 +33,8 @@ int main(int argc, char** argv) {
                 pep::ideas::IdeasServiceOptions{
                     .auth = {.insecure_dev = ctx.flags().insecure_dev,
                              .gateway_key = ctx.flags().gateway_key},
-                    .duplicate_threshold = absl::GetFlag(FLAGS_duplicate_threshold)}));
+                    .duplicate_threshold = absl::GetFlag(FLAGS_duplicate_threshold),
+                    .comments_per_minute = absl::GetFlag(FLAGS_comments_per_minute)}));
         if (auto s = service.Init(); !s.ok()) return s;
         if (auto s = ctx.Serve(&service, "pepiniere.ideas.v1.IdeaService"); !s.ok()) return s;
         if (ideas_store.shared()) {  // replicas: take in what the others stored

@@ -52,17 +52,35 @@ inline bool MayRead(const auth::Principal& p, const v1::Challenge& c, const v1::
          idea.status() != v1::IDEA_STATUS_WITHDRAWN;
 }
 
-// What another agent sees of an idea: no contact address, no jury reasons (those are the
-// author's), and no author or service when the author chose to hide them.
+inline void ClearAuthor(v1::Idea* idea) {
+  idea->clear_author_id();
+  idea->clear_author_name();
+  idea->clear_department();
+}
+
+// Until the jury has decided on it, an idea is under review (blind review lasts that long).
+inline bool UnderReview(const v1::Idea& idea) {
+  return idea.status() == v1::IDEA_STATUS_SUBMITTED || idea.status() == v1::IDEA_STATUS_SHORTLISTED;
+}
+
+// What a reader sees of an idea: no contact address unless coordinator or author; a juror of a
+// blind challenge no author or service while it is under review; nobody off the jury its
+// conflicts; another agent no jury reasons (those are the author's), and no author or service
+// when the author hid them.
 inline void ShowTo(const auth::Principal& p, const v1::Challenge& c, v1::Idea* idea) {
   RedactContact(p, idea);
-  if (p.HasRole("coordinator") || idea->author_id() == p.id || IsJurorOf(p, c)) return;
-  idea->mutable_last_decision()->clear_rationale();
-  if (idea->hide_author()) {
-    idea->clear_author_id();
-    idea->clear_author_name();
-    idea->clear_department();
+  if (p.HasRole("coordinator")) return;
+  if (idea->author_id() == p.id) {  // who on the jury stepped aside is the jury's business
+    idea->clear_conflicted_juror_ids();
+    return;
   }
+  if (IsJurorOf(p, c)) {
+    if (c.blind_review() && UnderReview(*idea)) ClearAuthor(idea);
+    return;
+  }
+  idea->mutable_last_decision()->clear_rationale();
+  idea->clear_conflicted_juror_ids();
+  if (idea->hide_author()) ClearAuthor(idea);
 }
 
 }  // namespace pep::ideas::internal

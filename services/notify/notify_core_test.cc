@@ -1,6 +1,9 @@
 // pep-notify without a broker or a relay: each rule's recipients (and nobody else), the French
 // texts and links, the e-mail's MIME and headers, the unsubscribe token (forged, altered,
 // expired), the retry schedule and the digest periods.
+#include <unistd.h>
+
+#include <filesystem>
 #include <map>
 
 #include "absl/strings/escaping.h"
@@ -13,6 +16,8 @@
 #include "pepiniere/incubation/v1/events.pb.h"
 #include "services/notify/notify_mail.h"
 #include "services/notify/notify_rules.h"
+#include "services/notify/notify_store.h"
+#include "common/status.h"
 
 namespace pep::notify {
 namespace {
@@ -335,6 +340,23 @@ TEST(Followers, AnIdeasFollowersAreToldItsDecisionWithoutTheJurysReasons) {
   EXPECT_EQ(Recipients(p), (std::vector<std::string>{"agent-chloé", "agent-camille"}));
 }
 
+TEST(Followers, AnIdeasAuthorAndFollowersAreToldOfACommentNeverItsText) {
+  Platform dir;
+  dir.followers[{"idea", "i1"}] = {"agent-camille", "agent-yann"};
+  iv1::IdeaCommented ev;
+  ev.mutable_comment()->set_id("k1");
+  ev.mutable_comment()->set_idea_id("i1");
+  ev.mutable_comment()->set_author_id("agent-yann");
+  ev.mutable_comment()->set_body("Voyez avec Jean Dupont à la voirie");
+  auto p = ForEvent(Env("pepiniere.ideas.v1.IdeaCommented", "agent-yann"), ev.SerializeAsString(), dir);
+  // The author, then a follower; not the one who commented (who follows it too).
+  ASSERT_EQ(Recipients(p), (std::vector<std::string>{"agent-chloé", "agent-camille"}));
+  EXPECT_EQ(p[0].rule, "idea_commented");
+  EXPECT_EQ(p[0].category, "idees");
+  EXPECT_EQ(p[1].rule, "followed_idea");
+  for (const auto& m : p) EXPECT_FALSE(absl::StrContains(m.body, "Dupont")) << m.body;
+}
+
 TEST(Followers, AChallengesFollowersHearOfItsOpeningClosingAndPrizes) {
   Platform dir;
   dir.followers[{"challenge", "c1"}] = {"agent-zoé", "agent-yann"};
@@ -491,6 +513,28 @@ TEST(Schedule, RetryDelaysGrowToTenMinutesAndPeriodsFollowParis) {
   EXPECT_EQ(WeeklyPeriod(Day("2026-12-06 12:00")), "2026-W49");
   EXPECT_EQ(WeeklyPeriod(Day("2027-01-01 12:00")), "2026-W53");  // a Friday of 2026's last week
   EXPECT_EQ(FrenchDate(Day("2026-03-01 10:00")), "1er mars 2026");
+}
+
+// The jury's reminder counts what a juror has left to score: not their own ideas, not those they
+// stepped aside on (a ConflictDeclared is projected as "nothing to score there").
+TEST(JuryReminder, AJurorsOwnIdeasAndConflictsAreNotLeftToScore) {
+  const std::string dir = ::testing::TempDir() + "/notify-unscored-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto store = NotifyStore::Open(dir + "/notify.db");
+  ASSERT_TRUE(store.ok()) << store.status();
+  int left = -1;
+  ASSERT_TRUE((*store)->Write([&](NotifyTx& tx) -> absl::Status {
+    for (const char* id : {"i1", "i2", "i3", "i4"}) {
+      PEP_RETURN_IF_ERROR(tx.PutIdea({id, "c1", std::string(id) == "i1" ? "juror-k" : "agent-a", "Idée"}));
+    }
+    PEP_RETURN_IF_ERROR(tx.PutScore("i2", "juror-k"));  // scored
+    PEP_RETURN_IF_ERROR(tx.PutScore("i3", "juror-k"));  // stepped aside
+    left = tx.UnscoredBy("c1", "juror-k");
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(left, 1) << "i4 only: i1 is theirs";
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

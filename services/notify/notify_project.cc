@@ -135,6 +135,11 @@ absl::Status NotifyService::Project(NotifyTx& tx, const events::Envelope& env,
     if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("IdeaScored: undecodable");
     return tx.PutScore(ev.scorecard().idea_id(), ev.scorecard().juror_id());
   }
+  if (t == "pepiniere.ideas.v1.ConflictDeclared") {  // nothing left for that juror to score there
+    iv1::ConflictDeclared ev;
+    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("ConflictDeclared: undecodable");
+    return tx.PutScore(ev.idea_id(), ev.juror_id());
+  }
   if (t == "pepiniere.incubation.v1.StartupCreated") {
     incv1::StartupCreated ev;
     if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("StartupCreated: undecodable");

@@ -157,6 +157,14 @@ std::vector<Planned> ForFollowers(const events::Envelope& env, const std::string
                         Quoted(idea->title), " ", what, "."),
            link);
     }
+  } else if (t == "pepiniere.ideas.v1.IdeaCommented") {
+    iv1::IdeaCommented ev;
+    if (!ev.ParseFromString(payload)) return out;
+    if (auto idea = dir.Idea(ev.comment().idea_id())) {
+      tell("followed_idea", "idea", idea->id, absl::StrCat("Nouveau commentaire sur l'idée ", Quoted(idea->title)),
+           absl::StrCat("L'idée ", Quoted(idea->title), ", que vous suivez, a reçu un commentaire."),
+           absl::StrCat("/idees/", idea->id, "#comments"));
+    }
   } else if (t == "pepiniere.ideas.v1.ChallengeOpened" || t == "pepiniere.ideas.v1.ChallengeClosed") {
     iv1::ChallengeOpened ev;  // both carry challenge_id = 1
     if (!ev.ParseFromString(payload)) return out;
@@ -243,6 +251,8 @@ const std::vector<Rule>& Rules() {
       {"idea_received", "pepiniere.ideas.v1.IdeaSubmitted", "the idea's author", "idees"},
       {"idea_decision", "pepiniere.ideas.v1.IdeaShortlisted|IdeaAwarded|IdeaRejected|IdeaSelected",
        "the idea's author, with the jury's reasons", "idees"},
+      {"idea_commented", "pepiniere.ideas.v1.IdeaCommented",
+       "the idea's author (not the text: it stays in pep-ideas)", "idees"},
       {"idea_became_startup", "pepiniere.incubation.v1.StartupCreated",
        "the author of the idea it came from", "idees"},
       {"startup_phase", "pepiniere.incubation.v1.PhaseChanged",
@@ -265,7 +275,7 @@ const std::vector<Rule>& Rules() {
        "each coordinator, Mondays: overdue start-ups, ideas awaiting scores, red satisfaction "
        "bands, committee decisions not yet turned into phase changes",
        "pilotage"},
-      {"followed_idea", "pepiniere.ideas.v1.IdeaShortlisted|IdeaAwarded|IdeaRejected|IdeaSelected, "
+      {"followed_idea", "pepiniere.ideas.v1.IdeaShortlisted|IdeaAwarded|IdeaRejected|IdeaSelected|IdeaCommented, "
        "pepiniere.incubation.v1.StartupCreated",
        "the idea's followers", "suivis"},
       {"followed_challenge", "pepiniere.ideas.v1.ChallengeOpened|ChallengeClosed|IdeaAwarded|IdeaSelected",
@@ -323,6 +333,18 @@ std::vector<Planned> ForEvent(const events::Envelope& env, const std::string& pa
   } else if (t == "pepiniere.ideas.v1.IdeaSelected") {
     iv1::IdeaSelected ev;
     if (ev.ParseFromString(payload)) keep(Decision(ev.idea_id(), ev.decision(), dir));
+  } else if (t == "pepiniere.ideas.v1.IdeaCommented") {
+    // Not the text: it may be hidden later, and an e-mail cannot be taken back.
+    iv1::IdeaCommented ev;
+    if (!ev.ParseFromString(payload)) return out;
+    auto idea = dir.Idea(ev.comment().idea_id());
+    if (idea && !idea->author_id.empty()) {
+      keep({Make("idea_commented", idea->author_id, "idea", idea->id,
+                 absl::StrCat("Nouveau commentaire sur votre idée ", Quoted(idea->title)),
+                 absl::StrCat("Un·e collègue a commenté votre idée ", Quoted(idea->title),
+                              ". Vous pouvez lui répondre dans la console."),
+                 absl::StrCat("/idees/", idea->id, "#comments"))});
+    }
   } else if (t == "pepiniere.ideas.v1.JurorsAssigned") {
     iv1::JurorsAssigned ev;
     if (!ev.ParseFromString(payload)) return out;

@@ -341,6 +341,7 @@ try {
   // --- the coordinator opens the challenge's ideas to all agents; Camille supports Karim's ---
   await page.goto(challengeUrl);
   await page.getByLabel('Visibilité').selectOption('VISIBILITY_AGENTS');
+  await page.locator('label[for="v-blind"]').click();  // DSFR draws the box on the label
   await page.getByRole('button', { name: 'Enregistrer la visibilité' }).click();
   await page.getByText('Visibilité enregistrée').waitFor();
   await camille.goto(challengeUrl);
@@ -353,6 +354,15 @@ try {
     "Camille's support is counted");
   check((await camille.locator('#support').getAttribute('aria-pressed')) === 'true', 'the support button is pressed');
   await snap(camille, 'idee-soutenue');
+  // Camille comments, keyboard only; her phone number is masked before anything is stored.
+  await tabTo(camille, (el) => el.id === 'comment-body', 'the comment field');
+  await camille.keyboard.type('Très utile pour les collèges. Appelez-moi au 06 12 34 56 78.');
+  await camille.keyboard.press('Tab');
+  await camille.keyboard.press('Enter');
+  await camille.locator('.pep-comment').getByText('Très utile pour les collèges. Appelez-moi au [téléphone].').waitFor();
+  check((await camille.locator('#comments-title').textContent()) === 'Commentaires (1)', 'the comment is counted');
+  check(await camille.evaluate(() => document.activeElement.classList.contains('pep-comment')), 'the focus is on the new comment');
+  await snap(camille, 'idee-commentee');
   // Compare before submitting: typing an idea like Karim's shows his, to support rather than repeat.
   await camille.goto(challengeUrl);
   await camille.getByLabel("Titre de l'idée").fill('Rendez-vous en ligne');
@@ -363,6 +373,12 @@ try {
   await karim.getByRole('link', { name: 'Rendez-vous en ligne' }).click();
   await karim.getByRole('heading', { name: 'Idée : Rendez-vous en ligne' }).waitFor();
   check(await karim.locator('#support').count() === 0, 'an author does not support their own idea');
+  // Karim, the author, answers Camille's comment under it.
+  await karim.getByRole('button', { name: 'Répondre' }).click();
+  await karim.getByLabel('Votre réponse').fill('Merci ! Les collèges sont prévus.');
+  await karim.getByRole('button', { name: 'Publier la réponse' }).click();
+  await karim.locator('.pep-answers').getByText('Merci ! Les collèges sont prévus.').waitFor();
+  check((await karim.locator('#comments-title').textContent()) === 'Commentaires (2)', 'the answer is under the comment');
 
   // --- the coordinator makes Karim a juror of the challenge ---
   await grant(page, 'Karim Benali (karim.benali@departement06.fr)', 'juror', 'Simplification administrative');
@@ -380,6 +396,8 @@ try {
   await karim.getByRole('link', { name: 'Dossier unique' }).first().click();
   await karim.getByRole('heading', { name: 'Idée : Dossier unique' }).waitFor();
   const ideaUrl = karim.url();
+  check(await karim.getByText("auteur·e masqué·e au jury jusqu'à la décision").count() === 1, 'a blind jury sees no author');
+  check(await karim.getByText('Camille Roux').count() === 0, "nor the author's name anywhere on the page");
   // Keyboard only: Tab from the top of the page to the first score, type, Tab, type, Enter.
   await tabTo(karim, (el) => el.id === 's-0', 'the first score field');
   await karim.keyboard.type('5');
@@ -393,7 +411,13 @@ try {
   await karim.getByRole('heading', { name: 'Mon jury', level: 1 }).waitFor();
   const workspace = await karim.getByRole('region', { name: 'Simplification administrative' }).textContent();
   check(workspace.includes('Vous avez évalué 1 idée(s)'), `the juror's workspace counts the scored idea: ${workspace.trim().replace(/\s+/g, ' ')}`);
+  check(!workspace.includes('Rendez-vous en ligne'), 'his own idea does not wait for his score');
   await snap(karim, 'jury');
+  await karim.goto(challengeUrl);
+  await karim.getByRole('region', { name: 'Déposées' }).getByRole('link', { name: 'Rendez-vous en ligne' }).click();
+  await karim.getByRole('heading', { name: 'Idée : Rendez-vous en ligne' }).waitFor();
+  check(await karim.getByRole('button', { name: "Enregistrer l'évaluation" }).count() === 0 &&
+    await karim.getByRole('button', { name: /Me déporter/ }).count() === 0, 'a juror does not score their own idea');
 
   // --- the coordinator shortlists, then selects it ---
   await page.goto(challengeUrl);

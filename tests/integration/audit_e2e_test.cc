@@ -292,7 +292,30 @@ TEST_F(AuditE2ETest, IdeaToFeedbackTimelineLineageVerifyExportRebuildTamper) {
     grpc::Status s = feedback_->stub().ModerateFeedback(&ctx, req, &out);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
-  const int64_t with_moderation = lineage.records() + 1;
+  // Two comments on the idea, one hidden by a coordinator: its text is withheld as well.
+  std::string hidden_comment;
+  for (const char* body : {"Pensez aux collèges", "Un commentaire à masquer"}) {
+    grpc::ClientContext ctx;
+    As(ctx, "coord-1", "coordinator");
+    iv1::AddCommentRequest req;
+    req.set_idea_id(idea_id);
+    req.set_body(body);
+    req.set_author_name("Claire");
+    iv1::Comment out;
+    grpc::Status s = ideas_->stub().AddComment(&ctx, req, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    hidden_comment = out.id();
+  }
+  {
+    grpc::ClientContext ctx;
+    As(ctx, "coord-1", "coordinator");
+    iv1::HideCommentRequest req;
+    req.set_comment_id(hidden_comment);
+    req.set_reason("nom d'un collègue");
+    iv1::Comment out;
+    ASSERT_TRUE(ideas_->stub().HideComment(&ctx, req, &out).ok());
+  }
+  const int64_t with_moderation = lineage.records() + 1 + 3;
   ASSERT_TRUE(WaitFor([&] { return audit_->Verify(startup_id).records() == with_moderation && sealed(); },
                       absl::Seconds(60)));
 
@@ -306,8 +329,8 @@ TEST_F(AuditE2ETest, IdeaToFeedbackTimelineLineageVerifyExportRebuildTamper) {
   auto [ok_rc, ok_out] = VerifyOffline(exported, scratch_.path(), key);
   EXPECT_EQ(ok_rc, 0) << ok_out;
   EXPECT_NE(ok_out.find(absl::StrCat("OK: ", with_moderation, " entries of lineage ", idea_id)), std::string::npos) << ok_out;
-  // The product team's copy: the moderated answer's payload withheld, and each juror's
-  // scorecard (issue 26: the jury's and the coordinators' only), still verified.
+  // The product team's copy: the moderated answer's and the hidden comment's payloads withheld,
+  // and each juror's scorecard (issue 26: the jury's and the coordinators' only), still verified.
   const std::vector<std::string> team = audit_->Export(startup_id, "product_team");
   int withheld = 0, scorecards = 0;
   for (const auto& l : team) {
@@ -318,10 +341,10 @@ TEST_F(AuditE2ETest, IdeaToFeedbackTimelineLineageVerifyExportRebuildTamper) {
     if (scored) EXPECT_TRUE(hidden) << l;
   }
   EXPECT_GE(scorecards, 1);
-  EXPECT_EQ(withheld, 1 + scorecards);
+  EXPECT_EQ(withheld, 2 + scorecards);
   auto [team_rc, team_out] = VerifyOffline(team, scratch_.path(), key);
   EXPECT_EQ(team_rc, 0) << team_out;
-  EXPECT_NE(team_out.find(absl::StrCat(1 + scorecards, " payloads withheld")), std::string::npos) << team_out;
+  EXPECT_NE(team_out.find(absl::StrCat(2 + scorecards, " payloads withheld")), std::string::npos) << team_out;
   // Cut short anywhere — even between entries, where every proof still verifies — it fails.
   for (size_t keep : {exported.size() - 1, exported.size() / 2}) {
     std::vector<std::string> cut(exported.begin(), exported.begin() + keep);

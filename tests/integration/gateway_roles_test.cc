@@ -39,6 +39,7 @@ std::string Pattern(std::string path) {
                                     {"/v1/lineage/{startup}", "/v1/lineage/{id}"},
                                     {"{startup}", "{startup_id}"},
                                     {"{member}", "{member_id}"},
+                                    {"{comment}", "{comment_id}"},
                                     {"{feedback}", "{feedback_id}"},
                                     {"{account}", "{account_id}"},
                                     {"{token}", "{token_id}"}});
@@ -136,6 +137,26 @@ class World {
     }
     return shared_idea_;
   }
+  // A fresh comment on the pass's idea, written by the caller of `letter` (C, J or A), and one
+  // made once for the roles a route refuses anyway (five comments a minute per person).
+  std::string Comment(char letter) {
+    if (std::string("CJA").find(letter) == std::string::npos) {
+      if (any_comment_.empty()) any_comment_ = Comment('C');
+      return any_comment_;
+    }
+    const std::string path = absl::StrCat("/v1/ideas/", idea_, "/comments");
+    const std::string body = absl::StrCat(R"({"body":"Remarque n°)", Unique(), R"( : et les collèges ?","author_name":"Camille"})");
+    gateway::HttpResult r =
+        people_ ? p_.As(letter == 'C' ? *claire_ : letter == 'J' ? *karim_ : *camille_, "POST", path, body)
+                : p_.Call("POST", path, letter == 'C' ? coord_ : letter == 'J' ? juror_ : agent_, body);
+    EXPECT_EQ(r.status, 201) << r.body;
+    const size_t at = r.body.find("\"id\":\"");
+    return r.body.substr(at + 6, r.body.find('"', at + 6) - at - 6);
+  }
+  // Someone else's comment to report: each reader reports another's.
+  std::string CommentToReport(char letter) {
+    return Comment(letter == 'C' ? 'J' : letter == 'J' ? 'A' : letter == 'A' ? 'C' : 'P');
+  }
   std::string ScoredIdea() {
     const std::string id = Idea();
     p_.Post<iv1::Scorecard>(absl::StrCat("/v1/ideas/", id, "/scores"), juror_, ScoreBody());
@@ -199,6 +220,7 @@ class World {
 
   Platform& p_;
   std::string shared_idea_;  // SharedIdea(), made once
+  std::string any_comment_;  // Comment() for a refused role, made once
   const std::string coord_;
   std::unique_ptr<Browser> claire_, karim_, lea_, camille_;
   std::string karim_id_, lea_id_, camille_id_;
@@ -253,12 +275,29 @@ std::vector<Row> Table(World& w) {
       {"DELETE", "/v1/ideas/{idea}/support", "A", 200, [&w](char) {
          return Request{absl::StrCat("/v1/ideas/", w.SharedIdea(), "/support"), ""};
        }, "CJTA"},
+      // Comments go with the idea (pep-ideas: whoever reads it); hiding is the coordinators'.
+      {"GET", "/v1/ideas/{idea}/comments", "CJA", 200, fixed("/v1/ideas/{idea}/comments")},
+      {"POST", "/v1/ideas/{idea}/comments", "CJA", 201,
+       fixed("/v1/ideas/{idea}/comments", R"({"body":"Et pour les routes ?","author_name":"Karim"})")},
+      {"PATCH", "/v1/comments/{comment}", "CJA", 200, [&w](char role) {
+         return Request{absl::StrCat("/v1/comments/", w.Comment(role)), R"({"body":"Remarque précisée"})"};
+       }},
+      {"POST", "/v1/comments/{comment}:report", "CJA", 200, [&w](char role) {
+         return Request{absl::StrCat("/v1/comments/", w.CommentToReport(role), ":report"), R"({"reason":"hors sujet"})"};
+       }},
+      {"POST", "/v1/comments/{comment}:hide", "C", 200, [&w](char role) {
+         return Request{absl::StrCat("/v1/comments/", w.Comment(role == 'C' ? 'J' : 'P'), ":hide"),
+                        R"({"reason":"hors sujet"})"};
+       }},
       {"POST", "/v1/challenges/{challenge}:visibility", "C", 200, [&w](char) {
          return Request{absl::StrCat("/v1/challenges/", w.OpenChallenge(), ":visibility"),
                         R"({"visibility":"VISIBILITY_AGENTS","support_threshold":50})"};
        }},
       {"POST", "/v1/ideas/{idea}/scores", "J", 200, [&w](char) {
          return Request{absl::StrCat("/v1/ideas/", w.Idea(), "/scores"), World::ScoreBody()};
+       }},
+      {"POST", "/v1/ideas/{idea}:declare-conflict", "J", 200, [&w](char) {
+         return Request{absl::StrCat("/v1/ideas/", w.Idea(), ":declare-conflict"), ""};
        }},
       {"POST", "/v1/ideas/{idea}:decide", "C", 200, [&w](char) {
          return Request{absl::StrCat("/v1/ideas/", w.ScoredIdea(), ":decide"),

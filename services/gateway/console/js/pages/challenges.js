@@ -1,6 +1,7 @@
 // The challenge's pages: challenges, one challenge (ideas, jury, decisions), the jury's own
 // page, one idea with its scorecards.
 import { allPages, api } from '../api.js';
+import { commentsSection, wireComments } from '../comments.js';
 import { followButton, wireFollow } from '../follow.js';
 import { render } from '../main.js';
 import { has, jurorChallenges, main, me } from '../session.js';
@@ -24,6 +25,8 @@ async function challenges() {
       ${field('c-quorum', 'Quorum du jury', { name: 'jury_quorum', type: 'number', value: '1', attrs: 'min="1"' })}
       ${select('c-visibility', 'Qui lit les idées', 'visibility', Object.entries(VISIBILITY))}
       ${field('c-threshold', 'Soutiens qui présélectionnent une idée', { name: 'support_threshold', type: 'number', value: '0', attrs: 'min="0"', hint: '0 : aucun, le jury décide seul' })}
+      ${`<div class="fr-checkbox-group fr-mt-2w"><input type="checkbox" id="c-blind" name="blind_review">
+        <label class="fr-label" for="c-blind">Jury à l'aveugle<span class="fr-hint-text">Auteur·e et service cachés aux jurés jusqu'à la décision ; la coordination les voit.</span></label></div>`}
       ${submit('Créer le défi')}
     </form>` : ''}`;
   const form = document.getElementById('new-challenge');
@@ -32,6 +35,7 @@ async function challenges() {
       const c = await api('POST', '/v1/challenges', {
         title: f.get('title'), theme: f.get('theme'), jury_quorum: Number(f.get('jury_quorum')),
         visibility: f.get('visibility'), support_threshold: Number(f.get('support_threshold') || 0),
+        blind_review: f.get('blind_review') === 'on',
         criteria: String(f.get('criteria')).split(',').map((s) => s.trim()).filter(Boolean)
           .map((name) => ({ name, weight: 1 })),
       });
@@ -75,10 +79,12 @@ async function challenge(id) {
       api('GET', `/v1/challenges/${enc}/scores`),
       accountNames()]);
     ranking = `<h2 class="fr-mt-4w">Classement</h2>${dataTable(`Classement (quorum : ${r.jury_quorum} grille${r.jury_quorum > 1 ? 's' : ''})`,
-      ['Rang', 'Idée', 'Statut', 'Moyenne pondérée /5', 'Grilles', 'Soutiens'],
+      ['Rang', 'Idée', 'Statut', 'Moyenne pondérée /5', 'Écart-type (min – max)', 'Grilles', 'Soutiens'],
       (r.ideas || []).map((i) => [int(i.rank), `<a href="/idees/${esc(i.idea_id)}">${esc(i.title)}</a>`, esc(word(IDEA_STATUS_ONE, i.status)),
         i.scorecard_count ? num(i.weighted_mean, 2) : '—',
-        `${int(i.scorecard_count)}${i.quorum_reached ? ' ' + badge('quorum atteint', 'success') : ''}`, int(i.supports || 0)]), 'ranking')}`;
+        i.scorecard_count > 1 ? `${num(i.dispersion || 0, 2)} (${num(i.min_score || 0, 2)} – ${num(i.max_score || 0, 2)})` : '—',
+        `${int(i.scorecard_count)}${i.quorum_reached ? ' ' + badge('quorum atteint', 'success') : ''}${i.conflicts ? ` — ${int(i.conflicts)} déport${i.conflicts > 1 ? 's' : ''}` : ''}`,
+        int(i.supports || 0)]), 'ranking')}`;
     // The jury's progress: for each juror, the ideas they scored and those still to score.
     const scored = {};
     for (const s of cards.scorecards || []) (scored[s.juror_id] ||= new Set()).add(s.idea_id);
@@ -105,7 +111,9 @@ async function challenge(id) {
     <form id="visibility" class="pep-form"><h2 class="fr-h6">Qui lit les idées</h2>
       ${select('v-visibility', 'Visibilité', 'visibility', Object.entries(VISIBILITY), { selected: openToAll ? 'VISIBILITY_AGENTS' : 'VISIBILITY_JURY' })}
       ${field('v-threshold', 'Soutiens qui présélectionnent une idée', { name: 'support_threshold', type: 'number', value: String(c.support_threshold || 0), attrs: 'min="0"', hint: '0 : aucun, le jury décide seul' })}
-      ${submit('Enregistrer la visibilité')}</form>` : `<p class="fr-text--sm">${openToAll ? 'Les idées de ce défi sont lisibles par tous les agents, qui peuvent les soutenir.' : 'Les idées de ce défi ne sont lues que par leurs auteurs et le jury.'}</p>`}
+      ${`<div class="fr-checkbox-group fr-mt-2w"><input type="checkbox" id="v-blind" name="blind_review"${c.blind_review ? ' checked' : ''}>
+        <label class="fr-label" for="v-blind">Jury à l'aveugle<span class="fr-hint-text">Auteur·e et service cachés aux jurés jusqu'à la décision ; la coordination les voit.</span></label></div>`}
+      ${submit('Enregistrer la visibilité')}</form>` : `<p class="fr-text--sm">${openToAll ? 'Les idées de ce défi sont lisibles par tous les agents, qui peuvent les soutenir.' : 'Les idées de ce défi ne sont lues que par leurs auteurs et le jury.'}${c.blind_review ? " Le jury les évalue à l'aveugle." : ''}</p>`}
     <h2>Idées par statut</h2><div class="pep-pipeline">${columns}</div>
     ${ranking}${progress}
     ${(isCoord || has('agent')) && c.status === 'CHALLENGE_STATUS_OPEN' ? `
@@ -133,7 +141,9 @@ async function challenge(id) {
   const vis = document.getElementById('visibility');
   if (vis) {
     onSubmit(vis, async (f) => {
-      await api('POST', `/v1/challenges/${enc}:visibility`, { visibility: f.get('visibility'), support_threshold: Number(f.get('support_threshold') || 0) });
+      await api('POST', `/v1/challenges/${enc}:visibility`, {
+        visibility: f.get('visibility'), support_threshold: Number(f.get('support_threshold') || 0), blind_review: f.get('blind_review') === 'on',
+      });
       toast('Visibilité enregistrée');
       render();
     });
@@ -154,9 +164,11 @@ async function challenge(id) {
 }
 
 // What a juror has scored of a challenge, and what is left: the ideas not decided beyond the
-// shortlist that have no scorecard of theirs (withdrawn ones count for neither).
+// shortlist that have no scorecard of theirs (withdrawn ones count for neither, nor their own
+// ideas and those they stepped aside on).
 function juryTally(ideas, scoredIds) {
-  const live = ideas.filter((i) => i.status !== 'IDEA_STATUS_WITHDRAWN');
+  const live = ideas.filter((i) => i.status !== 'IDEA_STATUS_WITHDRAWN' && i.author_id !== me.actor &&
+    !(i.conflicted_juror_ids || []).includes(me.actor));
   return {
     done: live.filter((i) => scoredIds.has(i.id)).length,
     left: live.filter((i) => !scoredIds.has(i.id) && (i.status === 'IDEA_STATUS_SUBMITTED' || i.status === 'IDEA_STATUS_SHORTLISTED')),
@@ -193,7 +205,11 @@ async function idea(id) {
     cards = (await api('GET', `/v1/ideas/${encodeURIComponent(id)}/scores`)).scorecards || [];
   }
   const mine = cards.find((s) => s.juror_id === me.actor);
-  const [names, follow] = await Promise.all([accountNames(), followButton('idea', i.id)]);
+  const stepped = (i.conflicted_juror_ids || []).includes(me.actor);
+  const ownIdea = i.author_id === me.actor;
+  const withdrawn = i.status === 'IDEA_STATUS_WITHDRAWN';
+  const thread = () => commentsSection(i.id, { closed: withdrawn });
+  const [names, follow, comments] = await Promise.all([accountNames(), followButton('idea', i.id), thread()]);
   const criteria = c.criteria || [];
   const decidable = i.status !== 'IDEA_STATUS_WITHDRAWN' && i.status !== 'IDEA_STATUS_REJECTED' &&
     i.status !== 'IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION';
@@ -202,13 +218,15 @@ async function idea(id) {
     <h1>Idée : ${esc(i.title)}</h1>
     ${follow}
     <p>Statut : <strong>${esc(word(IDEA_STATUS_ONE, i.status))}</strong> —
-       ${i.author_name ? `par ${esc(i.author_name)} (${esc(i.department)})` : 'auteur·e non affiché·e'}, déposée le ${longDate(i.submitted_at)}${i.hide_author && i.author_name ? ' — nom masqué aux autres agents' : ''}</p>
+       ${i.author_name ? `par ${esc(i.author_name)} (${esc(i.department)})` : c.blind_review && onJury ? "auteur·e masqué·e au jury jusqu'à la décision" : 'auteur·e non affiché·e'}, déposée le ${longDate(i.submitted_at)}${i.hide_author && i.author_name ? ' — nom masqué aux autres agents' : ''}</p>
     ${c.visibility === 'VISIBILITY_AGENTS' ? `<p class="pep-support"><span id="supports">${supportsText(i.supports)}</span>
       ${i.author_id !== me.actor && has('agent') && supportable(i) ? `<button type="button" id="support" class="fr-btn fr-btn--sm fr-ml-1w" aria-pressed="${Boolean(i.supported_by_me)}">Soutenir cette idée</button>` : ''}</p>` : ''}
     <h2>Problème</h2><p>${esc(i.problem)}</p><h2>Proposition</h2><p>${esc(i.proposal)}</p>
     ${cards.length ? `<h2>Grilles d'évaluation</h2>${dataTable('Évaluations du jury', ['Juré', 'Note pondérée /5', 'Commentaire', 'Le'],
       cards.map((s) => [esc(names[s.juror_id] || (s.juror_id === me.actor ? 'Vous' : s.juror_id)), num(s.weighted_score, 2), esc(s.comment), date(s.scored_at)]))}` : ''}
-    ${onJury ? `<h2 class="fr-mt-4w">${mine ? 'Modifier mon évaluation' : 'Évaluer'}</h2><form id="score" class="pep-form">
+    ${onJury && stepped ? alertBox('info', "Vous vous êtes déporté·e sur cette idée (conflit d'intérêts) : votre grille et votre voix ne comptent pas pour elle.") : ''}
+    ${onJury && !stepped && !ownIdea ? `<p><button type="button" id="conflict" class="fr-btn fr-btn--tertiary fr-btn--sm">Me déporter (conflit d'intérêts)</button></p>` : ''}
+    ${onJury && !stepped && !ownIdea ? `<h2 class="fr-mt-4w">${mine ? 'Modifier mon évaluation' : 'Évaluer'}</h2><form id="score" class="pep-form">
       ${criteria.map((k, n) => field(`s-${n}`, `Note « ${k.name} » (0 à 5)`, { name: k.name, type: 'number', required: true,
     hint: `Poids ${num(k.weight, 0)}`, attrs: 'min="0" max="5" step="1"',
     value: mine ? String((mine.scores || []).find((x) => x.criterion === k.name)?.score ?? '') : '' })).join('')}
@@ -219,8 +237,10 @@ async function idea(id) {
     ['IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION', 'Retenir pour expérimentation'], ['IDEA_STATUS_REJECTED', 'Écarter']])}
       ${field('d-rationale', 'Motif', { name: 'rationale' })}
       ${field('d-prize', 'Prix (si primée)', { name: 'prize' })}
-      ${submit('Enregistrer la décision')}</form>` : ''}`;
+      ${submit('Enregistrer la décision')}</form>` : ''}
+    ${comments}`;
   wireFollow();
+  wireComments(i.id, thread);
   const support = document.getElementById('support');
   if (support) {
     support.addEventListener('click', async () => {
@@ -233,6 +253,13 @@ async function idea(id) {
       } catch (e) { toast('Erreur : ' + e.message, true); }
     });
   }
+  document.getElementById('conflict')?.addEventListener('click', async () => {
+    try {
+      await api('POST', `/v1/ideas/${encodeURIComponent(id)}:declare-conflict`);
+      toast("Vous êtes déporté·e sur cette idée : le reste du jury l'évalue.");
+      render();
+    } catch (e) { toast('Erreur : ' + e.message, true); }
+  });
   const score = document.getElementById('score');
   if (score) {
     onSubmit(score, async (f) => {
