@@ -219,6 +219,22 @@ void Describe(const LedgerRecord& r, Context& ctx, av1::TimelineEntry* e) {
                                 Score(ev.scorecard().weighted_score()), "/5"));
     AddChange(e, absl::StrCat("note de ", ev.scorecard().juror_id()), "",
               Score(ev.scorecard().weighted_score()));
+  } else if (t == "CoauthorInvited") {
+    e->set_summary("Invitation d'un·e co-auteur·e");
+  } else if (t == "CoauthorJoined") {
+    e->set_summary("Un·e co-auteur·e rejoint l'idée");
+  } else if (t == "ScorecardCommitted") {
+    e->set_summary("Évaluation scellée d'un juré (son empreinte seule ; les notes à la levée des scellés)");
+  } else if (t == "ScorecardRevealed") {
+    iv1::Scorecard card;
+    card.ParseFromString(Parse<iv1::ScorecardRevealed>(r).card());
+    e->set_summary(absl::StrCat("Évaluation descellée du juré ", card.juror_id(), " : ",
+                                Score(card.weighted_score()), "/5, conforme à son empreinte"));
+    AddChange(e, absl::StrCat("note de ", card.juror_id()), "", Score(card.weighted_score()));
+  } else if (t == "ScoresRevealed") {
+    auto ev = Parse<iv1::ScoresRevealed>(r);
+    e->set_summary(absl::StrCat("Notes du jury descellées ensemble : ", ev.scorecards(), " grille",
+                                ev.scorecards() > 1 ? "s" : ""));
   } else if (t == "IdeaShortlisted") {
     auto ev = Parse<iv1::IdeaShortlisted>(r);
     IdeaDecision(e, ctx, ev.idea_id(), ev.decision(), "Idée présélectionnée par le jury");
@@ -245,6 +261,17 @@ void Describe(const LedgerRecord& r, Context& ctx, av1::TimelineEntry* e) {
     e->set_summary(absl::StrCat(t == "IdeaSupported" ? "Soutien d'un agent" : "Soutien retiré",
                                 " (", ev.supports(), " au total)"));
     AddChange(e, "soutiens", "", absl::StrCat(ev.supports()));
+  } else if (t == "ResultsScheduled") {
+    auto ev = Parse<iv1::ResultsScheduled>(r);
+    e->set_summary(absl::StrCat("Résultats du défi annoncés ensemble le ", Date(FromTimestamp(ev.results_at()))));
+  } else if (t == "IdeaDecisionRecorded") {  // the outcome is published with the results, not before
+    auto ev = Parse<iv1::IdeaDecisionRecorded>(r);
+    e->set_summary(absl::StrCat("Décision du jury enregistrée, publiée avec les résultats du ",
+                                Date(FromTimestamp(ev.results_at()))));
+  } else if (t == "ResultsAnnounced") {
+    auto ev = Parse<iv1::ResultsAnnounced>(r);
+    e->set_summary(absl::StrCat("Résultats annoncés : ", ev.decisions(), " décision",
+                                ev.decisions() > 1 ? "s publiées" : " publiée", " ensemble"));
   } else if (t == "ConflictDeclared") {
     auto ev = Parse<iv1::ConflictDeclared>(r);
     e->set_summary(absl::StrCat("Un juré se déporte (conflit d'intérêts)",
@@ -463,7 +490,7 @@ av1::Timeline BuildTimeline(const std::string& subject, const std::vector<Ledger
 
 void WithholdJuryDetail(av1::Timeline& timeline) {
   for (av1::TimelineEntry& e : *timeline.mutable_entries()) {
-    if (e.type() != "IdeaScored") continue;
+    if (e.type() != "IdeaScored" && e.type() != "ScorecardRevealed") continue;
     e.clear_actor();
     e.clear_actor_name();
     e.clear_changes();

@@ -24,7 +24,8 @@ constexpr const char* kKnownTypes[] = {
     "TeamMemberRemoved", "FeedbackReceived", "FeedbackModerated", "JurorsRemoved",
     "ChallengeVisibilityChanged", "IdeaSupported", "IdeaSupportWithdrawn", "NotificationSent",
     "NotificationUndeliverable", "IdeaCommented", "CommentEdited", "CommentReported", "CommentHidden",
-    "ConflictDeclared",
+    "ConflictDeclared", "ResultsScheduled", "IdeaDecisionRecorded", "ResultsAnnounced",
+    "ScorecardCommitted", "ScorecardRevealed", "ScoresRevealed", "CoauthorInvited", "CoauthorJoined",
     "other"};
 
 }  // namespace

@@ -201,6 +201,11 @@ av1::Lineage LineageWithAnswers(const std::string& subject, const std::vector<Le
     } else if (t == "IdeaScored") {
       auto card = Parse<iv1::IdeaScored>(*r).scorecard();
       scores[card.juror_id()] = card.weighted_score();
+    } else if (t == "ScorecardRevealed") {  // a sealed card, once revealed
+      iv1::Scorecard card;
+      if (card.ParseFromString(Parse<iv1::ScorecardRevealed>(*r).card())) {
+        scores[card.juror_id()] = card.weighted_score();
+      }
     } else if (t == "IdeaShortlisted" || t == "IdeaAwarded" || t == "IdeaRejected" ||
                t == "IdeaSelected") {
       auto d = Parse<iv1::IdeaSelected>(*r).decision();
@@ -309,6 +314,12 @@ av1::Lineage BuildLineage(const std::string& subject, const std::vector<LedgerRe
   return b.Build(challenge_records);
 }
 
-bool JuryOnly(const LedgerRecord& r) { return r.envelope.type == "pepiniere.ideas.v1.IdeaScored"; }
+// Scorecards, and decisions recorded before their announcement (published later as their own
+// events): the jury's and the coordinators'.
+bool JuryOnly(const LedgerRecord& r) {
+  return r.envelope.type == "pepiniere.ideas.v1.IdeaScored" ||
+         r.envelope.type == "pepiniere.ideas.v1.ScorecardRevealed" ||
+         r.envelope.type == "pepiniere.ideas.v1.IdeaDecisionRecorded";
+}
 
 }  // namespace pep::audit

@@ -11,6 +11,7 @@
 #include "common/status.h"
 #include "pepiniere/audit/v1/log.pb.h"
 #include "pepiniere/gateway/v1/events.pb.h"
+#include "sealed/sealed.h"
 #include "services/audit/log_index.h"
 #include "services/audit/log_index_rows.h"
 
@@ -250,6 +251,7 @@ absl::StatusOr<LedgerReport> LogIndex::Verify(const std::string& subject) {
   std::vector<std::pair<int64_t, tlog::Hash>> leaves;
   std::set<std::string> subjects;
   std::map<std::string, std::map<int64_t, std::vector<std::string>>> versions;  // aggregate -> v -> ce_ids
+  sealed::Checker seals;  // sealed scoring: each reveal against its commitment (LEDGER.md)
   {
     auto q = subject.empty()
                  ? reader->Prepare(absl::StrCat("SELECT ", kColumns, " FROM entries ORDER BY idx"))
@@ -287,6 +289,9 @@ absl::StatusOr<LedgerReport> LogIndex::Verify(const std::string& subject) {
         broken(absl::StrCat("entry ", stored.log_index, ": the leaf hash does not recompute"));
       }
       leaves.emplace_back(stored.log_index, leaf);
+      if (auto problem = seals.Add(stored.envelope.type, stored.payload)) {
+        broken(absl::StrCat("entry ", stored.log_index, ": ", *problem));
+      }
     }
   }
   report.subjects = static_cast<int64_t>(subjects.size());

@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "sealed/sealed.h"
 #include "absl/strings/str_join.h"
 #include "common/clock.h"
 #include "common/config.h"
@@ -74,6 +75,7 @@ int LedgerVerify(const Args& a) {
   std::map<std::string, std::set<int64_t>> versions;
   std::set<uint64_t> seen;
   int64_t entries = 0, withheld = 0;
+  pep::sealed::Checker seals;  // sealed scoring: each reveal against its commitment (LEDGER.md)
   const google::protobuf::Struct* end = nullptr;
   for (size_t i = 1; i < lines.size(); ++i) {
     const auto& f = lines[i].fields();
@@ -101,6 +103,9 @@ int LedgerVerify(const Args& a) {
       const pep::tlog::Hash h = pep::tlog::Sha256(Unb64(Str(lines[i], "payload"), &payload) ? payload : "");
       if (std::string_view(reinterpret_cast<const char*>(h.data()), 32) != fields[11]) {
         problems.push_back(absl::StrCat(where, " (", ce_id, "): the payload does not hash to the entry"));
+      }
+      if (auto problem = seals.Add(fields[1], payload)) {
+        problems.push_back(absl::StrCat(where, " (", ce_id, "): ", *problem));
       }
     }
     std::vector<pep::tlog::Hash> proof;

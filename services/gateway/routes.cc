@@ -168,6 +168,14 @@ void Gateway::BuildRoutes() {
   add("POST", "/v1/ideas/{idea_id}/scores", J, "Évaluer une idée (juré)", Body::kJson,
       iv1::ScoreIdeaRequest::descriptor(), iv1::Scorecard::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::ScoreIdea));
+  add("POST", "/v1/challenges/{challenge_id}:reveal-scores", C,
+      "Lever les scellés : publier les grilles du jury, chacune vérifiée contre son empreinte, et clore l'évaluation",
+      Body::kJson, iv1::ChallengeTransitionRequest::descriptor(), iv1::Challenge::descriptor(), &b.ideas,
+      Unary(b.ideas, ideas, &IS::RevealScores));
+  add("POST", "/v1/challenges/{challenge_id}:schedule-results", C,
+      "Annoncer les résultats ensemble : les décisions d'ici là sont publiées à cette date", Body::kJson,
+      iv1::ScheduleResultsRequest::descriptor(), iv1::Challenge::descriptor(), &b.ideas,
+      Unary(b.ideas, ideas, &IS::ScheduleResults));
   add("POST", "/v1/ideas/{idea_id}:declare-conflict", J,
       "Se déporter sur une idée (conflit d'intérêts) : sa grille et sa voix ne comptent plus pour elle",
       Body::kNone, iv1::DeclareConflictRequest::descriptor(), iv1::Idea::descriptor(), &b.ideas,
@@ -191,6 +199,15 @@ void Gateway::BuildRoutes() {
   add("DELETE", "/v1/ideas/{idea_id}/support", A, "Retirer son soutien", Body::kNone,
       iv1::SupportIdeaRequest::descriptor(), iv1::Idea::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::WithdrawSupport));
+  // Co-authors: an author's single-use invitation, and a colleague joining with its code.
+  add("POST", "/v1/ideas/{idea_id}/coauthor-invitations", A,
+      "Inviter un·e collègue comme co-auteur·e (un code à lui transmettre, valable 14 jours, une fois)",
+      Body::kNone, iv1::InviteCoauthorRequest::descriptor(), iv1::CoauthorInvitation::descriptor(), &b.ideas,
+      Unary(b.ideas, ideas, &IS::InviteCoauthor,
+            UnaryOptions<iv1::InviteCoauthorRequest, iv1::CoauthorInvitation>{.ok_status = 201}));
+  add("POST", "/v1/ideas/{idea_id}:join", A, "Rejoindre une idée comme co-auteur·e, avec le code reçu",
+      Body::kJson, iv1::JoinIdeaRequest::descriptor(), iv1::Idea::descriptor(), &b.ideas,
+      Unary(b.ideas, ideas, &IS::JoinIdea));
   // Comments go with the idea: whoever reads it reads and writes them (pep-ideas decides).
   add("GET", "/v1/ideas/{idea_id}/comments", C | J | A,
       "Les commentaires d'une idée (chaque réponse après son commentaire)", Body::kNone,

@@ -25,12 +25,7 @@ namespace {
 // The idea and its challenge, if the caller may read the idea (its comments go with it).
 absl::Status LoadReadable(IdeasTx& tx, const auth::Principal& p, const std::string& idea_id,
                           v1::Idea* idea, v1::Challenge* c) {
-  auto got = tx.GetIdea(idea_id);
-  if (!got.ok()) return got.status();
-  *idea = std::move(*got);
-  auto ch = tx.GetChallenge(idea->challenge_id());
-  if (!ch.ok()) return ch.status();
-  *c = std::move(*ch);
+  PEP_RETURN_IF_ERROR(tx.GetIdeaAndChallenge(idea_id, idea, c));
   if (!MayRead(p, *c, *idea)) {
     return absl::PermissionDeniedError("this idea and its comments are not readable by '" + p.id + "'");
   }
@@ -60,7 +55,7 @@ absl::Status IdeasService::CheckCommentRate(const auth::Principal& p, absl::Time
 // How a reader sees a comment: hidden text for coordinators only, reports for them only, and
 // the idea's author unnamed where the idea hides them.
 void IdeasService::ShowComment(const auth::Principal& p, const v1::Idea& shown_idea,
-                               const std::string& idea_author, v1::Comment* c) const {
+                               const v1::Idea& idea, v1::Comment* c) const {
   const bool coordinator = p.HasRole("coordinator");
   if (c->hidden() && !coordinator) {
     c->clear_body();
@@ -70,9 +65,9 @@ void IdeasService::ShowComment(const auth::Principal& p, const v1::Idea& shown_i
     c->set_reports(0);
     c->clear_report_reasons();
   }
-  if (c->author_id() == idea_author && shown_idea.author_id().empty()) {
+  if (shown_idea.author_id().empty() && IsAuthor(idea, c->author_id())) {
+    c->set_author_name(c->author_id() == idea.author_id() ? "L'auteur·e de l'idée" : "Un·e co-auteur·e de l'idée");
     c->clear_author_id();
-    c->set_author_name("L'auteur·e de l'idée");
   }
 }
 
@@ -135,7 +130,7 @@ grpc::Status IdeasService::AddComment(grpc::ServerContext* ctx, const v1::AddCom
   if (!replay) Committed(false);
   v1::Idea shown = idea;
   ShowTo(*p, c, &shown);
-  ShowComment(*p, shown, idea.author_id(), &comment);
+  ShowComment(*p, shown, idea, &comment);
   *out = std::move(comment);
   return grpc::Status::OK;
 }
@@ -185,7 +180,7 @@ grpc::Status IdeasService::EditComment(grpc::ServerContext* ctx, const v1::EditC
   if (changed) Committed(false);
   v1::Idea shown = idea;
   ShowTo(*p, c, &shown);
-  ShowComment(*p, shown, idea.author_id(), &comment);
+  ShowComment(*p, shown, idea, &comment);
   *out = std::move(comment);
   return grpc::Status::OK;
 }
@@ -214,7 +209,7 @@ grpc::Status IdeasService::ListComments(grpc::ServerContext* ctx, const v1::List
     if (auto it = reasons.find(comment.id()); it != reasons.end()) {
       for (auto& r : it->second) comment.add_report_reasons(std::move(r));
     }
-    ShowComment(*p, shown, idea.author_id(), &comment);
+    ShowComment(*p, shown, idea, &comment);
     *out->add_comments() = std::move(comment);
   }
   return grpc::Status::OK;
@@ -254,7 +249,7 @@ grpc::Status IdeasService::ReportComment(grpc::ServerContext* ctx,
   comment.set_reported_by_me(true);
   v1::Idea shown = idea;
   ShowTo(*p, c, &shown);
-  ShowComment(*p, shown, idea.author_id(), &comment);
+  ShowComment(*p, shown, idea, &comment);
   *out = std::move(comment);
   return grpc::Status::OK;
 }

@@ -139,6 +139,14 @@ absl::Status ValidateAddComment(const v1::AddCommentRequest& r) {
   return Text("request_id", r.request_id(), 0, 64);
 }
 
+absl::Status ValidateJoin(const v1::JoinIdeaRequest& r) {
+  PEP_RETURN_IF_ERROR(Id("idea_id", r.idea_id()));
+  if (r.code().size() != 32 || r.code().find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return FieldError("code", "is the 32-character code of an invitation");
+  }
+  return Text("name", r.name(), 1, kNameMax);
+}
+
 absl::Status ValidateEditComment(const v1::EditCommentRequest& r) {
   PEP_RETURN_IF_ERROR(Id("comment_id", r.comment_id()));
   return Text("body", r.body(), 1, kCommentMax);
@@ -358,8 +366,15 @@ std::vector<v1::RankedIdea> RankIdeas(
   return out;
 }
 
+bool IsAuthor(const v1::Idea& idea, std::string_view account_id) {
+  if (account_id.empty()) return false;
+  if (idea.author_id() == account_id) return true;
+  return std::any_of(idea.coauthors().begin(), idea.coauthors().end(),
+                     [&](const v1::Coauthor& c) { return c.account_id() == account_id; });
+}
+
 bool CardCounts(const v1::Idea& idea, const v1::Scorecard& card) {
-  if (!idea.author_id().empty() && card.juror_id() == idea.author_id()) return false;
+  if (IsAuthor(idea, card.juror_id())) return false;
   return std::find(idea.conflicted_juror_ids().begin(), idea.conflicted_juror_ids().end(),
                    card.juror_id()) == idea.conflicted_juror_ids().end();
 }

@@ -38,6 +38,7 @@ absl::Status ValidateWithdraw(const v1::WithdrawIdeaRequest& r);
 inline constexpr int kReasonMax = 500;
 inline constexpr absl::Duration kCommentEditWindow = absl::Minutes(15);
 absl::Status ValidateAddComment(const v1::AddCommentRequest& r);
+absl::Status ValidateJoin(const v1::JoinIdeaRequest& r);
 absl::Status ValidateEditComment(const v1::EditCommentRequest& r);
 absl::Status ValidateReportComment(const v1::ReportCommentRequest& r);
 absl::Status ValidateHideComment(const v1::HideCommentRequest& r);
@@ -73,6 +74,8 @@ double WeightedScore(const v1::Challenge& c, const v1::Scorecard& card);
 std::vector<v1::RankedIdea> RankIdeas(
     const v1::Challenge& c, const std::vector<v1::Idea>& ideas,
     const absl::flat_hash_map<std::string, std::vector<v1::Scorecard>>& scorecards);
+// The idea's author or one of its co-authors.
+bool IsAuthor(const v1::Idea& idea, std::string_view account_id);
 // Whether a juror's scorecard counts for an idea: not its author's, not a juror's who declared
 // a conflict of interest on it.
 bool CardCounts(const v1::Idea& idea, const v1::Scorecard& card);

@@ -7,6 +7,7 @@
 #include "common/status.h"
 #include "common/uuid.h"
 #include "pepiniere/ideas/v1/events.pb.h"
+#include "sealed/sealed.h"
 #include "services/ideas/ideas_service.h"
 #include "services/ideas/service_rules.h"
 
@@ -97,9 +98,9 @@ grpc::Status IdeasService::ScoreIdea(grpc::ServerContext* ctx, const v1::ScoreId
       return absl::PermissionDeniedError(
           absl::StrCat("'", p->id, "' is not a juror of this idea's challenge"));
     }
-    if (idea->author_id() == p->id) {  // a juror's own idea is judged by the rest of the jury
+    if (IsAuthor(*idea, p->id)) {  // a juror's own idea is judged by the rest of the jury
       return absl::PermissionDeniedError(
-          absl::StrCat("'", p->id, "' submitted this idea: a juror does not score their own idea"));
+          absl::StrCat("'", p->id, "' is an author of this idea: a juror does not score their own idea"));
     }
     if (std::find(idea->conflicted_juror_ids().begin(), idea->conflicted_juror_ids().end(), p->id) !=
         idea->conflicted_juror_ids().end()) {
@@ -108,6 +109,10 @@ grpc::Status IdeasService::ScoreIdea(grpc::ServerContext* ctx, const v1::ScoreId
     }
     PEP_RETURN_IF_ERROR(ValidateScore(*req, *c));
     PEP_RETURN_IF_ERROR(CheckScorable(*idea));
+    if (c->sealed_scoring() && c->scores_revealed()) {
+      return absl::FailedPreconditionError(
+          "the scores of this challenge were revealed: scoring is closed (a revealed card is final)");
+    }
     card.set_idea_id(idea->id());
     card.set_juror_id(p->id);
     *card.mutable_scores() = req->scores();
@@ -118,6 +123,17 @@ grpc::Status IdeasService::ScoreIdea(grpc::ServerContext* ctx, const v1::ScoreId
     if (!replaced.ok()) return replaced.status();
     idea->set_version(idea->version() + 1);
     PEP_RETURN_IF_ERROR(tx.PutIdea(*idea));
+    if (c->sealed_scoring()) {  // on the ledger, only a commitment to the card until the reveal
+      const std::string salt = sealed::NewSalt();
+      const std::string commitment = sealed::Commitment(salt, card.SerializeAsString());
+      PEP_RETURN_IF_ERROR(tx.PutSeal(card.idea_id(), card.juror_id(), salt, commitment));
+      v1::ScorecardCommitted ev;
+      ev.set_idea_id(idea->id());
+      ev.set_challenge_id(c->id());
+      ev.set_juror_id(p->id);
+      ev.set_commitment(commitment);
+      return tx.Emit(idea->id(), idea->id(), idea->version(), ev, p->id, tx.Now());
+    }
     v1::IdeaScored ev;
     *ev.mutable_scorecard() = card;
     ev.set_challenge_id(c->id());
@@ -138,12 +154,7 @@ grpc::Status IdeasService::DeclareConflict(grpc::ServerContext* ctx,
   v1::Challenge c;
   bool changed = false;
   PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
-    auto got = tx.GetIdea(req->idea_id());
-    if (!got.ok()) return got.status();
-    idea = std::move(*got);
-    auto ch = tx.GetChallenge(idea.challenge_id());
-    if (!ch.ok()) return ch.status();
-    c = std::move(*ch);
+    PEP_RETURN_IF_ERROR(tx.GetIdeaAndChallenge(req->idea_id(), &idea, &c));
     if (!internal::IsJurorOf(*p, c)) {
       return absl::PermissionDeniedError(
           absl::StrCat("'", p->id, "' is not a juror of this idea's challenge: no conflict to declare"));
@@ -188,7 +199,7 @@ grpc::Status IdeasService::ListScorecards(grpc::ServerContext* ctx,
     auto cards = store_.ScorecardsOfChallenge(c->id());
     PEP_GRPC_RETURN_IF_ERROR(cards.status());
     for (auto& [idea_id, of_idea] : *cards) {
-      for (auto& card : of_idea) *out->add_scorecards() = std::move(card);
+      for (auto& card : of_idea) *out->add_scorecards() = Sealed(*p, *c, std::move(card));
     }
     return grpc::Status::OK;
   }
@@ -205,7 +216,7 @@ grpc::Status IdeasService::ListScorecards(grpc::ServerContext* ctx,
   PEP_GRPC_RETURN_IF_ERROR(RequireCoordinatorOrJuror(*p, *c, "reading scorecards"));
   auto cards = store_.Scorecards(req->idea_id());
   PEP_GRPC_RETURN_IF_ERROR(cards.status());
-  for (auto& c : *cards) *out->add_scorecards() = std::move(c);
+  for (auto& card : *cards) *out->add_scorecards() = Sealed(*p, *c, std::move(card));
   return grpc::Status::OK;
 }
 
@@ -219,6 +230,15 @@ grpc::Status IdeasService::RankIdeas(grpc::ServerContext* ctx, const v1::RankIde
   auto c = store_.GetChallenge(req->challenge_id());
   PEP_GRPC_RETURN_IF_ERROR(c.status());
   PEP_GRPC_RETURN_IF_ERROR(RequireCoordinatorOrJuror(*p, *c, "the ranking"));
+  if (c->sealed_scoring()) {
+    if (!c->scores_revealed()) {
+      return ToGrpcStatus(absl::FailedPreconditionError(
+          "the scores are sealed: the ranking is computed once a coordinator reveals them"));
+    }
+    auto sealed = store_.SealedCards(c->id());  // what is ranked is what was committed to
+    PEP_GRPC_RETURN_IF_ERROR(sealed.status());
+    PEP_GRPC_RETURN_IF_ERROR(CheckSeals(*sealed));
+  }
   auto ideas = store_.IdeasOfChallenge(c->id());
   PEP_GRPC_RETURN_IF_ERROR(ideas.status());
   auto cards = store_.ScorecardsOfChallenge(c->id());
@@ -235,13 +255,20 @@ grpc::Status IdeasService::DecideIdea(grpc::ServerContext* ctx, const v1::Decide
   PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "deciding on an idea"));
   PEP_GRPC_RETURN_IF_ERROR(ValidateDecide(*req));
   v1::Idea idea;
+  bool held = false;
   PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
     auto got = tx.GetIdea(req->idea_id());
     if (!got.ok()) return got.status();
     idea = std::move(*got);
-    PEP_RETURN_IF_ERROR(CheckIdeaTransition(idea.status(), req->decision()));
+    // A decision waiting for the announcement counts as taken: the next one follows from it.
+    const int waiting = idea.pending_decisions_size();
+    PEP_RETURN_IF_ERROR(CheckIdeaTransition(
+        waiting > 0 ? idea.pending_decisions(waiting - 1).outcome() : idea.status(), req->decision()));
     auto c = tx.GetChallenge(idea.challenge_id());
     if (!c.ok()) return c.status();
+    if (c->sealed_scoring() && !c->scores_revealed()) {
+      return absl::FailedPreconditionError("the scores are sealed: decide once they are revealed");
+    }
     auto cards = tx.Scorecards(idea.id());
     if (!cards.ok()) return cards.status();
     PEP_RETURN_IF_ERROR(CheckQuorum(*c, CountedCards(idea, *cards)));
@@ -252,39 +279,24 @@ grpc::Status IdeasService::DecideIdea(grpc::ServerContext* ctx, const v1::Decide
     d.set_prize(req->prize());
     d.set_decided_by(p->id);
     *d.mutable_decided_at() = ToTimestamp(now);
-    idea.set_status(req->decision());
-    *idea.mutable_last_decision() = d;
+    if (!c->has_results_at() || c->results_announced()) return Publish(tx, idea, d, now);
+    // Results are announced together: recorded now, published at results_at.
+    held = true;
+    *idea.add_pending_decisions() = d;
     idea.set_version(idea.version() + 1);
-    *idea.mutable_updated_at() = ToTimestamp(now);
     PEP_RETURN_IF_ERROR(tx.PutIdea(idea));
-    auto emit = [&](auto ev) {
-      ev.set_idea_id(idea.id());
-      *ev.mutable_decision() = d;
-      return ev;
-    };
-    switch (req->decision()) {
-      case v1::IDEA_STATUS_SHORTLISTED:
-        return tx.Emit(idea.id(), idea.id(), idea.version(), emit(v1::IdeaShortlisted()), p->id, now);
-      case v1::IDEA_STATUS_AWARDED:
-        return tx.Emit(idea.id(), idea.id(), idea.version(), emit(v1::IdeaAwarded()), p->id, now);
-      case v1::IDEA_STATUS_REJECTED:
-        return tx.Emit(idea.id(), idea.id(), idea.version(), emit(v1::IdeaRejected()), p->id, now);
-      case v1::IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION: {
-        v1::IdeaSelected ev = emit(v1::IdeaSelected());
-        ev.set_challenge_id(idea.challenge_id());
-        ev.set_title(idea.title());
-        ev.set_problem(idea.problem());
-        ev.set_proposal(idea.proposal());
-        ev.set_author_name(idea.author_name());
-        ev.set_department(idea.department());
-        return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now);
-      }
-      default:
-        return absl::InternalError("unreachable: decision validated above");
-    }
+    c->set_pending_decisions(c->pending_decisions() + 1);
+    c->set_version(c->version() + 1);
+    PEP_RETURN_IF_ERROR(tx.PutChallenge(*c));
+    v1::IdeaDecisionRecorded ev;
+    ev.set_idea_id(idea.id());
+    ev.set_challenge_id(c->id());
+    *ev.mutable_decision() = d;
+    *ev.mutable_results_at() = c->results_at();
+    return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now);
   }));
-  Committed(true);
-  metrics_.decisions(req->decision()).Increment();
+  Committed(!held);
+  if (!held) metrics_.decisions(req->decision()).Increment();
   *out = std::move(idea);
   return grpc::Status::OK;
 }

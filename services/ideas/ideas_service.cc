@@ -119,6 +119,7 @@ grpc::Status IdeasService::CreateChallenge(grpc::ServerContext* ctx,
                                                                  : v1::VISIBILITY_JURY);
     c.set_support_threshold(req->support_threshold());
     c.set_blind_review(req->blind_review());
+    c.set_sealed_scoring(req->sealed_scoring());
     c.set_status(v1::CHALLENGE_STATUS_DRAFT);
     c.set_created_by(p->id);
     *c.mutable_created_at() = ToTimestamp(now);
@@ -349,6 +350,14 @@ grpc::Status IdeasService::EditIdea(grpc::ServerContext* ctx, const v1::EditIdea
     idea = std::move(*got);
     PEP_RETURN_IF_ERROR(RequireAuthorOrCoordinator(*p, idea));
     PEP_RETURN_IF_ERROR(CheckEditable(idea));
+    if (!p->HasRole("coordinator")) {  // the jury examines a closed challenge's ideas as filed
+      auto c = tx.GetChallenge(idea.challenge_id());
+      if (!c.ok()) return c.status();
+      if (c->status() != v1::CHALLENGE_STATUS_OPEN) {
+        return absl::FailedPreconditionError(
+            "the challenge is closed: its ideas are examined as they were filed (a coordinator may correct one)");
+      }
+    }
     v1::IdeaEdited ev;
     ev.set_idea_id(idea.id());
     auto change = [&](const char* field, const std::string& next, std::string* cur, bool pii) {

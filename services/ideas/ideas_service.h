@@ -96,6 +96,17 @@ class IdeasService final : public v1::IdeaService::Service {
                              v1::Comment*) override;
   grpc::Status HideComment(grpc::ServerContext*, const v1::HideCommentRequest*, v1::Comment*) override;
   grpc::Status DeclareConflict(grpc::ServerContext*, const v1::DeclareConflictRequest*, v1::Idea*) override;
+  grpc::Status ScheduleResults(grpc::ServerContext*, const v1::ScheduleResultsRequest*,
+                               v1::Challenge*) override;
+  grpc::Status RevealScores(grpc::ServerContext*, const v1::ChallengeTransitionRequest*,
+                            v1::Challenge*) override;
+  grpc::Status InviteCoauthor(grpc::ServerContext*, const v1::InviteCoauthorRequest*,
+                              v1::CoauthorInvitation*) override;
+  grpc::Status JoinIdea(grpc::ServerContext*, const v1::JoinIdeaRequest*, v1::Idea*) override;
+
+  // Publishes together the decisions of each challenge whose announcement time has come;
+  // returns how many (main() calls it every second; tests with their clock).
+  absl::StatusOr<int> PublishDueResults();
 
  private:
   absl::StatusOr<auth::Principal> Caller(grpc::ServerContext* ctx) const;
@@ -113,8 +124,15 @@ class IdeasService final : public v1::IdeaService::Service {
   // The idea and its challenge, if `p` may read the idea (PERMISSION_DENIED otherwise).
   absl::Status ReadableIdea(const auth::Principal& p, const std::string& idea_id, v1::Idea* idea,
                             v1::Challenge* c);
+  // Makes a decision public: the idea's status and last decision, and the event pep-notify and
+  // pep-incubation act on (IdeaShortlisted, IdeaAwarded, IdeaRejected, IdeaSelected).
+  absl::Status Publish(IdeasTx& tx, v1::Idea& idea, const v1::Decision& d, absl::Time when);
+  // Sealed scoring (ideas_sealed.cc): each stored card against its commitment (DATA_LOSS naming
+  // the first that differs), and a card as `p` may see it while the scores are sealed.
+  static absl::Status CheckSeals(const std::vector<SealedCard>& cards);
+  static v1::Scorecard Sealed(const auth::Principal& p, const v1::Challenge& c, v1::Scorecard card);
   absl::Status CheckCommentRate(const auth::Principal& p, absl::Time now);
-  void ShowComment(const auth::Principal& p, const v1::Idea& shown_idea, const std::string& idea_author,
+  void ShowComment(const auth::Principal& p, const v1::Idea& shown_idea, const v1::Idea& idea,
                    v1::Comment* c) const;
 
   IdeasStore& store_;

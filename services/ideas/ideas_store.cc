@@ -91,6 +91,29 @@ CREATE TABLE comment_reports (
   PRIMARY KEY (comment_id, account_id)
 );
 )sql"},
+      {6, R"sql(
+CREATE TABLE seals (
+  idea_id    TEXT NOT NULL,
+  juror_id   TEXT NOT NULL,
+  salt       BYTEA NOT NULL,
+  commitment BYTEA NOT NULL,
+  PRIMARY KEY (idea_id, juror_id)
+);
+)sql"},
+      {7, R"sql(
+CREATE TABLE invitations (
+  code_hash  BYTEA PRIMARY KEY,
+  idea_id    TEXT NOT NULL REFERENCES ideas(id),
+  expires_us BIGINT NOT NULL,
+  used_by    TEXT
+);
+CREATE TABLE coauthors (
+  idea_id    TEXT NOT NULL REFERENCES ideas(id),
+  account_id TEXT NOT NULL,
+  PRIMARY KEY (idea_id, account_id)
+);
+CREATE INDEX coauthors_by_account ON coauthors(account_id, idea_id);
+)sql"},
   };
   return *m;
 }
@@ -125,6 +148,16 @@ absl::StatusOr<v1::Idea> IdeasTx::GetIdea(const std::string& id) {
   return GetProto<v1::Idea>(db_, kGetIdea, id, "idea");
 }
 
+absl::Status IdeasTx::GetIdeaAndChallenge(const std::string& idea_id, v1::Idea* idea, v1::Challenge* c) {
+  auto got = GetIdea(idea_id);
+  if (!got.ok()) return got.status();
+  *idea = std::move(*got);
+  auto ch = GetChallenge(idea->challenge_id());
+  if (!ch.ok()) return ch.status();
+  *c = std::move(*ch);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<v1::Idea>> IdeasTx::FindByRequestId(const std::string& author_id,
                                                                  const std::string& request_id) {
   return FindByRequest<v1::Idea>(db_, "SELECT data FROM ideas WHERE author_id = ? AND request_id = ?",
@@ -144,6 +177,13 @@ absl::Status IdeasTx::PutIdea(const v1::Idea& idea, const std::string& request_i
     q->Bind(5, request_id);
   }
   return q->BindBlob(6, idea.SerializeAsString()).Run();
+}
+
+absl::StatusOr<std::vector<v1::Idea>> IdeasTx::IdeasOfChallenge(const std::string& challenge_id) {
+  auto q = db_.Prepare("SELECT data FROM ideas WHERE challenge_id = ? ORDER BY id");
+  if (!q.ok()) return q.status();
+  q->Bind(1, challenge_id);
+  return store::AllProtos<v1::Idea>(*q, "idea");
 }
 
 absl::StatusOr<std::vector<v1::Scorecard>> IdeasTx::Scorecards(const std::string& idea_id) {
@@ -227,7 +267,8 @@ absl::StatusOr<v1::ListIdeasResponse> IdeasStore::ListIdeas(const v1::ListIdeasR
   return reads_->With(mu_, *db_, [&](store::Db& db) -> absl::StatusOr<v1::ListIdeasResponse> {
     auto q = db.Prepare(
         "SELECT id, data FROM ideas WHERE (?1 = '' OR challenge_id = ?1) AND (?2 = 0 OR status = ?2) "
-        "AND (?3 = '' OR author_id = ?3) AND id > ?4 ORDER BY id LIMIT ?5");
+        "AND (?3 = '' OR author_id = ?3 OR id IN (SELECT idea_id FROM coauthors WHERE account_id = ?3)) "
+        "AND id > ?4 ORDER BY id LIMIT ?5");
     if (!q.ok()) return q.status();
     q->Bind(1, r.challenge_id()).Bind(2, static_cast<int64_t>(r.status())).Bind(3, r.author_id());
     q->Bind(4, r.page_token()).Bind(5, page + 1);

@@ -43,6 +43,11 @@ absl::StatusOr<std::optional<M>> FindByRequest(store::Db& db, const std::string&
   return std::optional<M>(std::move(*m));
 }
 
+// A scorecard of a sealed challenge as stored: the exact bytes committed to, and the seal.
+struct SealedCard {
+  std::string idea_id, juror_id, card, salt, commitment;  // salt/commitment empty: no seal
+};
+
 // Operations available inside one write transaction.
 class IdeasTx {
  public:
@@ -51,10 +56,13 @@ class IdeasTx {
   absl::StatusOr<v1::Challenge> GetChallenge(const std::string& id);
   absl::Status PutChallenge(const v1::Challenge& c);
   absl::StatusOr<v1::Idea> GetIdea(const std::string& id);
+  // An idea and its challenge.
+  absl::Status GetIdeaAndChallenge(const std::string& idea_id, v1::Idea* idea, v1::Challenge* c);
   absl::StatusOr<std::optional<v1::Idea>> FindByRequestId(const std::string& author_id,
                                                           const std::string& request_id);
   absl::Status PutIdea(const v1::Idea& idea, const std::string& request_id = "");
   absl::StatusOr<std::vector<v1::Scorecard>> Scorecards(const std::string& idea_id);
+  absl::StatusOr<std::vector<v1::Idea>> IdeasOfChallenge(const std::string& challenge_id);
   // An agent's support: true if it is new (PutSupport) or was there (DeleteSupport).
   absl::StatusOr<bool> PutSupport(const std::string& idea_id, const std::string& account_id);
   absl::StatusOr<bool> DeleteSupport(const std::string& idea_id, const std::string& account_id);
@@ -65,6 +73,15 @@ class IdeasTx {
   // One report per account and comment: false if this account had reported it already.
   absl::StatusOr<bool> PutReport(const std::string& comment_id, const std::string& account_id,
                                  const std::string& reason);
+  // Co-authors: an invitation by the hash of its code; using it marks it used by `account_id`
+  // (NOT_FOUND: no such invitation for this idea; FAILED_PRECONDITION: expired or used).
+  absl::Status PutInvitation(const std::string& code_hash, const std::string& idea_id, absl::Time expires);
+  absl::Status UseInvitation(const std::string& code_hash, const std::string& idea_id,
+                             const std::string& account_id);
+  absl::Status PutCoauthor(const std::string& idea_id, const std::string& account_id);
+  absl::Status PutSeal(const std::string& idea_id, const std::string& juror_id,
+                       const std::string& salt, const std::string& commitment);
+  absl::StatusOr<std::vector<SealedCard>> SealedCards(const std::string& challenge_id);
   // Returns true if this juror had a scorecard for the idea (now replaced).
   absl::StatusOr<bool> PutScorecard(const v1::Scorecard& card);
   // Appends the event to the outbox with a full envelope (ce_type = payload's proto name).
@@ -103,6 +120,7 @@ class IdeasStore {
   // The ideas (of one challenge; empty: any) this account supports.
   absl::StatusOr<absl::flat_hash_set<std::string>> SupportedBy(const std::string& account_id,
                                                               const std::string& challenge_id);
+  absl::StatusOr<std::vector<SealedCard>> SealedCards(const std::string& challenge_id);
   // An idea's comments in creation order (ideas_store_comments.cc).
   absl::StatusOr<std::vector<v1::Comment>> Comments(const std::string& idea_id);
   // The comments of an idea this account reported, and (for coordinators) every report's reason.

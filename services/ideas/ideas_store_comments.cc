@@ -1,4 +1,4 @@
-// pep-ideas' comments in the store: one row per comment (its protobuf beside the idea, the author
+// pep-ideas' comments, sealed scorecards and co-authors' invitations in the store: one row per comment (its protobuf beside the idea, the author
 // and the optional request id that makes a retried comment the first), one per report.
 #include "common/status.h"
 #include "services/ideas/ideas_store.h"
@@ -83,6 +83,74 @@ absl::StatusOr<absl::flat_hash_map<std::string, std::vector<std::string>>> Ideas
       out[q->Text(0)].push_back(q->Text(1));
     }
   });
+}
+
+namespace {
+
+absl::StatusOr<std::vector<SealedCard>> SealedCardsOf(store::Db& db, const std::string& challenge_id) {
+  auto q = db.Prepare(
+      "SELECT s.idea_id, s.juror_id, s.data, k.salt, k.commitment FROM scorecards s "
+      "JOIN ideas i ON i.id = s.idea_id "
+      "LEFT JOIN seals k ON k.idea_id = s.idea_id AND k.juror_id = s.juror_id "
+      "WHERE i.challenge_id = ? ORDER BY s.idea_id, s.juror_id");
+  if (!q.ok()) return q.status();
+  q->Bind(1, challenge_id);
+  std::vector<SealedCard> out;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back({q->Text(0), q->Text(1), q->Text(2), q->Text(3), q->Text(4)});
+  }
+}
+
+}  // namespace
+
+absl::Status IdeasTx::PutInvitation(const std::string& code_hash, const std::string& idea_id,
+                                    absl::Time expires) {
+  auto q = db_.Prepare("INSERT INTO invitations(code_hash, idea_id, expires_us) VALUES (?,?,?)");
+  if (!q.ok()) return q.status();
+  return q->BindBlob(1, code_hash).Bind(2, idea_id).Bind(3, absl::ToUnixMicros(expires)).Run();
+}
+
+absl::Status IdeasTx::UseInvitation(const std::string& code_hash, const std::string& idea_id,
+                                    const std::string& account_id) {
+  auto q = db_.Prepare("SELECT expires_us, used_by FROM invitations WHERE code_hash = ? AND idea_id = ?");
+  if (!q.ok()) return q.status();
+  q->BindBlob(1, code_hash).Bind(2, idea_id);
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::NotFoundError("code: no invitation to this idea has this code");
+  if (!q->IsNull(1)) return absl::FailedPreconditionError("this invitation was used already: ask for another");
+  if (absl::FromUnixMicros(q->Int(0)) <= Now()) {
+    return absl::FailedPreconditionError("this invitation has expired (14 days): ask for another");
+  }
+  auto u = db_.Prepare("UPDATE invitations SET used_by = ? WHERE code_hash = ?");
+  if (!u.ok()) return u.status();
+  return u->Bind(1, account_id).BindBlob(2, code_hash).Run();
+}
+
+absl::Status IdeasTx::PutCoauthor(const std::string& idea_id, const std::string& account_id) {
+  auto q = db_.Prepare("INSERT INTO coauthors(idea_id, account_id) VALUES (?,?) ON CONFLICT DO NOTHING");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, idea_id).Bind(2, account_id).Run();
+}
+
+absl::Status IdeasTx::PutSeal(const std::string& idea_id, const std::string& juror_id,
+                              const std::string& salt, const std::string& commitment) {
+  auto q = db_.Prepare(
+      "INSERT INTO seals(idea_id, juror_id, salt, commitment) VALUES (?,?,?,?) "
+      "ON CONFLICT(idea_id, juror_id) DO UPDATE SET salt = excluded.salt, commitment = excluded.commitment");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, idea_id).Bind(2, juror_id).BindBlob(3, salt).BindBlob(4, commitment).Run();
+}
+
+absl::StatusOr<std::vector<SealedCard>> IdeasTx::SealedCards(const std::string& challenge_id) {
+  return SealedCardsOf(db_, challenge_id);
+}
+
+absl::StatusOr<std::vector<SealedCard>> IdeasStore::SealedCards(const std::string& challenge_id) {
+  return reads_->With(mu_, *db_, [&](store::Db& db) { return SealedCardsOf(db, challenge_id); });
 }
 
 }  // namespace pep::ideas

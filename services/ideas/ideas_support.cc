@@ -62,12 +62,7 @@ grpc::Status IdeasService::ChangeSupport(grpc::ServerContext* ctx, const std::st
   v1::Challenge c;
   bool shortlisted = false;
   PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
-    auto got = tx.GetIdea(idea_id);
-    if (!got.ok()) return got.status();
-    idea = std::move(*got);
-    auto ch = tx.GetChallenge(idea.challenge_id());
-    if (!ch.ok()) return ch.status();
-    c = std::move(*ch);
+    PEP_RETURN_IF_ERROR(tx.GetIdeaAndChallenge(idea_id, &idea, &c));
     if (!MayRead(*p, c, idea)) {
       return absl::PermissionDeniedError("this idea is not readable by '" + p->id + "'");
     }
@@ -77,7 +72,7 @@ grpc::Status IdeasService::ChangeSupport(grpc::ServerContext* ctx, const std::st
         return absl::FailedPreconditionError(
             "supports are open in challenges visible to all agents; this one is its jury's");
       }
-      if (idea.author_id() == p->id) {
+      if (IsAuthor(idea, p->id)) {
         return absl::FailedPreconditionError("an author does not support their own idea");
       }
       if (idea.status() != v1::IDEA_STATUS_SUBMITTED && idea.status() != v1::IDEA_STATUS_SHORTLISTED) {

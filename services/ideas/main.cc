@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
                     .comments_per_minute = absl::GetFlag(FLAGS_comments_per_minute)}));
         if (auto s = service.Init(); !s.ok()) return s;
         if (auto s = ctx.Serve(&service, "pepiniere.ideas.v1.IdeaService"); !s.ok()) return s;
+        // Results announced together: published when their time comes (any replica may).
+        ctx.EveryChecked("results", absl::Seconds(1),
+                         [&service] { return service.PublishDueResults().status(); });
         if (ideas_store.shared()) {  // replicas: take in what the others stored
           ctx.EveryChecked("reload", absl::Seconds(std::max(1, absl::GetFlag(FLAGS_reload_seconds))),
                            [&service] { return service.Reload(); });

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "auth/principal.h"
 #include "pepiniere/ideas/v1/ideas.pb.h"
+#include "services/ideas/ideas_core.h"
 
 namespace pep::ideas::internal {
 
@@ -21,8 +22,8 @@ inline absl::Status RequireCoordinator(const auth::Principal& p, std::string_vie
 }
 
 inline absl::Status RequireAuthorOrCoordinator(const auth::Principal& p, const v1::Idea& idea) {
-  if (p.id == idea.author_id() || p.HasRole("coordinator")) return absl::OkStatus();
-  return absl::PermissionDeniedError("only the idea's author or a coordinator may change it");
+  if (IsAuthor(idea, p.id) || p.HasRole("coordinator")) return absl::OkStatus();
+  return absl::PermissionDeniedError("only the idea's authors or a coordinator may change it");
 }
 
 // Per-resource rules, here and not only in the gateway: a call with the gateway key but the
@@ -41,18 +42,19 @@ inline absl::Status RequireCoordinatorOrJuror(const auth::Principal& p, const v1
 // The contact e-mail is the coordinators' (and the author's own): jurors judge the idea, not
 // the person.
 inline void RedactContact(const auth::Principal& p, v1::Idea* idea) {
-  if (!p.HasRole("coordinator") && idea->author_id() != p.id) idea->clear_contact_email();
+  if (!p.HasRole("coordinator") && !IsAuthor(*idea, p.id)) idea->clear_contact_email();
 }
 
 // Who reads an idea: its author, coordinators, its challenge's jury — and, in a challenge
 // visible to all agents, every agent (a withdrawn idea stays its author's).
 inline bool MayRead(const auth::Principal& p, const v1::Challenge& c, const v1::Idea& idea) {
-  if (p.HasRole("coordinator") || idea.author_id() == p.id || IsJurorOf(p, c)) return true;
+  if (p.HasRole("coordinator") || IsAuthor(idea, p.id) || IsJurorOf(p, c)) return true;
   return c.visibility() == v1::VISIBILITY_AGENTS && p.HasRole("agent") &&
          idea.status() != v1::IDEA_STATUS_WITHDRAWN;
 }
 
 inline void ClearAuthor(v1::Idea* idea) {
+  idea->clear_coauthors();
   idea->clear_author_id();
   idea->clear_author_name();
   idea->clear_department();
@@ -70,8 +72,9 @@ inline bool UnderReview(const v1::Idea& idea) {
 inline void ShowTo(const auth::Principal& p, const v1::Challenge& c, v1::Idea* idea) {
   RedactContact(p, idea);
   if (p.HasRole("coordinator")) return;
-  if (idea->author_id() == p.id) {  // who on the jury stepped aside is the jury's business
-    idea->clear_conflicted_juror_ids();
+  if (IsAuthor(*idea, p.id)) {  // who on the jury stepped aside is the jury's business,
+    idea->clear_conflicted_juror_ids();  // and a result is the author's once it is announced
+    idea->clear_pending_decisions();
     return;
   }
   if (IsJurorOf(p, c)) {
@@ -80,6 +83,7 @@ inline void ShowTo(const auth::Principal& p, const v1::Challenge& c, v1::Idea* i
   }
   idea->mutable_last_decision()->clear_rationale();
   idea->clear_conflicted_juror_ids();
+  idea->clear_pending_decisions();
   if (idea->hide_author()) ClearAuthor(idea);
 }
 

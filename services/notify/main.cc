@@ -44,7 +44,9 @@ ABSL_FLAG(std::string, console_url, "http://127.0.0.1:8080",
           "The console's public address: links in messages and the unsubscribe link");
 ABSL_FLAG(std::string, unsubscribe_key_file, "",
           "HMAC key of unsubscribe links (default <data_dir>/unsubscribe.key, made when absent)");
-ABSL_FLAG(int, digest_hour, 8, "Hour (Europe/Paris) from which daily and weekly digests go out");
+ABSL_FLAG(int, digest_hour, 8,
+          "Hour (Europe/Paris) from which daily and weekly digests and the weekly picture go out; "
+          "-1: only when asked (SendDigests), as the tests do to be independent of the clock");
 ABSL_FLAG(absl::Duration, retry_max_delay, absl::Minutes(10),
           "Temporary SMTP failures are retried after 5 s, doubling up to this, for as long as it takes");
 ABSL_FLAG(int, max_unrecorded, 2,

@@ -146,6 +146,7 @@ absl::Status NotifyService::RunSchedulesOnce() {
   PEP_RETURN_IF_ERROR(TeamReminders(now));
   // Digests: each morning from digest_hour (Paris), the weekly one on Mondays; the period is
   // recorded so a restart does not send the day's digest twice.
+  if (options_.digest_hour < 0) return absl::OkStatus();  // on demand only (SendDigests)
   const absl::CivilSecond local = absl::ToCivilSecond(now, ParisTime());
   if (local.hour() < options_.digest_hour) return absl::OkStatus();
   if (absl::GetWeekday(absl::CivilDay(local)) == absl::Weekday::monday) {

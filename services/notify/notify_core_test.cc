@@ -348,13 +348,24 @@ TEST(Followers, AnIdeasAuthorAndFollowersAreToldOfACommentNeverItsText) {
   ev.mutable_comment()->set_idea_id("i1");
   ev.mutable_comment()->set_author_id("agent-yann");
   ev.mutable_comment()->set_body("Voyez avec Jean Dupont à la voirie");
+  dir.ideas["i1"].coauthor_ids = {"agent-zoé"};
   auto p = ForEvent(Env("pepiniere.ideas.v1.IdeaCommented", "agent-yann"), ev.SerializeAsString(), dir);
-  // The author, then a follower; not the one who commented (who follows it too).
-  ASSERT_EQ(Recipients(p), (std::vector<std::string>{"agent-chloé", "agent-camille"}));
+  // The authors, then a follower; not the one who commented (who follows it too).
+  ASSERT_EQ(Recipients(p), (std::vector<std::string>{"agent-chloé", "agent-zoé", "agent-camille"}));
   EXPECT_EQ(p[0].rule, "idea_commented");
   EXPECT_EQ(p[0].category, "idees");
-  EXPECT_EQ(p[1].rule, "followed_idea");
+  EXPECT_EQ(p[2].rule, "followed_idea");
   for (const auto& m : p) EXPECT_FALSE(absl::StrContains(m.body, "Dupont")) << m.body;
+  // A co-author is told the jury's decision as the author is, with its reasons.
+  iv1::IdeaRejected rejected;
+  rejected.set_idea_id("i1");
+  rejected.mutable_decision()->set_outcome(iv1::IDEA_STATUS_REJECTED);
+  rejected.mutable_decision()->set_rationale("Déjà couvert");
+  p = ForEvent(Env("pepiniere.ideas.v1.IdeaRejected", "coord"), rejected.SerializeAsString(), dir);
+  ASSERT_GE(p.size(), 2u);
+  EXPECT_EQ(p[1].recipient_id, "agent-zoé");
+  EXPECT_EQ(p[1].rule, "idea_decision");
+  EXPECT_TRUE(absl::StrContains(p[1].body, "Déjà couvert")) << p[1].body;
 }
 
 TEST(Followers, AChallengesFollowersHearOfItsOpeningClosingAndPrizes) {

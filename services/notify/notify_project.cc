@@ -135,6 +135,16 @@ absl::Status NotifyService::Project(NotifyTx& tx, const events::Envelope& env,
     if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("IdeaScored: undecodable");
     return tx.PutScore(ev.scorecard().idea_id(), ev.scorecard().juror_id());
   }
+  if (t == "pepiniere.ideas.v1.ScorecardCommitted") {  // a sealed card: scored all the same
+    iv1::ScorecardCommitted ev;
+    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("ScorecardCommitted: undecodable");
+    return tx.PutScore(ev.idea_id(), ev.juror_id());
+  }
+  if (t == "pepiniere.ideas.v1.CoauthorJoined") {
+    iv1::CoauthorJoined ev;
+    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("CoauthorJoined: undecodable");
+    return tx.PutCoauthor(ev.idea_id(), ev.account_id());
+  }
   if (t == "pepiniere.ideas.v1.ConflictDeclared") {  // nothing left for that juror to score there
     iv1::ConflictDeclared ev;
     if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("ConflictDeclared: undecodable");

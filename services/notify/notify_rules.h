@@ -17,6 +17,7 @@ namespace pep::notify {
 // What pep-notify remembers of the platform, projected from the events it reads.
 struct IdeaInfo {
   std::string id, challenge_id, author_id, title;
+  std::vector<std::string> coauthor_ids;  // told as the author is
 };
 struct ChallengeInfo {
   std::string id, title;

@@ -65,7 +65,7 @@ struct NotifyOptions {
   std::string unsubscribe_key;  // HMAC key of the one-click links (required)
   absl::Duration unsubscribe_ttl = absl::Hours(24 * 60);
   absl::Duration jury_reminder_window = absl::Hours(48);
-  int digest_hour = 8;  // Europe/Paris: daily digests from this hour, weekly ones on Mondays
+  int digest_hour = 8;  // Europe/Paris: daily digests from this hour, weekly ones on Mondays; <0: on demand
   int send_batch = 100;  // e-mails taken per pass of the sender
   // E-mails the relay took whose record (one group commit) has not yet landed: the sender waits
   // beyond it. A crash re-sends at most max_unrecorded + 1 (same Message-IDs); 0: one at a time.

@@ -125,6 +125,13 @@ CREATE TABLE follows (
 );
 CREATE INDEX follows_by_subject ON follows(subject_type, subject_id, created_us);
 )sql"},
+      {7, R"sql(
+CREATE TABLE coauthors (
+  idea_id    TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  PRIMARY KEY (idea_id, account_id)
+);
+)sql"},
   };
   return *m;
 }

@@ -69,6 +69,7 @@ class NotifyTx : public Directory {
   absl::Status SetIdeaWithdrawn(const std::string& id);
   absl::Status PutChallenge(const ChallengeInfo& c);
   absl::Status PutScore(const std::string& idea_id, const std::string& juror_id);
+  absl::Status PutCoauthor(const std::string& idea_id, const std::string& account_id);
   absl::Status PutStartup(const StartupInfo& s);
   absl::StatusOr<std::vector<ChallengeInfo>> OpenChallenges();
 

@@ -56,7 +56,12 @@ std::optional<IdeaInfo> NotifyTx::Idea(const std::string& id) {
   if (!q.ok()) return std::nullopt;
   q->Bind(1, id);
   if (!q->Step().value_or(false)) return std::nullopt;
-  return IdeaInfo{id, q->Text(0), q->Text(1), q->Text(2)};
+  IdeaInfo idea{id, q->Text(0), q->Text(1), q->Text(2)};
+  auto co = db_.Prepare("SELECT account_id FROM coauthors WHERE idea_id = ? ORDER BY account_id");
+  if (!co.ok()) return std::nullopt;
+  co->Bind(1, id);
+  while (co->Step().value_or(false)) idea.coauthor_ids.push_back(co->Text(0));
+  return idea;
 }
 
 std::optional<ChallengeInfo> NotifyTx::Challenge(const std::string& id) {
@@ -126,6 +131,12 @@ absl::Status NotifyTx::PutChallenge(const ChallengeInfo& c) {
     q->Bind(3, Us(c.closes_at));
   }
   return q->Bind(4, int64_t{c.open ? 1 : 0}).Bind(5, absl::StrJoin(c.juror_ids, ",")).Run();
+}
+
+absl::Status NotifyTx::PutCoauthor(const std::string& idea_id, const std::string& account_id) {
+  auto q = db_.Prepare("INSERT INTO coauthors(idea_id, account_id) VALUES (?,?) ON CONFLICT DO NOTHING");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, idea_id).Bind(2, account_id).Run();
 }
 
 absl::Status NotifyTx::PutScore(const std::string& idea_id, const std::string& juror_id) {

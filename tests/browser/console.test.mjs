@@ -329,6 +329,11 @@ try {
   await camille.reload();
   await camille.getByRole('heading', { name: 'Idée : Dossier unique' }).waitFor();
   check((await camille.locator('#follow').getAttribute('aria-pressed')) === 'true', 'the follow is kept');
+  // While the challenge is open, she completes it from its page.
+  await camille.getByLabel('Problème constaté').fill('Les usagers remplissent trois formulaires pour la même aide, et les renvoient par courrier.');
+  await camille.getByRole('button', { name: 'Enregistrer les modifications' }).click();
+  await camille.getByText('et les renvoient par courrier.', { exact: false }).first().waitFor();
+  check(true, 'the author edits her idea while the challenge is open');
   const karim = await person('karim.benali@departement06.fr', 'jury-06-a');
   await submit(karim, 'Rendez-vous en ligne', 'Il faut téléphoner aux heures de bureau pour un rendez-vous.', 'Karim Benali');
   check(await karim.getByRole('region', { name: 'Déposées' }).getByRole('listitem').count() === 1,
@@ -426,14 +431,31 @@ try {
   check(progress.includes('Karim Benali') && /Karim Benali\s*1\b/.test(progress.replace(/\s+/g, ' ')),
     `the jury's progress names the juror and his one scorecard: ${progress.trim().replace(/\s+/g, ' ')}`);
   await snap(page, 'defi-classement');
+  // Results announced together: scheduled a few seconds ahead, the decisions wait for that time.
+  const announce = await page.evaluate(() => {
+    const d = new Date(Date.now() + 12000);
+    return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19);
+  });
+  await page.getByLabel("Date et heure de l'annonce").fill(announce);
+  await page.getByRole('button', { name: "Programmer l'annonce" }).click();
+  await page.locator('#results-state').waitFor();
   await page.goto(ideaUrl);
   for (const [option, status] of [['IDEA_STATUS_SHORTLISTED', 'Présélectionnée'],
     ['IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION', 'Retenue']]) {
     await page.getByLabel('Décision').selectOption(option);
     await page.getByLabel('Motif').fill('Fort impact pour les usagers');
     await page.getByRole('button', { name: 'Enregistrer la décision' }).click();
-    await page.getByText(`Statut : ${status}`).waitFor();
+    await page.getByText(`Décision enregistrée : ${status}`).waitFor();
   }
+  check(await page.getByText('Statut : Retenue').count() === 0, 'the decisions wait for the announcement');
+  await camille.goto(URL + '/mes-idees');
+  await camille.getByRole('table', { name: 'Mes idées' }).waitFor();
+  check(!(await camille.locator('#my-ideas').textContent()).includes('Fort impact'), 'Camille learns nothing before it');
+  await eventually(page, async () => {
+    await page.reload();
+    await page.getByRole('heading', { name: 'Idée : Dossier unique' }).waitFor();
+    return await page.getByText('Statut : Retenue').count() > 0;
+  }, 'the decisions are published together at the announced time');
   await snap(page, 'idee-retenue');
 
   // --- the start-up appears in the portfolio ---

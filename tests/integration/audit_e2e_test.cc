@@ -13,6 +13,7 @@
 #include "events/kafka.h"
 #include "absl/strings/escaping.h"
 #include "harness/harness.h"
+#include "pepiniere/ideas/v1/events.pb.h"
 #include "tlog/note.h"
 #include "integration/service_fixture.h"
 
@@ -388,6 +389,104 @@ TEST_F(AuditE2ETest, IdeaToFeedbackTimelineLineageVerifyExportRebuildTamper) {
   EXPECT_EQ(Sample(metrics, "pep_audit_gaps_total"), 0);
   EXPECT_GT(Sample(metrics, "pep_audit_lag_seconds"), 0) << "now minus the newest indexed event";
   EXPECT_EQ(Sample(metrics, "pep_audit_sequencer_leading"), 1);
+
+  // --- sealed scoring: a commitment on the log, then the reveal; a reveal altered in the index
+  // is named by VerifyLedger and by the independent offline verifier ---
+  std::string sealed_idea;
+  {
+    auto as = [](grpc::ClientContext& ctx, const char* who, const char* roles) { As(ctx, who, roles); };
+    iv1::CreateChallengeRequest create;
+    create.set_title("Défi scellé");
+    create.set_theme("collèges");
+    auto* crit = create.add_criteria();
+    crit->set_name("impact");
+    crit->set_weight(1);
+    create.set_jury_quorum(1);
+    create.set_sealed_scoring(true);
+    iv1::Challenge ch;
+    {
+      grpc::ClientContext ctx;
+      as(ctx, "coord-1", "coordinator");
+      ASSERT_TRUE(ideas.CreateChallenge(&ctx, create, &ch).ok());
+    }
+    iv1::ChallengeTransitionRequest id;
+    id.set_challenge_id(ch.id());
+    {
+      grpc::ClientContext ctx;
+      as(ctx, "coord-1", "coordinator");
+      ASSERT_TRUE(ideas.OpenChallenge(&ctx, id, &ch).ok());
+    }
+    {
+      grpc::ClientContext ctx;
+      as(ctx, "coord-1", "coordinator");
+      iv1::AssignJurorsRequest a;
+      a.set_challenge_id(ch.id());
+      a.add_juror_ids("juror-s");
+      ASSERT_TRUE(ideas.AssignJurors(&ctx, a, &ch).ok());
+    }
+    {
+      grpc::ClientContext ctx;
+      as(ctx, "agent-zoe", "agent");
+      iv1::SubmitIdeaResponse r;
+      ASSERT_TRUE(ideas.SubmitIdea(&ctx, IdeasProcess::Idea(ch.id(), "Composteurs"), &r).ok());
+      sealed_idea = r.idea().id();
+    }
+    {
+      grpc::ClientContext ctx;
+      as(ctx, "juror-s", "juror");
+      iv1::ScoreIdeaRequest sc;
+      sc.set_idea_id(sealed_idea);
+      auto* k = sc.add_scores();
+      k->set_criterion("impact");
+      k->set_score(4);
+      iv1::Scorecard card;
+      ASSERT_TRUE(ideas.ScoreIdea(&ctx, sc, &card).ok());
+    }
+    {
+      grpc::ClientContext ctx;
+      as(ctx, "coord-1", "coordinator");
+      grpc::Status st = ideas.RevealScores(&ctx, id, &ch);
+      ASSERT_TRUE(st.ok()) << st.error_message();
+    }
+  }
+  // IdeaSubmitted, ScorecardCommitted, ScorecardRevealed.
+  auto sealed_records = [&] {  // NOT_FOUND until the sequencer has the idea
+    grpc::ClientContext ctx;
+    audit_->AsGateway(ctx, false);
+    av1::VerifyLedgerRequest req;
+    req.set_subject(sealed_idea);
+    av1::VerifyLedgerResponse resp;
+    return audit_->stub().VerifyLedger(&ctx, req, &resp).ok() ? resp.records() : -1;
+  };
+  ASSERT_TRUE(WaitFor([&] { return sealed_records() == 3 && sealed(); }, absl::Seconds(60)));
+  EXPECT_TRUE(audit_->Verify(sealed_idea).ok());
+  auto [seal_rc, seal_out] = VerifyOffline(audit_->Export(sealed_idea), scratch_.path(), key);
+  EXPECT_EQ(seal_rc, 0) << seal_out;
+  {
+    auto db = store::Db::Open(audit_->index_path());
+    ASSERT_TRUE(db.ok());
+    auto q = (*db)->Prepare("SELECT payload FROM entries WHERE ce_type = 'pepiniere.ideas.v1.ScorecardRevealed'");
+    ASSERT_TRUE(q->Step().value_or(false));
+    iv1::ScorecardRevealed reveal;
+    ASSERT_TRUE(reveal.ParseFromString(q->Text(0)));
+    iv1::Scorecard card;
+    ASSERT_TRUE(card.ParseFromString(reveal.card()));
+    card.mutable_scores(0)->set_score(1);  // a 4 become a 1 after the reveal
+    reveal.set_card(card.SerializeAsString());
+    auto u = (*db)->Prepare("UPDATE entries SET payload = ? WHERE ce_type = 'pepiniere.ideas.v1.ScorecardRevealed'");
+    ASSERT_TRUE(u.ok());
+    ASSERT_TRUE(u->BindBlob(1, reveal.SerializeAsString()).Run().ok());
+  }
+  const std::string named = absl::StrCat("juror juror-s's scorecard on idea ", sealed_idea,
+                                         " does not match its commitment");
+  av1::VerifyLedgerResponse unsealed = audit_->Verify(sealed_idea);
+  EXPECT_FALSE(unsealed.ok());
+  bool said = false;
+  for (const auto& b : unsealed.broken()) said |= b.reason().find(named) != std::string::npos;
+  EXPECT_TRUE(said) << unsealed.DebugString();
+  auto [forged_rc, forged_out] = VerifyOffline(audit_->Export(sealed_idea), scratch_.path(), key);
+  EXPECT_EQ(forged_rc, 1) << forged_out;
+  EXPECT_NE(forged_out.find(named), std::string::npos) << forged_out;
 
   // --- rebuild: a second replica of the same ledger, fresh database, reads the log: same ---
   TempDir rebuild_dir;

@@ -101,6 +101,13 @@ class World {
         absl::StrCat(R"({"title":"Défi )", Unique(), R"(","theme":"simplification",)",
                      R"("criteria":[{"name":"impact","weight":1}],"jury_quorum":1})")).id();
   }
+  // A fresh challenge with sealed scoring (to reveal).
+  std::string SealedChallenge() {
+    return p_.Post<iv1::Challenge>(
+        "/v1/challenges", coord_,
+        absl::StrCat(R"({"title":"Défi scellé )", Unique(), R"(","theme":"collèges","sealed_scoring":true,)",
+                     R"("criteria":[{"name":"impact","weight":1}],"jury_quorum":1})")).id();
+  }
   std::string OpenChallenge() {
     const std::string id = DraftChallenge();
     p_.Post<iv1::Challenge>(absl::StrCat("/v1/challenges/", id, ":open"), coord_, "");
@@ -152,6 +159,16 @@ class World {
     EXPECT_EQ(r.status, 201) << r.body;
     const size_t at = r.body.find("\"id\":\"");
     return r.body.substr(at + 6, r.body.find('"', at + 6) - at - 6);
+  }
+  // A fresh idea of another agent and a code to join it.
+  std::pair<std::string, std::string> Invitation() {
+    const std::string owner = p_.Token("agent", "agent-voisin");
+    if (invite_challenge_.empty()) invite_challenge_ = OpenChallenge();  // no person on its jury
+    const std::string idea = p_.Post<iv1::SubmitIdeaResponse>(
+        absl::StrCat("/v1/challenges/", invite_challenge_, "/ideas"), owner, IdeaBody()).idea().id();
+    const std::string code = p_.Post<iv1::CoauthorInvitation>(
+        absl::StrCat("/v1/ideas/", idea, "/coauthor-invitations"), owner, "").code();
+    return {idea, code};
   }
   // Someone else's comment to report: each reader reports another's.
   std::string CommentToReport(char letter) {
@@ -221,6 +238,7 @@ class World {
   Platform& p_;
   std::string shared_idea_;  // SharedIdea(), made once
   std::string any_comment_;  // Comment() for a refused role, made once
+  std::string invite_challenge_;  // Invitation()'s ideas
   const std::string coord_;
   std::unique_ptr<Browser> claire_, karim_, lea_, camille_;
   std::string karim_id_, lea_id_, camille_id_;
@@ -275,6 +293,13 @@ std::vector<Row> Table(World& w) {
       {"DELETE", "/v1/ideas/{idea}/support", "A", 200, [&w](char) {
          return Request{absl::StrCat("/v1/ideas/", w.SharedIdea(), "/support"), ""};
        }, "CJTA"},
+      // Co-authors: the idea's author invites (a coordinator is not its author); any agent joins.
+      {"POST", "/v1/ideas/{idea}/coauthor-invitations", "A", 201, fixed("/v1/ideas/{idea}/coauthor-invitations")},
+      {"POST", "/v1/ideas/{idea}:join", "A", 200, [&w](char) {
+         auto [idea, code] = w.Invitation();
+         return Request{absl::StrCat("/v1/ideas/", idea, ":join"),
+                        absl::StrCat(R"({"code":")", code, R"(","name":"Collègue"})")};
+       }, "CJTA"},
       // Comments go with the idea (pep-ideas: whoever reads it); hiding is the coordinators'.
       {"GET", "/v1/ideas/{idea}/comments", "CJA", 200, fixed("/v1/ideas/{idea}/comments")},
       {"POST", "/v1/ideas/{idea}/comments", "CJA", 201,
@@ -295,6 +320,13 @@ std::vector<Row> Table(World& w) {
        }},
       {"POST", "/v1/ideas/{idea}/scores", "J", 200, [&w](char) {
          return Request{absl::StrCat("/v1/ideas/", w.Idea(), "/scores"), World::ScoreBody()};
+       }},
+      {"POST", "/v1/challenges/{challenge}:reveal-scores", "C", 200, [&w](char) {
+         return Request{absl::StrCat("/v1/challenges/", w.SealedChallenge(), ":reveal-scores"), "{}"};
+       }},
+      {"POST", "/v1/challenges/{challenge}:schedule-results", "C", 200, [&w](char) {
+         return Request{absl::StrCat("/v1/challenges/", w.OpenChallenge(), ":schedule-results"),
+                        absl::StrCat(R"({"results_at":")", FormatRfc3339(absl::Now() + absl::Hours(2)), "\"}")};
        }},
       {"POST", "/v1/ideas/{idea}:declare-conflict", "J", 200, [&w](char) {
          return Request{absl::StrCat("/v1/ideas/", w.Idea(), ":declare-conflict"), ""};

@@ -141,6 +141,9 @@ class NotifyMailTest : public ::testing::Test {
     auto got = mail_.CountByRecipient();
     std::string seen;
     for (const auto& [to, n] : got) absl::StrAppend(&seen, to, "=", n, " ");
+    if (!reached) {
+      for (const auto& m : mail_.Messages()) absl::StrAppend(&seen, "\n  ", m.to, ": ", m.subject);
+    }
     EXPECT_TRUE(reached) << "mail per recipient: " << seen << "\nnotify log:\n"
                          << FileTail(notify_.log_path(), 3000);
   }

@@ -259,6 +259,9 @@ class NotifyProcess : public StubbedProcess<nv1::NotifyService> {
     const std::string group = absl::StrCat("pep-notify-test-", getpid(), "-", n++);
     std::vector<std::string> out = {"--consumer_group", group, "--consumer_instance", group + "-0",
                                     "--send_every", "100ms", "--schedule_every", "1s",
+                                    // digests only when a test asks: after 8 h Paris (and on
+                                    // Mondays) they used to go out by themselves mid-test
+                                    "--digest_hour=-1",
                                     "--console_url", "http://console.test",
                                     // no pep-feedback unless a test names one (the default port
                                     // may be another test's)

@@ -12,6 +12,8 @@ formats are in services/audit/LEDGER.md):
     (a withheld payload is allowed, and said so); the readable fields agree with the entry;
   - every entry's RFC 9162 inclusion proof leads from its leaf hash to the signed root;
   - within the file, each aggregate's versions run 1, 2, 3... (a gap is named);
+  - sealed scoring: each revealed scorecard (ScorecardRevealed) hashes, with its salt, to the
+    juror's last commitment on that idea (ScorecardCommitted) earlier in the file;
   - the last line ({"export_end": true, ...}) is there and agrees: the entry count and the tree
     size, so a file cut anywhere fails; an export of the whole log must hold every index.
 Exit 0 when all hold, 1 otherwise (each problem on its own line).
@@ -50,6 +52,57 @@ def parse_entry(entry: bytes) -> dict:
     return out
 
 
+def proto_fields(data: bytes) -> dict:
+    """The fields of a protobuf message that are varints or length-delimited: {number: [values]}."""
+    out, i = {}, 0
+
+    def varint():
+        nonlocal i
+        shift = value = 0
+        while True:
+            b = data[i]
+            i += 1
+            value |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return value
+
+    while i < len(data):
+        key = varint()
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value = varint()
+        elif wire == 2:
+            n = varint()
+            value, i = data[i:i + n], i + n
+        elif wire == 1:
+            value, i = data[i:i + 8], i + 8
+        elif wire == 5:
+            value, i = data[i:i + 4], i + 4
+        else:
+            raise ValueError("unsupported wire type %d" % wire)
+        out.setdefault(number, []).append(value)
+    return out
+
+
+def sealed_problem(ce_type: str, payload: bytes, commitments: dict):
+    """Sealed scoring (LEDGER.md): a reveal must hash, with its salt, to the last commitment."""
+    if ce_type not in ("pepiniere.ideas.v1.ScorecardCommitted", "pepiniere.ideas.v1.ScorecardRevealed"):
+        return None
+    f = proto_fields(payload)
+    first = lambda n: f.get(n, [b""])[0]  # noqa: E731
+    idea, juror = first(1).decode(), first(3).decode()
+    if ce_type.endswith("Committed"):
+        commitments[(idea, juror)] = first(4)
+        return None
+    who = "juror %s's scorecard on idea %s" % (juror, idea)
+    if (idea, juror) not in commitments:
+        return who + " is revealed without a commitment"
+    if hashlib.sha256(first(5) + first(4)).digest() != commitments[(idea, juror)]:
+        return who + " does not match its commitment: the scores changed after they were sealed"
+    return None
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--key", required=True, help="the log's verifier key, as published")
@@ -70,7 +123,7 @@ def main() -> int:
         return 1
     end = lines[-1] if len(lines) > 1 and lines[-1].get("export_end") else None
     entries = [line for line in lines[1:] if "index" in line]
-    seen, versions = set(), {}
+    seen, versions, commitments = set(), {}, {}
     for n, line in enumerate(entries, 1):
         where = "entry %d (index %s)" % (n, line.get("index"))
         try:
@@ -85,8 +138,16 @@ def main() -> int:
         seen.add(index)
         if line.get("payload_withheld"):
             withheld += 1
-        elif hashlib.sha256(base64.b64decode(line.get("payload", ""), validate=True)).digest() != fields["payload_sha256"]:
-            problems.append("%s (%s): the payload does not hash to the entry" % (where, fields["ce_id"]))
+        else:
+            payload = base64.b64decode(line.get("payload", ""), validate=True)
+            if hashlib.sha256(payload).digest() != fields["payload_sha256"]:
+                problems.append("%s (%s): the payload does not hash to the entry" % (where, fields["ce_id"]))
+            try:
+                sealed = sealed_problem(fields["ce_type"], payload, commitments)
+            except (IndexError, ValueError, UnicodeDecodeError) as e:
+                sealed = "an unreadable sealed-scoring payload (%s)" % e
+            if sealed:
+                problems.append("%s (%s): %s" % (where, fields["ce_id"], sealed))
         for name in ("ce_id", "ce_type", "ce_subject", "ce_time", "ce_effectivetime"):
             if name in line and line[name] != fields[name]:
                 problems.append("%s: %s says %r, the entry %r" % (where, name, line[name], fields[name]))

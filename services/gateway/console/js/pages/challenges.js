@@ -1,6 +1,7 @@
 // The challenge's pages: challenges, one challenge (ideas, jury, decisions), the jury's own
 // page, one idea with its scorecards.
 import { allPages, api } from '../api.js';
+import { coauthorsSection, isAuthor, joinPage, wireCoauthors, withCoauthors } from '../coauthors.js';
 import { commentsSection, wireComments } from '../comments.js';
 import { followButton, wireFollow } from '../follow.js';
 import { render } from '../main.js';
@@ -27,6 +28,8 @@ async function challenges() {
       ${field('c-threshold', 'Soutiens qui présélectionnent une idée', { name: 'support_threshold', type: 'number', value: '0', attrs: 'min="0"', hint: '0 : aucun, le jury décide seul' })}
       ${`<div class="fr-checkbox-group fr-mt-2w"><input type="checkbox" id="c-blind" name="blind_review">
         <label class="fr-label" for="c-blind">Jury à l'aveugle<span class="fr-hint-text">Auteur·e et service cachés aux jurés jusqu'à la décision ; la coordination les voit.</span></label></div>`}
+      <div class="fr-checkbox-group fr-mt-2w"><input type="checkbox" id="c-sealed" name="sealed_scoring">
+        <label class="fr-label" for="c-sealed">Notes scellées<span class="fr-hint-text">Seule l'empreinte de chaque grille est inscrite au registre jusqu'à la levée des scellés ; chacun peut ensuite vérifier qu'aucune note n'a changé.</span></label></div>
       ${submit('Créer le défi')}
     </form>` : ''}`;
   const form = document.getElementById('new-challenge');
@@ -35,7 +38,7 @@ async function challenges() {
       const c = await api('POST', '/v1/challenges', {
         title: f.get('title'), theme: f.get('theme'), jury_quorum: Number(f.get('jury_quorum')),
         visibility: f.get('visibility'), support_threshold: Number(f.get('support_threshold') || 0),
-        blind_review: f.get('blind_review') === 'on',
+        blind_review: f.get('blind_review') === 'on', sealed_scoring: f.get('sealed_scoring') === 'on',
         criteria: String(f.get('criteria')).split(',').map((s) => s.trim()).filter(Boolean)
           .map((name) => ({ name, weight: 1 })),
       });
@@ -73,12 +76,17 @@ async function challenge(id) {
   const isCoord = has('coordinator');
   let ranking = '';
   let progress = '';
+  const sealedNow = c.sealed_scoring && !c.scores_revealed;
   if (isCoord || onJury) {
     const [r, cards, names] = await Promise.all([
-      api('GET', `/v1/challenges/${enc}/ranking`),
+      sealedNow ? { ideas: [], jury_quorum: c.jury_quorum, sealed: true } : api('GET', `/v1/challenges/${enc}/ranking`),
       api('GET', `/v1/challenges/${enc}/scores`),
       accountNames()]);
-    ranking = `<h2 class="fr-mt-4w">Classement</h2>${dataTable(`Classement (quorum : ${r.jury_quorum} grille${r.jury_quorum > 1 ? 's' : ''})`,
+    ranking = r.sealed ? `<h2 class="fr-mt-4w">Classement</h2>
+      <p id="sealed-state">Notes scellées : chaque grille n'est inscrite au registre que par son empreinte ; personne ne lit
+      celles des autres et le classement sera calculé à la levée des scellés.</p>
+      ${isCoord ? '<p><button class="fr-btn fr-btn--secondary" type="button" id="reveal">Lever les scellés</button></p>' : ''}`
+      : `<h2 class="fr-mt-4w">Classement</h2>${c.sealed_scoring ? '<p>Notes descellées : chaque grille a été vérifiée contre son empreinte au registre.</p>' : ''}${dataTable(`Classement (quorum : ${r.jury_quorum} grille${r.jury_quorum > 1 ? 's' : ''})`,
       ['Rang', 'Idée', 'Statut', 'Moyenne pondérée /5', 'Écart-type (min – max)', 'Grilles', 'Soutiens'],
       (r.ideas || []).map((i) => [int(i.rank), `<a href="/idees/${esc(i.idea_id)}">${esc(i.title)}</a>`, esc(word(IDEA_STATUS_ONE, i.status)),
         i.scorecard_count ? num(i.weighted_mean, 2) : '—',
@@ -108,6 +116,11 @@ async function challenge(id) {
       ${c.status === 'CHALLENGE_STATUS_OPEN' ? '<li><button class="fr-btn fr-btn--secondary" type="button" id="close">Clore le défi</button></li>' : ''}
     </ul>
     <p>Pour désigner un juré : <a href="/comptes">Comptes et droits</a>.</p>
+    ${resultsLine(c)}
+    <form id="results" class="pep-form"><h2 class="fr-h6">Annoncer les résultats ensemble</h2>
+      ${field('r-at', "Date et heure de l'annonce", { name: 'results_at', type: 'datetime-local', required: true, attrs: 'step="1"',
+    hint: "Les décisions prises d'ici là sont publiées toutes à ce moment : statuts, courriels, start-ups." })}
+      <div class="form-error"></div>${submit("Programmer l'annonce")}</form>
     <form id="visibility" class="pep-form"><h2 class="fr-h6">Qui lit les idées</h2>
       ${select('v-visibility', 'Visibilité', 'visibility', Object.entries(VISIBILITY), { selected: openToAll ? 'VISIBILITY_AGENTS' : 'VISIBILITY_JURY' })}
       ${field('v-threshold', 'Soutiens qui présélectionnent une idée', { name: 'support_threshold', type: 'number', value: String(c.support_threshold || 0), attrs: 'min="0"', hint: '0 : aucun, le jury décide seul' })}
@@ -130,6 +143,23 @@ async function challenge(id) {
         <label class="fr-label" for="i-hide">Ne pas afficher mon nom ni mon service aux autres agents<span class="fr-hint-text">Le jury et la coordination les voient.</span></label></div>` : ''}
       ${submit("Déposer l'idée")}
     </form>` : ''}`;
+  document.getElementById('reveal')?.addEventListener('click', async () => {
+    try {
+      await api('POST', `/v1/challenges/${enc}:reveal-scores`, {});
+      toast('Scellés levés : les grilles sont publiées, le classement est calculé.');
+      render();
+    } catch (e) { toast('Erreur : ' + e.message, true); }
+  });
+  const results = document.getElementById('results');
+  if (results) {
+    onSubmit(results, async (f) => {
+      const at = new Date(String(f.get('results_at')));  // the browser's local time, Paris here
+      if (isNaN(at)) throw new Error("results_at: une date et une heure sont attendues");
+      await api('POST', `/v1/challenges/${enc}:schedule-results`, { results_at: at.toISOString() });
+      toast('Annonce programmée');
+      render();
+    });
+  }
   const transition = (verb) => async () => {
     try {
       await api('POST', `/v1/challenges/${enc}:${verb}`);
@@ -167,7 +197,7 @@ async function challenge(id) {
 // shortlist that have no scorecard of theirs (withdrawn ones count for neither, nor their own
 // ideas and those they stepped aside on).
 function juryTally(ideas, scoredIds) {
-  const live = ideas.filter((i) => i.status !== 'IDEA_STATUS_WITHDRAWN' && i.author_id !== me.actor &&
+  const live = ideas.filter((i) => i.status !== 'IDEA_STATUS_WITHDRAWN' && !isAuthor(i) &&
     !(i.conflicted_juror_ids || []).includes(me.actor));
   return {
     done: live.filter((i) => scoredIds.has(i.id)).length,
@@ -197,7 +227,15 @@ async function jury() {
 }
 
 async function idea(id) {
-  const i = await api('GET', '/v1/ideas/' + encodeURIComponent(id));
+  const invitation = new URLSearchParams(location.search).get('rejoindre');
+  let i;
+  try {
+    i = await api('GET', '/v1/ideas/' + encodeURIComponent(id));
+  } catch (e) {
+    if (invitation) { joinPage(id, invitation); return; }  // not readable before joining
+    throw e;
+  }
+  if (invitation && !isAuthor(i)) { joinPage(id, invitation); return; }
   const c = await api('GET', '/v1/challenges/' + encodeURIComponent(i.challenge_id));
   let cards = [];
   const onJury = (c.juror_ids || []).includes(me.actor);
@@ -206,7 +244,7 @@ async function idea(id) {
   }
   const mine = cards.find((s) => s.juror_id === me.actor);
   const stepped = (i.conflicted_juror_ids || []).includes(me.actor);
-  const ownIdea = i.author_id === me.actor;
+  const ownIdea = isAuthor(i);
   const withdrawn = i.status === 'IDEA_STATUS_WITHDRAWN';
   const thread = () => commentsSection(i.id, { closed: withdrawn });
   const [names, follow, comments] = await Promise.all([accountNames(), followButton('idea', i.id), thread()]);
@@ -217,13 +255,15 @@ async function idea(id) {
     ${breadcrumb([['/defis', 'Défis'], ['/defis/' + c.id, c.title], ['', i.title]])}
     <h1>Idée : ${esc(i.title)}</h1>
     ${follow}
+    ${(i.pending_decisions || []).map((d) => alertBox('info', `Décision enregistrée : ${word(IDEA_STATUS_ONE, d.outcome)}, publiée avec les résultats du défi le ${when(c.results_at)}.`)).join('')}
     <p>Statut : <strong>${esc(word(IDEA_STATUS_ONE, i.status))}</strong> —
-       ${i.author_name ? `par ${esc(i.author_name)} (${esc(i.department)})` : c.blind_review && onJury ? "auteur·e masqué·e au jury jusqu'à la décision" : 'auteur·e non affiché·e'}, déposée le ${longDate(i.submitted_at)}${i.hide_author && i.author_name ? ' — nom masqué aux autres agents' : ''}</p>
+       ${i.author_name ? `par ${esc(i.author_name)} (${esc(i.department)})${withCoauthors(i)}` : c.blind_review && onJury ? "auteur·e masqué·e au jury jusqu'à la décision" : 'auteur·e non affiché·e'}, déposée le ${longDate(i.submitted_at)}${i.hide_author && i.author_name ? ' — nom masqué aux autres agents' : ''}</p>
     ${c.visibility === 'VISIBILITY_AGENTS' ? `<p class="pep-support"><span id="supports">${supportsText(i.supports)}</span>
       ${i.author_id !== me.actor && has('agent') && supportable(i) ? `<button type="button" id="support" class="fr-btn fr-btn--sm fr-ml-1w" aria-pressed="${Boolean(i.supported_by_me)}">Soutenir cette idée</button>` : ''}</p>` : ''}
     <h2>Problème</h2><p>${esc(i.problem)}</p><h2>Proposition</h2><p>${esc(i.proposal)}</p>
     ${cards.length ? `<h2>Grilles d'évaluation</h2>${dataTable('Évaluations du jury', ['Juré', 'Note pondérée /5', 'Commentaire', 'Le'],
-      cards.map((s) => [esc(names[s.juror_id] || (s.juror_id === me.actor ? 'Vous' : s.juror_id)), num(s.weighted_score, 2), esc(s.comment), date(s.scored_at)]))}` : ''}
+      cards.map((s) => [esc(names[s.juror_id] || (s.juror_id === me.actor ? 'Vous' : s.juror_id)),
+        (s.scores || []).length ? num(s.weighted_score, 2) : 'scellée', esc(s.comment), date(s.scored_at)]))}` : ''}
     ${onJury && stepped ? alertBox('info', "Vous vous êtes déporté·e sur cette idée (conflit d'intérêts) : votre grille et votre voix ne comptent pas pour elle.") : ''}
     ${onJury && !stepped && !ownIdea ? `<p><button type="button" id="conflict" class="fr-btn fr-btn--tertiary fr-btn--sm">Me déporter (conflit d'intérêts)</button></p>` : ''}
     ${onJury && !stepped && !ownIdea ? `<h2 class="fr-mt-4w">${mine ? 'Modifier mon évaluation' : 'Évaluer'}</h2><form id="score" class="pep-form">
@@ -238,8 +278,35 @@ async function idea(id) {
       ${field('d-rationale', 'Motif', { name: 'rationale' })}
       ${field('d-prize', 'Prix (si primée)', { name: 'prize' })}
       ${submit('Enregistrer la décision')}</form>` : ''}
+    ${ownIdea && i.status === 'IDEA_STATUS_SUBMITTED' && c.status === 'CHALLENGE_STATUS_OPEN' ? `
+    <h2 class="fr-mt-4w" id="edit">Modifier mon idée</h2>
+    <p class="fr-text--sm">Jusqu'à la clôture du défi ; ensuite le jury l'examine telle qu'elle est.</p>
+    <form id="edit-idea" class="pep-form">
+      ${field('e-title', "Titre de l'idée", { name: 'title', required: true, value: i.title })}
+      ${field('e-problem', 'Problème constaté', { name: 'problem', type: 'textarea', required: true, value: i.problem })}
+      ${field('e-proposal', 'Proposition', { name: 'proposal', type: 'textarea', required: true, value: i.proposal })}
+      <div class="form-error"></div>${submit('Enregistrer les modifications')}</form>
+    <form id="withdraw-idea" class="pep-form fr-mt-2w">
+      ${field('w-reason', 'Retirer mon idée : pourquoi ? (facultatif)', { name: 'reason' })}
+      <div class="form-error"></div>
+      <button class="fr-btn fr-btn--secondary" type="submit">Retirer mon idée</button></form>` : ''}
+    ${coauthorsSection(i)}
     ${comments}`;
   wireFollow();
+  wireCoauthors(i);
+  const editForm = document.getElementById('edit-idea');
+  if (editForm) {
+    onSubmit(editForm, async (f) => {
+      await api('PATCH', `/v1/ideas/${encodeURIComponent(id)}`, Object.fromEntries(f.entries()));
+      toast('Idée modifiée');
+      render();
+    });
+    onSubmit(document.getElementById('withdraw-idea'), async (f) => {
+      await api('POST', `/v1/ideas/${encodeURIComponent(id)}:withdraw`, { reason: f.get('reason') || '' });
+      toast('Idée retirée : elle ne sera pas examinée par le jury.');
+      render();
+    });
+  }
   wireComments(i.id, thread);
   const support = document.getElementById('support');
   if (support) {
@@ -275,10 +342,21 @@ async function idea(id) {
   if (decide) {
     onSubmit(decide, async (f) => {
       await api('POST', `/v1/ideas/${encodeURIComponent(id)}:decide`, Object.fromEntries(f.entries()));
-      toast('Décision enregistrée');
+      toast(c.results_at && !c.results_announced ? `Décision enregistrée : publiée le ${when(c.results_at)} avec les autres` : 'Décision enregistrée');
       render();
     });
   }
+}
+
+// A date and time as people in Nice read it.
+const when = (ts) => (ts ? new Date(ts).toLocaleString('fr-FR', { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Paris' }) : '');
+
+// Where the challenge's announcement stands, for coordinators.
+function resultsLine(c) {
+  if (!c.results_at) return '';
+  if (c.results_announced) return `<p>Résultats annoncés le ${when(c.results_at)}.</p>`;
+  const n = c.pending_decisions || 0;
+  return `<p id="results-state">Résultats annoncés ensemble le <strong>${when(c.results_at)}</strong> : ${n} décision${n > 1 ? 's' : ''} en attente.</p>`;
 }
 
 // « Mes idées »: every idea of mine across challenges, its status, and the jury's decision with
@@ -295,7 +373,8 @@ async function myIdeas() {
     i.last_decision && i.last_decision.rationale ? esc(i.last_decision.rationale) + (i.last_decision.prize ? ` (${esc(i.last_decision.prize)})` : '') : '—',
     int(i.supports || 0), date(i.submitted_at)]);
   main().innerHTML = `<h1>Mes idées</h1>
-    <p>Toutes les idées que vous avez déposées, et la décision du jury avec ses motifs lorsqu'elle est prise.</p>
+    <p>Toutes les idées que vous avez déposées, et la décision du jury avec ses motifs lorsqu'elle est prise.
+    Tant que son défi est ouvert, une idée se modifie ou se retire depuis sa page.</p>
     ${dataTable('Mes idées', ['Idée', 'Défi', 'Statut', 'Décision du jury', 'Soutiens', 'Déposée le'], rows, 'my-ideas')}`;
 }
 
