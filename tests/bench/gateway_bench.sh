@@ -20,64 +20,9 @@ SECS="${1:-8}"
 TOOLS_DIR="${PEP_TOOLS_DIR:-$HOME/.cache/pepiniere/bin}"
 mkdir -p "$TOOLS_DIR"
 
-command -v wrk > /dev/null || { apt-get update -qq && apt-get install -y -qq wrk > /dev/null; }
-GO=$(command -v go || echo /usr/local/go/bin/go)
-if [[ ! -x "$TOOLS_DIR/ghz" ]]; then
-  echo "bench: building ghz v0.120.0 with the Go module proxy" >&2
-  GOBIN="$TOOLS_DIR" GOFLAGS=-mod=mod "$GO" install github.com/bojand/ghz/cmd/ghz@v0.120.0 >&2
-fi
-GHZ="$TOOLS_DIR/ghz"
 # shellcheck source=tests/bench/bench_lib.sh
 source "$ROOT/tests/bench/bench_lib.sh"
-bash "$ROOT/deploy/local/lib/kafka.sh" fetch
-bash "$ROOT/deploy/local/lib/build.sh" "$BUILD_DIR" pep-ideas pep-incubation pep-feedback pep-audit \
-  pep-gateway pepctl pep-kafka-topics
-
-WORK="$(mktemp -d /tmp/pep-gateway-bench.XXXXXX)"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2> /dev/null || true; done
-  bash "$ROOT/deploy/local/lib/kafka.sh" stop --dir "$WORK/kafka" > /dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-KPORT=$(free_port); KCPORT=$(free_port)
-bash "$ROOT/deploy/local/lib/kafka.sh" start --dir "$WORK/kafka" --port "$KPORT" --controller-port "$KCPORT" >&2
-BROKERS="127.0.0.1:$KPORT"
-"$BUILD_DIR/libs/events/pep-kafka-topics" "$BROKERS" > /dev/null
-KEY="bench-gateway-key-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
-declare -A GRPC
-for svc in ideas incubation feedback audit; do
-  GRPC[$svc]=$(free_port)
-  extra=()
-  [[ $svc == feedback ]] && extra=(--rate_limit_per_minute 0)
-  [[ $svc == audit ]] && extra=(--ledger_signing_key_file "$WORK/ledger.key" --ledger_create_key)
-  "$BUILD_DIR/services/$svc/pep-$svc" --grpc_port "${GRPC[$svc]}" --metrics_port 0 \
-    --data_dir "$WORK/$svc" --kafka_brokers "$BROKERS" --gateway_key "$KEY" "${extra[@]}" \
-    > "$WORK/$svc.log" 2>&1 &
-  PIDS+=($!)
-done
-HTTP=$(free_port)
-"$BUILD_DIR/services/gateway/pep-gateway" --http_port "$HTTP" --metrics_port 0 --data_dir "$WORK/gateway" \
-  --ideas_addr "127.0.0.1:${GRPC[ideas]}" --incubation_addr "127.0.0.1:${GRPC[incubation]}" \
-  --feedback_addr "127.0.0.1:${GRPC[feedback]}" --audit_addr "127.0.0.1:${GRPC[audit]}" \
-  --gateway_key "$KEY" --bootstrap_token_file "$WORK/token" --trusted_proxies 127.0.0.1/32 \
-  > "$WORK/gateway.log" 2>&1 &
-GW_PID=$!
-PIDS+=($GW_PID)
-URL="http://127.0.0.1:$HTTP"
-for _ in $(seq 1 240); do
-  v=$(curl -fsS "$URL/readyz?verbose" 2> /dev/null || true)
-  [[ -n "$v" && "$v" != *DOWN* ]] && break
-  sleep 0.25
-done
-[[ "$(curl -fsS "$URL/readyz?verbose")" != *DOWN* ]] || {
-  echo "bench: services not up: $(curl -sS "$URL/readyz?verbose")" >&2
-  tail -n 5 "$WORK"/*.log >&2
-  exit 1
-}
-TOKEN=$(cat "$WORK/token")
+start_platform
 export PEP_URL="$URL" PEP_TOKEN="$TOKEN"
 PEPCTL="$BUILD_DIR/services/gateway/pepctl"
 

@@ -88,16 +88,7 @@ start_platform() {
     > "$dir/gateway.log" 2>&1 &
   PIDS+=($!)
   URL="http://127.0.0.1:$http"
-  for _ in $(seq 1 240); do
-    v=$(curl -fsS "$URL/readyz?verbose" 2> /dev/null || true)
-    [[ -n "$v" && "$v" != *DOWN* ]] && break
-    sleep 0.25
-  done
-  [[ "$(curl -fsS "$URL/readyz?verbose")" != *DOWN* ]] || {
-    echo "bench: $setup not up: $(curl -sS "$URL/readyz?verbose")" >&2
-    tail -n 5 "$dir"/*.log >&2
-    exit 1
-  }
+  wait_ready "$URL" "$dir" "$setup"
   TOKEN=$(cat "$dir/token")
   PEP_URL="$URL" PEP_TOKEN="$TOKEN" "$BUILD_DIR/services/gateway/pepctl" import portfolio "$WORK/portfolio.jsonl" > /dev/null
   SID=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$URL/v1/startups?page_size=1000" |

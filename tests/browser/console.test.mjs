@@ -269,6 +269,7 @@ try {
   page.on('pageerror', (e) => { throw e; });
   await page.goto(URL + '/');
   check(await page.getAttribute('html', 'lang') === 'fr', 'the page says it is French');
+  await page.locator('#proconnect').waitFor();  // the page renders once /v1/me answers
   let tabs = 0;
   while (tabs < 8 && !(await page.evaluate(() => document.activeElement?.id === 'proconnect'))) {
     await page.keyboard.press('Tab');
