@@ -156,6 +156,9 @@ void Gateway::BuildRoutes() {
   add("GET", "/v1/ideas/{idea_id}", C | J | A, "Lire une idée", Body::kNone,
       iv1::GetIdeaRequest::descriptor(), iv1::Idea::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::GetIdea));
+  add("POST", "/v1/ideas/{idea_id}:submit", A, "Envoyer au jury une idée gardée en brouillon", Body::kNone,
+      iv1::SubmitDraftRequest::descriptor(), iv1::SubmitIdeaResponse::descriptor(), &b.ideas,
+      Unary(b.ideas, ideas, &IS::SubmitDraft));
   add("PATCH", "/v1/ideas/{idea_id}", C | A, "Modifier son idée", Body::kJson,
       iv1::EditIdeaRequest::descriptor(), iv1::Idea::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::EditIdea));

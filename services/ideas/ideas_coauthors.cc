@@ -41,6 +41,9 @@ grpc::Status IdeasService::InviteCoauthor(grpc::ServerContext* ctx, const v1::In
     if (idea->status() == v1::IDEA_STATUS_WITHDRAWN) {
       return absl::FailedPreconditionError("this idea was withdrawn: it takes no co-author");
     }
+    if (idea->status() == v1::IDEA_STATUS_DRAFT) {
+      return absl::FailedPreconditionError("this idea is a draft: send it first, then invite co-authors");
+    }
     const absl::Time now = tx.Now();
     PEP_RETURN_IF_ERROR(tx.PutInvitation(CodeHash(code), idea->id(), now + kInvitationLife));
     idea->set_version(idea->version() + 1);

@@ -98,6 +98,9 @@ grpc::Status IdeasService::AddComment(grpc::ServerContext* ctx, const v1::AddCom
     if (idea.status() == v1::IDEA_STATUS_WITHDRAWN) {
       return absl::FailedPreconditionError("this idea was withdrawn by its author: comments are closed");
     }
+    if (idea.status() == v1::IDEA_STATUS_DRAFT) {
+      return absl::FailedPreconditionError("this idea is a draft: comments open once it is sent");
+    }
     if (!req->parent_id().empty()) {
       auto parent = tx.GetComment(req->parent_id());
       if (absl::IsNotFound(parent.status()) || (parent.ok() && parent->idea_id() != idea.id())) {

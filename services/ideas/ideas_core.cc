@@ -305,9 +305,11 @@ absl::Status CheckScorable(const v1::Idea& idea) {
 }
 
 absl::Status CheckEditable(const v1::Idea& idea) {
-  if (idea.status() == v1::IDEA_STATUS_SUBMITTED) return absl::OkStatus();
+  if (idea.status() == v1::IDEA_STATUS_SUBMITTED || idea.status() == v1::IDEA_STATUS_DRAFT) {
+    return absl::OkStatus();
+  }
   return absl::FailedPreconditionError(absl::StrCat(
-      "idea is ", StatusName(idea.status()), ": only a SUBMITTED idea can be edited or withdrawn"));
+      "idea is ", StatusName(idea.status()), ": only a SUBMITTED idea (or a draft) can be edited"));
 }
 
 double WeightedScore(const v1::Challenge& c, const v1::Scorecard& card) {
@@ -328,7 +330,7 @@ std::vector<v1::RankedIdea> RankIdeas(
     const absl::flat_hash_map<std::string, std::vector<v1::Scorecard>>& scorecards) {
   std::vector<v1::RankedIdea> out;
   for (const auto& idea : ideas) {
-    if (idea.status() == v1::IDEA_STATUS_WITHDRAWN) continue;
+    if (idea.status() == v1::IDEA_STATUS_WITHDRAWN || idea.status() == v1::IDEA_STATUS_DRAFT) continue;
     v1::RankedIdea r;
     r.set_idea_id(idea.id());
     r.set_title(idea.title());

@@ -155,7 +155,7 @@ grpc::Status IdeasService::DeclareConflict(grpc::ServerContext* ctx,
   bool changed = false;
   PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
     PEP_RETURN_IF_ERROR(tx.GetIdeaAndChallenge(req->idea_id(), &idea, &c));
-    if (!internal::IsJurorOf(*p, c)) {
+    if (!internal::IsJurorOf(*p, c) || idea.status() == v1::IDEA_STATUS_DRAFT) {
       return absl::PermissionDeniedError(
           absl::StrCat("'", p->id, "' is not a juror of this idea's challenge: no conflict to declare"));
     }

@@ -71,7 +71,7 @@ absl::Status IdeasService::Reload() {
   if (!ideas.ok()) return ideas.status();
   DuplicateIndex fresh;  // built aside: hints go on from the old one meanwhile
   for (const auto& idea : *ideas) {
-    if (idea.status() != v1::IDEA_STATUS_WITHDRAWN) {
+    if (idea.status() != v1::IDEA_STATUS_WITHDRAWN && idea.status() != v1::IDEA_STATUS_DRAFT) {
       fresh.Upsert(idea.challenge_id(), idea.id(), idea.title(), IdeaText(idea));
     }
   }
@@ -218,7 +218,13 @@ grpc::Status IdeasService::SubmitIdea(grpc::ServerContext* ctx, const v1::Submit
     auto c = tx.GetChallenge(req->challenge_id());
     if (!c.ok()) return c.status();
     const absl::Time now = tx.Now();
-    PEP_RETURN_IF_ERROR(CheckAcceptsSubmissions(*c, now));
+    if (req->draft()) {
+      if (c->status() == v1::CHALLENGE_STATUS_CLOSED) {
+        return absl::FailedPreconditionError("challenge is CLOSED: it takes no more ideas, drafts included");
+      }
+    } else {
+      PEP_RETURN_IF_ERROR(CheckAcceptsSubmissions(*c, now));
+    }
     idea.set_id(NewUuidV7(now));
     idea.set_challenge_id(req->challenge_id());
     idea.set_title(req->title());
@@ -229,9 +235,13 @@ grpc::Status IdeasService::SubmitIdea(grpc::ServerContext* ctx, const v1::Submit
     idea.set_department(req->department());
     idea.set_contact_email(req->contact_email());
     idea.set_hide_author(req->hide_author());
+    *idea.mutable_updated_at() = ToTimestamp(now);
+    if (req->draft()) {  // its authors' alone: no event, no version until it is sent
+      idea.set_status(v1::IDEA_STATUS_DRAFT);
+      return tx.PutIdea(idea, req->request_id());
+    }
     idea.set_status(v1::IDEA_STATUS_SUBMITTED);
     *idea.mutable_submitted_at() = ToTimestamp(now);
-    *idea.mutable_updated_at() = ToTimestamp(now);
     idea.set_version(1);
     PEP_RETURN_IF_ERROR(tx.PutIdea(idea, req->request_id()));
     v1::IdeaSubmitted ev;
@@ -239,10 +249,18 @@ grpc::Status IdeasService::SubmitIdea(grpc::ServerContext* ctx, const v1::Submit
     ev.mutable_idea()->clear_contact_email();  // personal data stays in pep-ideas, off the log
     return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now);
   }));
+  if (idea.status() == v1::IDEA_STATUS_DRAFT) {
+    *out->mutable_idea() = std::move(idea);
+    return grpc::Status::OK;
+  }
   if (!replay) {
     Committed(true);
     metrics_.submitted().Increment();
   }
+  return Hinted(*p, std::move(idea), out);
+}
+
+grpc::Status IdeasService::Hinted(const auth::Principal& p, v1::Idea idea, v1::SubmitIdeaResponse* out) {
   std::vector<v1::DuplicateHint> hints;
   {
     absl::MutexLock l(&index_mu_);
@@ -250,12 +268,42 @@ grpc::Status IdeasService::SubmitIdea(grpc::ServerContext* ctx, const v1::Submit
                            options_.duplicate_limit, idea.id());
     index_.Upsert(idea.challenge_id(), idea.id(), idea.title(), IdeaText(idea));
   }
-  auto readable = ReadableHints(*p, idea.challenge_id(), std::move(hints));
+  auto readable = ReadableHints(p, idea.challenge_id(), std::move(hints));
   PEP_GRPC_RETURN_IF_ERROR(readable.status());
   for (auto& h : *readable) *out->add_similar_ideas() = std::move(h);
   out->set_similarity_method(SimilarityMethod());
   *out->mutable_idea() = std::move(idea);
   return grpc::Status::OK;
+}
+
+grpc::Status IdeasService::SubmitDraft(grpc::ServerContext* ctx, const v1::SubmitDraftRequest* req,
+                                       v1::SubmitIdeaResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  if (!IsUuid(req->idea_id())) return ToGrpcStatus(FieldError("idea_id", "is not a valid id"));
+  v1::Idea idea;
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
+    v1::Challenge c;
+    PEP_RETURN_IF_ERROR(tx.GetIdeaAndChallenge(req->idea_id(), &idea, &c));
+    if (!IsAuthor(idea, p->id)) return absl::PermissionDeniedError("only its authors send a draft");
+    if (idea.status() != v1::IDEA_STATUS_DRAFT) {
+      return absl::FailedPreconditionError(absl::StrCat("idea is ", StatusName(idea.status()), ": sent already"));
+    }
+    const absl::Time now = tx.Now();
+    PEP_RETURN_IF_ERROR(CheckAcceptsSubmissions(c, now));
+    idea.set_status(v1::IDEA_STATUS_SUBMITTED);
+    *idea.mutable_submitted_at() = ToTimestamp(now);
+    *idea.mutable_updated_at() = ToTimestamp(now);
+    idea.set_version(1);  // the aggregate's first event
+    PEP_RETURN_IF_ERROR(tx.PutIdea(idea));
+    v1::IdeaSubmitted ev;
+    *ev.mutable_idea() = idea;
+    ev.mutable_idea()->clear_contact_email();
+    return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now);
+  }));
+  Committed(true);
+  metrics_.submitted().Increment();
+  return Hinted(*p, std::move(idea), out);
 }
 
 grpc::Status IdeasService::GetIdea(grpc::ServerContext* ctx, const v1::GetIdeaRequest* req,
@@ -325,7 +373,8 @@ grpc::Status IdeasService::ListIdeas(grpc::ServerContext* ctx, const v1::ListIde
   v1::ListIdeasResponse shown;
   shown.set_next_page_token(list->next_page_token());
   for (auto& idea : *list->mutable_ideas()) {
-    if (c && !MayRead(*p, *c, idea)) continue;  // another's withdrawn idea
+    if (c && !MayRead(*p, *c, idea)) continue;  // another's withdrawn idea, or draft
+    if (idea.status() == v1::IDEA_STATUS_DRAFT && !IsAuthor(idea, p->id)) continue;
     idea.set_supported_by_me(mine->contains(idea.id()));
     if (c) {
       ShowTo(*p, *c, &idea);
@@ -350,10 +399,11 @@ grpc::Status IdeasService::EditIdea(grpc::ServerContext* ctx, const v1::EditIdea
     idea = std::move(*got);
     PEP_RETURN_IF_ERROR(RequireAuthorOrCoordinator(*p, idea));
     PEP_RETURN_IF_ERROR(CheckEditable(idea));
+    const bool draft = idea.status() == v1::IDEA_STATUS_DRAFT;
     if (!p->HasRole("coordinator")) {  // the jury examines a closed challenge's ideas as filed
       auto c = tx.GetChallenge(idea.challenge_id());
       if (!c.ok()) return c.status();
-      if (c->status() != v1::CHALLENGE_STATUS_OPEN) {
+      if (c->status() == v1::CHALLENGE_STATUS_CLOSED || (!draft && c->status() != v1::CHALLENGE_STATUS_OPEN)) {
         return absl::FailedPreconditionError(
             "the challenge is closed: its ideas are examined as they were filed (a coordinator may correct one)");
       }
@@ -376,13 +426,17 @@ grpc::Status IdeasService::EditIdea(grpc::ServerContext* ctx, const v1::EditIdea
     change("department", req->department(), idea.mutable_department(), false);
     change("contact_email", req->contact_email(), idea.mutable_contact_email(), true);
     if (ev.changes_size() == 0) return absl::OkStatus();  // same values: nothing to record
+    if (draft) {  // its authors' alone: no event, no version
+      *idea.mutable_updated_at() = ToTimestamp(tx.Now());
+      return tx.PutIdea(idea);
+    }
     idea.set_version(idea.version() + 1);
     *idea.mutable_updated_at() = ToTimestamp(tx.Now());
     PEP_RETURN_IF_ERROR(tx.PutIdea(idea));
     return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, tx.Now());
   }));
   Committed(false);
-  {
+  if (idea.status() != v1::IDEA_STATUS_DRAFT) {
     absl::MutexLock l(&index_mu_);
     index_.Upsert(idea.challenge_id(), idea.id(), idea.title(), IdeaText(idea));
   }

@@ -103,6 +103,8 @@ class IdeasService final : public v1::IdeaService::Service {
   grpc::Status InviteCoauthor(grpc::ServerContext*, const v1::InviteCoauthorRequest*,
                               v1::CoauthorInvitation*) override;
   grpc::Status JoinIdea(grpc::ServerContext*, const v1::JoinIdeaRequest*, v1::Idea*) override;
+  grpc::Status SubmitDraft(grpc::ServerContext*, const v1::SubmitDraftRequest*,
+                           v1::SubmitIdeaResponse*) override;
 
   // Publishes together the decisions of each challenge whose announcement time has come;
   // returns how many (main() calls it every second; tests with their clock).
@@ -131,6 +133,8 @@ class IdeasService final : public v1::IdeaService::Service {
   // the first that differs), and a card as `p` may see it while the scores are sealed.
   static absl::Status CheckSeals(const std::vector<SealedCard>& cards);
   static v1::Scorecard Sealed(const auth::Principal& p, const v1::Challenge& c, v1::Scorecard card);
+  // A submitted idea's answer: the look-alikes the caller may read, and the idea in the index.
+  grpc::Status Hinted(const auth::Principal& p, v1::Idea idea, v1::SubmitIdeaResponse* out);
   absl::Status CheckCommentRate(const auth::Principal& p, absl::Time now);
   void ShowComment(const auth::Principal& p, const v1::Idea& shown_idea, const v1::Idea& idea,
                    v1::Comment* c) const;

@@ -863,6 +863,62 @@ TEST_P(IdeasOverGrpc, ACoauthorJoinsWithASingleUseInvitationAndIsAnAuthorFromThe
   }
 }
 
+TEST_P(IdeasOverGrpc, ADraftIsItsAuthorsAloneUntilSentAndOnlyThenOnTheTopic) {
+  const v1::Challenge c = OpenChallenge(v1::VISIBILITY_AGENTS);
+  v1::SubmitIdeaRequest r;
+  r.set_challenge_id(c.id());
+  r.set_title("Une navette pour les collèges de montagne");
+  r.set_problem("Les élèves de la vallée attendent une heure");
+  r.set_proposal("Une navette à la demande");
+  r.set_author_name("Inès Agent");
+  r.set_department("Collèges");
+  r.set_contact_email("ines@departement06.fr");
+  r.set_draft(true);
+  v1::SubmitIdeaResponse saved;
+  ASSERT_TRUE(stub_->SubmitIdea(As("agent-i", "agent").get(), r, &saved).ok());
+  EXPECT_EQ(saved.idea().status(), v1::IDEA_STATUS_DRAFT);
+  v1::GetIdeaRequest get;
+  get.set_idea_id(saved.idea().id());
+  v1::Idea got;
+  for (const auto& [who, roles] : {std::pair{"agent-j", "agent"}, std::pair{"coord", "coordinator"}}) {
+    EXPECT_EQ(stub_->GetIdea(As(who, roles).get(), get, &got).error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << who << " reads no one's draft";
+  }
+  v1::ListIdeasRequest list;
+  list.set_challenge_id(c.id());
+  v1::ListIdeasResponse listed;
+  ASSERT_TRUE(stub_->ListIdeas(As("coord", "coordinator").get(), list, &listed).ok());
+  EXPECT_EQ(listed.ideas_size(), 0);
+  v1::ListIdeasRequest mine;
+  ASSERT_TRUE(stub_->ListIdeas(As("agent-i", "agent").get(), mine, &listed).ok());
+  ASSERT_EQ(listed.ideas_size(), 1) << "« Mes idées » lists the draft";
+  // Edited as often as wanted: nothing on the topic, no version.
+  v1::EditIdeaRequest edit;
+  edit.set_idea_id(saved.idea().id());
+  edit.set_proposal("Une navette à la demande, réservée la veille");
+  ASSERT_TRUE(stub_->EditIdea(As("agent-i", "agent").get(), edit, &got).ok());
+  auto db = store::Db::Connect(url_);
+  auto count = [&] {
+    auto q = (*db)->Prepare("SELECT COUNT(*) FROM outbox WHERE msg_key = ?");
+    q->Bind(1, saved.idea().id());
+    return q->Step().value_or(false) ? q->Int(0) : -1;
+  };
+  EXPECT_EQ(count(), 0);
+  v1::SubmitDraftRequest send;
+  send.set_idea_id(saved.idea().id());
+  v1::SubmitIdeaResponse sent;
+  EXPECT_EQ(stub_->SubmitDraft(As("agent-j", "agent").get(), send, &sent).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub_->SubmitDraft(As("agent-i", "agent").get(), send, &sent).ok());
+  EXPECT_EQ(sent.idea().status(), v1::IDEA_STATUS_SUBMITTED);
+  EXPECT_EQ(sent.idea().version(), 1) << "its first event";
+  EXPECT_EQ(sent.idea().proposal(), "Une navette à la demande, réservée la veille");
+  EXPECT_EQ(count(), 1);
+  EXPECT_EQ(stub_->SubmitDraft(As("agent-i", "agent").get(), send, &sent).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION) << "sent once";
+  ASSERT_TRUE(stub_->GetIdea(As("agent-j", "agent").get(), get, &got).ok()) << "now every agent reads it";
+}
+
 PEP_ON_BOTH_ENGINES(IdeasOverGrpc);
 
 }  // namespace

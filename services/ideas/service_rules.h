@@ -46,9 +46,11 @@ inline void RedactContact(const auth::Principal& p, v1::Idea* idea) {
 }
 
 // Who reads an idea: its author, coordinators, its challenge's jury — and, in a challenge
-// visible to all agents, every agent (a withdrawn idea stays its author's).
+// visible to all agents, every agent (a withdrawn idea stays its author's, a draft its authors').
 inline bool MayRead(const auth::Principal& p, const v1::Challenge& c, const v1::Idea& idea) {
-  if (p.HasRole("coordinator") || IsAuthor(idea, p.id) || IsJurorOf(p, c)) return true;
+  if (IsAuthor(idea, p.id)) return true;
+  if (idea.status() == v1::IDEA_STATUS_DRAFT) return false;  // its authors' until they send it
+  if (p.HasRole("coordinator") || IsJurorOf(p, c)) return true;
   return c.visibility() == v1::VISIBILITY_AGENTS && p.HasRole("agent") &&
          idea.status() != v1::IDEA_STATUS_WITHDRAWN;
 }

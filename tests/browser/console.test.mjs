@@ -335,6 +335,17 @@ try {
   await camille.getByRole('button', { name: 'Enregistrer les modifications' }).click();
   await camille.getByText('et les renvoient par courrier.', { exact: false }).first().waitFor();
   check(true, 'the author edits her idea while the challenge is open');
+  // A second idea kept as a draft: hers alone, not sent.
+  await camille.goto(challengeUrl);
+  await camille.getByLabel("Titre de l'idée").fill('Covoiturage vers les collèges');
+  await camille.getByLabel('Problème constaté').fill('Les agents des collèges de montagne viennent seuls en voiture.');
+  await camille.getByLabel('Proposition').fill('Une page pour proposer ses trajets.');
+  await camille.getByLabel('Votre nom').fill('Camille Roux');
+  await camille.getByLabel('Direction ou service').fill('Collèges');
+  await camille.getByLabel('Courriel professionnel').fill('agent@departement06.fr');
+  await camille.getByRole('button', { name: 'Enregistrer comme brouillon' }).click();
+  await camille.getByRole('region', { name: 'Brouillons' }).getByRole('link', { name: 'Covoiturage vers les collèges' }).waitFor();
+  check(true, 'a draft is kept in its own column, for its author');
   const karim = await person('karim.benali@departement06.fr', 'jury-06-a');
   await submit(karim, 'Rendez-vous en ligne', 'Il faut téléphoner aux heures de bureau pour un rendez-vous.', 'Karim Benali');
   check(await karim.getByRole('region', { name: 'Déposées' }).getByRole('listitem').count() === 1,
@@ -399,6 +410,8 @@ try {
   await karim.getByRole('region', { name: 'Déposées' }).getByRole('link', { name: 'Dossier unique' }).waitFor();
   check(await karim.getByRole('region', { name: 'Déposées' }).getByRole('listitem').count() === 2,
     'on the jury, every idea of the challenge is visible');
+  check(await karim.getByRole('region', { name: 'Brouillons' }).count() === 0 &&
+    await karim.getByText('Covoiturage vers les collèges').count() === 0, "but no one's draft");
   await karim.getByRole('link', { name: 'Dossier unique' }).first().click();
   await karim.getByRole('heading', { name: 'Idée : Dossier unique' }).waitFor();
   const ideaUrl = karim.url();

@@ -132,6 +132,15 @@ class World {
     const size_t at = r.body.find("\"id\":\"");
     return r.body.substr(at + 6, r.body.find('"', at + 6) - at - 6);
   }
+  // A draft of the pass's agent (the token's, or Camille's when people are calling).
+  std::string Draft() {
+    const std::string body = IdeaBody().substr(0, IdeaBody().size() - 1) + R"(,"draft":true})";
+    const std::string path = absl::StrCat("/v1/challenges/", challenge_, "/ideas");
+    gateway::HttpResult r = people_ ? p_.As(*camille_, "POST", path, body) : p_.Call("POST", path, agent_, body);
+    EXPECT_EQ(r.status, 201) << r.body;
+    const size_t at = r.body.find("\"id\":\"");
+    return r.body.substr(at + 6, r.body.find('"', at + 6) - at - 6);
+  }
   // An idea of another agent in a challenge open to all agents (supports need one), made once.
   std::string SharedIdea() {
     if (shared_idea_.empty()) {
@@ -278,6 +287,9 @@ std::vector<Row> Table(World& w) {
       {"GET", "/v1/ideas/{idea}", "CJA", 200, fixed("/v1/ideas/{idea}")},
       {"PATCH", "/v1/ideas/{idea}", "CA", 200, [&w](char) {
          return Request{absl::StrCat("/v1/ideas/", w.Idea()), R"({"department":"DRH"})"};
+       }},
+      {"POST", "/v1/ideas/{idea}:submit", "A", 200, [&w](char) {
+         return Request{absl::StrCat("/v1/ideas/", w.Draft(), ":submit"), ""};
        }},
       {"POST", "/v1/ideas/{idea}:withdraw", "CA", 200, [&w](char) {
          return Request{absl::StrCat("/v1/ideas/", w.Idea(), ":withdraw"), R"({"reason":"doublon"})"};

@@ -65,7 +65,8 @@ async function challenge(id) {
   const c = await api('GET', '/v1/challenges/' + enc);
   const ideas = await allPages(`/v1/challenges/${enc}/ideas?page_size=500`, 'ideas');  // a challenge may gather thousands
   const openToAll = c.visibility === 'VISIBILITY_AGENTS';
-  const columns = Object.keys(IDEA_STATUS).map((s) => {
+  // Drafts are their authors' only: their column shows when the reader has some.
+  const columns = Object.keys(IDEA_STATUS).filter((s) => s !== 'IDEA_STATUS_DRAFT' || ideas.some((i) => i.status === s)).map((s) => {
     const of = ideas.filter((i) => i.status === s);
     return `<section class="pep-column" aria-label="${esc(IDEA_STATUS[s])}">
       <h3 class="fr-h6">${esc(IDEA_STATUS[s])} <span class="fr-badge fr-badge--sm">${int(of.length)}</span></h3>
@@ -141,7 +142,10 @@ async function challenge(id) {
       ${field('i-email', 'Courriel professionnel', { name: 'contact_email', type: 'email', required: true })}
       ${openToAll ? `<div class="fr-checkbox-group fr-mt-2w"><input type="checkbox" id="i-hide" name="hide_author">
         <label class="fr-label" for="i-hide">Ne pas afficher mon nom ni mon service aux autres agents<span class="fr-hint-text">Le jury et la coordination les voient.</span></label></div>` : ''}
-      ${submit("Déposer l'idée")}
+      <input type="hidden" name="draft" value="">
+      <ul class="fr-btns-group fr-btns-group--inline-md fr-mt-2w">
+        <li><button class="fr-btn" type="submit">Déposer l'idée</button></li>
+        <li><button class="fr-btn fr-btn--secondary" type="button" id="save-draft">Enregistrer comme brouillon</button></li></ul>
     </form>` : ''}`;
   document.getElementById('reveal')?.addEventListener('click', async () => {
     try {
@@ -186,9 +190,16 @@ async function challenge(id) {
     onSubmit(form, async (f) => {
       const body = Object.fromEntries(f.entries());
       body.hide_author = f.get('hide_author') === 'on';
+      body.draft = f.get('draft') === 'on';
+      form.elements.draft.value = '';
       const r = await api('POST', `/v1/challenges/${enc}/ideas`, body);
-      toast('Idée déposée' + ((r.similar_ideas || []).length ? ' (des idées proches existent)' : ''));
+      toast(body.draft ? 'Brouillon enregistré : vous seul·e le voyez ; envoyez-le depuis « Mes idées ».'
+        : 'Idée déposée' + ((r.similar_ideas || []).length ? ' (des idées proches existent)' : ''));
       render();
+    });
+    document.getElementById('save-draft').addEventListener('click', () => {
+      form.elements.draft.value = 'on';
+      form.requestSubmit();
     });
   }
 }
@@ -264,6 +275,8 @@ async function idea(id) {
     ${cards.length ? `<h2>Grilles d'évaluation</h2>${dataTable('Évaluations du jury', ['Juré', 'Note pondérée /5', 'Commentaire', 'Le'],
       cards.map((s) => [esc(names[s.juror_id] || (s.juror_id === me.actor ? 'Vous' : s.juror_id)),
         (s.scores || []).length ? num(s.weighted_score, 2) : 'scellée', esc(s.comment), date(s.scored_at)]))}` : ''}
+    ${i.status === 'IDEA_STATUS_DRAFT' ? `${alertBox('info', "Brouillon : vous seul·e (et vos co-auteur·es) le voyez. Personne d'autre ne le lit avant son envoi.")}
+      ${c.status === 'CHALLENGE_STATUS_OPEN' ? '<p><button type="button" id="send-draft" class="fr-btn">Envoyer l’idée au jury</button></p>' : '<p>Le défi n’est pas encore ouvert : vous pourrez l’envoyer à son ouverture.</p>'}` : ''}
     ${onJury && stepped ? alertBox('info', "Vous vous êtes déporté·e sur cette idée (conflit d'intérêts) : votre grille et votre voix ne comptent pas pour elle.") : ''}
     ${onJury && !stepped && !ownIdea ? `<p><button type="button" id="conflict" class="fr-btn fr-btn--tertiary fr-btn--sm">Me déporter (conflit d'intérêts)</button></p>` : ''}
     ${onJury && !stepped && !ownIdea ? `<h2 class="fr-mt-4w">${mine ? 'Modifier mon évaluation' : 'Évaluer'}</h2><form id="score" class="pep-form">
@@ -278,7 +291,7 @@ async function idea(id) {
       ${field('d-rationale', 'Motif', { name: 'rationale' })}
       ${field('d-prize', 'Prix (si primée)', { name: 'prize' })}
       ${submit('Enregistrer la décision')}</form>` : ''}
-    ${ownIdea && i.status === 'IDEA_STATUS_SUBMITTED' && c.status === 'CHALLENGE_STATUS_OPEN' ? `
+    ${ownIdea && ((i.status === 'IDEA_STATUS_SUBMITTED' && c.status === 'CHALLENGE_STATUS_OPEN') || (i.status === 'IDEA_STATUS_DRAFT' && c.status !== 'CHALLENGE_STATUS_CLOSED')) ? `
     <h2 class="fr-mt-4w" id="edit">Modifier mon idée</h2>
     <p class="fr-text--sm">Jusqu'à la clôture du défi ; ensuite le jury l'examine telle qu'elle est.</p>
     <form id="edit-idea" class="pep-form">
@@ -286,14 +299,21 @@ async function idea(id) {
       ${field('e-problem', 'Problème constaté', { name: 'problem', type: 'textarea', required: true, value: i.problem })}
       ${field('e-proposal', 'Proposition', { name: 'proposal', type: 'textarea', required: true, value: i.proposal })}
       <div class="form-error"></div>${submit('Enregistrer les modifications')}</form>
-    <form id="withdraw-idea" class="pep-form fr-mt-2w">
+    ${i.status === 'IDEA_STATUS_SUBMITTED' ? `<form id="withdraw-idea" class="pep-form fr-mt-2w">
       ${field('w-reason', 'Retirer mon idée : pourquoi ? (facultatif)', { name: 'reason' })}
       <div class="form-error"></div>
-      <button class="fr-btn fr-btn--secondary" type="submit">Retirer mon idée</button></form>` : ''}
+      <button class="fr-btn fr-btn--secondary" type="submit">Retirer mon idée</button></form>` : ''}` : ''}
     ${coauthorsSection(i)}
     ${comments}`;
   wireFollow();
   wireCoauthors(i);
+  document.getElementById('send-draft')?.addEventListener('click', async () => {
+    try {
+      await api('POST', `/v1/ideas/${encodeURIComponent(id)}:submit`);
+      toast('Idée envoyée au jury');
+      render();
+    } catch (e) { toast('Erreur : ' + e.message, true); }
+  });
   const editForm = document.getElementById('edit-idea');
   if (editForm) {
     onSubmit(editForm, async (f) => {
@@ -301,7 +321,8 @@ async function idea(id) {
       toast('Idée modifiée');
       render();
     });
-    onSubmit(document.getElementById('withdraw-idea'), async (f) => {
+    const withdraw = document.getElementById('withdraw-idea');
+    if (withdraw) onSubmit(withdraw, async (f) => {
       await api('POST', `/v1/ideas/${encodeURIComponent(id)}:withdraw`, { reason: f.get('reason') || '' });
       toast('Idée retirée : elle ne sera pas examinée par le jury.');
       render();
