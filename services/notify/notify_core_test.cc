@@ -526,8 +526,8 @@ TEST(Schedule, RetryDelaysGrowToTenMinutesAndPeriodsFollowParis) {
   EXPECT_EQ(FrenchDate(Day("2026-03-01 10:00")), "1er mars 2026");
 }
 
-// The jury's reminder counts what a juror has left to score: not their own ideas, not those they
-// stepped aside on (a ConflictDeclared is projected as "nothing to score there").
+// The jury's reminder counts what a juror has left to score: not their own or co-authored ideas,
+// not those they stepped aside on (a ConflictDeclared is projected as "nothing to score there").
 TEST(JuryReminder, AJurorsOwnIdeasAndConflictsAreNotLeftToScore) {
   const std::string dir = ::testing::TempDir() + "/notify-unscored-" + std::to_string(getpid());
   std::filesystem::remove_all(dir);
@@ -541,10 +541,12 @@ TEST(JuryReminder, AJurorsOwnIdeasAndConflictsAreNotLeftToScore) {
     }
     PEP_RETURN_IF_ERROR(tx.PutScore("i2", "juror-k"));  // scored
     PEP_RETURN_IF_ERROR(tx.PutScore("i3", "juror-k"));  // stepped aside
+    PEP_RETURN_IF_ERROR(tx.PutIdea({"i5", "c1", "agent-b", "Idée"}));
+    PEP_RETURN_IF_ERROR(tx.PutCoauthor("i5", "juror-k"));  // co-authored: theirs too
     left = tx.UnscoredBy("c1", "juror-k");
     return absl::OkStatus();
   }).ok());
-  EXPECT_EQ(left, 1) << "i4 only: i1 is theirs";
+  EXPECT_EQ(left, 1) << "i4 only: i1 and i5 are theirs";
   std::filesystem::remove_all(dir);
 }
 

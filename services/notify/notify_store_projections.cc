@@ -98,7 +98,8 @@ std::vector<std::string> NotifyTx::Team(const std::string& startup_id) {
 int NotifyTx::UnscoredBy(const std::string& challenge_id, const std::string& juror_id) {
   auto q = db_.Prepare(
       "SELECT COUNT(*) FROM ideas i WHERE i.challenge_id = ?1 AND i.withdrawn = 0 AND i.author_id <> ?2 "
-      "AND NOT EXISTS (SELECT 1 FROM scores s WHERE s.idea_id = i.id AND s.juror_id = ?2)");
+      "AND NOT EXISTS (SELECT 1 FROM scores s WHERE s.idea_id = i.id AND s.juror_id = ?2) "
+      "AND NOT EXISTS (SELECT 1 FROM coauthors c WHERE c.idea_id = i.id AND c.account_id = ?2)");
   if (!q.ok()) return 0;
   q->Bind(1, challenge_id).Bind(2, juror_id);  // not their own ideas, nor those they stepped aside on
   return q->Step().value_or(false) ? static_cast<int>(q->Int(0)) : 0;

@@ -79,6 +79,11 @@ class World {
     }, absl::Seconds(30)));
   }
   std::string Unique() { return absl::StrCat(++n_); }
+  // The first "id" of a JSON answer.
+  static std::string IdOf(const std::string& body) {
+    const size_t at = body.find("\"id\":\"");
+    return body.substr(at + 6, body.find('"', at + 6) - at - 6);
+  }
   std::string AccountId(Browser& b) {
     gateway::HttpResult me = p_.As(b, "GET", "/v1/me");
     const size_t at = me.body.find("\"actor\":\"");
@@ -95,17 +100,10 @@ class World {
     Grant(camille_id_, "juror", "challenge:" + c);
     return c;
   }
-  std::string DraftChallenge() {
+  std::string DraftChallenge(const std::string& more = "") {  // `more`: fields, e.g. sealed scoring
     return p_.Post<iv1::Challenge>(
         "/v1/challenges", coord_,
-        absl::StrCat(R"({"title":"Défi )", Unique(), R"(","theme":"simplification",)",
-                     R"("criteria":[{"name":"impact","weight":1}],"jury_quorum":1})")).id();
-  }
-  // A fresh challenge with sealed scoring (to reveal).
-  std::string SealedChallenge() {
-    return p_.Post<iv1::Challenge>(
-        "/v1/challenges", coord_,
-        absl::StrCat(R"({"title":"Défi scellé )", Unique(), R"(","theme":"collèges","sealed_scoring":true,)",
+        absl::StrCat(R"({"title":"Défi )", Unique(), R"(","theme":"simplification",)", more,
                      R"("criteria":[{"name":"impact","weight":1}],"jury_quorum":1})")).id();
   }
   std::string OpenChallenge() {
@@ -129,8 +127,7 @@ class World {
     }
     gateway::HttpResult r = p_.As(*camille_, "POST", absl::StrCat("/v1/challenges/", challenge_, "/ideas"), IdeaBody());
     EXPECT_EQ(r.status, 201) << r.body;
-    const size_t at = r.body.find("\"id\":\"");
-    return r.body.substr(at + 6, r.body.find('"', at + 6) - at - 6);
+    return IdOf(r.body);
   }
   // A draft of the pass's agent (the token's, or Camille's when people are calling).
   std::string Draft() {
@@ -138,8 +135,7 @@ class World {
     const std::string path = absl::StrCat("/v1/challenges/", challenge_, "/ideas");
     gateway::HttpResult r = people_ ? p_.As(*camille_, "POST", path, body) : p_.Call("POST", path, agent_, body);
     EXPECT_EQ(r.status, 201) << r.body;
-    const size_t at = r.body.find("\"id\":\"");
-    return r.body.substr(at + 6, r.body.find('"', at + 6) - at - 6);
+    return IdOf(r.body);
   }
   // An idea of another agent in a challenge open to all agents (supports need one), made once.
   std::string SharedIdea() {
@@ -153,8 +149,7 @@ class World {
     }
     return shared_idea_;
   }
-  // A fresh comment on the pass's idea, written by the caller of `letter` (C, J or A), and one
-  // made once for the roles a route refuses anyway (five comments a minute per person).
+  // A fresh comment on the idea by `letter` (C, J, A); one made once for refused roles (5 a minute).
   std::string Comment(char letter) {
     if (std::string("CJA").find(letter) == std::string::npos) {
       if (any_comment_.empty()) any_comment_ = Comment('C');
@@ -166,8 +161,7 @@ class World {
         people_ ? p_.As(letter == 'C' ? *claire_ : letter == 'J' ? *karim_ : *camille_, "POST", path, body)
                 : p_.Call("POST", path, letter == 'C' ? coord_ : letter == 'J' ? juror_ : agent_, body);
     EXPECT_EQ(r.status, 201) << r.body;
-    const size_t at = r.body.find("\"id\":\"");
-    return r.body.substr(at + 6, r.body.find('"', at + 6) - at - 6);
+    return IdOf(r.body);
   }
   // A fresh idea of another agent and a code to join it.
   std::pair<std::string, std::string> Invitation() {
@@ -175,9 +169,8 @@ class World {
     if (invite_challenge_.empty()) invite_challenge_ = OpenChallenge();  // no person on its jury
     const std::string idea = p_.Post<iv1::SubmitIdeaResponse>(
         absl::StrCat("/v1/challenges/", invite_challenge_, "/ideas"), owner, IdeaBody()).idea().id();
-    const std::string code = p_.Post<iv1::CoauthorInvitation>(
-        absl::StrCat("/v1/ideas/", idea, "/coauthor-invitations"), owner, "").code();
-    return {idea, code};
+    return {idea, p_.Post<iv1::CoauthorInvitation>(
+                      absl::StrCat("/v1/ideas/", idea, "/coauthor-invitations"), owner, "").code()};
   }
   // Someone else's comment to report: each reader reports another's.
   std::string CommentToReport(char letter) {
@@ -217,8 +210,7 @@ class World {
     gateway::HttpResult r = p_.Call("POST", absl::StrCat("/v1/startups/", s1_, "/feedback"), "",
                                     R"({"satisfaction":"SATISFACTION_GOOD","verbatim":"Bien"})");
     if (r.status != 201) return "";
-    const size_t at = r.body.find("\"id\":\"");
-    return r.body.substr(at + 6, r.body.find('"', at + 6) - at - 6);
+    return IdOf(r.body);
   }
   // A one-click link's token, signed with pep-notify's own key (its data dir), as its e-mails carry.
   std::string UnsubscribeToken() {
@@ -229,8 +221,7 @@ class World {
   }
   std::string TokenId() {
     gateway::HttpResult r = p_.Call("POST", "/v1/tokens", coord_, TokenBody());
-    const size_t at = r.body.find("\"id\":\"");
-    return r.body.substr(at + 6, r.body.find('"', at + 6) - at - 6);
+    return IdOf(r.body);
   }
   std::string TokenBody() {
     return absl::StrCat(R"({"role":"agent","actor":"agent-)", Unique(), R"(","name":"essai"})");
@@ -334,7 +325,7 @@ std::vector<Row> Table(World& w) {
          return Request{absl::StrCat("/v1/ideas/", w.Idea(), "/scores"), World::ScoreBody()};
        }},
       {"POST", "/v1/challenges/{challenge}:reveal-scores", "C", 200, [&w](char) {
-         return Request{absl::StrCat("/v1/challenges/", w.SealedChallenge(), ":reveal-scores"), "{}"};
+         return Request{absl::StrCat("/v1/challenges/", w.DraftChallenge(R"("sealed_scoring":true,)"), ":reveal-scores"), "{}"};
        }},
       {"POST", "/v1/challenges/{challenge}:schedule-results", "C", 200, [&w](char) {
          return Request{absl::StrCat("/v1/challenges/", w.OpenChallenge(), ":schedule-results"),
