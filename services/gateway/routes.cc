@@ -156,6 +156,9 @@ void Gateway::BuildRoutes() {
   add("GET", "/v1/ideas/{idea_id}", C | J | A, "Lire une idée", Body::kNone,
       iv1::GetIdeaRequest::descriptor(), iv1::Idea::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::GetIdea));
+  add("DELETE", "/v1/ideas/{idea_id}", A, "Supprimer un brouillon (une idée envoyée se retire)", Body::kNone,
+      iv1::SubmitDraftRequest::descriptor(), iv1::DiscardDraftResponse::descriptor(), &b.ideas,
+      Unary(b.ideas, ideas, &IS::DiscardDraft));
   add("POST", "/v1/ideas/{idea_id}:submit", A, "Envoyer au jury une idée gardée en brouillon", Body::kNone,
       iv1::SubmitDraftRequest::descriptor(), iv1::SubmitIdeaResponse::descriptor(), &b.ideas,
       Unary(b.ideas, ideas, &IS::SubmitDraft));

@@ -536,6 +536,17 @@ TEST_P(IdeasOverGrpc, ADraftIsItsAuthorsAloneUntilSentAndOnlyThenOnTheTopic) {
   EXPECT_EQ(stub_->SubmitDraft(As("agent-i", "agent").get(), send, &sent).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION) << "sent once";
   ASSERT_TRUE(stub_->GetIdea(As("agent-j", "agent").get(), get, &got).ok()) << "now every agent reads it";
+  v1::DiscardDraftResponse discarded;
+  EXPECT_EQ(stub_->DiscardDraft(As("agent-i", "agent").get(), send, &discarded).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION) << "a sent idea is withdrawn, not deleted";
+  // Another draft, thrown away by its author only: gone.
+  ASSERT_TRUE(stub_->SubmitIdea(As("agent-i", "agent").get(), r, &saved).ok());
+  send.set_idea_id(saved.idea().id());
+  EXPECT_EQ(stub_->DiscardDraft(As("agent-j", "agent").get(), send, &discarded).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub_->DiscardDraft(As("agent-i", "agent").get(), send, &discarded).ok());
+  get.set_idea_id(saved.idea().id());
+  EXPECT_EQ(stub_->GetIdea(As("agent-i", "agent").get(), get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 PEP_ON_BOTH_ENGINES(IdeasOverGrpc);

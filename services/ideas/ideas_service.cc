@@ -276,6 +276,25 @@ grpc::Status IdeasService::Hinted(const auth::Principal& p, v1::Idea idea, v1::S
   return grpc::Status::OK;
 }
 
+grpc::Status IdeasService::DiscardDraft(grpc::ServerContext* ctx, const v1::SubmitDraftRequest* req,
+                                        v1::DiscardDraftResponse* out) {
+  auto p = Caller(ctx);
+  PEP_GRPC_RETURN_IF_ERROR(p.status());
+  if (!IsUuid(req->idea_id())) return ToGrpcStatus(FieldError("idea_id", "is not a valid id"));
+  PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IdeasTx& tx) -> absl::Status {
+    auto idea = tx.GetIdea(req->idea_id());
+    if (!idea.ok()) return idea.status();
+    if (!IsAuthor(*idea, p->id)) return absl::PermissionDeniedError("only its authors throw a draft away");
+    if (idea->status() != v1::IDEA_STATUS_DRAFT) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "idea is ", StatusName(idea->status()), ": only a draft is deleted (a sent idea is withdrawn)"));
+    }
+    return tx.DeleteDraft(idea->id());
+  }));
+  out->set_idea_id(req->idea_id());
+  return grpc::Status::OK;
+}
+
 grpc::Status IdeasService::SubmitDraft(grpc::ServerContext* ctx, const v1::SubmitDraftRequest* req,
                                        v1::SubmitIdeaResponse* out) {
   auto p = Caller(ctx);

@@ -105,6 +105,8 @@ class IdeasService final : public v1::IdeaService::Service {
   grpc::Status JoinIdea(grpc::ServerContext*, const v1::JoinIdeaRequest*, v1::Idea*) override;
   grpc::Status SubmitDraft(grpc::ServerContext*, const v1::SubmitDraftRequest*,
                            v1::SubmitIdeaResponse*) override;
+  grpc::Status DiscardDraft(grpc::ServerContext*, const v1::SubmitDraftRequest*,
+                            v1::DiscardDraftResponse*) override;
 
   // Publishes together the decisions of each challenge whose announcement time has come;
   // returns how many (main() calls it every second; tests with their clock).

@@ -179,6 +179,16 @@ absl::Status IdeasTx::PutIdea(const v1::Idea& idea, const std::string& request_i
   return q->BindBlob(6, idea.SerializeAsString()).Run();
 }
 
+absl::Status IdeasTx::DeleteDraft(const std::string& idea_id) {
+  for (const char* sql : {"DELETE FROM coauthors WHERE idea_id = ?", "DELETE FROM invitations WHERE idea_id = ?",
+                          "DELETE FROM ideas WHERE id = ? AND status = 7"}) {
+    auto q = db_.Prepare(sql);
+    if (!q.ok()) return q.status();
+    PEP_RETURN_IF_ERROR(q->Bind(1, idea_id).Run());
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<v1::Idea>> IdeasTx::IdeasOfChallenge(const std::string& challenge_id) {
   auto q = db_.Prepare("SELECT data FROM ideas WHERE challenge_id = ? ORDER BY id");
   if (!q.ok()) return q.status();

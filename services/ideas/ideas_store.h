@@ -61,6 +61,8 @@ class IdeasTx {
   absl::StatusOr<std::optional<v1::Idea>> FindByRequestId(const std::string& author_id,
                                                           const std::string& request_id);
   absl::Status PutIdea(const v1::Idea& idea, const std::string& request_id = "");
+  // Deletes a draft (never published, so nothing else refers to it but its co-authors' rows).
+  absl::Status DeleteDraft(const std::string& idea_id);
   absl::StatusOr<std::vector<v1::Scorecard>> Scorecards(const std::string& idea_id);
   absl::StatusOr<std::vector<v1::Idea>> IdeasOfChallenge(const std::string& challenge_id);
   // An agent's support: true if it is new (PutSupport) or was there (DeleteSupport).

@@ -282,6 +282,7 @@ std::vector<Row> Table(World& w) {
       {"POST", "/v1/ideas/{idea}:submit", "A", 200, [&w](char) {
          return Request{absl::StrCat("/v1/ideas/", w.Draft(), ":submit"), ""};
        }},
+      {"DELETE", "/v1/ideas/{idea}", "A", 200, [&w](char) { return Request{absl::StrCat("/v1/ideas/", w.Draft()), ""}; }},
       {"POST", "/v1/ideas/{idea}:withdraw", "CA", 200, [&w](char) {
          return Request{absl::StrCat("/v1/ideas/", w.Idea(), ":withdraw"), R"({"reason":"doublon"})"};
        }},

@@ -276,7 +276,8 @@ async function idea(id) {
       cards.map((s) => [esc(names[s.juror_id] || (s.juror_id === me.actor ? 'Vous' : s.juror_id)),
         (s.scores || []).length ? num(s.weighted_score, 2) : 'scellée', esc(s.comment), date(s.scored_at)]))}` : ''}
     ${i.status === 'IDEA_STATUS_DRAFT' ? `${alertBox('info', "Brouillon : vous seul·e (et vos co-auteur·es) le voyez. Personne d'autre ne le lit avant son envoi.")}
-      ${c.status === 'CHALLENGE_STATUS_OPEN' ? '<p><button type="button" id="send-draft" class="fr-btn">Envoyer l’idée au jury</button></p>' : '<p>Le défi n’est pas encore ouvert : vous pourrez l’envoyer à son ouverture.</p>'}` : ''}
+      ${c.status === 'CHALLENGE_STATUS_OPEN' ? '<p><button type="button" id="send-draft" class="fr-btn">Envoyer l’idée au jury</button></p>' : '<p>Le défi n’est pas encore ouvert : vous pourrez l’envoyer à son ouverture.</p>'}
+      <p><button type="button" id="discard-draft" class="fr-btn fr-btn--tertiary fr-btn--sm">Supprimer le brouillon</button></p>` : ''}
     ${onJury && stepped ? alertBox('info', "Vous vous êtes déporté·e sur cette idée (conflit d'intérêts) : votre grille et votre voix ne comptent pas pour elle.") : ''}
     ${onJury && !stepped && !ownIdea ? `<p><button type="button" id="conflict" class="fr-btn fr-btn--tertiary fr-btn--sm">Me déporter (conflit d'intérêts)</button></p>` : ''}
     ${onJury && !stepped && !ownIdea ? `<h2 class="fr-mt-4w">${mine ? 'Modifier mon évaluation' : 'Évaluer'}</h2><form id="score" class="pep-form">
@@ -312,6 +313,14 @@ async function idea(id) {
       await api('POST', `/v1/ideas/${encodeURIComponent(id)}:submit`);
       toast('Idée envoyée au jury');
       render();
+    } catch (e) { toast('Erreur : ' + e.message, true); }
+  });
+  document.getElementById('discard-draft')?.addEventListener('click', async () => {
+    if (!window.confirm('Supprimer ce brouillon ? Il ne pourra pas être retrouvé.')) return;
+    try {
+      await api('DELETE', `/v1/ideas/${encodeURIComponent(id)}`);
+      toast('Brouillon supprimé');
+      go('/mes-idees');
     } catch (e) { toast('Erreur : ' + e.message, true); }
   });
   const editForm = document.getElementById('edit-idea');
