@@ -114,6 +114,19 @@ TEST_P(IdeasOverGrpc, CommentsGoWithTheIdeaMaskedThreadedEditedBrieflyAndModerat
   EXPECT_NE(limited.error_message().find("retry in"), std::string::npos) << limited.error_message();
   clock_.Advance(absl::Seconds(61));
   EXPECT_TRUE(add("agent-d", idea, "Une de plus", "", &got).ok());
+  // A request id makes a retried comment the first one; reused on another idea, a conflict.
+  v1::AddCommentRequest retry;
+  retry.set_idea_id(idea);
+  retry.set_body("Une seule fois");
+  retry.set_author_name("Agent e");
+  retry.set_request_id("commentaire-1");
+  v1::Comment once, again;
+  ASSERT_TRUE(stub_->AddComment(As("agent-e", "agent").get(), retry, &once).ok());
+  ASSERT_TRUE(stub_->AddComment(As("agent-e", "agent").get(), retry, &again).ok());
+  EXPECT_EQ(again.id(), once.id());
+  retry.set_idea_id(closed.id());
+  EXPECT_EQ(stub_->AddComment(As("agent-e", "agent").get(), retry, &again).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
   // Nothing of the raw texts is stored; the events carry no author's name.
   auto db = store::Db::Connect(url_);
   ASSERT_TRUE(db.ok());
@@ -132,7 +145,7 @@ TEST_P(IdeasOverGrpc, CommentsGoWithTheIdeaMaskedThreadedEditedBrieflyAndModerat
     EXPECT_EQ(ev.comment().author_name(), "");
     EXPECT_EQ(*events::FindHeader(*h, "ce_correlationid"), idea);
   }
-  EXPECT_EQ(commented, 9);
+  EXPECT_EQ(commented, 10);
 }
 
 TEST_P(IdeasOverGrpc, ABlindJurySeesNoAuthorAndAConflictedJurorNeitherScoresNorCounts) {

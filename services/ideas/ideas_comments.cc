@@ -86,8 +86,8 @@ grpc::Status IdeasService::AddComment(grpc::ServerContext* ctx, const v1::AddCom
       auto first = tx.FindCommentByRequestId(p->id, req->request_id());
       if (!first.ok()) return first.status();
       if (first->has_value()) {
-        if ((*first)->idea_id() != req->idea_id()) {
-          return FieldError("request_id", "was used for a comment on another idea");
+        if ((*first)->idea_id() != req->idea_id()) {  // a key reused for something else: 409
+          return absl::AlreadyExistsError("request_id: was used for a comment on another idea");
         }
         comment = std::move(**first);
         replay = true;
