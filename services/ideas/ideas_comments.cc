@@ -71,6 +71,13 @@ void IdeasService::ShowComment(const auth::Principal& p, const v1::Idea& shown_i
   }
 }
 
+void IdeasService::ShowComment(const auth::Principal& p, const v1::Challenge& c, const v1::Idea& idea,
+                               v1::Comment* comment) const {
+  v1::Idea shown = idea;
+  ShowTo(p, c, &shown);
+  ShowComment(p, shown, idea, comment);
+}
+
 grpc::Status IdeasService::AddComment(grpc::ServerContext* ctx, const v1::AddCommentRequest* req,
                                       v1::Comment* out) {
   auto p = Caller(ctx);
@@ -131,9 +138,7 @@ grpc::Status IdeasService::AddComment(grpc::ServerContext* ctx, const v1::AddCom
     return tx.Emit(comment.id(), idea.id(), comment.version(), CommentedEvent(comment), p->id, now);
   }));
   if (!replay) Committed(false);
-  v1::Idea shown = idea;
-  ShowTo(*p, c, &shown);
-  ShowComment(*p, shown, idea, &comment);
+  ShowComment(*p, c, idea, &comment);
   *out = std::move(comment);
   return grpc::Status::OK;
 }
@@ -181,9 +186,7 @@ grpc::Status IdeasService::EditComment(grpc::ServerContext* ctx, const v1::EditC
     return tx.Emit(comment.id(), idea.id(), comment.version(), ev, p->id, now);
   }));
   if (changed) Committed(false);
-  v1::Idea shown = idea;
-  ShowTo(*p, c, &shown);
-  ShowComment(*p, shown, idea, &comment);
+  ShowComment(*p, c, idea, &comment);
   *out = std::move(comment);
   return grpc::Status::OK;
 }
@@ -250,9 +253,7 @@ grpc::Status IdeasService::ReportComment(grpc::ServerContext* ctx,
   }));
   Committed(false);
   comment.set_reported_by_me(true);
-  v1::Idea shown = idea;
-  ShowTo(*p, c, &shown);
-  ShowComment(*p, shown, idea, &comment);
+  ShowComment(*p, c, idea, &comment);
   *out = std::move(comment);
   return grpc::Status::OK;
 }

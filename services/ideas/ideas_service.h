@@ -140,6 +140,9 @@ class IdeasService final : public v1::IdeaService::Service {
   absl::Status CheckCommentRate(const auth::Principal& p, absl::Time now);
   void ShowComment(const auth::Principal& p, const v1::Idea& shown_idea, const v1::Idea& idea,
                    v1::Comment* c) const;
+  // The same for one comment: the idea as `p` sees it worked out here.
+  void ShowComment(const auth::Principal& p, const v1::Challenge& c, const v1::Idea& idea,
+                   v1::Comment* comment) const;
 
   IdeasStore& store_;
   IdeasMetrics& metrics_;

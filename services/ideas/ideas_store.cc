@@ -128,6 +128,14 @@ absl::StatusOr<std::vector<v1::Scorecard>> ScorecardsOf(store::Db& db, const std
   return store::AllProtos<v1::Scorecard>(*q, "scorecard");
 }
 
+// A challenge's ideas in submission order (empty id: every challenge's).
+absl::StatusOr<std::vector<v1::Idea>> IdeasOf(store::Db& db, const std::string& challenge_id) {
+  auto q = db.Prepare("SELECT data FROM ideas WHERE (?1 = '' OR challenge_id = ?1) ORDER BY id");
+  if (!q.ok()) return q.status();
+  q->Bind(1, challenge_id);
+  return store::AllProtos<v1::Idea>(*q, "idea");
+}
+
 constexpr char kGetChallenge[] = "SELECT data FROM challenges WHERE id = ?";
 constexpr char kGetIdea[] = "SELECT data FROM ideas WHERE id = ?";
 
@@ -190,10 +198,7 @@ absl::Status IdeasTx::DeleteDraft(const std::string& idea_id) {
 }
 
 absl::StatusOr<std::vector<v1::Idea>> IdeasTx::IdeasOfChallenge(const std::string& challenge_id) {
-  auto q = db_.Prepare("SELECT data FROM ideas WHERE challenge_id = ? ORDER BY id");
-  if (!q.ok()) return q.status();
-  q->Bind(1, challenge_id);
-  return store::AllProtos<v1::Idea>(*q, "idea");
+  return IdeasOf(db_, challenge_id);
 }
 
 absl::StatusOr<std::vector<v1::Scorecard>> IdeasTx::Scorecards(const std::string& idea_id) {
@@ -300,12 +305,7 @@ absl::StatusOr<v1::ListIdeasResponse> IdeasStore::ListIdeas(const v1::ListIdeasR
 }
 
 absl::StatusOr<std::vector<v1::Idea>> IdeasStore::IdeasOfChallenge(const std::string& challenge_id) {
-  return reads_->With(mu_, *db_, [&](store::Db& db) -> absl::StatusOr<std::vector<v1::Idea>> {
-    auto q = db.Prepare("SELECT data FROM ideas WHERE (?1 = '' OR challenge_id = ?1) ORDER BY id");
-    if (!q.ok()) return q.status();
-    q->Bind(1, challenge_id);
-    return store::AllProtos<v1::Idea>(*q, "idea");
-  });
+  return reads_->With(mu_, *db_, [&](store::Db& db) { return IdeasOf(db, challenge_id); });
 }
 
 absl::StatusOr<std::vector<v1::Scorecard>> IdeasStore::Scorecards(const std::string& idea_id) {
