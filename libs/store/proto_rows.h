@@ -67,7 +67,7 @@ absl::StatusOr<Set> FirstColumn(Stmt& q) {
     auto row = q.Step();
     if (!row.ok()) return row.status();
     if (!*row) return out;
-    out.insert(q.Text(0));
+    out.insert(out.end(), q.Text(0));  // a set or a vector
   }
 }
 

@@ -72,6 +72,7 @@ class Gateway {
  private:
   void BuildRoutes();
   void BuildNotifyRoutes();  // routes_notify.cc
+  void BuildIdeaFlowRoutes();  // routes_ideas.cc
   // Synchronous answers (health, OpenAPI, static files, refusals), or nullopt with `*route`
   // and `*call` set for the handler.
   std::optional<HttpResponse> Dispatch(HttpRequest& req, const Route** route,

@@ -520,6 +520,7 @@ void Gateway::BuildRoutes() {
                     revoke();
                   });
       });
+  BuildIdeaFlowRoutes();
   BuildNotifyRoutes();
 }
 

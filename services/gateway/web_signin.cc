@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "pepiniere/ideas/v1/ideas.grpc.pb.h"
 #include "pepiniere/incubation/v1/incubation.grpc.pb.h"
 #include "services/gateway/gateway.h"
 #include "services/gateway/tokens.h"
@@ -255,6 +256,22 @@ absl::StatusOr<std::vector<GrantSpec>> WebSignIn::FirstGrants(const std::string&
   return grants;
 }
 
+void WebSignIn::ClaimAssistedIdeas(const Account& account) {
+  grpc::ClientContext ctx;
+  ApplyMetadata(ctx, {.deadline = absl::Seconds(5), .caller = PersonCaller(account),
+                      .gateway_key = options_.gateway_key});
+  pepiniere::ideas::v1::ClaimIdeasRequest rq;
+  rq.set_email(account.email);
+  pepiniere::ideas::v1::ClaimIdeasResponse out;
+  grpc::Status s = backends_.ideas_stub->ClaimIdeas(&ctx, rq, &out);
+  if (!s.ok()) {
+    LogWarn("pep-ideas: ideas filed by a relais not claimed (next sign-in asks again)",
+            {{"account", account.id}, {"error", s.error_message()}});
+  } else if (out.idea_ids_size() > 0) {
+    LogInfo("ideas filed by a relais claimed", {{"account", account.id}, {"ideas", absl::StrCat(out.idea_ids_size())}});
+  }
+}
+
 HttpResponse WebSignIn::Callback(const HttpRequest& req) {
   if (const std::string error = req.Query("error"); !error.empty()) {
     return Page(400, "Connexion refusée",
@@ -328,6 +345,7 @@ HttpResponse WebSignIn::Callback(const HttpRequest& req) {
   LogInfo("signed in", {{"account", account->id}, {"new", account->created_now ? "yes" : "no"}});
   SyncContact(backends_, options_.gateway_key, PersonCaller(*account), account->email,
               account->display_name);
+  if (vouched) ClaimAssistedIdeas(*account);  // before the first page, which may list them
   HttpResponse r = Redirect(302, pending->return_to);
   r.headers["Set-Cookie"] = SessionCookieHeader(*secret, false);
   return r;

@@ -69,6 +69,9 @@ class WebSignIn {
   HttpResponse Logout(const HttpRequest& req);
   absl::StatusOr<oidc::ProviderMetadata> Metadata();
   absl::StatusOr<std::vector<GrantSpec>> FirstGrants(const std::string& email);
+  // Ideas a relais filed for this person's (vouched) address become theirs: asked of pep-ideas
+  // at each sign-in, as the person; a failure is logged and the next sign-in asks again.
+  void ClaimAssistedIdeas(const Account& account);
   std::string SessionCookieHeader(const std::string& value, bool clear) const;
   static constexpr size_t kMaxQueued = 256;
   bool Post(std::function<void()> work);  // false when the line is full

@@ -41,6 +41,10 @@ grpc::Status IdeasService::InviteCoauthor(grpc::ServerContext* ctx, const v1::In
     if (idea->status() == v1::IDEA_STATUS_WITHDRAWN) {
       return absl::FailedPreconditionError("this idea was withdrawn: it takes no co-author");
     }
+    if (idea->status() == v1::IDEA_STATUS_MERGED) {
+      return absl::FailedPreconditionError("this idea was merged into " + idea->merged_into() +
+                                           ": invite co-authors there");
+    }
     if (idea->status() == v1::IDEA_STATUS_DRAFT) {
       return absl::FailedPreconditionError("this idea is a draft: send it first, then invite co-authors");
     }

@@ -105,6 +105,10 @@ grpc::Status IdeasService::AddComment(grpc::ServerContext* ctx, const v1::AddCom
     if (idea.status() == v1::IDEA_STATUS_WITHDRAWN) {
       return absl::FailedPreconditionError("this idea was withdrawn by its author: comments are closed");
     }
+    if (idea.status() == v1::IDEA_STATUS_MERGED) {
+      return absl::FailedPreconditionError("this idea was merged into " + idea.merged_into() +
+                                           ": the discussion goes on there");
+    }
     if (idea.status() == v1::IDEA_STATUS_DRAFT) {
       return absl::FailedPreconditionError("this idea is a draft: comments open once it is sent");
     }

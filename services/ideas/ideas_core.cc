@@ -49,6 +49,11 @@ absl::Status Email(std::string_view field, const std::string& v) {
 
 }  // namespace
 
+absl::Status CheckText(std::string_view field, const std::string& value, int min, int max) {
+  return Text(field, value, min, max);
+}
+absl::Status CheckId(std::string_view field, const std::string& value) { return Id(field, value); }
+
 absl::Status ValidateCreateChallenge(const v1::CreateChallengeRequest& r) {
   PEP_RETURN_IF_ERROR(Text("title", r.title(), 1, kTitleMax));
   PEP_RETURN_IF_ERROR(Text("theme", r.theme(), 1, kNameMax));
@@ -330,7 +335,10 @@ std::vector<v1::RankedIdea> RankIdeas(
     const absl::flat_hash_map<std::string, std::vector<v1::Scorecard>>& scorecards) {
   std::vector<v1::RankedIdea> out;
   for (const auto& idea : ideas) {
-    if (idea.status() == v1::IDEA_STATUS_WITHDRAWN || idea.status() == v1::IDEA_STATUS_DRAFT) continue;
+    if (idea.status() == v1::IDEA_STATUS_WITHDRAWN || idea.status() == v1::IDEA_STATUS_DRAFT ||
+        idea.status() == v1::IDEA_STATUS_MERGED || (idea.has_eligibility() && !idea.eligibility().eligible())) {
+      continue;  // not in the running (an ineligible one is rejected, or will be at the announcement)
+    }
     v1::RankedIdea r;
     r.set_idea_id(idea.id());
     r.set_title(idea.title());

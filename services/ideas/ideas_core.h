@@ -108,4 +108,46 @@ class DuplicateIndex {
 
 std::string IdeaText(const v1::Idea& idea);  // title, problem and proposal joined
 
+// Field checks shared by the validators (ideas_core.cc): text length in code points without
+// control characters, a UUID.
+absl::Status CheckText(std::string_view field, const std::string& value, int min, int max);
+absl::Status CheckId(std::string_view field, const std::string& value);
+
+// --- The flows around an idea (ideas_flows_core.cc) ---
+inline constexpr int kMaxRelays = 200;
+inline constexpr int kMaxMerged = 20;
+inline constexpr int kAnswerMax = 5000;
+absl::Status ValidateRelays(const v1::SetRelaysRequest& r);
+absl::Status ValidateLink(const v1::LinkIdeasRequest& r);
+absl::Status ValidateMerge(const v1::MergeIdeasRequest& r);
+absl::Status ValidateEligibility(const v1::CheckEligibilityRequest& r);
+// Stages: in order (eligibility, scoring, audition, decision), each at most once, scoring among
+// them, each ending after it starts and starting no earlier than the previous one ends; the
+// reviewers of scoring and audition are jurors of the challenge.
+absl::Status ValidateStages(const v1::SetStagesRequest& r, const v1::Challenge& c);
+std::string StageName(v1::StageKind k);  // "eligibility", "scoring", "audition", "decision"
+
+// How long the idea's clarifications asked during stage `k` kept its clock stopped (an open one
+// counts until `now`).
+absl::Duration Stopped(const v1::Idea& idea, v1::StageKind k, absl::Time now);
+// The stage the idea is in at `now`: the first whose window — its end moved later by the time
+// the idea's clock was stopped in it — holds `now`; nullptr before the first, after the last,
+// or between two. `ends` gets that stage's end for this idea.
+const v1::Stage* StageOf(const v1::Challenge& c, const v1::Idea& idea, absl::Time now,
+                         absl::Time* ends = nullptr);
+const v1::Stage* FindStage(const v1::Challenge& c, v1::StageKind k);
+bool ClarificationOpen(const v1::Idea& idea);
+// The stage rules for an action on an idea, when the challenge has stages (OK when it has none):
+// FAILED_PRECONDITION naming the stage and its dates otherwise.
+absl::Status CheckInStage(const v1::Challenge& c, const v1::Idea& idea, absl::Time now,
+                          std::initializer_list<v1::StageKind> allowed, std::string_view action);
+// FAILED_PRECONDITION while a clarification waits for the authors.
+absl::Status CheckNotWaiting(const v1::Idea& idea);
+// Scoring by `juror` at `now`: no clarification waiting; with stages, in scoring (or audition
+// for a shortlisted idea), by that stage's reviewers, once the idea is found eligible.
+absl::Status CheckScoringRules(const v1::Challenge& c, const v1::Idea& idea, const std::string& juror,
+                               absl::Time now);
+// Decisions: once scoring has ended for the idea and until the decision stage ends.
+absl::Status CheckDecisionTime(const v1::Challenge& c, const v1::Idea& idea, absl::Time now);
+
 }  // namespace pep::ideas

@@ -109,6 +109,7 @@ grpc::Status IdeasService::ScoreIdea(grpc::ServerContext* ctx, const v1::ScoreId
     }
     PEP_RETURN_IF_ERROR(ValidateScore(*req, *c));
     PEP_RETURN_IF_ERROR(CheckScorable(*idea));
+    PEP_RETURN_IF_ERROR(CheckScoringRules(*c, *idea, p->id, tx.Now()));
     if (c->sealed_scoring() && c->scores_revealed()) {
       return absl::FailedPreconditionError(
           "the scores of this challenge were revealed: scoring is closed (a revealed card is final)");
@@ -273,32 +274,39 @@ grpc::Status IdeasService::DecideIdea(grpc::ServerContext* ctx, const v1::Decide
     if (!cards.ok()) return cards.status();
     PEP_RETURN_IF_ERROR(CheckQuorum(*c, CountedCards(idea, *cards)));
     const absl::Time now = tx.Now();
+    PEP_RETURN_IF_ERROR(CheckNotWaiting(idea));
+    PEP_RETURN_IF_ERROR(CheckDecisionTime(*c, idea, now));
     v1::Decision d;
     d.set_outcome(req->decision());
     d.set_rationale(req->rationale());
     d.set_prize(req->prize());
     d.set_decided_by(p->id);
     *d.mutable_decided_at() = ToTimestamp(now);
-    if (!c->has_results_at() || c->results_announced()) return Publish(tx, idea, d, now);
-    // Results are announced together: recorded now, published at results_at.
-    held = true;
-    *idea.add_pending_decisions() = d;
-    idea.set_version(idea.version() + 1);
-    PEP_RETURN_IF_ERROR(tx.PutIdea(idea));
-    c->set_pending_decisions(c->pending_decisions() + 1);
-    c->set_version(c->version() + 1);
-    PEP_RETURN_IF_ERROR(tx.PutChallenge(*c));
-    v1::IdeaDecisionRecorded ev;
-    ev.set_idea_id(idea.id());
-    ev.set_challenge_id(c->id());
-    *ev.mutable_decision() = d;
-    *ev.mutable_results_at() = c->results_at();
-    return tx.Emit(idea.id(), idea.id(), idea.version(), ev, p->id, now);
+    return DecideOrHold(tx, idea, *c, d, p->id, now, &held);
   }));
   Committed(!held);
   if (!held) metrics_.decisions(req->decision()).Increment();
   *out = std::move(idea);
   return grpc::Status::OK;
+}
+
+absl::Status IdeasService::DecideOrHold(IdeasTx& tx, v1::Idea& idea, v1::Challenge& c, const v1::Decision& d,
+                                        const std::string& actor, absl::Time now, bool* held) {
+  *held = c.has_results_at() && !c.results_announced();
+  if (!*held) return Publish(tx, idea, d, now);
+  // Results are announced together: recorded now, published at results_at.
+  *idea.add_pending_decisions() = d;
+  idea.set_version(idea.version() + 1);
+  PEP_RETURN_IF_ERROR(tx.PutIdea(idea));
+  c.set_pending_decisions(c.pending_decisions() + 1);
+  c.set_version(c.version() + 1);
+  PEP_RETURN_IF_ERROR(tx.PutChallenge(c));
+  v1::IdeaDecisionRecorded ev;
+  ev.set_idea_id(idea.id());
+  ev.set_challenge_id(c.id());
+  *ev.mutable_decision() = d;
+  *ev.mutable_results_at() = c.results_at();
+  return tx.Emit(idea.id(), idea.id(), idea.version(), ev, actor, now);
 }
 
 }  // namespace pep::ideas

@@ -45,8 +45,9 @@ IdeasMetrics::IdeasMetrics(prometheus::Registry& r) {
                     .Name("pep_ideas")
                     .Help("Ideas currently in each status.")
                     .Register(r);
-  for (int s = v1::IDEA_STATUS_SUBMITTED; s <= v1::IDEA_STATUS_WITHDRAWN; ++s) {
+  for (int s = v1::IDEA_STATUS_SUBMITTED; s <= v1::IDEA_STATUS_MERGED; ++s) {
     const auto st = static_cast<v1::IdeaStatus>(s);
+    if (st == v1::IDEA_STATUS_DRAFT) continue;  // not an idea of the challenge yet
     by_status_[st] = &gauge.Add({{"status", Lower(StatusName(st))}});
   }
 }
@@ -236,6 +237,12 @@ grpc::Status IdeasService::SubmitIdea(grpc::ServerContext* ctx, const v1::Submit
     idea.set_contact_email(req->contact_email());
     idea.set_hide_author(req->hide_author());
     *idea.mutable_updated_at() = ToTimestamp(now);
+    if (req->on_behalf()) {  // a relais files it; its author claims it at sign-in
+      PEP_RETURN_IF_ERROR(internal::RequireRelay(*p, *c));
+      if (req->draft()) return FieldError("draft", "an idea filed for a colleague is sent, not kept as a draft");
+      idea.set_filed_by(p->id);
+      idea.set_awaiting_claim(true);
+    }
     if (req->draft()) {  // its authors' alone: no event, no version until it is sent
       idea.set_status(v1::IDEA_STATUS_DRAFT);
       return tx.PutIdea(idea, req->request_id());
@@ -244,6 +251,7 @@ grpc::Status IdeasService::SubmitIdea(grpc::ServerContext* ctx, const v1::Submit
     *idea.mutable_submitted_at() = ToTimestamp(now);
     idea.set_version(1);
     PEP_RETURN_IF_ERROR(tx.PutIdea(idea, req->request_id()));
+    if (idea.awaiting_claim()) PEP_RETURN_IF_ERROR(tx.PutClaim(idea.id(), ClaimKey(req->contact_email())));
     v1::IdeaSubmitted ev;
     *ev.mutable_idea() = idea;
     ev.mutable_idea()->clear_contact_email();  // personal data stays in pep-ideas, off the log
@@ -335,6 +343,7 @@ grpc::Status IdeasService::GetIdea(grpc::ServerContext* ctx, const v1::GetIdeaRe
   auto mine = store_.SupportedBy(p->id, idea.challenge_id());
   PEP_GRPC_RETURN_IF_ERROR(mine.status());
   idea.set_supported_by_me(mine->contains(idea.id()));
+  ShowStage(c, store_.Now(), &idea);
   ShowTo(*p, c, &idea);
   *out = std::move(idea);
   return grpc::Status::OK;
@@ -396,6 +405,7 @@ grpc::Status IdeasService::ListIdeas(grpc::ServerContext* ctx, const v1::ListIde
     if (idea.status() == v1::IDEA_STATUS_DRAFT && !IsAuthor(idea, p->id)) continue;
     idea.set_supported_by_me(mine->contains(idea.id()));
     if (c) {
+      ShowStage(*c, store_.Now(), &idea);
       ShowTo(*p, *c, &idea);
     } else {
       RedactContact(*p, &idea);  // the caller's own ideas, across challenges
@@ -417,9 +427,11 @@ grpc::Status IdeasService::EditIdea(grpc::ServerContext* ctx, const v1::EditIdea
     if (!got.ok()) return got.status();
     idea = std::move(*got);
     PEP_RETURN_IF_ERROR(RequireAuthorOrCoordinator(*p, idea));
-    PEP_RETURN_IF_ERROR(CheckEditable(idea));
+    // Asked to clarify, its authors edit it while the question waits, whatever the dates.
+    const bool clarifying = ClarificationOpen(idea) && IsAuthor(idea, p->id);
+    if (!clarifying) PEP_RETURN_IF_ERROR(CheckEditable(idea));
     const bool draft = idea.status() == v1::IDEA_STATUS_DRAFT;
-    if (!p->HasRole("coordinator")) {  // the jury examines a closed challenge's ideas as filed
+    if (!p->HasRole("coordinator") && !clarifying) {  // the jury examines a closed challenge's ideas as filed
       auto c = tx.GetChallenge(idea.challenge_id());
       if (!c.ok()) return c.status();
       if (c->status() == v1::CHALLENGE_STATUS_CLOSED || (!draft && c->status() != v1::CHALLENGE_STATUS_OPEN)) {
@@ -445,6 +457,9 @@ grpc::Status IdeasService::EditIdea(grpc::ServerContext* ctx, const v1::EditIdea
     change("department", req->department(), idea.mutable_department(), false);
     change("contact_email", req->contact_email(), idea.mutable_contact_email(), true);
     if (ev.changes_size() == 0) return absl::OkStatus();  // same values: nothing to record
+    if (idea.awaiting_claim() && !req->contact_email().empty()) {  // the relais corrects the address
+      PEP_RETURN_IF_ERROR(tx.PutClaim(idea.id(), ClaimKey(idea.contact_email())));
+    }
     if (draft) {  // its authors' alone: no event, no version
       *idea.mutable_updated_at() = ToTimestamp(tx.Now());
       return tx.PutIdea(idea);

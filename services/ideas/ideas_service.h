@@ -40,6 +40,9 @@ struct IdeasServiceOptions {
   int comments_per_minute = 5;  // per person, in this process; 0: no limit
 };
 
+// The key under which an assisted idea waits for its author: SHA-256 of the lower-cased e-mail.
+std::string ClaimKey(std::string_view email);
+
 class IdeasService final : public v1::IdeaService::Service {
  public:
   IdeasService(IdeasStore& store, IdeasMetrics& metrics, std::function<void()> on_commit,
@@ -107,6 +110,20 @@ class IdeasService final : public v1::IdeaService::Service {
                            v1::SubmitIdeaResponse*) override;
   grpc::Status DiscardDraft(grpc::ServerContext*, const v1::SubmitDraftRequest*,
                             v1::DiscardDraftResponse*) override;
+  grpc::Status SetRelays(grpc::ServerContext*, const v1::SetRelaysRequest*, v1::Challenge*) override;
+  grpc::Status ClaimIdeas(grpc::ServerContext*, const v1::ClaimIdeasRequest*,
+                          v1::ClaimIdeasResponse*) override;
+  grpc::Status LinkIdeas(grpc::ServerContext*, const v1::LinkIdeasRequest*, v1::Idea*) override;
+  grpc::Status UnlinkIdeas(grpc::ServerContext*, const v1::UnlinkIdeasRequest*, v1::Idea*) override;
+  grpc::Status MergeIdeas(grpc::ServerContext*, const v1::MergeIdeasRequest*, v1::Idea*) override;
+  grpc::Status UndoMerge(grpc::ServerContext*, const v1::UndoMergeRequest*, v1::Idea*) override;
+  grpc::Status SetStages(grpc::ServerContext*, const v1::SetStagesRequest*, v1::Challenge*) override;
+  grpc::Status CheckEligibility(grpc::ServerContext*, const v1::CheckEligibilityRequest*,
+                                v1::Idea*) override;
+  grpc::Status RequestClarification(grpc::ServerContext*, const v1::RequestClarificationRequest*,
+                                    v1::Idea*) override;
+  grpc::Status AnswerClarification(grpc::ServerContext*, const v1::AnswerClarificationRequest*,
+                                   v1::Idea*) override;
 
   // Publishes together the decisions of each challenge whose announcement time has come;
   // returns how many (main() calls it every second; tests with their clock).
@@ -131,6 +148,11 @@ class IdeasService final : public v1::IdeaService::Service {
   // Makes a decision public: the idea's status and last decision, and the event pep-notify and
   // pep-incubation act on (IdeaShortlisted, IdeaAwarded, IdeaRejected, IdeaSelected).
   absl::Status Publish(IdeasTx& tx, v1::Idea& idea, const v1::Decision& d, absl::Time when);
+  // Publishes the decision, or records it until the challenge's announcement (`*held`).
+  absl::Status DecideOrHold(IdeasTx& tx, v1::Idea& idea, v1::Challenge& c, const v1::Decision& d,
+                            const std::string& actor, absl::Time now, bool* held);
+  // The stage an idea is in and when it ends for it (answers: GetIdea, ListIdeas).
+  static void ShowStage(const v1::Challenge& c, absl::Time now, v1::Idea* idea);
   // Sealed scoring (ideas_sealed.cc): each stored card against its commitment (DATA_LOSS naming
   // the first that differs), and a card as `p` may see it while the scores are sealed.
   static absl::Status CheckSeals(const std::vector<SealedCard>& cards);

@@ -114,6 +114,23 @@ CREATE TABLE coauthors (
 );
 CREATE INDEX coauthors_by_account ON coauthors(account_id, idea_id);
 )sql"},
+      {8, R"sql(
+CREATE TABLE pending_claims (
+  idea_id    TEXT PRIMARY KEY REFERENCES ideas(id),
+  email_hash BYTEA NOT NULL
+);
+CREATE INDEX pending_claims_by_email ON pending_claims(email_hash);
+CREATE TABLE merges (
+  idea_id         TEXT PRIMARY KEY REFERENCES ideas(id),
+  into_id         TEXT NOT NULL REFERENCES ideas(id),
+  previous_status BIGINT NOT NULL
+);
+CREATE TABLE merge_supports (
+  idea_id    TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  PRIMARY KEY (idea_id, account_id)
+);
+)sql"},
   };
   return *m;
 }
@@ -175,7 +192,8 @@ absl::StatusOr<std::optional<v1::Idea>> IdeasTx::FindByRequestId(const std::stri
 absl::Status IdeasTx::PutIdea(const v1::Idea& idea, const std::string& request_id) {
   auto q = db_.Prepare(
       "INSERT INTO ideas(id, challenge_id, status, author_id, request_id, data) VALUES (?,?,?,?,?,?) "
-      "ON CONFLICT(id) DO UPDATE SET status = excluded.status, data = excluded.data");
+      "ON CONFLICT(id) DO UPDATE SET status = excluded.status, author_id = excluded.author_id, "
+      "data = excluded.data");
   if (!q.ok()) return q.status();
   q->Bind(1, idea.id()).Bind(2, idea.challenge_id()).Bind(3, static_cast<int64_t>(idea.status()));
   q->Bind(4, idea.author_id());

@@ -81,6 +81,22 @@ class IdeasTx {
   absl::Status UseInvitation(const std::string& code_hash, const std::string& idea_id,
                              const std::string& account_id);
   absl::Status PutCoauthor(const std::string& idea_id, const std::string& account_id);
+  absl::Status DeleteCoauthor(const std::string& idea_id, const std::string& account_id);
+  // Assisted submission (ideas_store_flows.cc): an idea waiting for the agent with this e-mail
+  // (its SHA-256, lower-cased); TakeClaims hands over and forgets those waiting for it.
+  absl::Status PutClaim(const std::string& idea_id, const std::string& email_hash);
+  absl::StatusOr<std::vector<std::string>> TakeClaims(const std::string& email_hash);
+  // Merges: the merged idea, the one it went into, its status before; the supports it brought.
+  absl::Status PutMerge(const std::string& idea_id, const std::string& into_id, v1::IdeaStatus previous);
+  // NOT_FOUND if the idea was not merged.
+  absl::StatusOr<v1::IdeaStatus> TakeMerge(const std::string& idea_id, const std::string& into_id);
+  // Copies `from`'s supporters to `into`, but not those who support `into` already nor its
+  // authors (`skip`); remembers whom it added. Returns how many.
+  absl::StatusOr<int> MoveSupports(const std::string& from, const std::string& into,
+                                   const std::vector<std::string>& skip);
+  // Takes back from `into` the supports a merge of `from` added (those still there).
+  absl::StatusOr<int> TakeBackSupports(const std::string& from, const std::string& into);
+  absl::StatusOr<int> CountSupports(const std::string& idea_id);
   absl::Status PutSeal(const std::string& idea_id, const std::string& juror_id,
                        const std::string& salt, const std::string& commitment);
   absl::StatusOr<std::vector<SealedCard>> SealedCards(const std::string& challenge_id);
@@ -103,6 +119,7 @@ class IdeasStore {
   static absl::StatusOr<std::unique_ptr<IdeasStore>> Open(const std::string& database_url,
                                                           const Clock& clock);
 
+  absl::Time Now() const { return clock_.Now(); }
   // True on PostgreSQL: other replicas may write the same database.
   bool shared() const { return shared_; }
 

@@ -32,6 +32,16 @@ inline bool IsJurorOf(const auth::Principal& p, const v1::Challenge& c) {
   return std::find(c.juror_ids().begin(), c.juror_ids().end(), p.id) != c.juror_ids().end();
 }
 
+// A reviewer named on one of the challenge's evaluation stages (eligibility reviewers are often
+// not jurors): they read its ideas as the jury does.
+inline bool IsReviewerOf(const auth::Principal& p, const v1::Challenge& c) {
+  if (IsJurorOf(p, c)) return true;
+  for (const auto& s : c.stages()) {
+    if (std::find(s.reviewer_ids().begin(), s.reviewer_ids().end(), p.id) != s.reviewer_ids().end()) return true;
+  }
+  return false;
+}
+
 inline absl::Status RequireCoordinatorOrJuror(const auth::Principal& p, const v1::Challenge& c,
                                        const std::string& what) {
   if (p.HasRole("coordinator") || IsJurorOf(p, c)) return absl::OkStatus();
@@ -49,14 +59,35 @@ inline void RedactContact(const auth::Principal& p, v1::Idea* idea) {
 // visible to all agents, every agent (a withdrawn idea stays its author's, a draft its authors').
 inline bool MayRead(const auth::Principal& p, const v1::Challenge& c, const v1::Idea& idea) {
   if (IsAuthor(idea, p.id)) return true;
+  if (!idea.filed_by().empty() && idea.filed_by() == p.id) return true;  // the relais who filed it
   if (idea.status() == v1::IDEA_STATUS_DRAFT) return false;  // its authors' until they send it
-  if (p.HasRole("coordinator") || IsJurorOf(p, c)) return true;
+  if (p.HasRole("coordinator") || IsReviewerOf(p, c)) return true;
   return c.visibility() == v1::VISIBILITY_AGENTS && p.HasRole("agent") &&
          idea.status() != v1::IDEA_STATUS_WITHDRAWN;
 }
 
+// A relais of the challenge: coordinators, and the agents they named on it.
+inline absl::Status RequireRelay(const auth::Principal& p, const v1::Challenge& c) {
+  if (p.HasRole("coordinator")) return absl::OkStatus();
+  if (std::find(c.relay_ids().begin(), c.relay_ids().end(), p.id) != c.relay_ids().end()) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "filing an idea for a colleague is for coordinators and the relais of challenge ", c.id(),
+      " ('", p.id, "' is not one)"));
+}
+
+// Co-authors who hid their name on the idea they brought in a merge stay hidden here.
+inline void ClearHiddenCoauthors(v1::Idea* idea) {
+  auto* co = idea->mutable_coauthors();
+  co->erase(std::remove_if(co->begin(), co->end(), [](const v1::Coauthor& a) { return a.hide_name(); }),
+            co->end());
+}
+
 inline void ClearAuthor(v1::Idea* idea) {
   idea->clear_coauthors();
+  for (auto& origin : *idea->mutable_merged_from()) origin.clear_author_name();  // theirs too
+  idea->clear_filed_by();
   idea->clear_author_id();
   idea->clear_author_name();
   idea->clear_department();
@@ -79,13 +110,16 @@ inline void ShowTo(const auth::Principal& p, const v1::Challenge& c, v1::Idea* i
     idea->clear_pending_decisions();
     return;
   }
-  if (IsJurorOf(p, c)) {
+  if (IsReviewerOf(p, c)) {
     if (c.blind_review() && UnderReview(*idea)) ClearAuthor(idea);
     return;
   }
   idea->mutable_last_decision()->clear_rationale();
   idea->clear_conflicted_juror_ids();
   idea->clear_pending_decisions();
+  idea->clear_clarifications();  // between the jury and the authors
+  idea->clear_eligibility();
+  ClearHiddenCoauthors(idea);
   if (idea->hide_author()) ClearAuthor(idea);
 }
 

@@ -145,6 +145,23 @@ absl::Status NotifyService::Project(NotifyTx& tx, const events::Envelope& env,
     if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("CoauthorJoined: undecodable");
     return tx.PutCoauthor(ev.idea_id(), ev.account_id());
   }
+  if (t == "pepiniere.ideas.v1.IdeaClaimed") {  // filed by a relais, its author's now
+    iv1::IdeaClaimed ev;
+    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError(t + ": undecodable");
+    auto idea = tx.Idea(ev.idea_id());
+    if (!idea) return absl::OkStatus();
+    idea->author_id = ev.account_id();
+    return tx.PutIdea(*idea);
+  }
+  if (t == "pepiniere.ideas.v1.IdeaMerged" || t == "pepiniere.ideas.v1.MergeUndone") {
+    iv1::IdeaMerged ev;  // MergeUndone: idea_id, from_idea_id, coauthor_ids — the same numbers
+    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError(t + ": undecodable");
+    for (const auto& who : ev.coauthor_ids()) {
+      PEP_RETURN_IF_ERROR(t == "pepiniere.ideas.v1.IdeaMerged" ? tx.PutCoauthor(ev.into_idea_id(), who)
+                                                               : tx.DeleteCoauthor(ev.into_idea_id(), who));
+    }
+    return absl::OkStatus();
+  }
   if (t == "pepiniere.ideas.v1.ConflictDeclared") {  // nothing left for that juror to score there
     iv1::ConflictDeclared ev;
     if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError("ConflictDeclared: undecodable");

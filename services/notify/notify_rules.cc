@@ -219,6 +219,12 @@ const std::vector<Rule>& Rules() {
        "the idea's author, with the jury's reasons", "idees"},
       {"idea_commented", "pepiniere.ideas.v1.IdeaCommented",
        "the idea's author (not the text: it stays in pep-ideas)", "idees"},
+      {"idea_merged", "pepiniere.ideas.v1.IdeaMerged",
+       "the merged idea's authors: co-authors of the one it joined, with the reasons", "idees"},
+      {"clarification_asked", "pepiniere.ideas.v1.ClarificationRequested",
+       "the idea's authors, with the question (its clock is stopped until they answer)", "idees"},
+      {"clarification_answered", "pepiniere.ideas.v1.ClarificationAnswered",
+       "whoever asked (not the answer: it is read in the console)", "jury"},
       {"idea_became_startup", "pepiniere.incubation.v1.StartupCreated",
        "the author of the idea it came from", "idees"},
       {"startup_phase", "pepiniere.incubation.v1.PhaseChanged",
@@ -313,6 +319,43 @@ std::vector<Planned> ForEvent(const events::Envelope& env, const std::string& pa
                    absl::StrCat("/idees/", idea->id, "#comments"))});
       }
     }
+  } else if (t == "pepiniere.ideas.v1.IdeaMerged") {
+    iv1::IdeaMerged ev;
+    if (!ev.ParseFromString(payload)) return out;
+    auto idea = dir.Idea(ev.idea_id());
+    auto into = dir.Idea(ev.into_idea_id());
+    if (!idea || !into) return out;
+    for (const auto& who : Authors(*idea)) {
+      keep({Make("idea_merged", who, "idea", into->id,
+                 absl::StrCat("Votre idée ", Quoted(idea->title), " rejoint ", Quoted(into->title)),
+                 absl::StrCat("Votre idée ", Quoted(idea->title), " a été regroupée avec l'idée ",
+                              Quoted(into->title), " : vous en êtes co-auteur·e, ses soutiens la suivent "
+                              "et le jury l'examine désormais avec elle.\n\nMotifs : ", ev.rationale()),
+                 absl::StrCat("/idees/", into->id))});
+    }
+  } else if (t == "pepiniere.ideas.v1.ClarificationRequested") {
+    iv1::ClarificationRequested ev;
+    if (!ev.ParseFromString(payload)) return out;
+    auto idea = dir.Idea(ev.idea_id());
+    if (!idea || idea->author_id.empty()) return out;
+    for (const auto& who : Authors(*idea)) {
+      keep({Make("clarification_asked", who, "idea", idea->id,
+                 absl::StrCat("Le jury vous demande une précision sur ", Quoted(idea->title)),
+                 absl::StrCat("Question : ", ev.question(), "\n\nL'examen de votre idée est suspendu jusqu'à "
+                              "votre réponse, que vous donnez dans la console ; vous pouvez aussi y "
+                              "modifier votre idée."),
+                 absl::StrCat("/idees/", idea->id, "#clarification"))});
+    }
+  } else if (t == "pepiniere.ideas.v1.ClarificationAnswered") {
+    iv1::ClarificationAnswered ev;
+    if (!ev.ParseFromString(payload) || ev.asked_by().empty()) return out;
+    auto idea = dir.Idea(ev.idea_id());
+    if (!idea) return out;
+    keep({Make("clarification_answered", ev.asked_by(), "idea", idea->id,
+               absl::StrCat("Réponse à votre question sur ", Quoted(idea->title)),
+               absl::StrCat("Les auteurs de l'idée ", Quoted(idea->title), " ont répondu à votre "
+                            "question. Son examen reprend."),
+               absl::StrCat("/idees/", idea->id, "#clarification"))});
   } else if (t == "pepiniere.ideas.v1.JurorsAssigned") {
     iv1::JurorsAssigned ev;
     if (!ev.ParseFromString(payload)) return out;

@@ -70,6 +70,7 @@ class NotifyTx : public Directory {
   absl::Status PutChallenge(const ChallengeInfo& c);
   absl::Status PutScore(const std::string& idea_id, const std::string& juror_id);
   absl::Status PutCoauthor(const std::string& idea_id, const std::string& account_id);
+  absl::Status DeleteCoauthor(const std::string& idea_id, const std::string& account_id);
   absl::Status PutStartup(const StartupInfo& s);
   absl::StatusOr<std::vector<ChallengeInfo>> OpenChallenges();
 

@@ -108,7 +108,7 @@ int NotifyTx::UnscoredBy(const std::string& challenge_id, const std::string& jur
 absl::Status NotifyTx::PutIdea(const IdeaInfo& idea) {
   auto q = db_.Prepare(
       "INSERT INTO ideas(id, challenge_id, author_id, title) VALUES (?,?,?,?) "
-      "ON CONFLICT(id) DO UPDATE SET title = excluded.title");
+      "ON CONFLICT(id) DO UPDATE SET title = excluded.title, author_id = excluded.author_id");
   if (!q.ok()) return q.status();
   return q->Bind(1, idea.id).Bind(2, idea.challenge_id).Bind(3, idea.author_id).Bind(4, idea.title).Run();
 }
@@ -136,6 +136,12 @@ absl::Status NotifyTx::PutChallenge(const ChallengeInfo& c) {
 
 absl::Status NotifyTx::PutCoauthor(const std::string& idea_id, const std::string& account_id) {
   auto q = db_.Prepare("INSERT INTO coauthors(idea_id, account_id) VALUES (?,?) ON CONFLICT DO NOTHING");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, idea_id).Bind(2, account_id).Run();
+}
+
+absl::Status NotifyTx::DeleteCoauthor(const std::string& idea_id, const std::string& account_id) {
+  auto q = db_.Prepare("DELETE FROM coauthors WHERE idea_id = ? AND account_id = ?");
   if (!q.ok()) return q.status();
   return q->Bind(1, idea_id).Bind(2, account_id).Run();
 }

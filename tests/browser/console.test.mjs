@@ -1,6 +1,8 @@
 // The web console in a real browser (Debian's chromium, headless, driven by playwright-core),
 // people signing in through the real OpenID provider's page: a coordinator creates and opens a
 // challenge; two agents sign in for the first time and submit an idea each, seeing their own;
+// one supports, comments and follows the other's; the coordinator merges two ideas of another
+// challenge and both authors are co-authors of the one that stays;
 // the coordinator makes one of them a juror; signed in again he scores the other idea; the
 // coordinator selects it; the start-up appears in the portfolio; a committee moves it to
 // construction; a team member is given the start-up, pushes a milestone and sees it — and her
@@ -11,6 +13,7 @@ import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { portfolioAtScale } from './portfolio_scale.mjs';
 
 const URL = process.env.PEP_URL;
 const ARTIFACTS = process.env.ARTIFACT_DIR || 'browser-artifacts';
@@ -122,145 +125,6 @@ async function grant(p, who, right, target) {
   await p.getByText('Droit accordé').waitFor();
 }
 
-// The portfolio at its real size (the beta.gouv.fr one has 659 start-ups): 660 generated lines
-// in the import format, with every phase, four incubators and two sponsors.
-const NOUNS = ['Aide', 'Dossier', 'Guichet', 'Signalement', 'Rendez-vous', 'Carte', 'Démarche', 'Registre',
-  'Suivi', 'Portail', 'Bourse', 'Permis', 'Allocation', 'Inscription', 'Déclaration', 'Paiement', 'Contrôle',
-  'Réservation', 'Médiation', 'Orientation', 'Accompagnement', 'Subvention'];
-const QUALS = ['scolaire', 'sociale', 'des collèges', 'de voirie', 'du handicap', 'des aidants', 'en ligne',
-  'des associations', 'agricole', 'culturelle', 'sportive', 'des seniors', 'jeunesse', 'environnementale',
-  'des routes', 'du logement', 'numérique', 'de proximité', 'des transports', 'territoriale', 'forestière',
-  'portuaire', 'des ports', 'des crèches', 'de santé', 'des musées', 'des archives', 'des déchets', "de l'eau",
-  'des énergies'];
-const SEQUENCES = [['investigation'], ['investigation'], ['investigation'], ['investigation', 'construction'],
-  ['investigation', 'construction'], ['investigation', 'construction', 'acceleration'],
-  ['investigation', 'construction', 'acceleration', 'consolidation'],
-  ['investigation', 'construction', 'acceleration', 'consolidation', 'transfer'],
-  ['investigation', 'construction', 'abandon'], ['investigation', 'abandon-investigation']];
-const MONTHS = { investigation: 4, construction: 12, acceleration: 12, consolidation: 12 };
-function generatedPortfolio() {
-  const out = [];
-  for (let i = 0; i < NOUNS.length * QUALS.length; i += 1) {
-    const title = `${NOUNS[i % NOUNS.length]} ${QUALS[Math.floor(i / NOUNS.length)]}`;
-    const seq = SEQUENCES[i % SEQUENCES.length];
-    let t = new Date(Date.UTC(2016 + (i % 5), i % 12, 1));
-    const phases = [];
-    const events = [];
-    seq.forEach((name, n) => {
-      const start = t.toISOString().slice(0, 10);
-      if (n > 0) events.push({ name: 'committee', date: start, comment: 'Comité' });
-      const next = new Date(t);
-      next.setUTCMonth(next.getUTCMonth() + (MONTHS[name] || 0));
-      phases.push(n === seq.length - 1 ? { name, start } : { name, start, end: next.toISOString().slice(0, 10) });
-      t = next;
-    });
-    if (seq.length > 2) events.push({ name: 'product_launch', date: phases[1].start });
-    out.push({ slug: `sp-${String(i).padStart(3, '0')}`, title, mission: `Rendre ${title.toLowerCase()} plus simple pour les usagers.`,
-      incubator: ['lab06', 'dinum', 'fabrique-sociale', 'lab-ecologie'][i % 4], sponsors: [i % 3 ? 'cd06' : 'dinum'],
-      phases, events, phase: seq[seq.length - 1] });
-  }
-  return out;
-}
-const fold = (v) => v.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
-const caption = async (p) => (await p.locator('#portfolio-table caption').textContent()).trim().replace(/\s+/g, ' ');
-const firstRow = async (p) => (await p.locator('#portfolio-table tbody tr td:first-child a').first().textContent()).trim();
-
-async function portfolioAtScale(p) {
-  const lines = generatedPortfolio();
-  const report = await p.evaluate(async (body) => {
-    const r = await fetch('/v1/imports/portfolio', { method: 'POST', credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/x-ndjson' }, body });
-    return r.json();
-  }, lines.map((l) => JSON.stringify(l)).join('\n'));
-  check(report.created === lines.length && !report.rejected, `660 start-ups imported (${JSON.stringify({ created: report.created, rejected: report.rejected })})`);
-  const total = lines.length + 1;  // and the story's own start-up
-
-  // Keyboard only: the skip link, then the search field, a word, Enter.
-  await p.goto(URL + '/portefeuille');
-  await p.locator('#portfolio-table').waitFor();
-  check((await caption(p)) === `Start-ups 1 à 50 sur ${total}`, `the first page of ${total}: ${await caption(p)}`);
-  check(await p.locator('#portfolio-table tbody tr').count() === 50, 'a page is 50 rows, not the whole portfolio');
-  await snap(p, 'portefeuille-660');
-  await p.keyboard.press('Tab');
-  check(await p.evaluate(() => document.activeElement?.textContent === 'Aller au contenu'), 'the first Tab reaches the skip link');
-  await p.keyboard.press('Enter');
-  await p.keyboard.press('Tab');
-  check(await p.evaluate(() => document.activeElement?.id === 'f-q'), 'after the skip link, Tab reaches the search field');
-  // Focus visible: DSFR's ring (2px solid outline) on the field the keyboard reached.
-  const ring = await p.evaluate(() => { const c = getComputedStyle(document.activeElement); return [c.outlineStyle, parseFloat(c.outlineWidth)]; });
-  check(ring[0] === 'solid' && ring[1] >= 2, `the focused field shows its focus (outline ${ring.join(' ')}px)`);
-  await p.keyboard.type('voirie');
-  await p.keyboard.press('Enter');
-  await p.waitForURL(/q=voirie/);
-  const voirie = lines.filter((l) => fold(l.title + ' ' + l.mission).includes('voirie')).length;
-  await p.locator('#portfolio-table caption', { hasText: `sur ${voirie}` }).waitFor();
-  check(voirie === 22, `a search finds its ${voirie} start-ups (${await caption(p)})`);
-
-  // Case and accents do not matter, and every word must match.
-  await p.goto(URL + '/portefeuille?q=DEMARCHE+scolaire');
-  await p.locator('#portfolio-table caption', { hasText: 'sur 1' }).waitFor();
-  check((await firstRow(p)) === 'Démarche scolaire', 'DEMARCHE scolaire finds « Démarche scolaire » alone');
-
-  // A phase filter, from the form; the URL carries it, so the view can be shared.
-  await p.goto(URL + '/portefeuille');
-  await p.getByLabel('Phase', { exact: true }).selectOption('PHASE_ACCELERATION');
-  await p.getByRole('button', { name: 'Appliquer les filtres' }).click();
-  await p.waitForURL(/phase=PHASE_ACCELERATION/);
-  const accel = lines.filter((l) => l.phase === 'acceleration').length;
-  await p.locator('#portfolio-table caption', { hasText: `sur ${accel}` }).waitFor();
-  const phases = await p.locator('#portfolio-table tbody tr td:nth-child(2)').allTextContents();
-  check(phases.length === Math.min(50, accel) && phases.every((t) => t.trim() === 'Accélération'), `the ${accel} in acceleration, and only them (${phases.length} on this page: ${[...new Set(phases.map((t) => t.trim()))].join(', ')})`);
-  const shared = await p.context().newPage();
-  await shared.goto(p.url());
-  await shared.locator('#portfolio-table caption', { hasText: `sur ${accel}` }).waitFor();
-  check((await shared.getByLabel('Phase', { exact: true }).inputValue()) === 'PHASE_ACCELERATION', 'the shared URL opens the same view, filter shown');
-  await shared.close();
-
-  // Sorted by name, descending (French order: accents folded), then the next page.
-  await p.goto(URL + '/portefeuille?tri=name&ordre=desc');
-  const names = [...lines.map((l) => l.title), 'Dossier unique'].sort((a, b) => (fold(a) < fold(b) ? 1 : fold(a) > fold(b) ? -1 : 0));
-  await p.locator('#portfolio-table').waitFor();
-  check((await firstRow(p)) === names[0], `sorted by name descending, ${names[0]} first (${await firstRow(p)})`);
-  await p.getByRole('link', { name: 'Page suivante' }).first().click();
-  await p.waitForURL(/page=2/);
-  await p.locator('#portfolio-table caption', { hasText: `51 à 100 sur ${total}` }).waitFor();
-  check((await firstRow(p)) === names[50], `page 2 begins with the 51st (${names[50]})`);
-  const chart = await p.locator('#phase-counts tbody').textContent();
-  check(chart.includes('Transférée') && chart.includes('Abandonnée (investigation)'), 'phase counts in French, every phase');
-  check(await p.locator('#chart-phases bar-chart').count() === 1, 'the phase counts are drawn (DSFR Chart)');
-  await snap(p, 'portefeuille-page-2');
-
-  // A transferred start-up: its phases drawn, no committee, no phase change offered.
-  await p.goto(URL + '/portefeuille?q=registre+scolaire');
-  await p.locator('#portfolio-table').getByRole('link', { name: 'Registre scolaire' }).click();
-  await p.getByRole('heading', { name: 'Start-up : Registre scolaire' }).waitFor();
-  check(await p.locator('#phase-picture svg rect.pep-phase').count() === 5, 'the phase picture has its five periods');
-  check(await p.locator('#phase-picture svg .pep-mark-decision').count() === 4, 'and the four committees');
-  check(await p.getByRole('button', { name: 'Enregistrer le comité et changer de phase' }).count() === 0,
-    'a transferred start-up offers no phase change');
-  await p.getByText('est une phase terminale').waitFor();
-  await snap(p, 'startup-transferee');
-
-  // One in investigation: only the two legal next phases (and "none", for an extension).
-  await p.goto(URL + '/portefeuille?q=aide+scolaire');
-  await p.locator('#portfolio-table').getByRole('link', { name: 'Aide scolaire' }).click();
-  await p.getByRole('heading', { name: 'Start-up : Aide scolaire' }).waitFor();
-  const options = await p.getByLabel('Nouvelle phase').locator('option').allTextContents();
-  check(JSON.stringify(options.slice(0, 2)) === JSON.stringify(['Construction', 'Abandonnée (investigation)']) && options.length === 3,
-    `from investigation, only its next phases: ${options.join(' | ')}`);
-  check(await p.getByText('En retard', { exact: true }).count() > 0, 'an investigation begun years ago is overdue, and says so');
-  await snap(p, 'startup-investigation');
-
-  // An error from the API is shown on the field it names.
-  await p.getByLabel('Participants (séparés par des virgules)').fill(' , ');
-  await p.getByLabel('Motif').fill('Problème confirmé');
-  await p.getByLabel('Décision du comité').selectOption('COMMITTEE_OUTCOME_GO');
-  await p.getByRole('button', { name: 'Enregistrer le comité et changer de phase' }).click();
-  await p.locator('[data-field="participants"].fr-input-group--error .fr-error-text', { hasText: 'participants:' }).waitFor();
-  check(await p.locator('.form-error .fr-alert--error').count() === 1, 'the error is a DSFR alert, and marks the Participants field');
-  check((await p.locator('#phase').textContent()) === 'Investigation', 'and nothing changed');
-  await snap(p, 'erreur-champ');
-}
 
 try {
   // --- a coordinator signs in (coordinator from her first sign-in: --oidc_coordinator_emails) ---
@@ -371,6 +235,11 @@ try {
     "Camille's support is counted");
   check((await camille.locator('#support').getAttribute('aria-pressed')) === 'true', 'the support button is pressed');
   await snap(camille, 'idee-soutenue');
+  // She follows it too, keyboard only: pep-notify tells her what becomes of her colleague's idea.
+  await tabTo(camille, (el) => el.id === 'follow', '« Suivre cette idée »');
+  await camille.keyboard.press('Enter');
+  await eventually(camille, async () => (await camille.locator('#follow').getAttribute('aria-pressed')) === 'true',
+    "Camille follows her colleague's idea");
   // Camille comments, keyboard only; her phone number is masked before anything is stored.
   await tabTo(camille, (el) => el.id === 'comment-body', 'the comment field');
   await camille.keyboard.type('Très utile pour les collèges. Appelez-moi au 06 12 34 56 78.');
@@ -523,6 +392,38 @@ try {
     "« Mes idées » shows the jury's reasons to the author");
   await snap(camille, 'mes-idees');
 
+  // --- Claire gathers two look-alike ideas of another challenge: both authors become co-authors ---
+  const call = (p, method, target, body) => p.evaluate(async ([m, u, b]) => {
+    const r = await fetch(u, { method: m, credentials: 'same-origin', headers: { 'Content-Type': 'application/json' },
+      body: b ? JSON.stringify(b) : undefined });
+    return r.json();
+  }, [method, target, body]);
+  const mobility = await call(page, 'POST', '/v1/challenges', { title: 'Mobilités des agents', theme: 'mobilité',
+    criteria: [{ name: 'impact', weight: 1 }], jury_quorum: 1, visibility: 'VISIBILITY_AGENTS' });
+  await call(page, 'POST', `/v1/challenges/${mobility.id}:open`);
+  const fileIdea = async (p, title, name) => (await call(p, 'POST', `/v1/challenges/${mobility.id}/ideas`, {
+    title, problem: 'Les agents des collèges de montagne viennent seuls en voiture.', proposal: 'Partager ses trajets.',
+    author_name: name, department: 'Collèges', contact_email: 'agent@departement06.fr' })).idea;
+  const kept = await fileIdea(camille, 'Covoiturage entre agents', 'Camille Roux');
+  const joined = await fileIdea(karim, 'Partager la voiture de service', 'Karim Benali');
+  await page.goto(`${URL}/idees/${kept.id}`);
+  await page.getByRole('heading', { name: 'Idée : Covoiturage entre agents' }).waitFor();
+  await page.getByLabel('Idée à regrouper').selectOption(joined.id);
+  await page.locator('#m-rationale').fill('Deux propositions de covoiturage vers les collèges');
+  await page.getByRole('button', { name: 'Regrouper', exact: true }).click();
+  await page.locator('#lineage').getByRole('link', { name: 'Partager la voiture de service' }).waitFor();
+  check((await page.locator('main').textContent()).includes('par Camille Roux (Collèges), avec Karim Benali'),
+    'the idea that stays names both authors');
+  await snap(page, 'idees-regroupees');
+  await karim.goto(`${URL}/idees/${joined.id}`);
+  await karim.getByText('Cette idée a été regroupée avec une autre').waitFor();
+  await karim.getByRole('link', { name: "l'idée qui la réunit" }).click();
+  await karim.getByRole('heading', { name: 'Idée : Covoiturage entre agents' }).waitFor();
+  check(await karim.getByRole('heading', { name: 'Co-auteur·es' }).count() === 1, 'Karim is a co-author of the idea that stays');
+  await snap(karim, 'idee-regroupee-co-auteur');
+  await page.goto(startupUrl);
+  await page.getByRole('heading', { name: 'Start-up : Dossier unique' }).waitFor();
+
   // --- a committee moves it to construction ---
   // Keyboard only: to the committee's decision (GO is the first choice), on to the reason,
   // type it, on to the new phase (Construction is the first legal one), to the button, Enter.
@@ -592,7 +493,7 @@ try {
   await page.locator('#export-status', { hasText: 'Export terminé' }).waitFor();
   const lines = (await (await file.createReadStream()).toArray()).join('').trim().split('\n');
   check(JSON.parse(lines[lines.length - 1]).export_end === true, 'the ledger export ends with its closing line');
-  await portfolioAtScale(page);
+  await portfolioAtScale(page, { URL, check, snap });
   check(audited >= 15, `axe ran on ${audited} pages`);
   await browser.close();
   console.log('browser test passed');

@@ -42,7 +42,8 @@ std::string Pattern(std::string path) {
                                     {"{comment}", "{comment_id}"},
                                     {"{feedback}", "{feedback_id}"},
                                     {"{account}", "{account_id}"},
-                                    {"{token}", "{token_id}"}});
+                                    {"{token}", "{token_id}"},
+                                    {"{other}", "{other_idea_id}"}});
 }
 
 namespace iv1 = ::pepiniere::ideas::v1;
@@ -171,6 +172,38 @@ class World {
         absl::StrCat("/v1/challenges/", invite_challenge_, "/ideas"), owner, IdeaBody()).idea().id();
     return {idea, p_.Post<iv1::CoauthorInvitation>(
                       absl::StrCat("/v1/ideas/", idea, "/coauthor-invitations"), owner, "").code()};
+  }
+  // A fresh idea of another agent, in a challenge whose eligibility stage is open now with the
+  // caller of `role` among its reviewers (a juror and an agent; a coordinator needs no naming).
+  std::string IdeaToCheck(char role) {
+    const std::string c = OpenChallenge();
+    const std::string idea = p_.Post<iv1::SubmitIdeaResponse>(absl::StrCat("/v1/challenges/", c, "/ideas"),
+                                                              p_.Token("agent", "agent-voisin"), IdeaBody()).idea().id();
+    const std::string who = role == 'J' ? (people_ ? karim_id_ : "juror-a") : (people_ ? camille_id_ : "agent-1");
+    const absl::Time now = absl::Now();
+    gateway::HttpResult r = p_.Call(
+        "PUT", absl::StrCat("/v1/challenges/", c, "/stages"), coord_,
+        absl::StrCat(R"({"stages":[{"kind":"STAGE_KIND_ELIGIBILITY","reviewer_ids":[")", who, R"("],"starts_at":")",
+                     FormatRfc3339(now - absl::Minutes(1)), R"(","ends_at":")", FormatRfc3339(now + absl::Hours(1)),
+                     R"("},{"kind":"STAGE_KIND_SCORING","starts_at":")", FormatRfc3339(now + absl::Hours(1)),
+                     R"(","ends_at":")", FormatRfc3339(now + absl::Hours(2)), R"("}]})"));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return idea;
+  }
+  // The pass's agent's fresh idea, on which a coordinator asked a question.
+  std::string QuestionedIdea() {
+    const std::string idea = Idea();
+    p_.Post<iv1::Idea>(absl::StrCat("/v1/ideas/", idea, ":ask-clarification"), coord_, R"({"question":"Quel coût ?"})");
+    return idea;
+  }
+  // Two fresh ideas of the pass's agent, the second merged into the first (`merged`) or not.
+  std::pair<std::string, std::string> Pair(bool merged = false) {
+    std::pair<std::string, std::string> out{Idea(), Idea()};
+    if (merged) {
+      p_.Post<iv1::Idea>(absl::StrCat("/v1/ideas/", out.first, ":merge"), coord_,
+                         absl::StrCat(R"({"merged_idea_ids":[")", out.second, R"("],"rationale":"doublon"})"));
+    }
+    return out;
   }
   // Someone else's comment to report: each reader reports another's.
   std::string CommentToReport(char letter) {
@@ -334,6 +367,46 @@ std::vector<Row> Table(World& w) {
        }},
       {"POST", "/v1/ideas/{idea}:declare-conflict", "J", 200, [&w](char) {
          return Request{absl::StrCat("/v1/ideas/", w.Idea(), ":declare-conflict"), ""};
+       }},
+      // The flows around an idea: relais, stages, links and merges are the coordinators'; the
+      // eligibility check and questions are the stage's reviewers' (a juror, an agent) too.
+      {"PUT", "/v1/challenges/{challenge}/relays", "C", 200,
+       fixed("/v1/challenges/{challenge}/relays", R"({"relay_ids":["agent-relais"]})")},
+      {"PUT", "/v1/challenges/{challenge}/stages", "C", 200, [&w](char) {
+         const absl::Time t = absl::Now() + absl::Hours(24);
+         return Request{absl::StrCat("/v1/challenges/", w.OpenChallenge(), "/stages"),
+                        absl::StrCat(R"({"stages":[{"kind":"STAGE_KIND_SCORING","starts_at":")", FormatRfc3339(t),
+                                     R"(","ends_at":")", FormatRfc3339(t + absl::Hours(48)), R"("}]})")};
+       }},
+      {"POST", "/v1/ideas/{idea}/links", "C", 200, [&w](char) {
+         auto [a, b] = w.Pair();
+         return Request{absl::StrCat("/v1/ideas/", a, "/links"),
+                        absl::StrCat(R"({"other_idea_id":")", b, R"(","kind":"LINK_KIND_PART_OF"})")};
+       }},
+      {"DELETE", "/v1/ideas/{idea}/links/{other}", "C", 200, [&w](char) {
+         auto [a, b] = w.Pair();
+         w.p_.Post<iv1::Idea>(absl::StrCat("/v1/ideas/", a, "/links"), w.coord_,
+                              absl::StrCat(R"({"other_idea_id":")", b, R"(","kind":"LINK_KIND_SIMILAR"})"));
+         return Request{absl::StrCat("/v1/ideas/", a, "/links/", b), ""};
+       }},
+      {"POST", "/v1/ideas/{idea}:merge", "C", 200, [&w](char) {
+         auto [a, b] = w.Pair();
+         return Request{absl::StrCat("/v1/ideas/", a, ":merge"),
+                        absl::StrCat(R"({"merged_idea_ids":[")", b, R"("],"rationale":"même besoin"})")};
+       }},
+      {"POST", "/v1/ideas/{idea}:undo-merge", "C", 200, [&w](char) {
+         return Request{absl::StrCat("/v1/ideas/", w.Pair(true).second, ":undo-merge"), ""};
+       }},
+      {"POST", "/v1/ideas/{idea}:eligibility", "CJA", 200, [&w](char role) {
+         return Request{absl::StrCat("/v1/ideas/", w.IdeaToCheck(role), ":eligibility"), R"({"eligible":true})"};
+       }},
+      {"POST", "/v1/ideas/{idea}:ask-clarification", "CJA", 200, [&w](char role) {
+         return Request{absl::StrCat("/v1/ideas/", w.IdeaToCheck(role), ":ask-clarification"),
+                        R"({"question":"Pour quels collèges ?"})"};
+       }},
+      {"POST", "/v1/ideas/{idea}:answer-clarification", "A", 200, [&w](char) {
+         return Request{absl::StrCat("/v1/ideas/", w.QuestionedIdea(), ":answer-clarification"),
+                        R"({"answer":"Tous ceux du haut pays"})"};
        }},
       {"POST", "/v1/ideas/{idea}:decide", "C", 200, [&w](char) {
          return Request{absl::StrCat("/v1/ideas/", w.ScoredIdea(), ":decide"),

@@ -49,6 +49,15 @@ constexpr const char* kExplainedRefusals[] = {
     "a jury has at most",                        // the jury as it is plus the ones added
     "token: not an unsubscribe link of",         // a one-click link's token is signed by pep-notify
     "token: the link was altered",
+    "must be after starts_at",                   // a stage's dates, and stages in their order
+    "must not be before the previous stage ends",
+    "stages come in order",
+    "must include the scoring stage",
+    "a stage lasts at most a year",
+    "is not on the challenge's jury",            // a stage's reviewers against the jury as it is
+    "is the idea itself",                        // two ids of one request
+    "is the idea merged into",
+    "is required when the idea is not eligible", // a reason owed for a refusal only
 };
 
 struct Failure {

@@ -30,13 +30,25 @@ const MILESTONE_KINDS = {
 const IDEA_STATUS = {
   IDEA_STATUS_DRAFT: 'Brouillons', IDEA_STATUS_SUBMITTED: 'Déposées', IDEA_STATUS_SHORTLISTED: 'Présélectionnées',
   IDEA_STATUS_AWARDED: 'Primées', IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION: 'Retenues',
-  IDEA_STATUS_REJECTED: 'Écartées', IDEA_STATUS_WITHDRAWN: 'Retirées',
+  IDEA_STATUS_REJECTED: 'Écartées', IDEA_STATUS_WITHDRAWN: 'Retirées', IDEA_STATUS_MERGED: 'Regroupées',
 };
 const IDEA_STATUS_ONE = {
   IDEA_STATUS_DRAFT: 'Brouillon', IDEA_STATUS_SUBMITTED: 'Déposée', IDEA_STATUS_SHORTLISTED: 'Présélectionnée', IDEA_STATUS_AWARDED: 'Primée',
   IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION: 'Retenue pour expérimentation', IDEA_STATUS_REJECTED: 'Écartée',
-  IDEA_STATUS_WITHDRAWN: 'Retirée',
+  IDEA_STATUS_WITHDRAWN: 'Retirée', IDEA_STATUS_MERGED: 'Regroupée avec une autre',
 };
+// Evaluation stages, in their order.
+const STAGES = {
+  STAGE_KIND_ELIGIBILITY: 'Recevabilité', STAGE_KIND_SCORING: 'Notation par le jury',
+  STAGE_KIND_AUDITION: 'Audition', STAGE_KIND_DECISION: 'Décision',
+};
+// A link read from this idea's side: [kind, inverse] → words.
+const linkWords = (kind, inverse) => ({
+  LINK_KIND_SIMILAR: 'Semblable à',
+  LINK_KIND_PART_OF: inverse ? 'Comprend' : 'Fait partie de',
+  LINK_KIND_COMPLEMENTS: inverse ? 'Est complétée par' : 'Complète',
+}[kind] || 'Liée à');
+const LINK_KINDS = { LINK_KIND_SIMILAR: 'Semblable à', LINK_KIND_PART_OF: 'Fait partie de', LINK_KIND_COMPLEMENTS: 'Complète' };
 const CHALLENGE_STATUS = {
   CHALLENGE_STATUS_DRAFT: 'Brouillon', CHALLENGE_STATUS_OPEN: 'Ouvert', CHALLENGE_STATUS_CLOSED: 'Clos',
 };
@@ -57,6 +69,6 @@ const word = (table, key) => table[key] || key || '';
 
 export {
   ABANDON, BANDS, CHALLENGE_STATUS, IDEA_STATUS, IDEA_STATUS_ONE, MILESTONE_KINDS,
-  NEXT_PHASES, OUTCOMES, PHASES, ROLE_LABELS, SORTS, VISIBILITY, phaseOfStatsKey,
-  word,
+  LINK_KINDS, NEXT_PHASES, OUTCOMES, PHASES, ROLE_LABELS, SORTS, STAGES, VISIBILITY, linkWords,
+  phaseOfStatsKey, word,
 };

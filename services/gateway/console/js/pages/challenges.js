@@ -4,6 +4,7 @@ import { allPages, api } from '../api.js';
 import { coauthorsSection, isAuthor, joinPage, wireCoauthors, withCoauthors } from '../coauthors.js';
 import { commentsSection, wireComments } from '../comments.js';
 import { followButton, wireFollow } from '../follow.js';
+import { accounts, calendar, challengeForms, ideaSection, onBehalfBox, wireChallenge, wireIdea } from '../ideaflows.js';
 import { render } from '../main.js';
 import { has, jurorChallenges, main, me } from '../session.js';
 import { alertBox, badge, breadcrumb, dataTable, date, esc, field, go, int, longDate, num, onSubmit, select, submit, toast } from '../ui.js';
@@ -66,7 +67,9 @@ async function challenge(id) {
   const ideas = await allPages(`/v1/challenges/${enc}/ideas?page_size=500`, 'ideas');  // a challenge may gather thousands
   const openToAll = c.visibility === 'VISIBILITY_AGENTS';
   // Drafts are their authors' only: their column shows when the reader has some.
-  const columns = Object.keys(IDEA_STATUS).filter((s) => s !== 'IDEA_STATUS_DRAFT' || ideas.some((i) => i.status === s)).map((s) => {
+  const people = await accounts();  // coordinators name relais and reviewers
+  const rare = new Set(['IDEA_STATUS_DRAFT', 'IDEA_STATUS_MERGED']);  // their column when there are some
+  const columns = Object.keys(IDEA_STATUS).filter((s) => !rare.has(s) || ideas.some((i) => i.status === s)).map((s) => {
     const of = ideas.filter((i) => i.status === s);
     return `<section class="pep-column" aria-label="${esc(IDEA_STATUS[s])}">
       <h3 class="fr-h6">${esc(IDEA_STATUS[s])} <span class="fr-badge fr-badge--sm">${int(of.length)}</span></h3>
@@ -127,8 +130,10 @@ async function challenge(id) {
       ${field('v-threshold', 'Soutiens qui présélectionnent une idée', { name: 'support_threshold', type: 'number', value: String(c.support_threshold || 0), attrs: 'min="0"', hint: '0 : aucun, le jury décide seul' })}
       ${`<div class="fr-checkbox-group fr-mt-2w"><input type="checkbox" id="v-blind" name="blind_review"${c.blind_review ? ' checked' : ''}>
         <label class="fr-label" for="v-blind">Jury à l'aveugle<span class="fr-hint-text">Auteur·e et service cachés aux jurés jusqu'à la décision ; la coordination les voit.</span></label></div>`}
-      ${submit('Enregistrer la visibilité')}</form>` : `<p class="fr-text--sm">${openToAll ? 'Les idées de ce défi sont lisibles par tous les agents, qui peuvent les soutenir.' : 'Les idées de ce défi ne sont lues que par leurs auteurs et le jury.'}${c.blind_review ? " Le jury les évalue à l'aveugle." : ''}</p>`}
+      ${submit('Enregistrer la visibilité')}</form>
+    ${challengeForms(c, people)}` : `<p class="fr-text--sm">${openToAll ? 'Les idées de ce défi sont lisibles par tous les agents, qui peuvent les soutenir.' : 'Les idées de ce défi ne sont lues que par leurs auteurs et le jury.'}${c.blind_review ? " Le jury les évalue à l'aveugle." : ''}</p>`}
     <h2>Idées par statut</h2><div class="pep-pipeline">${columns}</div>
+    ${calendar(c, people)}
     ${ranking}${progress}
     ${(isCoord || has('agent')) && c.status === 'CHALLENGE_STATUS_OPEN' ? `
     <h2 class="fr-mt-4w">Déposer une idée</h2>
@@ -142,6 +147,7 @@ async function challenge(id) {
       ${field('i-email', 'Courriel professionnel', { name: 'contact_email', type: 'email', required: true })}
       ${openToAll ? `<div class="fr-checkbox-group fr-mt-2w"><input type="checkbox" id="i-hide" name="hide_author">
         <label class="fr-label" for="i-hide">Ne pas afficher mon nom ni mon service aux autres agents<span class="fr-hint-text">Le jury et la coordination les voient.</span></label></div>` : ''}
+      ${onBehalfBox(c)}
       <input type="hidden" name="draft" value="">
       <ul class="fr-btns-group fr-btns-group--inline-md fr-mt-2w">
         <li><button class="fr-btn" type="submit">Déposer l'idée</button></li>
@@ -172,6 +178,7 @@ async function challenge(id) {
     } catch (e) { toast('Erreur : ' + e.message, true); }
   };
   wireFollow();
+  wireChallenge(c, people);
   const vis = document.getElementById('visibility');
   if (vis) {
     onSubmit(vis, async (f) => {
@@ -191,6 +198,7 @@ async function challenge(id) {
       const body = Object.fromEntries(f.entries());
       body.hide_author = f.get('hide_author') === 'on';
       body.draft = f.get('draft') === 'on';
+      body.on_behalf = f.get('on_behalf') === 'on';
       form.elements.draft.value = '';
       const r = await api('POST', `/v1/challenges/${enc}/ideas`, body);
       toast(body.draft ? 'Brouillon enregistré : vous seul·e le voyez ; envoyez-le depuis « Mes idées ».'
@@ -257,11 +265,14 @@ async function idea(id) {
   const stepped = (i.conflicted_juror_ids || []).includes(me.actor);
   const ownIdea = isAuthor(i);
   const withdrawn = i.status === 'IDEA_STATUS_WITHDRAWN';
-  const thread = () => commentsSection(i.id, { closed: withdrawn });
-  const [names, follow, comments] = await Promise.all([accountNames(), followButton('idea', i.id), thread()]);
+  const merged = i.status === 'IDEA_STATUS_MERGED';
+  const clarifying = (i.clarifications || []).some((q) => !q.answered_at);
+  const thread = () => commentsSection(i.id, { closed: withdrawn || merged });
+  const [names, follow, comments, others] = await Promise.all([accountNames(), followButton('idea', i.id), thread(),
+    has('coordinator') ? allPages(`/v1/challenges/${encodeURIComponent(c.id)}/ideas?page_size=500`, 'ideas') : []]);
   const criteria = c.criteria || [];
-  const decidable = i.status !== 'IDEA_STATUS_WITHDRAWN' && i.status !== 'IDEA_STATUS_REJECTED' &&
-    i.status !== 'IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION';
+  const decidable = !['IDEA_STATUS_WITHDRAWN', 'IDEA_STATUS_REJECTED', 'IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION',
+    'IDEA_STATUS_MERGED', 'IDEA_STATUS_DRAFT'].includes(i.status) && !clarifying;
   main().innerHTML = `
     ${breadcrumb([['/defis', 'Défis'], ['/defis/' + c.id, c.title], ['', i.title]])}
     <h1>Idée : ${esc(i.title)}</h1>
@@ -271,6 +282,7 @@ async function idea(id) {
        ${i.author_name ? `par ${esc(i.author_name)} (${esc(i.department)})${withCoauthors(i)}` : c.blind_review && onJury ? "auteur·e masqué·e au jury jusqu'à la décision" : 'auteur·e non affiché·e'}, déposée le ${longDate(i.submitted_at)}${i.hide_author && i.author_name ? ' — nom masqué aux autres agents' : ''}</p>
     ${c.visibility === 'VISIBILITY_AGENTS' ? `<p class="pep-support"><span id="supports">${supportsText(i.supports)}</span>
       ${i.author_id !== me.actor && has('agent') && supportable(i) ? `<button type="button" id="support" class="fr-btn fr-btn--sm fr-ml-1w" aria-pressed="${Boolean(i.supported_by_me)}">Soutenir cette idée</button>` : ''}</p>` : ''}
+    ${ideaSection(i, c, others, ownIdea)}
     <h2>Problème</h2><p>${esc(i.problem)}</p><h2>Proposition</h2><p>${esc(i.proposal)}</p>
     ${cards.length ? `<h2>Grilles d'évaluation</h2>${dataTable('Évaluations du jury', ['Juré', 'Note pondérée /5', 'Commentaire', 'Le'],
       cards.map((s) => [esc(names[s.juror_id] || (s.juror_id === me.actor ? 'Vous' : s.juror_id)),
@@ -280,7 +292,7 @@ async function idea(id) {
       <p><button type="button" id="discard-draft" class="fr-btn fr-btn--tertiary fr-btn--sm">Supprimer le brouillon</button></p>` : ''}
     ${onJury && stepped ? alertBox('info', "Vous vous êtes déporté·e sur cette idée (conflit d'intérêts) : votre grille et votre voix ne comptent pas pour elle.") : ''}
     ${onJury && !stepped && !ownIdea ? `<p><button type="button" id="conflict" class="fr-btn fr-btn--tertiary fr-btn--sm">Me déporter (conflit d'intérêts)</button></p>` : ''}
-    ${onJury && !stepped && !ownIdea ? `<h2 class="fr-mt-4w">${mine ? 'Modifier mon évaluation' : 'Évaluer'}</h2><form id="score" class="pep-form">
+    ${onJury && !stepped && !ownIdea && !clarifying && !merged ? `<h2 class="fr-mt-4w">${mine ? 'Modifier mon évaluation' : 'Évaluer'}</h2><form id="score" class="pep-form">
       ${criteria.map((k, n) => field(`s-${n}`, `Note « ${k.name} » (0 à 5)`, { name: k.name, type: 'number', required: true,
     hint: `Poids ${num(k.weight, 0)}`, attrs: 'min="0" max="5" step="1"',
     value: mine ? String((mine.scores || []).find((x) => x.criterion === k.name)?.score ?? '') : '' })).join('')}
@@ -292,7 +304,7 @@ async function idea(id) {
       ${field('d-rationale', 'Motif', { name: 'rationale' })}
       ${field('d-prize', 'Prix (si primée)', { name: 'prize' })}
       ${submit('Enregistrer la décision')}</form>` : ''}
-    ${ownIdea && ((i.status === 'IDEA_STATUS_SUBMITTED' && c.status === 'CHALLENGE_STATUS_OPEN') || (i.status === 'IDEA_STATUS_DRAFT' && c.status !== 'CHALLENGE_STATUS_CLOSED')) ? `
+    ${ownIdea && (clarifying || (i.status === 'IDEA_STATUS_SUBMITTED' && c.status === 'CHALLENGE_STATUS_OPEN') || (i.status === 'IDEA_STATUS_DRAFT' && c.status !== 'CHALLENGE_STATUS_CLOSED')) ? `
     <h2 class="fr-mt-4w" id="edit">Modifier mon idée</h2>
     <p class="fr-text--sm">Jusqu'à la clôture du défi ; ensuite le jury l'examine telle qu'elle est.</p>
     <form id="edit-idea" class="pep-form">
@@ -308,6 +320,7 @@ async function idea(id) {
     ${comments}`;
   wireFollow();
   wireCoauthors(i);
+  wireIdea(i);
   document.getElementById('send-draft')?.addEventListener('click', async () => {
     try {
       await api('POST', `/v1/ideas/${encodeURIComponent(id)}:submit`);
