@@ -134,9 +134,10 @@ grpc::Status IdeasService::MergeIdeas(grpc::ServerContext* ctx, const v1::MergeI
     auto got = tx.GetIdea(req->idea_id());
     if (!got.ok()) return got.status();
     into = std::move(*got);
-    if (!UnderReview(into)) {
+    if (!UnderReview(into) || !into.pending_decisions().empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "idea ", into.id(), " is ", StatusName(into.status()), ": ideas merge while the jury examines them"));
+          "idea ", into.id(), " is ", StatusName(into.status()),
+          into.pending_decisions().empty() ? "" : " with a decision recorded", ": ideas merge while the jury examines them"));
     }
     const absl::Time now = tx.Now();
     for (int i = 0; i < req->merged_idea_ids_size(); ++i) {

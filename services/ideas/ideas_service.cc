@@ -72,7 +72,8 @@ absl::Status IdeasService::Reload() {
   if (!ideas.ok()) return ideas.status();
   DuplicateIndex fresh;  // built aside: hints go on from the old one meanwhile
   for (const auto& idea : *ideas) {
-    if (idea.status() != v1::IDEA_STATUS_WITHDRAWN && idea.status() != v1::IDEA_STATUS_DRAFT) {
+    if (idea.status() != v1::IDEA_STATUS_WITHDRAWN && idea.status() != v1::IDEA_STATUS_DRAFT &&
+        idea.status() != v1::IDEA_STATUS_MERGED) {  // a pointer is no look-alike to offer
       fresh.Upsert(idea.challenge_id(), idea.id(), idea.title(), IdeaText(idea));
     }
   }

@@ -368,6 +368,46 @@ TEST(Followers, AnIdeasAuthorAndFollowersAreToldOfACommentNeverItsText) {
   EXPECT_TRUE(absl::StrContains(p[1].body, "Déjà couvert")) << p[1].body;
 }
 
+TEST(Rules, RelaisMergesAndQuestionsReachTheRightPeople) {
+  Platform dir;
+  // A relais files for Marc: the relais gets the receipt, worded for the colleague.
+  iv1::IdeaSubmitted filed;
+  filed.mutable_idea()->set_id("i3");
+  filed.mutable_idea()->set_author_id("relais-nadia");
+  filed.mutable_idea()->set_author_name("Marc Giraud");
+  filed.mutable_idea()->set_title("Gants chauffants");
+  filed.mutable_idea()->set_awaiting_claim(true);
+  auto p = ForEvent(Env("pepiniere.ideas.v1.IdeaSubmitted", "relais-nadia"), filed.SerializeAsString(), dir);
+  ASSERT_EQ(Recipients(p), (std::vector<std::string>{"relais-nadia"}));
+  EXPECT_TRUE(absl::StrContains(p[0].body, "que vous avez déposée pour Marc Giraud")) << p[0].body;
+  // Bob's idea merged into Chloé's: Bob and his co-author are told, with the reasons.
+  dir.ideas["i2"].coauthor_ids = {"agent-zoé"};
+  iv1::IdeaMerged merged;
+  merged.set_idea_id("i2");
+  merged.set_into_idea_id("i1");
+  merged.set_rationale("Même besoin");
+  p = ForEvent(Env("pepiniere.ideas.v1.IdeaMerged", "coord"), merged.SerializeAsString(), dir);
+  ASSERT_EQ(Recipients(p), (std::vector<std::string>{"agent-bob", "agent-zoé"}));
+  EXPECT_EQ(p[0].rule, "idea_merged");
+  EXPECT_EQ(p[0].link, "/idees/i1");
+  EXPECT_TRUE(absl::StrContains(p[0].body, "Motifs : Même besoin")) << p[0].body;
+  // A juror's question goes to the authors; the answer's coming to the juror, not its text.
+  iv1::ClarificationRequested asked;
+  asked.set_idea_id("i1");
+  asked.set_question("Quel coût ?");
+  p = ForEvent(Env("pepiniere.ideas.v1.ClarificationRequested", "j1"), asked.SerializeAsString(), dir);
+  ASSERT_EQ(Recipients(p), (std::vector<std::string>{"agent-chloé"}));
+  EXPECT_TRUE(absl::StrContains(p[0].body, "Question : Quel coût ?")) << p[0].body;
+  iv1::ClarificationAnswered answered;
+  answered.set_idea_id("i1");
+  answered.set_answer("2 000 € par collège");
+  answered.set_asked_by("j1");
+  p = ForEvent(Env("pepiniere.ideas.v1.ClarificationAnswered", "agent-chloé"), answered.SerializeAsString(), dir);
+  ASSERT_EQ(Recipients(p), (std::vector<std::string>{"j1"}));
+  EXPECT_EQ(p[0].category, "jury");
+  EXPECT_FALSE(absl::StrContains(p[0].body, "2 000")) << p[0].body;
+}
+
 TEST(Followers, AChallengesFollowersHearOfItsOpeningClosingAndPrizes) {
   Platform dir;
   dir.followers[{"challenge", "c1"}] = {"agent-zoé", "agent-yann"};

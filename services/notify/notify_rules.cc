@@ -289,9 +289,16 @@ std::vector<Planned> ForEvent(const events::Envelope& env, const std::string& pa
     if (!challenge.empty()) absl::StrAppend(&body, " dans le défi ", Quoted(challenge));
     absl::StrAppend(&body, ".\n\nLe jury l'examinera ; vous serez informé·e de sa décision et "
                            "de ses motifs.");
+    if (idea.awaiting_claim()) {  // a relais filed it: the relais holds it until its author signs in
+      body = absl::StrCat("L'idée ", Quoted(idea.title()), " que vous avez déposée pour ", idea.author_name(),
+                          " a bien été reçue le ", FrenchDate(env.effective_time), ".\n\nVous serez informé·e "
+                          "de la décision du jury pour la lui transmettre, jusqu'à ce qu'elle ou il se connecte "
+                          "avec l'adresse donnée : l'idée sera alors la sienne.");
+    }
     // Told even when the author filed it themselves: the receipt is the point.
     out.push_back(Make("idea_received", idea.author_id(), "idea", idea.id(),
-                       absl::StrCat("Votre idée ", Quoted(idea.title()), " est bien reçue"), body,
+                       absl::StrCat(idea.awaiting_claim() ? "L'idée " : "Votre idée ", Quoted(idea.title()),
+                                    " est bien reçue"), body,
                        absl::StrCat("/idees/", idea.id())));
   } else if (t == "pepiniere.ideas.v1.IdeaShortlisted") {
     iv1::IdeaShortlisted ev;
