@@ -160,7 +160,8 @@ struct AdmittedCall {
 };
 
 bool IsApi(const HttpRequest& req) {
-  return absl::StartsWithIgnoreCase(req.path, "/v1") || absl::StartsWith(req.path, "/ledger/");
+  return absl::StartsWithIgnoreCase(req.path, "/v1") || absl::StartsWith(req.path, "/ledger/") ||
+         absl::StartsWith(req.path, "/api/");  // open data in beta.gouv.fr's format (/api/v2.7/…)
 }
 
 }  // namespace
@@ -250,7 +251,8 @@ std::optional<HttpResponse> Gateway::Dispatch(HttpRequest& req, const Route** ou
     *label = "/openapi.json";
     return HttpResponse{200, "application/json; charset=utf-8", openapi_};
   }
-  // /v1: the API; /ledger/: the log's C2SP resources (issue 14); anything else is the console.
+  // /v1: the API; /ledger/: the log's C2SP resources (issue 14); /api/: open data (issue 30);
+  // anything else is the console.
   if (!IsApi(req)) {
     *label = "static";
     return static_files_.Serve(req);

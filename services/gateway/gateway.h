@@ -73,6 +73,7 @@ class Gateway {
   void BuildRoutes();
   void BuildNotifyRoutes();  // routes_notify.cc
   void BuildIdeaFlowRoutes();  // routes_ideas.cc
+  void BuildPublicRoutes();  // routes_public.cc: open data
   // Synchronous answers (health, OpenAPI, static files, refusals), or nullopt with `*route`
   // and `*call` set for the handler.
   std::optional<HttpResponse> Dispatch(HttpRequest& req, const Route** route,

@@ -250,7 +250,8 @@ std::string Gateway::OpenApi() const {
                         SchemaName(r.response, false), R"("}}})");
       } else {
         // A stream: its declared type, and JSON Lines where the route offers them (?format=…JSONL).
-        std::vector<std::string> types = {absl::StrCat(Str(r.response_type), R"(:{"schema":{"type":"string"}})")};
+        std::vector<std::string> types = {absl::StrCat(Str(r.response_type), R"(:{"schema":)",
+                                                       r.response_schema.empty() ? R"({"type":"string"})" : r.response_schema, "}")};
         if (r.response_type != "application/x-ndjson" && r.request != nullptr &&
             r.request->FindFieldByName("format") != nullptr) {
           types.push_back(R"("application/x-ndjson":{"schema":{"type":"string"}})");
@@ -259,6 +260,7 @@ std::string Gateway::OpenApi() const {
       }
       ok += "}";
       std::vector<std::string> responses = {absl::StrCat(R"("2XX":)", ok)};
+      if (r.revalidates) responses.push_back(R"("304":{"description":"Not Modified: the copy you have is current"})");
       const bool html = absl::StartsWith(r.response_type, "text/html");  // a page for people, errors too
       for (const auto& [status, why] : ErrorStatuses(r)) {
         responses.push_back(absl::StrCat(

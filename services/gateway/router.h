@@ -75,6 +75,10 @@ struct Route {
   bool slug_ok = false;
   // Documented patterns of other path parameters (OpenAPI), as the service behind enforces them.
   std::map<std::string, std::string> param_patterns = {};
+  // A body the gateway writes itself (open data): its JSON Schema for the OpenAPI document, and
+  // whether it answers a revalidation (If-None-Match) with 304.
+  std::string response_schema = {};
+  bool revalidates = false;
 };
 
 // Whether `value` is acceptable for the path parameter `name` of `route`.

@@ -521,6 +521,7 @@ void Gateway::BuildRoutes() {
                   });
       });
   BuildIdeaFlowRoutes();
+  BuildPublicRoutes();
   BuildNotifyRoutes();
 }
 

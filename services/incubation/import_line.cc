@@ -308,9 +308,9 @@ ImportLine ParseImportLine(std::string_view json, int line_no, absl::Time now) {
     out.rejection = "no slug";
     return out;
   }
-  if (!IsValidSlug(slug->second.string_value())) {
+  if (!IsValidImportedId(slug->second.string_value())) {
     out.rejection = absl::StrCat("slug '", slug->second.string_value().substr(0, 100),
-                                 "' is not a slug (lower-case letters, digits, '-', '_', '.')");
+                                 "' is not a slug (letters, digits, '-', '_', '.', at most 100)");
     return out;
   }
   out.details.mutable_startup()->set_slug(slug->second.string_value());

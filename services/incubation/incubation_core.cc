@@ -198,6 +198,14 @@ bool IsValidSlug(std::string_view slug) {
   return true;
 }
 
+bool IsValidImportedId(std::string_view id) {
+  if (id.empty() || id.size() > 100) return false;
+  for (char c : id) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+  }
+  return true;
+}
+
 absl::Status ValidateCreate(const v1::CreateStartupRequest& r) {
   PEP_RETURN_IF_ERROR(Text("name", r.name(), 1, 120));
   if (!r.slug().empty() && !IsValidSlug(r.slug())) {

@@ -50,6 +50,10 @@ absl::Status ValidateMilestone(const v1::PushMilestoneRequest& r, absl::Time now
 absl::Status ValidateTeamMember(const v1::AddTeamMemberRequest& r);
 std::string Slugify(std::string_view name);  // "Aides sociales !" -> "aides-sociales"
 bool IsValidSlug(std::string_view slug);
+// An imported start-up keeps the id its source gave it, exactly (beta.gouv.fr has `auxAJ`):
+// ASCII letters of either case, digits, '-', '_' and '.', at most 100. New start-ups' slugs stay
+// lower-case (IsValidSlug); the public URL uses either as it is.
+bool IsValidImportedId(std::string_view id);
 // Deterministic bytes of a milestone push without its idempotency key: same key + same
 // fingerprint = a retry; same key + other fingerprint = ALREADY_EXISTS.
 std::string MilestoneFingerprint(const v1::PushMilestoneRequest& r);

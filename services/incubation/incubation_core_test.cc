@@ -186,6 +186,19 @@ TEST(Slug, FromFrenchNames) {
   EXPECT_EQ(Slugify("Élèves & Cantine à l'école"), "eleves-cantine-a-l-ecole");
   EXPECT_TRUE(IsValidSlug("a-b_c.d1"));
   EXPECT_FALSE(IsValidSlug("A b"));
+  EXPECT_FALSE(IsValidSlug("auxAJ")) << "a new start-up's slug is lower-case";
+}
+
+TEST(Import, AnImportedIdKeepsItsCapitalLetters) {
+  // beta.gouv.fr's `auxAJ`: imported as it is, so that the source's id round-trips.
+  const ImportLine l = ParseImportLine(
+      R"({"slug":"auxAJ","title":"Aux AJ","mission":"m","incubator":"dinum","phases":[{"name":"investigation","start":"2024-02-01"}]})",
+      1, Day("2026-11-28"));
+  EXPECT_EQ(l.rejection, "");
+  EXPECT_EQ(l.details.startup().slug(), "auxAJ");
+  EXPECT_TRUE(IsValidImportedId("auxAJ"));
+  EXPECT_FALSE(IsValidImportedId("aux AJ"));
+  EXPECT_FALSE(IsValidImportedId("auxÀJ"));
 }
 
 TEST(Slug, LigaturesAndOtherLatinLettersFold) {

@@ -85,6 +85,9 @@ class IncubationService final : public v1::IncubationService::Service {
                                v1::ImportReport*) override;
   grpc::Status GetPortfolioStats(grpc::ServerContext*, const v1::GetPortfolioStatsRequest*,
                                  v1::PortfolioStats*) override;
+  grpc::Status SetPublication(grpc::ServerContext*, const v1::SetPublicationRequest*, v1::Startup*) override;
+  grpc::Status ListPublicStartups(grpc::ServerContext*, const v1::ListPublicStartupsRequest*,
+                                  v1::ListPublicStartupsResponse*) override;
 
  private:
   absl::StatusOr<auth::Principal> Caller(grpc::ServerContext* ctx) const;

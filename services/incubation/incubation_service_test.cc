@@ -145,6 +145,34 @@ TEST_P(ServiceTest, MilestoneRetryIsOneMilestoneAndOtherPayloadIsAlreadyExists) 
   EXPECT_EQ(std::count(types.begin(), types.end(), "pepiniere.incubation.v1.MilestonePushed"), 1);
 }
 
+TEST_P(ServiceTest, NothingIsPublicUntilPublishedThenOnlyWhatThePolicyNames) {
+  const v1::Startup a = Create("Cantine en ligne");
+  const v1::Startup b = Create("Dossier unique");
+  v1::ListPublicStartupsRequest lr;
+  v1::ListPublicStartupsResponse list;
+  ASSERT_TRUE(svc_.ListPublicStartups(As("public", "").get(), &lr, &list).ok());
+  EXPECT_EQ(list.startups_size(), 0) << "nothing before a coordinator publishes";
+  v1::SetPublicationRequest pub;
+  pub.set_startup_id(a.slug());  // by its slug, as the public URL names it
+  pub.mutable_policy()->set_published(true);
+  pub.mutable_policy()->set_phases(true);
+  v1::Startup got;
+  EXPECT_EQ(svc_.SetPublication(As("ci", "product_team", "startup:" + a.id()).get(), &pub, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(svc_.SetPublication(As("coord", "coordinator").get(), &pub, &got).ok());
+  EXPECT_EQ(got.publication().changed_by(), "coord");
+  ASSERT_TRUE(svc_.SetPublication(As("coord", "coordinator").get(), &pub, &got).ok());  // as it is: no event
+  ASSERT_TRUE(svc_.ListPublicStartups(As("public", "").get(), &lr, &list).ok());
+  ASSERT_EQ(list.startups_size(), 1);
+  EXPECT_EQ(list.startups(0).id(), a.slug());
+  EXPECT_EQ(list.startups(0).mission(), "") << "the mission is not public under this policy";
+  EXPECT_EQ(list.startups(0).phases_size(), 1);
+  EXPECT_EQ(list.startups(0).policy().changed_by(), "") << "who published it stays inside";
+  const auto types = OutboxTypes();
+  EXPECT_EQ(std::count(types.begin(), types.end(), "pepiniere.incubation.v1.PublicationChanged"), 1);
+  (void)b;
+}
+
 TEST_P(ServiceTest, ScopedCallerReachesOnlyItsStartup) {
   const v1::Startup a = Create("Start-up A");
   const v1::Startup b = Create("Start-up B");

@@ -47,6 +47,29 @@ TEST(RestContract, ARehearsalNeverImportsAndAWordThatIsNotABooleanIsRefused) {
                                     Line("pour-de-vrai"), "application/x-ndjson");
   EXPECT_EQ(real.status, 200) << real.body;
   EXPECT_EQ(p.Get("/v1/startups/pour-de-vrai", p.coordinator()).status, 200);
+  // Issue 30: beta.gouv.fr's `auxAJ` imports under its own id; published, it is in the open data
+  // by that id, the unpublished one is not; a revalidation with the ETag is a bodiless 304.
+  ASSERT_EQ(p.Call("POST", "/v1/imports/portfolio", p.coordinator(), Line("auxAJ"), "application/x-ndjson").status, 200);
+  EXPECT_EQ(p.Get("/v1/startups/auxAJ", p.coordinator()).status, 200);
+  gateway::HttpResult none = p.Get("/api/v2.7/startups.json", "");
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_FALSE(absl::StrContains(none.body, "auxAJ")) << "nothing public before it is published";
+  gateway::HttpResult pub = p.Call("PUT", "/v1/startups/auxAJ/publication", p.coordinator(),
+                                   R"({"policy":{"published":true,"phases":true}})");
+  ASSERT_EQ(pub.status, 200) << pub.body;
+  gateway::HttpResult data = p.Get("/api/v2.7/startups.json", "");
+  ASSERT_EQ(data.status, 200) << data.body;
+  EXPECT_TRUE(absl::StrContains(data.body, R"("id":"auxAJ")")) << data.body;
+  EXPECT_FALSE(absl::StrContains(data.body, "pour-de-vrai")) << data.body;
+  EXPECT_FALSE(absl::StrContains(data.body, "Préparer l'équipe")) << "its mission is not public";
+  const std::string etag = data.headers["etag"];
+  ASSERT_FALSE(etag.empty());
+  EXPECT_EQ(data.headers["cache-control"], "public, max-age=60");
+  auto again = gateway::HttpCall(p.url(), "GET", "/api/v2.7/startups.json", {{"If-None-Match", etag}}, "");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, 304);
+  EXPECT_EQ(again->body, "");
+  EXPECT_EQ(p.Get("/api/v2.7/startups.csv", "").headers["content-type"], "text/csv; charset=utf-8");
 }
 
 TEST(RestContract, FiltersTheDocumentOffersAreHonouredAndBadBytesNamedNotEchoed) {
