@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "common/status.h"
 #include "common/text.h"
+#include "common/uuid.h"
 #include "services/gateway/calls.h"
 
 namespace pep::gateway {
@@ -159,9 +160,19 @@ struct AdmittedCall {
   absl::Time start;
 };
 
+// The public pages the gateway writes (issue 30): /startups, /statistiques, and /startups/<id>
+// for a published start-up's id — the console's own start-up pages are /startups/<uuid>.
+bool IsPublicPage(const std::string& path) {
+  if (path == "/startups" || path == "/statistiques") return true;
+  if (!absl::StartsWith(path, "/startups/")) return false;
+  const std::string rest = path.substr(10);
+  return !rest.empty() && rest.find('/') == std::string::npos && !IsUuid(rest);
+}
+
 bool IsApi(const HttpRequest& req) {
   return absl::StartsWithIgnoreCase(req.path, "/v1") || absl::StartsWith(req.path, "/ledger/") ||
-         absl::StartsWith(req.path, "/api/");  // open data in beta.gouv.fr's format (/api/v2.7/…)
+         absl::StartsWith(req.path, "/api/") ||  // open data in beta.gouv.fr's format (/api/v2.7/…)
+         IsPublicPage(req.path);
 }
 
 }  // namespace

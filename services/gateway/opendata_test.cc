@@ -3,6 +3,8 @@
 // bytes), and they validate against beta.gouv.fr's OpenAPI document (tests/data, v2.7) with an
 // independent validator — jsonschema 4.26.0 from PyPI, in the venv install-deps makes.
 #include "services/gateway/opendata.h"
+#include "services/gateway/public_pages.h"
+#include "services/gateway/static_files.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -115,6 +117,17 @@ TEST(OpenData, NothingPrivateAndValidAgainstBetaGouvsDocument) {
       ASSERT_FALSE(absl::StrContains(bytes, marker)) << name << " holds « " << marker << " »";
     }
   }
+  // The public pages, from the same list: every page of the portfolio, each start-up's, the statistics.
+  std::string pages = PublicStatsPage(g.list, "/assets/x");
+  for (int page = 1; page <= (g.published + 19) / 20; ++page) {
+    pages += PublicPortfolioPage(g.list, {.page = page}, "/assets/x");
+  }
+  for (const auto& s : g.list.startups()) pages += PublicStartupPage(s, "/assets/x", absl::FromUnixSeconds(1800000000));
+  for (const auto& marker : g.private_markers) {
+    ASSERT_FALSE(absl::StrContains(pages, marker)) << "a public page holds « " << marker << " »";
+  }
+  EXPECT_TRUE(absl::StrContains(pages, "TEAMNAME0")) << "a public team is on its page";
+  EXPECT_TRUE(absl::StrContains(pages, "href=\"/startups/auxAJ\"")) << "linked by its own id";
   // What is public is there: the first three publish their phases, sponsors and team.
   EXPECT_TRUE(absl::StrContains(files.at("startups.json"), R"("id":"auxAJ")")) << "the imported id as it is";
   EXPECT_TRUE(absl::StrContains(files.at("startups.json"), R"("SPONSOR0")"));
@@ -132,6 +145,16 @@ TEST(OpenData, NothingPrivateAndValidAgainstBetaGouvsDocument) {
   const std::string cmd = absl::StrCat(Python(), " ", src, "/tests/opendata/validate.py ", src,
                                        "/tests/data/betagouv-api-v2.7.swagger.json ", dir.path());
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+}
+
+// The public pages take the design system from the console's hashed assets: the base is read
+// from the first link of the built index.html (its comment about asset paths once fooled it).
+TEST(PublicPages, TheAssetsBaseIsTheConsolesHashedOne) {
+  pep::testing::TempDir dir;
+  std::ofstream(dir.path() + "/index.html")
+      << "<!-- asset paths are /assets/<content hash>/… -->\n<link rel=\"stylesheet\" href=\"/assets/f1bc0ee9/dsfr/dsfr.min.css\">";
+  EXPECT_EQ(StaticFiles(dir.path()).AssetsBase(), "/assets/f1bc0ee9");
+  EXPECT_EQ(StaticFiles(dir.path() + "/none").AssetsBase(), "/assets");
 }
 
 }  // namespace

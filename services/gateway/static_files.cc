@@ -49,4 +49,14 @@ HttpResponse StaticFiles::Serve(const HttpRequest& req) const {
   return r;
 }
 
+std::string StaticFiles::AssetsBase() const {
+  std::ifstream f(dir_ + "/index.html", std::ios::binary);
+  const std::string html((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const size_t link = html.find("href=\"/assets/");  // the first link, not a comment about them
+  if (link == std::string::npos) return "/assets";
+  const size_t at = link + 6;
+  const size_t end = html.find('/', at + 8);
+  return end == std::string::npos ? "/assets" : html.substr(at, end - at);
+}
+
 }  // namespace pep::gateway

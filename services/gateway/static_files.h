@@ -13,6 +13,9 @@ class StaticFiles {
  public:
   explicit StaticFiles(std::string dir) : dir_(std::move(dir)) {}
   HttpResponse Serve(const HttpRequest& req) const;
+  // The assets' base as the console's index.html names it ("/assets/<hash>"), for the public
+  // pages the gateway writes itself; "/assets" when there is no console.
+  std::string AssetsBase() const;
 
  private:
   std::string dir_;

@@ -442,6 +442,25 @@ try {
   await page.locator('#phase', { hasText: 'Construction' }).waitFor();
   const before = (await page.locator('#feedback-summary').textContent()).trim();
 
+  // --- Claire publishes it (mission and phases); a visitor without JavaScript finds it ---
+  for (const id of ['pub-published', 'pub-mission', 'pub-phases']) await page.locator(`label[for="${id}"]`).click();
+  await page.getByRole('button', { name: 'Enregistrer la publication' }).click();
+  await page.locator('#publication-state').getByRole('link', { name: 'sa page publique' }).waitFor();
+  const visitor = await (await browser.newContext({ locale: 'fr-FR', javaScriptEnabled: false })).newPage();
+  await visitor.goto(URL + '/startups');
+  await visitor.getByLabel('Phase').selectOption('PHASE_CONSTRUCTION');
+  await visitor.getByRole('button', { name: 'Filtrer' }).click();
+  await visitor.getByRole('link', { name: 'Dossier unique' }).click();
+  await visitor.getByRole('heading', { name: 'Dossier unique', level: 1 }).waitFor();
+  const seen = await visitor.locator('main').textContent();
+  check(await visitor.locator('#mission').count() === 1 && seen.includes('Construction'), 'the public page, without JavaScript: mission and phases');
+  check(seen.includes('Non disponible') && !seen.includes('Problème confirmé'), "what is not published is « non disponible », the committee's reasons nowhere");
+  const reader = await (await browser.newContext({ locale: 'fr-FR' })).newPage();  // axe runs as a script
+  await reader.goto(visitor.url());
+  await snap(reader, 'page-publique');
+  await reader.goto(URL + '/startups');
+  await snap(reader, 'portefeuille-public');
+
   // --- a team member is given the start-up; she pushes a milestone and sees it on the timeline ---
   const lea = await person('lea.moreau@beta.gouv.fr', 'equipe-06');
   await grant(page, 'Léa Moreau (lea.moreau@beta.gouv.fr)', 'product_team', 'Dossier unique');

@@ -239,6 +239,9 @@ std::vector<Row> Table(World& w) {
       {"PUT", "/v1/startups/{startup}/publication", "C", 200,
        fixed("/v1/startups/{startup}/publication", R"({"policy":{"published":true,"mission":true,"phases":true}})")},
       {"GET", "/api/v2.7/startups.json", "CJTAP", 200, fixed("/api/v2.7/startups.json")},
+      {"GET", "/startups", "CJTAP", 200, fixed("/startups?phase=PHASE_CONSTRUCTION")},
+      {"GET", "/startups/{startup}", "CJTAP", 200, [&w](char) { return Request{"/startups/" + w.PublishedSlug(), ""}; }},
+      {"GET", "/statistiques", "CJTAP", 200, fixed("/statistiques")},
       {"GET", "/api/v2.7/startups_details.json", "CJTAP", 200, fixed("/api/v2.7/startups_details.json")},
       {"GET", "/api/v2.7/startups.csv", "CJTAP", 200, fixed("/api/v2.7/startups.csv")},
       {"GET", "/api/v2.7/incubators.json", "CJTAP", 200, fixed("/api/v2.7/incubators.json")},
@@ -301,6 +304,9 @@ std::vector<Row> Table(World& w) {
 // upper-case segment, a '/' sent percent-encoded.
 std::vector<std::string> Variants(const std::string& path) {
   const std::string bare = path.substr(0, path.find('?'));
+  if (!absl::StartsWith(bare, "/v1/") && !absl::StartsWith(bare, "/ledger/") && !absl::StartsWith(bare, "/api/")) {
+    return {};  // a public page (/startups/…): a spelling of it is a console path, not a route
+  }
   if (!absl::StartsWith(bare, "/v1/")) {  // /ledger/…, /api/…: outside them is the console, not a route
     return {bare + "/", absl::StrReplaceAll(bare, {{"/ledger/", "/ledger//"}, {"/api/", "/api//"}}),
             bare.substr(0, bare.rfind('/')) + "%2F" + bare.substr(bare.rfind('/') + 1)};

@@ -222,6 +222,16 @@ class World {
     std::getline(f, key);
     return notify::SignUnsubscribe(key, absl::StrCat("agent-", Unique()), "jury", absl::Now() + absl::Hours(1));
   }
+  // A published start-up's public id (its slug), published once.
+  std::string PublishedSlug() {
+    if (published_.empty()) {
+      p_.Call("PUT", absl::StrCat("/v1/startups/", s2_, "/publication"), coord_, R"({"policy":{"published":true}})");
+      published_ = p_.Get(absl::StrCat("/v1/startups/", s2_), coord_).body;
+      const size_t at = published_.find("\"slug\":\"");
+      published_ = published_.substr(at + 8, published_.find('"', at + 8) - at - 8);
+    }
+    return published_;
+  }
   std::string TokenId() {
     gateway::HttpResult r = p_.Call("POST", "/v1/tokens", coord_, TokenBody());
     return IdOf(r.body);
@@ -240,6 +250,7 @@ class World {
 
   Platform& p_;
   std::string shared_idea_;  // SharedIdea(), made once
+  std::string published_;    // PublishedSlug(), once
   std::string any_comment_;  // Comment() for a refused role, made once
   std::string invite_challenge_;  // Invitation()'s ideas
   const std::string coord_;

@@ -2,6 +2,7 @@
 // public feedback form.
 import { api, download, idempotencyKey } from '../api.js';
 import { followButton, wireFollow } from '../follow.js';
+import { publicationSection, wirePublication } from '../publication.js';
 import { render } from '../main.js';
 import { has, main, teamStartups } from '../session.js';
 import { alertBox, badge, breadcrumb, dataTable, date, esc, field, int, num, onSubmit, pagination, select, submit, toast } from '../ui.js';
@@ -158,6 +159,8 @@ async function startup(id) {
     : ''}
     ${isCoord && next.length && unused.length ? `<p class="fr-text--sm">${int(unused.length)} décision(s) du comité pas encore suivie(s) d'un changement de phase.</p>` : ''}
 
+    ${publicationSection(s)}
+
     <h2 class="fr-mt-4w">Avis des usagers</h2>
     ${rolling && rolling.scores ? `<p id="feedback-summary">12 derniers mois : ${int(rolling.scores.answers)} avis${rolling.scores.satisfaction !== undefined ? ', satisfaction ' + num(rolling.scores.satisfaction) + '/10' : ''}${rolling.scores.band === 'BAND_INSUFFICIENT_DATA' ? ' (données insuffisantes pour une couleur)' : ''}
       ${band ? badge(band[0], band[1]) : ''}</p>` : '<p id="feedback-summary">Aucun avis.</p>'}
@@ -176,6 +179,7 @@ async function startup(id) {
       ${esc(e.summary)} <span class="fr-text--xs">${esc(e.actor_name || e.actor)}${e.log_index >= 0 && e.log_index !== undefined ? ` · entrée n° ${int(e.log_index)}` : ''}</span></li>`).join('') || '<li>Le registre n\'a encore rien enregistré.</li>'}</ol>
     ${pagination(tPage, tPages, (p) => `/startups/${encodeURIComponent(id)}${p > 1 ? '?chronologie=' + p : ''}`)}`;
   wireFollow();
+  wirePublication(s);
   const exportStatus = document.getElementById('export-status');
   document.getElementById('export-ledger').addEventListener('click', () =>
     download(`/v1/startups/${enc}/ledger:export`, `registre-${s.slug || s.id}.jsonl`, exportStatus));
