@@ -265,7 +265,8 @@ std::string Gateway::OpenApi() const {
       for (const auto& [status, why] : ErrorStatuses(r)) {
         responses.push_back(absl::StrCat(
             "\"", status, R"(":{"description":)", Str(why),
-            html ? R"(,"content":{"text/html":{"schema":{"type":"string"}}}})"
+            // A page's own refusals are pages; the router's (a malformed id) are JSON, as everywhere.
+            html ? R"(,"content":{"text/html":{"schema":{"type":"string"}},"application/json":{"schema":{"$ref":"#/components/schemas/pepiniere.gateway.v1.Error"}}}})"
                  : R"(,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/pepiniere.gateway.v1.Error"}}}})"));
       }
       absl::StrAppend(&op, R"(,"responses":{)", absl::StrJoin(responses, ","), "}}");

@@ -2,7 +2,15 @@
 // (/api/v2.7/…), made from pep-incubation's ListPublicStartups — the published start-ups' public
 // parts and nothing else. Each answer is cacheable (a strong ETag of its bytes, one minute of
 // Cache-Control) and a revalidation with the same ETag is a 304 with no body.
+#include <memory>
+#include <tuple>
+#include <mutex>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "common/text.h"
+#include "absl/time/clock.h"
 #include "pepiniere/incubation/v1/incubation.grpc.pb.h"
 #include "services/gateway/calls.h"
 #include "services/gateway/gateway.h"
@@ -33,6 +41,71 @@ HttpResponse Cacheable(const HttpRequest& req, std::string body, const std::stri
   return r;
 }
 
+// The published list, kept a second: every public page and file is made from it, and asking
+// pep-incubation to read 660 start-ups with their events for each visitor made it the
+// bottleneck (public_bench.sh). Callers arriving while it is fetched wait for that one fetch.
+// A page may thus be a second older than the portfolio (its Cache-Control allows a minute).
+class PublishedList {
+ public:
+  using List = nv1::ListPublicStartupsResponse;
+  using Use = std::function<void(const grpc::Status&, std::shared_ptr<const List>)>;
+  using Fetch = std::function<void(std::function<void(const grpc::Status&, List&)>)>;
+
+  explicit PublishedList(absl::Duration max_age) : max_age_(max_age) {}
+
+  // A publication changed through this gateway: the next reader fetches afresh.
+  void Invalidate() {
+    std::lock_guard<std::mutex> l(mu_);
+    list_.reset();
+    ++generation_;
+  }
+
+  void Get(const Fetch& fetch, Use use) {
+    std::shared_ptr<const List> fresh;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (list_ && absl::Now() - at_ < max_age_) {
+        fresh = list_;
+      } else {
+        waiting_.push_back(std::move(use));
+        if (fetching_) return;
+        fetching_ = true;
+      }
+    }
+    if (fresh) return use(grpc::Status::OK, fresh);
+    const absl::Time asked = absl::Now();
+    uint64_t generation;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      generation = generation_;
+    }
+    fetch([this, asked, generation](const grpc::Status& s, List& got) {
+      std::vector<Use> waiters;
+      std::shared_ptr<const List> list;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        list = s.ok() ? std::make_shared<const List>(std::move(got)) : list_;
+        if (s.ok() && generation == generation_) {  // not kept if a publication changed meanwhile
+          list_ = list;
+          at_ = asked;  // its age counts from the asking: nothing older is served as fresh
+        }
+        waiters.swap(waiting_);
+        fetching_ = false;
+      }
+      for (auto& w : waiters) w(s, s.ok() ? list : nullptr);
+    });
+  }
+
+ private:
+  const absl::Duration max_age_;
+  std::mutex mu_;
+  std::shared_ptr<const List> list_;
+  absl::Time at_;
+  bool fetching_ = false;
+  uint64_t generation_ = 0;
+  std::vector<Use> waiting_;
+};
+
 // A refusal on a public page, as a page (the document declares them text/html).
 HttpResponse HtmlError(int status, const std::string& body) {
   HttpResponse r;
@@ -50,14 +123,21 @@ void Gateway::BuildPublicRoutes() {
   auto* inc = b.incubation_stub.get();
   using NS = class nv1::IncubationService::Stub::async;
   // One handler per file: ListPublicStartups, then the format.
-  auto open_data = [&b, inc](Format format, std::string type) -> RouteHandler {
-    return [&b, inc, format, type](CallPtr call, Respond respond) {
+  auto published = std::make_shared<PublishedList>(absl::Seconds(1));
+  // One fetch of the list, as the caller that triggered it (the public, or anyone: it is public).
+  auto fetch = [&b, inc](CallPtr call) -> PublishedList::Fetch {
+    return [&b, inc, call](std::function<void(const grpc::Status&, nv1::ListPublicStartupsResponse&)> done) {
       CallUnary(b.incubation, inc, &NS::ListPublicStartups, call->meta, nv1::ListPublicStartupsRequest(),
-                [call, respond, format, type, &b](const grpc::Status& s, nv1::ListPublicStartupsResponse& list,
-                                                  int retry_after) {
-                  if (!s.ok()) return respond(BackendErrorResponse(s, b.incubation.name(), retry_after));
-                  respond(Cacheable(call->req, format(list, call->req.path), type));
-                });
+                [done](const grpc::Status& s, nv1::ListPublicStartupsResponse& list, int) { done(s, list); });
+    };
+  };
+  auto open_data = [&b, fetch, published](Format format, std::string type) -> RouteHandler {
+    return [&b, fetch, published, format, type](CallPtr call, Respond respond) {
+      published->Get(fetch(call), [call, respond, format, type, &b](const grpc::Status& s,
+                                                                    std::shared_ptr<const nv1::ListPublicStartupsResponse> list) {
+        if (!s.ok()) return respond(BackendErrorResponse(s, b.incubation.name(), 1));
+        respond(Cacheable(call->req, format(*list, call->req.path), type));
+      });
     };
   };
   auto add = [this, &b](std::string pattern, std::string summary, RouteHandler h, std::string type,
@@ -71,23 +151,29 @@ void Gateway::BuildPublicRoutes() {
   Route publish{"PUT", "/v1/startups/{startup_id}/publication", kCoordinator,
                 "Publier une start-up : ce qui en est public (rien tant qu'elle n'est pas publiée)", Body::kJson,
                 nv1::SetPublicationRequest::descriptor(), nv1::Startup::descriptor(), "application/json",
-                Unary(b.incubation, inc, &NS::SetPublication), &b.incubation, 0};
+                Unary(b.incubation, inc, &NS::SetPublication,
+                      UnaryOptions<nv1::SetPublicationRequest, nv1::Startup>{
+                          .after = [published](const Caller&, const nv1::Startup&) {
+                            published->Invalidate();  // the visitor sees it at once
+                            return absl::OkStatus();
+                          }}),
+                &b.incubation, 0};
   publish.slug_ok = true;  // an imported start-up by its own id (`auxAJ`)
   routes_.push_back(std::move(publish));
   // The public pages: the portfolio, a start-up, the statistics — HTML from the same list.
   namespace gv1 = ::pepiniere::gateway::v1;
   const StaticFiles* files = &static_files_;
-  auto page = [&b, inc, files](std::function<HttpResponse(const RouteCall&, const nv1::ListPublicStartupsResponse&,
-                                                           const std::string& assets)> render) -> RouteHandler {
-    return [&b, inc, files, render](CallPtr call, Respond respond) {
-      CallUnary(b.incubation, inc, &NS::ListPublicStartups, call->meta, nv1::ListPublicStartupsRequest(),
-                [call, respond, render, files, &b](const grpc::Status& s, nv1::ListPublicStartupsResponse& list, int) {
+  auto page = [fetch, published, files](std::function<HttpResponse(const RouteCall&, const nv1::ListPublicStartupsResponse&,
+                                                                    const std::string& assets)> render) -> RouteHandler {
+    return [fetch, published, files, render](CallPtr call, Respond respond) {
+      published->Get(fetch(call), [call, respond, render, files](const grpc::Status& s,
+                                                                std::shared_ptr<const nv1::ListPublicStartupsResponse> list) {
                   const std::string assets = files->AssetsBase();
                   if (!s.ok()) {
                     return respond(HtmlError(503, PublicMessagePage("Momentanément indisponible",
                                                                    "Le portefeuille ne répond pas : réessayez dans un instant.", assets)));
                   }
-                  respond(render(*call, list, assets));
+                  respond(render(*call, *list, assets));
                 });
     };
   };
@@ -105,7 +191,17 @@ void Gateway::BuildPublicRoutes() {
            gv1::PublicPortfolioRequest::descriptor(),
            page([kHtml](const RouteCall& call, const nv1::ListPublicStartupsResponse& list, const std::string& assets) {
              gv1::PublicPortfolioRequest in;
-             if (absl::Status st = ParseQuery(call.req, &in); !st.ok()) {
+             absl::Status st = ParseQuery(call.req, &in);
+             // The document's limits, held here: this page is the gateway's own (no service behind checks them).
+             for (const auto& [field, value, max] : {std::tuple<const char*, const std::string*, size_t>{"q", &in.q(), 200},
+                                                     {"incubateur", &in.incubateur(), 120}, {"phase", &in.phase(), 60},
+                                                     {"thematique", &in.thematique(), 120}, {"sponsor", &in.sponsor(), 120}}) {
+               if (st.ok() && Utf8Length(*value) > static_cast<int>(max)) {
+                 st = FieldError(field, absl::StrCat("at most ", max, " characters"));
+               }
+             }
+             if (st.ok() && (in.page() < 0 || in.page() > 10000)) st = FieldError("page", "must be 0-10000");
+             if (!st.ok()) {
                return HtmlError(400, PublicMessagePage("Recherche impossible", std::string(st.message()), assets));
              }
              PortfolioQuery q{in.q(), in.incubateur(), in.phase(), in.thematique(), in.sponsor(), std::max(1, in.page())};

@@ -222,6 +222,11 @@ TEST_P(IdeasOverGrpc, StagesHaveTheirReviewersAndDatesAndAClarificationStopsTheC
   stage(v1::STAGE_KIND_DECISION, 5 * day, 10 * day, {});
   EXPECT_EQ(stub_->SetStages(As("juror-1", "juror").get(), st, &got_c).error_code(), StatusCode::PERMISSION_DENIED);
   ASSERT_TRUE(stub_->SetStages(As("coord", "coordinator").get(), st, &got_c).ok());
+  v1::ListIdeasRequest lq;
+  lq.set_challenge_id(c.id());
+  v1::ListIdeasResponse listed;
+  ASSERT_TRUE(stub_->ListIdeas(As("referent-1", "agent").get(), lq, &listed).ok());
+  EXPECT_EQ(listed.ideas_size(), 2) << "an eligibility reviewer reads the jury-private challenge's ideas to check them";
   // Eligibility: its reviewer (not a juror, not an agent), during its dates.
   v1::ScoreIdeaRequest score;
   score.set_idea_id(x.id());

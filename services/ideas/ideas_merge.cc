@@ -139,6 +139,7 @@ grpc::Status IdeasService::MergeIdeas(grpc::ServerContext* ctx, const v1::MergeI
           "idea ", into.id(), " is ", StatusName(into.status()),
           into.pending_decisions().empty() ? "" : " with a decision recorded", ": ideas merge while the jury examines them"));
     }
+    PEP_RETURN_IF_ERROR(CheckNotWaiting(into));  // a question to its authors is answered first
     const absl::Time now = tx.Now();
     for (int i = 0; i < req->merged_idea_ids_size(); ++i) {
       auto m = tx.GetIdea(req->merged_idea_ids(i));
@@ -148,6 +149,7 @@ grpc::Status IdeasService::MergeIdeas(grpc::ServerContext* ctx, const v1::MergeI
         return absl::FailedPreconditionError(absl::StrCat(
             "idea ", m->id(), " has a decision: only ideas the jury is examining merge"));
       }
+      PEP_RETURN_IF_ERROR(CheckNotWaiting(*m));
       // Its authors join the idea that stays, unless they are among its authors already.
       std::vector<std::string> authors{m->author_id()};
       for (const auto& co : m->coauthors()) authors.push_back(co.account_id());

@@ -386,7 +386,7 @@ grpc::Status IdeasService::ListIdeas(grpc::ServerContext* ctx, const v1::ListIde
     c = std::move(*got);
   }
   const bool coordinator = p->HasRole("coordinator");
-  const bool juror = c && IsJurorOf(*p, *c);
+  const bool juror = c && internal::IsReviewerOf(*p, *c);  // a stage's reviewers list them as the jury does
   const bool all_agents = c && c->visibility() == v1::VISIBILITY_AGENTS && p->HasRole("agent");
   // Nobody else asks for a given person's ideas (an author may have hidden their name; a blind
   // jury must not learn who wrote what).

@@ -68,6 +68,7 @@ PY
 # became ready and gateway_bench.sh stopped there), rate limits lifted; sets WORK, PIDS, KEY, GRPC[svc], HTTP, GW_PID, URL,
 # TOKEN (a coordinator's), BROKERS and GHZ; stops only what it started (by pid) on exit.
 # Installs wrk (Debian) and ghz (Go module proxy) when missing. Extra arguments: build targets.
+# CONSOLE_DIR, when set, is the gateway's --console_dir (a copy with a file of the bench's own).
 start_platform() {
   command -v wrk > /dev/null || { apt-get update -qq && apt-get install -y -qq wrk > /dev/null; }
   GO=$(command -v go || echo /usr/local/go/bin/go)
@@ -119,7 +120,7 @@ start_platform() {
     --feedback_addr "127.0.0.1:${GRPC[feedback]}" --audit_addr "127.0.0.1:${GRPC[audit]}" \
     --notify_addr "127.0.0.1:${GRPC[notify]}" --kafka_brokers "$BROKERS" \
     --gateway_key "$KEY" --bootstrap_token_file "$WORK/token" --trusted_proxies 127.0.0.1/32 \
-    > "$WORK/gateway.log" 2>&1 &
+    ${CONSOLE_DIR:+--console_dir "$CONSOLE_DIR"} > "$WORK/gateway.log" 2>&1 &
   GW_PID=$!
   PIDS+=($GW_PID)
   URL="http://127.0.0.1:$HTTP"
