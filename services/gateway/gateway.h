@@ -40,6 +40,9 @@ struct GatewayOptions {
   int max_backend_in_flight = 4096;  // per service; past it 503 + Retry-After
   bool tls = false;                  // HSTS on the answers, Secure on what needs it
   WebSignInOptions signin;           // OpenID Connect sign-in (off without an issuer)
+  // How long the published start-ups' list serves the public pages and open data before it is
+  // asked again (a publication through this gateway refreshes it at once); zero: every time.
+  absl::Duration public_list_max_age = absl::Seconds(1);
 };
 
 // A signed-in person as a caller: agent, plus each active grant (coordinator; juror; product_team

@@ -48,6 +48,8 @@ ABSL_FLAG(std::string, gateway_key, "", "Shared secret sent to services as x-pep
 ABSL_FLAG(std::string, bootstrap_token_file, "",
           "If set and no valid coordinator token is there, create one and write it here (0600)");
 ABSL_FLAG(std::string, console_dir, PEP_CONSOLE_DIR, "Static files of the web console");
+ABSL_FLAG(absl::Duration, public_list_max_age, absl::Seconds(1),
+          "How long the published start-ups' list serves the public pages and open data (0: asked each time)");
 ABSL_FLAG(int, max_body_bytes, 1 << 20,
           "Largest request body of a route without its own limit (the services' default; "
           "feedback 64 KiB and imports 32 MiB follow their services)");
@@ -240,7 +242,8 @@ int main(int argc, char** argv) {
        .max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes)),
        .max_backend_in_flight = absl::GetFlag(FLAGS_max_backend_in_flight),
        .tls = tls,
-       .signin = std::move(signin)},
+       .signin = std::move(signin),
+       .public_list_max_age = absl::GetFlag(FLAGS_public_list_max_age)},
       **tokens, http_metrics, &metrics.registry(), accounts->get());
   auto server = pep::gateway::HttpServer::Start(
       {.bind_address = bind,

@@ -2,6 +2,7 @@
 // (/api/v2.7/…), made from pep-incubation's ListPublicStartups — the published start-ups' public
 // parts and nothing else. Each answer is cacheable (a strong ETag of its bytes, one minute of
 // Cache-Control) and a revalidation with the same ETag is a 304 with no body.
+#include <map>
 #include <memory>
 #include <tuple>
 #include <mutex>
@@ -25,9 +26,12 @@ namespace {
 
 using Format = std::string (*)(const nv1::ListPublicStartupsResponse&, const std::string&);
 
+std::string StrongEtag(const std::string& body) { return absl::StrCat("\"", Sha256Hex(body).substr(0, 32), "\""); }
+
 // The bytes, or a 304 when the client's copy is current.
-HttpResponse Cacheable(const HttpRequest& req, std::string body, const std::string& type) {
-  const std::string etag = absl::StrCat("\"", Sha256Hex(body).substr(0, 32), "\"");
+HttpResponse Cacheable(const HttpRequest& req, std::string body, const std::string& type,
+                       std::string etag = "") {
+  if (etag.empty()) etag = StrongEtag(body);
   HttpResponse r;
   r.headers["ETag"] = etag;
   r.headers["Cache-Control"] = "public, max-age=60";
@@ -52,6 +56,32 @@ class PublishedList {
   using Fetch = std::function<void(std::function<void(const grpc::Status&, List&)>)>;
 
   explicit PublishedList(absl::Duration max_age) : max_age_(max_age) {}
+
+  struct Rendered {
+    std::string body, etag;
+  };
+  // The bytes made from `list` under `key` (a route and its query), made once per list: the
+  // 235 kB of startups.json cost 10 ms each, which capped it at 100 answers a second.
+  std::shared_ptr<const Rendered> Render(const std::shared_ptr<const List>& list, const std::string& key,
+                                         const std::function<std::string()>& make) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (rendered_for_ == list) {
+        if (auto it = rendered_.find(key); it != rendered_.end()) return it->second;
+      }
+    }
+    auto r = std::make_shared<Rendered>();
+    r->body = make();
+    r->etag = StrongEtag(r->body);
+    std::lock_guard<std::mutex> l(mu_);
+    if (rendered_for_ != list) {  // held, the old list cannot be mistaken for a new one
+      rendered_.clear();
+      rendered_for_ = list;
+    }
+    if (rendered_.size() >= kMaxRendered) rendered_.clear();  // searches are many; pages few
+    rendered_.emplace(key, r);
+    return r;
+  }
 
   // A publication changed through this gateway: the next reader fetches afresh.
   void Invalidate() {
@@ -103,6 +133,9 @@ class PublishedList {
   absl::Time at_;
   bool fetching_ = false;
   uint64_t generation_ = 0;
+  static constexpr size_t kMaxRendered = 512;
+  std::shared_ptr<const List> rendered_for_;
+  std::map<std::string, std::shared_ptr<const Rendered>> rendered_;
   std::vector<Use> waiting_;
 };
 
@@ -123,7 +156,7 @@ void Gateway::BuildPublicRoutes() {
   auto* inc = b.incubation_stub.get();
   using NS = class nv1::IncubationService::Stub::async;
   // One handler per file: ListPublicStartups, then the format.
-  auto published = std::make_shared<PublishedList>(absl::Seconds(1));
+  auto published = std::make_shared<PublishedList>(options_.public_list_max_age);
   // One fetch of the list, as the caller that triggered it (the public, or anyone: it is public).
   auto fetch = [&b, inc](CallPtr call) -> PublishedList::Fetch {
     return [&b, inc, call](std::function<void(const grpc::Status&, nv1::ListPublicStartupsResponse&)> done) {
@@ -133,10 +166,11 @@ void Gateway::BuildPublicRoutes() {
   };
   auto open_data = [&b, fetch, published](Format format, std::string type) -> RouteHandler {
     return [&b, fetch, published, format, type](CallPtr call, Respond respond) {
-      published->Get(fetch(call), [call, respond, format, type, &b](const grpc::Status& s,
+      published->Get(fetch(call), [call, respond, format, type, published, &b](const grpc::Status& s,
                                                                     std::shared_ptr<const nv1::ListPublicStartupsResponse> list) {
         if (!s.ok()) return respond(BackendErrorResponse(s, b.incubation.name(), 1));
-        respond(Cacheable(call->req, format(*list, call->req.path), type));
+        auto r = published->Render(list, call->req.path, [&] { return format(*list, call->req.path); });
+        respond(Cacheable(call->req, r->body, type, r->etag));
       });
     };
   };
@@ -163,17 +197,18 @@ void Gateway::BuildPublicRoutes() {
   // The public pages: the portfolio, a start-up, the statistics — HTML from the same list.
   namespace gv1 = ::pepiniere::gateway::v1;
   const StaticFiles* files = &static_files_;
-  auto page = [fetch, published, files](std::function<HttpResponse(const RouteCall&, const nv1::ListPublicStartupsResponse&,
-                                                                    const std::string& assets)> render) -> RouteHandler {
+  using List = nv1::ListPublicStartupsResponse;
+  auto page = [fetch, published, files](std::function<HttpResponse(const RouteCall&, const std::shared_ptr<const List>&,
+                                                                    const std::string& assets, PublishedList&)> render) -> RouteHandler {
     return [fetch, published, files, render](CallPtr call, Respond respond) {
-      published->Get(fetch(call), [call, respond, render, files](const grpc::Status& s,
+      published->Get(fetch(call), [call, respond, render, files, published](const grpc::Status& s,
                                                                 std::shared_ptr<const nv1::ListPublicStartupsResponse> list) {
                   const std::string assets = files->AssetsBase();
                   if (!s.ok()) {
                     return respond(HtmlError(503, PublicMessagePage("Momentanément indisponible",
                                                                    "Le portefeuille ne répond pas : réessayez dans un instant.", assets)));
                   }
-                  respond(render(*call, *list, assets));
+                  respond(render(*call, list, assets, *published));
                 });
     };
   };
@@ -189,7 +224,8 @@ void Gateway::BuildPublicRoutes() {
   constexpr const char* kHtml = "text/html; charset=utf-8";
   add_page("/startups", "Page publique : les start-ups publiées, filtrées comme sur beta.gouv.fr",
            gv1::PublicPortfolioRequest::descriptor(),
-           page([kHtml](const RouteCall& call, const nv1::ListPublicStartupsResponse& list, const std::string& assets) {
+           page([kHtml](const RouteCall& call, const std::shared_ptr<const List>& list, const std::string& assets,
+                        PublishedList& cache) {
              gv1::PublicPortfolioRequest in;
              absl::Status st = ParseQuery(call.req, &in);
              // The document's limits, held here: this page is the gateway's own (no service behind checks them).
@@ -205,21 +241,30 @@ void Gateway::BuildPublicRoutes() {
                return HtmlError(400, PublicMessagePage("Recherche impossible", std::string(st.message()), assets));
              }
              PortfolioQuery q{in.q(), in.incubateur(), in.phase(), in.thematique(), in.sponsor(), std::max(1, in.page())};
-             return Cacheable(call.req, PublicPortfolioPage(list, q, assets), kHtml);
+             auto r = cache.Render(list, absl::StrCat("/startups\x1f", q.q, "\x1f", q.incubator, "\x1f", q.phase, "\x1f",
+                                                      q.thematique, "\x1f", q.sponsor, "\x1f", q.page, "\x1f", assets),
+                                   [&] { return PublicPortfolioPage(*list, q, assets); });
+             return Cacheable(call.req, r->body, kHtml, r->etag);
            }));
   add_page("/startups/{startup_id}", "Page publique d'une start-up publiée",
            gv1::PublicStartupPageRequest::descriptor(),
-           page([kHtml](const RouteCall& call, const nv1::ListPublicStartupsResponse& list, const std::string& assets) {
+           page([kHtml](const RouteCall& call, const std::shared_ptr<const List>& list, const std::string& assets,
+                        PublishedList& cache) {
              const std::string id = call.params.at("startup_id");
-             for (const auto& s : list.startups()) {
-               if (s.id() == id) return Cacheable(call.req, PublicStartupPage(s, assets, absl::Now()), kHtml);
+             for (const auto& s : list->startups()) {
+               if (s.id() != id) continue;
+               auto r = cache.Render(list, absl::StrCat("/startups/", id, "\x1f", assets),
+                                     [&] { return PublicStartupPage(s, assets, absl::Now()); });
+               return Cacheable(call.req, r->body, kHtml, r->etag);
              }
              return HtmlError(404, PublicNotFoundPage(id, assets));
            }));
   add_page("/statistiques", "Page publique : les statistiques des start-ups publiées",
            gv1::PublicStatsRequest::descriptor(),
-           page([kHtml](const RouteCall& call, const nv1::ListPublicStartupsResponse& list, const std::string& assets) {
-             return Cacheable(call.req, PublicStatsPage(list, assets), kHtml);
+           page([kHtml](const RouteCall& call, const std::shared_ptr<const List>& list, const std::string& assets,
+                        PublishedList& cache) {
+             auto r = cache.Render(list, absl::StrCat("/statistiques\x1f", assets), [&] { return PublicStatsPage(*list, assets); });
+             return Cacheable(call.req, r->body, kHtml, r->etag);
            }));
   constexpr char kObject[] = R"({"type":"object"})";
   add("/api/v2.7/startups.json", "Données ouvertes : les start-ups publiées (JSON:API, format beta.gouv.fr v2.7)",

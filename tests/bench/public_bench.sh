@@ -51,6 +51,17 @@ printf 'wrk.headers["If-None-Match"] = [[%s]]\n' "$(etag $DATA)" > "$WORK/data30
 # A 304 is not a 2xx to wrk: count its non-2xx as the 304s they are (checked by status below).
 [[ $(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $(etag $DATA)" "$URL$DATA") == 304 ]] || { echo "bench: no 304" >&2; exit 1; }
 
+# A second gateway on the same services asks pep-incubation for every answer (the list not
+# kept): what the one-second list saves, in the same run.
+HTTP0=$(free_port)
+"$BUILD_DIR/services/gateway/pep-gateway" --http_port "$HTTP0" --metrics_port 0 --data_dir "$WORK/gateway0" \
+  --ideas_addr "127.0.0.1:${GRPC[ideas]}" --incubation_addr "127.0.0.1:${GRPC[incubation]}" \
+  --feedback_addr "127.0.0.1:${GRPC[feedback]}" --audit_addr "127.0.0.1:${GRPC[audit]}" \
+  --notify_addr "127.0.0.1:${GRPC[notify]}" --kafka_brokers "$BROKERS" --gateway_key "$KEY" \
+  --trusted_proxies 127.0.0.1/32 --console_dir "$STATIC" --public_list_max_age 0 > "$WORK/gateway0.log" 2>&1 &
+PIDS+=($!)
+URL0="http://127.0.0.1:$HTTP0"
+wait_ready "$URL0" "$WORK" "the second gateway"
 rss_gw0=$(rss_kb "$GW_PID"); INC_PID=${PIDS[1]}; rss_inc0=$(rss_kb "$INC_PID")
 row() {  # label bytes gateway(4) static(4)
   read -r g_rps g_50 g_99 g_bad <<< "$3"
@@ -65,4 +76,6 @@ row "start-up page, cold" "$page_bytes" "$(wrk_run 64 "$WORK/plain.lua" "$URL$PA
 row "start-up page, revalidated (304)" 0 "$(wrk_run 64 "$WORK/page304.lua" "$URL$PAGE")" "$STATIC_PAGE"
 row "startups.json, cold" "$data_bytes" "$(wrk_run 64 "$WORK/plain.lua" "$URL$DATA")" "$STATIC_DATA"
 row "startups.json, revalidated (304)" 0 "$(wrk_run 64 "$WORK/data304.lua" "$URL$DATA")" "$STATIC_DATA"
+row "start-up page, cold, list asked each time" "$page_bytes" "$(wrk_run 64 "$WORK/plain.lua" "$URL0$PAGE")" "$STATIC_PAGE"
+row "startups.json, cold, list asked each time" "$data_bytes" "$(wrk_run 64 "$WORK/plain.lua" "$URL0$DATA")" "$STATIC_DATA"
 echo "RSS kB: gateway $rss_gw0 -> $(rss_kb "$GW_PID"), pep-incubation $rss_inc0 -> $(rss_kb "$INC_PID")"

@@ -317,7 +317,8 @@ try {
   // Results announced together: scheduled a few seconds ahead, the decisions wait for that time.
   const announce = await page.evaluate(() => {
     const d = new Date(Date.now() + 12000);
-    return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19);
+    const local = new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19);
+    return local.endsWith(':00') ? local.slice(0, 16) : local;  // Chromium writes a whole minute without its seconds
   });
   await page.getByLabel("Date et heure de l'annonce").fill(announce);
   await page.getByRole('button', { name: "Programmer l'annonce" }).click();
