@@ -194,6 +194,36 @@ void Gateway::BuildPublicRoutes() {
                 &b.incubation, 0};
   publish.slug_ok = true;  // an imported start-up by its own id (`auxAJ`)
   routes_.push_back(std::move(publish));
+  // The team keeps its fiche: its members propose, coordinators review (pep-incubation says
+  // whether an edit waits); what changes the public pages refreshes them here at once.
+  auto refresh = [published](const Caller&, const nv1::FicheEdit&) {
+    published->Invalidate();
+    return absl::OkStatus();
+  };
+  constexpr unsigned C = kCoordinator, T = kProductTeam;
+  auto fiche = [this, &b](std::string method, std::string pattern, unsigned roles, std::string summary, Body body,
+                          const google::protobuf::Descriptor* request, const google::protobuf::Descriptor* response,
+                          RouteHandler h) {
+    Route r{std::move(method), std::move(pattern), roles, std::move(summary), body, request, response,
+            "application/json", std::move(h), &b.incubation, 0};
+    r.slug_ok = true;
+    routes_.push_back(std::move(r));
+  };
+  fiche("POST", "/v1/startups/{startup_id}/fiche-edits", C | T,
+        "Modifier la fiche (mission, liens, thématiques) : en ligne aussitôt ou après relecture, selon l'incubateur",
+        Body::kJson, nv1::ProposeFicheEditRequest::descriptor(), nv1::FicheEdit::descriptor(),
+        Unary(b.incubation, inc, &NS::ProposeFicheEdit,
+              UnaryOptions<nv1::ProposeFicheEditRequest, nv1::FicheEdit>{.ok_status = 201, .after = refresh}));
+  fiche("GET", "/v1/startups/{startup_id}/fiche-edits", C | T, "Les modifications de fiche d'une start-up",
+        Body::kNone, nv1::ListFicheEditsRequest::descriptor(), nv1::ListFicheEditsResponse::descriptor(),
+        Unary(b.incubation, inc, &NS::ListFicheEdits));
+  fiche("GET", "/v1/fiche-edits", C, "Les modifications de fiche à relire (toutes les start-ups)", Body::kNone,
+        nv1::ListFicheEditsRequest::descriptor(), nv1::ListFicheEditsResponse::descriptor(),
+        Unary(b.incubation, inc, &NS::ListFicheEdits));
+  fiche("POST", "/v1/fiche-edits/{edit_id}:decide", C, "Accepter ou refuser (motif à l'appui) une modification de fiche",
+        Body::kJson, nv1::DecideFicheEditRequest::descriptor(), nv1::FicheEdit::descriptor(),
+        Unary(b.incubation, inc, &NS::DecideFicheEdit,
+              UnaryOptions<nv1::DecideFicheEditRequest, nv1::FicheEdit>{.after = refresh}));
   // The public pages: the portfolio, a start-up, the statistics — HTML from the same list.
   namespace gv1 = ::pepiniere::gateway::v1;
   const StaticFiles* files = &static_files_;

@@ -45,6 +45,7 @@ struct IncubationServiceOptions {
   auth::AuthOptions auth;
   StalenessPolicy staleness;
   std::string default_incubator = "Incubateur";
+  bool fiche_edits_reviewed = true;  // a team's fiche edit waits for a coordinator (false: live at once)
 };
 
 class IncubationService final : public v1::IncubationService::Service {
@@ -88,6 +89,10 @@ class IncubationService final : public v1::IncubationService::Service {
   grpc::Status SetPublication(grpc::ServerContext*, const v1::SetPublicationRequest*, v1::Startup*) override;
   grpc::Status ListPublicStartups(grpc::ServerContext*, const v1::ListPublicStartupsRequest*,
                                   v1::ListPublicStartupsResponse*) override;
+  grpc::Status ProposeFicheEdit(grpc::ServerContext*, const v1::ProposeFicheEditRequest*, v1::FicheEdit*) override;
+  grpc::Status ListFicheEdits(grpc::ServerContext*, const v1::ListFicheEditsRequest*,
+                              v1::ListFicheEditsResponse*) override;
+  grpc::Status DecideFicheEdit(grpc::ServerContext*, const v1::DecideFicheEditRequest*, v1::FicheEdit*) override;
 
  private:
   absl::StatusOr<auth::Principal> Caller(grpc::ServerContext* ctx) const;

@@ -173,6 +173,58 @@ TEST_P(ServiceTest, NothingIsPublicUntilPublishedThenOnlyWhatThePolicyNames) {
   (void)b;
 }
 
+TEST_P(ServiceTest, TheTeamKeepsItsFicheAfterACoordinatorsReviewOrAtOnce) {
+  const v1::Startup a = Create("Cantine en ligne");
+  const v1::Startup b = Create("Dossier unique");
+  v1::ProposeFicheEditRequest edit;
+  edit.set_startup_id(a.id());
+  edit.set_mission("Inscrire son enfant à la cantine en deux minutes");
+  edit.add_tags("Éducation");
+  v1::FicheEdit e;
+  EXPECT_EQ(svc_.ProposeFicheEdit(As("lea", "product_team", "startup:" + b.id()).get(), &edit, &e).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED) << "another start-up's team";
+  ASSERT_TRUE(svc_.ProposeFicheEdit(As("lea", "product_team", "startup:" + a.id()).get(), &edit, &e).ok());
+  EXPECT_EQ(e.status(), v1::FICHE_EDIT_STATUS_PENDING);
+  v1::GetStartupRequest gr;
+  gr.set_startup_id(a.id());
+  v1::StartupDetails det;
+  ASSERT_TRUE(svc_.GetStartup(As("coord", "coordinator").get(), &gr, &det).ok());
+  EXPECT_EQ(det.startup().mission(), "Simplifier une démarche") << "nothing changes before the review";
+  v1::ListFicheEditsRequest lr;
+  lr.set_status(v1::FICHE_EDIT_STATUS_PENDING);
+  v1::ListFicheEditsResponse queue;
+  EXPECT_EQ(svc_.ListFicheEdits(As("lea", "product_team", "startup:" + a.id()).get(), &lr, &queue).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED) << "the whole queue is the coordinators'";
+  ASSERT_TRUE(svc_.ListFicheEdits(As("coord", "coordinator").get(), &lr, &queue).ok());
+  ASSERT_EQ(queue.edits_size(), 1);
+  v1::DecideFicheEditRequest dr;
+  dr.set_edit_id(e.id());
+  EXPECT_EQ(svc_.DecideFicheEdit(As("lea", "product_team", "startup:" + a.id()).get(), &dr, &e).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(svc_.DecideFicheEdit(As("coord", "coordinator").get(), &dr, &e).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT) << "a refusal says why";
+  dr.set_approve(true);
+  ASSERT_TRUE(svc_.DecideFicheEdit(As("coord", "coordinator").get(), &dr, &e).ok());
+  EXPECT_EQ(e.status(), v1::FICHE_EDIT_STATUS_APPROVED);
+  EXPECT_EQ(svc_.DecideFicheEdit(As("coord", "coordinator").get(), &dr, &e).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(svc_.GetStartup(As("coord", "coordinator").get(), &gr, &det).ok());
+  EXPECT_EQ(det.startup().mission(), "Inscrire son enfant à la cantine en deux minutes");
+  ASSERT_EQ(det.startup().tags_size(), 1);
+  // An incubator that lets teams publish at once: live, applied with the member as its actor.
+  IncubationService live(*store_, clock_, metrics_, nullptr,
+                         {.auth = {.insecure_dev = true}, .fiche_edits_reviewed = false});
+  edit.set_mission("Inscrire à la cantine, sans papier");
+  ASSERT_TRUE(live.ProposeFicheEdit(As("lea", "product_team", "startup:" + a.id()).get(), &edit, &e).ok());
+  EXPECT_EQ(e.status(), v1::FICHE_EDIT_STATUS_APPLIED);
+  ASSERT_TRUE(svc_.GetStartup(As("coord", "coordinator").get(), &gr, &det).ok());
+  EXPECT_EQ(det.startup().mission(), "Inscrire à la cantine, sans papier");
+  const auto types = OutboxTypes();
+  EXPECT_EQ(std::count(types.begin(), types.end(), "pepiniere.incubation.v1.FicheEditProposed"), 2);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "pepiniere.incubation.v1.FicheEditDecided"), 1);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "pepiniere.incubation.v1.StartupUpdated"), 2);
+}
+
 TEST_P(ServiceTest, ScopedCallerReachesOnlyItsStartup) {
   const v1::Startup a = Create("Start-up A");
   const v1::Startup b = Create("Start-up B");

@@ -76,6 +76,15 @@ CREATE TABLE import_snapshots (
       {2, store::OutboxSchemaSql(), store::PostgresOutboxSql()},
       {3, store::InboxSchemaSql(), store::PostgresInboxSql()},
       {4, store::OutboxV2Sql(), store::kNothingOnPostgres},
+      {5, R"sql(
+CREATE TABLE fiche_edits (
+  id         TEXT PRIMARY KEY,
+  startup_id TEXT NOT NULL,
+  status     BIGINT NOT NULL,
+  data       BYTEA NOT NULL
+);
+CREATE INDEX fiche_edits_by_startup ON fiche_edits(startup_id, id);
+)sql"},
   };
   return *m;
 }
@@ -118,6 +127,27 @@ absl::Status IncubationTx::PutStartup(const v1::Startup& s, bool imported) {
       .Bind(6, static_cast<int64_t>(imported))
       .BindBlob(7, stored.SerializeAsString())
       .Run();
+}
+
+absl::StatusOr<v1::FicheEdit> IncubationTx::GetFicheEdit(const std::string& id) {
+  return store::GetProto<v1::FicheEdit>(db_, "SELECT data FROM fiche_edits WHERE id = ?", id, "fiche edit");
+}
+
+absl::Status IncubationTx::PutFicheEdit(const v1::FicheEdit& e) {
+  auto q = db_.Prepare("INSERT INTO fiche_edits(id, startup_id, status, data) VALUES (?,?,?,?) "
+                       "ON CONFLICT(id) DO UPDATE SET status = excluded.status, data = excluded.data");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, e.id()).Bind(2, e.startup_id()).Bind(3, static_cast<int64_t>(e.status()))
+      .BindBlob(4, e.SerializeAsString()).Run();
+}
+
+absl::StatusOr<std::vector<v1::FicheEdit>> IncubationTx::FicheEdits(const std::string& startup_id,
+                                                                   v1::FicheEditStatus status) {
+  auto q = db_.Prepare("SELECT data FROM fiche_edits WHERE (?1 = '' OR startup_id = ?1) AND (?2 = 0 OR status = ?2) "
+                       "ORDER BY id");
+  if (!q.ok()) return q.status();
+  q->Bind(1, startup_id).Bind(2, static_cast<int64_t>(status));
+  return store::AllProtos<v1::FicheEdit>(*q, "fiche edit");
 }
 
 absl::StatusOr<v1::CommitteeDecision> IncubationTx::GetDecision(const std::string& id) {

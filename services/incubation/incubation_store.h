@@ -31,6 +31,9 @@ class IncubationTx {
   absl::StatusOr<v1::Startup> GetStartup(const std::string& key);
   absl::StatusOr<bool> SlugTaken(const std::string& slug);
   absl::Status PutStartup(const v1::Startup& s, bool imported = false);
+  absl::StatusOr<v1::FicheEdit> GetFicheEdit(const std::string& id);
+  absl::Status PutFicheEdit(const v1::FicheEdit& e);
+  absl::StatusOr<std::vector<v1::FicheEdit>> FicheEdits(const std::string& startup_id, v1::FicheEditStatus status);
   absl::StatusOr<v1::CommitteeDecision> GetDecision(const std::string& id);
   absl::Status PutDecision(const v1::CommitteeDecision& d);
   absl::StatusOr<std::vector<v1::CommitteeDecision>> Decisions(const std::string& startup_id);

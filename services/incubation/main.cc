@@ -15,6 +15,8 @@ ABSL_FLAG(std::string, consumer_instance, "pep-incubation-0",
           "empty: dynamic membership)");
 ABSL_FLAG(std::string, default_incubator, "Incubateur des Alpes-Maritimes",
           "Incubator of start-ups opened from selected ideas");
+ABSL_FLAG(bool, fiche_edits_reviewed, true,
+          "A team's edit of its fiche waits for a coordinator's approval (false: it is live at once)");
 
 int main(int argc, char** argv) {
   return pep::server::ServiceMain(
@@ -39,7 +41,8 @@ int main(int argc, char** argv) {
                     .auth = {.insecure_dev = ctx.flags().insecure_dev,
                              .gateway_key = ctx.flags().gateway_key},
                     .staleness = pep::portfolio::StalenessFromFlags(),
-                    .default_incubator = absl::GetFlag(FLAGS_default_incubator)}));
+                    .default_incubator = absl::GetFlag(FLAGS_default_incubator),
+                    .fiche_edits_reviewed = absl::GetFlag(FLAGS_fiche_edits_reviewed)}));
         auto consumer = ctx.StartConsumer(
             {.group_id = absl::GetFlag(FLAGS_consumer_group),
              .instance_id = absl::GetFlag(FLAGS_consumer_instance),

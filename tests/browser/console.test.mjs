@@ -479,6 +479,17 @@ try {
   check(timeline.includes('Passage en construction'), 'the timeline shows the phase change');
   check(timeline.includes("Accès accordé à Léa Moreau : membre de l'équipe"), 'the timeline shows who was let in, and by whom');
   await snap(lea, 'startup-jalon');
+  // She keeps the fiche: a new mission, proposed; Claire accepts it; the public page has it.
+  await lea.getByLabel('Mission').fill('Un seul dossier en ligne pour toutes les aides du Département');
+  await lea.getByRole('button', { name: 'Proposer la modification' }).click();
+  await lea.locator('#fiche-edits', { hasText: 'en attente de relecture' }).waitFor();
+  check(!(await visitor.reload(), await visitor.locator('main').textContent()).includes('Un seul dossier'),
+    'not public before the review');
+  await page.goto(startupUrl);
+  await page.getByRole('button', { name: 'Accepter' }).click();
+  await page.locator('#fiche-edits', { hasText: 'acceptée' }).waitFor();
+  await visitor.reload();
+  check((await visitor.locator('#mission').textContent()).includes('Un seul dossier en ligne'), 'accepted, the public page has it');
 
   // --- the public gives feedback; the summary moves ---
   const publicContext = await browser.newContext({ locale: 'fr-FR' });

@@ -49,7 +49,8 @@ std::string Pattern(std::string path) {
                                     {"{feedback}", "{feedback_id}"},
                                     {"{account}", "{account_id}"},
                                     {"{token}", "{token_id}"},
-                                    {"{other}", "{other_idea_id}"}});
+                                    {"{other}", "{other_idea_id}"},
+                                    {"{edit}", "{edit_id}"}});
 }
 
 
@@ -238,6 +239,14 @@ std::vector<Row> Table(World& w) {
       // Publication and open data (issue 30): the coordinators publish; anyone reads the data.
       {"PUT", "/v1/startups/{startup}/publication", "C", 200,
        fixed("/v1/startups/{startup}/publication", R"({"policy":{"published":true,"mission":true,"phases":true}})")},
+      // The team keeps its fiche; the coordinators review.
+      {"POST", "/v1/startups/{startup}/fiche-edits", "CT", 201,
+       fixed("/v1/startups/{startup}/fiche-edits", R"({"mission":"Inscrire à la cantine sans papier, en ligne"})")},
+      {"GET", "/v1/startups/{startup}/fiche-edits", "CT", 200, fixed("/v1/startups/{startup}/fiche-edits")},
+      {"GET", "/v1/fiche-edits", "C", 200, fixed("/v1/fiche-edits?status=FICHE_EDIT_STATUS_PENDING")},
+      {"POST", "/v1/fiche-edits/{edit}:decide", "C", 200, [&w](char) {
+         return Request{absl::StrCat("/v1/fiche-edits/", w.PendingEdit(), ":decide"), R"({"approve":true})"};
+       }},
       {"GET", "/api/v2.7/startups.json", "CJTAP", 200, fixed("/api/v2.7/startups.json")},
       {"GET", "/startups", "CJTAP", 200, fixed("/startups?phase=PHASE_CONSTRUCTION")},
       {"GET", "/startups/{startup}", "CJTAP", 200, [&w](char) { return Request{"/startups/" + w.PublishedSlug(), ""}; }},

@@ -222,6 +222,13 @@ class World {
     std::getline(f, key);
     return notify::SignUnsubscribe(key, absl::StrCat("agent-", Unique()), "jury", absl::Now() + absl::Hours(1));
   }
+  // A fresh fiche edit of s1 by its team, waiting for review.
+  std::string PendingEdit() {
+    gateway::HttpResult r = p_.Call("POST", absl::StrCat("/v1/startups/", s1_, "/fiche-edits"), team_,
+                                    absl::StrCat(R"({"mission":"Mission n°)", Unique(), R"("})"));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return IdOf(r.body);
+  }
   // A published start-up's public id (its slug), published once.
   std::string PublishedSlug() {
     if (published_.empty()) {

@@ -2,8 +2,8 @@
 // then only the parts ticked here; the public page and the open data follow at once.
 import { api } from './api.js';
 import { render } from './main.js';
-import { has } from './session.js';
-import { esc, onSubmit, submit, toast } from './ui.js';
+import { has, teamStartups } from './session.js';
+import { date, esc, field, onSubmit, submit, toast } from './ui.js';
 
 const PARTS = [
   ['mission', 'Mission'], ['phases', 'Phases'], ['events', 'Comités (date, issue) et jalons (date, titre)'],
@@ -36,4 +36,57 @@ function wirePublication(s) {
   });
 }
 
-export { publicationSection, wirePublication };
+// The team keeps its fiche: its members propose mission, links and thematiques (live at once or
+// after a coordinator's review, as the incubator chose); coordinators review here.
+const mayEdit = (s) => has('coordinator') || teamStartups().includes(s.id);
+const STATUS = {
+  FICHE_EDIT_STATUS_PENDING: 'en attente de relecture', FICHE_EDIT_STATUS_APPROVED: 'acceptée',
+  FICHE_EDIT_STATUS_REJECTED: 'refusée', FICHE_EDIT_STATUS_APPLIED: 'en ligne',
+};
+
+async function ficheEdits(s) {
+  if (!mayEdit(s)) return [];
+  try { return (await api('GET', `/v1/startups/${encodeURIComponent(s.id)}/fiche-edits`)).edits || []; } catch (e) { return []; }
+}
+
+function ficheSection(s, edits) {
+  if (!mayEdit(s)) return '';
+  const l = s.links || {};
+  const pending = edits.filter((e) => e.status === 'FICHE_EDIT_STATUS_PENDING');
+  return `<h2 class="fr-mt-4w" id="fiche-title">La fiche</h2>
+    ${edits.length ? `<ul id="fiche-edits">${edits.slice(-5).reverse().map((e) => `<li>${date(e.proposed_at)} — ${esc(STATUS[e.status] || e.status)}${e.mission ? ` : « ${esc(e.mission)} »` : ''}${e.reason ? ` (motif : ${esc(e.reason)})` : ''}
+      ${has('coordinator') && e.status === 'FICHE_EDIT_STATUS_PENDING' ? `<button type="button" class="fr-btn fr-btn--sm fr-ml-1w" data-approve="${esc(e.id)}">Accepter</button>
+        <button type="button" class="fr-btn fr-btn--sm fr-btn--secondary fr-ml-1w" data-reject="${esc(e.id)}">Refuser</button>` : ''}</li>`).join('')}</ul>` : ''}
+    ${has('coordinator') && pending.length ? field('fiche-reason', 'Motif d’un refus (lu par l’équipe)', { name: 'reason' }) : ''}
+    <form id="fiche" class="pep-form"><h3 class="fr-h6">Modifier la fiche</h3>
+      ${field('f-mission', 'Mission', { name: 'mission', type: 'textarea', value: s.mission })}
+      ${field('f-product', 'Adresse du service', { name: 'product', type: 'url', value: l.product || '' })}
+      ${field('f-repository', 'Code source', { name: 'repository', type: 'url', value: l.repository || '' })}
+      ${field('f-stats', "Statistiques d'usage", { name: 'stats', type: 'url', value: l.stats || '' })}
+      ${field('f-tags', 'Thématiques (séparées par des virgules)', { name: 'tags', value: (s.tags || []).join(', ') })}
+      ${submit('Proposer la modification')}</form>`;
+}
+
+function wireFiche(s) {
+  const form = document.getElementById('fiche');
+  if (!form) return;
+  onSubmit(form, async (f) => {
+    const body = { mission: f.get('mission') || '', links: { product: f.get('product') || '', repository: f.get('repository') || '', stats: f.get('stats') || '' },
+      tags: String(f.get('tags') || '').split(',').map((t) => t.trim()).filter(Boolean) };
+    const e = await api('POST', `/v1/startups/${encodeURIComponent(s.id)}/fiche-edits`, body);
+    toast(e.status === 'FICHE_EDIT_STATUS_PENDING' ? 'Modification proposée : la coordination la relit avant sa mise en ligne' : 'Fiche mise à jour');
+    render();
+  });
+  const decide = (id, approve) => async () => {
+    try {
+      const reason = approve ? '' : (document.getElementById('fiche-reason')?.value || '');
+      await api('POST', `/v1/fiche-edits/${encodeURIComponent(id)}:decide`, { approve, reason });
+      toast(approve ? 'Modification acceptée : la fiche et sa page publique sont à jour' : "Modification refusée : l'équipe lit le motif");
+      render();
+    } catch (e) { toast('Erreur : ' + e.message, true); }
+  };
+  for (const b of document.querySelectorAll('[data-approve]')) b.addEventListener('click', decide(b.dataset.approve, true));
+  for (const b of document.querySelectorAll('[data-reject]')) b.addEventListener('click', decide(b.dataset.reject, false));
+}
+
+export { ficheEdits, ficheSection, publicationSection, wireFiche, wirePublication };

@@ -2,7 +2,7 @@
 // public feedback form.
 import { api, download, idempotencyKey } from '../api.js';
 import { followButton, wireFollow } from '../follow.js';
-import { publicationSection, wirePublication } from '../publication.js';
+import { ficheEdits, ficheSection, publicationSection, wireFiche, wirePublication } from '../publication.js';
 import { render } from '../main.js';
 import { has, main, teamStartups } from '../session.js';
 import { alertBox, badge, breadcrumb, dataTable, date, esc, field, int, num, onSubmit, pagination, select, submit, toast } from '../ui.js';
@@ -108,6 +108,7 @@ async function startup(id) {
     api('GET', `/v1/startups/${enc}/feedback/summary?granularity=GRANULARITY_ROLLING_12_MONTHS`).catch(() => ({ buckets: [] })),
     followButton('startup', s.id),
   ]);
+  const edits = await ficheEdits(s);
   const milestones = ms.milestones || [];
   const decisions = d.decisions || [];
   const timeline = (timelineData.entries || []).slice().reverse();  // newest first
@@ -159,6 +160,7 @@ async function startup(id) {
     : ''}
     ${isCoord && next.length && unused.length ? `<p class="fr-text--sm">${int(unused.length)} décision(s) du comité pas encore suivie(s) d'un changement de phase.</p>` : ''}
 
+    ${ficheSection(s, edits)}
     ${publicationSection(s)}
 
     <h2 class="fr-mt-4w">Avis des usagers</h2>
@@ -180,6 +182,7 @@ async function startup(id) {
     ${pagination(tPage, tPages, (p) => `/startups/${encodeURIComponent(id)}${p > 1 ? '?chronologie=' + p : ''}`)}`;
   wireFollow();
   wirePublication(s);
+  wireFiche(s);
   const exportStatus = document.getElementById('export-status');
   document.getElementById('export-ledger').addEventListener('click', () =>
     download(`/v1/startups/${enc}/ledger:export`, `registre-${s.slug || s.id}.jsonl`, exportStatus));
