@@ -8,6 +8,7 @@
 #include <mutex>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "common/text.h"
@@ -206,7 +207,7 @@ void Gateway::BuildPublicRoutes() {
                           RouteHandler h) {
     Route r{std::move(method), std::move(pattern), roles, std::move(summary), body, request, response,
             "application/json", std::move(h), &b.incubation, 0};
-    r.slug_ok = true;
+    r.slug_ok = absl::StrContains(r.pattern, "{startup_id}");  // a start-up by its slug; an edit by its id
     routes_.push_back(std::move(r));
   };
   fiche("POST", "/v1/startups/{startup_id}/fiche-edits", C | T,

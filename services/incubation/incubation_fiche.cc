@@ -21,12 +21,21 @@ using internal::RequireCoordinator;
 
 namespace {
 
+bool HasControl(const std::string& s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 && c != '\n' && c != '\r' && c != '\t') return true;
+  }
+  return false;
+}
+
 absl::Status ValidateFiche(const v1::ProposeFicheEditRequest& r) {
   if (r.startup_id().empty()) return FieldError("startup_id", "is required");
-  if (r.mission().empty() && !r.has_links() && r.tags_size() == 0) {
+  const bool links = !r.links().product().empty() || !r.links().repository().empty() || !r.links().stats().empty();
+  if (r.mission().empty() && !links && r.tags_size() == 0) {
     return FieldError("mission", "nothing to change: give a mission, links or thematiques");
   }
   if (Utf8Length(r.mission()) > 2000) return FieldError("mission", "at most 2000 characters");
+  if (HasControl(r.mission())) return FieldError("mission", "must not contain control characters");
   for (const auto& [field, url] : {std::pair<const char*, const std::string*>{"links.product", &r.links().product()},
                                    {"links.repository", &r.links().repository()}, {"links.stats", &r.links().stats()}}) {
     if (!url->empty() && url->rfind("https://", 0) != 0 && url->rfind("http://", 0) != 0) {
@@ -37,6 +46,9 @@ absl::Status ValidateFiche(const v1::ProposeFicheEditRequest& r) {
   if (r.tags_size() > 30) return FieldError("tags", "at most 30 thematiques");
   for (int i = 0; i < r.tags_size(); ++i) {
     if (r.tags(i).empty() || Utf8Length(r.tags(i)) > 60) return FieldError(absl::StrCat("tags[", i, "]"), "1-60 characters");
+    if (HasControl(r.tags(i))) {
+      return FieldError(absl::StrCat("tags[", i, "]"), "must not contain control characters");
+    }
   }
   return absl::OkStatus();
 }
@@ -121,6 +133,7 @@ grpc::Status IncubationService::DecideFicheEdit(grpc::ServerContext* ctx, const 
     return ToGrpcStatus(FieldError("reason", "is required to reject an edit (the team reads it)"));
   }
   if (Utf8Length(req->reason()) > 500) return ToGrpcStatus(FieldError("reason", "at most 500 characters"));
+  if (HasControl(req->reason())) return ToGrpcStatus(FieldError("reason", "must not contain control characters"));
   v1::FicheEdit e;
   PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IncubationTx& tx) -> absl::Status {
     auto got = tx.GetFicheEdit(req->edit_id());

@@ -18,7 +18,7 @@ SECS="${1:-10}"
 command -v wrk > /dev/null || { apt-get update -qq && apt-get install -y -qq wrk > /dev/null; }
 bash "$ROOT/deploy/local/lib/kafka.sh" fetch
 bash "$ROOT/deploy/local/lib/build.sh" "$BUILD_DIR" pep-ideas pep-incubation pep-feedback pep-audit \
-  pep-gateway pepctl pep-kafka-topics
+  pep-notify pep-gateway pepctl pep-kafka-topics
 
 WORK="$(mktemp -d /tmp/pep-replicas-bench.XXXXXX)"
 chmod 0755 "$WORK"  # the PostgreSQL server runs as the postgres user when we are root
@@ -79,11 +79,20 @@ start_platform() {
       ADDRS[$svc]+="${ADDRS[$svc]:+,}127.0.0.1:$port"
     done
   done
+  # pep-notify, one, on SQLite (the gateway waits for it to be ready; it is not measured here).
+  local nport
+  nport=$(free_port)
+  "$BUILD_DIR/services/notify/pep-notify" --grpc_port "$nport" --metrics_port 0 --data_dir "$dir/notify" \
+    --kafka_brokers "$BROKERS" --gateway_key "$KEY" --consumer_group "pep-notify-$setup" \
+    --consumer_instance "pep-notify-$setup-0" --ideas_addr "${ADDRS[ideas]%%,*}" \
+    --feedback_addr "${ADDRS[feedback]%%,*}" --smtp_url smtp://127.0.0.1:1 --digest_hour=-1 \
+    > "$dir/notify.log" 2>&1 &
+  PIDS+=($!)
   local http
   http=$(free_port)
   "$BUILD_DIR/services/gateway/pep-gateway" --http_port "$http" --metrics_port 0 --data_dir "$dir/gateway" \
     --ideas_addr "${ADDRS[ideas]}" --incubation_addr "${ADDRS[incubation]}" \
-    --feedback_addr "${ADDRS[feedback]}" --audit_addr "${ADDRS[audit]}" \
+    --feedback_addr "${ADDRS[feedback]}" --audit_addr "${ADDRS[audit]}" --notify_addr "127.0.0.1:$nport" \
     --gateway_key "$KEY" --bootstrap_token_file "$dir/token" --trusted_proxies 127.0.0.1/32 \
     > "$dir/gateway.log" 2>&1 &
   PIDS+=($!)

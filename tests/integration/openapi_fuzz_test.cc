@@ -37,7 +37,7 @@ constexpr const char* kExplainedRefusals[] = {
     "first: must be between 1 and",
     "a KPI milestone needs at least one value",
     "listed twice",
-    "\"no help needed\" cannot be combined",
+    "cannot be combined with a channel",        // « no help needed » and a channel (quotes come escaped)
     "needs scope",                               // a role and its scope
     "only product_team tokens are scoped",
     "the coordinator role has no scope",
@@ -58,6 +58,7 @@ constexpr const char* kExplainedRefusals[] = {
     "is the idea itself",                        // two ids of one request
     "is the idea merged into",
     "is required when the idea is not eligible", // a reason owed for a refusal only
+    "is required to reject an edit",
 };
 
 struct Failure {
