@@ -127,6 +127,10 @@ TEST(OpenData, NothingPrivateAndValidAgainstBetaGouvsDocument) {
     ASSERT_FALSE(absl::StrContains(pages, marker)) << "a public page holds « " << marker << " »";
   }
   EXPECT_TRUE(absl::StrContains(pages, "TEAMNAME0")) << "a public team is on its page";
+  // The search folds case and accents: « equipe VOIRIE » finds « Équipe « voirie » ».
+  const std::string found = PublicPortfolioPage(g.list, {.q = "equipe VOIRIE n°0"}, "/assets/x");
+  EXPECT_TRUE(absl::StrContains(found, "href=\"/startups/auxAJ\"")) << "the search folds case and accents";
+  EXPECT_FALSE(absl::StrContains(PublicPortfolioPage(g.list, {.q = "introuvable"}, "/assets/x"), "href=\"/startups/auxAJ\""));
   EXPECT_TRUE(absl::StrContains(pages, "href=\"/startups/auxAJ\"")) << "linked by its own id";
   // What is public is there: the first three publish their phases, sponsors and team.
   EXPECT_TRUE(absl::StrContains(files.at("startups.json"), R"("id":"auxAJ")")) << "the imported id as it is";
