@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "services/gateway/transcode.h"
 
 namespace pep::gateway {
@@ -50,6 +51,19 @@ HttpResponse StaticFiles::Serve(const HttpRequest& req) const {
 }
 
 std::string StaticFiles::AssetsBase() const {
+  const absl::Time now = absl::Now();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (now - assets_read_ < absl::Seconds(1)) return assets_base_;
+  }
+  std::string base = ReadAssetsBase();
+  std::lock_guard<std::mutex> l(mu_);
+  assets_base_ = base;
+  assets_read_ = now;
+  return base;
+}
+
+std::string StaticFiles::ReadAssetsBase() const {
   std::ifstream f(dir_ + "/index.html", std::ios::binary);
   const std::string html((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   const size_t link = html.find("href=\"/assets/");  // the first link, not a comment about them

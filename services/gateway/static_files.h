@@ -3,7 +3,10 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <string>
+
+#include "absl/time/time.h"
 
 #include "services/gateway/http_server.h"
 
@@ -14,11 +17,17 @@ class StaticFiles {
   explicit StaticFiles(std::string dir) : dir_(std::move(dir)) {}
   HttpResponse Serve(const HttpRequest& req) const;
   // The assets' base as the console's index.html names it ("/assets/<hash>"), for the public
-  // pages the gateway writes itself; "/assets" when there is no console.
+  // pages the gateway writes itself; "/assets" when there is no console. Read again at most
+  // once a second (a rebuilt console shows within it; a page does not read a file each time).
   std::string AssetsBase() const;
 
  private:
+  std::string ReadAssetsBase() const;
+
   std::string dir_;
+  mutable std::mutex mu_;
+  mutable std::string assets_base_;
+  mutable absl::Time assets_read_ = absl::InfinitePast();
 };
 
 }  // namespace pep::gateway
