@@ -115,7 +115,8 @@ grpc::Status IdeasService::AddComment(grpc::ServerContext* ctx, const v1::AddCom
     if (!req->parent_id().empty()) {
       auto parent = tx.GetComment(req->parent_id());
       if (absl::IsNotFound(parent.status()) || (parent.ok() && parent->idea_id() != idea.id())) {
-        return FieldError("parent_id", "is not a comment of this idea");
+        // A reference to nothing there is 404, as everywhere (the fuzzer held it to it).
+        return absl::NotFoundError("parent_id: no comment of this idea has this id");
       }
       if (!parent.ok()) return parent.status();
       if (!parent->parent_id().empty()) {
