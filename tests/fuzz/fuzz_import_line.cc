@@ -1,8 +1,9 @@
 // One line of a portfolio import (services/incubation/incubation_core.h), any bytes. Beyond
 // "no crash": what ParseImportLine promises of an accepted line (empty rejection), which
-// ImportOne then writes without checking again — a valid slug, at least one known phase, the
-// current phase the last one, phases in start order, each closed no later than the next opens
-// and never before it began.
+// ImportOne then writes without checking again — a valid imported id (IsValidImportedId: the
+// portfolio's own ids keep their capitals, « auxAJ »), at least one known phase, the current
+// phase the last one, phases in start order, each closed no later than the next opens and never
+// before it began.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -25,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(r.line == 1);
   if (!r.rejection.empty()) return 0;
   const auto& s = r.details.startup();
-  Check(pep::incubation::IsValidSlug(s.slug()));
+  Check(pep::incubation::IsValidImportedId(s.slug()));
   Check(s.phases_size() >= 1);
   Check(s.phase() == s.phases(s.phases_size() - 1).phase());
   for (int i = 0; i < s.phases_size(); ++i) {
