@@ -26,7 +26,7 @@ constexpr const char* kKnownTypes[] = {
     "NotificationUndeliverable", "IdeaCommented", "CommentEdited", "CommentReported", "CommentHidden",
     "ConflictDeclared", "ResultsScheduled", "IdeaDecisionRecorded", "ResultsAnnounced",
     "ScorecardCommitted", "ScorecardRevealed", "ScoresRevealed", "CoauthorInvited", "CoauthorJoined",
-    "other"};
+    "PublicFactPublished", "PublicFactWithdrawn", "other"};
 
 }  // namespace
 
@@ -259,10 +259,34 @@ std::set<std::string> Moderated(const std::vector<LedgerRecord>& records) {
   return out;
 }
 
+constexpr std::string_view kFactPublished = "pepiniere.incubation.v1.PublicFactPublished";
+constexpr std::string_view kFactWithdrawn = "pepiniere.incubation.v1.PublicFactWithdrawn";
+
+// A public fact's lineage (pep-incubation attests each fact it shows as its own lineage of one
+// or two entries): everything in it was public when written, so anyone may read it — but a fact
+// since withdrawn keeps only its hash (see Withheld).
+bool PublicFactLineage(const std::vector<LedgerRecord>& records) {
+  if (records.empty()) return false;
+  for (const LedgerRecord& r : records) {
+    if (r.envelope.type != kFactPublished && r.envelope.type != kFactWithdrawn) return false;
+  }
+  return true;
+}
+
+// Facts withdrawn from the public pages: their statement is withheld from the public.
+std::set<std::string> Withdrawn(const std::vector<LedgerRecord>& records) {
+  std::set<std::string> out;
+  for (const LedgerRecord& r : records) {
+    if (r.envelope.type == kFactWithdrawn) out.insert(r.envelope.subject);
+  }
+  return out;
+}
+
 // For a caller who is not a coordinator or an auditor.
 bool Withheld(const LedgerRecord& r, const std::set<std::string>& moderated) {
   if (JuryOnly(r)) return true;
   const std::string& t = r.envelope.type;
+  if (t == kFactPublished) return moderated.contains(r.envelope.subject);
   if (t == "pepiniere.feedback.v1.FeedbackReceived") {
     pepiniere::feedback::v1::FeedbackReceived f;
     return f.ParseFromString(r.payload) && moderated.contains(f.feedback().id());
@@ -283,14 +307,46 @@ bool Withheld(const LedgerRecord& r, const std::set<std::string>& moderated) {
 grpc::Status AuditService::ExportLedger(grpc::ServerContext* ctx,
                                         const av1::ExportLedgerRequest* req,
                                         grpc::ServerWriter<av1::ExportLedgerLine>* writer) {
+  return Export(ctx, req->id(), false, [&](const std::string& json) {
+    av1::ExportLedgerLine line;
+    line.set_json(json);
+    return !ctx->IsCancelled() && writer->Write(line);
+  });
+}
+
+grpc::Status AuditService::ExportPublicFact(grpc::ServerContext* ctx, const av1::ExportPublicFactRequest* req,
+                                            av1::PublicFactProof* resp) {
+  if (req->fact_id().empty()) return ToGrpcStatus(FieldError("fact_id", "is required"));
+  return Export(ctx, req->fact_id(), true, [&](const std::string& json) {
+    resp->add_lines(json);
+    return true;
+  });
+}
+
+grpc::Status AuditService::Export(grpc::ServerContext* ctx, const std::string& id, bool facts_only,
+                                  const std::function<bool(const std::string&)>& write) {
+  const absl::Status not_a_fact =
+      absl::NotFoundError(absl::StrCat("fact_id: no public fact '", id, "' in the ledger"));
   std::string subject;
-  if (!req->id().empty()) {
-    auto s = index_.Resolve(req->id());
+  if (!id.empty()) {
+    auto s = index_.Resolve(id);
+    if (facts_only && absl::IsNotFound(s.status())) return ToGrpcStatus(not_a_fact);
     PEP_GRPC_RETURN_IF_ERROR(s.status());
     subject = *s;
   }
+  if (facts_only && subject.empty()) return ToGrpcStatus(not_a_fact);
   bool full = false;
-  PEP_GRPC_RETURN_IF_ERROR(Authorize(*ctx, subject, &full));
+  // A public fact's lineage is anyone's, and the public's copy is all a fact's export gives
+  // whoever asks: read whole below, then checked.
+  absl::Status authorized = absl::PermissionDeniedError("not a public fact");
+  if (facts_only) {
+    PEP_GRPC_RETURN_IF_ERROR(auth::Authenticate(*ctx, auth_).status());
+  } else {
+    authorized = Authorize(*ctx, subject, &full);
+  }
+  if (!authorized.ok() && (subject.empty() || authorized.code() != absl::StatusCode::kPermissionDenied)) {
+    return ToGrpcStatus(authorized);
+  }
   // A lineage is read whole first (what moderation hid must be known before its entries go
   // out); the whole log, only for coordinators and auditors, streams.
   uint64_t size = 0;
@@ -301,9 +357,7 @@ grpc::Status AuditService::ExportLedger(grpc::ServerContext* ctx,
   std::optional<std::string> head;
   std::set<std::string> moderated;
   auto send = [&](const std::string& json) {
-    av1::ExportLedgerLine line;
-    line.set_json(json);
-    if (ctx->IsCancelled() || !writer->Write(line)) {
+    if (!write(json)) {
       cancelled = true;
       return false;
     }
@@ -336,7 +390,14 @@ grpc::Status AuditService::ExportLedger(grpc::ServerContext* ctx,
     return true;
   });
   if (s.ok() && !stream) {
+    if (facts_only && lineage.empty()) {  // indexed, not yet under a signed checkpoint
+      return ToGrpcStatus(absl::UnavailableError("fact_id: not yet in a signed checkpoint; again in a moment"));
+    }
+    if (!authorized.ok() && !PublicFactLineage(lineage)) {
+      return ToGrpcStatus(facts_only ? not_a_fact : authorized);
+    }
     moderated = Moderated(lineage);
+    moderated.merge(Withdrawn(lineage));
     for (const LedgerRecord& r : lineage) {
       if (!emit(r)) break;
     }

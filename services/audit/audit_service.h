@@ -2,6 +2,8 @@
 // maps Status. Reads use the store's reader connection, never the ingest's.
 #pragma once
 
+#include <functional>
+
 #include <map>
 #include <string>
 
@@ -68,6 +70,8 @@ class AuditService final : public pepiniere::audit::v1::AuditService::Service {
                                    pepiniere::audit::v1::ConsistencyProof*) override;
   grpc::Status ReadLedgerTile(grpc::ServerContext*, const pepiniere::audit::v1::ReadLedgerTileRequest*,
                               pepiniere::audit::v1::LedgerTile*) override;
+  grpc::Status ExportPublicFact(grpc::ServerContext*, const pepiniere::audit::v1::ExportPublicFactRequest*,
+                                pepiniere::audit::v1::PublicFactProof*) override;
 
   void set_verifier_key(std::string key) { verifier_key_ = std::move(key); }
 
@@ -75,6 +79,10 @@ class AuditService final : public pepiniere::audit::v1::AuditService::Service {
   // Who may read the ledger: coordinators and auditors, or a product team for its own start-up.
   // `full` tells whether the caller sees every payload (coordinators and auditors).
   absl::Status Authorize(const grpc::ServerContext& ctx, const std::string& subject, bool* full = nullptr);
+  // ExportLedger's lines for `id` (empty: the whole log) given to `send` (false: stop, the
+  // reader went away); `facts_only`: only a public fact's lineage, to anyone.
+  grpc::Status Export(grpc::ServerContext* ctx, const std::string& id, bool facts_only,
+                      const std::function<bool(const std::string&)>& send);
   absl::StatusOr<std::string> Subject(const std::string& id);
 
   LogIndex& index_;

@@ -77,6 +77,7 @@ class Gateway {
   void BuildNotifyRoutes();  // routes_notify.cc
   void BuildIdeaFlowRoutes();  // routes_ideas.cc
   void BuildPublicRoutes();  // routes_public.cc: open data
+  void BuildFactRoutes();  // routes_facts.cc: public facts and their proofs
   // Synchronous answers (health, OpenAPI, static files, refusals), or nullopt with `*route`
   // and `*call` set for the handler.
   std::optional<HttpResponse> Dispatch(HttpRequest& req, const Route** route,

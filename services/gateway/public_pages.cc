@@ -140,6 +140,19 @@ std::string QueryString(const PortfolioQuery& q, int page) {
   return parts.empty() ? "" : "?" + absl::StrJoin(parts, "&");
 }
 
+// "2026-12-07T…" as « 07/12/2026 ».
+std::string IsoDay(const std::string& rfc3339) {
+  if (rfc3339.size() < 10) return H(rfc3339);
+  return H(absl::StrCat(rfc3339.substr(8, 2), "/", rfc3339.substr(5, 2), "/", rfc3339.substr(0, 4)));
+}
+
+// « Preuve » after a fact attested on the ledger (nothing before its attestation is known).
+std::string ProofLink(const std::string& fact_id, const std::string& what) {
+  if (fact_id.empty()) return "";
+  return absl::StrCat(" <a class=\"fr-link fr-text--sm pep-proof\" href=\"/ledger/faits/", H(fact_id),
+                      "\">Preuve<span class=\"fr-sr-only\"> dans le registre : ", H(what), "</span></a>");
+}
+
 // The phase history as a picture — a bar per phase, each at least a tenth of the width (a phase of
 // a few days stays visible), the rest shared in proportion to its length, up to today — and,
 // for whoever does not see it, the same as a list.
@@ -165,7 +178,9 @@ std::string Timeline(const nv1::PublicStartup& s, absl::Time today) {
                                            x, w, static_cast<int>(p.phase()), H(PhaseWord(p.phase()))));
     x += w;
     absl::StrAppend(&items, "<li><strong>", H(PhaseWord(p.phase())), "</strong> : depuis le ", Day(p.start()),
-                    p.has_end() ? absl::StrCat(" jusqu'au ", Day(p.end())) : std::string(" (en cours)"), "</li>");
+                    p.has_end() ? absl::StrCat(" jusqu'au ", Day(p.end())) : std::string(" (en cours)"),
+                    ProofLink(p.fact_id(), absl::StrCat("entrée en ", PhaseWord(p.phase()), " le ", Day(p.start()))),
+                    "</li>");
   }
   return absl::StrCat("<svg class=\"pep-phasebar\" width=\"100%\" height=\"24\" role=\"img\" aria-label=\"Frise des phases, "
                       "détaillée ci-dessous\">", bars, "</svg><ol class=\"pep-phases\">", items, "</ol>");
@@ -257,7 +272,10 @@ std::string PublicStartupPage(const nv1::PublicStartup& s, const std::string& as
       "<h2>Phases</h2>", p.phases() ? Timeline(s, today) : kUnavailable, "<h2>Événements</h2>");
   if (p.events() && s.events_size() > 0) {
     absl::StrAppend(&body, "<ul id=\"events\">");
-    for (const auto& e : s.events()) absl::StrAppend(&body, "<li>", Day(e.date()), " — ", H(e.title()), "</li>");
+    for (const auto& e : s.events()) {
+      absl::StrAppend(&body, "<li>", Day(e.date()), " — ", H(e.title()),
+                      ProofLink(e.fact_id(), absl::StrCat(Day(e.date()), ", ", e.title())), "</li>");
+    }
     absl::StrAppend(&body, "</ul>");
   } else {
     absl::StrAppend(&body, kUnavailable);
@@ -332,6 +350,43 @@ std::string PublicMessagePage(const std::string& title, const std::string& text,
 std::string PublicNotFoundPage(const std::string& id, const std::string& assets) {
   return PublicMessagePage("Start-up introuvable",
                            absl::StrCat("Aucune start-up publiée ne porte l'identifiant « ", id, " »."), assets);
+}
+
+std::string PublicFactPage(const FactProofView& v, const std::string& fact_id, const std::string& assets) {
+  const auto& f = v.fact;
+  std::string body = absl::StrCat(
+      "<nav role=\"navigation\" class=\"fr-breadcrumb\" aria-label=\"vous êtes ici :\"><ol class=\"fr-breadcrumb__list\">"
+      "<li><a class=\"fr-breadcrumb__link\" href=\"/startups\">Les start-ups</a></li>",
+      v.withheld ? "" : absl::StrCat("<li><a class=\"fr-breadcrumb__link\" href=\"/startups/", H(f.public_id()), "\">",
+                                     H(f.startup_name()), "</a></li>"),
+      "<li><a class=\"fr-breadcrumb__link\" aria-current=\"page\">Preuve</a></li></ol></nav>"
+      "<h1>Un fait public et sa preuve</h1>");
+  if (v.withheld) {
+    absl::StrAppend(&body, "<div class=\"fr-alert fr-alert--info fr-mb-3w\"><p>Ce fait n'est plus public depuis le ",
+                    IsoDay(v.withdrawn_at), v.withdrawn_reason == "unpublished" ? " (start-up dépubliée)"
+                                                     : v.withdrawn_reason == "corrected" ? " (historique des phases corrigé)"
+                                                                                         : " (partie retirée de la publication)",
+                    ". Le registre en garde l'empreinte, pas le contenu ; le retrait y est inscrit à l'entrée n° ",
+                    v.withdrawn_index, ".</p></div>");
+  } else {
+    absl::StrAppend(&body, "<blockquote class=\"fr-quote\" id=\"fact\"><p>« ", H(f.statement()), " »</p></blockquote>");
+  }
+  absl::StrAppend(
+      &body, "<h2>Ce que dit le registre</h2><dl class=\"pep-proof-facts\">"
+      "<dt>Entrée du registre</dt><dd id=\"fact-index\">n° ", v.index, " (inscrite le ", IsoDay(v.recorded), ")</dd>"
+      "<dt>Point de contrôle signé</dt><dd id=\"fact-tree\">", v.tree_size, " entrées</dd>"
+      "<dt>Identifiant du fait</dt><dd><code>", H(fact_id), "</code></dd></dl>"
+      "<p>Le registre de Pépinière est un journal vérifiable (RFC 9162) : chaque événement y est une entrée "
+      "inscrite une fois pour toutes, et un point de contrôle signé atteste de l'ensemble. La preuve ci-dessous "
+      "relie ce fait à ce point de contrôle ; elle se vérifie hors ligne, sans faire confiance à l'incubateur.</p>"
+      "<p><a class=\"fr-btn\" id=\"proof-download\" href=\"/v1/public/facts/", H(fact_id),
+      "/proof\" download>Télécharger la preuve (JSON Lines)</a></p>"
+      "<h2>La vérifier</h2><p>Avec la clé publique du registre :</p><pre class=\"pep-pre\"><code>pepctl ledger verify preuve-",
+      H(fact_id), ".jsonl --key '", H(v.verifier_key), "'</code></pre>"
+      "<p>ou, avec Python 3 seul : <code>verify-ledger.py --key '…' preuve-", H(fact_id), ".jsonl</code> "
+      "(services/audit/tools). Comparez la clé à celle que l'incubateur publie ailleurs.</p>"
+      "<h2>Le point de contrôle</h2><pre class=\"pep-pre\" id=\"checkpoint\">", H(v.checkpoint), "</pre>");
+  return Layout("Preuve d'un fait public", assets, "", body);
 }
 
 }  // namespace pep::gateway

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "pepiniere/incubation/v1/events.pb.h"
 #include "pepiniere/incubation/v1/incubation.pb.h"
 
 namespace pep::gateway {
@@ -30,6 +31,19 @@ std::string PublicStartupPage(const nv1::PublicStartup& s, const std::string& as
 std::string PublicStatsPage(const nv1::ListPublicStartupsResponse& list, const std::string& assets);
 std::string PublicNotFoundPage(const std::string& id, const std::string& assets);
 std::string PublicMessagePage(const std::string& title, const std::string& text, const std::string& assets);
+
+// A public fact as its proof file (pep-audit's export of its lineage) says it.
+struct FactProofView {
+  nv1::PublicFactPublished fact;  // empty when withheld
+  bool withheld = false;          // withdrawn since: the public keeps its hash only
+  uint64_t index = 0;             // its entry in the log
+  std::string recorded;           // when the log recorded it (RFC 3339)
+  std::string withdrawn_at, withdrawn_reason;
+  uint64_t withdrawn_index = 0;
+  std::string checkpoint, verifier_key;
+  uint64_t tree_size = 0;
+};
+std::string PublicFactPage(const FactProofView& v, const std::string& fact_id, const std::string& assets);
 
 // French names of the phases, as the console says them.
 std::string PhaseWord(nv1::Phase p);

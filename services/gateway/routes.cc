@@ -522,6 +522,7 @@ void Gateway::BuildRoutes() {
       });
   BuildIdeaFlowRoutes();
   BuildPublicRoutes();
+  BuildFactRoutes();
   BuildNotifyRoutes();
 }
 

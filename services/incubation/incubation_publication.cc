@@ -1,6 +1,7 @@
 // Publication (issue 30): a coordinator publishes a start-up with a policy — which parts anyone
 // may read — recorded on the start-up and as PublicationChanged on the ledger; ListPublicStartups
-// answers anyone (no role needed) with the published start-ups' public parts only (PublicView).
+// answers anyone (no role needed) with the published start-ups' public parts only (PublicView),
+// each fact shown with the id of its attestation on the ledger (IncubationTx::AttestPublicFacts).
 #include "common/proto_time.h"
 #include "common/status.h"
 #include "pepiniere/incubation/v1/events.pb.h"
@@ -70,8 +71,10 @@ grpc::Status IncubationService::ListPublicStartups(grpc::ServerContext* ctx, con
         for (auto& c : *decisions) *d.add_decisions() = std::move(c);
         for (auto& m : *milestones) *d.add_milestones() = std::move(m);
       }
+      auto facts = tx.FactIds(s.id());
+      if (!facts.ok()) return facts.status();
       *d.mutable_startup() = std::move(s);
-      if (auto view = PublicView(d)) *out->add_startups() = std::move(*view);
+      if (auto view = PublicView(d, &*facts)) *out->add_startups() = std::move(*view);
     }
     return absl::OkStatus();
   }));

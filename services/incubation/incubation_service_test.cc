@@ -10,6 +10,7 @@
 #include "common/proto_time.h"
 #include "common/uuid.h"
 #include "grpcpp/test/server_context_test_spouse.h"
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "harness/harness.h"
 #include "harness/postgres_testing.h"
@@ -171,6 +172,123 @@ TEST_P(ServiceTest, NothingIsPublicUntilPublishedThenOnlyWhatThePolicyNames) {
   const auto types = OutboxTypes();
   EXPECT_EQ(std::count(types.begin(), types.end(), "pepiniere.incubation.v1.PublicationChanged"), 1);
   (void)b;
+}
+
+// Each fact a public page shows is attested once on the ledger, in its own lineage, with nothing
+// private in it; a fact hidden again is withdrawn (its second version), shown again attested anew.
+TEST_P(ServiceTest, EachPublicFactIsAttestedOnceAndWithdrawnWhenHidden) {
+  const v1::Startup a = Create("Équipe voirie");
+  struct Fact {
+    std::string key, subject, actor, version, type;
+    v1::PublicFactPublished published;
+    v1::PublicFactWithdrawn withdrawn;
+  };
+  auto facts = [this] {
+    std::vector<Fact> out;
+    auto db = store::Db::Connect(path_);
+    auto q = (*db)->Prepare("SELECT msg_key, headers, payload, ce_type FROM outbox WHERE ce_type LIKE '%PublicFact%' ORDER BY seq");
+    while (q->Step().value_or(false)) {
+      Fact f;
+      f.key = q->Text(0);
+      auto h = store::DecodeHeaders(q->Text(1));
+      EXPECT_TRUE(h.ok());
+      f.subject = *events::FindHeader(*h, "ce_subject");
+      EXPECT_EQ(*events::FindHeader(*h, "ce_correlationid"), f.subject) << "its own lineage";
+      f.actor = *events::FindHeader(*h, "ce_actor");
+      f.version = *events::FindHeader(*h, "ce_aggregateversion");
+      f.type = q->Text(3);
+      if (absl::EndsWith(f.type, "Published")) EXPECT_TRUE(f.published.ParseFromString(q->Text(2)));
+      else EXPECT_TRUE(f.withdrawn.ParseFromString(q->Text(2)));
+      out.push_back(std::move(f));
+    }
+    return out;
+  };
+  auto publish = [&](bool published, bool phases, bool events) {
+    v1::SetPublicationRequest pub;
+    pub.set_startup_id(a.id());
+    pub.mutable_policy()->set_published(published);
+    pub.mutable_policy()->set_phases(phases);
+    pub.mutable_policy()->set_events(events);
+    v1::Startup got;
+    ASSERT_TRUE(svc_.SetPublication(As("coord", "coordinator").get(), &pub, &got).ok());
+  };
+  auto shown = [&] {
+    v1::ListPublicStartupsRequest lr;
+    v1::ListPublicStartupsResponse list;
+    EXPECT_TRUE(svc_.ListPublicStartups(As("public", "").get(), &lr, &list).ok());
+    return list;
+  };
+  // A decision before publication: nothing attested while nothing is public.
+  v1::RecordCommitteeDecisionRequest dr;
+  dr.set_startup_id(a.id());
+  *dr.mutable_date() = ToTimestamp(Day("2026-03-10"));
+  dr.set_outcome(v1::COMMITTEE_OUTCOME_GO);
+  dr.set_rationale("RAISONS-PRIVÉES du comité");
+  dr.add_participants("DGS");
+  v1::CommitteeDecision d;
+  ASSERT_TRUE(svc_.RecordCommitteeDecision(As("coord", "coordinator").get(), &dr, &d).ok());
+  EXPECT_TRUE(facts().empty());
+
+  publish(true, true, false);
+  auto f = facts();
+  ASSERT_EQ(f.size(), 1u) << "the investigation phase";
+  EXPECT_EQ(f[0].published.kind(), "phase");
+  EXPECT_EQ(f[0].published.statement(), "Équipe voirie : entrée en investigation le 05/01/2026");
+  EXPECT_EQ(f[0].subject, f[0].published.fact_id());
+  EXPECT_EQ(f[0].key, f[0].published.fact_id());
+  EXPECT_EQ(f[0].actor, "pep-incubation") << "no person's id in a public entry";
+  EXPECT_EQ(f[0].version, "1");
+  EXPECT_EQ(shown().startups(0).phases(0).fact_id(), f[0].published.fact_id()) << "the page links to it";
+
+  // A phase change while phases are public: one fact more; the committee is not public yet.
+  v1::ChangePhaseRequest cp;
+  cp.set_startup_id(a.id());
+  cp.set_to(v1::PHASE_CONSTRUCTION);
+  cp.set_decision_id(d.id());
+  cp.set_comment("COMMENTAIRE-PRIVÉ");
+  *cp.mutable_effective_date() = ToTimestamp(Day("2026-03-12"));
+  v1::Startup out;
+  ASSERT_TRUE(svc_.ChangePhase(As("coord", "coordinator").get(), &cp, &out).ok());
+  f = facts();
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[1].published.phase(), v1::PHASE_CONSTRUCTION);
+  EXPECT_EQ(FromTimestamp(f[1].published.date()), Day("2026-03-12"));
+
+  // Events made public: the decision is attested, with its outcome and never its reasons.
+  publish(true, true, true);
+  f = facts();
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[2].published.kind(), "committee");
+  EXPECT_EQ(f[2].published.source_id(), d.id());
+  for (const Fact& x : f) {
+    const std::string bytes = x.published.SerializeAsString();
+    EXPECT_EQ(bytes.find("PRIVÉ"), std::string::npos) << x.published.statement();
+    EXPECT_EQ(bytes.find("DGS"), std::string::npos);
+  }
+  publish(true, true, true);  // as it is: nothing new
+  EXPECT_EQ(facts().size(), 3u);
+
+  // Events hidden again: the decision's fact is withdrawn (version 2 of the same lineage).
+  publish(true, true, false);
+  f = facts();
+  ASSERT_EQ(f.size(), 4u);
+  EXPECT_EQ(f[3].type, "pepiniere.incubation.v1.PublicFactWithdrawn");
+  EXPECT_EQ(f[3].subject, f[2].subject);
+  EXPECT_EQ(f[3].version, "2");
+  EXPECT_EQ(f[3].withdrawn.reason(), "part_hidden");
+  // Unpublished: both phases withdrawn; published again: attested anew, under new ids.
+  publish(false, true, false);
+  f = facts();
+  ASSERT_EQ(f.size(), 6u);
+  EXPECT_EQ(f[4].withdrawn.reason(), "unpublished");
+  EXPECT_TRUE(shown().startups().empty());
+  publish(true, true, false);
+  f = facts();
+  ASSERT_EQ(f.size(), 8u);
+  EXPECT_NE(f[6].published.fact_id(), f[0].published.fact_id());
+  const auto list = shown();
+  ASSERT_EQ(list.startups(0).phases_size(), 2);
+  EXPECT_EQ(list.startups(0).phases(1).fact_id(), f[7].published.fact_id());
 }
 
 TEST_P(ServiceTest, TheTeamKeepsItsFicheAfterACoordinatorsReviewOrAtOnce) {

@@ -2,7 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/proto_time.h"
+#include "common/status.h"
 #include "common/uuid.h"
+#include "pepiniere/incubation/v1/events.pb.h"
+#include "services/incubation/publication.h"
 #include "store/inbox.h"
 #include "store/outbox.h"
 #include "store/proto_rows.h"
@@ -84,6 +88,14 @@ CREATE TABLE fiche_edits (
   data       BYTEA NOT NULL
 );
 CREATE INDEX fiche_edits_by_startup ON fiche_edits(startup_id, id);
+)sql"},
+      {6, R"sql(
+CREATE TABLE public_facts (
+  startup_id TEXT NOT NULL,
+  fact_key   TEXT NOT NULL,
+  fact_id    TEXT NOT NULL,
+  PRIMARY KEY (startup_id, fact_key)
+);
 )sql"},
   };
   return *m;
@@ -225,9 +237,88 @@ absl::StatusOr<bool> IncubationTx::RecordInbox(const std::string& ce_id, const s
   return store::RecordInInbox(db_, ce_id, topic, clock_.Now());
 }
 
+absl::StatusOr<std::map<std::string, std::string>> IncubationTx::FactIds(const std::string& startup_id) {
+  auto q = db_.Prepare("SELECT fact_key, fact_id FROM public_facts WHERE startup_id = ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, startup_id);
+  std::map<std::string, std::string> out;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.emplace(q->Text(0), q->Text(1));
+  }
+}
+
+absl::Status IncubationTx::EmitFact(const std::string& fact_id, int64_t version, absl::Time effective,
+                                    const google::protobuf::Message& payload) {
+  return store::EmitEvent(db_,
+                          {.topic = kTopic,
+                           .source = kSource,
+                           .aggregate_id = fact_id,
+                           .correlation_id = fact_id,  // its own lineage: public as a whole
+                           .aggregate_version = version,
+                           .actor = "pep-incubation",
+                           .effective_time = effective,
+                           .recorded_time = clock_.Now()},
+                          payload);
+}
+
+absl::Status IncubationTx::AttestPublicFacts() {
+  for (const std::string& id : touched_) {
+    auto st = GetStartup(id);
+    if (!st.ok()) return st.status();
+    v1::StartupDetails d;
+    const bool published = st->publication().published();
+    if (published && st->publication().events()) {
+      auto decisions = Decisions(id);
+      if (!decisions.ok()) return decisions.status();
+      auto milestones = Milestones(id);
+      if (!milestones.ok()) return milestones.status();
+      for (auto& c : *decisions) *d.add_decisions() = std::move(c);
+      for (auto& m : *milestones) *d.add_milestones() = std::move(m);
+    }
+    *d.mutable_startup() = std::move(*st);
+    std::vector<PublicFact> shown;
+    PublicView(d, nullptr, &shown);
+    auto attested = FactIds(id);
+    if (!attested.ok()) return attested.status();
+    std::set<std::string> keys;
+    for (PublicFact& f : shown) {
+      keys.insert(f.key);
+      if (attested->contains(f.key)) continue;
+      const std::string fact_id = NewUuidV7(clock_.Now());
+      f.fact.set_fact_id(fact_id);
+      PEP_RETURN_IF_ERROR(EmitFact(fact_id, 1, FromTimestamp(f.fact.date()), f.fact));
+      auto q = db_.Prepare("INSERT INTO public_facts(startup_id, fact_key, fact_id) VALUES (?,?,?)");
+      if (!q.ok()) return q.status();
+      PEP_RETURN_IF_ERROR(q->Bind(1, id).Bind(2, f.key).Bind(3, fact_id).Run());
+    }
+    for (const auto& [key, fact_id] : *attested) {
+      if (keys.contains(key)) continue;
+      v1::PublicFactWithdrawn w;
+      w.set_fact_id(fact_id);
+      w.set_startup_id(id);
+      const bool phase = key.rfind("phase:", 0) == 0;
+      w.set_reason(!published                                      ? "unpublished"
+                   : phase && d.startup().publication().phases()  ? "corrected"
+                                                                   : "part_hidden");
+      PEP_RETURN_IF_ERROR(EmitFact(fact_id, 2, clock_.Now(), w));
+      auto q = db_.Prepare("DELETE FROM public_facts WHERE startup_id = ? AND fact_key = ?");
+      if (!q.ok()) return q.status();
+      PEP_RETURN_IF_ERROR(q->Bind(1, id).Bind(2, key).Run());
+    }
+  }
+  touched_.clear();
+  return absl::OkStatus();
+}
+
 absl::Status IncubationTx::Emit(const v1::Startup& s, const google::protobuf::Message& payload,
                                 const std::string& actor, absl::Time effective,
                                 const std::string& causation_id) {
+  if (s.publication().published() || payload.GetDescriptor() == v1::PublicationChanged::descriptor()) {
+    touched_.insert(s.id());
+  }
   return store::EmitEvent(db_,
                           {.topic = kTopic,
                            .source = kSource,
@@ -260,6 +351,7 @@ absl::Status IncubationStore::Write(const std::function<absl::Status(IncubationT
   IncubationTx itx(*db_, clock_);
   absl::Status s = fn(itx);
   if (!s.ok()) return s;
+  PEP_RETURN_IF_ERROR(itx.AttestPublicFacts());
   return tx.Commit();
 }
 

@@ -4,7 +4,9 @@
 
 #include <functional>
 #include <memory>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,8 @@ class IncubationTx {
   absl::StatusOr<std::optional<v1::StartupDetails>> ImportSnapshot(const std::string& slug);
   absl::Status PutImportSnapshot(const std::string& slug, const v1::StartupDetails& d);
   absl::StatusOr<bool> RecordInbox(const std::string& ce_id, const std::string& topic);
+  // The public facts attested for a start-up: key (publication.h) -> fact id.
+  absl::StatusOr<std::map<std::string, std::string>> FactIds(const std::string& startup_id);
 
   // Emits an event about `s` (version is bumped on `s` by the caller).
   absl::Status Emit(const v1::Startup& s, const google::protobuf::Message& payload,
@@ -52,9 +56,19 @@ class IncubationTx {
                     const std::string& causation_id = "");
   absl::Time Now() const { return clock_.Now(); }
 
+  // Before commit (IncubationStore::Write): for each start-up an event was emitted about while
+  // published (or whose publication changed), attests on the ledger each fact its public view
+  // now shows and was not attested yet (PublicFactPublished), and withdraws each attested fact it
+  // no longer shows (PublicFactWithdrawn) — in the same transaction as the change itself.
+  absl::Status AttestPublicFacts();
+
  private:
+  absl::Status EmitFact(const std::string& fact_id, int64_t version, absl::Time effective,
+                        const google::protobuf::Message& payload);
+
   store::Db& db_;
   const Clock& clock_;
+  std::set<std::string> touched_;  // start-ups whose public facts may have changed
 };
 
 class IncubationStore {

@@ -1,8 +1,11 @@
 #include "services/incubation/publication.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/proto_time.h"
 
 namespace pep::incubation {
 
@@ -18,9 +21,59 @@ std::string OutcomeTitle(v1::CommitteeOutcome o) {
   }
 }
 
+std::string PhaseWord(v1::Phase p) {
+  switch (p) {
+    case v1::PHASE_INVESTIGATION: return "investigation";
+    case v1::PHASE_CONSTRUCTION: return "construction";
+    case v1::PHASE_ACCELERATION: return "accélération";
+    case v1::PHASE_CONSOLIDATION: return "consolidation";
+    case v1::PHASE_TRANSFERRED: return "transfert";
+    case v1::PHASE_OPERATED: return "opération";
+    case v1::PHASE_ABANDONED_IN_INVESTIGATION: return "abandon (en investigation)";
+    case v1::PHASE_ABANDONED: return "abandon";
+    default: return "phase non précisée";
+  }
+}
+
+std::string Day(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%d/%m/%Y", FromTimestamp(t), absl::UTCTimeZone());
+}
+
+// Records the fact shown (when asked) and returns its attested id (or "").
+class Facts {
+ public:
+  Facts(const v1::Startup& s, const std::map<std::string, std::string>* ids, std::vector<PublicFact>* out)
+      : s_(s), ids_(ids), out_(out) {}
+
+  std::string Shown(std::string key, const std::string& kind, const google::protobuf::Timestamp& date,
+                    const std::string& source_id, const std::function<void(v1::PublicFactPublished&)>& fill) {
+    if (out_ != nullptr) {
+      PublicFact f{key, {}};
+      f.fact.set_startup_id(s_.id());
+      f.fact.set_public_id(s_.slug());
+      f.fact.set_startup_name(s_.name());
+      f.fact.set_kind(kind);
+      *f.fact.mutable_date() = date;
+      f.fact.set_source_id(source_id);
+      fill(f.fact);
+      out_->push_back(std::move(f));
+    }
+    if (ids_ == nullptr) return "";
+    auto it = ids_->find(key);
+    return it == ids_->end() ? "" : it->second;
+  }
+
+ private:
+  const v1::Startup& s_;
+  const std::map<std::string, std::string>* ids_;
+  std::vector<PublicFact>* out_;
+};
+
 }  // namespace
 
-std::optional<v1::PublicStartup> PublicView(const v1::StartupDetails& d) {
+std::optional<v1::PublicStartup> PublicView(const v1::StartupDetails& d,
+                                            const std::map<std::string, std::string>* fact_ids,
+                                            std::vector<PublicFact>* facts) {
   const v1::Startup& s = d.startup();
   const v1::PublicationPolicy& p = s.publication();
   if (!p.published()) return std::nullopt;
@@ -35,12 +88,19 @@ std::optional<v1::PublicStartup> PublicView(const v1::StartupDetails& d) {
   shown.clear_changed_by();
   shown.clear_changed_at();
   if (p.mission()) out.set_mission(s.mission());
+  Facts attested(s, fact_ids, facts);
   if (p.phases()) {
     for (const auto& ph : s.phases()) {
       auto* o = out.add_phases();
       o->set_phase(ph.phase());
       *o->mutable_start() = ph.start();
       if (ph.has_end()) *o->mutable_end() = ph.end();
+      o->set_fact_id(attested.Shown(
+          absl::StrCat("phase:", ph.phase(), ":", ph.start().seconds()), "phase", ph.start(), s.id(),
+          [&](v1::PublicFactPublished& f) {
+            f.set_phase(ph.phase());
+            f.set_statement(absl::StrCat(s.name(), " : entrée en ", PhaseWord(ph.phase()), " le ", Day(ph.start())));
+          }));
     }
   }
   if (p.events()) {
@@ -50,6 +110,12 @@ std::optional<v1::PublicStartup> PublicView(const v1::StartupDetails& d) {
       e->set_kind("committee");
       e->set_title(OutcomeTitle(c.outcome()));
       e->set_outcome(c.outcome());
+      e->set_fact_id(attested.Shown(absl::StrCat("committee:", c.id()), "committee", c.date(), c.id(),
+                                 [&](v1::PublicFactPublished& f) {
+                                   f.set_outcome(c.outcome());
+                                   f.set_statement(absl::StrCat(s.name(), " : ", OutcomeTitle(c.outcome()),
+                                                                " (comité du ", Day(c.date()), ")"));
+                                 }));
     }
     for (const auto& m : d.milestones()) {
       auto* e = out.add_events();
@@ -57,6 +123,13 @@ std::optional<v1::PublicStartup> PublicView(const v1::StartupDetails& d) {
       e->set_kind("milestone");
       e->set_title(m.title());
       e->set_milestone_kind(m.kind());
+      e->set_fact_id(attested.Shown(absl::StrCat("milestone:", m.id()), "milestone", m.date(), m.id(),
+                                 [&](v1::PublicFactPublished& f) {
+                                   f.set_milestone_kind(m.kind());
+                                   f.set_title(m.title());
+                                   f.set_statement(absl::StrCat(s.name(), " : jalon du ", Day(m.date()), ", « ",
+                                                                m.title(), " »"));
+                                 }));
     }
     std::stable_sort(out.mutable_events()->begin(), out.mutable_events()->end(),
                      [](const v1::PublicEvent& a, const v1::PublicEvent& b) {

@@ -67,9 +67,11 @@ TEST(Publication, APrivatePartNeverAppearsAndAPublicOneDoes) {
     p.set_thematiques(coin());
     p.set_origin_idea(coin());
     p.set_changed_by("COORDINATOR-" + std::to_string(n));
-    auto view = PublicView(d);
+    std::vector<PublicFact> facts;  // what goes on the ledger for anyone to read
+    auto view = PublicView(d, nullptr, &facts);
     if (!p.published()) {
       EXPECT_FALSE(view.has_value());
+      EXPECT_TRUE(facts.empty());
       continue;
     }
     ++published;
@@ -92,6 +94,16 @@ TEST(Publication, APrivatePartNeverAppearsAndAPublicOneDoes) {
                               "MSDESCRIPTION", "PUSHER", "COORDINATOR"}) {
       EXPECT_FALSE(shown(never)) << never << " in " << json;
     }
+    // The facts attested on the ledger: one per phase and event shown, and nothing but those.
+    EXPECT_EQ(static_cast<int>(facts.size()), view->phases_size() + view->events_size());
+    std::string fact_bytes;
+    for (const PublicFact& f : facts) absl::StrAppend(&fact_bytes, f.key, f.fact.SerializeAsString());
+    for (const char* never : {"PHASECOMMENT", "DECISIONID", "MEMBERID", "TEAMEMAIL", "RATIONALE", "PARTICIPANT",
+                              "MSDESCRIPTION", "PUSHER", "COORDINATOR", "MISSION", "SPONSOR", "LINK", "THEME",
+                              "IDEA", "TEAMNAME", "TEAMROLE"}) {
+      EXPECT_FALSE(absl::StrContains(fact_bytes, absl::StrCat(never, "-", k))) << never;
+    }
+    EXPECT_EQ(absl::StrContains(fact_bytes, "MILESTONE-" + k), p.events());
   }
   EXPECT_GT(published, 900);
 }

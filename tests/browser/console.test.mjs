@@ -10,7 +10,9 @@
 // Env: PEP_URL (gateway), ARTIFACT_DIR (screenshots).
 // Exit 0 when every step held; otherwise the failing step and a screenshot of it.
 import { chromium } from 'playwright-core';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { portfolioAtScale } from './portfolio_scale.mjs';
@@ -456,7 +458,24 @@ try {
   const seen = await visitor.locator('main').textContent();
   check(await visitor.locator('#mission').count() === 1 && seen.includes('Construction'), 'the public page, without JavaScript: mission and phases');
   check(seen.includes('Non disponible') && !seen.includes('Problème confirmé'), "what is not published is « non disponible », the committee's reasons nowhere");
+  // She follows the construction phase to its proof in the ledger, and checks it offline.
+  await visitor.locator('.pep-phases li', { hasText: 'Construction' }).getByRole('link', { name: /^Preuve/ }).click();
+  await eventually(visitor, async () => (await visitor.getByRole('heading', { name: 'Un fait public et sa preuve' }).count()) === 1,
+    'the proof page, once the ledger has signed the fact', 30);
+  check((await visitor.locator('#fact').textContent()).includes('Dossier unique : entrée en construction le'),
+    'the proof page states the fact as the ledger holds it');
+  const proofUrl = new globalThis.URL(await visitor.locator('#proof-download').getAttribute('href'), URL).href;
+  const proofFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'preuve-')), 'preuve.jsonl');
+  fs.writeFileSync(proofFile, await (await fetch(proofUrl)).text());
+  const key = (await visitor.locator('pre code').first().textContent()).match(/--key '([^']+)'/)[1];
+  const verified = spawnSync('python3', [fileURLToPath(new globalThis.URL('../../services/audit/tools/verify-ledger.py', import.meta.url)),
+    '--key', key, proofFile], { encoding: 'utf8' });
+  check(verified.status === 0 && verified.stdout.startsWith('OK: 1 entries'), `the proof verifies offline: ${verified.stdout}${verified.stderr}`);
+  const factPage = visitor.url();
   const reader = await (await browser.newContext({ locale: 'fr-FR' })).newPage();  // axe runs as a script
+  await reader.goto(factPage);
+  await snap(reader, 'preuve-publique');
+  await visitor.goBack();
   await reader.goto(visitor.url());
   await snap(reader, 'page-publique');
   await reader.goto(URL + '/startups');

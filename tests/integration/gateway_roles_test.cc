@@ -50,7 +50,8 @@ std::string Pattern(std::string path) {
                                     {"{account}", "{account_id}"},
                                     {"{token}", "{token_id}"},
                                     {"{other}", "{other_idea_id}"},
-                                    {"{edit}", "{edit_id}"}});
+                                    {"{edit}", "{edit_id}"},
+                                    {"{fact}", "{fact_id}"}});
 }
 
 
@@ -250,6 +251,9 @@ std::vector<Row> Table(World& w) {
       {"GET", "/api/v2.7/startups.json", "CJTAP", 200, fixed("/api/v2.7/startups.json")},
       {"GET", "/startups", "CJTAP", 200, fixed("/startups?phase=PHASE_CONSTRUCTION")},
       {"GET", "/startups/{startup}", "CJTAP", 200, [&w](char) { return Request{"/startups/" + w.PublishedSlug(), ""}; }},
+      {"GET", "/ledger/faits/{fact}", "CJTAP", 200, [&w](char) { return Request{"/ledger/faits/" + w.PublicFact(), ""}; }},
+      {"GET", "/v1/public/facts/{fact}/proof", "CJTAP", 200,
+       [&w](char) { return Request{absl::StrCat("/v1/public/facts/", w.PublicFact(), "/proof"), ""}; }},
       {"GET", "/statistiques", "CJTAP", 200, fixed("/statistiques")},
       {"GET", "/api/v2.7/startups_details.json", "CJTAP", 200, fixed("/api/v2.7/startups_details.json")},
       {"GET", "/api/v2.7/startups.csv", "CJTAP", 200, fixed("/api/v2.7/startups.csv")},

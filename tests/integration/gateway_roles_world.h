@@ -232,12 +232,27 @@ class World {
   // A published start-up's public id (its slug), published once.
   std::string PublishedSlug() {
     if (published_.empty()) {
-      p_.Call("PUT", absl::StrCat("/v1/startups/", s2_, "/publication"), coord_, R"({"policy":{"published":true}})");
+      p_.Call("PUT", absl::StrCat("/v1/startups/", s2_, "/publication"), coord_, R"({"policy":{"published":true,"phases":true}})");
       published_ = p_.Get(absl::StrCat("/v1/startups/", s2_), coord_).body;
       const size_t at = published_.find("\"slug\":\"");
       published_ = published_.substr(at + 8, published_.find('"', at + 8) - at - 8);
     }
     return published_;
+  }
+  // A public fact of that start-up (its phase, attested on the ledger), once its proof is signed.
+  std::string PublicFact() {
+    if (fact_.empty()) {
+      const std::string page = absl::StrCat("/startups/", PublishedSlug());
+      constexpr std::string_view kHref = "href=\"/ledger/faits/";
+      WaitFor([&] {
+        const std::string body = p_.Get(page, "").body;
+        const size_t at = body.find(kHref);
+        if (at == std::string::npos) return false;
+        fact_ = body.substr(at + kHref.size(), body.find('"', at + kHref.size()) - at - kHref.size());
+        return p_.Get(absl::StrCat("/v1/public/facts/", fact_, "/proof"), "").status == 200;
+      }, absl::Seconds(30));
+    }
+    return fact_;
   }
   std::string TokenId() {
     gateway::HttpResult r = p_.Call("POST", "/v1/tokens", coord_, TokenBody());
@@ -258,6 +273,7 @@ class World {
   Platform& p_;
   std::string shared_idea_;  // SharedIdea(), made once
   std::string published_;    // PublishedSlug(), once
+  std::string fact_;         // PublicFact(), once
   std::string any_comment_;  // Comment() for a refused role, made once
   std::string invite_challenge_;  // Invitation()'s ideas
   const std::string coord_;

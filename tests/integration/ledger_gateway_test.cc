@@ -2,7 +2,9 @@
 // checkpoint and hash tiles without a token (cacheable), entry bundles for coordinators only;
 // `pepctl ledger watch` from a state file as a cron job runs it — the log growing is fine, a
 // rewritten history (the same key signing another tree) fails; an export fetched through the
-// gateway verified by `pepctl ledger verify`, and refused once cut.
+// gateway verified by `pepctl ledger verify`, and refused once cut. And the public facts of
+// issue 30: a fact on a public page links to its proof, which anyone fetches without a token and
+// checks offline with either verifier; withdrawn, its statement is withheld and it still verifies.
 #include <fstream>
 
 #include "absl/strings/match.h"
@@ -144,6 +146,81 @@ TEST(LedgerGateway, TilesWatchRewrittenHistoryAndOfflineVerify) {
   EXPECT_EQ(Pepctl(other->url(), "", absl::StrCat("ledger watch --state ", state), dir.path()).rc, 1);
   EXPECT_EQ(Pepctl(p.url(), "", absl::StrCat("ledger watch --state ", state), dir.path()).rc, 0)
       << "the true log is still consistent with it";
+}
+
+// Both offline verifiers on a proof file: their exit codes and what they printed.
+std::pair<int, std::string> VerifyBoth(Platform& p, const std::string& dir, const std::string& body,
+                                       const std::string& key) {
+  const std::string file = dir + "/preuve.jsonl";
+  std::ofstream(file) << body;
+  PepctlOutcome go = Pepctl(p.url(), "", absl::StrCat("ledger verify ", file, " --key '", key, "'"), dir);
+  const int py = RunCommand(absl::StrCat("python3 ", SourceDir(), "/services/audit/tools/verify-ledger.py --key '", key,
+                                         "' ", file, " > ", dir, "/py.out 2>&1"));
+  std::ifstream f(dir + "/py.out");
+  std::string py_out((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return {go.rc != 0 ? go.rc : py, go.out + go.err + py_out};
+}
+
+TEST(LedgerGateway, APublicFactLinksToAProofAnyoneVerifiesOffline) {
+  Platform p;
+  TempDir dir;
+  auto s = p.Post<nv1::Startup>("/v1/startups", p.coordinator(),
+                                R"({"name":"Équipe voirie","mission":"Signaler un nid-de-poule","incubator":"lab06"})");
+  ASSERT_EQ(p.Call("PUT", absl::StrCat("/v1/startups/", s.id(), "/publication"), p.coordinator(),
+                   R"({"policy":{"published":true,"phases":true}})").status, 200);
+  // The public page links the phase to its proof (« Preuve »).
+  std::string fact_id;
+  ASSERT_TRUE(WaitFor([&] {
+    gateway::HttpResult page = p.Get(absl::StrCat("/startups/", s.slug()), "");
+    const size_t at = page.body.find("href=\"/ledger/faits/");
+    if (page.status != 200 || at == std::string::npos) return false;
+    const size_t from = at + std::string("href=\"/ledger/faits/").size();
+    fact_id = page.body.substr(from, page.body.find('"', from) - from);
+    return true;
+  }, absl::Seconds(30)));
+  ASSERT_TRUE(IsUuid(fact_id)) << fact_id;
+  const std::string proof_url = absl::StrCat("/v1/public/facts/", fact_id, "/proof");
+  gateway::HttpResult proof;
+  ASSERT_TRUE(WaitFor([&] { return (proof = p.Get(proof_url, "")).status == 200; }, absl::Seconds(30)))
+      << proof.status << " " << proof.body;
+  EXPECT_EQ(proof.headers["content-type"], "application/x-ndjson");
+  EXPECT_NE(proof.body.find("\"payload\":"), std::string::npos) << "a public fact's statement is public";
+  EXPECT_EQ(proof.body.find("Signaler"), std::string::npos) << "the mission is not public: not in the proof either";
+  const std::string key = p.LedgerKey();
+  auto [rc, out] = VerifyBoth(p, dir.path(), proof.body, key);
+  EXPECT_EQ(rc, 0) << out << proof.body;
+  EXPECT_NE(out.find("OK: 1 entries"), std::string::npos) << out;
+  // The page says what the ledger holds, and how to check it.
+  gateway::HttpResult page = p.Get(absl::StrCat("/ledger/faits/", fact_id), "");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("Équipe voirie : entrée en investigation le "), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find(key), std::string::npos);
+  // One changed byte of the statement: both verifiers refuse the file.
+  std::string forged = proof.body;
+  const size_t payload = forged.find("\"payload\":\"") + 12;
+  forged[payload + 20] = forged[payload + 20] == 'A' ? 'B' : 'A';
+  auto [forged_rc, forged_out] = VerifyBoth(p, dir.path(), forged, key);
+  EXPECT_EQ(forged_rc, 1) << forged_out;
+  // Only a public fact's lineage: the start-up's own is nobody's through this door.
+  EXPECT_EQ(p.Get(absl::StrCat("/v1/public/facts/", s.id(), "/proof"), "").status, 404);
+  EXPECT_EQ(p.Get(absl::StrCat("/v1/public/facts/", s.id(), "/proof"), p.coordinator()).status, 404);
+  EXPECT_EQ(p.Get(absl::StrCat("/ledger/faits/", NewUuidV7(absl::Now())), "").status, 404);
+
+  // Unpublished: the fact is withdrawn; its statement is withheld, its proof still verifies.
+  ASSERT_EQ(p.Call("PUT", absl::StrCat("/v1/startups/", s.id(), "/publication"), p.coordinator(),
+                   R"({"policy":{"published":false}})").status, 200);
+  ASSERT_TRUE(WaitFor([&] {
+    proof = p.Get(proof_url, "");
+    return proof.status == 200 && proof.body.find("PublicFactWithdrawn") != std::string::npos;
+  }, absl::Seconds(30))) << proof.body;
+  EXPECT_NE(proof.body.find("\"payload_withheld\":true"), std::string::npos) << proof.body;
+  auto [after_rc, after_out] = VerifyBoth(p, dir.path(), proof.body, key);
+  EXPECT_EQ(after_rc, 0) << after_out;
+  page = p.Get(absl::StrCat("/ledger/faits/", fact_id), "");
+  EXPECT_NE(page.body.find("n'est plus public"), std::string::npos) << page.body;
+  EXPECT_EQ(page.body.find("entrée en investigation"), std::string::npos) << "withheld";
+  // A coordinator reads the same public copy here (the full one is the lineage's export).
+  EXPECT_NE(p.Get(proof_url, p.coordinator()).body.find("\"payload_withheld\":true"), std::string::npos);
 }
 
 }  // namespace
