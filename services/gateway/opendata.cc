@@ -287,4 +287,30 @@ std::string SponsorsJson(const nv1::ListPublicStartupsResponse& list) {
   return Json(doc);
 }
 
+std::string ReleaseJson(const nv1::ListPublicStartupsResponse& list, const std::map<std::string, std::string>& files,
+                        const std::string& checkpoint, uint64_t tree_size) {
+  Struct doc;
+  (*doc.mutable_fields())["release"] = Str("pepiniere-opendata-release-v1");
+  (*doc.mutable_fields())["checkpoint"] = Str(checkpoint);
+  Value size;
+  size.set_number_value(static_cast<double>(tree_size));
+  (*doc.mutable_fields())["tree_size"] = size;
+  Struct sha;
+  for (const auto& [path, hex] : files) (*sha.mutable_fields())[path] = Str(hex);
+  (*doc.mutable_fields())["files_sha256"] = Obj(std::move(sha));
+  Struct facts;
+  for (const auto& s : list.startups()) {
+    ListValue ids;
+    for (const auto& p : s.phases()) {
+      if (!p.fact_id().empty()) *ids.add_values() = Str(p.fact_id());
+    }
+    for (const auto& e : s.events()) {
+      if (!e.fact_id().empty()) *ids.add_values() = Str(e.fact_id());
+    }
+    (*facts.mutable_fields())[s.id()] = List(std::move(ids));
+  }
+  (*doc.mutable_fields())["facts"] = Obj(std::move(facts));
+  return Json(doc);
+}
+
 }  // namespace pep::gateway

@@ -5,6 +5,8 @@
 // OpenAPI document with an independent validator).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 
 #include "pepiniere/incubation/v1/incubation.pb.h"
@@ -21,5 +23,11 @@ std::string StartupsDetailsJson(const nv1::ListPublicStartupsResponse& list);
 std::string StartupsCsv(const nv1::ListPublicStartupsResponse& list);
 std::string IncubatorsJson(const nv1::ListPublicStartupsResponse& list);
 std::string SponsorsJson(const nv1::ListPublicStartupsResponse& list);
+
+// The release (/api/v2.7/release.json): each file's SHA-256 (path -> hex), the ledger checkpoint
+// (signed note) it goes with, and per start-up (public id) the ids of the public facts it shows,
+// each provable at /v1/public/facts/{id}/proof — withdrawn ones included (OPENDATA.md).
+std::string ReleaseJson(const nv1::ListPublicStartupsResponse& list, const std::map<std::string, std::string>& files,
+                        const std::string& checkpoint, uint64_t tree_size);
 
 }  // namespace pep::gateway

@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "common/text.h"
 #include "absl/time/clock.h"
+#include "pepiniere/audit/v1/audit.grpc.pb.h"
 #include "pepiniere/incubation/v1/incubation.grpc.pb.h"
 #include "services/gateway/calls.h"
 #include "services/gateway/gateway.h"
@@ -298,25 +299,61 @@ void Gateway::BuildPublicRoutes() {
              return Cacheable(call.req, r->body, kHtml, r->etag);
            }));
   constexpr char kObject[] = R"({"type":"object"})";
-  add("/api/v2.7/startups.json", "Données ouvertes : les start-ups publiées (JSON:API, format beta.gouv.fr v2.7)",
-      open_data([](const nv1::ListPublicStartupsResponse& l, const std::string& self) { return StartupsJson(l, self); },
-                "application/json"),
-      "application/json", kObject);
-  add("/api/v2.7/startups_details.json", "Données ouvertes : le détail des start-ups publiées (équipes quand elles sont publiques)",
-      open_data([](const nv1::ListPublicStartupsResponse& l, const std::string&) { return StartupsDetailsJson(l); },
-                "application/json"),
-      "application/json", kObject);
-  add("/api/v2.7/startups.csv", "Données ouvertes : les start-ups publiées (CSV, point-virgule)",
-      open_data([](const nv1::ListPublicStartupsResponse& l, const std::string&) { return StartupsCsv(l); },
-                "text/csv; charset=utf-8"),
-      "text/csv", R"({"type":"string"})");
-  add("/api/v2.7/incubators.json", "Données ouvertes : les incubateurs et leurs start-ups publiées",
-      open_data([](const nv1::ListPublicStartupsResponse& l, const std::string&) { return IncubatorsJson(l); },
-                "application/json"),
-      "application/json", kObject);
-  add("/api/v2.7/sponsors.json", "Données ouvertes : les sponsors des start-ups publiées",
-      open_data([](const nv1::ListPublicStartupsResponse& l, const std::string&) { return SponsorsJson(l); },
-                "application/json"),
+  struct OpenData {
+    const char* path;
+    const char* summary;
+    Format format;
+    const char* type;
+    const char* schema;
+  };
+  static const OpenData kFiles[] = {
+      {"/api/v2.7/startups.json", "Données ouvertes : les start-ups publiées (JSON:API, format beta.gouv.fr v2.7)",
+       [](const nv1::ListPublicStartupsResponse& l, const std::string& self) { return StartupsJson(l, self); },
+       "application/json", kObject},
+      {"/api/v2.7/startups_details.json",
+       "Données ouvertes : le détail des start-ups publiées (équipes quand elles sont publiques)",
+       [](const nv1::ListPublicStartupsResponse& l, const std::string&) { return StartupsDetailsJson(l); },
+       "application/json", kObject},
+      {"/api/v2.7/startups.csv", "Données ouvertes : les start-ups publiées (CSV, point-virgule)",
+       [](const nv1::ListPublicStartupsResponse& l, const std::string&) { return StartupsCsv(l); },
+       "text/csv; charset=utf-8", R"({"type":"string"})"},
+      {"/api/v2.7/incubators.json", "Données ouvertes : les incubateurs et leurs start-ups publiées",
+       [](const nv1::ListPublicStartupsResponse& l, const std::string&) { return IncubatorsJson(l); },
+       "application/json", kObject},
+      {"/api/v2.7/sponsors.json", "Données ouvertes : les sponsors des start-ups publiées",
+       [](const nv1::ListPublicStartupsResponse& l, const std::string&) { return SponsorsJson(l); },
+       "application/json", kObject},
+  };
+  for (const OpenData& f : kFiles) {
+    add(f.path, f.summary, open_data(f.format, f.type), std::string(f.type).substr(0, std::string(f.type).find(';')),
+        f.schema);
+  }
+  // The release: what the files above are made of now, with the ledger's newest signed
+  // checkpoint — a re-user keeps it beside the files; later, a consistency proof between two
+  // releases' checkpoints and the withdrawal of each fact that left (its proof) show nothing
+  // was dropped silently (OPENDATA.md).
+  auto* audit = b.audit_stub.get();
+  using AS = class ::pepiniere::audit::v1::AuditService::Stub::async;
+  add("/api/v2.7/release.json",
+      "Données ouvertes : la version publiée — empreintes des fichiers, faits de chaque start-up, point de contrôle signé du registre",
+      [&b, fetch, published, audit](CallPtr call, Respond respond) {
+        published->Get(fetch(call), [&b, call, respond, published, audit](const grpc::Status& s,
+                                                                           std::shared_ptr<const List> list) {
+          if (!s.ok()) return respond(BackendErrorResponse(s, b.incubation.name(), 1));
+          CallUnary(b.audit, audit, &AS::GetCheckpoint, call->meta, ::pepiniere::audit::v1::GetCheckpointRequest(),
+                    [&b, call, respond, published, list](const grpc::Status& cs, ::pepiniere::audit::v1::Checkpoint& cp,
+                                                         int retry) {
+                      if (!cs.ok()) return respond(BackendErrorResponse(cs, b.audit.name(), retry));
+                      std::map<std::string, std::string> files;
+                      for (const OpenData& f : kFiles) {
+                        files[f.path] = Sha256Hex(published->Render(list, f.path, [&] { return f.format(*list, f.path); })->body);
+                      }
+                      auto r = published->Render(list, absl::StrCat("release\x1f", cp.note()),
+                                                 [&] { return ReleaseJson(*list, files, cp.note(), cp.tree_size()); });
+                      respond(Cacheable(call->req, r->body, "application/json", r->etag));
+                    });
+        });
+      },
       "application/json", kObject);
 }
 

@@ -249,6 +249,7 @@ std::vector<Row> Table(World& w) {
          return Request{absl::StrCat("/v1/fiche-edits/", w.PendingEdit(), ":decide"), R"({"approve":true})"};
        }},
       {"GET", "/api/v2.7/startups.json", "CJTAP", 200, fixed("/api/v2.7/startups.json")},
+      {"GET", "/api/v2.7/release.json", "CJTAP", 200, fixed("/api/v2.7/release.json")},
       {"GET", "/startups", "CJTAP", 200, fixed("/startups?phase=PHASE_CONSTRUCTION")},
       {"GET", "/startups/{startup}", "CJTAP", 200, [&w](char) { return Request{"/startups/" + w.PublishedSlug(), ""}; }},
       {"GET", "/ledger/faits/{fact}", "CJTAP", 200, [&w](char) { return Request{"/ledger/faits/" + w.PublicFact(), ""}; }},

@@ -10,11 +10,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "google/protobuf/struct.pb.h"
 #include "common/uuid.h"
 #include "events/envelope.h"
 #include "events/producer.h"
 #include "integration/gateway_fixture.h"
 #include "pepiniere/incubation/v1/incubation.pb.h"
+#include "services/gateway/tokens.h"
 #include "tlog/note.h"
 
 namespace pep::testing {
@@ -206,6 +208,21 @@ TEST(LedgerGateway, APublicFactLinksToAProofAnyoneVerifiesOffline) {
   EXPECT_EQ(p.Get(absl::StrCat("/v1/public/facts/", s.id(), "/proof"), p.coordinator()).status, 404);
   EXPECT_EQ(p.Get(absl::StrCat("/ledger/faits/", NewUuidV7(absl::Now())), "").status, 404);
 
+  // The open data's release: the files' hashes, the fact, the checkpoint it goes with.
+  google::protobuf::Struct release;
+  ASSERT_TRUE(WaitFor([&] {
+    gateway::HttpResult r = p.Get("/api/v2.7/release.json", "");
+    return r.status == 200 && google::protobuf::util::JsonStringToMessage(r.body, &release).ok() &&
+           release.fields().at("tree_size").number_value() > 0;
+  }, absl::Seconds(30)));
+  ASSERT_TRUE(tlog::OpenNote(release.fields().at("checkpoint").string_value(), key).ok());
+  EXPECT_EQ(release.fields().at("files_sha256").struct_value().fields().at("/api/v2.7/startups.json").string_value(),
+            gateway::Sha256Hex(p.Get("/api/v2.7/startups.json", "").body));
+  const auto& listed = release.fields().at("facts").struct_value().fields().at(s.slug()).list_value();
+  ASSERT_EQ(listed.values_size(), 1);
+  EXPECT_EQ(listed.values(0).string_value(), fact_id);
+  const auto release_size = static_cast<uint64_t>(release.fields().at("tree_size").number_value());
+
   // Unpublished: the fact is withdrawn; its statement is withheld, its proof still verifies.
   ASSERT_EQ(p.Call("PUT", absl::StrCat("/v1/startups/", s.id(), "/publication"), p.coordinator(),
                    R"({"policy":{"published":false}})").status, 200);
@@ -219,6 +236,18 @@ TEST(LedgerGateway, APublicFactLinksToAProofAnyoneVerifiesOffline) {
   page = p.Get(absl::StrCat("/ledger/faits/", fact_id), "");
   EXPECT_NE(page.body.find("n'est plus public"), std::string::npos) << page.body;
   EXPECT_EQ(page.body.find("entrée en investigation"), std::string::npos) << "withheld";
+  // The next release has no such fact; the withdrawal that explains it lies after the first
+  // release's checkpoint and inside the new one's.
+  const size_t at = proof.body.rfind("{\"index\":");
+  uint64_t withdrawal = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(proof.body.substr(at + 9, proof.body.find(',', at) - at - 9), &withdrawal));
+  EXPECT_GE(withdrawal, release_size);
+  ASSERT_TRUE(WaitFor([&] {
+    gateway::HttpResult r = p.Get("/api/v2.7/release.json", "");
+    return r.status == 200 && google::protobuf::util::JsonStringToMessage(r.body, &release).ok() &&
+           release.fields().at("tree_size").number_value() > static_cast<double>(withdrawal);
+  }, absl::Seconds(30)));
+  EXPECT_FALSE(release.fields().at("facts").struct_value().fields().contains(s.slug()));
   // A coordinator reads the same public copy here (the full one is the lineage's export).
   EXPECT_NE(p.Get(proof_url, p.coordinator()).body.find("\"payload_withheld\":true"), std::string::npos);
 }
