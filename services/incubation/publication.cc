@@ -127,8 +127,8 @@ std::optional<v1::PublicStartup> PublicView(const v1::StartupDetails& d,
                                  [&](v1::PublicFactPublished& f) {
                                    f.set_milestone_kind(m.kind());
                                    f.set_title(m.title());
-                                   f.set_statement(absl::StrCat(s.name(), " : jalon du ", Day(m.date()), ", « ",
-                                                                m.title(), " »"));
+                                   f.set_statement(absl::StrCat(s.name(), " : jalon du ", Day(m.date()), ", “",
+                                                                m.title(), "”"));
                                  }));
     }
     std::stable_sort(out.mutable_events()->begin(), out.mutable_events()->end(),

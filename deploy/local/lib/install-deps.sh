@@ -87,12 +87,13 @@ if [[ $MODE == tests ]]; then
     echo "install-deps: schemathesis 4.32.5 from PyPI into $ST_VENV" >&2
     python3 -m venv "$ST_VENV" >&2 && "$ST_VENV/bin/pip" install -q "schemathesis==4.32.5" >&2
   fi
-  # The independent validator of the open data (opendata_test): jsonschema (PyPI) in its own venv.
-  JS_VENV="${PEP_CACHE_DIR:-$HOME/.cache/pepiniere}/jsonschema-4.26.0"
-  if ! "$JS_VENV/bin/python" -c 'import jsonschema' 2>/dev/null; then
-    echo "install-deps: jsonschema 4.26.0 from PyPI into $JS_VENV" >&2
-    python3 -m venv "$JS_VENV" >&2 && "$JS_VENV/bin/pip" install -q "jsonschema==4.26.0" >&2
-  fi
+fi
+# The independent validator of the open data (opendata_test, and the demo's seed in `up`):
+# jsonschema (PyPI) in its own venv.
+JS_VENV="${PEP_CACHE_DIR:-$HOME/.cache/pepiniere}/jsonschema-4.26.0"
+if ! "$JS_VENV/bin/python" -c 'import jsonschema' 2>/dev/null; then
+  echo "install-deps: jsonschema 4.26.0 from PyPI into $JS_VENV" >&2
+  python3 -m venv "$JS_VENV" >&2 && "$JS_VENV/bin/pip" install -q "jsonschema==4.26.0" >&2
 fi
 
 # The Debian prometheus package starts a system service on install; we run our own on free ports.

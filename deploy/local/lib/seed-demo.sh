@@ -128,6 +128,28 @@ PEP_URL="$URL" PEP_TOKEN="$team" "$PEPCTL" milestone push --startup "$startup" -
 PEP_URL="$URL" PEP_TOKEN="$team" "$PEPCTL" milestone push --startup "$startup" --title "100 familles accompagnées" \
   --kind users_reached --idempotency-key demo-users-100 >&2
 
+# Issue 30: the start-up in the open. The selected one with every part, the imported ones with
+# what beta.gouv.fr shows of them; then the open data is checked against beta.gouv.fr's
+# OpenAPI document by the independent validator (jsonschema, from install-deps), as CI does.
+publish() {  # STARTUP_ID POLICY_JSON
+  api PUT "/v1/startups/$1/publication" "$COORD" "{\"policy\":$2}" > /dev/null
+}
+publish "$startup" '{"published":true,"mission":true,"phases":true,"events":true,"team":true,"sponsors":true,"links":true,"thematiques":true}'
+n=0
+for id in $(api GET /v1/startups "$COORD" | jq -r --arg s "$startup" '.startups[] | select(.id != $s and .origin_idea_id == "") | .id'); do
+  publish "$id" '{"published":true,"mission":true,"phases":true,"events":true,"sponsors":true,"links":true,"thematiques":true}'
+  n=$((n + 1))
+done
+od=$(mktemp -d)
+for f in startups.json startups_details.json startups.csv incubators.json sponsors.json; do
+  curl -fsS "$URL/api/v2.7/$f" -o "$od/$f"
+done
+JS_PY="${PEP_CACHE_DIR:-$HOME/.cache/pepiniere}/jsonschema-4.26.0/bin/python"
+"$JS_PY" "$HERE/../../../tests/opendata/validate.py" "$HERE/../../../tests/data/betagouv-api-v2.7.swagger.json" "$od" >&2 \
+  || { echo "seed-demo: the open data does not validate against beta.gouv.fr's API v2.7" >&2; exit 1; }
+rm -rf "$od"
+echo "seed-demo: $((n + 1)) start-ups published; open data valid against beta.gouv.fr's API v2.7" >&2
+
 answer() {  # SATISFACTION NPS VERBATIM (public: no token)
   api POST "/v1/startups/$startup/feedback" "" "$(jq -nc --arg s "$1" --argjson n "$2" --arg v "$3" \
     '{satisfaction:$s, nps:$n, verbatim:$v, clarity:4, help:[{channel:"HELP_CHANNEL_NO_HELP_NEEDED"}]}')" > /dev/null
