@@ -32,6 +32,9 @@ absl::Status ValidateSubmit(const v1::SubmitFeedbackRequest& r) {
   if (r.has_nps() && (r.nps() < 0 || r.nps() > 10)) {
     return FieldError("nps", absl::StrFormat("must be 0-10 (got %d)", r.nps()));
   }
+  if (!r.placement().empty() && !IsUuid(r.placement())) {
+    return FieldError("placement", "is not a placement id (the p= of the button's link)");
+  }
   if (r.help_size() > 9) return FieldError("help", "at most one entry per channel");
   std::set<int> seen;
   bool no_help = false;

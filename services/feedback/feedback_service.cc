@@ -106,8 +106,11 @@ absl::Status FeedbackService::Init() { return RefreshProducts(); }
 absl::Status FeedbackService::RefreshProducts() {
   auto products = store_.Products();
   if (!products.ok()) return products.status();
+  auto placements = store_.AllPlacements();
+  if (!placements.ok()) return placements.status();
   absl::MutexLock l(&mu_);
   for (auto& p : *products) products_[p.startup_id] = std::move(p);
+  for (const auto& p : *placements) placements_[p.id()] = p.startup_id();
   return absl::OkStatus();
 }
 
@@ -240,6 +243,7 @@ absl::Status FeedbackService::CheckSubmission(const grpc::ServerContextBase& ctx
   out->set_pii_masked(!masked.kinds.empty());
   for (auto& k : masked.kinds) out->add_pii_kinds(k);
   *out->mutable_received_at() = ToTimestamp(now);
+  if (!req.placement().empty()) out->set_placement(KnownPlacement(req.startup_id(), req.placement()));
   return absl::OkStatus();
 }
 

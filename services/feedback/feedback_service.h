@@ -77,6 +77,10 @@ class FeedbackService final : public v1::FeedbackService::Service {
                           v1::Summary*) override;
   grpc::Status ExportFeedback(grpc::ServerContext*, const v1::ExportFeedbackRequest*,
                               grpc::ServerWriter<v1::ExportChunk>*) override;
+  // The button's placements (placements.cc): coordinators and the start-up's team.
+  grpc::Status CreatePlacement(grpc::ServerContext*, const v1::CreatePlacementRequest*, v1::Placement*) override;
+  grpc::Status ListPlacements(grpc::ServerContext*, const v1::ListPlacementsRequest*,
+                              v1::ListPlacementsResponse*) override;
 
  private:
   absl::StatusOr<auth::Principal> Caller(const grpc::ServerContextBase& ctx) const;
@@ -86,6 +90,8 @@ class FeedbackService final : public v1::FeedbackService::Service {
   absl::Status CheckSubmission(const grpc::ServerContextBase& ctx,
                                const v1::SubmitFeedbackRequest& req, PendingAnswer* answer,
                                int* retry_after_seconds);
+  // The placement an answer came by, if it is one of this start-up's ("" otherwise).
+  std::string KnownPlacement(const std::string& startup_id, const std::string& placement);
 
   FeedbackStore& store_;
   const Clock& clock_;
@@ -93,6 +99,7 @@ class FeedbackService final : public v1::FeedbackService::Service {
   const FeedbackServiceOptions options_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Product> products_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::string> placements_ ABSL_GUARDED_BY(mu_);  // id -> start-up
   RateLimiter limiter_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -322,6 +322,67 @@ TEST_P(FeedbackServiceTest, ModerationHidesFromListsAndExports) {
   EXPECT_EQ(all.find("injurieux"), std::string::npos);
 }
 
+// The button's placements: the start-up's team names them; an answer through one counts for it;
+// an unknown placement, or another start-up's, loses no answer — it is counted unplaced.
+TEST_P(FeedbackServiceTest, AnswersAreCountedPerPlacementOfTheButton) {
+  Phase(inc::PHASE_CONSTRUCTION);
+  auto as = [](grpc::ClientContext& ctx, const std::string& roles, const std::string& scope) {
+    ctx.AddMetadata("x-pep-actor", "lea");
+    ctx.AddMetadata("x-pep-roles", roles);
+    if (!scope.empty()) ctx.AddMetadata("x-pep-scope", scope);
+  };
+  auto create = [&](const std::string& startup, const std::string& label, v1::ButtonVariant variant,
+                    const std::string& scope, v1::Placement* out) {
+    grpc::ClientContext ctx;
+    as(ctx, "product_team", scope);
+    v1::CreatePlacementRequest r;
+    r.set_startup_id(startup);
+    r.set_label(label);
+    r.set_variant(variant);
+    return stub_->CreatePlacement(&ctx, r, out);
+  };
+  v1::Placement confirmation, accueil, other;
+  ASSERT_TRUE(create(startup_, "Page de confirmation du dossier", v1::BUTTON_VARIANT_BLUE, "startup:" + startup_,
+                     &confirmation).ok());
+  ASSERT_TRUE(create(startup_, "Accueil — espace usager", v1::BUTTON_VARIANT_WHITE, "startup:" + startup_, &accueil).ok());
+  EXPECT_EQ(create(startup_, "Ailleurs", v1::BUTTON_VARIANT_BLUE, "startup:" + NewUuidV7(clock_.Now()), &other).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED) << "another start-up's team";
+  EXPECT_EQ(create(startup_, "", v1::BUTTON_VARIANT_BLUE, "startup:" + startup_, &other).error_message(),
+            "label: is required, 120 characters at most");
+  const std::string stranger = NewUuidV7(clock_.Now());
+  EXPECT_EQ(create(stranger, "x", v1::BUTTON_VARIANT_BLUE, "startup:" + stranger, &other).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  auto via = [&](const std::string& placement, const std::string& client) {
+    v1::SubmitFeedbackRequest r = Answer(v1::SATISFACTION_GOOD);
+    r.set_placement(placement);
+    v1::Feedback f;
+    EXPECT_TRUE(Submit(r, &f, client).ok());
+    return f.placement();
+  };
+  EXPECT_EQ(via(confirmation.id(), "c1"), confirmation.id());
+  EXPECT_EQ(via(confirmation.id(), "c2"), confirmation.id());
+  EXPECT_EQ(via(accueil.id(), "c3"), accueil.id());
+  EXPECT_EQ(via(NewUuidV7(clock_.Now()), "c4"), "") << "an unknown placement: the answer is kept, unplaced";
+  EXPECT_EQ(via("", "c5"), "");
+  v1::SubmitFeedbackRequest bad = Answer(v1::SATISFACTION_GOOD);
+  bad.set_placement("bouton'; DROP TABLE feedback");
+  EXPECT_EQ(Submit(bad, nullptr, "c6").error_message(), "placement: is not a placement id (the p= of the button's link)");
+
+  grpc::ClientContext ctx;
+  as(ctx, "product_team", "startup:" + startup_);
+  v1::ListPlacementsRequest lr;
+  lr.set_startup_id(startup_);
+  v1::ListPlacementsResponse list;
+  ASSERT_TRUE(stub_->ListPlacements(&ctx, lr, &list).ok());
+  ASSERT_EQ(list.placements_size(), 2);
+  EXPECT_EQ(list.placements(0).label(), "Page de confirmation du dossier");
+  EXPECT_EQ(list.placements(0).answers(), 2);
+  EXPECT_EQ(list.placements(1).variant(), v1::BUTTON_VARIANT_WHITE);
+  EXPECT_EQ(list.placements(1).answers(), 1);
+  EXPECT_EQ(list.unplaced(), 2);
+}
+
 TEST_P(FeedbackServiceTest, SummaryBandNeedsTheThreshold) {
   Phase(inc::PHASE_CONSTRUCTION);
   ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD), nullptr, "c1").ok());

@@ -87,6 +87,27 @@ CREATE UNIQUE INDEX feedback_idempotency ON feedback(startup_id, client_key, ide
       // The aggregate version each product's phase came from (issue 26).
       {8, "ALTER TABLE products ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
        "ALTER TABLE products ADD COLUMN version BIGINT NOT NULL DEFAULT 0"},
+      // The « Je donne mon avis » button's placements (issue 30), and which one an answer came by.
+      {9, R"sql(
+ALTER TABLE feedback ADD COLUMN placement TEXT NOT NULL DEFAULT '';
+CREATE TABLE placements (
+  id         TEXT PRIMARY KEY,
+  startup_id TEXT NOT NULL,
+  created_us INTEGER NOT NULL,
+  data       BLOB NOT NULL
+);
+CREATE INDEX placements_by_startup ON placements(startup_id, created_us);
+)sql",
+       R"sql(
+ALTER TABLE feedback ADD COLUMN placement TEXT NOT NULL DEFAULT '';
+CREATE TABLE placements (
+  id         TEXT PRIMARY KEY,
+  startup_id TEXT NOT NULL,
+  created_us BIGINT NOT NULL,
+  data       BYTEA NOT NULL
+);
+CREATE INDEX placements_by_startup ON placements(startup_id, created_us);
+)sql"},
   };
   return *m;
 }
@@ -248,8 +269,8 @@ void FeedbackStore::CompleterLoop() {
 absl::StatusOr<FeedbackStore::WriterStatements> FeedbackStore::PrepareWriter() {
   store::Db& db = *writer_db_;
   auto insert = db.Prepare(
-      "INSERT INTO feedback(id, startup_id, received_us, idempotency_key, data, client_key) "
-      "VALUES (?,?,?,?,?,?)");
+      "INSERT INTO feedback(id, startup_id, received_us, idempotency_key, data, client_key, placement) "
+      "VALUES (?,?,?,?,?,?,?)");
   if (!insert.ok()) return insert.status();
   auto by_key = db.Prepare(
       "SELECT data FROM feedback WHERE startup_id = ? AND client_key = ? AND idempotency_key = ?");
@@ -298,7 +319,7 @@ absl::Status FeedbackStore::WriteBatch(WriterStatements& st, std::vector<Pending
     } else {
       insert->Bind(4, a.idempotency_key);
     }
-    absl::Status s = insert->BindBlob(5, a.feedback_bytes).Bind(6, a.client_key).Run();
+    absl::Status s = insert->BindBlob(5, a.feedback_bytes).Bind(6, a.client_key).Bind(7, f.placement()).Run();
     if (!s.ok()) return s;
     s = outbox->Append(a.event);
     if (!s.ok()) return s;

@@ -96,6 +96,12 @@ class FeedbackStore {
   // Hides the verbatim and emits FeedbackModerated, in one transaction.
   absl::StatusOr<v1::Feedback> Hide(const std::string& id, const std::string& reason,
                                     const std::string& actor, const std::string& correlation_id);
+  // The button's placements (placements.cc): one stored; one by id; a start-up's, oldest first,
+  // each with its count of answers, and the count of its answers by no placement.
+  absl::Status PutPlacement(const v1::Placement& p);
+  absl::StatusOr<std::optional<v1::Placement>> FindPlacement(const std::string& id);
+  absl::StatusOr<v1::ListPlacementsResponse> Placements(const std::string& startup_id);
+  absl::StatusOr<std::vector<v1::Placement>> AllPlacements();
   // Batches committed so far, and answers in them (for tests and the benchmark).
   int64_t batches() const { return batches_.load(); }
 

@@ -139,6 +139,10 @@ std::string MessageSchema(const Descriptor* d, bool input, Needed* needed) {
       if (absl::StartsWith(schema, R"({"$ref")")) {
         schema = absl::StrCat(R"({"allOf":[)", schema, R"(],"nullable":true})");
       } else {
+        // OpenAPI 3.0.3: a nullable enum lists null among its values, or null is not one.
+        if (f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM && !f->is_repeated() && absl::EndsWith(schema, "]}")) {
+          schema.insert(schema.size() - 2, ",null");
+        }
         schema.insert(schema.size() - 1, R"(,"nullable":true)");
       }
     }

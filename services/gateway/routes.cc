@@ -523,6 +523,7 @@ void Gateway::BuildRoutes() {
   BuildIdeaFlowRoutes();
   BuildPublicRoutes();
   BuildFactRoutes();
+  BuildButtonRoutes();
   BuildNotifyRoutes();
 }
 

@@ -510,15 +510,28 @@ try {
   await visitor.reload();
   check((await visitor.locator('#mission').textContent()).includes('Un seul dossier en ligne'), 'accepted, the public page has it');
 
-  // --- the public gives feedback; the summary moves ---
+  // --- Léa places the « Je donne mon avis » button; the public comes by it and gives feedback ---
+  await lea.getByLabel(/Où le bouton sera-t-il placé/).fill('Page de confirmation du dossier');
+  await lea.getByRole('button', { name: 'Créer l’emplacement' }).click();
+  const placed = lea.locator('#placements li', { hasText: 'Page de confirmation du dossier' });
+  await placed.waitFor();
+  const code = await placed.locator('code').textContent();
+  const buttonHref = code.match(/href="([^"]+)"/)[1];
+  const buttonImage = await fetch(code.match(/src="([^"]+)"/)[1]);
+  check(buttonImage.status === 200 && buttonImage.headers.get('content-type') === 'image/svg+xml', 'the snippet\'s image is served');
   const publicContext = await browser.newContext({ locale: 'fr-FR' });
   const citizen = await publicContext.newPage();
-  await citizen.goto(`${URL}/avis/${startupId}`);
+  await citizen.setContent(code);  // the team's page, with the snippet pasted in it
+  await citizen.getByRole('link', { name: 'Je donne mon avis' }).waitFor();
+  await citizen.goto(buttonHref);
   await snap(citizen, 'avis-formulaire');
   const deadline = Date.now() + 60000;
   while (true) {  // until pep-feedback has learned that the product is in construction
     await citizen.getByText('Bien', { exact: true }).click();  // DSFR draws the radio on its label
     check(await citizen.getByRole('radio', { name: 'Bien' }).isChecked(), 'the label checks its radio');
+    await citizen.locator('#help-sought').getByText('Par téléphone', { exact: true }).click();
+    await citizen.locator('#help-sought').getByText('Sur un site internet', { exact: true }).click();
+    await citizen.locator('#help-found').getByText('Sur un site internet', { exact: true }).click();
     await citizen.getByLabel(/Recommanderiez-vous/).fill('9');
     await citizen.getByLabel(/Votre message/).fill('Très simple, bravo. Écrivez-moi : camille@exemple.fr');
     await citizen.getByRole('button', { name: 'Envoyer mon avis' }).click();
@@ -535,6 +548,13 @@ try {
   check(after.includes('1 avis') && after.includes('satisfaction 10,0/10'), `summary now: ${after}`);
   check(await page.locator('#feedback-chart circle').count() === 1, 'the chart has one day of answers');
   await snap(page, 'startup-avis');
+  await lea.reload();
+  check((await lea.locator('#placements li', { hasText: 'Page de confirmation du dossier' }).textContent()).includes('1 avis'),
+    'the answer is counted for the placement it came by');
+  const answers = await lea.evaluate(async (u) => (await fetch(u)).json(), `${URL}/v1/startups/${startupId}/feedback`);
+  const theirs = (answers.feedback || []).find((a) => a.placement);
+  const help = theirs ? theirs.help.map((h) => `${h.channel}:${h.reached === true}`).join(' ') : '';
+  check(help === 'HELP_CHANNEL_PHONE:false HELP_CHANNEL_WEBSITE:true', `the help sought and found reaches the answer: ${help}`);
 
   // --- an export is downloaded whole, and the console says so ---
   const download = page.waitForEvent('download');

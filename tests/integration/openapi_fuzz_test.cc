@@ -29,6 +29,7 @@ constexpr const char* kExplainedRefusals[] = {
     "expires_at: must be in the future",
     "a token lives at most",
     "closes_at: must be after opens_at",        // two fields together
+    "an idea filed for a colleague is sent",    // draft with on_behalf
     "results_at: must be in the future",         // an announcement, against the clock
     "results_at: at most a year ahead",
     "mission_end: must be after start",

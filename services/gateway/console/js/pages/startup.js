@@ -2,6 +2,7 @@
 // public feedback form.
 import { api, download, idempotencyKey } from '../api.js';
 import { followButton, wireFollow } from '../follow.js';
+import { buttonSection, feedbackForm, placementsOf, wireButton } from '../avis.js';
 import { ficheEdits, ficheSection, publicationSection, wireFiche, wirePublication } from '../publication.js';
 import { render } from '../main.js';
 import { has, main, teamStartups } from '../session.js';
@@ -108,7 +109,7 @@ async function startup(id) {
     api('GET', `/v1/startups/${enc}/feedback/summary?granularity=GRANULARITY_ROLLING_12_MONTHS`).catch(() => ({ buckets: [] })),
     followButton('startup', s.id),
   ]);
-  const edits = await ficheEdits(s);
+  const [edits, placements] = await Promise.all([ficheEdits(s), placementsOf(s)]);
   const milestones = ms.milestones || [];
   const decisions = d.decisions || [];
   const timeline = (timelineData.entries || []).slice().reverse();  // newest first
@@ -162,6 +163,7 @@ async function startup(id) {
 
     ${ficheSection(s, edits)}
     ${publicationSection(s)}
+    ${buttonSection(s, placements)}
 
     <h2 class="fr-mt-4w">Avis des usagers</h2>
     ${rolling && rolling.scores ? `<p id="feedback-summary">12 derniers mois : ${int(rolling.scores.answers)} avis${rolling.scores.satisfaction !== undefined ? ', satisfaction ' + num(rolling.scores.satisfaction) + '/10' : ''}${rolling.scores.band === 'BAND_INSUFFICIENT_DATA' ? ' (données insuffisantes pour une couleur)' : ''}
@@ -183,6 +185,7 @@ async function startup(id) {
   wireFollow();
   wirePublication(s);
   wireFiche(s);
+  wireButton(s);
   const exportStatus = document.getElementById('export-status');
   document.getElementById('export-ledger').addEventListener('click', () =>
     download(`/v1/startups/${enc}/ledger:export`, `registre-${s.slug || s.id}.jsonl`, exportStatus));
@@ -217,29 +220,6 @@ async function startup(id) {
       render();
     });
   }
-}
-
-function feedbackForm(id) {
-  const radio = (name, value, label, n) => `<div class="fr-fieldset__element fr-fieldset__element--inline"><div class="fr-radio-group">
-    <input type="radio" id="${name}-${n}" name="${name}" value="${value}" required><label class="fr-label" for="${name}-${n}">${label}</label></div></div>`;
-  main().innerHTML = `
-    <h1>Je donne mon avis</h1>
-    <form id="feedback" class="pep-form">
-      <fieldset class="fr-fieldset" data-field="satisfaction"><legend class="fr-fieldset__legend">De façon générale, êtes-vous satisfait·e de ce service ?</legend>
-        ${radio('satisfaction', 'SATISFACTION_GOOD', 'Bien', 1)}${radio('satisfaction', 'SATISFACTION_MEDIUM', 'Moyen', 2)}${radio('satisfaction', 'SATISFACTION_BAD', 'Mal', 3)}</fieldset>
-      ${field('f-clarity', 'Les informations étaient-elles claires ? (1 à 5, facultatif)', { name: 'clarity', type: 'number', attrs: 'min="1" max="5"' })}
-      ${field('f-nps', 'Recommanderiez-vous ce service ? (0 à 10, facultatif)', { name: 'nps', type: 'number', attrs: 'min="0" max="10"' })}
-      ${field('f-verbatim', 'Votre message (facultatif, 2 000 caractères au plus)', { name: 'verbatim', type: 'textarea', attrs: 'maxlength="2000"' })}
-      ${submit('Envoyer mon avis')}
-    </form>`;
-  onSubmit(document.getElementById('feedback'), async (f) => {
-    const body = { satisfaction: f.get('satisfaction'), verbatim: f.get('verbatim') || '',
-      idempotency_key: idempotencyKey('form-') };
-    if (f.get('clarity')) body.clarity = Number(f.get('clarity'));
-    if (f.get('nps')) body.nps = Number(f.get('nps'));
-    await api('POST', `/v1/startups/${encodeURIComponent(id)}/feedback`, body);
-    main().innerHTML = '<h1>Merci !</h1>' + alertBox('success', 'Votre avis a bien été enregistré.').replace('<p>', '<p id="thanks">');
-  });
 }
 
 export {
