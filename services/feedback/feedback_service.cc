@@ -80,19 +80,67 @@ absl::Status FeedbackService::RefreshBands() {
   }
   const absl::Time now = clock_.Now();
   std::map<v1::Band, int> counts;
+  absl::flat_hash_map<std::string, v1::StartupBand> bands;
   for (const std::string& id : open) {
-    ScoreTally tally;
-    if (auto s = store_.ForEachInRange(id, now - absl::Hours(24 * 365), now + absl::Seconds(1),
-                                       [&tally](const v1::Feedback& f) { tally.Add(f); });
-        !s.ok()) {
-      return s;
-    }
-    ++counts[tally.Scores(options_.summary_threshold).band()];
+    auto band = BandOf(id, now);
+    if (!band.ok()) return band.status();
+    ++counts[band->band()];
+    bands[id] = std::move(*band);
+  }
+  {
+    absl::MutexLock l(&mu_);
+    bands_.swap(bands);
   }
   for (auto b : {v1::BAND_GREEN, v1::BAND_YELLOW, v1::BAND_RED, v1::BAND_INSUFFICIENT_DATA}) {
     metrics_.StartupsByBand(b).Set(counts[b]);
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<v1::StartupBand> FeedbackService::BandOf(const std::string& startup_id, absl::Time now) {
+  ScoreTally tally;
+  if (auto s = store_.ForEachInRange(startup_id, now - absl::Hours(24 * 365), now + absl::Seconds(1),
+                                     [&tally](const v1::Feedback& f) { tally.Add(f); });
+      !s.ok()) {
+    return s;
+  }
+  const v1::Scores scores = tally.Scores(options_.summary_threshold);
+  v1::StartupBand b;
+  b.set_startup_id(startup_id);
+  b.set_band(scores.band());
+  if (scores.band() != v1::BAND_INSUFFICIENT_DATA) {  // below the threshold, nothing but that
+    if (scores.has_satisfaction()) b.set_satisfaction(scores.satisfaction());
+    b.set_answers(scores.answers());
+  }
+  return b;
+}
+
+grpc::Status FeedbackService::ListBands(grpc::ServerContext* ctx, const v1::ListBandsRequest*,
+                                        v1::ListBandsResponse* out) {
+  PEP_GRPC_RETURN_IF_ERROR(Caller(*ctx).status());  // anyone the gateway sends: it shows only what is published
+  std::vector<std::string> open, missing;
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& [id, p] : products_) {
+      if (!AcceptsFeedback(p.phase)) continue;
+      auto it = bands_.find(id);
+      if (it == bands_.end()) {
+        missing.push_back(id);
+      } else {
+        *out->add_bands() = it->second;
+      }
+    }
+  }
+  // Opened since the last refresh: computed now, kept until the next one.
+  for (const std::string& id : missing) {
+    auto band = BandOf(id, clock_.Now());
+    PEP_GRPC_RETURN_IF_ERROR(band.status());
+    *out->add_bands() = *band;
+    absl::MutexLock l(&mu_);
+    bands_[id] = std::move(*band);
+  }
+  out->set_threshold(options_.summary_threshold);
+  return grpc::Status::OK;
 }
 
 FeedbackService::FeedbackService(FeedbackStore& store, const Clock& clock,

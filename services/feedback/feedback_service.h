@@ -81,6 +81,7 @@ class FeedbackService final : public v1::FeedbackService::Service {
   grpc::Status CreatePlacement(grpc::ServerContext*, const v1::CreatePlacementRequest*, v1::Placement*) override;
   grpc::Status ListPlacements(grpc::ServerContext*, const v1::ListPlacementsRequest*,
                               v1::ListPlacementsResponse*) override;
+  grpc::Status ListBands(grpc::ServerContext*, const v1::ListBandsRequest*, v1::ListBandsResponse*) override;
 
  private:
   absl::StatusOr<auth::Principal> Caller(const grpc::ServerContextBase& ctx) const;
@@ -100,6 +101,9 @@ class FeedbackService final : public v1::FeedbackService::Service {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Product> products_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> placements_ ABSL_GUARDED_BY(mu_);  // id -> start-up
+  absl::flat_hash_map<std::string, v1::StartupBand> bands_ ABSL_GUARDED_BY(mu_);  // RefreshBands' last
+  // One product's band over the rolling 12 months, read from the store.
+  absl::StatusOr<v1::StartupBand> BandOf(const std::string& startup_id, absl::Time now);
   RateLimiter limiter_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -383,6 +383,33 @@ TEST_P(FeedbackServiceTest, AnswersAreCountedPerPlacementOfTheButton) {
   EXPECT_EQ(list.unplaced(), 2);
 }
 
+// The bands the public pages show: below the threshold only « not enough », never a score.
+TEST_P(FeedbackServiceTest, ListBandsGivesAScoreOnlyPastTheThreshold) {
+  Phase(inc::PHASE_CONSTRUCTION);
+  auto bands = [this] {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-pep-actor", "public");
+    v1::ListBandsResponse out;
+    EXPECT_TRUE(stub_->ListBands(&ctx, v1::ListBandsRequest(), &out).ok());
+    return out;
+  };
+  ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD), nullptr, "c1").ok());
+  ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_MEDIUM), nullptr, "c2").ok());
+  auto b = bands();
+  ASSERT_EQ(b.bands_size(), 1);
+  EXPECT_EQ(b.threshold(), 3);
+  EXPECT_EQ(b.bands(0).band(), v1::BAND_INSUFFICIENT_DATA);
+  EXPECT_FALSE(b.bands(0).has_satisfaction()) << "no score below the threshold";
+  EXPECT_EQ(b.bands(0).answers(), 0);
+  ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD), nullptr, "c3").ok());
+  EXPECT_EQ(bands().bands(0).band(), v1::BAND_INSUFFICIENT_DATA) << "kept until the next refresh";
+  ASSERT_TRUE(svc_->RefreshBands().ok());
+  b = bands();
+  EXPECT_EQ(b.bands(0).band(), v1::BAND_GREEN);  // (10 + 5 + 10) / 3 ≥ 8
+  EXPECT_NEAR(b.bands(0).satisfaction(), 25.0 / 3, 1e-9);
+  EXPECT_EQ(b.bands(0).answers(), 3);
+}
+
 TEST_P(FeedbackServiceTest, SummaryBandNeedsTheThreshold) {
   Phase(inc::PHASE_CONSTRUCTION);
   ASSERT_TRUE(Submit(Answer(v1::SATISFACTION_GOOD), nullptr, "c1").ok());

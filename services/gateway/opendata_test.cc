@@ -151,6 +151,31 @@ TEST(OpenData, NothingPrivateAndValidAgainstBetaGouvsDocument) {
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 
+// Users' satisfaction on a public page: only when the policy says so, a score only past the
+// threshold, and « non disponible » where the service takes no answers yet.
+TEST(PublicPages, SatisfactionOnlyWhenPublishedAndPastTheThreshold) {
+  nv1::PublicStartup s;
+  s.set_id("equipe-voirie");
+  s.set_name("Équipe voirie");
+  s.set_satisfaction_band("BAND_GREEN");
+  s.set_satisfaction(25.0 / 3);
+  s.set_answers(312);
+  s.set_band_threshold(100);
+  const absl::Time today = absl::FromUnixSeconds(1800000000);
+  EXPECT_EQ(PublicStartupPage(s, "/assets", today).find("8,3/10"), std::string::npos) << "not in the policy";
+  s.mutable_policy()->set_satisfaction(true);
+  const std::string page = PublicStartupPage(s, "/assets", today);
+  EXPECT_NE(page.find("Bonne</span> 8,3/10 sur les 12 derniers mois (312 avis)"), std::string::npos) << page;
+  s.set_satisfaction_band("BAND_INSUFFICIENT_DATA");
+  EXPECT_NE(PublicStartupPage(s, "/assets", today).find("il en faut 100 sur 12 mois"), std::string::npos);
+  s.clear_satisfaction_band();
+  EXPECT_NE(PublicStartupPage(s, "/assets", today).find("ne recueille pas encore d'avis"), std::string::npos);
+  nv1::ListPublicStartupsResponse list;
+  s.set_satisfaction_band("BAND_RED");
+  *list.add_startups() = s;
+  EXPECT_NE(PublicStatsPage(list, "/assets").find("<td>Mauvaise</td><td>1</td>"), std::string::npos);
+}
+
 // The public pages take the design system from the console's hashed assets: the base is read
 // from the first link of the built index.html (its comment about asset paths once fooled it).
 TEST(PublicPages, TheAssetsBaseIsTheConsolesHashedOne) {

@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -144,6 +145,31 @@ std::string QueryString(const PortfolioQuery& q, int page) {
 std::string IsoDay(const std::string& rfc3339) {
   if (rfc3339.size() < 10) return H(rfc3339);
   return H(absl::StrCat(rfc3339.substr(8, 2), "/", rfc3339.substr(5, 2), "/", rfc3339.substr(0, 4)));
+}
+
+// The band as beta.gouv.fr's dashboards colour it, and its words; nothing below the threshold.
+std::string BandWord(const std::string& band) {
+  if (band == "BAND_GREEN") return "Bonne";
+  if (band == "BAND_YELLOW") return "Moyenne";
+  if (band == "BAND_RED") return "Mauvaise";
+  return "";
+}
+
+std::string Satisfaction(const nv1::PublicStartup& s) {
+  if (!s.policy().satisfaction()) return kUnavailable;
+  if (s.satisfaction_band().empty()) {
+    return "<p class=\"fr-text--sm pep-na\" id=\"satisfaction\">Non disponible : le service ne recueille pas encore d'avis.</p>";
+  }
+  if (s.satisfaction_band() == "BAND_INSUFFICIENT_DATA") {
+    return absl::StrCat("<p id=\"satisfaction\">Pas encore assez d'avis pour une note : il en faut ", s.band_threshold(),
+                        " sur 12 mois.</p>");
+  }
+  const char* badge = s.satisfaction_band() == "BAND_GREEN"    ? "success"
+                      : s.satisfaction_band() == "BAND_YELLOW" ? "warning"
+                                                               : "error";
+  return absl::StrCat("<p id=\"satisfaction\"><span class=\"fr-badge fr-badge--", badge, "\">", BandWord(s.satisfaction_band()),
+                      "</span> ", absl::StrReplaceAll(absl::StrFormat("%.1f", s.satisfaction()), {{".", ","}}),
+                      "/10 sur les 12 derniers mois (", s.answers(), " avis).</p>");
 }
 
 // « Preuve » after a fact attested on the ledger (nothing before its attestation is known).
@@ -299,7 +325,7 @@ std::string PublicStartupPage(const nv1::PublicStartup& s, const std::string& as
                   p.thematiques() && s.thematiques_size() > 0
                       ? absl::StrCat("<p>", H(absl::StrJoin(s.thematiques(), ", ")), "</p>")
                       : kUnavailable,
-                  "<h2>Transparence</h2>");
+                  "<h2>Satisfaction des usagers</h2>", Satisfaction(s), "<h2>Transparence</h2>");
   std::vector<std::string> links;
   if (p.links()) {
     if (!s.links().product().empty()) links.push_back(Link(s.links().product(), "Le service en ligne"));
@@ -313,6 +339,7 @@ std::string PublicStartupPage(const nv1::PublicStartup& s, const std::string& as
 std::string PublicStatsPage(const nv1::ListPublicStartupsResponse& list, const std::string& assets) {
   std::map<int, int> by_phase;
   std::map<int, int> by_year;  // the year each began
+  std::map<std::string, int> by_band;  // of those that publish it, past the threshold
   int launched = 0;
   for (const auto& s : list.startups()) {
     ++by_phase[s.phase()];
@@ -320,6 +347,8 @@ std::string PublicStatsPage(const nv1::ListPublicStartupsResponse& list, const s
       ++by_year[absl::ToCivilYear(absl::FromUnixSeconds(s.phases(0).start().seconds()), absl::UTCTimeZone()).year()];
     }
     for (const auto& e : s.events()) launched += e.milestone_kind() == nv1::MILESTONE_KIND_PRODUCT_LAUNCH ? 1 : 0;
+    const std::string word = BandWord(s.satisfaction_band());
+    if (!word.empty()) ++by_band[word];
   }
   auto table = [](const std::string& id, const std::string& caption, const std::string& head,
                   const std::vector<std::pair<std::string, int>>& rows) {
@@ -337,7 +366,11 @@ std::string PublicStatsPage(const nv1::ListPublicStartupsResponse& list, const s
       " publiée", list.startups_size() > 1 ? "s" : "", " ; ", launched, " mise", launched > 1 ? "s" : "",
       " en production annoncée", launched > 1 ? "s" : "", " (parmi les événements publiés).</p>",
       table("by-phase", "Start-ups par phase", "Phase", phases),
-      table("by-year", "Start-ups par année de début", "Année", years));
+      table("by-year", "Start-ups par année de début", "Année", years),
+      by_band.empty() ? std::string()
+                      : table("by-band", "Satisfaction des usagers sur 12 mois (start-ups qui la publient, assez d'avis)",
+                              "Satisfaction", {{"Bonne", by_band["Bonne"]}, {"Moyenne", by_band["Moyenne"]},
+                                               {"Mauvaise", by_band["Mauvaise"]}}));
   return Layout("Statistiques publiques", assets, "/statistiques", body);
 }
 

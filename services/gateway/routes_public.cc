@@ -2,6 +2,7 @@
 // (/api/v2.7/…), made from pep-incubation's ListPublicStartups — the published start-ups' public
 // parts and nothing else. Each answer is cacheable (a strong ETag of its bytes, one minute of
 // Cache-Control) and a revalidation with the same ETag is a 304 with no body.
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <tuple>
@@ -14,6 +15,7 @@
 #include "common/text.h"
 #include "absl/time/clock.h"
 #include "pepiniere/audit/v1/audit.grpc.pb.h"
+#include "pepiniere/feedback/v1/feedback.grpc.pb.h"
 #include "pepiniere/incubation/v1/incubation.grpc.pb.h"
 #include "services/gateway/calls.h"
 #include "services/gateway/gateway.h"
@@ -141,6 +143,21 @@ class PublishedList {
   std::vector<Use> waiting_;
 };
 
+// Each band onto the start-ups whose policy makes satisfaction public, and only those.
+void MergeBands(const ::pepiniere::feedback::v1::ListBandsResponse& bands, nv1::ListPublicStartupsResponse* list) {
+  std::map<std::string, const ::pepiniere::feedback::v1::StartupBand*> by;
+  for (const auto& band : bands.bands()) by[band.startup_id()] = &band;
+  for (auto& s : *list->mutable_startups()) {
+    if (!s.policy().satisfaction()) continue;
+    auto it = by.find(s.startup_id());
+    if (it == by.end()) continue;  // not open to feedback
+    s.set_satisfaction_band(::pepiniere::feedback::v1::Band_Name(it->second->band()));
+    s.set_satisfaction(it->second->satisfaction());
+    s.set_answers(it->second->answers());
+    s.set_band_threshold(bands.threshold());
+  }
+}
+
 // A refusal on a public page, as a page (the document declares them text/html).
 HttpResponse HtmlError(int status, const std::string& body) {
   HttpResponse r;
@@ -160,10 +177,24 @@ void Gateway::BuildPublicRoutes() {
   // One handler per file: ListPublicStartups, then the format.
   auto published = std::make_shared<PublishedList>(options_.public_list_max_age);
   // One fetch of the list, as the caller that triggered it (the public, or anyone: it is public).
-  auto fetch = [&b, inc](CallPtr call) -> PublishedList::Fetch {
-    return [&b, inc, call](std::function<void(const grpc::Status&, nv1::ListPublicStartupsResponse&)> done) {
+  // Then, when a start-up makes its users' satisfaction public, the bands pep-feedback holds
+  // (without them, the pages say « non disponible »: the list is not held back for them).
+  auto* fb = b.feedback_stub.get();
+  using FS = class ::pepiniere::feedback::v1::FeedbackService::Stub::async;
+  auto fetch = [&b, inc, fb](CallPtr call) -> PublishedList::Fetch {
+    return [&b, inc, fb, call](std::function<void(const grpc::Status&, nv1::ListPublicStartupsResponse&)> done) {
       CallUnary(b.incubation, inc, &NS::ListPublicStartups, call->meta, nv1::ListPublicStartupsRequest(),
-                [done](const grpc::Status& s, nv1::ListPublicStartupsResponse& list, int) { done(s, list); });
+                [&b, fb, call, done](const grpc::Status& s, nv1::ListPublicStartupsResponse& list, int) {
+                  const bool wanted = s.ok() && std::any_of(list.startups().begin(), list.startups().end(),
+                                                            [](const auto& x) { return x.policy().satisfaction(); });
+                  if (!wanted) return done(s, list);
+                  auto held = std::make_shared<nv1::ListPublicStartupsResponse>(std::move(list));
+                  CallUnary(b.feedback, fb, &FS::ListBands, call->meta, ::pepiniere::feedback::v1::ListBandsRequest(),
+                            [held, done](const grpc::Status& bs, ::pepiniere::feedback::v1::ListBandsResponse& bands, int) {
+                              if (bs.ok()) MergeBands(bands, held.get());
+                              done(grpc::Status::OK, *held);
+                            });
+                });
     };
   };
   auto open_data = [&b, fetch, published](Format format, std::string type) -> RouteHandler {

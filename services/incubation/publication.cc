@@ -79,6 +79,7 @@ std::optional<v1::PublicStartup> PublicView(const v1::StartupDetails& d,
   if (!p.published()) return std::nullopt;
   v1::PublicStartup out;
   out.set_id(s.slug());
+  out.set_startup_id(s.id());
   out.set_name(s.name());
   out.set_incubator(s.incubator());
   out.set_phase(s.phase());

@@ -446,7 +446,7 @@ try {
   const before = (await page.locator('#feedback-summary').textContent()).trim();
 
   // --- Claire publishes it (mission and phases); a visitor without JavaScript finds it ---
-  for (const id of ['pub-published', 'pub-mission', 'pub-phases']) await page.locator(`label[for="${id}"]`).click();
+  for (const id of ['pub-published', 'pub-mission', 'pub-phases', 'pub-satisfaction']) await page.locator(`label[for="${id}"]`).click();
   await page.getByRole('button', { name: 'Enregistrer la publication' }).click();
   await page.locator('#publication-state').getByRole('link', { name: 'sa page publique' }).waitFor();
   const visitor = await (await browser.newContext({ locale: 'fr-FR', javaScriptEnabled: false })).newPage();
@@ -458,6 +458,8 @@ try {
   const seen = await visitor.locator('main').textContent();
   check(await visitor.locator('#mission').count() === 1 && seen.includes('Construction'), 'the public page, without JavaScript: mission and phases');
   check(seen.includes('Non disponible') && !seen.includes('Problème confirmé'), "what is not published is « non disponible », the committee's reasons nowhere");
+  check((await visitor.locator('#satisfaction').textContent()).includes("Pas encore assez d'avis pour une note : il en faut 100"),
+    "users' satisfaction, published: no score before 100 answers");
   // She follows the construction phase to its proof in the ledger, and checks it offline.
   await visitor.locator('.pep-phases li', { hasText: 'Construction' }).getByRole('link', { name: /^Preuve/ }).click();
   await eventually(visitor, async () => (await visitor.getByRole('heading', { name: 'Un fait public et sa preuve' }).count()) === 1,

@@ -9,6 +9,7 @@ const PARTS = [
   ['mission', 'Mission'], ['phases', 'Phases'], ['events', 'Comités (date, issue) et jalons (date, titre)'],
   ['team', 'Équipe (noms et rôles)'], ['sponsors', 'Sponsors'], ['links', 'Liens (service, code source, statistiques)'],
   ['thematiques', 'Thématiques'], ['origin_idea', "L'idée dont elle est issue"],
+  ['satisfaction', 'Satisfaction des usagers (une note dès 100 avis sur 12 mois)'],
 ];
 
 function publicationSection(s) {
