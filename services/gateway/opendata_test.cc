@@ -153,7 +153,7 @@ TEST(OpenData, NothingPrivateAndValidAgainstBetaGouvsDocument) {
 
 // Users' satisfaction on a public page: only when the policy says so, a score only past the
 // threshold, and « non disponible » where the service takes no answers yet.
-TEST(PublicPages, SatisfactionOnlyWhenPublishedAndPastTheThreshold) {
+TEST(PublicPages, SatisfactionAndOriginOnlyWhenPublishedAndPastTheThreshold) {
   nv1::PublicStartup s;
   s.set_id("equipe-voirie");
   s.set_name("Équipe voirie");
@@ -170,6 +170,18 @@ TEST(PublicPages, SatisfactionOnlyWhenPublishedAndPastTheThreshold) {
   EXPECT_NE(PublicStartupPage(s, "/assets", today).find("il en faut 100 sur 12 mois"), std::string::npos);
   s.clear_satisfaction_band();
   EXPECT_NE(PublicStartupPage(s, "/assets", today).find("ne recueille pas encore d'avis"), std::string::npos);
+  // The idea it came from: only with the policy, named only who agreed.
+  s.set_origin_title("Cantine sans papier");
+  s.set_origin_challenge("Défi LAB06 2026");
+  EXPECT_EQ(PublicStartupPage(s, "/assets", today).find("Cantine sans papier"), std::string::npos);
+  s.mutable_policy()->set_origin_idea(true);
+  std::string with = PublicStartupPage(s, "/assets", today);
+  EXPECT_NE(with.find("Issue de l'idée « Cantine sans papier », déposée le"), std::string::npos) << with;
+  const size_t at = with.find("<p id=\"origin\">");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_EQ(with.substr(at, with.find("</p>", at) - at).find(" par "), std::string::npos) << "nobody agreed: nobody named";
+  s.add_origin_credited("Camille Roux");
+  EXPECT_NE(PublicStartupPage(s, "/assets", today).find("au défi « Défi LAB06 2026 » par Camille Roux."), std::string::npos);
   nv1::ListPublicStartupsResponse list;
   s.set_satisfaction_band("BAND_RED");
   *list.add_startups() = s;

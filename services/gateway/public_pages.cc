@@ -172,6 +172,16 @@ std::string Satisfaction(const nv1::PublicStartup& s) {
                       "/10 sur les 12 derniers mois (", s.answers(), " avis).</p>");
 }
 
+// The agents' idea it came from, when the start-up publishes it: named only who agreed.
+std::string Origin(const nv1::PublicStartup& s) {
+  if (!s.policy().origin_idea() || s.origin_title().empty()) return kUnavailable;
+  return absl::StrCat("<p id=\"origin\">Issue de l'idée « ", H(s.origin_title()), " », déposée le ",
+                      Day(s.origin_submitted_at()), " au défi « ", H(s.origin_challenge()), " »",
+                      s.origin_credited().empty() ? std::string()
+                                                  : absl::StrCat(" par ", H(absl::StrJoin(s.origin_credited(), ", "))),
+                      ".</p>");
+}
+
 // « Preuve » after a fact attested on the ledger (nothing before its attestation is known).
 std::string ProofLink(const std::string& fact_id, const std::string& what) {
   if (fact_id.empty()) return "";
@@ -325,6 +335,7 @@ std::string PublicStartupPage(const nv1::PublicStartup& s, const std::string& as
                   p.thematiques() && s.thematiques_size() > 0
                       ? absl::StrCat("<p>", H(absl::StrJoin(s.thematiques(), ", ")), "</p>")
                       : kUnavailable,
+                  "<h2>L'idée d'origine</h2>", Origin(s),
                   "<h2>Satisfaction des usagers</h2>", Satisfaction(s), "<h2>Transparence</h2>");
   std::vector<std::string> links;
   if (p.links()) {

@@ -51,6 +51,9 @@ void Gateway::BuildIdeaFlowRoutes() {
   add("POST", "/v1/ideas/{idea_id}:answer-clarification", C | A, "Répondre à la demande de précision du jury",
       Body::kJson, iv1::AnswerClarificationRequest::descriptor(), iv1::Idea::descriptor(),
       Unary(b.ideas, ideas, &IS::AnswerClarification));
+  add("POST", "/v1/ideas/{idea_id}:public-credit", C | A,
+      "Accepter (ou non) que mon nom figure sur la page publique de la start-up issue de l'idée", Body::kJson,
+      iv1::SetPublicCreditRequest::descriptor(), iv1::Idea::descriptor(), Unary(b.ideas, ideas, &IS::SetPublicCredit));
 }
 
 }  // namespace pep::gateway

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "pepiniere/audit/v1/audit.grpc.pb.h"
 #include "pepiniere/feedback/v1/feedback.grpc.pb.h"
+#include "pepiniere/ideas/v1/ideas.grpc.pb.h"
 #include "pepiniere/incubation/v1/incubation.grpc.pb.h"
 #include "services/gateway/calls.h"
 #include "services/gateway/gateway.h"
@@ -158,6 +159,38 @@ void MergeBands(const ::pepiniere::feedback::v1::ListBandsResponse& bands, nv1::
   }
 }
 
+// Then, for start-ups that publish their origin, what pep-ideas shows of the idea (selected ideas
+// only; the names of the authors who agreed); without it the page says « non disponible ».
+void WithOrigins(Backends& b, ::pepiniere::ideas::v1::IdeaService::Stub* ideas, const CallPtr& call,
+                 std::shared_ptr<nv1::ListPublicStartupsResponse> list,
+                 std::function<void(const grpc::Status&, nv1::ListPublicStartupsResponse&)> done) {
+  ::pepiniere::ideas::v1::ListPublicOriginsRequest req;
+  for (const auto& s : list->startups()) {
+    if (s.policy().origin_idea() && !s.origin_idea_id().empty() && req.idea_ids_size() < 1000) {
+      req.add_idea_ids(s.origin_idea_id());
+    }
+  }
+  if (req.idea_ids().empty()) return done(grpc::Status::OK, *list);
+  using IS = class ::pepiniere::ideas::v1::IdeaService::Stub::async;
+  CallUnary(b.ideas, ideas, &IS::ListPublicOrigins, call->meta, std::move(req),
+            [list, done](const grpc::Status& s, ::pepiniere::ideas::v1::ListPublicOriginsResponse& got, int) {
+              if (s.ok()) {
+                std::map<std::string, const ::pepiniere::ideas::v1::PublicOrigin*> by;
+                for (const auto& o : got.origins()) by[o.idea_id()] = &o;
+                for (auto& st : *list->mutable_startups()) {
+                  if (!st.policy().origin_idea()) continue;
+                  auto it = by.find(st.origin_idea_id());
+                  if (it == by.end()) continue;
+                  st.set_origin_title(it->second->title());
+                  st.set_origin_challenge(it->second->challenge_title());
+                  *st.mutable_origin_submitted_at() = it->second->submitted_at();
+                  *st.mutable_origin_credited() = it->second->credited();
+                }
+              }
+              done(grpc::Status::OK, *list);
+            });
+}
+
 // A refusal on a public page, as a page (the document declares them text/html).
 HttpResponse HtmlError(int status, const std::string& body) {
   HttpResponse r;
@@ -181,18 +214,24 @@ void Gateway::BuildPublicRoutes() {
   // (without them, the pages say « non disponible »: the list is not held back for them).
   auto* fb = b.feedback_stub.get();
   using FS = class ::pepiniere::feedback::v1::FeedbackService::Stub::async;
-  auto fetch = [&b, inc, fb](CallPtr call) -> PublishedList::Fetch {
-    return [&b, inc, fb, call](std::function<void(const grpc::Status&, nv1::ListPublicStartupsResponse&)> done) {
+  auto* ideas = b.ideas_stub.get();
+  auto fetch = [&b, inc, fb, ideas](CallPtr call) -> PublishedList::Fetch {
+    return [&b, inc, fb, ideas, call](std::function<void(const grpc::Status&, nv1::ListPublicStartupsResponse&)> done) {
       CallUnary(b.incubation, inc, &NS::ListPublicStartups, call->meta, nv1::ListPublicStartupsRequest(),
-                [&b, fb, call, done](const grpc::Status& s, nv1::ListPublicStartupsResponse& list, int) {
+                [&b, fb, ideas, call, done](const grpc::Status& s, nv1::ListPublicStartupsResponse& list, int) {
                   const bool wanted = s.ok() && std::any_of(list.startups().begin(), list.startups().end(),
                                                             [](const auto& x) { return x.policy().satisfaction(); });
-                  if (!wanted) return done(s, list);
+                  if (!wanted) {
+                    if (!s.ok()) return done(s, list);
+                    return WithOrigins(b, ideas, call, std::make_shared<nv1::ListPublicStartupsResponse>(std::move(list)),
+                                       done);
+                  }
                   auto held = std::make_shared<nv1::ListPublicStartupsResponse>(std::move(list));
                   CallUnary(b.feedback, fb, &FS::ListBands, call->meta, ::pepiniere::feedback::v1::ListBandsRequest(),
-                            [held, done](const grpc::Status& bs, ::pepiniere::feedback::v1::ListBandsResponse& bands, int) {
+                            [&b, ideas, call, held, done](const grpc::Status& bs,
+                                                           ::pepiniere::feedback::v1::ListBandsResponse& bands, int) {
                               if (bs.ok()) MergeBands(bands, held.get());
-                              done(grpc::Status::OK, *held);
+                              WithOrigins(b, ideas, call, held, done);
                             });
                 });
     };

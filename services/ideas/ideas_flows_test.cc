@@ -315,5 +315,62 @@ TEST_P(IdeasOverGrpc, StagesHaveTheirReviewersAndDatesAndAClarificationStopsTheC
 
 PEP_ON_BOTH_ENGINES(IdeasOverGrpc);
 
+// Issue 30: who is named on the public page of the start-up an idea became is each author's own
+// choice; the gateway reads only selected ideas, and only the names of those who agreed.
+TEST_P(IdeasOverGrpc, OnlyAuthorsWhoAgreedAreNamedAndOnlySelectedIdeasAreShown) {
+  v1::Challenge c = OpenChallenge(v1::VISIBILITY_AGENTS);
+  v1::AssignJurorsRequest assign;
+  assign.set_challenge_id(c.id());
+  assign.add_juror_ids("juror-1");
+  ASSERT_TRUE(stub_->AssignJurors(As("coord", "coordinator").get(), assign, &c).ok());
+  const v1::Idea idea = Submit(c, "agent-camille", "Cantine sans papier");
+  const v1::Idea other = Submit(c, "agent-karim", "Bus scolaire en temps réel");
+  v1::ScoreIdeaRequest score;
+  score.set_idea_id(idea.id());
+  auto* k = score.add_scores();
+  k->set_criterion("impact");
+  k->set_score(4);
+  v1::Scorecard card;
+  ASSERT_TRUE(stub_->ScoreIdea(As("juror-1", "juror").get(), score, &card).ok());
+  auto origins = [&](std::vector<std::string> ids) {
+    v1::ListPublicOriginsRequest r;
+    for (auto& id : ids) r.add_idea_ids(id);
+    v1::ListPublicOriginsResponse out;
+    EXPECT_TRUE(stub_->ListPublicOrigins(As("public", "").get(), r, &out).ok());
+    return out;
+  };
+  EXPECT_EQ(origins({idea.id()}).origins_size(), 0) << "not selected: nothing";
+  for (auto d : {v1::IDEA_STATUS_SHORTLISTED, v1::IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION}) {
+    v1::DecideIdeaRequest r;
+    r.set_idea_id(idea.id());
+    r.set_decision(d);
+    r.set_rationale("Retenue par le jury");
+    v1::Idea out;
+    ASSERT_TRUE(stub_->DecideIdea(As("coord", "coordinator").get(), r, &out).ok());
+  }
+  auto o = origins({idea.id(), other.id(), "00000000-0000-7000-8000-000000000000"});
+  ASSERT_EQ(o.origins_size(), 1);
+  EXPECT_EQ(o.origins(0).title(), "Cantine sans papier");
+  EXPECT_EQ(o.origins(0).challenge_title(), c.title());
+  EXPECT_EQ(o.origins(0).credited_size(), 0) << "nobody agreed yet";
+  v1::SetPublicCreditRequest credit;
+  credit.set_idea_id(idea.id());
+  credit.set_consent(true);
+  v1::Idea got;
+  EXPECT_EQ(stub_->SetPublicCredit(As("agent-karim", "agent").get(), credit, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED) << "not an author";
+  ASSERT_TRUE(stub_->SetPublicCredit(As("agent-camille", "agent").get(), credit, &got).ok());
+  EXPECT_EQ(got.public_credit_size(), 1);
+  ASSERT_EQ(origins({idea.id()}).origins(0).credited_size(), 1);
+  EXPECT_EQ(origins({idea.id()}).origins(0).credited(0), idea.author_name());
+  v1::GetIdeaRequest get;
+  get.set_idea_id(idea.id());
+  ASSERT_TRUE(stub_->GetIdea(As("agent-karim", "agent").get(), get, &got).ok());
+  EXPECT_EQ(got.public_credit_size(), 0) << "whose consent it is stays the authors'";
+  credit.set_consent(false);
+  ASSERT_TRUE(stub_->SetPublicCredit(As("agent-camille", "agent").get(), credit, &got).ok());
+  EXPECT_EQ(origins({idea.id()}).origins(0).credited_size(), 0) << "taken back";
+}
+
 }  // namespace
 }  // namespace pep::ideas

@@ -124,6 +124,10 @@ class IdeasService final : public v1::IdeaService::Service {
                                     v1::Idea*) override;
   grpc::Status AnswerClarification(grpc::ServerContext*, const v1::AnswerClarificationRequest*,
                                    v1::Idea*) override;
+  // ideas_public.cc (issue 30)
+  grpc::Status SetPublicCredit(grpc::ServerContext*, const v1::SetPublicCreditRequest*, v1::Idea*) override;
+  grpc::Status ListPublicOrigins(grpc::ServerContext*, const v1::ListPublicOriginsRequest*,
+                                 v1::ListPublicOriginsResponse*) override;
 
   // Publishes together the decisions of each challenge whose announcement time has come;
   // returns how many (main() calls it every second; tests with their clock).

@@ -110,6 +110,7 @@ inline void ShowTo(const auth::Principal& p, const v1::Challenge& c, v1::Idea* i
     idea->clear_pending_decisions();
     return;
   }
+  idea->clear_public_credit();  // whose name the public page may show is the authors' affair
   if (IsReviewerOf(p, c)) {
     if (c.blind_review() && UnderReview(*idea)) ClearAuthor(idea);
     return;

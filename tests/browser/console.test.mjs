@@ -446,7 +446,7 @@ try {
   const before = (await page.locator('#feedback-summary').textContent()).trim();
 
   // --- Claire publishes it (mission and phases); a visitor without JavaScript finds it ---
-  for (const id of ['pub-published', 'pub-mission', 'pub-phases', 'pub-satisfaction']) await page.locator(`label[for="${id}"]`).click();
+  for (const id of ['pub-published', 'pub-mission', 'pub-phases', 'pub-satisfaction', 'pub-origin_idea']) await page.locator(`label[for="${id}"]`).click();
   await page.getByRole('button', { name: 'Enregistrer la publication' }).click();
   await page.locator('#publication-state').getByRole('link', { name: 'sa page publique' }).waitFor();
   const visitor = await (await browser.newContext({ locale: 'fr-FR', javaScriptEnabled: false })).newPage();
@@ -460,6 +460,15 @@ try {
   check(seen.includes('Non disponible') && !seen.includes('Problème confirmé'), "what is not published is « non disponible », the committee's reasons nowhere");
   check((await visitor.locator('#satisfaction').textContent()).includes("Pas encore assez d'avis pour une note : il en faut 100"),
     "users' satisfaction, published: no score before 100 answers");
+  // The idea it came from: Camille is named only once she agrees, on her idea's page.
+  check((await visitor.locator('#origin').textContent()).includes("Issue de l'idée « Dossier unique »")
+    && !(await visitor.locator('#origin').textContent()).includes('Camille'), 'the originating idea, its author not named without her consent');
+  await camille.goto(URL + '/mes-idees');
+  await camille.getByRole('row', { name: /Dossier unique/ }).getByRole('link', { name: 'Dossier unique' }).click();
+  await camille.getByRole('button', { name: 'Accepter que mon nom y figure' }).click();
+  await camille.locator('#credit-state', { hasText: 'Votre nom y figure' }).waitFor();
+  await eventually(visitor, async () => (await visitor.locator('#origin').textContent()).includes('par Camille Roux'),
+    'her name on the public page once she agreed', 10);
   // She follows the construction phase to its proof in the ledger, and checks it offline.
   await visitor.locator('.pep-phases li', { hasText: 'Construction' }).getByRole('link', { name: /^Preuve/ }).click();
   await eventually(visitor, async () => (await visitor.getByRole('heading', { name: 'Un fait public et sa preuve' }).count()) === 1,

@@ -183,6 +183,9 @@ std::vector<Row> Table(World& w) {
          return Request{absl::StrCat("/v1/ideas/", w.QuestionedIdea(), ":answer-clarification"),
                         R"({"answer":"Tous ceux du haut pays"})"};
        }},
+      {"POST", "/v1/ideas/{idea}:public-credit", "A", 200, [&w](char) {
+         return Request{absl::StrCat("/v1/ideas/", w.Idea(), ":public-credit"), R"({"consent":true})"};
+       }},
       {"POST", "/v1/ideas/{idea}:decide", "C", 200, [&w](char) {
          return Request{absl::StrCat("/v1/ideas/", w.ScoredIdea(), ":decide"),
                         R"({"decision":"IDEA_STATUS_SHORTLISTED","rationale":"prometteuse"})"};

@@ -16,10 +16,28 @@ function coauthorsSection(i) {
   return `<section class="fr-mt-4w" aria-labelledby="coauthors-title"><h2 id="coauthors-title">Co-auteur·es</h2>
     <p>${(i.coauthors || []).length ? `Avec vous : ${(i.coauthors || []).map((c) => esc(c.name)).join(', ')}.` : 'Aucun·e co-auteur·e pour le moment.'}</p>
     <button type="button" id="invite" class="fr-btn fr-btn--secondary fr-btn--sm">Inviter un·e collègue</button>
-    <div id="invitation" class="fr-mt-2w"></div></section>`;
+    <div id="invitation" class="fr-mt-2w"></div>${creditSection(i)}</section>`;
 }
 
+// Retenue pour une start-up: each author says whether their name may appear on its public page.
+function creditSection(i) {
+  if (i.status !== 'IDEA_STATUS_SELECTED_FOR_EXPERIMENTATION') return '';
+  const agreed = (i.public_credit || []).includes(me.actor);
+  return `<h3 class="fr-h6 fr-mt-3w">Sur la page publique de la start-up</h3>
+    <p id="credit-state">${agreed ? 'Votre nom y figure, avec l’idée.' : 'L’idée peut y figurer (si l’incubateur la publie) ; votre nom, seulement si vous l’acceptez.'}</p>
+    <button type="button" id="credit" class="fr-btn fr-btn--secondary fr-btn--sm" data-consent="${agreed ? 'false' : 'true'}">${agreed ? 'Retirer mon nom' : 'Accepter que mon nom y figure'}</button>`;
+}
+
+
 function wireCoauthors(i) {
+  document.getElementById('credit')?.addEventListener('click', async (ev) => {
+    try {
+      const consent = ev.currentTarget.dataset.consent === 'true';
+      await api('POST', `/v1/ideas/${encodeURIComponent(i.id)}:public-credit`, { consent });
+      toast(consent ? 'Votre nom figurera sur la page publique de la start-up.' : 'Votre nom ne figurera plus sur la page publique.');
+      go(`/idees/${encodeURIComponent(i.id)}`);
+    } catch (e) { toast('Erreur : ' + e.message, true); }
+  });
   document.getElementById('invite')?.addEventListener('click', async () => {
     try {
       const r = await api('POST', `/v1/ideas/${encodeURIComponent(i.id)}/coauthor-invitations`);

@@ -8,7 +8,7 @@ import { date, esc, field, onSubmit, submit, toast } from './ui.js';
 const PARTS = [
   ['mission', 'Mission'], ['phases', 'Phases'], ['events', 'Comités (date, issue) et jalons (date, titre)'],
   ['team', 'Équipe (noms et rôles)'], ['sponsors', 'Sponsors'], ['links', 'Liens (service, code source, statistiques)'],
-  ['thematiques', 'Thématiques'], ['origin_idea', "L'idée dont elle est issue"],
+  ['thematiques', 'Thématiques'], ['origin_idea', "L'idée dont elle est issue (ses auteurs nommés s'ils l'acceptent)"],
   ['satisfaction', 'Satisfaction des usagers (une note dès 100 avis sur 12 mois)'],
 ];
 
