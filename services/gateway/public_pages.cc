@@ -172,6 +172,19 @@ std::string Satisfaction(const nv1::PublicStartup& s) {
                       "/10 sur les 12 derniers mois (", s.answers(), " avis).</p>");
 }
 
+// The indicators the team keeps in its fiche (« usagers accompagnés : 1 200 familles »).
+std::string Indicators(const nv1::PublicStartup& s) {
+  if (!s.policy().kpis() || s.kpis_size() == 0) return kUnavailable;
+  std::string out = "<ul id=\"kpis\">";
+  for (const auto& k : s.kpis()) {
+    std::string v = absl::StrFormat("%.15g", k.value());
+    absl::StrReplaceAll({{".", ","}}, &v);
+    absl::StrAppend(&out, "<li>", H(k.name()), " : <strong>", H(v), "</strong>", k.unit().empty() ? "" : " ", H(k.unit()),
+                    "</li>");
+  }
+  return out + "</ul>";
+}
+
 // The agents' idea it came from, when the start-up publishes it: named only who agreed.
 std::string Origin(const nv1::PublicStartup& s) {
   if (!s.policy().origin_idea() || s.origin_title().empty()) return kUnavailable;
@@ -335,7 +348,7 @@ std::string PublicStartupPage(const nv1::PublicStartup& s, const std::string& as
                   p.thematiques() && s.thematiques_size() > 0
                       ? absl::StrCat("<p>", H(absl::StrJoin(s.thematiques(), ", ")), "</p>")
                       : kUnavailable,
-                  "<h2>L'idée d'origine</h2>", Origin(s),
+                  "<h2>Indicateurs</h2>", Indicators(s), "<h2>L'idée d'origine</h2>", Origin(s),
                   "<h2>Satisfaction des usagers</h2>", Satisfaction(s), "<h2>Transparence</h2>");
   std::vector<std::string> links;
   if (p.links()) {

@@ -152,6 +152,24 @@ absl::Status Text(const std::string& field, const std::string& v, int min, int m
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status ValidateKpi(const std::string& field, const v1::Kpi& k) {
+  PEP_RETURN_IF_ERROR(Text(field + ".name", k.name(), 1, 80));
+  PEP_RETURN_IF_ERROR(Text(field + ".unit", k.unit(), 0, 40));
+  for (const auto& [name, text] : {std::pair<const char*, const std::string*>{".name", &k.name()}, {".unit", &k.unit()}}) {
+    for (unsigned char c : *text) {
+      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+        return FieldError(field + name, "must not contain control characters");
+      }
+    }
+  }
+  if (!std::isfinite(k.value())) return FieldError(field + ".value", "must be a finite number");
+  return absl::OkStatus();
+}
+
+namespace {
+
 absl::Status Url(const std::string& field, const std::string& v) {
   if (v.empty()) return absl::OkStatus();
   if (v.rfind("https://", 0) != 0 && v.rfind("http://", 0) != 0) {
@@ -259,13 +277,7 @@ absl::Status ValidateMilestone(const v1::PushMilestoneRequest& r, absl::Time now
     return FieldError("kpis", "a KPI milestone needs at least one value");
   }
   if (r.kpis_size() > 20) return FieldError("kpis", "at most 20 values");
-  for (int i = 0; i < r.kpis_size(); ++i) {
-    PEP_RETURN_IF_ERROR(Text(absl::StrCat("kpis[", i, "].name"), r.kpis(i).name(), 1, 80));
-    PEP_RETURN_IF_ERROR(Text(absl::StrCat("kpis[", i, "].unit"), r.kpis(i).unit(), 0, 40));
-    if (!std::isfinite(r.kpis(i).value())) {
-      return FieldError(absl::StrCat("kpis[", i, "].value"), "must be a finite number");
-    }
-  }
+  for (int i = 0; i < r.kpis_size(); ++i) PEP_RETURN_IF_ERROR(ValidateKpi(absl::StrCat("kpis[", i, "]"), r.kpis(i)));
   if (r.links_size() > 20) return FieldError("links", "at most 20 links");
   for (int i = 0; i < r.links_size(); ++i) {
     PEP_RETURN_IF_ERROR(Url(absl::StrCat("links[", i, "]"), r.links(i)));

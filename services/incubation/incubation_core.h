@@ -54,6 +54,10 @@ bool IsValidSlug(std::string_view slug);
 // ASCII letters of either case, digits, '-', '_' and '.', at most 100. New start-ups' slugs stay
 // lower-case (IsValidSlug); the public URL uses either as it is.
 bool IsValidImportedId(std::string_view id);
+
+// An indicator (a milestone's, or the fiche's public ones): named 1-80 characters, unit at most
+// 40, neither with control characters, a finite value. `field` is its path ("kpis[0]").
+absl::Status ValidateKpi(const std::string& field, const v1::Kpi& k);
 // Deterministic bytes of a milestone push without its idempotency key: same key + same
 // fingerprint = a retry; same key + other fingerprint = ALREADY_EXISTS.
 std::string MilestoneFingerprint(const v1::PushMilestoneRequest& r);

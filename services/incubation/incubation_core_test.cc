@@ -1,5 +1,7 @@
 // Lifecycle rules of pep-incubation: every phase transition, the committee gate, effective
 // dates, staleness with an injected time, validation, and the import normaliser rule by rule.
+#include <limits>
+
 #include "services/incubation/incubation_core.h"
 
 #include <set>
@@ -384,6 +386,19 @@ TEST(Stats, MedianAndP90OfCompletedPeriods) {
   EXPECT_EQ(st.transitions_per_year(1).year(), 2025);
   // Both older start-ups have had no milestone for 6 months.
   EXPECT_EQ(st.overdue(), 2);
+}
+
+// An indicator is public text (a milestone's, the fiche's): no control characters in it.
+TEST(Kpi, NamedFiniteAndWithoutControlCharacters) {
+  v1::Kpi k;
+  k.set_name("Familles accompagnées");
+  k.set_value(100);
+  EXPECT_TRUE(ValidateKpi("kpis[0]", k).ok());
+  k.set_unit(std::string("famil\x0fles"));
+  EXPECT_EQ(ValidateKpi("kpis[0]", k).message(), "kpis[0].unit: must not contain control characters");
+  k.set_unit("familles");
+  k.set_value(std::numeric_limits<double>::infinity());
+  EXPECT_EQ(ValidateKpi("kpis[2]", k).message(), "kpis[2].value: must be a finite number");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // once or waits for a coordinator, who approves or rejects it with a reason. Every change is on
 // the ledger with who made it: FicheEditProposed / FicheEditDecided, and the StartupUpdated that
 // applies it, whose actor is the proposer (live) or the approving coordinator.
+
 #include "absl/strings/str_join.h"
 #include "common/proto_time.h"
 #include "common/status.h"
@@ -28,14 +29,23 @@ bool HasControl(const std::string& s) {
   return false;
 }
 
+// « usagers = 1200 familles; … », as StartupUpdated records a change.
+std::string KpisText(const google::protobuf::RepeatedPtrField<v1::Kpi>& kpis) {
+  std::vector<std::string> out;
+  for (const auto& k : kpis) out.push_back(absl::StrCat(k.name(), " = ", k.value(), k.unit().empty() ? "" : " ", k.unit()));
+  return absl::StrJoin(out, "; ");
+}
+
 // The fields are those of UpdateStartup, checked by its rules (ValidateUpdate), plus what its
 // document says of a fiche: no control characters, and something to change.
 absl::Status ValidateFiche(const v1::ProposeFicheEditRequest& r) {
   if (r.startup_id().empty()) return FieldError("startup_id", "is required");
   const bool links = !r.links().product().empty() || !r.links().repository().empty() || !r.links().stats().empty();
-  if (r.mission().empty() && !links && r.tags_size() == 0) {
-    return FieldError("mission", "nothing to change: give a mission, links or thematiques");
+  if (r.mission().empty() && !links && r.tags_size() == 0 && r.kpis_size() == 0) {
+    return FieldError("mission", "nothing to change: give a mission, links, thematiques or indicators");
   }
+  if (r.kpis_size() > 10) return FieldError("kpis", "at most 10 indicators");
+  for (int i = 0; i < r.kpis_size(); ++i) PEP_RETURN_IF_ERROR(ValidateKpi(absl::StrCat("kpis[", i, "]"), r.kpis(i)));
   v1::UpdateStartupRequest same;
   same.set_mission(r.mission());
   *same.mutable_links() = r.links();
@@ -58,6 +68,9 @@ static absl::Status ApplyFiche(IncubationTx& tx, v1::Startup& st, const v1::Fich
   if (e.has_links() && Change(&ev, "links", LinksText(st.links()), LinksText(e.links()))) *st.mutable_links() = e.links();
   if (e.tags_size() > 0 && Change(&ev, "tags", absl::StrJoin(st.tags(), ","), absl::StrJoin(e.tags(), ","))) {
     *st.mutable_tags() = e.tags();
+  }
+  if (e.kpis_size() > 0 && Change(&ev, "kpis", KpisText(st.public_kpis()), KpisText(e.kpis()))) {
+    *st.mutable_public_kpis() = e.kpis();
   }
   if (ev.changes_size() == 0) return absl::OkStatus();
   st.set_version(st.version() + 1);
@@ -82,6 +95,7 @@ grpc::Status IncubationService::ProposeFicheEdit(grpc::ServerContext* ctx, const
     e.set_mission(req->mission());
     if (req->has_links()) *e.mutable_links() = req->links();
     *e.mutable_tags() = req->tags();
+    *e.mutable_kpis() = req->kpis();
     e.set_proposed_by(p->id);
     *e.mutable_proposed_at() = ToTimestamp(now);
     const bool live = !options_.fiche_edits_reviewed || p->HasRole("coordinator");

@@ -341,6 +341,21 @@ TEST_P(ServiceTest, TheTeamKeepsItsFicheAfterACoordinatorsReviewOrAtOnce) {
   EXPECT_EQ(std::count(types.begin(), types.end(), "pepiniere.incubation.v1.FicheEditProposed"), 2);
   EXPECT_EQ(std::count(types.begin(), types.end(), "pepiniere.incubation.v1.FicheEditDecided"), 1);
   EXPECT_EQ(std::count(types.begin(), types.end(), "pepiniere.incubation.v1.StartupUpdated"), 2);
+  // The public indicators are the team's too: the whole list, each named.
+  v1::ProposeFicheEditRequest kpis;
+  kpis.set_startup_id(a.id());
+  auto* k = kpis.add_kpis();
+  k->set_name("");
+  k->set_value(120);
+  EXPECT_EQ(live.ProposeFicheEdit(As("lea", "product_team", "startup:" + a.id()).get(), &kpis, &e).error_message(),
+            "kpis[0].name: is required (1-80 characters)");
+  k->set_name("Familles inscrites en ligne");
+  k->set_unit("familles");
+  ASSERT_TRUE(live.ProposeFicheEdit(As("lea", "product_team", "startup:" + a.id()).get(), &kpis, &e).ok());
+  ASSERT_TRUE(svc_.GetStartup(As("coord", "coordinator").get(), &gr, &det).ok());
+  ASSERT_EQ(det.startup().public_kpis_size(), 1);
+  EXPECT_EQ(det.startup().public_kpis(0).value(), 120);
+  EXPECT_EQ(det.startup().mission(), "Inscrire à la cantine, sans papier") << "what the edit does not name stays";
 }
 
 TEST_P(ServiceTest, ScopedCallerReachesOnlyItsStartup) {

@@ -151,6 +151,7 @@ std::optional<v1::PublicStartup> PublicView(const v1::StartupDetails& d,
   if (p.links()) *out.mutable_links() = s.links();
   if (p.thematiques()) *out.mutable_thematiques() = s.tags();
   if (p.origin_idea()) out.set_origin_idea_id(s.origin_idea_id());
+  if (p.kpis()) *out.mutable_kpis() = s.public_kpis();
   return out;
 }
 

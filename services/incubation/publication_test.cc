@@ -28,6 +28,9 @@ v1::StartupDetails Generated(int n) {
   s.mutable_links()->set_product("https://LINK-" + k + ".example.fr");
   s.add_tags("THEME-" + k);
   s.set_origin_idea_id("IDEA-" + k);
+  auto* kpi = s.add_public_kpis();
+  kpi->set_name("KPI-" + k);
+  kpi->set_unit("familles");
   auto* ph = s.add_phases();
   ph->set_phase(v1::PHASE_INVESTIGATION);
   ph->mutable_start()->set_seconds(1700000000 + n);
@@ -66,6 +69,7 @@ TEST(Publication, APrivatePartNeverAppearsAndAPublicOneDoes) {
     p.set_links(coin());
     p.set_thematiques(coin());
     p.set_origin_idea(coin());
+    p.set_kpis(coin());
     p.set_changed_by("COORDINATOR-" + std::to_string(n));
     std::vector<PublicFact> facts;  // what goes on the ledger for anyone to read
     auto view = PublicView(d, nullptr, &facts);
@@ -86,6 +90,7 @@ TEST(Publication, APrivatePartNeverAppearsAndAPublicOneDoes) {
     EXPECT_EQ(shown("LINK"), p.links()) << json;
     EXPECT_EQ(shown("THEME"), p.thematiques()) << json;
     EXPECT_EQ(shown("IDEA"), p.origin_idea()) << json;
+    EXPECT_EQ(shown("KPI"), p.kpis()) << json;
     EXPECT_EQ(shown("TEAMNAME"), p.team()) << json;
     EXPECT_EQ(shown("TEAMROLE"), p.team()) << json;
     EXPECT_EQ(shown("MILESTONE"), p.events()) << json;
@@ -100,7 +105,7 @@ TEST(Publication, APrivatePartNeverAppearsAndAPublicOneDoes) {
     for (const PublicFact& f : facts) absl::StrAppend(&fact_bytes, f.key, f.fact.SerializeAsString());
     for (const char* never : {"PHASECOMMENT", "DECISIONID", "MEMBERID", "TEAMEMAIL", "RATIONALE", "PARTICIPANT",
                               "MSDESCRIPTION", "PUSHER", "COORDINATOR", "MISSION", "SPONSOR", "LINK", "THEME",
-                              "IDEA", "TEAMNAME", "TEAMROLE"}) {
+                              "IDEA", "TEAMNAME", "TEAMROLE", "KPI"}) {
       EXPECT_FALSE(absl::StrContains(fact_bytes, absl::StrCat(never, "-", k))) << never;
     }
     EXPECT_EQ(absl::StrContains(fact_bytes, "MILESTONE-" + k), p.events());

@@ -446,7 +446,7 @@ try {
   const before = (await page.locator('#feedback-summary').textContent()).trim();
 
   // --- Claire publishes it (mission and phases); a visitor without JavaScript finds it ---
-  for (const id of ['pub-published', 'pub-mission', 'pub-phases', 'pub-satisfaction', 'pub-origin_idea']) await page.locator(`label[for="${id}"]`).click();
+  for (const id of ['pub-published', 'pub-mission', 'pub-phases', 'pub-satisfaction', 'pub-origin_idea', 'pub-kpis']) await page.locator(`label[for="${id}"]`).click();
   await page.getByRole('button', { name: 'Enregistrer la publication' }).click();
   await page.locator('#publication-state').getByRole('link', { name: 'sa page publique' }).waitFor();
   const visitor = await (await browser.newContext({ locale: 'fr-FR', javaScriptEnabled: false })).newPage();
@@ -511,6 +511,8 @@ try {
   await snap(lea, 'startup-jalon');
   // She keeps the fiche: a new mission, proposed; Claire accepts it; the public page has it.
   await lea.getByLabel('Mission').fill('Un seul dossier en ligne pour toutes les aides du Département');
+  await lea.getByLabel('Indicateur 1', { exact: false }).first().fill('Familles accompagnées');
+  await lea.getByLabel('Valeur de l’indicateur 1').fill('100');
   await lea.getByRole('button', { name: 'Proposer la modification' }).click();
   await lea.locator('#fiche-edits', { hasText: 'en attente de relecture' }).waitFor();
   check(!(await visitor.reload(), await visitor.locator('main').textContent()).includes('Un seul dossier'),
@@ -520,6 +522,7 @@ try {
   await page.locator('#fiche-edits', { hasText: 'acceptée' }).waitFor();
   await visitor.reload();
   check((await visitor.locator('#mission').textContent()).includes('Un seul dossier en ligne'), 'accepted, the public page has it');
+  check((await visitor.locator('#kpis').textContent()).includes('Familles accompagnées : 100'), 'and the indicator the team keeps');
 
   // --- Léa places the « Je donne mon avis » button; the public comes by it and gives feedback ---
   await lea.getByLabel(/Où le bouton sera-t-il placé/).fill('Page de confirmation du dossier');

@@ -10,6 +10,7 @@ const PARTS = [
   ['team', 'Équipe (noms et rôles)'], ['sponsors', 'Sponsors'], ['links', 'Liens (service, code source, statistiques)'],
   ['thematiques', 'Thématiques'], ['origin_idea', "L'idée dont elle est issue (ses auteurs nommés s'ils l'acceptent)"],
   ['satisfaction', 'Satisfaction des usagers (une note dès 100 avis sur 12 mois)'],
+  ['kpis', "Indicateurs publics (tenus par l'équipe dans sa fiche)"],
 ];
 
 function publicationSection(s) {
@@ -65,6 +66,11 @@ function ficheSection(s, edits) {
       ${field('f-repository', 'Code source', { name: 'repository', type: 'url', value: l.repository || '' })}
       ${field('f-stats', "Statistiques d'usage", { name: 'stats', type: 'url', value: l.stats || '' })}
       ${field('f-tags', 'Thématiques (séparées par des virgules)', { name: 'tags', value: (s.tags || []).join(', ') })}
+      <fieldset class="fr-fieldset" id="f-kpis"><legend class="fr-fieldset__legend">Indicateurs publics (jusqu’à trois ici ; vides : inchangés)</legend>
+        ${[0, 1, 2].map((n) => { const k = (s.public_kpis || [])[n] || {}; return `<div class="fr-fieldset__element">
+          ${field(`f-kpi-name-${n}`, `Indicateur ${n + 1}`, { name: `kpi_name_${n}`, value: k.name || '', hint: n === 0 ? 'Par exemple : familles accompagnées' : '' })}
+          ${field(`f-kpi-value-${n}`, `Valeur de l’indicateur ${n + 1}`, { name: `kpi_value_${n}`, type: 'number', value: k.value ?? '', attrs: 'step="any"' })}
+          ${field(`f-kpi-unit-${n}`, `Unité de l’indicateur ${n + 1} (facultatif)`, { name: `kpi_unit_${n}`, value: k.unit || '' })}</div>`; }).join('')}</fieldset>
       ${submit('Proposer la modification')}</form>`;
 }
 
@@ -74,6 +80,9 @@ function wireFiche(s) {
   onSubmit(form, async (f) => {
     const body = { mission: f.get('mission') || '', links: { product: f.get('product') || '', repository: f.get('repository') || '', stats: f.get('stats') || '' },
       tags: String(f.get('tags') || '').split(',').map((t) => t.trim()).filter(Boolean) };
+    const kpis = [0, 1, 2].filter((n) => String(f.get(`kpi_name_${n}`) || '').trim())
+      .map((n) => ({ name: String(f.get(`kpi_name_${n}`)).trim(), value: Number(f.get(`kpi_value_${n}`) || 0), unit: String(f.get(`kpi_unit_${n}`) || '').trim() }));
+    if (kpis.length) body.kpis = kpis;
     const e = await api('POST', `/v1/startups/${encodeURIComponent(s.id)}/fiche-edits`, body);
     toast(e.status === 'FICHE_EDIT_STATUS_PENDING' ? 'Modification proposée : la coordination la relit avant sa mise en ligne' : 'Fiche mise à jour');
     render();
