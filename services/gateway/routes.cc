@@ -267,10 +267,10 @@ void Gateway::BuildRoutes() {
       &b.incubation,
       Unary(b.incubation, inc, &NS::PushMilestone,
             UnaryOptions<nv1::PushMilestoneRequest, nv1::Milestone>{.ok_status = 201}));
-  add("POST", "/v1/startups/{startup_id}/team", C, "Ajouter un membre à l'équipe", Body::kJson,
+  add("POST", "/v1/startups/{startup_id}/team", C | T, "Ajouter un membre à l'équipe (l'équipe elle-même, ou la coordination)", Body::kJson,
       nv1::AddTeamMemberRequest::descriptor(), nv1::Startup::descriptor(), &b.incubation,
       Unary(b.incubation, inc, &NS::AddTeamMember));
-  add("DELETE", "/v1/startups/{startup_id}/team/{member_id}", C, "Retirer un membre de l'équipe",
+  add("DELETE", "/v1/startups/{startup_id}/team/{member_id}", C | T, "Retirer un membre de l'équipe (l'équipe elle-même, ou la coordination)",
       Body::kNone, nv1::RemoveTeamMemberRequest::descriptor(), nv1::Startup::descriptor(),
       &b.incubation, Unary(b.incubation, inc, &NS::RemoveTeamMember));
   add("POST", "/v1/imports/portfolio", C,

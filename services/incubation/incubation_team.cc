@@ -12,6 +12,7 @@
 
 namespace pep::incubation {
 
+using internal::CheckScope;
 using internal::RequireCoordinator;
 
 grpc::Status IncubationService::FindTeamMemberships(grpc::ServerContext* ctx,
@@ -40,13 +41,13 @@ grpc::Status IncubationService::AddTeamMember(grpc::ServerContext* ctx,
                                               v1::Startup* out) {
   auto p = Caller(ctx);
   PEP_GRPC_RETURN_IF_ERROR(p.status());
-  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "changing a team"));
   PEP_GRPC_RETURN_IF_ERROR(ValidateTeamMember(*req));
   v1::Startup st;
   PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IncubationTx& tx) -> absl::Status {
     auto got = tx.GetStartup(req->startup_id());
     if (!got.ok()) return got.status();
     st = std::move(*got);
+    PEP_RETURN_IF_ERROR(CheckScope(*p, st.id()));  // its own team keeps it (issue 30), or a coordinator
     const absl::Time now = tx.Now();
     v1::TeamMember* mem = st.add_team();
     mem->set_id(NewUuidV7(now));
@@ -79,12 +80,12 @@ grpc::Status IncubationService::RemoveTeamMember(grpc::ServerContext* ctx,
                                                  v1::Startup* out) {
   auto p = Caller(ctx);
   PEP_GRPC_RETURN_IF_ERROR(p.status());
-  PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "changing a team"));
   v1::Startup st;
   PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IncubationTx& tx) -> absl::Status {
     auto got = tx.GetStartup(req->startup_id());
     if (!got.ok()) return got.status();
     st = std::move(*got);
+    PEP_RETURN_IF_ERROR(CheckScope(*p, st.id()));
     v1::TeamMember* mem = nullptr;
     for (auto& m : *st.mutable_team()) {
       if (m.id() == req->member_id()) mem = &m;

@@ -515,6 +515,11 @@ try {
   await lea.getByLabel('Valeur de l’indicateur 1').fill('100');
   await lea.getByRole('button', { name: 'Proposer la modification' }).click();
   await lea.locator('#fiche-edits', { hasText: 'en attente de relecture' }).waitFor();
+  // She keeps the team too: a designer joins.
+  await lea.getByLabel('Nom du nouveau membre').fill('Sam Petit');
+  await lea.getByLabel(/^Rôle/).fill('designer');
+  await lea.getByRole('button', { name: 'Ajouter à l’équipe' }).click();
+  await lea.locator('#team-members', { hasText: 'Sam Petit — designer' }).waitFor();
   check(!(await visitor.reload(), await visitor.locator('main').textContent()).includes('Un seul dossier'),
     'not public before the review');
   await page.goto(startupUrl);

@@ -212,9 +212,9 @@ std::vector<Row> Table(World& w) {
                         absl::StrCat(R"({"title":"Jalon","kind":"MILESTONE_KIND_TEAM","idempotency_key":"k)",
                                      w.Unique(), R"(","date":")", FormatRfc3339(absl::Now()), R"("})")};
        }},
-      {"POST", "/v1/startups/{startup}/team", "C", 200,
+      {"POST", "/v1/startups/{startup}/team", "CT", 200,
        fixed("/v1/startups/{startup}/team", R"({"name":"Sam","role":"designer"})")},
-      {"DELETE", "/v1/startups/{startup}/team/{member}", "C", 200, [&w](char) {
+      {"DELETE", "/v1/startups/{startup}/team/{member}", "CT", 200, [&w](char) {
          return Request{w.Fill(absl::StrCat("/v1/startups/{startup}/team/", w.Member())), ""};
        }},
       {"POST", "/v1/imports/portfolio", "C", 200, [&w](char) {

@@ -71,10 +71,47 @@ function ficheSection(s, edits) {
           ${field(`f-kpi-name-${n}`, `Indicateur ${n + 1}`, { name: `kpi_name_${n}`, value: k.name || '', hint: n === 0 ? 'Par exemple : familles accompagnées' : '' })}
           ${field(`f-kpi-value-${n}`, `Valeur de l’indicateur ${n + 1}`, { name: `kpi_value_${n}`, type: 'number', value: k.value ?? '', attrs: 'step="any"' })}
           ${field(`f-kpi-unit-${n}`, `Unité de l’indicateur ${n + 1} (facultatif)`, { name: `kpi_unit_${n}`, value: k.unit || '' })}</div>`; }).join('')}</fieldset>
-      ${submit('Proposer la modification')}</form>`;
+      ${submit('Proposer la modification')}</form>
+    ${teamSection(s)}`;
+}
+
+// The team, kept by the team itself (or a coordinator): who is on it, who joins, who leaves.
+function teamSection(s) {
+  if (!mayEdit(s)) return '';
+  const current = (s.team || []).filter((m) => !m.end);
+  return `<h3 class="fr-h6 fr-mt-3w" id="team-title">L’équipe</h3>
+    <ul id="team-members">${current.map((m) => `<li>${esc(m.name)} — ${esc(m.role)}
+      <button type="button" class="fr-btn fr-btn--sm fr-btn--tertiary fr-ml-1w" data-leave="${esc(m.id)}">Retirer ${esc(m.name)}</button></li>`).join('') || '<li>Personne pour l’instant.</li>'}</ul>
+    <form id="team-add" class="pep-form">
+      ${field('t-name', 'Nom du nouveau membre', { name: 'name', required: true })}
+      ${field('t-role', 'Rôle', { name: 'role', required: true, hint: 'Par exemple : développeuse, intrapreneur, designer' })}
+      ${field('t-email', 'Courriel professionnel (facultatif : à sa première connexion, il rejoint l’équipe dans la console)', { name: 'email', type: 'email' })}
+      ${submit('Ajouter à l’équipe')}</form>`;
+}
+
+function wireTeam(s) {
+  const form = document.getElementById('team-add');
+  if (!form) return;
+  onSubmit(form, async (f) => {
+    const body = { name: f.get('name'), role: f.get('role') };
+    if (f.get('email')) body.email = f.get('email');
+    await api('POST', `/v1/startups/${encodeURIComponent(s.id)}/team`, body);
+    toast('Membre ajouté à l’équipe');
+    render();
+  });
+  for (const b of document.querySelectorAll('[data-leave]')) {
+    b.addEventListener('click', async () => {
+      try {
+        await api('DELETE', `/v1/startups/${encodeURIComponent(s.id)}/team/${encodeURIComponent(b.dataset.leave)}`);
+        toast('Membre retiré de l’équipe');
+        render();
+      } catch (e) { toast('Erreur : ' + e.message, true); }
+    });
+  }
 }
 
 function wireFiche(s) {
+  wireTeam(s);
   const form = document.getElementById('fiche');
   if (!form) return;
   onSubmit(form, async (f) => {
