@@ -384,11 +384,17 @@ grpc::Status AuditService::Export(grpc::ServerContext* ctx, const std::string& i
     ++written;
     return send(ExportEntryLine(r, !full && Withheld(r, moderated), *proof));
   };
+  bool not_public = false;  // facts_only: a lineage that is not a fact's is not read through
   absl::Status s = index_.ForEach(subject, &size, [&](const LedgerRecord& r) {
     if (stream) return emit(r);
+    if (facts_only && r.envelope.type != kFactPublished && r.envelope.type != kFactWithdrawn) {
+      not_public = true;
+      return false;
+    }
     lineage.push_back(r);
     return true;
   });
+  if (not_public) return ToGrpcStatus(not_a_fact);
   if (s.ok() && !stream) {
     if (facts_only && lineage.empty()) {  // indexed, not yet under a signed checkpoint
       return ToGrpcStatus(absl::UnavailableError("fact_id: not yet in a signed checkpoint; again in a moment"));
