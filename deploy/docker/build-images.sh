@@ -14,7 +14,9 @@
 #   - a table: image, size, build time, health; exit 1 if any image did not build or serve.
 # Stops only what it started (by pid); removes its working containers and, at the end, the
 # images of its own earlier runs that nothing uses any more (untagged, labelled Pépinière).
-# ./tests/run runs it (ctest images_test, alone); by hand:
+# ./tests/run runs it (ctest images_test, alone) with PEP_IMAGE_BINARIES=<its build tree>: the images
+# then package the binaries that tree built and tested instead of compiling them again. By hand
+# (the whole Dockerfile, compile stage included):
 #   deploy/docker/build-images.sh [svc ...]      (default: ideas incubation feedback audit notify gateway)
 set -euo pipefail
 trap 'echo "images: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
@@ -97,9 +99,31 @@ fi
 # this run is built from the same sources even if the tree changes meanwhile (and the shared
 # stages stay cached from one image to the next).
 mkdir -p "$WORK/context"
-tar -C "$ROOT" --exclude=node_modules --exclude=tests/deploy/k8scheck/build \
-  -cf - .dockerignore CMakeLists.txt proto libs services tests | tar -C "$WORK/context" -xf -
-cp deploy/docker/Dockerfile "$WORK/Dockerfile"
+if [[ -n "${PEP_IMAGE_BINARIES:-}" ]]; then
+  # Packaging what was built and tested (ctest's images_test, CI): the stage "build" becomes the
+  # binaries of that Release tree, on the same Debian bookworm and packages, so the images hold
+  # exactly the binaries the other tests ran and CI does not compile everything a second time
+  # (about 4 minutes of its hour). The Dockerfile from its stage "runtime" on is used unchanged.
+  B="$PEP_IMAGE_BINARIES"
+  for f in proto/libpep_proto.so services/ideas/pep-ideas services/incubation/pep-incubation \
+           services/feedback/pep-feedback services/audit/pep-audit services/notify/pep-notify \
+           services/gateway/pep-gateway services/gateway/pepctl libs/events/pep-kafka-topics; do
+    [[ -f "$B/$f" ]] || { echo "images: $B/$f is missing (build the Release tree first)" >&2; exit 1; }
+    mkdir -p "$WORK/context/prebuilt/$(dirname "$f")"
+    cp "$B/$f" "$WORK/context/prebuilt/$f"
+  done
+  [[ -f "$B/console/index.html" ]] || { echo "images: $B/console is missing" >&2; exit 1; }
+  cp -r "$B/console" "$WORK/context/prebuilt/console"
+  { echo "FROM scratch AS build"
+    echo "COPY prebuilt/ /build/"
+    sed -n '/^FROM debian:bookworm-slim AS runtime/,$p' deploy/docker/Dockerfile
+  } > "$WORK/Dockerfile"
+  echo "images: packaging the binaries of $B (the Dockerfile's compile stage is not run)" >&2
+else
+  tar -C "$ROOT" --exclude=node_modules --exclude=tests/deploy/k8scheck/build \
+    -cf - .dockerignore CMakeLists.txt proto libs services tests | tar -C "$WORK/context" -xf -
+  cp deploy/docker/Dockerfile "$WORK/Dockerfile"
+fi
 
 # One target of deploy/docker/Dockerfile → localhost/pepiniere/<target>:TAG; its seconds in BUILT.
 declare -A SIZE BUILT HEALTH ADDR

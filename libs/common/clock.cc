@@ -1,5 +1,6 @@
 #include "common/clock.h"
 
+#include <fstream>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -9,6 +10,20 @@ namespace pep {
 const Clock& SystemClock::Get() {
   static const SystemClock* clock = new SystemClock();
   return *clock;
+}
+
+absl::Time OffsetFileClock::Now() const {
+  const absl::Time now = absl::Now();
+  absl::MutexLock l(&mu_);
+  if (now - read_at_ >= absl::Seconds(1)) {
+    read_at_ = now;
+    std::ifstream f(path_);
+    std::string text;
+    std::getline(f, text);
+    absl::Duration d;
+    offset_ = absl::ParseDuration(absl::StripAsciiWhitespace(text), &d) ? d : absl::ZeroDuration();
+  }
+  return now + offset_;
 }
 
 namespace {

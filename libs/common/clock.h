@@ -1,6 +1,8 @@
 // Injectable time source: production code asks a Clock, tests drive a FakeClock.
 #pragma once
 
+#include <string>
+
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -38,6 +40,21 @@ class FakeClock final : public Clock {
  private:
   mutable absl::Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
+};
+
+// The system's time plus an offset read from a file (an absl duration: "4392h" is 183 days;
+// missing, empty or unreadable: none), re-read at most once a second. For tests and rehearsals
+// only (a service's --clock_offset_file): « six months later » without waiting six months.
+class OffsetFileClock final : public Clock {
+ public:
+  explicit OffsetFileClock(std::string path) : path_(std::move(path)) {}
+  absl::Time Now() const override;
+
+ private:
+  const std::string path_;
+  mutable absl::Mutex mu_;
+  mutable absl::Time read_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  mutable absl::Duration offset_ ABSL_GUARDED_BY(mu_);
 };
 
 // RFC 3339 UTC with microseconds, e.g. 2026-11-28T12:00:00.123456Z.

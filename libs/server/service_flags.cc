@@ -27,6 +27,9 @@ ABSL_FLAG(std::string, kafka_producer_overrides, "",
           "tuning (linger.ms, compression.type). enable.idempotence=false or acks other than all "
           "give up the delivery guarantee: the Kafka fault test uses them to show it");
 
+ABSL_FLAG(std::string, clock_offset_file, "",
+          "Tests and rehearsals only: a file holding how far ahead of the system's the service's clock "
+          "runs (an absl duration, e.g. 4392h), re-read each second; empty: the system's clock");
 ABSL_FLAG(int, max_connection_age_seconds, 300,
           "Close each client connection after about this long (gRPC GOAWAY, in-flight calls "
           "finish) so that clients such as the gateway resolve the service's name again and "
@@ -71,7 +74,8 @@ ServiceFlags ReadServiceFlags() {
           .producer_overrides = ProducerOverrides(),
           .backup_to = absl::GetFlag(FLAGS_backup_to),
           .database_url = absl::GetFlag(FLAGS_database_url),
-          .max_connection_age = absl::Seconds(absl::GetFlag(FLAGS_max_connection_age_seconds))};
+          .max_connection_age = absl::Seconds(absl::GetFlag(FLAGS_max_connection_age_seconds)),
+          .clock_offset_file = absl::GetFlag(FLAGS_clock_offset_file)};
 }
 
 GrpcServerOptions GrpcOptions(const ServiceFlags& flags, std::string service_name) {

@@ -33,6 +33,7 @@ struct ServiceFlags {
   std::string backup_to;  // set: back the database up to this file and exit
   std::string database_url;  // empty: the service's SQLite file in data_dir
   absl::Duration max_connection_age;  // 0: client connections are never closed by age
+  std::string clock_offset_file;      // tests and rehearsals: the clock runs this far ahead
 };
 
 // Call before pep::ParseFlagsWithEnv: the environment and command line still win.

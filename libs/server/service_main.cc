@@ -15,6 +15,8 @@ namespace pep::server {
 
 ServiceContext::ServiceContext(ServiceFlags flags)
     : flags_(std::move(flags)),
+      offset_clock_(flags_.clock_offset_file.empty() ? nullptr
+                                                     : std::make_unique<OffsetFileClock>(flags_.clock_offset_file)),
       metrics_(absl::StrCat(flags_.bind_address, ":", flags_.metrics_port)),
       grpc_metrics_(metrics_.registry()),
       event_metrics_(metrics_.registry()) {}

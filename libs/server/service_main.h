@@ -40,7 +40,8 @@ class ServiceContext {
   explicit ServiceContext(ServiceFlags flags);
 
   const ServiceFlags& flags() const { return flags_; }
-  const Clock& clock() const { return SystemClock::Get(); }
+  // The system's clock, or with --clock_offset_file one running ahead of it (tests, rehearsals).
+  const Clock& clock() const { return offset_clock_ ? *offset_clock_ : SystemClock::Get(); }
   // A file in the service's data dir.
   std::string DataPath(const std::string& file) const { return flags_.data_dir + "/" + file; }
   // The service's database: --database_url, or the SQLite file `sqlite_file` in the data dir.
@@ -77,6 +78,7 @@ class ServiceContext {
 
  private:
   const ServiceFlags flags_;
+  std::unique_ptr<OffsetFileClock> offset_clock_;
   telemetry::MetricsServer metrics_;
   telemetry::GrpcServerMetrics grpc_metrics_;
   telemetry::EventMetrics event_metrics_;

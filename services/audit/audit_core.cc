@@ -1,4 +1,5 @@
 #include "services/audit/audit_core.h"
+#include "portfolio/preread.h"
 #include "services/audit/record_reading.h"
 
 #include <algorithm>
@@ -28,19 +29,7 @@ std::string ShortType(const std::string& ce_type) {
   return dot == std::string::npos ? ce_type : ce_type.substr(dot + 1);
 }
 
-std::string PhaseLabel(int phase) {
-  switch (phase) {
-    case nv1::PHASE_INVESTIGATION: return "investigation";
-    case nv1::PHASE_CONSTRUCTION: return "construction";
-    case nv1::PHASE_ACCELERATION: return "accélération";
-    case nv1::PHASE_CONSOLIDATION: return "consolidation";
-    case nv1::PHASE_TRANSFERRED: return "transférée";
-    case nv1::PHASE_OPERATED: return "opérée";
-    case nv1::PHASE_ABANDONED_IN_INVESTIGATION: return "abandonnée en investigation";
-    case nv1::PHASE_ABANDONED: return "abandonnée";
-    default: return "inconnue";
-  }
-}
+std::string PhaseLabel(int phase) { return portfolio::PhaseWord(phase); }
 
 namespace internal {
 
@@ -344,6 +333,29 @@ void Describe(const LedgerRecord& r, Context& ctx, av1::TimelineEntry* e) {
     const std::string name = n == ctx.member_names.end() ? ev.member_id() : n->second;
     e->set_summary(absl::StrCat("Départ de l'équipe : ", name));
     AddChange(e, "équipe", name, "");
+  } else if (t == "KpiDefined") {
+    auto k = Parse<nv1::KpiDefined>(r).kpi();
+    e->set_summary(absl::StrCat("Indicateur défini : ", k.name(), k.north_star() ? " (étoile du Nord)" : "",
+                                k.targets_size() > 0 ? absl::StrCat(", ", k.targets_size(), " cible(s)") : ""));
+  } else if (t == "KpiPointRecorded") {
+    auto pt = Parse<nv1::KpiPointRecorded>(r).point();
+    e->set_summary(absl::StrCat("Mesure de l'indicateur ", pt.kpi(), " : ", portfolio::FrenchNumber(pt.value())));
+  } else if (t == "CommitteeScheduled") {
+    auto ev = Parse<nv1::CommitteeScheduled>(r);
+    e->set_summary(absl::StrCat("Comité programmé le ", Date(FromTimestamp(ev.date())), " : ", ev.title(), " (",
+                                ev.startup_ids_size(), " start-up(s) à l'ordre du jour)"));
+  } else if (t == "CommitteeAskSubmitted") {
+    auto ev = Parse<nv1::CommitteeAskSubmitted>(r);
+    e->set_summary(absl::StrCat("Demande de l'équipe au comité du ", Date(FromTimestamp(ev.meeting_date())),
+                                ev.ask().envelope_eur() > 0
+                                    ? absl::StrCat(" : ", portfolio::FrenchNumber(static_cast<double>(ev.ask().envelope_eur())), " €")
+                                    : ""));
+  } else if (t == "PreReadIssued") {
+    auto ev = Parse<nv1::PreReadIssued>(r);
+    e->set_summary(absl::StrCat("Pré-lecture établie pour le comité « ", ev.meeting_title(), " » du ",
+                                Date(FromTimestamp(ev.meeting_date())), " (empreinte ", ev.sha256().substr(0, 12), "…)"));
+  } else if (t == "SteeringBaseline") {
+    e->set_summary("État de référence pour les pré-lectures des comités");
   } else if (t == "FeedbackReceived") {
     auto f = Parse<fv1::FeedbackReceived>(r).feedback();
     e->set_summary(absl::StrCat("Avis usager : satisfaction ", SatisfactionLabel(f.satisfaction()),

@@ -72,6 +72,9 @@ class AuditService final : public pepiniere::audit::v1::AuditService::Service {
                               pepiniere::audit::v1::LedgerTile*) override;
   grpc::Status ExportPublicFact(grpc::ServerContext*, const pepiniere::audit::v1::ExportPublicFactRequest*,
                                 pepiniere::audit::v1::PublicFactProof*) override;
+  // audit_preread.cc
+  grpc::Status RegeneratePreRead(grpc::ServerContext*, const pepiniere::audit::v1::RegeneratePreReadRequest*,
+                                 pepiniere::audit::v1::RegeneratedPreRead*) override;
 
   void set_verifier_key(std::string key) { verifier_key_ = std::move(key); }
 

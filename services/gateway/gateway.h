@@ -78,6 +78,7 @@ class Gateway {
   void BuildIdeaFlowRoutes();  // routes_ideas.cc
   void BuildPublicRoutes();  // routes_public.cc: open data
   void BuildFactRoutes();  // routes_facts.cc: public facts and their proofs
+  void BuildSteeringRoutes();  // routes_steering.cc: indicators, committees, pre-reads (issue 31)
   void BuildButtonRoutes();  // routes_button.cc: « Je donne mon avis », its images and placements
   // Synchronous answers (health, OpenAPI, static files, refusals), or nullopt with `*route`
   // and `*call` set for the handler.

@@ -2,6 +2,7 @@
 // over the REST gateway. PEP_URL (default http://127.0.0.1:8080) and PEP_TOKEN come from the
 // environment. Exit codes: 0 done, 1 refused by Pépinière (4xx), 2 usage error, 3 Pépinière
 // unreachable or failing (5xx) — so a CI job can tell "fix your call" from "retry later".
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -65,6 +66,42 @@ int MilestonePush(const Args& a) {
   FromJson(out, &m);
   std::printf("milestone %s recorded: \"%s\" on %s (idempotency key %s)\n", m.id().c_str(),
               m.title().c_str(), Date(m.date()).c_str(), m.idempotency_key().c_str());
+  return 0;
+}
+
+// A measure of an indicator from the team's CI (issue 31): idempotent like a milestone; the key
+// defaults to the indicator and the date, so one measure a day per indicator needs no key.
+int KpiPush(const Args& a) {
+  for (const char* required : {"startup", "kpi", "value"}) {
+    if (a.options.count(required) == 0) return Usage(absl::StrCat("--", required, " is required"));
+  }
+  nv1::RecordKpiPointRequest req;
+  req.set_kpi(a.options.at("kpi"));
+  double value = 0;
+  if (!absl::SimpleAtod(a.options.at("value"), &value) || !std::isfinite(value)) {
+    return Usage("--value: expected a number (a dot for decimals)");
+  }
+  req.set_value(value);
+  absl::Time date = absl::Now();
+  if (a.options.count("date")) {
+    std::string err;
+    if (!absl::ParseTime("%Y-%m-%d", a.options.at("date"), absl::UTCTimeZone(), &date, &err)) {
+      return Usage("--date: expected YYYY-MM-DD");
+    }
+  }
+  *req.mutable_date() = pep::ToTimestamp(date);
+  req.set_idempotency_key(a.options.count("idempotency-key")
+                              ? a.options.at("idempotency-key")
+                              : absl::StrCat(req.kpi(), "@", absl::FormatTime("%Y-%m-%d", date, absl::UTCTimeZone())));
+  std::string out;
+  const int rc = Call("POST", absl::StrCat("/v1/startups/", pep::gateway::UrlEncode(a.options.at("startup")), "/kpis/",
+                                           pep::gateway::UrlEncode(req.kpi()), "/points"),
+                      ToJson(req), "application/json", &out);
+  if (rc != 0) return rc;
+  nv1::KpiPoint p;
+  FromJson(out, &p);
+  std::printf("measure of %s recorded: %s on %s (idempotency key %s)\n", p.kpi().c_str(),
+              absl::StrCat(p.value()).c_str(), Date(p.date()).c_str(), p.idempotency_key().c_str());
   return 0;
 }
 
@@ -249,6 +286,7 @@ int main(int argc, char** argv) {
   if (a.positional.empty() || a.options.count("help")) return Usage("a command is needed");
   const std::string& cmd = a.positional[0];
   if (cmd == "milestone" && a.positional.size() > 1 && a.positional[1] == "push") return MilestonePush(a);
+  if (cmd == "kpi" && a.positional.size() > 1 && a.positional[1] == "push") return KpiPush(a);
   if (cmd == "import" && a.positional.size() > 1 && a.positional[1] == "portfolio") return ImportPortfolio(a);
   if (cmd == "timeline") return Timeline(a);
   if (cmd == "verify") return Verify(a);

@@ -20,6 +20,8 @@ namespace {
 constexpr char kUsage[] = R"(usage: pepctl <command> [options]      (PEP_URL, PEP_TOKEN from the environment)
   milestone push --startup ID --title TEXT --idempotency-key KEY [--kind KIND] [--date YYYY-MM-DD]
                  [--description TEXT]         kinds: product_launch users_reached kpi funding team other
+  kpi push --startup ID --kpi KPI --value N [--date YYYY-MM-DD] [--idempotency-key KEY]
+                                              a measure of an indicator (key: KPI@date by default)
   import portfolio FILE [--dry-run]           JSON Lines, one start-up per line; prints the report
   timeline ID [--individual-feedback]         a start-up's (or idea's) life, one line per event
   verify [--subject ID]                       pep-audit re-checks its index against the signed log

@@ -524,6 +524,7 @@ void Gateway::BuildRoutes() {
   BuildPublicRoutes();
   BuildFactRoutes();
   BuildButtonRoutes();
+  BuildSteeringRoutes();
   BuildNotifyRoutes();
 }
 

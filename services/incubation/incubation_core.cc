@@ -137,6 +137,11 @@ std::vector<std::string> OverdueReasons(const v1::Startup& s, absl::Time now,
   if (portfolio::MilestoneDueAt(since, policy) < now) {
     out.push_back(absl::StrFormat("no milestone for %d months", policy.milestone_gap_months));
   }
+  // The review the last committee set (issue 31): « comité dû » once it has passed.
+  if (s.has_next_review() && FromTimestamp(s.next_review()) < now) {
+    out.push_back(absl::StrCat("committee due since ",
+                               absl::FormatTime("%Y-%m-%d", FromTimestamp(s.next_review()), absl::UTCTimeZone())));
+  }
   return out;
 }
 

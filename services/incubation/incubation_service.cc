@@ -1,6 +1,8 @@
 #include "services/incubation/incubation_service.h"
 #include "services/incubation/service_helpers.h"
+#include "services/incubation/steering_rules.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -329,6 +331,7 @@ grpc::Status IncubationService::RecordCommitteeDecision(
   PEP_GRPC_RETURN_IF_ERROR(p.status());
   PEP_GRPC_RETURN_IF_ERROR(RequireCoordinator(*p, "recording a committee decision"));
   PEP_GRPC_RETURN_IF_ERROR(ValidateDecision(*req, clock_.Now()));
+  PEP_GRPC_RETURN_IF_ERROR(ValidateDecisionSteering(*req));
   v1::CommitteeDecision d;
   PEP_GRPC_RETURN_IF_ERROR(store_.Write([&](IncubationTx& tx) -> absl::Status {
     auto st = tx.GetStartup(req->startup_id());
@@ -347,6 +350,31 @@ grpc::Status IncubationService::RecordCommitteeDecision(
     *d.mutable_document_refs() = req->document_refs();
     d.set_recorded_by(p->id);
     *d.mutable_recorded_at() = ToTimestamp(now);
+    // What the committee granted (issue 31): the meeting it sat in, the envelope, the objectives,
+    // when it looks again — the start-up's next review, unless an earlier-dated decision is
+    // recorded late.
+    if (!req->meeting_id().empty()) {
+      auto m = tx.GetCommittee(req->meeting_id());
+      if (absl::IsNotFound(m.status())) return absl::NotFoundError("meeting_id: no such committee meeting");
+      if (!m.ok()) return m.status();
+      if (std::find(m->startup_ids().begin(), m->startup_ids().end(), st->id()) == m->startup_ids().end()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("meeting_id: start-up ", st->id(), " is not on that meeting's agenda"));
+      }
+      d.set_meeting_id(m->id());
+    }
+    d.set_envelope_eur(req->envelope_eur());
+    *d.mutable_objectives() = req->objectives();
+    const std::optional<absl::Time> next = NextReview(*req);
+    if (next) *d.mutable_next_review() = ToTimestamp(*next);
+    auto earlier = tx.Decisions(st->id());
+    if (!earlier.ok()) return earlier.status();
+    bool latest = true;
+    for (const auto& e : *earlier) latest = latest && FromTimestamp(e.date()) <= FromTimestamp(req->date());
+    if (latest) {
+      if (next) *st->mutable_next_review() = ToTimestamp(*next);
+      else st->clear_next_review();
+    }
     PEP_RETURN_IF_ERROR(tx.PutDecision(d));
     st->set_version(st->version() + 1);
     PEP_RETURN_IF_ERROR(tx.PutStartup(*st));

@@ -93,6 +93,19 @@ class IncubationService final : public v1::IncubationService::Service {
   grpc::Status ListFicheEdits(grpc::ServerContext*, const v1::ListFicheEditsRequest*,
                               v1::ListFicheEditsResponse*) override;
   grpc::Status DecideFicheEdit(grpc::ServerContext*, const v1::DecideFicheEditRequest*, v1::FicheEdit*) override;
+  // Steering (incubation_steering.cc, issue 31).
+  grpc::Status DefineKpi(grpc::ServerContext*, const v1::DefineKpiRequest*, v1::KpiDefinition*) override;
+  grpc::Status RecordKpiPoint(grpc::ServerContext*, const v1::RecordKpiPointRequest*, v1::KpiPoint*) override;
+  grpc::Status ListKpis(grpc::ServerContext*, const v1::ListKpisRequest*, v1::ListKpisResponse*) override;
+  grpc::Status ScheduleCommittee(grpc::ServerContext*, const v1::ScheduleCommitteeRequest*,
+                                 v1::CommitteeMeeting*) override;
+  grpc::Status ListCommittees(grpc::ServerContext*, const v1::ListCommitteesRequest*,
+                              v1::ListCommitteesResponse*) override;
+  grpc::Status GetCommittee(grpc::ServerContext*, const v1::GetCommitteeRequest*, v1::CommitteeDetails*) override;
+  grpc::Status SubmitCommitteeAsk(grpc::ServerContext*, const v1::SubmitCommitteeAskRequest*,
+                                  v1::CommitteeAsk*) override;
+  grpc::Status IssuePreRead(grpc::ServerContext*, const v1::IssuePreReadRequest*, v1::PreRead*) override;
+  grpc::Status GetPreRead(grpc::ServerContext*, const v1::GetPreReadRequest*, v1::PreRead*) override;
 
  private:
   absl::StatusOr<auth::Principal> Caller(grpc::ServerContext* ctx) const;

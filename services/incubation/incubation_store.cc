@@ -97,6 +97,7 @@ CREATE TABLE public_facts (
   PRIMARY KEY (startup_id, fact_key)
 );
 )sql"},
+      {7, SteeringMigrationSql()},
   };
   return *m;
 }
@@ -250,15 +251,15 @@ absl::StatusOr<std::map<std::string, std::string>> IncubationTx::FactIds(const s
   }
 }
 
-absl::Status IncubationTx::EmitFact(const std::string& fact_id, int64_t version, absl::Time effective,
-                                    const google::protobuf::Message& payload) {
+absl::Status IncubationTx::EmitOwn(const std::string& aggregate_id, int64_t version, const std::string& actor,
+                                   absl::Time effective, const google::protobuf::Message& payload) {
   return store::EmitEvent(db_,
                           {.topic = kTopic,
                            .source = kSource,
-                           .aggregate_id = fact_id,
-                           .correlation_id = fact_id,  // its own lineage: public as a whole
+                           .aggregate_id = aggregate_id,
+                           .correlation_id = aggregate_id,  // its own lineage (a fact: public as a whole)
                            .aggregate_version = version,
-                           .actor = "pep-incubation",
+                           .actor = actor,
                            .effective_time = effective,
                            .recorded_time = clock_.Now()},
                           payload);
@@ -289,7 +290,7 @@ absl::Status IncubationTx::AttestPublicFacts() {
       if (attested->contains(f.key)) continue;
       const std::string fact_id = NewUuidV7(clock_.Now());
       f.fact.set_fact_id(fact_id);
-      PEP_RETURN_IF_ERROR(EmitFact(fact_id, 1, FromTimestamp(f.fact.date()), f.fact));
+      PEP_RETURN_IF_ERROR(EmitOwn(fact_id, 1, "pep-incubation", FromTimestamp(f.fact.date()), f.fact));
       auto q = db_.Prepare("INSERT INTO public_facts(startup_id, fact_key, fact_id) VALUES (?,?,?)");
       if (!q.ok()) return q.status();
       PEP_RETURN_IF_ERROR(q->Bind(1, id).Bind(2, f.key).Bind(3, fact_id).Run());
@@ -303,7 +304,7 @@ absl::Status IncubationTx::AttestPublicFacts() {
       w.set_reason(!published                                      ? "unpublished"
                    : phase && d.startup().publication().phases()  ? "corrected"
                                                                    : "part_hidden");
-      PEP_RETURN_IF_ERROR(EmitFact(fact_id, 2, clock_.Now(), w));
+      PEP_RETURN_IF_ERROR(EmitOwn(fact_id, 2, "pep-incubation", clock_.Now(), w));
       auto q = db_.Prepare("DELETE FROM public_facts WHERE startup_id = ? AND fact_key = ?");
       if (!q.ok()) return q.status();
       PEP_RETURN_IF_ERROR(q->Bind(1, id).Bind(2, key).Run());
@@ -319,6 +320,7 @@ absl::Status IncubationTx::Emit(const v1::Startup& s, const google::protobuf::Me
   if (s.publication().published() || payload.GetDescriptor() == v1::PublicationChanged::descriptor()) {
     touched_.insert(s.id());
   }
+  PEP_RETURN_IF_ERROR(Journal(s.id(), payload));
   return store::EmitEvent(db_,
                           {.topic = kTopic,
                            .source = kSource,
@@ -340,8 +342,9 @@ absl::StatusOr<std::unique_ptr<IncubationStore>> IncubationStore::Open(
   if (!s.ok()) return s;
   auto reads = store::ReadPool::Open(database_url, store::kReadConnections);
   if (!reads.ok()) return reads.status();
-  return std::unique_ptr<IncubationStore>(
-      new IncubationStore(std::move(*db), std::move(*reads), clock));
+  std::unique_ptr<IncubationStore> store(new IncubationStore(std::move(*db), std::move(*reads), clock));
+  PEP_RETURN_IF_ERROR(store->BaselineSteering());
+  return store;
 }
 
 absl::Status IncubationStore::Write(const std::function<absl::Status(IncubationTx&)>& fn) {

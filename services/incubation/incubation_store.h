@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "google/protobuf/message.h"
 #include "pepiniere/incubation/v1/incubation.pb.h"
+#include "portfolio/preread.h"
 #include "store/read_pool.h"
 #include "store/sqlite.h"
 
@@ -24,6 +25,9 @@ namespace v1 = ::pepiniere::incubation::v1;
 
 inline constexpr char kTopic[] = "pepiniere.incubation.events";
 inline constexpr char kSource[] = "/pepiniere/incubation";
+
+// Migration 7: the steering tables and the journal (incubation_store_steering.cc).
+const char* SteeringMigrationSql();
 
 class IncubationTx {
  public:
@@ -50,7 +54,26 @@ class IncubationTx {
   // The public facts attested for a start-up: key (publication.h) -> fact id.
   absl::StatusOr<std::map<std::string, std::string>> FactIds(const std::string& startup_id);
 
-  // Emits an event about `s` (version is bumped on `s` by the caller).
+  // Steering (incubation_store_steering.cc, issue 31).
+  absl::StatusOr<std::vector<v1::KpiDefinition>> Kpis(const std::string& startup_id);
+  absl::Status PutKpi(const v1::KpiDefinition& k);
+  absl::StatusOr<std::optional<v1::KpiPoint>> KpiPointByKey(const std::string& startup_id, const std::string& kpi,
+                                                            const std::string& key);
+  absl::Status PutKpiPoint(const v1::KpiPoint& p);
+  absl::StatusOr<std::vector<v1::KpiPoint>> KpiPoints(const std::string& startup_id);  // by indicator, date
+  absl::StatusOr<v1::CommitteeMeeting> GetCommittee(const std::string& id);
+  absl::Status PutCommittee(const v1::CommitteeMeeting& m);
+  absl::StatusOr<std::vector<v1::CommitteeMeeting>> Committees();  // newest date first
+  absl::Status PutAsk(const v1::CommitteeAsk& a);
+  absl::StatusOr<std::vector<v1::CommitteeAsk>> Asks(const std::string& meeting_id);
+  absl::StatusOr<v1::PreRead> GetPreRead(const std::string& id);
+  absl::Status PutPreRead(const v1::PreRead& p);
+  absl::StatusOr<std::vector<v1::PreRead>> PreReads(const std::string& meeting_id);
+  // The start-up's journal (every event Emit wrote about it, in order) through `fold`.
+  absl::Status FoldJournal(const std::string& startup_id, portfolio::SteeringFold* fold);
+  absl::StatusOr<std::vector<std::string>> StartupsWithoutJournal();
+
+  // Emits an event about `s` (version is bumped on `s` by the caller), and journals it.
   absl::Status Emit(const v1::Startup& s, const google::protobuf::Message& payload,
                     const std::string& actor, absl::Time effective,
                     const std::string& causation_id = "");
@@ -62,9 +85,12 @@ class IncubationTx {
   // no longer shows (PublicFactWithdrawn) — in the same transaction as the change itself.
   absl::Status AttestPublicFacts();
 
+  // An event of an aggregate of its own (a public fact, a committee meeting): its own lineage.
+  absl::Status EmitOwn(const std::string& aggregate_id, int64_t version, const std::string& actor,
+                       absl::Time effective, const google::protobuf::Message& payload);
+
  private:
-  absl::Status EmitFact(const std::string& fact_id, int64_t version, absl::Time effective,
-                        const google::protobuf::Message& payload);
+  absl::Status Journal(const std::string& startup_id, const google::protobuf::Message& payload);
 
   store::Db& db_;
   const Clock& clock_;
@@ -81,6 +107,10 @@ class IncubationStore {
   // Read-only access: on SQLite the store's connection (same lock); on PostgreSQL one of
   // kReadConnections connections of its own, so readers run at once.
   absl::Status Read(const std::function<absl::Status(IncubationTx&)>& fn);
+
+  // Once, at the first start after migration 7: a SteeringBaseline for every start-up recorded
+  // before the journal began (its state then), so that its pre-reads fold from there.
+  absl::Status BaselineSteering();
 
   absl::StatusOr<std::vector<v1::Startup>> AllStartups();
   // Rows in id order after `after_id`, filtered in SQL by phase, incubator and sponsor.

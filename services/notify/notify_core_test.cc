@@ -236,6 +236,30 @@ TEST(Clock, CommitteeDueThirtyDaysBeforeThePhaseEndsThenOnceItHasPassed) {
   EXPECT_TRUE(TeamReminders(s, {}, Day("2030-03-02 00:00"), policy, notice, dir).empty());
 }
 
+// Issue 31: when the last committee set its next review, « comité dû » follows that date (30
+// days before, then once passed) instead of the phase's expected length.
+TEST(Clock, CommitteeDueAtTheReviewTheLastCommitteeSet) {
+  Platform dir;
+  const portfolio::StalenessPolicy policy;
+  StartupInfo s = Voirie();  // construction since 1 March 2026: its 12 months end 1 March 2027
+  s.last_milestone = Day("2026-12-20 00:00");
+  s.last_committee = Day("2026-07-01 00:00");
+  s.next_review = Day("2027-01-01 00:00");
+  const absl::Duration notice = absl::Hours(30 * 24);
+  EXPECT_TRUE(TeamReminders(s, {}, Day("2026-12-01 23:59"), policy, notice, dir).empty());
+  auto before = TeamReminders(s, {}, Day("2026-12-02 00:00"), policy, notice, dir);
+  ASSERT_EQ(RulesOf(before), (std::vector<std::string>{"committee_due→team-léa", "committee_due→team-omar"}));
+  EXPECT_EQ(before[0].period, "revue-avant:2027-01-01");
+  EXPECT_TRUE(absl::StrContains(before[0].what.body, "prochaine revue au 1er janvier 2027.")) << before[0].what.body;
+  auto after = TeamReminders(s, {}, Day("2027-03-02 00:00"), policy, notice, dir);
+  ASSERT_EQ(after.size(), 2u) << "the phase's length no longer adds its own reminder";
+  EXPECT_EQ(after[0].period, "revue-depassee:2027-01-01");
+  const auto overdue = OverdueFrench(s, Day("2027-01-01 00:01"), policy);
+  ASSERT_FALSE(overdue.empty());
+  EXPECT_EQ(overdue[0], "comité dû depuis le 1er janvier 2027");
+  EXPECT_TRUE(OverdueFrench(s, Day("2027-01-01 00:00"), policy).empty());
+}
+
 TEST(Clock, NoMilestoneOncePerGapToTheTeamOfThatStartupOnly) {
   Platform dir;
   const portfolio::StalenessPolicy policy;

@@ -54,7 +54,8 @@ absl::Status ProjectLifecycle(NotifyTx& tx, const events::Envelope& env, const s
     const auto& d = ev.decision();
     PEP_RETURN_IF_ERROR(tx.PutDecision(d.id(), d.startup_id(), d.outcome(), FromTimestamp(d.date())));
     if (d.used()) PEP_RETURN_IF_ERROR(tx.UseDecision(d.id()));
-    return tx.SetLastCommittee(d.startup_id(), FromTimestamp(d.date()));
+    return tx.SetLastCommittee(d.startup_id(), FromTimestamp(d.date()),
+                               d.has_next_review() ? FromTimestamp(d.next_review()) : absl::InfiniteFuture());
   }
   if (t == "pepiniere.incubation.v1.TeamMemberAdded") {
     incv1::TeamMemberAdded ev;

@@ -40,6 +40,9 @@ std::vector<std::string> OverdueFrench(const StartupInfo& s, absl::Time now,
     return out;
   }
   const absl::Time due = portfolio::PhaseDueAt(phase, s.phase_start, policy);
+  if (s.next_review != absl::InfiniteFuture() && s.next_review < now) {
+    out.push_back(absl::StrCat("comité dû depuis le ", FrenchDate(s.next_review)));
+  }
   if (due < now) {
     out.push_back(absl::StrCat("phase ", PhaseLabel(phase), " au-delà de ses ",
                                portfolio::ExpectedMonths(phase, policy), " mois prévus (depuis le ",
@@ -71,9 +74,21 @@ std::vector<Reminder> TeamReminders(const StartupInfo& s, const std::vector<Memb
   };
   // Committee due: the phase's expected end is near (or past) and no committee decided since
   // the phase began. Once before, once after; the period names the phase by its start.
+  // When the last committee set its next review (issue 31), that date is the one: « comité dû »
+  // `committee_notice` before it and once it has passed (the period names the review's day).
   const absl::Time due = portfolio::PhaseDueAt(phase, s.phase_start, policy);
   const bool decided = s.last_committee != absl::InfinitePast() && s.last_committee >= s.phase_start;
-  if (!decided && due != absl::InfiniteFuture() && now >= due - committee_notice) {
+  if (s.next_review != absl::InfiniteFuture()) {
+    if (now >= s.next_review - committee_notice) {
+      const bool past = now >= s.next_review;
+      to_team("committee_due", absl::StrCat(past ? "revue-depassee:" : "revue-avant:", Day(s.next_review)),
+              absl::StrCat("Comité d'investissement à prévoir pour ", Quoted(s.name)),
+              absl::StrCat("Le dernier comité de ", Quoted(s.name), " (le ", FrenchDate(s.last_committee),
+                           ") a fixé sa prochaine revue au ", FrenchDate(s.next_review), past ? " : elle est passée." : ".",
+                           "\n\nDéposez la demande de l'équipe dans la console (Comités) : l'équipe, l'enveloppe, "
+                           "les hypothèses à tester et les critères de succès chiffrés."));
+    }
+  } else if (!decided && due != absl::InfiniteFuture() && now >= due - committee_notice) {
     const bool past = now >= due;
     to_team("committee_due", absl::StrCat(past ? "depassee:" : "avant:", Day(s.phase_start)),
             absl::StrCat("Comité d'investissement à prévoir pour ", Quoted(s.name)),

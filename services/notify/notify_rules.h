@@ -35,6 +35,8 @@ struct StartupInfo {
   absl::Time last_milestone = absl::InfinitePast();
   absl::Time last_committee = absl::InfinitePast();
   bool has_feedback = false;
+  // The review the last committee set (issue 31); InfiniteFuture: none set.
+  absl::Time next_review = absl::InfiniteFuture();
 };
 // A team member as TeamMemberAdded / Removed tell it (their address is never on the topic).
 struct MemberInfo {

@@ -132,6 +132,7 @@ CREATE TABLE coauthors (
   PRIMARY KEY (idea_id, account_id)
 );
 )sql"},
+      {8, "ALTER TABLE startups ADD COLUMN next_review_us BIGINT"},
   };
   return *m;
 }

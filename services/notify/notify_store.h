@@ -44,7 +44,7 @@ struct MailRow {
 // The columns StartupRow reads, in its order.
 inline constexpr char kStartupColumns[] =
     "id, name, idea_id, phase, phase_start_us, first_start_us, last_milestone_us, "
-    "last_committee_us, has_feedback";
+    "last_committee_us, has_feedback, next_review_us";
 StartupInfo StartupRow(store::Stmt& q);  // a row of kStartupColumns
 
 struct Backlog {
@@ -78,7 +78,9 @@ class NotifyTx : public Directory {
   absl::Status SetPhase(const std::string& startup_id, int phase, absl::Time start,
                         absl::Time first_start);  // first_start: InfinitePast keeps the stored one
   absl::Status SetLastMilestone(const std::string& startup_id, absl::Time at);  // the later wins
-  absl::Status SetLastCommittee(const std::string& startup_id, absl::Time at);  // the later wins
+  // The later committee wins, and its next review (InfiniteFuture: none — a STOP, or an older
+  // decision that set none) with it.
+  absl::Status SetLastCommittee(const std::string& startup_id, absl::Time at, absl::Time next_review);
   absl::Status SetHasFeedback(const std::string& startup_id);
   absl::Status PutMember(const std::string& startup_id, const MemberInfo& m);
   absl::Status EndMember(const std::string& startup_id, const std::string& member_id, absl::Time end);

@@ -48,6 +48,7 @@ StartupInfo StartupRow(store::Stmt& q) {
   s.last_milestone = OrPast(q, 6);
   s.last_committee = OrPast(q, 7);
   s.has_feedback = q.Int(8) != 0;
+  s.next_review = q.IsNull(9) ? absl::InfiniteFuture() : FromUs(q.Int(9));
   return s;
 }
 
@@ -203,11 +204,16 @@ absl::Status NotifyTx::SetLastMilestone(const std::string& startup_id, absl::Tim
              [&](store::Stmt& q) { q.Bind(1, Us(at)).Bind(2, startup_id).Bind(3, Us(at)); });
 }
 
-absl::Status NotifyTx::SetLastCommittee(const std::string& startup_id, absl::Time at) {
+absl::Status NotifyTx::SetLastCommittee(const std::string& startup_id, absl::Time at, absl::Time next_review) {
   return Run(db_,
-             "UPDATE startups SET last_committee_us = ? WHERE id = ? AND "
-             "(last_committee_us IS NULL OR last_committee_us < ?)",
-             [&](store::Stmt& q) { q.Bind(1, Us(at)).Bind(2, startup_id).Bind(3, Us(at)); });
+             "UPDATE startups SET last_committee_us = ?, next_review_us = ? WHERE id = ? AND "
+             "(last_committee_us IS NULL OR last_committee_us <= ?)",
+             [&](store::Stmt& q) {
+               q.Bind(1, Us(at));
+               if (next_review == absl::InfiniteFuture()) q.BindNull(2);
+               else q.Bind(2, Us(next_review));
+               q.Bind(3, startup_id).Bind(4, Us(at));
+             });
 }
 
 absl::Status NotifyTx::SetHasFeedback(const std::string& startup_id) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "portfolio/preread.h"
 #include "pepiniere/feedback/v1/feedback.pb.h"
 #include "pepiniere/incubation/v1/incubation.pb.h"
 #include "services/notify/notify_rules.h"
@@ -17,19 +18,8 @@ namespace fv1 = ::pepiniere::feedback::v1;
 
 inline std::string Quoted(const std::string& s) { return absl::StrCat("« ", s, " »"); }
 
-inline const char* PhaseLabel(incv1::Phase p) {
-  switch (p) {
-    case incv1::PHASE_INVESTIGATION: return "investigation";
-    case incv1::PHASE_CONSTRUCTION: return "construction";
-    case incv1::PHASE_ACCELERATION: return "accélération";
-    case incv1::PHASE_CONSOLIDATION: return "consolidation";
-    case incv1::PHASE_TRANSFERRED: return "transférée";
-    case incv1::PHASE_OPERATED: return "opérée";
-    case incv1::PHASE_ABANDONED_IN_INVESTIGATION: return "abandonnée (investigation)";
-    case incv1::PHASE_ABANDONED: return "abandonnée";
-    default: return "inconnue";
-  }
-}
+// The phase in French, as the pre-reads and pep-audit's timelines say it.
+inline std::string PhaseLabel(incv1::Phase p) { return portfolio::PhaseWord(p); }
 
 inline const char* OutcomeLabel(incv1::CommitteeOutcome o) {
   switch (o) {

@@ -6,7 +6,8 @@
 // the coordinator makes one of them a juror; signed in again he scores the other idea; the
 // coordinator selects it; the start-up appears in the portfolio; a committee moves it to
 // construction; a team member is given the start-up, pushes a milestone and sees it — and her
-// grant — on the timeline; a member of the public gives feedback and the summary moves.
+// grant — on the timeline; a member of the public gives feedback and the summary moves; the
+// committee story of issue 31 (committee_story.mjs).
 // Env: PEP_URL (gateway), ARTIFACT_DIR (screenshots).
 // Exit 0 when every step held; otherwise the failing step and a screenshot of it.
 import { chromium } from 'playwright-core';
@@ -15,6 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { committeeStory } from './committee_story.mjs';
 import { portfolioAtScale } from './portfolio_scale.mjs';
 
 const URL = process.env.PEP_URL;
@@ -439,7 +441,11 @@ try {
   await page.keyboard.press('Tab');
   const landed = await page.evaluate(() => `${document.activeElement.id}=${document.activeElement.value}`);
   check(landed === 'k-to=PHASE_CONSTRUCTION', `Tab reaches the new phase, Construction first (${landed})`);
-  await page.keyboard.press('Tab');
+  // Then what the committee grants (all optional: date, envelope, next review, objectives — a date
+  // field is three stops, day, month, year), and the button.
+  for (let n = 0; n < 40 && !(await page.evaluate(() => document.activeElement.textContent === 'Enregistrer le comité et changer de phase')); n += 1) {
+    await page.keyboard.press('Tab');
+  }
   check(await page.evaluate(() => document.activeElement.textContent === 'Enregistrer le comité et changer de phase'), 'then the button');
   await page.keyboard.press('Enter');
   await page.locator('#phase', { hasText: 'Construction' }).waitFor();
@@ -574,6 +580,9 @@ try {
   const theirs = (answers.feedback || []).find((a) => a.placement);
   const help = theirs ? theirs.help.map((h) => `${h.channel}:${h.reached === true}`).join(' ') : '';
   check(help === 'HELP_CHANNEL_PHONE:false HELP_CHANNEL_WEBSITE:true', `the help sought and found reaches the answer: ${help}`);
+
+  // --- a committee prepared, judged against what was promised, checked against the ledger ---
+  await committeeStory({ page, lea, URL, check, snap, startupUrl, startupId });
 
   // --- an export is downloaded whole, and the console says so ---
   const download = page.waitForEvent('download');

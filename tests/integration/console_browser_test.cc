@@ -6,12 +6,16 @@ namespace pep::testing {
 namespace {
 
 TEST(ConsoleBrowser, PeopleSignInAndTakeAnIdeaToFeedback) {
-  Platform p({}, {}, /*sign_in=*/true);
+  // pep-incubation's clock can be moved ahead (« six months later », issue 31): the script
+  // writes the offset into this file; pepctl is the team's CI.
+  TempDir clock;
+  const std::string clock_file = clock.path() + "/offset";
+  Platform p({}, {}, /*sign_in=*/true, "", 1, 1, {"--clock_offset_file", clock_file});
   const std::string artifacts = BinaryDir() + "/test-artifacts/browser";
   const std::string script = std::string(std::getenv("PEP_SOURCE_DIR")) + "/tests/browser/console.test.mjs";
   const int rc = RunCommand(absl::StrCat("rm -rf '", artifacts, "' && PEP_URL='", p.url(),
-                                         "' ARTIFACT_DIR='",
-                                         artifacts, "' node '", script, "'"));
+                                         "' ARTIFACT_DIR='", artifacts, "' PEP_CLOCK_FILE='", clock_file,
+                                         "' PEPCTL='", BinaryDir(), "/services/gateway/pepctl' node '", script, "'"));
   EXPECT_EQ(rc, 0) << "see the steps above and the screenshots in " << artifacts;
 }
 

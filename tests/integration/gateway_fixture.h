@@ -51,9 +51,11 @@ class Platform {
   // server); pep-audit's share the ledger (one sequencer, elected; each replica its own index);
   // the gateways share a database too (tokens, sessions, the client-key salt) and each is given
   // every service replica's address (round robin). GatewayUrls() lists the gateways.
+  // `incubation_args`: extra flags for pep-incubation (e.g. --clock_offset_file).
   explicit Platform(std::vector<std::string> feedback_args = {},
                     std::vector<std::string> gateway_args = {}, bool sign_in = false,
-                    std::string brokers = "", int replication = 1, int replicas = 1) {
+                    std::string brokers = "", int replication = 1, int replicas = 1,
+                    std::vector<std::string> incubation_args = {}) {
     brokers_ = brokers.empty() ? KafkaBroker::Shared().bootstrap() : brokers;
     EXPECT_TRUE(events::EnsureTopics(brokers_, events::PepiniereTopics(6, replication)).ok());
     std::vector<std::string> db_args[3];
@@ -68,7 +70,7 @@ class Platform {
       return args;
     };
     ideas_ = std::make_unique<IdeasProcess>(brokers_, dirs_[0].path(), with_db({}, 0));
-    incubation_ = std::make_unique<IncubationProcess>(brokers_, dirs_[1].path(), with_db({}, 1));
+    incubation_ = std::make_unique<IncubationProcess>(brokers_, dirs_[1].path(), with_db(incubation_args, 1));
     feedback_ = std::make_unique<FeedbackProcess>(brokers_, dirs_[2].path(), with_db(feedback_args, 2));
     replicas_[0].push_back(ideas_.get());
     replicas_[1].push_back(incubation_.get());

@@ -7,6 +7,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "pepiniere/audit/v1/audit.pb.h"
 
 #include "integration/gateway_fixture.h"
 
@@ -189,6 +191,118 @@ TEST(Pepctl, AccentedActorsAndTokensMadeByTokens) {
   EXPECT_EQ(p.Get("/v1/startups", t1).status, 401);
   gateway::HttpResult orphan = p.Get("/v1/startups", t2);
   EXPECT_EQ(orphan.status, 401) << "a token made by a revoked token still works: " << orphan.body;
+}
+
+// Issue 31, the committee story through the gateway: a team defines its indicator and pushes
+// measures from CI (pepctl kpi push, idempotent); the last committee (seven months ago) granted an
+// envelope and an objective and set its review for six months on, so « comité dû » shows; the
+// coordinator schedules the next meeting, the team files its ask with two success criteria, the
+// coordinator issues the pre-read — which judges the objective against the measures — and
+// pep-audit, from the ledger alone, makes it again byte for byte, its hash the one recorded; a
+// measure recorded afterwards changes nothing of what the committee knew.
+TEST(Pepctl, CommitteePreReadRegeneratedFromTheLedger) {
+  Platform p;
+  TempDir dir;
+  namespace nv1 = ::pepiniere::incubation::v1;
+  auto s = p.Post<nv1::Startup>("/v1/startups", p.coordinator(),
+                                R"({"name":"Équipe voirie","mission":"Signaler un nid-de-poule","incubator":"lab06"})");
+  auto other = p.Post<nv1::Startup>("/v1/startups", p.coordinator(),
+                                    R"({"name":"Autre","mission":"Autre chose","incubator":"lab06"})");
+  const std::string ci = p.Token("product_team", "équipe-voirie", "startup:" + s.id());
+  const std::string stranger = p.Token("product_team", "ci-autre", "startup:" + other.id());
+  const std::string base = absl::StrCat("/v1/startups/", s.id());
+  const absl::Time now = absl::Now();
+  auto day = [](absl::Time t) { return absl::FormatTime("%Y-%m-%d", t, absl::UTCTimeZone()); };
+  auto fr = [](absl::Time t) { return absl::FormatTime("%d/%m/%Y", t, absl::UTCTimeZone()); };
+
+  gateway::HttpResult defined = p.Call("POST", base + "/kpis", ci, R"({"kpi":{"id":"signalements","name":"Signalements traités","unit":"signalements","direction":"KPI_DIRECTION_UP","north_star":true}})");
+  ASSERT_EQ(defined.status, 200) << defined.body;
+  gateway::HttpResult bad = p.Call("POST", base + "/kpis", ci, R"({"kpi":{"id":"Sans Espace","name":"x","direction":"KPI_DIRECTION_UP"}})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("kpi.id"), std::string::npos) << bad.body;
+
+  // Measures from CI: one before the objective's date (judged), one after it.
+  const absl::Time decided = now - absl::Hours(24 * 214), objective_by = now - absl::Hours(24 * 60);
+  const std::string push1 = absl::StrCat("kpi push --startup ", s.id(), " --kpi signalements --value 1250 --date ",
+                                         day(objective_by - absl::Hours(24 * 10)));
+  Outcome first = Pepctl(p.url(), ci, push1, dir.path());
+  ASSERT_EQ(first.rc, 0) << first.err;
+  Outcome again = Pepctl(p.url(), ci, push1, dir.path());
+  ASSERT_EQ(again.rc, 0) << again.err;
+  EXPECT_EQ(first.out, again.out) << "a retried push made a second measure";
+  Outcome changed = Pepctl(p.url(), ci, absl::StrCat("kpi push --startup ", s.id(), " --kpi signalements --value 9 --date ",
+                                                      day(objective_by - absl::Hours(24 * 10))), dir.path());
+  EXPECT_EQ(changed.rc, 1) << "the same key with another value was taken";
+  EXPECT_NE(changed.err.find("idempotency_key"), std::string::npos) << changed.err;
+  ASSERT_EQ(Pepctl(p.url(), ci, absl::StrCat("kpi push --startup ", s.id(), " --kpi signalements --value 1400 --date ",
+                                             day(now - absl::Hours(24 * 5))), dir.path()).rc, 0);
+  Outcome unknown = Pepctl(p.url(), ci, absl::StrCat("kpi push --startup ", s.id(), " --kpi inconnu --value 1"), dir.path());
+  EXPECT_EQ(unknown.rc, 1);
+  EXPECT_NE(unknown.err.find("no indicator 'inconnu'"), std::string::npos) << unknown.err;
+
+  // The last committee, seven months ago: its review is due (six months on, by default).
+  gateway::HttpResult dec = p.Call("POST", base + "/committee-decisions", p.coordinator(), absl::StrCat(
+      R"({"date":")", absl::FormatTime(absl::RFC3339_sec, decided, absl::UTCTimeZone()),
+      R"(","outcome":"COMMITTEE_OUTCOME_GO","rationale":"Premiers usages prometteurs","participants":["DGS"],)",
+      R"("envelope_eur":120000,"objectives":[{"kpi":"signalements","target":1000,"by":")",
+      absl::FormatTime(absl::RFC3339_sec, objective_by, absl::UTCTimeZone()), R"("},{"text":"Ouvrir aux agents de terrain"}]})"));
+  ASSERT_EQ(dec.status, 201) << dec.body;
+  gateway::HttpResult got = p.Get(base, p.coordinator());
+  EXPECT_NE(got.body.find("committee due since"), std::string::npos) << got.body;
+
+  // The next meeting; the team's ask; the pre-read.
+  auto meeting = p.Post<nv1::CommitteeMeeting>("/v1/committees", p.coordinator(), absl::StrCat(
+      R"({"title":"Comité de l'hiver","date":")", absl::FormatTime(absl::RFC3339_sec, now + absl::Hours(24 * 20), absl::UTCTimeZone()),
+      R"(","invitees":["DGS","Directrice de l'innovation"],"startup_ids":[")", s.id(), R"("]})"));
+  ASSERT_FALSE(meeting.id().empty());
+  EXPECT_EQ(p.Call("POST", "/v1/committees", ci, R"({"title":"x","date":"2027-01-01T00:00:00Z","startup_ids":["a"]})").status, 403);
+  const std::string ask_path = absl::StrCat("/v1/committees/", meeting.id(), "/asks/", s.id());
+  gateway::HttpResult ask = p.Call("POST", ask_path, ci, R"({"ask":{"team":"Deux développeurs, une designer","envelope_eur":180000,)"
+      R"("hypotheses":["Les agents signalent depuis leur téléphone"],"criteria":[{"kpi":"signalements","target":3000,"by":"2027-06-30T00:00:00Z"},)"
+      R"({"text":"Une commune de plus chaque mois"}]}})");
+  ASSERT_EQ(ask.status, 200) << ask.body;
+  EXPECT_EQ(p.Call("POST", absl::StrCat("/v1/committees/", meeting.id(), "/asks/", other.id()), stranger,
+                   R"({"ask":{"team":"x"}})").status, 409) << "an ask for a start-up not on the agenda";
+  EXPECT_EQ(p.Call("POST", absl::StrCat("/v1/committees/", meeting.id(), "/prereads/", s.id()), ci).status, 403);
+  auto pre = p.Post<nv1::PreRead>(absl::StrCat("/v1/committees/", meeting.id(), "/prereads/", s.id()), p.coordinator(), "");
+  ASSERT_EQ(pre.sha256().size(), 64u) << pre.DebugString();
+  const std::string& doc = pre.document();
+  EXPECT_NE(doc.find("# Pré-lecture — Équipe voirie"), std::string::npos) << doc;
+  EXPECT_NE(doc.find(absl::StrCat("Comité du ", fr(decided), " : poursuite (GO).")), std::string::npos) << doc;
+  EXPECT_NE(doc.find("Enveloppe accordée : 120\u202f000 €."), std::string::npos) << doc;
+  EXPECT_NE(doc.find(absl::StrCat("Signalements traités : cible 1\u202f000 signalements au ", fr(objective_by),
+                                  " — mesuré 1\u202f250 signalements le ", fr(objective_by - absl::Hours(24 * 10)), " — atteint")),
+            std::string::npos) << doc;
+  EXPECT_NE(doc.find("Ouvrir aux agents de terrain — à apprécier par le comité"), std::string::npos) << doc;
+  EXPECT_NE(doc.find("Enveloppe demandée : 180\u202f000 €."), std::string::npos) << doc;
+  EXPECT_NE(doc.find("Une commune de plus chaque mois"), std::string::npos) << doc;
+
+  // What the committee knew, checked against the ledger; a later measure does not change it.
+  ASSERT_EQ(Pepctl(p.url(), ci, absl::StrCat("kpi push --startup ", s.id(), " --kpi signalements --value 2000"), dir.path()).rc, 0);
+  const std::string ledger_path = absl::StrCat(base, "/prereads/", pre.id(), "/ledger");
+  gateway::HttpResult regen;
+  ASSERT_TRUE(WaitFor([&] {
+    regen = p.Get(ledger_path, ci);
+    return regen.status == 200;
+  }, absl::Seconds(60))) << regen.status << " " << regen.body;
+  ::pepiniere::audit::v1::RegeneratedPreRead r;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(regen.body, &r).ok()) << regen.body;
+  EXPECT_TRUE(r.matches()) << r.DebugString();
+  EXPECT_EQ(r.recorded_sha256(), pre.sha256());
+  EXPECT_EQ(r.document(), doc) << "the ledger's pre-read differs from the one issued";
+  EXPECT_GE(r.records_folded(), 6);
+  EXPECT_EQ(p.Get(ledger_path, stranger).status, 403);
+  EXPECT_EQ(p.Get("/v1/prereads/" + pre.id(), stranger).status, 403);
+  EXPECT_EQ(p.Get("/v1/prereads/" + pre.id(), ci).status, 200);
+  gateway::HttpResult committee = p.Get("/v1/committees/" + meeting.id(), ci);
+  EXPECT_EQ(committee.status, 200);
+  nv1::CommitteeDetails details;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(committee.body, &details).ok()) << committee.body;
+  ASSERT_EQ(details.prereads_size(), 1);
+  EXPECT_EQ(details.prereads(0).sha256(), pre.sha256());
+  EXPECT_TRUE(details.prereads(0).document().empty()) << "a meeting lists its pre-reads without their text";
+  ASSERT_EQ(details.asks_size(), 1);
+  EXPECT_EQ(details.asks(0).criteria_size(), 2);
 }
 
 }  // namespace

@@ -51,7 +51,9 @@ std::string Pattern(std::string path) {
                                     {"{token}", "{token_id}"},
                                     {"{other}", "{other_idea_id}"},
                                     {"{edit}", "{edit_id}"},
-                                    {"{fact}", "{fact_id}"}});
+                                    {"{fact}", "{fact_id}"},
+                                    {"{meeting}", "{meeting_id}"},
+                                    {"{preread}", "{preread_id}"}});
 }
 
 
@@ -250,6 +252,28 @@ std::vector<Row> Table(World& w) {
       {"GET", "/v1/fiche-edits", "C", 200, fixed("/v1/fiche-edits?status=FICHE_EDIT_STATUS_PENDING")},
       {"POST", "/v1/fiche-edits/{edit}:decide", "C", 200, [&w](char) {
          return Request{absl::StrCat("/v1/fiche-edits/", w.PendingEdit(), ":decide"), R"({"approve":true})"};
+       }},
+      // Steering (issue 31): indicators, committees, asks, pre-reads.
+      {"GET", "/v1/startups/{startup}/kpis", "CT", 200, fixed("/v1/startups/{startup}/kpis")},
+      {"POST", "/v1/startups/{startup}/kpis", "CT", 200,
+       fixed("/v1/startups/{startup}/kpis", R"({"kpi":{"id":"usagers","name":"Usagers actifs","direction":"KPI_DIRECTION_UP"}})")},
+      {"POST", "/v1/startups/{startup}/kpis/{kpi}/points", "CT", 201, [&w](char) {
+         return Request{w.Fill(absl::StrCat("/v1/startups/{startup}/kpis/", w.Kpi(), "/points")),
+                        absl::StrCat(R"({"value":12.5,"idempotency_key":"k)", w.Unique(), R"(","date":")",
+                                     FormatRfc3339(absl::Now()), R"("})")};
+       }},
+      {"GET", "/v1/committees", "CT", 200, fixed("/v1/committees")},
+      {"POST", "/v1/committees", "C", 201, [&w](char) { return Request{"/v1/committees", w.MeetingBody()}; }},
+      {"GET", "/v1/committees/{meeting}", "CT", 200, [&w](char) { return Request{"/v1/committees/" + w.Meeting(), ""}; }},
+      {"POST", "/v1/committees/{meeting}/asks/{startup}", "CT", 200, [&w](char) {
+         return Request{w.Fill(absl::StrCat("/v1/committees/", w.Meeting(), "/asks/{startup}")),
+                        R"({"ask":{"envelope_eur":90000,"hypotheses":["Les familles s'inscrivent en ligne"]}})"};
+       }},
+      {"POST", "/v1/committees/{meeting}/prereads/{startup}", "C", 201,
+       [&w](char) { return Request{w.Fill(absl::StrCat("/v1/committees/", w.Meeting(), "/prereads/{startup}")), ""}; }},
+      {"GET", "/v1/prereads/{preread}", "CT", 200, [&w](char) { return Request{"/v1/prereads/" + w.PreRead(), ""}; }},
+      {"GET", "/v1/startups/{startup}/prereads/{preread}/ledger", "CT", 200, [&w](char) {
+         return Request{w.Fill(absl::StrCat("/v1/startups/{startup}/prereads/", w.SealedPreRead(), "/ledger")), ""};
        }},
       {"GET", "/api/v2.7/startups.json", "CJTAP", 200, fixed("/api/v2.7/startups.json")},
       {"GET", "/api/v2.7/release.json", "CJTAP", 200, fixed("/api/v2.7/release.json")},

@@ -254,6 +254,38 @@ class World {
     }
     return fact_;
   }
+  // Steering: s1's indicator, a meeting with s1 on its agenda, its pre-read (once each).
+  std::string Kpi() {
+    if (kpi_.empty()) {
+      EXPECT_EQ(p_.Call("POST", absl::StrCat("/v1/startups/", s1_, "/kpis"), coord_,
+                        R"({"kpi":{"id":"inscriptions","name":"Inscriptions en ligne","unit":"familles","direction":"KPI_DIRECTION_UP"}})").status,
+                200);
+      kpi_ = "inscriptions";
+    }
+    return kpi_;
+  }
+  std::string MeetingBody() {
+    return absl::StrCat(R"({"title":"Comité n°)", Unique(), R"( de l'hiver","date":")",
+                        FormatRfc3339(absl::Now() + absl::Hours(24 * 20)), R"(","startup_ids":[")", s1_, R"("]})");
+  }
+  std::string Meeting() {
+    if (meeting_.empty()) meeting_ = p_.Post<nv1::CommitteeMeeting>("/v1/committees", coord_, MeetingBody()).id();
+    return meeting_;
+  }
+  std::string PreRead() {
+    if (preread_.empty()) {
+      preread_ = p_.Post<nv1::PreRead>(absl::StrCat("/v1/committees/", Meeting(), "/prereads/", s1_), coord_, "").id();
+    }
+    return preread_;
+  }
+  // The pre-read once pep-audit has it on the ledger.
+  std::string SealedPreRead() {
+    const std::string id = PreRead();
+    WaitFor([&] {
+      return p_.Get(absl::StrCat("/v1/startups/", s1_, "/prereads/", id, "/ledger"), coord_).status == 200;
+    }, absl::Seconds(30));
+    return id;
+  }
   std::string TokenId() {
     gateway::HttpResult r = p_.Call("POST", "/v1/tokens", coord_, TokenBody());
     return IdOf(r.body);
@@ -274,6 +306,7 @@ class World {
   std::string shared_idea_;  // SharedIdea(), made once
   std::string published_;    // PublishedSlug(), once
   std::string fact_;         // PublicFact(), once
+  std::string kpi_, meeting_, preread_;  // Kpi(), Meeting(), PreRead(), once
   std::string any_comment_;  // Comment() for a refused role, made once
   std::string invite_challenge_;  // Invitation()'s ideas
   const std::string coord_;

@@ -60,6 +60,15 @@ constexpr const char* kExplainedRefusals[] = {
     "is the idea merged into",
     "is required when the idea is not eligible", // a reason owed for a refusal only
     "is required to reject an edit",
+    "must be in 1990 or later",                  // steering (issue 31): dates bounded by a rule
+    "more than a year ago",                      // a committee meeting, against the clock
+    "more than two years ahead",
+    "names an indicator (kpi) or says the objective in words",  // one of two fields
+    "says at least the team, the envelope",      // an ask says something
+    "two targets at the same date",              // items unique by their date
+    "must be after the committee's date",        // next_review against date
+    "at most three years after the committee",
+    "a STOP has no next review",                 // next_review against outcome
 };
 
 struct Failure {
@@ -92,7 +101,9 @@ bool Explained(const Failure& f) {
   if (absl::StartsWith(f.kind, "ST302")) {
     const size_t at = f.text.find("Not available with: `");
     const std::string op = at == std::string::npos ? "" : f.text.substr(at, f.text.find('\n', at) - at);
-    for (const char* view : {"/feedback`", "/feedback/summary`", "/timeline`", "/state`", "/ledger:export`"}) {
+    // pep-feedback's placements and pep-audit's pre-read check follow Kafka too.
+    for (const char* view : {"/feedback`", "/feedback/summary`", "/timeline`", "/state`", "/ledger:export`",
+                             "/feedback-placements`", "/ledger`"}) {
       if (absl::EndsWith(op, view)) return true;
     }
   }

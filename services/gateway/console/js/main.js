@@ -10,6 +10,7 @@ import { api } from './api.js';
 import { accounts, tokens } from './pages/admin.js';
 import { bell, notifications } from './pages/notifications.js';
 import { challenge, challenges, idea, jury, myIdeas } from './pages/challenges.js';
+import { committee, committees, preread } from './pages/committees.js';
 import { portfolio } from './pages/portfolio.js';
 import { feedbackForm, startup } from './pages/startup.js';
 import { NOBODY, has, main, me, setMe, teamStartups } from './session.js';
@@ -88,6 +89,9 @@ async function draw() {
     if ((m = path.match(/^\/idees\/([^/]+)$/))) return await idea(m[1]);
     if (path === '/portefeuille') return await portfolio();
     if ((m = path.match(/^\/startups\/([^/]+)$/))) return await startup(m[1]);
+    if (path === '/comites') return await committees();
+    if ((m = path.match(/^\/comites\/([^/]+)$/))) return await committee(m[1]);
+    if ((m = path.match(/^\/prelectures\/([^/]+)$/))) return await preread(m[1]);
     if (path === '/jetons') return await tokens();
     if (path === '/notifications') return await notifications();
     if (path === '/comptes') return await accounts();

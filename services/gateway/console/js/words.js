@@ -67,8 +67,17 @@ const VISIBILITY = {
 };
 const word = (table, key) => table[key] || key || '';
 
+// pep-incubation's overdue reasons (precise English for the API) in French for people.
+function overdueWords(reason) {
+  let m = /^phase (\w+) has run past its expected (\d+) months$/.exec(reason);
+  if (m) return `phase ${word(PHASES, 'PHASE_' + m[1]).toLowerCase()} au-delà de ses ${m[2]} mois prévus`;
+  if ((m = /^no milestone for (\d+) months$/.exec(reason))) return `aucun jalon depuis ${m[1]} mois`;
+  if ((m = /^committee due since (\d{4})-(\d{2})-(\d{2})$/.exec(reason))) return `comité dû depuis le ${m[3]}/${m[2]}/${m[1]}`;
+  return reason;
+}
+
 export {
   ABANDON, BANDS, CHALLENGE_STATUS, IDEA_STATUS, IDEA_STATUS_ONE, MILESTONE_KINDS,
   LINK_KINDS, NEXT_PHASES, OUTCOMES, PHASES, ROLE_LABELS, SORTS, STAGES, VISIBILITY, linkWords,
-  phaseOfStatsKey, word,
+  overdueWords, phaseOfStatsKey, word,
 };

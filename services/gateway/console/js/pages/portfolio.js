@@ -2,7 +2,7 @@
 import { api } from '../api.js';
 import { main } from '../session.js';
 import { barChart, dataTable, date, esc, field, go, int, onSubmit, pagination, phaseBadge, select } from '../ui.js';
-import { PHASES, SORTS } from '../words.js';
+import { PHASES, SORTS, overdueWords } from '../words.js';
 
 const PAGE_SIZE = 50;
 
@@ -77,7 +77,7 @@ async function portfolio() {
     return `<tr><td><a href="/startups/${esc(s.id)}">${esc(s.name)}</a><br><span class="fr-text--xs">${esc(s.slug)}</span></td>
           <td>${phaseBadge(s.phase)}</td><td>${esc(s.incubator)}</td><td>${esc((s.sponsors || []).join(', '))}</td>
           <td>${date(since)}</td><td>${date(s.last_milestone_at) || '—'}</td>
-          <td>${s.overdue ? `<p class="fr-badge fr-badge--sm fr-badge--warning" title="${esc((s.overdue_reasons || []).join(' ; '))}">En retard</p>` : ''}</td></tr>`;
+          <td>${s.overdue ? `<p class="fr-badge fr-badge--sm fr-badge--warning" title="${esc((s.overdue_reasons || []).map(overdueWords).join(' ; '))}">En retard</p>` : ''}</td></tr>`;
   }).join('') || '<tr><td colspan="7">Aucune start-up ne correspond à ces filtres.</td></tr>'}</tbody></table>
     </div></div></div></div>
     ${pagination(page, pages, (p) => href({ page: p === 1 ? '' : String(p) }))}
@@ -99,7 +99,7 @@ async function portfolio() {
     <h2 class="fr-h4 fr-mt-4w">En retard</h2>
     ${dataTable(`Start-ups en retard (${int(stats.overdue)}), les plus anciennes dans leur phase d'abord`, ['Start-up', 'Phase', 'Raisons'],
     (overdue.startups || []).map((s) => [`<a href="/startups/${esc(s.id)}">${esc(s.name)}</a>`, phaseBadge(s.phase),
-      `<ul>${(s.overdue_reasons || []).map((r) => `<li>${esc(r)}</li>`).join('')}</ul>`]), 'overdue')}
+      `<ul>${(s.overdue_reasons || []).map((r) => `<li>${esc(overdueWords(r))}</li>`).join('')}</ul>`]), 'overdue')}
     ${stats.overdue > 20 ? `<p><a href="${esc(href({ retard: '1', page: '' }))}">Voir les ${int(stats.overdue)} start-ups en retard</a></p>` : ''}`;
   onSubmit(document.getElementById('filters'), async (f) => {
     const n = new URLSearchParams();

@@ -2,12 +2,13 @@
 // public feedback form.
 import { api, download, idempotencyKey } from '../api.js';
 import { followButton, wireFollow } from '../follow.js';
+import { kpiSection, wireKpis } from '../kpis.js';
 import { buttonSection, feedbackForm, placementsOf, wireButton } from '../avis.js';
 import { ficheEdits, ficheSection, publicationSection, wireFiche, wirePublication } from '../publication.js';
 import { render } from '../main.js';
 import { has, main, teamStartups } from '../session.js';
 import { alertBox, badge, breadcrumb, dataTable, date, esc, field, int, num, onSubmit, pagination, select, submit, toast } from '../ui.js';
-import { BANDS, MILESTONE_KINDS, NEXT_PHASES, OUTCOMES, PHASES, word } from '../words.js';
+import { BANDS, MILESTONE_KINDS, NEXT_PHASES, OUTCOMES, PHASES, overdueWords, word } from '../words.js';
 
 // The phase history as a picture: one bar per phase on a time axis, committee decisions as
 // diamonds and milestones as dots; every mark has its words in a <title> and the list below.
@@ -109,7 +110,9 @@ async function startup(id) {
     api('GET', `/v1/startups/${enc}/feedback/summary?granularity=GRANULARITY_ROLLING_12_MONTHS`).catch(() => ({ buckets: [] })),
     followButton('startup', s.id),
   ]);
-  const [edits, placements] = await Promise.all([ficheEdits(s), placementsOf(s)]);
+  const canEdit = isCoord || teamStartups().includes(s.id);
+  const [edits, placements, impact, meetings] = await Promise.all([ficheEdits(s), placementsOf(s), kpiSection(s, canEdit),
+    isCoord ? api('GET', '/v1/committees').then((r) => (r.meetings || []).filter((m) => (m.startup_ids || []).includes(s.id))).catch(() => []) : []]);
   const milestones = ms.milestones || [];
   const decisions = d.decisions || [];
   const timeline = (timelineData.entries || []).slice().reverse();  // newest first
@@ -126,7 +129,7 @@ async function startup(id) {
     ${follow}
     <p class="pep-badges">Phase : <strong id="phase">${esc(word(PHASES, s.phase))}</strong> — ${esc(s.incubator)}
       ${s.overdue ? `<span class="fr-badge fr-badge--sm fr-badge--warning">En retard</span>` : ''}</p>
-    ${s.overdue ? alertBox('warning', (s.overdue_reasons || []).join(' ; '), 'En retard') : ''}
+    ${s.overdue ? alertBox('warning', (s.overdue_reasons || []).map(overdueWords).join(' ; '), 'En retard') : ''}
     <p>${esc(s.mission)}</p>
     <p>${(s.sponsors || []).length ? 'Administrations porteuses : ' + esc(s.sponsors.join(', ')) + ' — ' : ''}
       <a href="/avis/${esc(s.id)}">Formulaire public « Je donne mon avis »</a></p>
@@ -137,7 +140,7 @@ async function startup(id) {
     ${decisions.length ? dataTable('Décisions du comité', ['Date', 'Décision', 'Motif', 'Participants'],
     decisions.map((x) => [date(x.date), esc(word(OUTCOMES, x.outcome)), esc(x.rationale), esc((x.participants || []).join(', '))])) : ''}
 
-    <h2 class="fr-mt-4w">Indicateurs</h2>
+    <h2 class="fr-mt-4w">Valeurs publiées avec les jalons</h2>
     ${kpis(milestones)}
 
     <h2 class="fr-mt-4w">Jalons</h2>
@@ -156,10 +159,22 @@ async function startup(id) {
       ${field('k-participants', 'Participants (séparés par des virgules)', { name: 'participants', value: 'DGS', required: true })}
       ${field('k-rationale', 'Motif', { name: 'rationale', required: true })}
       ${select('k-to', 'Nouvelle phase', 'to', [...next.map((p) => [p, PHASES[p]]), ['', 'Aucune (prolongation : la décision seule est enregistrée)']])}
+      <h4 class="fr-mt-2w">Le comité : sa date, ce qu'il accorde, sa prochaine revue</h4>
+      ${field('k-date', 'Date du comité', { name: 'date', type: 'date', value: new Date().toISOString().slice(0, 10), required: true })}
+      ${meetings.length ? select('k-meeting', 'Réunion du comité', 'meeting_id', [['', '—'], ...meetings.map((m) => [m.id, `${m.title} (${date(m.date)})`])]) : ''}
+      ${field('k-envelope', 'Enveloppe accordée (euros)', { name: 'envelope_eur', type: 'number', attrs: 'min="0" step="1"' })}
+      ${field('k-next', 'Prochaine revue', { name: 'next_review', type: 'date', hint: 'Par défaut : six mois après le comité (aucune après un STOP)' })}
+      ${[0, 1].map((i) => `<fieldset class="fr-fieldset" id="objective-${i}"><legend class="fr-fieldset__legend--regular">Objectif ${i + 1} (facultatif)</legend>
+        ${select(`k-okpi-${i}`, 'Indicateur', `okpi_${i}`, [['', '—'], ...impact.kpis.map((k) => [k.id, k.name])])}
+        ${field(`k-otarget-${i}`, 'Valeur visée', { name: `otarget_${i}`, type: 'number', attrs: 'step="any"' })}
+        ${field(`k-oby-${i}`, 'Échéance', { name: `oby_${i}`, type: 'date' })}
+        ${field(`k-otext-${i}`, 'En mots', { name: `otext_${i}` })}</fieldset>`).join('')}
       ${submit('Enregistrer le comité et changer de phase')}</form>`
     : alertBox('info', `« ${word(PHASES, s.phase)} » est une phase terminale : plus aucun comité ni changement de phase.`, 'Parcours terminé'))
     : ''}
     ${isCoord && next.length && unused.length ? `<p class="fr-text--sm">${int(unused.length)} décision(s) du comité pas encore suivie(s) d'un changement de phase.</p>` : ''}
+
+    ${impact.html}
 
     ${ficheSection(s, edits)}
     ${publicationSection(s)}
@@ -186,6 +201,7 @@ async function startup(id) {
   wirePublication(s);
   wireFiche(s);
   wireButton(s);
+  wireKpis(s);
   const exportStatus = document.getElementById('export-status');
   document.getElementById('export-ledger').addEventListener('click', () =>
     download(`/v1/startups/${enc}/ledger:export`, `registre-${s.slug || s.id}.jsonl`, exportStatus));
@@ -207,9 +223,18 @@ async function startup(id) {
   const committee = document.getElementById('committee');
   if (committee) {
     onSubmit(committee, async (f) => {
+      const noon = (day) => new Date(day + 'T12:00:00Z').toISOString();
+      const today = new Date().toISOString().slice(0, 10);
+      const objectives = [0, 1].map((i) => ({
+        kpi: f.get(`okpi_${i}`) || '', target: Number(f.get(`otarget_${i}`) || 0),
+        by: f.get(`oby_${i}`) ? noon(f.get(`oby_${i}`)) : undefined, text: f.get(`otext_${i}`) || '',
+      })).filter((o) => o.kpi || o.text);
       const dec = await api('POST', `/v1/startups/${enc}/committee-decisions`, {
-        date: new Date().toISOString(), outcome: f.get('outcome'), rationale: f.get('rationale'),
+        date: f.get('date') && f.get('date') !== today ? noon(f.get('date')) : new Date().toISOString(),
+        outcome: f.get('outcome'), rationale: f.get('rationale'),
         participants: String(f.get('participants')).split(',').map((x) => x.trim()).filter(Boolean),
+        meeting_id: f.get('meeting_id') || '', envelope_eur: Number(f.get('envelope_eur') || 0), objectives,
+        next_review: f.get('next_review') ? noon(f.get('next_review')) : undefined,
       });
       if (f.get('to')) {
         await api('POST', `/v1/startups/${enc}:change-phase`, { to: f.get('to'), decision_id: dec.id });
