@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "portfolio/budget.h"
 #include "tlog/merkle.h"
 
 namespace pep::portfolio {
@@ -138,6 +139,8 @@ absl::Status SteeringFold::Add(std::string_view type, std::string_view payload) 
     s_.kpis = keep.kpis;
     s_.points = keep.points;
     s_.asks = keep.asks;
+    s_.budget_entries = keep.budget_entries;
+    s_.budget = ev.details().startup().budget();
   } else if (t == "StartupUpdated") {
     incv1::StartupUpdated ev;
     if (auto st = ParseInto(&ev, type, payload); !st.ok()) return st;
@@ -171,7 +174,19 @@ absl::Status SteeringFold::Add(std::string_view type, std::string_view payload) 
   } else if (t == "CommitteeDecisionRecorded") {
     incv1::CommitteeDecisionRecorded ev;
     if (auto st = ParseInto(&ev, type, payload); !st.ok()) return st;
+    // The latest-dated decision that grants an envelope opens the budget's period, as
+    // pep-incubation's RecordCommitteeDecision does.
+    bool latest = true;
+    for (const auto& d : s_.decisions) latest = latest && At(d.date()) <= At(ev.decision().date());
+    if (latest && ev.decision().envelope_eur() > 0) {
+      s_.budget = WithEnvelope(ev.decision().envelope_eur(), At(ev.decision().date()), s_.budget_entries);
+    }
     s_.decisions.push_back(ev.decision());
+  } else if (t == "BudgetEntryRecorded") {
+    incv1::BudgetEntryRecorded ev;
+    if (auto st = ParseInto(&ev, type, payload); !st.ok()) return st;
+    s_.budget_entries.push_back(ev.entry());
+    Count(&s_.budget, ev.entry());
   } else if (t == "KpiDefined") {
     incv1::KpiDefined ev;
     if (auto st = ParseInto(&ev, type, payload); !st.ok()) return st;
@@ -244,6 +259,29 @@ std::string BuildPreRead(const SteeringState& s, const PreReadMeeting& meeting, 
       Objectives(out, s, last->objectives(), issued_at);
       absl::StrAppend(&out, "\n");
     }
+  }
+
+  absl::StrAppend(&out, "## Budget\n\n");
+  if (s.budget.envelope_eur() <= 0) {
+    absl::StrAppend(&out, "Aucune enveloppe accordée.");
+    if (s.budget.paid_eur() > 0 || s.budget.committed_eur() > 0) {
+      absl::StrAppend(&out, " Engagé : ", FrenchNumber(static_cast<double>(s.budget.committed_eur())), " € ; payé : ",
+                      FrenchNumber(static_cast<double>(s.budget.paid_eur())), " €.");
+    }
+    absl::StrAppend(&out, "\n\n");
+  } else {
+    const BudgetOutlook o = Outlook(s.budget, issued_at);
+    absl::StrAppend(&out, "Enveloppe en cours : ", FrenchNumber(s.budget.envelope_eur()), " € depuis le ",
+                    Day(s.budget.since()), ". Engagé : ", FrenchNumber(static_cast<double>(s.budget.committed_eur())),
+                    " € ; payé : ", FrenchNumber(static_cast<double>(s.budget.paid_eur())), " € ; reste : ",
+                    FrenchNumber(static_cast<double>(o.remaining_eur)), " €.\n");
+    if (o.exceeded) absl::StrAppend(&out, "L'enveloppe est dépassée.\n");
+    if (o.overcommitted) absl::StrAppend(&out, "Les engagements dépassent l'enveloppe.\n");
+    if (!o.exceeded && o.runs_out != absl::InfiniteFuture()) {
+      absl::StrAppend(&out, "Au rythme des paiements (", FrenchNumber(o.paid_per_day_eur * 30.0),
+                      " € par mois), elle sera épuisée le ", Day(o.runs_out), ".\n");
+    }
+    absl::StrAppend(&out, "\n");
   }
 
   absl::StrAppend(&out, "## Indicateurs\n\n");

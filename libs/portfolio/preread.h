@@ -31,6 +31,8 @@ struct SteeringState {
   // Per indicator, per measure date (Unix seconds): the measure recorded last.
   std::map<std::string, std::map<int64_t, incv1::KpiPoint>> points;
   std::map<std::string, incv1::CommitteeAsk> asks;  // by meeting id
+  std::vector<incv1::BudgetEntry> budget_entries;
+  incv1::BudgetState budget;  // as pep-incubation keeps it (Startup.budget)
 };
 
 // Applies the start-up's events one by one, in the order they were emitted.

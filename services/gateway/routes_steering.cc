@@ -59,6 +59,34 @@ void Gateway::BuildSteeringRoutes() {
   add("GET", "/v1/prereads/{preread_id}", C | T, "Lire une pré-lecture", Body::kNone,
       nv1::GetPreReadRequest::descriptor(), nv1::PreRead::descriptor(), &b.incubation,
       Unary(b.incubation, inc, &NS::GetPreRead));
+  add("POST", "/v1/startups/{startup_id}/budget", C | T,
+      "Enregistrer un engagement (AE) ou un paiement (CP) de la start-up, idempotent par clé", Body::kJson,
+      nv1::RecordBudgetEntryRequest::descriptor(), nv1::BudgetEntry::descriptor(), &b.incubation,
+      Unary(b.incubation, inc, &NS::RecordBudgetEntry,
+            UnaryOptions<nv1::RecordBudgetEntryRequest, nv1::BudgetEntry>{.ok_status = 201}));
+  add("GET", "/v1/startups/{startup_id}/budget", C | T,
+      "Le budget de la start-up : enveloppe en cours, engagé, payé, reste, épuisement au rythme actuel", Body::kNone,
+      nv1::GetBudgetRequest::descriptor(), nv1::Budget::descriptor(), &b.incubation,
+      Unary(b.incubation, inc, &NS::GetBudget));
+  {
+    Route r{"GET", "/v1/budget.csv", C,
+            "Le budget du portefeuille pour le service financier (CSV : start-up, année, nature, AE, CP, enveloppes)",
+            Body::kNone, nv1::ExportBudgetRequest::descriptor(), nullptr, "text/csv",
+            [&b, inc](CallPtr call, Respond respond) {
+              CallUnary(b.incubation, inc, &NS::ExportBudget, call->meta, nv1::ExportBudgetRequest(),
+                        [respond, &b](const grpc::Status& s, nv1::BudgetCsv& out, int retry) {
+                          if (!s.ok()) return respond(BackendErrorResponse(s, b.incubation.name(), retry));
+                          HttpResponse r;
+                          r.content_type = "text/csv; charset=utf-8";
+                          r.headers["Content-Disposition"] = "attachment; filename=\"budget.csv\"";
+                          r.body = std::move(*out.mutable_csv());
+                          respond(std::move(r));
+                        });
+            },
+            &b.incubation, 0};
+    r.response_schema = R"({"type":"string"})";
+    routes_.push_back(std::move(r));
+  }
   add("GET", "/v1/startups/{startup_id}/prereads/{preread_id}/ledger", C | T,
       "La pré-lecture refaite à partir du seul registre, et si son empreinte est celle enregistrée", Body::kNone,
       av1::RegeneratePreReadRequest::descriptor(), av1::RegeneratedPreRead::descriptor(), &b.audit,

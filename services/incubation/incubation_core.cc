@@ -1,4 +1,5 @@
 #include "services/incubation/incubation_core.h"
+#include "portfolio/budget.h"
 
 #include <algorithm>
 #include <functional>
@@ -136,6 +137,15 @@ std::vector<std::string> OverdueReasons(const v1::Startup& s, absl::Time now,
                                                      : FromTimestamp(s.phases(0).start());
   if (portfolio::MilestoneDueAt(since, policy) < now) {
     out.push_back(absl::StrFormat("no milestone for %d months", policy.milestone_gap_months));
+  }
+  // The envelope (issue 31): exceeded, or running out within 45 days at the current pace.
+  const portfolio::BudgetOutlook budget = portfolio::Outlook(s.budget(), now);
+  if (budget.exceeded) {
+    out.push_back(absl::StrCat("envelope exceeded: ", s.budget().paid_eur(), " of ", s.budget().envelope_eur(),
+                               " euros paid"));
+  } else if (budget.runs_out != absl::InfiniteFuture() && budget.runs_out <= now + portfolio::kRunOutNotice) {
+    out.push_back(absl::StrCat("envelope runs out on ",
+                               absl::FormatTime("%Y-%m-%d", budget.runs_out, absl::UTCTimeZone())));
   }
   // The review the last committee set (issue 31): « comité dû » once it has passed.
   if (s.has_next_review() && FromTimestamp(s.next_review()) < now) {

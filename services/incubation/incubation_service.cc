@@ -1,5 +1,6 @@
 #include "services/incubation/incubation_service.h"
 #include "services/incubation/service_helpers.h"
+#include "portfolio/budget.h"
 #include "services/incubation/steering_rules.h"
 
 #include <algorithm>
@@ -374,6 +375,11 @@ grpc::Status IncubationService::RecordCommitteeDecision(
     if (latest) {
       if (next) *st->mutable_next_review() = ToTimestamp(*next);
       else st->clear_next_review();
+      if (req->envelope_eur() > 0) {  // a new envelope: its period begins at the decision
+        auto entries = tx.BudgetEntries(st->id());
+        if (!entries.ok()) return entries.status();
+        *st->mutable_budget() = portfolio::WithEnvelope(req->envelope_eur(), FromTimestamp(req->date()), *entries);
+      }
     }
     PEP_RETURN_IF_ERROR(tx.PutDecision(d));
     st->set_version(st->version() + 1);

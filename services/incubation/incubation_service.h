@@ -106,6 +106,10 @@ class IncubationService final : public v1::IncubationService::Service {
                                   v1::CommitteeAsk*) override;
   grpc::Status IssuePreRead(grpc::ServerContext*, const v1::IssuePreReadRequest*, v1::PreRead*) override;
   grpc::Status GetPreRead(grpc::ServerContext*, const v1::GetPreReadRequest*, v1::PreRead*) override;
+  // Budget (incubation_budget.cc, issue 31).
+  grpc::Status RecordBudgetEntry(grpc::ServerContext*, const v1::RecordBudgetEntryRequest*, v1::BudgetEntry*) override;
+  grpc::Status GetBudget(grpc::ServerContext*, const v1::GetBudgetRequest*, v1::Budget*) override;
+  grpc::Status ExportBudget(grpc::ServerContext*, const v1::ExportBudgetRequest*, v1::BudgetCsv*) override;
 
  private:
   absl::StatusOr<auth::Principal> Caller(grpc::ServerContext* ctx) const;

@@ -69,6 +69,12 @@ class IncubationTx {
   absl::StatusOr<v1::PreRead> GetPreRead(const std::string& id);
   absl::Status PutPreRead(const v1::PreRead& p);
   absl::StatusOr<std::vector<v1::PreRead>> PreReads(const std::string& meeting_id);
+  absl::StatusOr<std::optional<v1::BudgetEntry>> BudgetEntryByKey(const std::string& startup_id,
+                                                                 const std::string& key);
+  absl::Status PutBudgetEntry(const v1::BudgetEntry& e);
+  // A start-up's entries, newest date first; every start-up's (grouped by start-up) when empty.
+  absl::StatusOr<std::vector<v1::BudgetEntry>> BudgetEntries(const std::string& startup_id);
+  absl::StatusOr<std::vector<v1::CommitteeDecision>> AllDecisions();  // by start-up
   // The start-up's journal (every event Emit wrote about it, in order) through `fold`.
   absl::Status FoldJournal(const std::string& startup_id, portfolio::SteeringFold* fold);
   absl::StatusOr<std::vector<std::string>> StartupsWithoutJournal();

@@ -51,6 +51,13 @@ CREATE TABLE prereads (
   data       BYTEA NOT NULL
 );
 CREATE INDEX prereads_by_meeting ON prereads(meeting_id, id);
+CREATE TABLE budget_entries (
+  startup_id      TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  date            BIGINT NOT NULL,
+  data            BYTEA NOT NULL,
+  PRIMARY KEY (startup_id, idempotency_key)
+);
 )sql";
 }
 
@@ -177,6 +184,41 @@ absl::StatusOr<std::vector<v1::PreRead>> IncubationTx::PreReads(const std::strin
   if (!q.ok()) return q.status();
   q->Bind(1, meeting_id);
   return store::AllProtos<v1::PreRead>(*q, "pre-read");
+}
+
+absl::StatusOr<std::optional<v1::BudgetEntry>> IncubationTx::BudgetEntryByKey(const std::string& startup_id,
+                                                                             const std::string& key) {
+  auto q = db_.Prepare("SELECT data FROM budget_entries WHERE startup_id = ? AND idempotency_key = ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, startup_id).Bind(2, key);
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<v1::BudgetEntry>();
+  auto e = store::ParseRow<v1::BudgetEntry>(q->Text(0), "budget entry");
+  if (!e.ok()) return e.status();
+  return std::optional<v1::BudgetEntry>(std::move(*e));
+}
+
+absl::Status IncubationTx::PutBudgetEntry(const v1::BudgetEntry& e) {
+  auto q = db_.Prepare("INSERT INTO budget_entries(startup_id, idempotency_key, date, data) VALUES (?,?,?,?)");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, e.startup_id()).Bind(2, e.idempotency_key()).Bind(3, static_cast<int64_t>(e.date().seconds()))
+      .BindBlob(4, e.SerializeAsString()).Run();
+}
+
+absl::StatusOr<std::vector<v1::BudgetEntry>> IncubationTx::BudgetEntries(const std::string& startup_id) {
+  // Empty: every start-up's, grouped by start-up (the finance department's CSV).
+  auto q = db_.Prepare("SELECT data FROM budget_entries WHERE (?1 = '' OR startup_id = ?1) "
+                       "ORDER BY startup_id, date DESC, idempotency_key");
+  if (!q.ok()) return q.status();
+  q->Bind(1, startup_id);
+  return store::AllProtos<v1::BudgetEntry>(*q, "budget entry");
+}
+
+absl::StatusOr<std::vector<v1::CommitteeDecision>> IncubationTx::AllDecisions() {
+  auto q = db_.Prepare("SELECT data FROM decisions ORDER BY startup_id, id");
+  if (!q.ok()) return q.status();
+  return store::AllProtos<v1::CommitteeDecision>(*q, "committee decision");
 }
 
 absl::Status IncubationStore::BaselineSteering() {

@@ -125,6 +125,20 @@ absl::Status ValidateAsk(const v1::CommitteeAsk& a) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateBudgetEntry(const v1::RecordBudgetEntryRequest& r, absl::Time now) {
+  if (!r.has_date()) return FieldError("date", "is required");
+  const absl::Time d = FromTimestamp(r.date());
+  if (d > now + absl::Hours(24)) return FieldError("date", "more than one day in the future");
+  if (d < kEarliest) return FieldError("date", "must be in 1990 or later");
+  if (r.kind() != v1::BUDGET_KIND_COMMITMENT && r.kind() != v1::BUDGET_KIND_PAYMENT) {
+    return FieldError("kind", "must be BUDGET_KIND_COMMITMENT (AE) or BUDGET_KIND_PAYMENT (CP)");
+  }
+  if (r.resource() == v1::RESOURCE_KIND_UNSPECIFIED) return FieldError("resource", "is required");
+  if (r.amount_eur() < 1 || r.amount_eur() > 100000000) return FieldError("amount_eur", "must be 1-100000000 euros");
+  PEP_RETURN_IF_ERROR(Words("label", r.label(), 0, 200));
+  return Words("idempotency_key", r.idempotency_key(), 1, 128);
+}
+
 absl::Status ValidateDecisionSteering(const v1::RecordCommitteeDecisionRequest& r) {
   if (r.envelope_eur() < 0 || r.envelope_eur() > 100000000) {
     return FieldError("envelope_eur", "must be 0-100000000 euros");

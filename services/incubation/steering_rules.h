@@ -25,6 +25,9 @@ absl::Status ValidateObjective(const std::string& field, const v1::Objective& o)
 // A meeting within a year before `now` and two years after it; a title; start-ups listed once.
 absl::Status ValidateCommittee(const v1::ScheduleCommitteeRequest& r, absl::Time now);
 absl::Status ValidateAsk(const v1::CommitteeAsk& a);
+// A budget entry: AE or CP, a kind of resource, 1-100 000 000 euros, dated from 1990 to a day
+// ahead of `now`, a one-line label.
+absl::Status ValidateBudgetEntry(const v1::RecordBudgetEntryRequest& r, absl::Time now);
 // The decision's own next_review when given (after its date, within three years), else six
 // months after its date — none after a STOP.
 absl::Status ValidateDecisionSteering(const v1::RecordCommitteeDecisionRequest& r);

@@ -3,6 +3,10 @@
 // each threshold, the steering rules' refusals, « comité dû ».
 #include "portfolio/preread.h"
 
+#include "absl/strings/str_split.h"
+#include "absl/strings/numbers.h"
+#include "portfolio/budget.h"
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
@@ -195,6 +199,7 @@ TEST(PreReadTest, ABaselineFoldsAsTheEventsThatMadeIt) {
   s->set_slug(upto.state().slug);
   s->set_phase(upto.state().phase);
   for (const auto& p : upto.state().phases) *s->add_phases() = p;
+  *s->mutable_budget() = upto.state().budget;  // as the start-up keeps it
   for (const auto& [id, m] : upto.state().members) *s->add_team() = m;
   for (const auto& d : upto.state().decisions) *base.mutable_details()->add_decisions() = d;
   for (const auto& m : upto.state().milestones) *base.mutable_details()->add_milestones() = m;
@@ -342,6 +347,95 @@ TEST(SteeringRulesTest, NextReviewAndComiteDu) {
   EXPECT_TRUE(due(Day(2027, 1, 1) + absl::Seconds(1)));
   s.set_phase(v1::PHASE_OPERATED);
   EXPECT_FALSE(due(Day(2027, 6, 1)));
+}
+
+v1::BudgetEntry Entry(absl::Time at, v1::BudgetKind kind, int32_t eur, v1::ResourceKind resource = v1::RESOURCE_KIND_SERVICES) {
+  v1::BudgetEntry e;
+  *e.mutable_date() = ToTimestamp(at);
+  e.set_kind(kind);
+  e.set_amount_eur(eur);
+  e.set_resource(resource);
+  return e;
+}
+
+TEST(BudgetTest, RunsOutAtThePaceOfPaymentsAndWarnsFortyFiveDaysAhead) {
+  const absl::Time since = Day(2026, 7, 1);
+  std::vector<v1::BudgetEntry> entries = {Entry(Day(2026, 6, 20), v1::BUDGET_KIND_PAYMENT, 50000),  // the period before
+                                          Entry(Day(2026, 7, 10), v1::BUDGET_KIND_COMMITMENT, 100000),
+                                          Entry(Day(2026, 8, 1), v1::BUDGET_KIND_PAYMENT, 30000)};
+  v1::BudgetState b = portfolio::WithEnvelope(120000, since, entries);
+  EXPECT_EQ(b.committed_eur(), 100000);
+  EXPECT_EQ(b.paid_eur(), 30000) << "an invoice paid before the envelope is not counted against it";
+  // 60 days in: 30 000 paid = 500 € a day; 90 000 left = 180 days.
+  auto o = portfolio::Outlook(b, since + absl::Hours(24 * 60));
+  EXPECT_EQ(o.remaining_eur, 90000);
+  EXPECT_DOUBLE_EQ(o.paid_per_day_eur, 500);
+  EXPECT_EQ(o.runs_out, since + absl::Hours(24 * 240));
+  EXPECT_FALSE(o.exceeded || o.overcommitted);
+  // The pace counts 30 days at least: a first invoice the day after is not a pace.
+  v1::BudgetState early = portfolio::WithEnvelope(120000, since, {Entry(since + absl::Hours(24), v1::BUDGET_KIND_PAYMENT, 30000)});
+  EXPECT_DOUBLE_EQ(portfolio::Outlook(early, since + absl::Hours(24)).paid_per_day_eur, 1000);
+  // No envelope or nothing paid: no run-out date.
+  EXPECT_EQ(portfolio::Outlook(portfolio::WithEnvelope(120000, since, {}), since + absl::Hours(24 * 60)).runs_out, absl::InfiniteFuture());
+
+  // « enveloppe épuisée dans 45 jours » in the overdue reasons: both sides of the threshold.
+  v1::Startup s;
+  s.set_phase(v1::PHASE_CONSTRUCTION);
+  auto* ph = s.add_phases();
+  ph->set_phase(v1::PHASE_CONSTRUCTION);
+  *ph->mutable_start() = ToTimestamp(Day(2026, 6, 1));
+  *s.mutable_last_milestone_at() = ToTimestamp(Day(2026, 12, 1));
+  const StalenessPolicy policy;
+  auto reasons = [&](absl::Time now) {
+    std::string all;
+    for (const auto& r : OverdueReasons(s, now, policy)) absl::StrAppend(&all, r, ";");
+    return all;
+  };
+  // 90 days in, 81 000 paid (900 € a day): 39 000 left = 43.3 days, within the notice.
+  *s.mutable_budget() = portfolio::WithEnvelope(120000, since, {Entry(since + absl::Hours(24), v1::BUDGET_KIND_PAYMENT, 81000)});
+  EXPECT_TRUE(absl::StrContains(reasons(since + absl::Hours(24 * 90)), "envelope runs out on 2026-11-11")) << reasons(since + absl::Hours(24 * 90));
+  // 78 750 paid (875 € a day): 41 250 left = 47.1 days, beyond it.
+  *s.mutable_budget() = portfolio::WithEnvelope(120000, since, {Entry(since + absl::Hours(24), v1::BUDGET_KIND_PAYMENT, 78750)});
+  EXPECT_FALSE(absl::StrContains(reasons(since + absl::Hours(24 * 90)), "envelope")) << reasons(since + absl::Hours(24 * 90));
+  // Paid beyond it: exceeded (and not « runs out »); exactly the envelope: not exceeded.
+  *s.mutable_budget() = portfolio::WithEnvelope(120000, since, {Entry(since + absl::Hours(24), v1::BUDGET_KIND_PAYMENT, 120001)});
+  EXPECT_TRUE(absl::StrContains(reasons(since + absl::Hours(24 * 90)), "envelope exceeded: 120001 of 120000 euros paid"));
+  EXPECT_FALSE(absl::StrContains(reasons(since + absl::Hours(24 * 90)), "runs out"));
+  *s.mutable_budget() = portfolio::WithEnvelope(120000, since, {Entry(since + absl::Hours(24), v1::BUDGET_KIND_PAYMENT, 120000)});
+  EXPECT_FALSE(portfolio::Outlook(s.budget(), since + absl::Hours(24 * 90)).exceeded);
+  // Committed beyond the envelope.
+  EXPECT_TRUE(portfolio::Outlook(portfolio::WithEnvelope(120000, since, {Entry(since, v1::BUDGET_KIND_COMMITMENT, 130000)}), since).overcommitted);
+}
+
+TEST(BudgetTest, TheFinanceCsvAddsUp) {
+  portfolio::CsvStartup a{"s-a", "Équipe « voirie »", {}, {}};
+  a.entries = {Entry(Day(2025, 11, 3), v1::BUDGET_KIND_COMMITMENT, 70000), Entry(Day(2025, 12, 1), v1::BUDGET_KIND_PAYMENT, 12000),
+               Entry(Day(2026, 1, 5), v1::BUDGET_KIND_PAYMENT, 15000), Entry(Day(2026, 1, 9), v1::BUDGET_KIND_PAYMENT, 2500, v1::RESOURCE_KIND_HOSTING)};
+  v1::CommitteeDecision d;
+  *d.mutable_date() = ToTimestamp(Day(2025, 10, 1));
+  d.set_envelope_eur(80000);
+  a.decisions = {d};
+  portfolio::CsvStartup b{"s-b", "Dossier unique", {Entry(Day(2026, 2, 1), v1::BUDGET_KIND_PAYMENT, 4000, v1::RESOURCE_KIND_COACHING)}, {}};
+  const std::string csv = portfolio::BudgetCsvText({a, b});
+  std::vector<std::string> lines = absl::StrSplit(csv, "\r\n", absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 3u) << csv;
+  EXPECT_EQ(lines[0], "startup_id,startup,annee,nature,ae_eur,cp_eur,enveloppes_accordees_eur");
+  EXPECT_TRUE(absl::StrContains(csv, "s-a,\"Équipe « voirie »\",2026,\"prestations\",0,15000,0")) << csv;
+  EXPECT_TRUE(absl::StrContains(csv, "s-a,\"Équipe « voirie »\",2025,\"enveloppe accordée\",0,0,80000")) << csv;
+  int64_t sums[3] = {0, 0, 0};
+  for (size_t i = 1; i + 1 < lines.size(); ++i) {
+    std::vector<std::string> f = absl::StrSplit(lines[i], ',');
+    ASSERT_EQ(f.size(), 7u) << lines[i];
+    for (int c = 0; c < 3; ++c) {
+      int64_t v = 0;
+      ASSERT_TRUE(absl::SimpleAtoi(f[4 + c], &v)) << lines[i];
+      sums[c] += v;
+    }
+  }
+  EXPECT_EQ(lines.back(), absl::StrCat("total,\"\",,\"\",", sums[0], ",", sums[1], ",", sums[2]));
+  EXPECT_EQ(sums[0], 70000);
+  EXPECT_EQ(sums[1], 12000 + 15000 + 2500 + 4000);
+  EXPECT_EQ(sums[2], 80000);
 }
 
 }  // namespace

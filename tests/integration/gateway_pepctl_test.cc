@@ -4,6 +4,7 @@
 // a CI can act on (1: fix the call, 3: retry later), with a message naming the problem.
 #include <algorithm>
 #include <fstream>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
@@ -296,6 +297,29 @@ TEST(Pepctl, CommitteePreReadRegeneratedFromTheLedger) {
   EXPECT_EQ(p.Get("/v1/prereads/" + pre.id(), ci).status, 200);
   gateway::HttpResult committee = p.Get("/v1/committees/" + meeting.id(), ci);
   EXPECT_EQ(committee.status, 200);
+  // The budget: a commitment and payments against the envelope granted; the finance CSV adds up.
+  for (const auto& [kind, eur, key] : std::vector<std::tuple<std::string, int, std::string>>{
+           {"BUDGET_KIND_COMMITMENT", 100000, "bc-2026-17"}, {"BUDGET_KIND_PAYMENT", 30000, "facture-1"},
+           {"BUDGET_KIND_PAYMENT", 30000, "facture-1"}, {"BUDGET_KIND_PAYMENT", 25000, "facture-2"}}) {
+    gateway::HttpResult e = p.Call("POST", base + "/budget", p.coordinator(), absl::StrCat(
+        R"({"kind":")", kind, R"(","resource":"RESOURCE_KIND_SERVICES","amount_eur":)", eur, R"(,"label":"Développement — « lot 1 »","idempotency_key":")",
+        key, R"(","date":")", absl::FormatTime(absl::RFC3339_sec, now - absl::Hours(24), absl::UTCTimeZone()), R"("})"));
+    ASSERT_EQ(e.status, 201) << e.body;
+  }
+  nv1::Budget budget;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(p.Get(base + "/budget", ci).body, &budget).ok());
+  EXPECT_EQ(budget.state().envelope_eur(), 120000);
+  EXPECT_EQ(budget.state().committed_eur(), 100000);
+  EXPECT_EQ(budget.state().paid_eur(), 55000) << "a retried entry was counted twice";
+  EXPECT_EQ(budget.remaining_eur(), 65000);
+  EXPECT_EQ(budget.entries_size(), 3);
+  gateway::HttpResult csv = p.Get("/v1/budget.csv", p.coordinator());
+  EXPECT_EQ(csv.status, 200);
+  EXPECT_NE(csv.body.find(absl::StrCat(s.id(), ",\"Équipe voirie\",", absl::FormatTime("%Y", now - absl::Hours(24), absl::UTCTimeZone()),
+                                       ",\"prestations\",100000,55000,0")), std::string::npos) << csv.body;
+  EXPECT_NE(csv.body.find("total,\"\",,\"\",100000,55000,120000"), std::string::npos) << csv.body;
+  EXPECT_EQ(p.Get("/v1/budget.csv", ci).status, 403);
+
   nv1::CommitteeDetails details;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(committee.body, &details).ok()) << committee.body;
   ASSERT_EQ(details.prereads_size(), 1);

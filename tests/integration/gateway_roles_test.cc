@@ -272,6 +272,14 @@ std::vector<Row> Table(World& w) {
       {"POST", "/v1/committees/{meeting}/prereads/{startup}", "C", 201,
        [&w](char) { return Request{w.Fill(absl::StrCat("/v1/committees/", w.Meeting(), "/prereads/{startup}")), ""}; }},
       {"GET", "/v1/prereads/{preread}", "CT", 200, [&w](char) { return Request{"/v1/prereads/" + w.PreRead(), ""}; }},
+      {"POST", "/v1/startups/{startup}/budget", "CT", 201, [&w](char) {
+         return Request{w.Fill("/v1/startups/{startup}/budget"),
+                        absl::StrCat(R"({"kind":"BUDGET_KIND_PAYMENT","resource":"RESOURCE_KIND_SERVICES","amount_eur":4200,)",
+                                     R"("label":"Facture n°)", w.Unique(), R"( — développement","idempotency_key":"f)", w.Unique(),
+                                     R"(","date":")", FormatRfc3339(absl::Now()), R"("})")};
+       }},
+      {"GET", "/v1/startups/{startup}/budget", "CT", 200, fixed("/v1/startups/{startup}/budget")},
+      {"GET", "/v1/budget.csv", "C", 200, fixed("/v1/budget.csv")},
       {"GET", "/v1/startups/{startup}/prereads/{preread}/ledger", "CT", 200, [&w](char) {
          return Request{w.Fill(absl::StrCat("/v1/startups/{startup}/prereads/", w.SealedPreRead(), "/ledger")), ""};
        }},

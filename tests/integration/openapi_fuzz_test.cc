@@ -132,8 +132,13 @@ TEST(OpenApiFuzz, NoServerErrorAndEveryAnswerAsTheDocumentDeclares) {
   ASSERT_TRUE(WaitFor([&] { return p.Get("/v1/ledger/checkpoint", "").status == 200; }, absl::Seconds(60)));
   TempDir dir;
   const std::string log = dir.path() + "/schemathesis.log";
+  // Stateful links from dependency analysis only: the « location headers » inference also scans
+  // every 2xx JSON body for URLs, and schemathesis 4.32.5 stops the whole run on one it cannot
+  // split (an accepted milestone title « http://[… » echoed back: « Invalid IPv6 URL », seen
+  // once in three runs) — a fault of the tool's, not a finding about the API.
+  std::ofstream(dir.path() + "/schemathesis.toml") << "[phases.stateful.inference]\nalgorithms = [\"dependency-analysis\"]\n";
   const std::string cmd = absl::StrCat(
-      "timeout 240 ", Schemathesis(), " run ", p.url(), "/openapi.json",
+      "timeout 240 ", Schemathesis(), " --config-file ", dir.path(), "/schemathesis.toml run ", p.url(), "/openapi.json",
       " -H 'Authorization: Bearer ", p.coordinator(), "'",
       " --checks all",
       " --phases examples,coverage,fuzzing,stateful --max-time 60 --workers 1 --seed 26",

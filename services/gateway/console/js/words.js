@@ -73,6 +73,10 @@ function overdueWords(reason) {
   if (m) return `phase ${word(PHASES, 'PHASE_' + m[1]).toLowerCase()} au-delà de ses ${m[2]} mois prévus`;
   if ((m = /^no milestone for (\d+) months$/.exec(reason))) return `aucun jalon depuis ${m[1]} mois`;
   if ((m = /^committee due since (\d{4})-(\d{2})-(\d{2})$/.exec(reason))) return `comité dû depuis le ${m[3]}/${m[2]}/${m[1]}`;
+  if ((m = /^envelope exceeded: (\d+) of (\d+) euros paid$/.exec(reason))) {
+    return `enveloppe dépassée : ${Number(m[1]).toLocaleString('fr-FR')} € payés sur ${Number(m[2]).toLocaleString('fr-FR')} €`;
+  }
+  if ((m = /^envelope runs out on (\d{4})-(\d{2})-(\d{2})$/.exec(reason))) return `enveloppe épuisée le ${m[3]}/${m[2]}/${m[1]} au rythme actuel`;
   return reason;
 }
 

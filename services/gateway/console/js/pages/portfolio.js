@@ -1,5 +1,5 @@
 // The portfolio: a table paged, sorted and filtered by pep-incubation; the filters in the URL.
-import { api } from '../api.js';
+import { api, download } from '../api.js';
 import { main } from '../session.js';
 import { barChart, dataTable, date, esc, field, go, int, onSubmit, pagination, phaseBadge, select } from '../ui.js';
 import { PHASES, SORTS, overdueWords } from '../words.js';
@@ -100,7 +100,14 @@ async function portfolio() {
     ${dataTable(`Start-ups en retard (${int(stats.overdue)}), les plus anciennes dans leur phase d'abord`, ['Start-up', 'Phase', 'Raisons'],
     (overdue.startups || []).map((s) => [`<a href="/startups/${esc(s.id)}">${esc(s.name)}</a>`, phaseBadge(s.phase),
       `<ul>${(s.overdue_reasons || []).map((r) => `<li>${esc(overdueWords(r))}</li>`).join('')}</ul>`]), 'overdue')}
-    ${stats.overdue > 20 ? `<p><a href="${esc(href({ retard: '1', page: '' }))}">Voir les ${int(stats.overdue)} start-ups en retard</a></p>` : ''}`;
+    ${stats.overdue > 20 ? `<p><a href="${esc(href({ retard: '1', page: '' }))}">Voir les ${int(stats.overdue)} start-ups en retard</a></p>` : ''}
+    <h2 class="fr-mt-4w">Budget</h2>
+    <p>Pour le service financier : par start-up, année et nature de ressource, les engagements (AE) et les paiements (CP),
+      et les enveloppes accordées par les comités, avec leur total.</p>
+    <button class="fr-btn fr-btn--secondary fr-icon-download-line fr-btn--icon-left" type="button" id="export-budget">Exporter le budget (CSV)</button>
+    <div id="budget-status" role="status"></div>`;
+  document.getElementById('export-budget').addEventListener('click', () =>
+    download('/v1/budget.csv', 'budget.csv', document.getElementById('budget-status')));
   onSubmit(document.getElementById('filters'), async (f) => {
     const n = new URLSearchParams();
     for (const [k, v] of f.entries()) if (v) n.set(k, v);

@@ -2,6 +2,7 @@
 // public feedback form.
 import { api, download, idempotencyKey } from '../api.js';
 import { followButton, wireFollow } from '../follow.js';
+import { budgetSection, wireBudget } from '../budget.js';
 import { kpiSection, wireKpis } from '../kpis.js';
 import { buttonSection, feedbackForm, placementsOf, wireButton } from '../avis.js';
 import { ficheEdits, ficheSection, publicationSection, wireFiche, wirePublication } from '../publication.js';
@@ -111,7 +112,8 @@ async function startup(id) {
     followButton('startup', s.id),
   ]);
   const canEdit = isCoord || teamStartups().includes(s.id);
-  const [edits, placements, impact, meetings] = await Promise.all([ficheEdits(s), placementsOf(s), kpiSection(s, canEdit),
+  const [edits, placements, impact, budget, meetings] = await Promise.all([ficheEdits(s), placementsOf(s), kpiSection(s, canEdit),
+    budgetSection(s, canEdit),
     isCoord ? api('GET', '/v1/committees').then((r) => (r.meetings || []).filter((m) => (m.startup_ids || []).includes(s.id))).catch(() => []) : []]);
   const milestones = ms.milestones || [];
   const decisions = d.decisions || [];
@@ -175,6 +177,7 @@ async function startup(id) {
     ${isCoord && next.length && unused.length ? `<p class="fr-text--sm">${int(unused.length)} décision(s) du comité pas encore suivie(s) d'un changement de phase.</p>` : ''}
 
     ${impact.html}
+    ${budget}
 
     ${ficheSection(s, edits)}
     ${publicationSection(s)}
@@ -202,6 +205,7 @@ async function startup(id) {
   wireFiche(s);
   wireButton(s);
   wireKpis(s);
+  wireBudget(s);
   const exportStatus = document.getElementById('export-status');
   document.getElementById('export-ledger').addEventListener('click', () =>
     download(`/v1/startups/${enc}/ledger:export`, `registre-${s.slug || s.id}.jsonl`, exportStatus));
