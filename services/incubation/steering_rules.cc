@@ -140,6 +140,7 @@ absl::Status ValidateBudgetEntry(const v1::RecordBudgetEntryRequest& r, absl::Ti
 }
 
 absl::Status ValidateDecisionSteering(const v1::RecordCommitteeDecisionRequest& r) {
+  if (r.has_date() && FromTimestamp(r.date()) < kEarliest) return FieldError("date", "must be in 1990 or later");
   if (r.envelope_eur() < 0 || r.envelope_eur() > 100000000) {
     return FieldError("envelope_eur", "must be 0-100000000 euros");
   }

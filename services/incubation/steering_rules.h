@@ -28,8 +28,8 @@ absl::Status ValidateAsk(const v1::CommitteeAsk& a);
 // A budget entry: AE or CP, a kind of resource, 1-100 000 000 euros, dated from 1990 to a day
 // ahead of `now`, a one-line label.
 absl::Status ValidateBudgetEntry(const v1::RecordBudgetEntryRequest& r, absl::Time now);
-// The decision's own next_review when given (after its date, within three years), else six
-// months after its date — none after a STOP.
+// A decision dated from 1990 on (issue 34 met one in 1677); its own next_review when given
+// (after its date, within three years), else six months after its date — none after a STOP.
 absl::Status ValidateDecisionSteering(const v1::RecordCommitteeDecisionRequest& r);
 std::optional<absl::Time> NextReview(const v1::RecordCommitteeDecisionRequest& r);
 

@@ -318,6 +318,11 @@ TEST(SteeringRulesTest, NextReviewAndComiteDu) {
   *r.mutable_date() = ToTimestamp(Day(2026, 7, 1));
   r.set_outcome(v1::COMMITTEE_OUTCOME_GO);
   EXPECT_EQ(*NextReview(r), Day(2027, 1, 1));  // six months on by default
+  v1::RecordCommitteeDecisionRequest old_one = r;
+  *old_one.mutable_date() = ToTimestamp(Day(1677, 7, 1));
+  EXPECT_EQ(ValidateDecisionSteering(old_one).message().substr(0, 4), "date");
+  *old_one.mutable_date() = ToTimestamp(Day(1990, 1, 1));
+  EXPECT_TRUE(ValidateDecisionSteering(old_one).ok());
   *r.mutable_next_review() = ToTimestamp(Day(2026, 7, 1));
   EXPECT_EQ(ValidateDecisionSteering(r).message().substr(0, 11), "next_review");
   *r.mutable_next_review() = ToTimestamp(Day(2026, 10, 1));

@@ -77,12 +77,12 @@ async function scale(p, URL, check, snap) {
   await p.keyboard.press('Enter');
   await p.waitForURL(/q=voirie/);
   const voirie = lines.filter((l) => fold(l.title + ' ' + l.mission).includes('voirie')).length;
-  await p.locator('#portfolio-table caption', { hasText: `sur ${voirie}` }).waitFor();
+  await p.locator('#portfolio-table caption', { hasText: new RegExp(`sur ${voirie}(?!\\d)`) }).waitFor();
   check(voirie === 22, `a search finds its ${voirie} start-ups (${await caption(p)})`);
 
   // Case and accents do not matter, and every word must match.
   await p.goto(URL + '/portefeuille?q=DEMARCHE+scolaire');
-  await p.locator('#portfolio-table caption', { hasText: 'sur 1' }).waitFor();
+  await p.locator('#portfolio-table caption', { hasText: /sur 1(?!\d)/ }).waitFor();
   check((await firstRow(p)) === 'Démarche scolaire', 'DEMARCHE scolaire finds « Démarche scolaire » alone');
 
   // A phase filter, from the form; the URL carries it, so the view can be shared.
@@ -91,7 +91,8 @@ async function scale(p, URL, check, snap) {
   await p.getByRole('button', { name: 'Appliquer les filtres' }).click();
   await p.waitForURL(/phase=PHASE_ACCELERATION/);
   const accel = lines.filter((l) => l.phase === 'acceleration').length;
-  await p.locator('#portfolio-table caption', { hasText: `sur ${accel}` }).waitFor();
+  // Not a substring of the unfiltered « sur 664 », still on screen while the filtered page loads.
+  await p.locator('#portfolio-table caption', { hasText: new RegExp(`sur ${accel}(?!\\d)`) }).waitFor();
   const phases = await p.locator('#portfolio-table tbody tr td:nth-child(2)').allTextContents();
   check(phases.length === Math.min(50, accel) && phases.every((t) => t.trim() === 'Accélération'), `the ${accel} in acceleration, and only them (${phases.length} on this page: ${[...new Set(phases.map((t) => t.trim()))].join(', ')})`);
   const shared = await p.context().newPage();

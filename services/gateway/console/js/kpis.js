@@ -56,8 +56,14 @@ async function kpiSection(s, canEdit) {
   const enc = encodeURIComponent(s.id);
   const data = await api('GET', `/v1/startups/${enc}/kpis`).catch(() => ({ kpis: [], points: [] }));
   const kpis = (data.kpis || []).slice().sort((a, b) => (b.north_star ? 1 : 0) - (a.north_star ? 1 : 0));
+  // One measure a date: the one recorded last (as the pre-read counts them).
   const byKpi = {};
-  for (const p of data.points || []) (byKpi[p.kpi] = byKpi[p.kpi] || []).push(p);
+  const latest = {};
+  for (const p of data.points || []) {
+    const key = p.kpi + '\u0000' + p.date;
+    if (!latest[key] || t(p.recorded_at) >= t(latest[key].recorded_at)) latest[key] = p;
+  }
+  for (const p of Object.values(latest)) (byKpi[p.kpi] = byKpi[p.kpi] || []).push(p);
   for (const list of Object.values(byKpi)) list.sort((a, b) => t(a.date) - t(b.date));
   const cards = kpis.map((k) => {
     const pts = byKpi[k.id] || [];
