@@ -4,11 +4,13 @@
 #include <cmath>
 #include <cstdio>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "common/proto_time.h"
 #include "portfolio/budget.h"
 #include "tlog/merkle.h"
 
@@ -16,9 +18,7 @@ namespace pep::portfolio {
 
 namespace {
 
-absl::Time At(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
+absl::Time At(const google::protobuf::Timestamp& ts) { return FromTimestamp(ts); }
 
 std::string Day(absl::Time t) { return absl::FormatTime("%d/%m/%Y", t, absl::UTCTimeZone()); }
 std::string Day(const google::protobuf::Timestamp& ts) { return Day(At(ts)); }
@@ -389,10 +389,7 @@ std::string BuildPreRead(const SteeringState& s, const PreReadMeeting& meeting, 
 
 std::string DocumentSha256(std::string_view document) {
   const tlog::Hash h = tlog::Sha256(document);
-  std::string out;
-  out.reserve(64);
-  for (unsigned char c : h) absl::StrAppendFormat(&out, "%02x", c);
-  return out;
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
 }
 
 std::string PhaseWord(int phase) {
