@@ -166,6 +166,17 @@ absl::Status SteeringFold::Add(std::string_view type, std::string_view payload) 
     incv1::TeamMember m = ev.member();
     m.clear_email();
     s_.members[m.id()] = std::move(m);
+  } else if (t == "TeamMemberUpdated") {
+    incv1::TeamMemberUpdated ev;
+    if (auto st = ParseInto(&ev, type, payload); !st.ok()) return st;
+    auto it = s_.members.find(ev.member().id());
+    if (it != s_.members.end()) {
+      incv1::TeamMember m = ev.member();
+      m.clear_email();
+      *m.mutable_start() = it->second.start();  // what TeamMemberAdded said it was
+      if (it->second.has_end()) *m.mutable_end() = it->second.end();
+      it->second = std::move(m);
+    }
   } else if (t == "TeamMemberRemoved") {
     incv1::TeamMemberRemoved ev;
     if (auto st = ParseInto(&ev, type, payload); !st.ok()) return st;
@@ -349,7 +360,10 @@ std::string BuildPreRead(const SteeringState& s, const PreReadMeeting& meeting, 
     const bool left = m.has_end() && At(m.end()) <= issued_at;
     if (!left && At(m.start()) <= issued_at) {
       ++current;
-      absl::StrAppend(&out, "- ", Line(m.name()), " — ", Line(m.role()), ", depuis le ", Day(m.start()));
+      absl::StrAppend(&out, "- ", Line(m.name()), " — ", Line(m.role()));
+      // Said only when recorded (issue 31): pre-reads issued before keep their exact bytes.
+      if (const std::string st = StatusWord(m.status()); !st.empty()) absl::StrAppend(&out, " (", st, ")");
+      absl::StrAppend(&out, ", depuis le ", Day(m.start()));
       if (m.has_mission_end()) absl::StrAppend(&out, ", mission jusqu'au ", Day(m.mission_end()));
       absl::StrAppend(&out, "\n");
     }
@@ -390,6 +404,28 @@ std::string BuildPreRead(const SteeringState& s, const PreReadMeeting& meeting, 
 std::string DocumentSha256(std::string_view document) {
   const tlog::Hash h = tlog::Sha256(document);
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
+}
+
+std::string RoleWord(int team_role) {
+  switch (team_role) {
+    case incv1::TEAM_ROLE_INTRAPRENEUR: return "intrapreneur";
+    case incv1::TEAM_ROLE_COACH: return "coach";
+    case incv1::TEAM_ROLE_DEVELOPPEMENT: return "développement";
+    case incv1::TEAM_ROLE_DESIGN: return "design";
+    case incv1::TEAM_ROLE_DEPLOIEMENT: return "déploiement";
+    case incv1::TEAM_ROLE_DATA: return "data";
+    case incv1::TEAM_ROLE_SPONSOR: return "sponsor";
+    default: return "";
+  }
+}
+
+std::string StatusWord(int member_status) {
+  switch (member_status) {
+    case incv1::MEMBER_STATUS_AGENT: return "agent public";
+    case incv1::MEMBER_STATUS_CONTRACTOR: return "prestataire";
+    case incv1::MEMBER_STATUS_INDEPENDENT: return "indépendant";
+    default: return "";
+  }
 }
 
 std::string PhaseWord(int phase) {

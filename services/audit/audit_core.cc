@@ -137,6 +137,31 @@ struct Context {
   }
 };
 
+// A team member's change (TeamMemberUpdated) in French words: the list's kinds and statuses as
+// words, a mission without end as « sans fin prévue ».
+struct TeamChange {
+  std::string field, from, to;
+};
+TeamChange TeamChangeWords(const nv1::StartupFieldChange& c) {
+  if (c.field() == "kind" || c.field() == "status") {
+    const bool kind = c.field() == "kind";
+    auto word = [kind](const std::string& name) {
+      if (kind) {
+        nv1::TeamRole r = nv1::TEAM_ROLE_UNSPECIFIED;
+        return nv1::TeamRole_Parse(name, &r) ? portfolio::RoleWord(r) : name;
+      }
+      nv1::MemberStatus st = nv1::MEMBER_STATUS_UNSPECIFIED;
+      return nv1::MemberStatus_Parse(name, &st) ? portfolio::StatusWord(st) : name;
+    };
+    return {kind ? "rôle" : "statut", word(c.old_value()), word(c.new_value())};
+  }
+  if (c.field() == "mission_end") {
+    auto day = [](const std::string& v) { return v.empty() ? std::string("sans fin prévue") : v; };
+    return {"fin de mission", day(c.old_value()), day(c.new_value())};
+  }
+  return {c.field() == "role" ? "intitulé" : c.field(), c.old_value(), c.new_value()};
+}
+
 void AddChange(av1::TimelineEntry* e, const std::string& field, const std::string& from,
                const std::string& to) {
   auto* c = e->add_changes();
@@ -327,6 +352,15 @@ void Describe(const LedgerRecord& r, Context& ctx, av1::TimelineEntry* e) {
     if (!ev.member().role().empty()) absl::StrAppend(&s, " (", ev.member().role(), ")");
     e->set_summary(s);
     AddChange(e, "équipe", "", ev.member().name());
+  } else if (t == "TeamMemberUpdated") {
+    auto ev = Parse<nv1::TeamMemberUpdated>(r);
+    std::vector<std::string> words;
+    for (const auto& c : ev.changes()) {
+      const TeamChange w = TeamChangeWords(c);
+      AddChange(e, w.field, w.from, w.to);
+      words.push_back(absl::StrCat(w.field, " : ", w.from.empty() ? "—" : w.from, " → ", w.to.empty() ? "—" : w.to));
+    }
+    e->set_summary(absl::StrCat("Équipe : ", ev.member().name(), " (", absl::StrJoin(words, " ; "), ")"));
   } else if (t == "TeamMemberRemoved") {
     auto ev = Parse<nv1::TeamMemberRemoved>(r);
     auto n = ctx.member_names.find(ev.member_id());

@@ -21,7 +21,7 @@ constexpr const char* kKnownTypes[] = {
     "IdeaEdited", "IdeaWithdrawn", "IdeaScored", "IdeaShortlisted", "IdeaAwarded", "IdeaRejected",
     "IdeaSelected", "StartupCreated", "StartupUpdated", "CommitteeDecisionRecorded",
     "PhaseChanged", "PhaseHistoryCorrected", "MilestonePushed", "TeamMemberAdded",
-    "TeamMemberRemoved", "FeedbackReceived", "FeedbackModerated", "JurorsRemoved",
+    "TeamMemberUpdated", "TeamMemberRemoved", "FeedbackReceived", "FeedbackModerated", "JurorsRemoved",
     "ChallengeVisibilityChanged", "IdeaSupported", "IdeaSupportWithdrawn", "NotificationSent",
     "NotificationUndeliverable", "IdeaCommented", "CommentEdited", "CommentReported", "CommentHidden",
     "ConflictDeclared", "ResultsScheduled", "IdeaDecisionRecorded", "ResultsAnnounced",

@@ -77,6 +77,10 @@ av1::StateAsOf FoldWithAnswers(const std::string& subject, const std::vector<Led
     } else if (t == "TeamMemberAdded") {
       auto m = Parse<nv1::TeamMemberAdded>(*r).member();
       team[m.id()] = Member{m, m.has_start() ? FromTimestamp(m.start()) : eff};
+    } else if (t == "TeamMemberUpdated") {
+      auto m = Parse<nv1::TeamMemberUpdated>(*r).member();
+      auto it = team.find(m.id());
+      if (it != team.end()) it->second.m = m;  // its start and end as they were
     } else if (t == "TeamMemberRemoved") {
       auto ev = Parse<nv1::TeamMemberRemoved>(*r);
       auto it = team.find(ev.member_id());

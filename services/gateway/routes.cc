@@ -270,6 +270,10 @@ void Gateway::BuildRoutes() {
   add("POST", "/v1/startups/{startup_id}/team", C | T, "Ajouter un membre à l'équipe (l'équipe elle-même, ou la coordination)", Body::kJson,
       nv1::AddTeamMemberRequest::descriptor(), nv1::Startup::descriptor(), &b.incubation,
       Unary(b.incubation, inc, &NS::AddTeamMember));
+  add("PATCH", "/v1/startups/{startup_id}/team/{member_id}", C | T,
+      "Modifier un membre : intitulé, rôle, statut, fin de mission (l'équipe elle-même, ou la coordination)",
+      Body::kJson, nv1::UpdateTeamMemberRequest::descriptor(), nv1::Startup::descriptor(), &b.incubation,
+      Unary(b.incubation, inc, &NS::UpdateTeamMember));
   add("DELETE", "/v1/startups/{startup_id}/team/{member_id}", C | T, "Retirer un membre de l'équipe (l'équipe elle-même, ou la coordination)",
       Body::kNone, nv1::RemoveTeamMemberRequest::descriptor(), nv1::Startup::descriptor(),
       &b.incubation, Unary(b.incubation, inc, &NS::RemoveTeamMember));

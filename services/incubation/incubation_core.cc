@@ -302,7 +302,13 @@ absl::Status ValidateMilestone(const v1::PushMilestoneRequest& r, absl::Time now
 
 absl::Status ValidateTeamMember(const v1::AddTeamMemberRequest& r) {
   PEP_RETURN_IF_ERROR(Text("name", r.name(), 1, 120));
-  PEP_RETURN_IF_ERROR(Text("role", r.role(), 1, 80));
+  // A title in words, a kind from the list, or both (issue 31).
+  if (r.role().empty() && r.kind() == v1::TEAM_ROLE_UNSPECIFIED) {
+    return FieldError("role", "a title or a kind of the list (kind) is required");
+  }
+  PEP_RETURN_IF_ERROR(Text("role", r.role(), 0, 80));
+  if (!v1::TeamRole_IsValid(r.kind())) return FieldError("kind", "is not a role of the list");
+  if (!v1::MemberStatus_IsValid(r.status())) return FieldError("status", "is not a status of the list");
   PEP_RETURN_IF_ERROR(Text("email", r.email(), 0, 254));
   if (!r.email().empty()) {
     const size_t at = r.email().find('@');

@@ -1,4 +1,5 @@
 #include "services/incubation/incubation_service.h"
+#include "services/incubation/team_rules.h"
 #include "services/incubation/service_helpers.h"
 #include "portfolio/budget.h"
 #include "services/incubation/steering_rules.h"
@@ -95,6 +96,8 @@ void IncubationService::Decorate(v1::Startup* s) const {
   s->clear_overdue_reasons();
   for (auto& r : OverdueReasons(*s, clock_.Now(), options_.staleness)) s->add_overdue_reasons(r);
   s->set_overdue(s->overdue_reasons_size() > 0);
+  s->clear_team_signals();
+  for (auto& sig : TeamSignals(*s, clock_.Now())) *s->add_team_signals() = std::move(sig);
 }
 
 void IncubationService::RefreshGauges() {
@@ -238,6 +241,10 @@ grpc::Status IncubationService::ListStartups(grpc::ServerContext* ctx,
     return ToGrpcStatus(FieldError("page_token", "is not a token returned by ListStartups"));
   }
   if (req->skip() < 0) return ToGrpcStatus(FieldError("skip", absl::StrCat("must be >= 0 (got ", req->skip(), ")")));
+  if (!req->team_signal().empty() && !IsTeamSignalCode(req->team_signal())) {
+    return ToGrpcStatus(FieldError("team_signal", absl::StrCat("is not a team signal: '", req->team_signal(),
+                                                               "' (no_intrapreneur, no_coach, mission_ending, mission_ended, turnover)")));
+  }
   const int page = req->page_size() == 0 ? 100 : req->page_size();
   // Visits the start-ups after `cursor` that pass the filters, in id order, until `take` says
   // stop. Overdue depends on the clock, so it is filtered here, in batches.
@@ -250,6 +257,11 @@ grpc::Status IncubationService::ListStartups(grpc::ServerContext* ctx,
         cursor = s.id();
         Decorate(&s);
         if (req->overdue_only() && !s.overdue()) continue;
+        if (!req->team_signal().empty() &&
+            std::none_of(s.team_signals().begin(), s.team_signals().end(),
+                         [&](const v1::TeamSignal& sig) { return sig.code() == req->team_signal(); })) {
+          continue;
+        }
         if (!take(std::move(s))) return absl::OkStatus();
       }
       if (static_cast<int>(batch->size()) < kBatch) return absl::OkStatus();
@@ -533,7 +545,13 @@ grpc::Status IncubationService::GetPortfolioStats(grpc::ServerContext* ctx,
   for (auto& s : *all) {
     if (req->incubator().empty() || s.incubator() == req->incubator()) selected.push_back(std::move(s));
   }
-  *out = ComputeStats(selected, clock_.Now(), options_.staleness);
+  const absl::Time now = clock_.Now();
+  *out = ComputeStats(selected, now, options_.staleness);
+  for (const v1::Startup& s : selected) {
+    std::set<std::string> codes;  // a start-up counts once per signal (two missions ending: one)
+    for (const v1::TeamSignal& sig : TeamSignals(s, now)) codes.insert(sig.code());
+    for (const std::string& c : codes) ++(*out->mutable_team_signals())[c];
+  }
   return grpc::Status::OK;
 }
 

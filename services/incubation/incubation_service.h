@@ -82,6 +82,8 @@ class IncubationService final : public v1::IncubationService::Service {
                              v1::Startup*) override;
   grpc::Status RemoveTeamMember(grpc::ServerContext*, const v1::RemoveTeamMemberRequest*,
                                 v1::Startup*) override;
+  grpc::Status UpdateTeamMember(grpc::ServerContext*, const v1::UpdateTeamMemberRequest*,
+                                v1::Startup*) override;
   grpc::Status ImportPortfolio(grpc::ServerContext*, const v1::ImportPortfolioRequest*,
                                v1::ImportReport*) override;
   grpc::Status GetPortfolioStats(grpc::ServerContext*, const v1::GetPortfolioStatsRequest*,
@@ -112,6 +114,10 @@ class IncubationService final : public v1::IncubationService::Service {
   grpc::Status ExportBudget(grpc::ServerContext*, const v1::ExportBudgetRequest*, v1::BudgetCsv*) override;
 
  private:
+  using MemberChange =
+      std::function<absl::Status(IncubationTx&, const auth::Principal&, v1::Startup&, v1::TeamMember&)>;
+  grpc::Status ChangeMember(grpc::ServerContext* ctx, const std::string& startup_id,
+                            const std::string& member_id, v1::Startup* out, const MemberChange& change);
   absl::StatusOr<auth::Principal> Caller(grpc::ServerContext* ctx) const;
   void Decorate(v1::Startup* s) const;  // overdue flags, from the clock
   void Committed();

@@ -572,6 +572,65 @@ TEST_P(ServiceTest, TeamUpdateAndListFilters) {
   EXPECT_EQ(list(paged).first, std::vector<std::string>{"beta"});
 }
 
+// Issue 31: the team edits its members (each change on the log once), signals are computed
+// when read, filter the list and are counted in the statistics.
+TEST_P(ServiceTest, TheTeamEditsItsMembersAndTheSignalsFollow) {
+  const v1::Startup a = Create("Alpha");
+  const v1::Startup b = Create("Beta");
+  v1::AddTeamMemberRequest add;
+  add.set_startup_id(a.id());
+  add.set_name("Marc Petit");
+  add.set_kind(v1::TEAM_ROLE_COACH);
+  add.set_status(v1::MEMBER_STATUS_CONTRACTOR);
+  v1::Startup out;
+  ASSERT_TRUE(svc_.AddTeamMember(As("coord", "coordinator").get(), &add, &out).ok());
+  ASSERT_EQ(out.team_size(), 1);
+  EXPECT_EQ(out.team(0).role(), "coach");  // the kind's word when no title is given
+  const std::string marc = out.team(0).id();
+  auto codes = [](const v1::Startup& s) {
+    std::vector<std::string> c;
+    for (const auto& sig : s.team_signals()) c.push_back(sig.code());
+    return c;
+  };
+  EXPECT_EQ(codes(out), std::vector<std::string>{"no_intrapreneur"});
+
+  v1::UpdateTeamMemberRequest up;
+  up.set_startup_id(a.id());
+  up.set_member_id(marc);
+  *up.mutable_mission_end() = ToTimestamp(clock_.Now() + absl::Hours(24 * 10));
+  // Another start-up's team may not touch Alpha's members; Alpha's own team may.
+  EXPECT_EQ(svc_.UpdateTeamMember(As("team-b", "product_team", "startup:" + b.id()).get(), &up, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const size_t events = OutboxTypes().size();
+  ASSERT_TRUE(svc_.UpdateTeamMember(As("team-a", "product_team", "startup:" + a.id()).get(), &up, &out).ok());
+  EXPECT_EQ(codes(out), (std::vector<std::string>{"no_intrapreneur", "mission_ending"}));
+  EXPECT_EQ(OutboxTypes().size(), events + 1);
+  EXPECT_EQ(OutboxTypes().back(), "pepiniere.incubation.v1.TeamMemberUpdated");
+  // The same values again: nothing recorded.
+  ASSERT_TRUE(svc_.UpdateTeamMember(As("team-a", "product_team", "startup:" + a.id()).get(), &up, &out).ok());
+  EXPECT_EQ(OutboxTypes().size(), events + 1);
+  v1::UpdateTeamMemberRequest empty;
+  empty.set_startup_id(a.id());
+  empty.set_member_id(marc);
+  EXPECT_EQ(svc_.UpdateTeamMember(As("coord", "coordinator").get(), &empty, &out).error_message().substr(0, 5), "body:");
+
+  v1::ListStartupsRequest ending;
+  ending.set_team_signal("mission_ending");
+  v1::ListStartupsResponse resp;
+  ASSERT_TRUE(svc_.ListStartups(As("coord", "coordinator").get(), &ending, &resp).ok());
+  ASSERT_EQ(resp.startups_size(), 1);
+  EXPECT_EQ(resp.startups(0).id(), a.id());
+  ending.set_team_signal("nobody_home");
+  EXPECT_EQ(svc_.ListStartups(As("coord", "coordinator").get(), &ending, &resp).error_message().substr(0, 12),
+            "team_signal:");
+  v1::GetPortfolioStatsRequest sreq;
+  v1::PortfolioStats stats;
+  ASSERT_TRUE(svc_.GetPortfolioStats(As("coord", "coordinator").get(), &sreq, &stats).ok());
+  EXPECT_EQ(stats.team_signals().at("no_intrapreneur"), 2);  // Alpha and Beta
+  EXPECT_EQ(stats.team_signals().at("no_coach"), 1);         // Beta only
+  EXPECT_EQ(stats.team_signals().at("mission_ending"), 1);
+}
+
 constexpr char kPortfolio[] =
     R"({"slug":"dossier-unique","title":"Dossier unique","mission":"Un seul dossier","incubator":"lab06","sponsors":["cd06"],"phases":[{"name":"investigation","start":"2021-02-01","end":"2021-05-26"},{"name":"construction","start":"2021-05-26"}],"events":[{"name":"committee","date":"2021-05-20","comment":"GO"}]})"
     "\n"

@@ -1,6 +1,7 @@
 // Steering (issue 31), pure parts: the pre-read folded from a start-up's events (what it says,
 // that it is the same bytes however the events reach it), objectives judged on both sides of
-// each threshold, the steering rules' refusals, « comité dû ».
+// each threshold, the steering rules' refusals, « comité dû »; the team's kinds of role, signals
+// and edits.
 #include "portfolio/preread.h"
 
 #include "absl/strings/str_split.h"
@@ -13,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "services/incubation/incubation_core.h"
 #include "services/incubation/steering_rules.h"
+#include "services/incubation/team_rules.h"
 
 namespace pep::incubation {
 namespace {
@@ -441,6 +443,177 @@ TEST(BudgetTest, TheFinanceCsvAddsUp) {
   EXPECT_EQ(sums[0], 70000);
   EXPECT_EQ(sums[1], 12000 + 15000 + 2500 + 4000);
   EXPECT_EQ(sums[2], 80000);
+}
+
+// --- The team (issue 31): kinds of role, signals on both sides of each threshold, edits. -----
+
+namespace team {
+
+const absl::Time kNow = Day(2027, 3, 1);
+
+v1::TeamMember Member(const std::string& id, v1::TeamRole kind, absl::Time start) {
+  v1::TeamMember m;
+  m.set_id(id);
+  m.set_name(absl::StrCat("Membre ", id));
+  m.set_kind(kind);
+  *m.mutable_start() = ToTimestamp(start);
+  return m;
+}
+
+// In construction since 2026, an intrapreneur and a coach on the team: no signal.
+v1::Startup Healthy() {
+  v1::Startup s;
+  s.set_id("0190a000-0000-7000-8000-000000000002");
+  s.set_phase(v1::PHASE_CONSTRUCTION);
+  auto* ph = s.add_phases();
+  ph->set_phase(v1::PHASE_CONSTRUCTION);
+  *ph->mutable_start() = ToTimestamp(Day(2026, 1, 5));
+  *s.add_team() = Member("lea", v1::TEAM_ROLE_INTRAPRENEUR, Day(2026, 1, 5));
+  *s.add_team() = Member("marc", v1::TEAM_ROLE_COACH, Day(2026, 1, 5));
+  *s.add_team() = Member("sam", v1::TEAM_ROLE_DEVELOPPEMENT, Day(2026, 2, 1));
+  *s.add_team() = Member("ines", v1::TEAM_ROLE_DESIGN, Day(2026, 2, 1));
+  return s;
+}
+
+std::vector<std::string> Codes(const v1::Startup& s, absl::Time now = kNow) {
+  std::vector<std::string> out;
+  for (const auto& sig : TeamSignals(s, now)) out.push_back(sig.code());
+  return out;
+}
+
+using CodeList = std::vector<std::string>;
+
+}  // namespace team
+
+TEST(TeamTest, KindsOfRoleFromTheListOrFromTheTitle) {
+  EXPECT_EQ(RoleKindFromTitle("Intrapreneure"), v1::TEAM_ROLE_INTRAPRENEUR);
+  EXPECT_EQ(RoleKindFromTitle("Coach agile"), v1::TEAM_ROLE_COACH);
+  EXPECT_EQ(RoleKindFromTitle("Développeuse back-end"), v1::TEAM_ROLE_DEVELOPPEMENT);
+  EXPECT_EQ(RoleKindFromTitle("Designer UX"), v1::TEAM_ROLE_DESIGN);
+  EXPECT_EQ(RoleKindFromTitle("Chargée de DÉPLOIEMENT"), v1::TEAM_ROLE_DEPLOIEMENT);
+  EXPECT_EQ(RoleKindFromTitle("Bizdev"), v1::TEAM_ROLE_DEPLOIEMENT);
+  EXPECT_EQ(RoleKindFromTitle("Data scientist"), v1::TEAM_ROLE_DATA);
+  EXPECT_EQ(RoleKindFromTitle("Sponsor (DGS)"), v1::TEAM_ROLE_SPONSOR);
+  EXPECT_EQ(RoleKindFromTitle("Product owner"), v1::TEAM_ROLE_UNSPECIFIED);
+  // The recorded kind wins over the title.
+  v1::TeamMember m;
+  m.set_role("Coach");
+  EXPECT_EQ(RoleKindOf(m), v1::TEAM_ROLE_COACH);
+  m.set_kind(v1::TEAM_ROLE_DATA);
+  EXPECT_EQ(RoleKindOf(m), v1::TEAM_ROLE_DATA);
+  EXPECT_EQ(RoleWord(v1::TEAM_ROLE_DEPLOIEMENT), "déploiement");
+  EXPECT_EQ(StatusWord(v1::MEMBER_STATUS_CONTRACTOR), "prestataire");
+}
+
+TEST(TeamTest, NoIntrapreneurNoCoach) {
+  using team::Codes;
+  v1::Startup s = team::Healthy();
+  EXPECT_EQ(Codes(s), team::CodeList{});
+  // The intrapreneur left yesterday; the coach's arrival is tomorrow: neither is on the team.
+  *s.mutable_team(0)->mutable_end() = ToTimestamp(team::kNow - absl::Hours(24));
+  *s.mutable_team(1)->mutable_start() = ToTimestamp(team::kNow + absl::Hours(24));
+  EXPECT_EQ(Codes(s), (team::CodeList{"no_intrapreneur", "no_coach"}));
+  // An intrapreneur known only by a title written before the list: counted.
+  v1::TeamMember old = team::Member("anne", v1::TEAM_ROLE_UNSPECIFIED, Day(2026, 1, 5));
+  old.set_role("Intrapreneure");
+  *s.add_team() = old;
+  EXPECT_EQ(Codes(s), team::CodeList{"no_coach"});
+  // A start-up that ended has no signal.
+  s.set_phase(v1::PHASE_ABANDONED);
+  EXPECT_EQ(Codes(s), team::CodeList{});
+}
+
+TEST(TeamTest, MissionEndingWithinFifteenDaysOrEndedWithTheMemberStillListed) {
+  using team::Codes;
+  v1::Startup s = team::Healthy();
+  auto* sam = s.mutable_team(2);
+  *sam->mutable_mission_end() = ToTimestamp(team::kNow + kMissionEndingNotice + absl::Seconds(1));
+  EXPECT_EQ(Codes(s), team::CodeList{});
+  *sam->mutable_mission_end() = ToTimestamp(team::kNow + kMissionEndingNotice);
+  auto sigs = TeamSignals(s, team::kNow);
+  ASSERT_EQ(sigs.size(), 1u);
+  EXPECT_EQ(sigs[0].code(), "mission_ending");
+  EXPECT_EQ(sigs[0].member_id(), "sam");
+  EXPECT_EQ(FromTimestamp(sigs[0].date()), team::kNow + absl::Hours(24 * 15));
+  *sam->mutable_mission_end() = ToTimestamp(team::kNow);
+  EXPECT_EQ(Codes(s), team::CodeList{"mission_ended"});
+  // Once the member has left, the mission's end says nothing more.
+  *sam->mutable_end() = ToTimestamp(team::kNow - absl::Hours(1));
+  EXPECT_EQ(Codes(s), team::CodeList{});
+}
+
+TEST(TeamTest, TurnoverOverSixMonths) {
+  using team::Codes;
+  // The threshold: two departures at least, at least half as many as the members on the team.
+  EXPECT_FALSE(HighTurnover(1, 0));
+  EXPECT_TRUE(HighTurnover(2, 4));
+  EXPECT_FALSE(HighTurnover(2, 5));
+  EXPECT_TRUE(HighTurnover(3, 6));
+  v1::Startup s = team::Healthy();  // four on the team
+  auto leave = [&s](const std::string& id, absl::Time end) {
+    v1::TeamMember m = team::Member(id, v1::TEAM_ROLE_DEVELOPPEMENT, Day(2025, 6, 1));
+    *m.mutable_end() = ToTimestamp(end);
+    *s.add_team() = m;
+  };
+  const absl::Time six_months_ago = portfolio::AddMonths(team::kNow, -kTurnoverMonths);
+  leave("a", team::kNow - absl::Hours(24));
+  leave("b", six_months_ago);  // exactly six months ago: outside the window
+  EXPECT_EQ(Codes(s), team::CodeList{});
+  leave("c", six_months_ago + absl::Seconds(1));
+  auto sigs = TeamSignals(s, team::kNow);
+  ASSERT_EQ(sigs.size(), 1u);
+  EXPECT_EQ(sigs[0].code(), "turnover");
+  EXPECT_EQ(sigs[0].count(), 2);
+  // A fifth member on the team: two departures are no longer half of it.
+  *s.add_team() = team::Member("eve", v1::TEAM_ROLE_DATA, Day(2026, 6, 1));
+  EXPECT_EQ(Codes(s), team::CodeList{});
+}
+
+TEST(TeamTest, EditsAndAdditionsNameTheirField) {
+  v1::TeamMember m = team::Member("sam", v1::TEAM_ROLE_DEVELOPPEMENT, Day(2026, 2, 1));
+  v1::UpdateTeamMemberRequest r;
+  auto field = [&](const v1::UpdateTeamMemberRequest& req) {
+    const absl::Status st = ValidateMemberUpdate(req, m);
+    return st.ok() ? std::string("ok") : std::string(st.message().substr(0, st.message().find(':')));
+  };
+  EXPECT_EQ(field(r), "body");  // nothing to change
+  r.set_status(v1::MEMBER_STATUS_CONTRACTOR);
+  EXPECT_EQ(field(r), "ok");
+  r.set_role(std::string(81, 'x'));
+  EXPECT_EQ(field(r), "role");
+  r.set_role("Développeur");
+  r.set_kind(static_cast<v1::TeamRole>(42));
+  EXPECT_EQ(field(r), "kind");
+  r.set_kind(v1::TEAM_ROLE_DATA);
+  *r.mutable_mission_end() = ToTimestamp(Day(2026, 2, 1));  // not after the start
+  EXPECT_EQ(field(r), "mission_end");
+  *r.mutable_mission_end() = ToTimestamp(Day(2026, 2, 2));
+  EXPECT_EQ(field(r), "ok");
+  r.set_clear_mission_end(true);
+  EXPECT_EQ(field(r), "mission_end");
+  // Adding: a title or a kind of the list.
+  v1::AddTeamMemberRequest add;
+  add.set_name("Inès");
+  EXPECT_TRUE(absl::StrContains(ValidateTeamMember(add).message(), "role")) << ValidateTeamMember(add);
+  add.set_kind(v1::TEAM_ROLE_DESIGN);
+  EXPECT_TRUE(ValidateTeamMember(add).ok()) << ValidateTeamMember(add);
+  add.set_status(static_cast<v1::MemberStatus>(9));
+  EXPECT_TRUE(absl::StrContains(ValidateTeamMember(add).message(), "status")) << ValidateTeamMember(add);
+}
+
+TEST(TeamTest, ThePreReadSaysAStatusOnceRecorded) {
+  auto events = Story();
+  const std::string before = BuildPreRead(Fold(events).state(), kJanuary, Day(2027, 1, 5));
+  EXPECT_TRUE(absl::StrContains(before, "- Samir Haddad — développement, depuis le 01/09/2026")) << before;
+  v1::TeamMemberUpdated upd;
+  upd.mutable_member()->set_id("m-sam");
+  upd.mutable_member()->set_name("Samir Haddad");
+  upd.mutable_member()->set_role("développement");
+  upd.mutable_member()->set_status(v1::MEMBER_STATUS_INDEPENDENT);
+  *upd.mutable_member()->mutable_start() = ToTimestamp(Day(2030, 1, 1));  // the arrival's date stays
+  events.emplace_back(upd.GetDescriptor()->full_name(), upd.SerializeAsString());
+  const std::string after = BuildPreRead(Fold(events).state(), kJanuary, Day(2027, 1, 5));
+  EXPECT_TRUE(absl::StrContains(after, "- Samir Haddad — développement (indépendant), depuis le 01/09/2026")) << after;
 }
 
 }  // namespace

@@ -236,6 +236,35 @@ TEST(Clock, CommitteeDueThirtyDaysBeforeThePhaseEndsThenOnceItHasPassed) {
   EXPECT_TRUE(TeamReminders(s, {}, Day("2030-03-02 00:00"), policy, notice, dir).empty());
 }
 
+// Issue 31: « enveloppe épuisée » — the team is told once per envelope when, at the pace of its
+// payments, it runs out within 45 days (both sides of the threshold), and once when payments
+// go beyond it.
+TEST(Clock, EnvelopeRunsOutWithinFortyFiveDaysOrIsExceeded) {
+  Platform dir;
+  const portfolio::StalenessPolicy policy;
+  const absl::Duration notice = absl::Hours(30 * 24);
+  StartupInfo s = Voirie();
+  s.budget.set_envelope_eur(90000);
+  *s.budget.mutable_since() = ToTimestamp(Day("2026-07-01 00:00"));
+  s.budget.set_paid_eur(60000);  // at day d, 30 000 € left at 60 000 / d a day: d / 2 days
+  EXPECT_TRUE(TeamReminders(s, {}, Day("2026-09-30 00:00"), policy, notice, dir).empty())
+      << "day 91: runs out in 45.5 days";
+  auto soon = TeamReminders(s, {}, Day("2026-09-28 00:00"), policy, notice, dir);  // day 89: 44.5 days
+  ASSERT_EQ(RulesOf(soon), (std::vector<std::string>{"envelope→team-léa", "envelope→team-omar"}));
+  EXPECT_EQ(soon[0].period, "epuisee:2026-07-01");
+  EXPECT_TRUE(absl::StrContains(soon[0].what.title, "enveloppe épuisée le 11 novembre 2026")) << soon[0].what.title;
+  EXPECT_TRUE(absl::StrContains(soon[0].what.body, "60\u202f000 € payés sur 90\u202f000 €")) << soon[0].what.body;
+  s.budget.set_paid_eur(95000);
+  auto over = TeamReminders(s, {}, Day("2026-09-30 00:00"), policy, notice, dir);
+  ASSERT_EQ(over.size(), 2u);
+  EXPECT_EQ(over[0].what.rule, "envelope");
+  EXPECT_EQ(over[0].period, "depassee:2026-07-01");
+  EXPECT_TRUE(absl::StrContains(over[0].what.title, "enveloppe dépassée")) << over[0].what.title;
+  // No envelope granted: nothing to run out.
+  s.budget.set_envelope_eur(0);
+  EXPECT_TRUE(TeamReminders(s, {}, Day("2026-09-30 00:00"), policy, notice, dir).empty());
+}
+
 // Issue 31: when the last committee set its next review, « comité dû » follows that date (30
 // days before, then once passed) instead of the phase's expected length.
 TEST(Clock, CommitteeDueAtTheReviewTheLastCommitteeSet) {

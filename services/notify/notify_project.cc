@@ -54,11 +54,25 @@ absl::Status ProjectLifecycle(NotifyTx& tx, const events::Envelope& env, const s
     const auto& d = ev.decision();
     PEP_RETURN_IF_ERROR(tx.PutDecision(d.id(), d.startup_id(), d.outcome(), FromTimestamp(d.date())));
     if (d.used()) PEP_RETURN_IF_ERROR(tx.UseDecision(d.id()));
+    // An envelope granted opens the budget's period, as in pep-incubation (issue 31).
+    if (d.envelope_eur() > 0) {
+      PEP_RETURN_IF_ERROR(tx.SetEnvelope(d.startup_id(), d.envelope_eur(), FromTimestamp(d.date())));
+    }
     return tx.SetLastCommittee(d.startup_id(), FromTimestamp(d.date()),
                                d.has_next_review() ? FromTimestamp(d.next_review()) : absl::InfiniteFuture());
   }
   if (t == "pepiniere.incubation.v1.TeamMemberAdded") {
     incv1::TeamMemberAdded ev;
+    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError(t + ": undecodable");
+    return tx.PutMember(ev.startup_id(), Member(ev.member()));
+  }
+  if (t == "pepiniere.incubation.v1.BudgetEntryRecorded") {
+    incv1::BudgetEntryRecorded ev;
+    if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError(t + ": undecodable");
+    return tx.PutBudgetEntry(ev.entry());
+  }
+  if (t == "pepiniere.incubation.v1.TeamMemberUpdated") {  // a mission's end moved (issue 31)
+    incv1::TeamMemberUpdated ev;
     if (!ev.ParseFromString(payload)) return absl::InvalidArgumentError(t + ": undecodable");
     return tx.PutMember(ev.startup_id(), Member(ev.member()));
   }

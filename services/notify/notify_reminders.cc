@@ -4,6 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/proto_time.h"
+#include "portfolio/budget.h"
+#include "portfolio/preread.h"
 #include "services/notify/notify_mail.h"
 #include "services/notify/notify_rules.h"
 #include "services/notify/notify_words.h"
@@ -123,6 +126,30 @@ std::vector<Reminder> TeamReminders(const StartupInfo& s, const std::vector<Memb
             absl::StrCat("La mission de ", m.name, " dans l'équipe de ", Quoted(s.name),
                          " se termine le ", FrenchDate(m.end), " (dans ", Days(left),
                          ").\n\nProlongez-la ou préparez la passation avec l'incubateur."));
+  }
+  // The envelope its committee granted (issue 31): once when payments go beyond it, else once
+  // when it runs out within 45 days at the current pace (libs/portfolio/budget.h, the rule of the
+  // overdue reasons); the period names the envelope by the day it began.
+  if (s.budget.envelope_eur() > 0 && s.budget.has_since()) {
+    const portfolio::BudgetOutlook b = portfolio::Outlook(s.budget, now);
+    const absl::Time since = FromTimestamp(s.budget.since());
+    const std::string envelope = absl::StrCat(portfolio::FrenchNumber(s.budget.envelope_eur()), " €");
+    const std::string paid = absl::StrCat(portfolio::FrenchNumber(static_cast<double>(s.budget.paid_eur())), " €");
+    if (b.exceeded) {
+      to_team("envelope", absl::StrCat("depassee:", Day(since)),
+              absl::StrCat(Quoted(s.name), " : enveloppe dépassée"),
+              absl::StrCat("Les paiements de ", Quoted(s.name), " (", paid, ") dépassent l'enveloppe de ", envelope,
+                           " accordée le ", FrenchDate(since),
+                           ".\n\nPréparez avec l'incubateur le prochain comité : ce qui a été appris, ce que vous "
+                           "demandez pour la suite."));
+    } else if (b.runs_out != absl::InfiniteFuture() && b.runs_out <= now + portfolio::kRunOutNotice) {
+      to_team("envelope", absl::StrCat("epuisee:", Day(since)),
+              absl::StrCat(Quoted(s.name), " : enveloppe épuisée le ", FrenchDate(b.runs_out)),
+              absl::StrCat("Au rythme des paiements depuis le ", FrenchDate(since), " (", paid, " payés sur ", envelope,
+                           "), l'enveloppe de ", Quoted(s.name), " sera épuisée le ", FrenchDate(b.runs_out),
+                           ".\n\nLe comité d'investissement se prépare 30 à 45 jours avant : déposez la demande "
+                           "de l'équipe dans la console (Comités)."));
+    }
   }
   if (todo.empty()) return out;
   const std::string link = absl::StrCat("/startups/", s.id);

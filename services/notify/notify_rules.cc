@@ -241,6 +241,10 @@ const std::vector<Rule>& Rules() {
        "startups"},
       {"no_milestone", "clock", "the team, once per gap of N months without a milestone",
        "startups"},
+      {"envelope", "clock",
+       "the team, once per envelope: when it runs out within 45 days at the current pace, and "
+       "when payments go beyond it",
+       "startups"},
       {"mission_ending", "clock", "the team, 15 and 2 days before a member's mission ends",
        "startups"},
       {"portfolio_weekly", "clock",

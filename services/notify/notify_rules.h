@@ -10,6 +10,7 @@
 
 #include "absl/time/time.h"
 #include "events/envelope.h"
+#include "pepiniere/incubation/v1/incubation.pb.h"
 #include "portfolio/staleness.h"
 
 namespace pep::notify {
@@ -37,6 +38,9 @@ struct StartupInfo {
   bool has_feedback = false;
   // The review the last committee set (issue 31); InfiniteFuture: none set.
   absl::Time next_review = absl::InfiniteFuture();
+  // The current envelope and what was committed and paid since (issue 31), counted as
+  // pep-incubation counts them (libs/portfolio/budget.h) from the decisions and budget entries.
+  pepiniere::incubation::v1::BudgetState budget;
 };
 // A team member as TeamMemberAdded / Removed tell it (their address is never on the topic).
 struct MemberInfo {
@@ -100,7 +104,8 @@ std::vector<Reminder> JuryClosing(const ChallengeInfo& c, absl::Time now, absl::
 // Clock rules of a start-up's team (its members who signed in): committee_due — 30 days
 // (`committee_notice`) before its phase's expected end and once when that end has passed, unless
 // a committee decided since the phase began; no_milestone — once per gap of the policy's months
-// without a milestone; mission_ending — 15 and 2 days before a member's end date.
+// without a milestone; mission_ending — 15 and 2 days before a member's end date; envelope —
+// once per envelope when it runs out within 45 days, once when payments go beyond it.
 std::vector<Reminder> TeamReminders(const StartupInfo& s, const std::vector<MemberInfo>& members,
                                     absl::Time now, const portfolio::StalenessPolicy& policy,
                                     absl::Duration committee_notice, Directory& dir);

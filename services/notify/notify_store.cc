@@ -133,6 +133,21 @@ CREATE TABLE coauthors (
 );
 )sql"},
       {8, "ALTER TABLE startups ADD COLUMN next_review_us BIGINT"},
+      // The budget (issue 31): the state beside the start-up, its entries to count it again.
+      {9, R"sql(
+ALTER TABLE startups ADD COLUMN envelope_eur BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE startups ADD COLUMN budget_since_us BIGINT;
+ALTER TABLE startups ADD COLUMN committed_eur BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE startups ADD COLUMN paid_eur BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE budget_entries (
+  startup_id TEXT NOT NULL,
+  entry_id   TEXT NOT NULL,
+  date_us    BIGINT NOT NULL,
+  kind       BIGINT NOT NULL,
+  amount_eur BIGINT NOT NULL,
+  PRIMARY KEY (startup_id, entry_id)
+);
+)sql"},
   };
   return *m;
 }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -44,7 +45,7 @@ struct MailRow {
 // The columns StartupRow reads, in its order.
 inline constexpr char kStartupColumns[] =
     "id, name, idea_id, phase, phase_start_us, first_start_us, last_milestone_us, "
-    "last_committee_us, has_feedback, next_review_us";
+    "last_committee_us, has_feedback, next_review_us, envelope_eur, budget_since_us, committed_eur, paid_eur";
 StartupInfo StartupRow(store::Stmt& q);  // a row of kStartupColumns
 
 struct Backlog {
@@ -83,6 +84,10 @@ class NotifyTx : public Directory {
   absl::Status SetLastCommittee(const std::string& startup_id, absl::Time at, absl::Time next_review);
   absl::Status SetHasFeedback(const std::string& startup_id);
   absl::Status PutMember(const std::string& startup_id, const MemberInfo& m);
+  // The budget (issue 31): an entry kept once (by its id); an envelope granted on `since` (the
+  // latest-dated one wins); after each, the state is counted again from the entries.
+  absl::Status PutBudgetEntry(const pepiniere::incubation::v1::BudgetEntry& e);
+  absl::Status SetEnvelope(const std::string& startup_id, int32_t envelope_eur, absl::Time since);
   absl::Status EndMember(const std::string& startup_id, const std::string& member_id, absl::Time end);
   absl::StatusOr<std::vector<MemberInfo>> Members(const std::string& startup_id);
   absl::Status PutDecision(const std::string& id, const std::string& startup_id, int outcome,
@@ -150,6 +155,8 @@ class NotifyTx : public Directory {
                     absl::Time now);
 
  private:
+  absl::Status RecountBudget(const std::string& startup_id,
+                             std::optional<std::pair<int32_t, absl::Time>> envelope);
   store::Db& db_;
 };
 

@@ -8,7 +8,14 @@
 #include "common/status.h"
 #include "services/notify/notify_store.h"
 
+#include <optional>
+#include <tuple>
+
+#include "portfolio/budget.h"
+
 namespace pep::notify {
+
+namespace incv1 = ::pepiniere::incubation::v1;
 
 namespace {
 
@@ -49,6 +56,10 @@ StartupInfo StartupRow(store::Stmt& q) {
   s.last_committee = OrPast(q, 7);
   s.has_feedback = q.Int(8) != 0;
   s.next_review = q.IsNull(9) ? absl::InfiniteFuture() : FromUs(q.Int(9));
+  s.budget.set_envelope_eur(static_cast<int32_t>(q.Int(10)));
+  if (!q.IsNull(11)) *s.budget.mutable_since() = ToTimestamp(FromUs(q.Int(11)));
+  s.budget.set_committed_eur(q.Int(12));
+  s.budget.set_paid_eur(q.Int(13));
   return s;
 }
 
@@ -213,6 +224,70 @@ absl::Status NotifyTx::SetLastCommittee(const std::string& startup_id, absl::Tim
                if (next_review == absl::InfiniteFuture()) q.BindNull(2);
                else q.Bind(2, Us(next_review));
                q.Bind(3, startup_id).Bind(4, Us(at));
+             });
+}
+
+absl::Status NotifyTx::PutBudgetEntry(const incv1::BudgetEntry& e) {
+  PEP_RETURN_IF_ERROR(Run(db_,
+                          "INSERT INTO budget_entries(startup_id, entry_id, date_us, kind, amount_eur) "
+                          "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
+                          [&](store::Stmt& q) {
+                            q.Bind(1, e.startup_id()).Bind(2, e.id()).Bind(3, Us(FromTimestamp(e.date())))
+                                .Bind(4, int64_t{e.kind()}).Bind(5, int64_t{e.amount_eur()});
+                          }));
+  return RecountBudget(e.startup_id(), std::nullopt);
+}
+
+absl::Status NotifyTx::SetEnvelope(const std::string& startup_id, int32_t envelope_eur, absl::Time since) {
+  return RecountBudget(startup_id, std::make_pair(envelope_eur, since));
+}
+
+// Counts the start-up's budget again from its entries, with the envelope given (when it is the
+// latest-dated one) or the one it has.
+absl::Status NotifyTx::RecountBudget(const std::string& startup_id,
+                                     std::optional<std::pair<int32_t, absl::Time>> envelope) {
+  int32_t amount = 0;
+  absl::Time since = absl::InfinitePast();
+  {
+    auto q = db_.Prepare("SELECT envelope_eur, budget_since_us FROM startups WHERE id = ?");
+    if (!q.ok()) return q.status();
+    q->Bind(1, startup_id);
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();  // not known here (created before pep-notify kept it)
+    amount = static_cast<int32_t>(q->Int(0));
+    if (!q->IsNull(1)) since = FromUs(q->Int(1));
+  }
+  if (envelope && envelope->second >= since) std::tie(amount, since) = *envelope;
+  std::vector<incv1::BudgetEntry> entries;
+  {
+    auto q = db_.Prepare("SELECT date_us, kind, amount_eur FROM budget_entries WHERE startup_id = ? ORDER BY date_us, entry_id");
+    if (!q.ok()) return q.status();
+    q->Bind(1, startup_id);
+    while (true) {
+      auto row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      incv1::BudgetEntry e;
+      *e.mutable_date() = ToTimestamp(FromUs(q->Int(0)));
+      e.set_kind(static_cast<incv1::BudgetKind>(q->Int(1)));
+      e.set_amount_eur(static_cast<int32_t>(q->Int(2)));
+      entries.push_back(std::move(e));
+    }
+  }
+  incv1::BudgetState b;
+  if (since == absl::InfinitePast()) {
+    for (const auto& e : entries) portfolio::Count(&b, e);  // no envelope yet: every entry
+  } else {
+    b = portfolio::WithEnvelope(amount, since, entries);
+  }
+  return Run(db_,
+             "UPDATE startups SET envelope_eur = ?, budget_since_us = ?, committed_eur = ?, paid_eur = ? WHERE id = ?",
+             [&](store::Stmt& q) {
+               q.Bind(1, int64_t{b.envelope_eur()});
+               if (since == absl::InfinitePast()) q.BindNull(2);
+               else q.Bind(2, Us(since));
+               q.Bind(3, b.committed_eur()).Bind(4, b.paid_eur()).Bind(5, startup_id);
              });
 }
 

@@ -59,6 +59,28 @@ async function committeeStory({ page, lea, URL, check, snap, startupUrl, startup
   check(await kpi.locator('circle').count() === 2, 'the chart has the two measures');
   await snap(lea, 'startup-indicateur');
 
+  // Her team (issue 31): without a coach, the page says so; a coach joins, a contractor whose
+  // mission ends in ten days — that is the signal now; she moves the mission's end by two months
+  // and the signal goes.
+  const signals = lea.locator('#team-signals');
+  await signals.filter({ hasText: 'aucun coach dans l’équipe' }).waitFor();
+  await lea.locator('#t-name').fill('Marc Petit');
+  await lea.locator('#t-kind').selectOption('TEAM_ROLE_COACH');
+  await lea.locator('#t-status').selectOption('MEMBER_STATUS_CONTRACTOR');
+  await lea.locator('#t-mission-end').fill(day(now + 10 * 86400000));
+  await lea.getByRole('button', { name: 'Ajouter à l’équipe' }).click();
+  const ending = `la mission de Marc Petit finit le ${fr(Date.parse(day(now + 10 * 86400000)))}`;
+  await signals.filter({ hasText: ending }).waitFor();
+  check(!(await signals.textContent()).includes('aucun coach'), 'a coach on the team: no « aucun coach » signal');
+  const marc = lea.locator('#team-members li', { hasText: 'Marc Petit' });
+  check((await marc.textContent()).includes('(Coach, Prestataire)'), 'the member shows his role and status in French');
+  await snap(lea, 'startup-equipe-signal');
+  await marc.getByText('Modifier Marc Petit').click();
+  await marc.locator('input[name="mission_end"]').fill(day(now + 70 * 86400000));
+  await marc.getByRole('button', { name: 'Enregistrer' }).click();
+  await lea.locator('#team-members li', { hasText: `mission jusqu’au ${fr(Date.parse(day(now + 70 * 86400000)))}` }).waitFor();
+  check(await lea.locator('#team-signals', { hasText: 'Marc Petit' }).count() === 0, 'the mission moved on: no signal about it');
+
   // Claire schedules the committee, Dossier unique on its agenda.
   await page.goto(URL + '/comites');
   await page.getByRole('heading', { name: "Comités d'investissement" }).waitFor();
@@ -113,6 +135,27 @@ async function committeeStory({ page, lea, URL, check, snap, startupUrl, startup
   await page.getByRole('button', { name: 'Enregistrer le comité et changer de phase' }).click();
   await page.getByText('Décision du comité enregistrée').waitFor();
   check(!(await page.locator('main').textContent()).includes('comité dû depuis le'), 'no committee is due yet');
+
+  // Cost beside impact: an invoice paid and a new measure after the envelope began; the North
+  // Star's card says what the progress since cost. (A fresh page: the decision's own re-render
+  // would otherwise reset a choice made while it lands.)
+  await page.reload();
+  await page.getByRole('heading', { name: 'Start-up : Dossier unique' }).waitFor();
+  await page.locator('#b-kind').selectOption('BUDGET_KIND_PAYMENT');
+  await page.locator('#b-resource').selectOption('RESOURCE_KIND_SERVICES');
+  await page.locator('#b-amount').fill('30000');
+  await page.locator('#b-date').fill(day(now + 86400000));
+  await page.locator('#b-label').fill('Facture n° 1, développement');
+  await page.getByRole('button', { name: "Enregistrer l'écriture" }).click();
+  await page.locator('#budget-summary', { hasText: /payé 30\s000/ }).waitFor();
+  const pushed = spawnSync(process.env.PEPCTL, ['kpi', 'push', '--startup', startupId, '--kpi', 'dossiers', '--value', '400', '--date', day(now + 86400000)],
+    { env: { ...process.env, PEP_URL: URL, PEP_TOKEN: token }, encoding: 'utf8' });
+  check(pushed.status === 0, `pepctl kpi push 400: ${pushed.stdout}${pushed.stderr}`);
+  await page.reload();
+  const cost = page.locator('#kpi-dossiers .pep-kpi-cost');
+  await cost.waitFor();
+  check(/^Coût : 30\s000 € payés depuis le .+ pour 60 dossiers de progrès \(340 → 400 dossiers\), soit 500,00 € par dossiers\.$/.test(await cost.textContent()),
+    `the cost beside the North Star: ${await cost.textContent()}`);
 
   // Six months later.
   fs.writeFileSync(process.env.PEP_CLOCK_FILE, '4500h\n');

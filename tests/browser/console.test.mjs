@@ -516,16 +516,17 @@ try {
   check(timeline.includes("Accès accordé à Léa Moreau : membre de l'équipe"), 'the timeline shows who was let in, and by whom');
   await snap(lea, 'startup-jalon');
   // She keeps the fiche: a new mission, proposed; Claire accepts it; the public page has it.
-  await lea.getByLabel('Mission').fill('Un seul dossier en ligne pour toutes les aides du Département');
+  await lea.getByLabel('Mission', { exact: true }).fill('Un seul dossier en ligne pour toutes les aides du Département');
   await lea.getByLabel('Indicateur 1', { exact: false }).first().fill('Familles accompagnées');
   await lea.getByLabel('Valeur de l’indicateur 1').fill('100');
   await lea.getByRole('button', { name: 'Proposer la modification' }).click();
   await lea.locator('#fiche-edits', { hasText: 'en attente de relecture' }).waitFor();
   // She keeps the team too: a designer joins.
   await lea.getByLabel('Nom du nouveau membre').fill('Sam Petit');
-  await lea.getByLabel(/^Rôle/).fill('designer');
+  await lea.locator('#t-kind').selectOption('TEAM_ROLE_DESIGN');
+  await lea.locator('#t-role').fill('designer');
   await lea.getByRole('button', { name: 'Ajouter à l’équipe' }).click();
-  await lea.locator('#team-members', { hasText: 'Sam Petit — designer' }).waitFor();
+  await lea.locator('#team-members', { hasText: 'Sam Petit — designer (Design)' }).waitFor();
   check(!(await visitor.reload(), await visitor.locator('main').textContent()).includes('Un seul dossier'),
     'not public before the review');
   await page.goto(startupUrl);

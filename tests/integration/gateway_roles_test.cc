@@ -216,6 +216,10 @@ std::vector<Row> Table(World& w) {
        }},
       {"POST", "/v1/startups/{startup}/team", "CT", 200,
        fixed("/v1/startups/{startup}/team", R"({"name":"Sam","role":"designer"})")},
+      {"PATCH", "/v1/startups/{startup}/team/{member}", "CT", 200, [&w](char) {
+         return Request{w.Fill(absl::StrCat("/v1/startups/{startup}/team/", w.Member())),
+                        R"({"kind":"TEAM_ROLE_COACH","status":"MEMBER_STATUS_INDEPENDENT"})"};
+       }},
       {"DELETE", "/v1/startups/{startup}/team/{member}", "CT", 200, [&w](char) {
          return Request{w.Fill(absl::StrCat("/v1/startups/{startup}/team/", w.Member())), ""};
        }},

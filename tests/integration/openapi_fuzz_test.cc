@@ -69,6 +69,10 @@ constexpr const char* kExplainedRefusals[] = {
     "must be after the committee's date",        // next_review against date
     "at most three years after the committee",
     "a STOP has no next review",                 // next_review against outcome
+    "a title or a kind of the list",             // a team member: one of two fields (issue 31)
+    "nothing to change: give role",              // an edit changes at least one of its fields
+    "cannot be both set and cleared",            // mission_end and clear_mission_end together
+    "must be after the member's start",          // against the member's start as recorded
 };
 
 struct Failure {

@@ -25,6 +25,24 @@ function distance(k, points) {
   return `Cible : ${fmt(target)}${unit} au ${date(next.date)} — ${reached ? 'atteinte' : `écart ${fmt(Math.abs(target - v))}${unit}`} (dernière mesure ${fmt(v)}${unit} le ${date(last.date)}).`;
 }
 
+// Cost beside impact (issue 31): what was paid since the current envelope began, and what that
+// bought on this indicator — its progress since then (from the last measure on or before the
+// envelope's start, else the baseline, to the latest), in euros per unit of progress.
+function costBeside(k, points, budget) {
+  const paid = Number((budget || {}).paid_eur || 0);
+  if (!budget || !budget.since || !paid) return '';
+  const since = t(budget.since);
+  const before = points.filter((p) => t(p.date) <= since);
+  const from = before.length ? (before[before.length - 1].value || 0) : (k.baseline || 0);
+  const last = points[points.length - 1];
+  const spent = `${num(paid, 0)} € payés depuis le ${date(budget.since)}`;
+  const unit = k.unit ? ' ' + k.unit : '';
+  if (!last || t(last.date) <= since) return `Coût : ${spent} ; aucune mesure depuis.`;
+  const gain = (k.direction === 'KPI_DIRECTION_DOWN' ? from - last.value : last.value - from) || 0;
+  if (gain <= 0) return `Coût : ${spent} ; pas de progrès mesuré depuis (${fmt(from)} → ${fmt(last.value || 0)}${unit}).`;
+  return `Coût : ${spent} pour ${fmt(gain)}${unit} de progrès (${fmt(from)} → ${fmt(last.value)}${unit}), soit ${num(paid / gain, 2)} € par${unit || ' unité'}.`;
+}
+
 function kpiChart(k, points) {
   const targets = (k.targets || []).slice().sort((a, b) => t(a.date) - t(b.date));
   if (!points.length && !targets.length) return '';
@@ -72,6 +90,7 @@ async function kpiSection(s, canEdit) {
       ${k.definition ? `<p class="fr-text--sm">${esc(k.definition)}</p>` : ''}
       <p class="fr-text--sm">${esc(DIRECTIONS[k.direction] || '')} ; point de départ ${esc(fmt(k.baseline || 0))}${k.unit ? ' ' + esc(k.unit) : ''}${k.source ? ' ; source : ' + esc(k.source) : ''}.</p>
       <p class="pep-kpi-distance">${esc(distance(k, pts))}</p>
+      ${k.north_star && costBeside(k, pts, s.budget) ? `<p class="pep-kpi-cost">${esc(costBeside(k, pts, s.budget))}</p>` : ''}
       ${kpiChart(k, pts)}</section>`;
   }).join('');
   const forms = canEdit ? `

@@ -3,7 +3,8 @@
 import { api } from './api.js';
 import { render } from './main.js';
 import { has, teamStartups } from './session.js';
-import { date, esc, field, onSubmit, submit, toast } from './ui.js';
+import { date, esc, field, onSubmit, select, submit, toast } from './ui.js';
+import { MEMBER_STATUS, TEAM_ROLES } from './words.js';
 
 const PARTS = [
   ['mission', 'Mission'], ['phases', 'Phases'], ['events', 'Comités (date, issue) et jalons (date, titre)'],
@@ -75,34 +76,76 @@ function ficheSection(s, edits) {
     ${teamSection(s)}`;
 }
 
-// The team, kept by the team itself (or a coordinator): who is on it, who joins, who leaves.
+// The team, kept by the team itself (or a coordinator): who is on it with which role, status and
+// mission end; who joins, who leaves; each change recorded (issue 31).
+const ROLE_OPTIONS = [['', 'Choisir un rôle'], ...Object.entries(TEAM_ROLES)];
+const STATUS_OPTIONS = [['', 'Non précisé'], ...Object.entries(MEMBER_STATUS)];
+const day = (ts) => (ts ? String(ts).slice(0, 10) : '');
+
+function memberLine(m) {
+  const bits = [TEAM_ROLES[m.kind], MEMBER_STATUS[m.status]].filter(Boolean).join(', ');
+  const mission = m.mission_end ? `, mission jusqu’au ${date(m.mission_end)}` : '';
+  return `<li data-member="${esc(m.id)}">${esc(m.name)} — ${esc(m.role)}${bits ? ` (${esc(bits)})` : ''}${mission}
+    <details class="fr-mt-1w"><summary>Modifier ${esc(m.name)}</summary>
+      <form class="pep-form" data-edit="${esc(m.id)}">
+        ${select(`e-kind-${m.id}`, 'Rôle', 'kind', ROLE_OPTIONS, { selected: m.kind || '' })}
+        ${field(`e-role-${m.id}`, 'Intitulé', { name: 'role', value: m.role || '' })}
+        ${select(`e-status-${m.id}`, 'Statut', 'status', STATUS_OPTIONS, { selected: m.status || '' })}
+        ${field(`e-end-${m.id}`, 'Fin de mission prévue (vide : sans fin prévue)', { name: 'mission_end', type: 'date', value: day(m.mission_end) })}
+        ${submit('Enregistrer')}</form></details>
+    <button type="button" class="fr-btn fr-btn--sm fr-btn--tertiary fr-mt-1w" data-leave="${esc(m.id)}">Retirer ${esc(m.name)}</button></li>`;
+}
+
 function teamSection(s) {
   if (!mayEdit(s)) return '';
   const current = (s.team || []).filter((m) => !m.end);
   return `<h3 class="fr-h6 fr-mt-3w" id="team-title">L’équipe</h3>
-    <ul id="team-members">${current.map((m) => `<li>${esc(m.name)} — ${esc(m.role)}
-      <button type="button" class="fr-btn fr-btn--sm fr-btn--tertiary fr-ml-1w" data-leave="${esc(m.id)}">Retirer ${esc(m.name)}</button></li>`).join('') || '<li>Personne pour l’instant.</li>'}</ul>
+    <ul id="team-members">${current.map(memberLine).join('') || '<li>Personne pour l’instant.</li>'}</ul>
     <form id="team-add" class="pep-form">
       ${field('t-name', 'Nom du nouveau membre', { name: 'name', required: true })}
-      ${field('t-role', 'Rôle', { name: 'role', required: true, hint: 'Par exemple : développeuse, intrapreneur, designer' })}
+      ${select('t-kind', 'Rôle', 'kind', ROLE_OPTIONS)}
+      ${field('t-role', 'Intitulé (facultatif avec un rôle)', { name: 'role', hint: 'Par exemple : développeuse back-end' })}
+      ${select('t-status', 'Statut', 'status', STATUS_OPTIONS)}
+      ${field('t-mission-end', 'Fin de mission prévue (facultatif)', { name: 'mission_end', type: 'date' })}
       ${field('t-email', 'Courriel professionnel (facultatif : à sa première connexion, il rejoint l’équipe dans la console)', { name: 'email', type: 'email' })}
       ${submit('Ajouter à l’équipe')}</form>`;
 }
 
+const midnight = (d) => `${d}T00:00:00Z`;
+
 function wireTeam(s) {
   const form = document.getElementById('team-add');
   if (!form) return;
+  const base = `/v1/startups/${encodeURIComponent(s.id)}/team`;
   onSubmit(form, async (f) => {
-    const body = { name: f.get('name'), role: f.get('role') };
-    if (f.get('email')) body.email = f.get('email');
-    await api('POST', `/v1/startups/${encodeURIComponent(s.id)}/team`, body);
+    const body = { name: f.get('name') };
+    for (const k of ['role', 'kind', 'status', 'email']) if (f.get(k)) body[k] = f.get(k);
+    if (f.get('mission_end')) body.mission_end = midnight(f.get('mission_end'));
+    await api('POST', base, body);
     toast('Membre ajouté à l’équipe');
     render();
   });
+  for (const edit of document.querySelectorAll('[data-edit]')) {
+    const m = (s.team || []).find((x) => x.id === edit.dataset.edit) || {};
+    onSubmit(edit, async (f) => {
+      const body = {};
+      if (f.get('role') && f.get('role') !== m.role) body.role = f.get('role');
+      if (f.get('kind') && f.get('kind') !== m.kind) body.kind = f.get('kind');
+      if (f.get('status') && f.get('status') !== m.status) body.status = f.get('status');
+      if (f.get('mission_end') && f.get('mission_end') !== day(m.mission_end)) body.mission_end = midnight(f.get('mission_end'));
+      if (!f.get('mission_end') && m.mission_end) body.clear_mission_end = true;
+      if (!Object.keys(body).length) { toast('Rien à modifier'); return; }
+      await api('PATCH', `${base}/${encodeURIComponent(m.id)}`, body);
+      toast(`${m.name} : modification enregistrée`);
+      render();
+    });
+  }
   for (const b of document.querySelectorAll('[data-leave]')) {
     b.addEventListener('click', async () => {
+      const who = ((s.team || []).find((x) => x.id === b.dataset.leave) || {}).name || 'ce membre';
+      if (!window.confirm(`Retirer ${who} de l’équipe ? Son départ sera daté d’aujourd’hui.`)) return;
       try {
-        await api('DELETE', `/v1/startups/${encodeURIComponent(s.id)}/team/${encodeURIComponent(b.dataset.leave)}`);
+        await api('DELETE', `${base}/${encodeURIComponent(b.dataset.leave)}`);
         toast('Membre retiré de l’équipe');
         render();
       } catch (e) { toast('Erreur : ' + e.message, true); }

@@ -80,7 +80,35 @@ function overdueWords(reason) {
   return reason;
 }
 
+// A team member's kind of role and status (issue 31), as beta.gouv's member space lists them.
+const TEAM_ROLES = {
+  TEAM_ROLE_INTRAPRENEUR: 'Intrapreneur', TEAM_ROLE_COACH: 'Coach', TEAM_ROLE_DEVELOPPEMENT: 'Développement',
+  TEAM_ROLE_DESIGN: 'Design', TEAM_ROLE_DEPLOIEMENT: 'Déploiement', TEAM_ROLE_DATA: 'Data', TEAM_ROLE_SPONSOR: 'Sponsor',
+};
+const MEMBER_STATUS = {
+  MEMBER_STATUS_AGENT: 'Agent public', MEMBER_STATUS_CONTRACTOR: 'Prestataire', MEMBER_STATUS_INDEPENDENT: 'Indépendant',
+};
+// The team's « signaux faibles » (TeamSignal codes), the filter's words.
+const TEAM_SIGNALS = {
+  no_intrapreneur: 'Sans intrapreneur', no_coach: 'Sans coach', mission_ending: 'Mission qui finit sous 15 jours',
+  mission_ended: 'Mission finie, membre toujours listé', turnover: 'Rotation forte (6 mois)',
+};
+// One signal in a sentence; `team` names the member it is about.
+function teamSignalWords(sig, team = []) {
+  const who = (team.find((m) => m.id === sig.member_id) || {}).name || 'un membre';
+  const day = sig.date ? new Date(sig.date).toLocaleDateString('fr-FR', { timeZone: 'UTC' }) : '';
+  switch (sig.code) {
+    case 'no_intrapreneur': return 'aucun intrapreneur dans l’équipe';
+    case 'no_coach': return 'aucun coach dans l’équipe';
+    case 'mission_ending': return `la mission de ${who} finit le ${day}`;
+    case 'mission_ended': return `la mission de ${who} a fini le ${day}, toujours dans l’équipe`;
+    case 'turnover': return `${sig.count} départs en six mois`;
+    default: return TEAM_SIGNALS[sig.code] || 'signal inconnu';
+  }
+}
+
 export {
+  MEMBER_STATUS, TEAM_ROLES, TEAM_SIGNALS, teamSignalWords,
   ABANDON, BANDS, CHALLENGE_STATUS, IDEA_STATUS, IDEA_STATUS_ONE, MILESTONE_KINDS,
   LINK_KINDS, NEXT_PHASES, OUTCOMES, PHASES, ROLE_LABELS, SORTS, STAGES, VISIBILITY, linkWords,
   overdueWords, phaseOfStatsKey, word,

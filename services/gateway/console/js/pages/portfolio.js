@@ -2,7 +2,7 @@
 import { api, download } from '../api.js';
 import { main } from '../session.js';
 import { barChart, dataTable, date, esc, field, go, int, onSubmit, pagination, phaseBadge, select } from '../ui.js';
-import { PHASES, SORTS, overdueWords } from '../words.js';
+import { PHASES, SORTS, TEAM_SIGNALS, overdueWords, teamSignalWords } from '../words.js';
 
 const PAGE_SIZE = 50;
 
@@ -18,6 +18,7 @@ async function portfolio() {
   if (q.get('incubateur')) api_q.set('incubator', q.get('incubateur'));
   if (q.get('sponsor')) api_q.set('sponsor', q.get('sponsor'));
   if (q.get('retard') === '1') api_q.set('overdue_only', 'true');
+  if (TEAM_SIGNALS[q.get('signal')]) api_q.set('team_signal', q.get('signal'));
   const statsQ = q.get('incubateur') ? '?incubator=' + encodeURIComponent(q.get('incubateur')) : '';
   const [list, stats, overdue] = await Promise.all([
     api('GET', '/v1/startups?' + api_q),
@@ -60,6 +61,7 @@ async function portfolio() {
         <div class="fr-fieldset__element"><div class="fr-checkbox-group">
           <input type="checkbox" id="f-overdue" name="retard" value="1"${q.get('retard') === '1' ? ' checked' : ''}>
           <label class="fr-label" for="f-overdue">En retard seulement</label></div></div>
+        ${select('f-signal', 'Signal sur l’équipe', 'signal', [['', 'Tous'], ...Object.entries(TEAM_SIGNALS)], { selected: q.get('signal') || '' })}
         ${select('f-sort', 'Trier par', 'tri', Object.entries(SORTS), { selected: order })}
         ${select('f-order', 'Ordre', 'ordre', [['', 'Croissant'], ['desc', 'Décroissant']], { selected: desc ? 'desc' : '' })}
       </div>
@@ -77,7 +79,8 @@ async function portfolio() {
     return `<tr><td><a href="/startups/${esc(s.id)}">${esc(s.name)}</a><br><span class="fr-text--xs">${esc(s.slug)}</span></td>
           <td>${phaseBadge(s.phase)}</td><td>${esc(s.incubator)}</td><td>${esc((s.sponsors || []).join(', '))}</td>
           <td>${date(since)}</td><td>${date(s.last_milestone_at) || '—'}</td>
-          <td>${s.overdue ? `<p class="fr-badge fr-badge--sm fr-badge--warning" title="${esc((s.overdue_reasons || []).map(overdueWords).join(' ; '))}">En retard</p>` : ''}</td></tr>`;
+          <td>${s.overdue ? `<p class="fr-badge fr-badge--sm fr-badge--warning" title="${esc((s.overdue_reasons || []).map(overdueWords).join(' ; '))}">En retard</p>` : ''}
+            ${(s.team_signals || []).length ? `<p class="fr-badge fr-badge--sm fr-badge--info" title="${esc(s.team_signals.map((g) => teamSignalWords(g, s.team)).join(' ; '))}">Équipe : ${s.team_signals.length} ${s.team_signals.length > 1 ? 'signaux' : 'signal'}</p>` : ''}</td></tr>`;
   }).join('') || '<tr><td colspan="7">Aucune start-up ne correspond à ces filtres.</td></tr>'}</tbody></table>
     </div></div></div></div>
     ${pagination(page, pages, (p) => href({ page: p === 1 ? '' : String(p) }))}
@@ -96,6 +99,9 @@ async function portfolio() {
         ${dataTable('Changements de phase par année', ['Année', 'Changements'], years.map((y) => [esc(String(y.year)), int(y.transitions)]))}
       </div>
     </div>
+    <h2 class="fr-h4 fr-mt-4w">Signaux faibles sur les équipes</h2>
+    ${dataTable('Start-ups par signal sur l’équipe (start-ups en cours)', ['Signal', 'Start-ups'], Object.entries(TEAM_SIGNALS).map(([code, words]) => [
+    `<a href="${esc(href({ signal: code, page: '' }))}">${esc(words)}</a>`, int((stats.team_signals || {})[code] || 0)]), 'team-signals')}
     <h2 class="fr-h4 fr-mt-4w">En retard</h2>
     ${dataTable(`Start-ups en retard (${int(stats.overdue)}), les plus anciennes dans leur phase d'abord`, ['Start-up', 'Phase', 'Raisons'],
     (overdue.startups || []).map((s) => [`<a href="/startups/${esc(s.id)}">${esc(s.name)}</a>`, phaseBadge(s.phase),

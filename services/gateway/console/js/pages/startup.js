@@ -9,7 +9,7 @@ import { ficheEdits, ficheSection, publicationSection, wireFiche, wirePublicatio
 import { render } from '../main.js';
 import { has, main, teamStartups } from '../session.js';
 import { alertBox, badge, breadcrumb, dataTable, date, esc, field, int, num, onSubmit, pagination, select, submit, toast } from '../ui.js';
-import { BANDS, MILESTONE_KINDS, NEXT_PHASES, OUTCOMES, PHASES, overdueWords, word } from '../words.js';
+import { BANDS, MILESTONE_KINDS, NEXT_PHASES, OUTCOMES, PHASES, overdueWords, teamSignalWords, word } from '../words.js';
 
 // The phase history as a picture: one bar per phase on a time axis, committee decisions as
 // diamonds and milestones as dots; every mark has its words in a <title> and the list below.
@@ -132,6 +132,7 @@ async function startup(id) {
     <p class="pep-badges">Phase : <strong id="phase">${esc(word(PHASES, s.phase))}</strong> — ${esc(s.incubator)}
       ${s.overdue ? `<span class="fr-badge fr-badge--sm fr-badge--warning">En retard</span>` : ''}</p>
     ${s.overdue ? alertBox('warning', (s.overdue_reasons || []).map(overdueWords).join(' ; '), 'En retard') : ''}
+    ${(s.team_signals || []).length ? `<div id="team-signals">${alertBox('info', s.team_signals.map((g) => teamSignalWords(g, s.team)).join(' ; '), 'Signaux faibles sur l’équipe')}</div>` : ''}
     <p>${esc(s.mission)}</p>
     <p>${(s.sponsors || []).length ? 'Administrations porteuses : ' + esc(s.sponsors.join(', ')) + ' — ' : ''}
       <a href="/avis/${esc(s.id)}">Formulaire public « Je donne mon avis »</a></p>
