@@ -224,7 +224,9 @@ void FaultVfs::Cut() {
   Shim& s = S();
   std::lock_guard<std::mutex> l(s.mu);
   s.off.store(true);
-  for (auto& [path, st] : s.files) {
+  for (auto& entry : s.files) {  // named, not bound: clang 14 cannot capture a binding
+    const auto& path = entry.first;
+    auto& st = entry.second;
     if (IsShm(path)) continue;  // still mapped by open connections: emptied at Restore
     WithRealFile(path, [&](sqlite3_file* f) {
       for (auto it = st->undo.rbegin(); it != st->undo.rend(); ++it) {  // newest first
