@@ -643,5 +643,45 @@ TEST(JuryReminder, AJurorsOwnIdeasAndConflictsAreNotLeftToScore) {
   std::filesystem::remove_all(dir);
 }
 
+// Issue 31: the budget as pep-notify counts it from the events — entries kept once, the
+// latest-dated envelope opening the period, entries before it left out, as pep-incubation does.
+TEST(BudgetProjection, EnvelopesAndEntriesCountedAsPepIncubationCountsThem) {
+  const std::string dir = ::testing::TempDir() + "/notify-budget-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto store = NotifyStore::Open(dir + "/notify.db");
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto entry = [](const char* id, const char* day, incv1::BudgetKind kind, int amount) {
+    incv1::BudgetEntry e;
+    e.set_id(id);
+    e.set_startup_id("s1");
+    *e.mutable_date() = ToTimestamp(Day(day));
+    e.set_kind(kind);
+    e.set_amount_eur(amount);
+    return e;
+  };
+  std::optional<StartupInfo> s;
+  ASSERT_TRUE((*store)->Write([&](NotifyTx& tx) -> absl::Status {
+    StartupInfo info;
+    info.id = "s1";
+    info.name = "Équipe voirie";
+    PEP_RETURN_IF_ERROR(tx.PutStartup(info));
+    PEP_RETURN_IF_ERROR(tx.PutBudgetEntry(entry("e1", "2026-06-15 00:00", incv1::BUDGET_KIND_PAYMENT, 5000)));
+    PEP_RETURN_IF_ERROR(tx.SetEnvelope("s1", 90000, Day("2026-07-01 00:00")));
+    PEP_RETURN_IF_ERROR(tx.PutBudgetEntry(entry("e2", "2026-07-10 00:00", incv1::BUDGET_KIND_COMMITMENT, 60000)));
+    PEP_RETURN_IF_ERROR(tx.PutBudgetEntry(entry("e3", "2026-08-01 00:00", incv1::BUDGET_KIND_PAYMENT, 20000)));
+    PEP_RETURN_IF_ERROR(tx.PutBudgetEntry(entry("e3", "2026-08-01 00:00", incv1::BUDGET_KIND_PAYMENT, 20000)));  // again
+    PEP_RETURN_IF_ERROR(tx.SetEnvelope("s1", 50000, Day("2026-03-01 00:00")));  // an older decision
+    s = tx.Startup("s1");
+    return absl::OkStatus();
+  }).ok());
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->budget.envelope_eur(), 90000);
+  EXPECT_EQ(FromTimestamp(s->budget.since()), Day("2026-07-01 00:00"));
+  EXPECT_EQ(s->budget.committed_eur(), 60000);
+  EXPECT_EQ(s->budget.paid_eur(), 20000) << "e1 is before the envelope; e3 counted once";
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace pep::notify
